@@ -1,0 +1,404 @@
+"""The booking service: the one entry point that every page and the CLI call.
+
+It runs the booking life ``pending -> paid -> confirmed -> cancelled | completed`` over four
+ports (store, meeting provider, payment gateway, email sender) and keeps the rules:
+no double booking, no duplicate events or emails on retry, and a paid booking is never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from lib.clock import Clock, system_clock
+from lib.config import Settings
+from lib.domain import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingRequest,
+    BookingStatus,
+    Customer,
+    Email,
+    EmailStatus,
+    Expert,
+    HistoryEntry,
+    LinkRunResult,
+    Meeting,
+    NewBooking,
+    OpsCounts,
+)
+from lib.errors import (
+    CallExpertError,
+    InvalidInput,
+    InvalidTransition,
+    MeetingProviderError,
+    NotFound,
+    PaymentError,
+    SlotTaken,
+)
+from lib.meetings import HealthCheck, MeetingProvider
+from lib.notify import DeliveryError, EmailSender
+from lib.notify.templates import emails_for
+from lib.payments import PaymentGateway, PaymentState
+from lib.store import BookingStore
+from lib.validation import (
+    clean_duration,
+    clean_meeting_link,
+    clean_new_customer,
+    clean_slot,
+    clean_text,
+    price_for,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Progress = Callable[[int, int, Booking], None]
+
+
+@dataclass(frozen=True)
+class BookingOutcome:
+    """What the booking form shows after submit: the booking and, if any, why it has no link."""
+
+    booking: Booking
+    link_error: str | None = None
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    sent: int = 0
+    failed: int = 0
+    retry_later: int = 0
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, MeetingProviderError) and exc.retryable
+
+
+class BookingService:
+    """Books, pays, links, reschedules and cancels, through the configured adapters."""
+
+    def __init__(
+        self,
+        store: BookingStore,
+        meetings: MeetingProvider,
+        payments: PaymentGateway,
+        sender: EmailSender,
+        settings: Settings,
+        clock: Clock = system_clock,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.meetings = meetings
+        self.payments = payments
+        self.sender = sender
+        self.settings = settings
+        self.tz = settings.tz
+        self.clock = clock
+        self._sleep = sleep  # tests pass a no-op; None means tenacity's real sleep
+
+    # -- time ---------------------------------------------------------------------------
+    def now_local(self) -> datetime:
+        """Now as a naive wall-clock datetime in the app timezone (WIB by default)."""
+        return self.clock().astimezone(self.tz).replace(tzinfo=None)
+
+    def today(self) -> date:
+        """Today's date in the app timezone, never the UTC date."""
+        return self.now_local().date()
+
+    # -- reads --------------------------------------------------------------------------
+    def experts(self) -> list[Expert]:
+        return self.store.list_experts()
+
+    def customers(self) -> list[Customer]:
+        return self.store.list_customers()
+
+    def get_booking(self, booking_id: str) -> Booking:
+        """The booking, or ``NotFound`` with a message a person can read."""
+        booking_id = (booking_id or "").strip()
+        try:
+            uuid.UUID(booking_id)
+        except ValueError:
+            raise NotFound(f"{booking_id!r} is not a booking id; check the link you followed.") from None
+        booking = self.store.get_booking(booking_id)
+        if booking is None:
+            raise NotFound(f"No booking with id {booking_id}.")
+        return booking
+
+    def quote(self, expert_id: str, duration: int) -> int:
+        """The price in rupiah of ``duration`` minutes with the expert."""
+        expert = self.store.get_expert(expert_id)
+        if expert is None:
+            raise NotFound("Unknown expert; pick one from the list.")
+        return price_for(expert.hourly_rate, clean_duration(duration))
+
+    def upcoming_for_expert(self, expert_id: str, limit: int = 200) -> list[Booking]:
+        """The expert's confirmed sessions that have not ended yet, "now" taken in the app timezone."""
+        return self.store.upcoming_for_expert(expert_id, self.now_local(), limit)
+
+    def ops_counts(self) -> OpsCounts:
+        return self.store.counts(self.today())
+
+    def missing_links(self, limit: int = 500) -> list[Booking]:
+        return self.store.missing_links(limit)
+
+    def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None) -> list[Booking]:
+        return self.store.recent_bookings(limit, status)
+
+    def history(self, booking_id: str) -> list[HistoryEntry]:
+        return self.store.history(booking_id)
+
+    def emails(self, limit: int = 200, booking_id: str | None = None) -> list[Email]:
+        return self.store.list_emails(limit, booking_id)
+
+    def meeting_health(self) -> HealthCheck:
+        return self.meetings.check_connection()
+
+    # -- the flow -----------------------------------------------------------------------
+    def book(self, request: BookingRequest, actor: str = "ops") -> Booking:
+        """Validate the request and store it as ``pending``. Bad input writes nothing."""
+        if request.request_key:
+            earlier = self.store.find_by_request_key(request.request_key)
+            if earlier is not None:
+                return earlier
+        expert = self.store.get_expert(str(request.expert_id or ""))
+        if expert is None:
+            raise NotFound("Unknown expert; pick one from the list.")
+        session_type = clean_text(request.session_type, "Session type", 80)
+        duration = clean_duration(request.duration)
+        day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.now_local(),
+                             self.settings.booking_horizon_days)
+        new_customer = None
+        if request.customer_id:
+            if self.store.get_customer(request.customer_id) is None:
+                raise NotFound("Unknown customer; pick one from the list or enter a new one.")
+        elif request.new_customer is not None:
+            new_customer = clean_new_customer(request.new_customer)
+        else:
+            raise InvalidInput("Pick a customer or enter a new one (name and email).")
+        new = NewBooking(
+            id=str(uuid.uuid4()),
+            expert_id=expert.id,
+            session_type=session_type,
+            scheduled_date=day,
+            scheduled_time=at,
+            duration=duration,
+            price=price_for(expert.hourly_rate, duration),
+            customer_id=request.customer_id or None,
+            new_customer=new_customer,
+            request_key=request.request_key,
+        )
+        return self.store.create_booking(new, actor)
+
+    def pay(self, booking_id: str, actor: str = "ops") -> Booking:
+        """Charge a pending booking through the gateway; ``paid`` when it settles."""
+        booking = self.get_booking(booking_id)
+        if booking.status is not BookingStatus.PENDING:
+            return booking  # paid already (a rerun, a second click): nothing to charge
+        result = self.payments.charge(booking)
+        if result.state is PaymentState.FAILED:
+            self.store.add_history(booking.id, "payment failed", result.message, actor)
+            raise PaymentError(f"Payment failed: {result.message or 'the gateway refused it'}. The booking is still awaiting payment.")
+        if result.state is PaymentState.PENDING:
+            return booking
+        paid = self.store.mark_paid(booking.id, result.reference, self.clock(), actor)
+        return paid or self.get_booking(booking.id)
+
+    def book_and_pay(self, request: BookingRequest, actor: str = "ops") -> BookingOutcome:
+        """The whole flow of the booking form: book, pay, create the link, queue the emails.
+
+        The booking survives a failing provider: it stays ``paid`` with the error recorded and
+        shows up on the ops page.
+        """
+        booking = self.pay(self.book(request, actor).id, actor)
+        if booking.status is not BookingStatus.PAID:
+            return BookingOutcome(booking)
+        try:
+            return BookingOutcome(self.create_link(booking.id, actor))
+        except (MeetingProviderError, InvalidTransition) as exc:
+            return BookingOutcome(self.get_booking(booking.id), link_error=str(exc))
+
+    def create_link(self, booking_id: str, actor: str = "ops", *, dispatch: bool = True) -> Booking:
+        """Create the meeting of a ``paid`` booking and confirm it; idempotent.
+
+        Retries retryable provider errors with exponential backoff and jitter (honouring the
+        provider's Retry-After); after the last attempt the booking stays ``paid`` with the
+        attempt count and last error, and ``MeetingProviderError`` is raised.
+        """
+        now = self.clock()
+        booking = self.store.claim_for_link(booking_id, now, now + timedelta(seconds=self.settings.link_lease_seconds))
+        if booking is None:
+            current = self.get_booking(booking_id)
+            if current.status is BookingStatus.CONFIRMED:
+                return current
+            if current.status is BookingStatus.PAID:
+                raise InvalidTransition("Another worker is creating this link right now; refresh in a minute.")
+            raise InvalidTransition(f"This booking is {current.status.label.lower()}; only paid bookings need a link.")
+        try:
+            meeting = self._retrying(lambda: self.meetings.create(booking), booking.id, actor)
+        except MeetingProviderError:
+            self.store.release_link_claim(booking.id)
+            raise
+        except Exception as exc:  # a bug or an unexpected library error: keep the booking visible
+            self.store.record_link_attempt(booking.id, f"Unexpected error: {exc}", actor)
+            self.store.release_link_claim(booking.id)
+            raise MeetingProviderError(f"Unexpected error while creating the link: {exc}", retryable=False) from exc
+        return self._confirm(booking, meeting, actor, f"{self.meetings.name} link created", dispatch)
+
+    def set_link_manually(self, booking_id: str, url: str, actor: str = "ops") -> Booking:
+        """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down)."""
+        link = clean_meeting_link(url)
+        booking = self.get_booking(booking_id)
+        if booking.status is not BookingStatus.PAID:
+            raise InvalidTransition(f"This booking is {booking.status.label.lower()}; a link can be pasted only on a paid booking.")
+        return self._confirm(booking, Meeting(url=link, event_id="", event_version=booking.event_version), actor,
+                             "link pasted by hand", dispatch=True)
+
+    def _confirm(self, booking: Booking, meeting: Meeting, actor: str, detail: str, dispatch: bool) -> Booking:
+        linked = replace(booking, meeting_link=meeting.url, google_event_id=meeting.event_id or None,
+                         event_version=meeting.event_version, status=BookingStatus.CONFIRMED)
+        confirmed = self.store.confirm(booking.id, meeting.url, meeting.event_id or None, meeting.event_version,
+                                       self.clock(), emails_for(linked, "confirmed", self.tz), actor, detail)
+        if confirmed is None:
+            current = self.get_booking(booking.id)
+            if current.status is BookingStatus.CONFIRMED:
+                return current  # someone else confirmed it first: same event, so nothing to undo
+            # Cancelled while the link was being made: take the fresh event down again.
+            if meeting.event_id and current.meeting_link is None:
+                self._best_effort_cancel(linked, actor)
+            raise InvalidTransition(f"This booking became {current.status.label.lower()} while the link was being created.")
+        if dispatch:
+            self.dispatch_emails()
+        return confirmed
+
+    def create_missing_links(self, progress: Progress | None = None, actor: str = "ops",
+                             concurrency: int | None = None) -> LinkRunResult:
+        """Create links for every ``paid`` booking without one, a bounded number at a time.
+
+        ``progress(done, total, booking)`` is called from the caller's thread after each booking,
+        so a page can move its progress bar.
+        """
+        todo = self.store.missing_links()
+        result = LinkRunResult()
+        if not todo:
+            return result
+        workers = max(1, min(concurrency or self.settings.link_concurrency, len(todo)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="links") as pool:
+            futures = {pool.submit(self.create_link, b.id, actor, dispatch=False): b for b in todo}
+            for done, future in enumerate(as_completed(futures), start=1):
+                booking = futures[future]
+                try:
+                    future.result()
+                    result.confirmed.append(booking.id)
+                except InvalidTransition:
+                    result.skipped.append(booking.id)
+                except CallExpertError as exc:
+                    result.failed[booking.id] = str(exc)
+                if progress is not None:
+                    progress(done, len(todo), booking)
+        self.dispatch_emails()
+        return result
+
+    def reschedule(self, booking_id: str, new_date: date, new_time: time, actor: str = "ops") -> Booking:
+        """Move a booking; its meeting (event id and link) stays and moves with it."""
+        booking = self.get_booking(booking_id)
+        if booking.status not in ACTIVE_STATUSES:
+            raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
+        day, at = clean_slot(new_date, new_time, self.now_local(), self.settings.booking_horizon_days)
+        if (day, at) == (booking.scheduled_date, booking.scheduled_time):
+            raise InvalidInput("That is the booking's current date and time; pick a new one.")
+        moved = replace(booking, scheduled_date=day, scheduled_time=at, revision=booking.revision + 1)
+        if booking.google_event_id and booking.status is BookingStatus.CONFIRMED:
+            # The calendar moves first: if Google refuses, nothing has changed anywhere.
+            self._retrying(lambda: self.meetings.reschedule(moved), booking.id, actor, record=False)
+        send = booking.status is BookingStatus.CONFIRMED
+        try:
+            result = self.store.reschedule(booking.id, day, at, self.clock(),
+                                           lambda b: emails_for(b, "rescheduled", self.tz) if send else [], actor)
+        except SlotTaken:
+            if booking.google_event_id and booking.status is BookingStatus.CONFIRMED:
+                self._retrying(lambda: self.meetings.reschedule(booking), booking.id, actor, record=False)
+            raise
+        self.dispatch_emails()
+        return result
+
+    def cancel(self, booking_id: str, reason: str = "Cancelled by ops", actor: str = "ops") -> Booking:
+        """Cancel a booking and its meeting, and queue the cancellation emails."""
+        reason = clean_text(reason or "Cancelled", "Reason", 500)
+        booking = self.get_booking(booking_id)
+        if booking.status not in ACTIVE_STATUSES:
+            raise InvalidTransition(f"This booking is already {booking.status.value}.")
+        if booking.google_event_id:
+            self._retrying(lambda: self.meetings.cancel(booking), booking.id, actor, record=False)
+        notify = booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
+        gone = replace(booking, status=BookingStatus.CANCELLED)
+        cancelled = self.store.cancel(booking.id, self.clock(), reason,
+                                      emails_for(gone, "cancelled", self.tz) if notify else [], actor)
+        if cancelled is None:
+            raise InvalidTransition("This booking changed while it was being cancelled; refresh and try again.")
+        self.dispatch_emails()
+        return cancelled
+
+    # -- emails -------------------------------------------------------------------------
+    def dispatch_emails(self, limit: int = 100) -> DispatchResult:
+        """Send queued emails once each. Transient failures stay queued for the next run."""
+        now = self.clock()
+        sent = failed = later = 0
+        for email in self.store.claim_queued_emails(now, now + timedelta(minutes=5), limit):
+            try:
+                self.sender.send(email)
+            except DeliveryError as exc:
+                status = EmailStatus.FAILED if exc.permanent else EmailStatus.QUEUED
+                self.store.mark_email(email.id, status, str(exc), self.clock())
+                failed += exc.permanent
+                later += not exc.permanent
+            else:
+                self.store.mark_email(email.id, EmailStatus.SENT, None, self.clock())
+                sent += 1
+        return DispatchResult(sent, failed, later)
+
+    # -- retries ------------------------------------------------------------------------
+    def _wait(self, state: RetryCallState) -> float:
+        base = wait_random_exponential(multiplier=self.settings.link_backoff_seconds,
+                                       max=self.settings.link_backoff_max_seconds)(state)
+        exc = state.outcome.exception() if state.outcome else None
+        hint = getattr(exc, "retry_after", None) or 0.0
+        return max(base, min(float(hint), self.settings.link_backoff_max_seconds))
+
+    def _retrying(self, call: Callable[[], T], booking_id: str, actor: str, record: bool = True) -> T:
+        """Run one provider call with the configured retries; record each attempt in history."""
+
+        def attempt() -> T:
+            try:
+                value = call()
+            except MeetingProviderError as exc:
+                if record:
+                    self.store.record_link_attempt(booking_id, str(exc), actor)
+                else:
+                    self.store.add_history(booking_id, "calendar call failed", str(exc), actor)
+                raise
+            if record:
+                self.store.record_link_attempt(booking_id, None, actor)
+            return value
+
+        kwargs = {} if self._sleep is None else {"sleep": self._sleep}
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.link_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_is_retryable),
+            reraise=True,
+            **kwargs,
+        )
+        return retrying(attempt)
+
+    def _best_effort_cancel(self, booking: Booking, actor: str) -> None:
+        try:
+            self.meetings.cancel(booking)
+        except MeetingProviderError as exc:
+            self.store.add_history(booking.id, "calendar call failed", f"could not remove the event: {exc}", actor)

@@ -1,0 +1,114 @@
+"""`python -m lib`: the booking service from the shell, for cron and ops."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+
+from lib.booking import BookingService
+from lib.config import load_settings
+from lib.errors import CallExpertError
+from lib.timefmt import rupiah, when
+from lib.wiring import build_service
+
+
+def _service() -> BookingService:
+    return build_service(load_settings())
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from lib.demo import seed_demo
+
+    service = build_service(replace(load_settings(), seed_demo_data=False))
+    made = seed_demo(service)
+    print(f"Demo data ready: {len(service.experts())} experts, {len(service.customers())} customers, {made} new bookings.")
+    return 0
+
+
+def _retry_links(args: argparse.Namespace) -> int:
+    service = _service()
+    todo = service.missing_links()
+    if not todo:
+        print("No paid bookings are waiting for a link.")
+        return 0
+    print(f"Creating links for {len(todo)} paid booking(s) with {service.meetings.name}...")
+
+    def progress(done: int, total: int, booking) -> None:  # noqa: ANN001 - a Booking
+        print(f"  [{done}/{total}] {booking.id} {booking.customer_name} with {booking.expert_name}")
+
+    result = service.create_missing_links(progress, actor="cli", concurrency=args.concurrency)
+    print(f"Confirmed {len(result.confirmed)}, skipped {len(result.skipped)} (handled elsewhere), failed {len(result.failed)}.")
+    for booking_id, error in result.failed.items():
+        print(f"  still paid without link: {booking_id}: {error}")
+    return 1 if result.failed else 0
+
+
+def _send_emails(args: argparse.Namespace) -> int:
+    result = _service().dispatch_emails(limit=args.limit)
+    print(f"Sent {result.sent}, failed {result.failed}, to retry later {result.retry_later}.")
+    return 1 if result.failed else 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    service = _service()
+    b = service.get_booking(args.booking)
+    print(f"{b.id}  {b.status.label}")
+    print(f"  {b.session_type}: {b.customer_name} <{b.customer_email}> with {b.expert_name}")
+    print(f"  {when(b.scheduled_date, b.scheduled_time, service.tz)}, {b.duration} min, {rupiah(b.price)}")
+    print(f"  link: {b.meeting_link or '(none yet)'}  attempts: {b.link_attempts}  last error: {b.last_error or '-'}")
+    for h in service.history(b.id):
+        print(f"  {h.at:%Y-%m-%d %H:%M:%S} UTC  {h.event:<22} {h.actor:<6} {h.detail}")
+    return 0
+
+
+def _set_link(args: argparse.Namespace) -> int:
+    b = _service().set_link_manually(args.booking, args.url, actor="cli")
+    print(f"{b.id} confirmed with {b.meeting_link}")
+    return 0
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    b = _service().cancel(args.booking, args.reason, actor="cli")
+    print(f"{b.id} cancelled")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lib", description="CallExpert Console from the shell.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("seed-demo", help="add demo experts, customers and bookings").set_defaults(run=_seed)
+    r = sub.add_parser("retry-links", help="create missing meeting links; exits 1 if some remain")
+    r.add_argument("--concurrency", type=int, default=None, help="bookings at a time (default: setting link_concurrency)")
+    r.set_defaults(run=_retry_links)
+    e = sub.add_parser("send-emails", help="send queued emails; exits 1 if some failed for good")
+    e.add_argument("--limit", type=int, default=500)
+    e.set_defaults(run=_send_emails)
+    s = sub.add_parser("show", help="one booking with its history")
+    s.add_argument("booking")
+    s.set_defaults(run=_show)
+    sl = sub.add_parser("set-link", help="confirm a paid booking with a link pasted by hand")
+    sl.add_argument("booking")
+    sl.add_argument("url")
+    sl.set_defaults(run=_set_link)
+    c = sub.add_parser("cancel", help="cancel a booking and its meeting")
+    c.add_argument("booking")
+    c.add_argument("--reason", default="Cancelled by ops")
+    c.set_defaults(run=_cancel)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except CallExpertError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Domain values: experts, customers, bookings and what happens to them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+ALLOWED_DURATIONS: tuple[int, ...] = (30, 45, 60, 90, 120)
+DEFAULT_DURATION = 60
+SESSION_TYPES: tuple[str, ...] = (
+    "Konsultasi umum",
+    "Career mentoring",
+    "Business review",
+    "Technical review",
+    "Legal consultation",
+)
+
+
+class BookingStatus(str, enum.Enum):
+    PENDING = "pending"  # created, awaiting payment
+    PAID = "paid"  # payment settled, awaiting a meeting link
+    CONFIRMED = "confirmed"  # link stored, emails queued
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "pending": "Awaiting payment",
+            "paid": "Paid, awaiting link",
+            "confirmed": "Confirmed",
+            "cancelled": "Cancelled",
+            "completed": "Completed",
+        }[self.value]
+
+
+# Statuses that hold the expert's time: no two of these may overlap.
+ACTIVE_STATUSES: tuple[BookingStatus, ...] = (
+    BookingStatus.PENDING,
+    BookingStatus.PAID,
+    BookingStatus.CONFIRMED,
+)
+
+
+@dataclass(frozen=True)
+class Expert:
+    id: str
+    name: str
+    email: str
+    hourly_rate: int  # rupiah per hour
+    expertise: str = ""
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    """A customer typed into the booking form, not yet stored."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What the booking form (or the CLI) asks for, before validation."""
+
+    expert_id: str
+    session_type: str
+    scheduled_date: date
+    scheduled_time: time
+    duration: int = DEFAULT_DURATION
+    customer_id: str | None = None
+    new_customer: NewCustomer | None = None
+    # Same key twice (double click, rerun) returns the first booking instead of a second one.
+    request_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A booking with the names and emails of both sides, as every page shows it."""
+
+    id: str
+    user_id: str
+    expert_id: str
+    session_type: str
+    scheduled_date: date
+    scheduled_time: time
+    duration: int
+    status: BookingStatus
+    price: int
+    customer_name: str
+    customer_email: str
+    expert_name: str
+    expert_email: str
+    meeting_link: str | None = None
+    google_event_id: str | None = None
+    event_version: int = 0
+    revision: int = 0  # grows with each reschedule; keys the emails it causes
+    link_attempts: int = 0
+    last_error: str | None = None
+    payment_ref: str | None = None
+    created_at: datetime | None = None
+    paid_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def starts_at(self) -> datetime:
+        """Wall-clock start in the app timezone (naive)."""
+        return datetime.combine(self.scheduled_date, self.scheduled_time)
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration)
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    """A validated booking ready to be written as ``pending``."""
+
+    id: str
+    expert_id: str
+    session_type: str
+    scheduled_date: date
+    scheduled_time: time
+    duration: int
+    price: int
+    customer_id: str | None
+    new_customer: NewCustomer | None
+    request_key: str | None
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.scheduled_date, self.scheduled_time)
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration)
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting a provider created: the link people join and the provider's event id."""
+
+    url: str
+    event_id: str
+    event_version: int = 0
+
+
+class EmailStatus(str, enum.Enum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class EmailDraft:
+    """An email to queue; (booking_id, kind, version) is unique, so it is queued once."""
+
+    booking_id: str
+    kind: str  # e.g. "confirmed.customer"
+    version: int
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+
+
+@dataclass(frozen=True)
+class Email:
+    id: int
+    booking_id: str
+    kind: str
+    version: int
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+    status: EmailStatus
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    booking_id: str
+    at: datetime
+    event: str
+    detail: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class OpsCounts:
+    today: int
+    awaiting_payment: int
+    awaiting_link: int
+    emails_not_sent: int
+
+
+@dataclass
+class LinkRunResult:
+    """What a "create all missing links" run did."""
+
+    confirmed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> int:
+        return len(self.failed)

@@ -1,0 +1,45 @@
+"""Exceptions the booking service raises. Each message says what to do next."""
+
+from __future__ import annotations
+
+
+class CallExpertError(Exception):
+    """Base class: every error the console shows to a person."""
+
+
+class InvalidInput(CallExpertError):
+    """The request was refused before anything was written; the message names the field."""
+
+
+class NotFound(CallExpertError):
+    """A booking, expert or customer id that does not exist."""
+
+
+class SlotTaken(CallExpertError):
+    """The expert already holds a pending, paid or confirmed booking overlapping this slot."""
+
+
+class InvalidTransition(CallExpertError):
+    """The booking is not in a state that allows this action (e.g. cancelling twice)."""
+
+
+class ConfigError(CallExpertError):
+    """A setting is missing or wrong; the message names the setting and how to fix it."""
+
+
+class PaymentError(CallExpertError):
+    """The payment gateway refused or could not be reached; the booking stays as it was."""
+
+
+class MeetingProviderError(CallExpertError):
+    """Creating, moving or cancelling a meeting failed.
+
+    ``retryable`` tells the service whether trying again can help (rate limits, 5xx,
+    timeouts); permanent errors carry a sentence an ops person can act on.
+    ``retry_after`` is the provider's own hint in seconds, when it gave one.
+    """
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after

@@ -1,0 +1,36 @@
+"""Jitsi Meet rooms: the embedded default, no account needed."""
+
+from __future__ import annotations
+
+import secrets
+
+from lib.domain import Booking, Meeting
+from lib.errors import MeetingProviderError
+from lib.meetings import HealthCheck
+
+ROOM_PREFIX = "CallExpert-"
+
+
+class JitsiProvider:
+    """Rooms on a Jitsi server. A room exists as soon as someone opens its URL, so the
+    name is the only secret: 24 random URL-safe characters (about 143 bits)."""
+
+    name = "jitsi"
+
+    def __init__(self, base_url: str = "https://meet.jit.si") -> None:
+        if not base_url.startswith(("https://", "http://")):
+            raise MeetingProviderError(f"Jitsi base URL {base_url!r} must start with https://", retryable=False)
+        self.base_url = base_url.rstrip("/")
+
+    def create(self, booking: Booking) -> Meeting:
+        room = ROOM_PREFIX + secrets.token_urlsafe(18)  # 18 bytes -> 24 characters
+        return Meeting(url=f"{self.base_url}/{room}", event_id=room, event_version=booking.event_version)
+
+    def reschedule(self, booking: Booking) -> None:
+        """Jitsi rooms have no time: the same link works at the new time."""
+
+    def cancel(self, booking: Booking) -> None:
+        """Nothing to delete: the room is simply never used."""
+
+    def check_connection(self) -> HealthCheck:
+        return HealthCheck(ok=True, summary=f"Jitsi rooms on {self.base_url}", detail="No account needed.")

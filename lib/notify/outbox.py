@@ -1,0 +1,14 @@
+"""The embedded sender: emails stay in the in-app outbox, readable on the Emails page."""
+
+from __future__ import annotations
+
+from lib.domain import Email
+
+
+class OutboxOnlySender:
+    """Delivers nowhere: the outbox row is the message. Lets a demo show what was sent."""
+
+    name = "outbox"
+
+    def send(self, email: Email) -> None:
+        return None

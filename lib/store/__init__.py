@@ -1,0 +1,125 @@
+"""Booking stores: where bookings live (SQLite by default, Supabase in production)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from typing import Protocol
+
+from lib.domain import (
+    Booking,
+    BookingStatus,
+    Customer,
+    Email,
+    EmailDraft,
+    EmailStatus,
+    Expert,
+    HistoryEntry,
+    NewBooking,
+    NewCustomer,
+    OpsCounts,
+)
+
+
+class BookingStore(Protocol):
+    """Every read and write of the booking service.
+
+    Transitions are conditional on the current status (and return ``None`` when the booking
+    was not in it), so two people clicking at once change a booking once. Each transition
+    writes its history entry and queues its emails in the same transaction.
+    """
+
+    # People
+    def list_experts(self) -> list[Expert]: ...
+    def get_expert(self, expert_id: str) -> Expert | None: ...
+    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "") -> Expert: ...
+    def list_customers(self) -> list[Customer]: ...
+    def get_customer(self, customer_id: str) -> Customer | None: ...
+    def add_customer(self, customer: NewCustomer) -> Customer: ...
+
+    # Bookings
+    def create_booking(self, new: NewBooking, actor: str) -> Booking:
+        """Insert as ``pending`` (and the new customer, if any) in one transaction.
+
+        Raises ``SlotTaken`` when the expert holds an overlapping active booking. A
+        ``request_key`` seen before returns the booking it created instead.
+        """
+        ...
+
+    def get_booking(self, booking_id: str) -> Booking | None: ...
+    def find_by_request_key(self, request_key: str) -> Booking | None: ...
+    def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str) -> Booking | None: ...
+
+    def claim_for_link(self, booking_id: str, now: datetime, lease_until: datetime) -> Booking | None:
+        """Take a ``paid`` booking with no link for link creation until ``lease_until``.
+
+        Returns ``None`` if it is not ``paid`` or another worker holds the lease.
+        """
+        ...
+
+    def record_link_attempt(self, booking_id: str, error: str | None, actor: str) -> None: ...
+    def release_link_claim(self, booking_id: str) -> None: ...
+
+    def confirm(
+        self,
+        booking_id: str,
+        meeting_link: str,
+        event_id: str | None,
+        event_version: int,
+        at: datetime,
+        emails: Sequence[EmailDraft],
+        actor: str,
+        detail: str,
+    ) -> Booking | None: ...
+
+    def reschedule(
+        self,
+        booking_id: str,
+        new_date: date,
+        new_time: time,
+        at: datetime,
+        emails_for: "EmailsFor",
+        actor: str,
+    ) -> Booking:
+        """Move the booking (overlap-checked, excluding itself) and bump its revision.
+
+        ``emails_for`` renders the emails from the moved booking inside the transaction.
+        """
+        ...
+
+    def cancel(
+        self,
+        booking_id: str,
+        at: datetime,
+        reason: str,
+        emails: Sequence[EmailDraft],
+        actor: str,
+    ) -> Booking | None: ...
+
+    # Lists for the pages
+    def upcoming_for_expert(self, expert_id: str, now_local: datetime, limit: int = 200) -> list[Booking]:
+        """Confirmed bookings of the expert that end after ``now_local``, by date and time."""
+        ...
+
+    def missing_links(self, limit: int = 500) -> list[Booking]:
+        """``paid`` bookings with no meeting link, oldest first."""
+        ...
+
+    def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None) -> list[Booking]: ...
+    def counts(self, today: date) -> OpsCounts: ...
+    def history(self, booking_id: str) -> list[HistoryEntry]: ...
+    def add_history(self, booking_id: str, event: str, detail: str, actor: str) -> None: ...
+
+    # Email outbox
+    def claim_queued_emails(self, now: datetime, lease_until: datetime, limit: int = 100) -> list[Email]:
+        """Take queued emails for sending until ``lease_until``; two dispatchers never get the same row."""
+        ...
+
+    def list_emails(self, limit: int = 200, booking_id: str | None = None) -> list[Email]: ...
+    def mark_email(self, email_id: int, status: EmailStatus, error: str | None, at: datetime) -> None:
+        """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
+        ...
+
+
+class EmailsFor(Protocol):
+    def __call__(self, booking: Booking) -> Sequence[EmailDraft]: ...

@@ -1,0 +1,86 @@
+-- The embedded SQLite schema. It mirrors the PostgreSQL schema of supabase/migrations:
+-- same tables, columns and status values; SQLite checks overlaps in the write transaction.
+PRAGMA foreign_keys = ON;
+
+CREATE TABLE IF NOT EXISTS users (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    email       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS experts (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    email        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    hourly_rate  INTEGER NOT NULL CHECK (hourly_rate >= 0),
+    expertise    TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS bookings (
+    id               TEXT PRIMARY KEY,
+    user_id          TEXT NOT NULL REFERENCES users(id),
+    expert_id        TEXT NOT NULL REFERENCES experts(id),
+    session_type     TEXT NOT NULL,
+    scheduled_date   TEXT NOT NULL,             -- YYYY-MM-DD, wall clock in the app timezone
+    scheduled_time   TEXT NOT NULL,             -- HH:MM:SS
+    duration         INTEGER NOT NULL CHECK (duration > 0),
+    status           TEXT NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'paid', 'confirmed', 'cancelled', 'completed')),
+    price            INTEGER NOT NULL CHECK (price >= 0),
+    meeting_link     TEXT,
+    google_event_id  TEXT,
+    event_version    INTEGER NOT NULL DEFAULT 0,
+    revision         INTEGER NOT NULL DEFAULT 0,
+    link_attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error       TEXT,
+    link_lease_until TEXT,
+    payment_ref      TEXT,
+    request_key      TEXT UNIQUE,
+    cancel_reason    TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    paid_at          TEXT,
+    confirmed_at     TEXT,
+    cancelled_at     TEXT,
+    starts_at        TEXT GENERATED ALWAYS AS (scheduled_date || ' ' || scheduled_time) STORED,
+    ends_at          TEXT GENERATED ALWAYS AS
+                     (datetime(scheduled_date || ' ' || scheduled_time, '+' || duration || ' minutes')) STORED
+);
+
+-- The expert's upcoming list and the overlap check.
+CREATE INDEX IF NOT EXISTS bookings_expert_upcoming ON bookings (expert_id, status, ends_at);
+-- The ops list of paid bookings without a link, and the counts.
+CREATE INDEX IF NOT EXISTS bookings_status_created ON bookings (status, created_at);
+CREATE INDEX IF NOT EXISTS bookings_date ON bookings (scheduled_date, status);
+
+CREATE TABLE IF NOT EXISTS booking_history (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    booking_id  TEXT NOT NULL REFERENCES bookings(id),
+    at          TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    detail      TEXT NOT NULL DEFAULT '',
+    actor       TEXT NOT NULL DEFAULT 'system'
+);
+CREATE INDEX IF NOT EXISTS booking_history_booking ON booking_history (booking_id, id);
+
+CREATE TABLE IF NOT EXISTS email_outbox (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    booking_id   TEXT NOT NULL REFERENCES bookings(id),
+    kind         TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    recipient    TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    body_text    TEXT NOT NULL,
+    body_html    TEXT NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed')),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    lease_until  TEXT,
+    created_at   TEXT NOT NULL,
+    sent_at      TEXT,
+    UNIQUE (booking_id, kind, version)
+);
+CREATE INDEX IF NOT EXISTS email_outbox_status ON email_outbox (status, id);
+CREATE INDEX IF NOT EXISTS email_outbox_booking ON email_outbox (booking_id, id);

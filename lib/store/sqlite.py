@@ -1,0 +1,414 @@
+"""The embedded store: one SQLite file under ``data/``, no server, no account."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from lib.domain import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Customer,
+    Email,
+    EmailDraft,
+    EmailStatus,
+    Expert,
+    HistoryEntry,
+    NewBooking,
+    NewCustomer,
+    OpsCounts,
+)
+from lib.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.store import EmailsFor
+
+SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
+
+_BOOKING_SELECT = """
+SELECT b.*, u.name AS customer_name, u.email AS customer_email,
+       e.name AS expert_name, e.email AS expert_email
+FROM bookings b JOIN users u ON u.id = b.user_id JOIN experts e ON e.id = b.expert_id
+"""
+_ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
+_ACTIVE_SQL = "(" + ", ".join(f"'{s}'" for s in _ACTIVE) + ")"
+
+
+def _ts(value: datetime) -> str:
+    """Instants are stored as UTC ISO strings, so they compare as text."""
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _parse_ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _booking(row: sqlite3.Row) -> Booking:
+    return Booking(
+        id=row["id"],
+        user_id=row["user_id"],
+        expert_id=row["expert_id"],
+        session_type=row["session_type"],
+        scheduled_date=date.fromisoformat(row["scheduled_date"]),
+        scheduled_time=time.fromisoformat(row["scheduled_time"]),
+        duration=row["duration"],
+        status=BookingStatus(row["status"]),
+        price=row["price"],
+        customer_name=row["customer_name"],
+        customer_email=row["customer_email"],
+        expert_name=row["expert_name"],
+        expert_email=row["expert_email"],
+        meeting_link=row["meeting_link"],
+        google_event_id=row["google_event_id"],
+        event_version=row["event_version"],
+        revision=row["revision"],
+        link_attempts=row["link_attempts"],
+        last_error=row["last_error"],
+        payment_ref=row["payment_ref"],
+        created_at=_parse_ts(row["created_at"]),
+        paid_at=_parse_ts(row["paid_at"]),
+        confirmed_at=_parse_ts(row["confirmed_at"]),
+        cancelled_at=_parse_ts(row["cancelled_at"]),
+        cancel_reason=row["cancel_reason"],
+    )
+
+
+def _email(row: sqlite3.Row) -> Email:
+    return Email(
+        id=row["id"],
+        booking_id=row["booking_id"],
+        kind=row["kind"],
+        version=row["version"],
+        recipient=row["recipient"],
+        subject=row["subject"],
+        body_text=row["body_text"],
+        body_html=row["body_html"],
+        status=EmailStatus(row["status"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        created_at=_parse_ts(row["created_at"]),  # type: ignore[arg-type]
+        sent_at=_parse_ts(row["sent_at"]),
+    )
+
+
+class SQLiteStore:
+    """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
+    the overlap check and the insert are one step even with many threads or processes."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.queries = 0  # statements run; the benchmark reads it to prove pages make no N+1
+        self._conn().executescript(SCHEMA)  # idempotent: every statement is IF NOT EXISTS
+
+    # -- connection and transactions -------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    def _all(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+        self.queries += 1
+        return self._conn().execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+        self.queries += 1
+        return self._conn().execute(sql, params).fetchone()
+
+    @staticmethod
+    def _history(db: sqlite3.Connection, booking_id: str, event: str, detail: str, actor: str) -> None:
+        db.execute(
+            "INSERT INTO booking_history (booking_id, at, event, detail, actor) VALUES (?, ?, ?, ?, ?)",
+            (booking_id, _ts(datetime.now(UTC)), event, detail, actor),
+        )
+
+    @staticmethod
+    def _booking_in(db: sqlite3.Connection, booking_id: str) -> Booking | None:
+        row = db.execute(_BOOKING_SELECT + " WHERE b.id = ?", (booking_id,)).fetchone()
+        return _booking(row) if row else None
+
+    @staticmethod
+    def _overlap(db: sqlite3.Connection, expert_id: str, start: datetime, end: datetime, exclude: str | None) -> bool:
+        row = db.execute(
+            f"SELECT 1 FROM bookings WHERE expert_id = ? AND status IN {_ACTIVE_SQL}"
+            " AND starts_at < ? AND ends_at > ? AND id IS NOT ? LIMIT 1",
+            (expert_id, end.strftime("%Y-%m-%d %H:%M:%S"), start.strftime("%Y-%m-%d %H:%M:%S"), exclude),
+        ).fetchone()
+        return row is not None
+
+    @staticmethod
+    def _queue(db: sqlite3.Connection, emails: Sequence[EmailDraft], now: str) -> None:
+        # The unique key makes queueing idempotent: a retried transition queues nothing new.
+        db.executemany(
+            "INSERT OR IGNORE INTO email_outbox (booking_id, kind, version, recipient, subject, body_text,"
+            " body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.booking_id, e.kind, e.version, e.recipient, e.subject, e.body_text, e.body_html, now) for e in emails],
+        )
+
+    # -- people -------------------------------------------------------------------------
+    def list_experts(self) -> list[Expert]:
+        return [Expert(r["id"], r["name"], r["email"], r["hourly_rate"], r["expertise"])
+                for r in self._all("SELECT * FROM experts ORDER BY name")]
+
+    def get_expert(self, expert_id: str) -> Expert | None:
+        r = self._one("SELECT * FROM experts WHERE id = ?", (expert_id,))
+        return Expert(r["id"], r["name"], r["email"], r["hourly_rate"], r["expertise"]) if r else None
+
+    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "") -> Expert:
+        expert = Expert(str(uuid.uuid4()), name, email, hourly_rate, expertise)
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO experts (id, name, email, hourly_rate, expertise, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (expert.id, name, email, hourly_rate, expertise, _ts(datetime.now(UTC))),
+            )
+        return expert
+
+    def list_customers(self) -> list[Customer]:
+        return [Customer(r["id"], r["name"], r["email"]) for r in self._all("SELECT * FROM users ORDER BY name")]
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        r = self._one("SELECT * FROM users WHERE id = ?", (customer_id,))
+        return Customer(r["id"], r["name"], r["email"]) if r else None
+
+    def add_customer(self, customer: NewCustomer) -> Customer:
+        with self._tx() as db:
+            return self._upsert_customer(db, customer)
+
+    @staticmethod
+    def _upsert_customer(db: sqlite3.Connection, customer: NewCustomer) -> Customer:
+        row = db.execute("SELECT * FROM users WHERE email = ?", (customer.email,)).fetchone()
+        if row:  # the email identifies the customer; keep the stored name
+            return Customer(row["id"], row["name"], row["email"])
+        new = Customer(str(uuid.uuid4()), customer.name, customer.email)
+        db.execute("INSERT INTO users (id, name, email, created_at) VALUES (?, ?, ?, ?)",
+                   (new.id, new.name, new.email, _ts(datetime.now(UTC))))
+        return new
+
+    # -- bookings -----------------------------------------------------------------------
+    def create_booking(self, new: NewBooking, actor: str) -> Booking:
+        with self._tx() as db:
+            if new.request_key:
+                row = db.execute("SELECT id FROM bookings WHERE request_key = ?", (new.request_key,)).fetchone()
+                if row:
+                    return self._booking_in(db, row["id"])  # type: ignore[return-value]
+            if self._overlap(db, new.expert_id, new.starts_at, new.ends_at, None):
+                raise SlotTaken(
+                    "This expert already has a session overlapping "
+                    f"{new.scheduled_date:%d %b %Y} {new.scheduled_time:%H:%M}; pick another time."
+                )
+            if new.customer_id:
+                user_id = new.customer_id
+                if db.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is None:
+                    raise NotFound(f"No customer with id {user_id}.")
+            elif new.new_customer:
+                user_id = self._upsert_customer(db, new.new_customer).id
+            else:
+                raise InvalidInput("Pick a customer or enter a new one.")
+            now = _ts(datetime.now(UTC))
+            db.execute(
+                "INSERT INTO bookings (id, user_id, expert_id, session_type, scheduled_date, scheduled_time,"
+                " duration, status, price, request_key, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                (new.id, user_id, new.expert_id, new.session_type, new.scheduled_date.isoformat(),
+                 new.scheduled_time.strftime("%H:%M:%S"), new.duration, new.price, new.request_key, now, now),
+            )
+            self._history(db, new.id, "created", f"pending, Rp {new.price:,}".replace(",", "."), actor)
+            return self._booking_in(db, new.id)  # type: ignore[return-value]
+
+    def get_booking(self, booking_id: str) -> Booking | None:
+        row = self._one(_BOOKING_SELECT + " WHERE b.id = ?", (booking_id,))
+        return _booking(row) if row else None
+
+    def find_by_request_key(self, request_key: str) -> Booking | None:
+        row = self._one(_BOOKING_SELECT + " WHERE b.request_key = ?", (request_key,))
+        return _booking(row) if row else None
+
+    def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str) -> Booking | None:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?"
+                " WHERE id = ? AND status = 'pending'",
+                (payment_ref, _ts(at), _ts(at), booking_id),
+            )
+            if cur.rowcount == 0:
+                return None
+            self._history(db, booking_id, "paid", f"payment {payment_ref}", actor)
+            return self._booking_in(db, booking_id)
+
+    def claim_for_link(self, booking_id: str, now: datetime, lease_until: datetime) -> Booking | None:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE bookings SET link_lease_until = ? WHERE id = ? AND status = 'paid'"
+                " AND meeting_link IS NULL AND (link_lease_until IS NULL OR link_lease_until < ?)",
+                (_ts(lease_until), booking_id, _ts(now)),
+            )
+            return self._booking_in(db, booking_id) if cur.rowcount else None
+
+    def record_link_attempt(self, booking_id: str, error: str | None, actor: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE bookings SET link_attempts = link_attempts + 1,"
+                " last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
+                (error, _ts(datetime.now(UTC)), booking_id),
+            )
+            self._history(db, booking_id, "link attempt failed" if error else "link attempt", error or "ok", actor)
+
+    def release_link_claim(self, booking_id: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE bookings SET link_lease_until = NULL WHERE id = ?", (booking_id,))
+
+    def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
+                at: datetime, emails: Sequence[EmailDraft], actor: str, detail: str) -> Booking | None:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE bookings SET status = 'confirmed', meeting_link = ?, google_event_id = ?,"
+                " event_version = ?, confirmed_at = ?, updated_at = ?, last_error = NULL, link_lease_until = NULL"
+                " WHERE id = ? AND status = 'paid'",
+                (meeting_link, event_id, event_version, _ts(at), _ts(at), booking_id),
+            )
+            if cur.rowcount == 0:
+                return None
+            self._history(db, booking_id, "confirmed", detail, actor)
+            self._queue(db, emails, _ts(at))
+            return self._booking_in(db, booking_id)
+
+    def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
+                   emails_for: EmailsFor, actor: str) -> Booking:
+        with self._tx() as db:
+            current = self._booking_in(db, booking_id)
+            if current is None:
+                raise NotFound(f"No booking with id {booking_id}.")
+            if current.status not in ACTIVE_STATUSES:
+                raise InvalidTransition(f"A {current.status.value} booking cannot be rescheduled.")
+            start = datetime.combine(new_date, new_time)
+            if self._overlap(db, current.expert_id, start, start + timedelta(minutes=current.duration), booking_id):
+                raise SlotTaken(
+                    f"{current.expert_name} already has a session overlapping {new_date:%d %b %Y} {new_time:%H:%M}."
+                )
+            db.execute(
+                "UPDATE bookings SET scheduled_date = ?, scheduled_time = ?, revision = revision + 1,"
+                " updated_at = ? WHERE id = ?",
+                (new_date.isoformat(), new_time.strftime("%H:%M:%S"), _ts(at), booking_id),
+            )
+            moved = self._booking_in(db, booking_id)
+            assert moved is not None
+            self._history(
+                db, booking_id, "rescheduled",
+                f"{current.scheduled_date} {current.scheduled_time:%H:%M} -> {new_date} {new_time:%H:%M}", actor,
+            )
+            self._queue(db, emails_for(moved), _ts(at))
+            return moved
+
+    def cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
+               actor: str) -> Booking | None:
+        with self._tx() as db:
+            cur = db.execute(
+                f"UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, updated_at = ?,"
+                f" link_lease_until = NULL WHERE id = ? AND status IN {_ACTIVE_SQL}",
+                (_ts(at), reason, _ts(at), booking_id),
+            )
+            if cur.rowcount == 0:
+                return None
+            self._history(db, booking_id, "cancelled", reason, actor)
+            self._queue(db, emails, _ts(at))
+            return self._booking_in(db, booking_id)
+
+    # -- lists ----------------------------------------------------------------------------
+    def upcoming_for_expert(self, expert_id: str, now_local: datetime, limit: int = 200) -> list[Booking]:
+        rows = self._all(
+            _BOOKING_SELECT + " WHERE b.expert_id = ? AND b.status = 'confirmed' AND b.ends_at > ?"
+            " ORDER BY b.scheduled_date, b.scheduled_time LIMIT ?",
+            (expert_id, now_local.strftime("%Y-%m-%d %H:%M:%S"), limit),
+        )
+        return [_booking(r) for r in rows]
+
+    def missing_links(self, limit: int = 500) -> list[Booking]:
+        rows = self._all(
+            _BOOKING_SELECT + " WHERE b.status = 'paid' AND b.meeting_link IS NULL ORDER BY b.created_at LIMIT ?",
+            (limit,),
+        )
+        return [_booking(r) for r in rows]
+
+    def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None) -> list[Booking]:
+        if status is None:
+            rows = self._all(_BOOKING_SELECT + " ORDER BY b.created_at DESC LIMIT ?", (limit,))
+        else:
+            rows = self._all(_BOOKING_SELECT + " WHERE b.status = ? ORDER BY b.created_at DESC LIMIT ?",
+                             (status.value, limit))
+        return [_booking(r) for r in rows]
+
+    def counts(self, today: date) -> OpsCounts:
+        row = self._one(
+            "SELECT"
+            " (SELECT COUNT(*) FROM bookings WHERE scheduled_date = ? AND status IN ('confirmed', 'paid', 'completed')),"
+            " (SELECT COUNT(*) FROM bookings WHERE status = 'pending'),"
+            " (SELECT COUNT(*) FROM bookings WHERE status = 'paid'),"
+            " (SELECT COUNT(*) FROM email_outbox WHERE status <> 'sent')",
+            (today.isoformat(),),
+        )
+        assert row is not None
+        return OpsCounts(today=row[0], awaiting_payment=row[1], awaiting_link=row[2], emails_not_sent=row[3])
+
+    def history(self, booking_id: str) -> list[HistoryEntry]:
+        rows = self._all("SELECT * FROM booking_history WHERE booking_id = ? ORDER BY id", (booking_id,))
+        return [HistoryEntry(r["booking_id"], _parse_ts(r["at"]), r["event"], r["detail"], r["actor"])  # type: ignore[arg-type]
+                for r in rows]
+
+    def add_history(self, booking_id: str, event: str, detail: str, actor: str) -> None:
+        with self._tx() as db:
+            self._history(db, booking_id, event, detail, actor)
+
+    # -- outbox ---------------------------------------------------------------------------
+    def claim_queued_emails(self, now: datetime, lease_until: datetime, limit: int = 100) -> list[Email]:
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT id FROM email_outbox WHERE status = 'queued' AND (lease_until IS NULL OR lease_until < ?)"
+                " ORDER BY id LIMIT ?",
+                (_ts(now), limit),
+            ).fetchall()
+            ids = [r["id"] for r in rows]
+            if not ids:
+                return []
+            marks = ", ".join("?" * len(ids))
+            db.execute(f"UPDATE email_outbox SET lease_until = ? WHERE id IN ({marks})", (_ts(lease_until), *ids))
+            return [_email(r) for r in db.execute(f"SELECT * FROM email_outbox WHERE id IN ({marks}) ORDER BY id", ids)]
+
+    def list_emails(self, limit: int = 200, booking_id: str | None = None) -> list[Email]:
+        if booking_id is None:
+            rows = self._all("SELECT * FROM email_outbox ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self._all("SELECT * FROM email_outbox WHERE booking_id = ? ORDER BY id DESC LIMIT ?",
+                             (booking_id, limit))
+        return [_email(r) for r in rows]
+
+    def mark_email(self, email_id: int, status: EmailStatus, error: str | None, at: datetime) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE email_outbox SET status = ?, attempts = attempts + 1, last_error = ?, lease_until = NULL,"
+                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+                (status.value, error, status.value, _ts(at), email_id),
+            )

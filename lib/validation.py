@@ -1,0 +1,87 @@
+"""Checks on what people type. Each failure is an ``InvalidInput`` naming the field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from lib.domain import ALLOWED_DURATIONS, NewCustomer
+from lib.errors import InvalidInput
+
+# Deliberately plain: one @, a dot in the domain, no spaces or brackets. Deliverability is the
+# mail server's call; this catches typos and pasted junk.
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$")
+MAX_NAME = 100
+MAX_SESSION_TYPE = 80
+MAX_LINK = 2048
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text)
+
+
+def clean_text(value: object, field: str, max_len: int) -> str:
+    """Trimmed, non-empty, printable text of at most ``max_len`` characters."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text.")
+    text = unicodedata.normalize("NFC", value.strip())
+    if not text:
+        raise InvalidInput(f"{field} is empty; please fill it in.")
+    if len(text) > max_len:
+        raise InvalidInput(f"{field} is too long ({len(text)} characters; at most {max_len}).")
+    if _has_control(text):
+        raise InvalidInput(f"{field} contains invisible or control characters; please retype it.")
+    return text
+
+
+def clean_email(value: object, field: str = "Email") -> str:
+    """A plausible email address, lower-cased domain."""
+    text = clean_text(value, field, 254)
+    if not _EMAIL.match(text):
+        raise InvalidInput(f"{field} {text!r} is not a valid email address (expected name@example.com).")
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def clean_new_customer(customer: NewCustomer) -> NewCustomer:
+    return NewCustomer(name=clean_text(customer.name, "Customer name", MAX_NAME), email=clean_email(customer.email, "Customer email"))
+
+
+def clean_duration(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in ALLOWED_DURATIONS:
+        allowed = ", ".join(str(d) for d in ALLOWED_DURATIONS)
+        raise InvalidInput(f"Duration {value!r} is not offered; choose {allowed} minutes.")
+    return value
+
+
+def clean_slot(day: object, at: object, now_local: datetime, horizon_days: int) -> tuple[date, time]:
+    """A start that is in the future (app-timezone wall clock) and within the booking horizon."""
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise InvalidInput("Date must be a calendar date (YYYY-MM-DD).")
+    if not isinstance(at, time):
+        raise InvalidInput("Start time must be a time of day (HH:MM).")
+    at = at.replace(second=0, microsecond=0, tzinfo=None)
+    start = datetime.combine(day, at)
+    if start <= now_local:
+        raise InvalidInput(f"{day:%d %b %Y} {at:%H:%M} is in the past; pick a future date and time.")
+    if start > now_local + timedelta(days=horizon_days):
+        raise InvalidInput(f"Bookings open at most {horizon_days} days ahead; {day:%d %b %Y} is too far.")
+    return day, at
+
+
+def price_for(hourly_rate: int, duration: int) -> int:
+    """Whole rupiah for ``duration`` minutes at ``hourly_rate`` per hour (rounded half up)."""
+    if hourly_rate < 0:
+        raise InvalidInput("The expert's hourly rate is negative; fix the expert's rate before booking.")
+    return (hourly_rate * duration + 30) // 60
+
+
+def clean_meeting_link(value: object) -> str:
+    """An https URL with a host, such as a Meet or Jitsi link pasted by ops."""
+    text = clean_text(value, "Meeting link", MAX_LINK)
+    parts = urlsplit(text)
+    if parts.scheme != "https" or not parts.hostname or " " in text or "." not in parts.hostname:
+        raise InvalidInput(f"Meeting link {text!r} is not an https:// link (e.g. https://meet.google.com/abc-defg-hij).")
+    return text

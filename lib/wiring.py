@@ -1,0 +1,56 @@
+"""Build the booking service from settings: one adapter per port, chosen by configuration."""
+
+from __future__ import annotations
+
+from lib.booking import BookingService
+from lib.clock import Clock, system_clock
+from lib.config import Settings
+from lib.errors import ConfigError
+from lib.meetings import MeetingProvider
+from lib.notify import EmailSender
+from lib.notify.outbox import OutboxOnlySender
+from lib.payments import PaymentGateway
+from lib.payments.demo import DemoGateway
+from lib.store import BookingStore
+from lib.store.sqlite import SQLiteStore
+
+
+def build_store(settings: Settings) -> BookingStore:
+    if settings.data_backend == "sqlite":
+        return SQLiteStore(settings.sqlite_path)
+    raise ConfigError(f"Unknown data_backend {settings.data_backend!r}.")
+
+
+def build_meetings(settings: Settings) -> MeetingProvider:
+    if settings.meeting_provider == "google":
+        from lib.meetings.google import GoogleCalendarProvider  # the Google client is heavy; load only when used
+
+        return GoogleCalendarProvider.from_settings(settings.google, settings.timezone)
+    from lib.meetings.jitsi import JitsiProvider
+
+    return JitsiProvider(settings.jitsi_base_url)
+
+
+def build_payments(settings: Settings) -> PaymentGateway:
+    return DemoGateway()
+
+
+def build_sender(settings: Settings) -> EmailSender:
+    return OutboxOnlySender()
+
+
+def build_service(settings: Settings, clock: Clock = system_clock) -> BookingService:
+    """The service with the adapters the settings name; seeds demo data into an empty store."""
+    service = BookingService(
+        store=build_store(settings),
+        meetings=build_meetings(settings),
+        payments=build_payments(settings),
+        sender=build_sender(settings),
+        settings=settings,
+        clock=clock,
+    )
+    if settings.seed_demo_data and not service.experts():
+        from lib.demo import seed_demo
+
+        seed_demo(service)
+    return service
