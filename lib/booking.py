@@ -231,12 +231,16 @@ class BookingService:
         provider's Retry-After); after the last attempt the booking stays ``paid`` with the
         attempt count and last error, and ``MeetingProviderError`` is raised.
         """
+        return self._link(booking_id, actor, dispatch)[0]
+
+    def _link(self, booking_id: str, actor: str, dispatch: bool) -> tuple[Booking, bool]:
+        """``create_link``, also telling whether this call did the work (False: done elsewhere)."""
         now = self.clock()
         booking = self.store.claim_for_link(booking_id, now, now + timedelta(seconds=self.settings.link_lease_seconds))
         if booking is None:
             current = self.get_booking(booking_id)
             if current.status is BookingStatus.CONFIRMED:
-                return current
+                return current, False
             if current.status is BookingStatus.PAID:
                 raise InvalidTransition("Another worker is creating this link right now; refresh in a minute.")
             raise InvalidTransition(f"This booking is {current.status.label.lower()}; only paid bookings need a link.")
@@ -249,7 +253,7 @@ class BookingService:
             self.store.record_link_attempt(booking.id, f"Unexpected error: {exc}", actor)
             self.store.release_link_claim(booking.id)
             raise MeetingProviderError(f"Unexpected error while creating the link: {exc}", retryable=False) from exc
-        return self._confirm(booking, meeting, actor, f"{self.meetings.name} link created", dispatch)
+        return self._confirm(booking, meeting, actor, f"{self.meetings.name} link created", dispatch), True
 
     def set_link_manually(self, booking_id: str, url: str, actor: str = "ops") -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down)."""
@@ -290,12 +294,12 @@ class BookingService:
             return result
         workers = max(1, min(concurrency or self.settings.link_concurrency, len(todo)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="links") as pool:
-            futures = {pool.submit(self.create_link, b.id, actor, dispatch=False): b for b in todo}
+            futures = {pool.submit(self._link, b.id, actor, False): b for b in todo}
             for done, future in enumerate(as_completed(futures), start=1):
                 booking = futures[future]
                 try:
-                    future.result()
-                    result.confirmed.append(booking.id)
+                    _, did_work = future.result()
+                    (result.confirmed if did_work else result.skipped).append(booking.id)
                 except InvalidTransition:
                     result.skipped.append(booking.id)
                 except CallExpertError as exc:

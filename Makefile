@@ -1,0 +1,39 @@
+# `make run` and `make test` do all the set-up on a fresh machine: virtualenv, install, go.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+
+.PHONY: run test seed retry-links send-emails clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+## Start the console on the embedded defaults (SQLite with demo data, Jitsi, outbox, demo payment).
+run: $(VENV)/.installed
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+## Install what the tests need and run them all.
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+seed: $(VENV)/.installed
+	$(BIN)/python -m lib seed-demo
+
+retry-links: $(VENV)/.installed
+	$(BIN)/python -m lib retry-links
+
+send-emails: $(VENV)/.installed
+	$(BIN)/python -m lib send-emails
+
+clean:
+	rm -rf $(VENV) data .pytest_cache test-artifacts

@@ -1,0 +1,85 @@
+"""In-memory stand-ins for outside services, for service-layer tests only."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from lib.domain import Booking, Meeting
+from lib.errors import MeetingProviderError
+from lib.meetings import HealthCheck
+from lib.notify import DeliveryError
+from lib.domain import Email
+
+
+@dataclass
+class FlakyProvider:
+    """A meeting provider that fails the first ``failures`` calls to ``create``.
+
+    ``permanent`` makes those failures non-retryable. Events are keyed by booking id so a
+    test can count them; creating twice for one booking is recorded as a duplicate.
+    """
+
+    failures: int = 0
+    permanent: bool = False
+    retry_after: float | None = None
+    name: str = "flaky"
+    calls: int = 0
+    events: dict[str, Booking] = field(default_factory=dict)
+    duplicates: int = 0
+    cancelled: list[str] = field(default_factory=list)
+    moved: list[Booking] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def create(self, booking: Booking) -> Meeting:
+        with self._lock:
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise MeetingProviderError(
+                    "Calendar said no" if self.permanent else "Calendar is busy (503)",
+                    retryable=not self.permanent,
+                    retry_after=self.retry_after,
+                )
+            if booking.id in self.events:
+                self.duplicates += 1
+            self.events[booking.id] = booking
+        return Meeting(url=f"https://meet.example.com/{booking.id[:8]}", event_id=f"ev{booking.id.replace('-', '')}",
+                       event_version=booking.event_version)
+
+    def reschedule(self, booking: Booking) -> None:
+        self.moved.append(booking)
+
+    def cancel(self, booking: Booking) -> None:
+        self.cancelled.append(booking.id)
+        self.events.pop(booking.id, None)
+
+    def check_connection(self) -> HealthCheck:
+        return HealthCheck(ok=True, summary="fake")
+
+
+@dataclass
+class RecordingSender:
+    """An email sender that records what it sent and can fail the first ``failures`` sends."""
+
+    failures: int = 0
+    permanent: bool = False
+    name: str = "recording"
+    sent: list[Email] = field(default_factory=list)
+    calls: int = 0
+
+    def send(self, email: Email) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise DeliveryError("550 no such user" if self.permanent else "421 try later", permanent=self.permanent)
+        self.sent.append(email)
+
+
+class FixedClock:
+    """A clock a test can set and move."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now

@@ -1,0 +1,385 @@
+"""The booking service over the real SQLite store, with a scriptable meeting provider."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from lib.booking import BookingService
+from lib.cli import main as cli_main
+from lib.config import Settings
+from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
+from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, SlotTaken
+from lib.payments.demo import DemoGateway
+from lib.store.sqlite import SQLiteStore
+from tests.fakes import FixedClock, FlakyProvider, RecordingSender
+
+# 18:00 UTC on the 24th is 01:00 WIB on the 25th: the UTC date is still "yesterday".
+NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+TOMORROW = date(2026, 11, 26)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def provider() -> FlakyProvider:
+    return FlakyProvider()
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def svc(tmp_path, clock, provider, sender, sleeps) -> BookingService:
+    store = SQLiteStore(tmp_path / "test.db")
+    settings = Settings(sqlite_path=str(tmp_path / "test.db"), link_backoff_seconds=0.01, link_backoff_max_seconds=5)
+    service = BookingService(store, provider, DemoGateway(), sender, settings, clock=clock, sleep=sleeps.append)
+    store.add_expert("Sari", "sari@example.com", 250_000, "Career")
+    store.add_expert("Budi", "budi@example.com", 400_000, "Business")
+    store.add_customer(NewCustomer("Andi", "andi@example.com"))
+    return service
+
+
+def expert(svc: BookingService, name: str = "Sari") -> str:
+    return next(e.id for e in svc.experts() if e.name == name)
+
+
+def customer(svc: BookingService) -> str:
+    return svc.customers()[0].id
+
+
+def request(svc: BookingService, *, day: date = TOMORROW, at: time = time(14, 0), duration: int = 60,
+            expert_name: str = "Sari", key: str | None = None, **kw) -> BookingRequest:
+    fields = dict(expert_id=expert(svc, expert_name), session_type="Career mentoring", scheduled_date=day,
+                  scheduled_time=at, duration=duration, customer_id=customer(svc), request_key=key)
+    fields.update(kw)
+    return BookingRequest(**fields)
+
+
+def count_bookings(svc: BookingService) -> int:
+    return len(svc.recent_bookings(limit=10_000))
+
+
+# -- the happy path --------------------------------------------------------------------------
+
+def test_booking_starts_pending_with_the_price_from_the_hourly_rate(svc):
+    booking = svc.book(request(svc, duration=90))
+    assert booking.status is BookingStatus.PENDING
+    assert booking.price == 375_000  # 250.000 per hour for 1.5 hours
+    assert svc.quote(expert(svc), 60) == 250_000
+
+
+def test_full_flow_confirms_with_link_event_and_two_emails(svc, provider, sender):
+    outcome = svc.book_and_pay(request(svc))
+    b = outcome.booking
+    assert outcome.link_error is None
+    assert b.status is BookingStatus.CONFIRMED
+    assert b.meeting_link and b.meeting_link.startswith("https://")
+    assert b.google_event_id and b.payment_ref == f"DEMO-{b.id[:8]}"
+    assert set(provider.events) == {b.id}
+    assert sorted(e.recipient for e in sender.sent) == ["andi@example.com", "sari@example.com"]
+    assert all(b.meeting_link in e.body_text and b.meeting_link in e.body_html for e in sender.sent)
+    assert {e.status for e in svc.emails()} == {EmailStatus.SENT}
+    events = [h.event for h in svc.history(b.id)]
+    assert events == ["created", "paid", "link attempt", "confirmed"]
+
+
+def test_same_request_key_twice_makes_one_booking_one_event_and_two_emails(svc, provider, sender):
+    first = svc.book_and_pay(request(svc, key="form-1")).booking
+    second = svc.book_and_pay(request(svc, key="form-1")).booking
+    assert first.id == second.id
+    assert count_bookings(svc) == 1
+    assert provider.calls == 1 and len(sender.sent) == 2
+
+
+def test_jitsi_rooms_are_unguessable(svc):
+    from lib.meetings.jitsi import JitsiProvider
+
+    svc.meetings = JitsiProvider()
+    a = svc.book_and_pay(request(svc, at=time(9, 0))).booking
+    b = svc.book_and_pay(request(svc, at=time(11, 0))).booking
+    room_a = a.meeting_link.rsplit("/", 1)[1].removeprefix("CallExpert-")
+    assert len(room_a) >= 20 and a.meeting_link != b.meeting_link
+
+
+# -- double booking --------------------------------------------------------------------------
+
+def test_overlapping_slot_is_refused_and_nothing_is_written(svc):
+    svc.book(request(svc, at=time(14, 0), duration=60))
+    customers_before = len(svc.customers())
+    with pytest.raises(SlotTaken, match="overlapping"):
+        svc.book(request(svc, at=time(14, 30), duration=30, customer_id=None,
+                         new_customer=NewCustomer("Dewi", "dewi@example.com")))
+    assert count_bookings(svc) == 1
+    assert len(svc.customers()) == customers_before  # the new customer was not written either
+
+
+def test_back_to_back_other_expert_and_after_cancel_are_allowed(svc):
+    first = svc.book(request(svc, at=time(14, 0)))
+    svc.book(request(svc, at=time(15, 0)))  # starts when the first ends
+    svc.book(request(svc, at=time(14, 0), expert_name="Budi"))
+    with pytest.raises(SlotTaken):
+        svc.book(request(svc, at=time(13, 30)))
+    svc.cancel(first.id, "customer asked")
+    svc.book(request(svc, at=time(13, 30), duration=30))
+    assert count_bookings(svc) == 4
+
+
+def test_overlap_across_midnight(svc):
+    svc.book(request(svc, at=time(23, 30), duration=120))
+    with pytest.raises(SlotTaken):
+        svc.book(request(svc, day=TOMORROW + timedelta(days=1), at=time(0, 30)))
+
+
+def test_twenty_threads_booking_one_slot_make_one_booking(svc):
+    results: list[object] = []
+    barrier = threading.Barrier(20)
+
+    def book(i: int) -> None:
+        barrier.wait()
+        try:
+            results.append(svc.book(request(svc, at=time(10, 0), customer_id=None,
+                                            new_customer=NewCustomer(f"C{i}", f"c{i}@example.com"))))
+        except SlotTaken as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=book, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert sum(isinstance(r, SlotTaken) for r in results) == 19
+    assert count_bookings(svc) == 1
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (dict(scheduled_date=date(2026, 11, 24)), InvalidInput, "in the past"),  # UTC today, WIB yesterday
+        (dict(scheduled_date=date(2026, 11, 25), scheduled_time=time(0, 30)), InvalidInput, "in the past"),
+        (dict(scheduled_date=date(2028, 1, 1)), InvalidInput, "days ahead"),
+        (dict(duration=50), InvalidInput, "not offered"),
+        (dict(duration=-60), InvalidInput, "not offered"),
+        (dict(expert_id="nope"), NotFound, "Unknown expert"),
+        (dict(customer_id="nope"), NotFound, "Unknown customer"),
+        (dict(customer_id=None), InvalidInput, "Pick a customer"),
+        (dict(customer_id=None, new_customer=NewCustomer("Dewi", "dewi@@example")), InvalidInput, "not a valid email"),
+        (dict(customer_id=None, new_customer=NewCustomer("  ", "dewi@example.com")), InvalidInput, "empty"),
+        (dict(customer_id=None, new_customer=NewCustomer("D\x00wi", "dewi@example.com")), InvalidInput, "control"),
+        (dict(session_type=""), InvalidInput, "Session type is empty"),
+        (dict(session_type="x" * 500), InvalidInput, "too long"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_writes_nothing(svc, change, error, message):
+    customers_before = len(svc.customers())
+    with pytest.raises(error, match=message):
+        svc.book(request(svc, **change))
+    assert count_bookings(svc) == 0
+    assert len(svc.customers()) == customers_before
+
+
+def test_negative_price_is_refused(svc, monkeypatch):
+    import dataclasses
+
+    real = svc.store.get_expert(expert(svc))
+    # The schema refuses negative rates too; this checks the service does not rely on it.
+    monkeypatch.setattr(svc.store, "get_expert", lambda _id: dataclasses.replace(real, hourly_rate=-1))
+    with pytest.raises(InvalidInput, match="negative"):
+        svc.book(request(svc))
+    assert count_bookings(svc) == 0
+
+
+def test_malformed_booking_id_is_not_found(svc):
+    with pytest.raises(NotFound, match="not a booking id"):
+        svc.get_booking("'; DROP TABLE bookings; --")
+
+
+# -- retries and the fallback ------------------------------------------------------------------
+
+def test_retryable_failures_recover_within_three_attempts(svc, provider):
+    provider.failures = 2
+    b = svc.book_and_pay(request(svc)).booking
+    assert b.status is BookingStatus.CONFIRMED
+    assert b.link_attempts == 3
+    assert [h.event for h in svc.history(b.id)].count("link attempt failed") == 2
+    assert len(provider.events) == 1
+
+
+def test_after_three_failures_the_paid_booking_waits_on_the_ops_list(svc, provider, sleeps):
+    provider.failures = 3
+    outcome = svc.book_and_pay(request(svc))
+    b = outcome.booking
+    assert b.status is BookingStatus.PAID and b.meeting_link is None
+    assert b.link_attempts == 3 and b.last_error == "Calendar is busy (503)"
+    assert "busy" in outcome.link_error
+    assert len(sleeps) == 2  # backoff between the three attempts
+    assert [m.id for m in svc.missing_links()] == [b.id]
+    assert svc.ops_counts().awaiting_link == 1
+    # The provider is back: the ops button (same call) confirms it.
+    confirmed = svc.create_link(b.id)
+    assert confirmed.status is BookingStatus.CONFIRMED and confirmed.last_error is None
+    assert svc.missing_links() == []
+
+
+def test_permanent_failure_stops_at_once(svc, provider, sleeps):
+    provider.failures, provider.permanent = 5, True
+    b = svc.book_and_pay(request(svc)).booking
+    assert b.status is BookingStatus.PAID and b.link_attempts == 1
+    assert sleeps == []
+
+
+def test_retry_after_is_honoured(svc, provider, sleeps):
+    provider.failures, provider.retry_after = 1, 3.0
+    svc.book_and_pay(request(svc))
+    assert sleeps and sleeps[0] >= 3.0
+
+
+def test_create_link_on_a_confirmed_booking_changes_nothing(svc, provider):
+    b = svc.book_and_pay(request(svc)).booking
+    again = svc.create_link(b.id)
+    assert again.meeting_link == b.meeting_link and provider.calls == 1
+
+
+def test_two_bulk_runs_at_once_confirm_each_booking_once(svc, provider, sender):
+    provider.failures, provider.permanent = 10**6, False  # park every booking as paid
+    svc.settings = Settings(link_attempts=1)
+    ids = [svc.book_and_pay(request(svc, day=TOMORROW + timedelta(days=i // 8), at=time(8 + i % 8, 0))).booking.id
+           for i in range(20)]
+    assert len(svc.missing_links()) == 20
+    provider.failures, provider.calls = 0, 0
+    progress: list[tuple[int, int]] = []
+    results = []
+    runs = [threading.Thread(target=lambda: results.append(
+        svc.create_missing_links(progress=lambda d, t, b: progress.append((d, t)), concurrency=4))) for _ in range(2)]
+    for t in runs:
+        t.start()
+    for t in runs:
+        t.join()
+    assert all(svc.get_booking(i).status is BookingStatus.CONFIRMED for i in ids)
+    assert provider.duplicates == 0 and len(provider.events) == 20
+    assert sum(len(r.confirmed) for r in results) == 20
+    assert len(sender.sent) == 40  # two emails per booking, none twice
+    assert len({(e.booking_id, e.kind) for e in sender.sent}) == 40
+    assert max(d for d, _ in progress) >= 1
+
+
+# -- manual links --------------------------------------------------------------------------------
+
+def test_link_pasted_by_hand(svc, provider):
+    provider.failures, provider.permanent = 1, True
+    b = svc.book_and_pay(request(svc)).booking
+    for bad in ("http://meet.google.com/abc", "not a link", "https://", "javascript:alert(1)", ""):
+        with pytest.raises(InvalidInput):
+            svc.set_link_manually(b.id, bad)
+    assert svc.get_booking(b.id).status is BookingStatus.PAID
+    done = svc.set_link_manually(b.id, " https://meet.google.com/abc-defg-hij ")
+    assert done.status is BookingStatus.CONFIRMED and done.meeting_link == "https://meet.google.com/abc-defg-hij"
+    with pytest.raises(InvalidTransition):
+        svc.set_link_manually(b.id, "https://meet.google.com/xyz-defg-hij")
+
+
+# -- reschedule and cancel -----------------------------------------------------------------------
+
+def test_reschedule_keeps_link_and_event_and_tells_both(svc, provider, sender):
+    b = svc.book_and_pay(request(svc)).booking
+    moved = svc.reschedule(b.id, TOMORROW + timedelta(days=1), time(9, 30))
+    assert (moved.scheduled_date, moved.scheduled_time) == (TOMORROW + timedelta(days=1), time(9, 30))
+    assert moved.meeting_link == b.meeting_link and moved.google_event_id == b.google_event_id
+    assert moved.revision == 1 and moved.status is BookingStatus.CONFIRMED
+    assert provider.moved[-1].scheduled_time == time(9, 30) and provider.calls == 1
+    kinds = sorted(e.kind for e in sender.sent)
+    assert kinds.count("rescheduled.customer") == 1 and kinds.count("rescheduled.expert") == 1
+
+
+def test_reschedule_into_a_taken_slot_changes_nothing(svc, provider):
+    b = svc.book_and_pay(request(svc, at=time(9, 0))).booking
+    svc.book_and_pay(request(svc, at=time(14, 0)))
+    with pytest.raises(SlotTaken):
+        svc.reschedule(b.id, TOMORROW, time(14, 30))
+    assert svc.get_booking(b.id).scheduled_time == time(9, 0)
+    with pytest.raises(InvalidInput, match="past"):
+        svc.reschedule(b.id, date(2026, 11, 24), time(9, 0))
+
+
+def test_cancel_sets_cancelled_removes_event_and_queues_emails(svc, provider, sender):
+    b = svc.book_and_pay(request(svc)).booking
+    done = svc.cancel(b.id, "customer asked")
+    assert done.status is BookingStatus.CANCELLED and done.cancelled_at == NOW and done.cancel_reason == "customer asked"
+    assert provider.cancelled == [b.id]
+    assert sorted(e.kind for e in sender.sent if e.kind.startswith("cancelled")) == ["cancelled.customer", "cancelled.expert"]
+    with pytest.raises(InvalidTransition, match="already cancelled"):
+        svc.cancel(b.id)
+    with pytest.raises(InvalidTransition):
+        svc.reschedule(b.id, TOMORROW, time(16, 0))
+
+
+# -- time in Jakarta -------------------------------------------------------------------------------
+
+def test_today_and_upcoming_are_jakarta_not_utc(svc, clock):
+    assert svc.today() == date(2026, 11, 25)  # UTC still says the 24th
+    clock.now = NOW - timedelta(hours=2)  # 23:00 WIB on the 24th, to book sessions that are soon past
+    ended = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 0), duration=30)).booking
+    running = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 30), duration=60)).booking
+    later = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(9, 0))).booking
+    other = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(9, 0), expert_name="Budi")).booking
+    clock.now = NOW
+    upcoming = svc.upcoming_for_expert(expert(svc))
+    assert [b.id for b in upcoming] == [running.id, later.id]  # ordered, the ended one gone, no other expert's
+    assert ended.id not in {b.id for b in upcoming} and other.id not in {b.id for b in upcoming}
+    assert svc.ops_counts().today == 4
+
+
+# -- emails ----------------------------------------------------------------------------------------
+
+def test_emails_are_sent_once_and_transient_failures_retry(svc, sender):
+    sender.failures = 1
+    svc.book_and_pay(request(svc))
+    assert len(sender.sent) == 1
+    assert sorted(e.status.value for e in svc.emails()) == ["queued", "sent"]
+    assert svc.dispatch_emails().sent == 1
+    assert svc.dispatch_emails().sent == 0
+    assert len(sender.sent) == 2 and len({e.id for e in sender.sent}) == 2
+
+
+def test_permanent_email_failure_is_recorded(svc, sender):
+    sender.failures, sender.permanent = 1, True
+    svc.book_and_pay(request(svc))
+    failed = [e for e in svc.emails() if e.status is EmailStatus.FAILED]
+    assert len(failed) == 1 and failed[0].last_error == "550 no such user" and failed[0].attempts == 1
+    assert svc.ops_counts().emails_not_sent == 1
+
+
+# -- the CLI -----------------------------------------------------------------------------------------
+
+def test_cli_retry_links_exits_non_zero_while_links_remain(svc, provider, monkeypatch, capsys):
+    provider.failures = 10**6
+    b = svc.book_and_pay(request(svc)).booking
+    monkeypatch.setattr("lib.cli._service", lambda: svc)
+    assert cli_main(["retry-links"]) == 1
+    assert f"still paid without link: {b.id}" in capsys.readouterr().out
+    provider.failures = 0
+    assert cli_main(["retry-links"]) == 0
+    assert svc.get_booking(b.id).status is BookingStatus.CONFIRMED
+    assert cli_main(["retry-links"]) == 0
+    assert "No paid bookings" in capsys.readouterr().out
+
+
+def test_cli_reports_errors_without_traceback(svc, monkeypatch, capsys):
+    monkeypatch.setattr("lib.cli._service", lambda: svc)
+    assert cli_main(["show", "not-an-id"]) == 2
+    assert "error: 'not-an-id' is not a booking id" in capsys.readouterr().err
