@@ -39,7 +39,7 @@ class GoogleSettings:
 @dataclass(frozen=True)
 class Settings:
     timezone: str = "Asia/Jakarta"
-    data_backend: str = "sqlite"
+    backend: str = "sqlite"
     sqlite_path: str = "data/callexpert.db"
     seed_demo_data: bool = True
     meeting_provider: str = "jitsi"
@@ -60,7 +60,7 @@ class Settings:
 
 
 _CHOICES = {
-    "data_backend": ("sqlite",),
+    "backend": ("sqlite",),
     "meeting_provider": ("jitsi", "google"),
     "payment_gateway": ("demo",),
     "email_backend": ("outbox",),

@@ -16,9 +16,9 @@ from lib.store.sqlite import SQLiteStore
 
 
 def build_store(settings: Settings) -> BookingStore:
-    if settings.data_backend == "sqlite":
+    if settings.backend == "sqlite":
         return SQLiteStore(settings.sqlite_path)
-    raise ConfigError(f"Unknown data_backend {settings.data_backend!r}.")
+    raise ConfigError(f"Unknown backend {settings.backend!r}.")
 
 
 def build_meetings(settings: Settings) -> MeetingProvider:
