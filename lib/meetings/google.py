@@ -1,0 +1,594 @@
+"""Google Meet links through Google Calendar: one calendar event per booking, with a Meet conference.
+
+The event id is derived from the booking id and its event version, so a retried create finds the
+event an earlier attempt made (409 duplicate) instead of making a second one. One call is one
+attempt: errors come back as ``MeetingProviderError`` with ``retryable`` set, and the booking
+service decides whether and when to try again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import google_auth_httplib2
+import httplib2
+from google.auth import exceptions as auth_errors
+from google.oauth2 import credentials as user_credentials
+from google.oauth2 import service_account
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from lib.config import GoogleSettings
+from lib.domain import Booking, Meeting
+from lib.errors import ConfigError, MeetingProviderError
+from lib.meetings import HealthCheck
+
+SCOPE = "https://www.googleapis.com/auth/calendar.events"
+MEET = "hangoutsMeet"
+# A deleted event keeps its id forever, so a booking whose event was deleted gets a new version;
+# this bounds how many cancelled versions one create call steps over.
+MAX_VERSION_BUMPS = 5
+_POLL_FIRST = 0.2
+_POLL_MAX = 2.0
+_RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
+_HEX_MAX = 1000  # event ids may be 1024 characters; keep room for the version suffix
+
+
+def event_id_for(booking_id: str, version: int) -> str:
+    """The Calendar event id of a booking's ``version``: base32hex (0-9, a-v), 5 to 1024 chars.
+
+    A uuid booking id gives ``<32 hex>v<version>``. Other ids are base32hex-encoded behind an
+    ``n`` (or hashed behind an ``h`` when long); neither letter is a hex digit, so the forms
+    never collide with each other or with uuid ids.
+    """
+    try:
+        stem = uuid.UUID(booking_id).hex
+    except (ValueError, AttributeError, TypeError):
+        encoded = base64.b32hexencode(str(booking_id).encode("utf-8")).decode("ascii").rstrip("=").lower()
+        stem = "n" + encoded if len(encoded) < _HEX_MAX else "h" + hashlib.sha256(str(booking_id).encode("utf-8")).hexdigest()
+        stem = stem.ljust(4, "0")  # "n" + nothing would be too short for Google's 5-char minimum
+    return f"{stem}v{int(version)}"
+
+
+def load_credentials(google: GoogleSettings) -> Any:
+    """Build google-auth credentials from ``credentials_file`` or ``credentials_json``.
+
+    A service-account key is used with ``subject`` (domain-wide delegation) when set; an
+    authorized-user JSON (OAuth client id, secret and refresh token) is used as is.
+    Raises ``ConfigError`` naming the setting; secrets never appear in the message.
+    """
+    if google.credentials_json.strip():
+        source, text = "google.credentials_json", google.credentials_json
+    elif google.credentials_file.strip():
+        path = Path(google.credentials_file).expanduser()
+        source = f"google.credentials_file ({path})"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{source} does not exist; point it at the JSON key or token file.") from None
+        except OSError as exc:
+            raise ConfigError(f"{source} cannot be read ({exc.strerror or type(exc).__name__}); check the path and its permissions.") from None
+    else:
+        raise ConfigError("No Google credentials: set `credentials_file` or `credentials_json` under [google] in .streamlit/secrets.toml.")
+    try:
+        info = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # The position only: the text itself may hold a private key.
+        raise ConfigError(f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}).") from None
+    if not isinstance(info, dict):
+        raise ConfigError(f"{source} must be a JSON object (a service-account key or an authorized-user token).")
+
+    # `Credentials.to_json()` (the usual way to save a consent) writes no "type": a refresh token says it.
+    kind = info.get("type") or ("authorized_user" if "refresh_token" in info else None)
+    try:
+        if kind == "service_account":
+            creds = service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
+            return creds.with_subject(google.subject) if google.subject else creds
+        if kind == "authorized_user":
+            return user_credentials.Credentials.from_authorized_user_info(info, scopes=[SCOPE])
+    except Exception as exc:  # noqa: BLE001 - whatever the key parser says, report it without the key
+        text = str(exc.args[0]) if exc.args else ""
+        # google-auth names missing fields; other parser messages could quote the bad key, so omit them.
+        why = text if "missing fields" in text and len(text) < 300 else f"{type(exc).__name__} while reading it"
+        raise ConfigError(f"{source} is an incomplete or damaged {kind} JSON ({why}); download it again from the Google Cloud console.") from None
+    raise ConfigError(
+        f"{source} has type {kind!r}; use a service-account key (\"service_account\") or an "
+        "OAuth authorized-user token (\"authorized_user\")."
+    )
+
+
+class GoogleCalendarProvider:
+    """Meetings as Google Calendar events with a Google Meet conference.
+
+    ``service`` is a built ``calendar`` v3 resource (see ``from_settings``). httplib2
+    connections must not be shared between threads, so with ``http_factory`` each thread
+    sends its requests on an http object of its own (the booking service creates links
+    concurrently). ``sleep`` and ``clock`` are injectable so tests can wait for a pending
+    conference without waiting. ``credentials_kind`` ("service_account" or
+    "authorized_user") lets the connection check spot a service account without ``subject``.
+    """
+
+    name = "google"
+
+    def __init__(
+        self,
+        service: Any,
+        *,
+        calendar_id: str = "primary",
+        timezone: str = "Asia/Jakarta",
+        conference_wait_seconds: float = 20.0,
+        reminder_minutes: int = 30,
+        timeout_seconds: float = 15.0,
+        subject: str = "",
+        credentials_kind: str = "",
+        http_factory: Callable[[], Any] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.service = service
+        self.calendar_id = calendar_id
+        self.timezone = timezone
+        self.conference_wait_seconds = conference_wait_seconds
+        self.reminder_minutes = reminder_minutes
+        self.timeout_seconds = timeout_seconds
+        self.subject = subject
+        self.credentials_kind = credentials_kind
+        self._http_factory = http_factory
+        self._local = threading.local()
+        self._sleep = sleep
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"GoogleCalendarProvider(calendar_id={self.calendar_id!r}, timezone={self.timezone!r})"
+
+    @classmethod
+    def from_settings(
+        cls,
+        google: GoogleSettings,
+        timezone: str = "Asia/Jakarta",
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> GoogleCalendarProvider:
+        """Build credentials and the Calendar client from the ``[google]`` settings.
+
+        Discovery is the copy shipped with the client (no network) and every request, token
+        refreshes included, has ``timeout_seconds``.
+        """
+        creds = load_credentials(google)
+
+        def new_http() -> Any:
+            # proxy_info=None: requests go straight to api_endpoint, whatever http_proxy says.
+            return google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=google.timeout_seconds, proxy_info=None))
+
+        service = build(
+            "calendar",
+            "v3",
+            http=new_http(),
+            static_discovery=True,
+            cache_discovery=False,
+            client_options={"api_endpoint": google.api_endpoint},
+        )
+        return cls(
+            service,
+            calendar_id=google.calendar_id,
+            timezone=timezone,
+            conference_wait_seconds=google.conference_wait_seconds,
+            reminder_minutes=google.reminder_minutes,
+            timeout_seconds=google.timeout_seconds,
+            subject=google.subject,
+            credentials_kind=_credentials_kind(creds),
+            http_factory=new_http,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    # -- MeetingProvider -----------------------------------------------------------------
+
+    def create(self, booking: Booking) -> Meeting:
+        """Insert the booking's event with a Meet conference, or adopt the one an earlier
+        attempt made; wait (up to ``conference_wait_seconds``) for the Meet link."""
+        version = booking.event_version
+        for _ in range(MAX_VERSION_BUMPS + 1):
+            event_id = event_id_for(booking.id, version)
+            try:
+                event = self._call(
+                    self.service.events().insert(
+                        calendarId=self.calendar_id,
+                        body=self._event_body(booking, event_id),
+                        conferenceDataVersion=1,
+                        sendUpdates="all",
+                    ),
+                    duplicate_ok=True,
+                )
+            except _Duplicate:
+                # An earlier attempt (whose answer was lost) or a deleted event holds this id.
+                event = self._existing(event_id)
+                if event is None or event.get("status") == "cancelled":
+                    version += 1
+                    continue
+                if "conferenceData" not in event and not event.get("hangoutLink"):
+                    event = self._call(
+                        self.service.events().patch(
+                            calendarId=self.calendar_id,
+                            eventId=event_id,
+                            body={"conferenceData": _conference_request(event_id)},
+                            conferenceDataVersion=1,
+                            sendUpdates="none",
+                        )
+                    )
+            url = self._await_link(event, event_id)
+            return Meeting(url=url, event_id=event_id, event_version=version)
+        raise MeetingProviderError(
+            f"Booking {booking.id}: the Google events of versions {booking.event_version} to {version - 1} "
+            "were all deleted; check who is deleting events in the organizer's calendar, then try again.",
+            retryable=False,
+        )
+
+    def reschedule(self, booking: Booking) -> None:
+        """Move the event to the booking's date and time; its id and Meet link stay."""
+        if not booking.google_event_id:
+            raise MeetingProviderError(
+                f"Booking {booking.id} has no Google event to move; create its meeting link first.", retryable=False
+            )
+        start, end = self._times(booking)
+        self._call(
+            self.service.events().patch(
+                calendarId=self.calendar_id,
+                eventId=booking.google_event_id,
+                body={"start": start, "end": end},
+                sendUpdates="all",
+                conferenceDataVersion=1,
+            )
+        )
+
+    def cancel(self, booking: Booking) -> None:
+        """Delete the event and tell the attendees; an already deleted event counts as done."""
+        if not booking.google_event_id:
+            return
+        try:
+            self._call(
+                self.service.events().delete(
+                    calendarId=self.calendar_id, eventId=booking.google_event_id, sendUpdates="all"
+                ),
+                gone_ok=True,
+            )
+        except _Gone:
+            return
+
+    def check_connection(self) -> HealthCheck:
+        """Read the calendar and check it can host Google Meet. Never raises."""
+        if self.credentials_kind == "service_account" and not self.subject:
+            return HealthCheck(
+                ok=False,
+                summary="Service account without domain-wide delegation: it cannot add Meet or invite attendees",
+                detail=(
+                    "Google refuses both for a service account acting as itself (403 forbiddenForServiceAccounts, "
+                    "400 \"Invalid conference type value\"). Grant the service account's client id domain-wide "
+                    f"delegation for {SCOPE} in the Workspace admin console and set `subject` under [google] to "
+                    "the organizer's email, or use an OAuth authorized-user token instead."
+                ),
+            )
+        try:
+            calendar = self._call(self.service.calendars().get(calendarId=self.calendar_id))
+        except MeetingProviderError as exc:
+            return HealthCheck(ok=False, summary=_health_summary(exc), detail=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a health check reports, it does not crash the page
+            err = self.classify(exc)
+            return HealthCheck(ok=False, summary=_health_summary(err), detail=str(err))
+        allowed = (calendar.get("conferenceProperties") or {}).get("allowedConferenceSolutionTypes") or []
+        name = calendar.get("summary") or self.calendar_id
+        if MEET not in allowed:
+            return HealthCheck(
+                ok=False,
+                summary=f"Calendar {name!r} cannot host Google Meet",
+                detail=(
+                    f"Calendar {self.calendar_id!r} allows {', '.join(allowed) or 'no conference types'}, not hangoutsMeet. "
+                    "Use a calendar of a Google account or Workspace user with Meet enabled (Workspace admins: "
+                    "Apps > Google Workspace > Google Meet), or a service account with domain-wide delegation "
+                    "and `subject` set to that user."
+                ),
+            )
+        tz = calendar.get("timeZone", "")
+        return HealthCheck(
+            ok=True,
+            summary=f"Google Calendar {name!r} reachable; Meet links can be created",
+            detail=f"Calendar id {self.calendar_id!r}" + (f", calendar time zone {tz}" if tz else "") + f"; events use {self.timezone}.",
+        )
+
+    # -- errors --------------------------------------------------------------------------
+
+    def classify(self, exc: BaseException) -> MeetingProviderError:
+        """Turn a client, transport or auth exception into a ``MeetingProviderError`` whose
+        message says what to do, with ``retryable`` and Google's ``Retry-After`` hint."""
+        if isinstance(exc, MeetingProviderError):
+            return exc
+        cal = self.calendar_id
+        if isinstance(exc, HttpError):
+            status = int(getattr(exc.resp, "status", 0) or 0)
+            reason = _http_reason(exc)
+            message = (getattr(exc, "reason", "") or "").strip()
+            retry_after = _retry_after(exc.resp)
+            said = f"Google said: {message}" if message else f"HTTP {status}"
+            if status == 429 or (status == 403 and reason in _RATE_REASONS):
+                return MeetingProviderError(
+                    f"Google Calendar rate limit reached ({reason or status}); try again shortly.",
+                    retryable=True,
+                    retry_after=retry_after,
+                )
+            if status >= 500:
+                return MeetingProviderError(
+                    f"Google Calendar had a server error (HTTP {status}); try again shortly.",
+                    retryable=True,
+                    retry_after=retry_after,
+                )
+            if status == 400 and "conference type" in message.lower():
+                return MeetingProviderError(
+                    f"Calendar {cal!r} cannot create Google Meet conferences ({said}). The organizer account "
+                    "needs Meet enabled; a service account needs domain-wide delegation with `subject` set "
+                    "to a Workspace user.",
+                    retryable=False,
+                )
+            if status == 401:
+                return MeetingProviderError(
+                    "Google rejected the credentials (HTTP 401); check `credentials_file`/`credentials_json` "
+                    "under [google] and create a new key or token if it was revoked.",
+                    retryable=False,
+                )
+            if status == 403 and reason == "forbiddenForServiceAccounts":
+                subject = f" (now {self.subject!r})" if self.subject else ""
+                return MeetingProviderError(
+                    "The service account needs domain-wide delegation (set `subject` under [google] to the "
+                    f"organizer's Workspace email{subject}) to invite attendees and add Meet; {said}.",
+                    retryable=False,
+                )
+            if status == 403:
+                who = f"Account {self.subject!r}" if self.subject else "The organizer account"
+                return MeetingProviderError(
+                    f"{who} has no write access to calendar {cal!r} ({said}); share the calendar with "
+                    "'Make changes to events' or use the organizer's own calendar.",
+                    retryable=False,
+                )
+            if status == 404:
+                return MeetingProviderError(
+                    f"Calendar {cal!r} (or its event) was not found for these credentials; check "
+                    "`calendar_id` under [google] (\"primary\" is the organizer's own calendar).",
+                    retryable=False,
+                )
+            return MeetingProviderError(f"Google Calendar refused the request (HTTP {status}); {said}.", retryable=False)
+        if isinstance(exc, auth_errors.RefreshError):
+            text = str(exc.args[0]) if exc.args else ""
+            if "invalid_grant" in text:
+                return MeetingProviderError(
+                    "Google refused the token refresh (invalid_grant): the refresh token was revoked or expired "
+                    "(OAuth apps in Testing status expire tokens after 7 days) - create a new token and put it "
+                    "in `credentials_file`/`credentials_json`. For a service account, check the key is not "
+                    "deleted and the machine clock is right.",
+                    retryable=False,
+                )
+            if "unauthorized_client" in text:
+                return MeetingProviderError(
+                    "Google refused the token refresh (unauthorized_client): domain-wide delegation is not "
+                    "granted for this client id/scope in the Workspace admin console (Security > API controls > "
+                    f"Domain-wide delegation, scope {SCOPE}).",
+                    retryable=False,
+                )
+            # Google's answer is "error: description"; local failures are fixed sentences. Neither
+            # holds a secret, but keep it short for the ops page.
+            said = text if len(text) <= 200 else text[:197] + "..."
+            return MeetingProviderError(
+                f"Google rejected the credentials: the access token could not be refreshed ({said}); "
+                "check `credentials_file`/`credentials_json` under [google].",
+                retryable=bool(getattr(exc, "retryable", False)),
+            )
+        if isinstance(exc, auth_errors.TransportError):
+            return MeetingProviderError(
+                f"Google's token endpoint could not be reached within {self.timeout_seconds:g} s; try again shortly.",
+                retryable=True,
+            )
+        if isinstance(exc, (socket.timeout, TimeoutError)):
+            return MeetingProviderError(
+                f"Google did not answer within {self.timeout_seconds:g} s; try again shortly.", retryable=True
+            )
+        if _is_transport_error(exc):
+            return MeetingProviderError(
+                f"Google did not answer: the connection failed ({type(exc).__name__}) before a reply "
+                "came; try again shortly.",
+                retryable=True,
+            )
+        return MeetingProviderError(
+            f"Unexpected error talking to Google Calendar ({type(exc).__name__}); try again, and report it if it repeats.",
+            retryable=True,
+        )
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _call(self, request: Any, *, duplicate_ok: bool = False, gone_ok: bool = False) -> Any:
+        """Execute a request once (retries belong to the booking service); raise ``_Duplicate``
+        or ``_Gone`` when asked to, else a classified ``MeetingProviderError``."""
+        try:
+            return request.execute(http=self._http(), num_retries=0)
+        except HttpError as exc:
+            status = int(getattr(exc.resp, "status", 0) or 0)
+            if duplicate_ok and status == 409 and _http_reason(exc) in ("duplicate", ""):
+                raise _Duplicate() from exc
+            if gone_ok and status in (404, 410):
+                raise _Gone() from exc
+            raise self.classify(exc) from exc
+        except Exception as exc:  # noqa: BLE001 - everything leaves as MeetingProviderError
+            raise self.classify(exc) from exc
+
+    def _existing(self, event_id: str) -> dict[str, Any] | None:
+        """The event holding ``event_id``, or None if Google says it is deleted (410)."""
+        try:
+            return self.service.events().get(calendarId=self.calendar_id, eventId=event_id).execute(
+                http=self._http(), num_retries=0
+            )
+        except HttpError as exc:
+            status = int(getattr(exc.resp, "status", 0) or 0)
+            if status == 410:
+                return None
+            if status == 404:
+                # Insert said the id exists; a 404 right after is Google catching up.
+                raise MeetingProviderError(
+                    f"Google says event {event_id} exists but cannot return it yet; try again shortly.",
+                    retryable=True,
+                ) from exc
+            raise self.classify(exc) from exc
+        except Exception as exc:  # noqa: BLE001
+            raise self.classify(exc) from exc
+
+    def _await_link(self, event: dict[str, Any], event_id: str) -> str:
+        """Return the Meet link, reading the event again while the conference is pending."""
+        deadline = self._clock() + self.conference_wait_seconds
+        delay = _POLL_FIRST
+        while True:
+            status = _conference_status(event)
+            if status == "failure":
+                raise MeetingProviderError(
+                    f"Google could not create the Meet conference of event {event_id} (conference status "
+                    "'failure'); check that Google Meet is enabled for the organizer account, then delete "
+                    "the event in Google Calendar and create the link again (a new event is made).",
+                    retryable=False,
+                )
+            link = _meet_link(event)
+            if link and status in ("success", None):
+                return link
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise MeetingProviderError(
+                    f"Google is still preparing the Meet link of event {event_id} after "
+                    f"{self.conference_wait_seconds:g} s; try again shortly (the event is kept).",
+                    retryable=True,
+                )
+            self._sleep(min(delay, remaining))
+            delay = min(delay * 2, _POLL_MAX)
+            event = self._call(self.service.events().get(calendarId=self.calendar_id, eventId=event_id))
+
+    def _http(self) -> Any:
+        """This thread's http object, or None for the service's own (single-threaded use)."""
+        if self._http_factory is None:
+            return None
+        own = getattr(self._local, "http", None)
+        if own is None:
+            own = self._local.http = self._http_factory()
+        return own
+
+    def _times(self, booking: Booking) -> tuple[dict[str, str], dict[str, str]]:
+        start = booking.starts_at
+        end = start + timedelta(minutes=booking.duration)
+        fmt = "%Y-%m-%dT%H:%M:%S"
+        return (
+            {"dateTime": start.strftime(fmt), "timeZone": self.timezone},
+            {"dateTime": end.strftime(fmt), "timeZone": self.timezone},
+        )
+
+    def _event_body(self, booking: Booking, event_id: str) -> dict[str, Any]:
+        start, end = self._times(booking)
+        overrides: list[dict[str, Any]] = [{"method": "email", "minutes": 24 * 60}]
+        if self.reminder_minutes > 0:
+            overrides.append({"method": "popup", "minutes": int(self.reminder_minutes)})
+        return {
+            "id": event_id,
+            "summary": f"{booking.session_type}: {booking.expert_name} with {booking.customer_name}",
+            "description": (
+                f"CallExpert session \"{booking.session_type}\" with {booking.expert_name} "
+                f"({booking.duration} minutes).\nJoin with the Google Meet link of this event.\n\n"
+                f"Booking id: {booking.id}"
+            ),
+            "start": start,
+            "end": end,
+            # No responseStatus: both sides get a real invitation to accept.
+            "attendees": [
+                {"email": booking.customer_email, "displayName": booking.customer_name},
+                {"email": booking.expert_email, "displayName": booking.expert_name},
+            ],
+            "reminders": {"useDefault": False, "overrides": overrides},
+            "conferenceData": _conference_request(event_id),
+            "guestsCanModify": False,
+        }
+
+
+class _Duplicate(Exception):
+    """409: the event id is taken."""
+
+
+class _Gone(Exception):
+    """404/410 where that means the work is already done."""
+
+
+def _credentials_kind(creds: Any) -> str:
+    return "service_account" if isinstance(creds, service_account.Credentials) else "authorized_user"
+
+
+def _conference_request(event_id: str) -> dict[str, Any]:
+    # The request id repeats the event id: a retried create asks for the same conference.
+    return {"createRequest": {"requestId": event_id, "conferenceSolutionKey": {"type": MEET}}}
+
+
+def _conference_status(event: Mapping[str, Any]) -> str | None:
+    data = event.get("conferenceData") or {}
+    return ((data.get("createRequest") or {}).get("status") or {}).get("statusCode")
+
+
+def _meet_link(event: Mapping[str, Any]) -> str | None:
+    if event.get("hangoutLink"):
+        return str(event["hangoutLink"])
+    for entry in (event.get("conferenceData") or {}).get("entryPoints") or []:
+        if entry.get("entryPointType") == "video" and entry.get("uri"):
+            return str(entry["uri"])
+    return None
+
+
+def _http_reason(exc: Any) -> str:
+    """Google's machine reason (``duplicate``, ``rateLimitExceeded`` ...) of an HttpError."""
+    details = getattr(exc, "error_details", None)
+    if isinstance(details, list) and details and isinstance(details[0], dict):
+        return str(details[0].get("reason") or "")
+    return ""
+
+
+def _retry_after(resp: Any) -> float | None:
+    """Seconds from a Retry-After header (a number; HTTP dates are rare from Google)."""
+    try:
+        value = resp.get("retry-after") or resp.get("Retry-After")
+    except AttributeError:
+        return None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    return isinstance(exc, (ConnectionError, OSError, httplib2.HttpLib2Error, http.client.HTTPException))
+
+
+def _health_summary(err: MeetingProviderError) -> str:
+    text = str(err)
+    if "invalid_grant" in text:
+        return "Google token revoked or expired (invalid_grant): create a new token"
+    if "unauthorized_client" in text:
+        return "Domain-wide delegation not granted (unauthorized_client)"
+    if "was not found" in text:
+        return "Google calendar not found: check calendar_id"
+    if "rejected the credentials" in text:
+        return "Google credentials rejected"
+    if "no write access" in text:
+        return "No access to the Google calendar"
+    if err.retryable:
+        return "Google Calendar not reachable right now"
+    return "Google Calendar check failed"

@@ -1,0 +1,566 @@
+"""A small local server that speaks enough of Google Calendar API v3 for the real client.
+
+It serves events (insert, get, patch, delete), calendars.get and an OAuth token endpoint, keeps
+everything in memory and records every request. Faults are injected per request, so tests can
+show what the provider does when Google is slow, rate-limits, errors or drops the connection::
+
+    with CalendarServer() as server:
+        server.faults.extend(["500", "429", "drop"])      # next API requests, in order
+        server.method_faults["events.get"].append("503")  # only the next events.get
+        server.pending_gets = 2                           # Meet link ready on the 2nd get
+        server.latency = 0.2                              # every API request takes 0.2 s
+        server.fault_rate = 0.1                           # chaos: 10 % random faults (seeded)
+
+Fault names are the keys of ``FAULTS`` plus ``"timeout"`` (answer after ``timeout_delay``
+seconds, after doing the work) and ``"drop"`` (do the work, then close the connection without
+an answer).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import socket
+import string
+import threading
+import time
+import uuid
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+API_PREFIX = "/calendar/v3/"
+TOKEN_PATH = "/token"
+EVENT_ID_RE = re.compile(r"^[0-9a-v]{5,1024}$")
+
+# name -> (status, reason, message, extra headers)
+FAULTS: dict[str, tuple[int, str, str, dict[str, str]]] = {
+    "500": (500, "backendError", "Backend Error", {}),
+    "503": (503, "backendError", "The service is currently unavailable.", {}),
+    "429": (429, "rateLimitExceeded", "Rate Limit Exceeded", {"Retry-After": "1"}),
+    "403rate": (403, "rateLimitExceeded", "Rate Limit Exceeded", {}),
+    "403userrate": (403, "userRateLimitExceeded", "User Rate Limit Exceeded", {}),
+    "403forbidden": (403, "forbidden", "Forbidden", {}),
+    "403serviceaccount": (
+        403,
+        "forbiddenForServiceAccounts",
+        "Service accounts cannot invite attendees without Domain-Wide Delegation of Authority.",
+        {},
+    ),
+    "400conference": (400, "invalid", "Invalid conference type value.", {}),
+    "401": (401, "authError", "Invalid Credentials", {}),
+    "404": (404, "notFound", "Not Found", {}),
+}
+SPECIAL_FAULTS = ("timeout", "drop")
+DEFAULT_RANDOM_FAULTS: tuple[str, ...] = ("500", "503", "429", "403rate", "timeout", "drop")
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, reason: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server saw it; ``op`` is e.g. ``"events.insert"`` or ``"token"``."""
+
+    op: str
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+    fault: str | None = None
+
+
+@dataclass
+class _Conference:
+    request_id: str
+    pending_left: int
+    outcome: str
+    code: str
+
+
+@dataclass
+class CalendarServer:
+    """Calendar API v3 look-alike on 127.0.0.1 (port 0), run in a background thread.
+
+    Use as a context manager, or call ``start()`` and ``stop()``. ``base_url`` is what the
+    client takes as ``api_endpoint``; ``token_url`` is an OAuth token endpoint.
+    """
+
+    seed: int = 0
+    pending_gets: int = 0  # gets of a new event that still see the conference "pending"
+    conference_outcome: str = "success"  # what a pending conference turns into: success | failure
+    latency: float = 0.0  # seconds added to every API request
+    timeout_delay: float = 2.0  # how long a "timeout" fault waits before answering
+    fault_rate: float = 0.0  # chance of a random fault on an API request
+    random_faults: tuple[str, ...] = DEFAULT_RANDOM_FAULTS
+    token_error: str | None = None  # e.g. "invalid_grant": the token endpoint answers 400
+    require_auth: bool = False  # API requests need a token issued by /token (or "x")
+    # What a get of a deleted event answers: "410" (gone) or "cancelled" (200, status cancelled);
+    # Google does both, depending on how long ago the event was deleted.
+    deleted_get: str = "410"
+
+    faults: deque[str] = field(default_factory=deque)
+    method_faults: defaultdict[str, deque[str]] = field(default_factory=lambda: defaultdict(deque))
+    requests: list[RecordedRequest] = field(default_factory=list)
+    events: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    calendars: dict[str, dict[str, Any]] = field(default_factory=dict)
+    issued_tokens: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self._lock = threading.RLock()
+        self._conferences: dict[tuple[str, str], _Conference] = {}
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._in_flight = 0
+        self._idle = threading.Condition(self._lock)
+        if not self.calendars:
+            self.add_calendar("primary")
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> CalendarServer:
+        """Listen on a free loopback port and serve in a daemon thread."""
+        handler = type("Handler", (_Handler,), {"state": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> CalendarServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The ``api_endpoint`` for the client: ends in ``/calendar/v3/``."""
+        return f"{self.root_url}{API_PREFIX}"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.root_url}{TOKEN_PATH}"
+
+    # -- test helpers ----------------------------------------------------------------------
+
+    def add_calendar(self, calendar_id: str, *, meet: bool = True, time_zone: str = "Asia/Jakarta") -> None:
+        """Add a calendar; ``meet=False`` makes one whose conference types exclude hangoutsMeet."""
+        allowed = ["hangoutsMeet"] if meet else ["eventHangout"]
+        with self._lock:
+            self.calendars[calendar_id] = {
+                "kind": "calendar#calendar",
+                "etag": f'"{uuid.uuid4().hex}"',
+                "id": calendar_id,
+                "summary": calendar_id,
+                "timeZone": time_zone,
+                "conferenceProperties": {"allowedConferenceSolutionTypes": allowed},
+            }
+            self.events.setdefault(calendar_id, {})
+
+    def count(self, op: str | None = None) -> int:
+        """Requests received, all of them or those of one operation (``"events.get"`` ...)."""
+        with self._lock:
+            return sum(1 for r in self.requests if op is None or r.op == op)
+
+    def ops(self) -> list[str]:
+        """The operations received so far, in order."""
+        with self._lock:
+            return [r.op for r in self.requests]
+
+    def live_events(self, calendar_id: str = "primary") -> list[dict[str, Any]]:
+        """Events of a calendar that are not deleted."""
+        with self._lock:
+            return [e for e in self.events.get(calendar_id, {}).values() if e.get("status") != "cancelled"]
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no request is being handled (e.g. a "timeout" fault finishing its work)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    # -- request handling (called from handler threads) ------------------------------------
+
+    def _next_fault(self, op: str) -> str | None:
+        with self._lock:
+            queue = self.method_faults.get(op)
+            if queue:
+                return queue.popleft()
+            if op == "token":  # the global queue and chaos are for API requests only
+                return None
+            if self.faults:
+                return self.faults.popleft()
+            if self.fault_rate and self.rng.random() < self.fault_rate:
+                return self.rng.choice(self.random_faults)
+        return None
+
+    def _record(self, req: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(req)
+
+    def _meet_code(self) -> str:
+        letters = string.ascii_lowercase
+        parts = ("".join(self.rng.choice(letters) for _ in range(n)) for n in (3, 4, 3))
+        return "-".join(parts)
+
+    def _token(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if self.token_error:
+            descriptions = {
+                "invalid_grant": "Token has been expired or revoked.",
+                "unauthorized_client": "Client is unauthorized to retrieve access tokens using this method.",
+            }
+            return 400, {"error": self.token_error, "error_description": descriptions.get(self.token_error, self.token_error)}
+        if form.get("grant_type") not in ("refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"):
+            return 400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."}
+        with self._lock:
+            token = f"ya29.local-{len(self.issued_tokens) + 1}"
+            self.issued_tokens.append(token)
+        return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer", "scope": form.get("scope", "")}
+
+    def _check_auth(self, headers: dict[str, str]) -> None:
+        if not self.require_auth:
+            return
+        auth = headers.get("authorization", "")
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
+        if token != "x" and token not in self.issued_tokens:
+            raise _ApiError(401, "authError", "Invalid Credentials")
+
+    def _calendar(self, calendar_id: str) -> dict[str, Any]:
+        cal = self.calendars.get(calendar_id)
+        if cal is None:
+            raise _ApiError(404, "notFound", "Not Found")
+        return cal
+
+    def _api(self, op: str, method: str, parts: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
+        with self._lock:
+            if op == "calendars.get":
+                return 200, dict(self._calendar(parts[0]))
+            calendar_id = parts[0]
+            self._calendar(calendar_id)
+            events = self.events.setdefault(calendar_id, {})
+            conference_on = query.get("conferenceDataVersion") == "1"
+            if op == "events.insert":
+                return 200, self._insert(calendar_id, events, body, conference_on)
+            event_id = parts[2]
+            event = events.get(event_id)
+            if event is None:
+                raise _ApiError(404, "notFound", "Not Found")
+            if event.get("status") == "cancelled":
+                if op == "events.get" and self.deleted_get == "cancelled":
+                    return 200, _public(event)
+                raise _ApiError(410, "deleted", "Resource has been deleted")
+            if op == "events.get":
+                self._advance_conference(calendar_id, event)
+                return 200, _public(event)
+            if op == "events.patch":
+                return 200, self._patch(calendar_id, event, body, conference_on)
+            if op == "events.delete":
+                event["status"] = "cancelled"
+                event["updated"] = _now()
+                return 204, None
+        raise _ApiError(404, "notFound", "Not Found")
+
+    def _insert(self, calendar_id: str, events: dict[str, dict[str, Any]], body: Any, conference_on: bool) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise _ApiError(400, "parseError", "Parse Error")
+        event_id = body.get("id") or uuid.uuid4().hex
+        if not EVENT_ID_RE.match(event_id):
+            raise _ApiError(400, "invalid", "Invalid resource id value.")
+        if event_id in events:  # deleted events keep their id too
+            raise _ApiError(409, "duplicate", "The requested identifier already exists.")
+        start, end = _check_times(body.get("start"), body.get("end"))
+        now = _now()
+        event: dict[str, Any] = {
+            "kind": "calendar#event",
+            "etag": f'"{uuid.uuid4().int % 10**16}"',
+            "id": event_id,
+            "status": "confirmed",
+            "htmlLink": f"https://www.google.com/calendar/event?eid={event_id}",
+            "created": now,
+            "updated": now,
+            "summary": body.get("summary", ""),
+            "description": body.get("description", ""),
+            "creator": {"email": "organizer@example.com", "self": True},
+            "organizer": {"email": "organizer@example.com", "self": True},
+            "start": start,
+            "end": end,
+            "iCalUID": f"{event_id}@google.com",
+            "sequence": 0,
+            "attendees": [{"responseStatus": "needsAction", **a} for a in body.get("attendees", [])],
+            "reminders": body.get("reminders", {"useDefault": True}),
+            "eventType": "default",
+        }
+        if conference_on and "conferenceData" in body:
+            self._request_conference(calendar_id, event, body["conferenceData"])
+        events[event_id] = event
+        return _public(event)
+
+    def _patch(self, calendar_id: str, event: dict[str, Any], body: Any, conference_on: bool) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise _ApiError(400, "parseError", "Parse Error")
+        if "start" in body or "end" in body:
+            start, end = _check_times(body.get("start", event["start"]), body.get("end", event["end"]))
+            event["start"], event["end"] = start, end
+            event["sequence"] += 1
+        for key in ("summary", "description", "attendees", "reminders"):
+            if key in body:
+                event[key] = body[key]
+        if conference_on and "conferenceData" in body and "conferenceData" not in event:
+            self._request_conference(calendar_id, event, body["conferenceData"])
+        event["updated"] = _now()
+        return _public(event)
+
+    def _request_conference(self, calendar_id: str, event: dict[str, Any], data: Any) -> None:
+        request = (data or {}).get("createRequest") if isinstance(data, dict) else None
+        if not request:
+            return
+        kind = (request.get("conferenceSolutionKey") or {}).get("type")
+        allowed = self.calendars[calendar_id]["conferenceProperties"]["allowedConferenceSolutionTypes"]
+        if kind not in allowed:
+            raise _ApiError(400, "invalid", "Invalid conference type value.")
+        request_id = request.get("requestId") or ""
+        conf = _Conference(request_id, self.pending_gets, self.conference_outcome, self._meet_code())
+        self._conferences[(calendar_id, event["id"])] = conf
+        event["conferenceData"] = {
+            "createRequest": {
+                "requestId": request_id,
+                "conferenceSolutionKey": {"type": kind},
+                "status": {"statusCode": "pending"},
+            }
+        }
+        self._settle(event, conf)
+
+    def _advance_conference(self, calendar_id: str, event: dict[str, Any]) -> None:
+        conf = self._conferences.get((calendar_id, event["id"]))
+        if conf is not None and conf.pending_left > 0:
+            conf.pending_left -= 1
+            self._settle(event, conf)
+
+    @staticmethod
+    def _settle(event: dict[str, Any], conf: _Conference) -> None:
+        """Turn a pending conference into its outcome once no pending reads are left."""
+        data = event["conferenceData"]
+        if conf.pending_left > 0 or data["createRequest"]["status"]["statusCode"] != "pending":
+            return
+        data["createRequest"]["status"]["statusCode"] = conf.outcome
+        if conf.outcome != "success":
+            return
+        uri = f"https://meet.google.com/{conf.code}"
+        event["hangoutLink"] = uri
+        data.update(
+            {
+                "entryPoints": [{"entryPointType": "video", "uri": uri, "label": f"meet.google.com/{conf.code}"}],
+                "conferenceSolution": {
+                    "key": {"type": "hangoutsMeet"},
+                    "name": "Google Meet",
+                    "iconUri": "https://fonts.gstatic.com/s/i/productlogos/meet_2020q4/v6/web-512dp/logo_meet_2020q4_color_2x_web_512dp.png",
+                },
+                "conferenceId": conf.code,
+            }
+        )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _public(event: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(event))  # a deep copy, so later changes don't leak into answers
+
+
+def _parse_when(value: Any, label: str) -> tuple[datetime, dict[str, Any]]:
+    """Parse a start/end like Google: dateTime with an offset, or wall clock plus timeZone."""
+    if not isinstance(value, dict) or "dateTime" not in value:
+        raise _ApiError(400, "required", f"Missing {label} time.")
+    try:
+        moment = datetime.fromisoformat(value["dateTime"])
+    except (TypeError, ValueError):
+        raise _ApiError(400, "invalid", f"Invalid {label} time.") from None
+    tz_name = value.get("timeZone")
+    if moment.tzinfo is None:
+        if not tz_name:
+            raise _ApiError(400, "timeRangeEmpty", f"Missing time zone definition for {label} time.")
+        try:
+            moment = moment.replace(tzinfo=ZoneInfo(tz_name))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _ApiError(400, "timeZoneInvalid", f"Invalid time zone definition for {label} time.") from None
+    shown: dict[str, Any] = {"dateTime": moment.isoformat()}
+    if tz_name:
+        shown["timeZone"] = tz_name
+    return moment, shown
+
+
+def _check_times(start: Any, end: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    begin, start_out = _parse_when(start, "start")
+    finish, end_out = _parse_when(end, "end")
+    if finish <= begin:
+        raise _ApiError(400, "timeRangeEmpty", "The specified time range is empty.")
+    return start_out, end_out
+
+
+def _route(method: str, path: str) -> tuple[str, list[str]] | None:
+    """Map a request to (operation, path parts after /calendar/v3/calendars/)."""
+    if path == TOKEN_PATH and method == "POST":
+        return "token", []
+    prefix = API_PREFIX + "calendars/"
+    if not path.startswith(prefix):
+        return None
+    parts = [unquote(p) for p in path[len(prefix) :].split("/")]
+    if len(parts) == 1 and method == "GET":
+        return "calendars.get", parts
+    if len(parts) == 2 and parts[1] == "events" and method == "POST":
+        return "events.insert", parts
+    if len(parts) == 3 and parts[1] == "events":
+        op = {"GET": "events.get", "PATCH": "events.patch", "PUT": "events.patch", "DELETE": "events.delete"}.get(method)
+        if op:
+            return op, parts
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: CalendarServer
+    protocol_version = "HTTP/1.1"  # keep-alive, as Google does; httplib2 reuses connections
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without NODELAY, Nagle plus the client's
+        # delayed ACK add about 40 ms to many answers.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet test output
+        pass
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _handle(self, method: str) -> None:
+        state = self.state
+        with state._idle:
+            state._in_flight += 1
+        try:
+            self._serve(method)
+        finally:
+            with state._idle:
+                state._in_flight -= 1
+                state._idle.notify_all()
+
+    def _serve(self, method: str) -> None:
+        state = self.state
+        url = urlsplit(self.path)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        route = _route(method, url.path)
+        op = route[0] if route else "unknown"
+        if op == "token":
+            body: Any = dict(parse_qsl(raw.decode("utf-8")))
+        else:
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode("utf-8", "replace")
+        fault = state._next_fault(op)
+        state._record(RecordedRequest(op, method, url.path, query, body, headers, fault))
+
+        if op != "token" and state.latency:
+            time.sleep(state.latency)
+        if fault in FAULTS:
+            status, reason, message, extra = FAULTS[fault]
+            self._send_error(_ApiError(status, reason, message, extra))
+            return
+        if fault == "timeout":
+            time.sleep(state.timeout_delay)  # the client gives up first; the work still happens
+
+        try:
+            if route is None:
+                raise _ApiError(404, "notFound", "Not Found")
+            if op == "token":
+                status, payload = state._token(body)
+            else:
+                state._check_auth(headers)
+                status, payload = state._api(op, method, route[1], query, body)
+        except _ApiError as exc:
+            status, payload, error = exc.status, None, exc
+        else:
+            error = None
+
+        if fault == "drop":  # the work is done, the answer is lost
+            self.close_connection = True
+            return
+        try:
+            if error is not None:
+                self._send_error(error)
+            else:
+                self._send_json(status, payload)
+        except OSError:
+            pass  # the client timed out and went away
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        if data:
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    def _send_error(self, error: _ApiError) -> None:
+        payload = {
+            "error": {
+                "code": error.status,
+                "message": error.message,
+                "errors": [{"domain": "global", "reason": error.reason, "message": error.message}],
+            }
+        }
+        try:
+            self._send_json(error.status, payload, error.headers)
+        except OSError:
+            pass
