@@ -1,0 +1,122 @@
+"""The booking service wired to Google (settings -> wiring -> real client) against the local server."""
+
+from __future__ import annotations
+
+import time as clock
+from datetime import date, time, timedelta
+
+import pytest
+
+from lib.config import GoogleSettings, Settings
+from lib.domain import BookingRequest, BookingStatus, NewCustomer
+from lib.meetings.google import GoogleCalendarProvider
+from lib.wiring import build_service
+from tests.calendar_server import CalendarServer
+from tests.test_google_provider import authorized_user_json
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch):
+    import google.oauth2.credentials
+
+    with CalendarServer(seed=42, timeout_delay=1.5) as srv:
+        # google-auth refreshes authorized-user tokens at a fixed Google URL: send it here.
+        monkeypatch.setattr(google.oauth2.credentials, "_GOOGLE_OAUTH2_TOKEN_ENDPOINT", srv.token_url)
+        yield srv
+        srv.wait_idle()
+
+
+def google_settings(tmp_path, srv: CalendarServer, **changes) -> Settings:
+    return Settings(
+        sqlite_path=str(tmp_path / "e2e.db"),
+        seed_demo_data=False,
+        meeting_provider="google",
+        link_backoff_seconds=0.01,
+        link_backoff_max_seconds=0.05,
+        google=GoogleSettings(credentials_json=authorized_user_json(srv), api_endpoint=srv.base_url,
+                              timeout_seconds=1.0, conference_wait_seconds=2.0),
+        **changes,
+    )
+
+
+@pytest.fixture
+def svc(tmp_path, server):
+    service = build_service(google_settings(tmp_path, server))
+    assert isinstance(service.meetings, GoogleCalendarProvider)
+    service.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    service.store.add_expert("Budi Santoso", "budi@example.com", 400_000, "Business")
+    return service
+
+
+def request_for(svc, day: date, at: time, i: int, expert: int = 0) -> BookingRequest:
+    return BookingRequest(
+        expert_id=svc.experts()[expert].id, session_type="Career mentoring", scheduled_date=day, scheduled_time=at,
+        duration=60, new_customer=NewCustomer(f"Customer {i}", f"customer{i}@example.com"),
+    )
+
+
+def test_paid_booking_gets_one_google_event_with_meet_and_survives_reschedule_and_cancel(svc, server):
+    day = svc.today() + timedelta(days=3)
+    b = svc.book_and_pay(request_for(svc, day, time(14, 0), 1)).booking
+    assert b.status is BookingStatus.CONFIRMED
+    assert b.meeting_link.startswith("https://meet.google.com/")
+    [event] = server.live_events()
+    assert event["id"] == b.google_event_id
+    assert {a["email"] for a in event["attendees"]} == {"customer1@example.com", b.expert_email}
+    assert event["start"] == {"dateTime": f"{day}T14:00:00+07:00", "timeZone": "Asia/Jakarta"}
+
+    moved = svc.reschedule(b.id, day + timedelta(days=1), time(9, 0))
+    assert moved.meeting_link == b.meeting_link and moved.google_event_id == b.google_event_id
+    [event] = server.live_events()
+    assert event["start"]["dateTime"] == f"{day + timedelta(days=1)}T09:00:00+07:00"
+
+    svc.cancel(moved.id, "customer asked")
+    assert server.live_events() == []
+    assert svc.get_booking(b.id).status is BookingStatus.CANCELLED
+
+
+def test_permanent_google_error_leaves_the_booking_paid_with_a_sentence(svc, server):
+    server.method_faults["events.insert"].append("403forbidden")
+    outcome = svc.book_and_pay(request_for(svc, svc.today() + timedelta(days=2), time(10, 0), 2))
+    assert outcome.booking.status is BookingStatus.PAID
+    assert outcome.booking.link_attempts == 1
+    assert "write access" in (outcome.booking.last_error or "")
+    assert server.live_events() == []
+
+
+def test_fifty_missing_links_with_faults_end_confirmed_exactly_once(svc, server):
+    start = svc.today() + timedelta(days=1)
+    ids = []
+    for i in range(50):
+        day = start + timedelta(days=i // 10)
+        booking = svc.book(request_for(svc, day, time(8 + i % 10, 0), i, expert=i % 2))
+        ids.append(svc.pay(booking.id).id)
+    assert len(svc.missing_links()) == 50
+
+    server.fault_rate = 0.2
+    began = clock.perf_counter()
+    runs = 0
+    while svc.missing_links() and runs < 4:
+        svc.create_missing_links()
+        runs += 1
+    elapsed = clock.perf_counter() - began
+    server.wait_idle()
+
+    bookings = [svc.get_booking(i) for i in ids]
+    assert all(b.status is BookingStatus.CONFIRMED for b in bookings), [b.last_error for b in bookings]
+    live = server.live_events()
+    assert len(live) == 50  # one event per booking, none twice
+    assert {e["id"] for e in live} == {b.google_event_id for b in bookings}
+    assert {e["hangoutLink"] for e in live} == {b.meeting_link for b in bookings}
+    faults = sum(1 for r in server.requests if r.fault)
+    assert faults > 0  # the faults really happened
+    print(f"\n50 links with {faults} injected faults: {runs} run(s), {elapsed:.2f}s, "
+          f"{server.count('events.insert')} inserts, {server.count('events.get')} gets")
+    emails = svc.emails(limit=1000)
+    assert len(emails) == 100 and len({(e.booking_id, e.kind) for e in emails}) == 100
