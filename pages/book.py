@@ -1,0 +1,103 @@
+"""Book a session: customer, expert, slot and duration -> book and pay -> the meeting link."""
+
+import uuid
+from datetime import time, timedelta
+
+import streamlit as st
+
+from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION, SESSION_TYPES, BookingRequest, BookingStatus, NewCustomer
+from lib.errors import CallExpertError
+from lib.timefmt import rupiah, when, zone_abbreviation
+from pages._common import STEP, join_button, service, show_error
+
+NEW = "__new__"
+svc = service()
+st.title("Book a session")
+
+experts = {e.id: e for e in svc.experts()}
+if not experts:
+    st.info("There are no experts yet, so nothing can be booked.")
+    st.stop()
+customers = {c.id: c for c in svc.customers()}
+
+# -- who -------------------------------------------------------------------------------
+customer_id = st.selectbox("Customer", [NEW, *customers], key="book_customer",
+                           format_func=lambda i: "New customer" if i == NEW else
+                           f"{customers[i].name} ({customers[i].email})")
+new_customer = None
+if customer_id == NEW:
+    left, right = st.columns(2)
+    new_customer = NewCustomer(left.text_input("Name", key="book_name"),
+                               right.text_input("Email", key="book_email", placeholder="name@example.com"))
+
+expert_id = st.selectbox("Expert", list(experts), key="book_expert",
+                         format_func=lambda i: f"{experts[i].name} — {experts[i].expertise} · "
+                                               f"{rupiah(experts[i].hourly_rate)} per hour")
+session_type = st.selectbox("Session type", SESSION_TYPES, key="book_session_type")
+
+# -- when ------------------------------------------------------------------------------
+today = svc.today()
+day_col, time_col, duration_col = st.columns(3)
+day = day_col.date_input("Date", value=today + timedelta(days=1), min_value=today,
+                         max_value=today + timedelta(days=svc.settings.booking_horizon_days), key="book_date")
+at = time_col.time_input(f"Start time ({zone_abbreviation(svc.tz, today)})", value=time(10, 0), step=STEP,
+                         key="book_time")
+duration = duration_col.selectbox("Duration (minutes)", ALLOWED_DURATIONS, key="book_duration",
+                                  index=ALLOWED_DURATIONS.index(DEFAULT_DURATION))
+
+# -- price -----------------------------------------------------------------------------
+try:
+    st.metric("Price", rupiah(svc.quote(expert_id, duration)))
+except CallExpertError as exc:
+    show_error(exc)
+if svc.payments.is_demo:
+    st.info("Demo payment — no money moves. Submitting marks the booking as paid at once.",
+            icon=":material/science:")
+
+# One request key per form fill: a double click or a rerun returns the same booking; a changed
+# fill gets a new key so it can become a new booking.
+fill = (customer_id, new_customer, expert_id, session_type, day, at, duration)
+if st.session_state.get("book_fill") != fill:
+    st.session_state["book_fill"] = fill
+    st.session_state["book_key"] = str(uuid.uuid4())
+    st.session_state.pop("book_outcome", None)
+
+request = BookingRequest(
+    expert_id=expert_id,
+    session_type=session_type,
+    scheduled_date=day,
+    scheduled_time=at,
+    duration=duration,
+    customer_id=None if customer_id == NEW else customer_id,
+    new_customer=new_customer,
+    request_key=st.session_state["book_key"],
+)
+
+if st.button("Book and pay", type="primary", key="book_submit"):
+    try:
+        outcome = svc.book_and_pay(request, actor="ops")
+    except CallExpertError as exc:
+        show_error(exc)
+    else:
+        st.session_state["book_outcome"] = (outcome.booking.id, outcome.link_error)
+
+# -- outcome (kept while the fill is unchanged) ---------------------------------------------
+if "book_outcome" in st.session_state:
+    booking_id, link_error = st.session_state["book_outcome"]
+    booking = svc.get_booking(booking_id)
+    what = (f"{booking.session_type} with {booking.expert_name}, "
+            f"{when(booking.scheduled_date, booking.scheduled_time, svc.tz)}, {rupiah(booking.price)}")
+    if booking.status is BookingStatus.PENDING:
+        st.info(f"Booked, awaiting payment: {what}. The meeting link follows once the payment settles.")
+    elif booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
+        st.success(f"Booked and paid: {what}.")
+    else:  # the same fill again after the booking was cancelled elsewhere
+        st.warning(f"This booking is {booking.status.label.lower()}: {what}. Change the form to book anew.")
+    if booking.meeting_link and booking.status is BookingStatus.CONFIRMED:
+        join_button(booking.meeting_link)
+        st.code(booking.meeting_link, language=None)
+    elif booking.status is BookingStatus.PAID:
+        st.warning(f"Paid — the meeting link is not ready yet: {link_error or booking.last_error or 'pending'}; "
+                   "ops will create it.")
+    st.page_link("pages/confirmation.py", label="Open the confirmation", icon=":material/task_alt:",
+                 query_params={"booking": booking.id})

@@ -1,0 +1,56 @@
+"""Confirmation: one booking by id (from ?booking=<id> or pasted), its link, and what happens next."""
+
+import streamlit as st
+
+from lib.domain import ACTIVE_STATUSES, BookingStatus
+from lib.errors import CallExpertError
+from pages._common import booking_card, cancel_form, join_button, reschedule_form, service, show_error, show_flash
+
+# What to say when there is no link, by status.
+NO_LINK = {
+    BookingStatus.PENDING: "No meeting link yet — the payment has not settled; the link is made once it does.",
+    BookingStatus.PAID: "No meeting link yet — the payment is settled and ops are creating the link; "
+                        "it will be emailed to both sides.",
+    BookingStatus.CANCELLED: "No meeting link — this session is cancelled.",
+    BookingStatus.COMPLETED: "No meeting link — this session is over.",
+}
+NEXT_STEPS = """
+**What happens next**
+- The customer and the expert each get an email with the time (WIB) and the meeting link.
+- At the start time, both open the link with **Join meeting**; no account is needed.
+- Need another time? Reschedule below: the meeting link stays the same and both sides are told.
+"""
+
+svc = service()
+st.title("Confirmation")
+show_flash()
+
+booking_id = st.query_params.get("booking", "")
+typed = st.text_input("Booking id", value=booking_id, placeholder="paste a booking id").strip()
+if typed != booking_id:  # keep the URL shareable
+    booking_id = typed
+    st.query_params["booking"] = booking_id
+if not booking_id:
+    st.info("Open this page from a booking, or paste a booking id above.")
+    st.stop()
+
+try:
+    booking = svc.get_booking(booking_id)
+except CallExpertError as exc:
+    show_error(exc)
+    st.stop()
+
+booking_card(booking, svc)
+if booking.meeting_link and booking.status is BookingStatus.CONFIRMED:
+    join_button(booking.meeting_link)
+    st.code(booking.meeting_link, language=None)
+else:
+    st.info(NO_LINK.get(booking.status, "No meeting link yet."))
+
+if booking.status in ACTIVE_STATUSES:
+    st.markdown(NEXT_STEPS)
+    left, right = st.columns(2)
+    with left:
+        reschedule_form(svc, booking)
+    with right:
+        cancel_form(svc, booking)

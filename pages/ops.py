@@ -1,0 +1,103 @@
+"""Ops: today's numbers, the meeting provider's health, paid bookings without a link, and any booking's
+history, reschedule and cancel."""
+
+import streamlit as st
+
+from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus
+from lib.errors import CallExpertError
+from lib.views import booking_label, bookings_frame, history_frame
+from pages._common import booking_card, cancel_form, flash, reschedule_form, service, show_error, show_flash
+
+svc = service()
+st.title("Ops")
+show_flash()
+
+# -- at a glance -------------------------------------------------------------------------
+counts = svc.ops_counts()
+for col, (label, value) in zip(st.columns(4), [
+    ("Today's sessions", counts.today),
+    ("Awaiting payment", counts.awaiting_payment),
+    ("Awaiting link", counts.awaiting_link),
+    ("Emails not sent", counts.emails_not_sent),
+]):
+    col.metric(label, value)
+
+health = svc.meeting_health()
+(st.success if health.ok else st.error)(f"Meeting provider: {health.summary}")
+if health.detail:
+    st.caption(health.detail)
+
+# -- paid, awaiting a link ------------------------------------------------------------------
+st.subheader("Paid, awaiting a link")
+missing = svc.missing_links()
+if not missing:
+    st.success("Every paid booking has its meeting link.")
+for b in missing:
+    with st.container(border=True):
+        info, action = st.columns([4, 1])
+        info.markdown(f"**{booking_label(b)}**  \nAttempts: {b.link_attempts}"
+                      + (f" · Last error: {b.last_error}" if b.last_error else ""))
+        if action.button("Create link", key=f"create-link-{b.id}"):
+            try:
+                done = svc.create_link(b.id, actor="ops")
+            except CallExpertError as exc:
+                show_error(exc)
+            else:
+                flash(("success", f"Link created for {booking_label(done)}."))
+                st.rerun()
+
+if missing and st.button("Create all missing links", type="primary", key="create-all-links"):
+    bar = st.progress(0.0, text=f"0/{len(missing)} ...")
+
+    def step(done: int, total: int, booking: Booking) -> None:
+        bar.progress(done / total, text=f"{done}/{total} {booking.customer_name} with {booking.expert_name}")
+
+    result = svc.create_missing_links(progress=step, actor="ops")
+    messages = [("success", f"{len(result.confirmed)} confirmed.")]
+    if result.skipped:
+        messages.append(("info", f"{len(result.skipped)} skipped (already confirmed, cancelled, or in progress)."))
+    labels = {b.id: booking_label(b) for b in missing}
+    messages += [("error", f"Failed: {labels.get(i, i)} — {reason}") for i, reason in result.failed.items()]
+    flash(*messages)
+    st.rerun()
+
+with st.form("paste-link"):
+    st.markdown("**Paste a link by hand** (e.g. while the meeting provider is down)")
+    by_id = {b.id: b for b in missing}
+    paste_id = st.selectbox("Booking", list(by_id), format_func=lambda i: booking_label(by_id[i]),
+                            key="paste-booking", placeholder="No paid booking is waiting for a link")
+    url = st.text_input("Meeting link", placeholder="https://meet.google.com/abc-defg-hij", key="paste-url")
+    if st.form_submit_button("Save link", key="paste-submit", disabled=not missing):
+        try:
+            done = svc.set_link_manually(paste_id, url, actor="ops")
+        except CallExpertError as exc:
+            show_error(exc)
+        else:
+            flash(("success", f"Link saved for {booking_label(done)}; the emails are on their way."))
+            st.rerun()
+
+# -- recent bookings ------------------------------------------------------------------------
+st.subheader("Recent bookings")
+status = st.selectbox("Status", [None, *BookingStatus], key="ops-status",
+                      format_func=lambda s: "All" if s is None else s.label)
+recent = svc.recent_bookings(status=status)
+st.dataframe(bookings_frame(recent, svc.tz), hide_index=True,
+             column_config={"Meeting link": st.column_config.LinkColumn("Meeting link")})
+
+# -- one booking ------------------------------------------------------------------------------
+st.subheader("One booking")
+if not recent:
+    st.info("No bookings with this status.")
+    st.stop()
+by_id = {b.id: b for b in recent}
+chosen = by_id[st.selectbox("Booking", list(by_id), format_func=lambda i: booking_label(by_id[i]),
+                            key="ops-booking")]
+booking_card(chosen, svc)
+with st.expander("History"):
+    st.dataframe(history_frame(svc.history(chosen.id), svc.tz), hide_index=True)
+if chosen.status in ACTIVE_STATUSES:
+    left, right = st.columns(2)
+    with left:
+        reschedule_form(svc, chosen)
+    with right:
+        cancel_form(svc, chosen)

@@ -1,0 +1,393 @@
+"""The pages, driven through Streamlit's AppTest against a throw-away SQLite store.
+
+Each test arranges data through the service, works the page like a person would, then checks
+the store, not just the screen.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.booking import BookingService
+from lib.config import load_settings
+from lib.domain import BookingRequest, BookingStatus, NewCustomer
+from lib.wiring import build_service
+from tests.fakes import FixedClock
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = {
+    "pages/book.py": "Book a session",
+    "pages/confirmation.py": "Confirmation",
+    "pages/my_sessions.py": "My sessions",
+    "pages/ops.py": "Ops",
+    "pages/emails.py": "Emails",
+}
+GOOD_LINK = "https://meet.google.com/abc-defg-hij"
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def open_page(page: str, **query: str) -> AppTest:
+    """Start the app, go to ``page`` (with ``?key=value`` query parameters) and run it."""
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(page)
+    at.query_params.update(query)
+    return at.run()
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page wrote as text, to look for a phrase."""
+    parts = [el.value for kind in ("markdown", "success", "info", "warning", "error", "caption", "code", "title")
+             for el in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def all_bookings(svc: BookingService):
+    return svc.recent_bookings(limit=10_000)
+
+
+@pytest.fixture
+def people(service: BookingService) -> dict[str, str]:
+    """Two experts and one customer; returns their ids by name."""
+    sari = service.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career & HR")
+    budi = service.store.add_expert("Budi Santoso", "budi@example.com", 400_000, "Business strategy")
+    andi = service.store.add_customer(NewCustomer("Andi Wijaya", "andi@example.com"))
+    return {"sari": sari.id, "budi": budi.id, "andi": andi.id}
+
+
+def ahead(svc: BookingService, days: int) -> date:
+    """A date ``days`` after today in the app timezone."""
+    return svc.today() + timedelta(days=days)
+
+
+def request(svc: BookingService, people: dict[str, str], *, expert: str = "sari", days: int = 14,
+            at: time = time(14, 0), duration: int = 60, key: str | None = None) -> BookingRequest:
+    return BookingRequest(expert_id=people[expert], session_type="Career mentoring", scheduled_date=ahead(svc, days),
+                          scheduled_time=at, duration=duration, customer_id=people["andi"], request_key=key)
+
+
+def confirmed(svc: BookingService, people: dict[str, str], **kw):
+    booking = svc.book_and_pay(request(svc, people, **kw)).booking
+    assert booking.status is BookingStatus.CONFIRMED
+    return booking
+
+
+def paid(svc: BookingService, people: dict[str, str], **kw):
+    """A paid booking still waiting for its link (as after a provider outage)."""
+    booking = svc.pay(svc.book(request(svc, people, **kw)).id)
+    assert booking.status is BookingStatus.PAID and booking.meeting_link is None
+    return booking
+
+
+def fill_booking_form(at: AppTest, svc: BookingService, expert_id: str, *, name: str = "Dewi Lestari",
+                      email: str = "dewi@example.com", days: int = 14, at_time: time = time(14, 0)) -> AppTest:
+    at.selectbox(key="book_customer").select("__new__").run()
+    at.text_input(key="book_name").input(name)
+    at.text_input(key="book_email").input(email)
+    at.selectbox(key="book_expert").select(expert_id)
+    at.selectbox(key="book_session_type").select("Career mentoring")
+    at.date_input(key="book_date").set_value(ahead(svc, days))
+    at.time_input(key="book_time").set_value(at_time)
+    at.selectbox(key="book_duration").select(60)
+    return at.run()
+
+
+# -- the app -------------------------------------------------------------------------------------
+
+def test_app_starts_with_no_secrets_and_no_environment(tmp_path, monkeypatch):
+    for key in [k for k in os.environ if k.startswith("CALLEXPERT_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)  # no .streamlit/secrets.toml here; data/ is created under tmp
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    no_exception(at)
+    assert not errors(at)
+    assert [t.value for t in at.title] == ["Book a session"]  # the default page
+    for page, title in PAGES.items():
+        at.switch_page(page).run()
+        no_exception(at)
+        assert [t.value for t in at.title] == [title]
+    # The embedded defaults: a SQLite file with demo rows, made on first start.
+    demo = build_service(load_settings())
+    assert (tmp_path / "data" / "callexpert.db").is_file()
+    assert demo.experts() and all_bookings(demo)
+
+
+def test_a_wrong_setting_is_a_clear_message_not_a_traceback(app_env, monkeypatch):
+    monkeypatch.setenv("CALLEXPERT_TIMEZONE", "Mars/Olympus")
+    at = open_page("pages/ops.py")
+    no_exception(at)
+    assert len(errors(at)) == 1 and "`timezone`" in errors(at)[0]
+    assert not at.metric
+
+
+# -- Book a session --------------------------------------------------------------------------------
+
+def test_booking_a_new_customer_confirms_with_a_link(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"])
+    assert at.metric[0].value == "Rp 250.000"
+    assert any("Demo payment — no money moves" in i.value for i in at.info)
+
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    assert not errors(at)
+
+    [booking] = all_bookings(service)
+    assert booking.status is BookingStatus.CONFIRMED
+    assert booking.customer_email == "dewi@example.com" and booking.expert_id == people["sari"]
+    assert booking.scheduled_date == ahead(service, 14) and booking.scheduled_time == time(14, 0)
+    assert booking.meeting_link and booking.meeting_link.startswith("https://")
+    assert "Booked and paid" in at.success[0].value
+    assert [b.proto.url for b in at.link_button] == [booking.meeting_link]
+    link = at.page_link[0].proto  # on to the confirmation page, with ?booking=<id>
+    assert (link.page, link.query_string) == ("confirmation", f"booking={booking.id}")
+
+
+def test_double_submit_and_rerun_make_one_booking(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"])
+    at.button(key="book_submit").click().run()
+    first = [b.id for b in all_bookings(service)]
+    for again in (lambda: at.button(key="book_submit").click().run(),  # the second click of a double click
+                  at.run):  # a plain rerun
+        again()
+        no_exception(at)
+        assert not errors(at)  # the same booking again, not "slot taken"
+        assert [b.id for b in all_bookings(service)] == first and len(first) == 1
+        assert "Booked and paid" in at.success[0].value
+
+
+def test_a_changed_form_after_a_booking_makes_a_new_booking(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"])
+    at.button(key="book_submit").click().run()
+    at.time_input(key="book_time").set_value(time(16, 0)).run()
+    assert not at.success  # the old outcome goes with the old fill
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    assert not errors(at)
+    assert sorted(b.scheduled_time for b in all_bookings(service)) == [time(14, 0), time(16, 0)]
+
+
+def test_malformed_email_is_refused_and_writes_nothing(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], email="dewi@@example")
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and "not a valid email address" in errors(at)[0]
+    assert all_bookings(service) == []
+    assert [c.email for c in service.customers()] == ["andi@example.com"]
+    assert not at.success
+
+
+def test_overlapping_slot_is_refused_and_writes_nothing(service, people):
+    taken = confirmed(service, people, days=14, at=time(14, 0))
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], at_time=time(14, 30))
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and "overlapping" in errors(at)[0]
+    assert [b.id for b in all_bookings(service)] == [taken.id]
+
+
+# -- Confirmation --------------------------------------------------------------------------------------
+
+def test_confirmation_shows_time_in_wib_price_and_join_link(service, people):
+    booking = confirmed(service, people, days=14, at=time(14, 0))
+    at = open_page("pages/confirmation.py", booking=booking.id)
+    no_exception(at)
+    assert not errors(at)
+    shown = texts(at)
+    assert "14:00 WIB" in shown
+    assert "Rp 250.000" in shown
+    assert "Sari Wulandari" in shown and "Andi Wijaya" in shown and "60 minutes" in shown
+    assert [(b.value, b.proto.url) for b in at.link_button] == [("Join meeting", booking.meeting_link)]
+    assert booking.meeting_link in [c.value for c in at.code]
+    assert "What happens next" in shown
+
+
+@pytest.mark.parametrize("bad_id", ["8d1f7a52-1b7e-4c1e-9a57-3f0a2f7f0c11", "not-a-booking"])
+def test_confirmation_of_an_unknown_or_malformed_id_says_so(service, people, bad_id):
+    at = open_page("pages/confirmation.py", booking=bad_id)
+    no_exception(at)
+    assert len(errors(at)) == 1
+    assert "No booking with id" in errors(at)[0] or "is not a booking id" in errors(at)[0]
+    assert not at.link_button
+
+
+def test_confirmation_without_a_link_says_so_plainly(service, people):
+    booking = paid(service, people)
+    at = open_page("pages/confirmation.py", booking=booking.id)
+    no_exception(at)
+    assert not at.link_button
+    assert any(i.value.startswith("No meeting link yet — ") for i in at.info)
+
+
+def test_reschedule_from_confirmation_keeps_the_meeting_link(service, people):
+    booking = confirmed(service, people, days=14, at=time(14, 0))
+    at = open_page("pages/confirmation.py", booking=booking.id)
+    at.date_input(key=f"reschedule-date-{booking.id}").set_value(ahead(service, 15))
+    at.time_input(key=f"reschedule-time-{booking.id}").set_value(time(9, 30))
+    at.button(key=f"reschedule-submit-{booking.id}").click().run()
+    no_exception(at)
+    assert not errors(at)
+
+    moved = service.get_booking(booking.id)
+    assert (moved.scheduled_date, moved.scheduled_time) == (ahead(service, 15), time(9, 30))
+    assert moved.meeting_link == booking.meeting_link and moved.google_event_id == booking.google_event_id
+    assert moved.status is BookingStatus.CONFIRMED and moved.revision == booking.revision + 1
+    assert any("Moved to" in s.value for s in at.success)
+    assert "09:30 WIB" in texts(at)  # the page shows the new time after the rerun
+
+
+def test_cancel_needs_the_tick_then_cancels(service, people):
+    booking = confirmed(service, people)
+    at = open_page("pages/confirmation.py", booking=booking.id)
+    at.text_input(key=f"cancel-reason-{booking.id}").input("Customer is ill")
+    at.button(key=f"cancel-submit-{booking.id}").click().run()
+    assert errors(at) and service.get_booking(booking.id).status is BookingStatus.CONFIRMED
+
+    at.checkbox(key=f"cancel-sure-{booking.id}").check()
+    at.button(key=f"cancel-submit-{booking.id}").click().run()
+    no_exception(at)
+    gone = service.get_booking(booking.id)
+    assert gone.status is BookingStatus.CANCELLED and gone.cancel_reason == "Customer is ill"
+    assert any("cancelled" in s.value for s in at.success)
+    assert not at.link_button
+
+
+# -- My sessions ------------------------------------------------------------------------------------------
+
+def test_an_expert_sees_only_their_own_future_confirmed_sessions(service, people):
+    mine = [confirmed(service, people, days=2, at=time(10, 0)), confirmed(service, people, days=20, at=time(16, 0))]
+    cancelled = confirmed(service, people, days=3, at=time(10, 0))
+    service.cancel(cancelled.id, "changed plans")
+    paid(service, people, days=4)  # paid, no link yet: not on the expert's list
+    theirs = confirmed(service, people, expert="budi", days=2, at=time(11, 0))
+    # A session that is over: booked by a service whose clock stood ten days back.
+    past_clock = FixedClock(datetime.now(UTC) - timedelta(days=10))
+    past_service = build_service(load_settings(), clock=past_clock)
+    past = past_service.book_and_pay(request(past_service, people, days=5)).booking  # five days ago now
+    assert past.status is BookingStatus.CONFIRMED and past.scheduled_date < service.today()
+
+    at = open_page("pages/my_sessions.py")
+    at.selectbox(key="my_expert").select(people["sari"]).run()
+    no_exception(at)
+    assert [b.proto.url for b in at.link_button] == [b.meeting_link for b in mine]
+    shown = texts(at)
+    assert "10:00 WIB" in shown and "16:00 WIB" in shown and "Andi Wijaya" in shown
+    assert theirs.meeting_link not in {b.proto.url for b in at.link_button}
+    assert at.query_params["expert"] == people["sari"]
+
+    at.selectbox(key="my_expert").select(people["budi"]).run()
+    assert [b.proto.url for b in at.link_button] == [theirs.meeting_link]
+
+
+def test_an_expert_without_sessions_gets_a_friendly_message(service, people):
+    at = open_page("pages/my_sessions.py", expert=people["budi"])
+    no_exception(at)
+    assert at.selectbox(key="my_expert").value == people["budi"]
+    assert not at.link_button
+    assert any("No upcoming sessions for Budi Santoso" in i.value for i in at.info)
+
+
+# -- Ops --------------------------------------------------------------------------------------------------
+
+def test_ops_counts_and_provider_health(service, people):
+    paid(service, people)
+    service.book(request(service, people, days=15))  # awaiting payment
+    at = open_page("pages/ops.py")
+    no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Awaiting link"] == "1" and metrics["Awaiting payment"] == "1"
+    assert any(s.value.startswith("Meeting provider: Jitsi") for s in at.success)
+
+
+def test_ops_create_link_for_one_paid_booking(service, people):
+    waiting = paid(service, people)
+    other = paid(service, people, days=15)
+    at = open_page("pages/ops.py")
+    at.button(key=f"create-link-{waiting.id}").click().run()
+    no_exception(at)
+    assert not errors(at)
+    done = service.get_booking(waiting.id)
+    assert done.status is BookingStatus.CONFIRMED and done.meeting_link
+    assert service.get_booking(other.id).status is BookingStatus.PAID  # only the one clicked
+    assert [b.id for b in service.missing_links()] == [other.id]
+    assert any("Link created" in s.value for s in at.success)
+
+
+def test_ops_create_all_missing_links(service, people):
+    waiting = [paid(service, people, days=d) for d in (14, 15, 16)]
+    at = open_page("pages/ops.py")
+    at.button(key="create-all-links").click().run()
+    no_exception(at)
+    assert not errors(at)
+    assert all(service.get_booking(b.id).status is BookingStatus.CONFIRMED for b in waiting)
+    assert service.missing_links() == []
+    assert any(s.value == "3 confirmed." for s in at.success)
+    assert any("Every paid booking has its meeting link" in s.value for s in at.success)
+
+
+def test_ops_paste_a_link_by_hand(service, people):
+    waiting = paid(service, people)
+    at = open_page("pages/ops.py")
+    at.selectbox(key="paste-booking").select(waiting.id)
+    at.text_input(key="paste-url").input("http://bad link")
+    at.button(key="paste-submit").click().run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and "https://" in errors(at)[0]
+    assert service.get_booking(waiting.id).status is BookingStatus.PAID
+
+    at.text_input(key="paste-url").input(GOOD_LINK)
+    at.button(key="paste-submit").click().run()
+    no_exception(at)
+    assert not errors(at)
+    done = service.get_booking(waiting.id)
+    assert done.status is BookingStatus.CONFIRMED and done.meeting_link == GOOD_LINK
+    assert any(e.booking_id == waiting.id for e in service.emails())
+
+
+def test_ops_recent_bookings_filter_history_and_cancel(service, people):
+    kept = confirmed(service, people)
+    waiting = paid(service, people, days=15)
+    at = open_page("pages/ops.py")
+    table = at.dataframe[0].value
+    assert set(table["Booking id"]) == {kept.id, waiting.id}
+
+    at.selectbox(key="ops-status").select(BookingStatus.PAID).run()
+    assert list(at.dataframe[0].value["Booking id"]) == [waiting.id]
+    assert at.selectbox(key="ops-booking").value == waiting.id
+    assert "created" in set(at.dataframe[1].value["Event"])  # the history in the expander
+
+    at.checkbox(key=f"cancel-sure-{waiting.id}").check()
+    at.button(key=f"cancel-submit-{waiting.id}").click().run()
+    no_exception(at)
+    assert service.get_booking(waiting.id).status is BookingStatus.CANCELLED
+    assert service.get_booking(kept.id).status is BookingStatus.CONFIRMED
+
+
+# -- Emails -------------------------------------------------------------------------------------------------
+
+def test_emails_page_lists_the_confirmation_emails(service, people):
+    booking = confirmed(service, people)
+    other = confirmed(service, people, expert="budi", days=15)
+    at = open_page("pages/emails.py")
+    no_exception(at)
+    labels = [e.label for e in at.expander]
+    assert len(labels) == 4
+    assert any("andi@example.com — Booking confirmed" in label for label in labels)
+    assert any("sari@example.com — New booking" in label for label in labels)
+    assert booking.meeting_link in "\n".join(t.value for t in at.text)
+
+    at.text_input[0].input(other.id).run()
+    labels = [e.label for e in at.expander]
+    assert len(labels) == 2 and all("Budi Santoso" in label or "budi@example.com" in label for label in labels)
