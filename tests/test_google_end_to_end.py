@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time as clock
+from pathlib import Path
 from datetime import date, time, timedelta
 
 import pytest
@@ -120,3 +121,43 @@ def test_fifty_missing_links_with_faults_end_confirmed_exactly_once(svc, server)
           f"{server.count('events.insert')} inserts, {server.count('events.get')} gets")
     emails = svc.emails(limit=1000)
     assert len(emails) == 100 and len({(e.booking_id, e.kind) for e in emails}) == 100
+
+
+def test_ops_page_with_google_creates_fifty_missing_links_once(app_env, server, monkeypatch):
+    """The ops page, configured for Google through the environment, clears 50 waiting bookings."""
+    from streamlit.testing.v1 import AppTest
+
+    from lib.config import load_settings
+
+    for key, value in {
+        "MEETING_PROVIDER": "google",
+        "GOOGLE_CREDENTIALS_JSON": authorized_user_json(server),
+        "GOOGLE_API_ENDPOINT": server.base_url,
+        "GOOGLE_TIMEOUT_SECONDS": "1",
+        "GOOGLE_CONFERENCE_WAIT_SECONDS": "2",
+        "LINK_BACKOFF_SECONDS": "0.01",
+        "LINK_BACKOFF_MAX_SECONDS": "0.05",
+    }.items():
+        monkeypatch.setenv(f"CALLEXPERT_{key}", value)
+    svc = build_service(load_settings())
+    svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    svc.store.add_expert("Budi Santoso", "budi@example.com", 400_000, "Business")
+    start = svc.today() + timedelta(days=1)
+    ids = [svc.pay(svc.book(request_for(svc, start + timedelta(days=i // 10), time(8 + i % 10, 0), i,
+                                        expert=i % 2)).id).id for i in range(50)]
+
+    server.fault_rate = 0.2
+    at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/ops.py").run()
+    assert "Meeting provider" in at.success[0].value  # calendars.get says Meet is allowed
+    clicks = 0
+    while svc.missing_links() and clicks < 4:
+        at.button(key="create-all-links").click().run()
+        assert not at.exception
+        clicks += 1
+    server.wait_idle()
+
+    assert all(svc.get_booking(i).status is BookingStatus.CONFIRMED for i in ids)
+    assert len(server.live_events()) == 50
+    assert {e["id"] for e in server.live_events()} == {svc.get_booking(i).google_event_id for i in ids}
+    assert any("Every paid booking has its meeting link" in s.value for s in at.success)
