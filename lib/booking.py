@@ -8,6 +8,7 @@ no double booking, no duplicate events or emails on retry, and a paid booking is
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -26,6 +27,7 @@ from lib.domain import (
     BookingStatus,
     Customer,
     Email,
+    EmailDraft,
     EmailStatus,
     Expert,
     HistoryEntry,
@@ -45,7 +47,8 @@ from lib.errors import (
 )
 from lib.meetings import HealthCheck, MeetingProvider
 from lib.notify import DeliveryError, EmailSender
-from lib.notify.templates import emails_for
+from lib.notify.ics import IcsOptions
+from lib.notify.templates import emails_for, link_pending_email
 from lib.payments import PaymentGateway, PaymentState
 from lib.store import BookingStore
 from lib.validation import (
@@ -61,6 +64,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Progress = Callable[[int, int, Booking], None]
 
+# Emails a dispatcher takes from the outbox at a time: few enough that a stopped run leaves
+# little waiting for its lease to end, enough that a busy queue needs few round trips.
+_DISPATCH_BATCH = 20
+# A sender that does not say how long it can take is given this long per email.
+_DEFAULT_SEND_SECONDS = 60.0
+# The ORGANIZER of invitations when no from address is set (outbox only: nothing is sent).
+_FALLBACK_ORGANIZER = "bookings@callexpert.invalid"
+
 
 @dataclass(frozen=True)
 class BookingOutcome:
@@ -72,9 +83,12 @@ class BookingOutcome:
 
 @dataclass(frozen=True)
 class DispatchResult:
+    """What one dispatcher run did; ``stopped`` says why it ended before the queue did."""
+
     sent: int = 0
     failed: int = 0
     retry_later: int = 0
+    stopped: str | None = None
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -93,6 +107,7 @@ class BookingService:
         settings: Settings,
         clock: Clock = system_clock,
         sleep: Callable[[float], None] | None = None,
+        background_dispatch: bool = False,
     ) -> None:
         self.store = store
         self.meetings = meetings
@@ -102,6 +117,11 @@ class BookingService:
         self.tz = settings.tz
         self.clock = clock
         self._sleep = sleep  # tests pass a no-op; None means tenacity's real sleep
+        # With a real mail server a page must not wait for SMTP: send from a worker thread.
+        self._background_dispatch = background_dispatch
+        self._dispatch_lock = threading.Lock()
+        self._dispatcher: threading.Thread | None = None
+        self._dispatch_again = False
 
     # -- time ---------------------------------------------------------------------------
     def now_local(self) -> datetime:
@@ -248,10 +268,12 @@ class BookingService:
             meeting = self._retrying(lambda: self.meetings.create(booking), booking.id, actor)
         except MeetingProviderError:
             self.store.release_link_claim(booking.id)
+            self._queue_link_pending(booking)
             raise
         except Exception as exc:  # a bug or an unexpected library error: keep the booking visible
             self.store.record_link_attempt(booking.id, f"Unexpected error: {exc}", actor)
             self.store.release_link_claim(booking.id)
+            self._queue_link_pending(booking)
             raise MeetingProviderError(f"Unexpected error while creating the link: {exc}", retryable=False) from exc
         return self._confirm(booking, meeting, actor, f"{self.meetings.name} link created", dispatch), True
 
@@ -268,7 +290,7 @@ class BookingService:
         linked = replace(booking, meeting_link=meeting.url, google_event_id=meeting.event_id or None,
                          event_version=meeting.event_version, status=BookingStatus.CONFIRMED)
         confirmed = self.store.confirm(booking.id, meeting.url, meeting.event_id or None, meeting.event_version,
-                                       self.clock(), emails_for(linked, "confirmed", self.tz), actor, detail)
+                                       self.clock(), self._emails(linked, "confirmed"), actor, detail)
         if confirmed is None:
             current = self.get_booking(booking.id)
             if current.status is BookingStatus.CONFIRMED:
@@ -278,7 +300,7 @@ class BookingService:
                 self._best_effort_cancel(linked, actor)
             raise InvalidTransition(f"This booking became {current.status.label.lower()} while the link was being created.")
         if dispatch:
-            self.dispatch_emails()
+            self._dispatch_after_change()
         return confirmed
 
     def create_missing_links(self, progress: Progress | None = None, actor: str = "ops",
@@ -306,7 +328,7 @@ class BookingService:
                     result.failed[booking.id] = str(exc)
                 if progress is not None:
                     progress(done, len(todo), booking)
-        self.dispatch_emails()
+        self._dispatch_after_change()
         return result
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, actor: str = "ops") -> Booking:
@@ -324,12 +346,12 @@ class BookingService:
         send = booking.status is BookingStatus.CONFIRMED
         try:
             result = self.store.reschedule(booking.id, day, at, self.clock(),
-                                           lambda b: emails_for(b, "rescheduled", self.tz) if send else [], actor)
+                                           lambda b: self._emails(b, "rescheduled") if send else [], actor)
         except SlotTaken:
             if booking.google_event_id and booking.status is BookingStatus.CONFIRMED:
                 self._retrying(lambda: self.meetings.reschedule(booking), booking.id, actor, record=False)
             raise
-        self.dispatch_emails()
+        self._dispatch_after_change()
         return result
 
     def cancel(self, booking_id: str, reason: str = "Cancelled by ops", actor: str = "ops") -> Booking:
@@ -343,29 +365,127 @@ class BookingService:
         notify = booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
         gone = replace(booking, status=BookingStatus.CANCELLED)
         cancelled = self.store.cancel(booking.id, self.clock(), reason,
-                                      emails_for(gone, "cancelled", self.tz) if notify else [], actor)
+                                      self._emails(gone, "cancelled") if notify else [], actor)
         if cancelled is None:
             raise InvalidTransition("This booking changed while it was being cancelled; refresh and try again.")
-        self.dispatch_emails()
+        self._dispatch_after_change()
         return cancelled
 
     # -- emails -------------------------------------------------------------------------
-    def dispatch_emails(self, limit: int = 100) -> DispatchResult:
-        """Send queued emails once each. Transient failures stay queued for the next run."""
+    def _emails(self, booking: Booking, event: str) -> list[EmailDraft]:
+        """Both emails of ``event``, with the .ics invitation when the settings want one."""
+        ics = None
+        if self.settings.ics_enabled:
+            smtp = self.settings.smtp
+            ics = IcsOptions(smtp.from_address or _FALLBACK_ORGANIZER, smtp.from_name, stamp=self.clock())
+        return emails_for(booking, event, self.tz, ics)
+
+    def _queue_link_pending(self, booking: Booking) -> None:
+        """Queue the customer's "link still being prepared" notice (once per booking version).
+
+        It waits ``link_pending_delay_minutes`` and then leaves with the next dispatch (the cron
+        run, or the next email the console sends); a confirmation or cancellation queued before
+        then makes it pointless, so the store drops it.
+        """
         now = self.clock()
+        try:
+            self.store.queue_emails([link_pending_email(booking, self.tz)], now,
+                                    not_before=now + timedelta(minutes=self.settings.link_pending_delay_minutes))
+        except Exception:  # a courtesy email must never hide the link error ops have to see
+            log.exception("Could not queue the link-pending email of booking %s", booking.id)
+
+    def dispatch_emails(self, limit: int = 100) -> DispatchResult:
+        """Send up to ``limit`` queued emails, each at most once, and record every outcome.
+
+        Emails are leased from the outbox in small batches, so two dispatchers at once never
+        hold the same row, and one is sent only while the lease outlasts the sender's longest
+        send. The sender retries transient failures itself; what still fails for now stays
+        ``queued`` for a later run, permanent failures become ``failed`` with the server's reply,
+        and a fault of the server or the settings (``stop_run``) ends this run.
+        """
+        budget = timedelta(seconds=float(getattr(self.sender, "max_send_seconds", _DEFAULT_SEND_SECONDS)))
+        lease = timedelta(seconds=self.settings.email_lease_seconds)
         sent = failed = later = 0
-        for email in self.store.claim_queued_emails(now, now + timedelta(minutes=5), limit):
+        tried: set[int] = set()
+        stopped: str | None = None
+        while stopped is None and len(tried) < limit:
+            now = self.clock()
+            want = min(_DISPATCH_BATCH, limit - len(tried))
+            batch = self.store.claim_queued_emails(now, now + lease, want)
+            # An email this run already tried can come back once it is queued again; it now keeps
+            # the fresh lease, which spaces out its next try, and the run ends when only such remain.
+            fresh = [e for e in batch if e.id not in tried]
+            for email in fresh:
+                if self.clock() + budget > now + lease:
+                    stopped = "the outbox lease would end before the next email is through; the next run sends the rest"
+                    break
+                tried.add(email.id)
+                try:
+                    self.sender.send(email)
+                except DeliveryError as exc:
+                    error: DeliveryError = exc
+                except Exception as exc:  # a bug in a sender: keep the email, stop, and say why
+                    log.exception("Sender %s failed on email %s", self.sender.name, email.id)
+                    error = DeliveryError(f"Unexpected error while sending: {exc!r}", permanent=False, stop_run=True)
+                else:
+                    self.store.mark_email(email.id, EmailStatus.SENT, None, self.clock())
+                    sent += 1
+                    continue
+                self.store.mark_email(email.id, EmailStatus.FAILED if error.permanent else EmailStatus.QUEUED,
+                                      str(error), self.clock())
+                failed += error.permanent
+                later += not error.permanent
+                if error.stop_run:
+                    stopped = str(error)
+                    break
+            if len(batch) < want or not fresh:
+                break  # the queue is empty for now
+        return DispatchResult(sent, failed, later, stopped)
+
+    def _dispatch_after_change(self) -> None:
+        """Send what a transition queued: at once for the outbox, from one worker thread for SMTP.
+
+        The worker is not a daemon, so a CLI run waits for it before exiting; outbox leases keep
+        it from sending anything a cron dispatcher sends too.
+        """
+        if not self._background_dispatch:
+            self.dispatch_emails()
+            return
+        with self._dispatch_lock:
+            if self._dispatcher is not None:
+                self._dispatch_again = True
+                return
+            self._dispatcher = threading.Thread(target=self._dispatch_loop, name="email-dispatch")
+            self._dispatcher.start()
+
+    def _dispatch_loop(self) -> None:
+        while True:
             try:
-                self.sender.send(email)
-            except DeliveryError as exc:
-                status = EmailStatus.FAILED if exc.permanent else EmailStatus.QUEUED
-                self.store.mark_email(email.id, status, str(exc), self.clock())
-                failed += exc.permanent
-                later += not exc.permanent
-            else:
-                self.store.mark_email(email.id, EmailStatus.SENT, None, self.clock())
-                sent += 1
-        return DispatchResult(sent, failed, later)
+                self.dispatch_emails()
+            except Exception:  # the worker must not die silently with emails waiting
+                log.exception("Background email dispatch failed; the next run retries")
+            with self._dispatch_lock:
+                if not self._dispatch_again:
+                    self._dispatcher = None
+                    return
+                self._dispatch_again = False
+
+    def resend_email(self, email_id: int, actor: str = "ops") -> Email:
+        """The ops "Resend" of a ``failed`` email: the same outbox row is queued again and sent.
+
+        Never makes a second row. Raises ``InvalidTransition`` when the email is not failed (sent,
+        or resent by someone else a moment ago), ``NotFound`` for an id that is not a number.
+        """
+        try:
+            email_id = int(email_id)
+        except (TypeError, ValueError):
+            raise NotFound(f"{email_id!r} is not an email id.") from None
+        email = self.store.requeue_email(email_id)
+        if email is None:
+            raise InvalidTransition("This email is not failed (it was sent or resent meanwhile); refresh the list.")
+        self.store.add_history(email.booking_id, "email resent", f"{email.kind} to {email.recipient}", actor)
+        self.dispatch_emails()
+        return next((e for e in self.store.list_emails(booking_id=email.booking_id) if e.id == email.id), email)
 
     # -- retries ------------------------------------------------------------------------
     def _wait(self, state: RetryCallState) -> float:

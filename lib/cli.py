@@ -49,6 +49,8 @@ def _retry_links(args: argparse.Namespace) -> int:
 def _send_emails(args: argparse.Namespace) -> int:
     result = _service().dispatch_emails(limit=args.limit)
     print(f"Sent {result.sent}, failed {result.failed}, to retry later {result.retry_later}.")
+    if result.stopped:
+        print(f"Stopped early: {result.stopped}")
     return 1 if result.failed else 0
 
 

@@ -1,8 +1,9 @@
 """Settings from `.streamlit/secrets.toml` and the environment, validated once.
 
-Environment variables win over the file: ``CALLEXPERT_<KEY>`` for a top-level key and
-``CALLEXPERT_GOOGLE_<KEY>`` for a key of the ``[google]`` table. With neither present every
-setting has an embedded default that needs no account.
+Environment variables win over the file: ``CALLEXPERT_<KEY>`` for a top-level key,
+``CALLEXPERT_GOOGLE_<KEY>`` for a key of the ``[google]`` table and ``CALLEXPERT_SMTP_<KEY>``
+for a key of the ``[smtp]`` table. With neither present every setting has an embedded default
+that needs no account.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lib.errors import ConfigError
+from lib.errors import ConfigError, InvalidInput
+from lib.validation import clean_email
 
 ENV_PREFIX = "CALLEXPERT_"
 DEFAULT_SECRETS_PATH = Path(".streamlit/secrets.toml")
@@ -36,16 +38,62 @@ class GoogleSettings:
     reminder_minutes: int = 30
 
 
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The mail server the ``smtp`` email backend delivers through."""
+
+    host: str = ""
+    port: int = 587
+    username: str = ""
+    password: str = field(default="", repr=False)
+    # "starttls" upgrades a plain connection (usually port 587), "ssl" is TLS from the first
+    # byte (usually 465), "none" is for a relay on localhost only.
+    security: str = "starttls"
+    from_address: str = ""
+    from_name: str = "CallExpert"
+    reply_to: str = ""  # where "reply to this email" goes; the from address when empty
+    ca_file: str = ""  # extra CA bundle for a relay with a private certificate
+    timeout_seconds: float = 15.0
+    send_attempts: int = 3
+    backoff_seconds: float = 1.0
+    backoff_max_seconds: float = 10.0
+
+    @property
+    def max_send_seconds(self) -> float:
+        """The longest one email can take with every attempt and wait, for the outbox lease.
+
+        smtplib's timeout bounds each socket operation, not a whole conversation, so a slow
+        server is given two timeouts per attempt.
+        """
+        return self.send_attempts * 2 * self.timeout_seconds + (self.send_attempts - 1) * self.backoff_max_seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     timezone: str = "Asia/Jakarta"
     backend: str = "sqlite"
     sqlite_path: str = "data/callexpert.db"
+    # backend = "supabase": the project URL and its service-role key (server side only, never shown).
+    supabase_url: str = ""
+    supabase_service_role_key: str = field(default="", repr=False)
+    supabase_timeout_seconds: float = 10.0
     seed_demo_data: bool = True
     meeting_provider: str = "jitsi"
     jitsi_base_url: str = "https://meet.jit.si"
     payment_gateway: str = "demo"
     email_backend: str = "outbox"
+    # Calendar (.ics) invitations on confirmed, rescheduled and cancelled emails: "auto" attaches
+    # them unless meeting_provider is "google", which already sends its own invitations.
+    attach_ics: str = "auto"
+    # How long one dispatcher holds the emails it took from the outbox; a crashed run frees them
+    # after this. Must exceed the longest single send (see SmtpSettings.max_send_seconds).
+    email_lease_seconds: int = 600
+    # A paid booking still without a link after this long gets the customer a "link still being
+    # prepared" email; a link made sooner (a retry, ops) spares them that email.
+    link_pending_delay_minutes: int = 10
     link_attempts: int = 3
     link_backoff_seconds: float = 1.0
     link_backoff_max_seconds: float = 30.0
@@ -53,18 +101,31 @@ class Settings:
     link_lease_seconds: int = 300
     booking_horizon_days: int = 365
     google: GoogleSettings = field(default_factory=GoogleSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def ics_enabled(self) -> bool:
+        """Whether emails carry an .ics invitation ("auto": yes unless Google sends its own)."""
+        if self.attach_ics == "auto":
+            return self.meeting_provider != "google"
+        return self.attach_ics == "true"
+
 
 _CHOICES = {
-    "backend": ("sqlite",),
+    "backend": ("sqlite", "supabase"),
     "meeting_provider": ("jitsi", "google"),
     "payment_gateway": ("demo",),
-    "email_backend": ("outbox",),
+    "email_backend": ("outbox", "smtp"),
+    "attach_ics": ("auto", "true", "false"),
 }
+# The [table]s of the settings file, each loaded from its own CALLEXPERT_<TABLE>_<KEY> variables.
+_TABLES: dict[str, type] = {"google": GoogleSettings, "smtp": SmtpSettings}
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off")
 
 
 def _coerce(name: str, raw: Any, default: Any) -> Any:
@@ -74,9 +135,9 @@ def _coerce(name: str, raw: Any, default: Any) -> Any:
             if isinstance(raw, bool):
                 return raw
             text = str(raw).strip().lower()
-            if text in ("1", "true", "yes", "on"):
+            if text in _YES:
                 return True
-            if text in ("0", "false", "no", "off"):
+            if text in _NO:
                 return False
             raise ValueError
         if isinstance(default, int):
@@ -93,7 +154,7 @@ def _section(cls: type, values: Mapping[str, Any], env: Mapping[str, str], prefi
     out: dict[str, Any] = {}
     defaults = cls()
     for f in fields(cls):
-        if f.name == "google":
+        if f.name in _TABLES:
             continue
         env_key = f"{prefix}{f.name.upper()}"
         if env_key in env:
@@ -120,8 +181,16 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     top = _section(Settings, data, env, ENV_PREFIX, "")
-    google = GoogleSettings(**_section(GoogleSettings, data.get("google", {}), env, f"{ENV_PREFIX}GOOGLE_", "google."))
-    settings = Settings(**top, google=google)
+    if "attach_ics" in top:  # a TOML boolean or "yes"/"off" reads as the choice it means
+        text = str(top["attach_ics"]).strip().lower()
+        top["attach_ics"] = "true" if text in _YES else "false" if text in _NO else text
+    tables = {}
+    for name, cls in _TABLES.items():
+        values = data.get(name, {})
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"`{name}` in {path} must be a table: write it as [{name}] with keys below it.")
+        tables[name] = cls(**_section(cls, values, env, f"{ENV_PREFIX}{name.upper()}_", f"{name}."))
+    settings = Settings(**top, **tables)
     validate(settings)
     return settings
 
@@ -140,8 +209,50 @@ def validate(settings: Settings) -> None:
         raise ConfigError("Setting `link_attempts` must be at least 1.")
     if settings.link_concurrency < 1:
         raise ConfigError("Setting `link_concurrency` must be at least 1.")
+    if settings.link_pending_delay_minutes < 0:
+        raise ConfigError("Setting `link_pending_delay_minutes` cannot be negative.")
+    if settings.email_lease_seconds < 1:
+        raise ConfigError("Setting `email_lease_seconds` must be at least 1.")
+    if settings.email_backend == "smtp":
+        _validate_smtp(settings)
+    if settings.backend == "supabase" and not (settings.supabase_url.strip() and settings.supabase_service_role_key.strip()):
+        raise ConfigError("backend is 'supabase' but `supabase_url` or `supabase_service_role_key` is empty: add both to "
+                          ".streamlit/secrets.toml (or CALLEXPERT_SUPABASE_URL / CALLEXPERT_SUPABASE_SERVICE_ROLE_KEY).")
+    if settings.supabase_timeout_seconds <= 0:
+        raise ConfigError("Setting `supabase_timeout_seconds` must be more than 0.")
     if settings.meeting_provider == "google" and not (settings.google.credentials_file or settings.google.credentials_json):
         raise ConfigError(
             "meeting_provider is 'google' but no Google credentials are set: add "
             "`credentials_file` (or `credentials_json`) under [google] in .streamlit/secrets.toml."
+        )
+
+
+def _validate_smtp(settings: Settings) -> None:
+    smtp = settings.smtp
+    if not smtp.host.strip():
+        raise ConfigError("email_backend is 'smtp' but no mail server is set: add `host` under [smtp].")
+    if not smtp.from_address.strip():
+        raise ConfigError("email_backend is 'smtp' but `from_address` under [smtp] is empty; "
+                          "set the address emails are sent from, e.g. bookings@your-domain.co.id.")
+    for key in ("from_address", "reply_to"):
+        value = getattr(smtp, key)
+        if value:
+            try:
+                clean_email(value)
+            except InvalidInput:
+                raise ConfigError(f"Setting `smtp.{key}` is {value!r}, which is not an email address.") from None
+    if smtp.security not in SMTP_SECURITY:
+        raise ConfigError(f"Setting `smtp.security` is {smtp.security!r}; choose one of: {', '.join(SMTP_SECURITY)}.")
+    if not 0 < smtp.port < 65536:
+        raise ConfigError(f"Setting `smtp.port` is {smtp.port}; use the server's port, e.g. 587 (STARTTLS) or 465 (SSL).")
+    if smtp.send_attempts < 1:
+        raise ConfigError("Setting `smtp.send_attempts` must be at least 1.")
+    if smtp.timeout_seconds <= 0 or smtp.backoff_seconds < 0 or smtp.backoff_max_seconds < 0:
+        raise ConfigError("Settings `smtp.timeout_seconds` must be positive and the smtp backoffs not negative.")
+    if smtp.ca_file and not Path(smtp.ca_file).is_file():
+        raise ConfigError(f"Setting `smtp.ca_file` is {smtp.ca_file!r}, which is not a file.")
+    if smtp.max_send_seconds >= settings.email_lease_seconds:
+        raise ConfigError(
+            f"One email may take up to {smtp.max_send_seconds:.0f} s with the [smtp] timeout, attempts and "
+            f"backoff, but `email_lease_seconds` is {settings.email_lease_seconds}: raise it or lower those."
         )

@@ -172,6 +172,7 @@ class EmailDraft:
     subject: str
     body_text: str
     body_html: str
+    ics: str | None = None  # RFC 5545 calendar text (METHOD REQUEST or CANCEL), sent as invite.ics
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ class Email:
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    ics: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,11 @@ from lib.store.sqlite import SQLiteStore
 def build_store(settings: Settings) -> BookingStore:
     if settings.backend == "sqlite":
         return SQLiteStore(settings.sqlite_path)
+    if settings.backend == "supabase":
+        from lib.store.supabase import SupabaseStore  # supabase-py loads only when used
+
+        return SupabaseStore.from_settings(settings.supabase_url, settings.supabase_service_role_key,
+                                           settings.supabase_timeout_seconds)
     raise ConfigError(f"Unknown backend {settings.backend!r}.")
 
 
@@ -36,7 +41,18 @@ def build_payments(settings: Settings) -> PaymentGateway:
 
 
 def build_sender(settings: Settings) -> EmailSender:
-    return OutboxOnlySender()
+    """SMTP when ``email_backend`` is "smtp"; otherwise the outbox keeps every email, unsent.
+
+    Whether emails carry an .ics invitation (``attach_ics``) is read by the booking service,
+    which renders them, from the same settings.
+    """
+    if settings.email_backend == "smtp":
+        from lib.notify.smtp import SmtpSender
+
+        return SmtpSender(settings.smtp)
+    if settings.email_backend == "outbox":
+        return OutboxOnlySender()
+    raise ConfigError(f"Unknown email_backend {settings.email_backend!r}.")
 
 
 def build_service(settings: Settings, clock: Clock = system_clock) -> BookingService:
@@ -48,8 +64,10 @@ def build_service(settings: Settings, clock: Clock = system_clock) -> BookingSer
         sender=build_sender(settings),
         settings=settings,
         clock=clock,
+        background_dispatch=settings.email_backend == "smtp",
     )
-    if settings.seed_demo_data and not service.experts():
+    # Demo rows only ever go into the embedded database, never into a production project.
+    if settings.seed_demo_data and settings.backend == "sqlite" and not service.experts():
         from lib.demo import seed_demo
 
         seed_demo(service)

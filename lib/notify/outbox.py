@@ -9,6 +9,7 @@ class OutboxOnlySender:
     """Delivers nowhere: the outbox row is the message. Lets a demo show what was sent."""
 
     name = "outbox"
+    max_send_seconds = 0.0  # nothing leaves the process, so a send cannot outlive the outbox lease
 
     def send(self, email: Email) -> None:
         return None

@@ -112,10 +112,27 @@ class BookingStore(Protocol):
 
     # Email outbox
     def claim_queued_emails(self, now: datetime, lease_until: datetime, limit: int = 100) -> list[Email]:
-        """Take queued emails for sending until ``lease_until``; two dispatchers never get the same row."""
+        """Take queued emails for sending until ``lease_until``; two dispatchers never get the same row.
+
+        Skips rows leased by another dispatcher and rows whose ``not_before`` is after ``now``.
+        """
         ...
 
     def list_emails(self, limit: int = 200, booking_id: str | None = None) -> list[Email]: ...
+
+    def queue_emails(self, emails: Sequence[EmailDraft], at: datetime, not_before: datetime | None = None) -> None:
+        """Queue emails outside a transition (the "link still being prepared" notice), to be
+        claimed no sooner than ``not_before``.
+
+        Like the transitions' queueing: idempotent by (booking, kind, version), and queueing a
+        customer email of a booking drops its ``link_pending.customer`` row that is still queued
+        and not leased by a dispatcher.
+        """
+        ...
+
+    def requeue_email(self, email_id: int) -> Email | None:
+        """``failed`` -> ``queued`` on the same row (ops "Resend"); ``None`` if it is not failed."""
+        ...
     def mark_email(self, email_id: int, status: EmailStatus, error: str | None, at: datetime) -> None:
         """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
         ...

@@ -74,10 +74,12 @@ CREATE TABLE IF NOT EXISTS email_outbox (
     subject      TEXT NOT NULL,
     body_text    TEXT NOT NULL,
     body_html    TEXT NOT NULL,
+    ics          TEXT,                      -- calendar attachment, NULL when none
     status       TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed')),
     attempts     INTEGER NOT NULL DEFAULT 0,
     last_error   TEXT,
     lease_until  TEXT,
+    not_before   TEXT,                      -- not claimed before this instant (a grace period)
     created_at   TEXT NOT NULL,
     sent_at      TEXT,
     UNIQUE (booking_id, kind, version)

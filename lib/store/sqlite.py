@@ -25,7 +25,9 @@ from lib.domain import (
     OpsCounts,
 )
 from lib.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.notify import LINK_PENDING
 from lib.store import EmailsFor
+from lib.timefmt import rupiah
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 
@@ -92,6 +94,7 @@ def _email(row: sqlite3.Row) -> Email:
         last_error=row["last_error"],
         created_at=_parse_ts(row["created_at"]),  # type: ignore[arg-type]
         sent_at=_parse_ts(row["sent_at"]),
+        ics=row["ics"],
     )
 
 
@@ -100,12 +103,24 @@ class SQLiteStore:
     the overlap check and the insert are one step even with many threads or processes."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
+        # Absolute, so a thread that opens its own connection later finds the same file.
+        self.path = str(path) if str(path) == ":memory:" else str(Path(path).resolve())
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self.queries = 0  # statements run; the benchmark reads it to prove pages make no N+1
         self._conn().executescript(SCHEMA)  # idempotent: every statement is IF NOT EXISTS
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database made by an older schema up to date (CREATE TABLE IF NOT EXISTS
+        leaves an existing table as it was). In a write transaction, so two processes starting
+        at once add each column once."""
+        with self._tx() as db:
+            have = {r["name"] for r in db.execute("PRAGMA table_info(email_outbox)")}
+            for column in ("ics", "not_before"):
+                if column not in have:
+                    db.execute(f"ALTER TABLE email_outbox ADD COLUMN {column} TEXT")
 
     # -- connection and transactions -------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -161,12 +176,22 @@ class SQLiteStore:
         return row is not None
 
     @staticmethod
-    def _queue(db: sqlite3.Connection, emails: Sequence[EmailDraft], now: str) -> None:
+    def _queue(db: sqlite3.Connection, emails: Sequence[EmailDraft], now: str, not_before: str | None = None) -> None:
+        # A newer email to the customer (the confirmation with its link, a cancellation) makes a
+        # "link still being prepared" notice that has not gone out yet pointless: drop it. A row a
+        # dispatcher holds (lease) may be on the wire already, so it stays and is recorded.
+        for booking_id in {e.booking_id for e in emails if e.kind.endswith(".customer") and e.kind != LINK_PENDING}:
+            db.execute(
+                "DELETE FROM email_outbox WHERE booking_id = ? AND kind = ? AND status = 'queued'"
+                " AND (lease_until IS NULL OR lease_until < ?)",
+                (booking_id, LINK_PENDING, now),
+            )
         # The unique key makes queueing idempotent: a retried transition queues nothing new.
         db.executemany(
             "INSERT OR IGNORE INTO email_outbox (booking_id, kind, version, recipient, subject, body_text,"
-            " body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(e.booking_id, e.kind, e.version, e.recipient, e.subject, e.body_text, e.body_html, now) for e in emails],
+            " body_html, ics, not_before, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.booking_id, e.kind, e.version, e.recipient, e.subject, e.body_text, e.body_html, e.ics, not_before, now)
+             for e in emails],
         )
 
     # -- people -------------------------------------------------------------------------
@@ -236,7 +261,7 @@ class SQLiteStore:
                 (new.id, user_id, new.expert_id, new.session_type, new.scheduled_date.isoformat(),
                  new.scheduled_time.strftime("%H:%M:%S"), new.duration, new.price, new.request_key, now, now),
             )
-            self._history(db, new.id, "created", f"pending, Rp {new.price:,}".replace(",", "."), actor)
+            self._history(db, new.id, "created", f"pending, {rupiah(new.price)}", actor)
             return self._booking_in(db, new.id)  # type: ignore[return-value]
 
     def get_booking(self, booking_id: str) -> Booking | None:
@@ -387,8 +412,8 @@ class SQLiteStore:
         with self._tx() as db:
             rows = db.execute(
                 "SELECT id FROM email_outbox WHERE status = 'queued' AND (lease_until IS NULL OR lease_until < ?)"
-                " ORDER BY id LIMIT ?",
-                (_ts(now), limit),
+                " AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?",
+                (_ts(now), _ts(now), limit),
             ).fetchall()
             ids = [r["id"] for r in rows]
             if not ids:
@@ -404,6 +429,27 @@ class SQLiteStore:
             rows = self._all("SELECT * FROM email_outbox WHERE booking_id = ? ORDER BY id DESC LIMIT ?",
                              (booking_id, limit))
         return [_email(r) for r in rows]
+
+    def queue_emails(self, emails: Sequence[EmailDraft], at: datetime, not_before: datetime | None = None) -> None:
+        """Queue emails that no transition causes (the "link still being prepared" notice),
+        to be claimed no sooner than ``not_before``."""
+        with self._tx() as db:
+            self._queue(db, emails, _ts(at), _ts(not_before) if not_before else None)
+
+    def requeue_email(self, email_id: int) -> Email | None:
+        """Put a ``failed`` email back in the queue (the ops "Resend"); the same row, never a copy.
+
+        Returns the row, or ``None`` when there is no failed email with that id.
+        """
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE email_outbox SET status = 'queued', lease_until = NULL WHERE id = ? AND status = 'failed'",
+                (email_id,),
+            )
+            if cur.rowcount == 0:
+                return None
+            row = db.execute("SELECT * FROM email_outbox WHERE id = ?", (email_id,)).fetchone()
+            return _email(row)
 
     def mark_email(self, email_id: int, status: EmailStatus, error: str | None, at: datetime) -> None:
         with self._tx() as db:

@@ -1,0 +1,84 @@
+"""Calendar invitations (RFC 5545 / iTIP) attached to booking emails, built with icalendar.
+
+One booking is one calendar event: the UID comes from the booking id, so a reschedule updates
+the event people already have (higher SEQUENCE) and a cancellation removes it (METHOD:CANCEL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from lib.domain import Booking
+from lib.timefmt import when
+
+PRODID = "-//CallExpert//CallExpert Console//ID"
+UID_DOMAIN = "callexpert"
+
+
+@dataclass(frozen=True)
+class IcsOptions:
+    """Who organizes the invitations (the address emails come from) and when they are made."""
+
+    organizer_email: str
+    organizer_name: str = "CallExpert"
+    stamp: datetime | None = None  # DTSTAMP; now when not given
+
+
+def event_uid(booking: Booking) -> str:
+    """The event's UID: the same for every invitation about one booking."""
+    return f"booking-{booking.id}@{UID_DOMAIN}"
+
+
+def _address(email: str, name: str, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    # A parameter value cannot hold a double quote (RFC 5545 3.1); a name typed with one keeps its look.
+    address.params["CN"] = vText(name.replace('"', "'"))
+    for key, value in params.items():
+        address.params[key] = vText(value)
+    return address
+
+
+def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, summary: str, options: IcsOptions) -> str:
+    """The VCALENDAR text for ``booking``: METHOD:REQUEST, or METHOD:CANCEL when ``cancel``.
+
+    SEQUENCE is the booking's revision (it grows with each reschedule); a cancellation is one
+    more change of the event, so it goes one higher than the last request. Times carry the app
+    zone (TZID=Asia/Jakarta by default) with its VTIMEZONE, so every client shows the right hour.
+    """
+    start = datetime.combine(booking.scheduled_date, booking.scheduled_time, tz)
+    link = booking.meeting_link or ""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "CANCEL" if cancel else "REQUEST")
+
+    event = Event()
+    event.add("uid", event_uid(booking))
+    event.add("sequence", booking.revision + 1 if cancel else booking.revision)
+    event.add("dtstamp", (options.stamp or datetime.now(UTC)).astimezone(UTC))
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(minutes=booking.duration))
+    event.add("summary", summary)
+    lines = [f"{booking.session_type}: {booking.customer_name} with {booking.expert_name}",
+             when(booking.scheduled_date, booking.scheduled_time, tz) + f", {booking.duration} minutes"]
+    if link and not cancel:
+        lines.append(f"Join: {link}")
+    lines.append(f"Booking {booking.id}")
+    event.add("description", "\n".join(lines))
+    if link:
+        event.add("location", link)
+        event.add("url", link)
+    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    event.add("organizer", _address(options.organizer_email, options.organizer_name))
+    # RSVP=FALSE: the booking is settled already; replies to the organizer would go nowhere useful.
+    for email, name in ((booking.customer_email, booking.customer_name), (booking.expert_email, booking.expert_name)):
+        event.add("attendee", _address(email, name, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE"))
+    cal.add_component(event)
+    cal.add_missing_timezones()  # VTIMEZONE for the TZID used above (icalendar >= 6.1)
+    return cal.to_ical().decode("utf-8")

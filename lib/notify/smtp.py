@@ -1,0 +1,182 @@
+"""Deliver outbox rows through an SMTP server with smtplib (STARTTLS, SSL or plain).
+
+Failures are sorted the way the outbox needs them:
+
+* retried here with backoff (tenacity), then left ``queued`` for the next run: 4xx replies,
+  refused or dropped connections, timeouts;
+* ``failed`` at once with the server's reply: 5xx replies to the recipient or the message;
+* left ``queued`` without retrying, and the run stopped (``stop_run``): problems of the server
+  or of the settings rather than of the message, such as a refused login or a TLS failure.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from lib.config import SmtpSettings
+from lib.domain import Email
+from lib.notify import DeliveryError
+
+
+class _Transient(DeliveryError):
+    """A failure worth trying again in a moment (4xx, connection trouble)."""
+
+    def __init__(self, message: str, *, stop_run: bool = False):
+        super().__init__(message, permanent=False, stop_run=stop_run)
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    """``550 5.1.1 No such user``: the server's reply as it said it."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    return f"{code} {' '.join(text.split())}".strip()
+
+
+def classify(exc: Exception) -> DeliveryError:
+    """Turn an smtplib, ssl or socket error into a ``DeliveryError`` the outbox can act on."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return DeliveryError(f"The SMTP server refused the login: {_reply(exc.smtp_code, exc.smtp_error)}. "
+                             "Check username and password under [smtp].", permanent=False, stop_run=True)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = [f"{_reply(code, text)} (recipient {rcpt})" for rcpt, (code, text) in exc.recipients.items()]
+        codes = [code for code, _ in exc.recipients.values()]
+        message = "; ".join(replies) or "The server refused the recipient."
+        if codes and all(400 <= code < 500 for code in codes):
+            return _Transient(message)
+        return DeliveryError(message, permanent=True)
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        reply = _reply(exc.smtp_code, exc.smtp_error)
+        if 400 <= exc.smtp_code < 500:
+            return _Transient(reply)
+        if exc.smtp_code == 552:  # this message is too big; the next one may be fine
+            return DeliveryError(reply, permanent=True)
+        return DeliveryError(f"The SMTP server refused the sender {exc.sender}: {reply}. "
+                             "Check from_address, login and security under [smtp].", permanent=False, stop_run=True)
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return DeliveryError(f"The SMTP server does not support what the settings ask: {exc}. "
+                             "Check `security` under [smtp].", permanent=False, stop_run=True)
+    if isinstance(exc, (smtplib.SMTPConnectError, smtplib.SMTPHeloError)):
+        # Refused at the greeting: about the connection, never this message.
+        return _Transient(_reply(exc.smtp_code, exc.smtp_error), stop_run=True)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = _reply(exc.smtp_code, exc.smtp_error)
+        if 400 <= exc.smtp_code < 500:
+            return _Transient(reply)
+        return DeliveryError(reply, permanent=True)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return _Transient(f"The SMTP server closed the connection: {exc or 'no reason given'}.", stop_run=True)
+    if isinstance(exc, ssl.SSLError):  # before OSError, which it is: a bad certificate does not heal in a second
+        return DeliveryError(f"TLS with the SMTP server failed: {exc}. Check host, port, security and ca_file "
+                             "under [smtp].", permanent=False, stop_run=True)
+    if isinstance(exc, TimeoutError):
+        return _Transient("The SMTP server did not answer in time.", stop_run=True)
+    if isinstance(exc, OSError):
+        return _Transient(f"Could not reach the SMTP server: {exc.strerror or exc}.", stop_run=True)
+    if isinstance(exc, smtplib.SMTPException):
+        return _Transient(f"SMTP error: {exc}")
+    return DeliveryError(f"Unexpected error while sending: {exc!r}", permanent=False, stop_run=True)
+
+
+class SmtpSender:
+    """``EmailSender`` over smtplib: one connection per email, retried with backoff and jitter."""
+
+    name = "smtp"
+
+    def __init__(self, settings: SmtpSettings, *, sleep: Callable[[float], None] | None = None) -> None:
+        self.settings = settings
+        self._sleep = sleep  # tests pass a recorder; None means tenacity's real sleep
+        self._context: ssl.SSLContext | None = None
+
+    @property
+    def max_send_seconds(self) -> float:
+        """The longest one ``send`` can take, every attempt and wait included."""
+        return self.settings.max_send_seconds
+
+    def send(self, email: Email) -> None:
+        """Deliver ``email`` or raise ``DeliveryError`` (see the module docstring for which)."""
+        try:
+            message = self.message(email)
+        except (ValueError, TypeError) as exc:  # e.g. a header the email library refuses
+            raise DeliveryError(f"The email could not be built: {exc}", permanent=True) from None
+        kwargs = {} if self._sleep is None else {"sleep": self._sleep}
+        retrying = Retrying(
+            stop=stop_after_attempt(self.settings.send_attempts),
+            wait=wait_random_exponential(multiplier=self.settings.backoff_seconds, max=self.settings.backoff_max_seconds),
+            retry=retry_if_exception(lambda exc: isinstance(exc, _Transient)),
+            reraise=True,
+            **kwargs,
+        )
+        try:
+            retrying(self._deliver, message, email.recipient)
+        except _Transient as exc:
+            attempts = self.settings.send_attempts
+            raise _Transient(f"{exc} (after {attempts} attempt{'s' if attempts > 1 else ''})",
+                             stop_run=exc.stop_run) from None
+
+    def message(self, email: Email) -> EmailMessage:
+        """The MIME message: text and HTML alternatives, plus ``invite.ics`` when the row has one."""
+        s = self.settings
+        msg = EmailMessage()
+        msg["Subject"] = email.subject
+        msg["From"] = Address(display_name=s.from_name, addr_spec=s.from_address)
+        msg["To"] = email.recipient
+        if s.reply_to:
+            msg["Reply-To"] = s.reply_to
+        msg["Date"] = format_datetime(datetime.now(UTC))
+        # The same id on every attempt, so a client that got a message twice (a reply lost after
+        # the server took it) shows it once.
+        domain = s.from_address.rpartition("@")[2] or "callexpert"
+        msg["Message-ID"] = f"<outbox-{email.id}.{email.booking_id}.{email.version}@{domain}>"
+        msg["X-CallExpert-Booking"] = email.booking_id
+        msg.set_content(email.body_text)
+        msg.add_alternative(email.body_html, subtype="html")
+        if email.ics:
+            method = "CANCEL" if "\nMETHOD:CANCEL" in email.ics.replace("\r\n", "\n") else "REQUEST"
+            msg.add_attachment(email.ics, subtype="calendar", filename="invite.ics", params={"method": method})
+        return msg
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._context is None:
+            self._context = ssl.create_default_context(cafile=self.settings.ca_file or None)
+        return self._context
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.security == "ssl":
+            return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds, context=self._ssl_context())
+        smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+        if s.security == "starttls":
+            try:
+                smtp.starttls(context=self._ssl_context())
+            except BaseException:
+                smtp.close()
+                raise
+        return smtp
+
+    def _deliver(self, message: EmailMessage, recipient: str) -> None:
+        s = self.settings
+        try:
+            smtp = self._connect()
+        except Exception as exc:  # noqa: BLE001 - every failure is sorted into retry, fail or stop
+            raise classify(exc) from None
+        try:
+            if s.username:
+                smtp.login(s.username, s.password)
+            smtp.send_message(message, from_addr=s.from_address, to_addrs=[recipient])
+        except Exception as exc:  # noqa: BLE001
+            smtp.close()
+            raise classify(exc) from None
+        try:
+            smtp.quit()
+        except Exception:  # noqa: BLE001 - the server took the message; a lost goodbye must not send it again
+            smtp.close()

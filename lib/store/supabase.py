@@ -1,0 +1,636 @@
+"""The production store: the platform's Supabase project, through PostgREST with supabase-py.
+
+Server side only, with the service-role key (which bypasses row level security). The schema and
+the functions it calls come from ``supabase/migrations``. Every page read is one request:
+customer and expert names come as embedded resources, filters and order run in PostgREST, and
+each transition that writes several rows is one SQL function called over ``/rpc``.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from postgrest.exceptions import APIError
+from postgrest.types import ReturnMethod
+from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
+
+from lib.domain import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Customer,
+    Email,
+    EmailDraft,
+    EmailStatus,
+    Expert,
+    HistoryEntry,
+    NewBooking,
+    NewCustomer,
+    OpsCounts,
+)
+from lib.errors import CallExpertError, ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.store import EmailsFor
+
+_BOOKING_COLUMNS = (
+    "id,user_id,expert_id,session_type,scheduled_date,scheduled_time,duration,status,price,"
+    "meeting_link,google_event_id,event_version,revision,link_attempts,last_error,payment_ref,"
+    "request_key,created_at,paid_at,confirmed_at,cancelled_at,cancel_reason"
+)
+# Names of both sides in the same request, through the foreign keys on user_id and expert_id.
+BOOKING_SELECT = _BOOKING_COLUMNS + ",customer:users!user_id(name,email),expert:experts!expert_id(name,email)"
+EXPERT_SELECT = "id,name,email,hourly_rate,expertise"
+CUSTOMER_SELECT = "id,name,email"
+HISTORY_SELECT = "booking_id,at,event,detail,actor"
+EMAIL_SELECT = (
+    "id,booking_id,kind,version,recipient,subject,body_text,body_html,ics,status,attempts,last_error,created_at,"
+    "sent_at"
+)
+_ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
+
+# PostgREST error codes (SQLSTATEs, PGRST codes, or the HTTP status when the body is not
+# PostgREST's) grouped by what the person should do about them.
+_RETRYABLE = {
+    "40001", "40P01", "57014", "53300", "08000", "08003", "08006",  # serialization, deadlock, timeout, connections
+    "PGRST000", "PGRST001", "PGRST002", "PGRST003",  # PostgREST cannot reach the database or its pool
+    "429", "500", "502", "503", "504", "520", "522", "524",
+}
+_KEY_REFUSED = {"PGRST300", "PGRST301", "PGRST302", "PGRST303", "401", "403", "42501"}
+_SCHEMA_MISSING = {"PGRST200", "PGRST202", "PGRST204", "PGRST205", "42P01", "42703", "42883", "404"}
+_BAD_INPUT = {"22P02", "22023", "22007", "22008", "23502", "23514"}
+
+
+class StoreError(CallExpertError):
+    """Supabase refused a read or write; ``retryable`` tells whether trying again can help."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class StoreUnavailable(StoreError):
+    """Supabase could not be reached or did not answer in time; trying again can help.
+
+    A write that timed out may still have been applied: the transitions are conditional on the
+    booking's status, so repeating one after a refresh changes nothing twice.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)
+
+
+class _SameRequest(StoreError):
+    """The request_key is taken: the same booking form was submitted twice (handled inside)."""
+
+    def __init__(self) -> None:
+        super().__init__("This booking form was already submitted; refresh the page.")
+
+
+def _is_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _iso(instant: datetime) -> str:
+    """An instant as UTC ISO text, as the SQLite store keeps it."""
+    return instant.astimezone(UTC).isoformat()
+
+
+def _wall(moment: datetime) -> str:
+    """A wall-clock moment in the app timezone, compared with the ``timestamp`` columns."""
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def _ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _money(value: Any) -> int:
+    # The platform's price column may be numeric: PostgREST then sends 250000.00.
+    return int(Decimal(str(value)))
+
+
+def _booking(row: Mapping[str, Any]) -> Booking:
+    customer = row.get("customer") or {}
+    expert = row.get("expert") or {}
+    return Booking(
+        id=row["id"],
+        user_id=row["user_id"],
+        expert_id=row["expert_id"],
+        session_type=row["session_type"],
+        scheduled_date=date.fromisoformat(row["scheduled_date"]),
+        scheduled_time=time.fromisoformat(row["scheduled_time"]),
+        duration=row["duration"],
+        status=BookingStatus(row["status"]),
+        price=_money(row["price"]),
+        customer_name=customer.get("name", ""),
+        customer_email=customer.get("email", ""),
+        expert_name=expert.get("name", ""),
+        expert_email=expert.get("email", ""),
+        meeting_link=row.get("meeting_link"),
+        google_event_id=row.get("google_event_id"),
+        event_version=row.get("event_version") or 0,
+        revision=row.get("revision") or 0,
+        link_attempts=row.get("link_attempts") or 0,
+        last_error=row.get("last_error"),
+        payment_ref=row.get("payment_ref"),
+        created_at=_ts(row.get("created_at")),
+        paid_at=_ts(row.get("paid_at")),
+        confirmed_at=_ts(row.get("confirmed_at")),
+        cancelled_at=_ts(row.get("cancelled_at")),
+        cancel_reason=row.get("cancel_reason"),
+    )
+
+
+def _expert(row: Mapping[str, Any]) -> Expert:
+    return Expert(row["id"], row["name"], row["email"], _money(row["hourly_rate"]), row.get("expertise") or "")
+
+
+def _customer(row: Mapping[str, Any]) -> Customer:
+    return Customer(row["id"], row["name"], row["email"])
+
+
+def _email(row: Mapping[str, Any]) -> Email:
+    return Email(
+        id=row["id"],
+        booking_id=row["booking_id"],
+        kind=row["kind"],
+        version=row["version"],
+        recipient=row["recipient"],
+        subject=row["subject"],
+        body_text=row["body_text"],
+        body_html=row["body_html"],
+        status=EmailStatus(row["status"]),
+        attempts=row["attempts"],
+        last_error=row.get("last_error"),
+        created_at=_ts(row["created_at"]),  # type: ignore[arg-type]
+        sent_at=_ts(row.get("sent_at")),
+        ics=row.get("ics"),
+    )
+
+
+def _drafts(emails: Sequence[EmailDraft]) -> list[dict[str, Any]]:
+    return [
+        {"booking_id": e.booking_id, "kind": e.kind, "version": e.version, "recipient": e.recipient,
+         "subject": e.subject, "body_text": e.body_text, "body_html": e.body_html, "ics": e.ics}
+        for e in emails
+    ]
+
+
+def _rows(data: Any) -> list[dict[str, Any]]:
+    if data is None:
+        return []
+    return data if isinstance(data, list) else [data]
+
+
+def _slot(day: date, at: time) -> str:
+    return f"{day:%d %b %Y} {at:%H:%M}"
+
+
+class SupabaseStore:
+    """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
+
+    Build it with :meth:`from_settings`. The service-role key lives only inside the supabase
+    client's request headers: it is not an attribute here, not in ``repr`` and not in any
+    error message.
+    """
+
+    def __init__(self, client: Client, http: httpx.Client, url: str, timeout_seconds: float) -> None:
+        self._client = client
+        self._http = http
+        self.url = url
+        self.timeout_seconds = timeout_seconds
+        self.queries = 0  # HTTP requests sent; the benchmark reads it to prove pages make no N+1
+        self._lock = threading.Lock()
+        http.event_hooks["request"].append(self._count)
+
+    @classmethod
+    def from_settings(
+        cls,
+        url: str,
+        service_role_key: str,
+        timeout_seconds: float = 10.0,
+        *,
+        retry_reads: bool = True,
+    ) -> SupabaseStore:
+        """A store on the project at ``url`` with the service-role key.
+
+        Requests use our own HTTP/1.1 client with explicit timeouts: supabase-py's default
+        HTTP/2 client reuses idle connections that the server has dropped, which under
+        Streamlit shows up as "Server disconnected". ``retry_reads`` lets supabase-py retry a
+        GET after a network error (writes are never retried blindly).
+        """
+        url = (url or "").strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                "Setting `supabase_url` must be the project URL, e.g. https://abcd1234.supabase.co "
+                "(Project Settings -> API)."
+            )
+        if parts.path.rstrip("/").endswith("/rest/v1"):
+            raise ConfigError("Setting `supabase_url` must be the project URL without /rest/v1.")
+        if not (service_role_key or "").strip():
+            raise ConfigError(
+                "Setting `supabase_service_role_key` is empty: copy the service_role key from the "
+                "project's API settings into .streamlit/secrets.toml or CALLEXPERT_SUPABASE_SERVICE_ROLE_KEY."
+            )
+        if timeout_seconds <= 0:
+            raise ConfigError("Setting `supabase_timeout_seconds` must be more than 0.")
+        http = httpx.Client(
+            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 5.0)),
+            http2=False,
+            follow_redirects=True,
+        )
+        options = ClientOptions(
+            httpx_client=http,
+            postgrest_client_retry=retry_reads,
+            auto_refresh_token=False,
+            persist_session=False,
+        )
+        client = create_client(url, service_role_key.strip(), options=options)
+        return cls(client, http, url, timeout_seconds)
+
+    def __repr__(self) -> str:
+        return f"SupabaseStore(url={self.url!r})"
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._http.close()
+
+    # -- requests and errors ----------------------------------------------------------------
+    def _count(self, request: httpx.Request) -> None:
+        with self._lock:
+            self.queries += 1
+
+    def _table(self, name: str):  # noqa: ANN202 - supabase-py's builder types are internal
+        return self._client.table(name)
+
+    def _rpc(self, name: str, params: dict[str, Any]):  # noqa: ANN202
+        return self._client.rpc(name, params)
+
+    def _execute(self, request: Any, doing: str, *, slot: str | None = None) -> Any:
+        """Send one request; turn PostgREST and transport errors into the console's errors."""
+        try:
+            response = request.execute()
+        except APIError as exc:
+            raise self._error(exc, doing, slot) from exc
+        except httpx.TimeoutException as exc:
+            raise StoreUnavailable(
+                f"Supabase did not answer within {self.timeout_seconds:g} s while {doing}; "
+                "refresh to see whether it went through, then try again."
+            ) from exc
+        except httpx.TransportError as exc:
+            host = urlsplit(self.url).netloc
+            raise StoreUnavailable(
+                f"Could not reach Supabase at {host} while {doing} ({type(exc).__name__}); "
+                "check the network and try again."
+            ) from exc
+        return None if response is None else response.data
+
+    def _error(self, exc: APIError, doing: str, slot: str | None) -> Exception:
+        code = str(exc.code or "")
+        text = str(exc.message or "no message")
+        where = f"{exc.message or ''} {exc.details or ''}"
+        if code == "23P01":
+            return SlotTaken(
+                f"This expert already has a session overlapping {slot}; pick another time."
+                if slot else "This expert already has a session at that time; pick another time."
+            )
+        if code == "23505":
+            if "request_key" in where:
+                return _SameRequest()
+            if "email" in where:
+                return InvalidInput("Someone with this email already exists; pick them from the list.")
+            return SlotTaken(
+                f"This expert already has a session at {slot}; pick another time."
+                if slot else "This expert already has a session at that time; pick another time."
+            )
+        if code == "23503":
+            return NotFound(f"Unknown expert, customer or booking while {doing}; refresh and pick again.")
+        if code == "P0002":
+            return NotFound(text)
+        if code == "55000":
+            return InvalidTransition(text)
+        if code in _BAD_INPUT:
+            return InvalidInput(f"Supabase refused the data while {doing}: {text}")
+        if code in _RETRYABLE:
+            return StoreUnavailable(f"Supabase is busy or unavailable ({code}) while {doing}; try again in a moment.")
+        if code in _KEY_REFUSED:
+            return ConfigError(
+                f"Supabase refused access while {doing} ({code}): check that `supabase_service_role_key` "
+                "is the project's service_role key, not the anon key."
+            )
+        if code in _SCHEMA_MISSING:
+            return ConfigError(
+                f"The Supabase database lacks what the console needs while {doing} ({code}: {text}); "
+                "apply supabase/migrations (supabase db push) and check `supabase_url`."
+            )
+        return StoreError(f"Supabase refused the request while {doing} ({code or 'no code'}): {text}")
+
+    # -- people -------------------------------------------------------------------------------
+    def list_experts(self) -> list[Expert]:
+        """Every expert, by name."""
+        data = self._execute(self._table("experts").select(EXPERT_SELECT).order("name"), "listing experts")
+        return [_expert(r) for r in _rows(data)]
+
+    def get_expert(self, expert_id: str) -> Expert | None:
+        """The expert, or ``None`` (also for an id that is not a uuid: no request then)."""
+        if not _is_uuid(expert_id):
+            return None
+        data = self._execute(
+            self._table("experts").select(EXPERT_SELECT).eq("id", expert_id).maybe_single(), "reading an expert"
+        )
+        return _expert(data) if data else None
+
+    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "") -> Expert:
+        """Insert an expert and return it as stored."""
+        row = {"id": str(uuid.uuid4()), "name": name, "email": email, "hourly_rate": hourly_rate,
+               "expertise": expertise}
+        data = self._execute(self._table("experts").insert(row).select(EXPERT_SELECT), "adding an expert")
+        return _expert(_rows(data)[0])
+
+    def list_customers(self) -> list[Customer]:
+        """Every customer, by name."""
+        data = self._execute(self._table("users").select(CUSTOMER_SELECT).order("name"), "listing customers")
+        return [_customer(r) for r in _rows(data)]
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        """The customer, or ``None``."""
+        if not _is_uuid(customer_id):
+            return None
+        data = self._execute(
+            self._table("users").select(CUSTOMER_SELECT).eq("id", customer_id).maybe_single(), "reading a customer"
+        )
+        return _customer(data) if data else None
+
+    def add_customer(self, customer: NewCustomer) -> Customer:
+        """The customer with this email (case-insensitive), inserted if new; a stored name is kept."""
+        data = self._execute(
+            self._rpc("customer_upsert", {"p_name": customer.name, "p_email": customer.email}).select(CUSTOMER_SELECT),
+            "saving a customer",
+        )
+        return _customer(_rows(data)[0])
+
+    # -- bookings -----------------------------------------------------------------------------
+    def create_booking(self, new: NewBooking, actor: str) -> Booking:
+        """Insert as ``pending`` with its history (and new customer) in one request.
+
+        The exclusion constraint refuses an overlapping slot (``SlotTaken``); a ``request_key``
+        seen before returns the booking it created.
+        """
+        if new.customer_id is None and new.new_customer is None:
+            raise InvalidInput("Pick a customer or enter a new one.")
+        if new.customer_id is not None and not _is_uuid(new.customer_id):
+            raise NotFound(f"No customer with id {new.customer_id}.")
+        if not _is_uuid(new.expert_id):
+            raise NotFound("Unknown expert; pick one from the list.")
+        params = {
+            "p_id": new.id,
+            "p_expert_id": new.expert_id,
+            "p_session_type": new.session_type,
+            "p_date": new.scheduled_date.isoformat(),
+            "p_time": new.scheduled_time.strftime("%H:%M:%S"),
+            "p_duration": new.duration,
+            "p_price": new.price,
+            "p_customer_id": new.customer_id,
+            "p_customer_name": new.new_customer.name if new.new_customer and not new.customer_id else None,
+            "p_customer_email": new.new_customer.email if new.new_customer and not new.customer_id else None,
+            "p_request_key": new.request_key,
+            "p_actor": actor,
+        }
+        try:
+            data = self._execute(self._rpc("booking_create", params).select(BOOKING_SELECT), "saving the booking",
+                                 slot=_slot(new.scheduled_date, new.scheduled_time))
+        except _SameRequest:
+            # Two submits of one form raced past the function's own look-up: the first one won.
+            earlier = self.find_by_request_key(new.request_key or "")
+            if earlier is None:
+                raise StoreError("The booking form was submitted twice and the first booking cannot be read; "
+                                 "refresh the page.", retryable=True) from None
+            return earlier
+        row = _rows(data)[0]
+        if not row.get("customer"):
+            # A customer the function inserted is not visible to the embed of the same statement
+            # (it reads the statement's snapshot): read the booking again, now committed.
+            fresh = self.get_booking(row["id"])
+            if fresh is not None:
+                return fresh
+        return _booking(row)
+
+    def get_booking(self, booking_id: str) -> Booking | None:
+        """The booking with both names, or ``None``."""
+        if not _is_uuid(booking_id):
+            return None
+        data = self._execute(
+            self._table("bookings").select(BOOKING_SELECT).eq("id", booking_id).maybe_single(), "reading a booking"
+        )
+        return _booking(data) if data else None
+
+    def find_by_request_key(self, request_key: str) -> Booking | None:
+        """The booking a booking form (identified by its key) created, if any."""
+        if not request_key:
+            return None
+        data = self._execute(
+            self._table("bookings").select(BOOKING_SELECT).eq("request_key", request_key).maybe_single(),
+            "looking up the booking form",
+        )
+        return _booking(data) if data else None
+
+    def _transition(self, name: str, params: dict[str, Any], doing: str, *, slot: str | None = None) -> Booking | None:
+        if not _is_uuid(params["p_id"]):
+            return None
+        rows = _rows(self._execute(self._rpc(name, params).select(BOOKING_SELECT), doing, slot=slot))
+        return _booking(rows[0]) if rows else None
+
+    def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str) -> Booking | None:
+        """``pending -> paid``; ``None`` when the booking was not pending."""
+        params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_at": _iso(at), "p_actor": actor}
+        return self._transition("booking_mark_paid", params, "recording the payment")
+
+    def claim_for_link(self, booking_id: str, now: datetime, lease_until: datetime) -> Booking | None:
+        """Lease a ``paid`` booking without a link; one conditional PATCH, so one worker wins."""
+        if not _is_uuid(booking_id):
+            return None
+        request = (
+            self._table("bookings")
+            .update({"link_lease_until": _iso(lease_until)})
+            .eq("id", booking_id)
+            .eq("status", "paid")
+            .is_("meeting_link", "null")
+            .or_(f'link_lease_until.is.null,link_lease_until.lt."{_iso(now)}"')
+            .select(BOOKING_SELECT)
+        )
+        rows = _rows(self._execute(request, "claiming the booking for its link"))
+        return _booking(rows[0]) if rows else None
+
+    def record_link_attempt(self, booking_id: str, error: str | None, actor: str) -> None:
+        """Count a link attempt and log it; an error becomes the booking's last error."""
+        if not _is_uuid(booking_id):
+            return
+        self._execute(
+            self._rpc("booking_record_link_attempt", {"p_id": booking_id, "p_error": error, "p_actor": actor}),
+            "recording the link attempt",
+        )
+
+    def release_link_claim(self, booking_id: str) -> None:
+        """Give the lease back so another worker (or the next run) can try."""
+        if not _is_uuid(booking_id):
+            return
+        self._execute(
+            self._table("bookings").update({"link_lease_until": None}, returning=ReturnMethod.minimal)
+            .eq("id", booking_id),
+            "releasing the booking",
+        )
+
+    def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
+                at: datetime, emails: Sequence[EmailDraft], actor: str, detail: str) -> Booking | None:
+        """``paid -> confirmed`` with the link, history and emails; ``None`` when not paid."""
+        params = {"p_id": booking_id, "p_meeting_link": meeting_link, "p_event_id": event_id,
+                  "p_event_version": event_version, "p_at": _iso(at), "p_emails": _drafts(emails),
+                  "p_actor": actor, "p_detail": detail}
+        return self._transition("booking_confirm", params, "confirming the booking")
+
+    def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
+                   emails_for: EmailsFor, actor: str) -> Booking:
+        """Move the booking: read it, render the emails from the moved booking, then one RPC that
+        moves it only if its revision is still the one the emails were rendered from."""
+        current = self.get_booking(booking_id)
+        if current is None:
+            raise NotFound(f"No booking with id {booking_id}.")
+        if current.status not in ACTIVE_STATUSES:
+            raise InvalidTransition(f"A {current.status.value} booking cannot be rescheduled.")
+        moved = replace(current, scheduled_date=new_date, scheduled_time=new_time, revision=current.revision + 1)
+        params = {"p_id": booking_id, "p_revision": current.revision, "p_date": new_date.isoformat(),
+                  "p_time": new_time.strftime("%H:%M:%S"), "p_at": _iso(at), "p_emails": _drafts(emails_for(moved)),
+                  "p_actor": actor}
+        try:
+            result = self._transition("booking_reschedule", params, "moving the booking",
+                                      slot=_slot(new_date, new_time))
+        except SlotTaken:
+            raise SlotTaken(
+                f"{current.expert_name} already has a session overlapping {new_date:%d %b %Y} {new_time:%H:%M}."
+            ) from None
+        if result is None:  # the function raises rather than return nothing; keep the type honest
+            raise NotFound(f"No booking with id {booking_id}.")
+        return result
+
+    def cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
+               actor: str) -> Booking | None:
+        """Active -> ``cancelled`` with history and emails; ``None`` when no longer active."""
+        params = {"p_id": booking_id, "p_at": _iso(at), "p_reason": reason, "p_emails": _drafts(emails),
+                  "p_actor": actor}
+        return self._transition("booking_cancel", params, "cancelling the booking")
+
+    # -- lists for the pages ------------------------------------------------------------------
+    def upcoming_for_expert(self, expert_id: str, now_local: datetime, limit: int = 200) -> list[Booking]:
+        """Confirmed bookings of the expert that end after ``now_local`` (wall clock), in one request."""
+        if not _is_uuid(expert_id):
+            return []
+        # Sessions last at most a few hours, so one that still runs started yesterday at the
+        # earliest; the date bound lets the (expert_id, status, scheduled_date) index do the work.
+        since = (now_local.date() - timedelta(days=1)).isoformat()
+        request = (
+            self._table("bookings").select(BOOKING_SELECT)
+            .eq("expert_id", expert_id)
+            .eq("status", BookingStatus.CONFIRMED.value)
+            .gte("scheduled_date", since)
+            .gt("ends_at", _wall(now_local))
+            .order("scheduled_date")
+            .order("scheduled_time")
+            .limit(limit)
+        )
+        return [_booking(r) for r in _rows(self._execute(request, "listing the expert's sessions"))]
+
+    def missing_links(self, limit: int = 500) -> list[Booking]:
+        """``paid`` bookings with no meeting link, oldest first."""
+        request = (
+            self._table("bookings").select(BOOKING_SELECT)
+            .eq("status", BookingStatus.PAID.value)
+            .is_("meeting_link", "null")
+            .order("created_at")
+            .limit(limit)
+        )
+        return [_booking(r) for r in _rows(self._execute(request, "listing bookings without a link"))]
+
+    def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None) -> list[Booking]:
+        """The newest bookings, optionally of one status."""
+        request = self._table("bookings").select(BOOKING_SELECT)
+        if status is not None:
+            request = request.eq("status", BookingStatus(status).value)
+        request = request.order("created_at", desc=True).limit(limit)
+        return [_booking(r) for r in _rows(self._execute(request, "listing bookings"))]
+
+    def counts(self, today: date) -> OpsCounts:
+        """The ops page's four numbers, in one request."""
+        rows = _rows(self._execute(self._rpc("ops_counts", {"p_today": today.isoformat()}), "counting bookings"))
+        row = rows[0] if rows else {}
+        return OpsCounts(
+            today=int(row.get("today") or 0),
+            awaiting_payment=int(row.get("awaiting_payment") or 0),
+            awaiting_link=int(row.get("awaiting_link") or 0),
+            emails_not_sent=int(row.get("emails_not_sent") or 0),
+        )
+
+    def history(self, booking_id: str) -> list[HistoryEntry]:
+        """What happened to the booking, oldest first."""
+        if not _is_uuid(booking_id):
+            return []
+        request = self._table("booking_history").select(HISTORY_SELECT).eq("booking_id", booking_id).order("id")
+        return [HistoryEntry(r["booking_id"], _ts(r["at"]), r["event"], r["detail"], r["actor"])  # type: ignore[arg-type]
+                for r in _rows(self._execute(request, "reading the booking history"))]
+
+    def add_history(self, booking_id: str, event: str, detail: str, actor: str) -> None:
+        """Append one history entry."""
+        row = {"booking_id": booking_id, "event": event, "detail": detail, "actor": actor}
+        self._execute(self._table("booking_history").insert(row, returning=ReturnMethod.minimal),
+                      "writing the booking history")
+
+    # -- email outbox -------------------------------------------------------------------------
+    def claim_queued_emails(self, now: datetime, lease_until: datetime, limit: int = 100) -> list[Email]:
+        """Lease queued emails; SKIP LOCKED in the function keeps two dispatchers apart."""
+        params = {"p_now": _iso(now), "p_lease_until": _iso(lease_until), "p_limit": limit}
+        return [_email(r) for r in _rows(self._execute(self._rpc("email_claim_queued", params), "claiming emails"))]
+
+    def list_emails(self, limit: int = 200, booking_id: str | None = None) -> list[Email]:
+        """The newest outbox rows, optionally of one booking."""
+        request = self._table("email_outbox").select(EMAIL_SELECT)
+        if booking_id is not None:
+            if not _is_uuid(booking_id):
+                return []
+            request = request.eq("booking_id", booking_id)
+        request = request.order("id", desc=True).limit(limit)
+        return [_email(r) for r in _rows(self._execute(request, "listing emails"))]
+
+    def queue_emails(self, emails: Sequence[EmailDraft], at: datetime, not_before: datetime | None = None) -> None:
+        """Queue emails no transition causes (the "link still being prepared" notice), claimable
+        from ``not_before``; idempotent by (booking, kind, version), like the transitions' queueing."""
+        params = {"p_emails": _drafts(emails), "p_at": _iso(at),
+                  "p_not_before": _iso(not_before) if not_before else None}
+        self._execute(self._rpc("email_queue", params), "queueing emails")
+
+    def requeue_email(self, email_id: int) -> Email | None:
+        """``failed`` -> ``queued`` on the same row (ops "Resend"); ``None`` if it is not failed."""
+        request = (
+            self._table("email_outbox")
+            .update({"status": EmailStatus.QUEUED.value, "lease_until": None})
+            .eq("id", email_id)
+            .eq("status", EmailStatus.FAILED.value)
+            .select(EMAIL_SELECT)
+        )
+        rows = _rows(self._execute(request, "putting the email back in the queue"))
+        return _email(rows[0]) if rows else None
+
+    def mark_email(self, email_id: int, status: EmailStatus, error: str | None, at: datetime) -> None:
+        """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
+        params = {"p_id": email_id, "p_status": EmailStatus(status).value, "p_error": error, "p_at": _iso(at)}
+        self._execute(self._rpc("email_mark", params), "recording the email attempt")

@@ -1,0 +1,515 @@
+"""The Supabase migrations on a real PostgreSQL 15: re-runnable, no double booking, RLS, functions.
+
+The server comes from CALLEXPERT_TEST_PG_DSN (default: the local cluster that `bash tests/pg.sh`
+starts). Each test module gets its own fresh database with what a Supabase project has before
+any migration: the roles anon, authenticated and service_role (bypassrls), an `auth` schema
+whose uid() and jwt() read `request.jwt.claims`, the `extensions` schema, and Supabase's default
+grants on the public schema. Without a server the tests skip, except under CI, where they fail.
+
+The helpers here (``require_postgres``, ``fresh_database``, ``apply_migrations``) are shared with
+tests/test_store_contract.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time as systime
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+try:
+    import psycopg
+    from psycopg import errors as pgerrors
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+except ImportError:  # pragma: no cover - reported by require_postgres
+    psycopg = None  # type: ignore[assignment]
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = sorted((ROOT / "supabase" / "migrations").glob("*.sql"))
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+TABLES = ("users", "experts", "bookings", "booking_history", "email_outbox")
+
+# What a Supabase project has before the first migration, reduced to what the migrations and
+# these tests touch.
+SUPABASE_BOOTSTRAP = """
+do $$
+begin
+    if not exists (select 1 from pg_roles where rolname = 'anon') then
+        create role anon nologin noinherit;
+    end if;
+    if not exists (select 1 from pg_roles where rolname = 'authenticated') then
+        create role authenticated nologin noinherit;
+    end if;
+    if not exists (select 1 from pg_roles where rolname = 'service_role') then
+        create role service_role nologin noinherit bypassrls;
+    end if;
+exception when duplicate_object or unique_violation then
+    null;  -- another test process created it first
+end
+$$;
+create schema if not exists auth;
+create schema if not exists extensions;
+create or replace function auth.jwt() returns jsonb language sql stable as $f$
+    select coalesce(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb
+$f$;
+create or replace function auth.uid() returns uuid language sql stable as $f$
+    select nullif(auth.jwt() ->> 'sub', '')::uuid
+$f$;
+grant usage on schema auth, extensions to anon, authenticated, service_role;
+grant execute on all functions in schema auth to anon, authenticated, service_role;
+grant usage on schema public to anon, authenticated, service_role;
+alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
+alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
+"""
+
+# The tables as the platform's seed (booking-flow-google-meet.md) assumes them.
+SEED_SCHEMA = """
+create table users (id uuid primary key default gen_random_uuid(), name text, email text);
+create table experts (id uuid primary key default gen_random_uuid(), name text, email text);
+create table bookings (
+    id uuid primary key default gen_random_uuid(),
+    user_id uuid references users (id),
+    expert_id uuid references experts (id),
+    session_type text,
+    scheduled_date date,
+    scheduled_time time,
+    duration integer,
+    status text check (status in ('pending', 'confirmed', 'cancelled', 'completed')),
+    price numeric(12, 2),
+    meeting_link text,
+    google_event_id text,
+    cancelled_at timestamptz,
+    created_at timestamptz default now()
+);
+"""
+
+
+# -- shared helpers -----------------------------------------------------------------------------
+
+def admin_dsn() -> str:
+    """The DSN of the test server's maintenance database."""
+    return os.environ.get("CALLEXPERT_TEST_PG_DSN", DEFAULT_DSN)
+
+
+def _shown(dsn: str) -> str:
+    """The DSN without its password, for messages."""
+    try:
+        parts = conninfo_to_dict(dsn)
+    except Exception:  # noqa: BLE001 - a malformed DSN is reported by connect()
+        return "<malformed DSN>"
+    parts.pop("password", None)
+    return " ".join(f"{k}={v}" for k, v in parts.items())
+
+
+def _unavailable(reason: str) -> None:
+    message = (f"{reason}. Start a local server with `bash tests/pg.sh` and set CALLEXPERT_TEST_PG_DSN "
+               "to the DSN it prints.")
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required under CI: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+_probed: dict[str, str | None] = {}  # DSN -> None when usable, else why not (probe once per run)
+
+
+def require_postgres() -> str:
+    """The admin DSN when a PostgreSQL 15+ server answers; skip (fail under CI) otherwise."""
+    if psycopg is None:
+        _unavailable("psycopg is not installed (pip install -r requirements-dev.txt)")
+    dsn = admin_dsn()
+    if dsn not in _probed:
+        try:
+            with psycopg.connect(dsn, connect_timeout=3, autocommit=True) as conn:
+                version = conn.info.server_version
+            _probed[dsn] = None if version >= 150000 else \
+                f"PostgreSQL at {_shown(dsn)} is version {version}; the migrations need 15 or later"
+        except psycopg.Error as exc:
+            _probed[dsn] = f"PostgreSQL is not reachable at {_shown(dsn)} ({str(exc).strip()})"
+    problem = _probed[dsn]
+    if problem:
+        _unavailable(problem)
+    return dsn
+
+
+@contextmanager
+def fresh_database(label: str) -> Iterator[str]:
+    """A new, Supabase-like, empty database; dropped afterwards. Yields its DSN."""
+    admin = require_postgres()
+    name = re.sub(r"[^a-z0-9_]", "_", f"callexpert_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}".lower())[:63]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    dsn = make_conninfo(admin, dbname=name)
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(SUPABASE_BOOTSTRAP)
+        yield dsn
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def apply_migrations(dsn: str) -> None:
+    """Apply every migration in order, each in its own transaction, as `supabase db push` does."""
+    assert MIGRATIONS, "no files in supabase/migrations"
+    for path in MIGRATIONS:
+        with psycopg.connect(dsn) as conn:
+            conn.execute(path.read_text(encoding="utf-8"))
+            conn.commit()
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    return require_postgres()
+
+
+@pytest.fixture(scope="module")
+def db(pg_server: str) -> Iterator[str]:
+    """A migrated database for this module."""
+    with fresh_database("migrations") as dsn:
+        apply_migrations(dsn)
+        yield dsn
+
+
+@pytest.fixture
+def conn(db: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(db, autocommit=True) as connection:
+        yield connection
+
+
+def _one(conn: psycopg.Connection, sql: str, params: Any = None) -> Any:
+    row = conn.execute(sql, params).fetchone()
+    return None if row is None else row[0]
+
+
+def _expert(conn: psycopg.Connection, email: str | None = None) -> str:
+    email = email or f"expert-{uuid.uuid4().hex[:8]}@example.com"
+    return str(_one(conn, "insert into experts (name, email, hourly_rate) values ('Sari', %s, 250000) returning id",
+                    [email]))
+
+
+def _customer(conn: psycopg.Connection, email: str | None = None, id_: str | None = None) -> str:
+    email = email or f"customer-{uuid.uuid4().hex[:8]}@example.com"
+    return str(_one(conn, "insert into users (id, name, email)"
+                          " values (coalesce(%s::uuid, gen_random_uuid()), 'Andi', %s) returning id", [id_, email]))
+
+
+def _book(conn: psycopg.Connection, expert: str, customer: str, day: str, at: str, minutes: int = 60,
+          status: str = "pending") -> str:
+    return str(_one(
+        conn,
+        "insert into bookings (user_id, expert_id, session_type, scheduled_date, scheduled_time, duration, status,"
+        " price) values (%s, %s, 'Career mentoring', %s, %s, %s, %s, 250000) returning id",
+        [customer, expert, day, at, minutes, status],
+    ))
+
+
+@contextmanager
+def as_role(conn: psycopg.Connection, role: str, claims: dict[str, Any] | None = None) -> Iterator[psycopg.Connection]:
+    """Run as a Supabase role with JWT claims, as PostgREST does, inside a rolled-back transaction."""
+    with conn.transaction(force_rollback=True):
+        conn.execute(f"set local role {role}")
+        conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(claims or {})])
+        yield conn
+
+
+def wait_until_blocked(db: str, pid: int, seconds: float = 10) -> None:
+    """Wait until backend ``pid`` waits on a lock, so a test knows the race is really on."""
+    deadline = systime.monotonic() + seconds
+    with psycopg.connect(db, autocommit=True) as watch:
+        while _one(watch, "select wait_event_type from pg_stat_activity where pid = %s", [pid]) != "Lock":
+            assert systime.monotonic() < deadline, f"backend {pid} never waited on a lock"
+            systime.sleep(0.02)
+
+
+def _emails(booking: str) -> str:
+    return json.dumps([
+        {"booking_id": booking, "kind": f"confirmed.{side}", "version": 0, "recipient": f"{side}@example.com",
+         "subject": "Booking confirmed", "body_text": "text", "body_html": "<p>html</p>"}
+        for side in ("customer", "expert")
+    ])
+
+
+# -- the migrations apply, and apply again --------------------------------------------------------
+
+def _schema_facts(dsn: str) -> dict[str, Any]:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        columns = {t: {r[0] for r in c.execute(
+            "select column_name from information_schema.columns where table_schema = 'public' and table_name = %s",
+            [t])} for t in TABLES}
+        constraints = [r[0] for r in c.execute(
+            "select conname from pg_constraint where conrelid = 'public.bookings'::regclass order by conname")]
+        indexes = {r[0] for r in c.execute("select indexname from pg_indexes where schemaname = 'public'")}
+        rls = {r[0]: r[1] for r in c.execute(
+            "select relname, relrowsecurity from pg_class where relnamespace = 'public'::regnamespace"
+            " and relname = any(%s)", [list(TABLES)])}
+        policies = _one(c, "select count(*) from pg_policies where schemaname = 'public'")
+        functions = {r[0] for r in c.execute(
+            "select proname from pg_proc where pronamespace = 'public'::regnamespace")}
+    return {"columns": columns, "constraints": constraints, "indexes": indexes, "rls": rls,
+            "policies": policies, "functions": functions}
+
+
+BOOKING_COLUMNS = {
+    "id", "user_id", "expert_id", "session_type", "scheduled_date", "scheduled_time", "duration", "status", "price",
+    "meeting_link", "google_event_id", "event_version", "revision", "link_attempts", "last_error",
+    "link_lease_until", "payment_ref", "request_key", "cancel_reason", "created_at", "updated_at", "paid_at",
+    "confirmed_at", "cancelled_at", "starts_at", "ends_at", "slot",
+}
+
+
+def test_migrations_apply_to_an_empty_database_twice(pg_server):
+    with fresh_database("empty") as dsn:
+        apply_migrations(dsn)
+        first = _schema_facts(dsn)
+        apply_migrations(dsn)
+        second = _schema_facts(dsn)
+    assert first == second  # the second run changes nothing and duplicates nothing
+    assert BOOKING_COLUMNS <= first["columns"]["bookings"]
+    assert {"id", "booking_id", "at", "event", "detail", "actor"} <= first["columns"]["booking_history"]
+    assert {"booking_id", "kind", "version", "status", "attempts", "lease_until", "sent_at"} <= \
+        first["columns"]["email_outbox"]
+    assert {"bookings_no_overlap", "bookings_status_check", "bookings_user_id_fkey",
+            "bookings_expert_id_fkey"} <= set(first["constraints"])
+    assert len(first["constraints"]) == len(set(first["constraints"]))
+    assert {"bookings_expert_upcoming", "bookings_missing_link", "bookings_request_key_key",
+            "email_outbox_booking_id_kind_version_key", "users_email_lower_key"} <= first["indexes"]
+    assert all(first["rls"][t] for t in TABLES), first["rls"]
+    assert {"booking_create", "booking_confirm", "booking_cancel", "booking_reschedule", "booking_mark_paid",
+            "email_claim_queued", "ops_counts"} <= first["functions"]
+
+
+def test_migrations_apply_over_the_seed_schema_and_keep_its_rows(pg_server):
+    with fresh_database("seed") as dsn:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(SEED_SCHEMA)
+            user = _one(c, "insert into users (name, email) values ('Andi', 'andi@example.com') returning id")
+            expert = _one(c, "insert into experts (name, email) values ('Sari', 'sari@example.com') returning id")
+            booking = _one(c, "insert into bookings (user_id, expert_id, session_type, scheduled_date, scheduled_time,"
+                              " status, price, meeting_link) values (%s, %s, 'Career mentoring', '2026-12-01',"
+                              " '23:30', 'confirmed', 250000, 'https://meet.google.com/abc-defg-hij') returning id",
+                           [user, expert])
+        apply_migrations(dsn)
+        apply_migrations(dsn)
+        with psycopg.connect(dsn, autocommit=True) as c:
+            row = c.execute("select duration, status, meeting_link, revision, ends_at::text, upper(slot)::text"
+                            " from bookings where id = %s", [booking]).fetchone()
+            assert row == (60, "confirmed", "https://meet.google.com/abc-defg-hij", 0,
+                           "2026-12-02 00:30:00", "2026-12-02 00:30:00")
+            # The seed's status check had no 'paid'; the console's replaces it.
+            other = _book(c, str(expert), str(user), "2026-12-03", "10:00", status="paid")
+            assert _one(c, "select status from bookings where id = %s", [other]) == "paid"
+            with pytest.raises(pgerrors.CheckViolation):
+                _book(c, str(expert), str(user), "2026-12-04", "10:00", status="lost")
+            assert BOOKING_COLUMNS <= _schema_facts(dsn)["columns"]["bookings"]
+
+
+# -- no double booking ------------------------------------------------------------------------------
+
+def test_overlap_rejects_a_concurrent_second_booking_of_the_same_slot(db):
+    with psycopg.connect(db, autocommit=True) as setup:
+        expert, customer = _expert(setup), _customer(setup)
+    first = psycopg.connect(db)
+    second = psycopg.connect(db)
+    outcome: dict[str, BaseException | str] = {}
+    try:
+        second.execute("set lock_timeout = '10s'")
+        _book(first, expert, customer, "2026-12-10", "10:00")  # open transaction, not committed
+
+        def book_second() -> None:
+            try:
+                outcome["id"] = _book(second, expert, customer, "2026-12-10", "10:30")
+                second.commit()
+            except psycopg.Error as exc:
+                second.rollback()
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=book_second)
+        worker.start()
+        wait_until_blocked(db, second.info.backend_pid)  # on the first one's uncommitted row
+        first.commit()
+        worker.join(10)
+    finally:
+        first.close()
+        second.close()
+    assert "id" not in outcome
+    error = outcome["error"]
+    assert isinstance(error, pgerrors.ExclusionViolation)
+    assert error.sqlstate == "23P01"
+
+
+def test_back_to_back_is_allowed_across_midnight_is_not_and_cancelled_frees_the_slot(conn):
+    expert, customer = _expert(conn), _customer(conn)
+    late = _book(conn, expert, customer, "2026-12-11", "23:30", 90)  # until 01:00 on the 12th
+    _book(conn, expert, customer, "2026-12-12", "01:00", 60)  # starts when the first ends
+    _book(conn, expert, customer, "2026-12-11", "22:30", 60)  # ends when the first starts
+    with pytest.raises(pgerrors.ExclusionViolation):
+        _book(conn, expert, customer, "2026-12-12", "00:30", 30)
+    _book(conn, _expert(conn), customer, "2026-12-12", "00:30", 30)  # another expert is free then
+    for status in ("paid", "confirmed"):
+        conn.execute("update bookings set status = %s where id = %s", [status, late])
+        with pytest.raises(pgerrors.ExclusionViolation):
+            _book(conn, expert, customer, "2026-12-12", "00:00", 30)
+    conn.execute("update bookings set status = 'cancelled' where id = %s", [late])
+    _book(conn, expert, customer, "2026-12-12", "00:00", 30)
+
+
+# -- row level security ---------------------------------------------------------------------------
+
+def test_rls_an_expert_reads_only_their_bookings_and_a_customer_only_theirs(conn):
+    sari_email = f"sari-{uuid.uuid4().hex[:6]}@example.com"
+    sari, budi = _expert(conn, sari_email), _expert(conn)
+    andi, citra = _customer(conn), _customer(conn)
+    mine = _book(conn, sari, andi, "2026-12-20", "09:00")
+    _book(conn, budi, citra, "2026-12-20", "09:00")
+    _book(conn, budi, andi, "2026-12-21", "09:00")
+    conn.execute("insert into booking_history (booking_id, event) values (%s, 'created')", [mine])
+
+    expert_claims = {"sub": str(uuid.uuid4()), "email": sari_email.upper(), "role": "authenticated"}
+    with as_role(conn, "authenticated", expert_claims) as c:
+        assert [str(r[0]) for r in c.execute("select id from bookings")] == [mine]
+        assert [str(r[0]) for r in c.execute("select id from users")] == [andi]  # the names of their customers
+        assert _one(c, "select count(*) from experts") >= 2  # the directory
+    with as_role(conn, "authenticated", {"sub": andi, "email": "andi@example.com", "role": "authenticated"}) as c:
+        assert _one(c, "select count(*) from bookings") == 2
+        assert {str(r[0]) for r in c.execute("select user_id from bookings")} == {andi}
+        assert [str(r[0]) for r in c.execute("select id from users")] == [andi]
+    with as_role(conn, "authenticated", {"sub": citra, "role": "authenticated"}) as c:
+        assert _one(c, "select count(*) from bookings") == 1
+    with as_role(conn, "authenticated", {}) as c:
+        assert _one(c, "select count(*) from bookings") == 0
+    with as_role(conn, "anon", {"role": "anon"}) as c:
+        assert _one(c, "select count(*) from bookings") == 0
+        assert _one(c, "select count(*) from users") == 0
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        assert _one(c, "select count(*) from bookings where id = %s", [mine]) == 1
+        assert _one(c, "select count(*) from booking_history where booking_id = %s", [mine]) == 1
+
+
+def test_rls_keeps_history_outbox_and_transitions_for_the_service_role(conn):
+    expert, andi = _expert(conn), _customer(conn)
+    booking = _book(conn, expert, andi, "2026-12-22", "09:00", status="paid")
+    claims = {"sub": andi, "role": "authenticated"}
+    for sql in ("select count(*) from booking_history", "select count(*) from email_outbox",
+                "select count(*) from booking_confirm(%s, 'https://x', null, 0, now(), '[]', 'me', 'me')"):
+        with as_role(conn, "authenticated", claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+            c.execute(sql, [booking] if "%s" in sql else None)
+    with as_role(conn, "authenticated", claims) as c:
+        changed = c.execute("update bookings set status = 'confirmed' where id = %s", [booking]).rowcount
+        assert changed == 0  # readable, but only the console changes bookings
+    assert _one(conn, "select status from bookings where id = %s", [booking]) == "paid"
+
+
+def test_rls_a_customer_may_create_only_their_own_pending_booking(conn):
+    expert, andi, citra = _expert(conn), _customer(conn), _customer(conn)
+    insert = ("insert into bookings (user_id, expert_id, session_type, scheduled_date, scheduled_time, duration,"
+              " status, price) values (%s, %s, 'Career mentoring', '2026-12-23', '10:00', 60, %s, 250000)")
+    with as_role(conn, "authenticated", {"sub": andi, "role": "authenticated"}) as c:
+        c.execute(insert, [andi, expert, "pending"])
+    for user, status in ((citra, "pending"), (andi, "paid")):
+        with as_role(conn, "authenticated", {"sub": andi, "role": "authenticated"}) as c, \
+                pytest.raises(pgerrors.InsufficientPrivilege):
+            c.execute(insert, [user, expert, status])
+
+
+# -- the functions ----------------------------------------------------------------------------------
+
+def test_confirm_twice_confirms_once_and_queues_each_email_once(conn):
+    expert, andi = _expert(conn), _customer(conn)
+    booking = _book(conn, expert, andi, "2026-12-24", "09:00", status="paid")
+    call = "select count(*) from booking_confirm(%s, 'https://meet.example/x', 'ev1', 0, now(), %s, 'ops', 'link')"
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        assert _one(c, call, [booking, _emails(booking)]) == 1
+        assert _one(c, call, [booking, _emails(booking)]) == 0
+        assert _one(c, "select status from bookings where id = %s", [booking]) == "confirmed"
+        assert _one(c, "select count(*) from email_outbox where booking_id = %s", [booking]) == 2
+        assert _one(c, "select count(*) from booking_history where booking_id = %s and event = 'confirmed'",
+                    [booking]) == 1
+        c.execute("select email_queue(%s, now())", [_emails(booking)])  # a retried queueing adds nothing
+        assert _one(c, "select count(*) from email_outbox where booking_id = %s", [booking]) == 2
+
+
+def test_two_connections_confirming_at_once_confirm_once(db):
+    with psycopg.connect(db, autocommit=True) as setup:
+        booking = _book(setup, _expert(setup), _customer(setup), "2026-12-26", "09:00", status="paid")
+    call = "select count(*) from booking_confirm(%s, %s, null, 0, now(), %s, 'ops', 'link')"
+    first, second = psycopg.connect(db), psycopg.connect(db)
+    results: list[int] = []
+    try:
+        results.append(_one(first, call, [booking, "https://meet.example/first", _emails(booking)]))
+        worker = threading.Thread(target=lambda: results.append(
+            _one(second, call, [booking, "https://meet.example/second", _emails(booking)])))
+        worker.start()
+        wait_until_blocked(db, second.info.backend_pid)  # on the first one's row lock
+        first.commit()
+        worker.join(10)
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert results == [1, 0]
+    with psycopg.connect(db, autocommit=True) as check:
+        assert _one(check, "select meeting_link from bookings where id = %s", [booking]) == "https://meet.example/first"
+        assert _one(check, "select count(*) from email_outbox where booking_id = %s", [booking]) == 2
+
+
+def test_email_claims_from_two_dispatchers_never_overlap(db):
+    with psycopg.connect(db, autocommit=True) as setup:
+        booking = _book(setup, _expert(setup), _customer(setup), "2026-12-27", "09:00", status="paid")
+        setup.execute("select email_queue(%s, now())", [_emails(booking)])
+        setup.execute("update email_outbox set lease_until = now() + interval '1 hour' where booking_id <> %s"
+                      " and status = 'queued'", [booking])  # other tests' rows are out of the way
+    claim = "select id from email_claim_queued(now(), now() + interval '5 minutes', %s)"
+    first, second = psycopg.connect(db), psycopg.connect(db)
+    try:
+        a = [r[0] for r in first.execute(claim, [1])]
+        b = [r[0] for r in second.execute(claim, [10])]  # skips the row the first one holds
+        first.commit()
+        second.commit()
+        again = [r[0] for r in first.execute(claim, [10])]
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+    assert len(a) == 1 and len(b) == 1 and set(a).isdisjoint(b)
+    assert again == []  # both leases still hold
+
+
+def test_create_is_idempotent_on_the_request_key_and_reuses_the_customer_by_email(conn):
+    expert = _expert(conn)
+    key = f"form-{uuid.uuid4()}"
+    email = f"dewi-{uuid.uuid4().hex[:6]}@example.com"
+    call = ("select id from booking_create(%s, %s, 'Career mentoring', '2026-12-28', '10:00', 60, 250000, null,"
+            " 'Dewi', %s, %s, 'ops')")
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        first = _one(c, call, [str(uuid.uuid4()), expert, email, key])
+        again = _one(c, call, [str(uuid.uuid4()), expert, email.upper(), key])
+        assert first == again
+        assert _one(c, "select count(*) from users where lower(email) = lower(%s)", [email]) == 1
+        assert _one(c, "select detail from booking_history where booking_id = %s", [first]) == "pending, Rp 250.000"
+        with pytest.raises(pgerrors.ExclusionViolation):
+            _one(c, call, [str(uuid.uuid4()), expert, email, None])
+
+
+def test_reschedule_refuses_a_stale_revision_and_an_inactive_booking(conn):
+    expert, andi = _expert(conn), _customer(conn)
+    booking = _book(conn, expert, andi, "2026-12-29", "09:00", status="confirmed")
+    move = "select revision from booking_reschedule(%s, %s, '2026-12-30', %s, now(), '[]', 'ops')"
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        assert _one(c, move, [booking, 0, "11:00"]) == 1
+        with pytest.raises(pgerrors.ObjectNotInPrerequisiteState):
+            _one(c, move, [booking, 0, "12:00"])
+    conn.execute("update bookings set status = 'cancelled' where id = %s", [booking])
+    with as_role(conn, "service_role", {"role": "service_role"}) as c, \
+            pytest.raises(pgerrors.ObjectNotInPrerequisiteState, match="cancelled booking cannot be rescheduled"):
+        _one(c, move, [booking, 0, "12:00"])

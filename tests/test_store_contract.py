@@ -1,0 +1,1007 @@
+"""One contract for every BookingStore, run against each implementation.
+
+* ``sqlite``: the embedded store, for real.
+* ``supabase``: ``SupabaseStore`` on supabase-py, its HTTP requests answered (through respx) by
+  ``PostgrestStub``, which runs them on a real PostgreSQL 15 migrated with supabase/migrations,
+  as the service role, one transaction per request, with PostgREST's error bodies. It needs a
+  server (``bash tests/pg.sh``); without one it skips, except under CI.
+
+Below the contract: the exact requests ``SupabaseStore`` sends (paths, filters, headers, bodies)
+against canned PostgREST replies, including the 23P01 and 23505 error bodies and transport
+failures; and a live check that runs only with SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY set.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import re
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from hmac import compare_digest
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import respx
+
+from lib.domain import Booking, BookingStatus, EmailDraft, EmailStatus, NewBooking, NewCustomer
+from lib.errors import CallExpertError, ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.notify import LINK_PENDING
+from lib.notify.templates import emails_for
+from lib.store.sqlite import SQLiteStore
+from lib.store.supabase import BOOKING_SELECT, StoreUnavailable, SupabaseStore
+from tests.test_migrations import apply_migrations, fresh_database, psycopg
+
+URL = "https://callexpert-test.supabase.co"
+HOST = "callexpert-test.supabase.co"
+# A stand-in service-role key: tests check it is sent, never that it is shown.
+KEY = "test-service-role-" + uuid.uuid4().hex
+TZ = ZoneInfo("Asia/Jakarta")
+DAY = date(2030, 3, 11)
+NOW = datetime(2030, 3, 10, 3, 0, tzinfo=UTC)
+
+
+# -- a PostgREST stand-in over a real PostgreSQL -----------------------------------------------
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+_OPS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_EMBED = re.compile(r"^(?:(\w+):)?(\w+)(?:!(\w+))?\((.*)\)$")
+
+
+def _ident(name: str) -> str:
+    name = name.strip()
+    if not _IDENT.match(name):
+        raise ValueError(f"unexpected identifier {name!r}")
+    return name
+
+
+def _split(text: str) -> list[str]:
+    """Split on commas outside parentheses and double quotes, as PostgREST reads its lists."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and ch == ",":
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    if current:
+        parts.append("".join(current))
+    return parts
+
+
+def _unquote(value: str) -> str:
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+
+def _http_status(code: str) -> int:
+    """PostgREST's SQLSTATE -> HTTP status table (the part the console can meet)."""
+    if code in ("23503", "23505"):
+        return 409
+    if code in ("42883", "42P01"):
+        return 404
+    if code == "42501":
+        return 403
+    if code == "P0001":
+        return 400
+    if code[:2] in ("08", "53"):
+        return 503
+    if code[:2] in ("25", "40", "54", "55", "57", "58", "P0", "XX"):
+        return 500
+    return 400  # 23P01 (exclusion) among them
+
+
+class PostgrestStub:
+    """Answers the subset of PostgREST that SupabaseStore uses, on a real database.
+
+    Supported: GET/POST/PATCH on tables and POST /rpc/<fn>; `select` with columns, `*` and
+    many-to-one embeds hinted by column (`alias:table!fk_column(cols)`); filters eq, neq, gt,
+    gte, lt, lte, is, in and `or=(...)`; `order`; `limit`; `Prefer: return=minimal`. Like
+    PostgREST it checks the apikey, runs each request in one transaction as the JWT's role and
+    turns database errors into `{code, message, details, hint}` bodies.
+    """
+
+    def __init__(self, dsn: str, key: str) -> None:
+        self._conn = psycopg.connect(dsn, autocommit=True)
+        self._key = key
+        self._lock = threading.Lock()
+        self._types: dict[str, dict[str, str]] = {}
+        self.requests: list[httpx.Request] = []
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        signed = compare_digest(request.headers.get("apikey", ""), self._key) and compare_digest(
+            request.headers.get("authorization", ""), f"Bearer {self._key}")
+        if not signed:
+            return httpx.Response(401, json={"code": "PGRST301", "message": "Invalid API key", "details": None,
+                                             "hint": None})
+        path = request.url.path.removeprefix("/rest/v1/")
+        params = list(request.url.params.multi_items())
+        body = json.loads(request.content) if request.content else None
+        try:
+            with self._lock, self._conn.transaction():
+                self._conn.execute("set local role service_role")
+                self._conn.execute("select set_config('request.jwt.claims', '{\"role\": \"service_role\"}', true)")
+                rows = self._run(request.method, path, params, body)
+        except psycopg.Error as exc:
+            code = exc.diag.sqlstate or "XX000"
+            return httpx.Response(_http_status(code), json={
+                "code": code, "message": exc.diag.message_primary, "details": exc.diag.message_detail,
+                "hint": exc.diag.message_hint})
+        if rows is None or "return=minimal" in request.headers.get("prefer", ""):
+            return httpx.Response(201 if request.method == "POST" and not path.startswith("rpc/") else 204)
+        if request.headers.get("accept", "").startswith("application/vnd.pgrst.object+json"):
+            if len(rows) != 1:
+                return httpx.Response(406, json={"code": "PGRST116", "message": "Cannot coerce the result to a "
+                                                 "single JSON object", "details": f"{len(rows)} rows", "hint": None})
+            return httpx.Response(200, json=rows[0])
+        return httpx.Response(201 if request.method == "POST" and not path.startswith("rpc/") else 200, json=rows)
+
+    # -- translation ------------------------------------------------------------------------
+    def _columns(self, table: str) -> dict[str, str]:
+        if table not in self._types:
+            self._types[table] = dict(self._conn.execute(
+                "select attname, format_type(atttypid, atttypmod) from pg_attribute"
+                " where attrelid = %s::regclass and attnum > 0 and not attisdropped", [f"public.{table}"]).fetchall())
+        return self._types[table]
+
+    def _run(self, method: str, path: str, params: list[tuple[str, str]], body: Any) -> list[Any] | None:
+        select = next((v for k, v in params if k == "select"), "*")
+        if path.startswith("rpc/"):
+            return self._rpc(_ident(path[4:]), body or {}, select, params)
+        table = _ident(path)
+        if method == "GET":
+            return self._query("select * from public." + table, [], table, select, params)
+        if method == "POST":
+            rows = body if isinstance(body, list) else [body]
+            cols = ", ".join(_ident(c) for c in rows[0])
+            source = (f"insert into public.{table} ({cols}) select {cols} "
+                      f"from json_populate_recordset(null::public.{table}, %s::json) returning *")
+            return self._query(source, [json.dumps(rows)], table, select, [])
+        if method == "PATCH":
+            sets = ", ".join(f"{_ident(c)} = r.{_ident(c)}" for c in body)
+            where, values = self._where(table, params)
+            source = (f"update public.{table} t set {sets} from json_populate_record(null::public.{table}, %s::json) r"
+                      f" where {where} returning t.*")
+            return self._query(source, [json.dumps(body), *values], table, select, [])
+        raise ValueError(f"unsupported {method} {path}")
+
+    def _rpc(self, fn: str, args: dict[str, Any], select: str, params: list[tuple[str, str]]) -> list[Any] | None:
+        found = self._conn.execute(
+            "select p.proargnames, array(select format_type(t, null) from unnest(p.proargtypes) t),"
+            " p.prorettype = 'void'::regtype, coalesce(c.relname, '')"
+            " from pg_proc p join pg_type ty on ty.oid = p.prorettype left join pg_class c on c.oid = ty.typrelid"
+            " where p.pronamespace = 'public'::regnamespace and p.proname = %s", [fn]).fetchone()
+        if found is None:
+            raise psycopg.errors.UndefinedFunction(f"function public.{fn} does not exist")
+        names, types, void, relation = found
+        assert set(args) == set(names[: len(types)]), f"{fn} takes {names[:len(types)]}, got {sorted(args)}"
+        call_args, values = [], []
+        for name, typ in zip(names, types, strict=False):
+            value = args[name]
+            call_args.append(f"{_ident(name)} => %s::{typ}")
+            values.append(json.dumps(value) if typ in ("json", "jsonb") else None if value is None else str(value))
+        call = f"public.{fn}({', '.join(call_args)})"
+        if void:
+            self._conn.execute(f"select {call}", values)
+            return None
+        return self._query(f"select * from {call}", values, relation or None, select, params)
+
+    def _query(self, source: str, values: list[Any], table: str | None, select: str,
+               params: list[tuple[str, str]]) -> list[Any]:
+        where, filter_values = self._where(table, params) if table else ("true", [])
+        sql = f"with _src as ({source}) select {self._json(select)} from _src t where {where}"
+        order = next((v for k, v in params if k == "order"), None)
+        if order:
+            terms = []
+            for term in order.split(","):
+                col, *rest = term.split(".")
+                terms.append(" ".join([f"t.{_ident(col)}", *[{"asc": "asc", "desc": "desc", "nullsfirst": "nulls first",
+                                                              "nullslast": "nulls last"}[r] for r in rest]]))
+            sql += " order by " + ", ".join(terms)
+        limit = next((v for k, v in params if k == "limit"), None)
+        if limit is not None:
+            sql += f" limit {int(limit)}"
+        return [r[0] for r in self._conn.execute(sql, [*values, *filter_values]).fetchall()]
+
+    def _json(self, select: str) -> str:
+        plain, embeds = [], []
+        for item in _split(select):
+            match = _EMBED.match(item.strip())
+            if match:
+                alias, target, hint, inner = match.groups()
+                cols = ", ".join(f"'{_ident(c)}', x.{_ident(c)}" for c in inner.split(","))
+                embeds.append(f"'{_ident(alias or target)}', (select jsonb_build_object({cols}) "
+                              f"from public.{_ident(target)} x where x.id = t.{_ident(hint or target + '_id')})")
+            else:
+                plain.append(item.strip())
+        base = "to_jsonb(t)" if "*" in plain else \
+            "jsonb_build_object(" + ", ".join(f"'{_ident(c)}', t.{_ident(c)}" for c in plain) + ")"
+        return f"{base} || jsonb_build_object({', '.join(embeds)})" if embeds else base
+
+    def _where(self, table: str, params: list[tuple[str, str]]) -> tuple[str, list[Any]]:
+        conds, values = ["true"], []
+        for key, value in params:
+            if key in ("select", "order", "limit", "offset", "columns", "on_conflict"):
+                continue
+            if key == "or":
+                parts = [self._cond(table, *part.split(".", 1)) for part in _split(value[1:-1])]
+                conds.append("(" + " or ".join(p[0] for p in parts) + ")")
+                values.extend(v for p in parts for v in p[1])
+            else:
+                cond, vals = self._cond(table, key, value)
+                conds.append(cond)
+                values.extend(vals)
+        return " and ".join(conds), values
+
+    def _cond(self, table: str, column: str, expr: str) -> tuple[str, list[Any]]:
+        col = _ident(column)
+        typ = self._columns(table)[col]
+        op, _, raw = expr.partition(".")
+        raw = _unquote(raw)
+        if op == "is":
+            return f"t.{col} is {dict(null='null', true='true', false='false')[raw]}", []
+        if op == "in":
+            return f"t.{col} = any(%s::{typ}[])", [[_unquote(v) for v in _split(raw[1:-1])]]
+        return f"t.{col} {_OPS[op]} %s::{typ}", [raw]
+
+
+# -- the stores under contract -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pg_db() -> Iterator[str]:
+    """A database migrated with supabase/migrations, for this module."""
+    with fresh_database("contract") as dsn:
+        apply_migrations(dsn)
+        yield dsn
+
+
+
+@contextmanager
+def supabase_over_postgres(dsn: str) -> Iterator[tuple[SupabaseStore, PostgrestStub]]:
+    """A SupabaseStore whose requests a PostgrestStub answers on ``dsn`` (emptied first)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("truncate email_outbox, booking_history, bookings, experts, users restart identity")
+    stub = PostgrestStub(dsn, KEY)
+    try:
+        with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+            router.route(host=HOST).mock(side_effect=stub)
+            store = SupabaseStore.from_settings(URL, KEY, 5.0, retry_reads=False)
+            try:
+                yield store, stub
+            finally:
+                store.close()
+    finally:
+        stub.close()
+
+
+@pytest.fixture(params=["sqlite", "supabase"])
+def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Any]:
+    if request.param == "sqlite":
+        yield SQLiteStore(tmp_path / "contract.db")
+        return
+    with supabase_over_postgres(request.getfixturevalue("pg_db")) as (supabase_store, stub):
+        yield supabase_store
+        assert stub.requests, "the Supabase store sent no request"
+
+
+@dataclass
+class People:
+    sari: str
+    budi: str
+    andi: str
+
+
+@pytest.fixture
+def people(store) -> People:
+    sari = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    budi = store.add_expert("Budi Santoso", "budi@example.com", 400_000, "Business")
+    andi = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
+    return People(sari.id, budi.id, andi.id)
+
+
+def new(expert: str, customer: str | None, day: date = DAY, at: time = time(14, 0), minutes: int = 60,
+        key: str | None = None, new_customer: NewCustomer | None = None) -> NewBooking:
+    return NewBooking(id=str(uuid.uuid4()), expert_id=expert, session_type="Career mentoring", scheduled_date=day,
+                      scheduled_time=at, duration=minutes, price=250_000, customer_id=customer,
+                      new_customer=new_customer, request_key=key)
+
+
+def drafts(booking: Booking, event: str) -> list[EmailDraft]:
+    return emails_for(booking, event, TZ)
+
+
+def paid(store, people: People, **kw) -> Booking:
+    booking = store.create_booking(new(people.sari, people.andi, **kw), "ops")
+    return store.mark_paid(booking.id, f"pay-{booking.id[:8]}", NOW, "ops")
+
+
+def confirmed(store, people: People, **kw) -> Booking:
+    booking = paid(store, people, **kw)
+    return store.confirm(booking.id, f"https://meet.example.com/{booking.id[:8]}", f"ev{booking.id[:8]}", 0, NOW,
+                         drafts(booking, "confirmed"), "ops", "link created")
+
+
+def events(store, booking_id: str) -> list[str]:
+    return [h.event for h in store.history(booking_id)]
+
+
+# -- the contract ---------------------------------------------------------------------------------
+
+def test_every_store_has_every_protocol_method_with_its_parameters():
+    from lib.store import BookingStore
+
+    wanted = {name: inspect.signature(member) for name, member in vars(BookingStore).items()
+              if callable(member) and not name.startswith("_")}
+    for implementation in (SQLiteStore, SupabaseStore):
+        for name, signature in wanted.items():
+            method = getattr(implementation, name, None)
+            assert method is not None, f"{implementation.__name__} lacks {name}"
+            assert list(inspect.signature(method).parameters) == list(signature.parameters), \
+                f"{implementation.__name__}.{name} takes other parameters than BookingStore.{name}"
+
+
+def test_experts_and_customers(store):
+    sari = store.add_expert("Sari", "sari@example.com", 250_000, "Career")
+    budi = store.add_expert("Budi", "budi@example.com", 400_000)
+    assert [e.name for e in store.list_experts()] == ["Budi", "Sari"]
+    assert store.get_expert(sari.id) == sari
+    assert store.get_expert(budi.id).expertise == ""
+    assert store.get_expert(str(uuid.uuid4())) is None
+    assert store.get_expert("not-an-id") is None
+
+    andi = store.add_customer(NewCustomer("Andi", "andi@example.com"))
+    again = store.add_customer(NewCustomer("Someone else", "ANDI@example.com"))
+    assert again == andi  # the email identifies the customer; the stored name stays
+    assert store.list_customers() == [andi]
+    assert store.get_customer(andi.id) == andi
+    assert store.get_customer(str(uuid.uuid4())) is None
+
+
+def test_create_booking_is_pending_with_both_names_and_its_history(store, people):
+    booking = store.create_booking(new(people.sari, people.andi), "ops")
+    assert booking.status is BookingStatus.PENDING
+    assert (booking.customer_name, booking.customer_email) == ("Andi Pratama", "andi@example.com")
+    assert (booking.expert_name, booking.expert_email) == ("Sari Wulandari", "sari@example.com")
+    assert (booking.scheduled_date, booking.scheduled_time, booking.duration, booking.price) == \
+        (DAY, time(14, 0), 60, 250_000)
+    assert booking.meeting_link is None and booking.revision == 0 and booking.created_at is not None
+    assert store.get_booking(booking.id) == booking
+    assert store.get_booking(str(uuid.uuid4())) is None
+    assert store.get_booking("nope") is None
+    [created] = store.history(booking.id)
+    assert (created.event, created.actor) == ("created", "ops")
+    assert created.detail.startswith("pending") and created.detail.endswith("Rp 250.000")
+
+
+def test_create_booking_with_a_new_customer_reuses_them_by_email(store, people):
+    first = store.create_booking(new(people.sari, None, new_customer=NewCustomer("Dewi", "dewi@example.com")), "ops")
+    second = store.create_booking(
+        new(people.sari, None, at=time(16, 0), new_customer=NewCustomer("D.", "DEWI@example.com")), "ops")
+    assert first.customer_name == "Dewi" and second.user_id == first.user_id
+    assert len(store.list_customers()) == 2
+    with pytest.raises(NotFound):
+        store.create_booking(new(people.sari, str(uuid.uuid4()), at=time(18, 0)), "ops")
+    with pytest.raises(InvalidInput):
+        store.create_booking(new(people.sari, None, at=time(18, 0)), "ops")
+
+
+def test_the_same_request_key_returns_the_first_booking(store, people):
+    first = store.create_booking(new(people.sari, people.andi, key="form-1"), "ops")
+    again = store.create_booking(new(people.sari, people.andi, at=time(9, 0), key="form-1"), "ops")
+    assert again == first
+    assert store.find_by_request_key("form-1") == first
+    assert store.find_by_request_key("form-2") is None
+    assert len(store.recent_bookings()) == 1
+
+
+def test_overlap_is_refused_across_midnight_and_back_to_back_is_allowed(store, people):
+    store.create_booking(new(people.sari, people.andi, at=time(23, 30), minutes=90), "ops")  # to 01:00 next day
+    with pytest.raises(SlotTaken, match="pick another time"):
+        store.create_booking(new(people.sari, people.andi, day=DAY + timedelta(days=1), at=time(0, 30), minutes=30),
+                             "ops")
+    with pytest.raises(SlotTaken):
+        store.create_booking(new(people.sari, people.andi, at=time(23, 0), minutes=60), "ops")
+    store.create_booking(new(people.sari, people.andi, at=time(22, 30)), "ops")  # ends as it starts
+    store.create_booking(new(people.sari, people.andi, day=DAY + timedelta(days=1), at=time(1, 0)), "ops")
+    store.create_booking(new(people.budi, people.andi, day=DAY + timedelta(days=1), at=time(0, 30)), "ops")
+    assert len(store.recent_bookings()) == 4
+
+
+def test_paid_and_confirmed_hold_the_slot_and_cancelled_frees_it(store, people):
+    booking = confirmed(store, people)
+    with pytest.raises(SlotTaken):
+        store.create_booking(new(people.sari, people.andi, at=time(14, 30)), "ops")
+    store.cancel(booking.id, NOW, "customer asked", [], "ops")
+    moved_in = store.create_booking(new(people.sari, people.andi, at=time(14, 30)), "ops")
+    assert moved_in.status is BookingStatus.PENDING
+
+
+def test_mark_paid_is_conditional_on_pending(store, people):
+    booking = store.create_booking(new(people.sari, people.andi), "ops")
+    result = store.mark_paid(booking.id, "order-1", NOW, "midtrans")
+    assert result.status is BookingStatus.PAID
+    assert (result.payment_ref, result.paid_at) == ("order-1", NOW)
+    assert result.customer_name == "Andi Pratama"
+    assert store.mark_paid(booking.id, "order-2", NOW, "midtrans") is None
+    assert store.get_booking(booking.id).payment_ref == "order-1"
+    assert store.mark_paid(str(uuid.uuid4()), "order-3", NOW, "midtrans") is None
+    assert events(store, booking.id) == ["created", "paid"]
+
+
+def test_claim_for_link_takes_a_lease_that_one_worker_holds(store, people):
+    pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
+    assert store.claim_for_link(pending.id, NOW, NOW + timedelta(minutes=5)) is None
+    booking = paid(store, people)
+    claimed = store.claim_for_link(booking.id, NOW, NOW + timedelta(minutes=5))
+    assert claimed.id == booking.id and claimed.expert_name == "Sari Wulandari"
+    assert store.claim_for_link(booking.id, NOW + timedelta(minutes=1), NOW + timedelta(minutes=6)) is None
+    assert store.claim_for_link(booking.id, NOW + timedelta(minutes=6), NOW + timedelta(minutes=11)) is not None
+    store.release_link_claim(booking.id)
+    assert store.claim_for_link(booking.id, NOW, NOW + timedelta(minutes=5)) is not None
+    store.confirm(booking.id, "https://meet.example.com/x", None, 0, NOW, [], "ops", "pasted")
+    assert store.claim_for_link(booking.id, NOW + timedelta(hours=1), NOW + timedelta(hours=2)) is None
+
+
+def test_link_attempts_are_counted_and_keep_the_last_error(store, people):
+    booking = paid(store, people)
+    store.record_link_attempt(booking.id, "Calendar is busy (503)", "ops")
+    after_failure = store.get_booking(booking.id)
+    assert (after_failure.link_attempts, after_failure.last_error) == (1, "Calendar is busy (503)")
+    store.record_link_attempt(booking.id, None, "ops")
+    after_success = store.get_booking(booking.id)
+    assert (after_success.link_attempts, after_success.last_error) == (2, "Calendar is busy (503)")
+    assert events(store, booking.id)[-2:] == ["link attempt failed", "link attempt"]
+    assert store.history(booking.id)[-1].detail == "ok"
+
+
+def test_confirm_is_conditional_and_queues_its_emails_once(store, people):
+    pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
+    assert store.confirm(pending.id, "https://meet.example.com/p", None, 0, NOW, [], "ops", "x") is None
+    booking = paid(store, people)
+    store.record_link_attempt(booking.id, "timeout", "ops")
+    emails = drafts(booking, "confirmed")
+    result = store.confirm(booking.id, "https://meet.google.com/abc-defg-hij", "ev123", 2, NOW,
+                           [emails[0], emails[0], emails[1]], "ops", "google link created")
+    assert result.status is BookingStatus.CONFIRMED
+    assert (result.meeting_link, result.google_event_id, result.event_version) == \
+        ("https://meet.google.com/abc-defg-hij", "ev123", 2)
+    assert result.confirmed_at == NOW and result.last_error is None
+    assert store.confirm(booking.id, "https://meet.google.com/zzz", "ev9", 3, NOW, emails, "ops", "again") is None
+    assert store.get_booking(booking.id).meeting_link == "https://meet.google.com/abc-defg-hij"
+    queued = store.list_emails(booking_id=booking.id)
+    assert sorted(e.kind for e in queued) == ["confirmed.customer", "confirmed.expert"]
+    assert {e.status for e in queued} == {EmailStatus.QUEUED}
+    assert {e.recipient for e in queued} == {"andi@example.com", "sari@example.com"}
+    assert events(store, booking.id).count("confirmed") == 1
+    assert store.history(booking.id)[-1].detail == "google link created"
+
+
+def test_reschedule_moves_bumps_the_revision_and_queues_emails_from_the_moved_booking(store, people):
+    booking = confirmed(store, people)
+    seen: list[Booking] = []
+
+    def emails(moved: Booking) -> Sequence[EmailDraft]:
+        seen.append(moved)
+        return drafts(moved, "rescheduled")
+
+    later = DAY + timedelta(days=1)
+    moved = store.reschedule(booking.id, later, time(10, 0), NOW, emails, "ops")
+    assert (moved.scheduled_date, moved.scheduled_time, moved.revision) == (later, time(10, 0), 1)
+    assert moved.meeting_link == booking.meeting_link and moved.status is BookingStatus.CONFIRMED
+    assert moved.customer_name == "Andi Pratama"
+    assert [(b.scheduled_date, b.scheduled_time, b.revision) for b in seen] == [(later, time(10, 0), 1)]
+    kinds = {(e.kind, e.version) for e in store.list_emails(booking_id=booking.id)}
+    assert {("rescheduled.customer", 1), ("rescheduled.expert", 1)} <= kinds
+    assert store.history(booking.id)[-1].detail == "2030-03-11 14:00 -> 2030-03-12 10:00"
+    # Overlapping its own old slot is fine; another booking's is not.
+    assert store.reschedule(booking.id, later, time(10, 30), NOW, emails, "ops").revision == 2
+    other = store.create_booking(new(people.sari, people.andi, day=later, at=time(13, 0)), "ops")
+    with pytest.raises(SlotTaken, match="Sari Wulandari"):
+        store.reschedule(booking.id, later, time(12, 30), NOW, emails, "ops")
+    assert store.get_booking(booking.id).scheduled_time == time(10, 30)
+    store.cancel(other.id, NOW, "no", [], "ops")
+    with pytest.raises(InvalidTransition):
+        store.reschedule(other.id, later, time(16, 0), NOW, emails, "ops")
+    with pytest.raises(NotFound):
+        store.reschedule(str(uuid.uuid4()), later, time(16, 0), NOW, emails, "ops")
+
+
+def test_cancel_is_conditional_and_queues_its_emails(store, people):
+    booking = confirmed(store, people)
+    gone = store.cancel(booking.id, NOW, "expert is ill", drafts(booking, "cancelled"), "ops")
+    assert gone.status is BookingStatus.CANCELLED
+    assert (gone.cancel_reason, gone.cancelled_at) == ("expert is ill", NOW)
+    assert store.cancel(booking.id, NOW, "twice", drafts(booking, "cancelled"), "ops") is None
+    kinds = sorted(e.kind for e in store.list_emails(booking_id=booking.id))
+    assert kinds == ["cancelled.customer", "cancelled.expert", "confirmed.customer", "confirmed.expert"]
+    assert events(store, booking.id)[-1] == "cancelled"
+    assert store.cancel(str(uuid.uuid4()), NOW, "unknown", [], "ops") is None
+
+
+def test_upcoming_lists_confirmed_sessions_not_yet_ended_by_date_and_time(store, people):
+    ended = confirmed(store, people, at=time(9, 0))  # 09:00-10:00
+    running = confirmed(store, people, at=time(10, 30))  # 10:30-11:30, now is 11:00
+    afternoon = confirmed(store, people, at=time(15, 0))
+    tomorrow = confirmed(store, people, day=DAY + timedelta(days=1), at=time(8, 0))
+    store.create_booking(new(people.sari, people.andi, at=time(13, 0)), "ops")  # pending: not listed
+    cancelled = confirmed(store, people, at=time(17, 0))
+    store.cancel(cancelled.id, NOW, "x", [], "ops")
+    other = store.create_booking(new(people.budi, people.andi, at=time(15, 0)), "ops")
+    store.mark_paid(other.id, "p", NOW, "ops")
+    store.confirm(other.id, "https://meet.example.com/o", None, 0, NOW, [], "ops", "x")
+
+    now_local = datetime.combine(DAY, time(11, 0))
+    listed = store.upcoming_for_expert(people.sari, now_local)
+    assert [b.id for b in listed] == [running.id, afternoon.id, tomorrow.id]
+    assert ended.id not in {b.id for b in listed}
+    assert listed[0].customer_name == "Andi Pratama" and listed[0].meeting_link
+    assert [b.id for b in store.upcoming_for_expert(people.sari, now_local, limit=2)] == [running.id, afternoon.id]
+    assert store.upcoming_for_expert(str(uuid.uuid4()), now_local) == []
+
+
+def test_upcoming_keeps_a_session_that_started_yesterday_and_runs_past_midnight(store, people):
+    late = confirmed(store, people, at=time(23, 30), minutes=90)  # until 01:00 the next day
+    after_midnight = datetime.combine(DAY + timedelta(days=1), time(0, 30))
+    assert [b.id for b in store.upcoming_for_expert(people.sari, after_midnight)] == [late.id]
+    assert store.upcoming_for_expert(people.sari, datetime.combine(DAY + timedelta(days=1), time(1, 0))) == []
+
+
+def test_missing_links_are_the_paid_bookings_without_a_link(store, people):
+    first = paid(store, people, at=time(9, 0))
+    second = paid(store, people, at=time(11, 0))
+    confirmed(store, people, at=time(13, 0))
+    store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops")
+    missing = store.missing_links()
+    assert {b.id for b in missing} == {first.id, second.id}
+    assert all(b.status is BookingStatus.PAID and b.expert_name for b in missing)
+    assert len(store.missing_links(limit=1)) == 1
+
+
+def test_recent_bookings_filter_by_status_and_limit(store, people):
+    a = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
+    b = paid(store, people, at=time(11, 0))
+    c = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops")
+    assert {x.id for x in store.recent_bookings()} == {a.id, b.id, c.id}
+    assert {x.id for x in store.recent_bookings(status=BookingStatus.PENDING)} == {a.id, c.id}
+    assert [x.id for x in store.recent_bookings(status=BookingStatus.PAID)] == [b.id]
+    assert len(store.recent_bookings(limit=2)) == 2
+
+
+def test_counts_for_the_ops_page(store, people):
+    confirmed(store, people, at=time(9, 0))
+    paid(store, people, at=time(11, 0))
+    store.create_booking(new(people.sari, people.andi, at=time(13, 0)), "ops")
+    gone = store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops")
+    store.cancel(gone.id, NOW, "x", [], "ops")
+    confirmed(store, people, day=DAY + timedelta(days=1), at=time(9, 0))
+    counts = store.counts(DAY)
+    assert (counts.today, counts.awaiting_payment, counts.awaiting_link, counts.emails_not_sent) == (2, 1, 1, 4)
+    first = store.list_emails()[-1]
+    store.mark_email(first.id, EmailStatus.SENT, None, NOW)
+    assert store.counts(DAY).emails_not_sent == 3
+    assert store.counts(DAY + timedelta(days=5)).today == 0
+
+
+def test_history_is_in_order_and_add_history_appends(store, people):
+    booking = paid(store, people)
+    store.add_history(booking.id, "note", "called the customer", "ops:rina")
+    entries = store.history(booking.id)
+    assert [e.event for e in entries] == ["created", "paid", "note"]
+    assert (entries[-1].detail, entries[-1].actor) == ("called the customer", "ops:rina")
+    assert entries[-1].at.tzinfo is not None
+    assert store.history(str(uuid.uuid4())) == []
+
+
+def test_email_claims_are_leased_and_sends_are_recorded(store, people):
+    one = confirmed(store, people, at=time(9, 0))
+    two = confirmed(store, people, at=time(11, 0))
+    lease = NOW + timedelta(minutes=5)
+    first = store.claim_queued_emails(NOW, lease, limit=3)
+    assert len(first) == 3 and [e.id for e in first] == sorted(e.id for e in first)
+    rest = store.claim_queued_emails(NOW, lease, limit=10)
+    assert len(rest) == 1 and rest[0].id not in {e.id for e in first}
+    assert store.claim_queued_emails(NOW + timedelta(minutes=1), lease, limit=10) == []
+
+    sent, failed, later = first
+    store.mark_email(sent.id, EmailStatus.SENT, None, NOW)
+    store.mark_email(failed.id, EmailStatus.FAILED, "550 no such user", NOW)
+    store.mark_email(later.id, EmailStatus.QUEUED, "421 try later", NOW)
+    by_id = {e.id: e for e in store.list_emails()}
+    assert (by_id[sent.id].status, by_id[sent.id].attempts, by_id[sent.id].sent_at) == (EmailStatus.SENT, 1, NOW)
+    assert (by_id[failed.id].status, by_id[failed.id].last_error) == (EmailStatus.FAILED, "550 no such user")
+    assert by_id[later.id].status is EmailStatus.QUEUED and by_id[later.id].sent_at is None
+    # The retry-later row is free again at once; the unsent fourth row only when its lease ends.
+    longer = NOW + timedelta(minutes=10)
+    assert [e.id for e in store.claim_queued_emails(NOW + timedelta(minutes=1), longer, limit=10)] == [later.id]
+    assert [e.id for e in store.claim_queued_emails(NOW + timedelta(minutes=6), lease, limit=10)] == [rest[0].id]
+
+    newest = store.list_emails(limit=2)
+    assert [e.id for e in newest] == sorted((e.id for e in by_id.values()), reverse=True)[:2]
+    assert {e.booking_id for e in store.list_emails(booking_id=one.id)} == {one.id}
+    assert len(store.list_emails(booking_id=two.id)) == 2
+
+
+def notice(booking: Booking) -> EmailDraft:
+    """The "payment received, link still being prepared" email."""
+    return EmailDraft(booking.id, LINK_PENDING, booking.revision, booking.customer_email, "Payment received",
+                      "Your link is on its way.", "<p>Your link is on its way.</p>")
+
+
+def test_queue_emails_is_idempotent_and_waits_for_not_before(store, people):
+    booking = paid(store, people)
+    store.queue_emails([notice(booking)], NOW, not_before=NOW + timedelta(minutes=2))
+    store.queue_emails([notice(booking)], NOW, not_before=NOW + timedelta(minutes=2))
+    assert [e.kind for e in store.list_emails(booking_id=booking.id)] == [LINK_PENDING]
+    assert store.claim_queued_emails(NOW, NOW + timedelta(minutes=5)) == []
+    [due] = store.claim_queued_emails(NOW + timedelta(minutes=3), NOW + timedelta(minutes=8))
+    assert (due.kind, due.recipient, due.ics) == (LINK_PENDING, "andi@example.com", None)
+
+
+def test_a_newer_customer_email_drops_a_queued_link_notice_unless_a_dispatcher_holds_it(store, people):
+    waiting = paid(store, people, at=time(9, 0))
+    store.queue_emails([notice(waiting)], NOW)
+    invite = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    emails = [replace(e, ics=invite) for e in drafts(waiting, "confirmed")]
+    store.confirm(waiting.id, "https://meet.example.com/w", None, 0, NOW, emails, "ops", "x")
+    queued = store.list_emails(booking_id=waiting.id)
+    assert sorted(e.kind for e in queued) == ["confirmed.customer", "confirmed.expert"]
+    assert {e.ics for e in queued} == {invite}
+
+    held = paid(store, people, at=time(11, 0))
+    store.queue_emails([notice(held)], NOW)
+    claimed = store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))
+    assert (held.id, LINK_PENDING) in {(e.booking_id, e.kind) for e in claimed}
+    store.confirm(held.id, "https://meet.example.com/h", None, 0, NOW, drafts(held, "confirmed"), "ops", "x")
+    assert LINK_PENDING in {e.kind for e in store.list_emails(booking_id=held.id)}
+
+
+def test_requeue_puts_only_a_failed_email_back_on_the_same_row(store, people):
+    booking = confirmed(store, people)
+    first, second = store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))
+    store.mark_email(first.id, EmailStatus.FAILED, "550 no such user", NOW)
+    store.mark_email(second.id, EmailStatus.SENT, None, NOW)
+    again = store.requeue_email(first.id)
+    assert (again.id, again.status, again.attempts, again.booking_id) == (first.id, EmailStatus.QUEUED, 1, booking.id)
+    assert store.requeue_email(first.id) is None
+    assert store.requeue_email(second.id) is None
+    assert store.requeue_email(987654) is None
+    assert [e.id for e in store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))] == [first.id]
+    assert len(store.list_emails(booking_id=booking.id)) == 2
+
+
+# -- what the Supabase store sends per page load (on PostgreSQL) -----------------------------------
+
+def test_supabase_page_loads_take_one_request_each(pg_db):
+    with supabase_over_postgres(pg_db) as (store, stub):
+        people = People(store.add_expert("Sari", "sari@example.com", 250_000).id,
+                        store.add_expert("Budi", "budi@example.com", 400_000).id,
+                        store.add_customer(NewCustomer("Andi", "andi@example.com")).id)
+        for hour in (9, 11, 13):
+            confirmed(store, people, at=time(hour, 0))
+        booking = paid(store, people, at=time(15, 0))
+
+        def cost(call) -> int:
+            before = store.queries
+            call()
+            return store.queries - before
+
+        now_local = datetime.combine(DAY, time(8, 0))
+        assert cost(lambda: store.upcoming_for_expert(people.sari, now_local)) == 1
+        assert cost(store.missing_links) == 1
+        assert cost(lambda: store.counts(DAY)) == 1
+        assert cost(store.recent_bookings) == 1
+        assert cost(lambda: store.get_booking(booking.id)) == 1
+        assert cost(lambda: store.history(booking.id)) == 1
+        assert cost(store.list_emails) == 1
+        assert cost(store.list_experts) == 1
+        assert cost(lambda: store.create_booking(new(people.budi, people.andi), "ops")) == 1
+        assert cost(lambda: store.claim_for_link(booking.id, NOW, NOW + timedelta(minutes=5))) == 1
+        assert cost(lambda: store.confirm(booking.id, "https://meet.example.com/x", None, 0, NOW,
+                                          drafts(booking, "confirmed"), "ops", "x")) == 1
+        assert cost(lambda: store.reschedule(booking.id, DAY, time(16, 0), NOW,
+                                             lambda b: drafts(b, "rescheduled"), "ops")) == 2
+        assert cost(lambda: store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))) == 1
+        assert store.queries == len(stub.requests)
+
+
+# -- the exact requests, against canned PostgREST replies ------------------------------------------
+
+@dataclass
+class Wire:
+    store: SupabaseStore
+    sent: list[httpx.Request] = field(default_factory=list)
+    replies: list[httpx.Response | Exception] = field(default_factory=list)
+
+    def reply(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        answer = self.replies.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def wire() -> Iterator[Wire]:
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        w = Wire(SupabaseStore.from_settings(URL, KEY, 7.0, retry_reads=False))
+        router.route(host=HOST).mock(side_effect=w.reply)
+        yield w
+        w.store.close()
+    assert not w.replies, "some canned replies were never asked for"
+
+
+def assert_signed(request: httpx.Request) -> None:
+    """The service-role key went in apikey and Authorization (compared, never shown)."""
+    signed = compare_digest(request.headers.get("apikey", ""), KEY) and compare_digest(
+        request.headers.get("authorization", ""), f"Bearer {KEY}")
+    assert signed, "the request lacks the service-role key in apikey / Authorization: Bearer"
+
+
+def prefers(request: httpx.Request) -> set[str]:
+    return {p.strip() for p in request.headers.get("prefer", "").split(",") if p.strip()}
+
+
+SARI, ANDI, BOOKING = (str(uuid.UUID(int=n)) for n in (1, 2, 3))
+
+
+def pgrst_row(**overrides: Any) -> dict[str, Any]:
+    """A booking as PostgREST returns it for BOOKING_SELECT."""
+    row = {
+        "id": BOOKING, "user_id": ANDI, "expert_id": SARI, "session_type": "Career mentoring",
+        "scheduled_date": "2030-03-11", "scheduled_time": "14:00:00", "duration": 60, "status": "confirmed",
+        "price": 250000, "meeting_link": "https://meet.google.com/abc-defg-hij", "google_event_id": "ev1",
+        "event_version": 0, "revision": 0, "link_attempts": 1, "last_error": None, "payment_ref": "order-1",
+        "request_key": None, "created_at": "2030-03-10T02:00:00.123456+00:00",
+        "paid_at": "2030-03-10T02:05:00+00:00", "confirmed_at": "2030-03-10T02:06:00+00:00",
+        "cancelled_at": None, "cancel_reason": None,
+        "customer": {"name": "Andi Pratama", "email": "andi@example.com"},
+        "expert": {"name": "Sari Wulandari", "email": "sari@example.com"},
+    }
+    row.update(overrides)
+    return row
+
+
+def pgrst_error(status: int, code: str, message: str, details: str | None = None) -> httpx.Response:
+    return httpx.Response(status, json={"code": code, "details": details, "hint": None, "message": message})
+
+
+def test_wire_upcoming_is_one_filtered_ordered_get_with_embedded_names(wire):
+    later = pgrst_row(id=str(uuid.UUID(int=4)), scheduled_time="16:00:00", price="300000.00")
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(), later]))
+    listed = wire.store.upcoming_for_expert(SARI, datetime(2030, 3, 11, 9, 30))
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("GET", "/rest/v1/bookings")
+    assert list(request.url.params.multi_items()) == [
+        ("select", BOOKING_SELECT),
+        ("expert_id", f"eq.{SARI}"),
+        ("status", "eq.confirmed"),
+        ("scheduled_date", "gte.2030-03-10"),
+        ("ends_at", "gt.2030-03-11T09:30:00"),
+        ("order", "scheduled_date.asc,scheduled_time.asc"),
+        ("limit", "200"),
+    ]
+    assert "customer:users!user_id(name,email)" in BOOKING_SELECT and "expert:experts!expert_id(name,email)" in \
+        BOOKING_SELECT
+    assert_signed(request)
+    assert [(b.customer_name, b.expert_name, b.scheduled_time, b.price) for b in listed] == [
+        ("Andi Pratama", "Sari Wulandari", time(14, 0), 250_000),
+        ("Andi Pratama", "Sari Wulandari", time(16, 0), 300_000)]
+    assert listed[0].created_at == datetime(2030, 3, 10, 2, 0, 0, 123456, tzinfo=UTC)
+
+
+def test_wire_create_booking_is_one_rpc_and_23P01_means_the_slot_is_taken(wire):
+    wire.replies.append(pgrst_error(
+        400, "23P01", 'conflicting key value violates exclusion constraint "bookings_no_overlap"',
+        f'Key (expert_id, slot)=({SARI}, ["2030-03-11 14:00:00","2030-03-11 15:00:00")) conflicts with existing '
+        f'key (expert_id, slot)=({SARI}, ["2030-03-11 13:30:00","2030-03-11 14:30:00")).'))
+    booking = new(SARI, ANDI, key="form-7")
+    with pytest.raises(SlotTaken) as caught:
+        wire.store.create_booking(booking, "ops")
+    assert str(caught.value) == "This expert already has a session overlapping 11 Mar 2030 14:00; pick another time."
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_create")
+    assert dict(request.url.params) == {"select": BOOKING_SELECT}
+    assert "return=representation" in prefers(request)
+    assert json.loads(request.content) == {
+        "p_id": booking.id, "p_expert_id": SARI, "p_session_type": "Career mentoring", "p_date": "2030-03-11",
+        "p_time": "14:00:00", "p_duration": 60, "p_price": 250000, "p_customer_id": ANDI, "p_customer_name": None,
+        "p_customer_email": None, "p_request_key": "form-7", "p_actor": "ops"}
+    assert_signed(request)
+
+
+def test_wire_23505_on_the_request_key_returns_the_booking_of_the_first_submit(wire):
+    wire.replies.append(pgrst_error(409, "23505", 'duplicate key value violates unique constraint '
+                                    '"bookings_request_key_key"', "Key (request_key)=(form-7) already exists."))
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(status="pending", request_key="form-7")]))
+    booking = wire.store.create_booking(new(SARI, ANDI, key="form-7"), "ops")
+    assert booking.id == BOOKING and booking.status is BookingStatus.PENDING
+    lookup = wire.sent[1]
+    assert (lookup.method, lookup.url.path) == ("GET", "/rest/v1/bookings")
+    assert dict(lookup.url.params) == {"select": BOOKING_SELECT, "request_key": "eq.form-7"}
+    assert len(wire.sent) == 2
+
+
+def test_wire_23505_on_another_key_during_booking_means_the_slot_is_taken(wire):
+    wire.replies.append(pgrst_error(409, "23505", 'duplicate key value violates unique constraint '
+                                    '"bookings_expert_slot_key"', "Key (expert_id, starts_at)=(...) already exists."))
+    with pytest.raises(SlotTaken, match="11 Mar 2030 14:00"):
+        wire.store.create_booking(new(SARI, ANDI), "ops")
+
+
+def test_wire_claim_for_link_is_one_conditional_patch(wire):
+    wire.replies.append(httpx.Response(200, json=[]))
+    assert wire.store.claim_for_link(BOOKING, NOW, NOW + timedelta(minutes=5)) is None
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("PATCH", "/rest/v1/bookings")
+    assert list(request.url.params.multi_items()) == [
+        ("id", f"eq.{BOOKING}"), ("status", "eq.paid"), ("meeting_link", "is.null"),
+        ("or", '(link_lease_until.is.null,link_lease_until.lt."2030-03-10T03:00:00+00:00")'),
+        ("select", BOOKING_SELECT)]
+    assert json.loads(request.content) == {"link_lease_until": "2030-03-10T03:05:00+00:00"}
+    assert "return=representation" in prefers(request)
+    assert_signed(request)
+
+
+def test_wire_confirm_sends_the_emails_and_an_empty_reply_means_not_paid(wire):
+    wire.replies.append(httpx.Response(200, json=[]))
+    booking = Booking(id=BOOKING, user_id=ANDI, expert_id=SARI, session_type="Career mentoring", scheduled_date=DAY,
+                      scheduled_time=time(14, 0), duration=60, status=BookingStatus.PAID, price=250_000,
+                      customer_name="Andi", customer_email="andi@example.com", expert_name="Sari",
+                      expert_email="sari@example.com")
+    emails = drafts(booking, "confirmed")
+    assert wire.store.confirm(BOOKING, "https://meet.google.com/x", "ev1", 1, NOW, emails, "ops", "link") is None
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_confirm")
+    body = json.loads(request.content)
+    assert (body["p_id"], body["p_event_version"], body["p_at"]) == (BOOKING, 1, "2030-03-10T03:00:00+00:00")
+    assert [(e["kind"], e["version"], e["recipient"]) for e in body["p_emails"]] == [
+        ("confirmed.customer", 0, "andi@example.com"), ("confirmed.expert", 0, "sari@example.com")]
+
+
+def test_wire_requeue_is_one_conditional_patch(wire):
+    wire.replies.append(httpx.Response(200, json=[]))
+    assert wire.store.requeue_email(42) is None
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("PATCH", "/rest/v1/email_outbox")
+    assert list(request.url.params.multi_items())[:2] == [("id", "eq.42"), ("status", "eq.failed")]
+    assert json.loads(request.content) == {"status": "queued", "lease_until": None}
+    assert "return=representation" in prefers(request)
+
+
+def test_wire_inserts_ask_for_the_representation(wire):
+    wire.replies.append(httpx.Response(201, json=[{"id": SARI, "name": "Sari", "email": "sari@example.com",
+                                                    "hourly_rate": 250000, "expertise": ""}]))
+    wire.replies.append(httpx.Response(201))
+    assert wire.store.add_expert("Sari", "sari@example.com", 250_000).id == SARI
+    wire.store.add_history(BOOKING, "note", "called", "ops")
+    expert, history = wire.sent
+    assert (expert.method, expert.url.path, dict(expert.url.params)) == \
+        ("POST", "/rest/v1/experts", {"select": "id,name,email,hourly_rate,expertise"})
+    assert "return=representation" in prefers(expert)
+    assert (history.method, history.url.path) == ("POST", "/rest/v1/booking_history")
+    assert "return=minimal" in prefers(history)  # nothing to read back
+    assert json.loads(history.content) == {"booking_id": BOOKING, "event": "note", "detail": "called", "actor": "ops"}
+
+
+def test_wire_ids_that_are_not_uuids_make_no_request(wire):
+    assert wire.store.get_booking("../etc") is None
+    assert wire.store.get_expert("1 or 1=1") is None
+    assert wire.store.history("x") == []
+    assert wire.sent == []
+
+
+@pytest.mark.parametrize("failure, words", [
+    (httpx.ConnectError("[Errno 111] Connection refused"), "Could not reach Supabase at callexpert-test.supabase.co"),
+    (httpx.ReadTimeout("timed out"), "did not answer within 7 s"),
+    (httpx.Response(503, text="<html>upstream unavailable</html>"), "busy or unavailable (503)"),
+    (pgrst_error(500, "57014", "canceling statement due to statement timeout"), "busy or unavailable (57014)"),
+])
+def test_wire_transport_failures_and_timeouts_are_retryable(wire, failure, words):
+    wire.replies.append(failure)
+    with pytest.raises(StoreUnavailable) as caught:
+        wire.store.missing_links()
+    assert words in str(caught.value)
+    assert caught.value.retryable and isinstance(caught.value, CallExpertError)
+
+
+@pytest.mark.parametrize("reply, kind, words", [
+    (pgrst_error(401, "PGRST301", "No suitable key or wrong key type"), ConfigError, "supabase_service_role_key"),
+    (pgrst_error(404, "PGRST202", "Could not find the function public.ops_counts(p_today) in the schema cache"),
+     ConfigError, "apply supabase/migrations"),
+    (pgrst_error(400, "22P02", 'invalid input syntax for type date: "soon"'), InvalidInput, "invalid input syntax"),
+])
+def test_wire_other_errors_say_what_to_fix(wire, reply, kind, words):
+    wire.replies.append(reply)
+    with pytest.raises(kind, match=re.escape(words)):
+        wire.store.counts(DAY)
+
+
+def test_wire_reschedule_reads_then_moves_in_one_rpc_and_maps_the_state_errors(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row()]))
+    wire.replies.append(pgrst_error(500, "55000",
+                                    "This booking changed while it was being moved; refresh and try again."))
+    with pytest.raises(InvalidTransition, match="changed while it was being moved"):
+        wire.store.reschedule(BOOKING, DAY, time(16, 0), NOW, lambda b: drafts(b, "rescheduled"), "ops")
+    read, move = wire.sent
+    assert (read.method, read.url.path, move.method, move.url.path) == \
+        ("GET", "/rest/v1/bookings", "POST", "/rest/v1/rpc/booking_reschedule")
+    body = json.loads(move.content)
+    assert (body["p_revision"], body["p_date"], body["p_time"]) == (0, "2030-03-11", "16:00:00")
+    assert {(e["kind"], e["version"]) for e in body["p_emails"]} == {("rescheduled.customer", 1),
+                                                                     ("rescheduled.expert", 1)}
+
+
+def test_the_key_is_never_in_repr_errors_or_logs(wire, caplog):
+    caplog.set_level(logging.DEBUG)
+    wire.replies.extend([pgrst_error(401, "PGRST301", "No suitable key or wrong key type"),
+                         httpx.ConnectError("boom"), httpx.Response(200, json=[])])
+    texts = [repr(wire.store), str(vars(wire.store).get("url"))]
+    for call in (lambda: wire.store.counts(DAY), wire.store.missing_links):
+        with pytest.raises(CallExpertError) as caught:
+            call()
+        texts.append(str(caught.value))
+    wire.store.recent_bookings()
+    texts.append(caplog.text)
+    leaked = [i for i, text in enumerate(texts) if KEY in text]
+    assert leaked == [], f"the key shows up in texts {leaked}"
+    assert "supabase.co" in texts[0]
+
+
+def test_from_settings_uses_our_http11_client_with_timeouts_and_refuses_bad_settings():
+    store = SupabaseStore.from_settings(URL + "/", KEY, 12.5)
+    try:
+        http = store._http
+        assert http.timeout.read == 12.5 and http.timeout.connect == 5.0
+        pool = getattr(getattr(http, "_transport", None), "_pool", None)
+        assert getattr(pool, "_http2", False) is False
+        assert store.url == URL
+    finally:
+        store.close()
+    for url, key, words in [("", KEY, "supabase_url"), ("callexpert.supabase.co", KEY, "supabase_url"),
+                            (URL + "/rest/v1", KEY, "without /rest/v1"), (URL, "  ", "supabase_service_role_key")]:
+        with pytest.raises(ConfigError, match=re.escape(words)) as caught:
+            SupabaseStore.from_settings(url, key, 5)
+        assert KEY not in str(caught.value)
+
+
+# -- a real Supabase project (only when its URL and key are given) ----------------------------------
+
+LIVE = bool(os.environ.get("SUPABASE_URL") and os.environ.get("SUPABASE_SERVICE_ROLE_KEY"))
+
+
+@pytest.mark.skipif(not LIVE, reason="live Supabase check: set SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY "
+                                     "(a project with supabase/migrations applied) to run it")
+def test_live_project_answers_every_page_read():
+    store = SupabaseStore.from_settings(os.environ["SUPABASE_URL"], os.environ["SUPABASE_SERVICE_ROLE_KEY"], 15.0)
+    try:
+        today = datetime.now(TZ).date()
+        counts = store.counts(today)  # ops_counts exists only once the migrations are applied
+        assert min(counts.today, counts.awaiting_payment, counts.awaiting_link, counts.emails_not_sent) >= 0
+        experts = store.list_experts()
+        if experts:
+            store.upcoming_for_expert(experts[0].id, datetime.now(TZ).replace(tzinfo=None), limit=5)
+        store.missing_links(limit=5)
+        store.recent_bookings(limit=5)
+        store.list_emails(limit=5)
+        assert store.get_booking(str(uuid.uuid4())) is None
+    finally:
+        store.close()
