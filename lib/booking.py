@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
+from lib.access import SYSTEM, Actor, require_can_see, require_expert_or_staff, require_staff
 from lib.clock import Clock, system_clock
 from lib.config import Settings
 from lib.domain import (
@@ -139,8 +140,12 @@ class BookingService:
     def customers(self) -> list[Customer]:
         return self.store.list_customers()
 
-    def get_booking(self, booking_id: str) -> Booking:
-        """The booking, or ``NotFound`` with a message a person can read."""
+    def get_booking(self, booking_id: str, actor: Actor = SYSTEM) -> Booking:
+        """The booking, or ``NotFound`` with a message a person can read.
+
+        An expert gets ``PermissionDenied`` for another expert's booking (e.g. an edited
+        ``?booking=`` link).
+        """
         booking_id = (booking_id or "").strip()
         try:
             uuid.UUID(booking_id)
@@ -149,6 +154,7 @@ class BookingService:
         booking = self.store.get_booking(booking_id)
         if booking is None:
             raise NotFound(f"No booking with id {booking_id}.")
+        require_can_see(actor, booking)
         return booking
 
     def quote(self, expert_id: str, duration: int) -> int:
@@ -158,31 +164,39 @@ class BookingService:
             raise NotFound("Unknown expert; pick one from the list.")
         return price_for(expert.hourly_rate, clean_duration(duration))
 
-    def upcoming_for_expert(self, expert_id: str, limit: int = 200) -> list[Booking]:
+    def upcoming_for_expert(self, expert_id: str, limit: int = 200, actor: Actor = SYSTEM) -> list[Booking]:
         """The expert's confirmed sessions that have not ended yet, "now" taken in the app timezone."""
+        require_expert_or_staff(actor, expert_id, "see upcoming sessions")
         return self.store.upcoming_for_expert(expert_id, self.now_local(), limit)
 
-    def ops_counts(self) -> OpsCounts:
+    def ops_counts(self, actor: Actor = SYSTEM) -> OpsCounts:
+        require_staff(actor, "see the ops numbers")
         return self.store.counts(self.today())
 
-    def missing_links(self, limit: int = 500) -> list[Booking]:
+    def missing_links(self, limit: int = 500, actor: Actor = SYSTEM) -> list[Booking]:
+        require_staff(actor, "list bookings missing a link")
         return self.store.missing_links(limit)
 
-    def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None) -> list[Booking]:
+    def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None,
+                        actor: Actor = SYSTEM) -> list[Booking]:
+        require_staff(actor, "list all bookings")
         return self.store.recent_bookings(limit, status)
 
-    def history(self, booking_id: str) -> list[HistoryEntry]:
+    def history(self, booking_id: str, actor: Actor = SYSTEM) -> list[HistoryEntry]:
+        require_staff(actor, "read booking history")
         return self.store.history(booking_id)
 
-    def emails(self, limit: int = 200, booking_id: str | None = None) -> list[Email]:
+    def emails(self, limit: int = 200, booking_id: str | None = None, actor: Actor = SYSTEM) -> list[Email]:
+        require_staff(actor, "read the email outbox")
         return self.store.list_emails(limit, booking_id)
 
     def meeting_health(self) -> HealthCheck:
         return self.meetings.check_connection()
 
     # -- the flow -----------------------------------------------------------------------
-    def book(self, request: BookingRequest, actor: str = "ops") -> Booking:
+    def book(self, request: BookingRequest, actor: Actor = SYSTEM) -> Booking:
         """Validate the request and store it as ``pending``. Bad input writes nothing."""
+        require_staff(actor, "book sessions")
         if request.request_key:
             earlier = self.store.find_by_request_key(request.request_key)
             if earlier is not None:
@@ -214,23 +228,24 @@ class BookingService:
             new_customer=new_customer,
             request_key=request.request_key,
         )
-        return self.store.create_booking(new, actor)
+        return self.store.create_booking(new, actor.label)
 
-    def pay(self, booking_id: str, actor: str = "ops") -> Booking:
+    def pay(self, booking_id: str, actor: Actor = SYSTEM) -> Booking:
         """Charge a pending booking through the gateway; ``paid`` when it settles."""
+        require_staff(actor, "take payments")
         booking = self.get_booking(booking_id)
         if booking.status is not BookingStatus.PENDING:
             return booking  # paid already (a rerun, a second click): nothing to charge
         result = self.payments.charge(booking)
         if result.state is PaymentState.FAILED:
-            self.store.add_history(booking.id, "payment failed", result.message, actor)
+            self.store.add_history(booking.id, "payment failed", result.message, actor.label)
             raise PaymentError(f"Payment failed: {result.message or 'the gateway refused it'}. The booking is still awaiting payment.")
         if result.state is PaymentState.PENDING:
             return booking
-        paid = self.store.mark_paid(booking.id, result.reference, self.clock(), actor)
+        paid = self.store.mark_paid(booking.id, result.reference, self.clock(), actor.label)
         return paid or self.get_booking(booking.id)
 
-    def book_and_pay(self, request: BookingRequest, actor: str = "ops") -> BookingOutcome:
+    def book_and_pay(self, request: BookingRequest, actor: Actor = SYSTEM) -> BookingOutcome:
         """The whole flow of the booking form: book, pay, create the link, queue the emails.
 
         The booking survives a failing provider: it stays ``paid`` with the error recorded and
@@ -244,14 +259,15 @@ class BookingService:
         except (MeetingProviderError, InvalidTransition) as exc:
             return BookingOutcome(self.get_booking(booking.id), link_error=str(exc))
 
-    def create_link(self, booking_id: str, actor: str = "ops", *, dispatch: bool = True) -> Booking:
+    def create_link(self, booking_id: str, actor: Actor = SYSTEM, *, dispatch: bool = True) -> Booking:
         """Create the meeting of a ``paid`` booking and confirm it; idempotent.
 
         Retries retryable provider errors with exponential backoff and jitter (honouring the
         provider's Retry-After); after the last attempt the booking stays ``paid`` with the
         attempt count and last error, and ``MeetingProviderError`` is raised.
         """
-        return self._link(booking_id, actor, dispatch)[0]
+        require_staff(actor, "create meeting links")
+        return self._link(booking_id, actor.label, dispatch)[0]
 
     def _link(self, booking_id: str, actor: str, dispatch: bool) -> tuple[Booking, bool]:
         """``create_link``, also telling whether this call did the work (False: done elsewhere)."""
@@ -277,13 +293,14 @@ class BookingService:
             raise MeetingProviderError(f"Unexpected error while creating the link: {exc}", retryable=False) from exc
         return self._confirm(booking, meeting, actor, f"{self.meetings.name} link created", dispatch), True
 
-    def set_link_manually(self, booking_id: str, url: str, actor: str = "ops") -> Booking:
+    def set_link_manually(self, booking_id: str, url: str, actor: Actor = SYSTEM) -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down)."""
+        require_staff(actor, "paste meeting links")
         link = clean_meeting_link(url)
         booking = self.get_booking(booking_id)
         if booking.status is not BookingStatus.PAID:
             raise InvalidTransition(f"This booking is {booking.status.label.lower()}; a link can be pasted only on a paid booking.")
-        return self._confirm(booking, Meeting(url=link, event_id="", event_version=booking.event_version), actor,
+        return self._confirm(booking, Meeting(url=link, event_id="", event_version=booking.event_version), actor.label,
                              "link pasted by hand", dispatch=True)
 
     def _confirm(self, booking: Booking, meeting: Meeting, actor: str, detail: str, dispatch: bool) -> Booking:
@@ -303,20 +320,21 @@ class BookingService:
             self._dispatch_after_change()
         return confirmed
 
-    def create_missing_links(self, progress: Progress | None = None, actor: str = "ops",
+    def create_missing_links(self, progress: Progress | None = None, actor: Actor = SYSTEM,
                              concurrency: int | None = None) -> LinkRunResult:
         """Create links for every ``paid`` booking without one, a bounded number at a time.
 
         ``progress(done, total, booking)`` is called from the caller's thread after each booking,
         so a page can move its progress bar.
         """
+        require_staff(actor, "create links in bulk")
         todo = self.store.missing_links()
         result = LinkRunResult()
         if not todo:
             return result
         workers = max(1, min(concurrency or self.settings.link_concurrency, len(todo)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="links") as pool:
-            futures = {pool.submit(self._link, b.id, actor, False): b for b in todo}
+            futures = {pool.submit(self._link, b.id, actor.label, False): b for b in todo}
             for done, future in enumerate(as_completed(futures), start=1):
                 booking = futures[future]
                 try:
@@ -331,9 +349,14 @@ class BookingService:
         self._dispatch_after_change()
         return result
 
-    def reschedule(self, booking_id: str, new_date: date, new_time: time, actor: str = "ops") -> Booking:
-        """Move a booking; its meeting (event id and link) stays and moves with it."""
-        booking = self.get_booking(booking_id)
+    def reschedule(self, booking_id: str, new_date: date, new_time: time, actor: Actor = SYSTEM) -> Booking:
+        """Move a booking; its meeting (event id and link) stays and moves with it.
+
+        Ops may move any booking, an expert only their own.
+        """
+        booking = self.get_booking(booking_id, actor)
+        require_expert_or_staff(actor, booking.expert_id, "reschedule")
+        who = actor.label
         if booking.status not in ACTIVE_STATUSES:
             raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
         day, at = clean_slot(new_date, new_time, self.now_local(), self.settings.booking_horizon_days)
@@ -342,30 +365,31 @@ class BookingService:
         moved = replace(booking, scheduled_date=day, scheduled_time=at, revision=booking.revision + 1)
         if booking.google_event_id and booking.status is BookingStatus.CONFIRMED:
             # The calendar moves first: if Google refuses, nothing has changed anywhere.
-            self._retrying(lambda: self.meetings.reschedule(moved), booking.id, actor, record=False)
+            self._retrying(lambda: self.meetings.reschedule(moved), booking.id, who, record=False)
         send = booking.status is BookingStatus.CONFIRMED
         try:
             result = self.store.reschedule(booking.id, day, at, self.clock(),
-                                           lambda b: self._emails(b, "rescheduled") if send else [], actor)
+                                           lambda b: self._emails(b, "rescheduled") if send else [], who)
         except SlotTaken:
             if booking.google_event_id and booking.status is BookingStatus.CONFIRMED:
-                self._retrying(lambda: self.meetings.reschedule(booking), booking.id, actor, record=False)
+                self._retrying(lambda: self.meetings.reschedule(booking), booking.id, who, record=False)
             raise
         self._dispatch_after_change()
         return result
 
-    def cancel(self, booking_id: str, reason: str = "Cancelled by ops", actor: str = "ops") -> Booking:
-        """Cancel a booking and its meeting, and queue the cancellation emails."""
+    def cancel(self, booking_id: str, reason: str = "Cancelled by ops", actor: Actor = SYSTEM) -> Booking:
+        """Cancel a booking and its meeting, and queue the cancellation emails (ops only)."""
+        require_staff(actor, "cancel bookings")
         reason = clean_text(reason or "Cancelled", "Reason", 500)
         booking = self.get_booking(booking_id)
         if booking.status not in ACTIVE_STATUSES:
             raise InvalidTransition(f"This booking is already {booking.status.value}.")
         if booking.google_event_id:
-            self._retrying(lambda: self.meetings.cancel(booking), booking.id, actor, record=False)
+            self._retrying(lambda: self.meetings.cancel(booking), booking.id, actor.label, record=False)
         notify = booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
         gone = replace(booking, status=BookingStatus.CANCELLED)
         cancelled = self.store.cancel(booking.id, self.clock(), reason,
-                                      self._emails(gone, "cancelled") if notify else [], actor)
+                                      self._emails(gone, "cancelled") if notify else [], actor.label)
         if cancelled is None:
             raise InvalidTransition("This booking changed while it was being cancelled; refresh and try again.")
         self._dispatch_after_change()
@@ -470,12 +494,13 @@ class BookingService:
                     return
                 self._dispatch_again = False
 
-    def resend_email(self, email_id: int, actor: str = "ops") -> Email:
+    def resend_email(self, email_id: int, actor: Actor = SYSTEM) -> Email:
         """The ops "Resend" of a ``failed`` email: the same outbox row is queued again and sent.
 
         Never makes a second row. Raises ``InvalidTransition`` when the email is not failed (sent,
         or resent by someone else a moment ago), ``NotFound`` for an id that is not a number.
         """
+        require_staff(actor, "resend emails")
         try:
             email_id = int(email_id)
         except (TypeError, ValueError):
@@ -483,7 +508,7 @@ class BookingService:
         email = self.store.requeue_email(email_id)
         if email is None:
             raise InvalidTransition("This email is not failed (it was sent or resent meanwhile); refresh the list.")
-        self.store.add_history(email.booking_id, "email resent", f"{email.kind} to {email.recipient}", actor)
+        self.store.add_history(email.booking_id, "email resent", f"{email.kind} to {email.recipient}", actor.label)
         self.dispatch_emails()
         return next((e for e in self.store.list_emails(booking_id=email.booking_id) if e.id == email.id), email)
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
+from lib.access import CLI
 from lib.booking import BookingService
 from lib.config import load_settings
 from lib.errors import CallExpertError
@@ -39,7 +40,7 @@ def _retry_links(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, booking) -> None:  # noqa: ANN001 - a Booking
         print(f"  [{done}/{total}] {booking.id} {booking.customer_name} with {booking.expert_name}")
 
-    result = service.create_missing_links(progress, actor="cli", concurrency=args.concurrency)
+    result = service.create_missing_links(progress, actor=CLI, concurrency=args.concurrency)
     print(f"Confirmed {len(result.confirmed)}, skipped {len(result.skipped)} (handled elsewhere), failed {len(result.failed)}.")
     for booking_id, error in result.failed.items():
         print(f"  still paid without link: {booking_id}: {error}")
@@ -67,13 +68,13 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _set_link(args: argparse.Namespace) -> int:
-    b = _service().set_link_manually(args.booking, args.url, actor="cli")
+    b = _service().set_link_manually(args.booking, args.url, actor=CLI)
     print(f"{b.id} confirmed with {b.meeting_link}")
     return 0
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    b = _service().cancel(args.booking, args.reason, actor="cli")
+    b = _service().cancel(args.booking, args.reason, actor=CLI)
     print(f"{b.id} cancelled")
     return 0
 

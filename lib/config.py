@@ -100,12 +100,23 @@ class Settings:
     link_concurrency: int = 8
     link_lease_seconds: int = 300
     booking_horizon_days: int = 365
+    # Sign-in: these emails (comma-separated, or a TOML list) are ops; an email that matches an
+    # expert row is that expert. Sign-in itself is on when secrets.toml has an [auth] table.
+    ops_emails: str = ""
+    # Demo mode (no [auth]) on the Supabase backend shows production data to anyone: refused
+    # at start unless this is set on purpose.
+    allow_demo_mode: bool = False
+    sign_in: bool = False  # derived from [auth] in the secrets file, not set by hand
     google: GoogleSettings = field(default_factory=GoogleSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def ops_email_list(self) -> tuple[str, ...]:
+        return tuple(e.strip().lower() for e in self.ops_emails.split(",") if e.strip())
 
     @property
     def ics_enabled(self) -> bool:
@@ -130,6 +141,8 @@ _NO = ("0", "false", "no", "off")
 
 def _coerce(name: str, raw: Any, default: Any) -> Any:
     """Turn a TOML or environment value into the type of the default, or say what is wrong."""
+    if isinstance(raw, list) and isinstance(default, str):
+        raw = ",".join(str(item) for item in raw)  # e.g. ops_emails = ["a@x.id", "b@x.id"]
     try:
         if isinstance(default, bool):
             if isinstance(raw, bool):
@@ -190,6 +203,8 @@ def load_settings(
         if not isinstance(values, Mapping):
             raise ConfigError(f"`{name}` in {path} must be a table: write it as [{name}] with keys below it.")
         tables[name] = cls(**_section(cls, values, env, f"{ENV_PREFIX}{name.upper()}_", f"{name}."))
+    # Streamlit's own OIDC sign-in reads [auth] from the same file; its presence switches demo mode off.
+    top["sign_in"] = isinstance(data.get("auth"), Mapping) and bool(data["auth"])
     settings = Settings(**top, **tables)
     validate(settings)
     return settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from lib.access import Actor, Role
 from lib.booking import BookingService
 from lib.domain import BookingRequest, NewCustomer
 from lib.errors import CallExpertError
@@ -14,6 +15,7 @@ EXPERTS = (
     ("Rina Kusuma", "rina.kusuma@example.com", 300_000, "Software architecture"),
     ("Agus Prasetyo, S.H.", "agus.prasetyo@example.com", 500_000, "Legal"),
 )
+SEEDER = Actor(Role.SYSTEM, email="demo-seed")
 CUSTOMERS = (
     ("Andi Wijaya", "andi.wijaya@example.com"),
     ("Dewi Lestari", "dewi.lestari@example.com"),
@@ -60,11 +62,11 @@ def seed_demo(service: BookingService) -> int:
             request_key=f"demo-{at:%Y%m%d%H%M}-{expert_i}",
         )
         try:
-            booking = service.book(request, actor="demo")
+            booking = service.book(request, actor=SEEDER)
             if stop in ("paid", "confirmed"):
-                booking = service.pay(booking.id, actor="demo")
+                booking = service.pay(booking.id, actor=SEEDER)
             if stop == "confirmed":
-                service.create_link(booking.id, actor="demo")
+                service.create_link(booking.id, actor=SEEDER)
             made += 1
         except CallExpertError:
             continue  # a slot taken by an earlier seeding: demo data is best effort

@@ -43,3 +43,7 @@ class MeetingProviderError(CallExpertError):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class PermissionDenied(CallExpertError):
+    """The signed-in person's role may not do this (e.g. an expert opening another expert's booking)."""

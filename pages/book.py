@@ -8,10 +8,11 @@ import streamlit as st
 from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION, SESSION_TYPES, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import CallExpertError
 from lib.timefmt import rupiah, when, zone_abbreviation
-from pages._common import STEP, join_button, service, show_error
+from pages._common import STEP, current_actor, join_button, service, show_error
 
 NEW = "__new__"
 svc = service()
+actor = current_actor(svc)
 st.title("Book a session")
 
 experts = {e.id: e for e in svc.experts()}
@@ -75,7 +76,7 @@ request = BookingRequest(
 
 if st.button("Book and pay", type="primary", key="book_submit"):
     try:
-        outcome = svc.book_and_pay(request, actor="ops")
+        outcome = svc.book_and_pay(request, actor=actor)
     except CallExpertError as exc:
         show_error(exc)
     else:
@@ -84,7 +85,7 @@ if st.button("Book and pay", type="primary", key="book_submit"):
 # -- outcome (kept while the fill is unchanged) ---------------------------------------------
 if "book_outcome" in st.session_state:
     booking_id, link_error = st.session_state["book_outcome"]
-    booking = svc.get_booking(booking_id)
+    booking = svc.get_booking(booking_id, actor)
     what = (f"{booking.session_type} with {booking.expert_name}, "
             f"{when(booking.scheduled_date, booking.scheduled_time, svc.tz)}, {rupiah(booking.price)}")
     if booking.status is BookingStatus.PENDING:

@@ -4,7 +4,8 @@ import streamlit as st
 
 from lib.domain import ACTIVE_STATUSES, BookingStatus
 from lib.errors import CallExpertError
-from pages._common import booking_card, cancel_form, join_button, reschedule_form, service, show_error, show_flash
+from pages._common import (booking_card, cancel_form, current_actor, join_button, reschedule_form, service, show_error,
+                           show_flash)
 
 # What to say when there is no link, by status.
 NO_LINK = {
@@ -22,6 +23,7 @@ NEXT_STEPS = """
 """
 
 svc = service()
+actor = current_actor(svc)
 st.title("Confirmation")
 show_flash()
 
@@ -35,7 +37,7 @@ if not booking_id:
     st.stop()
 
 try:
-    booking = svc.get_booking(booking_id)
+    booking = svc.get_booking(booking_id, actor)
 except CallExpertError as exc:
     show_error(exc)
     st.stop()
@@ -51,6 +53,7 @@ if booking.status in ACTIVE_STATUSES:
     st.markdown(NEXT_STEPS)
     left, right = st.columns(2)
     with left:
-        reschedule_form(svc, booking)
-    with right:
-        cancel_form(svc, booking)
+        reschedule_form(svc, booking, actor)
+    if actor.is_staff:  # experts may move their sessions; only ops cancel
+        with right:
+            cancel_form(svc, booking, actor)

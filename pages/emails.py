@@ -3,16 +3,17 @@
 import streamlit as st
 
 from lib.views import local_when
-from pages._common import service
+from pages._common import current_actor, service
 
 STATUS_ICON = {"queued": ":material/schedule:", "sent": ":material/check_circle:", "failed": ":material/error:"}
 
 svc = service()
+actor = current_actor(svc)
 st.title("Emails")
 
 booking_id = st.text_input("Filter by booking id", value=st.query_params.get("booking", ""),
                            placeholder="all bookings").strip()
-emails = svc.emails(booking_id=booking_id or None)
+emails = svc.emails(booking_id=booking_id or None, actor=actor)
 if not emails:
     st.info("No emails for that booking." if booking_id else "No emails yet; they appear once a booking is confirmed.")
 st.caption(f"{len(emails)} email(s), newest first.")

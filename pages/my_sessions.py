@@ -5,9 +5,11 @@ import streamlit as st
 
 from lib.timefmt import when
 from lib.views import week_counts
-from pages._common import join_button, service
+from lib.access import Role
+from pages._common import current_actor, join_button, service
 
 svc = service()
+actor = current_actor(svc)
 st.title("My sessions")
 
 experts = {e.id: e for e in svc.experts()}
@@ -15,13 +17,16 @@ if not experts:
     st.info("There are no experts yet.")
     st.stop()
 
-# ?expert=<id> lets an expert bookmark their own list.
-wanted = st.query_params.get("expert")
-expert_id = st.selectbox("Expert", list(experts), index=list(experts).index(wanted) if wanted in experts else 0,
-                         format_func=lambda i: f"{experts[i].name} — {experts[i].expertise}", key="my_expert")
-st.query_params["expert"] = expert_id
+if actor.role is Role.EXPERT:  # an expert sees their own list, no picker
+    expert_id = actor.expert_id
+    st.caption(f"{experts[expert_id].name} — {experts[expert_id].expertise}")
+else:  # ops pick an expert; ?expert=<id> keeps the choice bookmarkable
+    wanted = st.query_params.get("expert")
+    expert_id = st.selectbox("Expert", list(experts), index=list(experts).index(wanted) if wanted in experts else 0,
+                             format_func=lambda i: f"{experts[i].name} — {experts[i].expertise}", key="my_expert")
+    st.query_params["expert"] = expert_id
 
-sessions = svc.upcoming_for_expert(expert_id)
+sessions = svc.upcoming_for_expert(expert_id, actor=actor)
 
 # -- the coming 7 days -------------------------------------------------------------------
 week = week_counts(sessions, svc.today())

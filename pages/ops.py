@@ -3,17 +3,19 @@ history, reschedule and cancel."""
 
 import streamlit as st
 
-from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus
+from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
 from lib.views import booking_label, bookings_frame, history_frame
-from pages._common import booking_card, cancel_form, flash, reschedule_form, service, show_error, show_flash
+from pages._common import (booking_card, cancel_form, current_actor, flash, reschedule_form, service, show_error,
+                           show_flash)
 
 svc = service()
+actor = current_actor(svc)
 st.title("Ops")
 show_flash()
 
 # -- at a glance -------------------------------------------------------------------------
-counts = svc.ops_counts()
+counts = svc.ops_counts(actor=actor)
 for col, (label, value) in zip(st.columns(4), [
     ("Today's sessions", counts.today),
     ("Awaiting payment", counts.awaiting_payment),
@@ -29,7 +31,7 @@ if health.detail:
 
 # -- paid, awaiting a link ------------------------------------------------------------------
 st.subheader("Paid, awaiting a link")
-missing = svc.missing_links()
+missing = svc.missing_links(actor=actor)
 if not missing:
     st.success("Every paid booking has its meeting link.")
 for b in missing:
@@ -39,7 +41,7 @@ for b in missing:
                       + (f" · Last error: {b.last_error}" if b.last_error else ""))
         if action.button("Create link", key=f"create-link-{b.id}"):
             try:
-                done = svc.create_link(b.id, actor="ops")
+                done = svc.create_link(b.id, actor=actor)
             except CallExpertError as exc:
                 show_error(exc)
             else:
@@ -52,7 +54,7 @@ if missing and st.button("Create all missing links", type="primary", key="create
     def step(done: int, total: int, booking: Booking) -> None:
         bar.progress(done / total, text=f"{done}/{total} {booking.customer_name} with {booking.expert_name}")
 
-    result = svc.create_missing_links(progress=step, actor="ops")
+    result = svc.create_missing_links(progress=step, actor=actor)
     messages = [("success", f"{len(result.confirmed)} confirmed.")]
     if result.skipped:
         messages.append(("info", f"{len(result.skipped)} skipped (already confirmed, cancelled, or in progress)."))
@@ -69,18 +71,36 @@ with st.form("paste-link"):
     url = st.text_input("Meeting link", placeholder="https://meet.google.com/abc-defg-hij", key="paste-url")
     if st.form_submit_button("Save link", key="paste-submit", disabled=not missing):
         try:
-            done = svc.set_link_manually(paste_id, url, actor="ops")
+            done = svc.set_link_manually(paste_id, url, actor=actor)
         except CallExpertError as exc:
             show_error(exc)
         else:
             flash(("success", f"Link saved for {booking_label(done)}; the emails are on their way."))
             st.rerun()
 
+# -- failed emails --------------------------------------------------------------------------
+failed = [e for e in svc.emails(actor=actor) if e.status is EmailStatus.FAILED]
+if failed:
+    st.subheader("Emails that failed")
+    for e in failed:
+        with st.container(border=True):
+            info, action = st.columns([4, 1])
+            info.markdown(f"**{e.recipient}** — {e.subject}  \nAttempts: {e.attempts} · {e.last_error or ''}")
+            if action.button("Resend", key=f"resend-{e.id}"):
+                try:
+                    again = svc.resend_email(e.id, actor=actor)
+                except CallExpertError as exc:
+                    show_error(exc)
+                else:
+                    flash(("success" if again.status is EmailStatus.SENT else "info",
+                           f"Email to {again.recipient}: {again.status.value}."))
+                    st.rerun()
+
 # -- recent bookings ------------------------------------------------------------------------
 st.subheader("Recent bookings")
 status = st.selectbox("Status", [None, *BookingStatus], key="ops-status",
                       format_func=lambda s: "All" if s is None else s.label)
-recent = svc.recent_bookings(status=status)
+recent = svc.recent_bookings(status=status, actor=actor)
 st.dataframe(bookings_frame(recent, svc.tz), hide_index=True,
              column_config={"Meeting link": st.column_config.LinkColumn("Meeting link")})
 
@@ -94,10 +114,10 @@ chosen = by_id[st.selectbox("Booking", list(by_id), format_func=lambda i: bookin
                             key="ops-booking")]
 booking_card(chosen, svc)
 with st.expander("History"):
-    st.dataframe(history_frame(svc.history(chosen.id), svc.tz), hide_index=True)
+    st.dataframe(history_frame(svc.history(chosen.id, actor=actor), svc.tz), hide_index=True)
 if chosen.status in ACTIVE_STATUSES:
     left, right = st.columns(2)
     with left:
-        reschedule_form(svc, chosen)
+        reschedule_form(svc, chosen, actor)
     with right:
-        cancel_form(svc, chosen)
+        cancel_form(svc, chosen, actor)

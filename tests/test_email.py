@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from icalendar import Calendar
 
+from lib.access import DEMO_OPS
 from lib.booking import BookingService
 from lib.cli import main as cli_main
 from lib.config import Settings, SmtpSettings, load_settings
@@ -358,17 +359,17 @@ def test_permanent_rejection_is_recorded_and_ops_can_resend_the_same_row(make, s
 
     server.mailbox.refuse = set()  # the customer fixed their mailbox
     rows_before = len(world.svc.emails())
-    resent = world.svc.resend_email(failed[0].id, actor="ops")
+    resent = world.svc.resend_email(failed[0].id, actor=DEMO_OPS)
     assert resent.id == failed[0].id and resent.status is EmailStatus.SENT and resent.attempts == 2
     assert len(world.svc.emails()) == rows_before  # the same row, never a copy
     assert len(server.mailbox.to("andi@example.com")) == 1
-    assert ("email resent", "ops") in [(h.event, h.actor) for h in world.svc.history(booking.id)]
+    assert ("email resent", DEMO_OPS.label) in [(h.event, h.actor) for h in world.svc.history(booking.id)]
     with pytest.raises(InvalidTransition, match="not failed"):
-        world.svc.resend_email(failed[0].id, actor="ops")  # a second click sends nothing
+        world.svc.resend_email(failed[0].id, actor=DEMO_OPS)  # a second click sends nothing
     with pytest.raises(InvalidTransition):
-        world.svc.resend_email(99_999, actor="ops")
+        world.svc.resend_email(99_999, actor=DEMO_OPS)
     with pytest.raises(NotFound):
-        world.svc.resend_email("abc", actor="ops")  # type: ignore[arg-type]
+        world.svc.resend_email("abc", actor=DEMO_OPS)  # type: ignore[arg-type]
     assert len(server.mailbox.received) == 2
 
 

@@ -127,10 +127,12 @@ def test_app_starts_with_no_secrets_and_no_environment(tmp_path, monkeypatch):
 
 def test_a_wrong_setting_is_a_clear_message_not_a_traceback(app_env, monkeypatch):
     monkeypatch.setenv("CALLEXPERT_TIMEZONE", "Mars/Olympus")
-    at = open_page("pages/ops.py")
+    at = AppTest.from_file(APP, default_timeout=30).run()
     no_exception(at)
     assert len(errors(at)) == 1 and "`timezone`" in errors(at)[0]
     assert not at.metric
+    with pytest.raises(ValueError):  # no page of the console is reachable with broken settings
+        at.switch_page("pages/ops.py")
 
 
 # -- Book a session --------------------------------------------------------------------------------

@@ -1,0 +1,104 @@
+"""Who is acting, and what their role lets them do. Enforced by the booking service, not the UI."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lib.config import Settings
+from lib.domain import Booking, Expert
+from lib.errors import ConfigError, PermissionDenied
+
+
+class Role(str, enum.Enum):
+    OPS = "ops"  # staff: everything
+    EXPERT = "expert"  # their own sessions only
+    NONE = "none"  # signed in, but neither ops nor an expert
+    SYSTEM = "system"  # the CLI, cron and demo seeding
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person (or process) behind a service call; recorded in each booking's history."""
+
+    role: Role
+    email: str = ""
+    expert_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.role.value}:{self.email}" if self.email else self.role.value
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.OPS, Role.SYSTEM)
+
+
+SYSTEM = Actor(Role.SYSTEM)
+CLI = Actor(Role.SYSTEM, email="cli")
+DEMO_OPS = Actor(Role.OPS, email="demo")
+
+
+def resolve_actor(email: str | None, ops_emails: Iterable[str], experts: Iterable[Expert]) -> Actor:
+    """The role of a signed-in email: ops if listed in settings, expert if it matches an expert row."""
+    address = (email or "").strip().lower()
+    if not address:
+        return Actor(Role.NONE)
+    if address in {e.strip().lower() for e in ops_emails}:
+        return Actor(Role.OPS, email=address)
+    for expert in experts:
+        if expert.email.strip().lower() == address:
+            return Actor(Role.EXPERT, email=address, expert_id=expert.id)
+    return Actor(Role.NONE, email=address)
+
+
+def expert_actor(expert: Expert) -> Actor:
+    """Acting as ``expert`` (the demo's "View as" switcher)."""
+    return Actor(Role.EXPERT, email=expert.email.lower(), expert_id=expert.id)
+
+
+def require_staff(actor: Actor, what: str) -> None:
+    """Refuse ``what`` unless ops (or the system) is acting."""
+    if not actor.is_staff:
+        raise PermissionDenied(f"Only ops staff can {what}.")
+
+
+def require_expert_or_staff(actor: Actor, expert_id: str, what: str) -> None:
+    """Staff may act for any expert; an expert only for themselves."""
+    if actor.is_staff:
+        return
+    if actor.role is Role.EXPERT and actor.expert_id == expert_id:
+        return
+    raise PermissionDenied(f"You can only {what} for your own sessions.")
+
+
+def require_can_see(actor: Actor, booking: Booking) -> None:
+    """Staff see every booking; an expert only their own. Others see none."""
+    if actor.is_staff or (actor.role is Role.EXPERT and actor.expert_id == booking.expert_id):
+        return
+    raise PermissionDenied("This booking belongs to another expert; you can open only your own bookings.")
+
+
+# Pages each role reaches, by key (the page files under pages/ carry the same names).
+PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
+    Role.OPS: ("book", "confirmation", "my_sessions", "ops", "emails"),
+    Role.SYSTEM: ("book", "confirmation", "my_sessions", "ops", "emails"),
+    Role.EXPERT: ("my_sessions", "confirmation"),
+    Role.NONE: (),
+}
+
+
+def pages_for(actor: Actor) -> tuple[str, ...]:
+    """The pages ``actor`` may open, in menu order."""
+    return PAGES_BY_ROLE[actor.role]
+
+
+def check_demo_mode_allowed(settings: Settings) -> None:
+    """Refuse demo mode (no sign-in) over production data unless a setting allows it on purpose."""
+    if not settings.sign_in and settings.backend != "sqlite" and not settings.allow_demo_mode:
+        raise ConfigError(
+            "Demo mode (no sign-in) is refused with the Supabase backend: anyone could open every booking. "
+            "Configure sign-in with an [auth] table in .streamlit/secrets.toml (see the README, \"Sign-in\"), "
+            "or set allow_demo_mode = true if this really is a demo."
+        )

@@ -1,0 +1,226 @@
+"""Sign-in and roles: who sees which pages, and what the service refuses whatever the page."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.access import DEMO_OPS, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
+from lib.booking import BookingService
+from lib.config import Settings, load_settings
+from lib.domain import BookingRequest, BookingStatus, Expert, NewCustomer
+from lib.errors import ConfigError, PermissionDenied
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ALL_PAGES = {
+    "book": "pages/book.py",
+    "confirmation": "pages/confirmation.py",
+    "my_sessions": "pages/my_sessions.py",
+    "ops": "pages/ops.py",
+    "emails": "pages/emails.py",
+}
+OPS_EMAIL = "ops.lead@callexpert.id"
+AUTH = """
+[auth]
+redirect_uri = "http://localhost:8501/oauth2callback"
+cookie_secret = "test-cookie-secret"
+client_id = "test-client"
+client_secret = "test-secret"
+server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
+"""
+
+
+# -- arranging ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def two_experts(service: BookingService) -> tuple[Expert, Expert]:
+    sari = service.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    budi = service.store.add_expert("Budi Santoso", "budi@example.com", 400_000, "Business")
+    return sari, budi
+
+
+def confirmed(svc: BookingService, expert: Expert, days: int, name: str) -> str:
+    request = BookingRequest(expert_id=expert.id, session_type="Career mentoring",
+                             scheduled_date=svc.today() + timedelta(days=days), scheduled_time=time(10, 0),
+                             new_customer=NewCustomer(name, f"{name.lower()}@example.com"))
+    return svc.book_and_pay(request).booking.id
+
+
+def allowed_pages(at: AppTest) -> set[str]:
+    """The pages the navigation registered for this run: switching to any other one fails."""
+    allowed = set()
+    for key, page in ALL_PAGES.items():
+        try:
+            at.switch_page(page)
+        except ValueError:
+            continue
+        allowed.add(key)
+    return allowed
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(str(el.value) for kind in ("title", "markdown", "warning", "error", "info", "caption", "code")
+                     for el in getattr(at, kind))
+
+
+# -- roles below the UI ---------------------------------------------------------------------------
+
+def test_roles_come_from_settings_and_expert_rows():
+    experts = [Expert("e1", "Sari", "Sari@Example.com", 1)]
+    assert resolve_actor("OPS.Lead@callexpert.id ", [OPS_EMAIL], experts).role is Role.OPS
+    sari = resolve_actor("sari@example.com", [OPS_EMAIL], experts)
+    assert sari.role is Role.EXPERT and sari.expert_id == "e1"
+    stranger = resolve_actor("someone@gmail.com", [OPS_EMAIL], experts)
+    assert stranger.role is Role.NONE and stranger.email == "someone@gmail.com"
+    assert resolve_actor(None, [OPS_EMAIL], experts).role is Role.NONE
+    assert pages_for(sari) == ("my_sessions", "confirmation") and pages_for(stranger) == ()
+
+
+def test_an_expert_can_read_and_move_only_their_own_bookings(service, two_experts):
+    sari, budi = two_experts
+    own, other = confirmed(service, sari, 3, "Andi"), confirmed(service, budi, 3, "Dewi")
+    as_sari = expert_actor(sari)
+    assert service.get_booking(own, as_sari).id == own
+    with pytest.raises(PermissionDenied, match="another expert"):
+        service.get_booking(other, as_sari)
+    with pytest.raises(PermissionDenied):
+        service.reschedule(other, service.today() + timedelta(days=4), time(9, 0), actor=as_sari)
+    moved = service.reschedule(own, service.today() + timedelta(days=4), time(9, 0), actor=as_sari)
+    assert moved.scheduled_time == time(9, 0)
+    assert ("rescheduled", "expert:sari@example.com") in [(h.event, h.actor) for h in service.history(own)]
+    with pytest.raises(PermissionDenied, match="Only ops"):
+        service.cancel(own, "no", actor=as_sari)  # not even their own
+    assert service.get_booking(own).status is BookingStatus.CONFIRMED
+    with pytest.raises(PermissionDenied):
+        service.upcoming_for_expert(budi.id, actor=as_sari)
+    assert [b.id for b in service.upcoming_for_expert(sari.id, actor=as_sari)] == [own]
+
+
+@pytest.mark.parametrize("call", [
+    lambda s, a: s.create_missing_links(actor=a),
+    lambda s, a: s.create_link(s.missing_links()[0].id if s.missing_links() else "x", actor=a),
+    lambda s, a: s.set_link_manually("x", "https://meet.google.com/abc-defg-hij", actor=a),
+    lambda s, a: s.ops_counts(actor=a),
+    lambda s, a: s.missing_links(actor=a),
+    lambda s, a: s.recent_bookings(actor=a),
+    lambda s, a: s.emails(actor=a),
+    lambda s, a: s.resend_email(1, actor=a),
+    lambda s, a: s.book(BookingRequest(expert_id="x", session_type="x", scheduled_date=s.today(),
+                                       scheduled_time=time(9, 0)), actor=a),
+])
+@pytest.mark.parametrize("who", ["expert", "nobody"])
+def test_ops_only_calls_are_refused_to_others(service, two_experts, call, who):
+    actor = expert_actor(two_experts[0]) if who == "expert" else Actor(Role.NONE, email="x@gmail.com")
+    before = len(service.recent_bookings())
+    with pytest.raises(PermissionDenied, match="Only ops"):
+        call(service, actor)
+    assert len(service.recent_bookings()) == before
+
+
+def test_demo_mode_on_supabase_is_refused_unless_allowed(tmp_path):
+    supabase = Settings(backend="supabase", supabase_url="https://x.supabase.co", supabase_service_role_key="k")
+    with pytest.raises(ConfigError, match=r"Demo mode .* refused .*\[auth\]"):
+        check_demo_mode_allowed(supabase)
+    check_demo_mode_allowed(Settings(backend="supabase", supabase_url="u", supabase_service_role_key="k",
+                                     allow_demo_mode=True))
+    check_demo_mode_allowed(Settings())  # the embedded default is a demo by design
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('ops_emails = ["A@x.id", "b@x.id"]\n' + AUTH)
+    settings = load_settings(secrets, environ={})
+    assert settings.sign_in and settings.ops_email_list == ("a@x.id", "b@x.id")
+    check_demo_mode_allowed(Settings(**{**settings.__dict__, "backend": "supabase"}))
+
+
+# -- the pages -------------------------------------------------------------------------------------
+
+def test_demo_mode_shows_the_banner_and_a_role_switcher(service, two_experts):
+    sari, budi = two_experts
+    mine, theirs = confirmed(service, sari, 2, "Andi"), confirmed(service, budi, 2, "Dewi")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert any("Demo mode — no sign-in" in w.value for w in at.warning)
+    assert allowed_pages(at) == set(ALL_PAGES)  # the demo starts as ops
+
+    at.switch_page(ALL_PAGES["my_sessions"]).run()
+    at.sidebar.selectbox(key="view_as").set_value(sari.id).run()
+    assert not at.exception
+    assert allowed_pages(at) == {"my_sessions", "confirmation"}
+    at.switch_page(ALL_PAGES["my_sessions"]).run()
+    assert not at.main.selectbox  # no expert picker for an expert
+    page = texts(at)
+    assert "Andi" in page and "Dewi" not in page
+
+    at.switch_page(ALL_PAGES["confirmation"])
+    at.query_params["booking"] = theirs
+    at.run()
+    assert any("another expert" in e.value for e in at.error)
+    assert "Dewi" not in texts(at)
+    at.query_params["booking"] = mine
+    at.run()
+    assert not at.error and "Andi" in texts(at)
+    assert not [b for b in at.button if b.key and b.key.startswith("cancel-submit")]  # experts do not cancel
+    assert [b for b in at.button if b.key == f"reschedule-submit-{mine}"]
+
+
+@pytest.fixture
+def signed_in_env(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    secrets = app_env.parent / "secrets.toml"
+    secrets.write_text(f'ops_emails = "{OPS_EMAIL}"\n' + AUTH)
+    monkeypatch.setenv("CALLEXPERT_SECRETS_FILE", str(secrets))
+    return secrets
+
+
+def run_as(user: dict | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.user = {"is_logged_in": False} if user is None else {"is_logged_in": True, **user}
+    return at.run()
+
+
+def test_signed_out_visitors_see_only_the_sign_in_button(signed_in_env, service, two_experts):
+    at = run_as(None)
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert allowed_pages(at) == set()
+    assert "Demo mode" not in texts(at)
+
+
+def test_signed_in_roles_see_exactly_their_pages(signed_in_env, service, two_experts):
+    sari, budi = two_experts
+    theirs = confirmed(service, budi, 2, "Dewi")
+    assert allowed_pages(run_as({"email": OPS_EMAIL, "name": "Ops"})) == set(ALL_PAGES)
+
+    at = run_as({"email": "sari@example.com", "name": "Sari"})
+    assert allowed_pages(at) == {"my_sessions", "confirmation"}
+    at.switch_page(ALL_PAGES["confirmation"])
+    at.query_params["booking"] = theirs
+    at.run()
+    assert any("another expert" in e.value for e in at.error) and "Dewi" not in texts(at)
+
+    stranger = run_as({"email": "curious@gmail.com", "name": "C"})
+    assert allowed_pages(stranger) == set()
+    assert "No access" in texts(stranger) and "curious@gmail.com" in texts(stranger)
+    assert [b.label for b in stranger.sidebar.button] == ["Sign out"]
+
+
+def test_supabase_without_sign_in_refuses_to_start(app_env, monkeypatch):
+    monkeypatch.setenv("CALLEXPERT_BACKEND", "supabase")
+    monkeypatch.setenv("CALLEXPERT_SUPABASE_URL", "https://project.supabase.co")
+    monkeypatch.setenv("CALLEXPERT_SUPABASE_SERVICE_ROLE_KEY", "service-role-secret-value")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert any("Demo mode (no sign-in) is refused" in e.value for e in at.error)
+    assert "service-role-secret-value" not in texts(at)
+    assert allowed_pages(at) == set()
+
+
+def test_xsrf_protection_stays_on_and_no_secrets_file_is_tracked():
+    import subprocess
+    import tomllib
+
+    root = Path(APP).parent
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableXsrfProtection"] is True
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split()
+    assert ".streamlit/secrets.toml" not in tracked
