@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test seed retry-links send-emails clean
+.PHONY: run test bench seed retry-links send-emails clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: $(VENV)/.installed
 ## Install what the tests need and run them all.
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
+
+## Measure page loads, bulk link creation and service time; prints a table, writes bench-results/bench.json.
+bench: $(VENV)/.installed
+	$(BIN)/python -m lib bench
 
 seed: $(VENV)/.installed
 	$(BIN)/python -m lib seed-demo

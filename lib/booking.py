@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -50,8 +50,9 @@ from lib.meetings import HealthCheck, MeetingProvider
 from lib.notify import DeliveryError, EmailSender
 from lib.notify.ics import IcsOptions
 from lib.notify.templates import emails_for, link_pending_email
-from lib.payments import PaymentGateway, PaymentState
+from lib.payments import PaymentGateway, PaymentResult, PaymentState, order_id_for, parse_order_id
 from lib.store import BookingStore
+from lib.timefmt import rupiah
 from lib.validation import (
     clean_duration,
     clean_meeting_link,
@@ -76,10 +77,31 @@ _FALLBACK_ORGANIZER = "bookings@callexpert.invalid"
 
 @dataclass(frozen=True)
 class BookingOutcome:
-    """What the booking form shows after submit: the booking and, if any, why it has no link."""
+    """What the booking form shows after submit: the booking and, if any, why it has no link.
+
+    With a gateway the customer pays on (Midtrans) the booking stays ``pending``:
+    ``payment_url`` is the page to pay on, ``payment_error`` why the payment could not be started.
+    """
 
     booking: Booking
     link_error: str | None = None
+    payment_url: str | None = None
+    payment_error: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentCheck:
+    """What a payment check (or a gateway notification) found, and what it changed.
+
+    ``changed`` is true when this call moved the booking (paid, or cancelled); ``needs_review``
+    when a person must act in the gateway's dashboard (e.g. a card payment Midtrans challenged).
+    """
+
+    booking: Booking
+    message: str
+    changed: bool = False
+    link_error: str | None = None
+    needs_review: bool = False
 
 
 @dataclass(frozen=True)
@@ -231,8 +253,15 @@ class BookingService:
         return self.store.create_booking(new, actor.label)
 
     def pay(self, booking_id: str, actor: Actor = SYSTEM) -> Booking:
-        """Charge a pending booking through the gateway; ``paid`` when it settles."""
+        """Charge a pending booking through a gateway that settles at once (the demo); ``paid`` when it settles.
+
+        A gateway the customer pays on (Midtrans) goes through ``start_payment`` and
+        ``check_payment`` instead: the console never marks such a booking paid by itself.
+        """
         require_staff(actor, "take payments")
+        if not self.payments.settles_at_once:
+            raise PaymentError(f"{self.payments.name.title()} payments are made by the customer on the gateway's "
+                               "page: start the payment, then check it.")
         booking = self.get_booking(booking_id)
         if booking.status is not BookingStatus.PENDING:
             return booking  # paid already (a rerun, a second click): nothing to charge
@@ -251,13 +280,172 @@ class BookingService:
         The booking survives a failing provider: it stays ``paid`` with the error recorded and
         shows up on the ops page.
         """
-        booking = self.pay(self.book(request, actor).id, actor)
+        booking = self.book(request, actor)
+        if not self.payments.settles_at_once:
+            return self._book_with_payment_page(booking, actor)
+        booking = self.pay(booking.id, actor)
         if booking.status is not BookingStatus.PAID:
             return BookingOutcome(booking)
         try:
             return BookingOutcome(self.create_link(booking.id, actor))
         except (MeetingProviderError, InvalidTransition) as exc:
             return BookingOutcome(self.get_booking(booking.id), link_error=str(exc))
+
+    def _book_with_payment_page(self, booking: Booking, actor: Actor) -> BookingOutcome:
+        """``book_and_pay`` with a gateway the customer pays on: start the payment once.
+
+        The same form submitted again finds its booking with a payment already started and
+        returns it, so a double click never opens a second Midtrans transaction.
+        """
+        if booking.status is BookingStatus.PENDING and not booking.payment_url:
+            try:
+                booking = self.start_payment(booking.id, actor)
+            except PaymentError as exc:
+                return BookingOutcome(self.get_booking(booking.id), payment_error=str(exc))
+        pending = booking.status is BookingStatus.PENDING
+        return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
+
+    # -- gateway payments (Midtrans) ----------------------------------------------------------
+    def start_payment(self, booking_id: str, actor: Actor = SYSTEM) -> Booking:
+        """Open a new payment of a ``pending`` booking at the gateway (a Midtrans Snap transaction)
+        and store its order id, token and payment page; the booking stays ``pending``.
+
+        Every call is a new attempt with its own order id (``CE-<booking hex>-<n>``), because
+        Midtrans accepts an order id once. A refused or unreachable gateway raises
+        ``PaymentError`` (``retryable`` for network faults) and leaves the booking as it was,
+        apart from the attempt count. With the demo gateway this is ``pay``.
+        """
+        require_staff(actor, "take payments")
+        booking = self.get_booking(booking_id)
+        if booking.status is not BookingStatus.PENDING:
+            raise InvalidTransition(f"This booking is {booking.status.label.lower()}; only a booking awaiting "
+                                    "payment can be paid.")
+        if self.payments.settles_at_once:
+            return self.pay(booking.id, actor)
+        numbered = self.store.add_payment_attempt(booking.id)
+        if numbered is None:
+            raise InvalidTransition("This booking changed meanwhile; refresh and try again.")
+        order_id = order_id_for(booking.id, numbered.payment_attempts)
+        try:
+            result = self.payments.start(numbered, order_id)
+        except PaymentError as exc:
+            self.store.add_history(booking.id, "payment start failed", f"order {order_id}: {exc}", actor.label)
+            raise
+        started = self.store.start_payment(booking.id, order_id, result.token or "", result.redirect_url or "",
+                                           self.clock(), actor.label)
+        return started or self.get_booking(booking.id)
+
+    def check_payment(self, booking_id: str, actor: Actor = SYSTEM) -> PaymentCheck:
+        """Ask the gateway (never the browser) whether the booking's payment settled, and move it on.
+
+        Paid (Midtrans ``settlement``, or ``capture`` with ``fraud_status`` ``accept``): ``paid``,
+        then the meeting link and the emails, as ``book_and_pay`` does. ``deny``, ``cancel``,
+        ``expire`` or ``failure`` of the current order: ``cancelled`` with the reason (there is
+        no calendar event yet). ``pending``, or a payment under review: unchanged. A booking that
+        is no longer pending is left alone without asking, so checking twice changes nothing.
+        A network fault raises ``PaymentUnavailable`` and changes nothing.
+        """
+        require_staff(actor, "check payments")
+        booking = self.get_booking(booking_id)
+        if booking.status is not BookingStatus.PENDING:
+            return PaymentCheck(booking, f"Nothing to check: this booking is {booking.status.label.lower()}.")
+        if not booking.payment_order_id:
+            return PaymentCheck(booking, "No payment has been started for this booking yet.")
+        result = self.payments.status(booking.payment_order_id)
+        if result.state is PaymentState.PENDING:
+            result = self._earlier_attempt_paid(booking) or result
+        return self._apply_payment(booking, result, actor)
+
+    def apply_payment_notification(self, payload: Mapping[str, Any], actor: Actor = SYSTEM) -> PaymentCheck:
+        """Apply a gateway's HTTP notification (Midtrans), e.g. from a webhook receiver through the CLI.
+
+        The signature is checked first: a forged or mis-signed notification raises
+        ``PaymentError`` and changes nothing. Then the same transition as ``check_payment`` for
+        the order it names. Midtrans's signature covers the order id, status code and amount but
+        not ``transaction_status``, so a notification that would move the booking is confirmed
+        with one status request first. Repeated or late notifications change nothing.
+        """
+        require_staff(actor, "apply payment notifications")
+        if not isinstance(payload, Mapping):
+            raise InvalidInput("A payment notification must be a JSON object.")
+        reported = self.payments.read_notification(payload)
+        parsed = parse_order_id(reported.reference)
+        booking = self.store.get_booking(parsed[0]) if parsed else None
+        if parsed is None or booking is None or parsed[1] > booking.payment_attempts:
+            raise NotFound(f"Order {reported.reference!r} is not an order of a CallExpert booking; nothing changed.")
+        if booking.status is BookingStatus.CANCELLED and reported.state is PaymentState.PAID:
+            return self._paid_after_cancellation(booking, reported, actor)
+        if booking.status is not BookingStatus.PENDING:
+            return PaymentCheck(booking, f"Nothing changed: this booking is already {booking.status.label.lower()} "
+                                         "(a repeated or late notification).")
+        if reported.state is PaymentState.PENDING:
+            return PaymentCheck(booking, reported.message, needs_review=reported.needs_review)
+        return self._apply_payment(booking, self.payments.status(reported.reference), actor)
+
+    def stuck_pending(self, actor: Actor = SYSTEM, limit: int = 200) -> list[Booking]:
+        """Bookings still awaiting payment ``midtrans.pending_alert_minutes`` after they were made,
+        oldest first: the ops page's alert list."""
+        require_staff(actor, "list bookings awaiting payment")
+        cutoff = self.clock() - timedelta(minutes=self.settings.midtrans.pending_alert_minutes)
+        return self.store.pending_since(cutoff, limit)
+
+    def _earlier_attempt_paid(self, booking: Booking) -> PaymentResult | None:
+        """A settled payment under an earlier order id of the booking (a Snap page opened before
+        a newer attempt), if any; one status request per earlier attempt, usually none."""
+        for attempt in range(booking.payment_attempts, 0, -1):
+            order = order_id_for(booking.id, attempt)
+            if order != booking.payment_order_id:
+                result = self.payments.status(order)
+                if result.state is PaymentState.PAID:
+                    return result
+        return None
+
+    def _apply_payment(self, booking: Booking, result: PaymentResult, actor: Actor) -> PaymentCheck:
+        """Move a ``pending`` booking as the gateway's answer says; each write is conditional on
+        ``pending``, so a check racing a notification moves it once."""
+        who, order = actor.label, result.reference
+        if result.state is PaymentState.PAID:
+            if result.amount is not None and result.amount != booking.price:
+                self.store.add_history(booking.id, "payment amount mismatch",
+                                       f"order {order}: {result.amount} reported, {booking.price} due", who)
+                reported = rupiah(int(result.amount))
+                return PaymentCheck(booking, f"Not marked paid: {self.payments.name} reports {reported} for order "
+                                             f"{order}, but the booking costs {rupiah(booking.price)}. Check the "
+                                             "transaction in the gateway's dashboard.", needs_review=True)
+            if self.store.mark_paid(booking.id, order, self.clock(), who) is None:
+                return self._unchanged(booking.id)
+            try:
+                linked = self.create_link(booking.id, actor)
+            except (MeetingProviderError, InvalidTransition) as exc:
+                return PaymentCheck(self.get_booking(booking.id), f"Paid: {result.message} The meeting link is not "
+                                    "ready yet; ops will create it.", changed=True, link_error=str(exc))
+            return PaymentCheck(linked, f"Paid and confirmed: {result.message}", changed=True)
+        if result.state is PaymentState.FAILED:
+            if order != booking.payment_order_id:
+                return PaymentCheck(booking, f"An earlier payment attempt ({order}) ended ({result.gateway_status}); "
+                                             "the current one still counts, so nothing changed.")
+            gone = self.store.mark_payment_failed(booking.id, f"{result.message} Order {order}.", self.clock(), who)
+            if gone is None:
+                return self._unchanged(booking.id)
+            return PaymentCheck(gone, f"Cancelled: {result.message}", changed=True)
+        return PaymentCheck(booking, result.message, needs_review=result.needs_review)
+
+    def _paid_after_cancellation(self, booking: Booking, reported: PaymentResult, actor: Actor) -> PaymentCheck:
+        """Money for a booking that was cancelled meanwhile (e.g. ops cancelled it while the Snap
+        page was still open): the booking stays cancelled, and its history says a refund is due,
+        once however often the notification repeats."""
+        order = reported.reference
+        noted = any(h.event == "paid after cancellation" and order in h.detail for h in self.store.history(booking.id))
+        if not noted:
+            self.store.add_history(booking.id, "paid after cancellation",
+                                   f"order {order}: refund it in the {self.payments.name} dashboard", actor.label)
+            log.warning("Booking %s was paid (order %s) after it was cancelled; a refund is due", booking.id, order)
+        return PaymentCheck(booking, f"{self.payments.name.title()} reports order {order} paid, but this booking is "
+                                     "cancelled: refund the payment in the gateway's dashboard.", needs_review=True)
+
+    def _unchanged(self, booking_id: str) -> PaymentCheck:
+        current = self.get_booking(booking_id)
+        return PaymentCheck(current, f"Nothing changed: this booking is already {current.status.label.lower()}.")
 
     def create_link(self, booking_id: str, actor: Actor = SYSTEM, *, dispatch: bool = True) -> Booking:
         """Create the meeting of a ``paid`` booking and confirm it; idempotent.

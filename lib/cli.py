@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from lib.access import CLI
+from lib.access import CLI, Actor, Role
 from lib.booking import BookingService
 from lib.config import load_settings
+from lib.domain import BookingStatus
 from lib.errors import CallExpertError
 from lib.timefmt import rupiah, when
 from lib.wiring import build_service
@@ -79,6 +81,54 @@ def _cancel(args: argparse.Namespace) -> int:
     return 0
 
 
+# Who applies gateway notifications, as the booking history shows it.
+NOTIFICATION = Actor(Role.SYSTEM, email="payment-notification")
+
+
+def _payment_status(args: argparse.Namespace) -> int:
+    """Ask the gateway about one booking; exit 0 when it is paid (or on to confirmed), 1 otherwise."""
+    result = _service().check_payment(args.booking, actor=CLI)
+    b = result.booking
+    print(f"{b.id}  {b.status.label}")
+    print(f"  {result.message}")
+    if result.link_error:
+        print(f"  meeting link not ready: {result.link_error}")
+    if b.status is BookingStatus.PENDING and b.payment_url:
+        print(f"  pay at: {b.payment_url}")
+    return 0 if b.status in (BookingStatus.PAID, BookingStatus.CONFIRMED, BookingStatus.COMPLETED) else 1
+
+
+def _payment_notification(args: argparse.Namespace) -> int:
+    """Verify and apply one gateway notification (JSON from a file or stdin).
+
+    Exit 0: applied, or a harmless repeat. 1: could not be applied now (the gateway or the store
+    did not answer): answer the gateway with an error so it sends it again. 2: refused.
+    """
+    try:
+        if args.file == "-":
+            text = sys.stdin.read()
+        else:
+            with open(args.file, encoding="utf-8") as body:
+                text = body.read()
+        payload = json.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read the notification: {exc}", file=sys.stderr)
+        return 2
+    except json.JSONDecodeError as exc:
+        print(f"error: the notification is not JSON ({exc.msg}, line {exc.lineno})", file=sys.stderr)
+        return 2
+    try:
+        result = _service().apply_payment_notification(payload, actor=NOTIFICATION)
+    except CallExpertError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1 if getattr(exc, "retryable", False) else 2
+    print(f"{result.booking.id}  {result.booking.status.label}")
+    print(f"  {result.message}")
+    if result.link_error:
+        print(f"  meeting link not ready: {result.link_error}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lib", description="CallExpert Console from the shell.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -100,6 +150,16 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("booking")
     c.add_argument("--reason", default="Cancelled by ops")
     c.set_defaults(run=_cancel)
+    ps = sub.add_parser("payment-status", help="ask the payment gateway about one booking; exits 1 unless it is paid")
+    ps.add_argument("booking")
+    ps.set_defaults(run=_payment_status)
+    pn = sub.add_parser("payment-notification",
+                        help="verify and apply a gateway notification (a JSON file, or - for stdin)")
+    pn.add_argument("file", help="the notification's JSON body, or - to read it from stdin")
+    pn.set_defaults(run=_payment_notification)
+    from lib.bench import add_parser as add_bench  # its heavy imports wait until `bench` runs
+
+    add_bench(sub)
     return p
 
 

@@ -1,8 +1,9 @@
 """Settings from `.streamlit/secrets.toml` and the environment, validated once.
 
 Environment variables win over the file: ``CALLEXPERT_<KEY>`` for a top-level key,
-``CALLEXPERT_GOOGLE_<KEY>`` for a key of the ``[google]`` table and ``CALLEXPERT_SMTP_<KEY>``
-for a key of the ``[smtp]`` table. With neither present every setting has an embedded default
+``CALLEXPERT_GOOGLE_<KEY>`` for a key of the ``[google]`` table, ``CALLEXPERT_SMTP_<KEY>``
+for a key of the ``[smtp]`` table and ``CALLEXPERT_MIDTRANS_<KEY>`` for one of
+``[midtrans]``. With neither present every setting has an embedded default
 that needs no account.
 """
 
@@ -72,6 +73,23 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class MidtransSettings:
+    """The Midtrans account the ``midtrans`` payment gateway uses (Snap + the status API)."""
+
+    # Dashboard > Settings > Access Keys. The server key authorizes every API call and signs
+    # notifications: server side only, never shown or logged. The client key is Snap's public
+    # key (for snap.js); the console keeps it for completeness and does not show it either.
+    server_key: str = field(default="", repr=False)
+    client_key: str = field(default="", repr=False)
+    # false = sandbox (app.sandbox.midtrans.com, test payments), true = real money.
+    is_production: bool = False
+    # Per HTTP request to Midtrans; a hung Midtrans never hangs a page longer than this.
+    timeout_seconds: float = 10.0
+    # The ops page lists bookings still awaiting payment after this many minutes.
+    pending_alert_minutes: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     timezone: str = "Asia/Jakarta"
     backend: str = "sqlite"
@@ -109,6 +127,7 @@ class Settings:
     sign_in: bool = False  # derived from [auth] in the secrets file, not set by hand
     google: GoogleSettings = field(default_factory=GoogleSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    midtrans: MidtransSettings = field(default_factory=MidtransSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -129,12 +148,12 @@ class Settings:
 _CHOICES = {
     "backend": ("sqlite", "supabase"),
     "meeting_provider": ("jitsi", "google"),
-    "payment_gateway": ("demo",),
+    "payment_gateway": ("demo", "midtrans"),
     "email_backend": ("outbox", "smtp"),
     "attach_ics": ("auto", "true", "false"),
 }
 # The [table]s of the settings file, each loaded from its own CALLEXPERT_<TABLE>_<KEY> variables.
-_TABLES: dict[str, type] = {"google": GoogleSettings, "smtp": SmtpSettings}
+_TABLES: dict[str, type] = {"google": GoogleSettings, "smtp": SmtpSettings, "midtrans": MidtransSettings}
 _YES = ("1", "true", "yes", "on")
 _NO = ("0", "false", "no", "off")
 
@@ -230,6 +249,7 @@ def validate(settings: Settings) -> None:
         raise ConfigError("Setting `email_lease_seconds` must be at least 1.")
     if settings.email_backend == "smtp":
         _validate_smtp(settings)
+    _validate_midtrans(settings)
     if settings.backend == "supabase" and not (settings.supabase_url.strip() and settings.supabase_service_role_key.strip()):
         raise ConfigError("backend is 'supabase' but `supabase_url` or `supabase_service_role_key` is empty: add both to "
                           ".streamlit/secrets.toml (or CALLEXPERT_SUPABASE_URL / CALLEXPERT_SUPABASE_SERVICE_ROLE_KEY).")
@@ -240,6 +260,33 @@ def validate(settings: Settings) -> None:
             "meeting_provider is 'google' but no Google credentials are set: add "
             "`credentials_file` (or `credentials_json`) under [google] in .streamlit/secrets.toml."
         )
+
+
+def _validate_midtrans(settings: Settings) -> None:
+    """The [midtrans] table; the keys themselves never appear in a message."""
+    midtrans = settings.midtrans
+    if midtrans.timeout_seconds <= 0:
+        raise ConfigError("Setting `midtrans.timeout_seconds` must be more than 0.")
+    if midtrans.pending_alert_minutes < 1:
+        raise ConfigError("Setting `midtrans.pending_alert_minutes` must be at least 1.")
+    if settings.payment_gateway != "midtrans":
+        return
+    missing = [k for k in ("server_key", "client_key") if not getattr(midtrans, k).strip()]
+    if missing:
+        raise ConfigError(
+            f"payment_gateway is 'midtrans' but {' and '.join(f'`midtrans.{k}`' for k in missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} empty: copy the keys from the Midtrans dashboard "
+            "(Settings > Access Keys) into [midtrans] in .streamlit/secrets.toml, or set "
+            "CALLEXPERT_MIDTRANS_SERVER_KEY / CALLEXPERT_MIDTRANS_CLIENT_KEY."
+        )
+    # Sandbox keys carry an "SB-" prefix; a key of the other environment fails every call with 401.
+    sandbox_key = midtrans.server_key.strip().startswith("SB-")
+    if midtrans.is_production and sandbox_key:
+        raise ConfigError("`midtrans.is_production` is true but `midtrans.server_key` is a sandbox key (SB-...): "
+                          "use the production keys, or set is_production = false.")
+    if not midtrans.is_production and midtrans.server_key.strip().startswith("Mid-server-"):
+        raise ConfigError("`midtrans.is_production` is false (sandbox) but `midtrans.server_key` is a production "
+                          "key: use the sandbox keys (SB-Mid-server-...), or set is_production = true.")
 
 
 def _validate_smtp(settings: Settings) -> None:

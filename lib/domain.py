@@ -111,6 +111,13 @@ class Booking:
     confirmed_at: datetime | None = None
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
+    # The gateway payment (Midtrans Snap) of the current attempt: its order id, token and the
+    # page the customer pays on; ``payment_attempts`` counts the order ids handed out so far.
+    payment_order_id: str | None = None
+    payment_token: str | None = None
+    payment_url: str | None = None
+    payment_attempts: int = 0
+    payment_started_at: datetime | None = None
 
     @property
     def starts_at(self) -> datetime:

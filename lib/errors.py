@@ -28,7 +28,18 @@ class ConfigError(CallExpertError):
 
 
 class PaymentError(CallExpertError):
-    """The payment gateway refused or could not be reached; the booking stays as it was."""
+    """The payment gateway refused or could not be reached; the booking stays as it was.
+
+    ``retryable`` tells whether asking again later can help (a timeout, a network error, a 5xx).
+    """
+
+    retryable = False
+
+
+class PaymentUnavailable(PaymentError):
+    """The gateway could not be reached or did not answer in time; nothing changed, try again."""
+
+    retryable = True
 
 
 class MeetingProviderError(CallExpertError):

@@ -16,6 +16,8 @@ _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-
 MAX_NAME = 100
 MAX_SESSION_TYPE = 80
 MAX_LINK = 2048
+# bookings.price is a 32-bit integer in PostgreSQL; no real session costs near this much.
+MAX_PRICE = 2_000_000_000
 
 
 def _has_control(text: str) -> bool:
@@ -75,13 +77,21 @@ def price_for(hourly_rate: int, duration: int) -> int:
     """Whole rupiah for ``duration`` minutes at ``hourly_rate`` per hour (rounded half up)."""
     if hourly_rate < 0:
         raise InvalidInput("The expert's hourly rate is negative; fix the expert's rate before booking.")
-    return (hourly_rate * duration + 30) // 60
+    price = (hourly_rate * duration + 30) // 60
+    if price > MAX_PRICE:
+        raise InvalidInput(f"The price would exceed Rp 2.000.000.000 for {duration} minutes; "
+                           "check the expert's hourly rate before booking.")
+    return price
 
 
 def clean_meeting_link(value: object) -> str:
     """An https URL with a host, such as a Meet or Jitsi link pasted by ops."""
     text = clean_text(value, "Meeting link", MAX_LINK)
-    parts = urlsplit(text)
-    if parts.scheme != "https" or not parts.hostname or " " in text or "." not in parts.hostname:
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # e.g. a stray "[" that urlsplit takes for a broken IPv6 address
+        host, parts = None, None
+    if parts is None or parts.scheme != "https" or not host or " " in text or "." not in host:
         raise InvalidInput(f"Meeting link {text!r} is not an https:// link (e.g. https://meet.google.com/abc-defg-hij).")
     return text

@@ -37,7 +37,14 @@ def build_meetings(settings: Settings) -> MeetingProvider:
 
 
 def build_payments(settings: Settings) -> PaymentGateway:
-    return DemoGateway()
+    """Midtrans (Snap + status API) when ``payment_gateway`` is "midtrans"; the demo gateway otherwise."""
+    if settings.payment_gateway == "midtrans":
+        from lib.payments.midtrans import MidtransGateway  # midtransclient loads only when used
+
+        return MidtransGateway.from_settings(settings.midtrans)
+    if settings.payment_gateway == "demo":
+        return DemoGateway()
+    raise ConfigError(f"Unknown payment_gateway {settings.payment_gateway!r}.")
 
 
 def build_sender(settings: Settings) -> EmailSender:

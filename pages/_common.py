@@ -3,12 +3,17 @@ reschedule and cancel forms, and one-shot messages that survive a rerun."""
 
 from __future__ import annotations
 
+import time
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from lib.access import DEMO_OPS, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
-from lib.booking import BookingService
+from lib.booking import BookingService, PaymentCheck
 from lib.config import Settings, load_settings
 from lib.domain import Booking, BookingStatus
 from lib.errors import CallExpertError
@@ -25,6 +30,12 @@ _BADGE_COLORS = {
 _FLASH = "_flash"
 STEP = timedelta(minutes=15)
 VIEW_AS = "view_as"  # the demo's "View as" widget key
+# Set by the gate in app.py and taken by the page it then runs, in the same script run (one thread).
+_gate = threading.local()
+# While a page shows a booking awaiting a gateway payment, it asks the gateway this often;
+# never more often per booking and session, whatever reruns the page.
+AUTO_CHECK = timedelta(seconds=10)
+CHECKED = "_payment_checked"  # session key prefix: monotonic time of a booking's last check
 OPS_VIEW = "__ops__"
 
 # Every page of the console; which of them a person sees depends on their role (lib.access).
@@ -66,7 +77,7 @@ def service() -> BookingService:
 def current_actor(svc: BookingService) -> Actor:
     """Who acts in this run: the signed-in person's role, or in demo mode the "View as" choice."""
     if svc.settings.sign_in:
-        if not st.user.is_logged_in:
+        if not st.user.get("is_logged_in", False):
             return Actor(Role.NONE)
         return resolve_actor(st.user.get("email"), svc.settings.ops_email_list, svc.experts())
     choice = st.session_state.get(VIEW_AS, OPS_VIEW)
@@ -78,30 +89,76 @@ def sign_in_gate() -> list[st.Page]:
     """Sign-in (or the demo banner and "View as"), then the pages this person may open.
 
     Always ends in a navigation list, even for a refused configuration or a visitor who is not
-    signed in: without ``st.navigation`` Streamlit would fall back to listing every file in pages/.
+    signed in, so Streamlit never falls back to listing the files of pages/ as pages.
     """
+    _gate.passed = True
+    actor, screen = _resolve_gate()
+    if screen is not None:
+        return [st.Page(screen.draw, title=screen.title, icon=screen.icon, url_path=screen.url_path)]
+    return [st.Page(**PAGES[key]) for key in pages_for(actor)]
+
+
+@dataclass(frozen=True)
+class _Screen:
+    """What someone who may not go on sees instead of the console."""
+
+    draw: Callable[[], None]
+    title: str
+    icon: str
+    url_path: str
+
+
+def _resolve_gate() -> tuple[Actor, _Screen | None]:
+    """The acting person, or None and the page to show instead (sign in, no access, cannot start)."""
     try:
         config = load_settings()
         check_demo_mode_allowed(config)
     except CallExpertError as exc:
-        return [_message_page("Cannot start", f"The console cannot start: {exc}")]
+        message = f"The console cannot start: {exc}"
+        return Actor(Role.NONE), _Screen(lambda: _message_screen(message), "Cannot start", ":material/error:",
+                                         "cannot-start")
     svc = service()
     if config.sign_in:
-        if not st.user.is_logged_in:
-            return [st.Page(_sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in")]
+        if not st.user.get("is_logged_in", False):
+            return Actor(Role.NONE), _Screen(_sign_in_page, "Sign in", ":material/login:", "sign-in")
         actor = current_actor(svc)
         st.sidebar.caption(f"Signed in as {actor.email or st.user.get('email', '')}")
         st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")
         if actor.role is Role.NONE:
-            return [st.Page(_no_access_page, title="No access", icon=":material/block:", url_path="no-access")]
-    else:
-        experts = svc.experts()
-        names = {OPS_VIEW: "Ops", **{e.id: f"Expert: {e.name}" for e in experts}}
-        st.sidebar.selectbox("View as", list(names), key=VIEW_AS, format_func=names.__getitem__)
-        st.warning("Demo mode — no sign-in. Anyone with this address can use the console; "
-                   "switch roles with “View as” in the sidebar.", icon=":material/science:")
+            return actor, _Screen(_no_access_page, "No access", ":material/block:", "no-access")
+        return actor, None
+    experts = svc.experts()
+    names = {OPS_VIEW: "Ops", **{e.id: f"Expert: {e.name}" for e in experts}}
+    st.sidebar.selectbox("View as", list(names), key=VIEW_AS, format_func=names.__getitem__)
+    st.warning("Demo mode — no sign-in. Anyone with this address can use the console; "
+               "switch roles with “View as” in the sidebar.", icon=":material/science:")
+    return current_actor(svc), None
+
+
+def page_context(key: str) -> tuple[BookingService, Actor]:
+    """The service and the acting person for page ``key``; every page starts with this.
+
+    With a ``pages/`` folder next to app.py, Streamlit runs a page file directly, without
+    app.py and its gate, until app.py has called ``st.navigation`` once in the process: the
+    first visitor after a restart who opens a deep link (``/ops``) lands here that way. Such a
+    run goes through the same gate here, and ends that folder mode for the process as
+    ``st.navigation`` would. Every page then checks that the role may open it.
+    """
+    passed, _gate.passed = getattr(_gate, "passed", False), False
+    if passed:
+        svc = service()
         actor = current_actor(svc)
-    return [st.Page(**PAGES[key]) for key in pages_for(actor)]
+    else:
+        PagesManager.uses_pages_directory = False  # what st.navigation does: later runs start at app.py
+        gate_actor, screen = _resolve_gate()
+        if screen is not None:
+            screen.draw()
+            st.stop()
+        svc, actor = service(), gate_actor
+    if key not in pages_for(actor):
+        st.error("This page is not available to you.")
+        st.stop()
+    return svc, actor
 
 
 def _sign_in_page() -> None:
@@ -117,12 +174,9 @@ def _no_access_page() -> None:
     st.code(st.user.get("email") or "(no email in your sign-in)", language=None)
 
 
-def _message_page(title: str, message: str) -> st.Page:
-    def page() -> None:
-        st.title(title)
-        st.error(message)
-
-    return st.Page(page, title=title, icon=":material/error:", url_path="cannot-start")
+def _message_screen(message: str) -> None:
+    st.title("Cannot start")
+    st.error(message)
 
 
 def show_error(exc: CallExpertError) -> None:
@@ -162,6 +216,83 @@ def booking_card(booking: Booking, svc: BookingService) -> None:
         right.caption(f"Booking id: {booking.id}")
         if booking.status is BookingStatus.CANCELLED and booking.cancel_reason:
             st.caption(f"Cancelled: {booking.cancel_reason}")
+        if booking.payment_order_id:
+            st.caption(f"Payment order: {booking.payment_order_id} (attempt {booking.payment_attempts})")
+
+
+def payment_panel(svc: BookingService, booking: Booking, actor: Actor) -> None:
+    """For a booking awaiting a payment the customer makes on the gateway's page (Midtrans):
+    "Pay with Midtrans", "Check payment", and a check every 10 seconds while the page is open.
+
+    Nothing for the demo gateway, for a booking that is no longer pending, or for someone who is
+    not staff (a check moves the booking on).
+    """
+    if svc.payments.settles_at_once or booking.status is not BookingStatus.PENDING or not actor.is_staff:
+        return
+    gateway = svc.payments.name.title()
+    if booking.payment_url:
+        st.link_button(f"Pay with {gateway}", booking.payment_url, type="primary", icon=":material/payments:",
+                       key=f"pay-{booking.id}")
+        st.caption(f"{gateway}'s payment page ({svc.payments.label}); open it here or send it to the customer.")
+    else:
+        st.warning(f"No {gateway} payment page yet: the payment could not be started.")
+        if st.button("Start payment", key=f"start-payment-{booking.id}"):
+            try:
+                svc.start_payment(booking.id, actor=actor)
+            except CallExpertError as exc:
+                show_error(exc)
+            else:
+                flash(("success", f"The {gateway} payment page is ready."))
+                st.rerun()
+    if st.button("Check payment", key=f"check-payment-{booking.id}"):
+        check_payment(svc, booking.id, actor)
+    if booking.payment_order_id:
+        _auto_check(svc, booking.id, actor)
+
+
+def check_payment(svc: BookingService, booking_id: str, actor: Actor) -> None:
+    """Ask the gateway now; a booking that moved on reloads the page with the news."""
+    st.session_state[f"{CHECKED}-{booking_id}"] = time.monotonic()
+    try:
+        result = svc.check_payment(booking_id, actor=actor)
+    except CallExpertError as exc:
+        show_error(exc)
+        return
+    if result.changed:
+        _flash_check(result)
+        st.rerun()
+    (st.warning if result.needs_review else st.info)(result.message)
+
+
+def _flash_check(result: PaymentCheck) -> None:
+    level = "warning" if result.booking.status is BookingStatus.CANCELLED else "success"
+    messages = [(level, result.message)]
+    if result.link_error:
+        messages.append(("warning", f"The meeting link is not ready yet: {result.link_error}"))
+    flash(*messages)
+
+
+@st.fragment(run_every=AUTO_CHECK)
+def _auto_check(svc: BookingService, booking_id: str, actor: Actor) -> None:
+    """The automatic check: reruns on its own every 10 s and asks the gateway when the last
+    check of this booking (automatic or a click) is that old."""
+    key = f"{CHECKED}-{booking_id}"
+    now = time.monotonic()
+    last = st.session_state.get(key)
+    if last is None or now - last < AUTO_CHECK.total_seconds() * 0.8:
+        st.session_state.setdefault(key, now)  # the first check comes one interval after the page opens
+        st.caption("Checking the payment automatically every 10 seconds while this page is open.")
+        return
+    st.session_state[key] = now
+    try:
+        result = svc.check_payment(booking_id, actor=actor)
+    except CallExpertError as exc:
+        st.caption(f"Automatic check: {exc}")
+        return
+    if result.changed:
+        _flash_check(result)
+        st.rerun()
+    st.caption(f"Checked automatically: {result.message}")
 
 
 def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None:

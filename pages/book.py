@@ -1,4 +1,8 @@
-"""Book a session: customer, expert, slot and duration -> book and pay -> the meeting link."""
+"""Book a session: customer, expert, slot and duration -> book and pay -> the meeting link.
+
+With Midtrans the booking waits for the customer's payment on Midtrans's page: the outcome
+shows "Pay with Midtrans" and "Check payment", and checks by itself while the page is open.
+"""
 
 import uuid
 from datetime import time, timedelta
@@ -8,12 +12,12 @@ import streamlit as st
 from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION, SESSION_TYPES, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import CallExpertError
 from lib.timefmt import rupiah, when, zone_abbreviation
-from pages._common import STEP, current_actor, join_button, service, show_error
+from pages._common import STEP, join_button, page_context, payment_panel, show_error, show_flash
 
 NEW = "__new__"
-svc = service()
-actor = current_actor(svc)
+svc, actor = page_context("book")
 st.title("Book a session")
+show_flash()
 
 experts = {e.id: e for e in svc.experts()}
 if not experts:
@@ -54,6 +58,9 @@ except CallExpertError as exc:
 if svc.payments.is_demo:
     st.info("Demo payment — no money moves. Submitting marks the booking as paid at once.",
             icon=":material/science:")
+elif not svc.payments.settles_at_once:
+    st.info(f"Payment through {svc.payments.label}: submitting books the session and opens a payment page; "
+            "the booking is confirmed once the gateway reports the payment settled.", icon=":material/payments:")
 
 # One request key per form fill: a double click or a rerun returns the same booking; a changed
 # fill gets a new key so it can become a new booking.
@@ -80,20 +87,24 @@ if st.button("Book and pay", type="primary", key="book_submit"):
     except CallExpertError as exc:
         show_error(exc)
     else:
-        st.session_state["book_outcome"] = (outcome.booking.id, outcome.link_error)
+        st.session_state["book_outcome"] = (outcome.booking.id, outcome.link_error, outcome.payment_error)
 
 # -- outcome (kept while the fill is unchanged) ---------------------------------------------
 if "book_outcome" in st.session_state:
-    booking_id, link_error = st.session_state["book_outcome"]
+    booking_id, link_error, payment_error = st.session_state["book_outcome"]
     booking = svc.get_booking(booking_id, actor)
     what = (f"{booking.session_type} with {booking.expert_name}, "
             f"{when(booking.scheduled_date, booking.scheduled_time, svc.tz)}, {rupiah(booking.price)}")
     if booking.status is BookingStatus.PENDING:
         st.info(f"Booked, awaiting payment: {what}. The meeting link follows once the payment settles.")
+        if payment_error and not booking.payment_url:
+            st.error(f"The payment could not be started: {payment_error}")
+        payment_panel(svc, booking, actor)
     elif booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
         st.success(f"Booked and paid: {what}.")
-    else:  # the same fill again after the booking was cancelled elsewhere
-        st.warning(f"This booking is {booking.status.label.lower()}: {what}. Change the form to book anew.")
+    else:  # cancelled elsewhere, or its payment failed
+        reason = f" ({booking.cancel_reason})" if booking.cancel_reason else ""
+        st.warning(f"This booking is {booking.status.label.lower()}{reason}: {what}. Change the form to book anew.")
     if booking.meeting_link and booking.status is BookingStatus.CONFIRMED:
         join_button(booking.meeting_link)
         st.code(booking.meeting_link, language=None)

@@ -4,8 +4,8 @@ import streamlit as st
 
 from lib.domain import ACTIVE_STATUSES, BookingStatus
 from lib.errors import CallExpertError
-from pages._common import (booking_card, cancel_form, current_actor, join_button, reschedule_form, service, show_error,
-                           show_flash)
+from pages._common import (booking_card, cancel_form, join_button, page_context, payment_panel, reschedule_form,
+                           show_error, show_flash)
 
 # What to say when there is no link, by status.
 NO_LINK = {
@@ -22,8 +22,7 @@ NEXT_STEPS = """
 - Need another time? Reschedule below: the meeting link stays the same and both sides are told.
 """
 
-svc = service()
-actor = current_actor(svc)
+svc, actor = page_context("confirmation")
 st.title("Confirmation")
 show_flash()
 
@@ -48,6 +47,7 @@ if booking.meeting_link and booking.status is BookingStatus.CONFIRMED:
     st.code(booking.meeting_link, language=None)
 else:
     st.info(NO_LINK.get(booking.status, "No meeting link yet."))
+    payment_panel(svc, booking, actor)  # a pending Midtrans payment: pay link and checks
 
 if booking.status in ACTIVE_STATUSES:
     st.markdown(NEXT_STEPS)

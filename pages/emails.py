@@ -3,12 +3,11 @@
 import streamlit as st
 
 from lib.views import local_when
-from pages._common import current_actor, service
+from pages._common import page_context
 
 STATUS_ICON = {"queued": ":material/schedule:", "sent": ":material/check_circle:", "failed": ":material/error:"}
 
-svc = service()
-actor = current_actor(svc)
+svc, actor = page_context("emails")
 st.title("Emails")
 
 booking_id = st.text_input("Filter by booking id", value=st.query_params.get("booking", ""),

@@ -6,10 +6,9 @@ import streamlit as st
 from lib.timefmt import when
 from lib.views import week_counts
 from lib.access import Role
-from pages._common import current_actor, join_button, service
+from pages._common import join_button, page_context
 
-svc = service()
-actor = current_actor(svc)
+svc, actor = page_context("my_sessions")
 st.title("My sessions")
 
 experts = {e.id: e for e in svc.experts()}

@@ -5,12 +5,11 @@ import streamlit as st
 
 from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
-from lib.views import booking_label, bookings_frame, history_frame
-from pages._common import (booking_card, cancel_form, current_actor, flash, reschedule_form, service, show_error,
-                           show_flash)
+from lib.views import booking_label, bookings_frame, history_frame, local_when
+from pages._common import (booking_card, cancel_form, check_payment, flash, page_context, reschedule_form,
+                           show_error, show_flash)
 
-svc = service()
-actor = current_actor(svc)
+svc, actor = page_context("ops")
 st.title("Ops")
 show_flash()
 
@@ -28,6 +27,22 @@ health = svc.meeting_health()
 (st.success if health.ok else st.error)(f"Meeting provider: {health.summary}")
 if health.detail:
     st.caption(health.detail)
+
+# -- awaiting a gateway payment for too long ------------------------------------------------
+if not svc.payments.settles_at_once:
+    minutes = svc.settings.midtrans.pending_alert_minutes
+    st.subheader(f"Awaiting payment for more than {minutes} minutes")
+    stuck = svc.stuck_pending(actor=actor)
+    if not stuck:
+        st.success("No booking has waited that long for its payment.")
+    for b in stuck:
+        with st.container(border=True):
+            info, action = st.columns([4, 1])
+            booked = local_when(b.created_at, svc.tz) if b.created_at else "unknown"
+            info.markdown(f"**{booking_label(b)}**  \nBooked {booked} · Order: {b.payment_order_id or 'none started'}"
+                          f" · Attempts: {b.payment_attempts}")
+            if action.button("Check payment", key=f"ops-check-payment-{b.id}"):
+                check_payment(svc, b.id, actor)
 
 # -- paid, awaiting a link ------------------------------------------------------------------
 st.subheader("Paid, awaiting a link")

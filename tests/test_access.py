@@ -224,3 +224,32 @@ def test_xsrf_protection_stays_on_and_no_secrets_file_is_tracked():
     assert config["server"]["enableXsrfProtection"] is True
     tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True).stdout.split()
     assert ".streamlit/secrets.toml" not in tracked
+
+
+@pytest.mark.pages_folder_mode
+@pytest.mark.parametrize("page", ["ops", "book", "emails", "my_sessions", "confirmation"])
+def test_a_page_file_run_without_app_py_still_goes_through_the_gate(signed_in_env, service, two_experts, page):
+    """Streamlit runs pages/<page>.py directly for a deep link until app.py has run once."""
+    confirmed(service, two_experts[0], 2, "Andi")
+    direct = str(Path(APP).parent / ALL_PAGES[page])
+
+    signed_out = AppTest.from_file(direct, default_timeout=30)
+    signed_out.user = {"is_logged_in": False}
+    signed_out.run()
+    assert not signed_out.exception
+    assert [b.label for b in signed_out.button] == ["Sign in"]
+    assert "Andi" not in texts(signed_out) and not signed_out.metric
+
+    stranger = AppTest.from_file(direct, default_timeout=30)
+    stranger.user = {"is_logged_in": True, "email": "curious@gmail.com"}
+    stranger.run()
+    assert "No access" in texts(stranger) and "Andi" not in texts(stranger)
+
+    expert = AppTest.from_file(direct, default_timeout=30)
+    expert.user = {"is_logged_in": True, "email": "sari@example.com"}
+    expert.run()
+    assert not expert.exception
+    if page in ("my_sessions", "confirmation"):
+        assert "This page is not available to you." not in texts(expert)
+    else:
+        assert "This page is not available to you." in texts(expert) and not expert.metric

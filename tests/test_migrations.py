@@ -265,6 +265,7 @@ BOOKING_COLUMNS = {
     "meeting_link", "google_event_id", "event_version", "revision", "link_attempts", "last_error",
     "link_lease_until", "payment_ref", "request_key", "cancel_reason", "created_at", "updated_at", "paid_at",
     "confirmed_at", "cancelled_at", "starts_at", "ends_at", "slot",
+    "payment_order_id", "payment_token", "payment_url", "payment_attempts", "payment_started_at",
 }
 
 
@@ -286,7 +287,8 @@ def test_migrations_apply_to_an_empty_database_twice(pg_server):
             "email_outbox_booking_id_kind_version_key", "users_email_lower_key"} <= first["indexes"]
     assert all(first["rls"][t] for t in TABLES), first["rls"]
     assert {"booking_create", "booking_confirm", "booking_cancel", "booking_reschedule", "booking_mark_paid",
-            "email_claim_queued", "ops_counts"} <= first["functions"]
+            "email_claim_queued", "ops_counts", "booking_add_payment_attempt", "booking_start_payment",
+            "booking_payment_failed"} <= first["functions"]
 
 
 def test_migrations_apply_over_the_seed_schema_and_keep_its_rows(pg_server):
@@ -420,6 +422,36 @@ def test_rls_a_customer_may_create_only_their_own_pending_booking(conn):
         with as_role(conn, "authenticated", {"sub": andi, "role": "authenticated"}) as c, \
                 pytest.raises(pgerrors.InsufficientPrivilege):
             c.execute(insert, [user, expert, status])
+
+
+def test_rls_a_customer_may_not_bring_a_payment_page_with_their_booking(conn):
+    expert, andi = _expert(conn), _customer(conn)
+    insert = ("insert into bookings (user_id, expert_id, session_type, scheduled_date, scheduled_time, duration,"
+              " status, price, payment_url, payment_attempts) values (%s, %s, 'Career mentoring', '2026-12-24',"
+              " '10:00', 60, 'pending', 250000, %s, %s)")
+    for url, attempts in (("https://evil.example/pay", 0), (None, 3)):
+        with as_role(conn, "authenticated", {"sub": andi, "role": "authenticated"}) as c, \
+                pytest.raises(pgerrors.InsufficientPrivilege):
+            c.execute(insert, [andi, expert, url, attempts])
+    with as_role(conn, "authenticated", {"sub": andi, "role": "authenticated"}) as c:
+        c.execute(insert, [andi, expert, None, 0])
+        with pytest.raises(pgerrors.InsufficientPrivilege):
+            c.execute("select * from booking_start_payment(gen_random_uuid(), 'o', 't', 'u', now(), 'me')")
+
+
+def test_payment_functions_act_only_on_a_pending_booking(conn):
+    expert, andi = _expert(conn), _customer(conn)
+    booking = _book(conn, expert, andi, "2026-12-26", "09:00")
+    assert _one(conn, "select payment_attempts from booking_add_payment_attempt(%s)", [booking]) == 1
+    assert _one(conn, "select payment_url from booking_start_payment(%s, 'CE-x-1', 'tok', 'https://pay', now(), 'ops')",
+                [booking]) == "https://pay"
+    assert _one(conn, "select status from booking_payment_failed(%s, 'expired', now(), 'midtrans')",
+                [booking]) == "cancelled"
+    assert _one(conn, "select count(*) from booking_payment_failed(%s, 'again', now(), 'midtrans')", [booking]) == 0
+    assert _one(conn, "select count(*) from booking_add_payment_attempt(%s)", [booking]) == 0
+    events = [r[0] for r in conn.execute("select event from booking_history where booking_id = %s order by id",
+                                         [booking])]
+    assert events == ["payment started", "cancelled"]
 
 
 # -- the functions ----------------------------------------------------------------------------------

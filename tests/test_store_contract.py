@@ -447,6 +447,59 @@ def test_mark_paid_is_conditional_on_pending(store, people):
     assert events(store, booking.id) == ["created", "paid"]
 
 
+def test_payment_attempts_are_numbered_and_the_payment_stored_only_while_pending(store, people):
+    booking = store.create_booking(new(people.sari, people.andi), "ops")
+    assert (booking.payment_attempts, booking.payment_order_id, booking.payment_url) == (0, None, None)
+    first = store.add_payment_attempt(booking.id)
+    second = store.add_payment_attempt(booking.id)
+    assert (first.payment_attempts, second.payment_attempts) == (1, 2)
+    assert second.customer_name == "Andi Pratama" and second.status is BookingStatus.PENDING
+    order = f"CE-{uuid.UUID(booking.id).hex}-2"
+    started = store.start_payment(booking.id, order, "snap-token", "https://app.sandbox.midtrans.com/snap/v4/x",
+                                  NOW, "ops")
+    assert (started.payment_order_id, started.payment_token, started.payment_url, started.payment_started_at) == \
+        (order, "snap-token", "https://app.sandbox.midtrans.com/snap/v4/x", NOW)
+    assert started.payment_attempts == 2 and store.get_booking(booking.id) == started
+    assert events(store, booking.id) == ["created", "payment started"]
+    assert store.history(booking.id)[-1].detail == f"order {order}"
+    store.mark_paid(booking.id, order, NOW, "midtrans")
+    assert store.add_payment_attempt(booking.id) is None
+    assert store.start_payment(booking.id, order + "0", "t", "https://x", NOW, "ops") is None
+    assert store.get_booking(booking.id).payment_attempts == 2
+    assert store.add_payment_attempt(str(uuid.uuid4())) is None
+    assert store.start_payment(str(uuid.uuid4()), "o", "t", "https://x", NOW, "ops") is None
+
+
+def test_a_failed_payment_cancels_only_a_pending_booking(store, people):
+    booking = store.create_booking(new(people.sari, people.andi), "ops")
+    gone = store.mark_payment_failed(booking.id, "The payment expired at Midtrans (expire).", NOW, "midtrans")
+    assert gone.status is BookingStatus.CANCELLED
+    assert (gone.cancel_reason, gone.cancelled_at) == ("The payment expired at Midtrans (expire).", NOW)
+    assert store.mark_payment_failed(booking.id, "again", NOW, "midtrans") is None
+    assert events(store, booking.id) == ["created", "cancelled"]
+    assert store.list_emails(booking_id=booking.id) == []  # nothing was confirmed to anyone
+    # The slot is free again; a paid booking is never cancelled by a late failure report.
+    settled = paid(store, people)
+    assert store.mark_payment_failed(settled.id, "late report", NOW, "midtrans") is None
+    assert store.get_booking(settled.id).status is BookingStatus.PAID
+    assert store.mark_payment_failed(str(uuid.uuid4()), "unknown", NOW, "midtrans") is None
+
+
+def test_pending_since_lists_old_pending_bookings_oldest_first(store, people):
+    first = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
+    second = store.create_booking(new(people.sari, people.andi, at=time(11, 0)), "ops")
+    paid(store, people, at=time(13, 0))
+    gone = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops")
+    store.cancel(gone.id, NOW, "x", [], "ops")
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    listed = store.pending_since(later)
+    assert {b.id for b in listed} == {first.id, second.id}
+    assert [b.created_at for b in listed] == sorted(b.created_at for b in listed)
+    assert all(b.status is BookingStatus.PENDING and b.customer_name == "Andi Pratama" for b in listed)
+    assert len(store.pending_since(later, limit=1)) == 1
+    assert store.pending_since(datetime.now(UTC) - timedelta(hours=1)) == []
+
+
 def test_claim_for_link_takes_a_lease_that_one_worker_holds(store, people):
     pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
     assert store.claim_for_link(pending.id, NOW, NOW + timedelta(minutes=5)) is None
@@ -875,6 +928,38 @@ def test_wire_confirm_sends_the_emails_and_an_empty_reply_means_not_paid(wire):
     assert (body["p_id"], body["p_event_version"], body["p_at"]) == (BOOKING, 1, "2030-03-10T03:00:00+00:00")
     assert [(e["kind"], e["version"], e["recipient"]) for e in body["p_emails"]] == [
         ("confirmed.customer", 0, "andi@example.com"), ("confirmed.expert", 0, "sari@example.com")]
+
+
+def test_wire_pending_since_is_one_filtered_ordered_get(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(status="pending", payment_order_id="CE-1-1",
+                                                            payment_attempts=1)]))
+    [listed] = wire.store.pending_since(NOW, limit=50)
+    assert (listed.status, listed.payment_order_id, listed.payment_attempts) == (BookingStatus.PENDING, "CE-1-1", 1)
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("GET", "/rest/v1/bookings")
+    assert list(request.url.params.multi_items()) == [
+        ("select", BOOKING_SELECT), ("status", "eq.pending"), ("created_at", "lt.2030-03-10T03:00:00+00:00"),
+        ("order", "created_at.asc"), ("limit", "50")]
+    assert "payment_url" in BOOKING_SELECT and "payment_token" in BOOKING_SELECT
+    assert_signed(request)
+
+
+def test_wire_payment_transitions_are_one_rpc_each(wire):
+    wire.replies.extend([httpx.Response(200, json=[]), httpx.Response(200, json=[]), httpx.Response(200, json=[])])
+    assert wire.store.add_payment_attempt(BOOKING) is None
+    assert wire.store.start_payment(BOOKING, "CE-x-1", "tok", "https://app.sandbox.midtrans.com/snap/v4/r", NOW,
+                                    "ops") is None
+    assert wire.store.mark_payment_failed(BOOKING, "expired", NOW, "midtrans") is None
+    attempt, start, failed = wire.sent
+    assert [(r.method, r.url.path) for r in wire.sent] == [
+        ("POST", "/rest/v1/rpc/booking_add_payment_attempt"), ("POST", "/rest/v1/rpc/booking_start_payment"),
+        ("POST", "/rest/v1/rpc/booking_payment_failed")]
+    assert json.loads(attempt.content) == {"p_id": BOOKING}
+    assert json.loads(start.content) == {"p_id": BOOKING, "p_order_id": "CE-x-1", "p_token": "tok",
+                                         "p_url": "https://app.sandbox.midtrans.com/snap/v4/r",
+                                         "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "ops"}
+    assert json.loads(failed.content) == {"p_id": BOOKING, "p_reason": "expired",
+                                          "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "midtrans"}
 
 
 def test_wire_requeue_is_one_conditional_patch(wire):

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import enum
+import re
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from decimal import Decimal
+from typing import Any, Protocol
 
 from lib.domain import Booking
 
@@ -17,22 +21,73 @@ class PaymentState(str, enum.Enum):
 
 @dataclass(frozen=True)
 class PaymentResult:
+    """What a gateway said about one order.
+
+    ``gateway_status`` is the gateway's own word (e.g. ``capture/challenge``), ``amount`` the
+    amount it reports (to compare with the booking's price), ``needs_review`` marks a payment a
+    person has to accept or deny in the gateway's dashboard before it can settle.
+    """
+
     state: PaymentState
     reference: str
     message: str = ""
     redirect_url: str | None = None
+    token: str | None = None
+    gateway_status: str = ""
+    amount: Decimal | None = None
+    needs_review: bool = False
 
 
 class PaymentGateway(Protocol):
-    """Takes payment for a pending booking and tells whether it settled."""
+    """Takes payment for a pending booking and tells whether it settled.
+
+    Two kinds: a gateway that ``settles_at_once`` (the demo) is paid by ``charge``; the others
+    (Midtrans) ``start`` a payment the customer completes on the gateway's page, and the console
+    learns the outcome by asking ``status`` (or from a verified notification), never the browser.
+    """
 
     name: str
+    label: str  # how pages name it, e.g. "Midtrans (sandbox)"
     is_demo: bool
+    settles_at_once: bool
 
     def charge(self, booking: Booking) -> PaymentResult:
-        """Start (or, for the demo, complete) the payment of ``booking``."""
+        """Complete the payment of ``booking`` at once (gateways that settle at once only)."""
         ...
 
-    def status(self, booking: Booking) -> PaymentResult:
-        """Ask the gateway, never the browser, whether the booking's payment settled."""
+    def start(self, booking: Booking, order_id: str) -> PaymentResult:
+        """Open a payment of ``booking`` under ``order_id``; ``PENDING`` with the page to pay on."""
         ...
+
+    def status(self, order_id: str) -> PaymentResult:
+        """Ask the gateway, never the browser, whether the order's payment settled."""
+        ...
+
+    def read_notification(self, payload: Mapping[str, Any]) -> PaymentResult:
+        """Verify a notification the gateway sent and say what it reports; ``PaymentError`` if forged."""
+        ...
+
+
+# Order ids: "CE-" + the booking uuid's 32 hex digits + "-" + the attempt number. The whole uuid
+# is kept so any attempt's order (a notification of an older attempt, too) leads back to its
+# booking without a lookup table; 3 + 32 + 1 + digits stays far below Midtrans's 50 characters.
+_ORDER = re.compile(r"^CE-([0-9a-f]{32})-([1-9][0-9]{0,5})$")
+
+
+def order_id_for(booking_id: str, attempt: int) -> str:
+    """The gateway order id of payment attempt ``attempt`` (1, 2, ...) of the booking.
+
+    A gateway order id is single-use (Midtrans refuses a second transaction under one), so
+    each attempt gets its own.
+    """
+    if attempt < 1:
+        raise ValueError("payment attempts count from 1")
+    return f"CE-{uuid.UUID(booking_id).hex}-{attempt}"
+
+
+def parse_order_id(order_id: str) -> tuple[str, int] | None:
+    """``(booking id, attempt)`` of an order id made by :func:`order_id_for`, else ``None``."""
+    match = _ORDER.match(str(order_id or ""))
+    if match is None:
+        return None
+    return str(uuid.UUID(match.group(1))), int(match.group(2))

@@ -50,6 +50,31 @@ class BookingStore(Protocol):
     def find_by_request_key(self, request_key: str) -> Booking | None: ...
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str) -> Booking | None: ...
 
+    # Gateway payments (Midtrans)
+    def add_payment_attempt(self, booking_id: str) -> Booking | None:
+        """Count one more payment attempt of a ``pending`` booking and return it (its
+        ``payment_attempts`` numbers the new attempt); ``None`` when it is not pending.
+
+        Taken before the gateway is called, so an attempt whose answer was lost never hands its
+        (single-use) order id out twice.
+        """
+        ...
+
+    def start_payment(self, booking_id: str, order_id: str, token: str, redirect_url: str, at: datetime,
+                      actor: str) -> Booking | None:
+        """Store the current gateway payment of a ``pending`` booking (and log it); ``None``
+        when the booking is no longer pending."""
+        ...
+
+    def mark_payment_failed(self, booking_id: str, reason: str, at: datetime, actor: str) -> Booking | None:
+        """``pending -> cancelled`` because the gateway refused, cancelled or expired the payment;
+        ``None`` when the booking is no longer pending (paid meanwhile, or cancelled already)."""
+        ...
+
+    def pending_since(self, older_than: datetime, limit: int = 200) -> list[Booking]:
+        """``pending`` bookings created before ``older_than``, oldest first (the ops alert list)."""
+        ...
+
     def claim_for_link(self, booking_id: str, now: datetime, lease_until: datetime) -> Booking | None:
         """Take a ``paid`` booking with no link for link creation until ``lease_until``.
 

@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS bookings (
     paid_at          TEXT,
     confirmed_at     TEXT,
     cancelled_at     TEXT,
+    payment_order_id TEXT,                      -- the gateway order of the current payment attempt
+    payment_token    TEXT,                      -- its Snap token
+    payment_url      TEXT,                      -- the page the customer pays on
+    payment_attempts INTEGER NOT NULL DEFAULT 0,
+    payment_started_at TEXT,
     starts_at        TEXT GENERATED ALWAYS AS (scheduled_date || ' ' || scheduled_time) STORED,
     ends_at          TEXT GENERATED ALWAYS AS
                      (datetime(scheduled_date || ' ' || scheduled_time, '+' || duration || ' minutes')) STORED

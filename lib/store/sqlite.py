@@ -38,6 +38,14 @@ FROM bookings b JOIN users u ON u.id = b.user_id JOIN experts e ON e.id = b.expe
 """
 _ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
 _ACTIVE_SQL = "(" + ", ".join(f"'{s}'" for s in _ACTIVE) + ")"
+# Columns added after the first schema; a database made before them gets them at start.
+_PAYMENT_COLUMNS = (
+    ("payment_order_id", "TEXT"),
+    ("payment_token", "TEXT"),
+    ("payment_url", "TEXT"),
+    ("payment_attempts", "INTEGER NOT NULL DEFAULT 0"),
+    ("payment_started_at", "TEXT"),
+)
 
 
 def _ts(value: datetime) -> str:
@@ -76,6 +84,11 @@ def _booking(row: sqlite3.Row) -> Booking:
         confirmed_at=_parse_ts(row["confirmed_at"]),
         cancelled_at=_parse_ts(row["cancelled_at"]),
         cancel_reason=row["cancel_reason"],
+        payment_order_id=row["payment_order_id"],
+        payment_token=row["payment_token"],
+        payment_url=row["payment_url"],
+        payment_attempts=row["payment_attempts"],
+        payment_started_at=_parse_ts(row["payment_started_at"]),
     )
 
 
@@ -121,6 +134,10 @@ class SQLiteStore:
             for column in ("ics", "not_before"):
                 if column not in have:
                     db.execute(f"ALTER TABLE email_outbox ADD COLUMN {column} TEXT")
+            have = {r["name"] for r in db.execute("PRAGMA table_info(bookings)")}
+            for column, kind in _PAYMENT_COLUMNS:
+                if column not in have:
+                    db.execute(f"ALTER TABLE bookings ADD COLUMN {column} {kind}")
 
     # -- connection and transactions -------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -284,6 +301,40 @@ class SQLiteStore:
             self._history(db, booking_id, "paid", f"payment {payment_ref}", actor)
             return self._booking_in(db, booking_id)
 
+    def add_payment_attempt(self, booking_id: str) -> Booking | None:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE bookings SET payment_attempts = payment_attempts + 1, updated_at = ?"
+                " WHERE id = ? AND status = 'pending'",
+                (_ts(datetime.now(UTC)), booking_id),
+            )
+            return self._booking_in(db, booking_id) if cur.rowcount else None
+
+    def start_payment(self, booking_id: str, order_id: str, token: str, redirect_url: str, at: datetime,
+                      actor: str) -> Booking | None:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE bookings SET payment_order_id = ?, payment_token = ?, payment_url = ?,"
+                " payment_started_at = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
+                (order_id, token, redirect_url, _ts(at), _ts(at), booking_id),
+            )
+            if cur.rowcount == 0:
+                return None
+            self._history(db, booking_id, "payment started", f"order {order_id}", actor)
+            return self._booking_in(db, booking_id)
+
+    def mark_payment_failed(self, booking_id: str, reason: str, at: datetime, actor: str) -> Booking | None:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, updated_at = ?,"
+                " link_lease_until = NULL WHERE id = ? AND status = 'pending'",
+                (_ts(at), reason, _ts(at), booking_id),
+            )
+            if cur.rowcount == 0:
+                return None
+            self._history(db, booking_id, "cancelled", reason, actor)
+            return self._booking_in(db, booking_id)
+
     def claim_for_link(self, booking_id: str, now: datetime, lease_until: datetime) -> Booking | None:
         with self._tx() as db:
             cur = db.execute(
@@ -375,6 +426,13 @@ class SQLiteStore:
         rows = self._all(
             _BOOKING_SELECT + " WHERE b.status = 'paid' AND b.meeting_link IS NULL ORDER BY b.created_at LIMIT ?",
             (limit,),
+        )
+        return [_booking(r) for r in rows]
+
+    def pending_since(self, older_than: datetime, limit: int = 200) -> list[Booking]:
+        rows = self._all(
+            _BOOKING_SELECT + " WHERE b.status = 'pending' AND b.created_at < ? ORDER BY b.created_at LIMIT ?",
+            (_ts(older_than), limit),
         )
         return [_booking(r) for r in rows]
 

@@ -42,7 +42,8 @@ from lib.store import EmailsFor
 _BOOKING_COLUMNS = (
     "id,user_id,expert_id,session_type,scheduled_date,scheduled_time,duration,status,price,"
     "meeting_link,google_event_id,event_version,revision,link_attempts,last_error,payment_ref,"
-    "request_key,created_at,paid_at,confirmed_at,cancelled_at,cancel_reason"
+    "request_key,created_at,paid_at,confirmed_at,cancelled_at,cancel_reason,"
+    "payment_order_id,payment_token,payment_url,payment_attempts,payment_started_at"
 )
 # Names of both sides in the same request, through the foreign keys on user_id and expert_id.
 BOOKING_SELECT = _BOOKING_COLUMNS + ",customer:users!user_id(name,email),expert:experts!expert_id(name,email)"
@@ -149,6 +150,11 @@ def _booking(row: Mapping[str, Any]) -> Booking:
         confirmed_at=_ts(row.get("confirmed_at")),
         cancelled_at=_ts(row.get("cancelled_at")),
         cancel_reason=row.get("cancel_reason"),
+        payment_order_id=row.get("payment_order_id"),
+        payment_token=row.get("payment_token"),
+        payment_url=row.get("payment_url"),
+        payment_attempts=row.get("payment_attempts") or 0,
+        payment_started_at=_ts(row.get("payment_started_at")),
     )
 
 
@@ -457,6 +463,22 @@ class SupabaseStore:
         params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_at": _iso(at), "p_actor": actor}
         return self._transition("booking_mark_paid", params, "recording the payment")
 
+    def add_payment_attempt(self, booking_id: str) -> Booking | None:
+        """Count one more payment attempt of a ``pending`` booking; ``None`` when not pending."""
+        return self._transition("booking_add_payment_attempt", {"p_id": booking_id}, "numbering the payment")
+
+    def start_payment(self, booking_id: str, order_id: str, token: str, redirect_url: str, at: datetime,
+                      actor: str) -> Booking | None:
+        """Store the current gateway payment of a ``pending`` booking with its history entry."""
+        params = {"p_id": booking_id, "p_order_id": order_id, "p_token": token, "p_url": redirect_url,
+                  "p_at": _iso(at), "p_actor": actor}
+        return self._transition("booking_start_payment", params, "storing the payment")
+
+    def mark_payment_failed(self, booking_id: str, reason: str, at: datetime, actor: str) -> Booking | None:
+        """``pending -> cancelled`` after a failed payment; ``None`` when no longer pending."""
+        params = {"p_id": booking_id, "p_reason": reason, "p_at": _iso(at), "p_actor": actor}
+        return self._transition("booking_payment_failed", params, "recording the failed payment")
+
     def claim_for_link(self, booking_id: str, now: datetime, lease_until: datetime) -> Booking | None:
         """Lease a ``paid`` booking without a link; one conditional PATCH, so one worker wins."""
         if not _is_uuid(booking_id):
@@ -561,6 +583,17 @@ class SupabaseStore:
             .limit(limit)
         )
         return [_booking(r) for r in _rows(self._execute(request, "listing bookings without a link"))]
+
+    def pending_since(self, older_than: datetime, limit: int = 200) -> list[Booking]:
+        """``pending`` bookings created before ``older_than``, oldest first, in one request."""
+        request = (
+            self._table("bookings").select(BOOKING_SELECT)
+            .eq("status", BookingStatus.PENDING.value)
+            .lt("created_at", _iso(older_than))
+            .order("created_at")
+            .limit(limit)
+        )
+        return [_booking(r) for r in _rows(self._execute(request, "listing bookings awaiting payment"))]
 
     def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None) -> list[Booking]:
         """The newest bookings, optionally of one status."""

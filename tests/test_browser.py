@@ -1,0 +1,187 @@
+"""The console in a real browser: Playwright driving Debian's Chromium against `streamlit run`.
+
+The app starts as `make run` starts it (demo data, embedded defaults) on a free port. The test
+books a session for a new customer through the form, opens its confirmation with the Join link,
+then opens the ops page and creates a missing link with the button. A screenshot of each page
+goes to test-artifacts/ (kept out of git).
+
+Playwright never downloads a browser here: it drives /usr/bin/chromium, which .ci/run installs.
+Without it (or without the playwright package) the test skips, except under CI, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time as clock
+import urllib.request
+from collections.abc import Iterator
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from lib.config import Settings
+from lib.domain import BookingRequest, BookingStatus, NewCustomer
+from lib.views import booking_label
+from lib.wiring import build_service
+from tests.harness import clean_environ, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 30_000
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"The browser test must run under CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium under Playwright, headless; each launch gets a fresh temporary profile."""
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run does it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -r requirements-dev.txt)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+    deadline = clock.monotonic() + seconds
+    while clock.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"streamlit exited with {process.returncode}")
+        try:
+            with opener.open(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        clock.sleep(0.2)
+    raise AssertionError(f"{url} did not become healthy within {seconds:.0f}s")
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`streamlit run app.py` on a free port with its own SQLite file and demo data; (url, db)."""
+    folder = tmp_path_factory.mktemp("browser")
+    db = folder / "console.db"
+    # Demo data first, then free the form's default slot (the first expert, tomorrow 10:00), so
+    # the booking made through the browser cannot collide with a demo session.
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=True))
+    first = svc.experts()[0]
+    tomorrow = svc.today() + timedelta(days=1)
+    for b in svc.recent_bookings(limit=1000):
+        if b.expert_id == first.id and b.scheduled_date == tomorrow and b.status.value in ("pending", "paid",
+                                                                                            "confirmed"):
+            svc.cancel(b.id, "Freeing the slot the browser test books")
+    port = free_port()
+    env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
+    streamlit = Path(sys.executable).with_name("streamlit")
+    log = (folder / "streamlit.log").open("wb")
+    process = subprocess.Popen(
+        [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield url, db
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        log.close()
+        if os.environ.get("CI"):  # keep the server's log beside the screenshots for a failed run
+            ARTIFACTS.mkdir(exist_ok=True)
+            shutil.copy(folder / "streamlit.log", ARTIFACTS / "browser-streamlit.log")
+
+
+def open_page(page: object, url: str, heading: str) -> None:
+    """Go to ``url`` as a shared link would and wait for the page's heading."""
+    page.goto(url)  # type: ignore[attr-defined]
+    page.get_by_role("heading", name=heading, exact=True).wait_for()  # type: ignore[attr-defined]
+    # Streamlit answers an unknown path with a "Page not found" dialog over the main page.
+    assert page.get_by_text("Page not found").count() == 0, f"{url} is not a page of the console"  # type: ignore[attr-defined]
+
+
+def shot(page: object, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"browser-{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path
+
+
+def test_book_confirm_and_create_a_missing_link_in_chromium(chromium, console):
+    url, db = console
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000}, locale="id-ID")  # type: ignore[attr-defined]
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        # -- Book a session: a new customer, the form's defaults for the rest --------------------
+        open_page(page, f"{url}/book", "Book a session")
+        name = page.get_by_label("Name", exact=True)
+        name.fill("Dewi Browser")
+        name.press("Enter")
+        email = page.get_by_label("Email", exact=True)
+        email.fill("dewi.browser@example.com")
+        email.press("Enter")
+        page.get_by_text("Demo payment — no money moves").wait_for()
+        page.get_by_role("button", name="Book and pay").click()
+        page.get_by_text("Booked and paid").wait_for()
+        [booking] = [b for b in svc.recent_bookings(limit=1000) if b.customer_email == "dewi.browser@example.com"]
+        assert booking.status is BookingStatus.CONFIRMED and booking.meeting_link
+        page.get_by_text(booking.meeting_link).first.wait_for()  # the link, shown as text
+        assert page.get_by_role("link", name="Join meeting").first.get_attribute("href") == booking.meeting_link
+        shot(page, "1-book")
+
+        # -- its confirmation page ------------------------------------------------------------------
+        open_page(page, f"{url}/confirmation?booking={booking.id}", "Confirmation")
+        page.get_by_text("Dewi Browser").first.wait_for()
+        page.get_by_text("WIB").first.wait_for()
+        assert page.get_by_role("link", name="Join meeting").first.get_attribute("href") == booking.meeting_link
+        page.get_by_text(booking.meeting_link).first.wait_for()
+        shot(page, "2-confirmation")
+
+        # -- ops: a paid booking without a link, created with the button ------------------------------
+        waiting = svc.pay(svc.book(BookingRequest(
+            expert_id=svc.experts()[-1].id, session_type="Business review",
+            scheduled_date=svc.today() + timedelta(days=20), scheduled_time=time(15, 0), duration=60,
+            new_customer=NewCustomer("Fajar Menunggu", "fajar.menunggu@example.com"))).id)
+        assert waiting.status is BookingStatus.PAID and waiting.meeting_link is None
+        open_page(page, f"{url}/ops", "Ops")
+        page.get_by_role("heading", name="Paid, awaiting a link").wait_for()
+        page.get_by_text(booking_label(waiting)).first.wait_for()
+        shot(page, "3-ops-waiting")
+        page.get_by_role("button", name="Create all missing links").click()
+        page.get_by_text("Every paid booking has its meeting link.").wait_for()
+        # The rerun is over once the button (drawn only while links are missing) has gone.
+        page.get_by_role("button", name="Create all missing links").wait_for(state="detached")
+        shot(page, "4-ops-done")
+        done = svc.get_booking(waiting.id)
+        assert done.status is BookingStatus.CONFIRMED and done.meeting_link
+        assert svc.missing_links() == []
+    except Exception:
+        shot(page, "failure")
+        raise
+    finally:
+        context.close()

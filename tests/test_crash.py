@@ -1,0 +1,130 @@
+"""A process that dies after the payment and before the meeting link loses no booking.
+
+A subprocess runs the booking form's flow (``book_and_pay``) against the SQLite file and the
+local Calendar server, and dies at one of two points:
+
+* ``exit``: right after the payment settled, before the link is even asked for (``os._exit``);
+* ``kill``: SIGKILL while the Calendar insert is in flight. The server still creates the event,
+  so Google holds an event the console never heard of, and the booking's link lease is held by
+  a process that no longer exists.
+
+Either way the booking is ``paid``, listed by ``missing_links()`` and on the ops page, and
+``python -m lib retry-links`` (another subprocess, same settings) confirms it with one event.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time as clock
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.config import load_settings
+from lib.domain import BookingStatus
+from lib.views import booking_label
+from lib.wiring import build_service
+from tests.harness import calendar_server, clean_environ, events_by_booking, google_env, leased_bookings, stem_of
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+LEASE_SECONDS = 1
+DIED = 70  # the exit code of the "exit" crash, so a child that did not die there is caught
+
+# The booking form's flow, in a process of its own; "exit" dies as the link is about to be made.
+CHILD = f"""
+import os, sys
+from datetime import date, time
+from lib.booking import BookingService
+from lib.config import load_settings
+from lib.domain import BookingRequest, NewCustomer
+from lib.wiring import build_service
+
+mode, expert_id, day = sys.argv[1:4]
+if mode == "exit":
+    BookingService.create_link = lambda self, *args, **kwargs: os._exit({DIED})
+service = build_service(load_settings())
+service.book_and_pay(BookingRequest(
+    expert_id=expert_id, session_type="Career mentoring", scheduled_date=date.fromisoformat(day),
+    scheduled_time=time(14, 0), duration=60, request_key="crash-test",
+    new_customer=NewCustomer("Dewi Lestari", "dewi@example.com")))
+print("the flow finished; it should have died")
+"""
+
+
+def wait_for(condition, seconds: float, what: str) -> None:
+    deadline = clock.monotonic() + seconds
+    while not condition():
+        assert clock.monotonic() < deadline, f"timed out waiting for {what}"
+        clock.sleep(0.02)
+
+
+@pytest.mark.parametrize("crash", ["exit", "kill"])
+def test_a_crash_between_payment_and_link_is_finished_by_retry_links(app_env, monkeypatch, crash):
+    db = app_env
+    with calendar_server(monkeypatch, seed=3) as srv:
+        settings_env = google_env(srv, db, LINK_LEASE_SECONDS=str(LEASE_SECONDS))
+        for key, value in settings_env.items():
+            monkeypatch.setenv(key, value)  # the pages in this process load the same settings
+        env = clean_environ(db.parent, **settings_env)
+        svc = build_service(load_settings())
+        expert = svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+        day = svc.today() + timedelta(days=3)
+
+        # -- the process dies ------------------------------------------------------------------
+        if crash == "kill":
+            srv.latency = 1.0  # the insert arrives, then takes a second: time to kill the caller
+        child = subprocess.Popen([sys.executable, "-c", CHILD, crash, expert.id, day.isoformat()], cwd=ROOT, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            if crash == "kill":
+                wait_for(lambda: srv.count("events.insert") >= 1 or child.poll() is not None, 30, "the insert")
+                if child.poll() is None:  # else it ended on its own: the exit code check says how
+                    os.kill(child.pid, signal.SIGKILL)
+            out, err = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+        assert child.returncode == (DIED if crash == "exit" else -signal.SIGKILL), (child.returncode, out, err)
+        srv.wait_idle(10)  # the killed process's insert still completes on the server
+        srv.latency = 0.0
+
+        # -- the booking is paid, waiting, and visible ---------------------------------------------
+        [booking] = svc.recent_bookings()
+        assert booking.status is BookingStatus.PAID and booking.meeting_link is None
+        assert [h.event for h in svc.history(booking.id)] == ["created", "paid"]
+        assert [b.id for b in svc.missing_links()] == [booking.id]
+        if crash == "kill":
+            # Google made the event, the console never heard: the same id is adopted below.
+            assert len(events_by_booking(srv)[stem_of(booking.id)]) == 1
+            assert leased_bookings(db) == [booking.id]  # held by a process that is gone
+
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        at.switch_page("pages/ops.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any(booking_label(booking) in md.value for md in at.markdown), "the ops page does not list it"
+        assert {m.label: m.value for m in at.metric}["Awaiting link"] == "1"
+
+        # -- cron's retry-links finishes it --------------------------------------------------------
+        if crash == "kill":
+            # A worker's lease outlives it by link_lease_seconds; after that anyone may retry.
+            clock.sleep(LEASE_SECONDS + 1.1)
+        retry = subprocess.run([sys.executable, "-m", "lib", "retry-links"], check=False, cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=120)
+        assert retry.returncode == 0, (retry.stdout, retry.stderr)
+        assert "Confirmed 1, skipped 0" in retry.stdout and booking.id in retry.stdout
+
+        done = svc.get_booking(booking.id)
+        assert done.status is BookingStatus.CONFIRMED and done.meeting_link.startswith("https://meet.google.com/")
+        assert svc.missing_links() == [] and leased_bookings(db) == []
+        events = events_by_booking(srv)
+        assert list(events) == [stem_of(booking.id)] and len(events[stem_of(booking.id)]) == 1
+        assert events[stem_of(booking.id)][0]["id"] == done.google_event_id
+        if crash == "kill":
+            assert srv.count("events.insert") == 2 and srv.count("events.get") >= 1  # 409, then adopted
+        assert sorted(e.kind for e in svc.emails(booking_id=booking.id)) == ["confirmed.customer", "confirmed.expert"]
