@@ -650,6 +650,8 @@ class BookingService:
                 if error.stop_run:
                     stopped = str(error)
                     break
+            if stopped is not None:  # what this run took but never tried is the next run's at once
+                self.store.release_emails([e.id for e in fresh if e.id not in tried])
             if len(batch) < want or not fresh:
                 break  # the queue is empty for now
         return DispatchResult(sent, failed, later, stopped)

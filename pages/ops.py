@@ -80,8 +80,8 @@ if missing and st.button("Create all missing links", type="primary", key="create
 
 with st.form("paste-link"):
     st.markdown("**Paste a link by hand** (e.g. while the meeting provider is down)")
-    by_id = {b.id: b for b in missing}
-    paste_id = st.selectbox("Booking", list(by_id), format_func=lambda i: booking_label(by_id[i]),
+    waiting = {b.id: b for b in missing}
+    paste_id = st.selectbox("Booking", list(waiting), format_func=lambda i: booking_label(waiting[i]),
                             key="paste-booking", placeholder="No paid booking is waiting for a link")
     url = st.text_input("Meeting link", placeholder="https://meet.google.com/abc-defg-hij", key="paste-url")
     if st.form_submit_button("Save link", key="paste-submit", disabled=not missing):

@@ -382,6 +382,10 @@ def test_unreachable_server_leaves_emails_queued_and_stops_the_run(make, server)
     assert {e.status for e in rows} == {EmailStatus.QUEUED}
     tried = [e for e in rows if e.attempts]
     assert len(tried) == 1 and "Could not reach the SMTP server" in tried[0].last_error
+    # The server is back: the next run (same minute) sends everything, none held by a stale lease.
+    back = make(server.port, db=world.db, seed=False)
+    assert back.svc.dispatch_emails().sent == len(rows)
+    assert len(server.mailbox.received) == len(rows)
 
 
 def test_two_dispatchers_at_once_never_send_one_email_twice(make, server, tmp_path):

@@ -383,3 +383,17 @@ def test_cli_reports_errors_without_traceback(svc, monkeypatch, capsys):
     monkeypatch.setattr("lib.cli._service", lambda: svc)
     assert cli_main(["show", "not-an-id"]) == 2
     assert "error: 'not-an-id' is not a booking id" in capsys.readouterr().err
+
+
+def test_cli_retry_links_reports_a_booking_another_worker_holds(svc, provider, clock, monkeypatch, capsys):
+    provider.failures = 10**6
+    b = svc.book_and_pay(request(svc)).booking
+    provider.failures = 0
+    # A worker took the booking and died: its lease has not ended yet.
+    assert svc.store.claim_for_link(b.id, clock(), clock() + timedelta(minutes=5)) is not None
+    monkeypatch.setattr("lib.cli._service", lambda: svc)
+    assert cli_main(["retry-links"]) == 1
+    assert "another worker holds it" in capsys.readouterr().out
+    clock.now += timedelta(minutes=6)
+    assert cli_main(["retry-links"]) == 0
+    assert svc.get_booking(b.id).status is BookingStatus.CONFIRMED

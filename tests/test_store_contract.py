@@ -693,6 +693,17 @@ def test_email_claims_are_leased_and_sends_are_recorded(store, people):
     assert len(store.list_emails(booking_id=two.id)) == 2
 
 
+def test_released_emails_can_be_claimed_again_at_once(store, people):
+    confirmed(store, people, at=time(9, 0))
+    lease = NOW + timedelta(minutes=10)
+    taken = store.claim_queued_emails(NOW, lease, limit=10)
+    assert len(taken) == 2 and store.claim_queued_emails(NOW, lease, limit=10) == []
+    store.mark_email(taken[0].id, EmailStatus.SENT, None, NOW)
+    store.release_emails([e.id for e in taken])  # only the still-queued one is given back
+    store.release_emails([])
+    assert [e.id for e in store.claim_queued_emails(NOW, lease, limit=10)] == [taken[1].id]
+
+
 def notice(booking: Booking) -> EmailDraft:
     """The "payment received, link still being prepared" email."""
     return EmailDraft(booking.id, LINK_PENDING, booking.revision, booking.customer_email, "Payment received",

@@ -7,10 +7,11 @@ the event people already have (higher SEQUENCE) and a cancellation removes it (M
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from lib.domain import Booking
 from lib.timefmt import when
@@ -79,6 +80,15 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, summary: str, op
     # RSVP=FALSE: the booking is settled already; replies to the organizer would go nowhere useful.
     for email, name in ((booking.customer_email, booking.customer_name), (booking.expert_email, booking.expert_name)):
         event.add("attendee", _address(email, name, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE"))
+    cal.add_component(_vtimezone(tz.key))
     cal.add_component(event)
-    cal.add_missing_timezones()  # VTIMEZONE for the TZID used above (icalendar >= 6.1)
     return cal.to_ical().decode("utf-8")
+
+
+@lru_cache(maxsize=8)
+def _vtimezone(tzid: str) -> Timezone:
+    """The VTIMEZONE of ``tzid``, built once: building it is most of an invitation's cost.
+
+    Only ever serialised after this, never changed, so one instance serves every calendar.
+    """
+    return Timezone.from_tzid(tzid)

@@ -158,6 +158,10 @@ class BookingStore(Protocol):
     def requeue_email(self, email_id: int) -> Email | None:
         """``failed`` -> ``queued`` on the same row (ops "Resend"); ``None`` if it is not failed."""
         ...
+    def release_emails(self, email_ids: Sequence[int]) -> None:
+        """Give back the lease on ``queued`` emails a stopped dispatcher did not get to."""
+        ...
+
     def mark_email(self, email_id: int, status: EmailStatus, error: str | None, at: datetime) -> None:
         """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
         ...

@@ -59,6 +59,8 @@ CREATE INDEX IF NOT EXISTS bookings_expert_upcoming ON bookings (expert_id, stat
 -- The ops list of paid bookings without a link, and the counts.
 CREATE INDEX IF NOT EXISTS bookings_status_created ON bookings (status, created_at);
 CREATE INDEX IF NOT EXISTS bookings_date ON bookings (scheduled_date, status);
+-- The ops page's recent bookings, newest first, whatever their status.
+CREATE INDEX IF NOT EXISTS bookings_created ON bookings (created_at);
 
 CREATE TABLE IF NOT EXISTS booking_history (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -450,7 +450,7 @@ class SQLiteStore:
             " (SELECT COUNT(*) FROM bookings WHERE scheduled_date = ? AND status IN ('confirmed', 'paid', 'completed')),"
             " (SELECT COUNT(*) FROM bookings WHERE status = 'pending'),"
             " (SELECT COUNT(*) FROM bookings WHERE status = 'paid'),"
-            " (SELECT COUNT(*) FROM email_outbox WHERE status <> 'sent')",
+            " (SELECT COUNT(*) FROM email_outbox WHERE status IN ('queued', 'failed'))",  # uses the status index
             (today.isoformat(),),
         )
         assert row is not None
@@ -508,6 +508,14 @@ class SQLiteStore:
                 return None
             row = db.execute("SELECT * FROM email_outbox WHERE id = ?", (email_id,)).fetchone()
             return _email(row)
+
+    def release_emails(self, email_ids: Sequence[int]) -> None:
+        if not email_ids:
+            return
+        marks = ", ".join("?" * len(email_ids))
+        with self._tx() as db:
+            db.execute(f"UPDATE email_outbox SET lease_until = NULL WHERE id IN ({marks}) AND status = 'queued'",
+                       list(email_ids))
 
     def mark_email(self, email_id: int, status: EmailStatus, error: str | None, at: datetime) -> None:
         with self._tx() as db:

@@ -663,6 +663,16 @@ class SupabaseStore:
         rows = _rows(self._execute(request, "putting the email back in the queue"))
         return _email(rows[0]) if rows else None
 
+    def release_emails(self, email_ids: Sequence[int]) -> None:
+        """Give back the lease on queued emails a stopped dispatcher did not get to."""
+        if not email_ids:
+            return
+        self._execute(
+            self._table("email_outbox").update({"lease_until": None}, returning=ReturnMethod.minimal)
+            .in_("id", list(email_ids)).eq("status", EmailStatus.QUEUED.value),
+            "releasing the emails",
+        )
+
     def mark_email(self, email_id: int, status: EmailStatus, error: str | None, at: datetime) -> None:
         """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
         params = {"p_id": email_id, "p_status": EmailStatus(status).value, "p_error": error, "p_at": _iso(at)}

@@ -39,6 +39,9 @@ as $$
 declare
     v_user uuid;
 begin
+    -- One booking at a time per expert: concurrent inserts into the same exclusion constraint
+    -- can deadlock (40P01) instead of one of them getting 23P01 "slot taken".
+    perform pg_advisory_xact_lock(hashtextextended(p_expert_id::text, 0));
     if p_request_key is not null then
         return query select * from public.bookings where request_key = p_request_key;
         if found then
@@ -228,7 +231,7 @@ as $$
           where scheduled_date = p_today and status in ('confirmed', 'paid', 'completed')),
         (select count(*) from public.bookings where status = 'pending'),
         (select count(*) from public.bookings where status = 'paid'),
-        (select count(*) from public.email_outbox where status <> 'sent');
+        (select count(*) from public.email_outbox where status in ('queued', 'failed'));
 $$;
 
 -- Lease queued emails that are due to one dispatcher; SKIP LOCKED keeps two dispatchers off
