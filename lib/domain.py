@@ -82,8 +82,25 @@ class BookingRequest:
     request_key: str | None = None
 
 
+class _Slot:
+    """Start and end of a session, from the fields ``scheduled_date``, ``scheduled_time``, ``duration``."""
+
+    scheduled_date: date
+    scheduled_time: time
+    duration: int
+
+    @property
+    def starts_at(self) -> datetime:
+        """Wall-clock start in the app timezone (naive)."""
+        return datetime.combine(self.scheduled_date, self.scheduled_time)
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration)
+
+
 @dataclass(frozen=True)
-class Booking:
+class Booking(_Slot):
     """A booking with the names and emails of both sides, as every page shows it."""
 
     id: str
@@ -119,18 +136,9 @@ class Booking:
     payment_attempts: int = 0
     payment_started_at: datetime | None = None
 
-    @property
-    def starts_at(self) -> datetime:
-        """Wall-clock start in the app timezone (naive)."""
-        return datetime.combine(self.scheduled_date, self.scheduled_time)
-
-    @property
-    def ends_at(self) -> datetime:
-        return self.starts_at + timedelta(minutes=self.duration)
-
 
 @dataclass(frozen=True)
-class NewBooking:
+class NewBooking(_Slot):
     """A validated booking ready to be written as ``pending``."""
 
     id: str
@@ -143,14 +151,6 @@ class NewBooking:
     customer_id: str | None
     new_customer: NewCustomer | None
     request_key: str | None
-
-    @property
-    def starts_at(self) -> datetime:
-        return datetime.combine(self.scheduled_date, self.scheduled_time)
-
-    @property
-    def ends_at(self) -> datetime:
-        return self.starts_at + timedelta(minutes=self.duration)
 
 
 @dataclass(frozen=True)
