@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.access import DEMO_OPS, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
+from lib.access import Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
 from lib.booking import BookingService
 from lib.config import Settings, load_settings
 from lib.domain import BookingRequest, BookingStatus, Expert, NewCustomer

@@ -37,6 +37,7 @@ from lib.payments import order_id_for, parse_order_id
 from lib.payments.midtrans import MidtransGateway, verify_notification
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
+from tests.apptest import no_exception, open_page
 from tests.fakes import FixedClock, FlakyProvider, RecordingSender
 
 SERVER_KEY = "SB-Mid-server-" + uuid.uuid4().hex  # stand-ins: tests check they are sent, never shown
@@ -679,18 +680,10 @@ def test_cli_payment_notification_from_a_file_and_stdin(msvc, mt, capsys, tmp_pa
 
 # -- the pages -----------------------------------------------------------------------------------------
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def open_page(page: str, **query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page(page)
-    at.query_params.update(query)
-    return at.run()
 
 
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def shown(at: AppTest) -> str:

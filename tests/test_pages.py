@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,9 +16,9 @@ from lib.booking import BookingService
 from lib.config import load_settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.wiring import build_service
+from tests.apptest import APP, no_exception, open_page
 from tests.fakes import FixedClock
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = {
     "pages/book.py": "Book a session",
     "pages/confirmation.py": "Confirmation",
@@ -32,16 +31,8 @@ GOOD_LINK = "https://meet.google.com/abc-defg-hij"
 
 # -- helpers -----------------------------------------------------------------------------------
 
-def open_page(page: str, **query: str) -> AppTest:
-    """Start the app, go to ``page`` (with ``?key=value`` query parameters) and run it."""
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page(page)
-    at.query_params.update(query)
-    return at.run()
 
 
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def texts(at: AppTest) -> str:

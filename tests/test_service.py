@@ -11,7 +11,7 @@ from lib.booking import BookingService
 from lib.cli import main as cli_main
 from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
-from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, SlotTaken
+from lib.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
 from lib.payments.demo import DemoGateway
 from lib.store.sqlite import SQLiteStore
 from tests.fakes import FixedClock, FlakyProvider, RecordingSender
