@@ -37,6 +37,9 @@ class GoogleSettings:
     timeout_seconds: float = 15.0
     conference_wait_seconds: float = 20.0
     reminder_minutes: int = 30
+    # Requests per minute this console may send (Google's quota is 600 per user); a bulk run
+    # paces itself under it instead of collecting 429s.
+    requests_per_minute: int = 500
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
@@ -243,6 +246,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("Setting `link_attempts` must be at least 1.")
     if settings.link_concurrency < 1:
         raise ConfigError("Setting `link_concurrency` must be at least 1.")
+    if settings.google.requests_per_minute < 1:
+        raise ConfigError("Setting `google.requests_per_minute` must be at least 1.")
     if settings.link_pending_delay_minutes < 0:
         raise ConfigError("Setting `link_pending_delay_minutes` cannot be negative.")
     if settings.email_lease_seconds < 1:

@@ -78,8 +78,9 @@ def google_settings(db: Path, srv: CalendarServer, *, timeout: float = 0.5, smtp
         link_backoff_seconds=0.01,
         link_backoff_max_seconds=0.05,
         link_concurrency=8,
+        # The local server has no quota; the pacing under Google's is tested in test_quota.py.
         google=GoogleSettings(credentials_json=authorized_user_json(srv), api_endpoint=srv.base_url,
-                              timeout_seconds=timeout, conference_wait_seconds=2.0),
+                              timeout_seconds=timeout, conference_wait_seconds=2.0, requests_per_minute=100_000),
     )
     if smtp is not None:
         settings = replace(settings, email_backend="smtp", smtp=smtp)

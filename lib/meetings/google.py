@@ -33,6 +33,7 @@ from lib.config import GoogleSettings
 from lib.domain import Booking, Meeting
 from lib.errors import ConfigError, MeetingProviderError
 from lib.meetings import HealthCheck
+from lib.meetings.quota import MinuteQuota
 
 SCOPE = "https://www.googleapis.com/auth/calendar.events"
 MEET = "hangoutsMeet"
@@ -135,6 +136,7 @@ class GoogleCalendarProvider:
         http_factory: Callable[[], Any] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        requests_per_minute: int = 500,
     ) -> None:
         self.service = service
         self.calendar_id = calendar_id
@@ -148,6 +150,8 @@ class GoogleCalendarProvider:
         self._local = threading.local()
         self._sleep = sleep
         self._clock = clock
+        # Google allows 600 requests a minute per user; every call of this provider waits its turn.
+        self.quota = MinuteQuota(requests_per_minute, clock=clock, sleep=sleep)
 
     def __repr__(self) -> str:
         return f"GoogleCalendarProvider(calendar_id={self.calendar_id!r}, timezone={self.timezone!r})"
@@ -192,6 +196,7 @@ class GoogleCalendarProvider:
             http_factory=new_http,
             sleep=sleep,
             clock=clock,
+            requests_per_minute=google.requests_per_minute,
         )
 
     # -- MeetingProvider -----------------------------------------------------------------
@@ -417,6 +422,7 @@ class GoogleCalendarProvider:
     def _call(self, request: Any, *, duplicate_ok: bool = False, gone_ok: bool = False) -> Any:
         """Execute a request once (retries belong to the booking service); raise ``_Duplicate``
         or ``_Gone`` when asked to, else a classified ``MeetingProviderError``."""
+        self.quota.acquire()
         try:
             return request.execute(http=self._http(), num_retries=0)
         except HttpError as exc:
@@ -431,6 +437,7 @@ class GoogleCalendarProvider:
 
     def _existing(self, event_id: str) -> dict[str, Any] | None:
         """The event holding ``event_id``, or None if Google says it is deleted (410)."""
+        self.quota.acquire()
         try:
             return self.service.events().get(calendarId=self.calendar_id, eventId=event_id).execute(
                 http=self._http(), num_retries=0

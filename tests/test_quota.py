@@ -1,0 +1,67 @@
+"""The per-minute request quota the Google provider paces itself by."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from lib.meetings.quota import MinuteQuota
+from tests.calendar_server import CalendarServer
+from tests.test_google_provider import FakeClock, make_booking, make_provider
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch):
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with CalendarServer() as srv:
+        yield srv
+
+
+def test_a_burst_up_to_the_quota_goes_at_once_then_callers_wait_for_the_window():
+    clock = FakeClock()
+    quota = MinuteQuota(3, clock=clock, sleep=clock.sleep)
+    assert [quota.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+    clock.now += 10
+    assert quota.acquire() == 50.0  # the first request leaves the 60 s window at t=60
+    assert clock.now == 60.0
+    clock.now = 200.0
+    assert quota.acquire() == 0.0  # a quiet minute later there is room again
+
+
+def test_threads_never_exceed_the_quota_in_any_minute():
+    clock = FakeClock()
+    lock = threading.Lock()
+
+    def sleep(seconds: float) -> None:
+        with lock:
+            clock.now += seconds
+
+    quota = MinuteQuota(5, clock=clock, sleep=sleep)
+    stamps: list[float] = []
+
+    def worker() -> None:
+        for _ in range(4):
+            quota.acquire()
+            with lock:
+                stamps.append(clock.now)
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stamps.sort()
+    assert len(stamps) == 20
+    assert all(sum(1 for s in stamps if start <= s < start + 60) <= 5 for start in stamps)
+
+
+def test_the_google_provider_waits_its_turn_instead_of_collecting_429s(server):
+    clock = FakeClock()
+    provider = make_provider(server, clock)
+    provider.quota = MinuteQuota(2, clock=clock, sleep=clock.sleep)
+    for i in range(3):
+        provider.create(make_booking(id=f"00000000-0000-4000-8000-00000000000{i}"))
+    assert server.count("events.insert") == 3 and len(server.live_events()) == 3
+    assert 60.0 in clock.sleeps  # the third insert waited for the first to leave the window
