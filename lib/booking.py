@@ -583,6 +583,11 @@ class BookingService:
         self._dispatch_after_change()
         return cancelled
 
+    def complete_finished(self, actor: Actor = SYSTEM) -> int:
+        """Mark confirmed sessions whose end has passed (app timezone) as ``completed``; how many."""
+        require_staff(actor, "complete sessions")
+        return self.store.complete_ended(self.now_local(), self.clock(), actor.label)
+
     # -- emails -------------------------------------------------------------------------
     def _emails(self, booking: Booking, event: str) -> list[EmailDraft]:
         """Both emails of ``event``, with the .ics invitation when the settings want one."""

@@ -54,6 +54,12 @@ def _retry_links(args: argparse.Namespace) -> int:
     return 1 if result.failed or waiting else 0
 
 
+def _complete_sessions(args: argparse.Namespace) -> int:
+    done = _service().complete_finished(actor=CLI)
+    print(f"Marked {done} ended session(s) as completed.")
+    return 0
+
+
 def _send_emails(args: argparse.Namespace) -> int:
     result = _service().dispatch_emails(limit=args.limit)
     print(f"Sent {result.sent}, failed {result.failed}, to retry later {result.retry_later}.")
@@ -141,6 +147,8 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("retry-links", help="create missing meeting links; exits 1 if some remain")
     r.add_argument("--concurrency", type=int, default=None, help="bookings at a time (default: setting link_concurrency)")
     r.set_defaults(run=_retry_links)
+    sub.add_parser("complete-sessions", help="mark confirmed sessions that have ended as completed").set_defaults(
+        run=_complete_sessions)
     e = sub.add_parser("send-emails", help="send queued emails; exits 1 if some failed for good")
     e.add_argument("--limit", type=int, default=500)
     e.set_defaults(run=_send_emails)

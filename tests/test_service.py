@@ -397,3 +397,21 @@ def test_cli_retry_links_reports_a_booking_another_worker_holds(svc, provider, c
     clock.now += timedelta(minutes=6)
     assert cli_main(["retry-links"]) == 0
     assert svc.get_booking(b.id).status is BookingStatus.CONFIRMED
+
+
+def test_sessions_that_ended_in_jakarta_become_completed(svc, clock, monkeypatch, capsys):
+    clock.now = NOW - timedelta(hours=2)  # 23:00 WIB on the 24th
+    ended = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 0), duration=30)).booking
+    running = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 30), duration=60)).booking
+    clock.now = NOW  # 01:00 WIB
+    monkeypatch.setattr("lib.cli._service", lambda: svc)
+    assert cli_main(["complete-sessions"]) == 0
+    assert "Marked 1 ended session(s) as completed." in capsys.readouterr().out
+    assert svc.get_booking(ended.id).status is BookingStatus.COMPLETED
+    assert svc.get_booking(running.id).status is BookingStatus.CONFIRMED
+    assert svc.complete_finished() == 0
+    from lib.access import expert_actor
+    from lib.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="Only ops"):
+        svc.complete_finished(actor=expert_actor(svc.store.get_expert(expert(svc))))

@@ -184,15 +184,15 @@ class PostgrestStub:
             return self._query(source, [json.dumps(body), *values], table, select, [])
         raise ValueError(f"unsupported {method} {path}")
 
-    def _rpc(self, fn: str, args: dict[str, Any], select: str, params: list[tuple[str, str]]) -> list[Any] | None:
+    def _rpc(self, fn: str, args: dict[str, Any], select: str, params: list[tuple[str, str]]) -> Any:
         found = self._conn.execute(
             "select p.proargnames, array(select format_type(t, null) from unnest(p.proargtypes) t),"
-            " p.prorettype = 'void'::regtype, coalesce(c.relname, '')"
+            " p.prorettype = 'void'::regtype, coalesce(c.relname, ''), p.proretset"
             " from pg_proc p join pg_type ty on ty.oid = p.prorettype left join pg_class c on c.oid = ty.typrelid"
             " where p.pronamespace = 'public'::regnamespace and p.proname = %s", [fn]).fetchone()
         if found is None:
             raise psycopg.errors.UndefinedFunction(f"function public.{fn} does not exist")
-        names, types, void, relation = found
+        names, types, void, relation, returns_set = found
         assert set(args) == set(names[: len(types)]), f"{fn} takes {names[:len(types)]}, got {sorted(args)}"
         call_args, values = [], []
         for name, typ in zip(names, types, strict=False):
@@ -203,6 +203,8 @@ class PostgrestStub:
         if void:
             self._conn.execute(f"select {call}", values)
             return None
+        if not relation and not returns_set:  # PostgREST answers a scalar function with the bare value
+            return self._conn.execute(f"select {call}", values).fetchone()[0]
         return self._query(f"select * from {call}", values, relation or None, select, params)
 
     def _query(self, source: str, values: list[Any], table: str | None, select: str,
@@ -576,6 +578,21 @@ def test_reschedule_moves_bumps_the_revision_and_queues_emails_from_the_moved_bo
         store.reschedule(other.id, later, time(16, 0), NOW, emails, "ops")
     with pytest.raises(NotFound):
         store.reschedule(str(uuid.uuid4()), later, time(16, 0), NOW, emails, "ops")
+
+
+def test_ended_confirmed_sessions_become_completed_once(store, people):
+    morning = confirmed(store, people, at=time(9, 0))  # 09:00-10:00 on DAY
+    noon = confirmed(store, people, at=time(12, 0))  # 12:00-13:00
+    waiting = paid(store, people, at=time(7, 0))  # paid without a link: never "completed"
+    now_local = datetime.combine(DAY, time(12, 30))
+    assert store.complete_ended(now_local, NOW, "cli") == 1
+    assert store.get_booking(morning.id).status is BookingStatus.COMPLETED
+    assert store.get_booking(noon.id).status is BookingStatus.CONFIRMED  # still running
+    assert store.get_booking(waiting.id).status is BookingStatus.PAID
+    assert events(store, morning.id)[-1] == "completed"
+    assert store.complete_ended(now_local, NOW, "cli") == 0  # a second run changes nothing
+    assert store.complete_ended(datetime.combine(DAY, time(13, 0)), NOW, "cli") == 1
+    assert store.upcoming_for_expert(people.sari, datetime.combine(DAY, time(8, 0))) == []
 
 
 def test_cancel_is_conditional_and_queues_its_emails(store, people):

@@ -121,6 +121,10 @@ class BookingStore(Protocol):
         actor: str,
     ) -> Booking | None: ...
 
+    def complete_ended(self, now_local: datetime, at: datetime, actor: str) -> int:
+        """``confirmed -> completed`` for every session that ended by ``now_local``; how many."""
+        ...
+
     # Lists for the pages
     def upcoming_for_expert(self, expert_id: str, now_local: datetime, limit: int = 200) -> list[Booking]:
         """Confirmed bookings of the expert that end after ``now_local``, by date and time."""

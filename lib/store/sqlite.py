@@ -413,6 +413,17 @@ class SQLiteStore:
             self._queue(db, emails, _ts(at))
             return self._booking_in(db, booking_id)
 
+    def complete_ended(self, now_local: datetime, at: datetime, actor: str) -> int:
+        with self._tx() as db:
+            ended = [r["id"] for r in db.execute(
+                "SELECT id FROM bookings WHERE status = 'confirmed' AND ends_at <= ?",
+                (now_local.strftime("%Y-%m-%d %H:%M:%S"),))]
+            for booking_id in ended:
+                db.execute("UPDATE bookings SET status = 'completed', updated_at = ?, link_lease_until = NULL"
+                           " WHERE id = ?", (_ts(at), booking_id))
+                self._history(db, booking_id, "completed", "the session has ended", actor)
+            return len(ended)
+
     # -- lists ----------------------------------------------------------------------------
     def upcoming_for_expert(self, expert_id: str, now_local: datetime, limit: int = 200) -> list[Booking]:
         rows = self._all(

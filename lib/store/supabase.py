@@ -504,6 +504,12 @@ class SupabaseStore:
             "recording the link attempt",
         )
 
+    def complete_ended(self, now_local: datetime, at: datetime, actor: str) -> int:
+        """``confirmed -> completed`` for sessions that ended by ``now_local`` (app wall clock); one request."""
+        params = {"p_now": now_local.replace(tzinfo=None).isoformat(timespec="seconds"), "p_at": _iso(at),
+                  "p_actor": actor}
+        return int(self._execute(self._rpc("booking_complete_ended", params), "completing ended sessions") or 0)
+
     def release_link_claim(self, booking_id: str) -> None:
         """Give the lease back so another worker (or the next run) can try."""
         if not _is_uuid(booking_id):
