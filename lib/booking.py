@@ -572,6 +572,9 @@ class BookingService:
         booking = self.get_booking(booking_id)
         if booking.status not in ACTIVE_STATUSES:
             raise InvalidTransition(f"This booking is already {booking.status.value}.")
+        if booking.status is BookingStatus.PENDING and booking.payment_order_id:
+            # Close the payment page first: a cancelled booking must not be payable afterwards.
+            self.payments.expire(booking.payment_order_id)
         if booking.google_event_id:
             self._retrying(lambda: self.meetings.cancel(booking), booking.id, actor.label, record=False)
         notify = booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)

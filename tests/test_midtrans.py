@@ -391,6 +391,47 @@ def test_a_network_failure_during_the_check_changes_nothing_and_says_so(svc, mt,
     assert svc.get_booking(booking.id) == booking and svc.history(booking.id) == before
 
 
+def expire_reply(mt: responses.RequestsMock, order_id: str, status: int = 200, **body: Any) -> None:
+    """Core API POST /v2/<order>/expire: 407 "expired" on success, as Midtrans documents."""
+    reply = {"status_code": "407", "status_message": "Success, transaction is expired", "order_id": order_id,
+             "transaction_status": "expire", **body}
+    mt.add(responses.POST, f"{CORE}/v2/{order_id}/expire", status=status, json=reply)
+
+
+def test_cancelling_a_pending_booking_closes_its_payment_page_first(svc, mt):
+    booking = booked(svc, mt)
+    expire_reply(mt, booking.payment_order_id)
+    done = svc.cancel(booking.id, "customer changed their mind")
+    assert done.status is BookingStatus.CANCELLED
+    [call] = calls_to(mt, "POST", f"{CORE}/v2/{booking.payment_order_id}/expire")
+    assert call.request.headers["Authorization"] == "Basic " + base64.b64encode(f"{SERVER_KEY}:".encode()).decode()
+
+
+def test_cancelling_before_midtrans_has_a_transaction_goes_ahead(svc, mt):
+    booking = booked(svc, mt)
+    mt.add(responses.POST, f"{CORE}/v2/{booking.payment_order_id}/expire", status=404,
+           json={"status_code": "404", "status_message": "Transaction doesn't exist."})
+    assert svc.cancel(booking.id).status is BookingStatus.CANCELLED
+
+
+def test_a_booking_paid_meanwhile_is_not_cancelled(svc, mt):
+    booking = booked(svc, mt)
+    mt.add(responses.POST, f"{CORE}/v2/{booking.payment_order_id}/expire", status=412,
+           json={"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"})
+    status_reply(mt, booking.payment_order_id, "settlement")
+    with pytest.raises(PaymentError, match="already paid"):
+        svc.cancel(booking.id)
+    assert svc.get_booking(booking.id).status is BookingStatus.PENDING
+
+
+def test_midtrans_down_while_cancelling_changes_nothing(svc, mt):
+    booking = booked(svc, mt)
+    mt.add(responses.POST, f"{CORE}/v2/{booking.payment_order_id}/expire", body=requests.ConnectionError("down"))
+    with pytest.raises(PaymentUnavailable, match="nothing"):
+        svc.cancel(booking.id)
+    assert svc.get_booking(booking.id) == booking
+
+
 def test_a_non_json_answer_is_a_retryable_error(svc, mt):
     booking = booked(svc, mt)
     mt.add(responses.GET, f"{CORE}/v2/{booking.payment_order_id}/status", status=502,
@@ -504,7 +545,9 @@ def test_failure_and_pending_notifications(svc, mt):
 
 def test_money_for_a_cancelled_booking_is_flagged_for_a_refund_once(svc, mt, caplog):
     booking = booked(svc, mt)
+    expire_reply(mt, booking.payment_order_id)
     svc.cancel(booking.id, "Customer changed plans")
+    # The customer paid on the page in the moment before it closed: the money still arrives.
     body = notification(booking.payment_order_id, "settlement")
     for _ in range(2):
         result = svc.apply_payment_notification(body)

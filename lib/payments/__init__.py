@@ -67,6 +67,14 @@ class PaymentGateway(Protocol):
         """Verify a notification the gateway sent and say what it reports; ``PaymentError`` if forged."""
         ...
 
+    def expire(self, order_id: str) -> None:
+        """Close the order's payment page so nobody can pay it any more (a booking was cancelled).
+
+        An order the gateway does not know, or one already closed, counts as done; an order that
+        was paid meanwhile raises ``PaymentError`` so the booking is not cancelled over a payment.
+        """
+        ...
+
 
 # Order ids: "CE-" + the booking uuid's 32 hex digits + "-" + the attempt number. The whole uuid
 # is kept so any attempt's order (a notification of an older attempt, too) leads back to its

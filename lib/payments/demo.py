@@ -32,3 +32,6 @@ class DemoGateway:
         """The demo sends no notifications, so any that arrives is refused."""
         raise PaymentError("The demo payment gateway sends no notifications; set payment_gateway = \"midtrans\" "
                            "to receive Midtrans's.")
+
+    def expire(self, order_id: str) -> None:
+        """The demo has no payment page to close."""

@@ -210,7 +210,23 @@ class MidtransGateway:
                                "Midtrans for this account (or `midtrans.server_key` is another account's).")
         return result_from(payload, str(payload["order_id"]))
 
-    # -- errors ---------------------------------------------------------------------------------
+    def expire(self, order_id: str) -> None:
+        """Expire the order at Midtrans (POST /v2/<order>/expire) so its Snap page can no longer be paid."""
+        try:
+            self._call(lambda: self._core.transactions.expire(order_id), "closing the payment")
+        except _OrderNotFound:
+            return  # no transaction yet: the Snap page expires on its own and nothing was paid
+        except PaymentUnavailable:
+            raise
+        except PaymentError:
+            # Midtrans refuses to expire an order that is no longer pending: fine if it expired or
+            # failed already, not if the customer paid it a moment ago.
+            if self.status(order_id).state is PaymentState.PAID:
+                raise PaymentError("The customer has already paid this booking at Midtrans, so it was not "
+                                   "cancelled: use \"Check payment\" to confirm it, then cancel (and refund) "
+                                   "if that is still wanted.") from None
+
+        # -- errors ---------------------------------------------------------------------------------
     def _call(self, call: Callable[[], T], doing: str) -> T:
         """Run one midtransclient call; turn its errors into messages a person can act on."""
         try:
