@@ -199,6 +199,14 @@ def status_badge(status: BookingStatus) -> None:
     st.badge(status.label, color=_BADGE_COLORS[status])
 
 
+def action_row(text: str, button: str, key: str) -> bool:
+    """A bordered row: markdown ``text`` with one ``button`` on its right; True when pressed."""
+    with st.container(border=True):
+        info, action = st.columns([4, 1])
+        info.markdown(text)
+        return action.button(button, key=key)
+
+
 def join_button(url: str, key: str | None = None) -> None:
     """The meeting link as a button that opens a new tab."""
     st.link_button("Join meeting", url, type="primary", icon=":material/videocam:", key=key)

@@ -6,7 +6,7 @@ import streamlit as st
 from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
 from lib.views import booking_label, bookings_frame, history_frame, local_when
-from pages._common import (booking_card, cancel_form, check_payment, flash, page_context, reschedule_form,
+from pages._common import (action_row, booking_card, cancel_form, check_payment, flash, page_context, reschedule_form,
                            show_error, show_flash)
 
 svc, actor = page_context("ops")
@@ -36,13 +36,10 @@ if not svc.payments.settles_at_once:
     if not stuck:
         st.success("No booking has waited that long for its payment.")
     for b in stuck:
-        with st.container(border=True):
-            info, action = st.columns([4, 1])
-            booked = local_when(b.created_at, svc.tz) if b.created_at else "unknown"
-            info.markdown(f"**{booking_label(b)}**  \nBooked {booked} · Order: {b.payment_order_id or 'none started'}"
-                          f" · Attempts: {b.payment_attempts}")
-            if action.button("Check payment", key=f"ops-check-payment-{b.id}"):
-                check_payment(svc, b.id, actor)
+        booked = local_when(b.created_at, svc.tz) if b.created_at else "unknown"
+        if action_row(f"**{booking_label(b)}**  \nBooked {booked} · Order: {b.payment_order_id or 'none started'}"
+                      f" · Attempts: {b.payment_attempts}", "Check payment", key=f"ops-check-payment-{b.id}"):
+            check_payment(svc, b.id, actor)
 
 # -- paid, awaiting a link ------------------------------------------------------------------
 st.subheader("Paid, awaiting a link")
@@ -50,18 +47,15 @@ missing = svc.missing_links(actor=actor)
 if not missing:
     st.success("Every paid booking has its meeting link.")
 for b in missing:
-    with st.container(border=True):
-        info, action = st.columns([4, 1])
-        info.markdown(f"**{booking_label(b)}**  \nAttempts: {b.link_attempts}"
-                      + (f" · Last error: {b.last_error}" if b.last_error else ""))
-        if action.button("Create link", key=f"create-link-{b.id}"):
-            try:
-                done = svc.create_link(b.id, actor=actor)
-            except CallExpertError as exc:
-                show_error(exc)
-            else:
-                flash(("success", f"Link created for {booking_label(done)}."))
-                st.rerun()
+    if action_row(f"**{booking_label(b)}**  \nAttempts: {b.link_attempts}"
+                  + (f" · Last error: {b.last_error}" if b.last_error else ""), "Create link", key=f"create-link-{b.id}"):
+        try:
+            done = svc.create_link(b.id, actor=actor)
+        except CallExpertError as exc:
+            show_error(exc)
+        else:
+            flash(("success", f"Link created for {booking_label(done)}."))
+            st.rerun()
 
 if missing and st.button("Create all missing links", type="primary", key="create-all-links"):
     bar = st.progress(0.0, text=f"0/{len(missing)} ...")
@@ -98,18 +92,16 @@ failed = [e for e in svc.emails(actor=actor) if e.status is EmailStatus.FAILED]
 if failed:
     st.subheader("Emails that failed")
     for e in failed:
-        with st.container(border=True):
-            info, action = st.columns([4, 1])
-            info.markdown(f"**{e.recipient}** — {e.subject}  \nAttempts: {e.attempts} · {e.last_error or ''}")
-            if action.button("Resend", key=f"resend-{e.id}"):
-                try:
-                    again = svc.resend_email(e.id, actor=actor)
-                except CallExpertError as exc:
-                    show_error(exc)
-                else:
-                    flash(("success" if again.status is EmailStatus.SENT else "info",
-                           f"Email to {again.recipient}: {again.status.value}."))
-                    st.rerun()
+        if action_row(f"**{e.recipient}** — {e.subject}  \nAttempts: {e.attempts} · {e.last_error or ''}",
+                      "Resend", key=f"resend-{e.id}"):
+            try:
+                again = svc.resend_email(e.id, actor=actor)
+            except CallExpertError as exc:
+                show_error(exc)
+            else:
+                flash(("success" if again.status is EmailStatus.SENT else "info",
+                       f"Email to {again.recipient}: {again.status.value}."))
+                st.rerun()
 
 # -- recent bookings ------------------------------------------------------------------------
 st.subheader("Recent bookings")
