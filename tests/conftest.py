@@ -10,6 +10,7 @@ import pytest
 from lib.booking import BookingService
 from lib.config import load_settings
 from lib.wiring import build_service
+from tests.fakes import FlakyProvider, RecordingSender
 
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy",
                "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -28,6 +29,18 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CALLEXPERT_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     monkeypatch.setenv("CALLEXPERT_SEED_DEMO_DATA", "false")
     return db
+
+
+@pytest.fixture
+def provider() -> FlakyProvider:
+    """A meeting provider that records its events and can be told to fail."""
+    return FlakyProvider()
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    """An email sender that records what it sent and can be told to fail."""
+    return RecordingSender()
 
 
 @pytest.fixture

@@ -124,16 +124,6 @@ def mt(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
 
 
 @pytest.fixture
-def provider() -> FlakyProvider:
-    return FlakyProvider()
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
 def gateway() -> MidtransGateway:
     return MidtransGateway(SERVER_KEY, CLIENT_KEY, timeout_seconds=TIMEOUT)
 
