@@ -64,6 +64,12 @@ def require_staff(actor: Actor, what: str) -> None:
         raise PermissionDenied(f"Only ops staff can {what}.")
 
 
+def require_known(actor: Actor, what: str) -> None:
+    """Refuse ``what`` to someone who is signed in but has no role here."""
+    if actor.role is Role.NONE:
+        raise PermissionDenied(f"Your account has no role in this console, so it cannot {what}.")
+
+
 def require_expert_or_staff(actor: Actor, expert_id: str, what: str) -> None:
     """Staff may act for any expert; an expert only for themselves."""
     if actor.is_staff:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from lib.access import SYSTEM, Actor, require_can_see, require_expert_or_staff, require_staff
+from lib.access import Actor, require_can_see, require_expert_or_staff, require_known, require_staff
 from lib.clock import Clock, system_clock
 from lib.config import Settings
 from lib.domain import (
@@ -156,18 +156,29 @@ class BookingService:
         return self.now_local().date()
 
     # -- reads --------------------------------------------------------------------------
-    def experts(self) -> list[Expert]:
+    def experts(self, *, actor: Actor) -> list[Expert]:
+        """Every expert; anyone signed in may see who can be booked (the gate also reads it to
+        resolve roles, as the system)."""
+        require_known(actor, "see the experts")
         return self.store.list_experts()
 
-    def customers(self) -> list[Customer]:
+    def customers(self, *, actor: Actor) -> list[Customer]:
+        """Every customer with their email: staff only."""
+        require_staff(actor, "see the customer list")
         return self.store.list_customers()
 
-    def get_booking(self, booking_id: str, actor: Actor = SYSTEM) -> Booking:
+    def get_booking(self, booking_id: str, *, actor: Actor) -> Booking:
         """The booking, or ``NotFound`` with a message a person can read.
 
         An expert gets ``PermissionDenied`` for another expert's booking (e.g. an edited
         ``?booking=`` link).
         """
+        booking = self._load(booking_id)
+        require_can_see(actor, booking)
+        return booking
+
+    def _load(self, booking_id: str) -> Booking:
+        """The booking without a permission check: for the service's own steps after one."""
         booking_id = (booking_id or "").strip()
         try:
             uuid.UUID(booking_id)
@@ -176,47 +187,49 @@ class BookingService:
         booking = self.store.get_booking(booking_id)
         if booking is None:
             raise NotFound(f"No booking with id {booking_id}.")
-        require_can_see(actor, booking)
         return booking
 
-    def quote(self, expert_id: str, duration: int) -> int:
+    def quote(self, expert_id: str, duration: int, *, actor: Actor) -> int:
         """The price in rupiah of ``duration`` minutes with the expert."""
+        require_staff(actor, "quote prices")
         expert = self.store.get_expert(expert_id)
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
         return price_for(expert.hourly_rate, clean_duration(duration))
 
-    def upcoming_for_expert(self, expert_id: str, limit: int = 200, actor: Actor = SYSTEM) -> list[Booking]:
+    def upcoming_for_expert(self, expert_id: str, limit: int = 200, *, actor: Actor) -> list[Booking]:
         """The expert's confirmed sessions that have not ended yet, "now" taken in the app timezone."""
         require_expert_or_staff(actor, expert_id, "see upcoming sessions")
         return self.store.upcoming_for_expert(expert_id, self.now_local(), limit)
 
-    def ops_counts(self, actor: Actor = SYSTEM) -> OpsCounts:
+    def ops_counts(self, *, actor: Actor) -> OpsCounts:
         require_staff(actor, "see the ops numbers")
         return self.store.counts(self.today())
 
-    def missing_links(self, limit: int = 500, actor: Actor = SYSTEM) -> list[Booking]:
+    def missing_links(self, limit: int = 500, *, actor: Actor) -> list[Booking]:
         require_staff(actor, "list bookings missing a link")
         return self.store.missing_links(limit)
 
     def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None,
-                        actor: Actor = SYSTEM) -> list[Booking]:
+                        *, actor: Actor) -> list[Booking]:
         require_staff(actor, "list all bookings")
         return self.store.recent_bookings(limit, status)
 
-    def history(self, booking_id: str, actor: Actor = SYSTEM) -> list[HistoryEntry]:
+    def history(self, booking_id: str, *, actor: Actor) -> list[HistoryEntry]:
         require_staff(actor, "read booking history")
         return self.store.history(booking_id)
 
-    def emails(self, limit: int = 200, booking_id: str | None = None, actor: Actor = SYSTEM) -> list[Email]:
+    def emails(self, limit: int = 200, booking_id: str | None = None, *, actor: Actor) -> list[Email]:
         require_staff(actor, "read the email outbox")
         return self.store.list_emails(limit, booking_id)
 
-    def meeting_health(self) -> HealthCheck:
+    def meeting_health(self, *, actor: Actor) -> HealthCheck:
+        """The meeting provider's connection check, for the ops page."""
+        require_staff(actor, "check the meeting provider")
         return self.meetings.check_connection()
 
     # -- the flow -----------------------------------------------------------------------
-    def book(self, request: BookingRequest, actor: Actor = SYSTEM) -> Booking:
+    def book(self, request: BookingRequest, *, actor: Actor) -> Booking:
         """Validate the request and store it as ``pending``. Bad input writes nothing."""
         require_staff(actor, "book sessions")
         if request.request_key:
@@ -252,7 +265,7 @@ class BookingService:
         )
         return self.store.create_booking(new, actor.label)
 
-    def pay(self, booking_id: str, actor: Actor = SYSTEM) -> Booking:
+    def pay(self, booking_id: str, *, actor: Actor) -> Booking:
         """Charge a pending booking through a gateway that settles at once (the demo); ``paid`` when it settles.
 
         A gateway the customer pays on (Midtrans) goes through ``start_payment`` and
@@ -262,7 +275,7 @@ class BookingService:
         if not self.payments.settles_at_once:
             raise PaymentError(f"{self.payments.name.title()} payments are made by the customer on the gateway's "
                                "page: start the payment, then check it.")
-        booking = self.get_booking(booking_id)
+        booking = self._load(booking_id)
         if booking.status is not BookingStatus.PENDING:
             return booking  # paid already (a rerun, a second click): nothing to charge
         result = self.payments.charge(booking)
@@ -272,24 +285,24 @@ class BookingService:
         if result.state is PaymentState.PENDING:
             return booking
         paid = self.store.mark_paid(booking.id, result.reference, self.clock(), actor.label)
-        return paid or self.get_booking(booking.id)
+        return paid or self._load(booking.id)
 
-    def book_and_pay(self, request: BookingRequest, actor: Actor = SYSTEM) -> BookingOutcome:
+    def book_and_pay(self, request: BookingRequest, *, actor: Actor) -> BookingOutcome:
         """The whole flow of the booking form: book, pay, create the link, queue the emails.
 
         The booking survives a failing provider: it stays ``paid`` with the error recorded and
         shows up on the ops page.
         """
-        booking = self.book(request, actor)
+        booking = self.book(request, actor=actor)
         if not self.payments.settles_at_once:
             return self._book_with_payment_page(booking, actor)
-        booking = self.pay(booking.id, actor)
+        booking = self.pay(booking.id, actor=actor)
         if booking.status is not BookingStatus.PAID:
             return BookingOutcome(booking)
         try:
-            return BookingOutcome(self.create_link(booking.id, actor))
+            return BookingOutcome(self.create_link(booking.id, actor=actor))
         except (MeetingProviderError, InvalidTransition) as exc:
-            return BookingOutcome(self.get_booking(booking.id), link_error=str(exc))
+            return BookingOutcome(self._load(booking.id), link_error=str(exc))
 
     def _book_with_payment_page(self, booking: Booking, actor: Actor) -> BookingOutcome:
         """``book_and_pay`` with a gateway the customer pays on: start the payment once.
@@ -299,14 +312,14 @@ class BookingService:
         """
         if booking.status is BookingStatus.PENDING and not booking.payment_url:
             try:
-                booking = self.start_payment(booking.id, actor)
+                booking = self.start_payment(booking.id, actor=actor)
             except PaymentError as exc:
-                return BookingOutcome(self.get_booking(booking.id), payment_error=str(exc))
+                return BookingOutcome(self._load(booking.id), payment_error=str(exc))
         pending = booking.status is BookingStatus.PENDING
         return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
 
     # -- gateway payments (Midtrans) ----------------------------------------------------------
-    def start_payment(self, booking_id: str, actor: Actor = SYSTEM) -> Booking:
+    def start_payment(self, booking_id: str, *, actor: Actor) -> Booking:
         """Open a new payment of a ``pending`` booking at the gateway (a Midtrans Snap transaction)
         and store its order id, token and payment page; the booking stays ``pending``.
 
@@ -316,12 +329,12 @@ class BookingService:
         apart from the attempt count. With the demo gateway this is ``pay``.
         """
         require_staff(actor, "take payments")
-        booking = self.get_booking(booking_id)
+        booking = self._load(booking_id)
         if booking.status is not BookingStatus.PENDING:
             raise InvalidTransition(f"This booking is {booking.status.label.lower()}; only a booking awaiting "
                                     "payment can be paid.")
         if self.payments.settles_at_once:
-            return self.pay(booking.id, actor)
+            return self.pay(booking.id, actor=actor)
         numbered = self.store.add_payment_attempt(booking.id)
         if numbered is None:
             raise InvalidTransition("This booking changed meanwhile; refresh and try again.")
@@ -333,9 +346,9 @@ class BookingService:
             raise
         started = self.store.start_payment(booking.id, order_id, result.token or "", result.redirect_url or "",
                                            self.clock(), actor.label)
-        return started or self.get_booking(booking.id)
+        return started or self._load(booking.id)
 
-    def check_payment(self, booking_id: str, actor: Actor = SYSTEM) -> PaymentCheck:
+    def check_payment(self, booking_id: str, *, actor: Actor) -> PaymentCheck:
         """Ask the gateway (never the browser) whether the booking's payment settled, and move it on.
 
         Paid (Midtrans ``settlement``, or ``capture`` with ``fraud_status`` ``accept``): ``paid``,
@@ -346,7 +359,7 @@ class BookingService:
         A network fault raises ``PaymentUnavailable`` and changes nothing.
         """
         require_staff(actor, "check payments")
-        booking = self.get_booking(booking_id)
+        booking = self._load(booking_id)
         if booking.status is not BookingStatus.PENDING:
             return PaymentCheck(booking, f"Nothing to check: this booking is {booking.status.label.lower()}.")
         if not booking.payment_order_id:
@@ -356,7 +369,7 @@ class BookingService:
             result = self._earlier_attempt_paid(booking) or result
         return self._apply_payment(booking, result, actor)
 
-    def apply_payment_notification(self, payload: Mapping[str, Any], actor: Actor = SYSTEM) -> PaymentCheck:
+    def apply_payment_notification(self, payload: Mapping[str, Any], *, actor: Actor) -> PaymentCheck:
         """Apply a gateway's HTTP notification (Midtrans), e.g. from a webhook receiver through the CLI.
 
         The signature is checked first: a forged or mis-signed notification raises
@@ -382,7 +395,7 @@ class BookingService:
             return PaymentCheck(booking, reported.message, needs_review=reported.needs_review)
         return self._apply_payment(booking, self.payments.status(reported.reference), actor)
 
-    def stuck_pending(self, actor: Actor = SYSTEM, limit: int = 200) -> list[Booking]:
+    def stuck_pending(self, *, actor: Actor, limit: int = 200) -> list[Booking]:
         """Bookings still awaiting payment ``midtrans.pending_alert_minutes`` after they were made,
         oldest first: the ops page's alert list."""
         require_staff(actor, "list bookings awaiting payment")
@@ -415,9 +428,9 @@ class BookingService:
             if self.store.mark_paid(booking.id, order, self.clock(), who) is None:
                 return self._unchanged(booking.id)
             try:
-                linked = self.create_link(booking.id, actor)
+                linked = self.create_link(booking.id, actor=actor)
             except (MeetingProviderError, InvalidTransition) as exc:
-                return PaymentCheck(self.get_booking(booking.id), f"Paid: {result.message} The meeting link is not "
+                return PaymentCheck(self._load(booking.id), f"Paid: {result.message} The meeting link is not "
                                     "ready yet; ops will create it.", changed=True, link_error=str(exc))
             return PaymentCheck(linked, f"Paid and confirmed: {result.message}", changed=True)
         if result.state is PaymentState.FAILED:
@@ -444,10 +457,10 @@ class BookingService:
                                      "cancelled: refund the payment in the gateway's dashboard.", needs_review=True)
 
     def _unchanged(self, booking_id: str) -> PaymentCheck:
-        current = self.get_booking(booking_id)
+        current = self._load(booking_id)
         return PaymentCheck(current, f"Nothing changed: this booking is already {current.status.label.lower()}.")
 
-    def create_link(self, booking_id: str, actor: Actor = SYSTEM, *, dispatch: bool = True) -> Booking:
+    def create_link(self, booking_id: str, *, actor: Actor, dispatch: bool = True) -> Booking:
         """Create the meeting of a ``paid`` booking and confirm it; idempotent.
 
         Retries retryable provider errors with exponential backoff and jitter (honouring the
@@ -462,7 +475,7 @@ class BookingService:
         now = self.clock()
         booking = self.store.claim_for_link(booking_id, now, now + timedelta(seconds=self.settings.link_lease_seconds))
         if booking is None:
-            current = self.get_booking(booking_id)
+            current = self._load(booking_id)
             if current.status is BookingStatus.CONFIRMED:
                 return current, False
             if current.status is BookingStatus.PAID:
@@ -481,11 +494,11 @@ class BookingService:
             raise MeetingProviderError(f"Unexpected error while creating the link: {exc}", retryable=False) from exc
         return self._confirm(booking, meeting, actor, f"{self.meetings.name} link created", dispatch), True
 
-    def set_link_manually(self, booking_id: str, url: str, actor: Actor = SYSTEM) -> Booking:
+    def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down)."""
         require_staff(actor, "paste meeting links")
         link = clean_meeting_link(url)
-        booking = self.get_booking(booking_id)
+        booking = self._load(booking_id)
         if booking.status is not BookingStatus.PAID:
             raise InvalidTransition(f"This booking is {booking.status.label.lower()}; a link can be pasted only on a paid booking.")
         return self._confirm(booking, Meeting(url=link, event_id="", event_version=booking.event_version), actor.label,
@@ -497,7 +510,7 @@ class BookingService:
         confirmed = self.store.confirm(booking.id, meeting.url, meeting.event_id or None, meeting.event_version,
                                        self.clock(), self._emails(linked, "confirmed"), actor, detail)
         if confirmed is None:
-            current = self.get_booking(booking.id)
+            current = self._load(booking.id)
             if current.status is BookingStatus.CONFIRMED:
                 return current  # someone else confirmed it first: same event, so nothing to undo
             # Cancelled while the link was being made: take the fresh event down again.
@@ -508,7 +521,7 @@ class BookingService:
             self._dispatch_after_change()
         return confirmed
 
-    def create_missing_links(self, progress: Progress | None = None, actor: Actor = SYSTEM,
+    def create_missing_links(self, progress: Progress | None = None, *, actor: Actor,
                              concurrency: int | None = None) -> LinkRunResult:
         """Create links for every ``paid`` booking without one, a bounded number at a time.
 
@@ -537,12 +550,12 @@ class BookingService:
         self._dispatch_after_change()
         return result
 
-    def reschedule(self, booking_id: str, new_date: date, new_time: time, actor: Actor = SYSTEM) -> Booking:
+    def reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor) -> Booking:
         """Move a booking; its meeting (event id and link) stays and moves with it.
 
         Ops may move any booking, an expert only their own.
         """
-        booking = self.get_booking(booking_id, actor)
+        booking = self.get_booking(booking_id, actor=actor)
         require_expert_or_staff(actor, booking.expert_id, "reschedule")
         who = actor.label
         if booking.status not in ACTIVE_STATUSES:
@@ -565,11 +578,11 @@ class BookingService:
         self._dispatch_after_change()
         return result
 
-    def cancel(self, booking_id: str, reason: str = "Cancelled by ops", actor: Actor = SYSTEM) -> Booking:
+    def cancel(self, booking_id: str, reason: str = "Cancelled by ops", *, actor: Actor) -> Booking:
         """Cancel a booking and its meeting, and queue the cancellation emails (ops only)."""
         require_staff(actor, "cancel bookings")
         reason = clean_text(reason or "Cancelled", "Reason", 500)
-        booking = self.get_booking(booking_id)
+        booking = self._load(booking_id)
         if booking.status not in ACTIVE_STATUSES:
             raise InvalidTransition(f"This booking is already {booking.status.value}.")
         if booking.status is BookingStatus.PENDING and booking.payment_order_id:
@@ -586,7 +599,7 @@ class BookingService:
         self._dispatch_after_change()
         return cancelled
 
-    def complete_finished(self, actor: Actor = SYSTEM) -> int:
+    def complete_finished(self, *, actor: Actor) -> int:
         """Mark confirmed sessions whose end has passed (app timezone) as ``completed``; how many."""
         require_staff(actor, "complete sessions")
         return self.store.complete_ended(self.now_local(), self.clock(), actor.label)
@@ -614,7 +627,12 @@ class BookingService:
         except Exception:  # a courtesy email must never hide the link error ops have to see
             log.exception("Could not queue the link-pending email of booking %s", booking.id)
 
-    def dispatch_emails(self, limit: int = 100) -> DispatchResult:
+    def dispatch_emails(self, limit: int = 100, *, actor: Actor) -> DispatchResult:
+        """Send up to ``limit`` queued emails (staff or the system); see ``_dispatch``."""
+        require_staff(actor, "send queued emails")
+        return self._dispatch(limit)
+
+    def _dispatch(self, limit: int = 100) -> DispatchResult:
         """Send up to ``limit`` queued emails, each at most once, and record every outcome.
 
         Emails are leased from the outbox in small batches, so two dispatchers at once never
@@ -671,7 +689,7 @@ class BookingService:
         it from sending anything a cron dispatcher sends too.
         """
         if not self._background_dispatch:
-            self.dispatch_emails()
+            self._dispatch()
             return
         with self._dispatch_lock:
             if self._dispatcher is not None:
@@ -683,7 +701,7 @@ class BookingService:
     def _dispatch_loop(self) -> None:
         while True:
             try:
-                self.dispatch_emails()
+                self._dispatch()
             except Exception:  # the worker must not die silently with emails waiting
                 log.exception("Background email dispatch failed; the next run retries")
             with self._dispatch_lock:
@@ -692,7 +710,7 @@ class BookingService:
                     return
                 self._dispatch_again = False
 
-    def resend_email(self, email_id: int, actor: Actor = SYSTEM) -> Email:
+    def resend_email(self, email_id: int, *, actor: Actor) -> Email:
         """The ops "Resend" of a ``failed`` email: the same outbox row is queued again and sent.
 
         Never makes a second row. Raises ``InvalidTransition`` when the email is not failed (sent,
@@ -707,7 +725,7 @@ class BookingService:
         if email is None:
             raise InvalidTransition("This email is not failed (it was sent or resent meanwhile); refresh the list.")
         self.store.add_history(email.booking_id, "email resent", f"{email.kind} to {email.recipient}", actor.label)
-        self.dispatch_emails()
+        self._dispatch()
         return next((e for e in self.store.list_emails(booking_id=email.booking_id) if e.id == email.id), email)
 
     # -- retries ------------------------------------------------------------------------

@@ -27,13 +27,13 @@ def _seed(args: argparse.Namespace) -> int:
 
     service = build_service(replace(load_settings(), seed_demo_data=False))
     made = seed_demo(service)
-    print(f"Demo data ready: {len(service.experts())} experts, {len(service.customers())} customers, {made} new bookings.")
+    print(f"Demo data ready: {len(service.experts(actor=CLI))} experts, {len(service.customers(actor=CLI))} customers, {made} new bookings.")
     return 0
 
 
 def _retry_links(args: argparse.Namespace) -> int:
     service = _service()
-    todo = service.missing_links()
+    todo = service.missing_links(actor=CLI)
     if not todo:
         print("No paid bookings are waiting for a link.")
         return 0
@@ -48,7 +48,7 @@ def _retry_links(args: argparse.Namespace) -> int:
         print(f"  still paid without link: {booking_id}: {error}")
     # Skipped ones may still be waiting: another worker (perhaps one that crashed) holds them
     # until its lease ends. Cron should hear "not done" for those too.
-    waiting = {b.id for b in service.missing_links()} - set(result.failed)
+    waiting = {b.id for b in service.missing_links(actor=CLI)} - set(result.failed)
     for booking_id in sorted(waiting):
         print(f"  still paid without link: {booking_id}: another worker holds it; retry after its lease ends")
     return 1 if result.failed or waiting else 0
@@ -61,7 +61,7 @@ def _complete_sessions(args: argparse.Namespace) -> int:
 
 
 def _send_emails(args: argparse.Namespace) -> int:
-    result = _service().dispatch_emails(limit=args.limit)
+    result = _service().dispatch_emails(limit=args.limit, actor=CLI)
     print(f"Sent {result.sent}, failed {result.failed}, to retry later {result.retry_later}.")
     if result.stopped:
         print(f"Stopped early: {result.stopped}")
@@ -70,12 +70,12 @@ def _send_emails(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     service = _service()
-    b = service.get_booking(args.booking)
+    b = service.get_booking(args.booking, actor=CLI)
     print(f"{b.id}  {b.status.label}")
     print(f"  {b.session_type}: {b.customer_name} <{b.customer_email}> with {b.expert_name}")
     print(f"  {when(b.scheduled_date, b.scheduled_time, service.tz)}, {b.duration} min, {rupiah(b.price)}")
     print(f"  link: {b.meeting_link or '(none yet)'}  attempts: {b.link_attempts}  last error: {b.last_error or '-'}")
-    for h in service.history(b.id):
+    for h in service.history(b.id, actor=CLI):
         print(f"  {h.at:%Y-%m-%d %H:%M:%S} UTC  {h.event:<22} {h.actor:<6} {h.detail}")
     return 0
 
@@ -87,7 +87,7 @@ def _set_link(args: argparse.Namespace) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    b = _service().cancel(args.booking, args.reason, actor=CLI)
+    b = _service().cancel(args.booking, reason=args.reason, actor=CLI)
     print(f"{b.id} cancelled")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lib.access import SYSTEM
 from lib.booking import BookingService
 from lib.clock import Clock, system_clock
 from lib.config import Settings
@@ -74,7 +75,7 @@ def build_service(settings: Settings, clock: Clock = system_clock) -> BookingSer
         background_dispatch=settings.email_backend == "smtp",
     )
     # Demo rows only ever go into the embedded database, never into a production project.
-    if settings.seed_demo_data and settings.backend == "sqlite" and not service.experts():
+    if settings.seed_demo_data and settings.backend == "sqlite" and not service.experts(actor=SYSTEM):
         from lib.demo import seed_demo
 
         seed_demo(service)

@@ -12,7 +12,7 @@ from datetime import timedelta
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from lib.access import DEMO_OPS, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
+from lib.access import DEMO_OPS, SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
 from lib.booking import BookingService, PaymentCheck
 from lib.config import Settings, load_settings
 from lib.domain import Booking, BookingStatus
@@ -79,9 +79,9 @@ def current_actor(svc: BookingService) -> Actor:
     if svc.settings.sign_in:
         if not st.user.get("is_logged_in", False):
             return Actor(Role.NONE)
-        return resolve_actor(st.user.get("email"), svc.settings.ops_email_list, svc.experts())
+        return resolve_actor(st.user.get("email"), svc.settings.ops_email_list, svc.experts(actor=SYSTEM))
     choice = st.session_state.get(VIEW_AS, OPS_VIEW)
-    expert = next((e for e in svc.experts() if e.id == choice), None)
+    expert = next((e for e in svc.experts(actor=SYSTEM) if e.id == choice), None)
     return expert_actor(expert) if expert else DEMO_OPS
 
 
@@ -127,7 +127,7 @@ def _resolve_gate() -> tuple[Actor, _Screen | None]:
         if actor.role is Role.NONE:
             return actor, _Screen(_no_access_page, "No access", ":material/block:", "no-access")
         return actor, None
-    experts = svc.experts()
+    experts = svc.experts(actor=SYSTEM)
     names = {OPS_VIEW: "Ops", **{e.id: f"Expert: {e.name}" for e in experts}}
     st.sidebar.selectbox("View as", list(names), key=VIEW_AS, format_func=names.__getitem__)
     st.warning("Demo mode — no sign-in. Anyone with this address can use the console; "
@@ -335,7 +335,7 @@ def cancel_form(svc: BookingService, booking: Booking, actor: Actor) -> None:
                 st.error("Tick “Yes, cancel this session” to confirm.")
                 return
             try:
-                svc.cancel(booking.id, reason, actor=actor)
+                svc.cancel(booking.id, reason=reason, actor=actor)
             except CallExpertError as exc:
                 show_error(exc)
             else:

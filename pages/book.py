@@ -19,11 +19,11 @@ svc, actor = page_context("book")
 st.title("Book a session")
 show_flash()
 
-experts = {e.id: e for e in svc.experts()}
+experts = {e.id: e for e in svc.experts(actor=actor)}
 if not experts:
     st.info("There are no experts yet, so nothing can be booked.")
     st.stop()
-customers = {c.id: c for c in svc.customers()}
+customers = {c.id: c for c in svc.customers(actor=actor)}
 
 # -- who -------------------------------------------------------------------------------
 customer_id = st.selectbox("Customer", [NEW, *customers], key="book_customer",
@@ -52,7 +52,7 @@ duration = duration_col.selectbox("Duration (minutes)", ALLOWED_DURATIONS, key="
 
 # -- price -----------------------------------------------------------------------------
 try:
-    st.metric("Price", rupiah(svc.quote(expert_id, duration)))
+    st.metric("Price", rupiah(svc.quote(expert_id, duration, actor=actor)))
 except CallExpertError as exc:
     show_error(exc)
 if svc.payments.is_demo:
@@ -92,7 +92,7 @@ if st.button("Book and pay", type="primary", key="book_submit"):
 # -- outcome (kept while the fill is unchanged) ---------------------------------------------
 if "book_outcome" in st.session_state:
     booking_id, link_error, payment_error = st.session_state["book_outcome"]
-    booking = svc.get_booking(booking_id, actor)
+    booking = svc.get_booking(booking_id, actor=actor)
     what = (f"{booking.session_type} with {booking.expert_name}, "
             f"{when(booking.scheduled_date, booking.scheduled_time, svc.tz)}, {rupiah(booking.price)}")
     if booking.status is BookingStatus.PENDING:

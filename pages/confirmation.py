@@ -36,7 +36,7 @@ if not booking_id:
     st.stop()
 
 try:
-    booking = svc.get_booking(booking_id, actor)
+    booking = svc.get_booking(booking_id, actor=actor)
 except CallExpertError as exc:
     show_error(exc)
     st.stop()

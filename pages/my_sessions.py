@@ -11,7 +11,7 @@ from pages._common import join_button, page_context
 svc, actor = page_context("my_sessions")
 st.title("My sessions")
 
-experts = {e.id: e for e in svc.experts()}
+experts = {e.id: e for e in svc.experts(actor=actor)}
 if not experts:
     st.info("There are no experts yet.")
     st.stop()

@@ -23,7 +23,7 @@ for col, (label, value) in zip(st.columns(4), [
 ]):
     col.metric(label, value)
 
-health = svc.meeting_health()
+health = svc.meeting_health(actor=actor)
 (st.success if health.ok else st.error)(f"Meeting provider: {health.summary}")
 if health.detail:
     st.caption(health.detail)

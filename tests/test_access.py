@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.access import Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
+from lib.access import SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
 from lib.booking import BookingService
 from lib.config import Settings, load_settings
 from lib.domain import BookingRequest, BookingStatus, Expert, NewCustomer
@@ -46,7 +46,7 @@ def confirmed(svc: BookingService, expert: Expert, days: int, name: str) -> str:
     request = BookingRequest(expert_id=expert.id, session_type="Career mentoring",
                              scheduled_date=svc.today() + timedelta(days=days), scheduled_time=time(10, 0),
                              new_customer=NewCustomer(name, f"{name.lower()}@example.com"))
-    return svc.book_and_pay(request).booking.id
+    return svc.book_and_pay(request, actor=SYSTEM).booking.id
 
 
 def allowed_pages(at: AppTest) -> set[str]:
@@ -83,25 +83,44 @@ def test_an_expert_can_read_and_move_only_their_own_bookings(service, two_expert
     sari, budi = two_experts
     own, other = confirmed(service, sari, 3, "Andi"), confirmed(service, budi, 3, "Dewi")
     as_sari = expert_actor(sari)
-    assert service.get_booking(own, as_sari).id == own
+    assert service.get_booking(own, actor=as_sari).id == own
     with pytest.raises(PermissionDenied, match="another expert"):
-        service.get_booking(other, as_sari)
+        service.get_booking(other, actor=as_sari)
     with pytest.raises(PermissionDenied):
         service.reschedule(other, service.today() + timedelta(days=4), time(9, 0), actor=as_sari)
     moved = service.reschedule(own, service.today() + timedelta(days=4), time(9, 0), actor=as_sari)
     assert moved.scheduled_time == time(9, 0)
-    assert ("rescheduled", "expert:sari@example.com") in [(h.event, h.actor) for h in service.history(own)]
+    assert ("rescheduled", "expert:sari@example.com") in [(h.event, h.actor) for h in service.history(own, actor=SYSTEM)]
     with pytest.raises(PermissionDenied, match="Only ops"):
         service.cancel(own, "no", actor=as_sari)  # not even their own
-    assert service.get_booking(own).status is BookingStatus.CONFIRMED
+    assert service.get_booking(own, actor=SYSTEM).status is BookingStatus.CONFIRMED
     with pytest.raises(PermissionDenied):
         service.upcoming_for_expert(budi.id, actor=as_sari)
     assert [b.id for b in service.upcoming_for_expert(sari.id, actor=as_sari)] == [own]
 
 
+def test_every_public_service_call_names_its_actor():
+    """No call falls back to a default actor: forgetting it is a TypeError, not the system's rights."""
+    import inspect
+
+    public = [name for name, fn in inspect.getmembers(BookingService, inspect.isfunction)
+              if not name.startswith("_") and name not in ("now_local", "today")]
+    assert len(public) >= 25
+    for name in public:
+        actor = inspect.signature(getattr(BookingService, name)).parameters.get("actor")
+        assert actor is not None, f"{name} takes no actor"
+        assert actor.kind is inspect.Parameter.KEYWORD_ONLY and actor.default is inspect.Parameter.empty, name
+
+
+def test_a_person_without_a_role_cannot_even_list_experts(service, two_experts):
+    with pytest.raises(PermissionDenied, match="no role"):
+        service.experts(actor=Actor(Role.NONE, email="x@gmail.com"))
+    assert len(service.experts(actor=expert_actor(two_experts[0]))) == 2
+
+
 @pytest.mark.parametrize("call", [
     lambda s, a: s.create_missing_links(actor=a),
-    lambda s, a: s.create_link(s.missing_links()[0].id if s.missing_links() else "x", actor=a),
+    lambda s, a: s.create_link(s.missing_links(actor=SYSTEM)[0].id if s.missing_links(actor=SYSTEM) else "x", actor=a),
     lambda s, a: s.set_link_manually("x", "https://meet.google.com/abc-defg-hij", actor=a),
     lambda s, a: s.ops_counts(actor=a),
     lambda s, a: s.missing_links(actor=a),
@@ -110,14 +129,20 @@ def test_an_expert_can_read_and_move_only_their_own_bookings(service, two_expert
     lambda s, a: s.resend_email(1, actor=a),
     lambda s, a: s.book(BookingRequest(expert_id="x", session_type="x", scheduled_date=s.today(),
                                        scheduled_time=time(9, 0)), actor=a),
+    lambda s, a: s.customers(actor=a),
+    lambda s, a: s.quote("x", 60, actor=a),
+    lambda s, a: s.meeting_health(actor=a),
+    lambda s, a: s.dispatch_emails(actor=a),
+    lambda s, a: s.complete_finished(actor=a),
+    lambda s, a: s.stuck_pending(actor=a),
 ])
 @pytest.mark.parametrize("who", ["expert", "nobody"])
 def test_ops_only_calls_are_refused_to_others(service, two_experts, call, who):
     actor = expert_actor(two_experts[0]) if who == "expert" else Actor(Role.NONE, email="x@gmail.com")
-    before = len(service.recent_bookings())
+    before = len(service.recent_bookings(actor=SYSTEM))
     with pytest.raises(PermissionDenied, match="Only ops"):
         call(service, actor)
-    assert len(service.recent_bookings()) == before
+    assert len(service.recent_bookings(actor=SYSTEM)) == before
 
 
 def test_demo_mode_on_supabase_is_refused_unless_allowed(tmp_path):

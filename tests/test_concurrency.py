@@ -19,6 +19,7 @@ from typing import TypeVar
 
 import pytest
 
+from lib.access import SYSTEM
 from lib.booking import BookingService
 from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
@@ -68,7 +69,7 @@ def test_twenty_threads_booking_one_slot_in_sqlite_make_one_booking(tmp_path, se
         return pool[i].book(BookingRequest(
             expert_id=expert.id, session_type="Career mentoring", scheduled_date=day, scheduled_time=time(10, 0),
             duration=(30, 45, 60, 90, 120)[i % 5], new_customer=NewCustomer(f"Pelanggan {i}", f"p{i}@example.com"),
-        ))
+        ), actor=SYSTEM)
 
     results = all_at_once(THREADS, book)
     won = [r for r in results if not isinstance(r, BaseException)]
@@ -80,7 +81,7 @@ def test_twenty_threads_booking_one_slot_in_sqlite_make_one_booking(tmp_path, se
     # Only the winner wrote: one booking, its history line, its customer; the losers nothing.
     assert {t: after[t] - before[t] for t in after} == \
         {"users": 1, "experts": 0, "bookings": 1, "booking_history": 1, "email_outbox": 0}
-    [booking] = shared.recent_bookings()
+    [booking] = shared.recent_bookings(actor=SYSTEM)
     assert booking.id == won[0].id and booking.status is BookingStatus.PENDING
 
 
@@ -141,8 +142,8 @@ def paid_bookings(svc: BookingService, count: int) -> list[str]:
         booking = svc.book(BookingRequest(
             expert_id=experts[expert].id, session_type="Career mentoring",
             scheduled_date=start + timedelta(days=slot // 10), scheduled_time=time(8 + slot % 10, 0), duration=60,
-            new_customer=NewCustomer(f"Pelanggan {i}", f"p{i}@example.com")))
-        ids.append(svc.pay(booking.id).id)
+            new_customer=NewCustomer(f"Pelanggan {i}", f"p{i}@example.com")), actor=SYSTEM)
+        ids.append(svc.pay(booking.id, actor=SYSTEM).id)
     return ids
 
 
@@ -154,9 +155,9 @@ def test_two_bulk_link_runs_at_once_confirm_each_booking_once_with_one_event(tmp
         settings = google_settings(db, srv, timeout=5.0)
         first, second = build_service(settings), build_service(settings)  # two app processes
         ids = paid_bookings(first, count)
-        assert len(second.missing_links()) == count
+        assert len(second.missing_links(actor=SYSTEM)) == count
 
-        results = all_at_once(2, lambda i: (first, second)[i].create_missing_links())
+        results = all_at_once(2, lambda i: (first, second)[i].create_missing_links(actor=SYSTEM))
         srv.wait_idle()
 
     assert not any(isinstance(r, BaseException) for r in results), results
@@ -166,10 +167,10 @@ def test_two_bulk_link_runs_at_once_confirm_each_booking_once_with_one_event(tmp
     assert all(confirmed), "one run did all the work: the runs did not overlap"
     assert not any(r.failed for r in results)
 
-    bookings = [first.get_booking(i) for i in ids]
+    bookings = [first.get_booking(i, actor=SYSTEM) for i in ids]
     assert all(b.status is BookingStatus.CONFIRMED for b in bookings)
     for b in bookings:
-        assert [h.event for h in first.history(b.id)].count("confirmed") == 1
+        assert [h.event for h in first.history(b.id, actor=SYSTEM)].count("confirmed") == 1
     assert leased_bookings(db) == []
 
     on_server = events_by_booking(srv)
@@ -180,6 +181,6 @@ def test_two_bulk_link_runs_at_once_confirm_each_booking_once_with_one_event(tmp
     assert {b.google_event_id for b in bookings} == set(live)
     assert all(live[b.google_event_id]["hangoutLink"] == b.meeting_link for b in bookings)
 
-    emails = first.emails(limit=1000)
+    emails = first.emails(limit=1000, actor=SYSTEM)
     assert Counter((e.booking_id, e.kind) for e in emails) == \
         Counter({(i, kind): 1 for i in ids for kind in ("confirmed.customer", "confirmed.expert")})

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from icalendar import Calendar
 
-from lib.access import DEMO_OPS
+from lib.access import SYSTEM, DEMO_OPS
 from lib.booking import BookingService
 from lib.cli import main as cli_main
 from lib.config import Settings, SmtpSettings, load_settings
@@ -204,11 +204,11 @@ def make(tmp_path: Path, clock: FixedClock, sleeps: list[float]):
 
 def request(svc: BookingService, *, at: time = time(14, 0), day: date = DAY, customer: NewCustomer | None = None,
             ) -> BookingRequest:
-    expert_id = next(e.id for e in svc.experts() if e.name == "Sari")
+    expert_id = next(e.id for e in svc.experts(actor=SYSTEM) if e.name == "Sari")
     if customer is not None:
         return BookingRequest(expert_id=expert_id, session_type="Career mentoring", scheduled_date=day,
                               scheduled_time=at, new_customer=customer)
-    customer_id = next(c.id for c in svc.customers() if c.email == "andi@example.com")
+    customer_id = next(c.id for c in svc.customers(actor=SYSTEM) if c.email == "andi@example.com")
     return BookingRequest(expert_id=expert_id, session_type="Career mentoring", scheduled_date=day,
                           scheduled_time=at, customer_id=customer_id)
 
@@ -233,7 +233,7 @@ def bodies(message: EmailMessage) -> tuple[str, str]:
 
 def test_confirmation_arrives_with_both_parts_and_a_calendar_request(make, server):
     world = make(server.port)
-    booking = world.svc.book_and_pay(request(world.svc)).booking
+    booking = world.svc.book_and_pay(request(world.svc), actor=SYSTEM).booking
     assert booking.status is BookingStatus.CONFIRMED
 
     got = server.mailbox.received
@@ -268,16 +268,16 @@ def test_confirmation_arrives_with_both_parts_and_a_calendar_request(make, serve
     assert "BEGIN:VTIMEZONE" in part.get_content() and "TZID:Asia/Jakarta" in part.get_content()
     assert str(ics_of(expert)[1][1]["UID"]) == str(event["UID"])
 
-    rows = world.svc.emails()
+    rows = world.svc.emails(actor=SYSTEM)
     assert {(e.status, e.attempts) for e in rows} == {(EmailStatus.SENT, 1)}
     assert all(e.ics and "METHOD:REQUEST" in e.ics for e in rows)
 
 
 def test_reschedule_updates_the_same_event_and_cancel_removes_it(make, server):
     world = make(server.port)
-    booking = world.svc.book_and_pay(request(world.svc)).booking
-    world.svc.reschedule(booking.id, DAY + timedelta(days=1), time(9, 30))
-    world.svc.cancel(booking.id, "customer asked")
+    booking = world.svc.book_and_pay(request(world.svc), actor=SYSTEM).booking
+    world.svc.reschedule(booking.id, DAY + timedelta(days=1), time(9, 30), actor=SYSTEM)
+    world.svc.cancel(booking.id, "customer asked", actor=SYSTEM)
 
     mails = server.mailbox.to("andi@example.com")
     assert [m["Subject"].split(":")[0] for m in mails] == ["Booking confirmed", "Rescheduled", "Cancelled"]
@@ -295,7 +295,7 @@ def test_reschedule_updates_the_same_event_and_cancel_removes_it(make, server):
 
 def test_html_in_a_customer_name_arrives_escaped(make, server):
     world = make(server.port)
-    world.svc.book_and_pay(request(world.svc, customer=NewCustomer(EVIL, "evil@example.com")))
+    world.svc.book_and_pay(request(world.svc, customer=NewCustomer(EVIL, "evil@example.com")), actor=SYSTEM)
     [to_expert] = server.mailbox.to("sari@example.com")
     text, html = bodies(to_expert)
     assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in html
@@ -311,59 +311,59 @@ def test_html_in_a_customer_name_arrives_escaped(make, server):
 def test_server_failing_transiently_then_recovering_delivers_each_message_once(make, server, sleeps):
     server.mailbox.transient = 2  # 421 then 451, then the server is fine again
     world = make(server.port)
-    world.svc.book_and_pay(request(world.svc))
+    world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
     assert server.mailbox.refused_data == 2
     ids = [r.message["Message-ID"] for r in server.mailbox.received]
     assert len(ids) == 2 and len(set(ids)) == 2
     assert len(sleeps) == 2  # backoff before each retry
-    assert {(e.status, e.attempts, e.last_error) for e in world.svc.emails()} == {(EmailStatus.SENT, 1, None)}
-    assert world.svc.dispatch_emails().sent == 0  # a rerun sends nothing again
+    assert {(e.status, e.attempts, e.last_error) for e in world.svc.emails(actor=SYSTEM)} == {(EmailStatus.SENT, 1, None)}
+    assert world.svc.dispatch_emails(actor=SYSTEM).sent == 0  # a rerun sends nothing again
     assert len(server.mailbox.received) == 2
 
 
 def test_transient_failure_outlasting_the_retries_stays_queued_for_the_next_run(make, server, sleeps):
     server.mailbox.transient = 3  # exactly the first email's three attempts
     world = make(server.port)
-    world.svc.book_and_pay(request(world.svc))
-    queued = [e for e in world.svc.emails() if e.status is EmailStatus.QUEUED]
+    world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
+    queued = [e for e in world.svc.emails(actor=SYSTEM) if e.status is EmailStatus.QUEUED]
     assert len(queued) == 1 and queued[0].attempts == 1
     assert queued[0].last_error.startswith(("421 4.3.2", "451 4.3.0")) and "after 3 attempts" in queued[0].last_error
     assert len(server.mailbox.received) == 1  # the other email went on
 
-    result = world.svc.dispatch_emails()  # the next cron run: the server is fine now
+    result = world.svc.dispatch_emails(actor=SYSTEM)  # the next cron run: the server is fine now
     assert (result.sent, result.failed, result.retry_later) == (1, 0, 0)
-    assert world.svc.dispatch_emails().sent == 0
+    assert world.svc.dispatch_emails(actor=SYSTEM).sent == 0
     ids = [r.message["Message-ID"] for r in server.mailbox.received]
     assert len(ids) == 2 and len(set(ids)) == 2
-    assert {e.status for e in world.svc.emails()} == {EmailStatus.SENT}
+    assert {e.status for e in world.svc.emails(actor=SYSTEM)} == {EmailStatus.SENT}
 
 
 def test_dropped_connection_is_retried_and_the_message_arrives_once(make, server):
     server.mailbox.drop = 1
     world = make(server.port)
-    world.svc.book_and_pay(request(world.svc))
+    world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
     assert len(server.mailbox.received) == 2
-    assert {e.status for e in world.svc.emails()} == {EmailStatus.SENT}
+    assert {e.status for e in world.svc.emails(actor=SYSTEM)} == {EmailStatus.SENT}
 
 
 def test_permanent_rejection_is_recorded_and_ops_can_resend_the_same_row(make, server):
     server.mailbox.refuse = {"andi@example.com"}
     world = make(server.port)
-    booking = world.svc.book_and_pay(request(world.svc)).booking
-    failed = [e for e in world.svc.emails() if e.status is EmailStatus.FAILED]
+    booking = world.svc.book_and_pay(request(world.svc), actor=SYSTEM).booking
+    failed = [e for e in world.svc.emails(actor=SYSTEM) if e.status is EmailStatus.FAILED]
     assert len(failed) == 1 and failed[0].recipient == "andi@example.com" and failed[0].attempts == 1
     assert failed[0].last_error.startswith("550 5.1.1 <andi@example.com>: Recipient address rejected")
     assert "andi@example.com" in failed[0].last_error
     assert [r.rcpt_tos for r in server.mailbox.received] == [["sari@example.com"]]
-    assert world.svc.ops_counts().emails_not_sent == 1
+    assert world.svc.ops_counts(actor=SYSTEM).emails_not_sent == 1
 
     server.mailbox.refuse = set()  # the customer fixed their mailbox
-    rows_before = len(world.svc.emails())
+    rows_before = len(world.svc.emails(actor=SYSTEM))
     resent = world.svc.resend_email(failed[0].id, actor=DEMO_OPS)
     assert resent.id == failed[0].id and resent.status is EmailStatus.SENT and resent.attempts == 2
-    assert len(world.svc.emails()) == rows_before  # the same row, never a copy
+    assert len(world.svc.emails(actor=SYSTEM)) == rows_before  # the same row, never a copy
     assert len(server.mailbox.to("andi@example.com")) == 1
-    assert ("email resent", DEMO_OPS.label) in [(h.event, h.actor) for h in world.svc.history(booking.id)]
+    assert ("email resent", DEMO_OPS.label) in [(h.event, h.actor) for h in world.svc.history(booking.id, actor=SYSTEM)]
     with pytest.raises(InvalidTransition, match="not failed"):
         world.svc.resend_email(failed[0].id, actor=DEMO_OPS)  # a second click sends nothing
     with pytest.raises(InvalidTransition):
@@ -375,26 +375,26 @@ def test_permanent_rejection_is_recorded_and_ops_can_resend_the_same_row(make, s
 
 def test_unreachable_server_leaves_emails_queued_and_stops_the_run(make, server):
     world = make(free_port())  # nothing listens there
-    world.svc.book_and_pay(request(world.svc))
-    result = world.svc.dispatch_emails()
+    world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
+    result = world.svc.dispatch_emails(actor=SYSTEM)
     assert result.sent == 0
-    rows = world.svc.emails()
+    rows = world.svc.emails(actor=SYSTEM)
     assert {e.status for e in rows} == {EmailStatus.QUEUED}
     tried = [e for e in rows if e.attempts]
     assert len(tried) == 1 and "Could not reach the SMTP server" in tried[0].last_error
     # The server is back: the next run (same minute) sends everything, none held by a stale lease.
     back = make(server.port, db=world.db, seed=False)
-    assert back.svc.dispatch_emails().sent == len(rows)
+    assert back.svc.dispatch_emails(actor=SYSTEM).sent == len(rows)
     assert len(server.mailbox.received) == len(rows)
 
 
 def test_two_dispatchers_at_once_never_send_one_email_twice(make, server, tmp_path):
     world = make(server.port)
     for i in range(15):  # 30 emails, queued without sending
-        b = world.svc.book(request(world.svc, day=DAY + timedelta(days=i // 8), at=time(8 + i % 8, 0)))
-        world.svc.pay(b.id)
-        world.svc.create_link(b.id, dispatch=False)
-    assert len([e for e in world.svc.emails() if e.status is EmailStatus.QUEUED]) == 30
+        b = world.svc.book(request(world.svc, day=DAY + timedelta(days=i // 8), at=time(8 + i % 8, 0)), actor=SYSTEM)
+        world.svc.pay(b.id, actor=SYSTEM)
+        world.svc.create_link(b.id, dispatch=False, actor=SYSTEM)
+    assert len([e for e in world.svc.emails(actor=SYSTEM) if e.status is EmailStatus.QUEUED]) == 30
     other = make(server.port, db=world.db, seed=False)  # a second process on the same database
 
     barrier = threading.Barrier(2)
@@ -402,7 +402,7 @@ def test_two_dispatchers_at_once_never_send_one_email_twice(make, server, tmp_pa
 
     def run(svc: BookingService) -> None:
         barrier.wait()
-        results.append(svc.dispatch_emails(limit=500))
+        results.append(svc.dispatch_emails(limit=500, actor=SYSTEM))
 
     threads = [threading.Thread(target=run, args=(svc,)) for svc in (world.svc, other.svc)]
     for t in threads:
@@ -412,7 +412,7 @@ def test_two_dispatchers_at_once_never_send_one_email_twice(make, server, tmp_pa
     ids = [r.message["Message-ID"] for r in server.mailbox.received]
     assert len(ids) == 30 and len(set(ids)) == 30
     assert sum(r.sent for r in results) == 30
-    assert {(e.status, e.attempts) for e in world.svc.emails()} == {(EmailStatus.SENT, 1)}
+    assert {(e.status, e.attempts) for e in world.svc.emails(actor=SYSTEM)} == {(EmailStatus.SENT, 1)}
 
 
 # -- the link-pending notice -----------------------------------------------------------------------------
@@ -420,26 +420,26 @@ def test_two_dispatchers_at_once_never_send_one_email_twice(make, server, tmp_pa
 def test_paid_booking_without_link_tells_the_customer_once_after_the_grace_period(make, server, clock):
     world = make(server.port)
     world.provider.failures, world.provider.permanent = 10**6, True
-    booking = world.svc.book_and_pay(request(world.svc)).booking
+    booking = world.svc.book_and_pay(request(world.svc), actor=SYSTEM).booking
     assert booking.status is BookingStatus.PAID
-    [pending] = world.svc.emails()
+    [pending] = world.svc.emails(actor=SYSTEM)
     assert (pending.kind, pending.status, pending.ics) == (LINK_PENDING, EmailStatus.QUEUED, None)
-    assert world.svc.dispatch_emails().sent == 0  # a link may still come within minutes
+    assert world.svc.dispatch_emails(actor=SYSTEM).sent == 0  # a link may still come within minutes
 
     clock.now = NOW + timedelta(minutes=11)
     with pytest.raises(Exception):
-        world.svc.create_link(booking.id)  # fails again: no second notice
-    assert world.svc.dispatch_emails().sent == 1
+        world.svc.create_link(booking.id, actor=SYSTEM)  # fails again: no second notice
+    assert world.svc.dispatch_emails(actor=SYSTEM).sent == 1
     [notice] = server.mailbox.to("andi@example.com")
     assert notice["Subject"] == "Payment received: Career mentoring with Sari, link coming soon"
     text, html = bodies(notice)
     assert "still being prepared" in text and "still being prepared" in html
     assert "Kamis, 26 November 2026, 14:00 WIB" in text and "To reschedule or cancel" in text
     assert not [p for p in notice.walk() if p.get_content_type() == "text/calendar"]
-    assert [e.kind for e in world.svc.emails()].count(LINK_PENDING) == 1
+    assert [e.kind for e in world.svc.emails(actor=SYSTEM)].count(LINK_PENDING) == 1
 
     world.provider.failures = 0
-    world.svc.create_link(booking.id)  # the link comes: the confirmation follows as usual
+    world.svc.create_link(booking.id, actor=SYSTEM)  # the link comes: the confirmation follows as usual
     assert [m["Subject"].split(":")[0] for m in server.mailbox.to("andi@example.com")] == \
         ["Payment received", "Booking confirmed"]
 
@@ -447,10 +447,10 @@ def test_paid_booking_without_link_tells_the_customer_once_after_the_grace_perio
 def test_a_link_made_within_the_grace_period_spares_the_notice(make, server):
     world = make(server.port)
     world.provider.failures, world.provider.permanent = 1, True
-    booking = world.svc.book_and_pay(request(world.svc)).booking
-    assert [e.kind for e in world.svc.emails()] == [LINK_PENDING]
-    world.svc.set_link_manually(booking.id, "https://meet.google.com/abc-defg-hij")
-    assert sorted(e.kind for e in world.svc.emails()) == ["confirmed.customer", "confirmed.expert"]
+    booking = world.svc.book_and_pay(request(world.svc), actor=SYSTEM).booking
+    assert [e.kind for e in world.svc.emails(actor=SYSTEM)] == [LINK_PENDING]
+    world.svc.set_link_manually(booking.id, "https://meet.google.com/abc-defg-hij", actor=SYSTEM)
+    assert sorted(e.kind for e in world.svc.emails(actor=SYSTEM)) == ["confirmed.customer", "confirmed.expert"]
     assert [m["Subject"].split(":")[0] for m in server.mailbox.to("andi@example.com")] == ["Booking confirmed"]
 
 
@@ -462,14 +462,14 @@ def test_starttls_is_used_when_the_server_requires_it(make, tls_files):
     controller = start_server(mailbox, tls_context=context, require_starttls=True)
     try:
         world = make(controller.port, smtp={"security": "starttls", "ca_file": str(cert)})
-        world.svc.book_and_pay(request(world.svc))
+        world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
         assert len(mailbox.received) == 2 and all(r.tls for r in mailbox.received)
 
         # Without STARTTLS the server refuses the sender: a settings problem, so the email stays
         # queued (not failed) with the reply, and the run stops instead of trying the rest.
         plain = make(controller.port, smtp={"security": "none"}, db=world.db.with_name("plain.db"))
-        plain.svc.book_and_pay(request(plain.svc))
-        rows = plain.svc.emails()
+        plain.svc.book_and_pay(request(plain.svc), actor=SYSTEM)
+        rows = plain.svc.emails(actor=SYSTEM)
         assert {e.status for e in rows} == {EmailStatus.QUEUED}
         assert any("530" in (e.last_error or "") and "STARTTLS" in e.last_error for e in rows)
         assert len(mailbox.received) == 2
@@ -483,9 +483,9 @@ def test_an_untrusted_certificate_is_refused(make, tls_files):
     controller = start_server(mailbox, tls_context=context, require_starttls=True)
     try:
         world = make(controller.port, smtp={"security": "starttls"})  # the system CAs do not know it
-        world.svc.book_and_pay(request(world.svc))
+        world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
         assert mailbox.received == []
-        errors = [e.last_error for e in world.svc.emails() if e.last_error]
+        errors = [e.last_error for e in world.svc.emails(actor=SYSTEM) if e.last_error]
         assert len(errors) == 1 and "TLS with the SMTP server failed" in errors[0]
     finally:
         controller.stop()
@@ -497,7 +497,7 @@ def test_implicit_ssl(make, tls_files):
     controller = start_server(mailbox, ssl_context=context)
     try:
         world = make(controller.port, smtp={"security": "ssl", "ca_file": str(cert)})
-        world.svc.book_and_pay(request(world.svc))
+        world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
         assert len(mailbox.received) == 2
     finally:
         controller.stop()
@@ -518,12 +518,12 @@ def test_login_is_used_and_a_refused_one_never_shows_the_password(make, tls_file
     try:
         smtp = {"security": "starttls", "ca_file": str(cert), "username": "mailer"}
         good = make(controller.port, smtp={**smtp, "password": "right-horse-battery"})
-        good.svc.book_and_pay(request(good.svc))
+        good.svc.book_and_pay(request(good.svc), actor=SYSTEM)
         assert len(mailbox.received) == 2 and logins[0] == ("mailer", "right-horse-battery")
 
         bad = make(controller.port, smtp={**smtp, "password": "wrong-secret-value"}, db=good.db.with_name("bad.db"))
-        bad.svc.book_and_pay(request(bad.svc))
-        rows = bad.svc.emails()
+        bad.svc.book_and_pay(request(bad.svc), actor=SYSTEM)
+        rows = bad.svc.emails(actor=SYSTEM)
         assert {e.status for e in rows} == {EmailStatus.QUEUED}
         error = next(e.last_error for e in rows if e.last_error)
         assert "refused the login" in error and "wrong-secret-value" not in error
@@ -543,12 +543,12 @@ def test_ics_is_off_by_default_with_google_and_on_otherwise():
 
 def test_with_the_google_provider_emails_carry_no_ics(make, server):
     world = make(server.port, meeting_provider="google")
-    world.svc.book_and_pay(request(world.svc))
+    world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
     assert len(server.mailbox.received) == 2
     for r in server.mailbox.received:
         assert not [p for p in r.message.walk() if p.get_content_type() == "text/calendar"]
         assert r.message.get_body(("html",)) is not None
-    assert all(e.ics is None for e in world.svc.emails())
+    assert all(e.ics is None for e in world.svc.emails(actor=SYSTEM))
 
 
 def test_smtp_settings_from_the_environment_and_the_file(tmp_path):
@@ -595,8 +595,8 @@ def test_outbox_default_keeps_the_invitation_readable_in_the_app(tmp_path, clock
     svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(), Settings(), clock=clock)
     store.add_expert("Sari", "sari@example.com", 250_000)
     store.add_customer(NewCustomer("Andi", "andi@example.com"))
-    svc.book_and_pay(request(svc))
-    rows = svc.emails()
+    svc.book_and_pay(request(svc), actor=SYSTEM)
+    rows = svc.emails(actor=SYSTEM)
     assert {e.status for e in rows} == {EmailStatus.SENT}
     assert all(e.ics and "ORGANIZER;CN=CallExpert:mailto:bookings@callexpert.invalid" in e.ics for e in rows)
 
@@ -620,9 +620,9 @@ def test_an_older_database_gets_the_new_outbox_columns(tmp_path):
 
 def test_cli_send_emails_delivers_the_queue(make, server, monkeypatch, capsys):
     world = make(server.port)
-    b = world.svc.book(request(world.svc))
-    world.svc.pay(b.id)
-    world.svc.create_link(b.id, dispatch=False)
+    b = world.svc.book(request(world.svc), actor=SYSTEM)
+    world.svc.pay(b.id, actor=SYSTEM)
+    world.svc.create_link(b.id, dispatch=False, actor=SYSTEM)
     monkeypatch.setattr("lib.cli._service", lambda: world.svc)
     assert cli_main(["send-emails"]) == 0
     assert "Sent 2, failed 0" in capsys.readouterr().out

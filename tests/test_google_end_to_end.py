@@ -8,6 +8,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
+from lib.access import SYSTEM
 from lib.config import GoogleSettings, Settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.meetings.google import GoogleCalendarProvider
@@ -57,14 +58,14 @@ def svc(tmp_path, server):
 
 def request_for(svc, day: date, at: time, i: int, expert: int = 0) -> BookingRequest:
     return BookingRequest(
-        expert_id=svc.experts()[expert].id, session_type="Career mentoring", scheduled_date=day, scheduled_time=at,
+        expert_id=svc.experts(actor=SYSTEM)[expert].id, session_type="Career mentoring", scheduled_date=day, scheduled_time=at,
         duration=60, new_customer=NewCustomer(f"Customer {i}", f"customer{i}@example.com"),
     )
 
 
 def test_paid_booking_gets_one_google_event_with_meet_and_survives_reschedule_and_cancel(svc, server):
     day = svc.today() + timedelta(days=3)
-    b = svc.book_and_pay(request_for(svc, day, time(14, 0), 1)).booking
+    b = svc.book_and_pay(request_for(svc, day, time(14, 0), 1), actor=SYSTEM).booking
     assert b.status is BookingStatus.CONFIRMED
     assert b.meeting_link.startswith("https://meet.google.com/")
     [event] = server.live_events()
@@ -72,19 +73,19 @@ def test_paid_booking_gets_one_google_event_with_meet_and_survives_reschedule_an
     assert {a["email"] for a in event["attendees"]} == {"customer1@example.com", b.expert_email}
     assert event["start"] == {"dateTime": f"{day}T14:00:00+07:00", "timeZone": "Asia/Jakarta"}
 
-    moved = svc.reschedule(b.id, day + timedelta(days=1), time(9, 0))
+    moved = svc.reschedule(b.id, day + timedelta(days=1), time(9, 0), actor=SYSTEM)
     assert moved.meeting_link == b.meeting_link and moved.google_event_id == b.google_event_id
     [event] = server.live_events()
     assert event["start"]["dateTime"] == f"{day + timedelta(days=1)}T09:00:00+07:00"
 
-    svc.cancel(moved.id, "customer asked")
+    svc.cancel(moved.id, "customer asked", actor=SYSTEM)
     assert server.live_events() == []
-    assert svc.get_booking(b.id).status is BookingStatus.CANCELLED
+    assert svc.get_booking(b.id, actor=SYSTEM).status is BookingStatus.CANCELLED
 
 
 def test_permanent_google_error_leaves_the_booking_paid_with_a_sentence(svc, server):
     server.method_faults["events.insert"].append("403forbidden")
-    outcome = svc.book_and_pay(request_for(svc, svc.today() + timedelta(days=2), time(10, 0), 2))
+    outcome = svc.book_and_pay(request_for(svc, svc.today() + timedelta(days=2), time(10, 0), 2), actor=SYSTEM)
     assert outcome.booking.status is BookingStatus.PAID
     assert outcome.booking.link_attempts == 1
     assert "write access" in (outcome.booking.last_error or "")
@@ -96,20 +97,20 @@ def test_fifty_missing_links_with_faults_end_confirmed_exactly_once(svc, server)
     ids = []
     for i in range(50):
         day = start + timedelta(days=i // 10)
-        booking = svc.book(request_for(svc, day, time(8 + i % 10, 0), i, expert=i % 2))
-        ids.append(svc.pay(booking.id).id)
-    assert len(svc.missing_links()) == 50
+        booking = svc.book(request_for(svc, day, time(8 + i % 10, 0), i, expert=i % 2), actor=SYSTEM)
+        ids.append(svc.pay(booking.id, actor=SYSTEM).id)
+    assert len(svc.missing_links(actor=SYSTEM)) == 50
 
     server.fault_rate = 0.2
     began = clock.perf_counter()
     runs = 0
-    while svc.missing_links() and runs < 4:
-        svc.create_missing_links()
+    while svc.missing_links(actor=SYSTEM) and runs < 4:
+        svc.create_missing_links(actor=SYSTEM)
         runs += 1
     elapsed = clock.perf_counter() - began
     server.wait_idle()
 
-    bookings = [svc.get_booking(i) for i in ids]
+    bookings = [svc.get_booking(i, actor=SYSTEM) for i in ids]
     assert all(b.status is BookingStatus.CONFIRMED for b in bookings), [b.last_error for b in bookings]
     live = server.live_events()
     assert len(live) == 50  # one event per booking, none twice
@@ -119,7 +120,7 @@ def test_fifty_missing_links_with_faults_end_confirmed_exactly_once(svc, server)
     assert faults > 0  # the faults really happened
     print(f"\n50 links with {faults} injected faults: {runs} run(s), {elapsed:.2f}s, "
           f"{server.count('events.insert')} inserts, {server.count('events.get')} gets")
-    emails = svc.emails(limit=1000)
+    emails = svc.emails(limit=1000, actor=SYSTEM)
     assert len(emails) == 100 and len({(e.booking_id, e.kind) for e in emails}) == 100
 
 
@@ -144,20 +145,20 @@ def test_ops_page_with_google_creates_fifty_missing_links_once(app_env, server, 
     svc.store.add_expert("Budi Santoso", "budi@example.com", 400_000, "Business")
     start = svc.today() + timedelta(days=1)
     ids = [svc.pay(svc.book(request_for(svc, start + timedelta(days=i // 10), time(8 + i % 10, 0), i,
-                                        expert=i % 2)).id).id for i in range(50)]
+                                        expert=i % 2), actor=SYSTEM).id, actor=SYSTEM).id for i in range(50)]
 
     server.fault_rate = 0.2
     at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120).run()
     at.switch_page("pages/ops.py").run()
     assert "Meeting provider" in at.success[0].value  # calendars.get says Meet is allowed
     clicks = 0
-    while svc.missing_links() and clicks < 4:
+    while svc.missing_links(actor=SYSTEM) and clicks < 4:
         at.button(key="create-all-links").click().run()
         assert not at.exception
         clicks += 1
     server.wait_idle()
 
-    assert all(svc.get_booking(i).status is BookingStatus.CONFIRMED for i in ids)
+    assert all(svc.get_booking(i, actor=SYSTEM).status is BookingStatus.CONFIRMED for i in ids)
     assert len(server.live_events()) == 50
-    assert {e["id"] for e in server.live_events()} == {svc.get_booking(i).google_event_id for i in ids}
+    assert {e["id"] for e in server.live_events()} == {svc.get_booking(i, actor=SYSTEM).google_event_id for i in ids}
     assert any("Every paid booking has its meeting link" in s.value for s in at.success)

@@ -28,6 +28,7 @@ import requests
 import responses
 from streamlit.testing.v1 import AppTest
 
+from lib.access import SYSTEM
 from lib.booking import BookingService
 from lib.cli import main as cli_main
 from lib.config import MidtransSettings, Settings, load_settings
@@ -142,33 +143,33 @@ def svc(tmp_path: Path, provider: FlakyProvider, sender: RecordingSender, gatewa
 
 
 def request(svc: BookingService, at: time = time(14, 0), key: str | None = None) -> BookingRequest:
-    return BookingRequest(expert_id=svc.experts()[0].id, session_type="Career mentoring", scheduled_date=DAY,
-                          scheduled_time=at, duration=60, customer_id=svc.customers()[0].id, request_key=key)
+    return BookingRequest(expert_id=svc.experts(actor=SYSTEM)[0].id, session_type="Career mentoring", scheduled_date=DAY,
+                          scheduled_time=at, duration=60, customer_id=svc.customers(actor=SYSTEM)[0].id, request_key=key)
 
 
 def booked(svc: BookingService, mt: responses.RequestsMock, **kw: Any) -> Booking:
     """A booking awaiting payment, with its Snap transaction created."""
     snap_created(mt)
-    outcome = svc.book_and_pay(request(svc, **kw))
+    outcome = svc.book_and_pay(request(svc, **kw), actor=SYSTEM)
     assert outcome.booking.status is BookingStatus.PENDING and outcome.payment_url == REDIRECT
     return outcome.booking
 
 
 def events(svc: BookingService, booking_id: str) -> list[str]:
-    return [h.event for h in svc.history(booking_id)]
+    return [h.event for h in svc.history(booking_id, actor=SYSTEM)]
 
 
 # -- create transaction ------------------------------------------------------------------------------
 
 def test_create_transaction_sends_basic_auth_and_the_documented_body(svc, mt):
     snap_created(mt)
-    outcome = svc.book_and_pay(request(svc))
+    outcome = svc.book_and_pay(request(svc), actor=SYSTEM)
     booking = outcome.booking
     order_id = f"CE-{uuid.UUID(booking.id).hex}-1"
     assert (booking.status, outcome.payment_url, outcome.payment_error) == (BookingStatus.PENDING, REDIRECT, None)
     assert (booking.payment_order_id, booking.payment_token, booking.payment_url, booking.payment_attempts) == \
         (order_id, TOKEN, REDIRECT, 1)
-    assert svc.get_booking(booking.id) == booking  # stored, not only returned
+    assert svc.get_booking(booking.id, actor=SYSTEM) == booking  # stored, not only returned
 
     [call] = mt.calls
     sent = call.request
@@ -185,7 +186,7 @@ def test_create_transaction_sends_basic_auth_and_the_documented_body(svc, mt):
     assert isinstance(json.loads(sent.body)["transaction_details"]["gross_amount"], int)
     assert sent.req_kwargs["timeout"] == (TIMEOUT, TIMEOUT)  # connect, read: never None
     assert events(svc, booking.id) == ["created", "payment started"]
-    assert svc.history(booking.id)[-1].detail == f"order {order_id}"
+    assert svc.history(booking.id, actor=SYSTEM)[-1].detail == f"order {order_id}"
 
 
 def test_order_ids_are_unique_per_attempt_and_lead_back_to_the_booking():
@@ -199,31 +200,31 @@ def test_order_ids_are_unique_per_attempt_and_lead_back_to_the_booking():
 
 def test_the_same_form_twice_opens_one_midtrans_transaction(svc, mt):
     snap_created(mt)
-    first = svc.book_and_pay(request(svc, key="form-1"))
-    second = svc.book_and_pay(request(svc, key="form-1"))
+    first = svc.book_and_pay(request(svc, key="form-1"), actor=SYSTEM)
+    second = svc.book_and_pay(request(svc, key="form-1"), actor=SYSTEM)
     assert first.booking.id == second.booking.id and second.payment_url == REDIRECT
     assert len(calls_to(mt, "POST", SNAP)) == 1
 
 
 def test_a_new_attempt_gets_a_new_order_id_even_after_a_lost_answer(svc, mt):
     mt.add(responses.POST, SNAP, body=requests.exceptions.ReadTimeout("read timed out"))
-    outcome = svc.book_and_pay(request(svc))
+    outcome = svc.book_and_pay(request(svc), actor=SYSTEM)
     booking = outcome.booking
     assert booking.status is BookingStatus.PENDING and booking.payment_url is None
     assert outcome.payment_error and "did not answer within 3.5 s" in outcome.payment_error
     assert booking.payment_attempts == 1 and events(svc, booking.id)[-1] == "payment start failed"
     # Midtrans may have created order -1 although the answer was lost: the next attempt is -2.
     snap_created(mt, token="second-token")
-    again = svc.start_payment(booking.id)
+    again = svc.start_payment(booking.id, actor=SYSTEM)
     assert again.payment_order_id == order_id_for(booking.id, 2) and again.payment_token == "second-token"
     assert json.loads(mt.calls[-1].request.body)["transaction_details"]["order_id"] == order_id_for(booking.id, 2)
 
 
 def test_pay_is_for_gateways_that_settle_at_once(svc, mt):
-    booking = svc.book(request(svc))
+    booking = svc.book(request(svc), actor=SYSTEM)
     with pytest.raises(PaymentError, match="start the payment, then check it"):
-        svc.pay(booking.id)
-    assert svc.get_booking(booking.id).status is BookingStatus.PENDING and not mt.calls
+        svc.pay(booking.id, actor=SYSTEM)
+    assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.PENDING and not mt.calls
 
 
 @pytest.mark.parametrize("status, body, kind, words", [
@@ -237,11 +238,11 @@ def test_pay_is_for_gateways_that_settle_at_once(svc, mt):
 ])
 def test_snap_refusals_say_what_to_fix_and_store_no_payment(svc, mt, status, body, kind, words):
     mt.add(responses.POST, SNAP, status=status, json=body)
-    booking = svc.book(request(svc))
+    booking = svc.book(request(svc), actor=SYSTEM)
     with pytest.raises(kind, match=words) as caught:
-        svc.start_payment(booking.id)
+        svc.start_payment(booking.id, actor=SYSTEM)
     assert caught.value.retryable is (kind is PaymentUnavailable)
-    after = svc.get_booking(booking.id)
+    after = svc.get_booking(booking.id, actor=SYSTEM)
     assert (after.status, after.payment_url, after.payment_order_id) == (BookingStatus.PENDING, None, None)
     assert SERVER_KEY not in str(caught.value)
 
@@ -254,7 +255,7 @@ def test_settled_payments_make_the_booking_paid_then_confirmed_with_its_link(svc
                                                                            transaction_status, fraud_status):
     booking = booked(svc, mt)
     status_reply(mt, booking.payment_order_id, transaction_status, fraud_status)
-    result = svc.check_payment(booking.id)
+    result = svc.check_payment(booking.id, actor=SYSTEM)
     done = result.booking
     assert result.changed and result.link_error is None
     assert done.status is BookingStatus.CONFIRMED and done.meeting_link and done.payment_ref == booking.payment_order_id
@@ -268,7 +269,7 @@ def test_settled_payments_make_the_booking_paid_then_confirmed_with_its_link(svc
     assert status_call.request.req_kwargs["timeout"] == (TIMEOUT, TIMEOUT)
 
     # Checking twice (or after the booking moved on) asks nobody and changes nothing.
-    again = svc.check_payment(booking.id)
+    again = svc.check_payment(booking.id, actor=SYSTEM)
     assert not again.changed and again.booking == done and "Nothing to check" in again.message
     assert len(calls_to(mt, "GET", CORE)) == 1 and len(events(svc, booking.id)) == 5 and provider.calls == 1
 
@@ -283,7 +284,7 @@ def test_failed_payments_cancel_the_booking_with_the_reason(svc, mt, provider, s
                                                            fraud_status, words):
     booking = booked(svc, mt)
     status_reply(mt, booking.payment_order_id, transaction_status, fraud_status)
-    result = svc.check_payment(booking.id)
+    result = svc.check_payment(booking.id, actor=SYSTEM)
     gone = result.booking
     assert result.changed and gone.status is BookingStatus.CANCELLED
     assert words in gone.cancel_reason and booking.payment_order_id in gone.cancel_reason
@@ -292,7 +293,7 @@ def test_failed_payments_cancel_the_booking_with_the_reason(svc, mt, provider, s
     assert provider.calls == 0 and provider.cancelled == []  # there was no calendar event to remove
     assert sender.sent == []  # nothing was confirmed to anyone
 
-    again = svc.check_payment(booking.id)
+    again = svc.check_payment(booking.id, actor=SYSTEM)
     assert not again.changed and again.booking == gone and len(calls_to(mt, "GET", CORE)) == 1
 
 
@@ -308,41 +309,41 @@ def test_pending_or_challenged_payments_leave_the_booking_as_it_is(svc, mt, tran
     status_reply(mt, booking.payment_order_id, transaction_status, fraud_status)
     status_reply(mt, booking.payment_order_id, transaction_status, fraud_status)
     for _ in range(2):
-        result = svc.check_payment(booking.id)
+        result = svc.check_payment(booking.id, actor=SYSTEM)
         assert not result.changed and result.needs_review is review and words in result.message
-        assert result.booking == svc.get_booking(booking.id) == booking
+        assert result.booking == svc.get_booking(booking.id, actor=SYSTEM) == booking
     assert events(svc, booking.id) == ["created", "payment started"]
 
 
 def test_an_order_midtrans_does_not_know_yet_is_still_pending(svc, mt):
     booking = booked(svc, mt)
     not_found(mt, booking.payment_order_id)
-    result = svc.check_payment(booking.id)
+    result = svc.check_payment(booking.id, actor=SYSTEM)
     assert not result.changed and "has not chosen a payment method" in result.message
-    assert svc.get_booking(booking.id) == booking
+    assert svc.get_booking(booking.id, actor=SYSTEM) == booking
 
 
 def test_a_booking_without_a_started_payment_asks_nobody(svc, mt):
-    booking = svc.book(request(svc))
-    result = svc.check_payment(booking.id)
+    booking = svc.book(request(svc), actor=SYSTEM)
+    result = svc.check_payment(booking.id, actor=SYSTEM)
     assert not result.changed and "No payment has been started" in result.message and not mt.calls
 
 
 def test_an_earlier_attempt_paid_counts_and_its_failure_does_not(svc, mt):
     booking = booked(svc, mt)
     snap_created(mt, token="second")
-    current = svc.start_payment(booking.id)
+    current = svc.start_payment(booking.id, actor=SYSTEM)
     first, second = order_id_for(booking.id, 1), order_id_for(booking.id, 2)
     assert current.payment_order_id == second
 
     not_found(mt, second)
     status_reply(mt, first, "expire", None)  # the old Snap page expired: the current one still counts
-    result = svc.check_payment(booking.id)
-    assert not result.changed and svc.get_booking(booking.id).status is BookingStatus.PENDING
+    result = svc.check_payment(booking.id, actor=SYSTEM)
+    assert not result.changed and svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.PENDING
 
     not_found(mt, second)
     status_reply(mt, first, "settlement")  # the customer paid on the old page
-    result = svc.check_payment(booking.id)
+    result = svc.check_payment(booking.id, actor=SYSTEM)
     assert result.changed and result.booking.status is BookingStatus.CONFIRMED
     assert result.booking.payment_ref == first
 
@@ -350,9 +351,9 @@ def test_an_earlier_attempt_paid_counts_and_its_failure_does_not(svc, mt):
 def test_a_settlement_of_another_amount_is_not_marked_paid(svc, mt):
     booking = booked(svc, mt)
     status_reply(mt, booking.payment_order_id, "settlement", gross_amount="25000.00")
-    result = svc.check_payment(booking.id)
+    result = svc.check_payment(booking.id, actor=SYSTEM)
     assert not result.changed and result.needs_review and "costs Rp 250.000" in result.message
-    assert svc.get_booking(booking.id).status is BookingStatus.PENDING
+    assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.PENDING
     assert events(svc, booking.id)[-1] == "payment amount mismatch"
 
 
@@ -360,9 +361,9 @@ def test_a_paid_booking_whose_link_fails_stays_paid_for_ops(svc, mt, provider):
     provider.failures, provider.permanent = 1, True
     booking = booked(svc, mt)
     status_reply(mt, booking.payment_order_id, "settlement")
-    result = svc.check_payment(booking.id)
+    result = svc.check_payment(booking.id, actor=SYSTEM)
     assert result.changed and result.booking.status is BookingStatus.PAID and result.link_error
-    assert [b.id for b in svc.missing_links()] == [booking.id]
+    assert [b.id for b in svc.missing_links(actor=SYSTEM)] == [booking.id]
 
 
 @pytest.mark.parametrize("failure, words", [
@@ -373,12 +374,12 @@ def test_a_paid_booking_whose_link_fails_stays_paid_for_ops(svc, mt, provider):
 def test_a_network_failure_during_the_check_changes_nothing_and_says_so(svc, mt, failure, words):
     booking = booked(svc, mt)
     mt.add(responses.GET, f"{CORE}/v2/{booking.payment_order_id}/status", body=failure)
-    before = svc.history(booking.id)
+    before = svc.history(booking.id, actor=SYSTEM)
     with pytest.raises(PaymentUnavailable) as caught:
-        svc.check_payment(booking.id)
+        svc.check_payment(booking.id, actor=SYSTEM)
     assert words in str(caught.value) and "nothing changed" in str(caught.value)
     assert caught.value.retryable and isinstance(caught.value, CallExpertError)
-    assert svc.get_booking(booking.id) == booking and svc.history(booking.id) == before
+    assert svc.get_booking(booking.id, actor=SYSTEM) == booking and svc.history(booking.id, actor=SYSTEM) == before
 
 
 def expire_reply(mt: responses.RequestsMock, order_id: str, status: int = 200, **body: Any) -> None:
@@ -391,7 +392,7 @@ def expire_reply(mt: responses.RequestsMock, order_id: str, status: int = 200, *
 def test_cancelling_a_pending_booking_closes_its_payment_page_first(svc, mt):
     booking = booked(svc, mt)
     expire_reply(mt, booking.payment_order_id)
-    done = svc.cancel(booking.id, "customer changed their mind")
+    done = svc.cancel(booking.id, "customer changed their mind", actor=SYSTEM)
     assert done.status is BookingStatus.CANCELLED
     [call] = calls_to(mt, "POST", f"{CORE}/v2/{booking.payment_order_id}/expire")
     assert call.request.headers["Authorization"] == "Basic " + base64.b64encode(f"{SERVER_KEY}:".encode()).decode()
@@ -401,7 +402,7 @@ def test_cancelling_before_midtrans_has_a_transaction_goes_ahead(svc, mt):
     booking = booked(svc, mt)
     mt.add(responses.POST, f"{CORE}/v2/{booking.payment_order_id}/expire", status=404,
            json={"status_code": "404", "status_message": "Transaction doesn't exist."})
-    assert svc.cancel(booking.id).status is BookingStatus.CANCELLED
+    assert svc.cancel(booking.id, actor=SYSTEM).status is BookingStatus.CANCELLED
 
 
 def test_a_booking_paid_meanwhile_is_not_cancelled(svc, mt):
@@ -410,16 +411,16 @@ def test_a_booking_paid_meanwhile_is_not_cancelled(svc, mt):
            json={"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"})
     status_reply(mt, booking.payment_order_id, "settlement")
     with pytest.raises(PaymentError, match="already paid"):
-        svc.cancel(booking.id)
-    assert svc.get_booking(booking.id).status is BookingStatus.PENDING
+        svc.cancel(booking.id, actor=SYSTEM)
+    assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.PENDING
 
 
 def test_midtrans_down_while_cancelling_changes_nothing(svc, mt):
     booking = booked(svc, mt)
     mt.add(responses.POST, f"{CORE}/v2/{booking.payment_order_id}/expire", body=requests.ConnectionError("down"))
     with pytest.raises(PaymentUnavailable, match="nothing"):
-        svc.cancel(booking.id)
-    assert svc.get_booking(booking.id) == booking
+        svc.cancel(booking.id, actor=SYSTEM)
+    assert svc.get_booking(booking.id, actor=SYSTEM) == booking
 
 
 def test_a_non_json_answer_is_a_retryable_error(svc, mt):
@@ -427,8 +428,8 @@ def test_a_non_json_answer_is_a_retryable_error(svc, mt):
     mt.add(responses.GET, f"{CORE}/v2/{booking.payment_order_id}/status", status=502,
            body="<html>502 Bad Gateway</html>", content_type="text/html")
     with pytest.raises(PaymentUnavailable, match="not JSON"):
-        svc.check_payment(booking.id)
-    assert svc.get_booking(booking.id) == booking
+        svc.check_payment(booking.id, actor=SYSTEM)
+    assert svc.get_booking(booking.id, actor=SYSTEM) == booking
 
 
 def test_a_hung_midtrans_times_out_instead_of_hanging(monkeypatch):
@@ -489,12 +490,12 @@ def test_a_good_notification_is_confirmed_and_applied_once(svc, mt, sender):
     booking = booked(svc, mt)
     body = notification(booking.payment_order_id, "settlement")
     status_reply(mt, booking.payment_order_id, "settlement")
-    result = svc.apply_payment_notification(body)
+    result = svc.apply_payment_notification(body, actor=SYSTEM)
     assert result.changed and result.booking.status is BookingStatus.CONFIRMED
     assert len(calls_to(mt, "GET", CORE)) == 1  # confirmed with Midtrans before moving the booking
 
     # Midtrans sends notifications more than once: a repeat changes nothing and asks nobody.
-    repeat = svc.apply_payment_notification(body)
+    repeat = svc.apply_payment_notification(body, actor=SYSTEM)
     assert not repeat.changed and "already confirmed" in repeat.message
     assert len(calls_to(mt, "GET", CORE)) == 1 and events(svc, booking.id).count("paid") == 1
     assert len(sender.sent) == 2
@@ -504,13 +505,13 @@ def test_a_notification_with_a_bad_signature_is_refused_and_changes_nothing(svc,
     booking = booked(svc, mt)
     forged = {**notification(booking.payment_order_id, "settlement"), "signature_key": "0" * 128}
     with pytest.raises(PaymentError, match="signature_key does not match") as caught:
-        svc.apply_payment_notification(forged)
+        svc.apply_payment_notification(forged, actor=SYSTEM)
     assert SERVER_KEY not in str(caught.value)
     other_key = notification(booking.payment_order_id, "settlement")
     other_key["signature_key"] = signature(booking.payment_order_id, "200", "250000.00", key="SB-Mid-server-other")
     with pytest.raises(PaymentError):
-        svc.apply_payment_notification(other_key)
-    assert svc.get_booking(booking.id) == booking and len(mt.calls) == 1  # only the Snap create
+        svc.apply_payment_notification(other_key, actor=SYSTEM)
+    assert svc.get_booking(booking.id, actor=SYSTEM) == booking and len(mt.calls) == 1  # only the Snap create
 
 
 def test_a_notification_whose_unsigned_status_was_changed_does_not_pay(svc, mt):
@@ -519,16 +520,16 @@ def test_a_notification_whose_unsigned_status_was_changed_does_not_pay(svc, mt):
     booking = booked(svc, mt)
     edited = {**notification(booking.payment_order_id, "pending", None), "transaction_status": "settlement"}
     status_reply(mt, booking.payment_order_id, "pending", None)
-    result = svc.apply_payment_notification(edited)
-    assert not result.changed and svc.get_booking(booking.id).status is BookingStatus.PENDING
+    result = svc.apply_payment_notification(edited, actor=SYSTEM)
+    assert not result.changed and svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.PENDING
 
 
 def test_failure_and_pending_notifications(svc, mt):
     booking = booked(svc, mt)
-    pending = svc.apply_payment_notification(notification(booking.payment_order_id, "pending", None))
+    pending = svc.apply_payment_notification(notification(booking.payment_order_id, "pending", None), actor=SYSTEM)
     assert not pending.changed and not calls_to(mt, "GET", CORE)  # nothing to move: no request
     status_reply(mt, booking.payment_order_id, "expire", None)
-    expired = svc.apply_payment_notification(notification(booking.payment_order_id, "expire", None))
+    expired = svc.apply_payment_notification(notification(booking.payment_order_id, "expire", None), actor=SYSTEM)
     assert expired.changed and expired.booking.status is BookingStatus.CANCELLED
     assert "expired at Midtrans" in expired.booking.cancel_reason
 
@@ -536,22 +537,22 @@ def test_failure_and_pending_notifications(svc, mt):
 def test_money_for_a_cancelled_booking_is_flagged_for_a_refund_once(svc, mt, caplog):
     booking = booked(svc, mt)
     expire_reply(mt, booking.payment_order_id)
-    svc.cancel(booking.id, "Customer changed plans")
+    svc.cancel(booking.id, "Customer changed plans", actor=SYSTEM)
     # The customer paid on the page in the moment before it closed: the money still arrives.
     body = notification(booking.payment_order_id, "settlement")
     for _ in range(2):
-        result = svc.apply_payment_notification(body)
+        result = svc.apply_payment_notification(body, actor=SYSTEM)
         assert not result.changed and result.needs_review and "refund" in result.message
-    assert svc.get_booking(booking.id).status is BookingStatus.CANCELLED
+    assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.CANCELLED
     assert events(svc, booking.id).count("paid after cancellation") == 1
     assert "a refund is due" in caplog.text and not calls_to(mt, "GET", CORE)
 
 
 def test_a_notification_for_an_order_that_is_not_ours_is_refused(svc, mt):
     with pytest.raises(NotFound, match="not an order of a CallExpert booking"):
-        svc.apply_payment_notification(notification("ORDER-101", "settlement"))
+        svc.apply_payment_notification(notification("ORDER-101", "settlement"), actor=SYSTEM)
     with pytest.raises(NotFound):
-        svc.apply_payment_notification(notification(order_id_for(str(uuid.uuid4()), 1), "settlement"))
+        svc.apply_payment_notification(notification(order_id_for(str(uuid.uuid4()), 1), "settlement"), actor=SYSTEM)
     assert not mt.calls
 
 
@@ -560,8 +561,8 @@ def test_only_staff_check_payments(svc, mt):
 
     booking = booked(svc, mt)
     expert = Actor(Role.EXPERT, email="sari@example.com", expert_id=booking.expert_id)
-    for call in (lambda: svc.check_payment(booking.id, actor=expert), lambda: svc.start_payment(booking.id, expert),
-                 lambda: svc.apply_payment_notification({}, actor=expert), lambda: svc.stuck_pending(expert)):
+    for call in (lambda: svc.check_payment(booking.id, actor=expert), lambda: svc.start_payment(booking.id, actor=expert),
+                 lambda: svc.apply_payment_notification({}, actor=expert), lambda: svc.stuck_pending(actor=expert)):
         with pytest.raises(CallExpertError, match="Only ops staff"):
             call()
 
@@ -569,40 +570,40 @@ def test_only_staff_check_payments(svc, mt):
 def test_start_payment_refuses_a_booking_that_is_not_pending(svc, mt):
     booking = booked(svc, mt)
     status_reply(mt, booking.payment_order_id, "settlement")
-    svc.check_payment(booking.id)
+    svc.check_payment(booking.id, actor=SYSTEM)
     with pytest.raises(InvalidTransition, match="only a booking awaiting payment"):
-        svc.start_payment(booking.id)
+        svc.start_payment(booking.id, actor=SYSTEM)
 
 
 def test_stuck_pending_lists_bookings_waiting_longer_than_the_setting(svc, mt):
     booking = booked(svc, mt)
     svc.clock = FixedClock(datetime.now(UTC))
-    assert svc.stuck_pending() == []  # made just now
+    assert svc.stuck_pending(actor=SYSTEM) == []  # made just now
     svc.clock = FixedClock(datetime.now(UTC) + timedelta(minutes=31))
-    assert [b.id for b in svc.stuck_pending()] == [booking.id]
+    assert [b.id for b in svc.stuck_pending(actor=SYSTEM)] == [booking.id]
     status_reply(mt, booking.payment_order_id, "settlement")
-    svc.check_payment(booking.id)
-    assert svc.stuck_pending() == []
+    svc.check_payment(booking.id, actor=SYSTEM)
+    assert svc.stuck_pending(actor=SYSTEM) == []
 
 
 # -- secrets -----------------------------------------------------------------------------------------
 
 def test_the_keys_are_never_in_repr_messages_or_logs(svc, mt, gateway, caplog):
     caplog.set_level(logging.DEBUG)
-    booking = svc.book(request(svc))
+    booking = svc.book(request(svc), actor=SYSTEM)
     texts = [repr(gateway), repr(svc.settings), repr(svc.settings.midtrans), gateway.label]
     mt.add(responses.POST, SNAP, status=401, json={"error_messages": [f"bad key {SERVER_KEY}"]})
     mt.add(responses.POST, SNAP, body=requests.exceptions.ConnectionError(f"refused {SERVER_KEY}"))
     mt.add(responses.POST, SNAP, status=400, json={"error_messages": [f"echo {SERVER_KEY} {CLIENT_KEY}"]})
     for _ in range(3):
         with pytest.raises(CallExpertError) as caught:
-            svc.start_payment(booking.id)
+            svc.start_payment(booking.id, actor=SYSTEM)
         texts.append(str(caught.value))
     with pytest.raises(PaymentError) as caught:
         svc.apply_payment_notification({"order_id": "x", "status_code": "200", "gross_amount": "1",
-                                        "signature_key": "y"})
+                                        "signature_key": "y"}, actor=SYSTEM)
     texts.append(str(caught.value))
-    texts += [f"{h.event} {h.detail}" for h in svc.history(booking.id)]
+    texts += [f"{h.event} {h.detail}" for h in svc.history(booking.id, actor=SYSTEM)]
     texts.append(caplog.text)
     leaked = [i for i, text in enumerate(texts) if SERVER_KEY in text or CLIENT_KEY in text]
     assert leaked == [], f"a key shows up in texts {leaked}"
@@ -664,10 +665,10 @@ def msvc(midtrans_env: Path) -> BookingService:
 
 def console_booking(msvc: BookingService, mt: responses.RequestsMock, days: int = 14) -> Booking:
     snap_created(mt)
-    request = BookingRequest(expert_id=msvc.experts()[0].id, session_type="Career mentoring",
+    request = BookingRequest(expert_id=msvc.experts(actor=SYSTEM)[0].id, session_type="Career mentoring",
                              scheduled_date=msvc.today() + timedelta(days=days), scheduled_time=time(14, 0),
-                             customer_id=msvc.customers()[0].id)
-    return msvc.book_and_pay(request).booking
+                             customer_id=msvc.customers(actor=SYSTEM)[0].id)
+    return msvc.book_and_pay(request, actor=SYSTEM).booking
 
 
 def test_cli_payment_status_exits_1_while_pending_and_0_once_paid(msvc, mt, capsys):
@@ -679,7 +680,7 @@ def test_cli_payment_status_exits_1_while_pending_and_0_once_paid(msvc, mt, caps
     status_reply(mt, booking.payment_order_id, "settlement")
     assert cli_main(["payment-status", booking.id]) == 0
     assert "Confirmed" in capsys.readouterr().out
-    assert msvc.history(booking.id)[2].actor == "system:cli"
+    assert msvc.history(booking.id, actor=SYSTEM)[2].actor == "system:cli"
     mt.add(responses.GET, f"{CORE}/v2/{booking.payment_order_id}/status", body=requests.exceptions.ConnectionError())
     assert cli_main(["payment-status", booking.id]) == 0  # paid already: no request, nothing to fail
 
@@ -696,14 +697,14 @@ def test_cli_payment_notification_from_a_file_and_stdin(msvc, mt, capsys, tmp_pa
     good = tmp_path / "notification.json"
     good.write_text(json.dumps(body))
     assert cli_main(["payment-notification", str(good)]) == 1  # Midtrans unreachable: send it again later
-    assert msvc.get_booking(booking.id).status is BookingStatus.PENDING
+    assert msvc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.PENDING
 
     status_reply(mt, booking.payment_order_id, "settlement")
     monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(body)))
     assert cli_main(["payment-notification", "-"]) == 0
     assert "Confirmed" in capsys.readouterr().out
-    assert msvc.get_booking(booking.id).status is BookingStatus.CONFIRMED
-    assert "system:payment-notification" in {h.actor for h in msvc.history(booking.id)}
+    assert msvc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
+    assert "system:payment-notification" in {h.actor for h in msvc.history(booking.id, actor=SYSTEM)}
 
     assert cli_main(["payment-notification", str(good)]) == 0  # a repeat: accepted, nothing changes
     assert "Nothing changed" in capsys.readouterr().out
@@ -729,7 +730,7 @@ def test_book_page_offers_midtrans_and_check_payment_confirms_a_settled_booking(
     no_exception(at)
     assert any("Payment through Midtrans (sandbox)" in i.value for i in at.info)
     assert not any("Demo payment" in i.value for i in at.info)
-    at.selectbox(key="book_customer").select(msvc.customers()[0].id)
+    at.selectbox(key="book_customer").select(msvc.customers(actor=SYSTEM)[0].id)
     at.date_input(key="book_date").set_value(msvc.today() + timedelta(days=14))
     at.time_input(key="book_time").set_value(time(14, 0)).run()
 
@@ -737,7 +738,7 @@ def test_book_page_offers_midtrans_and_check_payment_confirms_a_settled_booking(
     at.button(key="book_submit").click().run()
     no_exception(at)
     assert not at.error
-    [booking] = msvc.recent_bookings()
+    [booking] = msvc.recent_bookings(actor=SYSTEM)
     assert booking.status is BookingStatus.PENDING and booking.payment_url == REDIRECT
     assert [(b.label, b.proto.url) for b in at.link_button] == [("Pay with Midtrans", REDIRECT)]
     assert "Booked, awaiting payment" in shown(at)
@@ -745,7 +746,7 @@ def test_book_page_offers_midtrans_and_check_payment_confirms_a_settled_booking(
     status_reply(mt, booking.payment_order_id, "settlement")
     at.button(key=f"check-payment-{booking.id}").click().run()
     no_exception(at)
-    done = msvc.get_booking(booking.id)
+    done = msvc.get_booking(booking.id, actor=SYSTEM)
     assert done.status is BookingStatus.CONFIRMED and done.meeting_link
     assert any("Paid and confirmed" in s.value for s in at.success)
     assert any("Booked and paid" in s.value for s in at.success)
@@ -771,7 +772,7 @@ def test_the_page_checks_by_itself_while_a_payment_is_pending(msvc, mt):
     at.session_state[f"_payment_checked-{booking.id}"] = systime.monotonic() - 60
     at.run()
     no_exception(at)
-    assert msvc.get_booking(booking.id).status is BookingStatus.CONFIRMED
+    assert msvc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
     assert any("Paid and confirmed" in s.value for s in at.success)
     assert [b.label for b in at.link_button] == ["Join meeting"]
 
@@ -783,7 +784,7 @@ def test_a_network_failure_on_check_payment_shows_a_clear_message(msvc, mt):
     at.button(key=f"check-payment-{booking.id}").click().run()
     no_exception(at)
     assert any("did not answer within 3.5 s" in e.value for e in at.error)
-    assert msvc.get_booking(booking.id) == booking
+    assert msvc.get_booking(booking.id, actor=SYSTEM) == booking
 
 
 def backdate(db: Path, booking_id: str, minutes: int) -> None:
@@ -809,7 +810,7 @@ def test_ops_lists_bookings_stuck_in_pending_with_a_check_button(msvc, mt, midtr
     status_reply(mt, stuck.payment_order_id, "expire", None)
     at.button(key=f"ops-check-payment-{stuck.id}").click().run()
     no_exception(at)
-    gone = msvc.get_booking(stuck.id)
+    gone = msvc.get_booking(stuck.id, actor=SYSTEM)
     assert gone.status is BookingStatus.CANCELLED and "expired at Midtrans" in gone.cancel_reason
     assert any("Cancelled: The payment expired" in w.value for w in at.warning)
     assert "No booking has waited that long for its payment." in shown(at)

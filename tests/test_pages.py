@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.access import SYSTEM
 from lib.booking import BookingService
 from lib.config import load_settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
@@ -47,7 +48,7 @@ def errors(at: AppTest) -> list[str]:
 
 
 def all_bookings(svc: BookingService):
-    return svc.recent_bookings(limit=10_000)
+    return svc.recent_bookings(limit=10_000, actor=SYSTEM)
 
 
 @pytest.fixture
@@ -71,14 +72,14 @@ def request(svc: BookingService, people: dict[str, str], *, expert: str = "sari"
 
 
 def confirmed(svc: BookingService, people: dict[str, str], **kw):
-    booking = svc.book_and_pay(request(svc, people, **kw)).booking
+    booking = svc.book_and_pay(request(svc, people, **kw), actor=SYSTEM).booking
     assert booking.status is BookingStatus.CONFIRMED
     return booking
 
 
 def paid(svc: BookingService, people: dict[str, str], **kw):
     """A paid booking still waiting for its link (as after a provider outage)."""
-    booking = svc.pay(svc.book(request(svc, people, **kw)).id)
+    booking = svc.pay(svc.book(request(svc, people, **kw), actor=SYSTEM).id, actor=SYSTEM)
     assert booking.status is BookingStatus.PAID and booking.meeting_link is None
     return booking
 
@@ -113,7 +114,7 @@ def test_app_starts_with_no_secrets_and_no_environment(tmp_path, monkeypatch):
     # The embedded defaults: a SQLite file with demo rows, made on first start.
     demo = build_service(load_settings())
     assert (tmp_path / "data" / "callexpert.db").is_file()
-    assert demo.experts() and all_bookings(demo)
+    assert demo.experts(actor=SYSTEM) and all_bookings(demo)
 
 
 def test_a_wrong_setting_is_a_clear_message_not_a_traceback(app_env, monkeypatch):
@@ -178,7 +179,7 @@ def test_malformed_email_is_refused_and_writes_nothing(service, people):
     no_exception(at)
     assert len(errors(at)) == 1 and "not a valid email address" in errors(at)[0]
     assert all_bookings(service) == []
-    assert [c.email for c in service.customers()] == ["andi@example.com"]
+    assert [c.email for c in service.customers(actor=SYSTEM)] == ["andi@example.com"]
     assert not at.success
 
 
@@ -233,7 +234,7 @@ def test_reschedule_from_confirmation_keeps_the_meeting_link(service, people):
     no_exception(at)
     assert not errors(at)
 
-    moved = service.get_booking(booking.id)
+    moved = service.get_booking(booking.id, actor=SYSTEM)
     assert (moved.scheduled_date, moved.scheduled_time) == (ahead(service, 15), time(9, 30))
     assert moved.meeting_link == booking.meeting_link and moved.google_event_id == booking.google_event_id
     assert moved.status is BookingStatus.CONFIRMED and moved.revision == booking.revision + 1
@@ -246,12 +247,12 @@ def test_cancel_needs_the_tick_then_cancels(service, people):
     at = open_page("pages/confirmation.py", booking=booking.id)
     at.text_input(key=f"cancel-reason-{booking.id}").input("Customer is ill")
     at.button(key=f"cancel-submit-{booking.id}").click().run()
-    assert errors(at) and service.get_booking(booking.id).status is BookingStatus.CONFIRMED
+    assert errors(at) and service.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
 
     at.checkbox(key=f"cancel-sure-{booking.id}").check()
     at.button(key=f"cancel-submit-{booking.id}").click().run()
     no_exception(at)
-    gone = service.get_booking(booking.id)
+    gone = service.get_booking(booking.id, actor=SYSTEM)
     assert gone.status is BookingStatus.CANCELLED and gone.cancel_reason == "Customer is ill"
     assert any("cancelled" in s.value for s in at.success)
     assert not at.link_button
@@ -262,13 +263,13 @@ def test_cancel_needs_the_tick_then_cancels(service, people):
 def test_an_expert_sees_only_their_own_future_confirmed_sessions(service, people):
     mine = [confirmed(service, people, days=2, at=time(10, 0)), confirmed(service, people, days=20, at=time(16, 0))]
     cancelled = confirmed(service, people, days=3, at=time(10, 0))
-    service.cancel(cancelled.id, "changed plans")
+    service.cancel(cancelled.id, "changed plans", actor=SYSTEM)
     paid(service, people, days=4)  # paid, no link yet: not on the expert's list
     theirs = confirmed(service, people, expert="budi", days=2, at=time(11, 0))
     # A session that is over: booked by a service whose clock stood ten days back.
     past_clock = FixedClock(datetime.now(UTC) - timedelta(days=10))
     past_service = build_service(load_settings(), clock=past_clock)
-    past = past_service.book_and_pay(request(past_service, people, days=5)).booking  # five days ago now
+    past = past_service.book_and_pay(request(past_service, people, days=5), actor=SYSTEM).booking  # five days ago now
     assert past.status is BookingStatus.CONFIRMED and past.scheduled_date < service.today()
 
     at = open_page("pages/my_sessions.py")
@@ -296,7 +297,7 @@ def test_an_expert_without_sessions_gets_a_friendly_message(service, people):
 
 def test_ops_counts_and_provider_health(service, people):
     paid(service, people)
-    service.book(request(service, people, days=15))  # awaiting payment
+    service.book(request(service, people, days=15), actor=SYSTEM)  # awaiting payment
     at = open_page("pages/ops.py")
     no_exception(at)
     metrics = {m.label: m.value for m in at.metric}
@@ -311,10 +312,10 @@ def test_ops_create_link_for_one_paid_booking(service, people):
     at.button(key=f"create-link-{waiting.id}").click().run()
     no_exception(at)
     assert not errors(at)
-    done = service.get_booking(waiting.id)
+    done = service.get_booking(waiting.id, actor=SYSTEM)
     assert done.status is BookingStatus.CONFIRMED and done.meeting_link
-    assert service.get_booking(other.id).status is BookingStatus.PAID  # only the one clicked
-    assert [b.id for b in service.missing_links()] == [other.id]
+    assert service.get_booking(other.id, actor=SYSTEM).status is BookingStatus.PAID  # only the one clicked
+    assert [b.id for b in service.missing_links(actor=SYSTEM)] == [other.id]
     assert any("Link created" in s.value for s in at.success)
 
 
@@ -324,8 +325,8 @@ def test_ops_create_all_missing_links(service, people):
     at.button(key="create-all-links").click().run()
     no_exception(at)
     assert not errors(at)
-    assert all(service.get_booking(b.id).status is BookingStatus.CONFIRMED for b in waiting)
-    assert service.missing_links() == []
+    assert all(service.get_booking(b.id, actor=SYSTEM).status is BookingStatus.CONFIRMED for b in waiting)
+    assert service.missing_links(actor=SYSTEM) == []
     assert any(s.value == "3 confirmed." for s in at.success)
     assert any("Every paid booking has its meeting link" in s.value for s in at.success)
 
@@ -338,15 +339,15 @@ def test_ops_paste_a_link_by_hand(service, people):
     at.button(key="paste-submit").click().run()
     no_exception(at)
     assert len(errors(at)) == 1 and "https://" in errors(at)[0]
-    assert service.get_booking(waiting.id).status is BookingStatus.PAID
+    assert service.get_booking(waiting.id, actor=SYSTEM).status is BookingStatus.PAID
 
     at.text_input(key="paste-url").input(GOOD_LINK)
     at.button(key="paste-submit").click().run()
     no_exception(at)
     assert not errors(at)
-    done = service.get_booking(waiting.id)
+    done = service.get_booking(waiting.id, actor=SYSTEM)
     assert done.status is BookingStatus.CONFIRMED and done.meeting_link == GOOD_LINK
-    assert any(e.booking_id == waiting.id for e in service.emails())
+    assert any(e.booking_id == waiting.id for e in service.emails(actor=SYSTEM))
 
 
 def test_ops_recent_bookings_filter_history_and_cancel(service, people):
@@ -364,8 +365,8 @@ def test_ops_recent_bookings_filter_history_and_cancel(service, people):
     at.checkbox(key=f"cancel-sure-{waiting.id}").check()
     at.button(key=f"cancel-submit-{waiting.id}").click().run()
     no_exception(at)
-    assert service.get_booking(waiting.id).status is BookingStatus.CANCELLED
-    assert service.get_booking(kept.id).status is BookingStatus.CONFIRMED
+    assert service.get_booking(waiting.id, actor=SYSTEM).status is BookingStatus.CANCELLED
+    assert service.get_booking(kept.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
 
 
 # -- Emails -------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lib.access import SYSTEM
 from lib.booking import BookingService
 from lib.cli import main as cli_main
 from lib.config import Settings
@@ -102,9 +103,9 @@ class World:
                                  scheduled_date=self.svc.today() + timedelta(days=5), scheduled_time=time(10, 0),
                                  duration=60, customer_id=self.customers[0])
         if status is BookingStatus.CONFIRMED:
-            return self.svc.book_and_pay(request).booking
-        booking = self.svc.book(request)
-        return self.svc.pay(booking.id) if status is BookingStatus.PAID else booking
+            return self.svc.book_and_pay(request, actor=SYSTEM).booking
+        booking = self.svc.book(request, actor=SYSTEM)
+        return self.svc.pay(booking.id, actor=SYSTEM) if status is BookingStatus.PAID else booking
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ def test_the_booking_form_gets_a_booking_or_a_message(world, expert, session_typ
         customer_id={"existing": world.customers[0], "id": value}.get(kind),
         new_customer=value if kind == "new" else None, request_key=key)
     before = row_counts(world.db)
-    result = refused_or_done(world, lambda: world.svc.book_and_pay(request) if pay else world.svc.book(request))
+    result = refused_or_done(world, lambda: world.svc.book_and_pay(request, actor=SYSTEM) if pay else world.svc.book(request, actor=SYSTEM))
     if result is None:
         return
     booking = result.booking if pay else result
@@ -190,7 +191,7 @@ def test_a_new_customer_is_stored_clean_or_refused(world, name, email):
     request = BookingRequest(expert_id=world.fresh_expert(), session_type="Career mentoring",
                              scheduled_date=world.svc.today() + timedelta(days=3), scheduled_time=time(9, 0),
                              duration=60, new_customer=NewCustomer(name, email))
-    booking = refused_or_done(world, lambda: world.svc.book(request))
+    booking = refused_or_done(world, lambda: world.svc.book(request, actor=SYSTEM))
     if booking is not None:
         assert booking.customer_name.strip() == booking.customer_name and 0 < len(booking.customer_name) <= MAX_NAME
         local, _, domain = booking.customer_email.rpartition("@")
@@ -206,7 +207,7 @@ def test_opening_a_booking_by_id_finds_it_or_says_why(world, booking_id):
     if booking_id in ("existing", " existing ", "EXISTING"):
         existing = world.booking(BookingStatus.PENDING).id
         booking_id = {"existing": existing, " existing ": f" {existing} ", "EXISTING": existing.upper()}[booking_id]
-    found = refused_or_done(world, lambda: world.svc.get_booking(booking_id))
+    found = refused_or_done(world, lambda: world.svc.get_booking(booking_id, actor=SYSTEM))
     if found is not None:
         assert found.id == str(uuid.UUID(booking_id.strip()))
 
@@ -215,7 +216,7 @@ def test_opening_a_booking_by_id_finds_it_or_says_why(world, booking_id):
 @given(day=date_input, at=time_input)
 def test_reschedule_moves_to_a_valid_slot_or_changes_nothing(world, day, at):
     booking = world.booking(BookingStatus.CONFIRMED)
-    moved = refused_or_done(world, lambda: world.svc.reschedule(booking.id, day, at), booking_id=booking.id)
+    moved = refused_or_done(world, lambda: world.svc.reschedule(booking.id, day, at, actor=SYSTEM), booking_id=booking.id)
     if moved is not None:
         assert (moved.scheduled_date, moved.scheduled_time) == (day, at.replace(second=0, microsecond=0, tzinfo=None))
         assert moved.revision == booking.revision + 1
@@ -226,19 +227,19 @@ def test_reschedule_moves_to_a_valid_slot_or_changes_nothing(world, day, at):
 @given(url=link_input)
 def test_a_link_pasted_by_hand_confirms_or_changes_nothing(world, url):
     booking = world.booking(BookingStatus.PAID)
-    done = refused_or_done(world, lambda: world.svc.set_link_manually(booking.id, url), booking_id=booking.id)
+    done = refused_or_done(world, lambda: world.svc.set_link_manually(booking.id, url, actor=SYSTEM), booking_id=booking.id)
     if done is not None:
         assert done.status is BookingStatus.CONFIRMED and done.meeting_link == url.strip()
         assert done.meeting_link.startswith("https://") and " " not in done.meeting_link
     else:
-        assert world.svc.get_booking(booking.id).status is BookingStatus.PAID
+        assert world.svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.PAID
 
 
 @PROPERTY
 @given(reason=st.one_of(text_input, st.none()))
 def test_cancel_with_any_reason_cancels_or_changes_nothing(world, reason):
     booking = world.booking(BookingStatus.CONFIRMED)
-    done = refused_or_done(world, lambda: world.svc.cancel(booking.id, reason), booking_id=booking.id)
+    done = refused_or_done(world, lambda: world.svc.cancel(booking.id, reason, actor=SYSTEM), booking_id=booking.id)
     if done is not None:
         assert done.status is BookingStatus.CANCELLED and done.cancel_reason and len(done.cancel_reason) <= 500
 
@@ -290,11 +291,11 @@ def test_a_price_beyond_the_stores_integer_range_is_refused_with_a_message(world
     request = BookingRequest(expert_id=rich.id, session_type="Career mentoring",
                              scheduled_date=world.svc.today() + timedelta(days=3), scheduled_time=time(9, 0),
                              duration=duration, customer_id=world.customers[0])
-    assert refused_or_done(world, lambda: world.svc.book(request)) is None
-    assert refused_or_done(world, lambda: world.svc.quote(rich.id, duration)) is None
+    assert refused_or_done(world, lambda: world.svc.book(request, actor=SYSTEM)) is None
+    assert refused_or_done(world, lambda: world.svc.quote(rich.id, duration, actor=SYSTEM)) is None
 
 
 @pytest.mark.parametrize("url", STRAY_BRACKETS)
 def test_a_link_with_a_stray_bracket_is_refused_with_a_message(world, url):
     booking = world.booking(BookingStatus.PAID)
-    assert refused_or_done(world, lambda: world.svc.set_link_manually(booking.id, url), booking_id=booking.id) is None
+    assert refused_or_done(world, lambda: world.svc.set_link_manually(booking.id, url, actor=SYSTEM), booking_id=booking.id) is None

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from lib.access import SYSTEM
 from lib.booking import BookingService
 from lib.cli import main as cli_main
 from lib.config import Settings
@@ -43,11 +44,11 @@ def svc(tmp_path, clock, provider, sender, sleeps) -> BookingService:
 
 
 def expert(svc: BookingService, name: str = "Sari") -> str:
-    return next(e.id for e in svc.experts() if e.name == name)
+    return next(e.id for e in svc.experts(actor=SYSTEM) if e.name == name)
 
 
 def customer(svc: BookingService) -> str:
-    return svc.customers()[0].id
+    return svc.customers(actor=SYSTEM)[0].id
 
 
 def request(svc: BookingService, *, day: date = TOMORROW, at: time = time(14, 0), duration: int = 60,
@@ -59,20 +60,20 @@ def request(svc: BookingService, *, day: date = TOMORROW, at: time = time(14, 0)
 
 
 def count_bookings(svc: BookingService) -> int:
-    return len(svc.recent_bookings(limit=10_000))
+    return len(svc.recent_bookings(limit=10_000, actor=SYSTEM))
 
 
 # -- the happy path --------------------------------------------------------------------------
 
 def test_booking_starts_pending_with_the_price_from_the_hourly_rate(svc):
-    booking = svc.book(request(svc, duration=90))
+    booking = svc.book(request(svc, duration=90), actor=SYSTEM)
     assert booking.status is BookingStatus.PENDING
     assert booking.price == 375_000  # 250.000 per hour for 1.5 hours
-    assert svc.quote(expert(svc), 60) == 250_000
+    assert svc.quote(expert(svc), 60, actor=SYSTEM) == 250_000
 
 
 def test_full_flow_confirms_with_link_event_and_two_emails(svc, provider, sender):
-    outcome = svc.book_and_pay(request(svc))
+    outcome = svc.book_and_pay(request(svc), actor=SYSTEM)
     b = outcome.booking
     assert outcome.link_error is None
     assert b.status is BookingStatus.CONFIRMED
@@ -81,14 +82,14 @@ def test_full_flow_confirms_with_link_event_and_two_emails(svc, provider, sender
     assert set(provider.events) == {b.id}
     assert sorted(e.recipient for e in sender.sent) == ["andi@example.com", "sari@example.com"]
     assert all(b.meeting_link in e.body_text and b.meeting_link in e.body_html for e in sender.sent)
-    assert {e.status for e in svc.emails()} == {EmailStatus.SENT}
-    events = [h.event for h in svc.history(b.id)]
+    assert {e.status for e in svc.emails(actor=SYSTEM)} == {EmailStatus.SENT}
+    events = [h.event for h in svc.history(b.id, actor=SYSTEM)]
     assert events == ["created", "paid", "link attempt", "confirmed"]
 
 
 def test_same_request_key_twice_makes_one_booking_one_event_and_two_emails(svc, provider, sender):
-    first = svc.book_and_pay(request(svc, key="form-1")).booking
-    second = svc.book_and_pay(request(svc, key="form-1")).booking
+    first = svc.book_and_pay(request(svc, key="form-1"), actor=SYSTEM).booking
+    second = svc.book_and_pay(request(svc, key="form-1"), actor=SYSTEM).booking
     assert first.id == second.id
     assert count_bookings(svc) == 1
     assert provider.calls == 1 and len(sender.sent) == 2
@@ -98,8 +99,8 @@ def test_jitsi_rooms_are_unguessable(svc):
     from lib.meetings.jitsi import JitsiProvider
 
     svc.meetings = JitsiProvider()
-    a = svc.book_and_pay(request(svc, at=time(9, 0))).booking
-    b = svc.book_and_pay(request(svc, at=time(11, 0))).booking
+    a = svc.book_and_pay(request(svc, at=time(9, 0)), actor=SYSTEM).booking
+    b = svc.book_and_pay(request(svc, at=time(11, 0)), actor=SYSTEM).booking
     room_a = a.meeting_link.rsplit("/", 1)[1].removeprefix("CallExpert-")
     assert len(room_a) >= 20 and a.meeting_link != b.meeting_link
 
@@ -107,30 +108,30 @@ def test_jitsi_rooms_are_unguessable(svc):
 # -- double booking --------------------------------------------------------------------------
 
 def test_overlapping_slot_is_refused_and_nothing_is_written(svc):
-    svc.book(request(svc, at=time(14, 0), duration=60))
-    customers_before = len(svc.customers())
+    svc.book(request(svc, at=time(14, 0), duration=60), actor=SYSTEM)
+    customers_before = len(svc.customers(actor=SYSTEM))
     with pytest.raises(SlotTaken, match="overlapping"):
         svc.book(request(svc, at=time(14, 30), duration=30, customer_id=None,
-                         new_customer=NewCustomer("Dewi", "dewi@example.com")))
+                         new_customer=NewCustomer("Dewi", "dewi@example.com")), actor=SYSTEM)
     assert count_bookings(svc) == 1
-    assert len(svc.customers()) == customers_before  # the new customer was not written either
+    assert len(svc.customers(actor=SYSTEM)) == customers_before  # the new customer was not written either
 
 
 def test_back_to_back_other_expert_and_after_cancel_are_allowed(svc):
-    first = svc.book(request(svc, at=time(14, 0)))
-    svc.book(request(svc, at=time(15, 0)))  # starts when the first ends
-    svc.book(request(svc, at=time(14, 0), expert_name="Budi"))
+    first = svc.book(request(svc, at=time(14, 0)), actor=SYSTEM)
+    svc.book(request(svc, at=time(15, 0)), actor=SYSTEM)  # starts when the first ends
+    svc.book(request(svc, at=time(14, 0), expert_name="Budi"), actor=SYSTEM)
     with pytest.raises(SlotTaken):
-        svc.book(request(svc, at=time(13, 30)))
-    svc.cancel(first.id, "customer asked")
-    svc.book(request(svc, at=time(13, 30), duration=30))
+        svc.book(request(svc, at=time(13, 30)), actor=SYSTEM)
+    svc.cancel(first.id, "customer asked", actor=SYSTEM)
+    svc.book(request(svc, at=time(13, 30), duration=30), actor=SYSTEM)
     assert count_bookings(svc) == 4
 
 
 def test_overlap_across_midnight(svc):
-    svc.book(request(svc, at=time(23, 30), duration=120))
+    svc.book(request(svc, at=time(23, 30), duration=120), actor=SYSTEM)
     with pytest.raises(SlotTaken):
-        svc.book(request(svc, day=TOMORROW + timedelta(days=1), at=time(0, 30)))
+        svc.book(request(svc, day=TOMORROW + timedelta(days=1), at=time(0, 30)), actor=SYSTEM)
 
 
 def test_twenty_threads_booking_one_slot_make_one_booking(svc):
@@ -141,7 +142,7 @@ def test_twenty_threads_booking_one_slot_make_one_booking(svc):
         barrier.wait()
         try:
             results.append(svc.book(request(svc, at=time(10, 0), customer_id=None,
-                                            new_customer=NewCustomer(f"C{i}", f"c{i}@example.com"))))
+                                            new_customer=NewCustomer(f"C{i}", f"c{i}@example.com")), actor=SYSTEM))
         except SlotTaken as exc:
             results.append(exc)
 
@@ -176,11 +177,11 @@ def test_twenty_threads_booking_one_slot_make_one_booking(svc):
     ],
 )
 def test_bad_input_gets_a_clear_message_and_writes_nothing(svc, change, error, message):
-    customers_before = len(svc.customers())
+    customers_before = len(svc.customers(actor=SYSTEM))
     with pytest.raises(error, match=message):
-        svc.book(request(svc, **change))
+        svc.book(request(svc, **change), actor=SYSTEM)
     assert count_bookings(svc) == 0
-    assert len(svc.customers()) == customers_before
+    assert len(svc.customers(actor=SYSTEM)) == customers_before
 
 
 def test_negative_price_is_refused(svc, monkeypatch):
@@ -190,77 +191,77 @@ def test_negative_price_is_refused(svc, monkeypatch):
     # The schema refuses negative rates too; this checks the service does not rely on it.
     monkeypatch.setattr(svc.store, "get_expert", lambda _id: dataclasses.replace(real, hourly_rate=-1))
     with pytest.raises(InvalidInput, match="negative"):
-        svc.book(request(svc))
+        svc.book(request(svc), actor=SYSTEM)
     assert count_bookings(svc) == 0
 
 
 def test_malformed_booking_id_is_not_found(svc):
     with pytest.raises(NotFound, match="not a booking id"):
-        svc.get_booking("'; DROP TABLE bookings; --")
+        svc.get_booking("'; DROP TABLE bookings; --", actor=SYSTEM)
 
 
 # -- retries and the fallback ------------------------------------------------------------------
 
 def test_retryable_failures_recover_within_three_attempts(svc, provider):
     provider.failures = 2
-    b = svc.book_and_pay(request(svc)).booking
+    b = svc.book_and_pay(request(svc), actor=SYSTEM).booking
     assert b.status is BookingStatus.CONFIRMED
     assert b.link_attempts == 3
-    assert [h.event for h in svc.history(b.id)].count("link attempt failed") == 2
+    assert [h.event for h in svc.history(b.id, actor=SYSTEM)].count("link attempt failed") == 2
     assert len(provider.events) == 1
 
 
 def test_after_three_failures_the_paid_booking_waits_on_the_ops_list(svc, provider, sleeps):
     provider.failures = 3
-    outcome = svc.book_and_pay(request(svc))
+    outcome = svc.book_and_pay(request(svc), actor=SYSTEM)
     b = outcome.booking
     assert b.status is BookingStatus.PAID and b.meeting_link is None
     assert b.link_attempts == 3 and b.last_error == "Calendar is busy (503)"
     assert "busy" in outcome.link_error
     assert len(sleeps) == 2  # backoff between the three attempts
-    assert [m.id for m in svc.missing_links()] == [b.id]
-    assert svc.ops_counts().awaiting_link == 1
+    assert [m.id for m in svc.missing_links(actor=SYSTEM)] == [b.id]
+    assert svc.ops_counts(actor=SYSTEM).awaiting_link == 1
     # The provider is back: the ops button (same call) confirms it.
-    confirmed = svc.create_link(b.id)
+    confirmed = svc.create_link(b.id, actor=SYSTEM)
     assert confirmed.status is BookingStatus.CONFIRMED and confirmed.last_error is None
-    assert svc.missing_links() == []
+    assert svc.missing_links(actor=SYSTEM) == []
 
 
 def test_permanent_failure_stops_at_once(svc, provider, sleeps):
     provider.failures, provider.permanent = 5, True
-    b = svc.book_and_pay(request(svc)).booking
+    b = svc.book_and_pay(request(svc), actor=SYSTEM).booking
     assert b.status is BookingStatus.PAID and b.link_attempts == 1
     assert sleeps == []
 
 
 def test_retry_after_is_honoured(svc, provider, sleeps):
     provider.failures, provider.retry_after = 1, 3.0
-    svc.book_and_pay(request(svc))
+    svc.book_and_pay(request(svc), actor=SYSTEM)
     assert sleeps and sleeps[0] >= 3.0
 
 
 def test_create_link_on_a_confirmed_booking_changes_nothing(svc, provider):
-    b = svc.book_and_pay(request(svc)).booking
-    again = svc.create_link(b.id)
+    b = svc.book_and_pay(request(svc), actor=SYSTEM).booking
+    again = svc.create_link(b.id, actor=SYSTEM)
     assert again.meeting_link == b.meeting_link and provider.calls == 1
 
 
 def test_two_bulk_runs_at_once_confirm_each_booking_once(svc, provider, sender):
     provider.failures, provider.permanent = 10**6, False  # park every booking as paid
     svc.settings = Settings(link_attempts=1)
-    ids = [svc.book_and_pay(request(svc, day=TOMORROW + timedelta(days=i // 8), at=time(8 + i % 8, 0))).booking.id
+    ids = [svc.book_and_pay(request(svc, day=TOMORROW + timedelta(days=i // 8), at=time(8 + i % 8, 0)), actor=SYSTEM).booking.id
            for i in range(20)]
-    assert len(svc.missing_links()) == 20
+    assert len(svc.missing_links(actor=SYSTEM)) == 20
     provider.failures, provider.calls = 0, 0
     progress: list[tuple[int, int]] = []
     results = []
     runs = [threading.Thread(target=lambda: results.append(
-        svc.create_missing_links(progress=lambda d, t, b: progress.append((d, t)), concurrency=4))) for _ in range(2)]
+        svc.create_missing_links(progress=lambda d, t, b: progress.append((d, t)), concurrency=4, actor=SYSTEM))) for _ in range(2)]
     for t in runs:
         t.start()
     for t in runs:
         t.join()
-    assert all(svc.get_booking(i).status is BookingStatus.CONFIRMED for i in ids)
+    assert all(svc.get_booking(i, actor=SYSTEM).status is BookingStatus.CONFIRMED for i in ids)
     assert provider.duplicates == 0 and len(provider.events) == 20
     assert sum(len(r.confirmed) for r in results) == 20
     assert len(sender.sent) == 40  # two emails per booking, none twice
@@ -272,22 +273,22 @@ def test_two_bulk_runs_at_once_confirm_each_booking_once(svc, provider, sender):
 
 def test_link_pasted_by_hand(svc, provider):
     provider.failures, provider.permanent = 1, True
-    b = svc.book_and_pay(request(svc)).booking
+    b = svc.book_and_pay(request(svc), actor=SYSTEM).booking
     for bad in ("http://meet.google.com/abc", "not a link", "https://", "javascript:alert(1)", ""):
         with pytest.raises(InvalidInput):
-            svc.set_link_manually(b.id, bad)
-    assert svc.get_booking(b.id).status is BookingStatus.PAID
-    done = svc.set_link_manually(b.id, " https://meet.google.com/abc-defg-hij ")
+            svc.set_link_manually(b.id, bad, actor=SYSTEM)
+    assert svc.get_booking(b.id, actor=SYSTEM).status is BookingStatus.PAID
+    done = svc.set_link_manually(b.id, " https://meet.google.com/abc-defg-hij ", actor=SYSTEM)
     assert done.status is BookingStatus.CONFIRMED and done.meeting_link == "https://meet.google.com/abc-defg-hij"
     with pytest.raises(InvalidTransition):
-        svc.set_link_manually(b.id, "https://meet.google.com/xyz-defg-hij")
+        svc.set_link_manually(b.id, "https://meet.google.com/xyz-defg-hij", actor=SYSTEM)
 
 
 # -- reschedule and cancel -----------------------------------------------------------------------
 
 def test_reschedule_keeps_link_and_event_and_tells_both(svc, provider, sender):
-    b = svc.book_and_pay(request(svc)).booking
-    moved = svc.reschedule(b.id, TOMORROW + timedelta(days=1), time(9, 30))
+    b = svc.book_and_pay(request(svc), actor=SYSTEM).booking
+    moved = svc.reschedule(b.id, TOMORROW + timedelta(days=1), time(9, 30), actor=SYSTEM)
     assert (moved.scheduled_date, moved.scheduled_time) == (TOMORROW + timedelta(days=1), time(9, 30))
     assert moved.meeting_link == b.meeting_link and moved.google_event_id == b.google_event_id
     assert moved.revision == 1 and moved.status is BookingStatus.CONFIRMED
@@ -297,25 +298,25 @@ def test_reschedule_keeps_link_and_event_and_tells_both(svc, provider, sender):
 
 
 def test_reschedule_into_a_taken_slot_changes_nothing(svc, provider):
-    b = svc.book_and_pay(request(svc, at=time(9, 0))).booking
-    svc.book_and_pay(request(svc, at=time(14, 0)))
+    b = svc.book_and_pay(request(svc, at=time(9, 0)), actor=SYSTEM).booking
+    svc.book_and_pay(request(svc, at=time(14, 0)), actor=SYSTEM)
     with pytest.raises(SlotTaken):
-        svc.reschedule(b.id, TOMORROW, time(14, 30))
-    assert svc.get_booking(b.id).scheduled_time == time(9, 0)
+        svc.reschedule(b.id, TOMORROW, time(14, 30), actor=SYSTEM)
+    assert svc.get_booking(b.id, actor=SYSTEM).scheduled_time == time(9, 0)
     with pytest.raises(InvalidInput, match="past"):
-        svc.reschedule(b.id, date(2026, 11, 24), time(9, 0))
+        svc.reschedule(b.id, date(2026, 11, 24), time(9, 0), actor=SYSTEM)
 
 
 def test_cancel_sets_cancelled_removes_event_and_queues_emails(svc, provider, sender):
-    b = svc.book_and_pay(request(svc)).booking
-    done = svc.cancel(b.id, "customer asked")
+    b = svc.book_and_pay(request(svc), actor=SYSTEM).booking
+    done = svc.cancel(b.id, "customer asked", actor=SYSTEM)
     assert done.status is BookingStatus.CANCELLED and done.cancelled_at == NOW and done.cancel_reason == "customer asked"
     assert provider.cancelled == [b.id]
     assert sorted(e.kind for e in sender.sent if e.kind.startswith("cancelled")) == ["cancelled.customer", "cancelled.expert"]
     with pytest.raises(InvalidTransition, match="already cancelled"):
-        svc.cancel(b.id)
+        svc.cancel(b.id, actor=SYSTEM)
     with pytest.raises(InvalidTransition):
-        svc.reschedule(b.id, TOMORROW, time(16, 0))
+        svc.reschedule(b.id, TOMORROW, time(16, 0), actor=SYSTEM)
 
 
 # -- time in Jakarta -------------------------------------------------------------------------------
@@ -323,48 +324,48 @@ def test_cancel_sets_cancelled_removes_event_and_queues_emails(svc, provider, se
 def test_today_and_upcoming_are_jakarta_not_utc(svc, clock):
     assert svc.today() == date(2026, 11, 25)  # UTC still says the 24th
     clock.now = NOW - timedelta(hours=2)  # 23:00 WIB on the 24th, to book sessions that are soon past
-    ended = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 0), duration=30)).booking
-    running = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 30), duration=60)).booking
-    later = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(9, 0))).booking
-    other = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(9, 0), expert_name="Budi")).booking
+    ended = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 0), duration=30), actor=SYSTEM).booking
+    running = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 30), duration=60), actor=SYSTEM).booking
+    later = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(9, 0)), actor=SYSTEM).booking
+    other = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(9, 0), expert_name="Budi"), actor=SYSTEM).booking
     clock.now = NOW
-    upcoming = svc.upcoming_for_expert(expert(svc))
+    upcoming = svc.upcoming_for_expert(expert(svc), actor=SYSTEM)
     assert [b.id for b in upcoming] == [running.id, later.id]  # ordered, the ended one gone, no other expert's
     assert ended.id not in {b.id for b in upcoming} and other.id not in {b.id for b in upcoming}
-    assert svc.ops_counts().today == 4
+    assert svc.ops_counts(actor=SYSTEM).today == 4
 
 
 # -- emails ----------------------------------------------------------------------------------------
 
 def test_emails_are_sent_once_and_transient_failures_retry(svc, sender):
     sender.failures = 1
-    svc.book_and_pay(request(svc))
+    svc.book_and_pay(request(svc), actor=SYSTEM)
     assert len(sender.sent) == 1
-    assert sorted(e.status.value for e in svc.emails()) == ["queued", "sent"]
-    assert svc.dispatch_emails().sent == 1
-    assert svc.dispatch_emails().sent == 0
+    assert sorted(e.status.value for e in svc.emails(actor=SYSTEM)) == ["queued", "sent"]
+    assert svc.dispatch_emails(actor=SYSTEM).sent == 1
+    assert svc.dispatch_emails(actor=SYSTEM).sent == 0
     assert len(sender.sent) == 2 and len({e.id for e in sender.sent}) == 2
 
 
 def test_permanent_email_failure_is_recorded(svc, sender):
     sender.failures, sender.permanent = 1, True
-    svc.book_and_pay(request(svc))
-    failed = [e for e in svc.emails() if e.status is EmailStatus.FAILED]
+    svc.book_and_pay(request(svc), actor=SYSTEM)
+    failed = [e for e in svc.emails(actor=SYSTEM) if e.status is EmailStatus.FAILED]
     assert len(failed) == 1 and failed[0].last_error == "550 no such user" and failed[0].attempts == 1
-    assert svc.ops_counts().emails_not_sent == 1
+    assert svc.ops_counts(actor=SYSTEM).emails_not_sent == 1
 
 
 # -- the CLI -----------------------------------------------------------------------------------------
 
 def test_cli_retry_links_exits_non_zero_while_links_remain(svc, provider, monkeypatch, capsys):
     provider.failures = 10**6
-    b = svc.book_and_pay(request(svc)).booking
+    b = svc.book_and_pay(request(svc), actor=SYSTEM).booking
     monkeypatch.setattr("lib.cli._service", lambda: svc)
     assert cli_main(["retry-links"]) == 1
     assert f"still paid without link: {b.id}" in capsys.readouterr().out
     provider.failures = 0
     assert cli_main(["retry-links"]) == 0
-    assert svc.get_booking(b.id).status is BookingStatus.CONFIRMED
+    assert svc.get_booking(b.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
     assert cli_main(["retry-links"]) == 0
     assert "No paid bookings" in capsys.readouterr().out
 
@@ -377,7 +378,7 @@ def test_cli_reports_errors_without_traceback(svc, monkeypatch, capsys):
 
 def test_cli_retry_links_reports_a_booking_another_worker_holds(svc, provider, clock, monkeypatch, capsys):
     provider.failures = 10**6
-    b = svc.book_and_pay(request(svc)).booking
+    b = svc.book_and_pay(request(svc), actor=SYSTEM).booking
     provider.failures = 0
     # A worker took the booking and died: its lease has not ended yet.
     assert svc.store.claim_for_link(b.id, clock(), clock() + timedelta(minutes=5)) is not None
@@ -386,20 +387,20 @@ def test_cli_retry_links_reports_a_booking_another_worker_holds(svc, provider, c
     assert "another worker holds it" in capsys.readouterr().out
     clock.now += timedelta(minutes=6)
     assert cli_main(["retry-links"]) == 0
-    assert svc.get_booking(b.id).status is BookingStatus.CONFIRMED
+    assert svc.get_booking(b.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
 
 
 def test_sessions_that_ended_in_jakarta_become_completed(svc, clock, monkeypatch, capsys):
     clock.now = NOW - timedelta(hours=2)  # 23:00 WIB on the 24th
-    ended = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 0), duration=30)).booking
-    running = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 30), duration=60)).booking
+    ended = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 0), duration=30), actor=SYSTEM).booking
+    running = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 30), duration=60), actor=SYSTEM).booking
     clock.now = NOW  # 01:00 WIB
     monkeypatch.setattr("lib.cli._service", lambda: svc)
     assert cli_main(["complete-sessions"]) == 0
     assert "Marked 1 ended session(s) as completed." in capsys.readouterr().out
-    assert svc.get_booking(ended.id).status is BookingStatus.COMPLETED
-    assert svc.get_booking(running.id).status is BookingStatus.CONFIRMED
-    assert svc.complete_finished() == 0
+    assert svc.get_booking(ended.id, actor=SYSTEM).status is BookingStatus.COMPLETED
+    assert svc.get_booking(running.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
+    assert svc.complete_finished(actor=SYSTEM) == 0
     from lib.access import expert_actor
     from lib.errors import PermissionDenied
 
