@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test bench seed retry-links send-emails clean
+.PHONY: run test bench seed retry-links send-emails expire-pending clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ retry-links: $(VENV)/.installed
 
 send-emails: $(VENV)/.installed
 	$(BIN)/python -m lib send-emails
+
+## Free the slots of bookings still awaiting payment after pending_expiry_minutes (run from cron).
+expire-pending: $(VENV)/.installed
+	$(BIN)/python -m lib expire-pending
 
 clean:
 	rm -rf $(VENV) data .pytest_cache test-artifacts

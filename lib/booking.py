@@ -1,7 +1,7 @@
 """The booking service: the one entry point that every page and the CLI call.
 
-It runs the booking life ``pending -> paid -> confirmed -> cancelled | completed`` over four
-ports (store, meeting provider, payment gateway, email sender) and keeps the rules:
+It runs the booking life ``pending -> paid -> confirmed -> cancelled | completed`` (and
+``pending -> expired`` when a booking is not paid in time) over four ports (store, meeting provider, payment gateway, email sender) and keeps the rules:
 no double booking, no duplicate events or emails on retry, and a paid booking is never lost.
 """
 
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from lib.access import Actor, require_can_see, require_expert_or_staff, require_known, require_staff
+from lib.access import SYSTEM, Actor, require_can_see, require_expert_or_staff, require_known, require_staff
 from lib.clock import Clock, system_clock
 from lib.config import Settings
 from lib.domain import (
@@ -44,6 +44,7 @@ from lib.errors import (
     MeetingProviderError,
     NotFound,
     PaymentError,
+    PaymentUnavailable,
     SlotTaken,
 )
 from lib.meetings import HealthCheck, MeetingProvider
@@ -263,7 +264,7 @@ class BookingService:
             new_customer=new_customer,
             request_key=request.request_key,
         )
-        return self.store.create_booking(new, actor.label)
+        return self._freeing_stale_holds(lambda: self.store.create_booking(new, actor.label))
 
     def pay(self, booking_id: str, *, actor: Actor) -> Booking:
         """Charge a pending booking through a gateway that settles at once (the demo); ``paid`` when it settles.
@@ -360,6 +361,8 @@ class BookingService:
         """
         require_staff(actor, "check payments")
         booking = self._load(booking_id)
+        if booking.status is BookingStatus.EXPIRED and booking.payment_order_id:
+            return self._check_expired(booking, actor)
         if booking.status is not BookingStatus.PENDING:
             return PaymentCheck(booking, f"Nothing to check: this booking is {booking.status.label.lower()}.")
         if not booking.payment_order_id:
@@ -386,7 +389,7 @@ class BookingService:
         booking = self.store.get_booking(parsed[0]) if parsed else None
         if parsed is None or booking is None or parsed[1] > booking.payment_attempts:
             raise NotFound(f"Order {reported.reference!r} is not an order of a CallExpert booking; nothing changed.")
-        if booking.status is BookingStatus.CANCELLED and reported.state is PaymentState.PAID:
+        if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED) and reported.state is PaymentState.PAID:
             return self._paid_after_cancellation(booking, reported, actor)
         if booking.status is not BookingStatus.PENDING:
             return PaymentCheck(booking, f"Nothing changed: this booking is already {booking.status.label.lower()} "
@@ -426,6 +429,10 @@ class BookingService:
                                              f"{order}, but the booking costs {rupiah(booking.price)}. Check the "
                                              "transaction in the gateway's dashboard.", needs_review=True)
             if self.store.mark_paid(booking.id, order, self.clock(), who) is None:
+                current = self._load(booking.id)
+                if current.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
+                    # Expired or cancelled a moment before the money was recorded: keep the money in view.
+                    return self._paid_after_cancellation(current, result, actor)
                 return self._unchanged(booking.id)
             try:
                 linked = self.create_link(booking.id, actor=actor)
@@ -445,16 +452,30 @@ class BookingService:
 
     def _paid_after_cancellation(self, booking: Booking, reported: PaymentResult, actor: Actor) -> PaymentCheck:
         """Money for a booking that was cancelled meanwhile (e.g. ops cancelled it while the Snap
-        page was still open): the booking stays cancelled, and its history says a refund is due,
-        once however often the notification repeats."""
+        page was still open) or had expired unpaid (its slot may be someone else's by now): the
+        booking stays as it is, and its history says a refund is due, once however often the
+        notification repeats."""
         order = reported.reference
-        noted = any(h.event == "paid after cancellation" and order in h.detail for h in self.store.history(booking.id))
+        expired = booking.status is BookingStatus.EXPIRED
+        event = "paid after expiry" if expired else "paid after cancellation"
+        noted = any(h.event == event and order in h.detail for h in self.store.history(booking.id))
         if not noted:
-            self.store.add_history(booking.id, "paid after cancellation",
+            self.store.add_history(booking.id, event,
                                    f"order {order}: refund it in the {self.payments.name} dashboard", actor.label)
-            log.warning("Booking %s was paid (order %s) after it was cancelled; a refund is due", booking.id, order)
+            log.warning("Booking %s was paid (order %s) after it was %s; a refund is due", booking.id, order,
+                        booking.status.value)
         return PaymentCheck(booking, f"{self.payments.name.title()} reports order {order} paid, but this booking is "
-                                     "cancelled: refund the payment in the gateway's dashboard.", needs_review=True)
+                                     f"{booking.status.value}: refund the payment in the gateway's dashboard.",
+                            needs_review=True)
+
+    def _check_expired(self, booking: Booking, actor: Actor) -> PaymentCheck:
+        """A payment check of an expired booking: asks the gateway about each of its orders, since
+        a customer may have paid just as it expired; money found is flagged for a refund."""
+        for attempt in range(booking.payment_attempts, 0, -1):
+            result = self.payments.status(order_id_for(booking.id, attempt))
+            if result.state is PaymentState.PAID:
+                return self._paid_after_cancellation(booking, result, actor)
+        return PaymentCheck(booking, "This booking expired unpaid, and the gateway reports no payment for it.")
 
     def _unchanged(self, booking_id: str) -> PaymentCheck:
         current = self._load(booking_id)
@@ -569,8 +590,8 @@ class BookingService:
             self._retrying(lambda: self.meetings.reschedule(moved), booking.id, who, record=False)
         send = booking.status is BookingStatus.CONFIRMED
         try:
-            result = self.store.reschedule(booking.id, day, at, self.clock(),
-                                           lambda b: self._emails(b, "rescheduled") if send else [], who)
+            result = self._freeing_stale_holds(lambda: self.store.reschedule(
+                booking.id, day, at, self.clock(), lambda b: self._emails(b, "rescheduled") if send else [], who))
         except SlotTaken:
             if booking.google_event_id and booking.status is BookingStatus.CONFIRMED:
                 self._retrying(lambda: self.meetings.reschedule(booking), booking.id, who, record=False)
@@ -598,6 +619,55 @@ class BookingService:
             raise InvalidTransition("This booking changed while it was being cancelled; refresh and try again.")
         self._dispatch_after_change()
         return cancelled
+
+    def expire_unpaid(self, *, actor: Actor) -> list[Booking]:
+        """Expire every booking still awaiting payment ``pending_expiry_minutes`` after it was made
+        (``pending -> expired``, with a history line) so it stops holding its slot; returns them.
+
+        A payment recorded first wins: that booking stays paid. Each expired booking's gateway
+        order (Midtrans) is then closed, best effort; money that arrives for it anyway is flagged
+        for a refund (see ``apply_payment_notification``).
+        """
+        require_staff(actor, "expire unpaid bookings")
+        return self._expire_stale(actor)
+
+    def _expire_stale(self, actor: Actor) -> list[Booking]:
+        now = self.clock()
+        cutoff = now - timedelta(minutes=self.settings.pending_expiry_minutes)
+        expired = self.store.expire_pending(cutoff, now, actor.label)
+        for booking in expired:
+            if booking.payment_order_id:
+                self._close_expired_order(booking, actor)
+        return expired
+
+    def _close_expired_order(self, booking: Booking, actor: Actor) -> None:
+        """Close an expired booking's payment page at the gateway; a failure is written to its
+        history and never undoes the expiry. Paid a moment before: flagged for a refund."""
+        order = booking.payment_order_id or ""
+        try:
+            self.payments.expire(order)
+        except PaymentUnavailable as exc:
+            self.store.add_history(booking.id, "payment close failed", f"order {order}: {exc}", actor.label)
+        except PaymentError as exc:
+            try:
+                result = self.payments.status(order)
+            except PaymentError:
+                result = None
+            if result is not None and result.state is PaymentState.PAID:
+                self._paid_after_cancellation(booking, result, actor)
+            else:
+                self.store.add_history(booking.id, "payment close failed", f"order {order}: {exc}", actor.label)
+
+    def _freeing_stale_holds(self, write: Callable[[], T]) -> T:
+        """Run a write that checks the slot; when it is taken, expire the holds that outlived
+        ``pending_expiry_minutes`` and try once more, so a stale hold never blocks anyone even
+        if the expiry job has not run yet."""
+        try:
+            return write()
+        except SlotTaken:
+            if not self._expire_stale(SYSTEM):
+                raise
+            return write()
 
     def complete_finished(self, *, actor: Actor) -> int:
         """Mark confirmed sessions whose end has passed (app timezone) as ``completed``; how many."""

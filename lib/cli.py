@@ -60,6 +60,16 @@ def _complete_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _expire_pending(args: argparse.Namespace) -> int:
+    service = _service()
+    expired = service.expire_unpaid(actor=CLI)
+    minutes = service.settings.pending_expiry_minutes
+    print(f"Expired {len(expired)} booking(s) still awaiting payment after {minutes} minutes.")
+    for b in expired:
+        print(f"  {b.id} {b.customer_name} with {b.expert_name}, {when(b.scheduled_date, b.scheduled_time, service.tz)}")
+    return 0
+
+
 def _send_emails(args: argparse.Namespace) -> int:
     result = _service().dispatch_emails(limit=args.limit, actor=CLI)
     print(f"Sent {result.sent}, failed {result.failed}, to retry later {result.retry_later}.")
@@ -149,6 +159,8 @@ def parser() -> argparse.ArgumentParser:
     r.set_defaults(run=_retry_links)
     sub.add_parser("complete-sessions", help="mark confirmed sessions that have ended as completed").set_defaults(
         run=_complete_sessions)
+    sub.add_parser("expire-pending", help="expire bookings still awaiting payment after pending_expiry_minutes, "
+                   "freeing their slots").set_defaults(run=_expire_pending)
     e = sub.add_parser("send-emails", help="send queued emails; exits 1 if some failed for good")
     e.add_argument("--limit", type=int, default=500)
     e.set_defaults(run=_send_emails)

@@ -121,6 +121,9 @@ class Settings:
     link_concurrency: int = 8
     link_lease_seconds: int = 300
     booking_horizon_days: int = 365
+    # A booking still awaiting payment this long after it was made becomes `expired` and frees
+    # its slot (`python -m lib expire-pending`, and before a booking finds its slot taken).
+    pending_expiry_minutes: int = 30
     # Sign-in: these emails (comma-separated, or a TOML list) are ops; an email that matches an
     # expert row is that expert. Sign-in itself is on when secrets.toml has an [auth] table.
     ops_emails: str = ""
@@ -250,6 +253,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("Setting `google.requests_per_minute` must be at least 1.")
     if settings.link_pending_delay_minutes < 0:
         raise ConfigError("Setting `link_pending_delay_minutes` cannot be negative.")
+    if settings.pending_expiry_minutes < 1:
+        raise ConfigError("Setting `pending_expiry_minutes` must be at least 1 (minutes a booking may await payment).")
     if settings.email_lease_seconds < 1:
         raise ConfigError("Setting `email_lease_seconds` must be at least 1.")
     if settings.email_backend == "smtp":

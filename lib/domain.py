@@ -23,6 +23,7 @@ class BookingStatus(str, enum.Enum):
     CONFIRMED = "confirmed"  # link stored, emails queued
     CANCELLED = "cancelled"
     COMPLETED = "completed"
+    EXPIRED = "expired"  # was still pending after `pending_expiry_minutes`: its slot is free again
 
     @property
     def label(self) -> str:
@@ -32,6 +33,7 @@ class BookingStatus(str, enum.Enum):
             "confirmed": "Confirmed",
             "cancelled": "Cancelled",
             "completed": "Completed",
+            "expired": "Expired (not paid)",
         }[self.value]
 
 

@@ -26,6 +26,7 @@ _BADGE_COLORS = {
     BookingStatus.CONFIRMED: "green",
     BookingStatus.CANCELLED: "red",
     BookingStatus.COMPLETED: "gray",
+    BookingStatus.EXPIRED: "violet",
 }
 _FLASH = "_flash"
 STEP = timedelta(minutes=15)
@@ -235,6 +236,12 @@ def payment_panel(svc: BookingService, booking: Booking, actor: Actor) -> None:
     Nothing for the demo gateway, for a booking that is no longer pending, or for someone who is
     not staff (a check moves the booking on).
     """
+    if (booking.status is BookingStatus.EXPIRED and booking.payment_order_id and actor.is_staff
+            and not svc.payments.settles_at_once):
+        # A customer may have paid just as the booking expired: such money is flagged for a refund.
+        if st.button("Check for a late payment", key=f"check-payment-{booking.id}"):
+            check_payment(svc, booking.id, actor)
+        return
     if svc.payments.settles_at_once or booking.status is not BookingStatus.PENDING or not actor.is_staff:
         return
     gateway = svc.payments.name.title()

@@ -14,6 +14,8 @@ NO_LINK = {
                         "it will be emailed to both sides.",
     BookingStatus.CANCELLED: "No meeting link — this session is cancelled.",
     BookingStatus.COMPLETED: "No meeting link — this session is over.",
+    BookingStatus.EXPIRED: "No meeting link — this booking was not paid in time, so its slot was released. "
+                           "Book again to choose a time.",
 }
 NEXT_STEPS = """
 **What happens next**

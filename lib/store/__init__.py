@@ -125,6 +125,13 @@ class BookingStore(Protocol):
         """``confirmed -> completed`` for every session that ended by ``now_local``; how many."""
         ...
 
+    def expire_pending(self, cutoff: datetime, now: datetime, actor: str) -> list[Booking]:
+        """``pending -> expired`` for every booking created before ``cutoff`` and still unpaid, with
+        a history line each; returns them. Conditional on ``pending`` booking by booking, so a
+        payment recorded first wins and a second run expires nothing twice. An expired booking
+        no longer holds its slot."""
+        ...
+
     # Lists for the pages
     def upcoming_for_expert(self, expert_id: str, now_local: datetime, limit: int = 200) -> list[Booking]:
         """Confirmed bookings of the expert that end after ``now_local``, by date and time."""

@@ -25,9 +25,9 @@ CREATE TABLE IF NOT EXISTS bookings (
     session_type     TEXT NOT NULL,
     scheduled_date   TEXT NOT NULL,             -- YYYY-MM-DD, wall clock in the app timezone
     scheduled_time   TEXT NOT NULL,             -- HH:MM:SS
-    duration         INTEGER NOT NULL CHECK (duration > 0),
+    duration         INTEGER NOT NULL CHECK (duration IN (30, 45, 60, 90, 120)),  -- the offered lengths
     status           TEXT NOT NULL DEFAULT 'pending'
-                     CHECK (status IN ('pending', 'paid', 'confirmed', 'cancelled', 'completed')),
+                     CHECK (status IN ('pending', 'paid', 'confirmed', 'cancelled', 'completed', 'expired')),
     price            INTEGER NOT NULL CHECK (price >= 0),
     meeting_link     TEXT,
     google_event_id  TEXT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import uuid
@@ -24,7 +25,7 @@ from lib.domain import (
     NewCustomer,
     OpsCounts,
 )
-from lib.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
 from lib.notify import LINK_PENDING
 from lib.store import EmailsFor
 from lib.timefmt import rupiah
@@ -46,6 +47,10 @@ _PAYMENT_COLUMNS = (
     ("payment_attempts", "INTEGER NOT NULL DEFAULT 0"),
     ("payment_started_at", "TEXT"),
 )
+# The bookings table as schema.sql creates it today; an older file gets it rebuilt (SQLite cannot
+# change a CHECK in place), e.g. when `expired` and the offered durations were added.
+_BOOKINGS_TABLE = re.search(r"CREATE TABLE IF NOT EXISTS bookings \(.*?\n\);", SCHEMA, re.DOTALL).group(0)  # type: ignore[union-attr]
+_EXPIRED_DETAIL = "not paid in time; the slot is free again"
 
 
 def _ts(value: datetime) -> str:
@@ -138,6 +143,41 @@ class SQLiteStore:
             for column, kind in _PAYMENT_COLUMNS:
                 if column not in have:
                     db.execute(f"ALTER TABLE bookings ADD COLUMN {column} {kind}")
+        self._rebuild_old_bookings_table()
+
+    def _rebuild_old_bookings_table(self) -> None:
+        """Give a bookings table made before the ``expired`` status (and the check on durations)
+        today's checks, keeping every row: SQLite's way of changing a CHECK is a new table, a
+        copy, and a rename, with foreign keys off meanwhile (history and emails point at it)."""
+        def current(db: sqlite3.Connection) -> bool:
+            row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'bookings'").fetchone()
+            return "'expired'" in row["sql"]
+
+        db = self._conn()
+        if current(db):
+            return
+        db.execute("PRAGMA foreign_keys=OFF")  # only outside a transaction
+        try:
+            with self._tx() as tx:
+                if current(tx):  # another process did it while this one waited for the lock
+                    return
+                tx.execute(_BOOKINGS_TABLE.replace("IF NOT EXISTS bookings", "bookings_new", 1))
+                stored = {r["name"] for r in tx.execute("PRAGMA table_info(bookings_new)")}  # not the generated
+                columns = ", ".join(r["name"] for r in tx.execute("PRAGMA table_info(bookings)") if r["name"] in stored)
+                try:
+                    tx.execute(f"INSERT INTO bookings_new ({columns}) SELECT {columns} FROM bookings")
+                except sqlite3.IntegrityError as exc:
+                    raise ConfigError(
+                        f"{self.path} has bookings the console would refuse today ({exc}): only durations of "
+                        "30, 45, 60, 90 or 120 minutes are offered. Correct those rows, then start again."
+                    ) from None
+                tx.execute("DROP TABLE bookings")
+                tx.execute("ALTER TABLE bookings_new RENAME TO bookings")
+                if tx.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise ConfigError(f"{self.path}: rebuilding the bookings table broke a reference; nothing changed.")
+        finally:
+            db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(SCHEMA)  # the indexes went with the old table
 
     # -- connection and transactions -------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -423,6 +463,17 @@ class SQLiteStore:
                            " WHERE id = ?", (_ts(at), booking_id))
                 self._history(db, booking_id, "completed", "the session has ended", actor)
             return len(ended)
+
+    def expire_pending(self, cutoff: datetime, now: datetime, actor: str) -> list[Booking]:
+        with self._tx() as db:  # the write lock: a payment recorded meanwhile waits, or came first
+            ids = [r["id"] for r in db.execute(
+                "SELECT id FROM bookings WHERE status = 'pending' AND created_at < ? ORDER BY created_at",
+                (_ts(cutoff),))]
+            for booking_id in ids:
+                db.execute("UPDATE bookings SET status = 'expired', updated_at = ?, link_lease_until = NULL"
+                           " WHERE id = ? AND status = 'pending'", (_ts(now), booking_id))
+                self._history(db, booking_id, "expired", _EXPIRED_DETAIL, actor)
+            return [b for b in (self._booking_in(db, i) for i in ids) if b is not None]
 
     # -- lists ----------------------------------------------------------------------------
     def upcoming_for_expert(self, expert_id: str, now_local: datetime, limit: int = 200) -> list[Booking]:

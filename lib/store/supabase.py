@@ -510,6 +510,12 @@ class SupabaseStore:
                   "p_actor": actor}
         return int(self._execute(self._rpc("booking_complete_ended", params), "completing ended sessions") or 0)
 
+    def expire_pending(self, cutoff: datetime, now: datetime, actor: str) -> list[Booking]:
+        """``pending -> expired`` for bookings created before ``cutoff``, with history; one RPC."""
+        params = {"p_cutoff": _iso(cutoff), "p_at": _iso(now), "p_actor": actor}
+        request = self._rpc("booking_expire_pending", params).select(BOOKING_SELECT)
+        return [_booking(r) for r in _rows(self._execute(request, "expiring unpaid bookings"))]
+
     def release_link_claim(self, booking_id: str) -> None:
         """Give the lease back so another worker (or the next run) can try."""
         if not _is_uuid(booking_id):
