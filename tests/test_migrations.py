@@ -545,3 +545,121 @@ def test_reschedule_refuses_a_stale_revision_and_an_inactive_booking(conn):
     with as_role(conn, "service_role", {"role": "service_role"}) as c, \
             pytest.raises(pgerrors.ObjectNotInPrerequisiteState, match="cancelled booking cannot be rescheduled"):
         _one(c, move, [booking, 0, "12:00"])
+
+
+# -- the database computes the price, offers only the console's durations, expires unpaid holds ----
+
+def _customer_insert(c: psycopg.Connection, customer: str, expert: str, day: str, at: str, minutes: int,
+                     price: int = 1, created_at: str | None = None) -> tuple[str, int, Any]:
+    """A signed-in customer's own insert, as the platform's booking page makes it."""
+    row = c.execute(
+        "insert into bookings (user_id, expert_id, session_type, scheduled_date, scheduled_time, duration, status,"
+        " price, created_at) values (%s, %s, 'Career mentoring', %s, %s, %s, 'pending', %s,"
+        " coalesce(%s::timestamptz, now())) returning id, price, created_at",
+        [customer, expert, day, at, minutes, price, created_at]).fetchone()
+    return str(row[0]), int(row[1]), row[2]
+
+
+def test_a_customer_cannot_choose_the_price_of_their_booking(conn):
+    from lib.domain import ALLOWED_DURATIONS
+    from lib.validation import price_for
+
+    andi = _customer(conn)
+    claims = {"sub": andi, "role": "authenticated"}
+    # 333.333 per hour rounds at every length; 1 per hour rounds half up (30 min = Rp 0,5 -> 1).
+    for rate in (400_000, 333_333, 1, 0):
+        expert = str(_one(conn, "insert into experts (name, email, hourly_rate) values ('Rina', %s, %s)"
+                                " returning id", [f"rina-{uuid.uuid4().hex[:8]}@example.com", rate]))
+        for n, minutes in enumerate(ALLOWED_DURATIONS):
+            with as_role(conn, "authenticated", claims) as c:
+                _, stored, _ = _customer_insert(c, andi, expert, "2027-01-04", f"{8 + 2 * n:02d}:00", minutes)
+            assert stored == price_for(rate, minutes), (rate, minutes)
+    # A created_at in the future would dodge the expiry; it becomes now.
+    expert = _expert(conn)
+    with as_role(conn, "authenticated", claims) as c:
+        _, stored, created = _customer_insert(c, andi, expert, "2027-01-05", "09:00", 60, price=10**9,
+                                              created_at="2036-01-01T00:00:00Z")
+        assert stored == 250_000
+        assert created <= _one(c, "select now()")
+
+
+def test_the_console_path_stores_the_price_from_the_rate_too(conn):
+    expert = _expert(conn)  # 250.000 per hour
+    call = ("select price from booking_create(%s, %s, 'Career mentoring', '2027-01-06', '10:00', 90, %s, null,"
+            " 'Dewi', %s, null, 'ops')")
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        assert _one(c, call, [str(uuid.uuid4()), expert, 375_000, f"dewi-{uuid.uuid4().hex[:6]}@example.com"]) \
+            == 375_000
+        assert _one(c, call.replace("10:00", "13:00"), [str(uuid.uuid4()), expert, 1,
+                                                        f"dewi-{uuid.uuid4().hex[:6]}@example.com"]) == 375_000
+
+
+def test_durations_are_only_the_offered_lengths(conn):
+    from lib.domain import ALLOWED_DURATIONS
+
+    expert, andi = _expert(conn), _customer(conn)
+    claims = {"sub": andi, "role": "authenticated"}
+    for minutes in (5_256_000, 75, 121, 0):  # ten years of one expert's time, and odd lengths
+        with as_role(conn, "authenticated", claims) as c, pytest.raises(pgerrors.CheckViolation):
+            _customer_insert(c, andi, expert, "2027-01-07", "10:00", minutes)
+        with pytest.raises(pgerrors.CheckViolation):
+            _book(conn, expert, andi, "2027-01-07", "10:00", minutes)  # the service role too
+    checks = _one(conn, "select pg_get_constraintdef(oid) from pg_constraint"
+                        " where conrelid = 'public.bookings'::regclass and conname = 'bookings_duration_check'")
+    assert sorted(int(n) for n in re.findall(r"\d+", checks)) == sorted(ALLOWED_DURATIONS)
+
+
+def test_an_expired_booking_no_longer_holds_its_slot(conn):
+    expert, andi, budi = _expert(conn), _customer(conn), _customer(conn)
+    stale = _book(conn, expert, budi, "2027-01-08", "10:00", 120)
+    fresh = _book(conn, expert, budi, "2027-01-08", "14:00")
+    settled = _book(conn, expert, budi, "2027-01-08", "16:00", status="paid")
+    conn.execute("update bookings set created_at = now() - interval '45 minutes' where id = any(%s::uuid[])",
+                 [[stale, settled]])
+    claims = {"sub": andi, "role": "authenticated"}
+    with as_role(conn, "authenticated", claims) as c, pytest.raises(pgerrors.ExclusionViolation):
+        _customer_insert(c, andi, expert, "2027-01-08", "11:00", 60)  # held by the unpaid booking
+    with as_role(conn, "authenticated", claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+        c.execute("select * from booking_expire_pending(now(), now(), 'me')")
+
+    expire = "select id from booking_expire_pending(now() - interval '30 minutes', now(), 'cli')"
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        assert [str(r[0]) for r in c.execute(expire)] == [stale]
+        statuses = dict(c.execute("select id::text, status from bookings where id = any(%s::uuid[])",
+                                  [[stale, fresh, settled]]).fetchall())
+        assert statuses == {stale: "expired", fresh: "pending", settled: "paid"}
+        assert c.execute("select event, actor from booking_history where booking_id = %s", [stale]).fetchall() == \
+            [("expired", "cli")]
+        assert c.execute(expire).fetchall() == []  # a second run expires nothing twice
+        # The slot is free for anyone again, in the same transaction now as a signed-in customer.
+        c.execute("set local role authenticated")
+        c.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(claims)])
+        _customer_insert(c, andi, expert, "2027-01-08", "11:00", 60)
+        with pytest.raises(pgerrors.ExclusionViolation):  # the fresh unpaid booking still holds its own
+            _customer_insert(c, andi, expert, "2027-01-08", "14:30", 30)
+
+
+def test_a_payment_racing_the_expiry_wins(db):
+    with psycopg.connect(db, autocommit=True) as setup:
+        booking = _book(setup, _expert(setup), _customer(setup), "2027-01-09", "10:00")
+        setup.execute("update bookings set created_at = now() - interval '1 hour' where id = %s", [booking])
+    payer, expirer = psycopg.connect(db), psycopg.connect(db)
+    expired: list[str] = []
+    try:
+        assert _one(payer, "select status from booking_mark_paid(%s, 'order-1', now(), 'midtrans')", [booking]) \
+            == "paid"  # not committed yet
+        worker = threading.Thread(target=lambda: expired.extend(str(r[0]) for r in expirer.execute(
+            "select id from booking_expire_pending(now(), now(), 'cli')")))
+        worker.start()
+        wait_until_blocked(db, expirer.info.backend_pid)  # on the payment's row lock
+        payer.commit()
+        worker.join(10)
+        expirer.commit()
+    finally:
+        payer.close()
+        expirer.close()
+    assert booking not in expired
+    with psycopg.connect(db, autocommit=True) as check:
+        assert _one(check, "select status from bookings where id = %s", [booking]) == "paid"
+        assert [r[0] for r in check.execute("select event from booking_history where booking_id = %s order by id",
+                                            [booking])] == ["paid"]

@@ -45,8 +45,8 @@ declare
     v_price bigint;
 begin
     new.created_at := least(coalesce(new.created_at, now()), now());
-    if new.duration is null then
-        return new;  -- the not-null constraint refuses it
+    if new.duration is null or new.duration not in (30, 45, 60, 90, 120) then
+        return new;  -- bookings_duration_check (or not null) refuses it, with its own message
     end if;
     select e.hourly_rate into v_rate from public.experts e where e.id = new.expert_id;
     if not found then
