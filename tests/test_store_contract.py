@@ -769,6 +769,115 @@ def test_requeue_puts_only_a_failed_email_back_on_the_same_row(store, people):
     assert len(store.list_emails(booking_id=booking.id)) == 2
 
 
+# -- unpaid bookings expire -------------------------------------------------------------------------
+
+@pytest.fixture
+def age(store, request: pytest.FixtureRequest):
+    """``age(booking_id, minutes)``: make a booking look that much older (the store writes created_at)."""
+    def backdate(booking_id: str, minutes: int) -> None:
+        at = datetime.now(UTC) - timedelta(minutes=minutes)
+        if isinstance(store, SQLiteStore):
+            store._conn().execute("UPDATE bookings SET created_at = ? WHERE id = ?",
+                                  (at.isoformat(timespec="seconds"), booking_id))
+        else:
+            with psycopg.connect(request.getfixturevalue("pg_db"), autocommit=True) as conn:
+                conn.execute("update bookings set created_at = %s where id = %s", [at, booking_id])
+    return backdate
+
+
+def test_expire_pending_expires_only_pending_bookings_older_than_the_cutoff_once(store, people, age):
+    stale = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
+    fresh = store.create_booking(new(people.sari, people.andi, at=time(11, 0)), "ops")
+    settled = paid(store, people, at=time(13, 0))
+    gone = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops")
+    store.cancel(gone.id, NOW, "x", [], "ops")
+    for booking in (stale, settled, gone):
+        age(booking.id, 45)
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(minutes=30)
+
+    [expired] = store.expire_pending(cutoff, now, "cli")
+    assert (expired.id, expired.status) == (stale.id, BookingStatus.EXPIRED)
+    assert (expired.customer_name, expired.expert_name) == ("Andi Pratama", "Sari Wulandari")
+    assert store.get_booking(stale.id) == expired
+    assert [store.get_booking(b.id).status for b in (fresh, settled, gone)] == [
+        BookingStatus.PENDING, BookingStatus.PAID, BookingStatus.CANCELLED]
+    last = store.history(stale.id)[-1]
+    assert (last.event, last.actor) == ("expired", "cli") and "slot is free" in last.detail
+    assert store.expire_pending(cutoff, now, "cli") == []  # a second run changes nothing
+    assert events(store, stale.id) == ["created", "expired"]
+    assert store.recent_bookings(status=BookingStatus.EXPIRED) == [expired]
+    assert store.counts(DAY).awaiting_payment == 1  # the fresh one
+    assert [b.id for b in store.pending_since(now + timedelta(minutes=5))] == [fresh.id]
+
+    # An expired booking holds no slot and takes no more transitions; the fresh hold still counts.
+    store.create_booking(new(people.sari, people.andi, at=time(9, 30)), "ops")
+    with pytest.raises(SlotTaken):
+        store.create_booking(new(people.sari, people.andi, at=time(11, 30)), "ops")
+    assert store.mark_paid(stale.id, "order-late", NOW, "midtrans") is None
+    assert store.cancel(stale.id, NOW, "x", [], "ops") is None
+    assert store.mark_payment_failed(stale.id, "x", NOW, "midtrans") is None
+    assert store.get_booking(stale.id).status is BookingStatus.EXPIRED
+
+
+def test_a_payment_recorded_before_the_expiry_wins(store, people, age):
+    booking = store.create_booking(new(people.sari, people.andi), "ops")
+    age(booking.id, 45)
+    assert store.mark_paid(booking.id, "order-1", NOW, "midtrans").status is BookingStatus.PAID
+    now = datetime.now(UTC)
+    assert store.expire_pending(now - timedelta(minutes=30), now, "cli") == []
+    assert store.get_booking(booking.id).status is BookingStatus.PAID
+    assert events(store, booking.id) == ["created", "paid"]
+
+
+def test_an_older_sqlite_file_takes_the_expired_status_and_the_offered_durations(tmp_path):
+    import sqlite3
+    from contextlib import closing
+
+    from lib.store.sqlite import SCHEMA
+
+    old_schema = SCHEMA.replace("CHECK (duration IN (30, 45, 60, 90, 120))", "CHECK (duration > 0)").replace(
+        ", 'expired'", "")
+    assert old_schema != SCHEMA and "'expired'" not in old_schema
+
+    def old_file(name: str, minutes: int) -> tuple[str, str]:
+        path, booking = str(tmp_path / name), str(uuid.uuid4())
+        with closing(sqlite3.connect(path)) as db:
+            db.executescript(old_schema)
+            db.execute("INSERT INTO experts VALUES ('e1', 'Sari', 'sari@example.com', 250000, '', '2026-01-01')")
+            db.execute("INSERT INTO users VALUES ('u1', 'Andi', 'andi@example.com', '2026-01-01')")
+            db.execute("INSERT INTO bookings (id, user_id, expert_id, session_type, scheduled_date, scheduled_time,"
+                       " duration, status, price, created_at, updated_at) VALUES (?, 'u1', 'e1', 'Career mentoring',"
+                       " '2030-03-11', '14:00:00', ?, 'pending', 250000, '2026-01-01T00:00:00+00:00',"
+                       " '2026-01-01T00:00:00+00:00')", (booking, minutes))
+            db.execute("INSERT INTO booking_history (booking_id, at, event) VALUES (?, '2026-01-01', 'created')",
+                       (booking,))
+            db.commit()
+        return path, booking
+
+    path, booking = old_file("old.db", 60)
+    store = SQLiteStore(path)
+    kept = store.get_booking(booking)
+    assert (kept.status, kept.duration, kept.ends_at, kept.customer_name) == (
+        BookingStatus.PENDING, 60, datetime(2030, 3, 11, 15, 0), "Andi")
+    assert events(store, booking) == ["created"]
+    now = datetime.now(UTC)
+    [gone] = store.expire_pending(now - timedelta(minutes=30), now, "cli")  # 'expired' is allowed now
+    assert gone.id == booking and events(store, booking) == ["created", "expired"]
+    db = store._conn()
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute("UPDATE bookings SET duration = 75 WHERE id = ?", (booking,))
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"bookings_expert_upcoming", "bookings_status_created", "bookings_date", "bookings_created"} <= indexes
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert SQLiteStore(path).get_booking(booking) == gone  # a second start changes nothing
+
+    odd, _ = old_file("odd.db", 75)  # a length the console never offered: refused with a clear message
+    with pytest.raises(ConfigError, match="30, 45, 60, 90 or 120 minutes"):
+        SQLiteStore(odd)
+
+
 # -- what the Supabase store sends per page load (on PostgreSQL) -----------------------------------
 
 def test_supabase_page_loads_take_one_request_each(pg_db):
@@ -988,6 +1097,19 @@ def test_wire_payment_transitions_are_one_rpc_each(wire):
                                          "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "ops"}
     assert json.loads(failed.content) == {"p_id": BOOKING, "p_reason": "expired",
                                           "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "midtrans"}
+
+
+def test_wire_expire_pending_is_one_rpc_with_the_names_embedded(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(status="expired", payment_order_id="CE-1-1",
+                                                            payment_attempts=1)]))
+    [gone] = wire.store.expire_pending(NOW - timedelta(minutes=30), NOW, "cli")
+    assert (gone.status, gone.customer_name, gone.payment_order_id) == (BookingStatus.EXPIRED, "Andi Pratama", "CE-1-1")
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_expire_pending")
+    assert dict(request.url.params) == {"select": BOOKING_SELECT}
+    assert json.loads(request.content) == {"p_cutoff": "2030-03-10T02:30:00+00:00",
+                                           "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "cli"}
+    assert_signed(request)
 
 
 def test_wire_requeue_is_one_conditional_patch(wire):
