@@ -814,3 +814,93 @@ def test_ops_lists_bookings_stuck_in_pending_with_a_check_button(msvc, mt, midtr
     assert gone.status is BookingStatus.CANCELLED and "expired at Midtrans" in gone.cancel_reason
     assert any("Cancelled: The payment expired" in w.value for w in at.warning)
     assert "No booking has waited that long for its payment." in shown(at)
+
+
+# -- unpaid bookings expire, and so do their Midtrans orders ---------------------------------------------
+
+def made_ago(svc: BookingService, booking_id: str, minutes: int) -> None:
+    """Make a booking look ``minutes`` old by the service's clock (the store writes created_at)."""
+    at = (svc.clock() - timedelta(minutes=minutes)).astimezone(UTC).isoformat(timespec="seconds")
+    svc.store._conn().execute("UPDATE bookings SET created_at = ? WHERE id = ?", (at, booking_id))
+
+
+def test_expiring_an_unpaid_booking_closes_its_midtrans_order(svc, mt):
+    booking = booked(svc, mt)
+    made_ago(svc, booking.id, 31)
+    expire_reply(mt, booking.payment_order_id)
+    [gone] = svc.expire_unpaid(actor=SYSTEM)
+    assert gone.status is BookingStatus.EXPIRED
+    [call] = calls_to(mt, "POST", f"{CORE}/v2/{booking.payment_order_id}/expire")
+    assert call.request.headers["Authorization"] == "Basic " + base64.b64encode(f"{SERVER_KEY}:".encode()).decode()
+    assert events(svc, booking.id) == ["created", "payment started", "expired"]
+
+
+def test_midtrans_down_while_expiring_keeps_the_expiry_and_says_so(svc, mt):
+    booking = booked(svc, mt)
+    made_ago(svc, booking.id, 31)
+    mt.add(responses.POST, f"{CORE}/v2/{booking.payment_order_id}/expire", body=requests.ConnectionError("down"))
+    [gone] = svc.expire_unpaid(actor=SYSTEM)
+    assert gone.status is BookingStatus.EXPIRED
+    last = svc.history(booking.id, actor=SYSTEM)[-1]
+    assert last.event == "payment close failed" and booking.payment_order_id in last.detail
+
+
+def test_money_for_an_expired_booking_is_flagged_for_a_refund_once(svc, mt, caplog):
+    booking = booked(svc, mt)
+    made_ago(svc, booking.id, 31)
+    expire_reply(mt, booking.payment_order_id)
+    svc.expire_unpaid(actor=SYSTEM)
+    # The customer paid on the page in the moment before it closed: the money still arrives.
+    body = notification(booking.payment_order_id, "settlement")
+    for _ in range(2):
+        result = svc.apply_payment_notification(body, actor=SYSTEM)
+        assert not result.changed and result.needs_review
+        assert "refund" in result.message and "expired" in result.message
+    assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.EXPIRED
+    assert events(svc, booking.id).count("paid after expiry") == 1
+    assert "a refund is due" in caplog.text
+    # "Check for a late payment" on the expired booking asks Midtrans and finds the same money.
+    status_reply(mt, booking.payment_order_id, "settlement")
+    check = svc.check_payment(booking.id, actor=SYSTEM)
+    assert check.needs_review and not check.changed and "refund" in check.message
+    assert events(svc, booking.id).count("paid after expiry") == 1
+
+
+def test_an_expired_booking_without_money_says_so_on_a_check(svc, mt):
+    booking = booked(svc, mt)
+    made_ago(svc, booking.id, 31)
+    expire_reply(mt, booking.payment_order_id)
+    svc.expire_unpaid(actor=SYSTEM)
+    status_reply(mt, booking.payment_order_id, "expire", None)
+    check = svc.check_payment(booking.id, actor=SYSTEM)
+    assert not check.changed and not check.needs_review and "no payment" in check.message
+    assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.EXPIRED
+
+
+def test_an_expiry_during_a_payment_check_keeps_the_money_in_view(svc, mt, gateway, monkeypatch):
+    booking = booked(svc, mt)
+    made_ago(svc, booking.id, 31)
+    status_reply(mt, booking.payment_order_id, "settlement")
+    asked = gateway.status
+
+    def status_while_the_job_runs(order_id: str):
+        result = asked(order_id)
+        svc.store.expire_pending(svc.clock(), svc.clock(), "cron")  # the expiry job wins the race
+        return result
+
+    monkeypatch.setattr(gateway, "status", status_while_the_job_runs)
+    result = svc.check_payment(booking.id, actor=SYSTEM)
+    assert result.needs_review and not result.changed and "refund" in result.message
+    assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.EXPIRED
+    assert events(svc, booking.id)[-2:] == ["expired", "paid after expiry"]
+
+
+def test_an_order_paid_just_as_it_expires_is_flagged_for_a_refund(svc, mt):
+    booking = booked(svc, mt)
+    made_ago(svc, booking.id, 31)
+    mt.add(responses.POST, f"{CORE}/v2/{booking.payment_order_id}/expire", status=412,
+           json={"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"})
+    status_reply(mt, booking.payment_order_id, "settlement")
+    [gone] = svc.expire_unpaid(actor=SYSTEM)
+    assert gone.status is BookingStatus.EXPIRED
+    assert events(svc, booking.id)[-2:] == ["expired", "paid after expiry"]

@@ -369,6 +369,28 @@ def test_ops_recent_bookings_filter_history_and_cancel(service, people):
     assert service.get_booking(kept.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
 
 
+def test_an_expired_booking_shows_as_expired_on_confirmation_and_ops(service, people):
+    stale = service.book(request(service, people), actor=SYSTEM)
+    kept = confirmed(service, people, days=15)
+    made = (datetime.now(UTC) - timedelta(minutes=45)).isoformat(timespec="seconds")
+    service.store._conn().execute("UPDATE bookings SET created_at = ? WHERE id = ?", (made, stale.id))
+    assert [b.id for b in service.expire_unpaid(actor=SYSTEM)] == [stale.id]
+
+    at = open_page("pages/confirmation.py", booking=stale.id)
+    no_exception(at)
+    assert "not paid in time" in texts(at) and "Expired (not paid)" in texts(at)  # the badge
+    assert not at.button  # neither reschedule nor cancel: it holds nothing any more
+
+    at = open_page("pages/ops.py")
+    no_exception(at)
+    shown = dict(zip(at.dataframe[0].value["Booking id"], at.dataframe[0].value["Status"], strict=True))
+    assert shown == {stale.id: "Expired (not paid)", kept.id: "Confirmed"}
+    at.selectbox(key="ops-status").select(BookingStatus.EXPIRED).run()
+    no_exception(at)
+    assert list(at.dataframe[0].value["Booking id"]) == [stale.id]
+    assert "expired" in set(at.dataframe[1].value["Event"])  # the history line
+
+
 # -- Emails -------------------------------------------------------------------------------------------------
 
 def test_emails_page_lists_the_confirmation_emails(service, people):

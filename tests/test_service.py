@@ -406,3 +406,93 @@ def test_sessions_that_ended_in_jakarta_become_completed(svc, clock, monkeypatch
 
     with pytest.raises(PermissionDenied, match="Only ops"):
         svc.complete_finished(actor=expert_actor(svc.store.get_expert(expert(svc))))
+
+
+# -- unpaid bookings expire ------------------------------------------------------------------------
+
+def made_ago(svc: BookingService, booking_id: str, minutes: int) -> None:
+    """Make a booking look ``minutes`` old by the service's clock (the store writes created_at)."""
+    at = (svc.clock() - timedelta(minutes=minutes)).astimezone(UTC).isoformat(timespec="seconds")
+    svc.store._conn().execute("UPDATE bookings SET created_at = ? WHERE id = ?", (at, booking_id))
+
+
+def test_unpaid_bookings_expire_after_the_setting_with_history(svc):
+    stale = svc.book(request(svc, at=time(9, 0)), actor=SYSTEM)
+    fresh = svc.book(request(svc, at=time(11, 0)), actor=SYSTEM)
+    settled = svc.book_and_pay(request(svc, at=time(13, 0)), actor=SYSTEM).booking
+    made_ago(svc, stale.id, 31)
+    made_ago(svc, fresh.id, 29)
+    made_ago(svc, settled.id, 60)
+    [gone] = svc.expire_unpaid(actor=SYSTEM)
+    assert gone.id == stale.id and gone.status is BookingStatus.EXPIRED
+    assert gone.status.label == "Expired (not paid)"
+    assert svc.get_booking(fresh.id, actor=SYSTEM).status is BookingStatus.PENDING
+    assert svc.get_booking(settled.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
+    assert [(h.event, h.actor) for h in svc.history(stale.id, actor=SYSTEM)][-1] == ("expired", "system")
+    assert svc.expire_unpaid(actor=SYSTEM) == []
+    assert svc.pay(stale.id, actor=SYSTEM).status is BookingStatus.EXPIRED  # nothing moves it on
+    with pytest.raises(InvalidTransition, match="already expired"):
+        svc.cancel(stale.id, actor=SYSTEM)
+    from lib.access import expert_actor
+    from lib.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        svc.expire_unpaid(actor=expert_actor(svc.store.get_expert(expert(svc))))
+
+
+def test_the_expiry_follows_the_pending_expiry_minutes_setting(svc):
+    from dataclasses import replace
+
+    svc.settings = replace(svc.settings, pending_expiry_minutes=120)
+    booking = svc.book(request(svc), actor=SYSTEM)
+    made_ago(svc, booking.id, 90)
+    assert svc.expire_unpaid(actor=SYSTEM) == []
+    made_ago(svc, booking.id, 121)
+    assert [b.id for b in svc.expire_unpaid(actor=SYSTEM)] == [booking.id]
+
+
+def test_a_stale_hold_never_blocks_a_booking_even_before_the_job_runs(svc):
+    stale = svc.book(request(svc, at=time(14, 0)), actor=SYSTEM)
+    made_ago(svc, stale.id, 45)
+    taker = svc.book(request(svc, at=time(14, 30)), actor=SYSTEM)  # overlaps the stale hold
+    assert taker.status is BookingStatus.PENDING
+    assert svc.get_booking(stale.id, actor=SYSTEM).status is BookingStatus.EXPIRED
+    # A hold younger than the setting still counts.
+    with pytest.raises(SlotTaken):
+        svc.book(request(svc, at=time(15, 0)), actor=SYSTEM)
+    # Moving a booking onto a stale hold frees it the same way.
+    other = svc.book(request(svc, at=time(18, 0)), actor=SYSTEM)
+    blocker = svc.book(request(svc, at=time(20, 0)), actor=SYSTEM)
+    made_ago(svc, blocker.id, 45)
+    moved = svc.reschedule(other.id, TOMORROW, time(20, 30), actor=SYSTEM)
+    assert moved.scheduled_time == time(20, 30)
+    assert svc.get_booking(blocker.id, actor=SYSTEM).status is BookingStatus.EXPIRED
+
+
+def test_pending_expiry_minutes_is_read_and_checked(tmp_path):
+    from lib.config import load_settings
+    from lib.errors import ConfigError
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("pending_expiry_minutes = 45\n", encoding="utf-8")
+    assert load_settings(secrets, {}).pending_expiry_minutes == 45
+    assert load_settings(tmp_path / "none.toml", {}).pending_expiry_minutes == 30
+    assert load_settings(secrets, {"CALLEXPERT_PENDING_EXPIRY_MINUTES": "15"}).pending_expiry_minutes == 15
+    for bad in ("0", "-5"):
+        with pytest.raises(ConfigError, match="pending_expiry_minutes"):
+            load_settings(secrets, {"CALLEXPERT_PENDING_EXPIRY_MINUTES": bad})
+    with pytest.raises(ConfigError, match="pending_expiry_minutes"):
+        load_settings(secrets, {"CALLEXPERT_PENDING_EXPIRY_MINUTES": "soon"})
+
+
+def test_cli_expire_pending_lists_what_it_expired(svc, monkeypatch, capsys):
+    stale = svc.book(request(svc), actor=SYSTEM)
+    made_ago(svc, stale.id, 31)
+    monkeypatch.setattr("lib.cli._service", lambda: svc)
+    assert cli_main(["expire-pending"]) == 0
+    out = capsys.readouterr().out
+    assert "Expired 1 booking(s) still awaiting payment after 30 minutes." in out
+    assert stale.id in out and "Andi with Sari" in out
+    assert [h.actor for h in svc.history(stale.id, actor=SYSTEM)][-1] == "system:cli"
+    assert cli_main(["expire-pending"]) == 0
+    assert "Expired 0 booking(s)" in capsys.readouterr().out
