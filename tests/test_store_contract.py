@@ -839,6 +839,10 @@ def test_an_older_sqlite_file_takes_the_expired_status_and_the_offered_durations
     old_schema = SCHEMA.replace("CHECK (duration IN (30, 45, 60, 90, 120))", "CHECK (duration > 0)").replace(
         ", 'expired'", "")
     assert old_schema != SCHEMA and "'expired'" not in old_schema
+    from lib.domain import ALLOWED_DURATIONS
+
+    offered = re.search(r"duration IN \(([^)]*)\)", SCHEMA).group(1)  # new files: the lengths the form offers
+    assert tuple(int(n) for n in offered.split(",")) == ALLOWED_DURATIONS
 
     def old_file(name: str, minutes: int) -> tuple[str, str]:
         path, booking = str(tmp_path / name), str(uuid.uuid4())
