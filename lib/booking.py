@@ -1,7 +1,8 @@
 """The booking service: the one entry point that every page and the CLI call.
 
 It runs the booking life ``pending -> paid -> confirmed -> cancelled | completed`` (and
-``pending -> expired`` when a booking is not paid in time) over four ports (store, meeting provider, payment gateway, email sender) and keeps the rules:
+``pending -> expired`` when a booking is not paid in time) over four ports (store, meeting
+provider, payment gateway, email sender) and keeps the rules:
 no double booking, no duplicate events or emails on retry, and a paid booking is never lost.
 """
 

@@ -66,7 +66,8 @@ def _expire_pending(args: argparse.Namespace) -> int:
     minutes = service.settings.pending_expiry_minutes
     print(f"Expired {len(expired)} booking(s) still awaiting payment after {minutes} minutes.")
     for b in expired:
-        print(f"  {b.id} {b.customer_name} with {b.expert_name}, {when(b.scheduled_date, b.scheduled_time, service.tz)}")
+        slot = when(b.scheduled_date, b.scheduled_time, service.tz)
+        print(f"  {b.id} {b.customer_name} with {b.expert_name}, {slot}")
     return 0
 
 

@@ -49,7 +49,8 @@ _PAYMENT_COLUMNS = (
 )
 # The bookings table as schema.sql creates it today; an older file gets it rebuilt (SQLite cannot
 # change a CHECK in place), e.g. when `expired` and the offered durations were added.
-_BOOKINGS_TABLE = re.search(r"CREATE TABLE IF NOT EXISTS bookings \(.*?\n\);", SCHEMA, re.DOTALL).group(0)  # type: ignore[union-attr]
+_BOOKINGS_TABLE = re.search(r"CREATE TABLE IF NOT EXISTS bookings \(.*?\n\);",  # type: ignore[union-attr]
+                            SCHEMA, re.DOTALL).group(0)
 _EXPIRED_DETAIL = "not paid in time; the slot is free again"
 
 
