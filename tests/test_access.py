@@ -308,6 +308,18 @@ def test_supabase_without_sign_in_refuses_to_start(app_env, monkeypatch):
     assert allowed_pages(at) == set()
 
 
+def test_the_runtime_requirements_ship_what_sign_in_needs():
+    """st.login needs Authlib, which only streamlit's `auth` extra installs; without it clicking
+    "Sign in" ends on StreamlitMissingAuthlibError. (The test requirements pull Authlib in on
+    their own, so only this test notices if requirements.txt drops the extra.)"""
+    from packaging.requirements import Requirement
+
+    lines = (Path(APP).parent / "requirements.txt").read_text().splitlines()
+    requirements = [Requirement(line.split(" #")[0]) for line in lines if line.strip() and not line.startswith("#")]
+    [streamlit] = [r for r in requirements if r.name == "streamlit"]
+    assert "auth" in streamlit.extras
+
+
 def test_xsrf_protection_stays_on_and_no_secrets_file_is_tracked():
     import subprocess
     import tomllib
