@@ -25,6 +25,8 @@ class Actor:
     role: Role
     email: str = ""
     expert_id: str | None = None
+    # Signed in with an address the identity provider has not verified: no role, whatever the address.
+    unverified: bool = False
 
     @property
     def label(self) -> str:
@@ -40,11 +42,32 @@ CLI = Actor(Role.SYSTEM, email="cli")
 DEMO_OPS = Actor(Role.OPS, email="demo")
 
 
-def resolve_actor(email: str | None, ops_emails: Iterable[str], experts: Iterable[Expert]) -> Actor:
-    """The role of a signed-in email: ops if listed in settings, expert if it matches an expert row."""
+def email_is_verified(claim: object, *, trust_missing: bool = False) -> bool:
+    """Whether an ``email_verified`` claim vouches for the address.
+
+    Present: true (or the string "true", as some providers send it) vouches, anything else does
+    not. Absent (``None``): only when ``trust_missing`` is set, for a provider that issues nothing
+    but addresses it controls and never sends the claim.
+    """
+    if claim is None:
+        return trust_missing
+    if isinstance(claim, str):
+        return claim.strip().lower() == "true"
+    return claim is True
+
+
+def resolve_actor(email: str | None, ops_emails: Iterable[str], experts: Iterable[Expert], *,
+                  email_verified: object, trust_missing_claim: bool = False) -> Actor:
+    """The role of a signed-in email: ops if listed in settings, expert if it matches an expert row.
+
+    Only a verified address gets a role (see ``email_is_verified``): anyone can type someone
+    else's address into an account at a provider that does not check it.
+    """
     address = (email or "").strip().lower()
     if not address:
         return Actor(Role.NONE)
+    if not email_is_verified(email_verified, trust_missing=trust_missing_claim):
+        return Actor(Role.NONE, email=address, unverified=True)
     if address in {e.strip().lower() for e in ops_emails}:
         return Actor(Role.OPS, email=address)
     for expert in experts:
@@ -100,11 +123,34 @@ def pages_for(actor: Actor) -> tuple[str, ...]:
     return PAGES_BY_ROLE[actor.role]
 
 
+def production_adapters(settings: Settings) -> list[str]:
+    """The configured adapters that reach real people, money or data (empty for the embedded defaults)."""
+    found = []
+    if settings.backend == "supabase":
+        found.append("the Supabase backend")
+    if settings.payment_gateway == "midtrans":
+        found.append("the Midtrans payment gateway")
+    if settings.email_backend == "smtp":
+        found.append("SMTP email")
+    if settings.meeting_provider == "google":
+        found.append("Google meetings")
+    return found
+
+
 def check_demo_mode_allowed(settings: Settings) -> None:
-    """Refuse demo mode (no sign-in) over production data unless a setting allows it on purpose."""
-    if not settings.sign_in and settings.backend != "sqlite" and not settings.allow_demo_mode:
+    """Refuse demo mode (no sign-in, everyone is ops) with any production adapter, unless a
+    setting allows it on purpose: anyone with the address could take payments, send email to
+    customers, create meetings or read every booking."""
+    if settings.sign_in or settings.allow_demo_mode:
+        return
+    adapters = production_adapters(settings)
+    if adapters:
         raise ConfigError(
-            "Demo mode (no sign-in) is refused with the Supabase backend: anyone could open every booking. "
-            "Configure sign-in with an [auth] table in .streamlit/secrets.toml (see the README, \"Sign-in\"), "
-            "or set allow_demo_mode = true if this really is a demo."
+            f"Demo mode (no sign-in) is refused with {_and(adapters)}: anyone with the console's address "
+            "would act as ops on them. Configure sign-in with an [auth] table in .streamlit/secrets.toml "
+            "(see docs/sign-in.md), or set allow_demo_mode = true if this really is a demo."
         )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"

@@ -127,8 +127,11 @@ class Settings:
     # Sign-in: these emails (comma-separated, or a TOML list) are ops; an email that matches an
     # expert row is that expert. Sign-in itself is on when secrets.toml has an [auth] table.
     ops_emails: str = ""
-    # Demo mode (no [auth]) on the Supabase backend shows production data to anyone: refused
-    # at start unless this is set on purpose.
+    # Only an address the identity provider marks `email_verified` gets a role. A provider that
+    # never sends that claim is refused too, unless this says its addresses can be trusted.
+    trust_email_without_verified_claim: bool = False
+    # Demo mode (no [auth]) makes everyone ops: with any production adapter (Supabase, Midtrans,
+    # SMTP, Google meetings) it is refused at start unless this is set on purpose.
     allow_demo_mode: bool = False
     sign_in: bool = False  # derived from [auth] in the secrets file, not set by hand
     google: GoogleSettings = field(default_factory=GoogleSettings)

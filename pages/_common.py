@@ -80,7 +80,9 @@ def current_actor(svc: BookingService) -> Actor:
     if svc.settings.sign_in:
         if not st.user.get("is_logged_in", False):
             return Actor(Role.NONE)
-        return resolve_actor(st.user.get("email"), svc.settings.ops_email_list, svc.experts(actor=SYSTEM))
+        return resolve_actor(st.user.get("email"), svc.settings.ops_email_list, svc.experts(actor=SYSTEM),
+                             email_verified=st.user.get("email_verified"),
+                             trust_missing_claim=svc.settings.trust_email_without_verified_claim)
     choice = st.session_state.get(VIEW_AS, OPS_VIEW)
     expert = next((e for e in svc.experts(actor=SYSTEM) if e.id == choice), None)
     return expert_actor(expert) if expert else DEMO_OPS
@@ -125,6 +127,8 @@ def _resolve_gate() -> tuple[Actor, _Screen | None]:
         actor = current_actor(svc)
         st.sidebar.caption(f"Signed in as {actor.email or st.user.get('email', '')}")
         st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")
+        if actor.unverified:
+            return actor, _Screen(_unverified_page, "Email not verified", ":material/mark_email_unread:", "email-not-verified")
         if actor.role is Role.NONE:
             return actor, _Screen(_no_access_page, "No access", ":material/block:", "no-access")
         return actor, None
@@ -172,6 +176,19 @@ def _no_access_page() -> None:
     st.title("No access")
     st.write("You are signed in as the address below, which is neither an ops account nor an expert's "
              "email. Ask ops to add it, or sign out and use another account.")
+    st.code(st.user.get("email") or "(no email in your sign-in)", language=None)
+
+
+def _unverified_page() -> None:
+    st.title("Email not verified")
+    if st.user.get("email_verified") is None:
+        reason = ("Your identity provider did not say whether it has verified the address below, so the "
+                  "console cannot tell that it is really yours.")
+    else:
+        reason = "Your identity provider says it has not verified the address below."
+    st.write(f"{reason} Only a verified address can open the console as ops or as an expert.")
+    st.write("Verify the address with your identity provider (follow the link in its verification email, "
+             "or ask its administrator), then sign out and sign in again.")
     st.code(st.user.get("email") or "(no email in your sign-in)", language=None)
 
 

@@ -70,13 +70,36 @@ def texts(at: AppTest) -> str:
 
 def test_roles_come_from_settings_and_expert_rows():
     experts = [Expert("e1", "Sari", "Sari@Example.com", 1)]
-    assert resolve_actor("OPS.Lead@callexpert.id ", [OPS_EMAIL], experts).role is Role.OPS
-    sari = resolve_actor("sari@example.com", [OPS_EMAIL], experts)
+    assert resolve_actor("OPS.Lead@callexpert.id ", [OPS_EMAIL], experts, email_verified=True).role is Role.OPS
+    sari = resolve_actor("sari@example.com", [OPS_EMAIL], experts, email_verified=True)
     assert sari.role is Role.EXPERT and sari.expert_id == "e1"
-    stranger = resolve_actor("someone@gmail.com", [OPS_EMAIL], experts)
-    assert stranger.role is Role.NONE and stranger.email == "someone@gmail.com"
-    assert resolve_actor(None, [OPS_EMAIL], experts).role is Role.NONE
+    stranger = resolve_actor("someone@gmail.com", [OPS_EMAIL], experts, email_verified=True)
+    assert stranger.role is Role.NONE and stranger.email == "someone@gmail.com" and not stranger.unverified
+    assert resolve_actor(None, [OPS_EMAIL], experts, email_verified=True).role is Role.NONE
     assert pages_for(sari) == ("my_sessions", "confirmation") and pages_for(stranger) == ()
+
+
+@pytest.mark.parametrize("claim", [False, "false", "False", 0, 1, "yes", ""])
+@pytest.mark.parametrize("trust_missing", [False, True])
+def test_an_unverified_email_gets_no_role(claim, trust_missing):
+    """Anyone can put the ops address on an account at a provider that does not check it."""
+    experts = [Expert("e1", "Sari", "sari@example.com", 1)]
+    for address in (OPS_EMAIL, "sari@example.com", "someone@gmail.com"):
+        actor = resolve_actor(address, [OPS_EMAIL], experts, email_verified=claim, trust_missing_claim=trust_missing)
+        assert actor == Actor(Role.NONE, email=address, unverified=True)
+        assert pages_for(actor) == ()
+
+
+def test_a_missing_verified_claim_is_refused_unless_the_provider_is_trusted():
+    experts = [Expert("e1", "Sari", "sari@example.com", 1)]
+    assert resolve_actor(OPS_EMAIL, [OPS_EMAIL], experts, email_verified=None).unverified
+    assert resolve_actor(OPS_EMAIL, [OPS_EMAIL], experts, email_verified=None,
+                         trust_missing_claim=True).role is Role.OPS
+    # Some providers (AWS Cognito) send the claim as a string.
+    assert resolve_actor("Sari@Example.com", [OPS_EMAIL], experts, email_verified="true").expert_id == "e1"
+    assert Settings().trust_email_without_verified_claim is False
+    assert load_settings("/nonexistent.toml", environ={
+        "CALLEXPERT_TRUST_EMAIL_WITHOUT_VERIFIED_CLAIM": "true"}).trust_email_without_verified_claim
 
 
 def test_an_expert_can_read_and_move_only_their_own_bookings(service, two_experts):
@@ -145,18 +168,34 @@ def test_ops_only_calls_are_refused_to_others(service, two_experts, call, who):
     assert len(service.recent_bookings(actor=SYSTEM)) == before
 
 
-def test_demo_mode_on_supabase_is_refused_unless_allowed(tmp_path):
-    supabase = Settings(backend="supabase", supabase_url="https://x.supabase.co", supabase_service_role_key="k")
-    with pytest.raises(ConfigError, match=r"Demo mode .* refused .*\[auth\]"):
-        check_demo_mode_allowed(supabase)
-    check_demo_mode_allowed(Settings(backend="supabase", supabase_url="u", supabase_service_role_key="k",
-                                     allow_demo_mode=True))
-    check_demo_mode_allowed(Settings())  # the embedded default is a demo by design
+SUPABASE = dict(backend="supabase", supabase_url="https://x.supabase.co", supabase_service_role_key="k")
+
+
+@pytest.mark.parametrize("adapter, named", [
+    (SUPABASE, "the Supabase backend"),
+    (dict(payment_gateway="midtrans"), "the Midtrans payment gateway"),
+    (dict(email_backend="smtp"), "SMTP email"),
+    (dict(meeting_provider="google"), "Google meetings"),
+])
+def test_demo_mode_with_any_production_adapter_is_refused_unless_allowed(adapter, named):
+    with pytest.raises(ConfigError, match=r"Demo mode .* refused .*\[auth\]") as refused:
+        check_demo_mode_allowed(Settings(**adapter))
+    assert named in str(refused.value)
+    check_demo_mode_allowed(Settings(**adapter, allow_demo_mode=True))
+    check_demo_mode_allowed(Settings(**adapter, sign_in=True))
+
+
+def test_demo_mode_refusal_names_every_production_adapter(tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        check_demo_mode_allowed(Settings(payment_gateway="midtrans", email_backend="smtp", meeting_provider="google"))
+    assert "with the Midtrans payment gateway, SMTP email and Google meetings:" in str(refused.value)
+    assert "Supabase" not in str(refused.value)
+    check_demo_mode_allowed(Settings())  # the embedded defaults are a demo by design
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('ops_emails = ["A@x.id", "b@x.id"]\n' + AUTH)
     settings = load_settings(secrets, environ={})
     assert settings.sign_in and settings.ops_email_list == ("a@x.id", "b@x.id")
-    check_demo_mode_allowed(Settings(**{**settings.__dict__, "backend": "supabase"}))
+    check_demo_mode_allowed(Settings(**{**settings.__dict__, **SUPABASE, "payment_gateway": "midtrans"}))
 
 
 # -- the pages -------------------------------------------------------------------------------------
@@ -214,19 +253,48 @@ def test_signed_out_visitors_see_only_the_sign_in_button(signed_in_env, service,
 def test_signed_in_roles_see_exactly_their_pages(signed_in_env, service, two_experts):
     sari, budi = two_experts
     theirs = confirmed(service, budi, 2, "Dewi")
-    assert allowed_pages(run_as({"email": OPS_EMAIL, "name": "Ops"})) == set(ALL_PAGES)
+    assert allowed_pages(run_as({"email": OPS_EMAIL, "email_verified": True, "name": "Ops"})) == set(ALL_PAGES)
 
-    at = run_as({"email": "sari@example.com", "name": "Sari"})
+    at = run_as({"email": "sari@example.com", "email_verified": True, "name": "Sari"})
     assert allowed_pages(at) == {"my_sessions", "confirmation"}
     at.switch_page(ALL_PAGES["confirmation"])
     at.query_params["booking"] = theirs
     at.run()
     assert any("another expert" in e.value for e in at.error) and "Dewi" not in texts(at)
 
-    stranger = run_as({"email": "curious@gmail.com", "name": "C"})
+    stranger = run_as({"email": "curious@gmail.com", "email_verified": True, "name": "C"})
     assert allowed_pages(stranger) == set()
     assert "No access" in texts(stranger) and "curious@gmail.com" in texts(stranger)
     assert [b.label for b in stranger.sidebar.button] == ["Sign out"]
+
+
+@pytest.mark.parametrize("claim", [False, None])
+def test_an_unverified_ops_address_sees_the_refusal_screen_only(signed_in_env, service, two_experts, claim):
+    confirmed(service, two_experts[0], 2, "Andi")
+    for address in (OPS_EMAIL, "sari@example.com"):
+        user = {"email": address, "name": "Someone"} | ({} if claim is None else {"email_verified": claim})
+        at = run_as(user)
+        assert not at.exception
+        assert allowed_pages(at) == set()
+        page = texts(at)
+        assert "Email not verified" in page and "Verify the address with your identity provider" in page
+        assert address in page and "Andi" not in page and "No access" not in page
+        assert [b.label for b in at.sidebar.button] == ["Sign out"]
+
+
+def test_sqlite_with_smtp_and_no_sign_in_refuses_to_start(app_env, monkeypatch):
+    monkeypatch.setenv("CALLEXPERT_EMAIL_BACKEND", "smtp")
+    monkeypatch.setenv("CALLEXPERT_SMTP_HOST", "smtp.example.com")
+    monkeypatch.setenv("CALLEXPERT_SMTP_FROM_ADDRESS", "bookings@example.com")
+    monkeypatch.setenv("CALLEXPERT_SMTP_PASSWORD", "smtp-secret-value")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert any("Demo mode (no sign-in) is refused with SMTP email" in e.value for e in at.error)
+    assert "smtp-secret-value" not in texts(at) and "Demo mode — no sign-in" not in texts(at)
+    assert allowed_pages(at) == set()
+    monkeypatch.setenv("CALLEXPERT_ALLOW_DEMO_MODE", "true")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.error and allowed_pages(at) == set(ALL_PAGES)
 
 
 def test_supabase_without_sign_in_refuses_to_start(app_env, monkeypatch):
@@ -238,6 +306,18 @@ def test_supabase_without_sign_in_refuses_to_start(app_env, monkeypatch):
     assert any("Demo mode (no sign-in) is refused" in e.value for e in at.error)
     assert "service-role-secret-value" not in texts(at)
     assert allowed_pages(at) == set()
+
+
+def test_the_runtime_requirements_ship_what_sign_in_needs():
+    """st.login needs Authlib, which only streamlit's `auth` extra installs; without it clicking
+    "Sign in" ends on StreamlitMissingAuthlibError. (The test requirements pull Authlib in on
+    their own, so only this test notices if requirements.txt drops the extra.)"""
+    from packaging.requirements import Requirement
+
+    lines = (Path(APP).parent / "requirements.txt").read_text().splitlines()
+    requirements = [Requirement(line.split(" #")[0]) for line in lines if line.strip() and not line.startswith("#")]
+    [streamlit] = [r for r in requirements if r.name == "streamlit"]
+    assert "auth" in streamlit.extras
 
 
 def test_xsrf_protection_stays_on_and_no_secrets_file_is_tracked():
@@ -266,12 +346,12 @@ def test_a_page_file_run_without_app_py_still_goes_through_the_gate(signed_in_en
     assert "Andi" not in texts(signed_out) and not signed_out.metric
 
     stranger = AppTest.from_file(direct, default_timeout=30)
-    stranger.user = {"is_logged_in": True, "email": "curious@gmail.com"}
+    stranger.user = {"is_logged_in": True, "email": "curious@gmail.com", "email_verified": True}
     stranger.run()
     assert "No access" in texts(stranger) and "Andi" not in texts(stranger)
 
     expert = AppTest.from_file(direct, default_timeout=30)
-    expert.user = {"is_logged_in": True, "email": "sari@example.com"}
+    expert.user = {"is_logged_in": True, "email": "sari@example.com", "email_verified": True}
     expert.run()
     assert not expert.exception
     if page in ("my_sessions", "confirmation"):

@@ -138,6 +138,7 @@ def test_ops_page_with_google_creates_fifty_missing_links_once(app_env, server, 
         "GOOGLE_CONFERENCE_WAIT_SECONDS": "2",
         "LINK_BACKOFF_SECONDS": "0.01",
         "LINK_BACKOFF_MAX_SECONDS": "0.05",
+        "ALLOW_DEMO_MODE": "true",  # the pages run without sign-in, on purpose
     }.items():
         monkeypatch.setenv(f"CALLEXPERT_{key}", value)
     svc = build_service(load_settings())

@@ -63,6 +63,9 @@ $f$;
 create or replace function auth.uid() returns uuid language sql stable as $f$
     select nullif(auth.jwt() ->> 'sub', '')::uuid
 $f$;
+-- Supabase Auth's users, reduced to what says whether an address is confirmed; like on
+-- Supabase, the anon and authenticated roles get no rights on it.
+create table if not exists auth.users (id uuid primary key, email text, email_confirmed_at timestamptz);
 grant usage on schema auth, extensions to anon, authenticated, service_role;
 grant execute on all functions in schema auth to anon, authenticated, service_role;
 grant usage on schema public to anon, authenticated, service_role;
@@ -377,7 +380,8 @@ def test_rls_an_expert_reads_only_their_bookings_and_a_customer_only_theirs(conn
     _book(conn, budi, andi, "2026-12-21", "09:00")
     conn.execute("insert into booking_history (booking_id, event) values (%s, 'created')", [mine])
 
-    expert_claims = {"sub": str(uuid.uuid4()), "email": sari_email.upper(), "role": "authenticated"}
+    expert_claims = {"sub": str(uuid.uuid4()), "email": sari_email.upper(), "email_verified": True,
+                     "role": "authenticated"}
     with as_role(conn, "authenticated", expert_claims) as c:
         assert [str(r[0]) for r in c.execute("select id from bookings")] == [mine]
         assert [str(r[0]) for r in c.execute("select id from users")] == [andi]  # the names of their customers
@@ -396,6 +400,46 @@ def test_rls_an_expert_reads_only_their_bookings_and_a_customer_only_theirs(conn
     with as_role(conn, "service_role", {"role": "service_role"}) as c:
         assert _one(c, "select count(*) from bookings where id = %s", [mine]) == 1
         assert _one(c, "select count(*) from booking_history where booking_id = %s", [mine]) == 1
+
+
+def _auth_user(conn: psycopg.Connection, email: str, confirmed: bool) -> str:
+    """A Supabase Auth user with ``email``, confirmed or not; returns its id."""
+    return str(_one(conn, "insert into auth.users (id, email, email_confirmed_at) values (gen_random_uuid(), %s,"
+                          " case when %s then now() end) returning id", [email, confirmed]))
+
+
+def test_rls_an_expert_is_matched_only_on_a_verified_email(conn):
+    """Someone who signed up with an expert's address but never confirmed it reads nothing of theirs."""
+    sari_email = f"sari-{uuid.uuid4().hex[:6]}@example.com"
+    sari, andi = _expert(conn, sari_email), _customer(conn)
+    mine = _book(conn, sari, andi, "2026-12-21", "11:00")
+    confirmed, unconfirmed = _auth_user(conn, sari_email, True), _auth_user(conn, sari_email.upper(), False)
+
+    def reads(claims: dict[str, Any]) -> tuple[list[str], list[str]]:
+        with as_role(conn, "authenticated", {"role": "authenticated", **claims}) as c:
+            return ([str(r[0]) for r in c.execute("select id from bookings")],
+                    [str(r[0]) for r in c.execute("select id from users")])
+
+    nothing = ([], [])
+    # A token whose issuer says the address is verified (third-party auth, an access token hook).
+    assert reads({"sub": str(uuid.uuid4()), "email": sari_email, "email_verified": True}) == ([mine], [andi])
+    assert reads({"sub": str(uuid.uuid4()), "email": sari_email, "email_verified": "true"}) == ([mine], [andi])
+    # The claim says no: refused, even over a confirmed auth.users row.
+    for claim in (False, "false"):
+        assert reads({"sub": confirmed, "email": sari_email, "email_verified": claim}) == nothing
+    # Supabase Auth's own tokens carry no such claim: its users table decides.
+    assert reads({"sub": confirmed, "email": sari_email.upper()}) == ([mine], [andi])
+    assert reads({"sub": unconfirmed, "email": sari_email.upper()}) == nothing
+    assert reads({"sub": str(uuid.uuid4()), "email": sari_email}) == nothing  # no auth.users row at all
+    # user_metadata is written by the user themself: it proves nothing.
+    assert reads({"sub": unconfirmed, "email": sari_email,
+                  "user_metadata": {"email": sari_email, "email_verified": True}}) == nothing
+    # A confirmed row for another address does not vouch for the one in the token.
+    other = _auth_user(conn, f"other-{uuid.uuid4().hex[:6]}@example.com", True)
+    assert reads({"sub": other, "email": sari_email}) == nothing
+    with as_role(conn, "authenticated", {"sub": confirmed, "email": sari_email, "role": "authenticated"}) as c, \
+            pytest.raises(pgerrors.InsufficientPrivilege):
+        c.execute("select count(*) from auth.users")
 
 
 def test_rls_keeps_history_outbox_and_transitions_for_the_service_role(conn):
