@@ -20,9 +20,11 @@ _ENTITY = re.compile(r"&(?=[#A-Za-z0-9])")
 _DIRECTIVE = re.compile(r":(?=[A-Za-z])")
 # Block markup at the start of the text: lists ("- ", "+ ", "1. ", "1) ") and setext underlines.
 _LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))")
-# GitHub's autolink literals are found in the text after escapes are read, so no backslash
-# stops them; an invisible WORD JOINER (U+2060) inside the trigger does, and shows nothing.
-_AUTOLINK = re.compile(r"(?i)\b(https?(?=:)|www(?=\.)|ftp(?=:))|(@)(?=[-\w])")
+# GitHub's autolink literals (web addresses, "www.", emails) are found in the text after
+# escapes are read, so a backslash alone does not stop them; an invisible WORD JOINER (U+2060)
+# inside the trigger does, and escaped dots stop renderers that look for links earlier.
+_LINKISH = re.compile(r"(?i)(?:https?|ftp)://\S*|www\.\S*|[-.\w+]*\w@[-\w]+(?:\.[-\w]+)+")
+_LINK_TRIGGER = re.compile(r"(?i)(https?|ftp)(?=:)|(www)(?=\.)|(@)")
 _WORD_JOINER = "\u2060"
 
 
@@ -32,7 +34,7 @@ def escape_markdown(value: object) -> str:
     Every Markdown special is backslash-escaped (emphasis, links, images, code, HTML, headings,
     tables, strikethrough, ``$`` math, ``:directive[...]`` and ``:material/...:``); line breaks
     become spaces, so a value never starts a block of its own; and web addresses and emails are
-    kept from turning into live links by an invisible word joiner.
+    kept from turning into live links (escaped dots and an invisible word joiner).
     """
     text = " ".join(str(value).splitlines())
     text = _INLINE.sub(r"\\\1", text)
@@ -41,7 +43,12 @@ def escape_markdown(value: object) -> str:
     # Streamlit rewrites ":material/" in the source before parsing; "\\/" keeps it from matching.
     text = text.replace("\\:material/", "\\:material\\/")
     text = _LINE_START.sub(_escape_line_start, text, count=1)
-    return _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + _WORD_JOINER, text)
+    return _LINKISH.sub(_defuse_link, text)
+
+
+def _defuse_link(match: re.Match[str]) -> str:
+    run = _LINK_TRIGGER.sub(lambda m: m.group(0) + _WORD_JOINER, match.group(0))
+    return run.replace(".", "\\.")
 
 
 def _escape_line_start(match: re.Match[str]) -> str:
