@@ -35,6 +35,7 @@ from lib.domain import (
     LinkRunResult,
     Meeting,
     NewBooking,
+    NewCustomer,
     OpsCounts,
 )
 from lib.errors import (
@@ -87,6 +88,34 @@ class BookingOutcome:
     link_error: str | None = None
     payment_url: str | None = None
     payment_error: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingPreview:
+    """Exactly what ``book`` would store for a request, for the booking form to show before
+    anyone presses "Book and pay".
+
+    ``existing_customer`` is set when a "new" customer's email already belongs to a stored
+    customer: the booking is then made for that customer, under their stored name.
+    """
+
+    customer_name: str
+    customer_email: str
+    expert: Expert
+    session_type: str
+    scheduled_date: date
+    scheduled_time: time
+    duration: int
+    price: int
+    existing_customer: Customer | None = None
+
+    @property
+    def customer_note(self) -> str | None:
+        """What to tell the person booking when the typed email is already a customer's."""
+        if self.existing_customer is None:
+            return None
+        return (f"{self.existing_customer.email} is already the customer {self.existing_customer.name}; "
+                "the booking will be under that customer.")
 
 
 @dataclass(frozen=True)
@@ -236,6 +265,31 @@ class BookingService:
             earlier = self.store.find_by_request_key(request.request_key)
             if earlier is not None:
                 return earlier
+        preview = self._preview(request)
+        new = NewBooking(
+            id=str(uuid.uuid4()),
+            expert_id=preview.expert.id,
+            session_type=preview.session_type,
+            scheduled_date=preview.scheduled_date,
+            scheduled_time=preview.scheduled_time,
+            duration=preview.duration,
+            price=preview.price,
+            customer_id=request.customer_id or None,
+            new_customer=None if request.customer_id else NewCustomer(preview.customer_name, preview.customer_email),
+            request_key=request.request_key,
+        )
+        return self.store.create_booking(new, actor.label)
+
+    def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
+        """What ``book`` would store for ``request``, checked the same way, writing nothing.
+
+        Raises what ``book`` raises for bad input. A new customer whose email is already a
+        customer's comes back with ``existing_customer`` set (and that customer's name).
+        """
+        require_staff(actor, "book sessions")
+        return self._preview(request)
+
+    def _preview(self, request: BookingRequest) -> BookingPreview:
         expert = self.store.get_expert(str(request.expert_id or ""))
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
@@ -243,27 +297,23 @@ class BookingService:
         duration = clean_duration(request.duration)
         day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.now_local(),
                              self.settings.booking_horizon_days)
-        new_customer = None
+        existing = None
         if request.customer_id:
-            if self.store.get_customer(request.customer_id) is None:
+            customer = self.store.get_customer(request.customer_id)
+            if customer is None:
                 raise NotFound("Unknown customer; pick one from the list or enter a new one.")
+            name, email = customer.name, customer.email
         elif request.new_customer is not None:
-            new_customer = clean_new_customer(request.new_customer)
+            typed = clean_new_customer(request.new_customer)
+            # The stores match customers by email, case-insensitively, and keep the stored name.
+            existing = next((c for c in self.store.list_customers() if c.email.casefold() == typed.email.casefold()),
+                            None)
+            name, email = (existing.name, existing.email) if existing else (typed.name, typed.email)
         else:
             raise InvalidInput("Pick a customer or enter a new one (name and email).")
-        new = NewBooking(
-            id=str(uuid.uuid4()),
-            expert_id=expert.id,
-            session_type=session_type,
-            scheduled_date=day,
-            scheduled_time=at,
-            duration=duration,
-            price=price_for(expert.hourly_rate, duration),
-            customer_id=request.customer_id or None,
-            new_customer=new_customer,
-            request_key=request.request_key,
-        )
-        return self.store.create_booking(new, actor.label)
+        return BookingPreview(customer_name=name, customer_email=email, expert=expert, session_type=session_type,
+                              scheduled_date=day, scheduled_time=at, duration=duration,
+                              price=price_for(expert.hourly_rate, duration), existing_customer=existing)
 
     def pay(self, booking_id: str, *, actor: Actor) -> Booking:
         """Charge a pending booking through a gateway that settles at once (the demo); ``paid`` when it settles.

@@ -10,14 +10,16 @@ import os
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM
 from lib.booking import BookingService
 from lib.config import load_settings
-from lib.domain import BookingRequest, BookingStatus, NewCustomer
+from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
+from lib.plaintext import escape_markdown
 from lib.wiring import build_service
-from tests.apptest import APP, no_exception, open_page
+from tests.apptest import APP, markdown_sources, no_exception, open_page, shown
 from tests.fakes import FixedClock
 
 PAGES = {
@@ -37,14 +39,14 @@ GOOD_LINK = "https://meet.google.com/abc-defg-hij"
 
 
 def texts(at: AppTest) -> str:
-    """Everything the page wrote as text, to look for a phrase."""
+    """Everything the page wrote as text, as a person reads it, to look for a phrase."""
     parts = [el.value for kind in ("markdown", "success", "info", "warning", "error", "caption", "code", "title")
              for el in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(shown(str(p)) for p in parts)
 
 
 def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    return [shown(e.value) for e in at.error]
 
 
 def all_bookings(svc: BookingService):
@@ -376,12 +378,97 @@ def test_emails_page_lists_the_confirmation_emails(service, people):
     other = confirmed(service, people, expert="budi", days=15)
     at = open_page("pages/emails.py")
     no_exception(at)
-    labels = [e.label for e in at.expander]
+    labels = [shown(e.label) for e in at.expander]
     assert len(labels) == 4
     assert any("andi@example.com — Booking confirmed" in label for label in labels)
     assert any("sari@example.com — New booking" in label for label in labels)
     assert booking.meeting_link in "\n".join(t.value for t in at.text)
 
     at.text_input[0].input(other.id).run()
-    labels = [e.label for e in at.expander]
+    labels = [shown(e.label) for e in at.expander]
     assert len(labels) == 2 and all("Budi Santoso" in label or "budi@example.com" in label for label in labels)
+
+
+# -- what people typed is shown as text, on every page ----------------------------------------------
+
+EVIL_NAME = "[Click me](https://evil.example) **Boss**"
+EVIL_SESSION = ":red[Urgent] <b>VIP</b> $x^2$ :material/warning: # Now"
+EVIL_REASON = "[refund here](https://evil.example) _now_ www.evil.example"
+_md = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
+
+
+def assert_shown_as_text(at: AppTest, *values: str) -> None:
+    """Each value is on the page, escaped wherever Streamlit reads Markdown, and nothing on the page
+    became a link, bold text, a heading, a directive or math because of it."""
+    sources = markdown_sources(at)
+    plain = [t.value for t in at.text] + [c.value for c in at.code]
+    for value in values:
+        assert any(escape_markdown(value) in s for s in sources) or any(value in p for p in plain), value
+        for source in sources:
+            assert value not in source, source  # only ever the escaped form
+            html = _md.render(source)
+            assert "<a " not in html and "<strong>Boss" not in html and "<h1>" not in html, source
+            assert ":red[" not in source.replace("\\:red\\[", ""), source
+            assert "$x" not in source.replace("\\$x", ""), source
+
+
+def evil_booking(svc: BookingService, people: dict[str, str], days: int = 14) -> Booking:
+    return svc.book(BookingRequest(expert_id=people["sari"], session_type=EVIL_SESSION, scheduled_date=ahead(svc, days),
+                                   scheduled_time=time(14, 0), duration=60,
+                                   new_customer=NewCustomer(EVIL_NAME, "boss@example.com")), actor=SYSTEM)
+
+
+def test_book_page_shows_a_typed_name_as_text(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], name=EVIL_NAME,
+                           email="boss@example.com")
+    assert_shown_as_text(at, EVIL_NAME)  # in the summary next to the button
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    [booking] = all_bookings(service)
+    assert booking.customer_name == EVIL_NAME and booking.status is BookingStatus.CONFIRMED
+    assert any(escape_markdown(EVIL_NAME) in s.value for s in at.success)  # the outcome names the customer
+    assert_shown_as_text(at, EVIL_NAME)
+
+
+def test_confirmation_shows_typed_names_reasons_and_ids_as_text(service, people):
+    booking = evil_booking(service, people)
+    service.cancel(booking.id, EVIL_REASON, actor=SYSTEM)
+    at = open_page("pages/confirmation.py", booking=booking.id)
+    no_exception(at)
+    assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION, EVIL_REASON)
+
+    bad_id = "[Click me](https://evil.example)"
+    at = open_page("pages/confirmation.py", booking=bad_id)
+    no_exception(at)
+    assert len(at.error) == 1
+    assert_shown_as_text(at, bad_id)
+
+
+def test_ops_shows_typed_names_as_text_in_lists_cards_and_messages(service, people):
+    waiting = service.pay(evil_booking(service, people).id, actor=SYSTEM)
+    at = open_page("pages/ops.py")
+    no_exception(at)
+    assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)  # the "awaiting a link" row and the booking card
+    at.button(key=f"create-link-{waiting.id}").click().run()
+    no_exception(at)
+    assert any("Link created for" in s.value for s in at.success)
+    assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)  # the flash message too
+
+
+def test_emails_page_shows_subjects_with_typed_names_as_text(service, people):
+    booking = service.pay(evil_booking(service, people).id, actor=SYSTEM)
+    service.create_link(booking.id, actor=SYSTEM)
+    at = open_page("pages/emails.py")
+    no_exception(at)
+    labels = [e.label for e in at.expander]
+    assert len(labels) == 2
+    assert any(escape_markdown(f"New booking: {EVIL_SESSION} with {EVIL_NAME}") in label for label in labels)
+    assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)
+
+
+def test_my_sessions_shows_typed_names_as_text(service, people):
+    booking = service.pay(evil_booking(service, people).id, actor=SYSTEM)
+    service.create_link(booking.id, actor=SYSTEM)
+    at = open_page("pages/my_sessions.py", expert=people["sari"])
+    no_exception(at)
+    assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)
