@@ -7,17 +7,20 @@ the store, not just the screen.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from lib.access import SYSTEM
+from lib.access import SYSTEM, expert_actor
 from lib.booking import BookingService
 from lib.config import load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
+from lib.errors import PermissionDenied
 from lib.plaintext import escape_markdown
+from lib.timefmt import when
 from lib.wiring import build_service
 from tests.apptest import APP, markdown_sources, no_exception, open_page, shown
 from tests.fakes import FixedClock
@@ -472,3 +475,84 @@ def test_my_sessions_shows_typed_names_as_text(service, people):
     at = open_page("pages/my_sessions.py", expert=people["sari"])
     no_exception(at)
     assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)
+
+
+# -- the booking form books what it shows ------------------------------------------------------------
+
+def summary(at: AppTest) -> str:
+    """What the box next to "Book and pay" says, as a person reads it."""
+    return "\n".join(shown(m.value) for m in at.markdown if "**Customer:**" in m.value)
+
+
+def test_the_summary_repeats_every_value_the_button_books(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["budi"], days=20, at_time=time(9, 45))
+    text = summary(at)
+    day = ahead(service, 20)
+    for part in ("Dewi Lestari (dewi@example.com) — new customer", "Budi Santoso", "Career mentoring",
+                 f"{when(day, time(9, 45), service.tz)}", "60 minutes", "Rp 400.000"):
+        assert part in text, (part, text)
+    at.button(key="book_submit").click().run()
+    [booking] = all_bookings(service)
+    assert (booking.customer_name, booking.expert_id, booking.scheduled_date, booking.scheduled_time,
+            booking.duration, booking.price) == ("Dewi Lestari", people["budi"], day, time(9, 45), 60, 400_000)
+
+
+def test_a_past_date_is_refused_not_swapped_for_another(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], days=-1)
+    assert at.date_input(key="book_date").value == ahead(service, -1)  # the widget keeps what was typed
+    assert any("is in the past" in shown(w.value) for w in at.warning) and not summary(at)
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and "is in the past" in errors(at)[0]
+    assert f"{ahead(service, -1):%d %b %Y}" in errors(at)[0]
+    assert all_bookings(service) == []
+
+
+def test_a_date_beyond_the_horizon_is_refused_naming_that_date(service, people):
+    days = service.settings.booking_horizon_days + 30
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], days=days)
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and f"{ahead(service, days):%d %b %Y} is too far" in errors(at)[0]
+    assert all_bookings(service) == []
+
+
+def test_rescheduling_to_a_past_date_is_refused_not_swapped(service, people):
+    booking = confirmed(service, people, days=14, at=time(14, 0))
+    at = open_page("pages/confirmation.py", booking=booking.id)
+    at.date_input(key=f"reschedule-date-{booking.id}").set_value(ahead(service, -2))
+    at.time_input(key=f"reschedule-time-{booking.id}").set_value(time(9, 30))
+    at.button(key=f"reschedule-submit-{booking.id}").click().run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and "is in the past" in errors(at)[0]
+    kept = service.get_booking(booking.id, actor=SYSTEM)
+    assert (kept.scheduled_date, kept.scheduled_time) == (booking.scheduled_date, booking.scheduled_time)
+
+
+# -- a "new" customer whose email is known --------------------------------------------------------------
+
+def test_preview_says_which_customer_an_existing_email_books_under(service, people):
+    req = replace(request(service, people), customer_id=None, new_customer=NewCustomer("Someone Else", "Andi@example.com"))
+    preview = service.preview_booking(req, actor=SYSTEM)
+    assert preview.existing_customer is not None and preview.existing_customer.id == people["andi"]
+    assert (preview.customer_name, preview.customer_email) == ("Andi Wijaya", "andi@example.com")
+    assert preview.customer_note == ("andi@example.com is already the customer Andi Wijaya; "
+                                     "the booking will be under that customer.")
+    fresh = replace(req, new_customer=NewCustomer("Dewi Lestari", "dewi@example.com"))
+    assert service.preview_booking(fresh, actor=SYSTEM).customer_note is None
+    assert all_bookings(service) == [] and len(service.customers(actor=SYSTEM)) == 1  # a preview writes nothing
+    expert = expert_actor(service.store.get_expert(people["sari"]))
+    with pytest.raises(PermissionDenied):
+        service.preview_booking(req, actor=expert)
+
+
+def test_book_page_names_the_existing_customer_before_booking(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], name="Someone Else",
+                           email="andi@example.com")
+    notes = [shown(w.value) for w in at.warning]
+    assert "andi@example.com is already the customer Andi Wijaya; the booking will be under that customer." in notes
+    assert "Andi Wijaya (andi@example.com) — existing customer" in summary(at)
+    at.button(key="book_submit").click().run()
+    [booking] = all_bookings(service)
+    assert (booking.customer_email, booking.customer_name) == ("andi@example.com", "Andi Wijaya")
+    assert len(service.customers(actor=SYSTEM)) == 1
