@@ -547,7 +547,7 @@ class BookingService:
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down)."""
         require_staff(actor, "paste meeting links")
-        link = clean_meeting_link(url)
+        link = clean_meeting_link(url, self.settings.link_hosts)
         booking = self._load(booking_id)
         if booking.status is not BookingStatus.PAID:
             raise InvalidTransition(f"This booking is {booking.status.label.lower()}; a link can be pasted only on a paid booking.")
