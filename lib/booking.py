@@ -46,6 +46,8 @@ from lib.errors import (
     NotFound,
     PaymentError,
     SlotTaken,
+    describe_unexpected,
+    log_unexpected,
 )
 from lib.meetings import HealthCheck, MeetingProvider
 from lib.notify import DeliveryError, EmailSender
@@ -538,10 +540,13 @@ class BookingService:
             self._queue_link_pending(booking)
             raise
         except Exception as exc:  # a bug or an unexpected library error: keep the booking visible
-            self.store.record_link_attempt(booking.id, f"Unexpected error: {exc}", actor)
+            # Stored, shown and raised by type only: a library's message may quote credentials.
+            log_unexpected(log, f"Creating the link of booking {booking.id} failed", exc)
+            self.store.record_link_attempt(booking.id, f"Unexpected error: {describe_unexpected(exc)}", actor)
             self.store.release_link_claim(booking.id)
             self._queue_link_pending(booking)
-            raise MeetingProviderError(f"Unexpected error while creating the link: {exc}", retryable=False) from exc
+            raise MeetingProviderError(f"Unexpected error while creating the link: {describe_unexpected(exc)}",
+                                       retryable=False) from None
         return self._confirm(booking, meeting, actor, f"{self.meetings.name} link created", dispatch), True
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
@@ -712,9 +717,10 @@ class BookingService:
                     self.sender.send(email)
                 except DeliveryError as exc:
                     error: DeliveryError = exc
-                except Exception as exc:  # a bug in a sender: keep the email, stop, and say why
-                    log.exception("Sender %s failed on email %s", self.sender.name, email.id)
-                    error = DeliveryError(f"Unexpected error while sending: {exc!r}", permanent=False, stop_run=True)
+                except Exception as exc:  # a bug in a sender: keep the email, stop, and say why (by type only)
+                    log_unexpected(log, f"Sender {self.sender.name} failed on email {email.id}", exc)
+                    error = DeliveryError(f"Unexpected error while sending: {describe_unexpected(exc)}",
+                                          permanent=False, stop_run=True)
                 else:
                     self.store.mark_email(email.id, EmailStatus.SENT, None, self.clock())
                     sent += 1
@@ -752,8 +758,8 @@ class BookingService:
         while True:
             try:
                 self._dispatch()
-            except Exception:  # the worker must not die silently with emails waiting
-                log.exception("Background email dispatch failed; the next run retries")
+            except Exception as exc:  # the worker must not die silently with emails waiting
+                log_unexpected(log, "Background email dispatch failed; the next run retries", exc)
             with self._dispatch_lock:
                 if not self._dispatch_again:
                     self._dispatcher = None
