@@ -439,7 +439,7 @@ class BookingService:
         if parsed is None or booking is None or parsed[1] > booking.payment_attempts:
             raise NotFound(f"Order {reported.reference!r} is not an order of a CallExpert booking; nothing changed.")
         if booking.status is BookingStatus.CANCELLED and reported.state is PaymentState.PAID:
-            return self._paid_after_cancellation(booking, reported, actor)
+            return self._paid_after_cancellation(booking, reported.reference, actor)
         if booking.status is not BookingStatus.PENDING:
             return PaymentCheck(booking, f"Nothing changed: this booking is already {booking.status.label.lower()} "
                                          "(a repeated or late notification).")
@@ -470,7 +470,16 @@ class BookingService:
         ``pending``, so a check racing a notification moves it once."""
         who, order = actor.label, result.reference
         if result.state is PaymentState.PAID:
-            if result.amount is not None and result.amount != booking.price:
+            if result.amount is None:
+                # Paid means this booking's price arrived: an answer that does not say how much
+                # (no or an unreadable gross_amount) cannot show that.
+                self.store.add_history(booking.id, "payment amount missing",
+                                       f"order {order}: reported {result.gateway_status or 'paid'} without an amount, "
+                                       f"{booking.price} due", who)
+                return PaymentCheck(booking, f"Not marked paid: {self.payments.name} reports order {order} paid but "
+                                             f"does not say the amount, and the booking costs {rupiah(booking.price)}. "
+                                             "Check the transaction in the gateway's dashboard.", needs_review=True)
+            if result.amount != booking.price:
                 self.store.add_history(booking.id, "payment amount mismatch",
                                        f"order {order}: {result.amount} reported, {booking.price} due", who)
                 reported = rupiah(int(result.amount))
@@ -495,13 +504,21 @@ class BookingService:
             return PaymentCheck(gone, f"Cancelled: {result.message}", changed=True)
         return PaymentCheck(booking, result.message, needs_review=result.needs_review)
 
-    def _paid_after_cancellation(self, booking: Booking, reported: PaymentResult, actor: Actor) -> PaymentCheck:
+    def _paid_after_cancellation(self, booking: Booking, order: str, actor: Actor) -> PaymentCheck:
         """Money for a booking that was cancelled meanwhile (e.g. ops cancelled it while the Snap
         page was still open): the booking stays cancelled, and its history says a refund is due,
-        once however often the notification repeats."""
-        order = reported.reference
+        once however often the notification repeats.
+
+        The notification's signature does not cover its status, so the gateway's status API
+        must say "paid" too before a refund is written down.
+        """
         noted = any(h.event == "paid after cancellation" and order in h.detail for h in self.store.history(booking.id))
         if not noted:
+            confirmed = self.payments.status(order)
+            if confirmed.state is not PaymentState.PAID:
+                return PaymentCheck(booking, f"Nothing changed: the notification says order {order} was paid, but "
+                                             f"{self.payments.name} reports {confirmed.gateway_status or 'otherwise'}; "
+                                             "this booking stays cancelled with nothing to refund.")
             self.store.add_history(booking.id, "paid after cancellation",
                                    f"order {order}: refund it in the {self.payments.name} dashboard", actor.label)
             log.warning("Booking %s was paid (order %s) after it was cancelled; a refund is due", booking.id, order)
