@@ -88,11 +88,15 @@ request = BookingRequest(
 # widget shows, this is what gets booked.
 with st.container(border=True, key="book_summary"):
     st.markdown("**What will be booked**")
-    try:
-        preview = svc.preview_booking(request, actor=actor)
-    except CallExpertError as exc:
-        st.warning(f"Not ready to book: {escape_markdown(str(exc))}", icon=":material/edit:")
+    preview = None
+    if new_customer is not None and not (new_customer.name.strip() or new_customer.email.strip()):
+        st.caption("Fill in the new customer's name and email to see the booking here.")
     else:
+        try:
+            preview = svc.preview_booking(request, actor=actor)
+        except CallExpertError as exc:
+            st.warning(f"Not ready to book: {escape_markdown(str(exc))}", icon=":material/edit:")
+    if preview is not None:
         st.markdown(
             f"- **Customer:** {escape_markdown(preview.customer_name)} ({escape_markdown(preview.customer_email)})"
             f"{' — existing customer' if preview.existing_customer or request.customer_id else ' — new customer'}\n"
