@@ -36,6 +36,7 @@ from lib.domain import (
     LinkRunResult,
     Meeting,
     NewBooking,
+    NewCustomer,
     OpsCounts,
 )
 from lib.errors import (
@@ -47,6 +48,8 @@ from lib.errors import (
     PaymentError,
     PaymentUnavailable,
     SlotTaken,
+    describe_unexpected,
+    log_unexpected,
 )
 from lib.meetings import HealthCheck, MeetingProvider
 from lib.notify import DeliveryError, EmailSender
@@ -89,6 +92,34 @@ class BookingOutcome:
     link_error: str | None = None
     payment_url: str | None = None
     payment_error: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingPreview:
+    """Exactly what ``book`` would store for a request, for the booking form to show before
+    anyone presses "Book and pay".
+
+    ``existing_customer`` is set when a "new" customer's email already belongs to a stored
+    customer: the booking is then made for that customer, under their stored name.
+    """
+
+    customer_name: str
+    customer_email: str
+    expert: Expert
+    session_type: str
+    scheduled_date: date
+    scheduled_time: time
+    duration: int
+    price: int
+    existing_customer: Customer | None = None
+
+    @property
+    def customer_note(self) -> str | None:
+        """What to tell the person booking when the typed email is already a customer's."""
+        if self.existing_customer is None:
+            return None
+        return (f"{self.existing_customer.email} is already the customer {self.existing_customer.name}; "
+                "the booking will be under that customer.")
 
 
 @dataclass(frozen=True)
@@ -238,6 +269,31 @@ class BookingService:
             earlier = self.store.find_by_request_key(request.request_key)
             if earlier is not None:
                 return earlier
+        preview = self._preview(request)
+        new = NewBooking(
+            id=str(uuid.uuid4()),
+            expert_id=preview.expert.id,
+            session_type=preview.session_type,
+            scheduled_date=preview.scheduled_date,
+            scheduled_time=preview.scheduled_time,
+            duration=preview.duration,
+            price=preview.price,
+            customer_id=request.customer_id or None,
+            new_customer=None if request.customer_id else NewCustomer(preview.customer_name, preview.customer_email),
+            request_key=request.request_key,
+        )
+        return self._freeing_stale_holds(lambda: self.store.create_booking(new, actor.label))
+
+    def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
+        """What ``book`` would store for ``request``, checked the same way, writing nothing.
+
+        Raises what ``book`` raises for bad input. A new customer whose email is already a
+        customer's comes back with ``existing_customer`` set (and that customer's name).
+        """
+        require_staff(actor, "book sessions")
+        return self._preview(request)
+
+    def _preview(self, request: BookingRequest) -> BookingPreview:
         expert = self.store.get_expert(str(request.expert_id or ""))
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
@@ -245,27 +301,23 @@ class BookingService:
         duration = clean_duration(request.duration)
         day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.now_local(),
                              self.settings.booking_horizon_days)
-        new_customer = None
+        existing = None
         if request.customer_id:
-            if self.store.get_customer(request.customer_id) is None:
+            customer = self.store.get_customer(request.customer_id)
+            if customer is None:
                 raise NotFound("Unknown customer; pick one from the list or enter a new one.")
+            name, email = customer.name, customer.email
         elif request.new_customer is not None:
-            new_customer = clean_new_customer(request.new_customer)
+            typed = clean_new_customer(request.new_customer)
+            # The stores match customers by email, case-insensitively, and keep the stored name.
+            existing = next((c for c in self.store.list_customers() if c.email.casefold() == typed.email.casefold()),
+                            None)
+            name, email = (existing.name, existing.email) if existing else (typed.name, typed.email)
         else:
             raise InvalidInput("Pick a customer or enter a new one (name and email).")
-        new = NewBooking(
-            id=str(uuid.uuid4()),
-            expert_id=expert.id,
-            session_type=session_type,
-            scheduled_date=day,
-            scheduled_time=at,
-            duration=duration,
-            price=price_for(expert.hourly_rate, duration),
-            customer_id=request.customer_id or None,
-            new_customer=new_customer,
-            request_key=request.request_key,
-        )
-        return self._freeing_stale_holds(lambda: self.store.create_booking(new, actor.label))
+        return BookingPreview(customer_name=name, customer_email=email, expert=expert, session_type=session_type,
+                              scheduled_date=day, scheduled_time=at, duration=duration,
+                              price=price_for(expert.hourly_rate, duration), existing_customer=existing)
 
     def pay(self, booking_id: str, *, actor: Actor) -> Booking:
         """Charge a pending booking through a gateway that settles at once (the demo); ``paid`` when it settles.
@@ -391,7 +443,7 @@ class BookingService:
         if parsed is None or booking is None or parsed[1] > booking.payment_attempts:
             raise NotFound(f"Order {reported.reference!r} is not an order of a CallExpert booking; nothing changed.")
         if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED) and reported.state is PaymentState.PAID:
-            return self._paid_after_cancellation(booking, reported, actor)
+            return self._paid_after_cancellation(booking, reported.reference, actor)
         if booking.status is not BookingStatus.PENDING:
             return PaymentCheck(booking, f"Nothing changed: this booking is already {booking.status.label.lower()} "
                                          "(a repeated or late notification).")
@@ -422,7 +474,16 @@ class BookingService:
         ``pending``, so a check racing a notification moves it once."""
         who, order = actor.label, result.reference
         if result.state is PaymentState.PAID:
-            if result.amount is not None and result.amount != booking.price:
+            if result.amount is None:
+                # Paid means this booking's price arrived: an answer that does not say how much
+                # (no or an unreadable gross_amount) cannot show that.
+                self.store.add_history(booking.id, "payment amount missing",
+                                       f"order {order}: reported {result.gateway_status or 'paid'} without an amount, "
+                                       f"{booking.price} due", who)
+                return PaymentCheck(booking, f"Not marked paid: {self.payments.name} reports order {order} paid but "
+                                             f"does not say the amount, and the booking costs {rupiah(booking.price)}. "
+                                             "Check the transaction in the gateway's dashboard.", needs_review=True)
+            if result.amount != booking.price:
                 self.store.add_history(booking.id, "payment amount mismatch",
                                        f"order {order}: {result.amount} reported, {booking.price} due", who)
                 reported = rupiah(int(result.amount))
@@ -433,7 +494,7 @@ class BookingService:
                 current = self._load(booking.id)
                 if current.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
                     # Expired or cancelled a moment before the money was recorded: keep the money in view.
-                    return self._paid_after_cancellation(current, result, actor)
+                    return self._paid_after_cancellation(current, result.reference, actor, confirmed=True)
                 return self._unchanged(booking.id)
             try:
                 linked = self.create_link(booking.id, actor=actor)
@@ -451,16 +512,27 @@ class BookingService:
             return PaymentCheck(gone, f"Cancelled: {result.message}", changed=True)
         return PaymentCheck(booking, result.message, needs_review=result.needs_review)
 
-    def _paid_after_cancellation(self, booking: Booking, reported: PaymentResult, actor: Actor) -> PaymentCheck:
+    def _paid_after_cancellation(self, booking: Booking, order: str, actor: Actor, *,
+                                 confirmed: bool = False) -> PaymentCheck:
         """Money for a booking that was cancelled meanwhile (e.g. ops cancelled it while the Snap
         page was still open) or had expired unpaid (its slot may be someone else's by now): the
         booking stays as it is, and its history says a refund is due, once however often the
-        notification repeats."""
-        order = reported.reference
+        notification repeats.
+
+        A notification's signature does not cover its status, so unless the caller already has
+        the gateway's own answer (``confirmed``), the status API must say "paid" too before a
+        refund is written down.
+        """
         expired = booking.status is BookingStatus.EXPIRED
         event = "paid after expiry" if expired else "paid after cancellation"
         noted = any(h.event == event and order in h.detail for h in self.store.history(booking.id))
         if not noted:
+            if not confirmed:
+                answer = self.payments.status(order)
+                if answer.state is not PaymentState.PAID:
+                    return PaymentCheck(booking, f"Nothing changed: the notification says order {order} was paid, but "
+                                                 f"{self.payments.name} reports {answer.gateway_status or 'otherwise'}; "
+                                                 f"this booking stays {booking.status.value} with nothing to refund.")
             self.store.add_history(booking.id, event,
                                    f"order {order}: refund it in the {self.payments.name} dashboard", actor.label)
             log.warning("Booking %s was paid (order %s) after it was %s; a refund is due", booking.id, order,
@@ -475,7 +547,7 @@ class BookingService:
         for attempt in range(booking.payment_attempts, 0, -1):
             result = self.payments.status(order_id_for(booking.id, attempt))
             if result.state is PaymentState.PAID:
-                return self._paid_after_cancellation(booking, result, actor)
+                return self._paid_after_cancellation(booking, result.reference, actor, confirmed=True)
         return PaymentCheck(booking, "This booking expired unpaid, and the gateway reports no payment for it.")
 
     def _unchanged(self, booking_id: str) -> PaymentCheck:
@@ -510,16 +582,19 @@ class BookingService:
             self._queue_link_pending(booking)
             raise
         except Exception as exc:  # a bug or an unexpected library error: keep the booking visible
-            self.store.record_link_attempt(booking.id, f"Unexpected error: {exc}", actor)
+            # Stored, shown and raised by type only: a library's message may quote credentials.
+            log_unexpected(log, f"Creating the link of booking {booking.id} failed", exc)
+            self.store.record_link_attempt(booking.id, f"Unexpected error: {describe_unexpected(exc)}", actor)
             self.store.release_link_claim(booking.id)
             self._queue_link_pending(booking)
-            raise MeetingProviderError(f"Unexpected error while creating the link: {exc}", retryable=False) from exc
+            raise MeetingProviderError(f"Unexpected error while creating the link: {describe_unexpected(exc)}",
+                                       retryable=False) from None
         return self._confirm(booking, meeting, actor, f"{self.meetings.name} link created", dispatch), True
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down)."""
         require_staff(actor, "paste meeting links")
-        link = clean_meeting_link(url)
+        link = clean_meeting_link(url, self.settings.link_hosts)
         booking = self._load(booking_id)
         if booking.status is not BookingStatus.PAID:
             raise InvalidTransition(f"This booking is {booking.status.label.lower()}; a link can be pasted only on a paid booking.")
@@ -655,7 +730,7 @@ class BookingService:
             except PaymentError:
                 result = None
             if result is not None and result.state is PaymentState.PAID:
-                self._paid_after_cancellation(booking, result, actor)
+                self._paid_after_cancellation(booking, result.reference, actor, confirmed=True)
             else:
                 self.store.add_history(booking.id, "payment close failed", f"order {order}: {exc}", actor.label)
 
@@ -733,9 +808,10 @@ class BookingService:
                     self.sender.send(email)
                 except DeliveryError as exc:
                     error: DeliveryError = exc
-                except Exception as exc:  # a bug in a sender: keep the email, stop, and say why
-                    log.exception("Sender %s failed on email %s", self.sender.name, email.id)
-                    error = DeliveryError(f"Unexpected error while sending: {exc!r}", permanent=False, stop_run=True)
+                except Exception as exc:  # a bug in a sender: keep the email, stop, and say why (by type only)
+                    log_unexpected(log, f"Sender {self.sender.name} failed on email {email.id}", exc)
+                    error = DeliveryError(f"Unexpected error while sending: {describe_unexpected(exc)}",
+                                          permanent=False, stop_run=True)
                 else:
                     self.store.mark_email(email.id, EmailStatus.SENT, None, self.clock())
                     sent += 1
@@ -773,8 +849,8 @@ class BookingService:
         while True:
             try:
                 self._dispatch()
-            except Exception:  # the worker must not die silently with emails waiting
-                log.exception("Background email dispatch failed; the next run retries")
+            except Exception as exc:  # the worker must not die silently with emails waiting
+                log_unexpected(log, "Background email dispatch failed; the next run retries", exc)
             with self._dispatch_lock:
                 if not self._dispatch_again:
                     self._dispatcher = None

@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lib.errors import ConfigError, InvalidInput
-from lib.validation import clean_email
+from lib.validation import HOST_NAME, clean_email
 
 ENV_PREFIX = "CALLEXPERT_"
+GOOGLE_MEET_HOST = "meet.google.com"
 DEFAULT_SECRETS_PATH = Path(".streamlit/secrets.toml")
 
 
@@ -104,6 +106,9 @@ class Settings:
     seed_demo_data: bool = True
     meeting_provider: str = "jitsi"
     jitsi_base_url: str = "https://meet.jit.si"
+    # More hosts a meeting link pasted by ops may point to (comma-separated, or a TOML list),
+    # besides meet.google.com and the host of jitsi_base_url, e.g. "zoom.us, teams.microsoft.com".
+    allowed_link_hosts: str = ""
     payment_gateway: str = "demo"
     email_backend: str = "outbox"
     # Calendar (.ics) invitations on confirmed, rescheduled and cancelled emails: "auto" attaches
@@ -145,6 +150,14 @@ class Settings:
     @property
     def ops_email_list(self) -> tuple[str, ...]:
         return tuple(e.strip().lower() for e in self.ops_emails.split(",") if e.strip())
+
+    @property
+    def link_hosts(self) -> tuple[str, ...]:
+        """The hosts a pasted meeting link may point to: Google Meet, the Jitsi server, and
+        ``allowed_link_hosts``."""
+        extra = [h.strip().lower() for h in self.allowed_link_hosts.split(",") if h.strip()]
+        jitsi = (urlsplit(self.jitsi_base_url).hostname or "").lower()
+        return tuple(dict.fromkeys(h for h in (GOOGLE_MEET_HOST, jitsi, *extra) if h))
 
     @property
     def ics_enabled(self) -> bool:
@@ -260,6 +273,7 @@ def validate(settings: Settings) -> None:
         raise ConfigError("Setting `pending_expiry_minutes` must be at least 1 (minutes a booking may await payment).")
     if settings.email_lease_seconds < 1:
         raise ConfigError("Setting `email_lease_seconds` must be at least 1.")
+    _validate_link_hosts(settings)
     if settings.email_backend == "smtp":
         _validate_smtp(settings)
     _validate_midtrans(settings)
@@ -273,6 +287,18 @@ def validate(settings: Settings) -> None:
             "meeting_provider is 'google' but no Google credentials are set: add "
             "`credentials_file` (or `credentials_json`) under [google] in .streamlit/secrets.toml."
         )
+
+
+def _validate_link_hosts(settings: Settings) -> None:
+    """``jitsi_base_url`` and ``allowed_link_hosts``: the hosts pasted meeting links may go to."""
+    jitsi = urlsplit(settings.jitsi_base_url.strip())
+    if jitsi.scheme != "https" or not jitsi.hostname or not HOST_NAME.match(jitsi.hostname):
+        raise ConfigError(f"Setting `jitsi_base_url` is {settings.jitsi_base_url!r}; use the https:// address of "
+                          "the Jitsi server, e.g. https://meet.jit.si.")
+    for host in (h.strip() for h in settings.allowed_link_hosts.split(",")):
+        if host and not HOST_NAME.match(host.lower()):
+            raise ConfigError(f"Setting `allowed_link_hosts` lists {host!r}, which is not a host name: write "
+                              "names only, such as zoom.us (no https://, path or port), separated by commas.")
 
 
 def _validate_midtrans(settings: Settings) -> None:

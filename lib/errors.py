@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
+
 
 class CallExpertError(Exception):
     """Base class: every error the console shows to a person."""
@@ -58,3 +61,21 @@ class MeetingProviderError(CallExpertError):
 
 class PermissionDenied(CallExpertError):
     """The signed-in person's role may not do this (e.g. an expert opening another expert's booking)."""
+
+
+def describe_unexpected(exc: BaseException) -> str:
+    """An exception nobody planned for, as text that is safe to store, show, print and log: its
+    type and, for a few kinds, a fixed sentence; never its message or ``repr``, which may quote a
+    password, a key or a whole request (``UnicodeEncodeError`` repeats the text it could not
+    encode, such as an SMTP login with its password)."""
+    name = type(exc).__name__
+    if isinstance(exc, UnicodeError):
+        return f"{name}: some text has characters this connection cannot carry"
+    return name
+
+
+def log_unexpected(logger: logging.Logger, what: str, exc: BaseException) -> None:
+    """Log an unexpected exception for the people who run the console: where it happened (the
+    traceback's files and lines) and ``describe_unexpected``, without the exception's message."""
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s: %s\n%s", what, describe_unexpected(exc), frames.rstrip())

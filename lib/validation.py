@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
@@ -84,14 +85,34 @@ def price_for(hourly_rate: int, duration: int) -> int:
     return price
 
 
-def clean_meeting_link(value: object) -> str:
-    """An https URL with a host, such as a Meet or Jitsi link pasted by ops."""
+# A host name as the settings may list it: lower-case letters, digits and hyphens, dot-separated.
+HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+# What a pasted link may look like: https://, a host of plain letters, digits, dots and hyphens
+# (no user info, no port, no IP literal, no percent-encoding), then "/" and a room. Anything else
+# is refused, because browsers and Python read odd forms (backslashes, "@", tabs, "%2e") differently.
+_LINK = re.compile(r"^https://([A-Za-z0-9.-]+)(/[!#-\[\]-~]+)$")
+
+
+def clean_meeting_link(value: object, allowed_hosts: Iterable[str]) -> str:
+    """An ``https://<host>/<room>`` link, such as a Meet or Jitsi link pasted by ops, whose host is
+    one of ``allowed_hosts`` exactly (settings: Google Meet, the Jitsi server, ``allowed_link_hosts``).
+
+    Refused: other schemes, user info (``https://meet.google.com@evil.example/``), ports,
+    backslashes, spaces, non-ASCII or percent-encoded hosts, and links without a room.
+    """
     text = clean_text(value, "Meeting link", MAX_LINK)
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-    except ValueError:  # e.g. a stray "[" that urlsplit takes for a broken IPv6 address
-        host, parts = None, None
-    if parts is None or parts.scheme != "https" or not host or " " in text or "." not in host:
-        raise InvalidInput(f"Meeting link {text!r} is not an https:// link (e.g. https://meet.google.com/abc-defg-hij).")
-    return text
+    hosts = sorted({h.lower() for h in allowed_hosts})
+    allowed = ", ".join(hosts)
+    match = _LINK.match(text)
+    if not text.lower().startswith("https://"):
+        problem = "is not an https:// link"
+    elif match is None or "@" in text.split("/")[2] or len(match.group(2)) < 2:
+        problem = ("is not a plain https://<host>/<room> link (no user name, port, backslash, space or "
+                   "encoded characters in the address)")
+    elif (host := match.group(1).lower()) not in hosts or urlsplit(text).hostname != host:
+        problem = f"goes to {host}, which is not an allowed meeting host"
+    else:
+        return text
+    raise InvalidInput(f"Meeting link {text!r} {problem}. Paste a link on {allowed} "
+                       "(e.g. https://meet.google.com/abc-defg-hij); other hosts can be allowed with the "
+                       "`allowed_link_hosts` setting.")

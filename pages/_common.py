@@ -17,6 +17,7 @@ from lib.booking import BookingService, PaymentCheck
 from lib.config import Settings, load_settings
 from lib.domain import Booking, BookingStatus
 from lib.errors import CallExpertError
+from lib.plaintext import escape_markdown
 from lib.timefmt import rupiah, when
 from lib.wiring import build_service
 
@@ -125,7 +126,7 @@ def _resolve_gate() -> tuple[Actor, _Screen | None]:
         if not st.user.get("is_logged_in", False):
             return Actor(Role.NONE), _Screen(_sign_in_page, "Sign in", ":material/login:", "sign-in")
         actor = current_actor(svc)
-        st.sidebar.caption(f"Signed in as {actor.email or st.user.get('email', '')}")
+        st.sidebar.text(f"Signed in as {actor.email or st.user.get('email', '')}")  # text: never Markdown
         st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")
         if actor.unverified:
             return actor, _Screen(_unverified_page, "Email not verified", ":material/mark_email_unread:", "email-not-verified")
@@ -198,12 +199,14 @@ def _message_screen(message: str) -> None:
 
 
 def show_error(exc: CallExpertError) -> None:
-    """A refused action, in the service's own words."""
-    st.error(str(exc))
+    """A refused action, in the service's own words; they may quote what someone typed, so as text."""
+    st.error(escape_markdown(str(exc)))
 
 
 def flash(*messages: tuple[str, str]) -> None:
-    """Keep ``(level, text)`` messages for the next run (after ``st.rerun``); level is success/info/error."""
+    """Keep ``(level, text)`` messages for the next run (after ``st.rerun``); level is success/info/error.
+
+    ``text`` is Markdown: pass typed values through ``escape_markdown``."""
     st.session_state[_FLASH] = list(messages)
 
 
@@ -218,7 +221,8 @@ def status_badge(status: BookingStatus) -> None:
 
 
 def action_row(text: str, button: str, key: str) -> bool:
-    """A bordered row: markdown ``text`` with one ``button`` on its right; True when pressed."""
+    """A bordered row: markdown ``text`` (typed values escaped by the caller) with one ``button`` on its
+    right; True when pressed."""
     with st.container(border=True):
         info, action = st.columns([4, 1])
         info.markdown(text)
@@ -233,17 +237,19 @@ def join_button(url: str, key: str | None = None) -> None:
 def booking_card(booking: Booking, svc: BookingService) -> None:
     """The facts of one booking, times in the app timezone."""
     with st.container(border=True):
-        st.markdown(f"### {booking.session_type}")
+        st.markdown(f"### {escape_markdown(booking.session_type)}")
         status_badge(booking.status)
         left, right = st.columns(2)
-        left.markdown(f"**Expert:** {booking.expert_name}  \n**Customer:** {booking.customer_name}")
+        left.markdown(f"**Expert:** {escape_markdown(booking.expert_name)}  \n"
+                      f"**Customer:** {escape_markdown(booking.customer_name)}")
         left.markdown(f"**When:** {when(booking.scheduled_date, booking.scheduled_time, svc.tz)}")
         right.markdown(f"**Duration:** {booking.duration} minutes  \n**Price:** {rupiah(booking.price)}")
-        right.caption(f"Booking id: {booking.id}")
+        right.caption(f"Booking id: {escape_markdown(booking.id)}")
         if booking.status is BookingStatus.CANCELLED and booking.cancel_reason:
-            st.caption(f"Cancelled: {booking.cancel_reason}")
+            st.caption(f"Cancelled: {escape_markdown(booking.cancel_reason)}")
         if booking.payment_order_id:
-            st.caption(f"Payment order: {booking.payment_order_id} (attempt {booking.payment_attempts})")
+            st.caption(f"Payment order: {escape_markdown(booking.payment_order_id)} "
+                       f"(attempt {booking.payment_attempts})")
 
 
 def payment_panel(svc: BookingService, booking: Booking, actor: Actor) -> None:
@@ -293,14 +299,14 @@ def check_payment(svc: BookingService, booking_id: str, actor: Actor) -> None:
     if result.changed:
         _flash_check(result)
         st.rerun()
-    (st.warning if result.needs_review else st.info)(result.message)
+    (st.warning if result.needs_review else st.info)(escape_markdown(result.message))
 
 
 def _flash_check(result: PaymentCheck) -> None:
     level = "warning" if result.booking.status is BookingStatus.CANCELLED else "success"
-    messages = [(level, result.message)]
+    messages = [(level, escape_markdown(result.message))]
     if result.link_error:
-        messages.append(("warning", f"The meeting link is not ready yet: {result.link_error}"))
+        messages.append(("warning", f"The meeting link is not ready yet: {escape_markdown(result.link_error)}"))
     flash(*messages)
 
 
@@ -319,12 +325,12 @@ def _auto_check(svc: BookingService, booking_id: str, actor: Actor) -> None:
     try:
         result = svc.check_payment(booking_id, actor=actor)
     except CallExpertError as exc:
-        st.caption(f"Automatic check: {exc}")
+        st.caption(f"Automatic check: {escape_markdown(str(exc))}")
         return
     if result.changed:
         _flash_check(result)
         st.rerun()
-    st.caption(f"Checked automatically: {result.message}")
+    st.caption(f"Checked automatically: {escape_markdown(result.message)}")
 
 
 def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None:
@@ -333,7 +339,8 @@ def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None
     with st.form(f"reschedule-{booking.id}"):
         st.markdown("**Reschedule**")
         left, right = st.columns(2)
-        day = left.date_input("New date", value=max(booking.scheduled_date, today), min_value=today,
+        # No min_value: a typed past date must reach the service and be refused, not be replaced.
+        day = left.date_input("New date", value=max(booking.scheduled_date, today),
                               key=f"reschedule-date-{booking.id}")
         at = right.time_input("New start time", value=booking.scheduled_time, step=STEP,
                               key=f"reschedule-time-{booking.id}")

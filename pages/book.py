@@ -11,6 +11,7 @@ import streamlit as st
 
 from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION, SESSION_TYPES, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import CallExpertError
+from lib.plaintext import escape_markdown
 from lib.timefmt import rupiah, when, zone_abbreviation
 from pages._common import STEP, join_button, page_context, payment_panel, show_error, show_flash
 
@@ -43,8 +44,9 @@ session_type = st.selectbox("Session type", SESSION_TYPES, key="book_session_typ
 # -- when ------------------------------------------------------------------------------
 today = svc.today()
 day_col, time_col, duration_col = st.columns(3)
-day = day_col.date_input("Date", value=today + timedelta(days=1), min_value=today,
-                         max_value=today + timedelta(days=svc.settings.booking_horizon_days), key="book_date")
+# No min_value/max_value: with bounds, a typed date outside them is silently replaced by another
+# one. The service refuses past dates and dates beyond the horizon, naming the date typed.
+day = day_col.date_input("Date", value=today + timedelta(days=1), key="book_date")
 at = time_col.time_input(f"Start time ({zone_abbreviation(svc.tz, today)})", value=time(10, 0), step=STEP,
                          key="book_time")
 duration = duration_col.selectbox("Duration (minutes)", ALLOWED_DURATIONS, key="book_duration",
@@ -81,7 +83,34 @@ request = BookingRequest(
     request_key=st.session_state["book_key"],
 )
 
-if st.button("Book and pay", type="primary", key="book_submit"):
+# -- what will be booked -------------------------------------------------------------------
+# Every value the button submits, read back from the very request it submits: whatever a
+# widget shows, this is what gets booked.
+with st.container(border=True, key="book_summary"):
+    st.markdown("**What will be booked**")
+    preview = None
+    if new_customer is not None and not (new_customer.name.strip() or new_customer.email.strip()):
+        st.caption("Fill in the new customer's name and email to see the booking here.")
+    else:
+        try:
+            preview = svc.preview_booking(request, actor=actor)
+        except CallExpertError as exc:
+            st.warning(f"Not ready to book: {escape_markdown(str(exc))}", icon=":material/edit:")
+    if preview is not None:
+        st.markdown(
+            f"- **Customer:** {escape_markdown(preview.customer_name)} ({escape_markdown(preview.customer_email)})"
+            f"{' — existing customer' if preview.existing_customer or request.customer_id else ' — new customer'}\n"
+            f"- **Expert:** {escape_markdown(preview.expert.name)}\n"
+            f"- **Session:** {escape_markdown(preview.session_type)}\n"
+            f"- **When:** {when(preview.scheduled_date, preview.scheduled_time, svc.tz)}\n"
+            f"- **Duration:** {preview.duration} minutes\n"
+            f"- **Price:** {rupiah(preview.price)}"
+        )
+        if preview.customer_note:
+            st.warning(escape_markdown(preview.customer_note), icon=":material/person_search:")
+    submitted = st.button("Book and pay", type="primary", key="book_submit")
+
+if submitted:
     try:
         outcome = svc.book_and_pay(request, actor=actor)
     except CallExpertError as exc:
@@ -93,23 +122,25 @@ if st.button("Book and pay", type="primary", key="book_submit"):
 if "book_outcome" in st.session_state:
     booking_id, link_error, payment_error = st.session_state["book_outcome"]
     booking = svc.get_booking(booking_id, actor=actor)
-    what = (f"{booking.session_type} with {booking.expert_name}, "
+    what = (f"{escape_markdown(booking.session_type)} with {escape_markdown(booking.expert_name)} for "
+            f"{escape_markdown(booking.customer_name)}, "
             f"{when(booking.scheduled_date, booking.scheduled_time, svc.tz)}, {rupiah(booking.price)}")
     if booking.status is BookingStatus.PENDING:
         st.info(f"Booked, awaiting payment: {what}. The meeting link follows once the payment settles.")
         if payment_error and not booking.payment_url:
-            st.error(f"The payment could not be started: {payment_error}")
+            st.error(f"The payment could not be started: {escape_markdown(payment_error)}")
         payment_panel(svc, booking, actor)
     elif booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
         st.success(f"Booked and paid: {what}.")
     else:  # cancelled elsewhere, or its payment failed
-        reason = f" ({booking.cancel_reason})" if booking.cancel_reason else ""
+        reason = f" ({escape_markdown(booking.cancel_reason)})" if booking.cancel_reason else ""
         st.warning(f"This booking is {booking.status.label.lower()}{reason}: {what}. Change the form to book anew.")
     if booking.meeting_link and booking.status is BookingStatus.CONFIRMED:
         join_button(booking.meeting_link)
         st.code(booking.meeting_link, language=None)
     elif booking.status is BookingStatus.PAID:
-        st.warning(f"Paid — the meeting link is not ready yet: {link_error or booking.last_error or 'pending'}; "
+        st.warning(f"Paid — the meeting link is not ready yet: "
+                   f"{escape_markdown(link_error or booking.last_error or 'pending')}; "
                    "ops will create it.")
     st.page_link("pages/confirmation.py", label="Open the confirmation", icon=":material/task_alt:",
                  query_params={"booking": booking.id})

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from lib.plaintext import escape_markdown
 from lib.views import local_when
 from pages._common import page_context
 
@@ -18,12 +19,14 @@ if not emails:
 st.caption(f"{len(emails)} email(s), newest first.")
 
 for e in emails:
-    with st.expander(f"{e.recipient} — {e.subject} · {e.status.value} · {local_when(e.created_at, svc.tz)}",
+    # Subjects carry names people typed: the label is Markdown, so they go in escaped.
+    with st.expander(f"{escape_markdown(e.recipient)} — {escape_markdown(e.subject)} · {e.status.value} · "
+                     f"{local_when(e.created_at, svc.tz)}",
                      icon=STATUS_ICON.get(e.status.value)):
-        st.caption(f"Kind: {e.kind} · booking {e.booking_id} · attempts: {e.attempts}"
+        st.caption(f"Kind: {escape_markdown(e.kind)} · booking {escape_markdown(e.booking_id)} · attempts: {e.attempts}"
                    + (f" · sent {local_when(e.sent_at, svc.tz)}" if e.sent_at else ""))
         if e.last_error:
-            st.error(f"Last delivery error: {e.last_error}")
+            st.error(f"Last delivery error: {escape_markdown(e.last_error)}")
         text, html = st.tabs(["Text", "HTML"])
         text.text(e.body_text)
         with html:

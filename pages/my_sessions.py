@@ -3,6 +3,7 @@
 import altair as alt
 import streamlit as st
 
+from lib.plaintext import escape_markdown
 from lib.timefmt import when
 from lib.views import week_counts
 from lib.access import Role
@@ -18,7 +19,7 @@ if not experts:
 
 if actor.role is Role.EXPERT:  # an expert sees their own list, no picker
     expert_id = actor.expert_id
-    st.caption(f"{experts[expert_id].name} — {experts[expert_id].expertise}")
+    st.caption(f"{escape_markdown(experts[expert_id].name)} — {escape_markdown(experts[expert_id].expertise)}")
 else:  # ops pick an expert; ?expert=<id> keeps the choice bookmarkable
     wanted = st.query_params.get("expert")
     expert_id = st.selectbox("Expert", list(experts), index=list(experts).index(wanted) if wanted in experts else 0,
@@ -42,11 +43,11 @@ st.altair_chart(
 # -- the list ------------------------------------------------------------------------------
 st.subheader("Upcoming")
 if not sessions:
-    st.info(f"No upcoming sessions for {experts[expert_id].name}. New bookings show up here once they are confirmed.")
+    st.info(f"No upcoming sessions for {escape_markdown(experts[expert_id].name)}. New bookings show up here once they are confirmed.")
 for b in sessions:
     with st.container(border=True):
         info, action = st.columns([4, 1])
-        info.markdown(f"**{b.customer_name}** · {b.session_type}  \n"
+        info.markdown(f"**{escape_markdown(b.customer_name)}** · {escape_markdown(b.session_type)}  \n"
                       f"{when(b.scheduled_date, b.scheduled_time, svc.tz)} · {b.duration} minutes")
         with action:
             if b.meeting_link:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
+from lib.plaintext import escape_markdown
 from lib.views import booking_label, bookings_frame, history_frame, local_when
 from pages._common import (action_row, booking_card, cancel_form, check_payment, flash, page_context, reschedule_form,
                            show_error, show_flash)
@@ -24,9 +25,9 @@ for col, (label, value) in zip(st.columns(4), [
     col.metric(label, value)
 
 health = svc.meeting_health(actor=actor)
-(st.success if health.ok else st.error)(f"Meeting provider: {health.summary}")
+(st.success if health.ok else st.error)(f"Meeting provider: {escape_markdown(health.summary)}")
 if health.detail:
-    st.caption(health.detail)
+    st.caption(escape_markdown(health.detail))
 
 # -- awaiting a gateway payment for too long ------------------------------------------------
 if not svc.payments.settles_at_once:
@@ -37,7 +38,8 @@ if not svc.payments.settles_at_once:
         st.success("No booking has waited that long for its payment.")
     for b in stuck:
         booked = local_when(b.created_at, svc.tz) if b.created_at else "unknown"
-        if action_row(f"**{booking_label(b)}**  \nBooked {booked} · Order: {b.payment_order_id or 'none started'}"
+        if action_row(f"**{escape_markdown(booking_label(b))}**  \nBooked {booked} · "
+                      f"Order: {escape_markdown(b.payment_order_id or 'none started')}"
                       f" · Attempts: {b.payment_attempts}", "Check payment", key=f"ops-check-payment-{b.id}"):
             check_payment(svc, b.id, actor)
 
@@ -47,28 +49,31 @@ missing = svc.missing_links(actor=actor)
 if not missing:
     st.success("Every paid booking has its meeting link.")
 for b in missing:
-    if action_row(f"**{booking_label(b)}**  \nAttempts: {b.link_attempts}"
-                  + (f" · Last error: {b.last_error}" if b.last_error else ""), "Create link", key=f"create-link-{b.id}"):
+    if action_row(f"**{escape_markdown(booking_label(b))}**  \nAttempts: {b.link_attempts}"
+                  + (f" · Last error: {escape_markdown(b.last_error)}" if b.last_error else ""), "Create link",
+                  key=f"create-link-{b.id}"):
         try:
             done = svc.create_link(b.id, actor=actor)
         except CallExpertError as exc:
             show_error(exc)
         else:
-            flash(("success", f"Link created for {booking_label(done)}."))
+            flash(("success", f"Link created for {escape_markdown(booking_label(done))}."))
             st.rerun()
 
 if missing and st.button("Create all missing links", type="primary", key="create-all-links"):
     bar = st.progress(0.0, text=f"0/{len(missing)} ...")
 
     def step(done: int, total: int, booking: Booking) -> None:
-        bar.progress(done / total, text=f"{done}/{total} {booking.customer_name} with {booking.expert_name}")
+        bar.progress(done / total, text=f"{done}/{total} {escape_markdown(booking.customer_name)} with "
+                                        f"{escape_markdown(booking.expert_name)}")
 
     result = svc.create_missing_links(progress=step, actor=actor)
     messages = [("success", f"{len(result.confirmed)} confirmed.")]
     if result.skipped:
         messages.append(("info", f"{len(result.skipped)} skipped (already confirmed, cancelled, or in progress)."))
     labels = {b.id: booking_label(b) for b in missing}
-    messages += [("error", f"Failed: {labels.get(i, i)} — {reason}") for i, reason in result.failed.items()]
+    messages += [("error", f"Failed: {escape_markdown(labels.get(i, i))} — {escape_markdown(reason)}")
+                 for i, reason in result.failed.items()]
     flash(*messages)
     st.rerun()
 
@@ -84,7 +89,7 @@ with st.form("paste-link"):
         except CallExpertError as exc:
             show_error(exc)
         else:
-            flash(("success", f"Link saved for {booking_label(done)}; the emails are on their way."))
+            flash(("success", f"Link saved for {escape_markdown(booking_label(done))}; the emails are on their way."))
             st.rerun()
 
 # -- failed emails --------------------------------------------------------------------------
@@ -92,7 +97,8 @@ failed = [e for e in svc.emails(actor=actor) if e.status is EmailStatus.FAILED]
 if failed:
     st.subheader("Emails that failed")
     for e in failed:
-        if action_row(f"**{e.recipient}** — {e.subject}  \nAttempts: {e.attempts} · {e.last_error or ''}",
+        if action_row(f"**{escape_markdown(e.recipient)}** — {escape_markdown(e.subject)}  \n"
+                      f"Attempts: {e.attempts} · {escape_markdown(e.last_error or '')}",
                       "Resend", key=f"resend-{e.id}"):
             try:
                 again = svc.resend_email(e.id, actor=actor)
@@ -100,7 +106,7 @@ if failed:
                 show_error(exc)
             else:
                 flash(("success" if again.status is EmailStatus.SENT else "info",
-                       f"Email to {again.recipient}: {again.status.value}."))
+                       f"Email to {escape_markdown(again.recipient)}: {again.status.value}."))
                 st.rerun()
 
 # -- recent bookings ------------------------------------------------------------------------

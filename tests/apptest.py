@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -19,3 +20,32 @@ def open_page(page: str, **query: str) -> AppTest:
 
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
+
+
+def shown(source: str) -> str:
+    """Markdown source as a person reads it: backslash escapes and word joiners (which keep typed
+    addresses from becoming links) removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", source).replace("\u2060", "")
+
+
+def markdown_sources(at: AppTest) -> list[str]:
+    """The Markdown source of everything on the page that Streamlit renders as Markdown: texts,
+    captions, titles, alerts, and the labels of widgets, expanders, tabs and progress bars."""
+    from streamlit.testing.v1 import element_tree as et
+
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, (et.Markdown, et.AlertBase, et.HeadingBase)):
+            found.append(str(node.value))
+        elif isinstance(node, (et.Widget, et.LinkButton, et.PageLink, et.Metric)):
+            found.append(str(node.proto.label))
+        elif isinstance(node, et.Progress):
+            found.append(str(node.proto.text))
+        if isinstance(node, (et.Expander, et.Tab, et.Status)):
+            found.append(str(node.label))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found

@@ -628,3 +628,58 @@ def test_cli_send_emails_delivers_the_queue(make, server, monkeypatch, capsys):
     assert "Sent 2, failed 0" in capsys.readouterr().out
     assert len(server.mailbox.received) == 2
     assert cli_main(["send-emails"]) == 0 and len(server.mailbox.received) == 2
+
+
+def test_a_non_ascii_password_is_never_stored_shown_printed_or_logged(make, tls_files, app_env, monkeypatch, capsys,
+                                                                       caplog):
+    """smtplib cannot send a non-ASCII login; its UnicodeEncodeError quotes the login, password
+    included. The outbox, the Emails page, the CLI and the log say what to do, without it."""
+    from streamlit.testing.v1 import AppTest  # noqa: F401 - AppTest drives the page below
+    from tests.apptest import markdown_sources, no_exception, open_page
+
+    password = "rahasia-pässwörd-Ωmega"
+    cert, context = tls_files
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        return AuthResult(success=False, handled=False)
+
+    mailbox = Mailbox()
+    controller = start_server(mailbox, tls_context=context, require_starttls=True, authenticator=authenticator,
+                              auth_required=True)
+    caplog.set_level("DEBUG")
+    try:
+        world = make(controller.port, db=app_env,
+                     smtp={"security": "starttls", "ca_file": str(cert), "username": "mailer", "password": password})
+        world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
+        rows = world.svc.emails(actor=SYSTEM)
+        assert rows and {e.status for e in rows} == {EmailStatus.QUEUED} and not mailbox.received
+        error = next(e.last_error for e in rows if e.last_error)
+        assert "characters other than ASCII" in error and "[smtp]" in error
+
+        monkeypatch.setattr("lib.cli._service", lambda: world.svc)
+        cli_main(["send-emails"])
+        printed = capsys.readouterr()
+        assert "characters other than ASCII" in printed.out
+
+        at = open_page("pages/emails.py")
+        no_exception(at)
+        shown = markdown_sources(at) + [t.value for t in at.text]
+        assert any("characters other than ASCII" in s for s in shown)
+    finally:
+        controller.stop()
+    for secret in (password, "pässwörd", "Ωmega", repr(password)[1:-1]):
+        assert all(secret not in (e.last_error or "") for e in world.svc.emails(actor=SYSTEM))
+        assert all(secret not in h.detail for e in rows for h in world.svc.history(e.booking_id, actor=SYSTEM))
+        assert secret not in printed.out + printed.err
+        assert all(secret not in s for s in shown)
+        assert secret not in caplog.text
+
+
+def test_an_unexpected_error_is_described_by_its_type_only():
+    from lib.errors import describe_unexpected
+    try:
+        "\0mailer\0pässwörd".encode("ascii")
+    except UnicodeEncodeError as exc:
+        assert "pässwörd" in repr(exc)  # what leaked before
+        assert describe_unexpected(exc) == "UnicodeEncodeError: some text has characters this connection cannot carry"
+    assert describe_unexpected(KeyError("server_key=SB-Mid-server-123")) == "KeyError"

@@ -540,12 +540,44 @@ def test_money_for_a_cancelled_booking_is_flagged_for_a_refund_once(svc, mt, cap
     svc.cancel(booking.id, "Customer changed plans", actor=SYSTEM)
     # The customer paid on the page in the moment before it closed: the money still arrives.
     body = notification(booking.payment_order_id, "settlement")
+    status_reply(mt, booking.payment_order_id, "settlement")
     for _ in range(2):
         result = svc.apply_payment_notification(body, actor=SYSTEM)
         assert not result.changed and result.needs_review and "refund" in result.message
     assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.CANCELLED
     assert events(svc, booking.id).count("paid after cancellation") == 1
-    assert "a refund is due" in caplog.text and not calls_to(mt, "GET", CORE)
+    assert "a refund is due" in caplog.text
+    assert len(calls_to(mt, "GET", CORE)) == 1  # confirmed with Midtrans once; the repeat asks nobody
+
+
+def test_a_forged_paid_notification_for_a_cancelled_booking_writes_no_refund(svc, mt):
+    """A correctly signed "expire" notification with its unsigned status edited to "settlement":
+    the status API says expired, so no refund is written."""
+    booking = booked(svc, mt)
+    expire_reply(mt, booking.payment_order_id)
+    svc.cancel(booking.id, "Customer changed plans", actor=SYSTEM)
+    edited = {**notification(booking.payment_order_id, "expire", None), "transaction_status": "settlement"}
+    status_reply(mt, booking.payment_order_id, "expire", None)
+    result = svc.apply_payment_notification(edited, actor=SYSTEM)
+    assert not result.changed and not result.needs_review and "nothing to refund" in result.message
+    assert "paid after cancellation" not in events(svc, booking.id)
+    assert len(calls_to(mt, "GET", CORE)) == 1
+
+
+@pytest.mark.parametrize("amount", [None, "", "lots"])
+def test_a_settlement_without_a_readable_amount_is_not_marked_paid(svc, mt, amount):
+    booking = booked(svc, mt)
+    body = status_body(booking.payment_order_id, "settlement")
+    if amount is None:
+        del body["gross_amount"]
+    else:
+        body["gross_amount"] = amount
+    mt.add(responses.GET, f"{CORE}/v2/{booking.payment_order_id}/status", json=body)
+    result = svc.check_payment(booking.id, actor=SYSTEM)
+    assert not result.changed and result.needs_review
+    assert "does not say the amount" in result.message and "Rp 250.000" in result.message
+    assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.PENDING
+    assert events(svc, booking.id)[-1] == "payment amount missing"
 
 
 def test_a_notification_for_an_order_that_is_not_ours_is_refused(svc, mt):
@@ -853,6 +885,7 @@ def test_money_for_an_expired_booking_is_flagged_for_a_refund_once(svc, mt, capl
     svc.expire_unpaid(actor=SYSTEM)
     # The customer paid on the page in the moment before it closed: the money still arrives.
     body = notification(booking.payment_order_id, "settlement")
+    status_reply(mt, booking.payment_order_id, "settlement")
     for _ in range(2):
         result = svc.apply_payment_notification(body, actor=SYSTEM)
         assert not result.changed and result.needs_review
@@ -860,11 +893,24 @@ def test_money_for_an_expired_booking_is_flagged_for_a_refund_once(svc, mt, capl
     assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.EXPIRED
     assert events(svc, booking.id).count("paid after expiry") == 1
     assert "a refund is due" in caplog.text
+    assert len(calls_to(mt, "GET", CORE)) == 1  # confirmed with Midtrans once; the repeat asks nobody
     # "Check for a late payment" on the expired booking asks Midtrans and finds the same money.
     status_reply(mt, booking.payment_order_id, "settlement")
     check = svc.check_payment(booking.id, actor=SYSTEM)
     assert check.needs_review and not check.changed and "refund" in check.message
     assert events(svc, booking.id).count("paid after expiry") == 1
+
+
+def test_a_forged_paid_notification_for_an_expired_booking_writes_no_refund(svc, mt):
+    booking = booked(svc, mt)
+    made_ago(svc, booking.id, 31)
+    expire_reply(mt, booking.payment_order_id)
+    svc.expire_unpaid(actor=SYSTEM)
+    edited = {**notification(booking.payment_order_id, "expire", None), "transaction_status": "settlement"}
+    status_reply(mt, booking.payment_order_id, "expire", None)
+    result = svc.apply_payment_notification(edited, actor=SYSTEM)
+    assert not result.changed and not result.needs_review and "nothing to refund" in result.message
+    assert "paid after expiry" not in events(svc, booking.id)
 
 
 def test_an_expired_booking_without_money_says_so_on_a_check(svc, mt):

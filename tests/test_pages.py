@@ -7,17 +7,22 @@ the store, not just the screen.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from lib.access import SYSTEM
+from lib.access import SYSTEM, expert_actor
 from lib.booking import BookingService
 from lib.config import load_settings
-from lib.domain import BookingRequest, BookingStatus, NewCustomer
+from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
+from lib.errors import PermissionDenied
+from lib.plaintext import escape_markdown
+from lib.timefmt import when
 from lib.wiring import build_service
-from tests.apptest import APP, no_exception, open_page
+from tests.apptest import APP, markdown_sources, no_exception, open_page, shown
 from tests.fakes import FixedClock
 
 PAGES = {
@@ -37,14 +42,14 @@ GOOD_LINK = "https://meet.google.com/abc-defg-hij"
 
 
 def texts(at: AppTest) -> str:
-    """Everything the page wrote as text, to look for a phrase."""
+    """Everything the page wrote as text, as a person reads it, to look for a phrase."""
     parts = [el.value for kind in ("markdown", "success", "info", "warning", "error", "caption", "code", "title")
              for el in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(shown(str(p)) for p in parts)
 
 
 def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    return [shown(e.value) for e in at.error]
 
 
 def all_bookings(svc: BookingService):
@@ -398,12 +403,178 @@ def test_emails_page_lists_the_confirmation_emails(service, people):
     other = confirmed(service, people, expert="budi", days=15)
     at = open_page("pages/emails.py")
     no_exception(at)
-    labels = [e.label for e in at.expander]
+    labels = [shown(e.label) for e in at.expander]
     assert len(labels) == 4
     assert any("andi@example.com — Booking confirmed" in label for label in labels)
     assert any("sari@example.com — New booking" in label for label in labels)
     assert booking.meeting_link in "\n".join(t.value for t in at.text)
 
     at.text_input[0].input(other.id).run()
-    labels = [e.label for e in at.expander]
+    labels = [shown(e.label) for e in at.expander]
     assert len(labels) == 2 and all("Budi Santoso" in label or "budi@example.com" in label for label in labels)
+
+
+# -- what people typed is shown as text, on every page ----------------------------------------------
+
+EVIL_NAME = "[Click me](https://evil.example) **Boss**"
+EVIL_SESSION = ":red[Urgent] <b>VIP</b> $x^2$ :material/warning: # Now"
+EVIL_REASON = "[refund here](https://evil.example) _now_ www.evil.example"
+_md = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
+
+
+def assert_shown_as_text(at: AppTest, *values: str) -> None:
+    """Each value is on the page, escaped wherever Streamlit reads Markdown, and nothing on the page
+    became a link, bold text, a heading, a directive or math because of it."""
+    sources = markdown_sources(at)
+    plain = [t.value for t in at.text] + [c.value for c in at.code]
+    for value in values:
+        assert any(escape_markdown(value) in s for s in sources) or any(value in p for p in plain), value
+        for source in sources:
+            assert value not in source, source  # only ever the escaped form
+            html = _md.render(source)
+            assert "<a " not in html and "<strong>Boss" not in html and "<h1>" not in html, source
+            assert ":red[" not in source.replace("\\:red\\[", ""), source
+            assert "$x" not in source.replace("\\$x", ""), source
+
+
+def evil_booking(svc: BookingService, people: dict[str, str], days: int = 14) -> Booking:
+    return svc.book(BookingRequest(expert_id=people["sari"], session_type=EVIL_SESSION, scheduled_date=ahead(svc, days),
+                                   scheduled_time=time(14, 0), duration=60,
+                                   new_customer=NewCustomer(EVIL_NAME, "boss@example.com")), actor=SYSTEM)
+
+
+def test_book_page_shows_a_typed_name_as_text(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], name=EVIL_NAME,
+                           email="boss@example.com")
+    assert_shown_as_text(at, EVIL_NAME)  # in the summary next to the button
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    [booking] = all_bookings(service)
+    assert booking.customer_name == EVIL_NAME and booking.status is BookingStatus.CONFIRMED
+    assert any(escape_markdown(EVIL_NAME) in s.value for s in at.success)  # the outcome names the customer
+    assert_shown_as_text(at, EVIL_NAME)
+
+
+def test_confirmation_shows_typed_names_reasons_and_ids_as_text(service, people):
+    booking = evil_booking(service, people)
+    service.cancel(booking.id, EVIL_REASON, actor=SYSTEM)
+    at = open_page("pages/confirmation.py", booking=booking.id)
+    no_exception(at)
+    assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION, EVIL_REASON)
+
+    bad_id = "[Click me](https://evil.example)"
+    at = open_page("pages/confirmation.py", booking=bad_id)
+    no_exception(at)
+    assert len(at.error) == 1
+    assert_shown_as_text(at, bad_id)
+
+
+def test_ops_shows_typed_names_as_text_in_lists_cards_and_messages(service, people):
+    waiting = service.pay(evil_booking(service, people).id, actor=SYSTEM)
+    at = open_page("pages/ops.py")
+    no_exception(at)
+    assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)  # the "awaiting a link" row and the booking card
+    at.button(key=f"create-link-{waiting.id}").click().run()
+    no_exception(at)
+    assert any("Link created for" in s.value for s in at.success)
+    assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)  # the flash message too
+
+
+def test_emails_page_shows_subjects_with_typed_names_as_text(service, people):
+    booking = service.pay(evil_booking(service, people).id, actor=SYSTEM)
+    service.create_link(booking.id, actor=SYSTEM)
+    at = open_page("pages/emails.py")
+    no_exception(at)
+    labels = [e.label for e in at.expander]
+    assert len(labels) == 2
+    assert any(escape_markdown(f"New booking: {EVIL_SESSION} with {EVIL_NAME}") in label for label in labels)
+    assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)
+
+
+def test_my_sessions_shows_typed_names_as_text(service, people):
+    booking = service.pay(evil_booking(service, people).id, actor=SYSTEM)
+    service.create_link(booking.id, actor=SYSTEM)
+    at = open_page("pages/my_sessions.py", expert=people["sari"])
+    no_exception(at)
+    assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)
+
+
+# -- the booking form books what it shows ------------------------------------------------------------
+
+def summary(at: AppTest) -> str:
+    """What the box next to "Book and pay" says, as a person reads it."""
+    return "\n".join(shown(m.value) for m in at.markdown if "**Customer:**" in m.value)
+
+
+def test_the_summary_repeats_every_value_the_button_books(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["budi"], days=20, at_time=time(9, 45))
+    text = summary(at)
+    day = ahead(service, 20)
+    for part in ("Dewi Lestari (dewi@example.com) — new customer", "Budi Santoso", "Career mentoring",
+                 f"{when(day, time(9, 45), service.tz)}", "60 minutes", "Rp 400.000"):
+        assert part in text, (part, text)
+    at.button(key="book_submit").click().run()
+    [booking] = all_bookings(service)
+    assert (booking.customer_name, booking.expert_id, booking.scheduled_date, booking.scheduled_time,
+            booking.duration, booking.price) == ("Dewi Lestari", people["budi"], day, time(9, 45), 60, 400_000)
+
+
+def test_a_past_date_is_refused_not_swapped_for_another(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], days=-1)
+    assert at.date_input(key="book_date").value == ahead(service, -1)  # the widget keeps what was typed
+    assert any("is in the past" in shown(w.value) for w in at.warning) and not summary(at)
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and "is in the past" in errors(at)[0]
+    assert f"{ahead(service, -1):%d %b %Y}" in errors(at)[0]
+    assert all_bookings(service) == []
+
+
+def test_a_date_beyond_the_horizon_is_refused_naming_that_date(service, people):
+    days = service.settings.booking_horizon_days + 30
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], days=days)
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and f"{ahead(service, days):%d %b %Y} is too far" in errors(at)[0]
+    assert all_bookings(service) == []
+
+
+def test_rescheduling_to_a_past_date_is_refused_not_swapped(service, people):
+    booking = confirmed(service, people, days=14, at=time(14, 0))
+    at = open_page("pages/confirmation.py", booking=booking.id)
+    at.date_input(key=f"reschedule-date-{booking.id}").set_value(ahead(service, -2))
+    at.time_input(key=f"reschedule-time-{booking.id}").set_value(time(9, 30))
+    at.button(key=f"reschedule-submit-{booking.id}").click().run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and "is in the past" in errors(at)[0]
+    kept = service.get_booking(booking.id, actor=SYSTEM)
+    assert (kept.scheduled_date, kept.scheduled_time) == (booking.scheduled_date, booking.scheduled_time)
+
+
+# -- a "new" customer whose email is known --------------------------------------------------------------
+
+def test_preview_says_which_customer_an_existing_email_books_under(service, people):
+    req = replace(request(service, people), customer_id=None, new_customer=NewCustomer("Someone Else", "Andi@example.com"))
+    preview = service.preview_booking(req, actor=SYSTEM)
+    assert preview.existing_customer is not None and preview.existing_customer.id == people["andi"]
+    assert (preview.customer_name, preview.customer_email) == ("Andi Wijaya", "andi@example.com")
+    assert preview.customer_note == ("andi@example.com is already the customer Andi Wijaya; "
+                                     "the booking will be under that customer.")
+    fresh = replace(req, new_customer=NewCustomer("Dewi Lestari", "dewi@example.com"))
+    assert service.preview_booking(fresh, actor=SYSTEM).customer_note is None
+    assert all_bookings(service) == [] and len(service.customers(actor=SYSTEM)) == 1  # a preview writes nothing
+    expert = expert_actor(service.store.get_expert(people["sari"]))
+    with pytest.raises(PermissionDenied):
+        service.preview_booking(req, actor=expert)
+
+
+def test_book_page_names_the_existing_customer_before_booking(service, people):
+    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], name="Someone Else",
+                           email="andi@example.com")
+    notes = [shown(w.value) for w in at.warning]
+    assert "andi@example.com is already the customer Andi Wijaya; the booking will be under that customer." in notes
+    assert "Andi Wijaya (andi@example.com) — existing customer" in summary(at)
+    at.button(key="book_submit").click().run()
+    [booking] = all_bookings(service)
+    assert (booking.customer_email, booking.customer_name) == ("andi@example.com", "Andi Wijaya")
+    assert len(service.customers(actor=SYSTEM)) == 1

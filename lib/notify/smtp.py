@@ -23,6 +23,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from lib.config import SmtpSettings
 from lib.domain import Email
+from lib.errors import describe_unexpected
 from lib.notify import DeliveryError
 
 
@@ -84,7 +85,14 @@ def classify(exc: Exception) -> DeliveryError:
         return _Transient(f"Could not reach the SMTP server: {exc.strerror or exc}.", stop_run=True)
     if isinstance(exc, smtplib.SMTPException):
         return _Transient(f"SMTP error: {exc}")
-    return DeliveryError(f"Unexpected error while sending: {exc!r}", permanent=False, stop_run=True)
+    if isinstance(exc, UnicodeError):
+        # smtplib sends the login as ASCII; its UnicodeEncodeError quotes the whole login, password
+        # included, so nothing of the exception is kept.
+        return DeliveryError("The SMTP login could not be sent: the username or password under [smtp] has "
+                             "characters other than ASCII (such as é or ü), which the mail client cannot send. "
+                             "Use an ASCII password (for example an app password).", permanent=False, stop_run=True)
+    return DeliveryError(f"Unexpected error while sending: {describe_unexpected(exc)}", permanent=False,
+                         stop_run=True)
 
 
 class SmtpSender:
