@@ -1,4 +1,9 @@
-"""Stay under a per-minute request quota (Google Calendar: 600 per minute per user)."""
+"""Stay under a per-minute request quota (Google Calendar: 600 per minute per user).
+
+A provider takes its slots through the ``RequestBudget`` port: ``MinuteQuota`` counts in this
+process (tests, the benchmark), ``SharedMinuteBudget`` counts for the whole deployment in the
+store, so the Streamlit server and a cron ``retry-links`` together stay within one budget.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,80 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class RequestBudget(Protocol):
+    """Where a provider takes a request slot before each request."""
+
+    def acquire(self) -> float:
+        """Wait for a free slot and take it; returns the seconds waited."""
+        ...
+
+
+class RequestSlots(Protocol):
+    """The store's side of the shared budget (both ``BookingStore`` implementations have it)."""
+
+    def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float: ...
+    def request_slots_used(self, calendar_id: str, now: datetime) -> int: ...
+
+
+@dataclass(frozen=True)
+class BudgetUse:
+    """How much of a calendar's per-minute request budget the current minute has used."""
+
+    calendar_id: str
+    used: int
+    limit: int
+
+
+def minute_window(now: datetime) -> datetime:
+    """The start (UTC, whole minute) of the budget window ``now`` falls in."""
+    return now.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def seconds_left_in_window(now: datetime) -> float:
+    """Seconds from ``now`` to the next window; never zero, so a full window is always waited out."""
+    now = now.astimezone(UTC)
+    return max(60.0 - (now.second + now.microsecond / 1e6), 0.001)
+
+
+class SharedMinuteBudget:
+    """At most ``per_minute`` requests per calendar in each UTC clock minute, counted in the store
+    and so shared by every process and thread of the deployment.
+
+    ``acquire`` takes a slot of the current minute in one atomic store operation; when the
+    minute is full the store says how long until the next one, and the caller sleeps that long
+    and asks again. ``clock`` is wall-clock time (all processes must agree on it).
+    """
+
+    def __init__(self, store: RequestSlots, calendar_id: str, per_minute: int, *,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if per_minute < 1:
+            raise ValueError("per_minute must be at least 1")
+        self.store = store
+        self.calendar_id = calendar_id
+        self.per_minute = per_minute
+        self._clock = clock
+        self._sleep = sleep
+
+    def acquire(self) -> float:
+        """Wait for a free slot of the shared budget and take it; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            pause = self.store.take_request_slot(self.calendar_id, self.per_minute, self._clock())
+            if pause <= 0:
+                return waited
+            self._sleep(pause)
+            waited += pause
+
+    def usage(self) -> BudgetUse:
+        """Requests taken in the current minute, and the limit."""
+        return BudgetUse(self.calendar_id, self.store.request_slots_used(self.calendar_id, self._clock()),
+                         self.per_minute)
 
 
 class MinuteQuota:

@@ -170,6 +170,16 @@ class BookingStore(Protocol):
         """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
         ...
 
+    # The per-minute request budget of a calendar, shared by every process on this store
+    def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:
+        """Atomically take one of ``limit`` request slots of ``calendar_id`` in the UTC clock
+        minute of ``now``: 0.0 when taken, else the seconds until the next minute (nothing taken)."""
+        ...
+
+    def request_slots_used(self, calendar_id: str, now: datetime) -> int:
+        """How many slots of ``calendar_id`` the UTC minute of ``now`` has used."""
+        ...
+
 
 class EmailsFor(Protocol):
     def __call__(self, booking: Booking) -> Sequence[EmailDraft]: ...

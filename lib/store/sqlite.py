@@ -25,6 +25,7 @@ from lib.domain import (
     OpsCounts,
 )
 from lib.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.meetings.quota import minute_window, seconds_left_in_window
 from lib.notify import LINK_PENDING
 from lib.store import EmailsFor
 from lib.timefmt import rupiah
@@ -535,3 +536,25 @@ class SQLiteStore:
                 " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
                 (status.value, error, status.value, _ts(at), email_id),
             )
+
+    # -- the shared request budget of a calendar ------------------------------------------------
+    def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:
+        """Take one of ``limit`` request slots of ``calendar_id`` in the UTC minute of ``now``:
+        0.0 when taken, else the seconds until the next minute. One write transaction, so
+        threads and processes on this file never take more than ``limit`` between them."""
+        window = _ts(minute_window(now))
+        with self._tx() as db:
+            db.execute("DELETE FROM calendar_request_budget WHERE calendar_id = ? AND window_start < ?",
+                       (calendar_id, window))
+            cur = db.execute(
+                "INSERT INTO calendar_request_budget (calendar_id, window_start, used) VALUES (?, ?, 1)"
+                " ON CONFLICT (calendar_id, window_start) DO UPDATE SET used = used + 1 WHERE used < ?",
+                (calendar_id, window, limit),
+            )
+            return 0.0 if cur.rowcount else seconds_left_in_window(now)
+
+    def request_slots_used(self, calendar_id: str, now: datetime) -> int:
+        """Request slots of ``calendar_id`` taken in the UTC minute of ``now``."""
+        row = self._one("SELECT used FROM calendar_request_budget WHERE calendar_id = ? AND window_start = ?",
+                        (calendar_id, _ts(minute_window(now))))
+        return int(row["used"]) if row else 0
