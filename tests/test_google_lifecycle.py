@@ -7,10 +7,12 @@ errors come in both body shapes), and through the booking service wired from set
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -393,3 +395,20 @@ def test_the_wired_service_shares_the_budget_and_the_ops_numbers_show_it(tmp_pat
     second.meetings.check_connection()
     use = second.request_budget(actor=SYSTEM)
     assert (use.calendar_id, use.used, use.limit) == ("primary", 2, 40)
+
+
+def test_the_ops_page_shows_the_budgets_use(app_env, server, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_google_provider import authorized_user_json
+
+    for key, value in {"MEETING_PROVIDER": "google", "GOOGLE_CREDENTIALS_JSON": authorized_user_json(server),
+                       "GOOGLE_API_ENDPOINT": server.base_url, "GOOGLE_TIMEOUT_SECONDS": "1",
+                       "GOOGLE_REQUESTS_PER_MINUTE": "120"}.items():
+        monkeypatch.setenv(f"CALLEXPERT_{key}", value)
+    at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/ops.py").run()
+    assert not at.exception
+    [gauge] = [p.proto.text for p in at.get("progress")]
+    # The page's own connection check took a slot (0 if the minute turned in between).
+    assert re.fullmatch(r"Google Calendar requests this minute: [01] / 120 \(every process together\)", gauge)

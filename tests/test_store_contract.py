@@ -769,6 +769,30 @@ def test_requeue_puts_only_a_failed_email_back_on_the_same_row(store, people):
     assert len(store.list_emails(booking_id=booking.id)) == 2
 
 
+def _same_database(store):
+    """A second store object on the same database, as a second process would have."""
+    if isinstance(store, SQLiteStore):
+        return SQLiteStore(store.path)
+    return SupabaseStore.from_settings(URL, KEY, 5.0, retry_reads=False)
+
+
+def test_request_slots_fill_the_minute_then_say_how_long_to_wait(store):
+    calendar = f"cal-{uuid.uuid4().hex}@group.calendar.google.com"
+    at = datetime(2030, 3, 10, 3, 0, 45, 500000, tzinfo=UTC)
+    other = _same_database(store)
+    assert store.request_slots_used(calendar, at) == 0
+    assert [store.take_request_slot(calendar, 3, at), other.take_request_slot(calendar, 3, at),
+            store.take_request_slot(calendar, 3, at + timedelta(seconds=10))] == [0.0, 0.0, 0.0]
+    assert other.take_request_slot(calendar, 3, at) == pytest.approx(14.5)  # full: wait for 03:01:00
+    assert store.take_request_slot(calendar, 3, at + timedelta(seconds=14)) == pytest.approx(0.5)
+    assert (store.request_slots_used(calendar, at), other.request_slots_used(calendar, at)) == (3, 3)
+    assert store.take_request_slot("another-calendar-" + calendar, 3, at) == 0.0  # each calendar has its own
+    later = at + timedelta(seconds=15)  # the next minute starts afresh
+    assert store.request_slots_used(calendar, later) == 0
+    assert [store.take_request_slot(calendar, 3, later) for _ in range(4)][-1] == pytest.approx(59.5)
+    assert other.request_slots_used(calendar, later) == 3
+
+
 # -- what the Supabase store sends per page load (on PostgreSQL) -----------------------------------
 
 def test_supabase_page_loads_take_one_request_each(pg_db):
