@@ -548,7 +548,7 @@ class BookingService:
                 raise
             self.store.add_history(booking.id, "earlier calendar event not removed",
                                    f"{self.meetings.name}: {exc} An earlier link attempt's event may still be live; "
-                                   "delete it in the calendar (ids start with the booking id).", actor)
+                                   "delete it in the calendar (its id is the booking id without dashes, then v and a number).", actor)
             return
         if removed:
             self.store.add_history(booking.id, "earlier calendar event removed",

@@ -1014,6 +1014,20 @@ def test_wire_payment_transitions_are_one_rpc_each(wire):
                                           "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "midtrans"}
 
 
+def test_wire_a_request_slot_is_one_rpc_and_its_answer_the_wait(wire):
+    wire.replies.extend([httpx.Response(200, json=0), httpx.Response(200, json=14.5), httpx.Response(200, json=3)])
+    assert wire.store.take_request_slot("primary", 500, NOW) == 0.0
+    assert wire.store.take_request_slot("primary", 500, NOW) == 14.5
+    assert wire.store.request_slots_used("primary", NOW) == 3
+    assert [(r.method, r.url.path) for r in wire.sent] == [
+        ("POST", "/rest/v1/rpc/calendar_take_request_slot"), ("POST", "/rest/v1/rpc/calendar_take_request_slot"),
+        ("POST", "/rest/v1/rpc/calendar_request_slots_used")]
+    assert json.loads(wire.sent[0].content) == {"p_calendar_id": "primary", "p_limit": 500,
+                                                "p_now": "2030-03-10T03:00:00+00:00"}
+    assert json.loads(wire.sent[2].content) == {"p_calendar_id": "primary", "p_now": "2030-03-10T03:00:00+00:00"}
+    assert_signed(wire.sent[0])
+
+
 def test_wire_requeue_is_one_conditional_patch(wire):
     wire.replies.append(httpx.Response(200, json=[]))
     assert wire.store.requeue_email(42) is None
