@@ -230,8 +230,8 @@ class BookingService:
         return self.meetings.check_connection()
 
     def request_budget(self, *, actor: Actor) -> BudgetUse | None:
-        """The Google calendar's shared per-minute request budget: requests taken in the current
-        minute and the limit, for the ops page; None when links are not made with Google."""
+        """The Google calendar's shared per-minute request budget: requests taken in the last 60
+        seconds and the limit, for the ops page; None when links are not made with Google."""
         require_staff(actor, "see the Google request budget")
         if self.settings.meeting_provider != "google":
             return None

@@ -30,7 +30,8 @@ if health.detail:
 budget = svc.request_budget(actor=actor)
 if budget is not None:  # numbers only: the gauge shows nothing anyone typed
     st.progress(min(budget.used / budget.limit, 1.0),
-                text=f"Google Calendar requests this minute: {budget.used} / {budget.limit} (every process together)")
+                text=f"Google Calendar requests in the last minute: {budget.used} / {budget.limit}"
+                     " (every process together)")
 
 # -- awaiting a gateway payment for too long ------------------------------------------------
 if not svc.payments.settles_at_once:

@@ -33,31 +33,22 @@ class RequestSlots(Protocol):
 
 @dataclass(frozen=True)
 class BudgetUse:
-    """How much of a calendar's per-minute request budget the current minute has used."""
+    """How much of a calendar's per-minute request budget the last 60 seconds have used."""
 
     calendar_id: str
     used: int
     limit: int
 
 
-def minute_window(now: datetime) -> datetime:
-    """The start (UTC, whole minute) of the budget window ``now`` falls in."""
-    return now.astimezone(UTC).replace(second=0, microsecond=0)
-
-
-def seconds_left_in_window(now: datetime) -> float:
-    """Seconds from ``now`` to the next window; never zero, so a full window is always waited out."""
-    now = now.astimezone(UTC)
-    return max(60.0 - (now.second + now.microsecond / 1e6), 0.001)
-
-
 class SharedMinuteBudget:
-    """At most ``per_minute`` requests per calendar in each UTC clock minute, counted in the store
-    and so shared by every process and thread of the deployment.
+    """At most ``per_minute`` requests per calendar in any 60 seconds (a rolling minute, as
+    Google counts), counted in the store and so shared by every process and thread of the
+    deployment.
 
-    ``acquire`` takes a slot of the current minute in one atomic store operation; when the
-    minute is full the store says how long until the next one, and the caller sleeps that long
-    and asks again. ``clock`` is wall-clock time (all processes must agree on it).
+    ``acquire`` takes a slot in one atomic store operation; when the last 60 seconds are full
+    the store says how long until enough of the oldest requests have left them, and the caller
+    sleeps that long and asks again. ``clock`` is wall-clock time (all processes must agree on
+    it); the store's per-second counting is in ``lib.store.budget``.
     """
 
     def __init__(self, store: RequestSlots, calendar_id: str, per_minute: int, *,
@@ -82,7 +73,7 @@ class SharedMinuteBudget:
             waited += pause
 
     def usage(self) -> BudgetUse:
-        """Requests taken in the current minute, and the limit."""
+        """Requests taken in the last 60 seconds, and the limit."""
         return BudgetUse(self.calendar_id, self.store.request_slots_used(self.calendar_id, self._clock()),
                          self.per_minute)
 

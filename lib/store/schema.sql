@@ -94,11 +94,12 @@ CREATE TABLE IF NOT EXISTS email_outbox (
 CREATE INDEX IF NOT EXISTS email_outbox_status ON email_outbox (status, id);
 CREATE INDEX IF NOT EXISTS email_outbox_booking ON email_outbox (booking_id, id);
 
--- The per-minute request budget of a calendar API, shared by every process on this database:
--- one row per calendar and UTC minute, counting the requests taken in it (older rows are dropped).
+-- The rolling per-minute request budget of a calendar API, shared by every process on this
+-- database: one row per calendar and second, counting the requests taken in it (rows older
+-- than the window are dropped as slots are taken).
 CREATE TABLE IF NOT EXISTS calendar_request_budget (
     calendar_id  TEXT NOT NULL,
-    window_start TEXT NOT NULL,             -- UTC ISO instant, a whole minute
+    second_start TEXT NOT NULL,             -- UTC ISO instant, a whole second
     used         INTEGER NOT NULL CHECK (used >= 0),
-    PRIMARY KEY (calendar_id, window_start)
+    PRIMARY KEY (calendar_id, second_start)
 );
