@@ -52,6 +52,7 @@ from lib.errors import (
     log_unexpected,
 )
 from lib.meetings import HealthCheck, MeetingProvider
+from lib.meetings.quota import BudgetUse
 from lib.notify import DeliveryError, EmailSender
 from lib.notify.ics import IcsOptions
 from lib.notify.templates import emails_for, link_pending_email
@@ -260,6 +261,16 @@ class BookingService:
         """The meeting provider's connection check, for the ops page."""
         require_staff(actor, "check the meeting provider")
         return self.meetings.check_connection()
+
+    def request_budget(self, *, actor: Actor) -> BudgetUse | None:
+        """The Google calendar's shared per-minute request budget: requests taken in the last 60
+        seconds and the limit, for the ops page; None when links are not made with Google."""
+        require_staff(actor, "see the Google request budget")
+        if self.settings.meeting_provider != "google":
+            return None
+        google = self.settings.google
+        return BudgetUse(google.calendar_id, self.store.request_slots_used(google.calendar_id, self.clock()),
+                         google.requests_per_minute)
 
     # -- the flow -----------------------------------------------------------------------
     def book(self, request: BookingRequest, *, actor: Actor) -> Booking:
@@ -575,8 +586,12 @@ class BookingService:
             if current.status is BookingStatus.PAID:
                 raise InvalidTransition("Another worker is creating this link right now; refresh in a minute.")
             raise InvalidTransition(f"This booking is {current.status.label.lower()}; only paid bookings need a link.")
+        tries = iter(range(booking.link_attempts, booking.link_attempts + self.settings.link_attempts))
         try:
-            meeting = self._retrying(lambda: self.meetings.create(booking), booking.id, actor)
+            # Each try sees its own attempt number (the store counts them too): a conference
+            # re-requested on a later try needs a request id Google has not seen.
+            meeting = self._retrying(lambda: self.meetings.create(replace(booking, link_attempts=next(tries))),
+                                     booking.id, actor)
         except MeetingProviderError:
             self.store.release_link_claim(booking.id)
             self._queue_link_pending(booking)
@@ -592,14 +607,50 @@ class BookingService:
         return self._confirm(booking, meeting, actor, f"{self.meetings.name} link created", dispatch), True
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
-        """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down)."""
+        """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down).
+
+        An earlier link attempt may have made a calendar event (and invited both people to its
+        own meeting link): it is removed first, and the history says which events went. The
+        booking is held like a link creation meanwhile, so no attempt makes one alongside. If the
+        provider cannot be reached, the pasted link still counts and the history says what to
+        remove by hand (cancelling the booking tries again).
+        """
         require_staff(actor, "paste meeting links")
         link = clean_meeting_link(url, self.settings.link_hosts)
         booking = self._load(booking_id)
         if booking.status is not BookingStatus.PAID:
             raise InvalidTransition(f"This booking is {booking.status.label.lower()}; a link can be pasted only on a paid booking.")
-        return self._confirm(booking, Meeting(url=link, event_id="", event_version=booking.event_version), actor.label,
-                             "link pasted by hand", dispatch=True)
+        now = self.clock()
+        held = self.store.claim_for_link(booking.id, now, now + timedelta(seconds=self.settings.link_lease_seconds))
+        if held is None:
+            current = self._load(booking.id)
+            if current.status is BookingStatus.PAID:
+                raise InvalidTransition("A meeting link is being created for this booking right now; refresh in a "
+                                        "minute and paste again if it failed.")
+            raise InvalidTransition(f"This booking is {current.status.label.lower()}; a link can be pasted only on a paid booking.")
+        try:
+            self._remove_attempt_events(held, actor.label)
+            return self._confirm(held, Meeting(url=link, event_id="", event_version=held.event_version), actor.label,
+                                 "link pasted by hand", dispatch=True)
+        finally:
+            self.store.release_link_claim(held.id)  # a no-op once confirmed
+
+    def _remove_attempt_events(self, booking: Booking, actor: str, *, must: bool = False) -> None:
+        """Remove the calendar events earlier link attempts of a booking without a stored event may
+        have made; record which were removed, or (unless ``must``, which raises) why none could be."""
+        try:
+            removed = self._retrying(lambda: self.meetings.cancel(booking), booking.id, actor, record=False) or []
+        except MeetingProviderError as exc:
+            if must:
+                raise
+            self.store.add_history(booking.id, "earlier calendar event not removed",
+                                   f"{self.meetings.name}: {exc} An earlier link attempt's event may still be live; "
+                                   "delete it in the calendar (its id is the booking id without dashes, then v and a number).", actor)
+            return
+        if removed:
+            self.store.add_history(booking.id, "earlier calendar event removed",
+                                   f"{self.meetings.name} event {', '.join(removed)} (made by an earlier link attempt, "
+                                   "with its own meeting link) was deleted and its invitation withdrawn", actor)
 
     def _confirm(self, booking: Booking, meeting: Meeting, actor: str, detail: str, dispatch: bool) -> Booking:
         linked = replace(booking, meeting_link=meeting.url, google_event_id=meeting.event_id or None,
@@ -687,6 +738,10 @@ class BookingService:
             self.payments.expire(booking.payment_order_id)
         if booking.google_event_id:
             self._retrying(lambda: self.meetings.cancel(booking), booking.id, actor.label, record=False)
+        elif booking.status is not BookingStatus.PENDING:
+            # Paid (or confirmed with a pasted link): a link attempt may have made and sent an event.
+            # If the calendar refuses, nothing has changed, as with a stored event.
+            self._remove_attempt_events(booking, actor.label, must=True)
         notify = booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
         gone = replace(booking, status=BookingStatus.CANCELLED)
         cancelled = self.store.cancel(booking.id, self.clock(), reason,

@@ -27,11 +27,16 @@ def build_store(settings: Settings) -> BookingStore:
     raise ConfigError(f"Unknown backend {settings.backend!r}.")
 
 
-def build_meetings(settings: Settings) -> MeetingProvider:
+def build_meetings(settings: Settings, store: BookingStore | None = None, clock: Clock = system_clock) -> MeetingProvider:
+    """Google Meet through Google Calendar, or Jitsi rooms. With a ``store``, Google's per-minute
+    request budget is shared through it by every process of the deployment."""
     if settings.meeting_provider == "google":
         from lib.meetings.google import GoogleCalendarProvider  # the Google client is heavy; load only when used
+        from lib.meetings.quota import SharedMinuteBudget
 
-        return GoogleCalendarProvider.from_settings(settings.google, settings.timezone)
+        google = settings.google
+        budget = SharedMinuteBudget(store, google.calendar_id, google.requests_per_minute, clock=clock) if store else None
+        return GoogleCalendarProvider.from_settings(google, settings.timezone, budget=budget)
     from lib.meetings.jitsi import JitsiProvider
 
     return JitsiProvider(settings.jitsi_base_url)
@@ -65,9 +70,10 @@ def build_sender(settings: Settings) -> EmailSender:
 
 def build_service(settings: Settings, clock: Clock = system_clock) -> BookingService:
     """The service with the adapters the settings name; seeds demo data into an empty store."""
+    store = build_store(settings)
     service = BookingService(
-        store=build_store(settings),
-        meetings=build_meetings(settings),
+        store=store,
+        meetings=build_meetings(settings, store, clock),
         payments=build_payments(settings),
         sender=build_sender(settings),
         settings=settings,

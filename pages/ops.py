@@ -28,6 +28,11 @@ health = svc.meeting_health(actor=actor)
 (st.success if health.ok else st.error)(f"Meeting provider: {escape_markdown(health.summary)}")
 if health.detail:
     st.caption(escape_markdown(health.detail))
+budget = svc.request_budget(actor=actor)
+if budget is not None:  # numbers only: the gauge shows nothing anyone typed
+    st.progress(min(budget.used / budget.limit, 1.0),
+                text=f"Google Calendar requests in the last minute: {budget.used} / {budget.limit}"
+                     " (every process together)")
 
 # -- awaiting a gateway payment for too long ------------------------------------------------
 if not svc.payments.settles_at_once:

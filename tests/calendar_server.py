@@ -10,10 +10,16 @@ show what the provider does when Google is slow, rate-limits, errors or drops th
         server.pending_gets = 2                           # Meet link ready on the 2nd get
         server.latency = 0.2                              # every API request takes 0.2 s
         server.fault_rate = 0.1                           # chaos: 10 % random faults (seeded)
+        server.conference_failures = 1                    # the next conference ends in "failure"
+        server.error_shape = "details"                    # error bodies as google.rpc ErrorInfo
 
 Fault names are the keys of ``FAULTS`` plus ``"timeout"`` (answer after ``timeout_delay``
 seconds, after doing the work) and ``"drop"`` (do the work, then close the connection without
 an answer).
+
+Where Google is strict, so is this server: an id once used (deleted events included) answers 409
+on insert, and a conference ``requestId`` already used for an event is ignored, as Google
+documents ("If an ID provided is the same as for the previous request, the request is ignored").
 """
 
 from __future__ import annotations
@@ -56,6 +62,14 @@ FAULTS: dict[str, tuple[int, str, str, dict[str, str]]] = {
     "401": (401, "authError", "Invalid Credentials", {}),
     "404": (404, "notFound", "Not Found", {}),
 }
+# The google.rpc shape of the same errors (newer Google front ends answer with `status` and
+# `details[]` of ErrorInfo): fault name -> (status text, ErrorInfo reason).
+RPC_SHAPES: dict[str, tuple[str, str]] = {
+    "429": ("RESOURCE_EXHAUSTED", "RATE_LIMIT_EXCEEDED"),
+    "403rate": ("PERMISSION_DENIED", "RATE_LIMIT_EXCEEDED"),
+    "403userrate": ("PERMISSION_DENIED", "RATE_LIMIT_EXCEEDED"),
+}
+ERROR_SHAPES = ("errors", "details", "both")
 SPECIAL_FAULTS = ("timeout", "drop")
 DEFAULT_RANDOM_FAULTS: tuple[str, ...] = ("500", "503", "429", "403rate", "timeout", "drop")
 
@@ -110,6 +124,11 @@ class CalendarServer:
     # What a get of a deleted event answers: "410" (gone) or "cancelled" (200, status cancelled);
     # Google does both, depending on how long ago the event was deleted.
     deleted_get: str = "410"
+    # How many of the next conference requests end in "failure" (before conference_outcome applies).
+    conference_failures: int = 0
+    # Error body shape: "errors" (Calendar's classic errors[]), "details" (google.rpc ErrorInfo in
+    # details[], no errors[]) or "both" (details[] first, with a Help entry before the ErrorInfo).
+    error_shape: str = "errors"
 
     faults: deque[str] = field(default_factory=deque)
     method_faults: defaultdict[str, deque[str]] = field(default_factory=lambda: defaultdict(deque))
@@ -122,6 +141,7 @@ class CalendarServer:
         self.rng = random.Random(self.seed)
         self._lock = threading.RLock()
         self._conferences: dict[tuple[str, str], _Conference] = {}
+        self._request_ids: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._in_flight = 0
@@ -206,6 +226,15 @@ class CalendarServer:
         """Wait until no request is being handled (e.g. a "timeout" fault finishing its work)."""
         with self._idle:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    def remove_conference(self, event_id: str, calendar_id: str = "primary") -> None:
+        """Take the Meet conference off an event, as someone editing it in Google Calendar would;
+        the request ids it was made with stay used."""
+        with self._lock:
+            event = self.events[calendar_id][event_id]
+            event.pop("conferenceData", None)
+            event.pop("hangoutLink", None)
+            self._conferences.pop((calendar_id, event_id), None)
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -337,7 +366,7 @@ class CalendarServer:
         for key in ("summary", "description", "attendees", "reminders"):
             if key in body:
                 event[key] = body[key]
-        if conference_on and "conferenceData" in body and "conferenceData" not in event:
+        if conference_on and "conferenceData" in body:
             self._request_conference(calendar_id, event, body["conferenceData"])
         event["updated"] = _now()
         return _public(event)
@@ -351,7 +380,15 @@ class CalendarServer:
         if kind not in allowed:
             raise _ApiError(400, "invalid", "Invalid conference type value.")
         request_id = request.get("requestId") or ""
-        conf = _Conference(request_id, self.pending_gets, self.conference_outcome, self._meet_code())
+        used = self._request_ids[(calendar_id, event["id"])]
+        if request_id in used:
+            return  # Google ignores a repeated requestId for the same event
+        used.add(request_id)
+        outcome = self.conference_outcome
+        if self.conference_failures > 0:
+            self.conference_failures -= 1
+            outcome = "failure"
+        conf = _Conference(request_id, self.pending_gets, outcome, self._meet_code())
         self._conferences[(calendar_id, event["id"])] = conf
         event["conferenceData"] = {
             "createRequest": {
@@ -390,6 +427,11 @@ class CalendarServer:
                 "conferenceId": conf.code,
             }
         )
+
+
+_STATUS_TEXT = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+                409: "ALREADY_EXISTS", 410: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
+                503: "UNAVAILABLE"}
 
 
 def _now() -> str:
@@ -553,13 +595,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _send_error(self, error: _ApiError) -> None:
-        payload = {
-            "error": {
-                "code": error.status,
-                "message": error.message,
-                "errors": [{"domain": "global", "reason": error.reason, "message": error.message}],
-            }
-        }
+        shape = self.state.error_shape
+        body: dict[str, Any] = {"code": error.status, "message": error.message}
+        if shape in ("errors", "both"):
+            body["errors"] = [{"domain": "global", "reason": error.reason, "message": error.message}]
+        if shape in ("details", "both"):
+            fault = next((k for k, v in FAULTS.items() if v[:3] == (error.status, error.reason, error.message)), "")
+            status_text, rpc_reason = RPC_SHAPES.get(fault, (_STATUS_TEXT.get(error.status, "UNKNOWN"), error.reason))
+            body["status"] = status_text
+            info = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": rpc_reason,
+                    "domain": "googleapis.com", "metadata": {"service": "calendar-json.googleapis.com"}}
+            help_link = {"@type": "type.googleapis.com/google.rpc.Help",
+                         "links": [{"description": "Calendar API usage limits",
+                                    "url": "https://developers.google.com/calendar/api/guides/quota"}]}
+            # "both" puts a Help entry first, so a reader that looks only at details[0] finds no reason.
+            body["details"] = [help_link, info] if shape == "both" else [info]
+        payload = {"error": body}
         try:
             self._send_json(error.status, payload, error.headers)
         except OSError:

@@ -368,13 +368,24 @@ def test_pending_beyond_the_wait_is_retryable_then_recovers(server, clock):
     assert len(server.live_events()) == 1
 
 
-def test_conference_failure_is_permanent(server, provider):
+def test_conference_failure_deletes_the_event_and_the_next_attempt_makes_a_new_one(server, provider):
     server.pending_gets = 1
-    server.conference_outcome = "failure"
+    server.conference_failures = 1
+    booking = make_booking()
     with pytest.raises(MeetingProviderError) as err:
-        provider.create(make_booking())
-    assert err.value.retryable is False
-    assert "could not create the Meet conference" in str(err.value)
+        provider.create(booking)
+    assert err.value.retryable is True
+    assert "could not create the Meet conference" in str(err.value) and "deleted" in str(err.value)
+    first = event_id_for(booking.id, 0)
+    assert server.live_events() == []  # nobody holds an invitation without a link
+    assert server.ops() == ["events.insert", "events.get", "events.delete"]
+    assert server.requests[-1].query["sendUpdates"] == "all"
+
+    meeting = provider.create(booking)  # the next attempt: v0 is taken by the deleted event
+    assert (meeting.event_id, meeting.event_version) == (event_id_for(booking.id, 1), 1)
+    assert MEET_RE.match(meeting.url)
+    [live] = server.live_events()
+    assert live["id"] == meeting.event_id and server.events["primary"][first]["status"] == "cancelled"
 
 
 def test_existing_event_without_conference_gets_one(server, provider):
@@ -466,9 +477,10 @@ def test_cancel_deletes_and_a_second_cancel_is_fine(server, provider):
     provider.cancel(replace(booking, google_event_id="00000v0"))  # 404 counts as done
     assert server.ops()[-2:] == ["events.delete", "events.delete"]
 
-    server.clear_requests()
-    provider.cancel(replace(booking, google_event_id=None))
-    assert server.requests == []
+    server.clear_requests()  # without a stored id, every version an attempt may have used is looked at
+    assert provider.cancel(replace(booking, google_event_id=None)) == []
+    assert [(r.op, r.path.rsplit("/", 1)[1]) for r in server.requests] == [
+        ("events.delete", meeting.event_id), ("events.delete", event_id_for(booking.id, 1))]  # 410, then 404
 
 
 def test_dropped_answers_on_reschedule_and_cancel(server, provider):

@@ -881,6 +881,48 @@ def test_an_older_sqlite_file_takes_the_expired_status_and_the_offered_durations
     with pytest.raises(ConfigError, match="30, 45, 60, 90 or 120 minutes"):
         SQLiteStore(odd)
 
+def _same_database(store):
+    """A second store object on the same database, as a second process would have."""
+    if isinstance(store, SQLiteStore):
+        return SQLiteStore(store.path)
+    return SupabaseStore.from_settings(URL, KEY, 5.0, retry_reads=False)
+
+
+def test_request_slots_are_a_rolling_minute_across_the_clock_minutes_boundary(store):
+    calendar = f"cal-{uuid.uuid4().hex}@group.calendar.google.com"
+    burst = datetime(2030, 3, 10, 3, 0, 59, 500000, tzinfo=UTC)  # second 59 of 03:00
+    other = _same_database(store)
+    assert store.request_slots_used(calendar, burst) == 0
+    assert [store.take_request_slot(calendar, 3, burst), other.take_request_slot(calendar, 3, burst),
+            store.take_request_slot(calendar, 3, burst)] == [0.0, 0.0, 0.0]
+    # Every second of the next clock minute is still within 60 s of the burst: all wait. The
+    # burst's second 03:00:59 may have ended at 03:01:00, so it counts until 03:02:00.
+    for second in range(60):
+        at = datetime(2030, 3, 10, 3, 1, second, 250000, tzinfo=UTC)
+        expected = (datetime(2030, 3, 10, 3, 2, tzinfo=UTC) - at).total_seconds()
+        assert (store if second % 2 else other).take_request_slot(calendar, 3, at) == pytest.approx(expected)
+        assert store.request_slots_used(calendar, at) == 3  # nothing was taken by asking
+    assert store.take_request_slot("another-calendar-" + calendar, 3, burst) == 0.0  # each calendar has its own
+    free = datetime(2030, 3, 10, 3, 2, tzinfo=UTC)
+    assert other.request_slots_used(calendar, free) == 0
+    assert [store.take_request_slot(calendar, 3, free) for _ in range(4)] == [0.0, 0.0, 0.0, 61.0]
+    assert other.request_slots_used(calendar, free) == 3
+
+
+def test_request_slots_free_up_as_the_oldest_leave_the_window(store):
+    calendar = f"cal-{uuid.uuid4().hex}"
+    start = datetime(2030, 3, 10, 3, 0, 10, tzinfo=UTC)
+    other = _same_database(store)
+    for offset in (0, 20, 40):
+        assert store.take_request_slot(calendar, 3, start + timedelta(seconds=offset)) == 0.0
+    at = start + timedelta(seconds=50)
+    assert other.take_request_slot(calendar, 3, at) == pytest.approx(11.0)  # until 03:00:10 ended 60 s ago
+    at = start + timedelta(seconds=61)
+    assert (other.request_slots_used(calendar, at), other.take_request_slot(calendar, 3, at)) == (2, 0.0)
+    assert store.take_request_slot(calendar, 3, at) == pytest.approx(20.0)  # now 03:00:30 is the oldest
+    # A lower limit (the setting changed) waits until enough of the oldest have gone, not just one.
+    assert store.take_request_slot(calendar, 1, at) == pytest.approx(61.0)  # the three: up to 03:01:11
+
 
 # -- what the Supabase store sends per page load (on PostgreSQL) -----------------------------------
 
@@ -1114,6 +1156,19 @@ def test_wire_expire_pending_is_one_rpc_with_the_names_embedded(wire):
     assert json.loads(request.content) == {"p_cutoff": "2030-03-10T02:30:00+00:00",
                                            "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "cli"}
     assert_signed(request)
+
+def test_wire_a_request_slot_is_one_rpc_and_its_answer_the_wait(wire):
+    wire.replies.extend([httpx.Response(200, json=0), httpx.Response(200, json=14.5), httpx.Response(200, json=3)])
+    assert wire.store.take_request_slot("primary", 500, NOW) == 0.0
+    assert wire.store.take_request_slot("primary", 500, NOW) == 14.5
+    assert wire.store.request_slots_used("primary", NOW) == 3
+    assert [(r.method, r.url.path) for r in wire.sent] == [
+        ("POST", "/rest/v1/rpc/calendar_take_request_slot"), ("POST", "/rest/v1/rpc/calendar_take_request_slot"),
+        ("POST", "/rest/v1/rpc/calendar_request_slots_used")]
+    assert json.loads(wire.sent[0].content) == {"p_calendar_id": "primary", "p_limit": 500,
+                                                "p_now": "2030-03-10T03:00:00+00:00"}
+    assert json.loads(wire.sent[2].content) == {"p_calendar_id": "primary", "p_now": "2030-03-10T03:00:00+00:00"}
+    assert_signed(wire.sent[0])
 
 
 def test_wire_requeue_is_one_conditional_patch(wire):

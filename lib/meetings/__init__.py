@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,8 +35,12 @@ class MeetingProvider(Protocol):
         """Move the booking's meeting to its (new) date and time; the link stays the same."""
         ...
 
-    def cancel(self, booking: Booking) -> None:
-        """Cancel the booking's meeting; an already-cancelled meeting counts as done."""
+    def cancel(self, booking: Booking) -> Sequence[str] | None:
+        """Cancel the booking's meeting; an already-cancelled meeting counts as done.
+
+        With no ``google_event_id`` stored, remove whatever a link attempt may have made.
+        Returns the ids of the meetings this call removed (empty or None: nothing was live).
+        """
         ...
 
     def check_connection(self) -> HealthCheck:

@@ -1,9 +1,13 @@
 """Google Meet links through Google Calendar: one calendar event per booking, with a Meet conference.
 
 The event id is derived from the booking id and its event version, so a retried create finds the
-event an earlier attempt made (409 duplicate) instead of making a second one. One call is one
-attempt: errors come back as ``MeetingProviderError`` with ``retryable`` set, and the booking
-service decides whether and when to try again.
+event an earlier attempt made (409 duplicate) instead of making a second one, and brings it up to
+date with the booking. Versions are used in order from the booking's stored version (a version is
+tried only once the one before it turned out deleted), so the provider can find every event it
+may have made for a booking. One call is one attempt: errors come back as
+``MeetingProviderError`` with ``retryable`` set, and the booking service decides whether and when
+to try again. Every request first takes a slot of the per-minute request budget (``quota``).
+See docs/google.md for what each operation costs in requests.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import google_auth_httplib2
 import httplib2
@@ -31,9 +36,9 @@ from googleapiclient.errors import HttpError
 
 from lib.config import GoogleSettings
 from lib.domain import Booking, Meeting
-from lib.errors import ConfigError, MeetingProviderError
+from lib.errors import CallExpertError, ConfigError, MeetingProviderError
 from lib.meetings import HealthCheck
-from lib.meetings.quota import MinuteQuota
+from lib.meetings.quota import MinuteQuota, RequestBudget
 
 SCOPE = "https://www.googleapis.com/auth/calendar.events"
 MEET = "hangoutsMeet"
@@ -42,7 +47,9 @@ MEET = "hangoutsMeet"
 MAX_VERSION_BUMPS = 5
 _POLL_FIRST = 0.2
 _POLL_MAX = 2.0
-_RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"})
+# Compared lower-case without underscores, so the classic `errors[].reason` ("rateLimitExceeded")
+# and google.rpc ErrorInfo reasons ("RATE_LIMIT_EXCEEDED") match alike.
+_RATE_REASONS = frozenset({"ratelimitexceeded", "userratelimitexceeded", "quotaexceeded", "resourceexhausted"})
 _HEX_MAX = 1000  # event ids may be 1024 characters; keep room for the version suffix
 
 
@@ -137,6 +144,7 @@ class GoogleCalendarProvider:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         requests_per_minute: int = 500,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.service = service
         self.calendar_id = calendar_id
@@ -150,8 +158,10 @@ class GoogleCalendarProvider:
         self._local = threading.local()
         self._sleep = sleep
         self._clock = clock
-        # Google allows 600 requests a minute per user; every call of this provider waits its turn.
-        self.quota = MinuteQuota(requests_per_minute, clock=clock, sleep=sleep)
+        # Google allows 600 requests a minute per user; every request of this provider waits its
+        # turn. ``budget`` is the deployment-wide one (shared through the store); without it the
+        # count is this process's own.
+        self.quota: RequestBudget = budget or MinuteQuota(requests_per_minute, clock=clock, sleep=sleep)
 
     def __repr__(self) -> str:
         return f"GoogleCalendarProvider(calendar_id={self.calendar_id!r}, timezone={self.timezone!r})"
@@ -164,11 +174,13 @@ class GoogleCalendarProvider:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        budget: RequestBudget | None = None,
     ) -> GoogleCalendarProvider:
         """Build credentials and the Calendar client from the ``[google]`` settings.
 
         Discovery is the copy shipped with the client (no network) and every request, token
-        refreshes included, has ``timeout_seconds``.
+        refreshes included, has ``timeout_seconds``. ``budget`` is the shared per-minute request
+        budget (see ``lib.meetings.quota.SharedMinuteBudget``); None counts per process.
         """
         creds = load_credentials(google)
 
@@ -197,13 +209,22 @@ class GoogleCalendarProvider:
             sleep=sleep,
             clock=clock,
             requests_per_minute=google.requests_per_minute,
+            budget=budget,
         )
 
     # -- MeetingProvider -----------------------------------------------------------------
 
     def create(self, booking: Booking) -> Meeting:
         """Insert the booking's event with a Meet conference, or adopt the one an earlier
-        attempt made; wait (up to ``conference_wait_seconds``) for the Meet link."""
+        attempt made; wait (up to ``conference_wait_seconds``) for the Meet link.
+
+        An adopted event is brought to the booking's current start, end, summary and attendees
+        (and given a conference if it has none) in one patch. A conference that ends in
+        ``failure`` gets its event deleted (the invitation withdrawn) and a retryable error: the
+        next attempt steps over the deleted id to the next version, a new event.
+        ``booking.link_attempts`` numbers the attempt, which keeps a re-requested conference's
+        ``requestId`` new (Google ignores a repeated one) and deterministic.
+        """
         version = booking.event_version
         for _ in range(MAX_VERSION_BUMPS + 1):
             event_id = event_id_for(booking.id, version)
@@ -223,17 +244,18 @@ class GoogleCalendarProvider:
                 if event is None or event.get("status") == "cancelled":
                     version += 1
                     continue
-                if "conferenceData" not in event and not event.get("hangoutLink"):
-                    event = self._call(
-                        self.service.events().patch(
-                            calendarId=self.calendar_id,
-                            eventId=event_id,
-                            body={"conferenceData": _conference_request(event_id)},
-                            conferenceDataVersion=1,
-                            sendUpdates="none",
-                        )
-                    )
-            url = self._await_link(event, event_id)
+                event = self._adopt(booking, event, event_id)
+            try:
+                url = self._await_link(event, event_id)
+            except _ConferenceFailed:
+                self._delete(event_id)
+                raise MeetingProviderError(
+                    f"Google could not create the Meet conference of event {event_id} (conference status "
+                    "'failure'), so that event was deleted and its invitation withdrawn; the next attempt "
+                    f"makes a new event (version {version + 1}). If it repeats, check that Google Meet is "
+                    "enabled for the organizer account.",
+                    retryable=True,
+                ) from None
             return Meeting(url=url, event_id=event_id, event_version=version)
         raise MeetingProviderError(
             f"Booking {booking.id}: the Google events of versions {booking.event_version} to {version - 1} "
@@ -258,19 +280,29 @@ class GoogleCalendarProvider:
             )
         )
 
-    def cancel(self, booking: Booking) -> None:
-        """Delete the event and tell the attendees; an already deleted event counts as done."""
-        if not booking.google_event_id:
-            return
-        try:
-            self._call(
-                self.service.events().delete(
-                    calendarId=self.calendar_id, eventId=booking.google_event_id, sendUpdates="all"
-                ),
-                gone_ok=True,
-            )
-        except _Gone:
-            return
+    def cancel(self, booking: Booking) -> list[str]:
+        """Delete the booking's event and tell the attendees; returns the ids it deleted
+        (an already deleted event counts as done and is not listed).
+
+        Without a stored event id, every event a link attempt may have made is removed: the ids
+        are ``event_id_for(booking.id, v)``, and versions are used in order, each only once the
+        one before it existed and was deleted. So versions are deleted from 0 up; the first
+        version at or above the booking's stored ``event_version`` that Google never saw (404)
+        ends the walk, and no attempt can have gone beyond ``event_version + MAX_VERSION_BUMPS``
+        (every attempt starts from the stored version). Cost: one request per version used,
+        plus one; for a booking no attempt reached Google, one request.
+        """
+        if booking.google_event_id:
+            return [booking.google_event_id] if self._delete(booking.google_event_id) else []
+        removed: list[str] = []
+        for version in range(booking.event_version + MAX_VERSION_BUMPS + 1):
+            event_id = event_id_for(booking.id, version)
+            status = self._delete(event_id)
+            if status is None:
+                removed.append(event_id)
+            elif status == 404 and version >= booking.event_version:
+                break  # never used, so no later version was either
+        return removed
 
     def check_connection(self) -> HealthCheck:
         """Read the calendar and check it can host Google Meet. Never raises."""
@@ -322,11 +354,13 @@ class GoogleCalendarProvider:
         cal = self.calendar_id
         if isinstance(exc, HttpError):
             status = int(getattr(exc.resp, "status", 0) or 0)
-            reason = _http_reason(exc)
+            reasons = _http_reasons(exc)
+            norm = _norm(reasons)
+            reason = next((r for r in reasons if _norm([r]) & _RATE_REASONS), reasons[0] if reasons else "")
             message = (getattr(exc, "reason", "") or "").strip()
             retry_after = _retry_after(exc.resp)
             said = f"Google said: {message}" if message else f"HTTP {status}"
-            if status == 429 or (status == 403 and reason in _RATE_REASONS):
+            if status == 429 or (status == 403 and bool(norm & _RATE_REASONS)):
                 return MeetingProviderError(
                     f"Google Calendar rate limit reached ({reason or status}); try again shortly.",
                     retryable=True,
@@ -351,7 +385,7 @@ class GoogleCalendarProvider:
                     "under [google] and create a new key or token if it was revoked.",
                     retryable=False,
                 )
-            if status == 403 and reason == "forbiddenForServiceAccounts":
+            if status == 403 and "forbiddenforserviceaccounts" in norm:
                 subject = f" (now {self.subject!r})" if self.subject else ""
                 return MeetingProviderError(
                     "The service account needs domain-wide delegation (set `subject` under [google] to the "
@@ -419,25 +453,96 @@ class GoogleCalendarProvider:
 
     # -- internals -----------------------------------------------------------------------
 
+    def _take_slot(self) -> None:
+        """Wait for a slot of the per-minute request budget."""
+        try:
+            self.quota.acquire()
+        except CallExpertError as exc:  # the shared budget lives in the store, which may be down
+            raise MeetingProviderError(
+                f"The shared Google request budget could not be read ({exc}); try again shortly.", retryable=True
+            ) from exc
+
     def _call(self, request: Any, *, duplicate_ok: bool = False, gone_ok: bool = False) -> Any:
         """Execute a request once (retries belong to the booking service); raise ``_Duplicate``
         or ``_Gone`` when asked to, else a classified ``MeetingProviderError``."""
-        self.quota.acquire()
+        self._take_slot()
         try:
             return request.execute(http=self._http(), num_retries=0)
         except HttpError as exc:
             status = int(getattr(exc.resp, "status", 0) or 0)
-            if duplicate_ok and status == 409 and _http_reason(exc) in ("duplicate", ""):
+            norm = _norm(_http_reasons(exc))
+            # 409 on insert is the id being taken ("duplicate"; google.rpc bodies may say only ALREADY_EXISTS).
+            if duplicate_ok and status == 409 and ("duplicate" in norm or not norm - {"alreadyexists"}):
                 raise _Duplicate() from exc
             if gone_ok and status in (404, 410):
-                raise _Gone() from exc
+                raise _Gone(status) from exc
             raise self.classify(exc) from exc
         except Exception as exc:  # noqa: BLE001 - everything leaves as MeetingProviderError
             raise self.classify(exc) from exc
 
+    def _delete(self, event_id: str) -> int | None:
+        """Delete an event and tell its attendees: None when this call deleted it, else the
+        status (404 never existed, 410 deleted before) that says it is gone already."""
+        try:
+            self._call(
+                self.service.events().delete(calendarId=self.calendar_id, eventId=event_id, sendUpdates="all"),
+                gone_ok=True,
+            )
+        except _Gone as gone:
+            return gone.status
+        return None
+
+    def _adopt(self, booking: Booking, event: dict[str, Any], event_id: str) -> dict[str, Any]:
+        """Bring an event an earlier attempt made to the booking as it is now, in one patch.
+
+        The booking may have been rescheduled (or its names corrected) since that attempt, and
+        the people were invited with the event as it was: start, end, summary and attendees are
+        set where they differ (attendees who stay keep their answers), and an event without a
+        conference asks for one with a new ``requestId``. No patch when all of it matches, and
+        none for a failed conference: that event is deleted instead.
+        """
+        if _conference_status(event) == "failure":
+            return event
+        want = self._event_body(booking, event_id)
+        body: dict[str, Any] = {}
+        if not (self._same_moment(event.get("start"), want["start"]) and self._same_moment(event.get("end"), want["end"])):
+            body["start"], body["end"] = want["start"], want["end"]
+        if (event.get("summary") or "") != want["summary"]:
+            body["summary"] = want["summary"]
+        have = {str(a.get("email", "")).lower(): a for a in event.get("attendees") or []}
+        if set(have) != {a["email"].lower() for a in want["attendees"]}:
+            body["attendees"] = [have.get(a["email"].lower(), a) for a in want["attendees"]]
+        if "conferenceData" not in event and not event.get("hangoutLink"):
+            body["conferenceData"] = _conference_request(event_id, booking.link_attempts + 1)
+        if not body:
+            return event
+        people_see_it = any(key in body for key in ("start", "end", "summary", "attendees"))
+        return self._call(
+            self.service.events().patch(
+                calendarId=self.calendar_id,
+                eventId=event_id,
+                body=body,
+                conferenceDataVersion=1,
+                sendUpdates="all" if people_see_it else "none",
+            )
+        )
+
+    def _same_moment(self, have: Any, want: Mapping[str, str]) -> bool:
+        """Whether an event's start (or end) as Google returns it is the wanted instant."""
+        if not isinstance(have, Mapping) or not have.get("dateTime"):
+            return False
+        try:
+            moment = datetime.fromisoformat(str(have["dateTime"]).replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=ZoneInfo(str(have.get("timeZone") or self.timezone)))
+        except (ValueError, KeyError):
+            return False
+        wanted = datetime.fromisoformat(want["dateTime"]).replace(tzinfo=ZoneInfo(want["timeZone"]))
+        return moment == wanted
+
     def _existing(self, event_id: str) -> dict[str, Any] | None:
         """The event holding ``event_id``, or None if Google says it is deleted (410)."""
-        self.quota.acquire()
+        self._take_slot()
         try:
             return self.service.events().get(calendarId=self.calendar_id, eventId=event_id).execute(
                 http=self._http(), num_retries=0
@@ -463,12 +568,7 @@ class GoogleCalendarProvider:
         while True:
             status = _conference_status(event)
             if status == "failure":
-                raise MeetingProviderError(
-                    f"Google could not create the Meet conference of event {event_id} (conference status "
-                    "'failure'); check that Google Meet is enabled for the organizer account, then delete "
-                    "the event in Google Calendar and create the link again (a new event is made).",
-                    retryable=False,
-                )
+                raise _ConferenceFailed()
             link = _meet_link(event)
             if link and status in ("success", None):
                 return link
@@ -534,14 +634,25 @@ class _Duplicate(Exception):
 class _Gone(Exception):
     """404/410 where that means the work is already done."""
 
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _ConferenceFailed(Exception):
+    """The event's Meet conference ended in ``failure``."""
+
 
 def _credentials_kind(creds: Any) -> str:
     return "service_account" if isinstance(creds, service_account.Credentials) else "authorized_user"
 
 
-def _conference_request(event_id: str) -> dict[str, Any]:
-    # The request id repeats the event id: a retried create asks for the same conference.
-    return {"createRequest": {"requestId": event_id, "conferenceSolutionKey": {"type": MEET}}}
+def _conference_request(event_id: str, attempt: int = 0) -> dict[str, Any]:
+    """A Meet create request. The insert's id is the event id, so a retried insert asks for the
+    same conference; a re-request (``attempt`` > 0) needs a new id, as Google ignores a
+    repeated one, and the attempt number keeps it deterministic."""
+    request_id = event_id if attempt <= 0 else f"{event_id}-{attempt}"
+    return {"createRequest": {"requestId": request_id, "conferenceSolutionKey": {"type": MEET}}}
 
 
 def _conference_status(event: Mapping[str, Any]) -> str | None:
@@ -558,12 +669,36 @@ def _meet_link(event: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _http_reason(exc: Any) -> str:
-    """Google's machine reason (``duplicate``, ``rateLimitExceeded`` ...) of an HttpError."""
-    details = getattr(exc, "error_details", None)
-    if isinstance(details, list) and details and isinstance(details[0], dict):
-        return str(details[0].get("reason") or "")
-    return ""
+def _http_reasons(exc: Any) -> list[str]:
+    """Google's machine reasons of an HttpError, from both shapes of the error body.
+
+    Calendar's classic body lists them in ``error.errors[].reason`` ("rateLimitExceeded");
+    the google.rpc shape has ``error.details[]`` entries, the ErrorInfo among them with a
+    ``reason`` ("RATE_LIMIT_EXCEEDED"), and ``error.status``. The client keeps only one of the
+    lists (``error_details``), so the body is read here. Reasons come back as written,
+    in body order, with ``status`` last; compare them through ``_norm``.
+    """
+    found: list[Any] = []
+    try:
+        error = json.loads(exc.content.decode("utf-8")).get("error")
+    except (AttributeError, UnicodeDecodeError, ValueError):
+        error = None
+    if isinstance(error, dict):
+        for key in ("errors", "details"):
+            entries = error.get(key)
+            if isinstance(entries, list):
+                found += [e.get("reason") for e in entries if isinstance(e, dict)]
+        found.append(error.get("status"))
+    else:
+        details = getattr(exc, "error_details", None)
+        if isinstance(details, list):
+            found += [d.get("reason") for d in details if isinstance(d, dict)]
+    return [str(r) for r in found if r]
+
+
+def _norm(reasons: list[str]) -> set[str]:
+    """Reasons lower-case without underscores: "RATE_LIMIT_EXCEEDED" == "rateLimitExceeded"."""
+    return {r.replace("_", "").lower() for r in reasons}
 
 
 def _retry_after(resp: Any) -> float | None:

@@ -29,8 +29,9 @@ class JitsiProvider:
     def reschedule(self, booking: Booking) -> None:
         """Jitsi rooms have no time: the same link works at the new time."""
 
-    def cancel(self, booking: Booking) -> None:
+    def cancel(self, booking: Booking) -> list[str]:
         """Nothing to delete: the room is simply never used."""
+        return []
 
     def check_connection(self) -> HealthCheck:
         return HealthCheck(ok=True, summary=f"Jitsi rooms on {self.base_url}", detail="No account needed.")

@@ -1,4 +1,9 @@
-"""Stay under a per-minute request quota (Google Calendar: 600 per minute per user)."""
+"""Stay under a per-minute request quota (Google Calendar: 600 per minute per user).
+
+A provider takes its slots through the ``RequestBudget`` port: ``MinuteQuota`` counts in this
+process (tests, the benchmark), ``SharedMinuteBudget`` counts for the whole deployment in the
+store, so the Streamlit server and a cron ``retry-links`` together stay within one budget.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,71 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class RequestBudget(Protocol):
+    """Where a provider takes a request slot before each request."""
+
+    def acquire(self) -> float:
+        """Wait for a free slot and take it; returns the seconds waited."""
+        ...
+
+
+class RequestSlots(Protocol):
+    """The store's side of the shared budget (both ``BookingStore`` implementations have it)."""
+
+    def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float: ...
+    def request_slots_used(self, calendar_id: str, now: datetime) -> int: ...
+
+
+@dataclass(frozen=True)
+class BudgetUse:
+    """How much of a calendar's per-minute request budget the last 60 seconds have used."""
+
+    calendar_id: str
+    used: int
+    limit: int
+
+
+class SharedMinuteBudget:
+    """At most ``per_minute`` requests per calendar in any 60 seconds (a rolling minute, as
+    Google counts), counted in the store and so shared by every process and thread of the
+    deployment.
+
+    ``acquire`` takes a slot in one atomic store operation; when the last 60 seconds are full
+    the store says how long until enough of the oldest requests have left them, and the caller
+    sleeps that long and asks again. ``clock`` is wall-clock time (all processes must agree on
+    it); the store's per-second counting is in ``lib.store.budget``.
+    """
+
+    def __init__(self, store: RequestSlots, calendar_id: str, per_minute: int, *,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if per_minute < 1:
+            raise ValueError("per_minute must be at least 1")
+        self.store = store
+        self.calendar_id = calendar_id
+        self.per_minute = per_minute
+        self._clock = clock
+        self._sleep = sleep
+
+    def acquire(self) -> float:
+        """Wait for a free slot of the shared budget and take it; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            pause = self.store.take_request_slot(self.calendar_id, self.per_minute, self._clock())
+            if pause <= 0:
+                return waited
+            self._sleep(pause)
+            waited += pause
+
+    def usage(self) -> BudgetUse:
+        """Requests taken in the last 60 seconds, and the limit."""
+        return BudgetUse(self.calendar_id, self.store.request_slots_used(self.calendar_id, self._clock()),
+                         self.per_minute)
 
 
 class MinuteQuota:

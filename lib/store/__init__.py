@@ -177,6 +177,17 @@ class BookingStore(Protocol):
         """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
         ...
 
+    # The rolling per-minute request budget of a calendar, shared by every process on this store
+    def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:
+        """Atomically take one of ``limit`` request slots of ``calendar_id`` in the rolling minute
+        before ``now`` (per-second buckets, see ``lib.store.budget``): 0.0 when taken, else the
+        seconds until enough of the oldest requests have left it (nothing taken)."""
+        ...
+
+    def request_slots_used(self, calendar_id: str, now: datetime) -> int:
+        """How many slots of ``calendar_id`` the rolling minute before ``now`` has used."""
+        ...
+
 
 class EmailsFor(Protocol):
     def __call__(self, booking: Booking) -> Sequence[EmailDraft]: ...

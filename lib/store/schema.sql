@@ -93,3 +93,13 @@ CREATE TABLE IF NOT EXISTS email_outbox (
 );
 CREATE INDEX IF NOT EXISTS email_outbox_status ON email_outbox (status, id);
 CREATE INDEX IF NOT EXISTS email_outbox_booking ON email_outbox (booking_id, id);
+
+-- The rolling per-minute request budget of a calendar API, shared by every process on this
+-- database: one row per calendar and second, counting the requests taken in it (rows older
+-- than the window are dropped as slots are taken).
+CREATE TABLE IF NOT EXISTS calendar_request_budget (
+    calendar_id  TEXT NOT NULL,
+    second_start TEXT NOT NULL,             -- UTC ISO instant, a whole second
+    used         INTEGER NOT NULL CHECK (used >= 0),
+    PRIMARY KEY (calendar_id, second_start)
+);

@@ -28,6 +28,7 @@ from lib.domain import (
 from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
 from lib.notify import LINK_PENDING
 from lib.store import EmailsFor
+from lib.store.budget import bucket_start, oldest_counted, seconds_until_free
 from lib.timefmt import rupiah
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
@@ -587,3 +588,30 @@ class SQLiteStore:
                 " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
                 (status.value, error, status.value, _ts(at), email_id),
             )
+
+    # -- the shared request budget of a calendar ------------------------------------------------
+    def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:
+        """Take one of ``limit`` request slots of ``calendar_id`` in the rolling minute before
+        ``now`` (see ``lib.store.budget``): 0.0 when taken, else the seconds until enough of the
+        oldest requests have left it (nothing taken). One ``BEGIN IMMEDIATE`` transaction reads
+        the sum and adds to it, so threads and processes on this file take ``limit`` at most in
+        any 60 seconds between them."""
+        with self._tx() as db:
+            db.execute("DELETE FROM calendar_request_budget WHERE calendar_id = ? AND second_start < ?",
+                       (calendar_id, _ts(oldest_counted(now))))
+            rows = db.execute("SELECT second_start, used FROM calendar_request_budget WHERE calendar_id = ?"
+                              " ORDER BY second_start", (calendar_id,)).fetchall()
+            wait = seconds_until_free([(datetime.fromisoformat(r["second_start"]), r["used"]) for r in rows],
+                                      limit, now)
+            if wait:
+                return wait
+            db.execute("INSERT INTO calendar_request_budget (calendar_id, second_start, used) VALUES (?, ?, 1)"
+                       " ON CONFLICT (calendar_id, second_start) DO UPDATE SET used = used + 1",
+                       (calendar_id, _ts(bucket_start(now))))
+            return 0.0
+
+    def request_slots_used(self, calendar_id: str, now: datetime) -> int:
+        """Request slots of ``calendar_id`` taken in the rolling minute before ``now``."""
+        row = self._one("SELECT COALESCE(SUM(used), 0) AS used FROM calendar_request_budget"
+                        " WHERE calendar_id = ? AND second_start >= ?", (calendar_id, _ts(oldest_counted(now))))
+        return int(row["used"]) if row else 0

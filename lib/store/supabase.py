@@ -689,3 +689,17 @@ class SupabaseStore:
         """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
         params = {"p_id": email_id, "p_status": EmailStatus(status).value, "p_error": error, "p_at": _iso(at)}
         self._execute(self._rpc("email_mark", params), "recording the email attempt")
+
+    # -- the shared request budget of a calendar ------------------------------------------------
+    def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:
+        """Take a slot of the calendar's rolling per-minute budget (one RPC, serialized per
+        calendar in the database): 0.0 when taken, else the seconds until there is room."""
+        params = {"p_calendar_id": calendar_id, "p_limit": int(limit), "p_now": _iso(now)}
+        return float(self._execute(self._rpc("calendar_take_request_slot", params), "taking a Google request slot")
+                     or 0.0)
+
+    def request_slots_used(self, calendar_id: str, now: datetime) -> int:
+        """Slots of the calendar's budget taken in the rolling minute before ``now`` (one RPC)."""
+        params = {"p_calendar_id": calendar_id, "p_now": _iso(now)}
+        return int(self._execute(self._rpc("calendar_request_slots_used", params), "reading the Google request budget")
+                   or 0)
