@@ -1,0 +1,125 @@
+"""The README and docs/ name only what exists: commands, settings, files and links.
+
+Docs drift quietly when a command or setting is renamed; these checks read the Markdown and
+compare it with the real CLI parser, the real settings classes and the files in the repository.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lib.config import GoogleSettings, MidtransSettings, Settings, SmtpSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+TABLES = {"GOOGLE": GoogleSettings, "SMTP": SmtpSettings, "MIDTRANS": MidtransSettings}
+# Environment variables the tests themselves read, and the one that picks the secrets file.
+OTHER_ENV = {"CALLEXPERT_SECRETS_FILE", "CALLEXPERT_TEST_PG_DSN", "CALLEXPERT_CHAOS_SEED",
+             "CALLEXPERT_PROPERTY_EXAMPLES"}
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _fields(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def _cli_commands() -> set[str]:
+    """The subcommands `python -m lib --help` lists, read from its usage line."""
+    out = subprocess.run([sys.executable, "-m", "lib", "--help"], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    usage = re.search(r"\{([a-z,-]+)\}", out)
+    if usage:
+        return set(usage.group(1).split(","))
+    return set(re.findall(r"^ {4}([a-z][a-z-]+)", out, flags=re.M))
+
+
+def test_readme_stays_short():
+    size = len((ROOT / "README.md").read_bytes())
+    assert size < 12 * 1024, f"README.md is {size} bytes; move detail into docs/"
+
+
+def test_every_lib_command_in_the_docs_exists():
+    commands = _cli_commands()
+    assert {"retry-links", "send-emails", "payment-notification"} <= commands  # the help was read
+    for path in DOCS:
+        for name in re.findall(r"python -m lib ([a-z][a-z-]*)", _text(path)):
+            assert name in commands, f"{path.name}: `python -m lib {name}` is not a command"
+
+
+def test_every_make_target_in_the_docs_exists():
+    makefile = _text(ROOT / "Makefile")
+    targets = set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.M))
+    for path in DOCS:
+        for name in re.findall(r"`make ([a-z][a-z-]*)", _text(path)):
+            assert name in targets, f"{path.name}: `make {name}` is not a Makefile target"
+
+
+def test_every_environment_variable_in_the_docs_is_a_setting():
+    top = _fields(Settings)
+    for path in DOCS:
+        for var in re.findall(r"CALLEXPERT_[A-Z0-9_]+(?![A-Z0-9_<])", _text(path)):
+            if var in OTHER_ENV:
+                continue
+            key = var.removeprefix("CALLEXPERT_")
+            table = key.split("_", 1)[0]
+            if table in TABLES and key.split("_", 1)[1].lower() in _fields(TABLES[table]):
+                continue
+            assert key.lower() in top, f"{path.name}: {var} is not a setting"
+
+
+def _first_cell_names(path: Path) -> list[str]:
+    """Setting names in the first cell of each table row (`name`, possibly several)."""
+    names = []
+    for line in _text(path).splitlines():
+        if line.startswith("| ") and not line.startswith("| ---"):
+            first = line.split("|")[1]
+            names += re.findall(r"`([a-z][a-z_]*)`", first)
+    return names
+
+
+@pytest.mark.parametrize("name", ["settings.md", "google.md", "email.md", "midtrans.md"])
+def test_every_setting_in_a_settings_table_exists(name):
+    known = _fields(Settings) | _fields(GoogleSettings) | _fields(SmtpSettings) | _fields(MidtransSettings)
+    names = _first_cell_names(ROOT / "docs" / name)
+    assert names, f"no settings table found in {name}"
+    for setting in names:
+        assert setting in known, f"{name}: `{setting}` is not a setting"
+
+
+def test_settings_md_lists_every_top_level_setting():
+    listed = set(_first_cell_names(ROOT / "docs" / "settings.md"))
+    derived = {"sign_in", "google", "smtp", "midtrans"}  # [auth] decides sign_in; tables are listed apart
+    assert _fields(Settings) - derived <= listed
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's id for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_every_relative_link_goes_to_a_file_and_heading_that_exist():
+    for path in DOCS:
+        for target in re.findall(r"\]\(([^)\s]+)\)", _text(path)):
+            if re.match(r"[a-z]+:", target):
+                continue  # an outside address
+            file_part, _, anchor = target.partition("#")
+            dest = (path.parent / file_part).resolve() if file_part else path
+            assert dest.exists(), f"{path.name}: link to {target} goes nowhere"
+            if anchor:
+                headings = re.findall(r"^#+ (.+)$", _text(dest), flags=re.M)
+                assert anchor in {_anchor(h) for h in headings}, f"{path.name}: no heading #{anchor} in {dest.name}"
+
+
+def test_the_screenshot_is_committed():
+    image = ROOT / "docs" / "images" / "ops.png"
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
