@@ -28,7 +28,7 @@ test: $(VENV)/.installed-dev
 
 ## Measure page loads, bulk link creation and service time; prints a table, writes bench-results/bench.json.
 bench: $(VENV)/.installed
-	$(BIN)/python -m lib bench
+	$(BIN)/python -m bench
 
 seed: $(VENV)/.installed
 	$(BIN)/python -m lib seed-demo
