@@ -1,6 +1,6 @@
 """Every Google event the console makes is the booking's event or gone, within one shared budget.
 
-Through the real google-api-python-client against tests/calendar_server.py (which is as strict as
+Through the real google-api-python-client against tests/support/calendar_server.py (which is as strict as
 Google: used ids answer 409, a repeated conference requestId is ignored, conferences can fail,
 errors come in both body shapes), and through the booking service wired from settings.
 """
