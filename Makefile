@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test bench seed retry-links send-emails expire-pending clean
+.PHONY: run test lint bench seed retry-links send-emails expire-pending clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +22,19 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-## Install what the tests need and run them all.
+## Install what the tests need, start (or reuse) the local PostgreSQL when it can, and run them all.
+## What could not run (no PostgreSQL, no Chromium) is listed at the end, one line per reason.
+## CALLEXPERT_TEST_PG_DSN, when set, names the PostgreSQL to use and nothing is started.
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q
+	CALLEXPERT_TEST_PG_DSN="$${CALLEXPERT_TEST_PG_DSN:-$$(bash tests/pg.sh --if-possible)}" $(BIN)/python -m pytest -q
+
+## Check the code with ruff (configured in pyproject.toml).
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
 
 ## Measure page loads, bulk link creation and service time; prints a table, writes bench-results/bench.json.
 bench: $(VENV)/.installed
-	$(BIN)/python -m lib bench
+	$(BIN)/python -m bench
 
 seed: $(VENV)/.installed
 	$(BIN)/python -m lib seed-demo

@@ -183,9 +183,6 @@ def parser() -> argparse.ArgumentParser:
                         help="verify and apply a gateway notification (a JSON file, or - for stdin)")
     pn.add_argument("file", help="the notification's JSON body, or - to read it from stdin")
     pn.set_defaults(run=_payment_notification)
-    from lib.bench import add_parser as add_bench  # its heavy imports wait until `bench` runs
-
-    add_bench(sub)
     return p
 
 

@@ -226,7 +226,3 @@ class LinkRunResult:
     confirmed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
-
-    @property
-    def remaining(self) -> int:
-        return len(self.failed)

@@ -10,10 +10,10 @@ import pytest
 from lib.booking import BookingService
 from lib.config import load_settings
 from lib.wiring import build_service
-from tests.fakes import FlakyProvider, RecordingSender
-
-_PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy",
-               "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+from tests.support.browser import chromium  # noqa: F401 - the browser tests' fixture
+from tests.support.env import drop_proxies
+from tests.support.fakes import FlakyProvider, RecordingSender
+from tests.support.skips import pytest_terminal_summary  # noqa: F401 - the skipped groups' summary
 
 
 @pytest.fixture
@@ -22,8 +22,7 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     rows (tests arrange their own), no proxies, and no other ``CALLEXPERT_*`` setting leaking in."""
     for key in [k for k in os.environ if k.startswith("CALLEXPERT_")]:
         monkeypatch.delenv(key)
-    for key in _PROXY_VARS:
-        monkeypatch.delenv(key, raising=False)
+    drop_proxies(monkeypatch)
     db = tmp_path / "console.db"
     monkeypatch.setenv("CALLEXPERT_SQLITE_PATH", str(db))
     monkeypatch.setenv("CALLEXPERT_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))

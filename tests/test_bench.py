@@ -1,5 +1,5 @@
 """The benchmark's code at toy sizes: it runs end to end and writes every figure. Timings are
-not checked here (a test machine's speed proves nothing); `python -m lib bench` measures them."""
+not checked here (a test machine's speed proves nothing); `python -m bench` measures them."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from datetime import date, datetime, time
 
 import pytest
 
-from lib.bench import CURRENT, fill, table
-from lib.cli import main as cli_main
+from bench.__main__ import main as bench_main
+from bench.counting import CountingStore
+from bench.figures import CURRENT, fill, table
 from lib.store.sqlite import SQLiteStore
 
 TINY = ["--sizes", "50,120", "--page-runs", "2", "--links", "10", "--latency", "0.01", "--link-runs", "1",
@@ -37,18 +38,18 @@ def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tm
 
 def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert cli_main(["bench", *TINY, "--out", str(out)]) == 0
+    assert bench_main([*TINY, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     result = json.loads(out.read_text(encoding="utf-8"))
 
-    assert result["command"].startswith("python -m lib bench --sizes 50,120")
+    assert result["command"].startswith("python -m bench --sizes 50,120")
     assert set(result) >= {"command", "measured_at", "environment", "config", "pages", "links", "service", "goals"}
     for title in ("My sessions", "Ops"):
         page = result["pages"][title]
         for size in ("50", "120"):
             assert page[size]["median_ms"] > 0 and len(page[size]["runs_ms"]) == 2
-            assert page[size]["queries"] and all(q > 0 for q in page[size]["queries"])
-        assert page["ratio"] > 0 and page["queries_constant"] is True  # no N+1 on either page
+            assert page[size]["store_calls"] and all(q > 0 for q in page[size]["store_calls"])
+        assert page["ratio"] > 0 and page["store_calls_constant"] is True  # no N+1 on either page
     links = result["links"]
     assert {"bookings", "latency_s", "concurrency", "bounded_s", "sequential_s", "speedup", "bound_s", "vs_bound",
             "requests_per_link", "runs"} <= set(links)
@@ -63,9 +64,20 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
 
 
 def test_bench_refuses_bad_options_with_a_message(app_env, capsys):
-    assert cli_main(["bench", "--page-runs", "0"]) == 2
+    assert bench_main(["--page-runs", "0"]) == 2
     assert "--page-runs must be at least 1" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
-        cli_main(["bench", "--sizes", "1000"])
+        bench_main(["--sizes", "1000"])
     assert exit_.value.code == 2
     assert "at least two sizes" in capsys.readouterr().err
+
+
+def test_the_counting_store_counts_each_call_and_forwards_everything(tmp_path):
+    store = SQLiteStore(tmp_path / "count.db")
+    counting = CountingStore(store)
+    expert = counting.add_expert("Sari", "sari@example.com", 250_000, "Career")
+    assert counting.path == store.path  # plain attributes pass through uncounted
+    assert [e.id for e in counting.list_experts()] == [expert.id]
+    assert counting.get_expert(expert.id).name == "Sari"
+    assert counting.calls == 3
+    assert not hasattr(store, "queries")  # the stores keep no counter of their own

@@ -5,8 +5,9 @@ books a session for a new customer through the form, opens its confirmation with
 then opens the ops page and creates a missing link with the button. A screenshot of each page
 goes to test-artifacts/ (kept out of git).
 
-Playwright never downloads a browser here: it drives /usr/bin/chromium, which .ci/run installs.
-Without it (or without the playwright package) the test skips, except under CI, where it fails.
+Playwright never downloads a browser here: it drives /usr/bin/chromium, which .ci/run installs
+(the ``chromium`` fixture, tests/support/browser.py). Without it (or without the playwright
+package) the test skips, except under CI, where it fails.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time as clock
-import urllib.request
 from collections.abc import Iterator
 from datetime import time, timedelta
 from pathlib import Path
@@ -28,54 +27,8 @@ from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.views import booking_label
 from lib.wiring import build_service
-from tests.harness import clean_environ, free_port
-
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TIMEOUT_MS = 30_000
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"The browser test must run under CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    """Debian's Chromium under Playwright, headless; each launch gets a fresh temporary profile."""
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run does it)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (pip install -r requirements-dev.txt)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
-    deadline = clock.monotonic() + seconds
-    while clock.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"streamlit exited with {process.returncode}")
-        try:
-            with opener.open(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            pass
-        clock.sleep(0.2)
-    raise AssertionError(f"{url} did not become healthy within {seconds:.0f}s")
-
+from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_healthy
+from tests.support.env import clean_environ, free_port
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
@@ -101,15 +54,10 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process)
+        wait_healthy(url, process)
         yield url, db
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop(process)
         log.close()
         if os.environ.get("CI"):  # keep the server's log beside the screenshots for a failed run
             ARTIFACTS.mkdir(exist_ok=True)
@@ -122,13 +70,6 @@ def open_page(page: object, url: str, heading: str) -> None:
     page.get_by_role("heading", name=heading, exact=True).wait_for()  # type: ignore[attr-defined]
     # Streamlit answers an unknown path with a "Page not found" dialog over the main page.
     assert page.get_by_text("Page not found").count() == 0, f"{url} is not a page of the console"  # type: ignore[attr-defined]
-
-
-def shot(page: object, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"browser-{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
-    return path
 
 
 def test_book_confirm_and_create_a_missing_link_in_chromium(chromium, console):

@@ -39,7 +39,9 @@ from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
 from lib.meetings.google import GoogleCalendarProvider
 from lib.notify import LINK_PENDING
 from lib.wiring import build_meetings, build_payments, build_sender, build_store
-from tests.harness import calendar_server, events_by_booking, free_port, google_settings, leased_bookings, stem_of
+from tests.support.env import free_port
+from tests.support.google import calendar_server, events_by_booking, google_settings, stem_of
+from tests.support.sqlite_file import leased_bookings
 
 SEED = int(os.environ.get("CALLEXPERT_CHAOS_SEED", "20261125"))
 BOOKINGS = 300

@@ -13,19 +13,20 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
 from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.errors import SlotTaken
 from lib.wiring import build_service
-from tests.harness import calendar_server, events_by_booking, google_settings, leased_bookings, row_counts, stem_of
+from tests.support.bookings import paid_bookings
+from tests.support.google import calendar_server, events_by_booking, google_settings, stem_of
+from tests.support.sqlite_file import leased_bookings, row_counts
 
 THREADS = 20
 T = TypeVar("T")
@@ -95,7 +96,7 @@ def test_twenty_connections_booking_one_slot_in_postgres_make_one_booking():
     The function takes a per-expert advisory lock first: without it, concurrent inserts into the
     exclusion constraint can deadlock (40P01) and the losers would hear "busy" instead.
     """
-    from tests.test_migrations import apply_migrations, fresh_database, psycopg
+    from tests.support.postgres import apply_migrations, fresh_database, psycopg
 
     with fresh_database("race") as dsn:
         apply_migrations(dsn)
@@ -130,22 +131,6 @@ def test_twenty_connections_booking_one_slot_in_postgres_make_one_booking():
 
 
 # -- two "Create all missing links" at once ---------------------------------------------------------
-
-def paid_bookings(svc: BookingService, count: int) -> list[str]:
-    """``count`` paid bookings still waiting for their link, spread over two experts."""
-    experts = [svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career"),
-               svc.store.add_expert("Budi Santoso", "budi@example.com", 400_000, "Business")]
-    start: date = svc.today() + timedelta(days=1)
-    ids = []
-    for i in range(count):
-        slot, expert = divmod(i, 2)
-        booking = svc.book(BookingRequest(
-            expert_id=experts[expert].id, session_type="Career mentoring",
-            scheduled_date=start + timedelta(days=slot // 10), scheduled_time=time(8 + slot % 10, 0), duration=60,
-            new_customer=NewCustomer(f"Pelanggan {i}", f"p{i}@example.com")), actor=SYSTEM)
-        ids.append(svc.pay(booking.id, actor=SYSTEM).id)
-    return ids
-
 
 def test_two_bulk_link_runs_at_once_confirm_each_booking_once_with_one_event(tmp_path: Path, monkeypatch):
     count = 48

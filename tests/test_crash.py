@@ -30,7 +30,9 @@ from lib.config import load_settings
 from lib.domain import BookingStatus
 from lib.views import booking_label
 from lib.wiring import build_service
-from tests.harness import calendar_server, clean_environ, events_by_booking, google_env, leased_bookings, stem_of
+from tests.support.env import clean_environ
+from tests.support.google import calendar_server, events_by_booking, google_env, stem_of
+from tests.support.sqlite_file import leased_bookings
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 import email
 import ipaddress
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -39,7 +38,8 @@ from lib.notify.smtp import SmtpSender
 from lib.payments.demo import DemoGateway
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_sender
-from tests.fakes import FixedClock, FlakyProvider
+from tests.support.env import free_port
+from tests.support.fakes import FixedClock, FlakyProvider
 
 # 18:00 UTC on the 24th is 01:00 WIB on the 25th.
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
@@ -100,12 +100,6 @@ class Mailbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [r.message for r in self.received if address in r.rcpt_tos]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -635,7 +629,7 @@ def test_a_non_ascii_password_is_never_stored_shown_printed_or_logged(make, tls_
     """smtplib cannot send a non-ASCII login; its UnicodeEncodeError quotes the login, password
     included. The outbox, the Emails page, the CLI and the log say what to do, without it."""
     from streamlit.testing.v1 import AppTest  # noqa: F401 - AppTest drives the page below
-    from tests.apptest import markdown_sources, no_exception, open_page
+    from tests.support.apptest import markdown_sources, no_exception, open_page
 
     password = "rahasia-pässwörd-Ωmega"
     cert, context = tls_files

@@ -4,63 +4,31 @@ from __future__ import annotations
 
 import time as clock
 from pathlib import Path
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 
 from lib.access import SYSTEM
-from lib.config import GoogleSettings, Settings
-from lib.domain import BookingRequest, BookingStatus, NewCustomer
+from lib.domain import BookingStatus
 from lib.meetings.google import GoogleCalendarProvider
 from lib.wiring import build_service
-from tests.calendar_server import CalendarServer
-from tests.test_google_provider import authorized_user_json
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+from tests.support.bookings import request_for
+from tests.support.google import authorized_user_json, calendar_server, google_settings
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch):
-    import google.oauth2.credentials
-
-    with CalendarServer(seed=42, timeout_delay=1.5) as srv:
-        # google-auth refreshes authorized-user tokens at a fixed Google URL: send it here.
-        monkeypatch.setattr(google.oauth2.credentials, "_GOOGLE_OAUTH2_TOKEN_ENDPOINT", srv.token_url)
+    with calendar_server(monkeypatch, seed=42, timeout_delay=1.5) as srv:
         yield srv
-        srv.wait_idle()
-
-
-def google_settings(tmp_path, srv: CalendarServer, **changes) -> Settings:
-    return Settings(
-        sqlite_path=str(tmp_path / "e2e.db"),
-        seed_demo_data=False,
-        meeting_provider="google",
-        link_backoff_seconds=0.01,
-        link_backoff_max_seconds=0.05,
-        google=GoogleSettings(credentials_json=authorized_user_json(srv), api_endpoint=srv.base_url,
-                              timeout_seconds=1.0, conference_wait_seconds=2.0),
-        **changes,
-    )
 
 
 @pytest.fixture
 def svc(tmp_path, server):
-    service = build_service(google_settings(tmp_path, server))
+    service = build_service(google_settings(tmp_path / "e2e.db", server, timeout=1.0))
     assert isinstance(service.meetings, GoogleCalendarProvider)
     service.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
     service.store.add_expert("Budi Santoso", "budi@example.com", 400_000, "Business")
     return service
-
-
-def request_for(svc, day: date, at: time, i: int, expert: int = 0) -> BookingRequest:
-    return BookingRequest(
-        expert_id=svc.experts(actor=SYSTEM)[expert].id, session_type="Career mentoring", scheduled_date=day, scheduled_time=at,
-        duration=60, new_customer=NewCustomer(f"Customer {i}", f"customer{i}@example.com"),
-    )
 
 
 def test_paid_booking_gets_one_google_event_with_meet_and_survives_reschedule_and_cancel(svc, server):

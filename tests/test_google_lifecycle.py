@@ -1,6 +1,6 @@
 """Every Google event the console makes is the booking's event or gone, within one shared budget.
 
-Through the real google-api-python-client against tests/calendar_server.py (which is as strict as
+Through the real google-api-python-client against tests/support/calendar_server.py (which is as strict as
 Google: used ids answer 409, a repeated conference requestId is ignored, conferences can fail,
 errors come in both body shapes), and through the booking service wired from settings.
 """
@@ -28,28 +28,19 @@ from lib.notify.outbox import OutboxOnlySender
 from lib.payments.demo import DemoGateway
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
-from tests.calendar_server import CalendarServer
-from tests.fakes import FlakyProvider
-from tests.test_google_end_to_end import google_settings, request_for
-from tests.test_google_provider import MEET_RE, FakeClock, make_booking, make_provider
-from tests.test_migrations import apply_migrations, fresh_database, psycopg
-from tests.test_store_contract import supabase_over_postgres
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+from tests.support.bookings import request_for
+from tests.support.calendar_server import CalendarServer
+from tests.support.fakes import FakeClock, FlakyProvider
+from tests.support.google import (MEET_RE, authorized_user_json, calendar_server, google_settings, make_booking,
+                                  make_provider)
+from tests.support.postgres import apply_migrations, fresh_database, psycopg
+from tests.support.postgrest import supabase_over_postgres
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch):
-    import google.oauth2.credentials
-
-    with CalendarServer(seed=11) as srv:
-        monkeypatch.setattr(google.oauth2.credentials, "_GOOGLE_OAUTH2_TOKEN_ENDPOINT", srv.token_url)
+    with calendar_server(monkeypatch, seed=11) as srv:
         yield srv
-        srv.wait_idle()
 
 
 @pytest.fixture
@@ -131,7 +122,7 @@ def test_cancel_of_a_booking_no_attempt_reached_costs_one_request_and_is_bounded
 
 @pytest.fixture
 def svc(tmp_path, server):
-    service = build_service(google_settings(tmp_path, server))
+    service = build_service(google_settings(tmp_path / "e2e.db", server, timeout=1.0))
     service.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
     return service
 
@@ -351,7 +342,7 @@ def pg_dsn():
 
 def test_two_processes_on_postgres_never_exceed_the_budget(server, pg_dsn):
     from lib.store.supabase import SupabaseStore
-    from tests.test_store_contract import KEY, URL
+    from tests.support.postgrest import KEY, URL
 
     with supabase_over_postgres(pg_dsn) as (first, _stub):
         second = SupabaseStore.from_settings(URL, KEY, 5.0, retry_reads=False)
@@ -402,7 +393,7 @@ def test_the_budget_table_and_functions_are_for_the_service_role_only(pg_dsn):
 
 def test_the_wired_service_shares_the_budget_and_the_ops_numbers_show_it(tmp_path, server):
     now = datetime(2030, 1, 1, 8, 0, 10, tzinfo=UTC)
-    settings: Settings = google_settings(tmp_path, server)
+    settings: Settings = google_settings(tmp_path / "e2e.db", server, timeout=1.0)
     settings = replace(settings, google=replace(settings.google, requests_per_minute=40))
     first, second = build_service(settings, clock=lambda: now), build_service(settings, clock=lambda: now)
     assert first.request_budget(actor=SYSTEM).used == 0
@@ -414,8 +405,6 @@ def test_the_wired_service_shares_the_budget_and_the_ops_numbers_show_it(tmp_pat
 
 def test_the_ops_page_shows_the_budgets_use(app_env, server, monkeypatch):
     from streamlit.testing.v1 import AppTest
-
-    from tests.test_google_provider import authorized_user_json
 
     for key, value in {"MEETING_PROVIDER": "google", "GOOGLE_CREDENTIALS_JSON": authorized_user_json(server),
                        "GOOGLE_API_ENDPOINT": server.base_url, "GOOGLE_TIMEOUT_SECONDS": "1",

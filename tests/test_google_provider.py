@@ -12,47 +12,26 @@ from dataclasses import replace
 from datetime import date, time
 from typing import Any
 
-import google_auth_httplib2
 import httplib2
 import pytest
 from google.oauth2.credentials import Credentials
-from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from lib.config import GoogleSettings
-from lib.domain import Booking, BookingStatus
+from lib.domain import Booking
 from lib.errors import ConfigError, MeetingProviderError
 from lib.meetings.google import SCOPE, GoogleCalendarProvider, event_id_for, load_credentials
-from tests.calendar_server import CalendarServer
+from tests.support.calendar_server import CalendarServer
+from tests.support.fakes import FakeClock
+from tests.support.google import (MEET_RE, PROVIDER_TIMEOUT, authorized_user_json, calendar_server, make_booking,
+                                  make_provider)
 
-TIMEOUT = 1.0
-MEET_RE = re.compile(r"^https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$")
-
-
-class FakeClock:
-    """A clock that only moves when the provider sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
+TIMEOUT = PROVIDER_TIMEOUT
 
 
 @pytest.fixture
-def server():
-    with CalendarServer(seed=7) as srv:
+def server(monkeypatch: pytest.MonkeyPatch):
+    with calendar_server(monkeypatch, seed=7) as srv:
         yield srv
 
 
@@ -61,59 +40,9 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def make_provider(
-    srv: CalendarServer,
-    clock: FakeClock | None = None,
-    *,
-    timeout: float = TIMEOUT,
-    calendar_id: str = "primary",
-    wait: float = 5.0,
-) -> GoogleCalendarProvider:
-    """The production build path (AuthorizedHttp with a timeout, static discovery) with a fixed token."""
-    clock = clock or FakeClock()
-    creds = Credentials(token="x")
-
-    def new_http() -> Any:
-        return google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=timeout, proxy_info=None))
-
-    service = build(
-        "calendar", "v3", http=new_http(), static_discovery=True, cache_discovery=False, client_options={"api_endpoint": srv.base_url}
-    )
-    return GoogleCalendarProvider(
-        service,
-        calendar_id=calendar_id,
-        timezone="Asia/Jakarta",
-        conference_wait_seconds=wait,
-        reminder_minutes=30,
-        timeout_seconds=timeout,
-        http_factory=new_http,
-        sleep=clock.sleep,
-        clock=clock,
-    )
-
-
 @pytest.fixture
 def provider(server: CalendarServer, clock: FakeClock) -> GoogleCalendarProvider:
     return make_provider(server, clock)
-
-
-def make_booking(**changes: Any) -> Booking:
-    booking = Booking(
-        id=str(uuid.uuid4()),
-        user_id="cust-1",
-        expert_id="exp-1",
-        session_type="Career mentoring",
-        scheduled_date=date(2025, 3, 4),
-        scheduled_time=time(10, 30),
-        duration=45,
-        status=BookingStatus.PAID,
-        price=375_000,
-        customer_name="Sari Wulandari",
-        customer_email="sari@example.com",
-        expert_name="Budi Santoso",
-        expert_email="budi@example.com",
-    )
-    return replace(booking, **changes)
 
 
 def attempt(fn: Any, booking: Booking, tries: int = 5) -> Any:
@@ -547,25 +476,13 @@ def test_check_connection_never_raises(server, clock):
 
 
 @pytest.fixture
-def token_endpoint(server: CalendarServer, monkeypatch: pytest.MonkeyPatch) -> str:
+def token_endpoint(server: CalendarServer) -> str:
     """google-auth always refreshes authorized-user tokens at Google's endpoint (it ignores the
-    JSON's token_uri), so point that constant at the local server."""
+    JSON's token_uri); the ``server`` fixture points that constant at the local server."""
     import google.oauth2.credentials
 
-    monkeypatch.setattr(google.oauth2.credentials, "_GOOGLE_OAUTH2_TOKEN_ENDPOINT", server.token_url)
+    assert google.oauth2.credentials._GOOGLE_OAUTH2_TOKEN_ENDPOINT == server.token_url
     return server.token_url
-
-
-def authorized_user_json(srv: CalendarServer) -> str:
-    return json.dumps(
-        {
-            "type": "authorized_user",
-            "client_id": "1234.apps.googleusercontent.com",
-            "client_secret": "SECRET-client",
-            "refresh_token": "SECRET-refresh",
-            "token_uri": srv.token_url,
-        }
-    )
 
 
 def settings_for(srv: CalendarServer, **changes: Any) -> GoogleSettings:

@@ -38,8 +38,8 @@ from lib.payments import order_id_for, parse_order_id
 from lib.payments.midtrans import MidtransGateway, verify_notification
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
-from tests.apptest import no_exception, open_page
-from tests.fakes import FixedClock, FlakyProvider, RecordingSender
+from tests.support.apptest import no_exception, open_page
+from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
 
 SERVER_KEY = "SB-Mid-server-" + uuid.uuid4().hex  # stand-ins: tests check they are sent, never shown
 CLIENT_KEY = "SB-Mid-client-" + uuid.uuid4().hex

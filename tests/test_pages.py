@@ -22,8 +22,8 @@ from lib.errors import PermissionDenied
 from lib.plaintext import escape_markdown
 from lib.timefmt import when
 from lib.wiring import build_service
-from tests.apptest import APP, markdown_sources, no_exception, open_page, shown
-from tests.fakes import FixedClock
+from tests.support.apptest import APP, markdown_sources, no_exception, open_page, shown
+from tests.support.fakes import FixedClock
 
 PAGES = {
     "pages/book.py": "Book a session",

@@ -35,7 +35,8 @@ from lib.domain import ALLOWED_DURATIONS, Booking, BookingRequest, BookingStatus
 from lib.errors import CallExpertError
 from lib.validation import MAX_LINK, MAX_NAME, MAX_SESSION_TYPE, price_for
 from lib.wiring import build_service
-from tests.harness import PROXY_VARS, row_counts
+from tests.support.env import PROXY_VARS
+from tests.support.sqlite_file import row_counts
 
 T = TypeVar("T")
 # Modest by default so the file runs in seconds; CALLEXPERT_PROPERTY_EXAMPLES=1000 searches harder.

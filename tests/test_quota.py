@@ -7,15 +7,13 @@ import threading
 import pytest
 
 from lib.meetings.quota import MinuteQuota
-from tests.calendar_server import CalendarServer
-from tests.test_google_provider import FakeClock, make_booking, make_provider
+from tests.support.fakes import FakeClock
+from tests.support.google import calendar_server, make_booking, make_provider
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch):
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    with CalendarServer() as srv:
+    with calendar_server(monkeypatch) as srv:
         yield srv
 
 

@@ -15,7 +15,7 @@ from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
 from lib.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
 from lib.payments.demo import DemoGateway
 from lib.store.sqlite import SQLiteStore
-from tests.fakes import FixedClock
+from tests.support.fakes import FixedClock
 
 # 18:00 UTC on the 24th is 01:00 WIB on the 25th: the UTC date is still "yesterday".
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)

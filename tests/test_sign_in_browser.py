@@ -25,8 +25,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time as clock
-import urllib.request
 from collections.abc import Iterator
 from datetime import time, timedelta
 from pathlib import Path
@@ -37,10 +35,9 @@ from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import BookingRequest, NewCustomer
 from lib.wiring import build_service
-from tests.harness import clean_environ, free_port
-from tests.test_browser import ARTIFACTS, TIMEOUT_MS, _wait_healthy, chromium, shot  # noqa: F401 - chromium is a fixture
+from tests.support.env import clean_environ, free_port
+from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_for, wait_healthy
 
-ROOT = Path(__file__).resolve().parents[1]
 OPS = "ops.lead@callexpert.id"
 EXPERT = "sari@example.com"
 # sub -> the claims the provider puts in that user's ID token
@@ -50,31 +47,6 @@ USERS: dict[str, dict[str, object]] = {
     "curious": {"email": "curious@gmail.com", "email_verified": True, "name": "Curious Visitor"},
     "impostor": {"email": OPS, "email_verified": False, "name": "Not Ops"},
 }
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], what: str, seconds: float = 60) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
-    deadline = clock.monotonic() + seconds
-    while clock.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"{what} exited with {process.returncode}")
-        try:
-            with opener.open(url, timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            pass
-        clock.sleep(0.2)
-    raise AssertionError(f"{what} did not answer at {url} within {seconds:.0f}s")
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +62,10 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                 *users], env=clean_environ(folder), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{url}/.well-known/openid-configuration", process, "the OIDC provider")
+        wait_for(f"{url}/.well-known/openid-configuration", process, "the OIDC provider")
         yield url
     finally:
-        _stop(process)
+        stop(process)
         log.close()
         if os.environ.get("CI"):
             ARTIFACTS.mkdir(exist_ok=True)
@@ -133,10 +105,10 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_healthy(url, process)
+        wait_healthy(url, process)
         yield url, folder / "streamlit.log"
     finally:
-        _stop(process)
+        stop(process)
         log.close()
         if os.environ.get("CI"):
             ARTIFACTS.mkdir(exist_ok=True)

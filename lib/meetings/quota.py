@@ -28,7 +28,6 @@ class RequestSlots(Protocol):
     """The store's side of the shared budget (both ``BookingStore`` implementations have it)."""
 
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float: ...
-    def request_slots_used(self, calendar_id: str, now: datetime) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -71,11 +70,6 @@ class SharedMinuteBudget:
                 return waited
             self._sleep(pause)
             waited += pause
-
-    def usage(self) -> BudgetUse:
-        """Requests taken in the last 60 seconds, and the limit."""
-        return BudgetUse(self.calendar_id, self.store.request_slots_used(self.calendar_id, self._clock()),
-                         self.per_minute)
 
 
 class MinuteQuota:

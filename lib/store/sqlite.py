@@ -128,7 +128,6 @@ class SQLiteStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self.queries = 0  # statements run; the benchmark reads it to prove pages make no N+1
         self._conn().executescript(SCHEMA)  # idempotent: every statement is IF NOT EXISTS
         self._add_missing_columns()
 
@@ -206,11 +205,9 @@ class SQLiteStore:
             db.execute("COMMIT")
 
     def _all(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        self.queries += 1
         return self._conn().execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
-        self.queries += 1
         return self._conn().execute(sql, params).fetchone()
 
     @staticmethod

@@ -8,7 +8,6 @@ each transition that writes several rows is one SQL function called over ``/rpc`
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -216,9 +215,6 @@ class SupabaseStore:
         self._http = http
         self.url = url
         self.timeout_seconds = timeout_seconds
-        self.queries = 0  # HTTP requests sent; the benchmark reads it to prove pages make no N+1
-        self._lock = threading.Lock()
-        http.event_hooks["request"].append(self._count)
 
     @classmethod
     def from_settings(
@@ -274,10 +270,6 @@ class SupabaseStore:
         self._http.close()
 
     # -- requests and errors ----------------------------------------------------------------
-    def _count(self, request: httpx.Request) -> None:
-        with self._lock:
-            self.queries += 1
-
     def _table(self, name: str):  # noqa: ANN202 - supabase-py's builder types are internal
         return self._client.table(name)
 

@@ -1,40 +1,47 @@
-"""The real booking service wired to the local stand-ins, shared by the chaos, concurrency and
-crash tests: settings for the Google provider against ``tests/calendar_server.py``, a started
-Calendar server whose token endpoint google-auth really calls, and direct reads of the SQLite
-file for invariants the service API does not expose (leases, row counts).
+"""The Google provider against the local Calendar API stand-in (``tests/support/calendar_server.py``):
+credentials and settings pointing at it, a started server whose token endpoint google-auth
+really calls, a provider built the production way with a fixed token, and reads of what the
+server holds.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
-import socket
-import sqlite3
+import re
+import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import replace
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+import google_auth_httplib2
+import httplib2
 import pytest
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build
 
 from lib.config import GoogleSettings, Settings, SmtpSettings
-from lib.meetings.google import event_id_for
-from tests.calendar_server import CalendarServer
+from lib.domain import Booking, BookingStatus
+from lib.meetings.google import GoogleCalendarProvider, event_id_for
+from tests.support.calendar_server import CalendarServer
+from tests.support.env import drop_proxies
+from tests.support.fakes import FakeClock
 
-PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy",
-              "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
-TABLES = ("users", "experts", "bookings", "booking_history", "email_outbox")
+MEET_RE = re.compile(r"^https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$")
+PROVIDER_TIMEOUT = 1.0  # seconds the provider built by make_provider waits for an answer
 
 
 def authorized_user_json(srv: CalendarServer) -> str:
-    """An OAuth authorized-user token whose refreshes go to the local server's token endpoint."""
+    """An OAuth authorized-user token whose refreshes go to the local server's token endpoint
+    (its secrets start with SECRET-, so a test can look for them where they must not be)."""
     return json.dumps({
         "type": "authorized_user",
         "client_id": "1234.apps.googleusercontent.com",
-        "client_secret": "test-client-secret",
-        "refresh_token": "test-refresh-token",
+        "client_secret": "SECRET-client",
+        "refresh_token": "SECRET-refresh",
         "token_uri": srv.token_url,
     })
 
@@ -107,23 +114,15 @@ def google_env(srv: CalendarServer, db: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def clean_environ(tmp: Path, **env: str) -> dict[str, str]:
-    """This process's environment without proxies or other ``CALLEXPERT_*`` settings, plus ``env``;
-    no secrets file, so only what the test sets counts."""
-    out = {k: v for k, v in os.environ.items() if not k.startswith("CALLEXPERT_") and k not in PROXY_VARS}
-    out["CALLEXPERT_SECRETS_FILE"] = str(tmp / "no-secrets.toml")
-    out.update(env)
-    return out
-
-
 @contextmanager
 def calendar_server(monkeypatch: pytest.MonkeyPatch, **options: Any) -> Iterator[CalendarServer]:
-    """A started Calendar server; google-auth's fixed token URL is pointed at it too."""
+    """A started Calendar server (``options`` go to ``CalendarServer``), no proxies, and
+    google-auth's fixed token URL pointed at it."""
     import google.oauth2.credentials
 
-    for name in PROXY_VARS:
-        monkeypatch.delenv(name, raising=False)
+    drop_proxies(monkeypatch)
     with CalendarServer(**options) as srv:
+        # google-auth refreshes authorized-user tokens at a fixed Google URL: send it here.
         monkeypatch.setattr(google.oauth2.credentials, "_GOOGLE_OAUTH2_TOKEN_ENDPOINT", srv.token_url)
         try:
             yield srv
@@ -150,19 +149,51 @@ def stem_of(booking_id: str) -> str:
     return event_id_for(booking_id, 0).rpartition("v")[0]
 
 
-def row_counts(db: Path) -> dict[str, int]:
-    """Rows per table, read straight from the file, to prove a refused call wrote nothing."""
-    with closing(sqlite3.connect(db)) as conn:
-        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES}
+def make_provider(
+    srv: CalendarServer,
+    clock: FakeClock | None = None,
+    *,
+    timeout: float = PROVIDER_TIMEOUT,
+    calendar_id: str = "primary",
+    wait: float = 5.0,
+) -> GoogleCalendarProvider:
+    """The production build path (AuthorizedHttp with a timeout, static discovery) with a fixed token."""
+    clock = clock or FakeClock()
+    creds = Credentials(token="x")
+
+    def new_http() -> Any:
+        return google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=timeout, proxy_info=None))
+
+    service = build("calendar", "v3", http=new_http(), static_discovery=True, cache_discovery=False,
+                    client_options={"api_endpoint": srv.base_url})
+    return GoogleCalendarProvider(
+        service,
+        calendar_id=calendar_id,
+        timezone="Asia/Jakarta",
+        conference_wait_seconds=wait,
+        reminder_minutes=30,
+        timeout_seconds=timeout,
+        http_factory=new_http,
+        sleep=clock.sleep,
+        clock=clock,
+    )
 
 
-def leased_bookings(db: Path) -> list[str]:
-    """Bookings still holding a link lease (a worker that never let go)."""
-    with closing(sqlite3.connect(db)) as conn:
-        return [r[0] for r in conn.execute("SELECT id FROM bookings WHERE link_lease_until IS NOT NULL")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def make_booking(**changes: Any) -> Booking:
+    """A paid booking as the provider receives it (names and addresses joined in), with a new id."""
+    booking = Booking(
+        id=str(uuid.uuid4()),
+        user_id="cust-1",
+        expert_id="exp-1",
+        session_type="Career mentoring",
+        scheduled_date=date(2025, 3, 4),
+        scheduled_time=time(10, 30),
+        duration=45,
+        status=BookingStatus.PAID,
+        price=375_000,
+        customer_name="Sari Wulandari",
+        customer_email="sari@example.com",
+        expert_name="Budi Santoso",
+        expert_email="budi@example.com",
+    )
+    return replace(booking, **changes)

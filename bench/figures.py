@@ -1,11 +1,12 @@
-"""``python -m lib bench``: how fast the console is, every figure measured side by side in one run.
+"""The figures of ``python -m bench``: how fast the console is, every figure measured side by side in one run.
 
 Figures (each a median of several runs):
 
 * the "My sessions" and "Ops" pages, run through Streamlit's AppTest, over a SQLite file with
   1,000 and with 100,000 bookings, and their ratio: the extra bookings are history (past
   sessions), so a page whose cost grows with them reads more than it shows;
-* the store queries one page load makes (``SQLiteStore.queries``): the same at every size
+* the store calls one page load makes (counted by ``bench.counting.CountingStore``, a wrapper
+  around the store the pages build; on SQLite each read is one query): the same at every size
   means no N+1;
 * "Create all missing links" for 200 paid bookings against a Calendar API server that takes
   0.2 s per request: the bounded-concurrency run of the service against a seed-style run (one
@@ -13,9 +14,9 @@ Figures (each a median of several runs):
 * the booking service's own time per booking (book, pay, link, queue the emails) with the
   meeting provider's time taken out.
 
-The Calendar API server is ``tests/calendar_server.py``, a stand-in for Google used only for
-measuring. It lives in the tests package (no Google stand-in belongs in lib/), so it is imported
-lazily, by the link figures only, and needs a checkout of the repository (run from its root).
+The Calendar API server is ``tests/support/calendar_server.py``, the tests' stand-in for Google,
+used here only for measuring. It is imported lazily, by the link figures only, and needs a
+checkout of the repository (run from its root).
 
 The bookings are written straight into the SQLite file with ``executemany`` (the store's own
 schema), because 100,000 bookings through the service would take minutes to set up.
@@ -23,7 +24,6 @@ schema), because 100,000 bookings through the service would take minutes to set 
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -31,16 +31,16 @@ import platform
 import random
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time as clock
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.counting import CountingStore
 from lib.access import Actor, Role
 from lib.config import GoogleSettings, Settings
 from lib.domain import Booking, BookingRequest, Meeting, NewCustomer
@@ -192,17 +192,18 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _recording_stores() -> Iterator[dict[str, SQLiteStore]]:
-    """Remember the store each service the pages build uses, by file, to read its query counter."""
+def _recording_stores() -> Iterator[dict[str, CountingStore]]:
+    """Give each service the pages build a counting store, remembered by file, to read its count."""
     from lib import wiring
 
-    stores: dict[str, SQLiteStore] = {}
+    stores: dict[str, CountingStore] = {}
     original = wiring.build_store
 
     def build_store(settings: Settings) -> Any:
         store = original(settings)
         if isinstance(store, SQLiteStore):
-            stores[store.path] = store
+            counting = stores[store.path] = CountingStore(store)
+            return counting
         return store
 
     wiring.build_store = build_store  # type: ignore[assignment]
@@ -219,7 +220,7 @@ def _page_env(db: Path) -> dict[str, str]:
 
 
 def measure_pages(filled: list[Filled], runs: int) -> dict[str, dict[str, Any]]:
-    """Median AppTest run time and store queries of each page at each size.
+    """Median AppTest run time and store calls of each page at each size.
 
     Each size gets its own AppTest, run ``WARM_UP_RUNS`` times uncounted; then the sizes take
     turns, ``runs`` times each, so a slower moment of the machine hits both alike.
@@ -244,21 +245,21 @@ def measure_pages(filled: list[Filled], runs: int) -> dict[str, dict[str, Any]]:
                         _raise_page_errors(at, title)
                 apps[f] = at
             times: dict[Filled, list[float]] = {f: [] for f in filled}
-            queries: dict[Filled, list[int]] = {f: [] for f in filled}
+            calls: dict[Filled, list[int]] = {f: [] for f in filled}
             for _ in range(runs):
                 for f in filled:
                     with _environment(_page_env(f.db)):  # the pages read their settings on every run
                         store = stores.get(str(f.db.resolve()))
-                        before = store.queries if store else 0
+                        before = store.calls if store else 0
                         began = clock.perf_counter()
                         apps[f].run()
                         times[f].append(clock.perf_counter() - began)
                         _raise_page_errors(apps[f], title)
                         if store is not None:
-                            queries[f].append(store.queries - before)
+                            calls[f].append(store.calls - before)
             results[title] = {str(f.bookings): {"median_ms": _ms(statistics.median(times[f])),
                                                 "runs_ms": [_ms(x) for x in times[f]],
-                                                "queries": sorted(set(queries[f]))} for f in filled}
+                                                "store_calls": sorted(set(calls[f]))} for f in filled}
     return results
 
 
@@ -271,11 +272,11 @@ def _raise_page_errors(at: Any, title: str) -> None:
 
 @contextlib.contextmanager
 def _calendar(latency: float, seed: int) -> Iterator[Any]:
-    """The local Calendar API server (tests/calendar_server.py), with google-auth's token URL on it."""
+    """The local Calendar API server (tests/support/calendar_server.py), with google-auth's token URL on it."""
     try:
-        from tests.calendar_server import CalendarServer  # a stand-in for Google; see the module docstring
+        from tests.support.calendar_server import CalendarServer  # a stand-in for Google; see the module docstring
     except ImportError as exc:
-        raise SystemExit("The link figures need tests/calendar_server.py: run `python -m lib bench` from the "
+        raise SystemExit("The link figures need tests/support/calendar_server.py: run `python -m bench` from the "
                          f"root of a checkout ({exc}).") from None
     import google.oauth2.credentials as user_credentials
 
@@ -456,14 +457,14 @@ def run(config: BenchConfig, log: Callable[[str], None] = print) -> dict[str, An
     small, large = str(min(config.sizes)), str(max(config.sizes))
     for figures in pages.values():
         figures["ratio"] = round(figures[large]["median_ms"] / figures[small]["median_ms"], 2)
-        counts = {tuple(figures[str(n)]["queries"]) for n in config.sizes}
-        figures["queries_constant"] = len(counts) == 1 and all(len(c) == 1 for c in counts)
+        counts = {tuple(figures[str(n)]["store_calls"]) for n in config.sizes}
+        figures["store_calls_constant"] = len(counts) == 1 and all(len(c) == 1 for c in counts)
     goals = [
         *[{"figure": f"{title} page {large}/{small} ratio", "value": figures["ratio"],
            "goal": f"<= {GOALS['page_ratio']}", "met": figures["ratio"] <= GOALS["page_ratio"]}
           for title, figures in pages.items()],
-        *[{"figure": f"{title} page store queries per load", "value": figures[large]["queries"],
-           "goal": "constant", "met": figures["queries_constant"]} for title, figures in pages.items()],
+        *[{"figure": f"{title} page store calls per load", "value": figures[large]["store_calls"],
+           "goal": "constant", "met": figures["store_calls_constant"]} for title, figures in pages.items()],
         {"figure": "missing links: sequential / bounded", "value": links["speedup"],
          "goal": f">= {GOALS['speedup']}", "met": links["speedup"] >= GOALS["speedup"]},
         {"figure": "missing links: bounded / (links x latency / concurrency)", "value": links["vs_bound"],
@@ -472,7 +473,7 @@ def run(config: BenchConfig, log: Callable[[str], None] = print) -> dict[str, An
          "goal": f"< {GOALS['service_ms']}", "met": service["median_ms"] < GOALS["service_ms"]},
     ]
     result = {
-        "command": " ".join(["python -m lib bench", *_argv(config)]),
+        "command": " ".join(["python -m bench", *_argv(config)]),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "environment": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
                         "platform": platform.platform(), "cpus": os.cpu_count()},
@@ -511,10 +512,10 @@ def table(result: dict[str, Any]) -> str:
                      f"{f[large]['median_ms']:.0f} ms | {f['ratio']:.2f}x | <= {GOALS['page_ratio']}x | "
                      f"{met[f'{title} page {large}/{small} ratio']} |")
     for title, f in result["pages"].items():
-        q_small, q_large = (", ".join(map(str, f[s]["queries"])) or "?" for s in (small, large))
-        lines.append(f"| {title} page, store queries per load | {q_small} | {q_large} | "
-                     f"{'constant' if f['queries_constant'] else 'varies'} | constant | "
-                     f"{met[f'{title} page store queries per load']} |")
+        q_small, q_large = (", ".join(map(str, f[s]["store_calls"])) or "?" for s in (small, large))
+        lines.append(f"| {title} page, store calls per load | {q_small} | {q_large} | "
+                     f"{'constant' if f['store_calls_constant'] else 'varies'} | constant | "
+                     f"{met[f'{title} page store calls per load']} |")
     n, lat, conc = links["bookings"], links["latency_s"], links["concurrency"]
     lines.append(f"| Create all missing links, {n} x {lat} s: {conc} at a time | {links['bounded_s']:.2f} s | | "
                  f"{links['vs_bound']:.2f}x the {links['bound_s']:.2f} s bound | <= {GOALS['vs_bound']}x | "
@@ -525,55 +526,3 @@ def table(result: dict[str, Any]) -> str:
                  f"{service['median_ms']:.1f} ms | | | < {GOALS['service_ms']:.0f} ms | "
                  f"{met['service ms per booking (provider excluded)']} |")
     return "\n".join(lines)
-
-
-# -- the command line -------------------------------------------------------------------------------------
-
-def _sizes(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
-    if len(sizes) < 2 or min(sizes) < 2:
-        raise argparse.ArgumentTypeError("give at least two sizes of 2 bookings or more, e.g. 1000,100000")
-    return sizes
-
-
-def add_parser(sub: Any) -> None:
-    """Add ``bench`` to the ``python -m lib`` subcommands."""
-    d = BenchConfig()
-    b = sub.add_parser("bench", help="measure page loads, bulk links and service time; print a table, write JSON")
-    b.add_argument("--sizes", type=_sizes, default=d.sizes, help="booking counts for the page figures (1000,100000)")
-    b.add_argument("--page-runs", type=int, default=d.page_runs, help="AppTest runs per page and size")
-    b.add_argument("--links", type=int, default=d.links, help="paid bookings for the link figures")
-    b.add_argument("--latency", type=float, default=d.latency, help="seconds per Calendar API request")
-    b.add_argument("--concurrency", type=int, default=d.concurrency, help="links at a time (default: the setting)")
-    b.add_argument("--link-runs", type=int, default=d.link_runs, help="runs of each link style")
-    b.add_argument("--service-bookings", type=int, default=d.service_bookings, help="bookings per service run")
-    b.add_argument("--service-runs", type=int, default=d.service_runs, help="service runs")
-    b.add_argument("--out", type=Path, default=d.out, help="where the JSON goes")
-    b.add_argument("--seed", type=int, default=d.seed, help="seed of the generated data")
-    b.set_defaults(run=run_cli)
-
-
-def run_cli(args: argparse.Namespace) -> int:
-    for name in ("page_runs", "links", "link_runs", "service_bookings", "service_runs"):
-        if getattr(args, name) < 1:
-            print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
-            return 2
-    if args.latency < 0 or (args.concurrency is not None and args.concurrency < 1):
-        print("error: --latency cannot be negative and --concurrency must be at least 1", file=sys.stderr)
-        return 2
-    config = replace(BenchConfig(), sizes=args.sizes, page_runs=args.page_runs, links=args.links,
-                     latency=args.latency, concurrency=args.concurrency, link_runs=args.link_runs,
-                     service_bookings=args.service_bookings, service_runs=args.service_runs, out=args.out,
-                     seed=args.seed)
-    result = run(config)
-    print()
-    print(table(result))
-    print(f"\n`{result['command']}` on {result['environment']['platform']}, Python {result['environment']['python']}, "
-          f"SQLite {result['environment']['sqlite']}; JSON in {config.out}")
-    missed = [g["figure"] for g in result["goals"] if not g["met"]]
-    if missed:
-        print(f"Goals missed: {'; '.join(missed)}")
-    return 0

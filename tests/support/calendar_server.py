@@ -69,8 +69,6 @@ RPC_SHAPES: dict[str, tuple[str, str]] = {
     "403rate": ("PERMISSION_DENIED", "RATE_LIMIT_EXCEEDED"),
     "403userrate": ("PERMISSION_DENIED", "RATE_LIMIT_EXCEEDED"),
 }
-ERROR_SHAPES = ("errors", "details", "both")
-SPECIAL_FAULTS = ("timeout", "drop")
 DEFAULT_RANDOM_FAULTS: tuple[str, ...] = ("500", "503", "429", "403rate", "timeout", "drop")
 
 

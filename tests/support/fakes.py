@@ -1,4 +1,4 @@
-"""In-memory stand-ins for outside services, for service-layer tests only."""
+"""In-memory stand-ins for outside services and clocks, for service- and provider-level tests."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from lib.domain import Booking, Meeting
+from lib.domain import Booking, Email, Meeting
 from lib.errors import MeetingProviderError
 from lib.meetings import HealthCheck
 from lib.notify import DeliveryError
-from lib.domain import Email
 
 
 @dataclass
@@ -83,3 +82,18 @@ class FixedClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+class FakeClock:
+    """A monotonic clock that only moves when the code under test sleeps (or the test moves it)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds

@@ -1,0 +1,69 @@
+"""``python -m bench`` (``make bench``): measure, print the table, write the JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bench.figures import BenchConfig, run, table
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+    if len(sizes) < 2 or min(sizes) < 2:
+        raise argparse.ArgumentTypeError("give at least two sizes of 2 bookings or more, e.g. 1000,100000")
+    return sizes
+
+
+def parser() -> argparse.ArgumentParser:
+    """The benchmark's options; each default is the figure the docs quote."""
+    d = BenchConfig()
+    b = argparse.ArgumentParser(prog="python -m bench",
+                                description="Measure page loads, bulk links and service time; print a table, "
+                                            "write JSON.")
+    b.add_argument("--sizes", type=_sizes, default=d.sizes, help="booking counts for the page figures (1000,100000)")
+    b.add_argument("--page-runs", type=int, default=d.page_runs, help="AppTest runs per page and size")
+    b.add_argument("--links", type=int, default=d.links, help="paid bookings for the link figures")
+    b.add_argument("--latency", type=float, default=d.latency, help="seconds per Calendar API request")
+    b.add_argument("--concurrency", type=int, default=d.concurrency, help="links at a time (default: the setting)")
+    b.add_argument("--link-runs", type=int, default=d.link_runs, help="runs of each link style")
+    b.add_argument("--service-bookings", type=int, default=d.service_bookings, help="bookings per service run")
+    b.add_argument("--service-runs", type=int, default=d.service_runs, help="service runs")
+    b.add_argument("--out", type=Path, default=d.out, help="where the JSON goes")
+    b.add_argument("--seed", type=int, default=d.seed, help="seed of the generated data")
+    return b
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark with ``argv``; 0 when it ran (missed goals are printed, not an error), 2 on bad options."""
+    args = parser().parse_args(argv)
+    for name in ("page_runs", "links", "link_runs", "service_bookings", "service_runs"):
+        if getattr(args, name) < 1:
+            print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return 2
+    if args.latency < 0 or (args.concurrency is not None and args.concurrency < 1):
+        print("error: --latency cannot be negative and --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    config = replace(BenchConfig(), sizes=args.sizes, page_runs=args.page_runs, links=args.links,
+                     latency=args.latency, concurrency=args.concurrency, link_runs=args.link_runs,
+                     service_bookings=args.service_bookings, service_runs=args.service_runs, out=args.out,
+                     seed=args.seed)
+    result = run(config)
+    print()
+    print(table(result))
+    print(f"\n`{result['command']}` on {result['environment']['platform']}, Python {result['environment']['python']}, "
+          f"SQLite {result['environment']['sqlite']}; JSON in {config.out}")
+    missed = [g["figure"] for g in result["goals"] if not g["met"]]
+    if missed:
+        print(f"Goals missed: {'; '.join(missed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Playwright driving Debian's Chromium against `streamlit run`, for the browser tests.
+
+Playwright never downloads a browser here: it drives /usr/bin/chromium (`apt-get install
+chromium`; .ci/run does it). Without it, or without the playwright package, the browser tests
+skip, except under CI, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time as clock
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots and server logs (kept out of git)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 30_000
+
+
+def unavailable(reason: str) -> None:
+    """Skip the browser test for ``reason``; under CI fail instead, since CI installs the browser."""
+    if os.environ.get("CI"):
+        pytest.fail(f"The browser test must run under CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium under Playwright, headless; each launch gets a fresh temporary profile."""
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run does it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed (pip install -r requirements-dev.txt)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], what: str, seconds: float = 60) -> None:
+    """Wait until ``url`` answers 200, failing at once if ``process`` (which serves it) exits."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+    deadline = clock.monotonic() + seconds
+    while clock.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{what} exited with {process.returncode}")
+        try:
+            with opener.open(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        clock.sleep(0.2)
+    raise AssertionError(f"{what} did not answer at {url} within {seconds:.0f}s")
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Wait until the Streamlit server at ``url`` says it is healthy."""
+    wait_for(f"{url}/_stcore/health", process, "streamlit", seconds)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate ``process``; kill it if it has not gone within 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def shot(page: object, name: str) -> Path:
+    """A full-page screenshot into test-artifacts/browser-<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"browser-{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path
