@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from lib.access import CLI, Actor, Role
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.config import load_settings
 from lib.domain import BookingStatus
 from lib.errors import CallExpertError

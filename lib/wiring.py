@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.clock import Clock, system_clock
 from lib.config import Settings
 from lib.errors import ConfigError

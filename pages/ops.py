@@ -34,13 +34,10 @@ if budget is not None:  # numbers only: the gauge shows nothing anyone typed
                 text=f"Google Calendar requests in the last minute: {budget.used} / {budget.limit}"
                      " (every process together)")
 
-# -- awaiting a gateway payment for too long ------------------------------------------------
-if not svc.payments.settles_at_once:
-    minutes = svc.settings.midtrans.pending_alert_minutes
-    st.subheader(f"Awaiting payment for more than {minutes} minutes")
-    stuck = svc.stuck_pending(actor=actor)
-    if not stuck:
-        st.success("No booking has waited that long for its payment.")
+# -- awaiting a gateway payment for too long (shown only while there are such bookings) --------
+stuck = svc.stuck_pending(actor=actor)
+if stuck:
+    st.subheader(f"Awaiting payment for more than {svc.settings.midtrans.pending_alert_minutes} minutes")
     for b in stuck:
         booked = local_when(b.created_at, svc.tz) if b.created_at else "unknown"
         if action_row(f"**{escape_markdown(booking_label(b))}**  \nBooked {booked} · "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.config import load_settings
 from lib.wiring import build_service
 from tests.fakes import FlakyProvider, RecordingSender

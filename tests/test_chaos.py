@@ -33,7 +33,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.config import SmtpSettings, validate
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
 from lib.meetings.google import GoogleCalendarProvider

@@ -20,7 +20,7 @@ from typing import TypeVar
 import pytest
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.errors import SlotTaken

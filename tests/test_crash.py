@@ -42,7 +42,7 @@ CHILD = f"""
 import os, sys
 from datetime import date, time
 from lib.access import SYSTEM
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.config import load_settings
 from lib.domain import BookingRequest, NewCustomer
 from lib.wiring import build_service

@@ -28,7 +28,7 @@ from cryptography.x509.oid import NameOID
 from icalendar import Calendar
 
 from lib.access import SYSTEM, DEMO_OPS
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.cli import main as cli_main
 from lib.config import Settings, SmtpSettings, load_settings
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer

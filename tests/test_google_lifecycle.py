@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.config import Settings
 from lib.domain import BookingStatus
 from lib.errors import MeetingProviderError

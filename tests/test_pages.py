@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM, expert_actor
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.config import load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import PermissionDenied

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.cli import main as cli_main
 from lib.config import Settings
 from lib.domain import ALLOWED_DURATIONS, Booking, BookingRequest, BookingStatus, NewCustomer

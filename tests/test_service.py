@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
+from lib.service import BookingService
 from lib.cli import main as cli_main
 from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer

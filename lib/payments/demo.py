@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from lib.domain import Booking
@@ -14,15 +15,11 @@ class DemoGateway:
     name = "demo"
     label = "Demo payment"
     is_demo = True
-    settles_at_once = True
-
-    def charge(self, booking: Booking) -> PaymentResult:
-        """Settle at once: the demo takes no money."""
-        return PaymentResult(PaymentState.PAID, reference=f"DEMO-{booking.id[:8]}", message="Demo payment, no money moved.")
 
     def start(self, booking: Booking, order_id: str) -> PaymentResult:
-        """The demo has no payment page: starting a payment settles it."""
-        return self.charge(booking)
+        """The demo has no payment page: starting a payment settles it at once, taking no money."""
+        return PaymentResult(PaymentState.PAID, reference=f"DEMO-{booking.id[:8]}", message="Demo payment, no money moved.",
+                             amount=Decimal(booking.price))
 
     def status(self, order_id: str) -> PaymentResult:
         """Every demo order is paid."""

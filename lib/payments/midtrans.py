@@ -140,7 +140,6 @@ class MidtransGateway:
 
     name = "midtrans"
     is_demo = False
-    settles_at_once = False
 
     def __init__(self, server_key: str, client_key: str, *, is_production: bool = False,
                  timeout_seconds: float = 10.0) -> None:
@@ -176,11 +175,6 @@ class MidtransGateway:
         return f"Midtrans ({self.environment})"
 
     # -- the protocol ---------------------------------------------------------------------------
-    def charge(self, booking: Booking) -> PaymentResult:
-        """Midtrans cannot settle at once: the customer pays on the Snap page (see ``start``)."""
-        raise PaymentError("Midtrans payments are made by the customer on Midtrans's page: start one and then "
-                           "check it; the console never marks a Midtrans booking paid by itself.")
-
     def start(self, booking: Booking, order_id: str) -> PaymentResult:
         """Create a Snap transaction; ``PENDING`` with its token and the page to pay on."""
         data = self._call(lambda: self._snap.create_transaction(transaction_params(booking, order_id)),
