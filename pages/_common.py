@@ -3,8 +3,8 @@ reschedule and cancel forms, and one-shot messages that survive a rerun."""
 
 from __future__ import annotations
 
-import time
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,11 +13,11 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from lib.access import DEMO_OPS, SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
-from lib.service import BookingService, PaymentCheck
 from lib.config import Settings, load_settings
 from lib.domain import Booking, BookingStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
+from lib.service import BookingService, PaymentCheck
 from lib.timefmt import rupiah, when
 from lib.wiring import build_service
 

@@ -7,8 +7,17 @@ from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.views import booking_label, bookings_frame, history_frame, local_when
-from pages._common import (action_row, booking_card, cancel_form, check_payment, flash, page_context, reschedule_form,
-                           show_error, show_flash)
+from pages._common import (
+    action_row,
+    booking_card,
+    cancel_form,
+    check_payment,
+    flash,
+    page_context,
+    reschedule_form,
+    show_error,
+    show_flash,
+)
 
 svc, actor = page_context("ops")
 st.title("Ops")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lib.service import BookingService
 from lib.config import load_settings
+from lib.service import BookingService
 from lib.wiring import build_service
 from tests.fakes import FlakyProvider, RecordingSender
 

@@ -20,10 +20,10 @@ from typing import TypeVar
 import pytest
 
 from lib.access import SYSTEM
-from lib.service import BookingService
 from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.errors import SlotTaken
+from lib.service import BookingService
 from lib.wiring import build_service
 from tests.harness import calendar_server, events_by_booking, google_settings, leased_bookings, row_counts, stem_of
 

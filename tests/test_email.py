@@ -27,8 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from icalendar import Calendar
 
-from lib.access import SYSTEM, DEMO_OPS
-from lib.service import BookingService
+from lib.access import DEMO_OPS, SYSTEM
 from lib.cli import main as cli_main
 from lib.config import Settings, SmtpSettings, load_settings
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
@@ -37,6 +36,7 @@ from lib.notify import LINK_PENDING
 from lib.notify.outbox import OutboxOnlySender
 from lib.notify.smtp import SmtpSender
 from lib.payments.demo import DemoGateway
+from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_sender
 from tests.fakes import FixedClock, FlakyProvider
@@ -635,6 +635,7 @@ def test_a_non_ascii_password_is_never_stored_shown_printed_or_logged(make, tls_
     """smtplib cannot send a non-ASCII login; its UnicodeEncodeError quotes the login, password
     included. The outbox, the Emails page, the CLI and the log say what to do, without it."""
     from streamlit.testing.v1 import AppTest  # noqa: F401 - AppTest drives the page below
+
     from tests.apptest import markdown_sources, no_exception, open_page
 
     password = "rahasia-pässwörd-Ωmega"

@@ -29,13 +29,21 @@ import responses
 from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM
-from lib.service import BookingService
 from lib.cli import main as cli_main
 from lib.config import MidtransSettings, Settings, load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
-from lib.errors import CallExpertError, ConfigError, InvalidTransition, NotFound, PaymentError, PaymentUnavailable
+from lib.errors import (
+    CallExpertError,
+    ConfigError,
+    InvalidTransition,
+    NotFound,
+    PaymentError,
+    PaymentUnavailable,
+    Transient,
+)
 from lib.payments import order_id_for, parse_order_id
 from lib.payments.midtrans import MidtransGateway, verify_notification
+from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
 from tests.apptest import no_exception, open_page
@@ -243,7 +251,7 @@ def test_snap_refusals_say_what_to_fix_and_store_no_payment(svc, mt, status, bod
     booking = svc.book(request(svc), actor=SYSTEM)
     with pytest.raises(kind, match=words) as caught:
         svc.start_payment(booking.id, actor=SYSTEM)
-    assert caught.value.retryable is (kind is PaymentUnavailable)
+    assert isinstance(caught.value, Transient) is (kind is PaymentUnavailable)
     after = svc.get_booking(booking.id, actor=SYSTEM)
     assert (after.status, after.payment_url, after.payment_order_id) == (BookingStatus.PENDING, None, None)
     assert SERVER_KEY not in str(caught.value)
@@ -380,7 +388,7 @@ def test_a_network_failure_during_the_check_changes_nothing_and_says_so(svc, mt,
     with pytest.raises(PaymentUnavailable) as caught:
         svc.check_payment(booking.id, actor=SYSTEM)
     assert words in str(caught.value) and "nothing changed" in str(caught.value)
-    assert caught.value.retryable and isinstance(caught.value, CallExpertError)
+    assert isinstance(caught.value, Transient) and isinstance(caught.value, CallExpertError)
     assert svc.get_booking(booking.id, actor=SYSTEM) == booking and svc.history(booking.id, actor=SYSTEM) == before
 
 

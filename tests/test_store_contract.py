@@ -33,11 +33,20 @@ import pytest
 import respx
 
 from lib.domain import Booking, BookingStatus, EmailDraft, EmailStatus, NewBooking, NewCustomer
-from lib.errors import CallExpertError, ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.errors import (
+    CallExpertError,
+    ConfigError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    SlotTaken,
+    StoreUnavailable,
+    Transient,
+)
 from lib.notify import LINK_PENDING
 from lib.notify.templates import emails_for
 from lib.store.sqlite import SQLiteStore
-from lib.store.supabase import BOOKING_SELECT, StoreUnavailable, SupabaseStore
+from lib.store.supabase import BOOKING_SELECT, SupabaseStore
 from tests.test_migrations import apply_migrations, fresh_database, psycopg
 
 URL = "https://callexpert-test.supabase.co"
@@ -1214,7 +1223,7 @@ def test_wire_transport_failures_and_timeouts_are_retryable(wire, failure, words
     with pytest.raises(StoreUnavailable) as caught:
         wire.store.missing_links()
     assert words in str(caught.value)
-    assert caught.value.retryable and isinstance(caught.value, CallExpertError)
+    assert isinstance(caught.value, Transient) and isinstance(caught.value, CallExpertError)
 
 
 @pytest.mark.parametrize("reply, kind, words", [

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from lib.domain import Booking
-from lib.errors import PaymentError
+from lib.errors import PaymentFailed
 from lib.payments import PaymentResult, PaymentState
 
 
@@ -27,7 +27,7 @@ class DemoGateway:
 
     def read_notification(self, payload: Mapping[str, Any]) -> PaymentResult:
         """The demo sends no notifications, so any that arrives is refused."""
-        raise PaymentError("The demo payment gateway sends no notifications; set payment_gateway = \"midtrans\" "
+        raise PaymentFailed("The demo payment gateway sends no notifications; set payment_gateway = \"midtrans\" "
                            "to receive Midtrans's.")
 
     def expire(self, order_id: str) -> None:

@@ -20,7 +20,17 @@ from typing import Any
 from lib.access import Actor
 from lib.clock import Clock, system_clock
 from lib.config import Settings
-from lib.domain import Booking, BookingRequest, BookingStatus, Customer, Email, Expert, HistoryEntry, LinkRunResult, OpsCounts
+from lib.domain import (
+    Booking,
+    BookingRequest,
+    BookingStatus,
+    Customer,
+    Email,
+    Expert,
+    HistoryEntry,
+    LinkRunResult,
+    OpsCounts,
+)
 from lib.meetings import HealthCheck, MeetingProvider
 from lib.meetings.quota import BudgetUse
 from lib.notify import EmailSender

@@ -10,7 +10,16 @@ from datetime import date, time, timedelta
 from typing import TypeVar
 
 from lib.access import SYSTEM, Actor, require_can_see, require_expert_or_staff, require_staff
-from lib.domain import ACTIVE_STATUSES, Booking, BookingRequest, BookingStatus, Customer, Expert, NewBooking, NewCustomer
+from lib.domain import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingRequest,
+    BookingStatus,
+    Customer,
+    Expert,
+    NewBooking,
+    NewCustomer,
+)
 from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
 from lib.service.links import Links
 from lib.service.outbox import Outbox

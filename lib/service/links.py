@@ -14,7 +14,15 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from lib.access import Actor, require_staff
 from lib.domain import Booking, BookingStatus, LinkRunResult, Meeting
-from lib.errors import CallExpertError, InvalidTransition, MeetingProviderError, describe_unexpected, log_unexpected
+from lib.errors import (
+    CallExpertError,
+    InvalidTransition,
+    MeetingFailed,
+    MeetingProviderError,
+    Transient,
+    describe_unexpected,
+    log_unexpected,
+)
 from lib.service.outbox import Outbox
 from lib.service.ports import Ports
 from lib.validation import clean_meeting_link
@@ -25,7 +33,7 @@ Progress = Callable[[int, int, Booking], None]
 
 
 def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, MeetingProviderError) and exc.retryable
+    return isinstance(exc, MeetingProviderError) and isinstance(exc, Transient)
 
 
 class Links:
@@ -71,14 +79,13 @@ class Links:
             store.release_link_claim(booking.id)
             self.outbox.queue_link_pending(booking)
             raise
-        except Exception as exc:  # a bug or an unexpected library error: keep the booking visible
+        except Exception as exc:  # noqa: BLE001 - a bug or an unexpected library error: keep the booking visible
             # Stored, shown and raised by type only: a library's message may quote credentials.
             log_unexpected(log, f"Creating the link of booking {booking.id} failed", exc)
             store.record_link_attempt(booking.id, f"Unexpected error: {describe_unexpected(exc)}", actor)
             store.release_link_claim(booking.id)
             self.outbox.queue_link_pending(booking)
-            raise MeetingProviderError(f"Unexpected error while creating the link: {describe_unexpected(exc)}",
-                                       retryable=False) from None
+            raise MeetingFailed(f"Unexpected error while creating the link: {describe_unexpected(exc)}") from None
         return self._confirm(booking, meeting, actor, f"{meetings.name} link created", dispatch), True
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
@@ -179,7 +186,7 @@ class Links:
         base = wait_random_exponential(multiplier=settings.link_backoff_seconds,
                                        max=settings.link_backoff_max_seconds)(state)
         exc = state.outcome.exception() if state.outcome else None
-        hint = getattr(exc, "retry_after", None) or 0.0
+        hint = (exc.retry_after if isinstance(exc, Transient) else None) or 0.0
         return max(base, min(float(hint), settings.link_backoff_max_seconds))
 
     def retrying(self, call: Callable[[], T], booking_id: str, actor: str, record: bool = True) -> T:

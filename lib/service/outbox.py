@@ -9,8 +9,15 @@ from datetime import timedelta
 
 from lib.access import Actor, require_staff
 from lib.domain import Booking, Email, EmailDraft, EmailStatus
-from lib.errors import InvalidTransition, NotFound, describe_unexpected, log_unexpected
-from lib.notify import DeliveryError
+from lib.errors import (
+    DeliveryError,
+    DeliveryUnavailable,
+    InvalidTransition,
+    NotFound,
+    Transient,
+    describe_unexpected,
+    log_unexpected,
+)
 from lib.notify.ics import IcsOptions
 from lib.notify.templates import emails_for, link_pending_email
 from lib.service.ports import Ports
@@ -110,18 +117,18 @@ class Outbox:
                     sender.send(email)
                 except DeliveryError as exc:
                     error: DeliveryError = exc
-                except Exception as exc:  # a bug in a sender: keep the email, stop, and say why (by type only)
+                except Exception as exc:  # noqa: BLE001 - a bug in a sender: keep the email, stop, say why (by type)
                     log_unexpected(log, f"Sender {sender.name} failed on email {email.id}", exc)
-                    error = DeliveryError(f"Unexpected error while sending: {describe_unexpected(exc)}",
-                                          permanent=False, stop_run=True)
+                    error = DeliveryUnavailable(f"Unexpected error while sending: {describe_unexpected(exc)}",
+                                                stop_run=True)
                 else:
                     store.mark_email(email.id, EmailStatus.SENT, None, clock())
                     sent += 1
                     continue
-                store.mark_email(email.id, EmailStatus.FAILED if error.permanent else EmailStatus.QUEUED,
-                                 str(error), clock())
-                failed += error.permanent
-                later += not error.permanent
+                later_on = isinstance(error, Transient)
+                store.mark_email(email.id, EmailStatus.QUEUED if later_on else EmailStatus.FAILED, str(error), clock())
+                failed += not later_on
+                later += later_on
                 if error.stop_run:
                     stopped = str(error)
                     break
@@ -151,7 +158,7 @@ class Outbox:
         while True:
             try:
                 self.dispatch()
-            except Exception as exc:  # the worker must not die silently with emails waiting
+            except Exception as exc:  # noqa: BLE001 - the worker must not die silently with emails waiting
                 log_unexpected(log, "Background email dispatch failed; the next run retries", exc)
             with self._lock:
                 if not self._again:

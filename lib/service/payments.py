@@ -14,7 +14,15 @@ from typing import Any
 
 from lib.access import Actor, require_staff
 from lib.domain import Booking, BookingStatus
-from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, PaymentUnavailable
+from lib.errors import (
+    InvalidInput,
+    InvalidTransition,
+    MeetingProviderError,
+    NotFound,
+    PaymentError,
+    PaymentFailed,
+    PaymentUnavailable,
+)
 from lib.payments import PaymentResult, PaymentState, order_id_for, parse_order_id
 from lib.service.links import Links
 from lib.service.ports import Ports
@@ -90,7 +98,7 @@ class Payments:
             return paid or self.ports.load(booking.id)
         if result.state is PaymentState.FAILED:
             store.add_history(booking.id, "payment failed", result.message, who)
-            raise PaymentError(f"Payment failed: {result.message or 'the gateway refused it'}. "
+            raise PaymentFailed(f"Payment failed: {result.message or 'the gateway refused it'}. "
                                "The booking is still awaiting payment.")
         started = store.start_payment(booking.id, order_id, result.token or "", result.redirect_url or "",
                                       self.ports.clock(), who)
