@@ -7,7 +7,7 @@ from typing import Protocol
 from lib.domain import Email
 
 # The customer's notice that a paid booking has no meeting link yet. A later email to the
-# customer about the booking (confirmation, cancellation) supersedes it while it is queued.
+# customer about the booking supersedes it while it is queued (``lib.service.outbox.replaced_by``).
 LINK_PENDING = "link_pending.customer"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from lib.access import Actor, require_staff
@@ -18,6 +18,7 @@ from lib.errors import (
     describe_unexpected,
     log_unexpected,
 )
+from lib.notify import LINK_PENDING
 from lib.notify.ics import IcsOptions
 from lib.notify.templates import emails_for, link_pending_email
 from lib.service.ports import Ports
@@ -43,6 +44,15 @@ class DispatchResult:
     stopped: str | None = None
 
 
+def replaced_by(kind: str) -> tuple[str, ...]:
+    """The kinds of queued emails an email of ``kind`` makes pointless: any later email to the
+    customer about the booking (the confirmation with its link, a cancellation, a move) says more
+    than the "link still being prepared" notice, so a notice not yet sent is dropped."""
+    if kind.endswith(".customer") and kind != LINK_PENDING:
+        return (LINK_PENDING,)
+    return ()
+
+
 class Outbox:
     """Renders, queues and sends the emails of the booking life.
 
@@ -58,13 +68,14 @@ class Outbox:
         self._again = False
 
     def drafts(self, booking: Booking, event: str) -> list[EmailDraft]:
-        """Both emails of ``event``, with the .ics invitation when the settings want one."""
+        """Both emails of ``event``, with the .ics invitation when the settings want one, each
+        saying which queued emails it makes pointless (see ``replaced_by``)."""
         settings = self.ports.settings
         ics = None
         if settings.ics_enabled:
             smtp = settings.smtp
             ics = IcsOptions(smtp.from_address or _FALLBACK_ORGANIZER, smtp.from_name, stamp=self.ports.clock())
-        return emails_for(booking, event, self.ports.tz, ics)
+        return [replace(d, replaces=replaced_by(d.kind)) for d in emails_for(booking, event, self.ports.tz, ics)]
 
     def queue_link_pending(self, booking: Booking) -> None:
         """Queue the customer's "link still being prepared" notice (once per booking version).

@@ -177,7 +177,8 @@ def _email(row: Mapping[str, Any]) -> Email:
 def _drafts(emails: Sequence[EmailDraft]) -> list[dict[str, Any]]:
     return [
         {"booking_id": e.booking_id, "kind": e.kind, "version": e.version, "recipient": e.recipient,
-         "subject": e.subject, "body_text": e.body_text, "body_html": e.body_html, "ics": e.ics}
+         "subject": e.subject, "body_text": e.body_text, "body_html": e.body_html, "ics": e.ics,
+         "replaces": list(e.replaces)}
         for e in emails
     ]
 
