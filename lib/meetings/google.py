@@ -4,10 +4,13 @@ The event id is derived from the booking id and its event version, so a retried 
 event an earlier attempt made (409 duplicate) instead of making a second one, and brings it up to
 date with the booking. Versions are used in order from the booking's stored version (a version is
 tried only once the one before it turned out deleted), so the provider can find every event it
-may have made for a booking. One call is one attempt: errors come back as
-``MeetingUnavailable`` (transient) or ``MeetingFailed`` (permanent), and the booking service decides whether and when
+may have made for a booking. One call is one attempt: errors come back as ``MeetingUnavailable``
+(transient) or ``MeetingFailed`` (permanent), and the booking service decides whether and when
 to try again. Every request first takes a slot of the per-minute request budget (``quota``).
 See docs/google.md for what each operation costs in requests.
+
+Longer than 400 lines on purpose: the Calendar API's create/move/cancel with their idempotency
+rules and the mapping of every Google error to a sentence ops can act on belong together.
 """
 
 from __future__ import annotations

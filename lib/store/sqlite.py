@@ -1,4 +1,9 @@
-"""The embedded store: one SQLite file under ``data/``, no server, no account."""
+"""The embedded store: one SQLite file under ``data/``, no server, no account.
+
+Longer than 400 lines on purpose: it implements the whole ``BookingStore`` protocol, one
+transaction per transition, and splitting it would only scatter the SQL that the store contract
+suite checks side by side with the Supabase store.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ Server side only, with the service-role key (which bypasses row level security).
 the functions it calls come from ``supabase/migrations``. Every page read is one request:
 customer and expert names come as embedded resources, filters and order run in PostgREST, and
 each transition that writes several rows is one SQL function called over ``/rpc``.
+
+Longer than 400 lines on purpose: the whole ``BookingStore`` protocol plus the mapping of
+PostgREST's errors at this boundary, kept together so each method sits beside the SQL it calls.
 """
 
 from __future__ import annotations
