@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from lib.access import CLI, Actor, Role
-from lib.booking import BookingService
 from lib.config import load_settings
 from lib.domain import BookingStatus
-from lib.errors import CallExpertError
+from lib.errors import CallExpertError, Transient
+from lib.service import BookingService
 from lib.timefmt import rupiah, when
 from lib.wiring import build_service
 
@@ -143,7 +143,7 @@ def _payment_notification(args: argparse.Namespace) -> int:
         result = _service().apply_payment_notification(payload, actor=NOTIFICATION)
     except CallExpertError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1 if getattr(exc, "retryable", False) else 2
+        return 1 if isinstance(exc, Transient) else 2
     print(f"{result.booking.id}  {result.booking.status.label}")
     print(f"  {result.message}")
     if result.link_error:

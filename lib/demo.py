@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from lib.access import Actor, Role
-from lib.booking import BookingService
 from lib.domain import BookingRequest, NewCustomer
 from lib.errors import CallExpertError
+from lib.service import BookingService
 
 EXPERTS = (
     ("Dr. Sari Wulandari", "sari.wulandari@example.com", 250_000, "Career & HR"),

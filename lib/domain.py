@@ -182,6 +182,9 @@ class EmailDraft:
     body_text: str
     body_html: str
     ics: str | None = None  # RFC 5545 calendar text (METHOD REQUEST or CANCEL), sent as invite.ics
+    # Kinds of this booking's emails that this one makes pointless: when it is queued, those still
+    # queued and not held by a dispatcher are dropped. The service decides; stores only obey.
+    replaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

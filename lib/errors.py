@@ -1,4 +1,9 @@
-"""Exceptions the booking service raises. Each message says what to do next."""
+"""One error vocabulary for the console. Each message says what to do next.
+
+Five kinds (transient, permanent, refused, not found, not allowed) and, for each outside
+service, a family whose members are of one kind: e.g. ``MeetingUnavailable`` is a
+``MeetingProviderError`` and ``Transient``.
+"""
 
 from __future__ import annotations
 
@@ -7,60 +12,121 @@ import traceback
 
 
 class CallExpertError(Exception):
-    """Base class: every error the console shows to a person."""
+    """Base class: every error the console shows to a person. Each is of one of five kinds:
+    ``Transient``, ``Permanent``, ``Refused``, ``NotFound`` or ``PermissionDenied`` (not allowed)."""
 
 
-class InvalidInput(CallExpertError):
-    """The request was refused before anything was written; the message names the field."""
+# -- the five kinds ------------------------------------------------------------------------------
+class Transient(CallExpertError):
+    """The other side is busy or unreachable: trying again later can help, and nothing changed.
 
-
-class NotFound(CallExpertError):
-    """A booking, expert or customer id that does not exist."""
-
-
-class SlotTaken(CallExpertError):
-    """The expert already holds a pending, paid or confirmed booking overlapping this slot."""
-
-
-class InvalidTransition(CallExpertError):
-    """The booking is not in a state that allows this action (e.g. cancelling twice)."""
-
-
-class ConfigError(CallExpertError):
-    """A setting is missing or wrong; the message names the setting and how to fix it."""
-
-
-class PaymentError(CallExpertError):
-    """The payment gateway refused or could not be reached; the booking stays as it was.
-
-    ``retryable`` tells whether asking again later can help (a timeout, a network error, a 5xx).
+    ``retry_after`` is how many seconds the other side asked us to wait, when it said.
     """
 
-    retryable = False
-
-
-class PaymentUnavailable(PaymentError):
-    """The gateway could not be reached or did not answer in time; nothing changed, try again."""
-
-    retryable = True
-
-
-class MeetingProviderError(CallExpertError):
-    """Creating, moving or cancelling a meeting failed.
-
-    ``retryable`` tells the service whether trying again can help (rate limits, 5xx,
-    timeouts); permanent errors carry a sentence an ops person can act on.
-    ``retry_after`` is the provider's own hint in seconds, when it gave one.
-    """
-
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None):
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.retryable = retryable
         self.retry_after = retry_after
 
 
+class Permanent(CallExpertError):
+    """Trying again will not help: stop, and the message says what to fix (a setting, a key, a
+    calendar share, a recipient address)."""
+
+
+class Refused(CallExpertError):
+    """The request was refused before anything was written (bad input, a taken slot, a booking
+    in the wrong state); the message says what to change."""
+
+
+class NotFound(CallExpertError):
+    """A booking, expert, customer, email or order id that does not exist."""
+
+
 class PermissionDenied(CallExpertError):
-    """The signed-in person's role may not do this (e.g. an expert opening another expert's booking)."""
+    """Not allowed: the signed-in person's role may not do this (e.g. an expert opening another
+    expert's booking)."""
+
+
+# -- refused input -------------------------------------------------------------------------------
+class InvalidInput(Refused):
+    """A value was refused; the message names the field."""
+
+
+class SlotTaken(Refused):
+    """The expert already holds a pending, paid or confirmed booking overlapping this slot."""
+
+
+class InvalidTransition(Refused):
+    """The booking is not in a state that allows this action (e.g. cancelling twice)."""
+
+
+class ConfigError(Permanent):
+    """A setting is missing or wrong; the message names the setting and how to fix it."""
+
+
+# -- what each adapter raises: its own family, each error transient or permanent ------------------
+# Each adapter maps its library's exceptions to these at its own boundary; callers that must know
+# whether to try again ask ``isinstance(exc, Transient)``.
+class MeetingProviderError(CallExpertError):
+    """Creating, moving or cancelling a meeting failed (``MeetingUnavailable`` or ``MeetingFailed``)."""
+
+
+class MeetingUnavailable(MeetingProviderError, Transient):
+    """The calendar is rate limited, failing (5xx) or unreachable; the service retries."""
+
+
+class MeetingFailed(MeetingProviderError, Permanent):
+    """The calendar refused for a reason an ops person must fix; not retried."""
+
+
+class PaymentError(CallExpertError):
+    """The payment gateway refused or could not be reached; the booking stays as it was."""
+
+
+class PaymentUnavailable(PaymentError, Transient):
+    """The gateway could not be reached or did not answer in time; nothing changed, try again."""
+
+
+class PaymentFailed(PaymentError, Permanent):
+    """The gateway refused (a key, a request, a forged notification, a paid order)."""
+
+
+class DeliveryError(CallExpertError):
+    """A send failed (``DeliveryUnavailable``: the row stays queued; ``DeliveryFailed``: it is
+    marked failed with the server's reply).
+
+    ``stop_run`` says the fault is the server or the settings, not this message (unreachable
+    server, refused login, TLS failure), so the other queued emails would fail the same way and
+    the dispatcher stops for this run.
+    """
+
+    def __init__(self, message: str, *, stop_run: bool = False, **kwargs: float | None) -> None:
+        super().__init__(message, **kwargs)
+        self.stop_run = stop_run
+
+
+class DeliveryUnavailable(DeliveryError, Transient):
+    """Worth trying again in a moment (4xx, connection trouble)."""
+
+
+class DeliveryFailed(DeliveryError, Permanent):
+    """Not worth retrying (bad recipient, 5xx reply to the message, refused login)."""
+
+
+class StoreError(CallExpertError):
+    """The database (Supabase) refused or could not answer a read or write."""
+
+
+class StoreUnavailable(StoreError, Transient):
+    """Supabase could not be reached or did not answer in time; trying again can help.
+
+    A write that timed out may still have been applied: the transitions are conditional on the
+    booking's status, so repeating one after a refresh changes nothing twice.
+    """
+
+
+class StoreFailed(StoreError, Permanent):
+    """Supabase refused the request (a key, a missing migration, a value it does not accept)."""
 
 
 def describe_unexpected(exc: BaseException) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
 from lib.clock import Clock, system_clock
 from lib.config import Settings
 from lib.errors import ConfigError
@@ -12,6 +11,7 @@ from lib.notify import EmailSender
 from lib.notify.outbox import OutboxOnlySender
 from lib.payments import PaymentGateway
 from lib.payments.demo import DemoGateway
+from lib.service import BookingService
 from lib.store import BookingStore
 from lib.store.sqlite import SQLiteStore
 

@@ -3,8 +3,8 @@ reschedule and cancel forms, and one-shot messages that survive a rerun."""
 
 from __future__ import annotations
 
-import time
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,11 +13,11 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from lib.access import DEMO_OPS, SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
-from lib.booking import BookingService, PaymentCheck
 from lib.config import Settings, load_settings
 from lib.domain import Booking, BookingStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
+from lib.service import BookingService, PaymentCheck
 from lib.timefmt import rupiah, when
 from lib.wiring import build_service
 
@@ -256,16 +256,15 @@ def payment_panel(svc: BookingService, booking: Booking, actor: Actor) -> None:
     """For a booking awaiting a payment the customer makes on the gateway's page (Midtrans):
     "Pay with Midtrans", "Check payment", and a check every 10 seconds while the page is open.
 
-    Nothing for the demo gateway, for a booking that is no longer pending, or for someone who is
-    not staff (a check moves the booking on).
+    Nothing for a booking that is no longer pending, or for someone who is not staff (a check
+    moves the booking on).
     """
-    if (booking.status is BookingStatus.EXPIRED and booking.payment_order_id and actor.is_staff
-            and not svc.payments.settles_at_once):
+    if booking.status is BookingStatus.EXPIRED and booking.payment_order_id and actor.is_staff:
         # A customer may have paid just as the booking expired: such money is flagged for a refund.
         if st.button("Check for a late payment", key=f"check-payment-{booking.id}"):
             check_payment(svc, booking.id, actor)
         return
-    if svc.payments.settles_at_once or booking.status is not BookingStatus.PENDING or not actor.is_staff:
+    if booking.status is not BookingStatus.PENDING or not actor.is_staff:
         return
     gateway = svc.payments.name.title()
     if booking.payment_url:
@@ -273,14 +272,15 @@ def payment_panel(svc: BookingService, booking: Booking, actor: Actor) -> None:
                        key=f"pay-{booking.id}")
         st.caption(f"{gateway}'s payment page ({svc.payments.label}); open it here or send it to the customer.")
     else:
-        st.warning(f"No {gateway} payment page yet: the payment could not be started.")
+        st.warning(f"No {gateway} payment page yet: the payment has not been started, or could not be.")
         if st.button("Start payment", key=f"start-payment-{booking.id}"):
             try:
-                svc.start_payment(booking.id, actor=actor)
+                started = svc.start_payment(booking.id, actor=actor)
             except CallExpertError as exc:
                 show_error(exc)
-            else:
-                flash(("success", f"The {gateway} payment page is ready."))
+            else:  # a gateway that settles at once (the demo) has no page: the booking is paid
+                flash(("success", f"The {gateway} payment page is ready." if started.payment_url
+                       else f"Paid ({gateway}); the meeting link is created on the ops page."))
                 st.rerun()
     if st.button("Check payment", key=f"check-payment-{booking.id}"):
         check_payment(svc, booking.id, actor)

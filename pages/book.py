@@ -60,7 +60,7 @@ except CallExpertError as exc:
 if svc.payments.is_demo:
     st.info("Demo payment — no money moves. Submitting marks the booking as paid at once.",
             icon=":material/science:")
-elif not svc.payments.settles_at_once:
+else:
     st.info(f"Payment through {svc.payments.label}: submitting books the session and opens a payment page; "
             "the booking is confirmed once the gateway reports the payment settled.", icon=":material/payments:")
 

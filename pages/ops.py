@@ -7,8 +7,17 @@ from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.views import booking_label, bookings_frame, history_frame, local_when
-from pages._common import (action_row, booking_card, cancel_form, check_payment, flash, page_context, reschedule_form,
-                           show_error, show_flash)
+from pages._common import (
+    action_row,
+    booking_card,
+    cancel_form,
+    check_payment,
+    flash,
+    page_context,
+    reschedule_form,
+    show_error,
+    show_flash,
+)
 
 svc, actor = page_context("ops")
 st.title("Ops")
@@ -34,13 +43,10 @@ if budget is not None:  # numbers only: the gauge shows nothing anyone typed
                 text=f"Google Calendar requests in the last minute: {budget.used} / {budget.limit}"
                      " (every process together)")
 
-# -- awaiting a gateway payment for too long ------------------------------------------------
-if not svc.payments.settles_at_once:
-    minutes = svc.settings.midtrans.pending_alert_minutes
-    st.subheader(f"Awaiting payment for more than {minutes} minutes")
-    stuck = svc.stuck_pending(actor=actor)
-    if not stuck:
-        st.success("No booking has waited that long for its payment.")
+# -- awaiting a gateway payment for too long (shown only while there are such bookings) --------
+stuck = svc.stuck_pending(actor=actor)
+if stuck:
+    st.subheader(f"Awaiting payment for more than {svc.settings.midtrans.pending_alert_minutes} minutes")
     for b in stuck:
         booked = local_when(b.created_at, svc.tz) if b.created_at else "unknown"
         if action_row(f"**{escape_markdown(booking_label(b))}**  \nBooked {booked} · "

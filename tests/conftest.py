@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lib.booking import BookingService
 from lib.config import load_settings
+from lib.service import BookingService
 from lib.wiring import build_service
 from tests.support.browser import chromium  # noqa: F401 - the browser tests' fixture
 from tests.support.env import drop_proxies

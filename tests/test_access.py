@@ -9,10 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
-from lib.booking import BookingService
 from lib.config import Settings, load_settings
 from lib.domain import BookingRequest, BookingStatus, Expert, NewCustomer
 from lib.errors import ConfigError, PermissionDenied
+from lib.service import BookingService
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 ALL_PAGES = {

@@ -33,11 +33,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
 from lib.config import SmtpSettings, validate
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
 from lib.meetings.google import GoogleCalendarProvider
 from lib.notify import LINK_PENDING
+from lib.service import BookingService
 from lib.wiring import build_meetings, build_payments, build_sender, build_store
 from tests.support.env import free_port
 from tests.support.google import calendar_server, events_by_booking, google_settings, stem_of

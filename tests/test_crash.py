@@ -44,14 +44,14 @@ CHILD = f"""
 import os, sys
 from datetime import date, time
 from lib.access import SYSTEM
-from lib.booking import BookingService
+from lib.service.links import Links
 from lib.config import load_settings
 from lib.domain import BookingRequest, NewCustomer
 from lib.wiring import build_service
 
 mode, expert_id, day = sys.argv[1:4]
 if mode == "exit":
-    BookingService.create_link = lambda self, *args, **kwargs: os._exit({DIED})
+    Links.create_link = lambda self, *args, **kwargs: os._exit({DIED})
 service = build_service(load_settings())
 service.book_and_pay(BookingRequest(
     expert_id=expert_id, session_type="Career mentoring", scheduled_date=date.fromisoformat(day),

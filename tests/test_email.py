@@ -26,8 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from icalendar import Calendar
 
-from lib.access import SYSTEM, DEMO_OPS
-from lib.booking import BookingService
+from lib.access import DEMO_OPS, SYSTEM
 from lib.cli import main as cli_main
 from lib.config import Settings, SmtpSettings, load_settings
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
@@ -36,6 +35,7 @@ from lib.notify import LINK_PENDING
 from lib.notify.outbox import OutboxOnlySender
 from lib.notify.smtp import SmtpSender
 from lib.payments.demo import DemoGateway
+from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_sender
 from tests.support.env import free_port

@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
 from lib.config import Settings
 from lib.domain import BookingStatus
-from lib.errors import MeetingProviderError
+from lib.errors import MeetingProviderError, Permanent, Transient
 from lib.meetings.google import MAX_VERSION_BUMPS, event_id_for
 from lib.meetings.quota import SharedMinuteBudget
 from lib.notify.outbox import OutboxOnlySender
 from lib.payments.demo import DemoGateway
+from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
 from tests.support.bookings import request_for
@@ -250,7 +250,7 @@ def test_a_rate_limit_is_retryable_whichever_shape_the_error_body_has(server, pr
     booking = make_booking()
     with pytest.raises(MeetingProviderError) as err:
         provider.create(booking)
-    assert err.value.retryable is True and "rate limit" in str(err.value)
+    assert isinstance(err.value, Transient) and "rate limit" in str(err.value)
     assert MEET_RE.match(provider.create(booking).url)
 
 
@@ -263,11 +263,11 @@ def test_other_reasons_are_read_from_details_too(server, provider, shape):
     server.faults.append("403serviceaccount")
     with pytest.raises(MeetingProviderError) as err:
         provider.create(make_booking())
-    assert err.value.retryable is False and "domain-wide delegation" in str(err.value)
+    assert isinstance(err.value, Permanent) and "domain-wide delegation" in str(err.value)
     server.faults.append("403forbidden")
     with pytest.raises(MeetingProviderError) as err:
         provider.create(make_booking())
-    assert err.value.retryable is False and "no write access" in str(err.value)
+    assert isinstance(err.value, Permanent) and "no write access" in str(err.value)
 
 
 # -- 7. one per-minute budget for the whole deployment --------------------------------------------

@@ -18,8 +18,8 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
 from lib.config import GoogleSettings
-from lib.domain import Booking
-from lib.errors import ConfigError, MeetingProviderError
+from lib.domain import Booking, BookingStatus
+from lib.errors import ConfigError, MeetingProviderError, Permanent, Transient
 from lib.meetings.google import SCOPE, GoogleCalendarProvider, event_id_for, load_credentials
 from tests.support.calendar_server import CalendarServer
 from tests.support.fakes import FakeClock
@@ -51,7 +51,7 @@ def attempt(fn: Any, booking: Booking, tries: int = 5) -> Any:
         try:
             return fn(booking)
         except MeetingProviderError as exc:
-            if not exc.retryable:
+            if not isinstance(exc, Transient):
                 raise
     return fn(booking)
 
@@ -142,7 +142,7 @@ def test_retryable_faults_then_recovery(server, provider, fault):
     server.faults.append(fault)
     with pytest.raises(MeetingProviderError) as err:
         provider.create(booking)
-    assert err.value.retryable is True
+    assert isinstance(err.value, Transient)
     assert err.value.retry_after == (1.0 if fault == "429" else None)
     assert "try again" in str(err.value)
     assert server.live_events() == []  # the fault answered before any work
@@ -161,7 +161,7 @@ def test_timeout_is_retryable_and_never_makes_two_events(server, clock):
 
     with pytest.raises(MeetingProviderError) as err:
         provider.create(booking)
-    assert err.value.retryable is True
+    assert isinstance(err.value, Transient)
     assert "did not answer within 0.3 s" in str(err.value)
 
     assert server.wait_idle()
@@ -185,7 +185,7 @@ def test_dropped_answers_then_retry_gets_409_and_the_same_event(server, provider
     server.faults.extend(["drop", "drop"])  # the insert and httplib2's resend both lose their answer
     with pytest.raises(MeetingProviderError) as err:
         provider.create(booking)
-    assert err.value.retryable is True
+    assert isinstance(err.value, Transient)
     assert "connection failed" in str(err.value)
     [made] = server.live_events()
 
@@ -201,7 +201,7 @@ def test_dropped_get_after_duplicate_is_retryable(server, provider):
     server.method_faults["events.get"].extend(["drop", "drop"])
     with pytest.raises(MeetingProviderError) as err:
         provider.create(booking)
-    assert err.value.retryable is True
+    assert isinstance(err.value, Transient)
     assert provider.create(booking).event_id == uuid.UUID(booking.id).hex + "v0"
     assert len(server.live_events()) == 1
 
@@ -220,7 +220,7 @@ def test_permanent_faults_say_what_to_do(server, provider, fault, words):
     server.faults.append(fault)
     with pytest.raises(MeetingProviderError) as err:
         provider.create(make_booking())
-    assert err.value.retryable is False
+    assert isinstance(err.value, Permanent)
     for word in words:
         assert word in str(err.value)
     assert server.live_events() == []
@@ -231,7 +231,7 @@ def test_calendar_without_meet_is_permanent(server, clock):
     provider = make_provider(server, clock, calendar_id="rooms@example.com")
     with pytest.raises(MeetingProviderError) as err:
         provider.create(make_booking())
-    assert err.value.retryable is False
+    assert isinstance(err.value, Permanent)
     assert "Invalid conference type value" in str(err.value)
     assert server.requests[0].path == "/calendar/v3/calendars/rooms%40example.com/events"
 
@@ -240,7 +240,7 @@ def test_unknown_calendar_is_permanent(server, clock):
     provider = make_provider(server, clock, calendar_id="nobody@example.com")
     with pytest.raises(MeetingProviderError) as err:
         provider.create(make_booking())
-    assert err.value.retryable is False
+    assert isinstance(err.value, Permanent)
     assert "'nobody@example.com'" in str(err.value) and "not found" in str(err.value)
 
 
@@ -285,7 +285,7 @@ def test_pending_beyond_the_wait_is_retryable_then_recovers(server, clock):
     booking = make_booking()
     with pytest.raises(MeetingProviderError) as err:
         provider.create(booking)
-    assert err.value.retryable is True
+    assert isinstance(err.value, Transient)
     assert "still preparing the Meet link" in str(err.value)
     assert clock.sleeps == [0.2, 0.4, 0.4]  # the last sleep is cut to the deadline
     assert server.ops() == ["events.insert"] + ["events.get"] * 3
@@ -303,7 +303,7 @@ def test_conference_failure_deletes_the_event_and_the_next_attempt_makes_a_new_o
     booking = make_booking()
     with pytest.raises(MeetingProviderError) as err:
         provider.create(booking)
-    assert err.value.retryable is True
+    assert isinstance(err.value, Transient)
     assert "could not create the Meet conference" in str(err.value) and "deleted" in str(err.value)
     first = event_id_for(booking.id, 0)
     assert server.live_events() == []  # nobody holds an invitation without a link
@@ -386,10 +386,10 @@ def test_reschedule_faults_are_classified(server, provider):
     server.faults.append("503")
     with pytest.raises(MeetingProviderError) as err:
         provider.reschedule(replace(booking, google_event_id=meeting.event_id))
-    assert err.value.retryable is True
+    assert isinstance(err.value, Transient)
     with pytest.raises(MeetingProviderError) as err:
         provider.reschedule(replace(booking, google_event_id=None))
-    assert err.value.retryable is False
+    assert isinstance(err.value, Permanent)
 
 
 def test_cancel_deletes_and_a_second_cancel_is_fine(server, provider):
@@ -418,7 +418,7 @@ def test_dropped_answers_on_reschedule_and_cancel(server, provider):
     server.faults.extend(["drop", "drop"])  # patched twice (the second by httplib2's resend), no answer
     with pytest.raises(MeetingProviderError) as err:
         provider.reschedule(booked)
-    assert err.value.retryable is True
+    assert isinstance(err.value, Transient)
     provider.reschedule(booked)  # a patch of the same times is harmless
     assert server.live_events()[0]["start"]["dateTime"] == "2025-03-04T16:00:00+07:00"
 
@@ -434,7 +434,7 @@ def test_cancel_retryable_fault(server, provider):
     server.faults.append("429")
     with pytest.raises(MeetingProviderError) as err:
         provider.cancel(booked)
-    assert err.value.retryable is True and err.value.retry_after == 1.0
+    assert isinstance(err.value, Transient) and err.value.retry_after == 1.0
     provider.cancel(booked)
     assert server.live_events() == []
 
@@ -535,7 +535,7 @@ def test_from_settings_invalid_grant_is_permanent_and_named(server, clock, tmp_p
 
     with pytest.raises(MeetingProviderError) as err:
         provider.create(make_booking())
-    assert err.value.retryable is False
+    assert isinstance(err.value, Permanent)
     assert "invalid_grant" in str(err.value) and "7 days" in str(err.value)
     assert "SECRET" not in str(err.value)
 
@@ -596,7 +596,7 @@ def test_service_account_unauthorized_client_names_delegation(server, clock, pri
     provider = GoogleCalendarProvider.from_settings(google, sleep=clock.sleep, clock=clock)
     with pytest.raises(MeetingProviderError) as err:
         provider.create(make_booking())
-    assert err.value.retryable is False
+    assert isinstance(err.value, Permanent)
     assert "domain-wide delegation is not granted" in str(err.value)
     health = provider.check_connection()
     assert health.ok is False and "unauthorized_client" in health.summary
@@ -661,7 +661,7 @@ def _http_error(status: int, reason: str, message: str, headers: dict[str, str] 
 )
 def test_classify_http_errors(provider, error, retryable, retry_after, words):
     err = provider.classify(error)
-    assert (err.retryable, err.retry_after) == (retryable, retry_after)
+    assert (isinstance(err, Transient), err.retry_after if isinstance(err, Transient) else None) == (retryable, retry_after)
     for word in words:
         assert word in str(err)
 
@@ -672,5 +672,5 @@ def test_classify_http_errors(provider, error, retryable, retry_after, words):
 )
 def test_transport_errors_are_retryable(provider, exc):
     err = provider.classify(exc)
-    assert err.retryable is True
+    assert isinstance(err, Transient)
     assert "Google did not answer" in str(err)

@@ -15,11 +15,11 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM, expert_actor
-from lib.booking import BookingService
 from lib.config import load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import PermissionDenied
 from lib.plaintext import escape_markdown
+from lib.service import BookingService
 from lib.timefmt import when
 from lib.wiring import build_service
 from tests.support.apptest import APP, markdown_sources, no_exception, open_page, shown

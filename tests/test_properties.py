@@ -28,11 +28,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
 from lib.cli import main as cli_main
 from lib.config import Settings
 from lib.domain import ALLOWED_DURATIONS, Booking, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import CallExpertError
+from lib.service import BookingService
 from lib.validation import MAX_LINK, MAX_NAME, MAX_SESSION_TYPE, price_for
 from lib.wiring import build_service
 from tests.support.env import PROXY_VARS

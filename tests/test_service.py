@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from lib.access import SYSTEM
-from lib.booking import BookingService
 from lib.cli import main as cli_main
 from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
 from lib.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
 from lib.payments.demo import DemoGateway
+from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from tests.support.fakes import FixedClock
 

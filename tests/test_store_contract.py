@@ -31,7 +31,16 @@ import pytest
 import respx
 
 from lib.domain import Booking, BookingStatus, EmailDraft, EmailStatus, NewBooking, NewCustomer
-from lib.errors import CallExpertError, ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.errors import (
+    CallExpertError,
+    ConfigError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    SlotTaken,
+    StoreUnavailable,
+    Transient,
+)
 from lib.notify import LINK_PENDING
 from lib.notify.templates import emails_for
 from lib.store.sqlite import SQLiteStore
@@ -497,11 +506,16 @@ def test_queue_emails_is_idempotent_and_waits_for_not_before(store, people):
     assert (due.kind, due.recipient, due.ics) == (LINK_PENDING, "andi@example.com", None)
 
 
+def replacing(emails: list[EmailDraft]) -> list[EmailDraft]:
+    """The drafts as the service queues them: customer emails replace a queued link notice."""
+    return [replace(e, replaces=(LINK_PENDING,)) if e.kind.endswith(".customer") else e for e in emails]
+
+
 def test_a_newer_customer_email_drops_a_queued_link_notice_unless_a_dispatcher_holds_it(store, people):
     waiting = paid(store, people, at=time(9, 0))
     store.queue_emails([notice(waiting)], NOW)
     invite = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
-    emails = [replace(e, ics=invite) for e in drafts(waiting, "confirmed")]
+    emails = [replace(e, ics=invite) for e in replacing(drafts(waiting, "confirmed"))]
     store.confirm(waiting.id, "https://meet.example.com/w", None, 0, NOW, emails, "ops", "x")
     queued = store.list_emails(booking_id=waiting.id)
     assert sorted(e.kind for e in queued) == ["confirmed.customer", "confirmed.expert"]
@@ -511,8 +525,25 @@ def test_a_newer_customer_email_drops_a_queued_link_notice_unless_a_dispatcher_h
     store.queue_emails([notice(held)], NOW)
     claimed = store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))
     assert (held.id, LINK_PENDING) in {(e.booking_id, e.kind) for e in claimed}
-    store.confirm(held.id, "https://meet.example.com/h", None, 0, NOW, drafts(held, "confirmed"), "ops", "x")
+    store.confirm(held.id, "https://meet.example.com/h", None, 0, NOW, replacing(drafts(held, "confirmed")), "ops", "x")
     assert LINK_PENDING in {e.kind for e in store.list_emails(booking_id=held.id)}
+
+
+def test_a_store_drops_only_the_kinds_an_email_says_it_replaces(store, people):
+    # Which email replaces which is the service's rule: a store keeps a queued notice unless the
+    # new email names its kind, and drops only that booking's rows.
+    kept = paid(store, people, at=time(9, 0))
+    store.queue_emails([notice(kept)], NOW)
+    store.cancel(kept.id, NOW, "changed plans", drafts(replace(kept, status=BookingStatus.CANCELLED), "cancelled"), "ops")
+    assert LINK_PENDING in {e.kind for e in store.list_emails(booking_id=kept.id)}
+
+    other, dropped = paid(store, people, at=time(11, 0)), paid(store, people, at=time(13, 0))
+    store.queue_emails([notice(other), notice(dropped)], NOW)
+    update = replace(drafts(dropped, "confirmed")[0], kind="note.expert", replaces=(LINK_PENDING, "other.kind"))
+    store.queue_emails([update], NOW)
+    assert LINK_PENDING not in {e.kind for e in store.list_emails(booking_id=dropped.id)}
+    assert "note.expert" in {e.kind for e in store.list_emails(booking_id=dropped.id)}
+    assert LINK_PENDING in {e.kind for e in store.list_emails(booking_id=other.id)}
 
 
 def test_requeue_puts_only_a_failed_email_back_on_the_same_row(store, people):
@@ -973,7 +1004,7 @@ def test_wire_transport_failures_and_timeouts_are_retryable(wire, failure, words
     with pytest.raises(StoreUnavailable) as caught:
         wire.store.missing_links()
     assert words in str(caught.value)
-    assert caught.value.retryable and isinstance(caught.value, CallExpertError)
+    assert isinstance(caught.value, Transient) and isinstance(caught.value, CallExpertError)
 
 
 @pytest.mark.parametrize("reply, kind, words", [

@@ -21,7 +21,7 @@ class HealthCheck:
 class MeetingProvider(Protocol):
     """Creates, moves and cancels the meeting of a booking.
 
-    Implementations raise ``lib.errors.MeetingProviderError`` with ``retryable`` set;
+    Implementations raise ``lib.errors.MeetingUnavailable`` (transient) or ``MeetingFailed``;
     the booking service owns the retries, so one call is one attempt.
     """
 

@@ -4,10 +4,13 @@ The event id is derived from the booking id and its event version, so a retried 
 event an earlier attempt made (409 duplicate) instead of making a second one, and brings it up to
 date with the booking. Versions are used in order from the booking's stored version (a version is
 tried only once the one before it turned out deleted), so the provider can find every event it
-may have made for a booking. One call is one attempt: errors come back as
-``MeetingProviderError`` with ``retryable`` set, and the booking service decides whether and when
+may have made for a booking. One call is one attempt: errors come back as ``MeetingUnavailable``
+(transient) or ``MeetingFailed`` (permanent), and the booking service decides whether and when
 to try again. Every request first takes a slot of the per-minute request budget (``quota``).
 See docs/google.md for what each operation costs in requests.
+
+Longer than 400 lines on purpose: the Calendar API's create/move/cancel with their idempotency
+rules and the mapping of every Google error to a sentence ops can act on belong together.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from googleapiclient.errors import HttpError
 
 from lib.config import GoogleSettings
 from lib.domain import Booking, Meeting
-from lib.errors import CallExpertError, ConfigError, MeetingProviderError
+from lib.errors import CallExpertError, ConfigError, MeetingFailed, MeetingProviderError, MeetingUnavailable, Transient
 from lib.meetings import HealthCheck
 from lib.meetings.quota import MinuteQuota, RequestBudget
 
@@ -249,25 +252,23 @@ class GoogleCalendarProvider:
                 url = self._await_link(event, event_id)
             except _ConferenceFailed:
                 self._delete(event_id)
-                raise MeetingProviderError(
+                raise MeetingUnavailable(
                     f"Google could not create the Meet conference of event {event_id} (conference status "
                     "'failure'), so that event was deleted and its invitation withdrawn; the next attempt "
                     f"makes a new event (version {version + 1}). If it repeats, check that Google Meet is "
                     "enabled for the organizer account.",
-                    retryable=True,
                 ) from None
             return Meeting(url=url, event_id=event_id, event_version=version)
-        raise MeetingProviderError(
+        raise MeetingFailed(
             f"Booking {booking.id}: the Google events of versions {booking.event_version} to {version - 1} "
             "were all deleted; check who is deleting events in the organizer's calendar, then try again.",
-            retryable=False,
         )
 
     def reschedule(self, booking: Booking) -> None:
         """Move the event to the booking's date and time; its id and Meet link stay."""
         if not booking.google_event_id:
-            raise MeetingProviderError(
-                f"Booking {booking.id} has no Google event to move; create its meeting link first.", retryable=False
+            raise MeetingFailed(
+                f"Booking {booking.id} has no Google event to move; create its meeting link first."
             )
         start, end = self._times(booking)
         self._call(
@@ -348,7 +349,8 @@ class GoogleCalendarProvider:
 
     def classify(self, exc: BaseException) -> MeetingProviderError:
         """Turn a client, transport or auth exception into a ``MeetingProviderError`` whose
-        message says what to do, with ``retryable`` and Google's ``Retry-After`` hint."""
+        message says what to do: ``MeetingUnavailable`` (with Google's ``Retry-After`` hint) when
+        trying again can help, else ``MeetingFailed``."""
         if isinstance(exc, MeetingProviderError):
             return exc
         cal = self.calendar_id
@@ -361,94 +363,82 @@ class GoogleCalendarProvider:
             retry_after = _retry_after(exc.resp)
             said = f"Google said: {message}" if message else f"HTTP {status}"
             if status == 429 or (status == 403 and bool(norm & _RATE_REASONS)):
-                return MeetingProviderError(
+                return MeetingUnavailable(
                     f"Google Calendar rate limit reached ({reason or status}); try again shortly.",
-                    retryable=True,
                     retry_after=retry_after,
                 )
             if status >= 500:
-                return MeetingProviderError(
+                return MeetingUnavailable(
                     f"Google Calendar had a server error (HTTP {status}); try again shortly.",
-                    retryable=True,
                     retry_after=retry_after,
                 )
             if status == 400 and "conference type" in message.lower():
-                return MeetingProviderError(
+                return MeetingFailed(
                     f"Calendar {cal!r} cannot create Google Meet conferences ({said}). The organizer account "
                     "needs Meet enabled; a service account needs domain-wide delegation with `subject` set "
                     "to a Workspace user.",
-                    retryable=False,
                 )
             if status == 401:
-                return MeetingProviderError(
+                return MeetingFailed(
                     "Google rejected the credentials (HTTP 401); check `credentials_file`/`credentials_json` "
                     "under [google] and create a new key or token if it was revoked.",
-                    retryable=False,
                 )
             if status == 403 and "forbiddenforserviceaccounts" in norm:
                 subject = f" (now {self.subject!r})" if self.subject else ""
-                return MeetingProviderError(
+                return MeetingFailed(
                     "The service account needs domain-wide delegation (set `subject` under [google] to the "
                     f"organizer's Workspace email{subject}) to invite attendees and add Meet; {said}.",
-                    retryable=False,
                 )
             if status == 403:
                 who = f"Account {self.subject!r}" if self.subject else "The organizer account"
-                return MeetingProviderError(
+                return MeetingFailed(
                     f"{who} has no write access to calendar {cal!r} ({said}); share the calendar with "
                     "'Make changes to events' or use the organizer's own calendar.",
-                    retryable=False,
                 )
             if status == 404:
-                return MeetingProviderError(
+                return MeetingFailed(
                     f"Calendar {cal!r} (or its event) was not found for these credentials; check "
                     "`calendar_id` under [google] (\"primary\" is the organizer's own calendar).",
-                    retryable=False,
                 )
-            return MeetingProviderError(f"Google Calendar refused the request (HTTP {status}); {said}.", retryable=False)
+            return MeetingFailed(f"Google Calendar refused the request (HTTP {status}); {said}.")
         if isinstance(exc, auth_errors.RefreshError):
             text = str(exc.args[0]) if exc.args else ""
             if "invalid_grant" in text:
-                return MeetingProviderError(
+                return MeetingFailed(
                     "Google refused the token refresh (invalid_grant): the refresh token was revoked or expired "
                     "(OAuth apps in Testing status expire tokens after 7 days) - create a new token and put it "
                     "in `credentials_file`/`credentials_json`. For a service account, check the key is not "
                     "deleted and the machine clock is right.",
-                    retryable=False,
                 )
             if "unauthorized_client" in text:
-                return MeetingProviderError(
+                return MeetingFailed(
                     "Google refused the token refresh (unauthorized_client): domain-wide delegation is not "
                     "granted for this client id/scope in the Workspace admin console (Security > API controls > "
                     f"Domain-wide delegation, scope {SCOPE}).",
-                    retryable=False,
                 )
             # Google's answer is "error: description"; local failures are fixed sentences. Neither
             # holds a secret, but keep it short for the ops page.
             said = text if len(text) <= 200 else text[:197] + "..."
-            return MeetingProviderError(
+            # google-auth marks a refresh worth retrying (a 5xx or a timeout of its token endpoint).
+            return (MeetingUnavailable if exc.retryable else MeetingFailed)(
                 f"Google rejected the credentials: the access token could not be refreshed ({said}); "
-                "check `credentials_file`/`credentials_json` under [google].",
-                retryable=bool(getattr(exc, "retryable", False)),
+                "check `credentials_file`/`credentials_json` under [google]."
             )
         if isinstance(exc, auth_errors.TransportError):
-            return MeetingProviderError(
+            return MeetingUnavailable(
                 f"Google's token endpoint could not be reached within {self.timeout_seconds:g} s; try again shortly.",
-                retryable=True,
             )
         if isinstance(exc, (socket.timeout, TimeoutError)):
-            return MeetingProviderError(
-                f"Google did not answer within {self.timeout_seconds:g} s; try again shortly.", retryable=True
+            return MeetingUnavailable(
+                f"Google did not answer within {self.timeout_seconds:g} s; try again shortly."
             )
         if _is_transport_error(exc):
-            return MeetingProviderError(
+            return MeetingUnavailable(
                 f"Google did not answer: the connection failed ({type(exc).__name__}) before a reply "
                 "came; try again shortly.",
-                retryable=True,
             )
-        return MeetingProviderError(
+        return MeetingUnavailable(
             f"Unexpected error talking to Google Calendar ({type(exc).__name__}); try again, and report it if it repeats.",
-            retryable=True,
         )
 
     # -- internals -----------------------------------------------------------------------
@@ -458,8 +448,8 @@ class GoogleCalendarProvider:
         try:
             self.quota.acquire()
         except CallExpertError as exc:  # the shared budget lives in the store, which may be down
-            raise MeetingProviderError(
-                f"The shared Google request budget could not be read ({exc}); try again shortly.", retryable=True
+            raise MeetingUnavailable(
+                f"The shared Google request budget could not be read ({exc}); try again shortly."
             ) from exc
 
     def _call(self, request: Any, *, duplicate_ok: bool = False, gone_ok: bool = False) -> Any:
@@ -553,9 +543,8 @@ class GoogleCalendarProvider:
                 return None
             if status == 404:
                 # Insert said the id exists; a 404 right after is Google catching up.
-                raise MeetingProviderError(
+                raise MeetingUnavailable(
                     f"Google says event {event_id} exists but cannot return it yet; try again shortly.",
-                    retryable=True,
                 ) from exc
             raise self.classify(exc) from exc
         except Exception as exc:  # noqa: BLE001
@@ -574,10 +563,9 @@ class GoogleCalendarProvider:
                 return link
             remaining = deadline - self._clock()
             if remaining <= 0:
-                raise MeetingProviderError(
+                raise MeetingUnavailable(
                     f"Google is still preparing the Meet link of event {event_id} after "
                     f"{self.conference_wait_seconds:g} s; try again shortly (the event is kept).",
-                    retryable=True,
                 )
             self._sleep(min(delay, remaining))
             delay = min(delay * 2, _POLL_MAX)
@@ -731,6 +719,6 @@ def _health_summary(err: MeetingProviderError) -> str:
         return "Google credentials rejected"
     if "no write access" in text:
         return "No access to the Google calendar"
-    if err.retryable:
+    if isinstance(err, Transient):
         return "Google Calendar not reachable right now"
     return "Google Calendar check failed"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from lib.domain import Booking, Meeting
-from lib.errors import MeetingProviderError
+from lib.errors import MeetingFailed
 from lib.meetings import HealthCheck
 
 ROOM_PREFIX = "CallExpert-"
@@ -19,7 +19,7 @@ class JitsiProvider:
 
     def __init__(self, base_url: str = "https://meet.jit.si") -> None:
         if not base_url.startswith(("https://", "http://")):
-            raise MeetingProviderError(f"Jitsi base URL {base_url!r} must start with https://", retryable=False)
+            raise MeetingFailed(f"Jitsi base URL {base_url!r} must start with https://")
         self.base_url = base_url.rstrip("/")
 
     def create(self, booking: Booking) -> Meeting:

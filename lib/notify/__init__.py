@@ -7,24 +7,8 @@ from typing import Protocol
 from lib.domain import Email
 
 # The customer's notice that a paid booking has no meeting link yet. A later email to the
-# customer about the booking (confirmation, cancellation) supersedes it while it is queued.
+# customer about the booking supersedes it while it is queued (``lib.service.outbox.replaced_by``).
 LINK_PENDING = "link_pending.customer"
-
-
-class DeliveryError(Exception):
-    """A send failed.
-
-    ``permanent`` failures are not retried (bad recipient, 5xx replies to the message): the
-    outbox row is marked ``failed`` with the server's reply. Others leave the row ``queued``
-    for the next run. ``stop_run`` says the fault is the server or the settings, not this
-    message (unreachable server, refused login, TLS failure), so the other queued emails would
-    fail the same way and the dispatcher stops for this run.
-    """
-
-    def __init__(self, message: str, *, permanent: bool, stop_run: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
-        self.stop_run = stop_run
 
 
 class EmailSender(Protocol):
@@ -34,5 +18,6 @@ class EmailSender(Protocol):
     name: str
 
     def send(self, email: Email) -> None:
-        """Deliver one email or raise ``DeliveryError``."""
+        """Deliver one email or raise ``lib.errors.DeliveryError``: ``DeliveryUnavailable`` leaves the
+        outbox row queued for a later run, ``DeliveryFailed`` marks it failed with the reply."""
         ...

@@ -23,15 +23,15 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 
 from lib.config import SmtpSettings
 from lib.domain import Email
-from lib.errors import describe_unexpected
-from lib.notify import DeliveryError
+from lib.errors import DeliveryError, DeliveryFailed, DeliveryUnavailable, describe_unexpected
 
 
-class _Transient(DeliveryError):
-    """A failure worth trying again in a moment (4xx, connection trouble)."""
+class _Transient(DeliveryUnavailable):
+    """A failure worth trying again in a moment, within this send (4xx, connection trouble).
 
-    def __init__(self, message: str, *, stop_run: bool = False):
-        super().__init__(message, permanent=False, stop_run=stop_run)
+    Other ``DeliveryUnavailable`` errors (a refused login, a TLS failure) leave the email queued
+    too, but another attempt now would fail the same way.
+    """
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -46,26 +46,26 @@ def classify(exc: Exception) -> DeliveryError:
     if isinstance(exc, DeliveryError):
         return exc
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return DeliveryError(f"The SMTP server refused the login: {_reply(exc.smtp_code, exc.smtp_error)}. "
-                             "Check username and password under [smtp].", permanent=False, stop_run=True)
+        return DeliveryUnavailable(f"The SMTP server refused the login: {_reply(exc.smtp_code, exc.smtp_error)}. "
+                             "Check username and password under [smtp].", stop_run=True)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         replies = [f"{_reply(code, text)} (recipient {rcpt})" for rcpt, (code, text) in exc.recipients.items()]
         codes = [code for code, _ in exc.recipients.values()]
         message = "; ".join(replies) or "The server refused the recipient."
         if codes and all(400 <= code < 500 for code in codes):
             return _Transient(message)
-        return DeliveryError(message, permanent=True)
+        return DeliveryFailed(message)
     if isinstance(exc, smtplib.SMTPSenderRefused):
         reply = _reply(exc.smtp_code, exc.smtp_error)
         if 400 <= exc.smtp_code < 500:
             return _Transient(reply)
         if exc.smtp_code == 552:  # this message is too big; the next one may be fine
-            return DeliveryError(reply, permanent=True)
-        return DeliveryError(f"The SMTP server refused the sender {exc.sender}: {reply}. "
-                             "Check from_address, login and security under [smtp].", permanent=False, stop_run=True)
+            return DeliveryFailed(reply)
+        return DeliveryUnavailable(f"The SMTP server refused the sender {exc.sender}: {reply}. "
+                             "Check from_address, login and security under [smtp].", stop_run=True)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return DeliveryError(f"The SMTP server does not support what the settings ask: {exc}. "
-                             "Check `security` under [smtp].", permanent=False, stop_run=True)
+        return DeliveryUnavailable(f"The SMTP server does not support what the settings ask: {exc}. "
+                             "Check `security` under [smtp].", stop_run=True)
     if isinstance(exc, (smtplib.SMTPConnectError, smtplib.SMTPHeloError)):
         # Refused at the greeting: about the connection, never this message.
         return _Transient(_reply(exc.smtp_code, exc.smtp_error), stop_run=True)
@@ -73,12 +73,12 @@ def classify(exc: Exception) -> DeliveryError:
         reply = _reply(exc.smtp_code, exc.smtp_error)
         if 400 <= exc.smtp_code < 500:
             return _Transient(reply)
-        return DeliveryError(reply, permanent=True)
+        return DeliveryFailed(reply)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return _Transient(f"The SMTP server closed the connection: {exc or 'no reason given'}.", stop_run=True)
     if isinstance(exc, ssl.SSLError):  # before OSError, which it is: a bad certificate does not heal in a second
-        return DeliveryError(f"TLS with the SMTP server failed: {exc}. Check host, port, security and ca_file "
-                             "under [smtp].", permanent=False, stop_run=True)
+        return DeliveryUnavailable(f"TLS with the SMTP server failed: {exc}. Check host, port, security and ca_file "
+                             "under [smtp].", stop_run=True)
     if isinstance(exc, TimeoutError):
         return _Transient("The SMTP server did not answer in time.", stop_run=True)
     if isinstance(exc, OSError):
@@ -88,11 +88,10 @@ def classify(exc: Exception) -> DeliveryError:
     if isinstance(exc, UnicodeError):
         # smtplib sends the login as ASCII; its UnicodeEncodeError quotes the whole login, password
         # included, so nothing of the exception is kept.
-        return DeliveryError("The SMTP login could not be sent: the username or password under [smtp] has "
+        return DeliveryUnavailable("The SMTP login could not be sent: the username or password under [smtp] has "
                              "characters other than ASCII (such as é or ü), which the mail client cannot send. "
-                             "Use an ASCII password (for example an app password).", permanent=False, stop_run=True)
-    return DeliveryError(f"Unexpected error while sending: {describe_unexpected(exc)}", permanent=False,
-                         stop_run=True)
+                             "Use an ASCII password (for example an app password).", stop_run=True)
+    return DeliveryUnavailable(f"Unexpected error while sending: {describe_unexpected(exc)}", stop_run=True)
 
 
 class SmtpSender:
@@ -115,7 +114,7 @@ class SmtpSender:
         try:
             message = self.message(email)
         except (ValueError, TypeError) as exc:  # e.g. a header the email library refuses
-            raise DeliveryError(f"The email could not be built: {exc}", permanent=True) from None
+            raise DeliveryFailed(f"The email could not be built: {exc}") from None
         kwargs = {} if self._sleep is None else {"sleep": self._sleep}
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.send_attempts),

@@ -39,24 +39,20 @@ class PaymentResult:
 
 
 class PaymentGateway(Protocol):
-    """Takes payment for a pending booking and tells whether it settled.
+    """Takes payment for a pending booking and tells whether it settled; one shape for all.
 
-    Two kinds: a gateway that ``settles_at_once`` (the demo) is paid by ``charge``; the others
-    (Midtrans) ``start`` a payment the customer completes on the gateway's page, and the console
-    learns the outcome by asking ``status`` (or from a verified notification), never the browser.
+    ``start`` opens a payment: ``PAID`` when it settled at once (the demo), ``PENDING`` with the
+    page the customer pays on (Midtrans), ``FAILED`` when refused. The console learns what became
+    of a pending one by asking ``status`` (or from a verified notification), never the browser.
     """
 
     name: str
     label: str  # how pages name it, e.g. "Midtrans (sandbox)"
     is_demo: bool
-    settles_at_once: bool
-
-    def charge(self, booking: Booking) -> PaymentResult:
-        """Complete the payment of ``booking`` at once (gateways that settle at once only)."""
-        ...
 
     def start(self, booking: Booking, order_id: str) -> PaymentResult:
-        """Open a payment of ``booking`` under ``order_id``; ``PENDING`` with the page to pay on."""
+        """Open a payment of ``booking`` under ``order_id``: ``PAID`` if it settled at once,
+        else ``PENDING`` with the page to pay on (``redirect_url``, ``token``)."""
         ...
 
     def status(self, order_id: str) -> PaymentResult:

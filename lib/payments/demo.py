@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from lib.domain import Booking
-from lib.errors import PaymentError
+from lib.errors import PaymentFailed
 from lib.payments import PaymentResult, PaymentState
 
 
@@ -14,15 +15,11 @@ class DemoGateway:
     name = "demo"
     label = "Demo payment"
     is_demo = True
-    settles_at_once = True
-
-    def charge(self, booking: Booking) -> PaymentResult:
-        """Settle at once: the demo takes no money."""
-        return PaymentResult(PaymentState.PAID, reference=f"DEMO-{booking.id[:8]}", message="Demo payment, no money moved.")
 
     def start(self, booking: Booking, order_id: str) -> PaymentResult:
-        """The demo has no payment page: starting a payment settles it."""
-        return self.charge(booking)
+        """The demo has no payment page: starting a payment settles it at once, taking no money."""
+        return PaymentResult(PaymentState.PAID, reference=f"DEMO-{booking.id[:8]}", message="Demo payment, no money moved.",
+                             amount=Decimal(booking.price))
 
     def status(self, order_id: str) -> PaymentResult:
         """Every demo order is paid."""
@@ -30,7 +27,7 @@ class DemoGateway:
 
     def read_notification(self, payload: Mapping[str, Any]) -> PaymentResult:
         """The demo sends no notifications, so any that arrives is refused."""
-        raise PaymentError("The demo payment gateway sends no notifications; set payment_gateway = \"midtrans\" "
+        raise PaymentFailed("The demo payment gateway sends no notifications; set payment_gateway = \"midtrans\" "
                            "to receive Midtrans's.")
 
     def expire(self, order_id: str) -> None:

@@ -26,7 +26,7 @@ from midtransclient.error_midtrans import MidtransAPIError
 
 from lib.config import MidtransSettings
 from lib.domain import Booking
-from lib.errors import PaymentError, PaymentUnavailable
+from lib.errors import PaymentError, PaymentFailed, PaymentUnavailable
 from lib.payments import PaymentResult, PaymentState
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,6 @@ class MidtransGateway:
 
     name = "midtrans"
     is_demo = False
-    settles_at_once = False
 
     def __init__(self, server_key: str, client_key: str, *, is_production: bool = False,
                  timeout_seconds: float = 10.0) -> None:
@@ -176,18 +175,13 @@ class MidtransGateway:
         return f"Midtrans ({self.environment})"
 
     # -- the protocol ---------------------------------------------------------------------------
-    def charge(self, booking: Booking) -> PaymentResult:
-        """Midtrans cannot settle at once: the customer pays on the Snap page (see ``start``)."""
-        raise PaymentError("Midtrans payments are made by the customer on Midtrans's page: start one and then "
-                           "check it; the console never marks a Midtrans booking paid by itself.")
-
     def start(self, booking: Booking, order_id: str) -> PaymentResult:
         """Create a Snap transaction; ``PENDING`` with its token and the page to pay on."""
         data = self._call(lambda: self._snap.create_transaction(transaction_params(booking, order_id)),
                           "creating the payment")
         token, url = data.get("token"), data.get("redirect_url")
         if not token or not url:
-            raise PaymentError("Midtrans answered without a payment token or page; nothing was stored. Try again, "
+            raise PaymentFailed("Midtrans answered without a payment token or page; nothing was stored. Try again, "
                                "and check the Midtrans dashboard if it keeps happening.")
         return PaymentResult(PaymentState.PENDING, reference=order_id, message="Awaiting the customer's payment.",
                              redirect_url=str(url), token=str(token), gateway_status="created")
@@ -206,7 +200,7 @@ class MidtransGateway:
     def read_notification(self, payload: Mapping[str, Any]) -> PaymentResult:
         """Verify the notification's signature, then read its status; ``PaymentError`` if it is forged."""
         if not verify_notification(payload, self._server_key):
-            raise PaymentError("Refused: the notification's signature_key does not match. It was not sent by "
+            raise PaymentFailed("Refused: the notification's signature_key does not match. It was not sent by "
                                "Midtrans for this account (or `midtrans.server_key` is another account's).")
         return result_from(payload, str(payload["order_id"]))
 
@@ -222,7 +216,7 @@ class MidtransGateway:
             # Midtrans refuses to expire an order that is no longer pending: fine if it expired or
             # failed already, not if the customer paid it a moment ago.
             if self.status(order_id).state is PaymentState.PAID:
-                raise PaymentError("The customer has already paid this booking at Midtrans, so it was not "
+                raise PaymentFailed("The customer has already paid this booking at Midtrans, so it was not "
                                    "cancelled: use \"Check payment\" to confirm it, then cancel (and refund) "
                                    "if that is still wanted.") from None
 
@@ -255,14 +249,14 @@ class MidtransGateway:
         text = "; ".join(str(m) for m in said) if isinstance(said, list) else str(said)
         text = self._scrub(text)[:300] or "no message"
         if http == 401 or code == "401":
-            return PaymentError(
+            return PaymentFailed(
                 f"Midtrans refused the server key while {doing} (401): check `midtrans.server_key` and "
                 "`midtrans.is_production` (sandbox keys start with SB-Mid-server- and need is_production = false)."
             )
         if http == 429 or http >= 500 or code.startswith("5"):
             return PaymentUnavailable(f"Midtrans is busy or unavailable ({code or http}) while {doing}: {text}. "
                                       "Nothing changed; try again in a moment.")
-        return PaymentError(f"Midtrans refused {doing} ({code or http}): {text}")
+        return PaymentFailed(f"Midtrans refused {doing} ({code or http}): {text}")
 
     def _scrub(self, text: str) -> str:
         for secret in (self._server_key, self._client_key):
@@ -271,5 +265,5 @@ class MidtransGateway:
         return text
 
 
-class _OrderNotFound(PaymentError):
+class _OrderNotFound(PaymentFailed):
     """Midtrans has no transaction under this order id (yet)."""

@@ -160,9 +160,9 @@ class BookingStore(Protocol):
         """Queue emails outside a transition (the "link still being prepared" notice), to be
         claimed no sooner than ``not_before``.
 
-        Like the transitions' queueing: idempotent by (booking, kind, version), and queueing a
-        customer email of a booking drops its ``link_pending.customer`` row that is still queued
-        and not leased by a dispatcher.
+        Like the transitions' queueing: idempotent by (booking, kind, version), and each email
+        drops its booking's rows of the kinds it ``replaces`` that are still queued and not leased
+        by a dispatcher (which email replaces which is the service's rule, not the store's).
         """
         ...
 

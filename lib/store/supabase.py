@@ -4,6 +4,9 @@ Server side only, with the service-role key (which bypasses row level security).
 the functions it calls come from ``supabase/migrations``. Every page read is one request:
 customer and expert names come as embedded resources, filters and order run in PostgREST, and
 each transition that writes several rows is one SQL function called over ``/rpc``.
+
+Longer than 400 lines on purpose: the whole ``BookingStore`` protocol plus the mapping of
+PostgREST's errors at this boundary, kept together so each method sits beside the SQL it calls.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from urllib.parse import urlsplit
 import httpx
 from postgrest.exceptions import APIError
 from postgrest.types import ReturnMethod
-from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
 
 from lib.domain import (
     ACTIVE_STATUSES,
@@ -35,8 +37,17 @@ from lib.domain import (
     NewCustomer,
     OpsCounts,
 )
-from lib.errors import CallExpertError, ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.errors import (
+    ConfigError,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    SlotTaken,
+    StoreFailed,
+    StoreUnavailable,
+)
 from lib.store import EmailsFor
+from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
 
 _BOOKING_COLUMNS = (
     "id,user_id,expert_id,session_type,scheduled_date,scheduled_time,duration,status,price,"
@@ -67,26 +78,7 @@ _SCHEMA_MISSING = {"PGRST200", "PGRST202", "PGRST204", "PGRST205", "42P01", "427
 _BAD_INPUT = {"22P02", "22023", "22007", "22008", "23502", "23514"}
 
 
-class StoreError(CallExpertError):
-    """Supabase refused a read or write; ``retryable`` tells whether trying again can help."""
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
-
-class StoreUnavailable(StoreError):
-    """Supabase could not be reached or did not answer in time; trying again can help.
-
-    A write that timed out may still have been applied: the transitions are conditional on the
-    booking's status, so repeating one after a refresh changes nothing twice.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retryable=True)
-
-
-class _SameRequest(StoreError):
+class _SameRequest(StoreFailed):
     """The request_key is taken: the same booking form was submitted twice (handled inside)."""
 
     def __init__(self) -> None:
@@ -187,7 +179,8 @@ def _email(row: Mapping[str, Any]) -> Email:
 def _drafts(emails: Sequence[EmailDraft]) -> list[dict[str, Any]]:
     return [
         {"booking_id": e.booking_id, "kind": e.kind, "version": e.version, "recipient": e.recipient,
-         "subject": e.subject, "body_text": e.body_text, "body_html": e.body_html, "ics": e.ics}
+         "subject": e.subject, "body_text": e.body_text, "body_html": e.body_html, "ics": e.ics,
+         "replaces": list(e.replaces)}
         for e in emails
     ]
 
@@ -333,7 +326,7 @@ class SupabaseStore:
                 f"The Supabase database lacks what the console needs while {doing} ({code}: {text}); "
                 "apply supabase/migrations (supabase db push) and check `supabase_url`."
             )
-        return StoreError(f"Supabase refused the request while {doing} ({code or 'no code'}): {text}")
+        return StoreFailed(f"Supabase refused the request while {doing} ({code or 'no code'}): {text}")
 
     # -- people -------------------------------------------------------------------------------
     def list_experts(self) -> list[Expert]:
@@ -413,8 +406,8 @@ class SupabaseStore:
             # Two submits of one form raced past the function's own look-up: the first one won.
             earlier = self.find_by_request_key(new.request_key or "")
             if earlier is None:
-                raise StoreError("The booking form was submitted twice and the first booking cannot be read; "
-                                 "refresh the page.", retryable=True) from None
+                raise StoreUnavailable("The booking form was submitted twice and the first booking cannot be read "
+                                       "yet; refresh the page.") from None
             return earlier
         row = _rows(data)[0]
         if not row.get("customer"):

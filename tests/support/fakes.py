@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from lib.domain import Booking, Email, Meeting
-from lib.errors import MeetingProviderError
+from lib.errors import DeliveryFailed, DeliveryUnavailable, MeetingFailed, MeetingUnavailable
 from lib.meetings import HealthCheck
-from lib.notify import DeliveryError
 
 
 @dataclass
@@ -35,11 +34,9 @@ class FlakyProvider:
         with self._lock:
             self.calls += 1
             if self.calls <= self.failures:
-                raise MeetingProviderError(
-                    "Calendar said no" if self.permanent else "Calendar is busy (503)",
-                    retryable=not self.permanent,
-                    retry_after=self.retry_after,
-                )
+                if self.permanent:
+                    raise MeetingFailed("Calendar said no")
+                raise MeetingUnavailable("Calendar is busy (503)", retry_after=self.retry_after)
             if booking.id in self.events:
                 self.duplicates += 1
             self.events[booking.id] = booking
@@ -70,7 +67,7 @@ class RecordingSender:
     def send(self, email: Email) -> None:
         self.calls += 1
         if self.calls <= self.failures:
-            raise DeliveryError("550 no such user" if self.permanent else "421 try later", permanent=self.permanent)
+            raise DeliveryFailed("550 no such user") if self.permanent else DeliveryUnavailable("421 try later")
         self.sent.append(email)
 
 

@@ -1,0 +1,255 @@
+"""The booking service: the one entry point that every page and the CLI call.
+
+It runs the booking life ``pending -> paid -> confirmed -> cancelled | completed`` (and
+``pending -> expired`` when a booking is not paid in time) over four ports (store, meeting
+provider, payment gateway, email sender) and keeps the rules: no double booking, no duplicate
+events or emails on retry, and a paid booking is never lost.
+
+The work is split by capability, each part a class over the same ``Ports``:
+``queries`` (reads), ``booking`` (the booking life), ``payments``, ``links`` and ``outbox``
+(emails). ``BookingService`` is only the facade that builds them and names their public methods;
+every public method takes a required keyword-only ``actor``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, tzinfo
+from typing import Any
+
+from lib.access import Actor
+from lib.clock import Clock, system_clock
+from lib.config import Settings
+from lib.domain import (
+    Booking,
+    BookingRequest,
+    BookingStatus,
+    Customer,
+    Email,
+    Expert,
+    HistoryEntry,
+    LinkRunResult,
+    OpsCounts,
+)
+from lib.meetings import HealthCheck, MeetingProvider
+from lib.meetings.quota import BudgetUse
+from lib.notify import EmailSender
+from lib.payments import PaymentGateway
+from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
+from lib.service.links import Links, Progress
+from lib.service.outbox import DispatchResult, Outbox
+from lib.service.payments import PaymentCheck, Payments
+from lib.service.ports import Ports
+from lib.service.queries import Queries
+from lib.store import BookingStore
+
+__all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "PaymentCheck", "Ports"]
+
+
+class BookingService:
+    """Books, pays, links, reschedules and cancels, through the configured adapters."""
+
+    def __init__(
+        self,
+        store: BookingStore,
+        meetings: MeetingProvider,
+        payments: PaymentGateway,
+        sender: EmailSender,
+        settings: Settings,
+        clock: Clock = system_clock,
+        sleep: Callable[[float], None] | None = None,
+        background_dispatch: bool = False,
+    ) -> None:
+        self.ports = Ports(store, meetings, payments, sender, settings, clock, sleep)
+        self._queries = Queries(self.ports)
+        # With a real mail server a page must not wait for SMTP: send from a worker thread.
+        self._outbox = Outbox(self.ports, background=background_dispatch)
+        self._links = Links(self.ports, self._outbox)
+        self._payments = Payments(self.ports, self._links)
+        self._life = BookingLife(self.ports, self._outbox, self._links, self._payments)
+
+    # -- the ports, shared by every part (setting one swaps it for all) ---------------------
+    @property
+    def store(self) -> BookingStore:
+        return self.ports.store
+
+    @store.setter
+    def store(self, value: BookingStore) -> None:
+        self.ports.store = value
+
+    @property
+    def meetings(self) -> MeetingProvider:
+        return self.ports.meetings
+
+    @meetings.setter
+    def meetings(self, value: MeetingProvider) -> None:
+        self.ports.meetings = value
+
+    @property
+    def payments(self) -> PaymentGateway:
+        return self.ports.payments
+
+    @payments.setter
+    def payments(self, value: PaymentGateway) -> None:
+        self.ports.payments = value
+
+    @property
+    def sender(self) -> EmailSender:
+        return self.ports.sender
+
+    @sender.setter
+    def sender(self, value: EmailSender) -> None:
+        self.ports.sender = value
+
+    @property
+    def settings(self) -> Settings:
+        return self.ports.settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.ports.settings = value
+
+    @property
+    def clock(self) -> Clock:
+        return self.ports.clock
+
+    @clock.setter
+    def clock(self, value: Clock) -> None:
+        self.ports.clock = value
+
+    @property
+    def tz(self) -> tzinfo:
+        """The app timezone, from the settings."""
+        return self.ports.tz
+
+    # -- time ---------------------------------------------------------------------------
+    def now_local(self) -> datetime:
+        """Now as a naive wall-clock datetime in the app timezone (WIB by default)."""
+        return self.ports.now_local()
+
+    def today(self) -> date:
+        """Today's date in the app timezone, never the UTC date."""
+        return self.ports.today()
+
+    # -- reads (lib.service.queries) -----------------------------------------------------
+    def experts(self, *, actor: Actor) -> list[Expert]:
+        """Every expert (anyone signed in)."""
+        return self._queries.experts(actor=actor)
+
+    def customers(self, *, actor: Actor) -> list[Customer]:
+        """Every customer with their email (staff)."""
+        return self._queries.customers(actor=actor)
+
+    def get_booking(self, booking_id: str, *, actor: Actor) -> Booking:
+        """The booking, ``NotFound``, or ``PermissionDenied`` for another expert's booking."""
+        return self._queries.get_booking(booking_id, actor=actor)
+
+    def quote(self, expert_id: str, duration: int, *, actor: Actor) -> int:
+        """The price in rupiah of ``duration`` minutes with the expert."""
+        return self._queries.quote(expert_id, duration, actor=actor)
+
+    def upcoming_for_expert(self, expert_id: str, limit: int = 200, *, actor: Actor) -> list[Booking]:
+        """The expert's confirmed sessions that have not ended yet."""
+        return self._queries.upcoming_for_expert(expert_id, limit, actor=actor)
+
+    def ops_counts(self, *, actor: Actor) -> OpsCounts:
+        """Today's numbers for the ops page."""
+        return self._queries.ops_counts(actor=actor)
+
+    def missing_links(self, limit: int = 500, *, actor: Actor) -> list[Booking]:
+        """Paid bookings with no meeting link, oldest first."""
+        return self._queries.missing_links(limit, actor=actor)
+
+    def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None,
+                        *, actor: Actor) -> list[Booking]:
+        """The latest bookings, optionally of one status."""
+        return self._queries.recent_bookings(limit, status, actor=actor)
+
+    def history(self, booking_id: str, *, actor: Actor) -> list[HistoryEntry]:
+        """A booking's history, oldest first."""
+        return self._queries.history(booking_id, actor=actor)
+
+    def emails(self, limit: int = 200, booking_id: str | None = None, *, actor: Actor) -> list[Email]:
+        """The email outbox, or one booking's emails."""
+        return self._queries.emails(limit, booking_id, actor=actor)
+
+    def meeting_health(self, *, actor: Actor) -> HealthCheck:
+        """The meeting provider's connection check."""
+        return self._queries.meeting_health(actor=actor)
+
+    def request_budget(self, *, actor: Actor) -> BudgetUse | None:
+        """Google's shared per-minute request budget, or None without Google."""
+        return self._queries.request_budget(actor=actor)
+
+    def stuck_pending(self, *, actor: Actor, limit: int = 200) -> list[Booking]:
+        """Bookings awaiting payment longer than ``midtrans.pending_alert_minutes``."""
+        return self._queries.stuck_pending(actor=actor, limit=limit)
+
+    # -- the booking life (lib.service.booking) -------------------------------------------
+    def book(self, request: BookingRequest, *, actor: Actor) -> Booking:
+        """Validate the request and store it as ``pending``."""
+        return self._life.book(request, actor=actor)
+
+    def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
+        """What ``book`` would store, writing nothing."""
+        return self._life.preview_booking(request, actor=actor)
+
+    def book_and_pay(self, request: BookingRequest, *, actor: Actor) -> BookingOutcome:
+        """Book, start the payment and, once paid, create the link and queue the emails."""
+        return self._life.book_and_pay(request, actor=actor)
+
+    def reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor) -> Booking:
+        """Move a booking; its meeting moves with it."""
+        return self._life.reschedule(booking_id, new_date, new_time, actor=actor)
+
+    def cancel(self, booking_id: str, reason: str = "Cancelled by ops", *, actor: Actor) -> Booking:
+        """Cancel a booking and its meeting, and queue the cancellation emails."""
+        return self._life.cancel(booking_id, reason, actor=actor)
+
+    def expire_unpaid(self, *, actor: Actor) -> list[Booking]:
+        """``pending -> expired`` for bookings unpaid after ``pending_expiry_minutes``."""
+        return self._life.expire_unpaid(actor=actor)
+
+    def complete_finished(self, *, actor: Actor) -> int:
+        """``confirmed -> completed`` for sessions that have ended; how many."""
+        return self._life.complete_finished(actor=actor)
+
+    # -- payments (lib.service.payments) -------------------------------------------------
+    def pay(self, booking_id: str, *, actor: Actor) -> Booking:
+        """Start the payment of a pending booking (paid at once with the demo gateway)."""
+        return self._payments.pay(booking_id, actor=actor)
+
+    def start_payment(self, booking_id: str, *, actor: Actor) -> Booking:
+        """Open a new payment attempt at the gateway."""
+        return self._payments.start_payment(booking_id, actor=actor)
+
+    def check_payment(self, booking_id: str, *, actor: Actor) -> PaymentCheck:
+        """Ask the gateway whether the payment settled, and move the booking on."""
+        return self._payments.check_payment(booking_id, actor=actor)
+
+    def apply_payment_notification(self, payload: Mapping[str, Any], *, actor: Actor) -> PaymentCheck:
+        """Verify and apply a gateway's notification."""
+        return self._payments.apply_payment_notification(payload, actor=actor)
+
+    # -- links (lib.service.links) ---------------------------------------------------------
+    def create_link(self, booking_id: str, *, actor: Actor, dispatch: bool = True) -> Booking:
+        """Create the meeting of a paid booking and confirm it; idempotent."""
+        return self._links.create_link(booking_id, actor=actor, dispatch=dispatch)
+
+    def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
+        """Confirm a paid booking with a link pasted by hand."""
+        return self._links.set_link_manually(booking_id, url, actor=actor)
+
+    def create_missing_links(self, progress: Progress | None = None, *, actor: Actor,
+                             concurrency: int | None = None) -> LinkRunResult:
+        """Create links for every paid booking without one, a bounded number at a time."""
+        return self._links.create_missing_links(progress, actor=actor, concurrency=concurrency)
+
+    # -- emails (lib.service.outbox) -------------------------------------------------------
+    def dispatch_emails(self, limit: int = 100, *, actor: Actor) -> DispatchResult:
+        """Send up to ``limit`` queued emails."""
+        return self._outbox.dispatch_emails(limit, actor=actor)
+
+    def resend_email(self, email_id: int, *, actor: Actor) -> Email:
+        """Queue a failed email again (the same row) and send it."""
+        return self._outbox.resend_email(email_id, actor=actor)

@@ -1,0 +1,258 @@
+"""The booking life: book (and preview), book and pay in one go, reschedule, cancel, expire
+unpaid bookings and complete ended sessions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, time, timedelta
+from typing import TypeVar
+
+from lib.access import SYSTEM, Actor, require_can_see, require_expert_or_staff, require_staff
+from lib.domain import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingRequest,
+    BookingStatus,
+    Customer,
+    Expert,
+    NewBooking,
+    NewCustomer,
+)
+from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
+from lib.service.links import Links
+from lib.service.outbox import Outbox
+from lib.service.payments import Payments
+from lib.service.ports import Ports
+from lib.validation import clean_duration, clean_new_customer, clean_slot, clean_text, price_for
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class BookingOutcome:
+    """What the booking form shows after submit: the booking and, if any, why it has no link.
+
+    With a gateway the customer pays on (Midtrans) the booking stays ``pending``:
+    ``payment_url`` is the page to pay on, ``payment_error`` why the payment could not be started.
+    """
+
+    booking: Booking
+    link_error: str | None = None
+    payment_url: str | None = None
+    payment_error: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingPreview:
+    """Exactly what ``book`` would store for a request, for the booking form to show before
+    anyone presses "Book and pay".
+
+    ``existing_customer`` is set when a "new" customer's email already belongs to a stored
+    customer: the booking is then made for that customer, under their stored name.
+    """
+
+    customer_name: str
+    customer_email: str
+    expert: Expert
+    session_type: str
+    scheduled_date: date
+    scheduled_time: time
+    duration: int
+    price: int
+    existing_customer: Customer | None = None
+
+    @property
+    def customer_note(self) -> str | None:
+        """What to tell the person booking when the typed email is already a customer's."""
+        if self.existing_customer is None:
+            return None
+        return (f"{self.existing_customer.email} is already the customer {self.existing_customer.name}; "
+                "the booking will be under that customer.")
+
+
+class BookingLife:
+    """``pending -> paid -> confirmed -> cancelled | completed`` and ``pending -> expired``."""
+
+    def __init__(self, ports: Ports, outbox: Outbox, links: Links, payments: Payments) -> None:
+        self.ports = ports
+        self.outbox = outbox
+        self.links = links
+        self.payments = payments
+
+    def book(self, request: BookingRequest, *, actor: Actor) -> Booking:
+        """Validate the request and store it as ``pending``. Bad input writes nothing."""
+        require_staff(actor, "book sessions")
+        store = self.ports.store
+        if request.request_key:
+            earlier = store.find_by_request_key(request.request_key)
+            if earlier is not None:
+                return earlier
+        preview = self._preview(request)
+        new = NewBooking(
+            id=str(uuid.uuid4()),
+            expert_id=preview.expert.id,
+            session_type=preview.session_type,
+            scheduled_date=preview.scheduled_date,
+            scheduled_time=preview.scheduled_time,
+            duration=preview.duration,
+            price=preview.price,
+            customer_id=request.customer_id or None,
+            new_customer=None if request.customer_id else NewCustomer(preview.customer_name, preview.customer_email),
+            request_key=request.request_key,
+        )
+        return self._freeing_stale_holds(lambda: store.create_booking(new, actor.label))
+
+    def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
+        """What ``book`` would store for ``request``, checked the same way, writing nothing.
+
+        Raises what ``book`` raises for bad input. A new customer whose email is already a
+        customer's comes back with ``existing_customer`` set (and that customer's name).
+        """
+        require_staff(actor, "book sessions")
+        return self._preview(request)
+
+    def _preview(self, request: BookingRequest) -> BookingPreview:
+        store = self.ports.store
+        expert = store.get_expert(str(request.expert_id or ""))
+        if expert is None:
+            raise NotFound("Unknown expert; pick one from the list.")
+        session_type = clean_text(request.session_type, "Session type", 80)
+        duration = clean_duration(request.duration)
+        day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.ports.now_local(),
+                             self.ports.settings.booking_horizon_days)
+        existing = None
+        if request.customer_id:
+            customer = store.get_customer(request.customer_id)
+            if customer is None:
+                raise NotFound("Unknown customer; pick one from the list or enter a new one.")
+            name, email = customer.name, customer.email
+        elif request.new_customer is not None:
+            typed = clean_new_customer(request.new_customer)
+            # The stores match customers by email, case-insensitively, and keep the stored name.
+            existing = next((c for c in store.list_customers() if c.email.casefold() == typed.email.casefold()),
+                            None)
+            name, email = (existing.name, existing.email) if existing else (typed.name, typed.email)
+        else:
+            raise InvalidInput("Pick a customer or enter a new one (name and email).")
+        return BookingPreview(customer_name=name, customer_email=email, expert=expert, session_type=session_type,
+                              scheduled_date=day, scheduled_time=at, duration=duration,
+                              price=price_for(expert.hourly_rate, duration), existing_customer=existing)
+
+    def book_and_pay(self, request: BookingRequest, *, actor: Actor) -> BookingOutcome:
+        """The whole flow of the booking form: book, start the payment, and once it is paid create
+        the link and queue the emails.
+
+        A payment that settles at once (the demo) goes on to the link in the same call; with a
+        payment page (Midtrans) the booking stays ``pending`` with ``payment_url``. The same form
+        submitted again finds its booking with a payment already started and returns it, so a
+        double click never opens a second gateway transaction. The booking survives a failing
+        provider: it stays ``paid`` with the error recorded and shows up on the ops page.
+        """
+        booking = self.book(request, actor=actor)
+        if booking.status is BookingStatus.PENDING and not booking.payment_url:
+            try:
+                booking = self.payments.start_payment(booking.id, actor=actor)
+            except PaymentError as exc:
+                return BookingOutcome(self.ports.load(booking.id), payment_error=str(exc))
+        if booking.status is BookingStatus.PAID:
+            try:
+                return BookingOutcome(self.links.create_link(booking.id, actor=actor))
+            except (MeetingProviderError, InvalidTransition) as exc:
+                return BookingOutcome(self.ports.load(booking.id), link_error=str(exc))
+        pending = booking.status is BookingStatus.PENDING
+        return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
+
+    def reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor) -> Booking:
+        """Move a booking; its meeting (event id and link) stays and moves with it.
+
+        Ops may move any booking, an expert only their own.
+        """
+        store, meetings = self.ports.store, self.ports.meetings
+        booking = self.ports.load(booking_id)
+        require_can_see(actor, booking)
+        require_expert_or_staff(actor, booking.expert_id, "reschedule")
+        who = actor.label
+        if booking.status not in ACTIVE_STATUSES:
+            raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
+        day, at = clean_slot(new_date, new_time, self.ports.now_local(), self.ports.settings.booking_horizon_days)
+        if (day, at) == (booking.scheduled_date, booking.scheduled_time):
+            raise InvalidInput("That is the booking's current date and time; pick a new one.")
+        moved = replace(booking, scheduled_date=day, scheduled_time=at, revision=booking.revision + 1)
+        on_calendar = bool(booking.google_event_id) and booking.status is BookingStatus.CONFIRMED
+        if on_calendar:
+            # The calendar moves first: if Google refuses, nothing has changed anywhere.
+            self.links.retrying(lambda: meetings.reschedule(moved), booking.id, who, record=False)
+        send = booking.status is BookingStatus.CONFIRMED
+        try:
+            result = self._freeing_stale_holds(lambda: store.reschedule(
+                booking.id, day, at, self.ports.clock(),
+                lambda b: self.outbox.drafts(b, "rescheduled") if send else [], who))
+        except SlotTaken:
+            if on_calendar:
+                self.links.retrying(lambda: meetings.reschedule(booking), booking.id, who, record=False)
+            raise
+        self.outbox.dispatch_after_change()
+        return result
+
+    def cancel(self, booking_id: str, reason: str = "Cancelled by ops", *, actor: Actor) -> Booking:
+        """Cancel a booking and its meeting, and queue the cancellation emails (ops only)."""
+        require_staff(actor, "cancel bookings")
+        reason = clean_text(reason or "Cancelled", "Reason", 500)
+        booking = self.ports.load(booking_id)
+        if booking.status not in ACTIVE_STATUSES:
+            raise InvalidTransition(f"This booking is already {booking.status.value}.")
+        if booking.status is BookingStatus.PENDING and booking.payment_order_id:
+            # Close the payment page first: a cancelled booking must not be payable afterwards.
+            self.ports.payments.expire(booking.payment_order_id)
+        if booking.google_event_id:
+            self.links.retrying(lambda: self.ports.meetings.cancel(booking), booking.id, actor.label, record=False)
+        elif booking.status is not BookingStatus.PENDING:
+            # Paid (or confirmed with a pasted link): a link attempt may have made and sent an event.
+            # If the calendar refuses, nothing has changed, as with a stored event.
+            self.links.remove_attempt_events(booking, actor.label, must=True)
+        notify = booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
+        gone = replace(booking, status=BookingStatus.CANCELLED)
+        cancelled = self.ports.store.cancel(booking.id, self.ports.clock(), reason,
+                                            self.outbox.drafts(gone, "cancelled") if notify else [], actor.label)
+        if cancelled is None:
+            raise InvalidTransition("This booking changed while it was being cancelled; refresh and try again.")
+        self.outbox.dispatch_after_change()
+        return cancelled
+
+    def expire_unpaid(self, *, actor: Actor) -> list[Booking]:
+        """Expire every booking still awaiting payment ``pending_expiry_minutes`` after it was made
+        (``pending -> expired``, with a history line) so it stops holding its slot; returns them.
+
+        A payment recorded first wins: that booking stays paid. Each expired booking's gateway
+        order (Midtrans) is then closed, best effort; money that arrives for it anyway is flagged
+        for a refund (see ``apply_payment_notification``).
+        """
+        require_staff(actor, "expire unpaid bookings")
+        return self._expire_stale(actor)
+
+    def _expire_stale(self, actor: Actor) -> list[Booking]:
+        now = self.ports.clock()
+        cutoff = now - timedelta(minutes=self.ports.settings.pending_expiry_minutes)
+        expired = self.ports.store.expire_pending(cutoff, now, actor.label)
+        for booking in expired:
+            if booking.payment_order_id:
+                self.payments.close_expired_order(booking, actor)
+        return expired
+
+    def _freeing_stale_holds(self, write: Callable[[], T]) -> T:
+        """Run a write that checks the slot; when it is taken, expire the holds that outlived
+        ``pending_expiry_minutes`` and try once more, so a stale hold never blocks anyone even
+        if the expiry job has not run yet."""
+        try:
+            return write()
+        except SlotTaken:
+            if not self._expire_stale(SYSTEM):
+                raise
+            return write()
+
+    def complete_finished(self, *, actor: Actor) -> int:
+        """Mark confirmed sessions whose end has passed (app timezone) as ``completed``; how many."""
+        require_staff(actor, "complete sessions")
+        return self.ports.store.complete_ended(self.ports.now_local(), self.ports.clock(), actor.label)

@@ -1,0 +1,225 @@
+"""Meeting links: create one (with retries), in bulk, or take one pasted by hand, and remove the
+calendar events earlier attempts made."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
+from datetime import timedelta
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from lib.access import Actor, require_staff
+from lib.domain import Booking, BookingStatus, LinkRunResult, Meeting
+from lib.errors import (
+    CallExpertError,
+    InvalidTransition,
+    MeetingFailed,
+    MeetingProviderError,
+    Transient,
+    describe_unexpected,
+    log_unexpected,
+)
+from lib.service.outbox import Outbox
+from lib.service.ports import Ports
+from lib.validation import clean_meeting_link
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Progress = Callable[[int, int, Booking], None]
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, MeetingProviderError) and isinstance(exc, Transient)
+
+
+class Links:
+    """``paid -> confirmed``: the meeting of a booking, made once however often it is retried."""
+
+    def __init__(self, ports: Ports, outbox: Outbox) -> None:
+        self.ports = ports
+        self.outbox = outbox
+
+    def create_link(self, booking_id: str, *, actor: Actor, dispatch: bool = True) -> Booking:
+        """Create the meeting of a ``paid`` booking and confirm it; idempotent.
+
+        Retries retryable provider errors with exponential backoff and jitter (honouring the
+        provider's Retry-After); after the last attempt the booking stays ``paid`` with the
+        attempt count and last error, and ``MeetingProviderError`` is raised.
+        """
+        require_staff(actor, "create meeting links")
+        return self._link(booking_id, actor.label, dispatch)[0]
+
+    def _claim(self, booking_id: str) -> Booking | None:
+        now = self.ports.clock()
+        return self.ports.store.claim_for_link(booking_id, now,
+                                               now + timedelta(seconds=self.ports.settings.link_lease_seconds))
+
+    def _link(self, booking_id: str, actor: str, dispatch: bool) -> tuple[Booking, bool]:
+        """``create_link``, also telling whether this call did the work (False: done elsewhere)."""
+        store, meetings = self.ports.store, self.ports.meetings
+        booking = self._claim(booking_id)
+        if booking is None:
+            current = self.ports.load(booking_id)
+            if current.status is BookingStatus.CONFIRMED:
+                return current, False
+            if current.status is BookingStatus.PAID:
+                raise InvalidTransition("Another worker is creating this link right now; refresh in a minute.")
+            raise InvalidTransition(f"This booking is {current.status.label.lower()}; only paid bookings need a link.")
+        tries = iter(range(booking.link_attempts, booking.link_attempts + self.ports.settings.link_attempts))
+        try:
+            # Each try sees its own attempt number (the store counts them too): a conference
+            # re-requested on a later try needs a request id Google has not seen.
+            meeting = self.retrying(lambda: meetings.create(replace(booking, link_attempts=next(tries))),
+                                    booking.id, actor)
+        except MeetingProviderError:
+            store.release_link_claim(booking.id)
+            self.outbox.queue_link_pending(booking)
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug or an unexpected library error: keep the booking visible
+            # Stored, shown and raised by type only: a library's message may quote credentials.
+            log_unexpected(log, f"Creating the link of booking {booking.id} failed", exc)
+            store.record_link_attempt(booking.id, f"Unexpected error: {describe_unexpected(exc)}", actor)
+            store.release_link_claim(booking.id)
+            self.outbox.queue_link_pending(booking)
+            raise MeetingFailed(f"Unexpected error while creating the link: {describe_unexpected(exc)}") from None
+        return self._confirm(booking, meeting, actor, f"{meetings.name} link created", dispatch), True
+
+    def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
+        """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down).
+
+        An earlier link attempt may have made a calendar event (and invited both people to its
+        own meeting link): it is removed first, and the history says which events went. The
+        booking is held like a link creation meanwhile, so no attempt makes one alongside. If the
+        provider cannot be reached, the pasted link still counts and the history says what to
+        remove by hand (cancelling the booking tries again).
+        """
+        require_staff(actor, "paste meeting links")
+        link = clean_meeting_link(url, self.ports.settings.link_hosts)
+        booking = self.ports.load(booking_id)
+        if booking.status is not BookingStatus.PAID:
+            raise InvalidTransition(f"This booking is {booking.status.label.lower()}; a link can be pasted only on a paid booking.")
+        held = self._claim(booking.id)
+        if held is None:
+            current = self.ports.load(booking.id)
+            if current.status is BookingStatus.PAID:
+                raise InvalidTransition("A meeting link is being created for this booking right now; refresh in a "
+                                        "minute and paste again if it failed.")
+            raise InvalidTransition(f"This booking is {current.status.label.lower()}; a link can be pasted only on a paid booking.")
+        try:
+            self.remove_attempt_events(held, actor.label)
+            return self._confirm(held, Meeting(url=link, event_id="", event_version=held.event_version), actor.label,
+                                 "link pasted by hand", dispatch=True)
+        finally:
+            self.ports.store.release_link_claim(held.id)  # a no-op once confirmed
+
+    def remove_attempt_events(self, booking: Booking, actor: str, *, must: bool = False) -> None:
+        """Remove the calendar events earlier link attempts of a booking without a stored event may
+        have made; record which were removed, or (unless ``must``, which raises) why none could be."""
+        store, meetings = self.ports.store, self.ports.meetings
+        try:
+            removed = self.retrying(lambda: meetings.cancel(booking), booking.id, actor, record=False) or []
+        except MeetingProviderError as exc:
+            if must:
+                raise
+            store.add_history(booking.id, "earlier calendar event not removed",
+                              f"{meetings.name}: {exc} An earlier link attempt's event may still be live; "
+                              "delete it in the calendar (its id is the booking id without dashes, then v and a number).", actor)
+            return
+        if removed:
+            store.add_history(booking.id, "earlier calendar event removed",
+                              f"{meetings.name} event {', '.join(removed)} (made by an earlier link attempt, "
+                              "with its own meeting link) was deleted and its invitation withdrawn", actor)
+
+    def _confirm(self, booking: Booking, meeting: Meeting, actor: str, detail: str, dispatch: bool) -> Booking:
+        linked = replace(booking, meeting_link=meeting.url, google_event_id=meeting.event_id or None,
+                         event_version=meeting.event_version, status=BookingStatus.CONFIRMED)
+        confirmed = self.ports.store.confirm(booking.id, meeting.url, meeting.event_id or None, meeting.event_version,
+                                             self.ports.clock(), self.outbox.drafts(linked, "confirmed"), actor, detail)
+        if confirmed is None:
+            current = self.ports.load(booking.id)
+            if current.status is BookingStatus.CONFIRMED:
+                return current  # someone else confirmed it first: same event, so nothing to undo
+            # Cancelled while the link was being made: take the fresh event down again.
+            if meeting.event_id and current.meeting_link is None:
+                self._best_effort_cancel(linked, actor)
+            raise InvalidTransition(f"This booking became {current.status.label.lower()} while the link was being created.")
+        if dispatch:
+            self.outbox.dispatch_after_change()
+        return confirmed
+
+    def create_missing_links(self, progress: Progress | None = None, *, actor: Actor,
+                             concurrency: int | None = None) -> LinkRunResult:
+        """Create links for every ``paid`` booking without one, a bounded number at a time.
+
+        ``progress(done, total, booking)`` is called from the caller's thread after each booking,
+        so a page can move its progress bar.
+        """
+        require_staff(actor, "create links in bulk")
+        todo = self.ports.store.missing_links()
+        result = LinkRunResult()
+        if not todo:
+            return result
+        workers = max(1, min(concurrency or self.ports.settings.link_concurrency, len(todo)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="links") as pool:
+            futures = {pool.submit(self._link, b.id, actor.label, False): b for b in todo}
+            for done, future in enumerate(as_completed(futures), start=1):
+                booking = futures[future]
+                try:
+                    _, did_work = future.result()
+                    (result.confirmed if did_work else result.skipped).append(booking.id)
+                except InvalidTransition:
+                    result.skipped.append(booking.id)
+                except CallExpertError as exc:
+                    result.failed[booking.id] = str(exc)
+                if progress is not None:
+                    progress(done, len(todo), booking)
+        self.outbox.dispatch_after_change()
+        return result
+
+    # -- retries ------------------------------------------------------------------------
+    def _wait(self, state: RetryCallState) -> float:
+        settings = self.ports.settings
+        base = wait_random_exponential(multiplier=settings.link_backoff_seconds,
+                                       max=settings.link_backoff_max_seconds)(state)
+        exc = state.outcome.exception() if state.outcome else None
+        hint = (exc.retry_after if isinstance(exc, Transient) else None) or 0.0
+        return max(base, min(float(hint), settings.link_backoff_max_seconds))
+
+    def retrying(self, call: Callable[[], T], booking_id: str, actor: str, record: bool = True) -> T:
+        """Run one provider call with the configured retries; record each attempt in history
+        (``record``: as link attempts; otherwise only failures, as calendar calls)."""
+        store = self.ports.store
+
+        def attempt() -> T:
+            try:
+                value = call()
+            except MeetingProviderError as exc:
+                if record:
+                    store.record_link_attempt(booking_id, str(exc), actor)
+                else:
+                    store.add_history(booking_id, "calendar call failed", str(exc), actor)
+                raise
+            if record:
+                store.record_link_attempt(booking_id, None, actor)
+            return value
+
+        kwargs = {} if self.ports.sleep is None else {"sleep": self.ports.sleep}
+        retrying = Retrying(
+            stop=stop_after_attempt(self.ports.settings.link_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_is_retryable),
+            reraise=True,
+            **kwargs,
+        )
+        return retrying(attempt)
+
+    def _best_effort_cancel(self, booking: Booking, actor: str) -> None:
+        try:
+            self.ports.meetings.cancel(booking)
+        except MeetingProviderError as exc:
+            self.ports.store.add_history(booking.id, "calendar call failed",
+                                         f"could not remove the event: {exc}", actor)

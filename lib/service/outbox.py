@@ -1,0 +1,197 @@
+"""Emails: rendering a transition's emails, the dispatcher (and its thread) and "Resend"."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from lib.access import Actor, require_staff
+from lib.domain import Booking, Email, EmailDraft, EmailStatus
+from lib.errors import (
+    DeliveryError,
+    DeliveryUnavailable,
+    InvalidTransition,
+    NotFound,
+    Transient,
+    describe_unexpected,
+    log_unexpected,
+)
+from lib.notify import LINK_PENDING
+from lib.notify.ics import IcsOptions
+from lib.notify.templates import emails_for, link_pending_email
+from lib.service.ports import Ports
+
+log = logging.getLogger(__name__)
+
+# Emails a dispatcher takes from the outbox at a time: few enough that a stopped run leaves
+# little waiting for its lease to end, enough that a busy queue needs few round trips.
+_DISPATCH_BATCH = 20
+# A sender that does not say how long it can take is given this long per email.
+_DEFAULT_SEND_SECONDS = 60.0
+# The ORGANIZER of invitations when no from address is set (outbox only: nothing is sent).
+_FALLBACK_ORGANIZER = "bookings@callexpert.invalid"
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """What one dispatcher run did; ``stopped`` says why it ended before the queue did."""
+
+    sent: int = 0
+    failed: int = 0
+    retry_later: int = 0
+    stopped: str | None = None
+
+
+def replaced_by(kind: str) -> tuple[str, ...]:
+    """The kinds of queued emails an email of ``kind`` makes pointless: any later email to the
+    customer about the booking (the confirmation with its link, a cancellation, a move) says more
+    than the "link still being prepared" notice, so a notice not yet sent is dropped."""
+    if kind.endswith(".customer") and kind != LINK_PENDING:
+        return (LINK_PENDING,)
+    return ()
+
+
+class Outbox:
+    """Renders, queues and sends the emails of the booking life.
+
+    With ``background`` (a real mail server) a page must not wait for SMTP, so what a transition
+    queued is sent from one worker thread; otherwise at once.
+    """
+
+    def __init__(self, ports: Ports, *, background: bool = False) -> None:
+        self.ports = ports
+        self._background = background
+        self._lock = threading.Lock()
+        self._dispatcher: threading.Thread | None = None
+        self._again = False
+
+    def drafts(self, booking: Booking, event: str) -> list[EmailDraft]:
+        """Both emails of ``event``, with the .ics invitation when the settings want one, each
+        saying which queued emails it makes pointless (see ``replaced_by``)."""
+        settings = self.ports.settings
+        ics = None
+        if settings.ics_enabled:
+            smtp = settings.smtp
+            ics = IcsOptions(smtp.from_address or _FALLBACK_ORGANIZER, smtp.from_name, stamp=self.ports.clock())
+        return [replace(d, replaces=replaced_by(d.kind)) for d in emails_for(booking, event, self.ports.tz, ics)]
+
+    def queue_link_pending(self, booking: Booking) -> None:
+        """Queue the customer's "link still being prepared" notice (once per booking version).
+
+        It waits ``link_pending_delay_minutes`` and then leaves with the next dispatch (the cron
+        run, or the next email the console sends); a confirmation or cancellation queued before
+        then makes it pointless, so it is dropped then.
+        """
+        now = self.ports.clock()
+        try:
+            self.ports.store.queue_emails(
+                [link_pending_email(booking, self.ports.tz)], now,
+                not_before=now + timedelta(minutes=self.ports.settings.link_pending_delay_minutes))
+        except Exception:  # a courtesy email must never hide the link error ops have to see
+            log.exception("Could not queue the link-pending email of booking %s", booking.id)
+
+    def dispatch_emails(self, limit: int = 100, *, actor: Actor) -> DispatchResult:
+        """Send up to ``limit`` queued emails (staff or the system); see ``dispatch``."""
+        require_staff(actor, "send queued emails")
+        return self.dispatch(limit)
+
+    def dispatch(self, limit: int = 100) -> DispatchResult:
+        """Send up to ``limit`` queued emails, each at most once, and record every outcome.
+
+        Emails are leased from the outbox in small batches, so two dispatchers at once never
+        hold the same row, and one is sent only while the lease outlasts the sender's longest
+        send. The sender retries transient failures itself; what still fails for now stays
+        ``queued`` for a later run, permanent failures become ``failed`` with the server's reply,
+        and a fault of the server or the settings (``stop_run``) ends this run.
+        """
+        store, sender, clock = self.ports.store, self.ports.sender, self.ports.clock
+        budget = timedelta(seconds=float(getattr(sender, "max_send_seconds", _DEFAULT_SEND_SECONDS)))
+        lease = timedelta(seconds=self.ports.settings.email_lease_seconds)
+        sent = failed = later = 0
+        tried: set[int] = set()
+        stopped: str | None = None
+        while stopped is None and len(tried) < limit:
+            now = clock()
+            want = min(_DISPATCH_BATCH, limit - len(tried))
+            batch = store.claim_queued_emails(now, now + lease, want)
+            # An email this run already tried can come back once it is queued again; it now keeps
+            # the fresh lease, which spaces out its next try, and the run ends when only such remain.
+            fresh = [e for e in batch if e.id not in tried]
+            for email in fresh:
+                if clock() + budget > now + lease:
+                    stopped = "the outbox lease would end before the next email is through; the next run sends the rest"
+                    break
+                tried.add(email.id)
+                try:
+                    sender.send(email)
+                except DeliveryError as exc:
+                    error: DeliveryError = exc
+                except Exception as exc:  # noqa: BLE001 - a bug in a sender: keep the email, stop, say why (by type)
+                    log_unexpected(log, f"Sender {sender.name} failed on email {email.id}", exc)
+                    error = DeliveryUnavailable(f"Unexpected error while sending: {describe_unexpected(exc)}",
+                                                stop_run=True)
+                else:
+                    store.mark_email(email.id, EmailStatus.SENT, None, clock())
+                    sent += 1
+                    continue
+                later_on = isinstance(error, Transient)
+                store.mark_email(email.id, EmailStatus.QUEUED if later_on else EmailStatus.FAILED, str(error), clock())
+                failed += not later_on
+                later += later_on
+                if error.stop_run:
+                    stopped = str(error)
+                    break
+            if stopped is not None:  # what this run took but never tried is the next run's at once
+                store.release_emails([e.id for e in fresh if e.id not in tried])
+            if len(batch) < want or not fresh:
+                break  # the queue is empty for now
+        return DispatchResult(sent, failed, later, stopped)
+
+    def dispatch_after_change(self) -> None:
+        """Send what a transition queued: at once for the outbox, from one worker thread for SMTP.
+
+        The worker is not a daemon, so a CLI run waits for it before exiting; outbox leases keep
+        it from sending anything a cron dispatcher sends too.
+        """
+        if not self._background:
+            self.dispatch()
+            return
+        with self._lock:
+            if self._dispatcher is not None:
+                self._again = True
+                return
+            self._dispatcher = threading.Thread(target=self._dispatch_loop, name="email-dispatch")
+            self._dispatcher.start()
+
+    def _dispatch_loop(self) -> None:
+        while True:
+            try:
+                self.dispatch()
+            except Exception as exc:  # noqa: BLE001 - the worker must not die silently with emails waiting
+                log_unexpected(log, "Background email dispatch failed; the next run retries", exc)
+            with self._lock:
+                if not self._again:
+                    self._dispatcher = None
+                    return
+                self._again = False
+
+    def resend_email(self, email_id: int, *, actor: Actor) -> Email:
+        """The ops "Resend" of a ``failed`` email: the same outbox row is queued again and sent.
+
+        Never makes a second row. Raises ``InvalidTransition`` when the email is not failed (sent,
+        or resent by someone else a moment ago), ``NotFound`` for an id that is not a number.
+        """
+        require_staff(actor, "resend emails")
+        try:
+            email_id = int(email_id)
+        except (TypeError, ValueError):
+            raise NotFound(f"{email_id!r} is not an email id.") from None
+        store = self.ports.store
+        email = store.requeue_email(email_id)
+        if email is None:
+            raise InvalidTransition("This email is not failed (it was sent or resent meanwhile); refresh the list.")
+        store.add_history(email.booking_id, "email resent", f"{email.kind} to {email.recipient}", actor.label)
+        self.dispatch()
+        return next((e for e in store.list_emails(booking_id=email.booking_id) if e.id == email.id), email)

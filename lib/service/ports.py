@@ -1,0 +1,61 @@
+"""What every part of the booking service works with: the four adapters, the settings and the clock."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+
+from lib.clock import Clock, system_clock
+from lib.config import Settings
+from lib.domain import Booking
+from lib.errors import NotFound
+from lib.meetings import MeetingProvider
+from lib.notify import EmailSender
+from lib.payments import PaymentGateway
+from lib.store import BookingStore
+
+
+@dataclass
+class Ports:
+    """The adapters and settings one service (and each of its parts) runs on.
+
+    One instance is shared by the parts of a service, so swapping an adapter (as tests do, through
+    the facade) swaps it for all of them. ``sleep`` is what retries wait with: tests pass a no-op;
+    ``None`` means tenacity's real sleep.
+    """
+
+    store: BookingStore
+    meetings: MeetingProvider
+    payments: PaymentGateway
+    sender: EmailSender
+    settings: Settings
+    clock: Clock = system_clock
+    sleep: Callable[[float], None] | None = None
+
+    @property
+    def tz(self) -> tzinfo:
+        """The app timezone (WIB by default)."""
+        return self.settings.tz
+
+    def now_local(self) -> datetime:
+        """Now as a naive wall-clock datetime in the app timezone (WIB by default)."""
+        return self.clock().astimezone(self.tz).replace(tzinfo=None)
+
+    def today(self) -> date:
+        """Today's date in the app timezone, never the UTC date."""
+        return self.now_local().date()
+
+    def load(self, booking_id: str) -> Booking:
+        """The booking without a permission check (for the service's own steps after one), or
+        ``NotFound`` with a message a person can read."""
+        booking_id = (booking_id or "").strip()
+        try:
+            uuid.UUID(booking_id)
+        except ValueError:
+            raise NotFound(f"{booking_id!r} is not a booking id; check the link you followed.") from None
+        booking = self.store.get_booking(booking_id)
+        if booking is None:
+            raise NotFound(f"No booking with id {booking_id}.")
+        return booking

@@ -1,0 +1,103 @@
+"""Reads: what the pages and the CLI show. Nothing here writes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from lib.access import Actor, require_can_see, require_expert_or_staff, require_known, require_staff
+from lib.domain import Booking, BookingStatus, Customer, Email, Expert, HistoryEntry, OpsCounts
+from lib.errors import NotFound
+from lib.meetings import HealthCheck
+from lib.meetings.quota import BudgetUse
+from lib.service.ports import Ports
+from lib.validation import clean_duration, price_for
+
+
+class Queries:
+    """Every read of the service, each behind its permission check."""
+
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+
+    def experts(self, *, actor: Actor) -> list[Expert]:
+        """Every expert; anyone signed in may see who can be booked (the gate also reads it to
+        resolve roles, as the system)."""
+        require_known(actor, "see the experts")
+        return self.ports.store.list_experts()
+
+    def customers(self, *, actor: Actor) -> list[Customer]:
+        """Every customer with their email: staff only."""
+        require_staff(actor, "see the customer list")
+        return self.ports.store.list_customers()
+
+    def get_booking(self, booking_id: str, *, actor: Actor) -> Booking:
+        """The booking, or ``NotFound`` with a message a person can read.
+
+        An expert gets ``PermissionDenied`` for another expert's booking (e.g. an edited
+        ``?booking=`` link).
+        """
+        booking = self.ports.load(booking_id)
+        require_can_see(actor, booking)
+        return booking
+
+    def quote(self, expert_id: str, duration: int, *, actor: Actor) -> int:
+        """The price in rupiah of ``duration`` minutes with the expert."""
+        require_staff(actor, "quote prices")
+        expert = self.ports.store.get_expert(expert_id)
+        if expert is None:
+            raise NotFound("Unknown expert; pick one from the list.")
+        return price_for(expert.hourly_rate, clean_duration(duration))
+
+    def upcoming_for_expert(self, expert_id: str, limit: int = 200, *, actor: Actor) -> list[Booking]:
+        """The expert's confirmed sessions that have not ended yet, "now" taken in the app timezone."""
+        require_expert_or_staff(actor, expert_id, "see upcoming sessions")
+        return self.ports.store.upcoming_for_expert(expert_id, self.ports.now_local(), limit)
+
+    def ops_counts(self, *, actor: Actor) -> OpsCounts:
+        """Today's numbers for the ops page, "today" in the app timezone."""
+        require_staff(actor, "see the ops numbers")
+        return self.ports.store.counts(self.ports.today())
+
+    def missing_links(self, limit: int = 500, *, actor: Actor) -> list[Booking]:
+        """Paid bookings with no meeting link, oldest first."""
+        require_staff(actor, "list bookings missing a link")
+        return self.ports.store.missing_links(limit)
+
+    def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None,
+                        *, actor: Actor) -> list[Booking]:
+        """The latest bookings, optionally of one status."""
+        require_staff(actor, "list all bookings")
+        return self.ports.store.recent_bookings(limit, status)
+
+    def history(self, booking_id: str, *, actor: Actor) -> list[HistoryEntry]:
+        """A booking's history, oldest first."""
+        require_staff(actor, "read booking history")
+        return self.ports.store.history(booking_id)
+
+    def emails(self, limit: int = 200, booking_id: str | None = None, *, actor: Actor) -> list[Email]:
+        """The email outbox, or one booking's emails."""
+        require_staff(actor, "read the email outbox")
+        return self.ports.store.list_emails(limit, booking_id)
+
+    def meeting_health(self, *, actor: Actor) -> HealthCheck:
+        """The meeting provider's connection check, for the ops page."""
+        require_staff(actor, "check the meeting provider")
+        return self.ports.meetings.check_connection()
+
+    def request_budget(self, *, actor: Actor) -> BudgetUse | None:
+        """The Google calendar's shared per-minute request budget: requests taken in the last 60
+        seconds and the limit, for the ops page; None when links are not made with Google."""
+        require_staff(actor, "see the Google request budget")
+        settings = self.ports.settings
+        if settings.meeting_provider != "google":
+            return None
+        google = settings.google
+        return BudgetUse(google.calendar_id, self.ports.store.request_slots_used(google.calendar_id, self.ports.clock()),
+                         google.requests_per_minute)
+
+    def stuck_pending(self, *, actor: Actor, limit: int = 200) -> list[Booking]:
+        """Bookings still awaiting payment ``midtrans.pending_alert_minutes`` after they were made,
+        oldest first: the ops page's alert list."""
+        require_staff(actor, "list bookings awaiting payment")
+        cutoff = self.ports.clock() - timedelta(minutes=self.ports.settings.midtrans.pending_alert_minutes)
+        return self.ports.store.pending_since(cutoff, limit)
