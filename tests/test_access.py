@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.access import SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
+from console.registry import pages_for
+from lib.access import SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, resolve_actor
 from lib.booking import BookingService
 from lib.config import Settings, load_settings
 from lib.domain import BookingRequest, BookingStatus, Expert, NewCustomer
@@ -16,11 +17,11 @@ from lib.errors import ConfigError, PermissionDenied
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 ALL_PAGES = {
-    "book": "pages/book.py",
-    "confirmation": "pages/confirmation.py",
-    "my_sessions": "pages/my_sessions.py",
-    "ops": "pages/ops.py",
-    "emails": "pages/emails.py",
+    "book": "console/views/book.py",
+    "confirmation": "console/views/confirmation.py",
+    "my_sessions": "console/views/my_sessions.py",
+    "ops": "console/views/ops.py",
+    "emails": "console/views/emails.py",
 }
 OPS_EMAIL = "ops.lead@callexpert.id"
 AUTH = """
@@ -331,30 +332,34 @@ def test_xsrf_protection_stays_on_and_no_secrets_file_is_tracked():
     assert ".streamlit/secrets.toml" not in tracked
 
 
-@pytest.mark.pages_folder_mode
 @pytest.mark.parametrize("page", ["ops", "book", "emails", "my_sessions", "confirmation"])
-def test_a_page_file_run_without_app_py_still_goes_through_the_gate(signed_in_env, service, two_experts, page):
-    """Streamlit runs pages/<page>.py directly for a deep link until app.py has run once."""
+def test_a_page_script_run_without_app_py_shows_nothing_but_a_message(signed_in_env, service, two_experts, page):
+    """Only app.py's gate hands a page its service and acting person: a page script run any other
+    way fails closed, whoever the visitor is, and shows no data."""
     confirmed(service, two_experts[0], 2, "Andi")
     direct = str(Path(APP).parent / ALL_PAGES[page])
+    for user in ({"is_logged_in": False},
+                 {"is_logged_in": True, "email": "curious@gmail.com", "email_verified": True},
+                 {"is_logged_in": True, "email": "sari@example.com", "email_verified": True},
+                 {"is_logged_in": True, "email": OPS_EMAIL, "email_verified": True}):
+        at = AppTest.from_file(direct, default_timeout=30)
+        at.user = user
+        at.run()
+        assert not at.exception
+        assert [e.value for e in at.error] == [
+            "This page opens only through the console's own address, which signs you in first."]
+        assert not at.title and not at.metric and not at.button and not at.text_input and not at.selectbox
+        assert "Andi" not in texts(at)
 
-    signed_out = AppTest.from_file(direct, default_timeout=30)
-    signed_out.user = {"is_logged_in": False}
-    signed_out.run()
-    assert not signed_out.exception
-    assert [b.label for b in signed_out.button] == ["Sign in"]
-    assert "Andi" not in texts(signed_out) and not signed_out.metric
 
-    stranger = AppTest.from_file(direct, default_timeout=30)
-    stranger.user = {"is_logged_in": True, "email": "curious@gmail.com", "email_verified": True}
-    stranger.run()
-    assert "No access" in texts(stranger) and "Andi" not in texts(stranger)
-
-    expert = AppTest.from_file(direct, default_timeout=30)
-    expert.user = {"is_logged_in": True, "email": "sari@example.com", "email_verified": True}
-    expert.run()
-    assert not expert.exception
-    if page in ("my_sessions", "confirmation"):
-        assert "This page is not available to you." not in texts(expert)
-    else:
-        assert "This page is not available to you." in texts(expert) and not expert.metric
+def test_a_visitor_stopped_at_the_gate_leaves_no_context_from_an_earlier_run(signed_in_env, service, two_experts):
+    """Every run of app.py hands the page what this run's gate decided: after signing out, nothing
+    of the ops session that came before is left for a page to use."""
+    at = run_as({"email": OPS_EMAIL, "email_verified": True, "name": "Ops"})
+    at.switch_page(ALL_PAGES["ops"]).run()
+    assert not at.exception and [t.value for t in at.title] == ["Ops"]
+    assert at.session_state["_run_context"].actor.role is Role.OPS
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert [b.label for b in at.button] == ["Sign in"] and not at.metric
+    assert at.session_state["_run_context"] is None
