@@ -23,6 +23,7 @@ ALL_PAGES = {
     "ops": "console/views/ops.py",
     "emails": "console/views/emails.py",
 }
+ALL_PAGES_IN_MENU_ORDER = ["book", "my_sessions", "confirmation", "ops", "emails"]
 OPS_EMAIL = "ops.lead@callexpert.id"
 AUTH = """
 [auth]
@@ -79,6 +80,19 @@ def test_roles_come_from_settings_and_expert_rows():
     assert resolve_actor(None, [OPS_EMAIL], experts, email_verified=True).role is Role.NONE
     assert pages_for(sari) == ("my_sessions", "confirmation") and pages_for(stranger) == ()
 
+
+
+def test_one_registry_lists_every_page_script_with_its_address_and_roles():
+    """A page is one entry in console/registry.py beside its script in console/views/."""
+    from console.registry import PAGES
+
+    root = Path(APP).parent
+    assert {p.key: p.script for p in PAGES} == ALL_PAGES
+    scripts = sorted(str(f.relative_to(root)) for f in (root / "console" / "views").glob("*.py"))
+    assert scripts == sorted(ALL_PAGES.values())
+    assert len({p.url_path for p in PAGES}) == len(PAGES) and all(p.roles for p in PAGES)
+    assert pages_for(Actor(Role.OPS)) == pages_for(Actor(Role.SYSTEM)) == tuple(ALL_PAGES_IN_MENU_ORDER)
+    assert not (root / "pages").exists()  # a pages/ folder would put fresh servers in Streamlit's folder mode
 
 @pytest.mark.parametrize("claim", [False, "false", "False", 0, 1, "yes", ""])
 @pytest.mark.parametrize("trust_missing", [False, True])

@@ -132,6 +132,36 @@ def test_a_wrong_setting_is_a_clear_message_not_a_traceback(app_env, monkeypatch
         at.switch_page("console/views/ops.py")
 
 
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_page_run_reads_the_settings_and_lists_the_experts_once(service, people, monkeypatch, page):
+    """The gate reads both once per run and hands them to the page; no page or helper reads them again."""
+    import lib.config
+    from lib.store.sqlite import SQLiteStore
+
+    booking = confirmed(service, people)
+    reads = {"settings": 0, "experts": 0}
+    validate, list_experts = lib.config.validate, SQLiteStore.list_experts
+
+    def counted_validate(settings):  # load_settings validates every Settings it reads
+        reads["settings"] += 1
+        return validate(settings)
+
+    def counted_list_experts(store):
+        reads["experts"] += 1
+        return list_experts(store)
+
+    monkeypatch.setattr(lib.config, "validate", counted_validate)
+    monkeypatch.setattr(SQLiteStore, "list_experts", counted_list_experts)
+    at = open_page(page, booking=booking.id, expert=people["sari"])
+    for _ in range(2):  # the first open, then a rerun of the same page
+        reads.update(settings=0, experts=0)
+        at.run()
+        no_exception(at)
+        assert [t.value for t in at.title] == [PAGES[page]]
+        assert reads == {"settings": 1, "experts": 1}
+
+
 # -- Book a session --------------------------------------------------------------------------------
 
 def test_booking_a_new_customer_confirms_with_a_link(service, people):
