@@ -4,7 +4,8 @@ Streamlit decides how to route when a server's first script run starts. Each tes
 own `streamlit run app.py` (demo mode, where a visitor acts as ops) and opens one address first:
 
 * `/ops` shows the Ops page in the wide layout, with the role's menu: page titles, never the
-  file names of a folder (`app`, `common`, `book`, ...), and no "Page not found";
+  file names of a folder (`app`, `common`, `book`, ...), and no "Page not found"; then `/book`
+  and `/` reach the first page of the menu at its own address;
 * an unknown address (`/common`) shows Streamlit's "Page not found" over the first page of the
   menu: never a blank page, never file names.
 
@@ -88,6 +89,14 @@ def test_a_deep_link_as_the_first_request_shows_the_page_its_menu_and_the_wide_l
         # Wide: the main column uses the window's width beside the sidebar (centred stops at 736 px).
         width = page.get_by_test_id("stMainBlockContainer").bounding_box()["width"]
         assert width > 850, width
+        # Now that the server has run the console once: the first page of the menu has its own
+        # address too (Streamlit serves its default page only at "/").
+        page.goto(f"{fresh_console}/book")
+        page.get_by_role("heading", name="Book a session", exact=True).wait_for()
+        assert page.get_by_text("Page not found").count() == 0
+        page.goto(fresh_console)
+        page.get_by_role("heading", name="Book a session", exact=True).wait_for()
+        page.wait_for_url(f"{fresh_console}/book")
     finally:
         context.close()
 

@@ -51,7 +51,11 @@ def sign_in_gate() -> tuple[RunContext | None, list[st.Page]]:
         actor = _view_as(experts)
     allowed = pages_for(actor)
     pages = [st.Page(p.script, title=p.title, icon=p.icon, url_path=p.url_path) for p in PAGES if p.key in allowed]
-    return RunContext(svc, actor, settings, experts), pages
+    # Streamlit serves its default page at "/" only; a hidden start page there sends each visitor on
+    # to the first page of their menu, so every page keeps its own address (/book too).
+    home = st.Page(lambda: st.switch_page(pages[0]), title="Start", url_path="start", default=True,
+                   visibility="hidden")
+    return RunContext(svc, actor, settings, experts), [home, *pages]
 
 
 def _view_as(experts: tuple[Expert, ...]) -> Actor:
