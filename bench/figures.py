@@ -51,7 +51,7 @@ BENCH = Actor(Role.SYSTEM, email="bench")  # who the benchmark acts as, in the h
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
-PAGES = {"My sessions": "pages/my_sessions.py", "Ops": "pages/ops.py"}
+PAGES = {"My sessions": "pages/views/my_sessions.py", "Ops": "pages/views/ops.py"}
 EXPERTS = 20
 # Bookings that are "now" (upcoming, waiting for a link or a payment): the same at every size,
 # so the pages show the same rows and only the history behind them grows.

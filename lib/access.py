@@ -109,20 +109,6 @@ def require_can_see(actor: Actor, booking: Booking) -> None:
     raise PermissionDenied("This booking belongs to another expert; you can open only your own bookings.")
 
 
-# Pages each role reaches, by key (the page files under pages/ carry the same names).
-PAGES_BY_ROLE: dict[Role, tuple[str, ...]] = {
-    Role.OPS: ("book", "confirmation", "my_sessions", "ops", "emails"),
-    Role.SYSTEM: ("book", "confirmation", "my_sessions", "ops", "emails"),
-    Role.EXPERT: ("my_sessions", "confirmation"),
-    Role.NONE: (),
-}
-
-
-def pages_for(actor: Actor) -> tuple[str, ...]:
-    """The pages ``actor`` may open, in menu order."""
-    return PAGES_BY_ROLE[actor.role]
-
-
 def production_adapters(settings: Settings) -> list[str]:
     """The configured adapters that reach real people, money or data (empty for the embedded defaults)."""
     found = []

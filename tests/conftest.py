@@ -47,23 +47,3 @@ def service(app_env: Path) -> BookingService:
     """The same service the pages build from the environment, for arranging and checking data."""
     return build_service(load_settings())
 
-
-@pytest.fixture(autouse=True)
-def _navigation_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run AppTest as a warmed-up server runs the console.
-
-    A real server leaves Streamlit's pages/-folder mode for good at the first `st.navigation`
-    call; AppTest re-enters it on every run, which would run page files directly. Tests that
-    check that direct path mark themselves `pages_folder_mode`.
-    """
-    if request.node.get_closest_marker("pages_folder_mode"):
-        return
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test
-
-    class NavigatedPagesManager(PagesManager):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(app_test, "PagesManager", NavigatedPagesManager)

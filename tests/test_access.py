@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.access import SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, pages_for, resolve_actor
+from pages.ui.registry import pages_for
+from lib.access import SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, resolve_actor
+from lib.service import BookingService
 from lib.config import Settings, load_settings
 from lib.domain import BookingRequest, BookingStatus, Expert, NewCustomer
 from lib.errors import ConfigError, PermissionDenied
@@ -16,12 +18,13 @@ from lib.service import BookingService
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 ALL_PAGES = {
-    "book": "pages/book.py",
-    "confirmation": "pages/confirmation.py",
-    "my_sessions": "pages/my_sessions.py",
-    "ops": "pages/ops.py",
-    "emails": "pages/emails.py",
+    "book": "pages/views/book.py",
+    "confirmation": "pages/views/confirmation.py",
+    "my_sessions": "pages/views/my_sessions.py",
+    "ops": "pages/views/ops.py",
+    "emails": "pages/views/emails.py",
 }
+ALL_PAGES_IN_MENU_ORDER = ["book", "my_sessions", "confirmation", "ops", "emails"]
 OPS_EMAIL = "ops.lead@callexpert.id"
 AUTH = """
 [auth]
@@ -77,6 +80,21 @@ def test_roles_come_from_settings_and_expert_rows():
     assert stranger.role is Role.NONE and stranger.email == "someone@gmail.com" and not stranger.unverified
     assert resolve_actor(None, [OPS_EMAIL], experts, email_verified=True).role is Role.NONE
     assert pages_for(sari) == ("my_sessions", "confirmation") and pages_for(stranger) == ()
+
+
+
+def test_one_registry_lists_every_page_script_with_its_address_and_roles():
+    """A page is one entry in pages/ui/registry.py beside its script in pages/views/."""
+    from pages.ui.registry import PAGES
+
+    root = Path(APP).parent
+    assert {p.key: p.script for p in PAGES} == ALL_PAGES
+    scripts = sorted(str(f.relative_to(root)) for f in (root / "pages" / "views").glob("*.py"))
+    assert scripts == sorted(ALL_PAGES.values())
+    assert len({p.url_path for p in PAGES}) == len(PAGES) and all(p.roles for p in PAGES)
+    assert pages_for(Actor(Role.OPS)) == pages_for(Actor(Role.SYSTEM)) == tuple(ALL_PAGES_IN_MENU_ORDER)
+    # Streamlit's folder mode lists the scripts directly in pages/: there must be none but the package's own.
+    assert sorted(f.name for f in (root / "pages").glob("*.py")) == ["__init__.py"]
 
 
 @pytest.mark.parametrize("claim", [False, "false", "False", 0, 1, "yes", ""])
@@ -331,30 +349,34 @@ def test_xsrf_protection_stays_on_and_no_secrets_file_is_tracked():
     assert ".streamlit/secrets.toml" not in tracked
 
 
-@pytest.mark.pages_folder_mode
 @pytest.mark.parametrize("page", ["ops", "book", "emails", "my_sessions", "confirmation"])
-def test_a_page_file_run_without_app_py_still_goes_through_the_gate(signed_in_env, service, two_experts, page):
-    """Streamlit runs pages/<page>.py directly for a deep link until app.py has run once."""
+def test_a_page_script_run_without_app_py_shows_nothing_but_a_message(signed_in_env, service, two_experts, page):
+    """Only app.py's gate hands a page its service and acting person: a page script run any other
+    way fails closed, whoever the visitor is, and shows no data."""
     confirmed(service, two_experts[0], 2, "Andi")
     direct = str(Path(APP).parent / ALL_PAGES[page])
+    for user in ({"is_logged_in": False},
+                 {"is_logged_in": True, "email": "curious@gmail.com", "email_verified": True},
+                 {"is_logged_in": True, "email": "sari@example.com", "email_verified": True},
+                 {"is_logged_in": True, "email": OPS_EMAIL, "email_verified": True}):
+        at = AppTest.from_file(direct, default_timeout=30)
+        at.user = user
+        at.run()
+        assert not at.exception
+        assert [e.value for e in at.error] == [
+            "This page opens only through the console's own address, which signs you in first."]
+        assert not at.title and not at.metric and not at.button and not at.text_input and not at.selectbox
+        assert "Andi" not in texts(at)
 
-    signed_out = AppTest.from_file(direct, default_timeout=30)
-    signed_out.user = {"is_logged_in": False}
-    signed_out.run()
-    assert not signed_out.exception
-    assert [b.label for b in signed_out.button] == ["Sign in"]
-    assert "Andi" not in texts(signed_out) and not signed_out.metric
 
-    stranger = AppTest.from_file(direct, default_timeout=30)
-    stranger.user = {"is_logged_in": True, "email": "curious@gmail.com", "email_verified": True}
-    stranger.run()
-    assert "No access" in texts(stranger) and "Andi" not in texts(stranger)
-
-    expert = AppTest.from_file(direct, default_timeout=30)
-    expert.user = {"is_logged_in": True, "email": "sari@example.com", "email_verified": True}
-    expert.run()
-    assert not expert.exception
-    if page in ("my_sessions", "confirmation"):
-        assert "This page is not available to you." not in texts(expert)
-    else:
-        assert "This page is not available to you." in texts(expert) and not expert.metric
+def test_a_visitor_stopped_at_the_gate_leaves_no_context_from_an_earlier_run(signed_in_env, service, two_experts):
+    """Every run of app.py hands the page what this run's gate decided: after signing out, nothing
+    of the ops session that came before is left for a page to use."""
+    at = run_as({"email": OPS_EMAIL, "email_verified": True, "name": "Ops"})
+    at.switch_page(ALL_PAGES["ops"]).run()
+    assert not at.exception and [t.value for t in at.title] == ["Ops"]
+    assert at.session_state["_run_context"].actor.role is Role.OPS
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert [b.label for b in at.button] == ["Sign in"] and not at.metric
+    assert at.session_state["_run_context"] is None

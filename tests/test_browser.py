@@ -80,7 +80,9 @@ def test_book_confirm_and_create_a_missing_link_in_chromium(chromium, console):
     page = context.new_page()
     try:
         # -- Book a session: a new customer, the form's defaults for the rest --------------------
-        open_page(page, f"{url}/book", "Book a session")
+        # The console's own address first (deep links on a fresh server: test_deep_link_browser).
+        open_page(page, url, "Book a session")
+        page.wait_for_url(f"{url}/book")
         name = page.get_by_label("Name", exact=True)
         name.fill("Dewi Browser")
         name.press("Enter")

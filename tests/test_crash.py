@@ -109,7 +109,7 @@ def test_a_crash_between_payment_and_link_is_finished_by_retry_links(app_env, mo
             assert leased_bookings(db) == [booking.id]  # held by a process that is gone
 
         at = AppTest.from_file(APP, default_timeout=60).run()
-        at.switch_page("pages/ops.py").run()
+        at.switch_page("pages/views/ops.py").run()
         assert not at.exception, [e.value for e in at.exception]
         assert any(booking_label(booking) in md.value for md in at.markdown), "the ops page does not list it"
         assert {m.label: m.value for m in at.metric}["Awaiting link"] == "1"

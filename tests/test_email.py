@@ -655,7 +655,7 @@ def test_a_non_ascii_password_is_never_stored_shown_printed_or_logged(make, tls_
         printed = capsys.readouterr()
         assert "characters other than ASCII" in printed.out
 
-        at = open_page("pages/emails.py")
+        at = open_page("pages/views/emails.py")
         no_exception(at)
         shown = markdown_sources(at) + [t.value for t in at.text]
         assert any("characters other than ASCII" in s for s in shown)

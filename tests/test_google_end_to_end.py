@@ -118,7 +118,7 @@ def test_ops_page_with_google_creates_fifty_missing_links_once(app_env, server, 
 
     server.fault_rate = 0.2
     at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/ops.py").run()
+    at.switch_page("pages/views/ops.py").run()
     assert "Meeting provider" in at.success[0].value  # calendars.get says Meet is allowed
     clicks = 0
     while svc.missing_links(actor=SYSTEM) and clicks < 4:

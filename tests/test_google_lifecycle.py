@@ -412,7 +412,7 @@ def test_the_ops_page_shows_the_budgets_use(app_env, server, monkeypatch):
                        "ALLOW_DEMO_MODE": "true"}.items():
         monkeypatch.setenv(f"CALLEXPERT_{key}", value)
     at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/ops.py").run()
+    at.switch_page("pages/views/ops.py").run()
     assert not at.exception
     [gauge] = [p.proto.text for p in at.get("progress")]
     # The page's own connection check took a slot, and it stays counted for a rolling minute.

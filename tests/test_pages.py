@@ -26,11 +26,11 @@ from tests.support.apptest import APP, markdown_sources, no_exception, open_page
 from tests.support.fakes import FixedClock
 
 PAGES = {
-    "pages/book.py": "Book a session",
-    "pages/confirmation.py": "Confirmation",
-    "pages/my_sessions.py": "My sessions",
-    "pages/ops.py": "Ops",
-    "pages/emails.py": "Emails",
+    "pages/views/book.py": "Book a session",
+    "pages/views/confirmation.py": "Confirmation",
+    "pages/views/my_sessions.py": "My sessions",
+    "pages/views/ops.py": "Ops",
+    "pages/views/emails.py": "Emails",
 }
 GOOD_LINK = "https://meet.google.com/abc-defg-hij"
 
@@ -129,13 +129,43 @@ def test_a_wrong_setting_is_a_clear_message_not_a_traceback(app_env, monkeypatch
     assert len(errors(at)) == 1 and "`timezone`" in errors(at)[0]
     assert not at.metric
     with pytest.raises(ValueError):  # no page of the console is reachable with broken settings
-        at.switch_page("pages/ops.py")
+        at.switch_page("pages/views/ops.py")
+
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_page_run_reads_the_settings_and_lists_the_experts_once(service, people, monkeypatch, page):
+    """The gate reads both once per run and hands them to the page; no page or helper reads them again."""
+    import lib.config
+    from lib.store.sqlite import SQLiteStore
+
+    booking = confirmed(service, people)
+    reads = {"settings": 0, "experts": 0}
+    validate, list_experts = lib.config.validate, SQLiteStore.list_experts
+
+    def counted_validate(settings):  # load_settings validates every Settings it reads
+        reads["settings"] += 1
+        return validate(settings)
+
+    def counted_list_experts(store):
+        reads["experts"] += 1
+        return list_experts(store)
+
+    monkeypatch.setattr(lib.config, "validate", counted_validate)
+    monkeypatch.setattr(SQLiteStore, "list_experts", counted_list_experts)
+    at = open_page(page, booking=booking.id, expert=people["sari"])
+    for _ in range(2):  # the first open, then a rerun of the same page
+        reads.update(settings=0, experts=0)
+        at.run()
+        no_exception(at)
+        assert [t.value for t in at.title] == [PAGES[page]]
+        assert reads == {"settings": 1, "experts": 1}
 
 
 # -- Book a session --------------------------------------------------------------------------------
 
 def test_booking_a_new_customer_confirms_with_a_link(service, people):
-    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"])
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
     assert at.metric[0].value == "Rp 250.000"
     assert any("Demo payment — no money moves" in i.value for i in at.info)
 
@@ -155,7 +185,7 @@ def test_booking_a_new_customer_confirms_with_a_link(service, people):
 
 
 def test_double_submit_and_rerun_make_one_booking(service, people):
-    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"])
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
     at.button(key="book_submit").click().run()
     first = [b.id for b in all_bookings(service)]
     for again in (lambda: at.button(key="book_submit").click().run(),  # the second click of a double click
@@ -168,7 +198,7 @@ def test_double_submit_and_rerun_make_one_booking(service, people):
 
 
 def test_a_changed_form_after_a_booking_makes_a_new_booking(service, people):
-    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"])
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
     at.button(key="book_submit").click().run()
     at.time_input(key="book_time").set_value(time(16, 0)).run()
     assert not at.success  # the old outcome goes with the old fill
@@ -179,7 +209,7 @@ def test_a_changed_form_after_a_booking_makes_a_new_booking(service, people):
 
 
 def test_malformed_email_is_refused_and_writes_nothing(service, people):
-    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], email="dewi@@example")
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], email="dewi@@example")
     at.button(key="book_submit").click().run()
     no_exception(at)
     assert len(errors(at)) == 1 and "not a valid email address" in errors(at)[0]
@@ -190,7 +220,7 @@ def test_malformed_email_is_refused_and_writes_nothing(service, people):
 
 def test_overlapping_slot_is_refused_and_writes_nothing(service, people):
     taken = confirmed(service, people, days=14, at=time(14, 0))
-    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], at_time=time(14, 30))
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], at_time=time(14, 30))
     at.button(key="book_submit").click().run()
     no_exception(at)
     assert len(errors(at)) == 1 and "overlapping" in errors(at)[0]
@@ -201,7 +231,7 @@ def test_overlapping_slot_is_refused_and_writes_nothing(service, people):
 
 def test_confirmation_shows_time_in_wib_price_and_join_link(service, people):
     booking = confirmed(service, people, days=14, at=time(14, 0))
-    at = open_page("pages/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation.py", booking=booking.id)
     no_exception(at)
     assert not errors(at)
     shown = texts(at)
@@ -215,7 +245,7 @@ def test_confirmation_shows_time_in_wib_price_and_join_link(service, people):
 
 @pytest.mark.parametrize("bad_id", ["8d1f7a52-1b7e-4c1e-9a57-3f0a2f7f0c11", "not-a-booking"])
 def test_confirmation_of_an_unknown_or_malformed_id_says_so(service, people, bad_id):
-    at = open_page("pages/confirmation.py", booking=bad_id)
+    at = open_page("pages/views/confirmation.py", booking=bad_id)
     no_exception(at)
     assert len(errors(at)) == 1
     assert "No booking with id" in errors(at)[0] or "is not a booking id" in errors(at)[0]
@@ -224,7 +254,7 @@ def test_confirmation_of_an_unknown_or_malformed_id_says_so(service, people, bad
 
 def test_confirmation_without_a_link_says_so_plainly(service, people):
     booking = paid(service, people)
-    at = open_page("pages/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation.py", booking=booking.id)
     no_exception(at)
     assert not at.link_button
     assert any(i.value.startswith("No meeting link yet — ") for i in at.info)
@@ -232,7 +262,7 @@ def test_confirmation_without_a_link_says_so_plainly(service, people):
 
 def test_reschedule_from_confirmation_keeps_the_meeting_link(service, people):
     booking = confirmed(service, people, days=14, at=time(14, 0))
-    at = open_page("pages/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation.py", booking=booking.id)
     at.date_input(key=f"reschedule-date-{booking.id}").set_value(ahead(service, 15))
     at.time_input(key=f"reschedule-time-{booking.id}").set_value(time(9, 30))
     at.button(key=f"reschedule-submit-{booking.id}").click().run()
@@ -249,7 +279,7 @@ def test_reschedule_from_confirmation_keeps_the_meeting_link(service, people):
 
 def test_cancel_needs_the_tick_then_cancels(service, people):
     booking = confirmed(service, people)
-    at = open_page("pages/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation.py", booking=booking.id)
     at.text_input(key=f"cancel-reason-{booking.id}").input("Customer is ill")
     at.button(key=f"cancel-submit-{booking.id}").click().run()
     assert errors(at) and service.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
@@ -277,7 +307,7 @@ def test_an_expert_sees_only_their_own_future_confirmed_sessions(service, people
     past = past_service.book_and_pay(request(past_service, people, days=5), actor=SYSTEM).booking  # five days ago now
     assert past.status is BookingStatus.CONFIRMED and past.scheduled_date < service.today()
 
-    at = open_page("pages/my_sessions.py")
+    at = open_page("pages/views/my_sessions.py")
     at.selectbox(key="my_expert").select(people["sari"]).run()
     no_exception(at)
     assert [b.proto.url for b in at.link_button] == [b.meeting_link for b in mine]
@@ -291,7 +321,7 @@ def test_an_expert_sees_only_their_own_future_confirmed_sessions(service, people
 
 
 def test_an_expert_without_sessions_gets_a_friendly_message(service, people):
-    at = open_page("pages/my_sessions.py", expert=people["budi"])
+    at = open_page("pages/views/my_sessions.py", expert=people["budi"])
     no_exception(at)
     assert at.selectbox(key="my_expert").value == people["budi"]
     assert not at.link_button
@@ -303,7 +333,7 @@ def test_an_expert_without_sessions_gets_a_friendly_message(service, people):
 def test_ops_counts_and_provider_health(service, people):
     paid(service, people)
     service.book(request(service, people, days=15), actor=SYSTEM)  # awaiting payment
-    at = open_page("pages/ops.py")
+    at = open_page("pages/views/ops.py")
     no_exception(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Awaiting link"] == "1" and metrics["Awaiting payment"] == "1"
@@ -313,7 +343,7 @@ def test_ops_counts_and_provider_health(service, people):
 def test_ops_create_link_for_one_paid_booking(service, people):
     waiting = paid(service, people)
     other = paid(service, people, days=15)
-    at = open_page("pages/ops.py")
+    at = open_page("pages/views/ops.py")
     at.button(key=f"create-link-{waiting.id}").click().run()
     no_exception(at)
     assert not errors(at)
@@ -326,7 +356,7 @@ def test_ops_create_link_for_one_paid_booking(service, people):
 
 def test_ops_create_all_missing_links(service, people):
     waiting = [paid(service, people, days=d) for d in (14, 15, 16)]
-    at = open_page("pages/ops.py")
+    at = open_page("pages/views/ops.py")
     at.button(key="create-all-links").click().run()
     no_exception(at)
     assert not errors(at)
@@ -338,7 +368,7 @@ def test_ops_create_all_missing_links(service, people):
 
 def test_ops_paste_a_link_by_hand(service, people):
     waiting = paid(service, people)
-    at = open_page("pages/ops.py")
+    at = open_page("pages/views/ops.py")
     at.selectbox(key="paste-booking").select(waiting.id)
     at.text_input(key="paste-url").input("http://bad link")
     at.button(key="paste-submit").click().run()
@@ -358,7 +388,7 @@ def test_ops_paste_a_link_by_hand(service, people):
 def test_ops_recent_bookings_filter_history_and_cancel(service, people):
     kept = confirmed(service, people)
     waiting = paid(service, people, days=15)
-    at = open_page("pages/ops.py")
+    at = open_page("pages/views/ops.py")
     table = at.dataframe[0].value
     assert set(table["Booking id"]) == {kept.id, waiting.id}
 
@@ -381,12 +411,12 @@ def test_an_expired_booking_shows_as_expired_on_confirmation_and_ops(service, pe
     service.store._conn().execute("UPDATE bookings SET created_at = ? WHERE id = ?", (made, stale.id))
     assert [b.id for b in service.expire_unpaid(actor=SYSTEM)] == [stale.id]
 
-    at = open_page("pages/confirmation.py", booking=stale.id)
+    at = open_page("pages/views/confirmation.py", booking=stale.id)
     no_exception(at)
     assert "not paid in time" in texts(at) and "Expired (not paid)" in texts(at)  # the badge
     assert not at.button  # neither reschedule nor cancel: it holds nothing any more
 
-    at = open_page("pages/ops.py")
+    at = open_page("pages/views/ops.py")
     no_exception(at)
     shown = dict(zip(at.dataframe[0].value["Booking id"], at.dataframe[0].value["Status"], strict=True))
     assert shown == {stale.id: "Expired (not paid)", kept.id: "Confirmed"}
@@ -401,7 +431,7 @@ def test_an_expired_booking_shows_as_expired_on_confirmation_and_ops(service, pe
 def test_emails_page_lists_the_confirmation_emails(service, people):
     booking = confirmed(service, people)
     other = confirmed(service, people, expert="budi", days=15)
-    at = open_page("pages/emails.py")
+    at = open_page("pages/views/emails.py")
     no_exception(at)
     labels = [shown(e.label) for e in at.expander]
     assert len(labels) == 4
@@ -444,7 +474,7 @@ def evil_booking(svc: BookingService, people: dict[str, str], days: int = 14) ->
 
 
 def test_book_page_shows_a_typed_name_as_text(service, people):
-    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], name=EVIL_NAME,
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], name=EVIL_NAME,
                            email="boss@example.com")
     assert_shown_as_text(at, EVIL_NAME)  # in the summary next to the button
     at.button(key="book_submit").click().run()
@@ -458,12 +488,12 @@ def test_book_page_shows_a_typed_name_as_text(service, people):
 def test_confirmation_shows_typed_names_reasons_and_ids_as_text(service, people):
     booking = evil_booking(service, people)
     service.cancel(booking.id, EVIL_REASON, actor=SYSTEM)
-    at = open_page("pages/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation.py", booking=booking.id)
     no_exception(at)
     assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION, EVIL_REASON)
 
     bad_id = "[Click me](https://evil.example)"
-    at = open_page("pages/confirmation.py", booking=bad_id)
+    at = open_page("pages/views/confirmation.py", booking=bad_id)
     no_exception(at)
     assert len(at.error) == 1
     assert_shown_as_text(at, bad_id)
@@ -471,7 +501,7 @@ def test_confirmation_shows_typed_names_reasons_and_ids_as_text(service, people)
 
 def test_ops_shows_typed_names_as_text_in_lists_cards_and_messages(service, people):
     waiting = service.pay(evil_booking(service, people).id, actor=SYSTEM)
-    at = open_page("pages/ops.py")
+    at = open_page("pages/views/ops.py")
     no_exception(at)
     assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)  # the "awaiting a link" row and the booking card
     at.button(key=f"create-link-{waiting.id}").click().run()
@@ -483,7 +513,7 @@ def test_ops_shows_typed_names_as_text_in_lists_cards_and_messages(service, peop
 def test_emails_page_shows_subjects_with_typed_names_as_text(service, people):
     booking = service.pay(evil_booking(service, people).id, actor=SYSTEM)
     service.create_link(booking.id, actor=SYSTEM)
-    at = open_page("pages/emails.py")
+    at = open_page("pages/views/emails.py")
     no_exception(at)
     labels = [e.label for e in at.expander]
     assert len(labels) == 2
@@ -494,7 +524,7 @@ def test_emails_page_shows_subjects_with_typed_names_as_text(service, people):
 def test_my_sessions_shows_typed_names_as_text(service, people):
     booking = service.pay(evil_booking(service, people).id, actor=SYSTEM)
     service.create_link(booking.id, actor=SYSTEM)
-    at = open_page("pages/my_sessions.py", expert=people["sari"])
+    at = open_page("pages/views/my_sessions.py", expert=people["sari"])
     no_exception(at)
     assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)
 
@@ -507,7 +537,7 @@ def summary(at: AppTest) -> str:
 
 
 def test_the_summary_repeats_every_value_the_button_books(service, people):
-    at = fill_booking_form(open_page("pages/book.py"), service, people["budi"], days=20, at_time=time(9, 45))
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["budi"], days=20, at_time=time(9, 45))
     text = summary(at)
     day = ahead(service, 20)
     for part in ("Dewi Lestari (dewi@example.com) — new customer", "Budi Santoso", "Career mentoring",
@@ -520,7 +550,7 @@ def test_the_summary_repeats_every_value_the_button_books(service, people):
 
 
 def test_a_past_date_is_refused_not_swapped_for_another(service, people):
-    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], days=-1)
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], days=-1)
     assert at.date_input(key="book_date").value == ahead(service, -1)  # the widget keeps what was typed
     assert any("is in the past" in shown(w.value) for w in at.warning) and not summary(at)
     at.button(key="book_submit").click().run()
@@ -532,7 +562,7 @@ def test_a_past_date_is_refused_not_swapped_for_another(service, people):
 
 def test_a_date_beyond_the_horizon_is_refused_naming_that_date(service, people):
     days = service.settings.booking_horizon_days + 30
-    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], days=days)
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], days=days)
     at.button(key="book_submit").click().run()
     no_exception(at)
     assert len(errors(at)) == 1 and f"{ahead(service, days):%d %b %Y} is too far" in errors(at)[0]
@@ -541,7 +571,7 @@ def test_a_date_beyond_the_horizon_is_refused_naming_that_date(service, people):
 
 def test_rescheduling_to_a_past_date_is_refused_not_swapped(service, people):
     booking = confirmed(service, people, days=14, at=time(14, 0))
-    at = open_page("pages/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation.py", booking=booking.id)
     at.date_input(key=f"reschedule-date-{booking.id}").set_value(ahead(service, -2))
     at.time_input(key=f"reschedule-time-{booking.id}").set_value(time(9, 30))
     at.button(key=f"reschedule-submit-{booking.id}").click().run()
@@ -569,7 +599,7 @@ def test_preview_says_which_customer_an_existing_email_books_under(service, peop
 
 
 def test_book_page_names_the_existing_customer_before_booking(service, people):
-    at = fill_booking_form(open_page("pages/book.py"), service, people["sari"], name="Someone Else",
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], name="Someone Else",
                            email="andi@example.com")
     notes = [shown(w.value) for w in at.warning]
     assert "andi@example.com is already the customer Andi Wijaya; the booking will be under that customer." in notes

@@ -4,8 +4,10 @@ import streamlit as st
 
 from lib.domain import ACTIVE_STATUSES, BookingStatus
 from lib.errors import CallExpertError
-from pages._common import (booking_card, cancel_form, join_button, page_context, payment_panel, reschedule_form,
-                           show_error, show_flash)
+from pages.ui.booking import booking_card, cancel_form, join_button, reschedule_form
+from pages.ui.flash import show_error, show_flash
+from pages.ui.payment import payment_panel
+from pages.ui.run import page_context
 
 # What to say when there is no link, by status.
 NO_LINK = {
@@ -24,7 +26,8 @@ NEXT_STEPS = """
 - Need another time? Reschedule below: the meeting link stays the same and both sides are told.
 """
 
-svc, actor = page_context("confirmation")
+context = page_context("confirmation")
+svc, actor = context.service, context.actor
 st.title("Confirmation")
 show_flash()
 

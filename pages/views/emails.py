@@ -4,11 +4,12 @@ import streamlit as st
 
 from lib.plaintext import escape_markdown
 from lib.views import local_when
-from pages._common import page_context
+from pages.ui.run import page_context
 
 STATUS_ICON = {"queued": ":material/schedule:", "sent": ":material/check_circle:", "failed": ":material/error:"}
 
-svc, actor = page_context("emails")
+context = page_context("emails")
+svc, actor = context.service, context.actor
 st.title("Emails")
 
 booking_id = st.text_input("Filter by booking id", value=st.query_params.get("booking", ""),

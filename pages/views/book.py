@@ -13,14 +13,19 @@ from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION, SESSION_TYPES, Booki
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.timefmt import rupiah, when, zone_abbreviation
-from pages._common import STEP, join_button, page_context, payment_panel, show_error, show_flash
+from pages.ui.registry import BY_KEY
+from pages.ui.booking import STEP, join_button
+from pages.ui.flash import show_error, show_flash
+from pages.ui.payment import payment_panel
+from pages.ui.run import page_context
 
 NEW = "__new__"
-svc, actor = page_context("book")
+context = page_context("book")
+svc, actor = context.service, context.actor
 st.title("Book a session")
 show_flash()
 
-experts = {e.id: e for e in svc.experts(actor=actor)}
+experts = {e.id: e for e in context.experts}
 if not experts:
     st.info("There are no experts yet, so nothing can be booked.")
     st.stop()
@@ -142,5 +147,5 @@ if "book_outcome" in st.session_state:
         st.warning(f"Paid — the meeting link is not ready yet: "
                    f"{escape_markdown(link_error or booking.last_error or 'pending')}; "
                    "ops will create it.")
-    st.page_link("pages/confirmation.py", label="Open the confirmation", icon=":material/task_alt:",
+    st.page_link(BY_KEY["confirmation"].script, label="Open the confirmation", icon=":material/task_alt:",
                  query_params={"booking": booking.id})

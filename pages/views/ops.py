@@ -7,19 +7,13 @@ from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.views import booking_label, bookings_frame, history_frame, local_when
-from pages._common import (
-    action_row,
-    booking_card,
-    cancel_form,
-    check_payment,
-    flash,
-    page_context,
-    reschedule_form,
-    show_error,
-    show_flash,
-)
+from pages.ui.booking import action_row, booking_card, cancel_form, reschedule_form
+from pages.ui.flash import flash, show_error, show_flash
+from pages.ui.payment import check_payment
+from pages.ui.run import page_context
 
-svc, actor = page_context("ops")
+context = page_context("ops")
+svc, actor = context.service, context.actor
 st.title("Ops")
 show_flash()
 

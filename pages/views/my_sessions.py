@@ -7,12 +7,14 @@ from lib.plaintext import escape_markdown
 from lib.timefmt import when
 from lib.views import week_counts
 from lib.access import Role
-from pages._common import join_button, page_context
+from pages.ui.booking import join_button
+from pages.ui.run import page_context
 
-svc, actor = page_context("my_sessions")
+context = page_context("my_sessions")
+svc, actor = context.service, context.actor
 st.title("My sessions")
 
-experts = {e.id: e for e in svc.experts(actor=actor)}
+experts = {e.id: e for e in context.experts}
 if not experts:
     st.info("There are no experts yet.")
     st.stop()

@@ -1,0 +1,103 @@
+"""A booking as several pages draw it: its card and status badge, a row with one action, the Join
+button, and the reschedule and cancel forms."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from pages.ui.flash import flash, show_error
+from lib.access import Actor
+from lib.service import BookingService
+from lib.domain import Booking, BookingStatus
+from lib.errors import CallExpertError
+from lib.plaintext import escape_markdown
+from lib.timefmt import rupiah, when
+
+_BADGE_COLORS = {
+    BookingStatus.PENDING: "orange",
+    BookingStatus.PAID: "blue",
+    BookingStatus.CONFIRMED: "green",
+    BookingStatus.CANCELLED: "red",
+    BookingStatus.COMPLETED: "gray",
+    BookingStatus.EXPIRED: "violet",
+}
+STEP = timedelta(minutes=15)
+
+
+def status_badge(status: BookingStatus) -> None:
+    st.badge(status.label, color=_BADGE_COLORS[status])
+
+
+def action_row(text: str, button: str, key: str) -> bool:
+    """A bordered row: markdown ``text`` (typed values escaped by the caller) with one ``button`` on its
+    right; True when pressed."""
+    with st.container(border=True):
+        info, action = st.columns([4, 1])
+        info.markdown(text)
+        return action.button(button, key=key)
+
+
+def join_button(url: str, key: str | None = None) -> None:
+    """The meeting link as a button that opens a new tab."""
+    st.link_button("Join meeting", url, type="primary", icon=":material/videocam:", key=key)
+
+
+def booking_card(booking: Booking, svc: BookingService) -> None:
+    """The facts of one booking, times in the app timezone."""
+    with st.container(border=True):
+        st.markdown(f"### {escape_markdown(booking.session_type)}")
+        status_badge(booking.status)
+        left, right = st.columns(2)
+        left.markdown(f"**Expert:** {escape_markdown(booking.expert_name)}  \n"
+                      f"**Customer:** {escape_markdown(booking.customer_name)}")
+        left.markdown(f"**When:** {when(booking.scheduled_date, booking.scheduled_time, svc.tz)}")
+        right.markdown(f"**Duration:** {booking.duration} minutes  \n**Price:** {rupiah(booking.price)}")
+        right.caption(f"Booking id: {escape_markdown(booking.id)}")
+        if booking.status is BookingStatus.CANCELLED and booking.cancel_reason:
+            st.caption(f"Cancelled: {escape_markdown(booking.cancel_reason)}")
+        if booking.payment_order_id:
+            st.caption(f"Payment order: {escape_markdown(booking.payment_order_id)} "
+                       f"(attempt {booking.payment_attempts})")
+
+
+def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None:
+    """New date and time -> ``service.reschedule``; the meeting link stays."""
+    today = svc.today()
+    with st.form(f"reschedule-{booking.id}"):
+        st.markdown("**Reschedule**")
+        left, right = st.columns(2)
+        # No min_value: a typed past date must reach the service and be refused, not be replaced.
+        day = left.date_input("New date", value=max(booking.scheduled_date, today),
+                              key=f"reschedule-date-{booking.id}")
+        at = right.time_input("New start time", value=booking.scheduled_time, step=STEP,
+                              key=f"reschedule-time-{booking.id}")
+        if st.form_submit_button("Reschedule", key=f"reschedule-submit-{booking.id}"):
+            try:
+                moved = svc.reschedule(booking.id, day, at, actor=actor)
+            except CallExpertError as exc:
+                show_error(exc)
+            else:
+                flash(("success", f"Moved to {when(moved.scheduled_date, moved.scheduled_time, svc.tz)}. "
+                                  "The meeting link stays the same; both sides get an email."))
+                st.rerun()
+
+
+def cancel_form(svc: BookingService, booking: Booking, actor: Actor) -> None:
+    """Reason and a confirming tick -> ``service.cancel``."""
+    with st.form(f"cancel-{booking.id}"):
+        st.markdown("**Cancel**")
+        reason = st.text_input("Reason", value="Cancelled by ops", key=f"cancel-reason-{booking.id}")
+        sure = st.checkbox("Yes, cancel this session", key=f"cancel-sure-{booking.id}")
+        if st.form_submit_button("Cancel booking", key=f"cancel-submit-{booking.id}"):
+            if not sure:
+                st.error("Tick “Yes, cancel this session” to confirm.")
+                return
+            try:
+                svc.cancel(booking.id, reason=reason, actor=actor)
+            except CallExpertError as exc:
+                show_error(exc)
+            else:
+                flash(("success", "The booking is cancelled; both sides get an email."))
+                st.rerun()

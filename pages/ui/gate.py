@@ -1,0 +1,104 @@
+"""The sign-in gate app.py runs before any page: who is acting, and the pages they may open.
+
+It reads the settings and the experts list once for the run and hands them, with the service and
+the acting person, to the page (``pages.ui.run``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from pages.ui.registry import PAGES, pages_for
+from pages.ui.run import RunContext, service_for
+from lib.access import DEMO_OPS, SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, resolve_actor
+from lib.config import load_settings
+from lib.domain import Expert
+from lib.errors import CallExpertError
+
+VIEW_AS = "view_as"  # the demo's "View as" widget key
+OPS_VIEW = "__ops__"
+
+
+def sign_in_gate() -> tuple[RunContext | None, list[st.Page]]:
+    """Sign-in (or the demo banner and "View as"), then the run's context and the pages this person
+    may open; no context and one screen instead (sign in, no access, cannot start) for someone who
+    may not go on. Always at least one page, so ``st.navigation`` always has a menu to show."""
+    try:
+        settings = load_settings()
+        check_demo_mode_allowed(settings)
+        svc = service_for(settings)
+    except CallExpertError as exc:
+        message = f"The console cannot start: {exc}"
+        return None, [_screen(lambda: _message_screen(message), "Cannot start", ":material/error:", "cannot-start")]
+    if settings.sign_in:
+        if not st.user.get("is_logged_in", False):
+            return None, [_screen(_sign_in_page, "Sign in", ":material/login:", "sign-in")]
+        experts = tuple(svc.experts(actor=SYSTEM))
+        actor = resolve_actor(st.user.get("email"), settings.ops_email_list, experts,
+                              email_verified=st.user.get("email_verified"),
+                              trust_missing_claim=settings.trust_email_without_verified_claim)
+        st.sidebar.text(f"Signed in as {actor.email or st.user.get('email', '')}")  # text: never Markdown
+        st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")
+        if actor.unverified:
+            return None, [_screen(_unverified_page, "Email not verified", ":material/mark_email_unread:",
+                                  "email-not-verified")]
+        if actor.role is Role.NONE:
+            return None, [_screen(_no_access_page, "No access", ":material/block:", "no-access")]
+    else:
+        experts = tuple(svc.experts(actor=SYSTEM))
+        actor = _view_as(experts)
+    allowed = pages_for(actor)
+    pages = [st.Page(p.script, title=p.title, icon=p.icon, url_path=p.url_path) for p in PAGES if p.key in allowed]
+    # Streamlit serves its default page at "/" only; a hidden start page there sends each visitor on
+    # to the first page of their menu, so every page keeps its own address (/book too).
+    home = st.Page(lambda: st.switch_page(pages[0]), title="Start", url_path="start", default=True,
+                   visibility="hidden")
+    return RunContext(svc, actor, settings, experts), [home, *pages]
+
+
+def _view_as(experts: tuple[Expert, ...]) -> Actor:
+    """Demo mode: the banner, and the "View as" switcher's choice as the acting person."""
+    names = {OPS_VIEW: "Ops", **{e.id: f"Expert: {e.name}" for e in experts}}
+    choice = st.sidebar.selectbox("View as", list(names), key=VIEW_AS, format_func=names.__getitem__)
+    st.warning("Demo mode — no sign-in. Anyone with this address can use the console; "
+               "switch roles with “View as” in the sidebar.", icon=":material/science:")
+    expert = next((e for e in experts if e.id == choice), None)
+    return expert_actor(expert) if expert else DEMO_OPS
+
+
+def _screen(draw: Callable[[], None], title: str, icon: str, url_path: str) -> st.Page:
+    """What someone who may not go on sees instead of the console, at every address."""
+    return st.Page(draw, title=title, icon=icon, url_path=url_path)
+
+
+def _sign_in_page() -> None:
+    st.title("CallExpert Console")
+    st.write("Sign in with your work account to see your sessions.")
+    st.button("Sign in", on_click=st.login, type="primary", key="sign-in")
+
+
+def _no_access_page() -> None:
+    st.title("No access")
+    st.write("You are signed in as the address below, which is neither an ops account nor an expert's "
+             "email. Ask ops to add it, or sign out and use another account.")
+    st.code(st.user.get("email") or "(no email in your sign-in)", language=None)
+
+
+def _unverified_page() -> None:
+    st.title("Email not verified")
+    if st.user.get("email_verified") is None:
+        reason = ("Your identity provider did not say whether it has verified the address below, so the "
+                  "console cannot tell that it is really yours.")
+    else:
+        reason = "Your identity provider says it has not verified the address below."
+    st.write(f"{reason} Only a verified address can open the console as ops or as an expert.")
+    st.write("Verify the address with your identity provider (follow the link in its verification email, "
+             "or ask its administrator), then sign out and sign in again.")
+    st.code(st.user.get("email") or "(no email in your sign-in)", language=None)
+
+
+def _message_screen(message: str) -> None:
+    st.title("Cannot start")
+    st.error(message)
