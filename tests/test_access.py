@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages.ui.registry import pages_for
 from lib.access import SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, resolve_actor
-from lib.service import BookingService
 from lib.config import Settings, load_settings
 from lib.domain import BookingRequest, BookingStatus, Expert, NewCustomer
 from lib.errors import ConfigError, PermissionDenied
 from lib.service import BookingService
+from pages.ui.registry import pages_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 ALL_PAGES = {

@@ -30,6 +30,7 @@ from lib.wiring import build_service
 from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_healthy
 from tests.support.env import clean_environ, free_port
 
+
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`streamlit run app.py` on a free port with its own SQLite file and demo data; (url, db)."""

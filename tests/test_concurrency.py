@@ -23,7 +23,6 @@ from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.errors import SlotTaken
-from lib.service import BookingService
 from lib.wiring import build_service
 from tests.support.bookings import paid_bookings
 from tests.support.google import calendar_server, events_by_booking, google_settings, stem_of

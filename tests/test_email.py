@@ -629,6 +629,7 @@ def test_a_non_ascii_password_is_never_stored_shown_printed_or_logged(make, tls_
     """smtplib cannot send a non-ASCII login; its UnicodeEncodeError quotes the login, password
     included. The outbox, the Emails page, the CLI and the log say what to do, without it."""
     from streamlit.testing.v1 import AppTest  # noqa: F401 - AppTest drives the page below
+
     from tests.support.apptest import markdown_sources, no_exception, open_page
 
     password = "rahasia-pässwörd-Ωmega"

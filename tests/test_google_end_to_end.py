@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time as clock
-from pathlib import Path
 from datetime import time, timedelta
+from pathlib import Path
 
 import pytest
 

@@ -31,8 +31,14 @@ from lib.wiring import build_service
 from tests.support.bookings import request_for
 from tests.support.calendar_server import CalendarServer
 from tests.support.fakes import FakeClock, FlakyProvider
-from tests.support.google import (MEET_RE, authorized_user_json, calendar_server, google_settings, make_booking,
-                                  make_provider)
+from tests.support.google import (
+    MEET_RE,
+    authorized_user_json,
+    calendar_server,
+    google_settings,
+    make_booking,
+    make_provider,
+)
 from tests.support.postgres import apply_migrations, fresh_database, psycopg
 from tests.support.postgrest import supabase_over_postgres
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import socket
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -18,13 +17,19 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
 
 from lib.config import GoogleSettings
-from lib.domain import Booking, BookingStatus
+from lib.domain import Booking
 from lib.errors import ConfigError, MeetingProviderError, Permanent, Transient
 from lib.meetings.google import SCOPE, GoogleCalendarProvider, event_id_for, load_credentials
 from tests.support.calendar_server import CalendarServer
 from tests.support.fakes import FakeClock
-from tests.support.google import (MEET_RE, PROVIDER_TIMEOUT, authorized_user_json, calendar_server, make_booking,
-                                  make_provider)
+from tests.support.google import (
+    MEET_RE,
+    PROVIDER_TIMEOUT,
+    authorized_user_json,
+    calendar_server,
+    make_booking,
+    make_provider,
+)
 
 TIMEOUT = PROVIDER_TIMEOUT
 
@@ -668,7 +673,7 @@ def test_classify_http_errors(provider, error, retryable, retry_after, words):
 
 @pytest.mark.parametrize(
     "exc",
-    [socket.timeout("timed out"), TimeoutError(), ConnectionResetError(), httplib2.ServerNotFoundError("no dns")],
+    [TimeoutError("timed out"), TimeoutError(), ConnectionResetError(), httplib2.ServerNotFoundError("no dns")],
 )
 def test_transport_errors_are_retryable(provider, exc):
     err = provider.classify(exc)

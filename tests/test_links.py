@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
-from urllib.parse import urlsplit
 
 from lib.access import SYSTEM
 from lib.config import Settings, load_settings

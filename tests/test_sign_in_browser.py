@@ -35,8 +35,8 @@ from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import BookingRequest, NewCustomer
 from lib.wiring import build_service
-from tests.support.env import clean_environ, free_port
 from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_for, wait_healthy
+from tests.support.env import clean_environ, free_port
 
 OPS = "ops.lead@callexpert.id"
 EXPERT = "sari@example.com"

@@ -7,8 +7,8 @@ the event people already have (higher SEQUENCE) and a cancellation removes it (M
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText

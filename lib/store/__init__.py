@@ -103,7 +103,7 @@ class BookingStore(Protocol):
         new_date: date,
         new_time: time,
         at: datetime,
-        emails_for: "EmailsFor",
+        emails_for: EmailsFor,
         actor: str,
     ) -> Booking:
         """Move the booking (overlap-checked, excluding itself) and bump its revision.

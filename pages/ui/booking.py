@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import streamlit as st
 
-from pages.ui.flash import flash, show_error
 from lib.access import Actor
-from lib.service import BookingService
 from lib.domain import Booking, BookingStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
+from lib.service import BookingService
 from lib.timefmt import rupiah, when
+from pages.ui.flash import flash, show_error
 
 _BADGE_COLORS = {
     BookingStatus.PENDING: "orange",

@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from pages.ui.registry import PAGES, pages_for
-from pages.ui.run import RunContext, service_for
 from lib.access import DEMO_OPS, SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, resolve_actor
 from lib.config import load_settings
 from lib.domain import Expert
 from lib.errors import CallExpertError
+from pages.ui.registry import PAGES, pages_for
+from pages.ui.run import RunContext, service_for
 
 VIEW_AS = "view_as"  # the demo's "View as" widget key
 OPS_VIEW = "__ops__"

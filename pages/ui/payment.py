@@ -8,12 +8,12 @@ from datetime import timedelta
 
 import streamlit as st
 
-from pages.ui.flash import flash, show_error
 from lib.access import Actor
-from lib.service import BookingService, PaymentCheck
 from lib.domain import Booking, BookingStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
+from lib.service import BookingService, PaymentCheck
+from pages.ui.flash import flash, show_error
 
 # While a page shows a booking awaiting a gateway payment, it asks the gateway this often;
 # never more often per booking and session, whatever reruns the page.

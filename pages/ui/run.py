@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from pages.ui.registry import pages_for
 from lib.access import Actor
-from lib.service import BookingService
 from lib.config import Settings
 from lib.domain import Expert
+from lib.service import BookingService
 from lib.wiring import build_service
+from pages.ui.registry import pages_for
 
 _CONTEXT = "_run_context"  # session key, written by app.py at the start of every run
 

@@ -13,10 +13,10 @@ from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION, SESSION_TYPES, Booki
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.timefmt import rupiah, when, zone_abbreviation
-from pages.ui.registry import BY_KEY
 from pages.ui.booking import STEP, join_button
 from pages.ui.flash import show_error, show_flash
 from pages.ui.payment import payment_panel
+from pages.ui.registry import BY_KEY
 from pages.ui.run import page_context
 
 NEW = "__new__"

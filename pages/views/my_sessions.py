@@ -3,10 +3,10 @@
 import altair as alt
 import streamlit as st
 
+from lib.access import Role
 from lib.plaintext import escape_markdown
 from lib.timefmt import when
 from lib.views import week_counts
-from lib.access import Role
 from pages.ui.booking import join_button
 from pages.ui.run import page_context
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from lib.access import SYSTEM
-from lib.service import BookingService
 from lib.domain import BookingRequest, NewCustomer
+from lib.service import BookingService
 
 
 def request_for(svc: BookingService, day: date, at: time, i: int, expert: int = 0) -> BookingRequest:
