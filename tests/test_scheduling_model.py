@@ -177,3 +177,9 @@ def test_json_round_trip(data: dict) -> None:
     assert json.loads(json.dumps(out)) == out
     assert from_json(out, expert="x") == a
     assert to_json(from_json(out), expert="x") == out
+
+
+@pytest.mark.parametrize("zone", [["Asia/Jakarta"], None, "Asia/Nowhere"])
+def test_constructor_refuses_a_bad_zone(zone: object) -> None:
+    with pytest.raises(InvalidInput, match="timezone"):
+        Availability(timezone=zone)  # type: ignore[arg-type]

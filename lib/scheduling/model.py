@@ -7,6 +7,7 @@ field in the JSON shape (``weekly.mon[1]``, ``buffer_after``...).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache
@@ -80,7 +81,7 @@ def check_day_hours(ranges: object, where: str) -> DayHours:
     if not isinstance(ranges, tuple) or not all(isinstance(r, TimeRange) for r in ranges):
         raise InvalidInput(f"{where}: must be a tuple of TimeRange values.")
     ordered = tuple(sorted(ranges))
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in itertools.pairwise(ordered):
         if after.start < before.end:
             raise InvalidInput(f"{where}: ranges {before} and {after} overlap.")
         if after.start == before.end:
@@ -123,6 +124,8 @@ class Availability:
     timezone: str = APP_TIMEZONE
 
     def __post_init__(self) -> None:
+        if not isinstance(self.timezone, str):  # before the cached lookup, which needs a hashable name
+            raise InvalidInput(f"timezone: {self.timezone!r} is not an IANA zone name such as 'Asia/Jakarta'.")
         zone_for(self.timezone)
         if not isinstance(self.weekly, tuple) or len(self.weekly) != 7:
             raise InvalidInput("weekly: must give the hours of exactly seven weekdays, Monday first.")
@@ -135,7 +138,7 @@ class Availability:
                 raise InvalidInput("overrides: each override is a (date, ranges) pair.")
             overrides.append((pair[0], check_day_hours(pair[1], f"overrides.{pair[0].isoformat()}")))
         overrides.sort(key=lambda p: p[0])
-        for (a, _), (b, _) in zip(overrides, overrides[1:]):
+        for (a, _), (b, _) in itertools.pairwise(overrides):
             if a == b:
                 raise InvalidInput(f"overrides.{a.isoformat()}: given twice.")
         _check_int("buffer_before", self.buffer_before, 0, MAX_BUFFER_MINUTES)

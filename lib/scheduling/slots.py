@@ -54,7 +54,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from lib.errors import InvalidInput
-from lib.scheduling.model import MINUTES_PER_DAY, Availability, hhmm
+from lib.scheduling.model import MINUTES_PER_DAY, Availability
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
