@@ -1,0 +1,158 @@
+"""An availability to and from the JSON shape of ``python -m lib availability``::
+
+    {"expert": "e1", "timezone": "Asia/Jakarta",
+     "weekly": {"mon": [["09:00", "12:00"], ["13:00", "17:00"]], ...},
+     "overrides": {"2026-12-25": [], "2026-12-24": [["09:00", "12:00"]]},
+     "buffer_before": 0, "buffer_after": 15, "min_notice_minutes": 60,
+     "slot_step_minutes": 30, "max_per_day": 4, "horizon_days": 60}
+
+Every key is optional: a missing key takes the value of ``DEFAULT_AVAILABILITY``. A weekday
+missing from ``weekly`` (or given ``[]``) has no hours; an override of ``[]`` or ``null`` is a day
+off. ``max_per_day`` may be ``null`` (no limit). Unknown keys are refused, so a misspelt key
+cannot be silently ignored. Refusals raise ``InvalidInput`` naming the field; nothing is
+returned half-parsed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from lib.errors import InvalidInput
+from lib.scheduling.model import (
+    DEFAULT_AVAILABILITY,
+    MINUTES_PER_DAY,
+    WEEKDAYS,
+    Availability,
+    DayHours,
+    TimeRange,
+    check_day_hours,
+    hhmm,
+)
+
+KEYS: tuple[str, ...] = (
+    "expert", "timezone", "weekly", "overrides", "buffer_before", "buffer_after",
+    "min_notice_minutes", "slot_step_minutes", "max_per_day", "horizon_days",
+)
+_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_time(text: object, where: str, *, is_end: bool) -> int:
+    """``"HH:MM"`` as minutes after midnight; ``"24:00"`` only as the end of a range."""
+    match = _TIME.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise InvalidInput(f"{where}: {text!r} is not a time written HH:MM, such as '09:30'.")
+    hours, minutes = int(match[1]), int(match[2])
+    total = hours * 60 + minutes
+    if minutes > 59 or total > MINUTES_PER_DAY or (total == MINUTES_PER_DAY and not is_end):
+        allowed = "00:00 to 24:00" if is_end else "00:00 to 23:59"
+        raise InvalidInput(f"{where}: {text!r} is not a time from {allowed}.")
+    return total
+
+
+def _parse_ranges(value: object, where: str) -> DayHours:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidInput(f"{where}: must be a list of [start, end] pairs such as [[\"09:00\", \"12:00\"]].")
+    ranges = []
+    for i, pair in enumerate(value):
+        here = f"{where}[{i}]"
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise InvalidInput(f"{here}: must be a [start, end] pair such as [\"09:00\", \"12:00\"].")
+        start = parse_time(pair[0], f"{here} start", is_end=False)
+        end = parse_time(pair[1], f"{here} end", is_end=True)
+        if end <= start:
+            raise InvalidInput(f"{here}: ends at {hhmm(end)}, which is not after its start {hhmm(start)}.")
+        ranges.append(TimeRange(start, end))
+    return check_day_hours(tuple(ranges), where)
+
+
+def _parse_int(data: Mapping[str, Any], key: str, default: int | None, *, nullable: bool = False) -> int | None:
+    value = data.get(key, default)
+    if value is None and nullable:
+        return None
+    if type(value) is not int:  # bool is an int subclass: refuse true/false too
+        raise InvalidInput(f"{key}: must be a whole number, got {value!r}.")
+    return value
+
+
+def from_json(data: object, *, expert: str | None = None) -> Availability:
+    """An ``Availability`` from the parsed JSON ``data`` (a dict).
+
+    When ``expert`` is given and ``data`` names another expert in ``"expert"``, it is refused:
+    a file exported for one expert is not silently loaded onto another.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidInput("The availability must be a JSON object.")
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: unknown field; the fields are {', '.join(KEYS)}.")
+    named = data.get("expert")
+    if named is not None and not isinstance(named, str):
+        raise InvalidInput(f"expert: must be an expert id, got {named!r}.")
+    if expert is not None and named is not None and named != expert:
+        raise InvalidInput(f"expert: this availability is for {named!r}, not {expert!r}.")
+    d = DEFAULT_AVAILABILITY
+
+    weekly: tuple[DayHours, ...] = d.weekly
+    if "weekly" in data:
+        raw = data["weekly"]
+        if not isinstance(raw, Mapping):
+            raise InvalidInput("weekly: must be an object with weekday keys mon, tue, wed, thu, fri, sat, sun.")
+        for key in raw:
+            if key not in WEEKDAYS:
+                raise InvalidInput(f"weekly.{key}: unknown weekday; use mon, tue, wed, thu, fri, sat, sun.")
+        weekly = tuple(_parse_ranges(raw.get(day), f"weekly.{day}") for day in WEEKDAYS)
+
+    overrides: list[tuple[date, DayHours]] = []
+    raw_overrides = data.get("overrides", {})
+    if not isinstance(raw_overrides, Mapping):
+        raise InvalidInput("overrides: must be an object of \"YYYY-MM-DD\": [[start, end], ...] entries.")
+    for key, value in raw_overrides.items():
+        try:
+            day = date.fromisoformat(key) if isinstance(key, str) and _DATE.fullmatch(key) else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise InvalidInput(f"overrides.{key}: is not a date written YYYY-MM-DD.")
+        overrides.append((day, _parse_ranges(value, f"overrides.{key}")))
+
+    timezone = data.get("timezone", d.timezone)
+    if not isinstance(timezone, str):
+        raise InvalidInput(f"timezone: {timezone!r} is not an IANA zone name such as 'Asia/Jakarta'.")
+    return Availability(
+        weekly=weekly,
+        overrides=tuple(overrides),
+        buffer_before=_parse_int(data, "buffer_before", d.buffer_before),  # type: ignore[arg-type]
+        buffer_after=_parse_int(data, "buffer_after", d.buffer_after),  # type: ignore[arg-type]
+        min_notice_minutes=_parse_int(data, "min_notice_minutes", d.min_notice_minutes),  # type: ignore[arg-type]
+        slot_step_minutes=_parse_int(data, "slot_step_minutes", d.slot_step_minutes),  # type: ignore[arg-type]
+        max_per_day=_parse_int(data, "max_per_day", d.max_per_day, nullable=True),
+        horizon_days=_parse_int(data, "horizon_days", d.horizon_days),  # type: ignore[arg-type]
+        timezone=timezone,
+    )
+
+
+def _ranges_json(ranges: DayHours) -> list[list[str]]:
+    return [[hhmm(r.start), hhmm(r.end)] for r in ranges]
+
+
+def to_json(availability: Availability, *, expert: str) -> dict[str, Any]:
+    """``availability`` in the JSON shape, every key present; ``from_json`` reads it back equal."""
+    a = availability
+    return {
+        "expert": expert,
+        "timezone": a.timezone,
+        "weekly": {day: _ranges_json(a.weekly[i]) for i, day in enumerate(WEEKDAYS)},
+        "overrides": {day.isoformat(): _ranges_json(ranges) for day, ranges in a.overrides},
+        "buffer_before": a.buffer_before,
+        "buffer_after": a.buffer_after,
+        "min_notice_minutes": a.min_notice_minutes,
+        "slot_step_minutes": a.slot_step_minutes,
+        "max_per_day": a.max_per_day,
+        "horizon_days": a.horizon_days,
+    }

@@ -1,0 +1,185 @@
+"""The availability model and its JSON form: what is accepted, what is refused and why."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lib.errors import InvalidInput
+from lib.scheduling import DEFAULT_AVAILABILITY, WEEKDAYS, Availability, TimeRange, from_json, to_json
+
+FULL = {
+    "expert": "e1",
+    "timezone": "Europe/Amsterdam",
+    "weekly": {"mon": [["13:00", "17:00"], ["09:00", "12:00"]], "wed": [["10:00", "24:00"]], "sat": []},
+    "overrides": {"2026-12-25": [], "2026-12-24": [["09:00", "12:00"]], "2026-12-31": None},
+    "buffer_before": 5,
+    "buffer_after": 15,
+    "min_notice_minutes": 120,
+    "slot_step_minutes": 15,
+    "max_per_day": 4,
+    "horizon_days": 60,
+}
+
+
+def test_default_is_weekdays_nine_to_five_in_the_app_zone() -> None:
+    a = DEFAULT_AVAILABILITY
+    assert a.timezone == "Asia/Jakarta"
+    assert a.weekly[:5] == ((TimeRange(540, 1020),),) * 5 and a.weekly[5:] == ((), ())
+    assert a == Availability() == from_json({})
+
+
+def test_full_shape_is_read_sorted_and_written_back() -> None:
+    a = from_json(FULL, expert="e1")
+    assert a.weekly[0] == (TimeRange(9 * 60, 12 * 60), TimeRange(13 * 60, 17 * 60))  # sorted
+    assert a.weekly[2] == (TimeRange(600, 1440),)
+    assert a.weekly[1] == () and a.weekly[5] == ()
+    assert a.hours_on(date(2026, 12, 25)) == ()  # override: day off
+    assert a.hours_on(date(2026, 12, 31)) == ()  # null is a day off too
+    assert a.hours_on(date(2026, 12, 24)) == (TimeRange(540, 720),)
+    assert a.hours_on(date(2026, 12, 28)) == a.weekly[0]  # a Monday without override
+    assert (a.buffer_before, a.buffer_after, a.min_notice_minutes, a.slot_step_minutes,
+            a.max_per_day, a.horizon_days) == (5, 15, 120, 15, 4, 60)
+    out = to_json(a, expert="e1")
+    assert out["weekly"]["mon"] == [["09:00", "12:00"], ["13:00", "17:00"]]
+    assert out["weekly"]["wed"] == [["10:00", "24:00"]]
+    assert list(out["overrides"]) == ["2026-12-24", "2026-12-25", "2026-12-31"]
+    assert from_json(json.loads(json.dumps(out)), expert="e1") == a
+
+
+def test_missing_weekday_has_no_hours_and_null_max_is_no_limit() -> None:
+    a = from_json({"weekly": {"tue": [["08:00", "09:00"]]}, "max_per_day": None})
+    assert [bool(day) for day in a.weekly] == [False, True, False, False, False, False, False]
+    assert a.max_per_day is None
+
+
+def _with(path: str, value: object) -> dict:
+    data = copy.deepcopy(FULL)
+    *parents, last = path.split("/")
+    node = data
+    for key in parents:
+        node = node[key]
+    if value is _DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return data
+
+
+_DELETE = object()
+
+REFUSED = [
+    ("weekly/mon", [["12:00", "09:00"]], "weekly.mon[0]: ends at 09:00, which is not after its start 12:00"),
+    ("weekly/mon", [["09:00", "09:00"]], "weekly.mon[0]: ends at 09:00"),
+    ("weekly/mon", [["09:00", "12:00"], ["11:00", "13:00"]], "weekly.mon: ranges 09:00–12:00 and 11:00–13:00 overlap"),
+    ("weekly/mon", [["09:00", "12:00"], ["12:00", "13:00"]], "touch; write them as one range 09:00–13:00"),
+    ("weekly/mon", [["25:00", "26:00"]], "weekly.mon[0] start: '25:00' is not a time from 00:00 to 23:59"),
+    ("weekly/mon", [["09:00", "24:01"]], "weekly.mon[0] end: '24:01' is not a time from 00:00 to 24:00"),
+    ("weekly/mon", [["24:00", "24:00"]], "weekly.mon[0] start: '24:00'"),
+    ("weekly/mon", [["09:60", "10:00"]], "weekly.mon[0] start: '09:60'"),
+    ("weekly/mon", [["9am", "10:00"]], "weekly.mon[0] start: '9am' is not a time written HH:MM"),
+    ("weekly/mon", [[900, "10:00"]], "weekly.mon[0] start: 900"),
+    ("weekly/mon", [["09:00"]], "weekly.mon[0]: must be a [start, end] pair"),
+    ("weekly/mon", "09:00-17:00", "weekly.mon: must be a list"),
+    ("weekly/monday", [["09:00", "10:00"]], "weekly.monday: unknown weekday"),
+    ("weekly", [], "weekly: must be an object"),
+    ("overrides/2026-13-01", [], "overrides.2026-13-01: is not a date written YYYY-MM-DD"),
+    ("overrides/20261201", [], "overrides.20261201: is not a date"),
+    ("overrides/2026-12-24", [["10:00", "09:00"]], "overrides.2026-12-24[0]: ends at 09:00"),
+    ("overrides", [], "overrides: must be an object"),
+    ("timezone", "Mars/Olympus", "timezone: 'Mars/Olympus' is not an IANA zone"),
+    ("timezone", "../../etc/passwd", "timezone:"),
+    ("timezone", "", "timezone:"),
+    ("timezone", 7, "timezone: 7"),
+    ("buffer_before", -5, "buffer_before: must be a whole number from 0 to 720, got -5"),
+    ("buffer_after", 1.5, "buffer_after: must be a whole number, got 1.5"),
+    ("buffer_after", "15", "buffer_after: must be a whole number, got '15'"),
+    ("min_notice_minutes", True, "min_notice_minutes: must be a whole number, got True"),
+    ("min_notice_minutes", -1, "min_notice_minutes: must be a whole number from 0"),
+    ("slot_step_minutes", 7, "slot_step_minutes: must be one of 5, 10, 15, 20, 30, 60, got 7"),
+    ("slot_step_minutes", 45, "slot_step_minutes: must be one of"),
+    ("max_per_day", 0, "max_per_day: must be a whole number from 1 to 96, got 0"),
+    ("horizon_days", -1, "horizon_days: must be a whole number from 0 to 730, got -1"),
+    ("horizon_days", None, "horizon_days: must be a whole number, got None"),
+    ("expert", "e2", "expert: this availability is for 'e2', not 'e1'"),
+    ("expert", 3, "expert: must be an expert id"),
+    ("buffer_befor", 5, "buffer_befor: unknown field"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "message"), REFUSED, ids=[r[2][:40] for r in REFUSED])
+def test_bad_input_is_refused_naming_the_field(path: str, value: object, message: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        from_json(_with(path, value), expert="e1")
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize("data", [None, [], "x", 3])
+def test_not_an_object_is_refused(data: object) -> None:
+    with pytest.raises(InvalidInput, match="must be a JSON object"):
+        from_json(data)
+
+
+def test_constructor_checks_the_same_rules() -> None:
+    with pytest.raises(InvalidInput, match="weekly.tue: ranges 09:00–12:00 and 10:00–11:00 overlap"):
+        Availability(weekly=((), (TimeRange(540, 720), TimeRange(600, 660)), (), (), (), (), ()))
+    with pytest.raises(InvalidInput, match="seven weekdays"):
+        Availability(weekly=((),) * 6)
+    with pytest.raises(InvalidInput, match="overrides.2026-01-01: given twice"):
+        Availability(overrides=((date(2026, 1, 1), ()), (date(2026, 1, 1), ())))
+    with pytest.raises(InvalidInput, match="end after it starts"):
+        TimeRange(600, 600)
+    with pytest.raises(InvalidInput, match="buffer_after"):
+        Availability(buffer_after=-1)
+
+
+# -- round trip, generated ---------------------------------------------------------------
+
+@st.composite
+def day_hours(draw: st.DrawFn) -> list[list[str]]:
+    cuts = sorted(draw(st.sets(st.integers(0, 1440), max_size=6)))
+    pairs = [(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if b - a >= 1]
+    # keep a gap between ranges (touching ranges are refused)
+    kept, last_end = [], -1
+    for a, b in pairs:
+        if a > last_end and a < 1440:
+            kept.append((a, b))
+            last_end = b
+    return [[f"{a // 60:02d}:{a % 60:02d}", f"{b // 60:02d}:{b % 60:02d}"] for a, b in kept]
+
+
+availability_json = st.fixed_dictionaries(
+    {
+        "weekly": st.dictionaries(st.sampled_from(WEEKDAYS), day_hours()),
+        "overrides": st.dictionaries(st.dates(date(2020, 1, 1), date(2035, 1, 1)).map(date.isoformat), day_hours(),
+                                     max_size=4),
+        "timezone": st.sampled_from(["Asia/Jakarta", "Europe/Amsterdam", "America/New_York", "UTC"]),
+        "buffer_before": st.integers(0, 720),
+        "buffer_after": st.integers(0, 720),
+        "min_notice_minutes": st.integers(0, 1000),
+        "slot_step_minutes": st.sampled_from([5, 10, 15, 20, 30, 60]),
+        "max_per_day": st.none() | st.integers(1, 96),
+        "horizon_days": st.integers(0, 730),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(availability_json)
+def test_json_round_trip(data: dict) -> None:
+    a = from_json(data, expert="x")
+    out = to_json(a, expert="x")
+    assert json.loads(json.dumps(out)) == out
+    assert from_json(out, expert="x") == a
+    assert to_json(from_json(out), expert="x") == out
+
+
+@pytest.mark.parametrize("zone", [["Asia/Jakarta"], None, "Asia/Nowhere"])
+def test_constructor_refuses_a_bad_zone(zone: object) -> None:
+    with pytest.raises(InvalidInput, match="timezone"):
+        Availability(timezone=zone)  # type: ignore[arg-type]
