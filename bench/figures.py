@@ -44,7 +44,7 @@ from bench.counting import CountingStore
 from lib.access import Actor, Role
 from lib.config import GoogleSettings, Settings
 from lib.domain import Booking, BookingRequest, Meeting, NewCustomer
-from lib.meetings import HealthCheck, MeetingProvider
+from lib.meetings import BusyTimes, HealthCheck, MeetingProvider
 from lib.store.sqlite import SQLiteStore
 
 BENCH = Actor(Role.SYSTEM, email="bench")  # who the benchmark acts as, in the history
@@ -391,6 +391,9 @@ class TimedProvider:
 
     def check_connection(self) -> HealthCheck:
         return self.inner.check_connection()
+
+    def busy(self, calendar_id: str, start: datetime, end: datetime) -> BusyTimes:
+        return self.inner.busy(calendar_id, start, end)
 
 
 def measure_service(config: BenchConfig, folder: Path) -> dict[str, Any]:

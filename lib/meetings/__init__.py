@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from lib.domain import Booking, Meeting
@@ -16,6 +17,21 @@ class HealthCheck:
     ok: bool
     summary: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class BusyTimes:
+    """What an expert's own calendar says is busy between two instants.
+
+    ``intervals`` are aware ``(start, end)`` pairs, end exclusive. ``read`` is false for a
+    provider that has no calendar to read (Jitsi): nothing is known, nothing went wrong.
+    ``error`` says in plain words why a calendar that should have been read was not; the slots
+    are then computed from the console's own bookings alone.
+    """
+
+    intervals: tuple[tuple[datetime, datetime], ...] = ()
+    read: bool = False
+    error: str | None = None
 
 
 class MeetingProvider(Protocol):
@@ -45,4 +61,9 @@ class MeetingProvider(Protocol):
 
     def check_connection(self) -> HealthCheck:
         """Tell whether the provider can create meetings right now, in plain words."""
+        ...
+
+    def busy(self, calendar_id: str, start: datetime, end: datetime) -> BusyTimes:
+        """Busy time of ``calendar_id`` between two aware instants; never raises (a failure is
+        ``BusyTimes(read=True, error=...)``)."""
         ...

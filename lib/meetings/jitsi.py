@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import secrets
 
+from datetime import datetime
+
 from lib.domain import Booking, Meeting
 from lib.errors import MeetingFailed
-from lib.meetings import HealthCheck
+from lib.meetings import BusyTimes, HealthCheck
 
 ROOM_PREFIX = "CallExpert-"
 
@@ -35,3 +37,7 @@ class JitsiProvider:
 
     def check_connection(self) -> HealthCheck:
         return HealthCheck(ok=True, summary=f"Jitsi rooms on {self.base_url}", detail="No account needed.")
+
+    def busy(self, calendar_id: str, start: datetime, end: datetime) -> BusyTimes:
+        """Jitsi has no calendar: only the console's own bookings count."""
+        return BusyTimes()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from lib.domain import Booking, Email, Meeting
 from lib.errors import DeliveryFailed, DeliveryUnavailable, MeetingFailed, MeetingUnavailable
-from lib.meetings import HealthCheck
+from lib.meetings import BusyTimes, HealthCheck
 
 
 @dataclass
@@ -28,6 +28,9 @@ class FlakyProvider:
     duplicates: int = 0
     cancelled: list[str] = field(default_factory=list)
     moved: list[Booking] = field(default_factory=list)
+    # What ``busy`` answers for every calendar; a test sets it to model the expert's own calendar.
+    busy_times: BusyTimes = field(default_factory=BusyTimes)
+    busy_calls: list[tuple[str, datetime, datetime]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def create(self, booking: Booking) -> Meeting:
@@ -52,6 +55,10 @@ class FlakyProvider:
 
     def check_connection(self) -> HealthCheck:
         return HealthCheck(ok=True, summary="fake")
+
+    def busy(self, calendar_id: str, start: datetime, end: datetime) -> BusyTimes:
+        self.busy_calls.append((calendar_id, start, end))
+        return self.busy_times
 
 
 @dataclass
