@@ -23,7 +23,10 @@ _LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))")
 # GitHub's autolink literals (web addresses, "www.", emails) are found in the text after
 # escapes are read, so a backslash alone does not stop them; an invisible WORD JOINER (U+2060)
 # inside the trigger does, and escaped dots stop renderers that look for links earlier.
-_LINKISH = re.compile(r"(?i)(?:https?|ftp)://\S*|www\.\S*|[-.\w+]*\w@[-\w]+(?:\.[-\w]+)+")
+# Addresses first, then emails: one pass over both would let an email swallow the scheme of an
+# address that follows it ("x@y.idwww.https://a"), leaving that address live.
+_ADDRESS = re.compile(r"(?i)(?:https?|ftp)://\S*|www\.\S*")
+_EMAIL = re.compile(r"[-.\w+]*\w@[-\w]+(?:\.[-\w]+)+")
 _LINK_TRIGGER = re.compile(r"(?i)(https?|ftp)(?=:)|(www)(?=\.)|(@)")
 _WORD_JOINER = "\u2060"
 
@@ -43,7 +46,8 @@ def escape_markdown(value: object) -> str:
     # Streamlit rewrites ":material/" in the source before parsing; "\\/" keeps it from matching.
     text = text.replace("\\:material/", "\\:material\\/")
     text = _LINE_START.sub(_escape_line_start, text, count=1)
-    return _LINKISH.sub(_defuse_link, text)
+    text = _ADDRESS.sub(_defuse_link, text)
+    return _EMAIL.sub(_defuse_link, text)
 
 
 def _defuse_link(match: re.Match[str]) -> str:

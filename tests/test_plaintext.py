@@ -36,6 +36,7 @@ EVIL = [
     "&amp; &#58; &copy; & Co",
     "a | b | c", "[ref]: https://evil.example", "back\\slash\\", "line one\nline two\r\n# not a heading",
     "Career & HR — Rp 250.000 at 14:00 (WIB)",
+    "x@y.idwww.https://a",  # an email right before an address must not swallow its scheme
 ]
 
 
