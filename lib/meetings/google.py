@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,10 +40,15 @@ from googleapiclient.errors import HttpError
 from lib.config import GoogleSettings
 from lib.domain import Booking, Meeting
 from lib.errors import CallExpertError, ConfigError, MeetingFailed, MeetingProviderError, MeetingUnavailable, Transient
-from lib.meetings import HealthCheck
+from lib.meetings import BusyTimes, HealthCheck
 from lib.meetings.quota import MinuteQuota, RequestBudget
 
 SCOPE = "https://www.googleapis.com/auth/calendar.events"
+# freebusy.query is not covered by calendar.events. This is the narrowest scope that reads the
+# availability of calendars the organizer has access to (``calendar.freebusy`` covers only the
+# organizer's own calendars). Requested by a credential of its own (see ``from_settings``), so a
+# grant still missing it costs the busy times, never the Meet links.
+FREEBUSY_SCOPE = "https://www.googleapis.com/auth/calendar.events.freebusy"
 MEET = "hangoutsMeet"
 # A deleted event keeps its id forever, so a booking whose event was deleted gets a new version;
 # this bounds how many cancelled versions one create call steps over.
@@ -72,11 +77,12 @@ def event_id_for(booking_id: str, version: int) -> str:
     return f"{stem}v{int(version)}"
 
 
-def load_credentials(google: GoogleSettings) -> Any:
+def load_credentials(google: GoogleSettings, scopes: Sequence[str] = (SCOPE,)) -> Any:
     """Build google-auth credentials from ``credentials_file`` or ``credentials_json``.
 
     A service-account key is used with ``subject`` (domain-wide delegation) when set; an
-    authorized-user JSON (OAuth client id, secret and refresh token) is used as is.
+    authorized-user JSON (OAuth client id, secret and refresh token) is used as is. ``scopes``
+    are the ones its access tokens ask for (default: the events scope).
     Raises ``ConfigError`` naming the setting; secrets never appear in the message.
     """
     if google.credentials_json.strip():
@@ -104,10 +110,10 @@ def load_credentials(google: GoogleSettings) -> Any:
     kind = info.get("type") or ("authorized_user" if "refresh_token" in info else None)
     try:
         if kind == "service_account":
-            creds = service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
+            creds = service_account.Credentials.from_service_account_info(info, scopes=list(scopes))
             return creds.with_subject(google.subject) if google.subject else creds
         if kind == "authorized_user":
-            return user_credentials.Credentials.from_authorized_user_info(info, scopes=[SCOPE])
+            return user_credentials.Credentials.from_authorized_user_info(info, scopes=list(scopes))
     except Exception as exc:  # noqa: BLE001 - whatever the key parser says, report it without the key
         text = str(exc.args[0]) if exc.args else ""
         # google-auth names missing fields; other parser messages could quote the bad key, so omit them.
@@ -128,6 +134,8 @@ class GoogleCalendarProvider:
     concurrently). ``sleep`` and ``clock`` are injectable so tests can wait for a pending
     conference without waiting. ``credentials_kind`` ("service_account" or
     "authorized_user") lets the connection check spot a service account without ``subject``.
+    ``busy_http_factory`` makes the http objects of free/busy requests (credentials asking for
+    ``FREEBUSY_SCOPE``); without it they go like every other request.
     """
 
     name = "google"
@@ -148,6 +156,7 @@ class GoogleCalendarProvider:
         clock: Callable[[], float] = time.monotonic,
         requests_per_minute: int = 500,
         budget: RequestBudget | None = None,
+        busy_http_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.service = service
         self.calendar_id = calendar_id
@@ -158,6 +167,7 @@ class GoogleCalendarProvider:
         self.subject = subject
         self.credentials_kind = credentials_kind
         self._http_factory = http_factory
+        self._busy_http_factory = busy_http_factory
         self._local = threading.local()
         self._sleep = sleep
         self._clock = clock
@@ -186,10 +196,14 @@ class GoogleCalendarProvider:
         budget (see ``lib.meetings.quota.SharedMinuteBudget``); None counts per process.
         """
         creds = load_credentials(google)
+        # Free/busy gets credentials of its own: a token or delegation granted before the
+        # free/busy scope was added keeps creating links, and only the busy times report it.
+        busy_creds = load_credentials(google, scopes=(FREEBUSY_SCOPE,))
 
-        def new_http() -> Any:
+        def new_http(with_creds: Any = creds) -> Any:
             # proxy_info=None: requests go straight to api_endpoint, whatever http_proxy says.
-            return google_auth_httplib2.AuthorizedHttp(creds, http=httplib2.Http(timeout=google.timeout_seconds, proxy_info=None))
+            http = httplib2.Http(timeout=google.timeout_seconds, proxy_info=None)
+            return google_auth_httplib2.AuthorizedHttp(with_creds, http=http)
 
         service = build(
             "calendar",
@@ -213,6 +227,7 @@ class GoogleCalendarProvider:
             clock=clock,
             requests_per_minute=google.requests_per_minute,
             budget=budget,
+            busy_http_factory=lambda: new_http(busy_creds),
         )
 
     # -- MeetingProvider -----------------------------------------------------------------
@@ -344,6 +359,61 @@ class GoogleCalendarProvider:
             summary=f"Google Calendar {name!r} reachable; Meet links can be created",
             detail=f"Calendar id {self.calendar_id!r}" + (f", calendar time zone {tz}" if tz else "") + f"; events use {self.timezone}.",
         )
+
+    def busy(self, calendar_id: str, start: datetime, end: datetime) -> BusyTimes:
+        """What ``calendar_id`` (the expert's own calendar) has busy between two aware instants.
+
+        One ``freebusy.query`` request, taking a slot of the request budget like every other.
+        Busy ranges come back as aware instants (Google's RFC 3339 times carry their offset),
+        sorted, end exclusive. Never raises: a calendar Google could not read (an error for that
+        calendar inside the 200, e.g. ``notFound`` when it is not shared with the organizer), a
+        failed request or an answer that makes no sense give ``BusyTimes(read=True, error=...)``
+        with a sentence saying what to do.
+        """
+        if start.tzinfo is None or end.tzinfo is None or start.utcoffset() is None or end.utcoffset() is None:
+            return BusyTimes(read=True, error=(
+                f"The busy times of calendar {calendar_id!r} were not read: the console asked without a time "
+                "zone; report this as a bug."
+            ))
+        body = {
+            "timeMin": start.isoformat(),
+            "timeMax": end.isoformat(),
+            "timeZone": self.timezone,
+            "items": [{"id": calendar_id}],
+        }
+        try:
+            self._take_slot()
+            answer = self.service.freebusy().query(body=body).execute(http=self._busy_http(), num_retries=0)
+        except Exception as exc:  # noqa: BLE001 - a failed read is reported, never raised
+            return BusyTimes(read=True, error=self._busy_failure(calendar_id, exc))
+        return _busy_from_answer(answer, calendar_id, ZoneInfo(self.timezone))
+
+    def _busy_failure(self, calendar_id: str, exc: BaseException) -> str:
+        """The sentence for a free/busy request that failed as a whole (no secrets in it)."""
+        lead = f"Google Calendar could not say when calendar {calendar_id!r} is busy"
+        if isinstance(exc, auth_errors.RefreshError):
+            text = str(exc.args[0]) if exc.args else ""
+            if "invalid_scope" in text or "unauthorized_client" in text or "access_denied" in text:
+                return (
+                    f"{lead}: the Google credentials are not allowed to read free/busy ({FREEBUSY_SCOPE}). "
+                    "Add that scope to the domain-wide delegation of the service account, or create the "
+                    "OAuth token again with it (see docs/google.md). Meet links are not affected."
+                )
+        if isinstance(exc, HttpError):
+            status = int(getattr(exc.resp, "status", 0) or 0)
+            norm = _norm(_http_reasons(exc))
+            # classify() words a 403 or 404 for the organizer's calendar; here it is the expert's.
+            if status == 403 and not norm & _RATE_REASONS:
+                return (
+                    f"{lead} (HTTP 403): the organizer account may not read it. Share the calendar with the "
+                    "organizer (at least \"See only free/busy\"), and check that the credentials include "
+                    f"{FREEBUSY_SCOPE}."
+                )
+            if status == 404:
+                return (
+                    f"{lead} (HTTP 404): check the expert's calendar id and that it is shared with the organizer."
+                )
+        return f"{lead}: {self.classify(exc)}"
 
     # -- errors --------------------------------------------------------------------------
 
@@ -580,6 +650,15 @@ class GoogleCalendarProvider:
             own = self._local.http = self._http_factory()
         return own
 
+    def _busy_http(self) -> Any:
+        """This thread's http object for free/busy requests (their own credentials), if any."""
+        if self._busy_http_factory is None:
+            return self._http()
+        own = getattr(self._local, "busy_http", None)
+        if own is None:
+            own = self._local.busy_http = self._busy_http_factory()
+        return own
+
     def _times(self, booking: Booking) -> tuple[dict[str, str], dict[str, str]]:
         start = booking.starts_at
         end = start + timedelta(minutes=booking.duration)
@@ -629,6 +708,58 @@ class _Gone(Exception):
 
 class _ConferenceFailed(Exception):
     """The event's Meet conference ended in ``failure``."""
+
+
+# Per-calendar reasons of a free/busy answer, and what to do about each.
+_BUSY_REASONS = {
+    "notfound": "Google does not know it or the organizer account may not see it; check the expert's "
+                "calendar id and share that calendar with the organizer (at least \"See only free/busy\")",
+    "internalerror": "Google had an internal error for it; the console asks again later",
+    "grouptoobig": "it is a group too large to expand; use the expert's own calendar id",
+    "toomanycalendarsrequested": "too many calendars were asked at once; the console asks again later",
+}
+
+
+def _busy_from_answer(answer: Any, calendar_id: str, zone: ZoneInfo) -> BusyTimes:
+    """Turn a ``freebusy.query`` answer into ``BusyTimes`` for ``calendar_id``.
+
+    A time without an offset (Google always sends one) is read in ``zone``, the zone the request
+    named, so every range is an instant.
+    """
+    calendars = answer.get("calendars") if isinstance(answer, Mapping) else None
+    entry = None
+    if isinstance(calendars, Mapping):
+        entry = calendars.get(calendar_id)
+        if entry is None:  # Google may spell the id it answers for differently (case of an email)
+            entry = next((v for k, v in calendars.items() if str(k).lower() == calendar_id.lower()), None)
+    if not isinstance(entry, Mapping):
+        return BusyTimes(read=True, error=(
+            f"Google Calendar answered the free/busy request without calendar {calendar_id!r}; "
+            "the console asks again later."
+        ))
+    errors = entry.get("errors") or []
+    if errors:
+        reasons = [str(e.get("reason") or "unknown") for e in errors if isinstance(e, Mapping)] or ["unknown"]
+        what = _BUSY_REASONS.get(_norm(reasons[:1]).pop(), f"Google gave the reason {reasons[0]!r}")
+        return BusyTimes(read=True, error=f"The busy times of calendar {calendar_id!r} could not be read: {what}.")
+    intervals: list[tuple[datetime, datetime]] = []
+    for item in entry.get("busy") or []:
+        try:
+            begin, finish = (_instant(item[key], zone) for key in ("start", "end"))
+        except (KeyError, TypeError, ValueError):
+            return BusyTimes(read=True, error=(
+                f"Google Calendar answered the free/busy request of calendar {calendar_id!r} with a time "
+                "the console cannot read; the console asks again later."
+            ))
+        if finish > begin:
+            intervals.append((begin, finish))
+    return BusyTimes(intervals=tuple(sorted(intervals)), read=True)
+
+
+def _instant(value: Any, zone: ZoneInfo) -> datetime:
+    """An RFC 3339 time ("...Z" or "...+07:00") as an aware datetime."""
+    moment = datetime.fromisoformat(str(value))  # Python 3.11 reads "Z" and fractions too
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def _credentials_kind(creds: Any) -> str:

@@ -1,6 +1,6 @@
 """A small local server that speaks enough of Google Calendar API v3 for the real client.
 
-It serves events (insert, get, patch, delete), calendars.get and an OAuth token endpoint, keeps
+It serves events (insert, get, patch, delete), calendars.get, freebusy.query and an OAuth token endpoint, keeps
 everything in memory and records every request. Faults are injected per request, so tests can
 show what the provider does when Google is slow, rate-limits, errors or drops the connection::
 
@@ -12,6 +12,9 @@ show what the provider does when Google is slow, rate-limits, errors or drops th
         server.fault_rate = 0.1                           # chaos: 10 % random faults (seeded)
         server.conference_failures = 1                    # the next conference ends in "failure"
         server.error_shape = "details"                    # error bodies as google.rpc ErrorInfo
+        server.busy["expert@example.com"] = [("2025-03-04T09:00:00+07:00", "2025-03-04T10:00:00+07:00")]
+        server.busy_errors["expert@example.com"] = "notFound"  # that calendar fails inside the 200
+        server.granted_scopes = {"https://www.googleapis.com/auth/calendar.events"}  # tokens for others fail
 
 Fault names are the keys of ``FAULTS`` plus ``"timeout"`` (answer after ``timeout_delay``
 seconds, after doing the work) and ``"drop"`` (do the work, then close the connection without
@@ -20,10 +23,14 @@ an answer).
 Where Google is strict, so is this server: an id once used (deleted events included) answers 409
 on insert, and a conference ``requestId`` already used for an event is ignored, as Google
 documents ("If an ID provided is the same as for the previous request, the request is ignored").
+freebusy.query needs ``timeMin`` and ``timeMax`` (RFC 3339 with an offset, the end after the
+start) and ``items``; a calendar it does not know is a ``notFound`` error for that calendar
+inside the 200 answer, as Google does for a calendar the caller may not see.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import re
@@ -134,6 +141,14 @@ class CalendarServer:
     events: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     calendars: dict[str, dict[str, Any]] = field(default_factory=dict)
     issued_tokens: list[str] = field(default_factory=list)
+    # freebusy.query: busy ranges per calendar id, as RFC 3339 strings (answered as written when
+    # inside the asked window); the calendar's live events are busy too (unless "transparent").
+    busy: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # freebusy.query: calendar id -> reason of the error Google gives for that calendar in a 200.
+    busy_errors: dict[str, str] = field(default_factory=dict)
+    # Scopes a token may be issued for; None: any. Others get invalid_scope (refresh token) or
+    # unauthorized_client (a delegated service account), as Google answers.
+    granted_scopes: set[str] | None = None
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -269,8 +284,16 @@ class CalendarServer:
                 "unauthorized_client": "Client is unauthorized to retrieve access tokens using this method.",
             }
             return 400, {"error": self.token_error, "error_description": descriptions.get(self.token_error, self.token_error)}
-        if form.get("grant_type") not in ("refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"):
+        grant = form.get("grant_type")
+        if grant not in ("refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"):
             return 400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."}
+        wanted = set(_token_scope(form).split())
+        if self.granted_scopes is not None and not wanted <= self.granted_scopes:
+            if grant == "refresh_token":
+                return 400, {"error": "invalid_scope", "error_description": "Some requested scopes were invalid."}
+            return 401, {"error": "unauthorized_client",
+                         "error_description": "Client is unauthorized to retrieve access tokens using this method, "
+                                              "or client not authorized for any of the scopes requested."}
         with self._lock:
             token = f"ya29.local-{len(self.issued_tokens) + 1}"
             self.issued_tokens.append(token)
@@ -292,6 +315,8 @@ class CalendarServer:
 
     def _api(self, op: str, method: str, parts: list[str], query: dict[str, str], body: Any) -> tuple[int, Any]:
         with self._lock:
+            if op == "freebusy.query":
+                return 200, self._freebusy(body)
             if op == "calendars.get":
                 return 200, dict(self._calendar(parts[0]))
             calendar_id = parts[0]
@@ -318,6 +343,59 @@ class CalendarServer:
                 event["updated"] = _now()
                 return 204, None
         raise _ApiError(404, "notFound", "Not Found")
+
+    def _freebusy(self, body: Any) -> dict[str, Any]:
+        """Answer freebusy.query as strictly as Google checks the request."""
+        if not isinstance(body, dict):
+            raise _ApiError(400, "parseError", "Parse Error")
+        begin = _rfc3339(body.get("timeMin"), "timeMin")
+        finish = _rfc3339(body.get("timeMax"), "timeMax")
+        if finish <= begin:
+            raise _ApiError(400, "timeRangeEmpty", "The specified time range is empty.")
+        zone_name = body.get("timeZone")
+        if zone_name is not None:
+            try:
+                ZoneInfo(str(zone_name))
+            except (ZoneInfoNotFoundError, ValueError):
+                raise _ApiError(400, "invalid", "Invalid value for: timeZone") from None
+        items = body.get("items")
+        if not isinstance(items, list) or not items:
+            raise _ApiError(400, "required", "Required: items")
+        calendars: dict[str, Any] = {}
+        for item in items:
+            calendar_id = item.get("id") if isinstance(item, dict) else None
+            if not calendar_id:
+                raise _ApiError(400, "required", "Required: items.id")
+            reason = self.busy_errors.get(calendar_id)
+            if reason is None and calendar_id not in self.calendars and calendar_id not in self.busy:
+                reason = "notFound"
+            if reason is not None:
+                calendars[calendar_id] = {"errors": [{"domain": "global", "reason": reason}], "busy": []}
+                continue
+            calendars[calendar_id] = {"busy": self._busy_in(calendar_id, begin, finish)}
+        return {"kind": "calendar#freeBusy", "timeMin": _utc(begin), "timeMax": _utc(finish), "calendars": calendars}
+
+    def _busy_in(self, calendar_id: str, begin: datetime, finish: datetime) -> list[dict[str, str]]:
+        """The calendar's busy ranges that overlap [begin, finish): set ranges as written, those
+        cut by the window and events' ranges in UTC ("Z"), as Google writes times by default."""
+        ranges: list[tuple[datetime, datetime, str, str]] = []
+        for start_text, end_text in self.busy.get(calendar_id, []):
+            start, end = datetime.fromisoformat(start_text), datetime.fromisoformat(end_text)
+            ranges.append((start, end, start_text, end_text))
+        for event in self.events.get(calendar_id, {}).values():
+            if event.get("status") == "cancelled" or event.get("transparency") == "transparent":
+                continue
+            start = datetime.fromisoformat(event["start"]["dateTime"])
+            end = datetime.fromisoformat(event["end"]["dateTime"])
+            ranges.append((start, end, _utc(start), _utc(end)))
+        out: list[tuple[datetime, dict[str, str]]] = []
+        for start, end, start_text, end_text in ranges:
+            if end <= begin or start >= finish:
+                continue
+            shown_start = start_text if start >= begin else _utc(begin)
+            shown_end = end_text if end <= finish else _utc(finish)
+            out.append((max(start, begin), {"start": shown_start, "end": shown_end}))
+        return [entry for _, entry in sorted(out, key=lambda pair: pair[0])]
 
     def _insert(self, calendar_id: str, events: dict[str, dict[str, Any]], body: Any, conference_on: bool) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -432,6 +510,35 @@ _STATUS_TEXT = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSIO
                 503: "UNAVAILABLE"}
 
 
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rfc3339(value: Any, name: str) -> datetime:
+    """A freebusy time: required, RFC 3339 with a date, a time and an offset (or "Z")."""
+    if value in (None, ""):
+        raise _ApiError(400, "required", f"Required: {name}")
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise _ApiError(400, "invalid", f"Invalid value for: {name}") from None
+    if "T" not in str(value) or moment.tzinfo is None:
+        raise _ApiError(400, "invalid", f"Invalid value for: {name}")
+    return moment
+
+
+def _token_scope(form: dict[str, str]) -> str:
+    """The scope a token request asks for: the form's (refresh token) or the signed assertion's."""
+    if "assertion" not in form:
+        return form.get("scope", "")
+    try:
+        payload = form["assertion"].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return ""
+    return str(claims.get("scope", ""))
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -474,6 +581,8 @@ def _route(method: str, path: str) -> tuple[str, list[str]] | None:
     """Map a request to (operation, path parts after /calendar/v3/calendars/)."""
     if path == TOKEN_PATH and method == "POST":
         return "token", []
+    if path == API_PREFIX + "freeBusy" and method == "POST":
+        return "freebusy.query", []
     prefix = API_PREFIX + "calendars/"
     if not path.startswith(prefix):
         return None
