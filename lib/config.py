@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lib.errors import ConfigError, InvalidInput
+from lib.notify.messages import LANGUAGES
 from lib.validation import HOST_NAME, clean_email
 
 ENV_PREFIX = "CALLEXPERT_"
@@ -114,6 +115,9 @@ class Settings:
     # Calendar (.ics) invitations on confirmed, rescheduled and cancelled emails: "auto" attaches
     # them unless meeting_provider is "google", which already sends its own invitations.
     attach_ics: str = "auto"
+    # The language of every email, customers' and experts' alike: "id" (Indonesian) or "en"
+    # (English). The whole email follows it: subject, text, dates, button and invitation.
+    email_language: str = "id"
     # How long one dispatcher holds the emails it took from the outbox; a crashed run frees them
     # after this. Must exceed the longest single send (see SmtpSettings.max_send_seconds).
     email_lease_seconds: int = 600
@@ -173,6 +177,7 @@ _CHOICES = {
     "payment_gateway": ("demo", "midtrans"),
     "email_backend": ("outbox", "smtp"),
     "attach_ics": ("auto", "true", "false"),
+    "email_language": LANGUAGES,
 }
 # The [table]s of the settings file, each loaded from its own CALLEXPERT_<TABLE>_<KEY> variables.
 _TABLES: dict[str, type] = {"google": GoogleSettings, "smtp": SmtpSettings, "midtrans": MidtransSettings}

@@ -1,31 +1,59 @@
-"""Dates and money the way people in Indonesia read them."""
+"""Dates, times and money as text, through Babel (CLDR) rather than hand-written tables.
+
+The console speaks English with Indonesian number conventions: its locale is ``en_ID``
+("Thursday, 3 December 2026, 14:00 WIB", "Rp 250.000"). Emails pass the locale of their
+language (``id`` for Indonesian: "Kamis, 3 Desember 2026, 14:00 WIB").
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-_DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
-              "Agustus", "September", "Oktober", "November", "Desember")
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
+# English words, Indonesian numbers: the rupiah reads "Rp 250.000" as people here write it.
+CONSOLE_LOCALE = "en_ID"
+# The pattern of a rupiah amount: the symbol, a space, whole rupiah grouped by the locale.
+_RUPIAH = "¤ #,##0"
 
 
-def rupiah(amount: int) -> str:
-    """``250000`` -> ``Rp 250.000`` (dots group thousands in Indonesian)."""
-    sign = "-" if amount < 0 else ""
-    return f"{sign}Rp {abs(amount):,}".replace(",", ".")
+@lru_cache(maxsize=1024)  # tables repeat the same few prices and days thousands of times
+def rupiah(amount: int, locale: str = CONSOLE_LOCALE) -> str:
+    """``250000`` -> ``Rp 250.000`` (in ``en_ID`` and ``id``; ``en`` would say ``IDR 250,000``)."""
+    return format_currency(amount, "IDR", format=_RUPIAH, currency_digits=False, locale=locale)
+
+
+def number(value: int | float, locale: str = CONSOLE_LOCALE) -> str:
+    """``1234567.5`` -> ``1.234.567,5`` in ``en_ID``/``id``, ``1,234,567.5`` in ``en``."""
+    return format_decimal(value, locale=locale)
 
 
 def zone_abbreviation(tz: ZoneInfo, on: date) -> str:
-    """``WIB`` for Asia/Jakarta; whatever the zone database calls other zones."""
+    """``WIB``/``WITA``/``WIT`` for the Indonesian zones; what the zone database calls others
+    (``CET``, ``+04``). The same in every language, as Indonesians write it."""
     return datetime.combine(on, time(12), tz).tzname() or str(tz)
 
 
-def long_date(day: date) -> str:
-    """``Senin, 24 November 2026``."""
-    return f"{_DAYS_ID[day.weekday()]}, {day.day} {_MONTHS_ID[day.month - 1]} {day.year}"
+@lru_cache(maxsize=1024)
+def long_date(day: date, locale: str = CONSOLE_LOCALE) -> str:
+    """``Thursday, 3 December 2026`` (``Kamis, 3 Desember 2026`` in ``id``)."""
+    return format_date(day, "EEEE, d MMMM y", locale=locale)
 
 
-def when(day: date, at: time, tz: ZoneInfo) -> str:
-    """``Senin, 24 November 2026, 14:00 WIB``."""
-    return f"{long_date(day)}, {at:%H:%M} {zone_abbreviation(tz, day)}"
+def short_date(day: date, locale: str = CONSOLE_LOCALE) -> str:
+    """``Thu 03/12``: a day in a narrow column or a chart axis (``Kam 03/12`` in ``id``)."""
+    return format_date(day, "EEE dd/MM", locale=locale)
+
+
+def when(day: date, at: time, tz: ZoneInfo, locale: str = CONSOLE_LOCALE) -> str:
+    """``Thursday, 3 December 2026, 14:00 WIB``: a wall-clock time in ``tz`` with its zone."""
+    return f"{long_date(day, locale)}, {at:%H:%M} {zone_abbreviation(tz, day)}"
+
+
+def local_when(instant: datetime, tz: ZoneInfo, locale: str = CONSOLE_LOCALE) -> str:
+    """An aware instant as wall-clock text in ``tz``: ``Thursday, 3 December 2026, 14:00 WIB``."""
+    local = instant.astimezone(tz)
+    return when(local.date(), local.time(), tz, locale)

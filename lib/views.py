@@ -7,27 +7,20 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from lib.domain import Booking, HistoryEntry
-from lib.timefmt import long_date, rupiah, when
-
-_DAYS_SHORT = ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min")
+from lib.timefmt import local_when as local_when  # re-exported: the pages take display shapes from here
+from lib.timefmt import long_date, rupiah, short_date, when
 
 
 def booking_label(booking: Booking) -> str:
     """One line to pick a booking from a list: ``Andi · Career mentoring · 24/11 14:00 · Confirmed``."""
     return (f"{booking.customer_name} · {booking.session_type} with {booking.expert_name} · "
             f"{booking.scheduled_date:%d/%m} {booking.scheduled_time:%H:%M} · {booking.status.label}")
-
-
-def local_when(instant: datetime, tz: ZoneInfo) -> str:
-    """An aware instant as wall-clock text in ``tz``: ``Senin, 24 November 2026, 14:00 WIB``."""
-    local = instant.astimezone(tz)
-    return when(local.date(), local.time(), tz)
 
 
 def bookings_frame(bookings: Iterable[Booking], tz: ZoneInfo) -> pd.DataFrame:
@@ -59,14 +52,14 @@ def history_frame(entries: Iterable[HistoryEntry], tz: ZoneInfo) -> pd.DataFrame
 
 
 def week_counts(bookings: Iterable[Booking], start: date, days: int = 7) -> pd.DataFrame:
-    """Sessions per day for ``days`` days from ``start``: columns ``day``, ``label`` (``Sen 24/11``),
-    ``long`` (``Senin, 24 November 2026``) and ``sessions``; days without sessions count 0."""
+    """Sessions per day for ``days`` days from ``start``: columns ``day``, ``label`` (``Tue 24/11``),
+    ``long`` (``Tuesday, 24 November 2026``) and ``sessions``; days without sessions count 0."""
     per_day = Counter(b.scheduled_date for b in bookings)
     span = [start + timedelta(days=i) for i in range(days)]
     return pd.DataFrame(
         {
             "day": span,
-            "label": [f"{_DAYS_SHORT[d.weekday()]} {d:%d/%m}" for d in span],
+            "label": [short_date(d) for d in span],
             "long": [long_date(d) for d in span],
             "sessions": [per_day.get(d, 0) for d in span],
         }

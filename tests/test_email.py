@@ -43,7 +43,7 @@ from tests.support.fakes import FixedClock, FlakyProvider
 
 # 18:00 UTC on the 24th is 01:00 WIB on the 25th.
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
-DAY = date(2026, 11, 26)  # a Thursday: "Kamis, 26 November 2026"
+DAY = date(2026, 11, 26)  # a Thursday: "Kamis, 26 November 2026" in the default Indonesian emails
 FROM = "bookings@callexpert.test"
 EVIL = "<b>Evil</b> & Co"
 
@@ -235,8 +235,8 @@ def test_confirmation_arrives_with_both_parts_and_a_calendar_request(make, serve
     assert all(r.mail_from == FROM and len(r.rcpt_tos) == 1 for r in got)
     [customer] = server.mailbox.to("andi@example.com")
     [expert] = server.mailbox.to("sari@example.com")
-    assert customer["Subject"] == "Booking confirmed: Career mentoring with Sari"
-    assert expert["Subject"] == "New booking: Career mentoring with Andi"
+    assert customer["Subject"] == "Pemesanan terkonfirmasi: Career mentoring dengan Sari"  # Indonesian by default
+    assert expert["Subject"] == "Pemesanan baru: Career mentoring dengan Andi"
     assert customer["From"].addresses[0].addr_spec == FROM and customer["To"] == "andi@example.com"
     assert customer["Message-ID"] != expert["Message-ID"]
 
@@ -245,8 +245,8 @@ def test_confirmation_arrives_with_both_parts_and_a_calendar_request(make, serve
     alternative = next(p for p in customer.walk() if p.get_content_type() == "multipart/alternative")
     assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
     for body in bodies(customer):
-        for needle in ("Career mentoring", "Sari", "Kamis, 26 November 2026, 14:00 WIB", "60 minutes",
-                       booking.meeting_link, "To reschedule or cancel", booking.id):
+        for needle in ("Career mentoring", "Sari", "Kamis, 26 November 2026, 14:00 WIB", "60 menit",
+                       booking.meeting_link, "Untuk mengubah jadwal atau membatalkan", booking.id):
             assert needle in body, needle
     assert f'href="{booking.meeting_link}"' in bodies(customer)[1]
 
@@ -274,7 +274,7 @@ def test_reschedule_updates_the_same_event_and_cancel_removes_it(make, server):
     world.svc.cancel(booking.id, "customer asked", actor=SYSTEM)
 
     mails = server.mailbox.to("andi@example.com")
-    assert [m["Subject"].split(":")[0] for m in mails] == ["Booking confirmed", "Rescheduled", "Cancelled"]
+    assert [m["Subject"].split(":")[0] for m in mails] == ["Pemesanan terkonfirmasi", "Jadwal diubah", "Dibatalkan"]
     seen = [ics_of(m)[1] for m in mails]
     assert [str(c["METHOD"]) for c, _ in seen] == ["REQUEST", "REQUEST", "CANCEL"]
     assert len({str(e["UID"]) for _, e in seen}) == 1
@@ -295,7 +295,7 @@ def test_html_in_a_customer_name_arrives_escaped(make, server):
     assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in html
     assert "<b>Evil</b>" not in html and "& Co" not in html
     assert EVIL in text  # plain text is not HTML: the name reads as typed
-    assert to_expert["Subject"] == f"New booking: Career mentoring with {EVIL}"
+    assert to_expert["Subject"] == f"Pemesanan baru: Career mentoring dengan {EVIL}"
     [to_customer] = server.mailbox.to("evil@example.com")
     assert "Halo &lt;b&gt;Evil&lt;/b&gt; &amp; Co," in bodies(to_customer)[1]
 
@@ -412,7 +412,7 @@ def test_two_dispatchers_at_once_never_send_one_email_twice(make, server, tmp_pa
 # -- the link-pending notice -----------------------------------------------------------------------------
 
 def test_paid_booking_without_link_tells_the_customer_once_after_the_grace_period(make, server, clock):
-    world = make(server.port)
+    world = make(server.port, email_language="en")  # English emails, chosen by the setting
     world.provider.failures, world.provider.permanent = 10**6, True
     booking = world.svc.book_and_pay(request(world.svc), actor=SYSTEM).booking
     assert booking.status is BookingStatus.PAID
@@ -428,7 +428,8 @@ def test_paid_booking_without_link_tells_the_customer_once_after_the_grace_perio
     assert notice["Subject"] == "Payment received: Career mentoring with Sari, link coming soon"
     text, html = bodies(notice)
     assert "still being prepared" in text and "still being prepared" in html
-    assert "Kamis, 26 November 2026, 14:00 WIB" in text and "To reschedule or cancel" in text
+    assert "Thursday, 26 November 2026, 14:00 WIB" in text and "To reschedule or cancel" in text
+    assert "Rp 250.000" in text and "Hello Andi," in text and "Kamis" not in text and "Halo" not in text
     assert not [p for p in notice.walk() if p.get_content_type() == "text/calendar"]
     assert [e.kind for e in world.svc.emails(actor=SYSTEM)].count(LINK_PENDING) == 1
 
@@ -445,7 +446,7 @@ def test_a_link_made_within_the_grace_period_spares_the_notice(make, server):
     assert [e.kind for e in world.svc.emails(actor=SYSTEM)] == [LINK_PENDING]
     world.svc.set_link_manually(booking.id, "https://meet.google.com/abc-defg-hij", actor=SYSTEM)
     assert sorted(e.kind for e in world.svc.emails(actor=SYSTEM)) == ["confirmed.customer", "confirmed.expert"]
-    assert [m["Subject"].split(":")[0] for m in server.mailbox.to("andi@example.com")] == ["Booking confirmed"]
+    assert [m["Subject"].split(":")[0] for m in server.mailbox.to("andi@example.com")] == ["Pemesanan terkonfirmasi"]
 
 
 # -- TLS and login -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ the store, not just the screen.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -435,8 +436,8 @@ def test_emails_page_lists_the_confirmation_emails(service, people):
     no_exception(at)
     labels = [shown(e.label) for e in at.expander]
     assert len(labels) == 4
-    assert any("andi@example.com — Booking confirmed" in label for label in labels)
-    assert any("sari@example.com — New booking" in label for label in labels)
+    assert any("andi@example.com — Pemesanan terkonfirmasi" in label for label in labels)
+    assert any("sari@example.com — Pemesanan baru" in label for label in labels)
     assert booking.meeting_link in "\n".join(t.value for t in at.text)
 
     at.text_input[0].input(other.id).run()
@@ -517,7 +518,7 @@ def test_emails_page_shows_subjects_with_typed_names_as_text(service, people):
     no_exception(at)
     labels = [e.label for e in at.expander]
     assert len(labels) == 2
-    assert any(escape_markdown(f"New booking: {EVIL_SESSION} with {EVIL_NAME}") in label for label in labels)
+    assert any(escape_markdown(f"Pemesanan baru: {EVIL_SESSION} dengan {EVIL_NAME}") in label for label in labels)
     assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)
 
 
@@ -608,3 +609,43 @@ def test_book_page_names_the_existing_customer_before_booking(service, people):
     [booking] = all_bookings(service)
     assert (booking.customer_email, booking.customer_name) == ("andi@example.com", "Andi Wijaya")
     assert len(service.customers(actor=SYSTEM)) == 1
+
+
+# -- one language: English screens, English dates ------------------------------------------------------
+
+INDONESIAN_DATE_WORDS = re.compile(
+    r"\b(Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu|Sen|Sel|Rab|Kam|Jum|Sab|Min|Januari|Februari|Maret|Mei|Juni|"
+    r"Juli|Agustus|Oktober|Desember|Agu|Okt|Des)\b")
+
+
+def everything_shown(at: AppTest) -> str:
+    """Every label, text, caption, option and table cell of the page (not an email's own body)."""
+    parts = [shown(s) for s in markdown_sources(at)]
+    parts += [str(o) for box in at.selectbox for o in box.options]
+    parts += [str(v) for frame in at.dataframe for column in frame.value.columns for v in frame.value[column]]
+    return "\n".join(parts)
+
+
+def test_every_page_shows_its_dates_in_english(service, people):
+    """The console is in English, so are its day and month names ("Thursday, 3 December 2026")."""
+    days = (14, 17, 20, 24)  # four different weekdays, some in another month than today
+    bookings = [confirmed(service, people, days=d, at=time(10 + i, 0)) for i, d in enumerate(days)]
+    waiting = paid(service, people, days=21, at=time(16, 0))
+    visits = [open_page("pages/views/confirmation.py", booking=bookings[0].id),
+              open_page("pages/views/ops.py"), open_page("pages/views/emails.py")]
+    ops = visits[1]
+    ops.selectbox(key="ops-booking").select(waiting.id).run()  # the history table too
+    mine = open_page("pages/views/my_sessions.py")
+    visits.append(mine.selectbox(key="my_expert").select(people["sari"]).run())
+    booked = fill_booking_form(open_page("pages/views/book.py"), service, people["budi"], days=27)
+    visits.append(booked.button(key="book_submit").click().run())
+    for at in visits:
+        no_exception(at)
+        text = everything_shown(at)
+        assert not INDONESIAN_DATE_WORDS.findall(text), (INDONESIAN_DATE_WORDS.findall(text), text)
+        assert re.search(r"\b(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{1,2} [A-Z][a-z]+ 20\d\d, \d\d:\d\d WIB\b",
+                         text), text
+    confirmation, ops_text = everything_shown(visits[0]), everything_shown(visits[1])
+    assert when(bookings[0].scheduled_date, bookings[0].scheduled_time, service.tz) in confirmation
+    for b in bookings:
+        assert when(b.scheduled_date, b.scheduled_time, service.tz) in ops_text

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from lib.domain import Booking
-from lib.timefmt import when
 
 PRODID = "-//CallExpert//CallExpert Console//ID"
 UID_DOMAIN = "callexpert"
@@ -27,6 +26,18 @@ class IcsOptions:
     organizer_email: str
     organizer_name: str = "CallExpert"
     stamp: datetime | None = None  # DTSTAMP; now when not given
+
+
+@dataclass(frozen=True)
+class IcsText:
+    """The words of an invitation, already in the email's language (``language``, e.g. ``id``)."""
+
+    summary: str  # the event's title: "Career mentoring dengan Sari"
+    who: str  # "Career mentoring: Andi dengan Sari"
+    when: str  # "Kamis, 26 November 2026, 14:00 WIB, 60 menit"
+    join: str  # "Gabung: https://..."
+    booking: str  # "Pemesanan <id>"
+    language: str
 
 
 def event_uid(booking: Booking) -> str:
@@ -43,12 +54,13 @@ def _address(email: str, name: str, **params: str) -> vCalAddress:
     return address
 
 
-def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, summary: str, options: IcsOptions) -> str:
+def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, options: IcsOptions) -> str:
     """The VCALENDAR text for ``booking``: METHOD:REQUEST, or METHOD:CANCEL when ``cancel``.
 
     SEQUENCE is the booking's revision (it grows with each reschedule); a cancellation is one
     more change of the event, so it goes one higher than the last request. Times carry the app
     zone (TZID=Asia/Jakarta by default) with its VTIMEZONE, so every client shows the right hour.
+    SUMMARY and DESCRIPTION are ``text``, marked with its LANGUAGE.
     """
     start = datetime.combine(booking.scheduled_date, booking.scheduled_time, tz)
     link = booking.meeting_link or ""
@@ -64,13 +76,13 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, summary: str, op
     event.add("dtstamp", (options.stamp or datetime.now(UTC)).astimezone(UTC))
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(minutes=booking.duration))
-    event.add("summary", summary)
-    lines = [f"{booking.session_type}: {booking.customer_name} with {booking.expert_name}",
-             when(booking.scheduled_date, booking.scheduled_time, tz) + f", {booking.duration} minutes"]
+    language = {"LANGUAGE": text.language}
+    event.add("summary", text.summary, parameters=language)
+    lines = [text.who, text.when]
     if link and not cancel:
-        lines.append(f"Join: {link}")
-    lines.append(f"Booking {booking.id}")
-    event.add("description", "\n".join(lines))
+        lines.append(text.join)
+    lines.append(text.booking)
+    event.add("description", "\n".join(lines), parameters=language)
     if link:
         event.add("location", link)
         event.add("url", link)

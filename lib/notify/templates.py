@@ -3,14 +3,14 @@ and, when asked, a calendar invitation (.ics)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from lib.domain import Booking, EmailDraft
 from lib.notify import LINK_PENDING
-from lib.notify.ics import IcsOptions, invitation
+from lib.notify.ics import IcsOptions, IcsText, invitation
+from lib.notify.messages import DEFAULT_LANGUAGE, KINDS, LOCALES, WORDS
 from lib.timefmt import rupiah, when
 
 _env = Environment(
@@ -23,67 +23,58 @@ _env = Environment(
     lstrip_blocks=True,
 )
 
-
-@dataclass(frozen=True)
-class _Kind:
-    subject: str
-    heading: str
-    intro: str
-
-
-# {other} is the other side's name, so each person reads who they meet.
-KINDS: dict[str, _Kind] = {
-    "confirmed.customer": _Kind("Booking confirmed: {session} with {other}", "Your session is confirmed",
-                                "Your {session} with {other} is booked and paid."),
-    "confirmed.expert": _Kind("New booking: {session} with {other}", "You have a new session",
-                              "{other} booked a {session} with you."),
-    "rescheduled.customer": _Kind("Rescheduled: {session} with {other}", "Your session has a new time",
-                                  "Your {session} with {other} moved to a new time. The meeting link stays the same."),
-    "rescheduled.expert": _Kind("Rescheduled: {session} with {other}", "A session has a new time",
-                                "Your {session} with {other} moved to a new time. The meeting link stays the same."),
-    "cancelled.customer": _Kind("Cancelled: {session} with {other}", "Your session is cancelled",
-                                "Your {session} with {other} has been cancelled."),
-    "cancelled.expert": _Kind("Cancelled: {session} with {other}", "A session is cancelled",
-                              "The {session} with {other} has been cancelled."),
-    LINK_PENDING: _Kind("Payment received: {session} with {other}, link coming soon",
-                        "Your meeting link is on its way",
-                        "We received your payment for the {session} with {other}. The meeting link is still "
-                        "being prepared; we will email it to you as soon as it is ready."),
-}
 # The events that change the calendar event, and so carry an invitation.
 _ICS_EVENTS = ("confirmed", "rescheduled", "cancelled")
 
 
-def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOptions | None = None) -> EmailDraft:
-    """One email of ``kind`` (e.g. ``confirmed.customer``) about ``booking``.
+def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOptions | None = None,
+           language: str = DEFAULT_LANGUAGE) -> EmailDraft:
+    """One email of ``kind`` (e.g. ``confirmed.customer``) about ``booking``, wholly in ``language``
+    (``id`` or ``en``, see ``lib.notify.messages``): subject, text, dates, numbers and invitation.
 
     With ``ics``, confirmed and rescheduled emails carry a METHOD:REQUEST invitation and
     cancelled ones (of a booking that had a link, so people got an invitation) a METHOD:CANCEL.
     """
-    spec = KINDS[kind]
+    spec, t, locale = KINDS[language][kind], WORDS[language], LOCALES[language]
     event, _, side = kind.partition(".")
     to_customer = side == "customer"
     other = booking.expert_name if to_customer else booking.customer_name
     words = {"session": booking.session_type, "other": other}
     cancelled = event == "cancelled"
+    rows = [(t["session"], booking.session_type),
+            (t["expert"] if to_customer else t["customer"], other),
+            (t["when"], when(booking.scheduled_date, booking.scheduled_time, tz, locale)),
+            (t["duration"], t["minutes"].format(minutes=booking.duration))]
+    if to_customer:
+        rows.append((t["price"], rupiah(booking.price, locale)))
+    rows.append((t["booking"], booking.id))
     context = {
+        "language": language,
+        "t": t,
         "heading": spec.heading,
+        "greeting": t["greeting"].format(name=booking.customer_name if to_customer else booking.expert_name),
         "intro": spec.intro.format(**words),
-        "greeting_name": booking.customer_name if to_customer else booking.expert_name,
-        "booking": booking,
-        "other": other,
-        "other_label": "Expert" if to_customer else "Customer",
-        "when": when(booking.scheduled_date, booking.scheduled_time, tz),
-        "price": rupiah(booking.price),
+        "rows": rows,
+        "label_width": max(len(label) for label, _ in rows) + 1,
+        "change": (t["change_customer"] if to_customer else t["change_expert"]).format(**words),
+        "again": t["again_customer"] if to_customer else t["again_expert"],
         "cancelled": cancelled,
-        "to_customer": to_customer,
         "link": None if cancelled else booking.meeting_link,
     }
     subject = spec.subject.format(**words)
     attachment = None
     if ics is not None and event in _ICS_EVENTS and booking.meeting_link:
-        attachment = invitation(booking, tz, cancel=cancelled, summary=f"{booking.session_type} with {other}",
-                                options=ics)
+        text = IcsText(
+            summary=t["ics_summary"].format(**words),
+            who=t["ics_who"].format(session=booking.session_type, customer=booking.customer_name,
+                                    expert=booking.expert_name),
+            when=f"{when(booking.scheduled_date, booking.scheduled_time, tz, locale)}, "
+                 f"{t['minutes'].format(minutes=booking.duration)}",
+            join=t["ics_join"].format(link=booking.meeting_link),
+            booking=t["ics_booking"].format(id=booking.id),
+            language=language,
+        )
+        attachment = invitation(booking, tz, cancel=cancelled, text=text, options=ics)
     return EmailDraft(
         booking_id=booking.id,
         kind=kind,
@@ -96,14 +87,16 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
     )
 
 
-def emails_for(booking: Booking, event: str, tz: ZoneInfo, ics: IcsOptions | None = None) -> list[EmailDraft]:
+def emails_for(booking: Booking, event: str, tz: ZoneInfo, ics: IcsOptions | None = None,
+               language: str = DEFAULT_LANGUAGE) -> list[EmailDraft]:
     """The customer's and the expert's email for ``event`` (confirmed, rescheduled, cancelled).
 
     Keyed by the booking's revision, so each event is queued once per version of the booking.
     """
-    return [render(booking, f"{event}.{side}", tz, booking.revision, ics) for side in ("customer", "expert")]
+    return [render(booking, f"{event}.{side}", tz, booking.revision, ics, language)
+            for side in ("customer", "expert")]
 
 
-def link_pending_email(booking: Booking, tz: ZoneInfo) -> EmailDraft:
+def link_pending_email(booking: Booking, tz: ZoneInfo, language: str = DEFAULT_LANGUAGE) -> EmailDraft:
     """The customer's "payment received, link still being prepared" notice."""
-    return render(booking, LINK_PENDING, tz, booking.revision)
+    return render(booking, LINK_PENDING, tz, booking.revision, language=language)

@@ -75,7 +75,8 @@ class Outbox:
         if settings.ics_enabled:
             smtp = settings.smtp
             ics = IcsOptions(smtp.from_address or _FALLBACK_ORGANIZER, smtp.from_name, stamp=self.ports.clock())
-        return [replace(d, replaces=replaced_by(d.kind)) for d in emails_for(booking, event, self.ports.tz, ics)]
+        return [replace(d, replaces=replaced_by(d.kind))
+                for d in emails_for(booking, event, self.ports.tz, ics, settings.email_language)]
 
     def queue_link_pending(self, booking: Booking) -> None:
         """Queue the customer's "link still being prepared" notice (once per booking version).
@@ -87,7 +88,7 @@ class Outbox:
         now = self.ports.clock()
         try:
             self.ports.store.queue_emails(
-                [link_pending_email(booking, self.ports.tz)], now,
+                [link_pending_email(booking, self.ports.tz, self.ports.settings.email_language)], now,
                 not_before=now + timedelta(minutes=self.ports.settings.link_pending_delay_minutes))
         except Exception:  # a courtesy email must never hide the link error ops have to see
             log.exception("Could not queue the link-pending email of booking %s", booking.id)
