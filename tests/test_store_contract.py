@@ -458,6 +458,46 @@ def test_counts_for_the_ops_page(store, people):
     assert store.counts(DAY + timedelta(days=5)).today == 0
 
 
+def test_each_transition_writes_exactly_the_history_line_it_is_given(store, people):
+    """The store words no history line: the event and detail it is given (quotes, percent signs,
+    non-ASCII text and all) are what the history holds, with the actor, in order, and a
+    transition that does not happen writes none."""
+    def given(name: str) -> HistoryLine:
+        return HistoryLine(f"{name} \u2713", f"{name}: 'quoted' 50% \"odd\" Rp 1.000 \u2014 as given")
+
+    def row(name: str, actor: str) -> tuple[str, str, str]:
+        return given(name).event, given(name).detail, actor
+
+    def entries(booking_id: str) -> list[tuple[str, str, str]]:
+        return [(h.event, h.detail, h.actor) for h in store.history(booking_id)]
+
+    a = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=given("create"))
+    store.start_payment(a.id, "CE-a-1", "tok", "https://pay.example.com/a", NOW, "ops", line=given("start"))
+    store.mark_paid(a.id, "CE-a-1", NOW, "midtrans", line=given("paid"))
+    assert store.mark_paid(a.id, "CE-a-1", NOW, "midtrans", line=given("paid twice")) is None
+    store.record_link_attempt(a.id, "Calendar is busy (503)", "ops", line=given("attempt failed"))
+    store.record_link_attempt(a.id, None, "ops", line=given("attempt"))
+    store.confirm(a.id, "https://meet.example.com/a", "ev-a", 0, NOW, [], "ops", line=given("confirm"))
+    store.reschedule(a.id, DAY, time(10, 0), NOW, lambda b: [], "ops:rina",
+                     line_for=lambda was, now: given(f"{was.scheduled_time:%H:%M}-{now.scheduled_time:%H:%M}"))
+    assert store.complete_ended(datetime.combine(DAY, time(12, 0)), NOW, "cli", line=given("complete")) == 1
+    b = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops", line=given("create b"))
+    store.cancel(b.id, NOW, "changed plans", [], "ops", line=given("cancel"))
+    assert store.cancel(b.id, NOW, "again", [], "ops", line=given("cancel twice")) is None
+    c = store.create_booking(new(people.budi, people.andi, at=time(11, 0)), "ops", line=given("create c"))
+    store.mark_payment_failed(c.id, "The payment expired at Midtrans.", NOW, "midtrans", line=given("failed"))
+    d = store.create_booking(new(people.budi, people.andi, at=time(13, 0)), "ops", line=given("create d"))
+    [expired] = store.expire_pending(datetime.now(UTC) + timedelta(hours=1), NOW, "cli", line=given("expire"))
+
+    assert expired.id == d.id
+    assert entries(a.id) == [
+        row("create", "ops"), row("start", "ops"), row("paid", "midtrans"), row("attempt failed", "ops"),
+        row("attempt", "ops"), row("confirm", "ops"), row("09:00-10:00", "ops:rina"), row("complete", "cli")]
+    assert entries(b.id) == [row("create b", "ops"), row("cancel", "ops")]
+    assert entries(c.id) == [row("create c", "ops"), row("failed", "midtrans")]
+    assert entries(d.id) == [row("create d", "ops"), row("expire", "cli")]
+
+
 def test_history_is_in_order_and_add_history_appends(store, people):
     booking = paid(store, people)
     store.add_history(booking.id, "note", "called the customer", "ops:rina")
@@ -554,8 +594,8 @@ def test_a_store_drops_only_the_kinds_an_email_says_it_replaces(store, people):
     # new email names its kind, and drops only that booking's rows.
     kept = paid(store, people, at=time(9, 0))
     store.queue_emails([notice(kept)], NOW)
-    store.cancel(kept.id, NOW, "changed plans", drafts(replace(kept, status=BookingStatus.CANCELLED), "cancelled"), "ops",
-                 line=history.cancelled("changed plans"))
+    store.cancel(kept.id, NOW, "changed plans", drafts(replace(kept, status=BookingStatus.CANCELLED), "cancelled"),
+                 "ops", line=history.cancelled("changed plans"))
     assert LINK_PENDING in {e.kind for e in store.list_emails(booking_id=kept.id)}
 
     other, dropped = paid(store, people, at=time(11, 0)), paid(store, people, at=time(13, 0))

@@ -27,8 +27,9 @@ def payment_started(order_id: str) -> HistoryLine:
 
 
 def payment_failed(reason: str) -> HistoryLine:
-    """``pending -> cancelled`` because the gateway refused, cancelled or expired the payment."""
-    return cancelled(reason)
+    """``pending -> cancelled`` because the gateway refused, cancelled or expired the payment; it
+    reads like any other cancellation."""
+    return HistoryLine("cancelled", reason)
 
 
 def link_attempt(error: str | None) -> HistoryLine:
