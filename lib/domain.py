@@ -206,6 +206,16 @@ class Email:
 
 
 @dataclass(frozen=True)
+class HistoryLine:
+    """What a transition writes to a booking's history: the event and its detail, worded by
+    the service (``lib.service.history``); a store writes it as given, in the transition's
+    own transaction."""
+
+    event: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class HistoryEntry:
     booking_id: str
     at: datetime

@@ -108,7 +108,7 @@ def test_twenty_connections_booking_one_slot_in_postgres_make_one_booking():
             def book(i: int):
                 return connections[i].execute(
                     "select id from public.booking_create(%s, %s, 'Career mentoring', '2030-03-11', %s, %s, 250000,"
-                    " null, %s, %s, null, 'ops')",
+                    " null, %s, %s, null, 'ops', 'created', 'pending, Rp 250.000')",
                     [uuid.uuid4(), expert, ("10:00", "09:30", "10:15")[i % 3], (60, 90, 30)[i % 3],
                      f"Pelanggan {i}", f"p{i}@example.com"],
                 ).fetchone()[0]

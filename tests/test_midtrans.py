@@ -43,7 +43,7 @@ from lib.errors import (
 )
 from lib.payments import order_id_for, parse_order_id
 from lib.payments.midtrans import MidtransGateway, verify_notification
-from lib.service import BookingService
+from lib.service import BookingService, history
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
 from tests.support.apptest import no_exception, open_page
@@ -943,7 +943,8 @@ def test_an_expiry_during_a_payment_check_keeps_the_money_in_view(svc, mt, gatew
 
     def status_while_the_job_runs(order_id: str):
         result = asked(order_id)
-        svc.store.expire_pending(svc.clock(), svc.clock(), "cron")  # the expiry job wins the race
+        # the expiry job wins the race
+        svc.store.expire_pending(svc.clock(), svc.clock(), "cron", line=history.expired())
         return result
 
     monkeypatch.setattr(gateway, "status", status_while_the_job_runs)

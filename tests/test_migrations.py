@@ -329,7 +329,7 @@ def test_rls_keeps_history_outbox_and_transitions_for_the_service_role(conn):
     booking = _book(conn, expert, andi, "2026-12-22", "09:00", status="paid")
     claims = {"sub": andi, "role": "authenticated"}
     for sql in ("select count(*) from booking_history", "select count(*) from email_outbox",
-                "select count(*) from booking_confirm(%s, 'https://x', null, 0, now(), '[]', 'me', 'me')"):
+                "select count(*) from booking_confirm(%s, 'https://x', null, 0, now(), '[]', 'me', 'confirmed', 'me')"):
         with as_role(conn, "authenticated", claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
             c.execute(sql, [booking] if "%s" in sql else None)
     with as_role(conn, "authenticated", claims) as c:
@@ -362,18 +362,38 @@ def test_rls_a_customer_may_not_bring_a_payment_page_with_their_booking(conn):
     with as_role(conn, "authenticated", {"sub": andi, "role": "authenticated"}) as c:
         c.execute(insert, [andi, expert, None, 0])
         with pytest.raises(pgerrors.InsufficientPrivilege):
-            c.execute("select * from booking_start_payment(gen_random_uuid(), 'o', 't', 'u', now(), 'me')")
+            c.execute("select * from booking_start_payment(gen_random_uuid(), 'o', 't', 'u', now(), 'me', 'e', 'd')")
+
+
+def test_each_transition_function_has_one_signature_taking_its_history_line(conn):
+    """PostgREST picks a function by its argument names: each transition that writes history has
+    exactly one signature, and it takes the line (p_event, p_detail) the service worded; only the
+    service role may run it."""
+    names = ["booking_create", "booking_mark_paid", "booking_record_link_attempt", "booking_confirm",
+             "booking_reschedule", "booking_cancel", "booking_start_payment", "booking_payment_failed",
+             "booking_complete_ended", "booking_expire_pending"]
+    rows = conn.execute(
+        "select p.proname, p.proargnames, has_function_privilege('anon', p.oid, 'execute'),"
+        " has_function_privilege('authenticated', p.oid, 'execute'),"
+        " has_function_privilege('service_role', p.oid, 'execute')"
+        " from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+        " where n.nspname = 'public' and p.proname = any(%s) order by p.proname", [names]).fetchall()
+    assert sorted(r[0] for r in rows) == sorted(names)  # one each
+    for name, args, anon, authenticated, service in rows:
+        assert args[-2:] == ["p_event", "p_detail"], name
+        assert (anon, authenticated, service) == (False, False, True), name
 
 
 def test_payment_functions_act_only_on_a_pending_booking(conn):
     expert, andi = _expert(conn), _customer(conn)
     booking = _book(conn, expert, andi, "2026-12-26", "09:00")
     assert _one(conn, "select payment_attempts from booking_add_payment_attempt(%s)", [booking]) == 1
-    assert _one(conn, "select payment_url from booking_start_payment(%s, 'CE-x-1', 'tok', 'https://pay', now(), 'ops')",
-                [booking]) == "https://pay"
-    assert _one(conn, "select status from booking_payment_failed(%s, 'expired', now(), 'midtrans')",
-                [booking]) == "cancelled"
-    assert _one(conn, "select count(*) from booking_payment_failed(%s, 'again', now(), 'midtrans')", [booking]) == 0
+    assert _one(conn, "select payment_url from booking_start_payment(%s, 'CE-x-1', 'tok', 'https://pay', now(), 'ops',"
+                      " 'payment started', 'order CE-x-1')", [booking]) == "https://pay"
+    assert _one(conn, "select status from booking_payment_failed(%s, 'expired', now(), 'midtrans', 'cancelled',"
+                      " 'expired')", [booking]) == "cancelled"
+    assert _one(conn, "select count(*) from booking_payment_failed(%s, 'again', now(), 'midtrans', 'cancelled',"
+                      " 'again')", [booking]) == 0
     assert _one(conn, "select count(*) from booking_add_payment_attempt(%s)", [booking]) == 0
     events = [r[0] for r in conn.execute("select event from booking_history where booking_id = %s order by id",
                                          [booking])]
@@ -385,7 +405,8 @@ def test_payment_functions_act_only_on_a_pending_booking(conn):
 def test_confirm_twice_confirms_once_and_queues_each_email_once(conn):
     expert, andi = _expert(conn), _customer(conn)
     booking = _book(conn, expert, andi, "2026-12-24", "09:00", status="paid")
-    call = "select count(*) from booking_confirm(%s, 'https://meet.example/x', 'ev1', 0, now(), %s, 'ops', 'link')"
+    call = ("select count(*) from booking_confirm(%s, 'https://meet.example/x', 'ev1', 0, now(), %s, 'ops',"
+            " 'confirmed', 'link')")
     with as_role(conn, "service_role", {"role": "service_role"}) as c:
         assert _one(c, call, [booking, _emails(booking)]) == 1
         assert _one(c, call, [booking, _emails(booking)]) == 0
@@ -400,7 +421,7 @@ def test_confirm_twice_confirms_once_and_queues_each_email_once(conn):
 def test_two_connections_confirming_at_once_confirm_once(db):
     with psycopg.connect(db, autocommit=True) as setup:
         booking = _book(setup, _expert(setup), _customer(setup), "2026-12-26", "09:00", status="paid")
-    call = "select count(*) from booking_confirm(%s, %s, null, 0, now(), %s, 'ops', 'link')"
+    call = "select count(*) from booking_confirm(%s, %s, null, 0, now(), %s, 'ops', 'confirmed', 'link')"
     first, second = psycopg.connect(db), psycopg.connect(db)
     results: list[int] = []
     try:
@@ -448,7 +469,7 @@ def test_create_is_idempotent_on_the_request_key_and_reuses_the_customer_by_emai
     key = f"form-{uuid.uuid4()}"
     email = f"dewi-{uuid.uuid4().hex[:6]}@example.com"
     call = ("select id from booking_create(%s, %s, 'Career mentoring', '2026-12-28', '10:00', 60, 250000, null,"
-            " 'Dewi', %s, %s, 'ops')")
+            " 'Dewi', %s, %s, 'ops', 'created', 'pending, Rp 250.000')")
     with as_role(conn, "service_role", {"role": "service_role"}) as c:
         first = _one(c, call, [str(uuid.uuid4()), expert, email, key])
         again = _one(c, call, [str(uuid.uuid4()), expert, email.upper(), key])
@@ -462,7 +483,8 @@ def test_create_is_idempotent_on_the_request_key_and_reuses_the_customer_by_emai
 def test_reschedule_refuses_a_stale_revision_and_an_inactive_booking(conn):
     expert, andi = _expert(conn), _customer(conn)
     booking = _book(conn, expert, andi, "2026-12-29", "09:00", status="confirmed")
-    move = "select revision from booking_reschedule(%s, %s, '2026-12-30', %s, now(), '[]', 'ops')"
+    move = ("select revision from booking_reschedule(%s, %s, '2026-12-30', %s, now(), '[]', 'ops', 'rescheduled',"
+            " 'moved')")
     with as_role(conn, "service_role", {"role": "service_role"}) as c:
         assert _one(c, move, [booking, 0, "11:00"]) == 1
         with pytest.raises(pgerrors.ObjectNotInPrerequisiteState):
@@ -512,7 +534,7 @@ def test_a_customer_cannot_choose_the_price_of_their_booking(conn):
 def test_the_console_path_stores_the_price_from_the_rate_too(conn):
     expert = _expert(conn)  # 250.000 per hour
     call = ("select price from booking_create(%s, %s, 'Career mentoring', '2027-01-06', '10:00', 90, %s, null,"
-            " 'Dewi', %s, null, 'ops')")
+            " 'Dewi', %s, null, 'ops', 'created', 'pending')")
     with as_role(conn, "service_role", {"role": "service_role"}) as c:
         assert _one(c, call, [str(uuid.uuid4()), expert, 375_000, f"dewi-{uuid.uuid4().hex[:6]}@example.com"]) \
             == 375_000
@@ -546,9 +568,10 @@ def test_an_expired_booking_no_longer_holds_its_slot(conn):
     with as_role(conn, "authenticated", claims) as c, pytest.raises(pgerrors.ExclusionViolation):
         _customer_insert(c, andi, expert, "2027-01-08", "11:00", 60)  # held by the unpaid booking
     with as_role(conn, "authenticated", claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
-        c.execute("select * from booking_expire_pending(now(), now(), 'me')")
+        c.execute("select * from booking_expire_pending(now(), now(), 'me', 'expired', 'late')")
 
-    expire = "select id from booking_expire_pending(now() - interval '30 minutes', now(), 'cli')"
+    expire = ("select id from booking_expire_pending(now() - interval '30 minutes', now(), 'cli', 'expired',"
+              " 'not paid in time; the slot is free again')")
     with as_role(conn, "service_role", {"role": "service_role"}) as c:
         assert [str(r[0]) for r in c.execute(expire)] == [stale]
         statuses = dict(c.execute("select id::text, status from bookings where id = any(%s::uuid[])",
@@ -572,10 +595,11 @@ def test_a_payment_racing_the_expiry_wins(db):
     payer, expirer = psycopg.connect(db), psycopg.connect(db)
     expired: list[str] = []
     try:
-        assert _one(payer, "select status from booking_mark_paid(%s, 'order-1', now(), 'midtrans')", [booking]) \
+        assert _one(payer, "select status from booking_mark_paid(%s, 'order-1', now(), 'midtrans', 'paid',"
+                           " 'payment order-1')", [booking]) \
             == "paid"  # not committed yet
         worker = threading.Thread(target=lambda: expired.extend(str(r[0]) for r in expirer.execute(
-            "select id from booking_expire_pending(now(), now(), 'cli')")))
+            "select id from booking_expire_pending(now(), now(), 'cli', 'expired', 'late')")))
         worker.start()
         wait_until_blocked(db, expirer.info.backend_pid)  # on the payment's row lock
         payer.commit()

@@ -44,6 +44,7 @@ from lib.errors import (
 from lib.notify import LINK_PENDING
 from lib.payments import PaymentState
 from lib.payments.demo import DemoGateway
+from lib.service import history
 from lib.service.links import Links
 from lib.service.outbox import Outbox, replaced_by
 from lib.service.payments import Payments
@@ -68,7 +69,7 @@ def pending(ports: Ports, at: time = time(10, 0)) -> Booking:
     new = NewBooking(id=str(uuid.uuid4()), expert_id=expert.id, session_type="Career mentoring", scheduled_date=DAY,
                      scheduled_time=at, duration=60, price=250_000, customer_id=None,
                      new_customer=NewCustomer("Andi", "andi@example.com"), request_key=None)
-    return ports.store.create_booking(new, "ops")
+    return ports.store.create_booking(new, "ops", line=history.created(250_000))
 
 
 def test_payments_alone_settle_a_demo_payment_at_once_through_start(ports):
@@ -99,7 +100,7 @@ def test_links_alone_retry_a_transient_failure_with_its_retry_after(ports):
     ports.sleep = waits.append
     ports.meetings = FlakyProvider(failures=1, retry_after=3.0)
     links = Links(ports, Outbox(ports))
-    booking = ports.store.mark_paid(pending(ports).id, "ref", NOW, "ops")
+    booking = ports.store.mark_paid(pending(ports).id, "ref", NOW, "ops", line=history.paid("ref"))
     done = links.create_link(booking.id, actor=SYSTEM)
     assert done.status is BookingStatus.CONFIRMED and ports.meetings.calls == 2
     assert waits and waits[0] >= 3.0
@@ -108,7 +109,7 @@ def test_links_alone_retry_a_transient_failure_with_its_retry_after(ports):
 def test_links_alone_stop_at_a_permanent_failure_and_keep_the_booking_paid(ports):
     ports.meetings = FlakyProvider(failures=5, permanent=True)
     links = Links(ports, Outbox(ports))
-    booking = ports.store.mark_paid(pending(ports).id, "ref", NOW, "ops")
+    booking = ports.store.mark_paid(pending(ports).id, "ref", NOW, "ops", line=history.paid("ref"))
     with pytest.raises(MeetingFailed, match="Calendar said no"):
         links.create_link(booking.id, actor=SYSTEM)
     kept = ports.load(booking.id)

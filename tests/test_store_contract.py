@@ -30,7 +30,7 @@ import httpx
 import pytest
 import respx
 
-from lib.domain import Booking, BookingStatus, EmailDraft, EmailStatus, NewBooking, NewCustomer
+from lib.domain import Booking, BookingStatus, EmailDraft, EmailStatus, HistoryLine, NewBooking, NewCustomer
 from lib.errors import (
     CallExpertError,
     ConfigError,
@@ -43,6 +43,7 @@ from lib.errors import (
 )
 from lib.notify import LINK_PENDING
 from lib.notify.templates import emails_for
+from lib.service import history
 from lib.store.sqlite import SQLiteStore
 from lib.store.supabase import BOOKING_SELECT, StoreUnavailable, SupabaseStore
 from tests.support.postgres import apply_migrations, fresh_database, psycopg
@@ -51,6 +52,7 @@ from tests.support.postgrest import HOST, KEY, URL, supabase_over_postgres
 TZ = ZoneInfo("Asia/Jakarta")
 DAY = date(2030, 3, 11)
 NOW = datetime(2030, 3, 10, 3, 0, tzinfo=UTC)
+CREATED = history.created(250_000)  # every new() booking costs this
 
 
 # -- the stores under contract -------------------------------------------------------------------
@@ -101,14 +103,14 @@ def drafts(booking: Booking, event: str) -> list[EmailDraft]:
 
 
 def paid(store, people: People, **kw) -> Booking:
-    booking = store.create_booking(new(people.sari, people.andi, **kw), "ops")
-    return store.mark_paid(booking.id, f"pay-{booking.id[:8]}", NOW, "ops")
+    booking = store.create_booking(new(people.sari, people.andi, **kw), "ops", line=CREATED)
+    return store.mark_paid(booking.id, f"pay-{booking.id[:8]}", NOW, "ops", line=history.paid(f"pay-{booking.id[:8]}"))
 
 
 def confirmed(store, people: People, **kw) -> Booking:
     booking = paid(store, people, **kw)
     return store.confirm(booking.id, f"https://meet.example.com/{booking.id[:8]}", f"ev{booking.id[:8]}", 0, NOW,
-                         drafts(booking, "confirmed"), "ops", "link created")
+                         drafts(booking, "confirmed"), "ops", line=HistoryLine("confirmed", "link created"))
 
 
 def events(store, booking_id: str) -> list[str]:
@@ -148,7 +150,7 @@ def test_experts_and_customers(store):
 
 
 def test_create_booking_is_pending_with_both_names_and_its_history(store, people):
-    booking = store.create_booking(new(people.sari, people.andi), "ops")
+    booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
     assert booking.status is BookingStatus.PENDING
     assert (booking.customer_name, booking.customer_email) == ("Andi Pratama", "andi@example.com")
     assert (booking.expert_name, booking.expert_email) == ("Sari Wulandari", "sari@example.com")
@@ -164,20 +166,21 @@ def test_create_booking_is_pending_with_both_names_and_its_history(store, people
 
 
 def test_create_booking_with_a_new_customer_reuses_them_by_email(store, people):
-    first = store.create_booking(new(people.sari, None, new_customer=NewCustomer("Dewi", "dewi@example.com")), "ops")
+    first = store.create_booking(new(people.sari, None, new_customer=NewCustomer("Dewi", "dewi@example.com")), "ops",
+                                 line=CREATED)
     second = store.create_booking(
-        new(people.sari, None, at=time(16, 0), new_customer=NewCustomer("D.", "DEWI@example.com")), "ops")
+        new(people.sari, None, at=time(16, 0), new_customer=NewCustomer("D.", "DEWI@example.com")), "ops", line=CREATED)
     assert first.customer_name == "Dewi" and second.user_id == first.user_id
     assert len(store.list_customers()) == 2
     with pytest.raises(NotFound):
-        store.create_booking(new(people.sari, str(uuid.uuid4()), at=time(18, 0)), "ops")
+        store.create_booking(new(people.sari, str(uuid.uuid4()), at=time(18, 0)), "ops", line=CREATED)
     with pytest.raises(InvalidInput):
-        store.create_booking(new(people.sari, None, at=time(18, 0)), "ops")
+        store.create_booking(new(people.sari, None, at=time(18, 0)), "ops", line=CREATED)
 
 
 def test_the_same_request_key_returns_the_first_booking(store, people):
-    first = store.create_booking(new(people.sari, people.andi, key="form-1"), "ops")
-    again = store.create_booking(new(people.sari, people.andi, at=time(9, 0), key="form-1"), "ops")
+    first = store.create_booking(new(people.sari, people.andi, key="form-1"), "ops", line=CREATED)
+    again = store.create_booking(new(people.sari, people.andi, at=time(9, 0), key="form-1"), "ops", line=CREATED)
     assert again == first
     assert store.find_by_request_key("form-1") == first
     assert store.find_by_request_key("form-2") is None
@@ -185,41 +188,43 @@ def test_the_same_request_key_returns_the_first_booking(store, people):
 
 
 def test_overlap_is_refused_across_midnight_and_back_to_back_is_allowed(store, people):
-    store.create_booking(new(people.sari, people.andi, at=time(23, 30), minutes=90), "ops")  # to 01:00 next day
+    store.create_booking(new(people.sari, people.andi, at=time(23, 30), minutes=90), "ops",
+                         line=CREATED)  # to 01:00 next day
     with pytest.raises(SlotTaken, match="pick another time"):
         store.create_booking(new(people.sari, people.andi, day=DAY + timedelta(days=1), at=time(0, 30), minutes=30),
-                             "ops")
+                             "ops", line=CREATED)
     with pytest.raises(SlotTaken):
-        store.create_booking(new(people.sari, people.andi, at=time(23, 0), minutes=60), "ops")
-    store.create_booking(new(people.sari, people.andi, at=time(22, 30)), "ops")  # ends as it starts
-    store.create_booking(new(people.sari, people.andi, day=DAY + timedelta(days=1), at=time(1, 0)), "ops")
-    store.create_booking(new(people.budi, people.andi, day=DAY + timedelta(days=1), at=time(0, 30)), "ops")
+        store.create_booking(new(people.sari, people.andi, at=time(23, 0), minutes=60), "ops", line=CREATED)
+    store.create_booking(new(people.sari, people.andi, at=time(22, 30)), "ops", line=CREATED)  # ends as it starts
+    store.create_booking(new(people.sari, people.andi, day=DAY + timedelta(days=1), at=time(1, 0)), "ops", line=CREATED)
+    store.create_booking(new(people.budi, people.andi, day=DAY + timedelta(days=1), at=time(0, 30)), "ops",
+                         line=CREATED)
     assert len(store.recent_bookings()) == 4
 
 
 def test_paid_and_confirmed_hold_the_slot_and_cancelled_frees_it(store, people):
     booking = confirmed(store, people)
     with pytest.raises(SlotTaken):
-        store.create_booking(new(people.sari, people.andi, at=time(14, 30)), "ops")
-    store.cancel(booking.id, NOW, "customer asked", [], "ops")
-    moved_in = store.create_booking(new(people.sari, people.andi, at=time(14, 30)), "ops")
+        store.create_booking(new(people.sari, people.andi, at=time(14, 30)), "ops", line=CREATED)
+    store.cancel(booking.id, NOW, "customer asked", [], "ops", line=history.cancelled("customer asked"))
+    moved_in = store.create_booking(new(people.sari, people.andi, at=time(14, 30)), "ops", line=CREATED)
     assert moved_in.status is BookingStatus.PENDING
 
 
 def test_mark_paid_is_conditional_on_pending(store, people):
-    booking = store.create_booking(new(people.sari, people.andi), "ops")
-    result = store.mark_paid(booking.id, "order-1", NOW, "midtrans")
+    booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
+    result = store.mark_paid(booking.id, "order-1", NOW, "midtrans", line=history.paid("order-1"))
     assert result.status is BookingStatus.PAID
     assert (result.payment_ref, result.paid_at) == ("order-1", NOW)
     assert result.customer_name == "Andi Pratama"
-    assert store.mark_paid(booking.id, "order-2", NOW, "midtrans") is None
+    assert store.mark_paid(booking.id, "order-2", NOW, "midtrans", line=history.paid("order-2")) is None
     assert store.get_booking(booking.id).payment_ref == "order-1"
-    assert store.mark_paid(str(uuid.uuid4()), "order-3", NOW, "midtrans") is None
+    assert store.mark_paid(str(uuid.uuid4()), "order-3", NOW, "midtrans", line=history.paid("order-3")) is None
     assert events(store, booking.id) == ["created", "paid"]
 
 
 def test_payment_attempts_are_numbered_and_the_payment_stored_only_while_pending(store, people):
-    booking = store.create_booking(new(people.sari, people.andi), "ops")
+    booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
     assert (booking.payment_attempts, booking.payment_order_id, booking.payment_url) == (0, None, None)
     first = store.add_payment_attempt(booking.id)
     second = store.add_payment_attempt(booking.id)
@@ -227,41 +232,46 @@ def test_payment_attempts_are_numbered_and_the_payment_stored_only_while_pending
     assert second.customer_name == "Andi Pratama" and second.status is BookingStatus.PENDING
     order = f"CE-{uuid.UUID(booking.id).hex}-2"
     started = store.start_payment(booking.id, order, "snap-token", "https://app.sandbox.midtrans.com/snap/v4/x",
-                                  NOW, "ops")
+                                  NOW, "ops", line=history.payment_started(order))
     assert (started.payment_order_id, started.payment_token, started.payment_url, started.payment_started_at) == \
         (order, "snap-token", "https://app.sandbox.midtrans.com/snap/v4/x", NOW)
     assert started.payment_attempts == 2 and store.get_booking(booking.id) == started
     assert events(store, booking.id) == ["created", "payment started"]
     assert store.history(booking.id)[-1].detail == f"order {order}"
-    store.mark_paid(booking.id, order, NOW, "midtrans")
+    store.mark_paid(booking.id, order, NOW, "midtrans", line=history.paid(order))
     assert store.add_payment_attempt(booking.id) is None
-    assert store.start_payment(booking.id, order + "0", "t", "https://x", NOW, "ops") is None
+    assert store.start_payment(booking.id, order + "0", "t", "https://x", NOW, "ops",
+                               line=history.payment_started(order + "0")) is None
     assert store.get_booking(booking.id).payment_attempts == 2
     assert store.add_payment_attempt(str(uuid.uuid4())) is None
-    assert store.start_payment(str(uuid.uuid4()), "o", "t", "https://x", NOW, "ops") is None
+    assert store.start_payment(str(uuid.uuid4()), "o", "t", "https://x", NOW, "ops",
+                               line=history.payment_started("o")) is None
 
 
 def test_a_failed_payment_cancels_only_a_pending_booking(store, people):
-    booking = store.create_booking(new(people.sari, people.andi), "ops")
-    gone = store.mark_payment_failed(booking.id, "The payment expired at Midtrans (expire).", NOW, "midtrans")
+    booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
+    gone = store.mark_payment_failed(booking.id, "The payment expired at Midtrans (expire).", NOW, "midtrans",
+                                     line=history.payment_failed("The payment expired at Midtrans (expire)."))
     assert gone.status is BookingStatus.CANCELLED
     assert (gone.cancel_reason, gone.cancelled_at) == ("The payment expired at Midtrans (expire).", NOW)
-    assert store.mark_payment_failed(booking.id, "again", NOW, "midtrans") is None
+    assert store.mark_payment_failed(booking.id, "again", NOW, "midtrans", line=history.payment_failed("again")) is None
     assert events(store, booking.id) == ["created", "cancelled"]
     assert store.list_emails(booking_id=booking.id) == []  # nothing was confirmed to anyone
     # The slot is free again; a paid booking is never cancelled by a late failure report.
     settled = paid(store, people)
-    assert store.mark_payment_failed(settled.id, "late report", NOW, "midtrans") is None
+    assert store.mark_payment_failed(settled.id, "late report", NOW, "midtrans",
+                                     line=history.payment_failed("late report")) is None
     assert store.get_booking(settled.id).status is BookingStatus.PAID
-    assert store.mark_payment_failed(str(uuid.uuid4()), "unknown", NOW, "midtrans") is None
+    assert store.mark_payment_failed(str(uuid.uuid4()), "unknown", NOW, "midtrans",
+                                     line=history.payment_failed("unknown")) is None
 
 
 def test_pending_since_lists_old_pending_bookings_oldest_first(store, people):
-    first = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
-    second = store.create_booking(new(people.sari, people.andi, at=time(11, 0)), "ops")
+    first = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
+    second = store.create_booking(new(people.sari, people.andi, at=time(11, 0)), "ops", line=CREATED)
     paid(store, people, at=time(13, 0))
-    gone = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops")
-    store.cancel(gone.id, NOW, "x", [], "ops")
+    gone = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops", line=CREATED)
+    store.cancel(gone.id, NOW, "x", [], "ops", line=history.cancelled("x"))
     later = datetime.now(UTC) + timedelta(minutes=5)
     listed = store.pending_since(later)
     assert {b.id for b in listed} == {first.id, second.id}
@@ -272,7 +282,7 @@ def test_pending_since_lists_old_pending_bookings_oldest_first(store, people):
 
 
 def test_claim_for_link_takes_a_lease_that_one_worker_holds(store, people):
-    pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
+    pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
     assert store.claim_for_link(pending.id, NOW, NOW + timedelta(minutes=5)) is None
     booking = paid(store, people)
     claimed = store.claim_for_link(booking.id, NOW, NOW + timedelta(minutes=5))
@@ -281,16 +291,18 @@ def test_claim_for_link_takes_a_lease_that_one_worker_holds(store, people):
     assert store.claim_for_link(booking.id, NOW + timedelta(minutes=6), NOW + timedelta(minutes=11)) is not None
     store.release_link_claim(booking.id)
     assert store.claim_for_link(booking.id, NOW, NOW + timedelta(minutes=5)) is not None
-    store.confirm(booking.id, "https://meet.example.com/x", None, 0, NOW, [], "ops", "pasted")
+    store.confirm(booking.id, "https://meet.example.com/x", None, 0, NOW, [], "ops",
+                  line=HistoryLine("confirmed", "pasted"))
     assert store.claim_for_link(booking.id, NOW + timedelta(hours=1), NOW + timedelta(hours=2)) is None
 
 
 def test_link_attempts_are_counted_and_keep_the_last_error(store, people):
     booking = paid(store, people)
-    store.record_link_attempt(booking.id, "Calendar is busy (503)", "ops")
+    store.record_link_attempt(booking.id, "Calendar is busy (503)", "ops",
+                              line=history.link_attempt("Calendar is busy (503)"))
     after_failure = store.get_booking(booking.id)
     assert (after_failure.link_attempts, after_failure.last_error) == (1, "Calendar is busy (503)")
-    store.record_link_attempt(booking.id, None, "ops")
+    store.record_link_attempt(booking.id, None, "ops", line=history.link_attempt(None))
     after_success = store.get_booking(booking.id)
     assert (after_success.link_attempts, after_success.last_error) == (2, "Calendar is busy (503)")
     assert events(store, booking.id)[-2:] == ["link attempt failed", "link attempt"]
@@ -298,18 +310,21 @@ def test_link_attempts_are_counted_and_keep_the_last_error(store, people):
 
 
 def test_confirm_is_conditional_and_queues_its_emails_once(store, people):
-    pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
-    assert store.confirm(pending.id, "https://meet.example.com/p", None, 0, NOW, [], "ops", "x") is None
+    pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
+    assert store.confirm(pending.id, "https://meet.example.com/p", None, 0, NOW, [], "ops",
+                         line=HistoryLine("confirmed", "x")) is None
     booking = paid(store, people)
-    store.record_link_attempt(booking.id, "timeout", "ops")
+    store.record_link_attempt(booking.id, "timeout", "ops", line=history.link_attempt("timeout"))
     emails = drafts(booking, "confirmed")
     result = store.confirm(booking.id, "https://meet.google.com/abc-defg-hij", "ev123", 2, NOW,
-                           [emails[0], emails[0], emails[1]], "ops", "google link created")
+                           [emails[0], emails[0], emails[1]], "ops",
+                           line=HistoryLine("confirmed", "google link created"))
     assert result.status is BookingStatus.CONFIRMED
     assert (result.meeting_link, result.google_event_id, result.event_version) == \
         ("https://meet.google.com/abc-defg-hij", "ev123", 2)
     assert result.confirmed_at == NOW and result.last_error is None
-    assert store.confirm(booking.id, "https://meet.google.com/zzz", "ev9", 3, NOW, emails, "ops", "again") is None
+    assert store.confirm(booking.id, "https://meet.google.com/zzz", "ev9", 3, NOW, emails, "ops",
+                         line=HistoryLine("confirmed", "again")) is None
     assert store.get_booking(booking.id).meeting_link == "https://meet.google.com/abc-defg-hij"
     queued = store.list_emails(booking_id=booking.id)
     assert sorted(e.kind for e in queued) == ["confirmed.customer", "confirmed.expert"]
@@ -328,7 +343,7 @@ def test_reschedule_moves_bumps_the_revision_and_queues_emails_from_the_moved_bo
         return drafts(moved, "rescheduled")
 
     later = DAY + timedelta(days=1)
-    moved = store.reschedule(booking.id, later, time(10, 0), NOW, emails, "ops")
+    moved = store.reschedule(booking.id, later, time(10, 0), NOW, emails, "ops", line_for=history.rescheduled)
     assert (moved.scheduled_date, moved.scheduled_time, moved.revision) == (later, time(10, 0), 1)
     assert moved.meeting_link == booking.meeting_link and moved.status is BookingStatus.CONFIRMED
     assert moved.customer_name == "Andi Pratama"
@@ -337,16 +352,17 @@ def test_reschedule_moves_bumps_the_revision_and_queues_emails_from_the_moved_bo
     assert {("rescheduled.customer", 1), ("rescheduled.expert", 1)} <= kinds
     assert store.history(booking.id)[-1].detail == "2030-03-11 14:00 -> 2030-03-12 10:00"
     # Overlapping its own old slot is fine; another booking's is not.
-    assert store.reschedule(booking.id, later, time(10, 30), NOW, emails, "ops").revision == 2
-    other = store.create_booking(new(people.sari, people.andi, day=later, at=time(13, 0)), "ops")
+    assert store.reschedule(booking.id, later, time(10, 30), NOW, emails, "ops",
+                            line_for=history.rescheduled).revision == 2
+    other = store.create_booking(new(people.sari, people.andi, day=later, at=time(13, 0)), "ops", line=CREATED)
     with pytest.raises(SlotTaken, match="Sari Wulandari"):
-        store.reschedule(booking.id, later, time(12, 30), NOW, emails, "ops")
+        store.reschedule(booking.id, later, time(12, 30), NOW, emails, "ops", line_for=history.rescheduled)
     assert store.get_booking(booking.id).scheduled_time == time(10, 30)
-    store.cancel(other.id, NOW, "no", [], "ops")
+    store.cancel(other.id, NOW, "no", [], "ops", line=history.cancelled("no"))
     with pytest.raises(InvalidTransition):
-        store.reschedule(other.id, later, time(16, 0), NOW, emails, "ops")
+        store.reschedule(other.id, later, time(16, 0), NOW, emails, "ops", line_for=history.rescheduled)
     with pytest.raises(NotFound):
-        store.reschedule(str(uuid.uuid4()), later, time(16, 0), NOW, emails, "ops")
+        store.reschedule(str(uuid.uuid4()), later, time(16, 0), NOW, emails, "ops", line_for=history.rescheduled)
 
 
 def test_ended_confirmed_sessions_become_completed_once(store, people):
@@ -354,26 +370,28 @@ def test_ended_confirmed_sessions_become_completed_once(store, people):
     noon = confirmed(store, people, at=time(12, 0))  # 12:00-13:00
     waiting = paid(store, people, at=time(7, 0))  # paid without a link: never "completed"
     now_local = datetime.combine(DAY, time(12, 30))
-    assert store.complete_ended(now_local, NOW, "cli") == 1
+    assert store.complete_ended(now_local, NOW, "cli", line=history.completed()) == 1
     assert store.get_booking(morning.id).status is BookingStatus.COMPLETED
     assert store.get_booking(noon.id).status is BookingStatus.CONFIRMED  # still running
     assert store.get_booking(waiting.id).status is BookingStatus.PAID
     assert events(store, morning.id)[-1] == "completed"
-    assert store.complete_ended(now_local, NOW, "cli") == 0  # a second run changes nothing
-    assert store.complete_ended(datetime.combine(DAY, time(13, 0)), NOW, "cli") == 1
+    assert store.complete_ended(now_local, NOW, "cli", line=history.completed()) == 0  # a second run changes nothing
+    assert store.complete_ended(datetime.combine(DAY, time(13, 0)), NOW, "cli", line=history.completed()) == 1
     assert store.upcoming_for_expert(people.sari, datetime.combine(DAY, time(8, 0))) == []
 
 
 def test_cancel_is_conditional_and_queues_its_emails(store, people):
     booking = confirmed(store, people)
-    gone = store.cancel(booking.id, NOW, "expert is ill", drafts(booking, "cancelled"), "ops")
+    gone = store.cancel(booking.id, NOW, "expert is ill", drafts(booking, "cancelled"), "ops",
+                        line=history.cancelled("expert is ill"))
     assert gone.status is BookingStatus.CANCELLED
     assert (gone.cancel_reason, gone.cancelled_at) == ("expert is ill", NOW)
-    assert store.cancel(booking.id, NOW, "twice", drafts(booking, "cancelled"), "ops") is None
+    assert store.cancel(booking.id, NOW, "twice", drafts(booking, "cancelled"), "ops",
+                        line=history.cancelled("twice")) is None
     kinds = sorted(e.kind for e in store.list_emails(booking_id=booking.id))
     assert kinds == ["cancelled.customer", "cancelled.expert", "confirmed.customer", "confirmed.expert"]
     assert events(store, booking.id)[-1] == "cancelled"
-    assert store.cancel(str(uuid.uuid4()), NOW, "unknown", [], "ops") is None
+    assert store.cancel(str(uuid.uuid4()), NOW, "unknown", [], "ops", line=history.cancelled("unknown")) is None
 
 
 def test_upcoming_lists_confirmed_sessions_not_yet_ended_by_date_and_time(store, people):
@@ -381,12 +399,12 @@ def test_upcoming_lists_confirmed_sessions_not_yet_ended_by_date_and_time(store,
     running = confirmed(store, people, at=time(10, 30))  # 10:30-11:30, now is 11:00
     afternoon = confirmed(store, people, at=time(15, 0))
     tomorrow = confirmed(store, people, day=DAY + timedelta(days=1), at=time(8, 0))
-    store.create_booking(new(people.sari, people.andi, at=time(13, 0)), "ops")  # pending: not listed
+    store.create_booking(new(people.sari, people.andi, at=time(13, 0)), "ops", line=CREATED)  # pending: not listed
     cancelled = confirmed(store, people, at=time(17, 0))
-    store.cancel(cancelled.id, NOW, "x", [], "ops")
-    other = store.create_booking(new(people.budi, people.andi, at=time(15, 0)), "ops")
-    store.mark_paid(other.id, "p", NOW, "ops")
-    store.confirm(other.id, "https://meet.example.com/o", None, 0, NOW, [], "ops", "x")
+    store.cancel(cancelled.id, NOW, "x", [], "ops", line=history.cancelled("x"))
+    other = store.create_booking(new(people.budi, people.andi, at=time(15, 0)), "ops", line=CREATED)
+    store.mark_paid(other.id, "p", NOW, "ops", line=history.paid("p"))
+    store.confirm(other.id, "https://meet.example.com/o", None, 0, NOW, [], "ops", line=HistoryLine("confirmed", "x"))
 
     now_local = datetime.combine(DAY, time(11, 0))
     listed = store.upcoming_for_expert(people.sari, now_local)
@@ -408,7 +426,7 @@ def test_missing_links_are_the_paid_bookings_without_a_link(store, people):
     first = paid(store, people, at=time(9, 0))
     second = paid(store, people, at=time(11, 0))
     confirmed(store, people, at=time(13, 0))
-    store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops")
+    store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops", line=CREATED)
     missing = store.missing_links()
     assert {b.id for b in missing} == {first.id, second.id}
     assert all(b.status is BookingStatus.PAID and b.expert_name for b in missing)
@@ -416,9 +434,9 @@ def test_missing_links_are_the_paid_bookings_without_a_link(store, people):
 
 
 def test_recent_bookings_filter_by_status_and_limit(store, people):
-    a = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
+    a = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
     b = paid(store, people, at=time(11, 0))
-    c = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops")
+    c = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops", line=CREATED)
     assert {x.id for x in store.recent_bookings()} == {a.id, b.id, c.id}
     assert {x.id for x in store.recent_bookings(status=BookingStatus.PENDING)} == {a.id, c.id}
     assert [x.id for x in store.recent_bookings(status=BookingStatus.PAID)] == [b.id]
@@ -428,9 +446,9 @@ def test_recent_bookings_filter_by_status_and_limit(store, people):
 def test_counts_for_the_ops_page(store, people):
     confirmed(store, people, at=time(9, 0))
     paid(store, people, at=time(11, 0))
-    store.create_booking(new(people.sari, people.andi, at=time(13, 0)), "ops")
-    gone = store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops")
-    store.cancel(gone.id, NOW, "x", [], "ops")
+    store.create_booking(new(people.sari, people.andi, at=time(13, 0)), "ops", line=CREATED)
+    gone = store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops", line=CREATED)
+    store.cancel(gone.id, NOW, "x", [], "ops", line=history.cancelled("x"))
     confirmed(store, people, day=DAY + timedelta(days=1), at=time(9, 0))
     counts = store.counts(DAY)
     assert (counts.today, counts.awaiting_payment, counts.awaiting_link, counts.emails_not_sent) == (2, 1, 1, 4)
@@ -438,6 +456,46 @@ def test_counts_for_the_ops_page(store, people):
     store.mark_email(first.id, EmailStatus.SENT, None, NOW)
     assert store.counts(DAY).emails_not_sent == 3
     assert store.counts(DAY + timedelta(days=5)).today == 0
+
+
+def test_each_transition_writes_exactly_the_history_line_it_is_given(store, people):
+    """The store words no history line: the event and detail it is given (quotes, percent signs,
+    non-ASCII text and all) are what the history holds, with the actor, in order, and a
+    transition that does not happen writes none."""
+    def given(name: str) -> HistoryLine:
+        return HistoryLine(f"{name} \u2713", f"{name}: 'quoted' 50% \"odd\" Rp 1.000 \u2014 as given")
+
+    def row(name: str, actor: str) -> tuple[str, str, str]:
+        return given(name).event, given(name).detail, actor
+
+    def entries(booking_id: str) -> list[tuple[str, str, str]]:
+        return [(h.event, h.detail, h.actor) for h in store.history(booking_id)]
+
+    a = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=given("create"))
+    store.start_payment(a.id, "CE-a-1", "tok", "https://pay.example.com/a", NOW, "ops", line=given("start"))
+    store.mark_paid(a.id, "CE-a-1", NOW, "midtrans", line=given("paid"))
+    assert store.mark_paid(a.id, "CE-a-1", NOW, "midtrans", line=given("paid twice")) is None
+    store.record_link_attempt(a.id, "Calendar is busy (503)", "ops", line=given("attempt failed"))
+    store.record_link_attempt(a.id, None, "ops", line=given("attempt"))
+    store.confirm(a.id, "https://meet.example.com/a", "ev-a", 0, NOW, [], "ops", line=given("confirm"))
+    store.reschedule(a.id, DAY, time(10, 0), NOW, lambda b: [], "ops:rina",
+                     line_for=lambda was, now: given(f"{was.scheduled_time:%H:%M}-{now.scheduled_time:%H:%M}"))
+    assert store.complete_ended(datetime.combine(DAY, time(12, 0)), NOW, "cli", line=given("complete")) == 1
+    b = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops", line=given("create b"))
+    store.cancel(b.id, NOW, "changed plans", [], "ops", line=given("cancel"))
+    assert store.cancel(b.id, NOW, "again", [], "ops", line=given("cancel twice")) is None
+    c = store.create_booking(new(people.budi, people.andi, at=time(11, 0)), "ops", line=given("create c"))
+    store.mark_payment_failed(c.id, "The payment expired at Midtrans.", NOW, "midtrans", line=given("failed"))
+    d = store.create_booking(new(people.budi, people.andi, at=time(13, 0)), "ops", line=given("create d"))
+    [expired] = store.expire_pending(datetime.now(UTC) + timedelta(hours=1), NOW, "cli", line=given("expire"))
+
+    assert expired.id == d.id
+    assert entries(a.id) == [
+        row("create", "ops"), row("start", "ops"), row("paid", "midtrans"), row("attempt failed", "ops"),
+        row("attempt", "ops"), row("confirm", "ops"), row("09:00-10:00", "ops:rina"), row("complete", "cli")]
+    assert entries(b.id) == [row("create b", "ops"), row("cancel", "ops")]
+    assert entries(c.id) == [row("create c", "ops"), row("failed", "midtrans")]
+    assert entries(d.id) == [row("create d", "ops"), row("expire", "cli")]
 
 
 def test_history_is_in_order_and_add_history_appends(store, people):
@@ -516,7 +574,8 @@ def test_a_newer_customer_email_drops_a_queued_link_notice_unless_a_dispatcher_h
     store.queue_emails([notice(waiting)], NOW)
     invite = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
     emails = [replace(e, ics=invite) for e in replacing(drafts(waiting, "confirmed"))]
-    store.confirm(waiting.id, "https://meet.example.com/w", None, 0, NOW, emails, "ops", "x")
+    store.confirm(waiting.id, "https://meet.example.com/w", None, 0, NOW, emails, "ops",
+                  line=HistoryLine("confirmed", "x"))
     queued = store.list_emails(booking_id=waiting.id)
     assert sorted(e.kind for e in queued) == ["confirmed.customer", "confirmed.expert"]
     assert {e.ics for e in queued} == {invite}
@@ -525,7 +584,8 @@ def test_a_newer_customer_email_drops_a_queued_link_notice_unless_a_dispatcher_h
     store.queue_emails([notice(held)], NOW)
     claimed = store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))
     assert (held.id, LINK_PENDING) in {(e.booking_id, e.kind) for e in claimed}
-    store.confirm(held.id, "https://meet.example.com/h", None, 0, NOW, replacing(drafts(held, "confirmed")), "ops", "x")
+    store.confirm(held.id, "https://meet.example.com/h", None, 0, NOW, replacing(drafts(held, "confirmed")), "ops",
+                  line=HistoryLine("confirmed", "x"))
     assert LINK_PENDING in {e.kind for e in store.list_emails(booking_id=held.id)}
 
 
@@ -534,7 +594,8 @@ def test_a_store_drops_only_the_kinds_an_email_says_it_replaces(store, people):
     # new email names its kind, and drops only that booking's rows.
     kept = paid(store, people, at=time(9, 0))
     store.queue_emails([notice(kept)], NOW)
-    store.cancel(kept.id, NOW, "changed plans", drafts(replace(kept, status=BookingStatus.CANCELLED), "cancelled"), "ops")
+    store.cancel(kept.id, NOW, "changed plans", drafts(replace(kept, status=BookingStatus.CANCELLED), "cancelled"),
+                 "ops", line=history.cancelled("changed plans"))
     assert LINK_PENDING in {e.kind for e in store.list_emails(booking_id=kept.id)}
 
     other, dropped = paid(store, people, at=time(11, 0)), paid(store, people, at=time(13, 0))
@@ -577,17 +638,17 @@ def age(store, request: pytest.FixtureRequest):
 
 
 def test_expire_pending_expires_only_pending_bookings_older_than_the_cutoff_once(store, people, age):
-    stale = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops")
-    fresh = store.create_booking(new(people.sari, people.andi, at=time(11, 0)), "ops")
+    stale = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
+    fresh = store.create_booking(new(people.sari, people.andi, at=time(11, 0)), "ops", line=CREATED)
     settled = paid(store, people, at=time(13, 0))
-    gone = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops")
-    store.cancel(gone.id, NOW, "x", [], "ops")
+    gone = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops", line=CREATED)
+    store.cancel(gone.id, NOW, "x", [], "ops", line=history.cancelled("x"))
     for booking in (stale, settled, gone):
         age(booking.id, 45)
     now = datetime.now(UTC)
     cutoff = now - timedelta(minutes=30)
 
-    [expired] = store.expire_pending(cutoff, now, "cli")
+    [expired] = store.expire_pending(cutoff, now, "cli", line=history.expired())
     assert (expired.id, expired.status) == (stale.id, BookingStatus.EXPIRED)
     assert (expired.customer_name, expired.expert_name) == ("Andi Pratama", "Sari Wulandari")
     assert store.get_booking(stale.id) == expired
@@ -595,28 +656,29 @@ def test_expire_pending_expires_only_pending_bookings_older_than_the_cutoff_once
         BookingStatus.PENDING, BookingStatus.PAID, BookingStatus.CANCELLED]
     last = store.history(stale.id)[-1]
     assert (last.event, last.actor) == ("expired", "cli") and "slot is free" in last.detail
-    assert store.expire_pending(cutoff, now, "cli") == []  # a second run changes nothing
+    assert store.expire_pending(cutoff, now, "cli", line=history.expired()) == []  # a second run changes nothing
     assert events(store, stale.id) == ["created", "expired"]
     assert store.recent_bookings(status=BookingStatus.EXPIRED) == [expired]
     assert store.counts(DAY).awaiting_payment == 1  # the fresh one
     assert [b.id for b in store.pending_since(now + timedelta(minutes=5))] == [fresh.id]
 
     # An expired booking holds no slot and takes no more transitions; the fresh hold still counts.
-    store.create_booking(new(people.sari, people.andi, at=time(9, 30)), "ops")
+    store.create_booking(new(people.sari, people.andi, at=time(9, 30)), "ops", line=CREATED)
     with pytest.raises(SlotTaken):
-        store.create_booking(new(people.sari, people.andi, at=time(11, 30)), "ops")
-    assert store.mark_paid(stale.id, "order-late", NOW, "midtrans") is None
-    assert store.cancel(stale.id, NOW, "x", [], "ops") is None
-    assert store.mark_payment_failed(stale.id, "x", NOW, "midtrans") is None
+        store.create_booking(new(people.sari, people.andi, at=time(11, 30)), "ops", line=CREATED)
+    assert store.mark_paid(stale.id, "order-late", NOW, "midtrans", line=history.paid("order-late")) is None
+    assert store.cancel(stale.id, NOW, "x", [], "ops", line=history.cancelled("x")) is None
+    assert store.mark_payment_failed(stale.id, "x", NOW, "midtrans", line=history.payment_failed("x")) is None
     assert store.get_booking(stale.id).status is BookingStatus.EXPIRED
 
 
 def test_a_payment_recorded_before_the_expiry_wins(store, people, age):
-    booking = store.create_booking(new(people.sari, people.andi), "ops")
+    booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
     age(booking.id, 45)
-    assert store.mark_paid(booking.id, "order-1", NOW, "midtrans").status is BookingStatus.PAID
+    assert store.mark_paid(booking.id, "order-1", NOW, "midtrans",
+                           line=history.paid("order-1")).status is BookingStatus.PAID
     now = datetime.now(UTC)
-    assert store.expire_pending(now - timedelta(minutes=30), now, "cli") == []
+    assert store.expire_pending(now - timedelta(minutes=30), now, "cli", line=history.expired()) == []
     assert store.get_booking(booking.id).status is BookingStatus.PAID
     assert events(store, booking.id) == ["created", "paid"]
 
@@ -657,7 +719,8 @@ def test_an_older_sqlite_file_takes_the_expired_status_and_the_offered_durations
         BookingStatus.PENDING, 60, datetime(2030, 3, 11, 15, 0), "Andi")
     assert events(store, booking) == ["created"]
     now = datetime.now(UTC)
-    [gone] = store.expire_pending(now - timedelta(minutes=30), now, "cli")  # 'expired' is allowed now
+    [gone] = store.expire_pending(now - timedelta(minutes=30), now, "cli",
+                                  line=history.expired())  # 'expired' is allowed now
     assert gone.id == booking and events(store, booking) == ["created", "expired"]
     db = store._conn()
     with pytest.raises(sqlite3.IntegrityError):
@@ -740,12 +803,13 @@ def test_supabase_page_loads_take_one_request_each(pg_db):
         assert cost(lambda: store.history(booking.id)) == 1
         assert cost(store.list_emails) == 1
         assert cost(store.list_experts) == 1
-        assert cost(lambda: store.create_booking(new(people.budi, people.andi), "ops")) == 1
+        assert cost(lambda: store.create_booking(new(people.budi, people.andi), "ops", line=CREATED)) == 1
         assert cost(lambda: store.claim_for_link(booking.id, NOW, NOW + timedelta(minutes=5))) == 1
         assert cost(lambda: store.confirm(booking.id, "https://meet.example.com/x", None, 0, NOW,
-                                          drafts(booking, "confirmed"), "ops", "x")) == 1
+                                          drafts(booking, "confirmed"), "ops", line=HistoryLine("confirmed", "x"))) == 1
         assert cost(lambda: store.reschedule(booking.id, DAY, time(16, 0), NOW,
-                                             lambda b: drafts(b, "rescheduled"), "ops")) == 2
+                                             lambda b: drafts(b, "rescheduled"), "ops",
+                                             line_for=history.rescheduled)) == 2
         assert cost(lambda: store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))) == 1
 
 
@@ -841,7 +905,7 @@ def test_wire_create_booking_is_one_rpc_and_23P01_means_the_slot_is_taken(wire):
         f'key (expert_id, slot)=({SARI}, ["2030-03-11 13:30:00","2030-03-11 14:30:00")).'))
     booking = new(SARI, ANDI, key="form-7")
     with pytest.raises(SlotTaken) as caught:
-        wire.store.create_booking(booking, "ops")
+        wire.store.create_booking(booking, "ops", line=CREATED)
     assert str(caught.value) == "This expert already has a session overlapping 11 Mar 2030 14:00; pick another time."
     [request] = wire.sent
     assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_create")
@@ -850,7 +914,8 @@ def test_wire_create_booking_is_one_rpc_and_23P01_means_the_slot_is_taken(wire):
     assert json.loads(request.content) == {
         "p_id": booking.id, "p_expert_id": SARI, "p_session_type": "Career mentoring", "p_date": "2030-03-11",
         "p_time": "14:00:00", "p_duration": 60, "p_price": 250000, "p_customer_id": ANDI, "p_customer_name": None,
-        "p_customer_email": None, "p_request_key": "form-7", "p_actor": "ops"}
+        "p_customer_email": None, "p_request_key": "form-7", "p_actor": "ops",
+        "p_event": "created", "p_detail": "pending, Rp 250.000"}
     assert_signed(request)
 
 
@@ -858,7 +923,7 @@ def test_wire_23505_on_the_request_key_returns_the_booking_of_the_first_submit(w
     wire.replies.append(pgrst_error(409, "23505", 'duplicate key value violates unique constraint '
                                     '"bookings_request_key_key"', "Key (request_key)=(form-7) already exists."))
     wire.replies.append(httpx.Response(200, json=[pgrst_row(status="pending", request_key="form-7")]))
-    booking = wire.store.create_booking(new(SARI, ANDI, key="form-7"), "ops")
+    booking = wire.store.create_booking(new(SARI, ANDI, key="form-7"), "ops", line=CREATED)
     assert booking.id == BOOKING and booking.status is BookingStatus.PENDING
     lookup = wire.sent[1]
     assert (lookup.method, lookup.url.path) == ("GET", "/rest/v1/bookings")
@@ -870,7 +935,7 @@ def test_wire_23505_on_another_key_during_booking_means_the_slot_is_taken(wire):
     wire.replies.append(pgrst_error(409, "23505", 'duplicate key value violates unique constraint '
                                     '"bookings_expert_slot_key"', "Key (expert_id, starts_at)=(...) already exists."))
     with pytest.raises(SlotTaken, match="11 Mar 2030 14:00"):
-        wire.store.create_booking(new(SARI, ANDI), "ops")
+        wire.store.create_booking(new(SARI, ANDI), "ops", line=CREATED)
 
 
 def test_wire_claim_for_link_is_one_conditional_patch(wire):
@@ -894,7 +959,8 @@ def test_wire_confirm_sends_the_emails_and_an_empty_reply_means_not_paid(wire):
                       customer_name="Andi", customer_email="andi@example.com", expert_name="Sari",
                       expert_email="sari@example.com")
     emails = drafts(booking, "confirmed")
-    assert wire.store.confirm(BOOKING, "https://meet.google.com/x", "ev1", 1, NOW, emails, "ops", "link") is None
+    assert wire.store.confirm(BOOKING, "https://meet.google.com/x", "ev1", 1, NOW, emails, "ops",
+                              line=HistoryLine("confirmed", "link")) is None
     [request] = wire.sent
     assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_confirm")
     body = json.loads(request.content)
@@ -921,8 +987,9 @@ def test_wire_payment_transitions_are_one_rpc_each(wire):
     wire.replies.extend([httpx.Response(200, json=[]), httpx.Response(200, json=[]), httpx.Response(200, json=[])])
     assert wire.store.add_payment_attempt(BOOKING) is None
     assert wire.store.start_payment(BOOKING, "CE-x-1", "tok", "https://app.sandbox.midtrans.com/snap/v4/r", NOW,
-                                    "ops") is None
-    assert wire.store.mark_payment_failed(BOOKING, "expired", NOW, "midtrans") is None
+                                    "ops", line=HistoryLine("started", "as given")) is None
+    assert wire.store.mark_payment_failed(BOOKING, "expired", NOW, "midtrans",
+                                          line=HistoryLine("failed", "also as given")) is None
     attempt, start, failed = wire.sent
     assert [(r.method, r.url.path) for r in wire.sent] == [
         ("POST", "/rest/v1/rpc/booking_add_payment_attempt"), ("POST", "/rest/v1/rpc/booking_start_payment"),
@@ -930,21 +997,24 @@ def test_wire_payment_transitions_are_one_rpc_each(wire):
     assert json.loads(attempt.content) == {"p_id": BOOKING}
     assert json.loads(start.content) == {"p_id": BOOKING, "p_order_id": "CE-x-1", "p_token": "tok",
                                          "p_url": "https://app.sandbox.midtrans.com/snap/v4/r",
-                                         "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "ops"}
+                                         "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "ops",
+                                         "p_event": "started", "p_detail": "as given"}
     assert json.loads(failed.content) == {"p_id": BOOKING, "p_reason": "expired",
-                                          "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "midtrans"}
+                                          "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "midtrans",
+                                          "p_event": "failed", "p_detail": "also as given"}
 
 
 def test_wire_expire_pending_is_one_rpc_with_the_names_embedded(wire):
     wire.replies.append(httpx.Response(200, json=[pgrst_row(status="expired", payment_order_id="CE-1-1",
                                                             payment_attempts=1)]))
-    [gone] = wire.store.expire_pending(NOW - timedelta(minutes=30), NOW, "cli")
+    [gone] = wire.store.expire_pending(NOW - timedelta(minutes=30), NOW, "cli", line=history.expired())
     assert (gone.status, gone.customer_name, gone.payment_order_id) == (BookingStatus.EXPIRED, "Andi Pratama", "CE-1-1")
     [request] = wire.sent
     assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_expire_pending")
     assert dict(request.url.params) == {"select": BOOKING_SELECT}
     assert json.loads(request.content) == {"p_cutoff": "2030-03-10T02:30:00+00:00",
-                                           "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "cli"}
+                                           "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "cli",
+                                           "p_event": "expired", "p_detail": "not paid in time; the slot is free again"}
     assert_signed(request)
 
 def test_wire_a_request_slot_is_one_rpc_and_its_answer_the_wait(wire):
@@ -1024,7 +1094,8 @@ def test_wire_reschedule_reads_then_moves_in_one_rpc_and_maps_the_state_errors(w
     wire.replies.append(pgrst_error(500, "55000",
                                     "This booking changed while it was being moved; refresh and try again."))
     with pytest.raises(InvalidTransition, match="changed while it was being moved"):
-        wire.store.reschedule(BOOKING, DAY, time(16, 0), NOW, lambda b: drafts(b, "rescheduled"), "ops")
+        wire.store.reschedule(BOOKING, DAY, time(16, 0), NOW, lambda b: drafts(b, "rescheduled"), "ops",
+                              line_for=history.rescheduled)
     read, move = wire.sent
     assert (read.method, read.url.path, move.method, move.url.path) == \
         ("GET", "/rest/v1/bookings", "POST", "/rest/v1/rpc/booking_reschedule")

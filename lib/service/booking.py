@@ -21,6 +21,7 @@ from lib.domain import (
     NewCustomer,
 )
 from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
+from lib.service import history
 from lib.service.links import Links
 from lib.service.outbox import Outbox
 from lib.service.payments import Payments
@@ -102,7 +103,8 @@ class BookingLife:
             new_customer=None if request.customer_id else NewCustomer(preview.customer_name, preview.customer_email),
             request_key=request.request_key,
         )
-        return self._freeing_stale_holds(lambda: store.create_booking(new, actor.label))
+        return self._freeing_stale_holds(lambda: store.create_booking(new, actor.label,
+                                                                      line=history.created(new.price)))
 
     def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
         """What ``book`` would store for ``request``, checked the same way, writing nothing.
@@ -188,7 +190,7 @@ class BookingLife:
         try:
             result = self._freeing_stale_holds(lambda: store.reschedule(
                 booking.id, day, at, self.ports.clock(),
-                lambda b: self.outbox.drafts(b, "rescheduled") if send else [], who))
+                lambda b: self.outbox.drafts(b, "rescheduled") if send else [], who, line_for=history.rescheduled))
         except SlotTaken:
             if on_calendar:
                 self.links.retrying(lambda: meetings.reschedule(booking), booking.id, who, record=False)
@@ -215,7 +217,8 @@ class BookingLife:
         notify = booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
         gone = replace(booking, status=BookingStatus.CANCELLED)
         cancelled = self.ports.store.cancel(booking.id, self.ports.clock(), reason,
-                                            self.outbox.drafts(gone, "cancelled") if notify else [], actor.label)
+                                            self.outbox.drafts(gone, "cancelled") if notify else [], actor.label,
+                                            line=history.cancelled(reason))
         if cancelled is None:
             raise InvalidTransition("This booking changed while it was being cancelled; refresh and try again.")
         self.outbox.dispatch_after_change()
@@ -235,7 +238,7 @@ class BookingLife:
     def _expire_stale(self, actor: Actor) -> list[Booking]:
         now = self.ports.clock()
         cutoff = now - timedelta(minutes=self.ports.settings.pending_expiry_minutes)
-        expired = self.ports.store.expire_pending(cutoff, now, actor.label)
+        expired = self.ports.store.expire_pending(cutoff, now, actor.label, line=history.expired())
         for booking in expired:
             if booking.payment_order_id:
                 self.payments.close_expired_order(booking, actor)
@@ -255,4 +258,5 @@ class BookingLife:
     def complete_finished(self, *, actor: Actor) -> int:
         """Mark confirmed sessions whose end has passed (app timezone) as ``completed``; how many."""
         require_staff(actor, "complete sessions")
-        return self.ports.store.complete_ended(self.ports.now_local(), self.ports.clock(), actor.label)
+        return self.ports.store.complete_ended(self.ports.now_local(), self.ports.clock(), actor.label,
+                                               line=history.completed())

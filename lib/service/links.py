@@ -13,7 +13,7 @@ from typing import TypeVar
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from lib.access import Actor, require_staff
-from lib.domain import Booking, BookingStatus, LinkRunResult, Meeting
+from lib.domain import Booking, BookingStatus, HistoryLine, LinkRunResult, Meeting
 from lib.errors import (
     CallExpertError,
     InvalidTransition,
@@ -23,6 +23,7 @@ from lib.errors import (
     describe_unexpected,
     log_unexpected,
 )
+from lib.service import history
 from lib.service.outbox import Outbox
 from lib.service.ports import Ports
 from lib.validation import clean_meeting_link
@@ -82,11 +83,12 @@ class Links:
         except Exception as exc:  # noqa: BLE001 - a bug or an unexpected library error: keep the booking visible
             # Stored, shown and raised by type only: a library's message may quote credentials.
             log_unexpected(log, f"Creating the link of booking {booking.id} failed", exc)
-            store.record_link_attempt(booking.id, f"Unexpected error: {describe_unexpected(exc)}", actor)
+            error = f"Unexpected error: {describe_unexpected(exc)}"
+            store.record_link_attempt(booking.id, error, actor, line=history.link_attempt(error))
             store.release_link_claim(booking.id)
             self.outbox.queue_link_pending(booking)
             raise MeetingFailed(f"Unexpected error while creating the link: {describe_unexpected(exc)}") from None
-        return self._confirm(booking, meeting, actor, f"{meetings.name} link created", dispatch), True
+        return self._confirm(booking, meeting, actor, history.link_created(meetings.name), dispatch), True
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down).
@@ -112,7 +114,7 @@ class Links:
         try:
             self.remove_attempt_events(held, actor.label)
             return self._confirm(held, Meeting(url=link, event_id="", event_version=held.event_version), actor.label,
-                                 "link pasted by hand", dispatch=True)
+                                 history.link_pasted(), dispatch=True)
         finally:
             self.ports.store.release_link_claim(held.id)  # a no-op once confirmed
 
@@ -134,11 +136,12 @@ class Links:
                               f"{meetings.name} event {', '.join(removed)} (made by an earlier link attempt, "
                               "with its own meeting link) was deleted and its invitation withdrawn", actor)
 
-    def _confirm(self, booking: Booking, meeting: Meeting, actor: str, detail: str, dispatch: bool) -> Booking:
+    def _confirm(self, booking: Booking, meeting: Meeting, actor: str, line: HistoryLine, dispatch: bool) -> Booking:
         linked = replace(booking, meeting_link=meeting.url, google_event_id=meeting.event_id or None,
                          event_version=meeting.event_version, status=BookingStatus.CONFIRMED)
         confirmed = self.ports.store.confirm(booking.id, meeting.url, meeting.event_id or None, meeting.event_version,
-                                             self.ports.clock(), self.outbox.drafts(linked, "confirmed"), actor, detail)
+                                             self.ports.clock(), self.outbox.drafts(linked, "confirmed"), actor,
+                                             line=line)
         if confirmed is None:
             current = self.ports.load(booking.id)
             if current.status is BookingStatus.CONFIRMED:
@@ -199,12 +202,12 @@ class Links:
                 value = call()
             except MeetingProviderError as exc:
                 if record:
-                    store.record_link_attempt(booking_id, str(exc), actor)
+                    store.record_link_attempt(booking_id, str(exc), actor, line=history.link_attempt(str(exc)))
                 else:
                     store.add_history(booking_id, "calendar call failed", str(exc), actor)
                 raise
             if record:
-                store.record_link_attempt(booking_id, None, actor)
+                store.record_link_attempt(booking_id, None, actor, line=history.link_attempt(None))
             return value
 
         kwargs = {} if self.ports.sleep is None else {"sleep": self.ports.sleep}

@@ -24,6 +24,7 @@ from lib.errors import (
     PaymentUnavailable,
 )
 from lib.payments import PaymentResult, PaymentState, order_id_for, parse_order_id
+from lib.service import history
 from lib.service.links import Links
 from lib.service.ports import Ports
 from lib.timefmt import rupiah
@@ -94,14 +95,15 @@ class Payments:
             store.add_history(booking.id, "payment start failed", f"order {order_id}: {exc}", who)
             raise
         if result.state is PaymentState.PAID:
-            paid = store.mark_paid(booking.id, result.reference, self.ports.clock(), who)
+            paid = store.mark_paid(booking.id, result.reference, self.ports.clock(), who,
+                                   line=history.paid(result.reference))
             return paid or self.ports.load(booking.id)
         if result.state is PaymentState.FAILED:
             store.add_history(booking.id, "payment failed", result.message, who)
             raise PaymentFailed(f"Payment failed: {result.message or 'the gateway refused it'}. "
                                "The booking is still awaiting payment.")
         started = store.start_payment(booking.id, order_id, result.token or "", result.redirect_url or "",
-                                      self.ports.clock(), who)
+                                      self.ports.clock(), who, line=history.payment_started(order_id))
         return started or self.ports.load(booking.id)
 
     def check_payment(self, booking_id: str, *, actor: Actor) -> PaymentCheck:
@@ -205,7 +207,7 @@ class Payments:
                 return PaymentCheck(booking, f"Not marked paid: {name} reports {reported} for order "
                                              f"{order}, but the booking costs {rupiah(booking.price)}. Check the "
                                              "transaction in the gateway's dashboard.", needs_review=True)
-            if store.mark_paid(booking.id, order, clock(), who) is None:
+            if store.mark_paid(booking.id, order, clock(), who, line=history.paid(order)) is None:
                 current = self.ports.load(booking.id)
                 if current.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
                     # Expired or cancelled a moment before the money was recorded: keep the money in view.
@@ -221,7 +223,8 @@ class Payments:
             if order != booking.payment_order_id:
                 return PaymentCheck(booking, f"An earlier payment attempt ({order}) ended ({result.gateway_status}); "
                                              "the current one still counts, so nothing changed.")
-            gone = store.mark_payment_failed(booking.id, f"{result.message} Order {order}.", clock(), who)
+            reason = f"{result.message} Order {order}."
+            gone = store.mark_payment_failed(booking.id, reason, clock(), who, line=history.payment_failed(reason))
             if gone is None:
                 return self._unchanged(booking.id)
             return PaymentCheck(gone, f"Cancelled: {result.message}", changed=True)

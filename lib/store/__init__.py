@@ -15,6 +15,7 @@ from lib.domain import (
     EmailStatus,
     Expert,
     HistoryEntry,
+    HistoryLine,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -27,6 +28,10 @@ class BookingStore(Protocol):
     Transitions are conditional on the current status (and return ``None`` when the booking
     was not in it), so two people clicking at once change a booking once. Each transition
     writes its history entry and queues its emails in the same transaction.
+
+    The history entry is the ``line`` the caller gives (its ``event`` and ``detail``, worded by
+    ``lib.service.history``), written exactly as given with the ``actor`` and only when the
+    transition happened; a store words no history line itself.
     """
 
     # People
@@ -38,8 +43,8 @@ class BookingStore(Protocol):
     def add_customer(self, customer: NewCustomer) -> Customer: ...
 
     # Bookings
-    def create_booking(self, new: NewBooking, actor: str) -> Booking:
-        """Insert as ``pending`` (and the new customer, if any) in one transaction.
+    def create_booking(self, new: NewBooking, actor: str, *, line: HistoryLine) -> Booking:
+        """Insert as ``pending`` (and the new customer, if any) with ``line`` in one transaction.
 
         Raises ``SlotTaken`` when the expert holds an overlapping active booking. A
         ``request_key`` seen before returns the booking it created instead.
@@ -48,7 +53,8 @@ class BookingStore(Protocol):
 
     def get_booking(self, booking_id: str) -> Booking | None: ...
     def find_by_request_key(self, request_key: str) -> Booking | None: ...
-    def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str) -> Booking | None: ...
+    def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
+                  line: HistoryLine) -> Booking | None: ...
 
     # Gateway payments (Midtrans)
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
@@ -61,12 +67,13 @@ class BookingStore(Protocol):
         ...
 
     def start_payment(self, booking_id: str, order_id: str, token: str, redirect_url: str, at: datetime,
-                      actor: str) -> Booking | None:
-        """Store the current gateway payment of a ``pending`` booking (and log it); ``None``
+                      actor: str, *, line: HistoryLine) -> Booking | None:
+        """Store the current gateway payment of a ``pending`` booking (and log ``line``); ``None``
         when the booking is no longer pending."""
         ...
 
-    def mark_payment_failed(self, booking_id: str, reason: str, at: datetime, actor: str) -> Booking | None:
+    def mark_payment_failed(self, booking_id: str, reason: str, at: datetime, actor: str, *,
+                            line: HistoryLine) -> Booking | None:
         """``pending -> cancelled`` because the gateway refused, cancelled or expired the payment;
         ``None`` when the booking is no longer pending (paid meanwhile, or cancelled already)."""
         ...
@@ -82,7 +89,11 @@ class BookingStore(Protocol):
         """
         ...
 
-    def record_link_attempt(self, booking_id: str, error: str | None, actor: str) -> None: ...
+    def record_link_attempt(self, booking_id: str, error: str | None, actor: str, *, line: HistoryLine) -> None:
+        """Count one link attempt and log ``line``; an ``error`` becomes the booking's last error
+        (a success keeps the previous one)."""
+        ...
+
     def release_link_claim(self, booking_id: str) -> None: ...
 
     def confirm(
@@ -94,7 +105,8 @@ class BookingStore(Protocol):
         at: datetime,
         emails: Sequence[EmailDraft],
         actor: str,
-        detail: str,
+        *,
+        line: HistoryLine,
     ) -> Booking | None: ...
 
     def reschedule(
@@ -105,10 +117,13 @@ class BookingStore(Protocol):
         at: datetime,
         emails_for: EmailsFor,
         actor: str,
+        *,
+        line_for: LineFor,
     ) -> Booking:
         """Move the booking (overlap-checked, excluding itself) and bump its revision.
 
-        ``emails_for`` renders the emails from the moved booking inside the transaction.
+        ``emails_for`` renders the emails from the moved booking, and ``line_for`` its history
+        line from the booking before and after the move, for the transaction that moves it.
         """
         ...
 
@@ -119,15 +134,18 @@ class BookingStore(Protocol):
         reason: str,
         emails: Sequence[EmailDraft],
         actor: str,
+        *,
+        line: HistoryLine,
     ) -> Booking | None: ...
 
-    def complete_ended(self, now_local: datetime, at: datetime, actor: str) -> int:
-        """``confirmed -> completed`` for every session that ended by ``now_local``; how many."""
+    def complete_ended(self, now_local: datetime, at: datetime, actor: str, *, line: HistoryLine) -> int:
+        """``confirmed -> completed`` for every session that ended by ``now_local``, ``line`` in
+        each one's history; how many."""
         ...
 
-    def expire_pending(self, cutoff: datetime, now: datetime, actor: str) -> list[Booking]:
+    def expire_pending(self, cutoff: datetime, now: datetime, actor: str, *, line: HistoryLine) -> list[Booking]:
         """``pending -> expired`` for every booking created before ``cutoff`` and still unpaid, with
-        a history line each; returns them. Conditional on ``pending`` booking by booking, so a
+        ``line`` in each one's history; returns them. Conditional on ``pending`` booking by booking, so a
         payment recorded first wins and a second run expires nothing twice. An expired booking
         no longer holds its slot."""
         ...
@@ -191,3 +209,9 @@ class BookingStore(Protocol):
 
 class EmailsFor(Protocol):
     def __call__(self, booking: Booking) -> Sequence[EmailDraft]: ...
+
+
+class LineFor(Protocol):
+    """The history line of a move, from the booking as it was and as it is after the move."""
+
+    def __call__(self, before: Booking, after: Booking) -> HistoryLine: ...

@@ -26,14 +26,14 @@ from lib.domain import (
     EmailStatus,
     Expert,
     HistoryEntry,
+    HistoryLine,
     NewBooking,
     NewCustomer,
     OpsCounts,
 )
 from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
-from lib.store import EmailsFor
+from lib.store import EmailsFor, LineFor
 from lib.store.budget import bucket_start, oldest_counted, seconds_until_free
-from lib.timefmt import rupiah
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 
@@ -56,7 +56,6 @@ _PAYMENT_COLUMNS = (
 # change a CHECK in place), e.g. when `expired` and the offered durations were added.
 _BOOKINGS_TABLE = re.search(r"CREATE TABLE IF NOT EXISTS bookings \(.*?\n\);",  # type: ignore[union-attr]
                             SCHEMA, re.DOTALL).group(0)
-_EXPIRED_DETAIL = "not paid in time; the slot is free again"
 
 
 def _ts(value: datetime) -> str:
@@ -215,10 +214,10 @@ class SQLiteStore:
         return self._conn().execute(sql, params).fetchone()
 
     @staticmethod
-    def _history(db: sqlite3.Connection, booking_id: str, event: str, detail: str, actor: str) -> None:
+    def _history(db: sqlite3.Connection, booking_id: str, line: HistoryLine, actor: str) -> None:
         db.execute(
             "INSERT INTO booking_history (booking_id, at, event, detail, actor) VALUES (?, ?, ?, ?, ?)",
-            (booking_id, _ts(datetime.now(UTC)), event, detail, actor),
+            (booking_id, _ts(datetime.now(UTC)), line.event, line.detail, actor),
         )
 
     @staticmethod
@@ -294,7 +293,7 @@ class SQLiteStore:
         return new
 
     # -- bookings -----------------------------------------------------------------------
-    def create_booking(self, new: NewBooking, actor: str) -> Booking:
+    def create_booking(self, new: NewBooking, actor: str, *, line: HistoryLine) -> Booking:
         with self._tx() as db:
             if new.request_key:
                 row = db.execute("SELECT id FROM bookings WHERE request_key = ?", (new.request_key,)).fetchone()
@@ -321,7 +320,7 @@ class SQLiteStore:
                 (new.id, user_id, new.expert_id, new.session_type, new.scheduled_date.isoformat(),
                  new.scheduled_time.strftime("%H:%M:%S"), new.duration, new.price, new.request_key, now, now),
             )
-            self._history(db, new.id, "created", f"pending, {rupiah(new.price)}", actor)
+            self._history(db, new.id, line, actor)
             return self._booking_in(db, new.id)  # type: ignore[return-value]
 
     def get_booking(self, booking_id: str) -> Booking | None:
@@ -332,7 +331,8 @@ class SQLiteStore:
         row = self._one(_BOOKING_SELECT + " WHERE b.request_key = ?", (request_key,))
         return _booking(row) if row else None
 
-    def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str) -> Booking | None:
+    def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
+                  line: HistoryLine) -> Booking | None:
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?"
@@ -341,7 +341,7 @@ class SQLiteStore:
             )
             if cur.rowcount == 0:
                 return None
-            self._history(db, booking_id, "paid", f"payment {payment_ref}", actor)
+            self._history(db, booking_id, line, actor)
             return self._booking_in(db, booking_id)
 
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
@@ -354,7 +354,7 @@ class SQLiteStore:
             return self._booking_in(db, booking_id) if cur.rowcount else None
 
     def start_payment(self, booking_id: str, order_id: str, token: str, redirect_url: str, at: datetime,
-                      actor: str) -> Booking | None:
+                      actor: str, *, line: HistoryLine) -> Booking | None:
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE bookings SET payment_order_id = ?, payment_token = ?, payment_url = ?,"
@@ -363,10 +363,11 @@ class SQLiteStore:
             )
             if cur.rowcount == 0:
                 return None
-            self._history(db, booking_id, "payment started", f"order {order_id}", actor)
+            self._history(db, booking_id, line, actor)
             return self._booking_in(db, booking_id)
 
-    def mark_payment_failed(self, booking_id: str, reason: str, at: datetime, actor: str) -> Booking | None:
+    def mark_payment_failed(self, booking_id: str, reason: str, at: datetime, actor: str, *,
+                            line: HistoryLine) -> Booking | None:
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, updated_at = ?,"
@@ -375,7 +376,7 @@ class SQLiteStore:
             )
             if cur.rowcount == 0:
                 return None
-            self._history(db, booking_id, "cancelled", reason, actor)
+            self._history(db, booking_id, line, actor)
             return self._booking_in(db, booking_id)
 
     def claim_for_link(self, booking_id: str, now: datetime, lease_until: datetime) -> Booking | None:
@@ -387,21 +388,21 @@ class SQLiteStore:
             )
             return self._booking_in(db, booking_id) if cur.rowcount else None
 
-    def record_link_attempt(self, booking_id: str, error: str | None, actor: str) -> None:
+    def record_link_attempt(self, booking_id: str, error: str | None, actor: str, *, line: HistoryLine) -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE bookings SET link_attempts = link_attempts + 1,"
                 " last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
                 (error, _ts(datetime.now(UTC)), booking_id),
             )
-            self._history(db, booking_id, "link attempt failed" if error else "link attempt", error or "ok", actor)
+            self._history(db, booking_id, line, actor)
 
     def release_link_claim(self, booking_id: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE bookings SET link_lease_until = NULL WHERE id = ?", (booking_id,))
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
-                at: datetime, emails: Sequence[EmailDraft], actor: str, detail: str) -> Booking | None:
+                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine) -> Booking | None:
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE bookings SET status = 'confirmed', meeting_link = ?, google_event_id = ?,"
@@ -411,12 +412,12 @@ class SQLiteStore:
             )
             if cur.rowcount == 0:
                 return None
-            self._history(db, booking_id, "confirmed", detail, actor)
+            self._history(db, booking_id, line, actor)
             self._queue(db, emails, _ts(at))
             return self._booking_in(db, booking_id)
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
-                   emails_for: EmailsFor, actor: str) -> Booking:
+                   emails_for: EmailsFor, actor: str, *, line_for: LineFor) -> Booking:
         with self._tx() as db:
             current = self._booking_in(db, booking_id)
             if current is None:
@@ -435,15 +436,12 @@ class SQLiteStore:
             )
             moved = self._booking_in(db, booking_id)
             assert moved is not None
-            self._history(
-                db, booking_id, "rescheduled",
-                f"{current.scheduled_date} {current.scheduled_time:%H:%M} -> {new_date} {new_time:%H:%M}", actor,
-            )
+            self._history(db, booking_id, line_for(current, moved), actor)
             self._queue(db, emails_for(moved), _ts(at))
             return moved
 
     def cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
-               actor: str) -> Booking | None:
+               actor: str, *, line: HistoryLine) -> Booking | None:
         with self._tx() as db:
             cur = db.execute(
                 f"UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, updated_at = ?,"
@@ -452,11 +450,11 @@ class SQLiteStore:
             )
             if cur.rowcount == 0:
                 return None
-            self._history(db, booking_id, "cancelled", reason, actor)
+            self._history(db, booking_id, line, actor)
             self._queue(db, emails, _ts(at))
             return self._booking_in(db, booking_id)
 
-    def complete_ended(self, now_local: datetime, at: datetime, actor: str) -> int:
+    def complete_ended(self, now_local: datetime, at: datetime, actor: str, *, line: HistoryLine) -> int:
         with self._tx() as db:
             ended = [r["id"] for r in db.execute(
                 "SELECT id FROM bookings WHERE status = 'confirmed' AND ends_at <= ?",
@@ -464,10 +462,10 @@ class SQLiteStore:
             for booking_id in ended:
                 db.execute("UPDATE bookings SET status = 'completed', updated_at = ?, link_lease_until = NULL"
                            " WHERE id = ?", (_ts(at), booking_id))
-                self._history(db, booking_id, "completed", "the session has ended", actor)
+                self._history(db, booking_id, line, actor)
             return len(ended)
 
-    def expire_pending(self, cutoff: datetime, now: datetime, actor: str) -> list[Booking]:
+    def expire_pending(self, cutoff: datetime, now: datetime, actor: str, *, line: HistoryLine) -> list[Booking]:
         with self._tx() as db:  # the write lock: a payment recorded meanwhile waits, or came first
             ids = [r["id"] for r in db.execute(
                 "SELECT id FROM bookings WHERE status = 'pending' AND created_at < ? ORDER BY created_at",
@@ -475,7 +473,7 @@ class SQLiteStore:
             for booking_id in ids:
                 db.execute("UPDATE bookings SET status = 'expired', updated_at = ?, link_lease_until = NULL"
                            " WHERE id = ? AND status = 'pending'", (_ts(now), booking_id))
-                self._history(db, booking_id, "expired", _EXPIRED_DETAIL, actor)
+                self._history(db, booking_id, line, actor)
             return [b for b in (self._booking_in(db, i) for i in ids) if b is not None]
 
     # -- lists ----------------------------------------------------------------------------
@@ -528,7 +526,7 @@ class SQLiteStore:
 
     def add_history(self, booking_id: str, event: str, detail: str, actor: str) -> None:
         with self._tx() as db:
-            self._history(db, booking_id, event, detail, actor)
+            self._history(db, booking_id, HistoryLine(event, detail), actor)
 
     # -- outbox ---------------------------------------------------------------------------
     def claim_queued_emails(self, now: datetime, lease_until: datetime, limit: int = 100) -> list[Email]:

@@ -33,6 +33,7 @@ from lib.domain import (
     EmailStatus,
     Expert,
     HistoryEntry,
+    HistoryLine,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -46,7 +47,7 @@ from lib.errors import (
     StoreFailed,
     StoreUnavailable,
 )
-from lib.store import EmailsFor
+from lib.store import EmailsFor, LineFor
 from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
 
 _BOOKING_COLUMNS = (
@@ -183,6 +184,11 @@ def _drafts(emails: Sequence[EmailDraft]) -> list[dict[str, Any]]:
          "replaces": list(e.replaces)}
         for e in emails
     ]
+
+
+def _line(line: HistoryLine) -> dict[str, str]:
+    """The history line a transition function writes as given (the service words it)."""
+    return {"p_event": line.event, "p_detail": line.detail}
 
 
 def _rows(data: Any) -> list[dict[str, Any]]:
@@ -373,7 +379,7 @@ class SupabaseStore:
         return _customer(_rows(data)[0])
 
     # -- bookings -----------------------------------------------------------------------------
-    def create_booking(self, new: NewBooking, actor: str) -> Booking:
+    def create_booking(self, new: NewBooking, actor: str, *, line: HistoryLine) -> Booking:
         """Insert as ``pending`` with its history (and new customer) in one request.
 
         The exclusion constraint refuses an overlapping slot (``SlotTaken``); a ``request_key``
@@ -398,6 +404,7 @@ class SupabaseStore:
             "p_customer_email": new.new_customer.email if new.new_customer and not new.customer_id else None,
             "p_request_key": new.request_key,
             "p_actor": actor,
+            **_line(line),
         }
         try:
             data = self._execute(self._rpc("booking_create", params).select(BOOKING_SELECT), "saving the booking",
@@ -443,9 +450,11 @@ class SupabaseStore:
         rows = _rows(self._execute(self._rpc(name, params).select(BOOKING_SELECT), doing, slot=slot))
         return _booking(rows[0]) if rows else None
 
-    def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str) -> Booking | None:
+    def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
+                  line: HistoryLine) -> Booking | None:
         """``pending -> paid``; ``None`` when the booking was not pending."""
-        params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_at": _iso(at), "p_actor": actor}
+        params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_at": _iso(at), "p_actor": actor,
+                  **_line(line)}
         return self._transition("booking_mark_paid", params, "recording the payment")
 
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
@@ -453,15 +462,16 @@ class SupabaseStore:
         return self._transition("booking_add_payment_attempt", {"p_id": booking_id}, "numbering the payment")
 
     def start_payment(self, booking_id: str, order_id: str, token: str, redirect_url: str, at: datetime,
-                      actor: str) -> Booking | None:
+                      actor: str, *, line: HistoryLine) -> Booking | None:
         """Store the current gateway payment of a ``pending`` booking with its history entry."""
         params = {"p_id": booking_id, "p_order_id": order_id, "p_token": token, "p_url": redirect_url,
-                  "p_at": _iso(at), "p_actor": actor}
+                  "p_at": _iso(at), "p_actor": actor, **_line(line)}
         return self._transition("booking_start_payment", params, "storing the payment")
 
-    def mark_payment_failed(self, booking_id: str, reason: str, at: datetime, actor: str) -> Booking | None:
+    def mark_payment_failed(self, booking_id: str, reason: str, at: datetime, actor: str, *,
+                            line: HistoryLine) -> Booking | None:
         """``pending -> cancelled`` after a failed payment; ``None`` when no longer pending."""
-        params = {"p_id": booking_id, "p_reason": reason, "p_at": _iso(at), "p_actor": actor}
+        params = {"p_id": booking_id, "p_reason": reason, "p_at": _iso(at), "p_actor": actor, **_line(line)}
         return self._transition("booking_payment_failed", params, "recording the failed payment")
 
     def claim_for_link(self, booking_id: str, now: datetime, lease_until: datetime) -> Booking | None:
@@ -480,24 +490,25 @@ class SupabaseStore:
         rows = _rows(self._execute(request, "claiming the booking for its link"))
         return _booking(rows[0]) if rows else None
 
-    def record_link_attempt(self, booking_id: str, error: str | None, actor: str) -> None:
+    def record_link_attempt(self, booking_id: str, error: str | None, actor: str, *, line: HistoryLine) -> None:
         """Count a link attempt and log it; an error becomes the booking's last error."""
         if not _is_uuid(booking_id):
             return
         self._execute(
-            self._rpc("booking_record_link_attempt", {"p_id": booking_id, "p_error": error, "p_actor": actor}),
+            self._rpc("booking_record_link_attempt",
+                      {"p_id": booking_id, "p_error": error, "p_actor": actor, **_line(line)}),
             "recording the link attempt",
         )
 
-    def complete_ended(self, now_local: datetime, at: datetime, actor: str) -> int:
+    def complete_ended(self, now_local: datetime, at: datetime, actor: str, *, line: HistoryLine) -> int:
         """``confirmed -> completed`` for sessions that ended by ``now_local`` (app wall clock); one request."""
         params = {"p_now": now_local.replace(tzinfo=None).isoformat(timespec="seconds"), "p_at": _iso(at),
-                  "p_actor": actor}
+                  "p_actor": actor, **_line(line)}
         return int(self._execute(self._rpc("booking_complete_ended", params), "completing ended sessions") or 0)
 
-    def expire_pending(self, cutoff: datetime, now: datetime, actor: str) -> list[Booking]:
+    def expire_pending(self, cutoff: datetime, now: datetime, actor: str, *, line: HistoryLine) -> list[Booking]:
         """``pending -> expired`` for bookings created before ``cutoff``, with history; one RPC."""
-        params = {"p_cutoff": _iso(cutoff), "p_at": _iso(now), "p_actor": actor}
+        params = {"p_cutoff": _iso(cutoff), "p_at": _iso(now), "p_actor": actor, **_line(line)}
         request = self._rpc("booking_expire_pending", params).select(BOOKING_SELECT)
         return [_booking(r) for r in _rows(self._execute(request, "expiring unpaid bookings"))]
 
@@ -512,17 +523,18 @@ class SupabaseStore:
         )
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
-                at: datetime, emails: Sequence[EmailDraft], actor: str, detail: str) -> Booking | None:
+                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine) -> Booking | None:
         """``paid -> confirmed`` with the link, history and emails; ``None`` when not paid."""
         params = {"p_id": booking_id, "p_meeting_link": meeting_link, "p_event_id": event_id,
                   "p_event_version": event_version, "p_at": _iso(at), "p_emails": _drafts(emails),
-                  "p_actor": actor, "p_detail": detail}
+                  "p_actor": actor, **_line(line)}
         return self._transition("booking_confirm", params, "confirming the booking")
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
-                   emails_for: EmailsFor, actor: str) -> Booking:
-        """Move the booking: read it, render the emails from the moved booking, then one RPC that
-        moves it only if its revision is still the one the emails were rendered from."""
+                   emails_for: EmailsFor, actor: str, *, line_for: LineFor) -> Booking:
+        """Move the booking: read it, render the emails and the history line from the moved
+        booking, then one RPC that moves it only if its revision is still the one they were
+        rendered from."""
         current = self.get_booking(booking_id)
         if current is None:
             raise NotFound(f"No booking with id {booking_id}.")
@@ -531,7 +543,7 @@ class SupabaseStore:
         moved = replace(current, scheduled_date=new_date, scheduled_time=new_time, revision=current.revision + 1)
         params = {"p_id": booking_id, "p_revision": current.revision, "p_date": new_date.isoformat(),
                   "p_time": new_time.strftime("%H:%M:%S"), "p_at": _iso(at), "p_emails": _drafts(emails_for(moved)),
-                  "p_actor": actor}
+                  "p_actor": actor, **_line(line_for(current, moved))}
         try:
             result = self._transition("booking_reschedule", params, "moving the booking",
                                       slot=_slot(new_date, new_time))
@@ -544,10 +556,10 @@ class SupabaseStore:
         return result
 
     def cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
-               actor: str) -> Booking | None:
+               actor: str, *, line: HistoryLine) -> Booking | None:
         """Active -> ``cancelled`` with history and emails; ``None`` when no longer active."""
         params = {"p_id": booking_id, "p_at": _iso(at), "p_reason": reason, "p_emails": _drafts(emails),
-                  "p_actor": actor}
+                  "p_actor": actor, **_line(line)}
         return self._transition("booking_cancel", params, "cancelling the booking")
 
     # -- lists for the pages ------------------------------------------------------------------

@@ -1,0 +1,72 @@
+"""How each transition of a booking reads in its history, worded once for every store.
+
+The stores write the ``HistoryLine`` they are given in the same transaction as the state
+change; they never word one themselves (the SQLite store and the Supabase SQL functions used
+to, each in its own way).
+"""
+
+from __future__ import annotations
+
+from lib.domain import Booking, HistoryLine
+from lib.timefmt import rupiah
+
+
+def created(price: int) -> HistoryLine:
+    """A new booking, ``pending`` at ``price`` rupiah."""
+    return HistoryLine("created", f"pending, {rupiah(price)}")
+
+
+def paid(payment_ref: str) -> HistoryLine:
+    """``pending -> paid`` with the payment's reference (a gateway order id, or what ops typed)."""
+    return HistoryLine("paid", f"payment {payment_ref}")
+
+
+def payment_started(order_id: str) -> HistoryLine:
+    """A gateway payment page was opened for the booking under ``order_id``."""
+    return HistoryLine("payment started", f"order {order_id}")
+
+
+def payment_failed(reason: str) -> HistoryLine:
+    """``pending -> cancelled`` because the gateway refused, cancelled or expired the payment; it
+    reads like any other cancellation."""
+    return HistoryLine("cancelled", reason)
+
+
+def link_attempt(error: str | None) -> HistoryLine:
+    """One try at creating the meeting link: ``ok``, or why it failed."""
+    if error is None:
+        return HistoryLine("link attempt", "ok")
+    return HistoryLine("link attempt failed", error)
+
+
+def link_created(provider: str) -> HistoryLine:
+    """``paid -> confirmed`` with a link ``provider`` (e.g. ``google``) made."""
+    return HistoryLine("confirmed", f"{provider} link created")
+
+
+def link_pasted() -> HistoryLine:
+    """``paid -> confirmed`` with a link ops pasted by hand."""
+    return HistoryLine("confirmed", "link pasted by hand")
+
+
+def rescheduled(before: Booking, after: Booking) -> HistoryLine:
+    """The booking moved from ``before``'s slot to ``after``'s (``2030-03-11 14:00 -> 2030-03-12 10:00``)."""
+    return HistoryLine(
+        "rescheduled",
+        f"{before.scheduled_date} {before.scheduled_time:%H:%M} -> {after.scheduled_date} {after.scheduled_time:%H:%M}",
+    )
+
+
+def cancelled(reason: str) -> HistoryLine:
+    """An active booking cancelled, for ``reason``."""
+    return HistoryLine("cancelled", reason)
+
+
+def completed() -> HistoryLine:
+    """``confirmed -> completed`` once the session's end has passed."""
+    return HistoryLine("completed", "the session has ended")
+
+
+def expired() -> HistoryLine:
+    """``pending -> expired``: not paid within the console's expiry time."""
+    return HistoryLine("expired", "not paid in time; the slot is free again")
