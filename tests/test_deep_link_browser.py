@@ -82,6 +82,7 @@ def test_a_deep_link_as_the_first_request_shows_the_page_its_menu_and_the_wide_l
         sidebar = {line.strip() for line in page.get_by_test_id("stSidebar").inner_text().split("\n")}
         assert not FILE_NAMES & sidebar, sidebar
         page.get_by_role("heading", name="Paid, awaiting a link").wait_for()  # the Ops page itself
+        page.get_by_test_id("stMetric").nth(3).wait_for()  # drawn after the heading; wait, don't race it
         assert page.get_by_test_id("stMetric").count() == 4
         # Wide: the main column uses the window's width beside the sidebar (centred stops at 736 px).
         width = page.get_by_test_id("stMainBlockContainer").bounding_box()["width"]
