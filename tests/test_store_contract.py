@@ -639,7 +639,8 @@ def test_an_older_sqlite_file_takes_the_expired_status_and_the_offered_durations
         path, booking = str(tmp_path / name), str(uuid.uuid4())
         with closing(sqlite3.connect(path)) as db:
             db.executescript(old_schema)
-            db.execute("INSERT INTO experts VALUES ('e1', 'Sari', 'sari@example.com', 250000, '', '2026-01-01')")
+            db.execute("INSERT INTO experts (id, name, email, hourly_rate, expertise, created_at)"
+                       " VALUES ('e1', 'Sari', 'sari@example.com', 250000, '', '2026-01-01')")
             db.execute("INSERT INTO users VALUES ('u1', 'Andi', 'andi@example.com', '2026-01-01')")
             db.execute("INSERT INTO bookings (id, user_id, expert_id, session_type, scheduled_date, scheduled_time,"
                        " duration, status, price, created_at, updated_at) VALUES (?, 'u1', 'e1', 'Career mentoring',"
@@ -979,7 +980,7 @@ def test_wire_inserts_ask_for_the_representation(wire):
     wire.store.add_history(BOOKING, "note", "called", "ops")
     expert, history = wire.sent
     assert (expert.method, expert.url.path, dict(expert.url.params)) == \
-        ("POST", "/rest/v1/experts", {"select": "id,name,email,hourly_rate,expertise"})
+        ("POST", "/rest/v1/experts", {"select": "id,name,email,hourly_rate,expertise,calendar_id"})
     assert "return=representation" in prefers(expert)
     assert (history.method, history.url.path) == ("POST", "/rest/v1/booking_history")
     assert "return=minimal" in prefers(history)  # nothing to read back
