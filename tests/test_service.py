@@ -16,6 +16,7 @@ from lib.payments.demo import DemoGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from tests.support.fakes import FixedClock
+from tests.support.bookings import open_all_hours
 
 # 18:00 UTC on the 24th is 01:00 WIB on the 25th: the UTC date is still "yesterday".
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
@@ -39,6 +40,7 @@ def svc(tmp_path, clock, provider, sender, sleeps) -> BookingService:
     service = BookingService(store, provider, DemoGateway(), sender, settings, clock=clock, sleep=sleeps.append)
     store.add_expert("Sari", "sari@example.com", 250_000, "Career")
     store.add_expert("Budi", "budi@example.com", 400_000, "Business")
+    open_all_hours(store)
     store.add_customer(NewCustomer("Andi", "andi@example.com"))
     return service
 
