@@ -71,6 +71,11 @@ class SlotUnavailable(Refused):
         self.nearest = list(nearest or [])
 
 
+class SlotOverlaps(SlotUnavailable, SlotTaken):
+    """Not a free slot because it overlaps another session of the expert (with the buffers
+    around sessions): both a ``SlotUnavailable`` and a ``SlotTaken``."""
+
+
 class InvalidTransition(Refused):
     """The booking is not in a state that allows this action (e.g. cancelling twice)."""
 

@@ -21,9 +21,9 @@ from babel.dates import format_datetime
 
 from lib.access import Actor, require_expert_or_staff
 from lib.domain import Booking, Expert
-from lib.errors import InvalidInput, NotFound, PermissionDenied, SlotUnavailable
+from lib.errors import InvalidInput, NotFound, PermissionDenied, SlotOverlaps, SlotUnavailable, describe_unexpected
 from lib.meetings import BusyTimes
-from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Refusal, Slot, free_slots, why_not
+from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Reason, Refusal, Slot, free_slots, why_not
 from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service.ports import Ports
 from lib.validation import clean_duration
@@ -148,8 +148,18 @@ class Scheduling:
 
     def _busy_times(self, expert: Expert, first: datetime, last: datetime) -> BusyTimes:
         calendar_id = expert.calendar_id or expert.email
-        return self._busy.get(expert.id, calendar_id, first, last,
-                              lambda: self.ports.meetings.busy(calendar_id, first, last))
+        return self._busy.get(expert.id, calendar_id, first, last, lambda: self._ask_busy(calendar_id, first, last))
+
+    def _ask_busy(self, calendar_id: str, first: datetime, last: datetime) -> BusyTimes:
+        """The provider's answer; a provider that breaks its "never raises" promise (or has no
+        calendar at all) must not stop anyone from booking: the slots then come from our bookings."""
+        ask = getattr(self.ports.meetings, "busy", None)
+        if ask is None:
+            return BusyTimes()
+        try:
+            return ask(calendar_id, first, last)
+        except Exception as exc:  # noqa: BLE001 - any failure means "could not read", never a crash
+            return BusyTimes(read=True, error=f"the calendar could not be read ({describe_unexpected(exc)})")
 
     def forget_busy(self, expert_id: str) -> None:
         """Drop the cached calendar answers of the expert (one of their bookings changed)."""
@@ -214,7 +224,8 @@ class Scheduling:
                 raise PermissionDenied("Only ops staff can book a time that is not a free slot.")
             return f"not a free slot ({refusal.reason.value}): {refusal.message} Booked anyway by ops: {reason}"
         nearest = self._nearest(a, start, duration, now, bookings, busy, local_day)
-        raise SlotUnavailable(_message(refusal, nearest), reason=refusal.reason, nearest=nearest)
+        kind = SlotOverlaps if refusal.reason is Reason.OVERLAPS_BOOKING else SlotUnavailable
+        raise kind(_message(refusal, nearest), reason=refusal.reason, nearest=nearest)
 
     def _nearest(self, a: Availability, start: datetime, duration: int, now: datetime,
                  bookings: list[tuple[datetime, datetime]], busy: BusyTimes, around: date) -> list[Slot]:

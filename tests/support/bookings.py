@@ -36,10 +36,10 @@ def paid_bookings(svc: BookingService, count: int) -> list[str]:
     return ids
 
 
-# Every day around the clock, no notice, 5-minute steps, two years ahead: for tests about something
+# Every day around the clock, no notice, 5-minute steps, a year ahead (the setting's default): for tests about something
 # other than the hours, which book whatever time suits them (night, weekends, in a few minutes).
 ALWAYS_OPEN = Availability(weekly=((TimeRange(0, 24 * 60),),) * 7, min_notice_minutes=0, slot_step_minutes=5,
-                           horizon_days=730)
+                           horizon_days=365)
 
 
 def open_all_hours(store: BookingStore) -> None:
