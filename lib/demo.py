@@ -83,7 +83,8 @@ def seed_demo(service: BookingService) -> int:
         key = f"demo-{service.today():%Y%m%d}-{line}"  # seeding twice on one day makes each booking once
         if store.find_by_request_key(key) is not None:
             continue
-        free = service.free_slots(expert.id, duration, service.today() + timedelta(days=days), 7, actor=SEEDER).slots
+        first = service.today() + timedelta(days=days)
+        free = service.free_slots(expert.id, duration, first, 7, actor=SEEDER).slots
         if not free:
             continue
         at = free[min(nth, len(free) - 1)].start.astimezone(service.tz)

@@ -138,7 +138,8 @@ class Scheduling:
         return self._availability_of(expert)
 
     # -- what holds the expert's time ---------------------------------------------------------
-    def _bookings(self, expert: Expert, first: datetime, last: datetime, exclude: str | None) -> list[tuple[datetime, datetime]]:
+    def _bookings(self, expert: Expert, first: datetime, last: datetime,
+                  exclude: str | None) -> list[tuple[datetime, datetime]]:
         """The expert's active bookings overlapping ``[first, last)`` as aware intervals."""
         tz = self.ports.tz
         wall = lambda moment: moment.astimezone(tz).replace(tzinfo=None)  # noqa: E731

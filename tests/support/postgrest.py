@@ -91,7 +91,8 @@ class PostgrestStub:
 
     Supported: GET/POST/PATCH on tables and POST /rpc/<fn>; `select` with columns, `*` and
     many-to-one embeds hinted by column (`alias:table!fk_column(cols)`); filters eq, neq, gt,
-    gte, lt, lte, is, in, like, ilike and `or=(...)` (quoted values with backslash escapes); `order`; `limit`; `Prefer: return=minimal`. Like
+    gte, lt, lte, is, in, like, ilike and `or=(...)` (quoted values with backslash escapes);
+    `order`; `limit`; `Prefer: return=minimal`. Like
     PostgREST it checks the apikey, runs each request in one transaction as the JWT's role and
     turns database errors into `{code, message, details, hint}` bodies.
     """
@@ -252,7 +253,8 @@ class PostgrestStub:
 def supabase_over_postgres(dsn: str) -> Iterator[tuple[SupabaseStore, PostgrestStub]]:
     """A SupabaseStore whose requests a PostgrestStub answers on ``dsn`` (emptied first)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("truncate email_outbox, booking_history, bookings, expert_availability, experts, users restart identity")
+        conn.execute("truncate email_outbox, booking_history, bookings, expert_availability, experts, users"
+                     " restart identity")
     stub = PostgrestStub(dsn, KEY)
     try:
         with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
