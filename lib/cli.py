@@ -8,12 +8,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 
 from lib.access import CLI, Actor, Role
 from lib.config import load_settings
-from lib.domain import BookingStatus
-from lib.errors import CallExpertError, Transient
+from lib.domain import DEFAULT_DURATION, BookingStatus
+from lib.errors import CallExpertError, NotFound, Transient
+from lib.scheduling import from_json, to_json
 from lib.service import BookingService
+from lib.service.availability import when_text
 from lib.timefmt import rupiah, when
 from lib.wiring import build_service
 
@@ -151,6 +154,77 @@ def _payment_notification(args: argparse.Namespace) -> int:
     return 0
 
 
+def _find_expert(service: BookingService, key: str):  # noqa: ANN202 - an Expert
+    """The expert whose id or email (any case) is ``key``."""
+    wanted = key.strip().lower()
+    for expert in service.experts(actor=CLI):
+        if expert.id == key.strip() or expert.email.lower() == wanted:
+            return expert
+    raise NotFound(f"No expert with id or email {key!r}.")
+
+
+def _availability(args: argparse.Namespace) -> int:
+    """Print an expert's schedule as JSON, or load one (``--set FILE``) validated like the page."""
+    service = _service()
+    expert = _find_expert(service, args.expert)
+    if args.set:
+        try:
+            with open(args.set, encoding="utf-8") as source:
+                data = json.load(source)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"error: cannot read {args.set}: {exc}", file=sys.stderr)
+            return 2
+        except json.JSONDecodeError as exc:
+            print(f"error: {args.set} is not JSON ({exc.msg}, line {exc.lineno})", file=sys.stderr)
+            return 2
+        availability = from_json(data, expert=expert.id)  # InvalidInput names the field; nothing saved
+        service.set_availability(expert.id, availability, actor=CLI)
+        if not args.json:
+            print(f"Saved the availability of {expert.name}.")
+            return 0
+    schedule = to_json(service.availability(expert.id, actor=CLI), expert=expert.id)
+    if args.json:
+        print(json.dumps(schedule, indent=2))
+        return 0
+    a = service.availability(expert.id, actor=CLI)
+    print(f"{expert.name} ({a.timezone})")
+    for day, ranges in schedule["weekly"].items():
+        print(f"  {day}: {', '.join(f'{s}-{e}' for s, e in ranges) or 'no hours'}")
+    for day, ranges in schedule["overrides"].items():
+        print(f"  {day}: {', '.join(f'{s}-{e}' for s, e in ranges) or 'day off'}")
+    print(f"  buffers {a.buffer_before}/{a.buffer_after} min, notice {a.min_notice_minutes} min, "
+          f"every {a.slot_step_minutes} min, at most {a.max_per_day or 'any number of'} per day, "
+          f"{a.horizon_days} days ahead")
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+
+
+def _slots(args: argparse.Namespace) -> int:
+    """Print an expert's free slots (``--json``: the shape scripts read)."""
+    service = _service()
+    expert = _find_expert(service, args.expert)
+    first = args.first or service.today()
+    found = service.free_slots(expert.id, args.duration, first, args.days, actor=CLI)
+    if args.json:
+        print(json.dumps({"expert": expert.id, "duration": found.duration,
+                          "slots": [{"start": s.start.isoformat(), "end": s.end.isoformat()} for s in found.slots],
+                          "calendar": found.calendar}, indent=2))
+        return 0
+    print(f"Free {found.duration}-minute slots of {expert.name} from {first} for {args.days} day(s); "
+          f"calendar: {found.calendar}")
+    for slot in found.slots:
+        print(f"  {when_text(slot.start)}")
+    if not found.slots:
+        print("  (none)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lib", description="CallExpert Console from the shell.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -183,6 +257,19 @@ def parser() -> argparse.ArgumentParser:
                         help="verify and apply a gateway notification (a JSON file, or - for stdin)")
     pn.add_argument("file", help="the notification's JSON body, or - to read it from stdin")
     pn.set_defaults(run=_payment_notification)
+    av = sub.add_parser("availability", help="print an expert's hours (or --set them from a JSON file)")
+    av.add_argument("expert", help="the expert's id or email")
+    av.add_argument("--json", action="store_true", help="print the schedule as JSON")
+    av.add_argument("--set", metavar="FILE.json", help="load the schedule from this JSON file (validated; "
+                    "bad input saves nothing)")
+    av.set_defaults(run=_availability)
+    fs = sub.add_parser("slots", help="print an expert's free slots")
+    fs.add_argument("expert", help="the expert's id or email")
+    fs.add_argument("--from", dest="first", type=_day, default=None, help="first day, YYYY-MM-DD (default: today)")
+    fs.add_argument("--days", type=int, default=7, help="how many days (default 7)")
+    fs.add_argument("--duration", type=int, default=DEFAULT_DURATION, help="minutes (default 60)")
+    fs.add_argument("--json", action="store_true", help="print JSON")
+    fs.set_defaults(run=_slots)
     return p
 
 

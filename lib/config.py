@@ -130,6 +130,9 @@ class Settings:
     link_concurrency: int = 8
     link_lease_seconds: int = 300
     booking_horizon_days: int = 365
+    # An expert's Google Calendar busy time is asked at most once per expert and range in this
+    # many seconds (and asked again at once after one of their bookings changes); 0: every time.
+    busy_cache_seconds: int = 60
     # A booking still awaiting payment this long after it was made becomes `expired` and frees
     # its slot (`python -m lib expire-pending`, and before a booking finds its slot taken).
     pending_expiry_minutes: int = 30
@@ -276,6 +279,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("Setting `link_pending_delay_minutes` cannot be negative.")
     if settings.pending_expiry_minutes < 1:
         raise ConfigError("Setting `pending_expiry_minutes` must be at least 1 (minutes a booking may await payment).")
+    if settings.busy_cache_seconds < 0:
+        raise ConfigError("Setting `busy_cache_seconds` cannot be negative.")
     if settings.email_lease_seconds < 1:
         raise ConfigError("Setting `email_lease_seconds` must be at least 1.")
     _validate_link_hosts(settings)

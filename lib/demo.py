@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from lib.access import Actor, Role
 from lib.domain import BookingRequest, NewCustomer
 from lib.errors import CallExpertError
+from lib.scheduling import Availability, TimeRange
 from lib.service import BookingService
 
 EXPERTS = (
@@ -25,6 +26,30 @@ CUSTOMERS = (
 )
 
 
+def _hours(start: str, end: str) -> tuple[TimeRange, ...]:
+    def minutes(text: str) -> int:
+        return int(text[:2]) * 60 + int(text[3:])
+    return (TimeRange(minutes(start), minutes(end)),)
+
+
+def demo_hours(today: date) -> tuple[Availability, ...]:
+    """Each demo expert's hours, in ``EXPERTS`` order: not all the same, one with a lunch break,
+    one with a day off this week (the third weekday after ``today``)."""
+    nine_to_five_with_lunch = (TimeRange(9 * 60, 12 * 60), TimeRange(13 * 60, 17 * 60))
+    off = today + timedelta(days=3)
+    while off.weekday() > 4:
+        off += timedelta(days=1)
+    none = ()
+    return (
+        Availability(weekly=(nine_to_five_with_lunch,) * 5 + (none, none), buffer_after=15),
+        Availability(weekly=(_hours("10:00", "18:00"),) * 4 + (none, _hours("09:00", "13:00"), none), max_per_day=4),
+        Availability(weekly=(_hours("08:00", "16:00"),) * 5 + (none, none), overrides=((off, none),),
+                     slot_step_minutes=60),
+        Availability(weekly=(none,) + (_hours("13:00", "20:00"),) * 5 + (none,), min_notice_minutes=120,
+                     buffer_before=10, buffer_after=10),
+    )
+
+
 def seed_demo(service: BookingService) -> int:
     """Add the demo experts and customers (once) and a spread of bookings; return bookings made."""
     store = service.store
@@ -34,32 +59,43 @@ def seed_demo(service: BookingService) -> int:
             store.add_expert(name, email, rate, expertise)
     for name, email in CUSTOMERS:
         store.add_customer(NewCustomer(name, email))
-    experts = store.list_experts()
+    by_email = {e.email: e for e in store.list_experts()}
+    experts = [by_email[email] for _, email, _, _ in EXPERTS]
+    for expert, hours in zip(experts, demo_hours(service.today()), strict=True):
+        if store.get_availability(expert.id) is None:  # an expert's own edits survive a second seeding
+            store.set_availability(expert.id, hours)
     customers = store.list_customers()
 
-    # Whole hours from the next one on, in the app timezone, over the coming week.
-    start = (service.now_local() + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
-    plan = [  # (expert, customer, hours from start, duration, stop after)
-        (0, 0, 0, 60, "confirmed"),
-        (1, 1, 3, 90, "confirmed"),
-        (2, 2, 22, 60, "confirmed"),
-        (0, 3, 26, 45, "confirmed"),
-        (3, 4, 50, 120, "confirmed"),
-        (2, 0, 75, 30, "confirmed"),
-        (1, 2, 98, 60, "paid"),
-        (3, 1, 120, 60, "pending"),
+    # Bookings inside each expert's hours: the n-th free slot from a day of the coming week.
+    plan = [  # (expert, customer, days from today, which free slot, duration, stop after)
+        (0, 0, 1, 0, 60, "confirmed"),
+        (1, 1, 1, 2, 90, "confirmed"),
+        (2, 2, 2, 1, 60, "confirmed"),
+        (0, 3, 2, 4, 45, "confirmed"),
+        (3, 4, 3, 1, 120, "confirmed"),
+        (2, 0, 4, 3, 30, "confirmed"),
+        (1, 2, 5, 1, 60, "paid"),
+        (3, 1, 6, 2, 60, "pending"),
     ]
     made = 0
-    for expert_i, customer_i, hours, duration, stop in plan:
-        at: datetime = start + timedelta(hours=hours)
+    for line, (expert_i, customer_i, days, nth, duration, stop) in enumerate(plan):
+        expert = experts[expert_i]
+        key = f"demo-{service.today():%Y%m%d}-{line}"  # seeding twice on one day makes each booking once
+        if store.find_by_request_key(key) is not None:
+            continue
+        first = service.today() + timedelta(days=days)
+        free = service.free_slots(expert.id, duration, first, 7, actor=SEEDER).slots
+        if not free:
+            continue
+        at = free[min(nth, len(free) - 1)].start.astimezone(service.tz)
         request = BookingRequest(
-            expert_id=experts[expert_i % len(experts)].id,
+            expert_id=expert.id,
             customer_id=customers[customer_i % len(customers)].id,
             session_type=("Career mentoring", "Business review", "Technical review", "Legal consultation")[expert_i % 4],
             scheduled_date=at.date(),
             scheduled_time=time(at.hour, at.minute),
             duration=duration,
-            request_key=f"demo-{at:%Y%m%d%H%M}-{expert_i}",
+            request_key=key,
         )
         try:
             booking = service.book(request, actor=SEEDER)

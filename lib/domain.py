@@ -52,6 +52,12 @@ class Expert:
     email: str
     hourly_rate: int  # rupiah per hour
     expertise: str = ""
+    # The Google calendar whose busy time blocks the expert's slots; empty means their email.
+    calendar_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.calendar_id:
+            object.__setattr__(self, "calendar_id", self.email)
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ class BookingRequest:
     new_customer: NewCustomer | None = None
     # Same key twice (double click, rerun) returns the first booking instead of a second one.
     request_key: str | None = None
+    # Ops only: book a start that is not a free slot, for this reason (kept in the history).
+    override_reason: str | None = None
 
 
 class _Slot:

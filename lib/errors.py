@@ -56,6 +56,26 @@ class SlotTaken(Refused):
     """The expert already holds a pending, paid or confirmed booking overlapping this slot."""
 
 
+class SlotUnavailable(Refused):
+    """The start is not one of the expert's free slots (outside their hours, too soon, beyond
+    their horizon, their day is full, it overlaps a session or their calendar is busy).
+
+    ``reason`` is the ``lib.scheduling.Reason`` of the refusing rule and ``nearest`` the free
+    slots nearest to the wanted start (``lib.scheduling.Slot``, possibly empty); the message
+    says why and offers them.
+    """
+
+    def __init__(self, message: str, *, reason: object, nearest: list | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.nearest = list(nearest or [])
+
+
+class SlotOverlaps(SlotUnavailable, SlotTaken):
+    """Not a free slot because it overlaps another session of the expert (with the buffers
+    around sessions): both a ``SlotUnavailable`` and a ``SlotTaken``."""
+
+
 class InvalidTransition(Refused):
     """The booking is not in a state that allows this action (e.g. cancelling twice)."""
 

@@ -28,6 +28,7 @@ from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.views import booking_label
 from lib.wiring import build_service
 from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_healthy
+from tests.support.bookings import open_all_hours
 from tests.support.env import clean_environ, free_port
 
 
@@ -40,6 +41,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     # the booking made through the browser cannot collide with a demo session.
     svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=True))
     first = svc.experts(actor=SYSTEM)[0]
+    # The form still takes a typed time (tomorrow 10:00, maybe a Sunday), and the test books
+    # more at times of its own: open every expert's hours.
+    open_all_hours(svc.store)
     tomorrow = svc.today() + timedelta(days=1)
     for b in svc.recent_bookings(limit=1000, actor=SYSTEM):
         if b.expert_id == first.id and b.scheduled_date == tomorrow and b.status.value in ("pending", "paid",

@@ -613,3 +613,35 @@ def test_a_payment_racing_the_expiry_wins(db):
         assert _one(check, "select status from bookings where id = %s", [booking]) == "paid"
         assert [r[0] for r in check.execute("select event from booking_history where booking_id = %s order by id",
                                             [booking])] == ["paid"]
+
+
+def test_rls_an_expert_edits_only_their_own_availability_and_ops_anyones(conn):
+    sari_email = f"sari-{uuid.uuid4().hex[:6]}@example.com"
+    sari, budi = _expert(conn, sari_email), _expert(conn)
+    sari_user = _auth_user(conn, sari_email, True)
+    schedule = json.dumps({"timezone": "Asia/Jakarta", "weekly": {"mon": [["09:00", "12:00"]]}, "overrides": {},
+                           "buffer_before": 0, "buffer_after": 15, "min_notice_minutes": 60,
+                           "slot_step_minutes": 30, "max_per_day": None, "horizon_days": 60})
+    put = "select public.expert_availability_put(%s, %s::jsonb)"
+    sari_claims = {"sub": sari_user, "email": sari_email, "role": "authenticated"}
+    with as_role(conn, "authenticated", sari_claims) as c:
+        c.execute(put, [sari, schedule])  # their own: allowed, and again (update)
+        c.execute(put, [sari, schedule.replace('"buffer_after": 15', '"buffer_after": 30')])
+        assert _one(c, "select buffer_after from expert_availability where expert_id = %s", [sari]) == 30
+    with as_role(conn, "authenticated", sari_claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+        c.execute(put, [budi, schedule])  # another expert's: refused
+    conn.execute(put, [budi, schedule])  # the service role (ops) sets anyone's
+    with as_role(conn, "authenticated", sari_claims) as c:
+        assert c.execute("update expert_availability set horizon_days = 1 where expert_id = %s", [budi]).rowcount == 0
+        assert c.execute("delete from expert_availability where expert_id = %s", [budi]).rowcount == 0
+    # An unconfirmed sign-up with Sari's address is nobody.
+    unconfirmed = _auth_user(conn, sari_email.upper(), False)
+    with as_role(conn, "authenticated", {"sub": unconfirmed, "email": sari_email, "role": "authenticated"}) as c, \
+            pytest.raises(pgerrors.InsufficientPrivilege):
+        c.execute(put, [sari, schedule])
+    with as_role(conn, "anon", {}) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+        c.execute("select * from expert_availability")
+    with pytest.raises(pgerrors.CheckViolation):
+        conn.execute(put, [sari, schedule.replace('"slot_step_minutes": 30', '"slot_step_minutes": 7')])
+    with pytest.raises(pgerrors.CheckViolation):
+        conn.execute(put, [sari, schedule.replace('"mon"', '"monday"')])

@@ -701,7 +701,8 @@ def test_an_older_sqlite_file_takes_the_expired_status_and_the_offered_durations
         path, booking = str(tmp_path / name), str(uuid.uuid4())
         with closing(sqlite3.connect(path)) as db:
             db.executescript(old_schema)
-            db.execute("INSERT INTO experts VALUES ('e1', 'Sari', 'sari@example.com', 250000, '', '2026-01-01')")
+            db.execute("INSERT INTO experts (id, name, email, hourly_rate, expertise, created_at)"
+                       " VALUES ('e1', 'Sari', 'sari@example.com', 250000, '', '2026-01-01')")
             db.execute("INSERT INTO users VALUES ('u1', 'Andi', 'andi@example.com', '2026-01-01')")
             db.execute("INSERT INTO bookings (id, user_id, expert_id, session_type, scheduled_date, scheduled_time,"
                        " duration, status, price, created_at, updated_at) VALUES (?, 'u1', 'e1', 'Career mentoring',"
@@ -1049,7 +1050,7 @@ def test_wire_inserts_ask_for_the_representation(wire):
     wire.store.add_history(BOOKING, "note", "called", "ops")
     expert, history = wire.sent
     assert (expert.method, expert.url.path, dict(expert.url.params)) == \
-        ("POST", "/rest/v1/experts", {"select": "id,name,email,hourly_rate,expertise"})
+        ("POST", "/rest/v1/experts", {"select": "id,name,email,hourly_rate,expertise,calendar_id"})
     assert "return=representation" in prefers(expert)
     assert (history.method, history.url.path) == ("POST", "/rest/v1/booking_history")
     assert "return=minimal" in prefers(history)  # nothing to read back
@@ -1160,3 +1161,66 @@ def test_live_project_answers_every_page_read():
         assert store.get_booking(str(uuid.uuid4())) is None
     finally:
         store.close()
+
+
+# -- availability, calendar ids, customer search, active bookings ---------------------------------
+
+def test_an_expert_calendar_id_defaults_to_their_email(store):
+    sari = store.add_expert("Sari", "sari@example.com", 250_000)
+    budi = store.add_expert("Budi", "budi@example.com", 400_000, "", "budi.calendar@example.com")
+    assert store.get_expert(sari.id).calendar_id == "sari@example.com"
+    assert store.get_expert(budi.id).calendar_id == "budi.calendar@example.com" == budi.calendar_id
+
+
+def test_availability_is_stored_replaced_and_read_back_equal(store, people):
+    from lib.scheduling import Availability, TimeRange
+
+    assert store.get_availability(people.sari) is None
+    first = Availability(weekly=((TimeRange(540, 720), TimeRange(780, 1020)),) * 5 + ((), ()),
+                         overrides=((date(2030, 3, 12), ()), (date(2030, 3, 13), (TimeRange(600, 660),))),
+                         buffer_before=5, buffer_after=15, min_notice_minutes=120, slot_step_minutes=15,
+                         max_per_day=4, horizon_days=60, timezone="Europe/Berlin")
+    store.set_availability(people.sari, first)
+    assert store.get_availability(people.sari) == first
+    second = Availability(max_per_day=None)
+    store.set_availability(people.sari, second)
+    assert store.get_availability(people.sari) == second
+    assert store.get_availability(people.budi) is None
+    with pytest.raises(NotFound):
+        store.set_availability(str(uuid.uuid4()), second)
+
+
+def test_search_customers_matches_name_or_email_case_insensitively_with_a_limit(store):
+    for name, email in (("Andi Pratama", "andi@example.com"), ("Dewi 100% Lestari", "dewi@x.example"),
+                        ("Budi_Santoso", "budi@example.com"), ("Citra, (Dr.)", "citra@example.com"),
+                        ('Eko "Q" Back\\slash', "eko@example.com")):
+        store.add_customer(NewCustomer(name, email))
+    names = lambda q, n=20: [c.name for c in store.search_customers(q, n)]  # noqa: E731
+    assert names("ANDI") == ["Andi Pratama"]
+    assert names("example.com") == ["Andi Pratama", "Budi_Santoso", "Citra, (Dr.)", 'Eko "Q" Back\\slash']
+    assert names("example.com", 2) == ["Andi Pratama", "Budi_Santoso"]
+    assert names("%") == ["Dewi 100% Lestari"]  # a typed % is a percent sign, not "anything"
+    assert names("_") == ["Budi_Santoso"]
+    assert names(", (dr") == ["Citra, (Dr.)"]  # PostgREST's reserved characters stay inside the filter
+    assert names('"q"') == ['Eko "Q" Back\\slash'] and names("k\\s") == ['Eko "Q" Back\\slash']
+    assert names("nobody") == []
+
+
+def test_active_bookings_of_an_expert_in_a_range(store, people, age):
+    inside = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
+    store.mark_paid(inside.id, "pay-1", NOW, "ops", line=history.paid("pay-1"))
+    late = store.create_booking(new(people.sari, people.andi, at=time(23, 30), minutes=60), "ops", line=CREATED)  # into the next day
+    stale = store.create_booking(new(people.sari, people.andi, at=time(12, 0)), "ops", line=CREATED)
+    age(stale.id, 120)
+    gone = store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops", line=CREATED)
+    store.cancel(gone.id, NOW, "customer asked", [], "ops",
+                 line=history.cancelled("customer asked"))
+    store.create_booking(new(people.budi, people.andi, at=time(10, 0)), "ops", line=CREATED)  # another expert
+    store.create_booking(new(people.sari, people.andi, day=DAY + timedelta(days=3)), "ops", line=CREATED)  # outside the range
+    since = datetime.now(UTC) - timedelta(minutes=30)
+    found = store.active_bookings(people.sari, datetime.combine(DAY, time(0)),
+                                  datetime.combine(DAY + timedelta(days=1), time(0, 15)), since)
+    assert [b.id for b in found] == [inside.id, late.id]
+    after_midnight = store.active_bookings(people.sari, datetime.combine(DAY + timedelta(days=1), time(0)),
+                                           datetime.combine(DAY + timedelta(days=2), time(0)), since)
+    assert [b.id for b in after_midnight] == [late.id]

@@ -6,8 +6,8 @@ provider, payment gateway, email sender) and keeps the rules: no double booking,
 events or emails on retry, and a paid booking is never lost.
 
 The work is split by capability, each part a class over the same ``Ports``:
-``queries`` (reads), ``booking`` (the booking life), ``payments``, ``links`` and ``outbox``
-(emails). ``BookingService`` is only the facade that builds them and names their public methods;
+``queries`` (reads), ``availability`` (hours and free slots), ``booking`` (the booking life),
+``payments``, ``links`` and ``outbox`` (emails). ``BookingService`` is only the facade that builds them and names their public methods;
 every public method takes a required keyword-only ``actor``.
 """
 
@@ -35,6 +35,8 @@ from lib.meetings import HealthCheck, MeetingProvider
 from lib.meetings.quota import BudgetUse
 from lib.notify import EmailSender
 from lib.payments import PaymentGateway
+from lib.scheduling import Availability
+from lib.service.availability import Scheduling, SlotList
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
 from lib.service.links import Links, Progress
 from lib.service.outbox import DispatchResult, Outbox
@@ -43,7 +45,7 @@ from lib.service.ports import Ports
 from lib.service.queries import Queries
 from lib.store import BookingStore
 
-__all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "PaymentCheck", "Ports"]
+__all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "PaymentCheck", "Ports", "SlotList"]
 
 
 class BookingService:
@@ -66,7 +68,8 @@ class BookingService:
         self._outbox = Outbox(self.ports, background=background_dispatch)
         self._links = Links(self.ports, self._outbox)
         self._payments = Payments(self.ports, self._links)
-        self._life = BookingLife(self.ports, self._outbox, self._links, self._payments)
+        self._scheduling = Scheduling(self.ports)
+        self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling)
 
     # -- the ports, shared by every part (setting one swaps it for all) ---------------------
     @property
@@ -140,6 +143,11 @@ class BookingService:
         """Every customer with their email (staff)."""
         return self._queries.customers(actor=actor)
 
+    def search_customers(self, query: str, limit: int = 20, *, actor: Actor) -> list[Customer]:
+        """Up to ``limit`` (1..100) customers whose name or email contains ``query``
+        (case-insensitive), by name: the booking form's customer search (staff)."""
+        return self._queries.search_customers(query, limit, actor=actor)
+
     def get_booking(self, booking_id: str, *, actor: Actor) -> Booking:
         """The booking, ``NotFound``, or ``PermissionDenied`` for another expert's booking."""
         return self._queries.get_booking(booking_id, actor=actor)
@@ -185,9 +193,37 @@ class BookingService:
         """Bookings awaiting payment longer than ``midtrans.pending_alert_minutes``."""
         return self._queries.stuck_pending(actor=actor, limit=limit)
 
+    # -- availability and free slots (lib.service.availability) --------------------------
+    def availability(self, expert_id: str, *, actor: Actor) -> Availability:
+        """The expert's availability (the default hours, with the ``booking_horizon_days``
+        setting, when they stored none). An expert reads only their own; staff anyone's."""
+        return self._scheduling.availability(expert_id, actor=actor)
+
+    def set_availability(self, expert_id: str, availability: Availability, *, actor: Actor) -> Availability:
+        """Store the expert's availability (a valid ``lib.scheduling.Availability``, e.g. from
+        ``lib.scheduling.from_json``) and return it. An expert sets only their own; staff anyone's."""
+        return self._scheduling.set_availability(expert_id, availability, actor=actor)
+
+    def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,
+                   exclude_booking: str | None = None) -> SlotList:
+        """The expert's free starts for a ``duration``-minute session on ``days`` days from
+        ``first_day`` (their hours, minus their active bookings with buffers, minus busy time in
+        their calendar, after notice, within the daily maximum and horizon).
+
+        ``SlotList.calendar`` is "ok", "not connected" or "unavailable: <why>" (then the slots
+        come from the console's own bookings alone). ``exclude_booking``: the booking being
+        rescheduled. Staff see anyone's, an expert their own.
+        """
+        return self._scheduling.free_slots(expert_id, duration, first_day, days, actor=actor,
+                                           exclude_booking=exclude_booking)
+
     # -- the booking life (lib.service.booking) -------------------------------------------
     def book(self, request: BookingRequest, *, actor: Actor) -> Booking:
-        """Validate the request and store it as ``pending``."""
+        """Validate the request and store it as ``pending``.
+
+        A start that is not a free slot is refused with ``SlotUnavailable`` (why, and the nearest
+        free times), unless staff give ``request.override_reason`` (kept in the history).
+        """
         return self._life.book(request, actor=actor)
 
     def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
@@ -198,9 +234,11 @@ class BookingService:
         """Book, start the payment and, once paid, create the link and queue the emails."""
         return self._life.book_and_pay(request, actor=actor)
 
-    def reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor) -> Booking:
-        """Move a booking; its meeting moves with it."""
-        return self._life.reschedule(booking_id, new_date, new_time, actor=actor)
+    def reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,
+                   override_reason: str | None = None) -> Booking:
+        """Move a booking; its meeting moves with it. Like ``book``, a start that is not a free
+        slot is refused with ``SlotUnavailable`` unless staff give ``override_reason``."""
+        return self._life.reschedule(booking_id, new_date, new_time, actor=actor, override_reason=override_reason)
 
     def cancel(self, booking_id: str, reason: str = "Cancelled by ops", *, actor: Actor) -> Booking:
         """Cancel a booking and its meeting, and queue the cancellation emails."""

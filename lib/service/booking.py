@@ -22,6 +22,8 @@ from lib.domain import (
 )
 from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
 from lib.service import history
+from lib.scheduling.model import MAX_HORIZON_DAYS
+from lib.service.availability import Scheduling
 from lib.service.links import Links
 from lib.service.outbox import Outbox
 from lib.service.payments import Payments
@@ -63,6 +65,8 @@ class BookingPreview:
     duration: int
     price: int
     existing_customer: Customer | None = None
+    # Set when ops book a start that is not a free slot: the history line saying why and who.
+    slot_override: str | None = None
 
     @property
     def customer_note(self) -> str | None:
@@ -76,11 +80,13 @@ class BookingPreview:
 class BookingLife:
     """``pending -> paid -> confirmed -> cancelled | completed`` and ``pending -> expired``."""
 
-    def __init__(self, ports: Ports, outbox: Outbox, links: Links, payments: Payments) -> None:
+    def __init__(self, ports: Ports, outbox: Outbox, links: Links, payments: Payments,
+                 scheduling: Scheduling) -> None:
         self.ports = ports
         self.outbox = outbox
         self.links = links
         self.payments = payments
+        self.scheduling = scheduling
 
     def book(self, request: BookingRequest, *, actor: Actor) -> Booking:
         """Validate the request and store it as ``pending``. Bad input writes nothing."""
@@ -90,7 +96,7 @@ class BookingLife:
             earlier = store.find_by_request_key(request.request_key)
             if earlier is not None:
                 return earlier
-        preview = self._preview(request)
+        preview = self._preview(request, actor)
         new = NewBooking(
             id=str(uuid.uuid4()),
             expert_id=preview.expert.id,
@@ -103,8 +109,12 @@ class BookingLife:
             new_customer=None if request.customer_id else NewCustomer(preview.customer_name, preview.customer_email),
             request_key=request.request_key,
         )
-        return self._freeing_stale_holds(lambda: store.create_booking(new, actor.label,
-                                                                      line=history.created(new.price)))
+        booking = self._freeing_stale_holds(lambda: store.create_booking(new, actor.label,
+                                                                         line=history.created(new.price)))
+        self.scheduling.forget_busy(booking.expert_id)
+        if preview.slot_override and booking.id == new.id:
+            store.add_history(booking.id, "slot override", preview.slot_override, actor.label)
+        return booking
 
     def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
         """What ``book`` would store for ``request``, checked the same way, writing nothing.
@@ -113,17 +123,19 @@ class BookingLife:
         customer's comes back with ``existing_customer`` set (and that customer's name).
         """
         require_staff(actor, "book sessions")
-        return self._preview(request)
+        return self._preview(request, actor)
 
-    def _preview(self, request: BookingRequest) -> BookingPreview:
+    def _preview(self, request: BookingRequest, actor: Actor) -> BookingPreview:
         store = self.ports.store
         expert = store.get_expert(str(request.expert_id or ""))
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
         session_type = clean_text(request.session_type, "Session type", 80)
         duration = clean_duration(request.duration)
-        day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.ports.now_local(),
-                             self.ports.settings.booking_horizon_days)
+        # The horizon is the expert's (their availability); this bound only catches typos.
+        day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.ports.now_local(), MAX_HORIZON_DAYS)
+        slot_override = self.scheduling.check_start(expert, day, at, duration, actor=actor,
+                                                    override_reason=request.override_reason)
         existing = None
         if request.customer_id:
             customer = store.get_customer(request.customer_id)
@@ -140,7 +152,8 @@ class BookingLife:
             raise InvalidInput("Pick a customer or enter a new one (name and email).")
         return BookingPreview(customer_name=name, customer_email=email, expert=expert, session_type=session_type,
                               scheduled_date=day, scheduled_time=at, duration=duration,
-                              price=price_for(expert.hourly_rate, duration), existing_customer=existing)
+                              price=price_for(expert.hourly_rate, duration), existing_customer=existing,
+                              slot_override=slot_override)
 
     def book_and_pay(self, request: BookingRequest, *, actor: Actor) -> BookingOutcome:
         """The whole flow of the booking form: book, start the payment, and once it is paid create
@@ -166,10 +179,13 @@ class BookingLife:
         pending = booking.status is BookingStatus.PENDING
         return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
 
-    def reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor) -> Booking:
+    def reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,
+                   override_reason: str | None = None) -> Booking:
         """Move a booking; its meeting (event id and link) stays and moves with it.
 
-        Ops may move any booking, an expert only their own.
+        Ops may move any booking, an expert only their own. The new start must be a free slot
+        (the booking's own time does not count), else ``SlotUnavailable``; ops may override
+        with a non-empty ``override_reason``, written to the history.
         """
         store, meetings = self.ports.store, self.ports.meetings
         booking = self.ports.load(booking_id)
@@ -178,9 +194,14 @@ class BookingLife:
         who = actor.label
         if booking.status not in ACTIVE_STATUSES:
             raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
-        day, at = clean_slot(new_date, new_time, self.ports.now_local(), self.ports.settings.booking_horizon_days)
+        day, at = clean_slot(new_date, new_time, self.ports.now_local(), MAX_HORIZON_DAYS)
         if (day, at) == (booking.scheduled_date, booking.scheduled_time):
             raise InvalidInput("That is the booking's current date and time; pick a new one.")
+        expert = store.get_expert(booking.expert_id)
+        if expert is None:
+            raise NotFound("This booking's expert no longer exists.")
+        slot_override = self.scheduling.check_start(expert, day, at, booking.duration, actor=actor,
+                                                    exclude_booking=booking.id, override_reason=override_reason)
         moved = replace(booking, scheduled_date=day, scheduled_time=at, revision=booking.revision + 1)
         on_calendar = bool(booking.google_event_id) and booking.status is BookingStatus.CONFIRMED
         if on_calendar:
@@ -195,6 +216,9 @@ class BookingLife:
             if on_calendar:
                 self.links.retrying(lambda: meetings.reschedule(booking), booking.id, who, record=False)
             raise
+        self.scheduling.forget_busy(booking.expert_id)
+        if slot_override:
+            store.add_history(booking.id, "slot override", slot_override, who)
         self.outbox.dispatch_after_change()
         return result
 
@@ -221,6 +245,7 @@ class BookingLife:
                                             line=history.cancelled(reason))
         if cancelled is None:
             raise InvalidTransition("This booking changed while it was being cancelled; refresh and try again.")
+        self.scheduling.forget_busy(booking.expert_id)
         self.outbox.dispatch_after_change()
         return cancelled
 
@@ -240,6 +265,7 @@ class BookingLife:
         cutoff = now - timedelta(minutes=self.ports.settings.pending_expiry_minutes)
         expired = self.ports.store.expire_pending(cutoff, now, actor.label, line=history.expired())
         for booking in expired:
+            self.scheduling.forget_busy(booking.expert_id)
             if booking.payment_order_id:
                 self.payments.close_expired_order(booking, actor)
         return expired

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from lib.access import Actor, require_can_see, require_expert_or_staff, require_known, require_staff
 from lib.domain import Booking, BookingStatus, Customer, Email, Expert, HistoryEntry, OpsCounts
-from lib.errors import NotFound
+from lib.errors import InvalidInput, NotFound
 from lib.meetings import HealthCheck
 from lib.meetings.quota import BudgetUse
 from lib.service.ports import Ports
@@ -29,6 +29,18 @@ class Queries:
         """Every customer with their email: staff only."""
         require_staff(actor, "see the customer list")
         return self.ports.store.list_customers()
+
+    def search_customers(self, query: str, limit: int = 20, *, actor: Actor) -> list[Customer]:
+        """Up to ``limit`` customers whose name or email contains ``query``, by name (staff).
+
+        One store query with the limit: no page loads every customer. ``limit`` is 1..100.
+        """
+        require_staff(actor, "search customers")
+        if not isinstance(query, str):
+            raise InvalidInput("The search must be text.")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
+            raise InvalidInput(f"The search limit must be a whole number from 1 to 100, got {limit!r}.")
+        return self.ports.store.search_customers(query.strip()[:200], limit)
 
     def get_booking(self, booking_id: str, *, actor: Actor) -> Booking:
         """The booking, or ``NotFound`` with a message a person can read.

@@ -20,6 +20,7 @@ from lib.domain import (
     NewCustomer,
     OpsCounts,
 )
+from lib.scheduling import Availability
 
 
 class BookingStore(Protocol):
@@ -37,10 +38,28 @@ class BookingStore(Protocol):
     # People
     def list_experts(self) -> list[Expert]: ...
     def get_expert(self, expert_id: str) -> Expert | None: ...
-    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "") -> Expert: ...
+    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "",
+                   calendar_id: str = "") -> Expert:
+        """Insert an expert; an empty ``calendar_id`` means their email."""
+        ...
+
     def list_customers(self) -> list[Customer]: ...
     def get_customer(self, customer_id: str) -> Customer | None: ...
     def add_customer(self, customer: NewCustomer) -> Customer: ...
+
+    def search_customers(self, query: str, limit: int = 20) -> list[Customer]:
+        """Up to ``limit`` customers whose name or email contains ``query`` (case-insensitive;
+        ``%``, ``_`` and ``*`` in it are plain characters as far as the store can say), by name."""
+        ...
+
+    # Availability
+    def get_availability(self, expert_id: str) -> Availability | None:
+        """The expert's stored availability, or ``None`` when they have none (default hours)."""
+        ...
+
+    def set_availability(self, expert_id: str, availability: Availability) -> None:
+        """Store (replace) the expert's availability; ``NotFound`` for an unknown expert."""
+        ...
 
     # Bookings
     def create_booking(self, new: NewBooking, actor: str, *, line: HistoryLine) -> Booking:
@@ -148,6 +167,13 @@ class BookingStore(Protocol):
         ``line`` in each one's history; returns them. Conditional on ``pending`` booking by booking, so a
         payment recorded first wins and a second run expires nothing twice. An expired booking
         no longer holds its slot."""
+        ...
+
+    def active_bookings(self, expert_id: str, start: datetime, end: datetime,
+                        pending_since: datetime) -> list[Booking]:
+        """The expert's bookings that hold their time (paid, confirmed, and pending ones made at
+        or after the instant ``pending_since``) and overlap the wall-clock range ``[start, end)``
+        (naive, app timezone), by date and time. Indexed: costs the expert's rows in the range."""
         ...
 
     # Lists for the pages

@@ -15,7 +15,8 @@ CREATE TABLE IF NOT EXISTS experts (
     email        TEXT NOT NULL UNIQUE COLLATE NOCASE,
     hourly_rate  INTEGER NOT NULL CHECK (hourly_rate >= 0),
     expertise    TEXT NOT NULL DEFAULT '',
-    created_at   TEXT NOT NULL
+    created_at   TEXT NOT NULL,
+    calendar_id  TEXT                       -- Google calendar read for busy time; NULL: the email
 );
 
 CREATE TABLE IF NOT EXISTS bookings (
@@ -102,4 +103,12 @@ CREATE TABLE IF NOT EXISTS calendar_request_budget (
     second_start TEXT NOT NULL,             -- UTC ISO instant, a whole second
     used         INTEGER NOT NULL CHECK (used >= 0),
     PRIMARY KEY (calendar_id, second_start)
+);
+
+-- An expert's availability (lib.scheduling.Availability) in the JSON shape of
+-- `python -m lib availability`; no row: the default hours.
+CREATE TABLE IF NOT EXISTS expert_availability (
+    expert_id   TEXT PRIMARY KEY REFERENCES experts(id),
+    schedule    TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
 );

@@ -7,6 +7,7 @@ suite checks side by side with the Supabase store.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -32,6 +33,7 @@ from lib.domain import (
     OpsCounts,
 )
 from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.scheduling import Availability, from_json, to_json
 from lib.store import EmailsFor, LineFor
 from lib.store.budget import bucket_start, oldest_counted, seconds_until_free
 
@@ -102,6 +104,18 @@ def _booking(row: sqlite3.Row) -> Booking:
     )
 
 
+def _expert(row: sqlite3.Row) -> Expert:
+    return Expert(row["id"], row["name"], row["email"], row["hourly_rate"], row["expertise"], row["calendar_id"] or "")
+
+
+def like_pattern(query: str) -> str:
+    """``%query%`` for ``LIKE ... ESCAPE '\\'``: the query's own ``%``, ``_`` and ``\\`` match
+    themselves; ``*`` matches any one character, as it does in the Supabase store (PostgREST
+    reads every ``*`` of a like pattern as ``%``)."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "_")
+    return f"%{escaped}%"
+
+
 def _email(row: sqlite3.Row) -> Email:
     return Email(
         id=row["id"],
@@ -143,6 +157,8 @@ class SQLiteStore:
             for column in ("ics", "not_before"):
                 if column not in have:
                     db.execute(f"ALTER TABLE email_outbox ADD COLUMN {column} TEXT")
+            if "calendar_id" not in {r["name"] for r in db.execute("PRAGMA table_info(experts)")}:
+                db.execute("ALTER TABLE experts ADD COLUMN calendar_id TEXT")
             have = {r["name"] for r in db.execute("PRAGMA table_info(bookings)")}
             for column, kind in _PAYMENT_COLUMNS:
                 if column not in have:
@@ -255,21 +271,44 @@ class SQLiteStore:
 
     # -- people -------------------------------------------------------------------------
     def list_experts(self) -> list[Expert]:
-        return [Expert(r["id"], r["name"], r["email"], r["hourly_rate"], r["expertise"])
-                for r in self._all("SELECT * FROM experts ORDER BY name")]
+        return [_expert(r) for r in self._all("SELECT * FROM experts ORDER BY name")]
 
     def get_expert(self, expert_id: str) -> Expert | None:
         r = self._one("SELECT * FROM experts WHERE id = ?", (expert_id,))
-        return Expert(r["id"], r["name"], r["email"], r["hourly_rate"], r["expertise"]) if r else None
+        return _expert(r) if r else None
 
-    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "") -> Expert:
-        expert = Expert(str(uuid.uuid4()), name, email, hourly_rate, expertise)
+    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "",
+                   calendar_id: str = "") -> Expert:
+        expert = Expert(str(uuid.uuid4()), name, email, hourly_rate, expertise, calendar_id)
         with self._tx() as db:
             db.execute(
-                "INSERT INTO experts (id, name, email, hourly_rate, expertise, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (expert.id, name, email, hourly_rate, expertise, _ts(datetime.now(UTC))),
+                "INSERT INTO experts (id, name, email, hourly_rate, expertise, created_at, calendar_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (expert.id, name, email, hourly_rate, expertise, _ts(datetime.now(UTC)), calendar_id or None),
             )
         return expert
+
+    def get_availability(self, expert_id: str) -> Availability | None:
+        row = self._one("SELECT schedule FROM expert_availability WHERE expert_id = ?", (expert_id,))
+        return from_json(json.loads(row["schedule"])) if row else None
+
+    def set_availability(self, expert_id: str, availability: Availability) -> None:
+        schedule = to_json(availability, expert=expert_id)
+        with self._tx() as db:
+            if db.execute("SELECT 1 FROM experts WHERE id = ?", (expert_id,)).fetchone() is None:
+                raise NotFound("Unknown expert; pick one from the list.")
+            db.execute(
+                "INSERT INTO expert_availability (expert_id, schedule, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (expert_id) DO UPDATE SET schedule = excluded.schedule, updated_at = excluded.updated_at",
+                (expert_id, json.dumps(schedule), _ts(datetime.now(UTC))),
+            )
+
+    def search_customers(self, query: str, limit: int = 20) -> list[Customer]:
+        # LIKE ignores case for ASCII letters only (SQLite without ICU); PostgreSQL's ilike for all.
+        pattern = like_pattern(query.strip())
+        rows = self._all("SELECT * FROM users WHERE name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\'"
+                         " ORDER BY name, email LIMIT ?", (pattern, pattern, max(0, int(limit))))
+        return [Customer(r["id"], r["name"], r["email"]) for r in rows]
 
     def list_customers(self) -> list[Customer]:
         return [Customer(r["id"], r["name"], r["email"]) for r in self._all("SELECT * FROM users ORDER BY name")]
@@ -482,6 +521,17 @@ class SQLiteStore:
             _BOOKING_SELECT + " WHERE b.expert_id = ? AND b.status = 'confirmed' AND b.ends_at > ?"
             " ORDER BY b.scheduled_date, b.scheduled_time LIMIT ?",
             (expert_id, now_local.strftime("%Y-%m-%d %H:%M:%S"), limit),
+        )
+        return [_booking(r) for r in rows]
+
+    def active_bookings(self, expert_id: str, start: datetime, end: datetime,
+                        pending_since: datetime) -> list[Booking]:
+        # The (expert_id, status, ends_at) index narrows to the expert's active rows ending after start.
+        rows = self._all(
+            _BOOKING_SELECT + f" WHERE b.expert_id = ? AND b.status IN {_ACTIVE_SQL} AND b.ends_at > ?"
+            " AND b.starts_at < ? AND (b.status <> 'pending' OR b.created_at >= ?)"
+            " ORDER BY b.scheduled_date, b.scheduled_time",
+            (expert_id, start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S"), _ts(pending_since)),
         )
         return [_booking(r) for r in rows]
 

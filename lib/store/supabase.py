@@ -47,6 +47,7 @@ from lib.errors import (
     StoreFailed,
     StoreUnavailable,
 )
+from lib.scheduling import Availability, from_json, to_json
 from lib.store import EmailsFor, LineFor
 from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
 
@@ -58,7 +59,10 @@ _BOOKING_COLUMNS = (
 )
 # Names of both sides in the same request, through the foreign keys on user_id and expert_id.
 BOOKING_SELECT = _BOOKING_COLUMNS + ",customer:users!user_id(name,email),expert:experts!expert_id(name,email)"
-EXPERT_SELECT = "id,name,email,hourly_rate,expertise"
+EXPERT_SELECT = "id,name,email,hourly_rate,expertise,calendar_id"
+AVAILABILITY_SELECT = (
+    "timezone,weekly,overrides,buffer_before,buffer_after,min_notice_minutes,slot_step_minutes,max_per_day,horizon_days"
+)
 CUSTOMER_SELECT = "id,name,email"
 HISTORY_SELECT = "booking_id,at,event,detail,actor"
 EMAIL_SELECT = (
@@ -151,7 +155,22 @@ def _booking(row: Mapping[str, Any]) -> Booking:
 
 
 def _expert(row: Mapping[str, Any]) -> Expert:
-    return Expert(row["id"], row["name"], row["email"], _money(row["hourly_rate"]), row.get("expertise") or "")
+    return Expert(row["id"], row["name"], row["email"], _money(row["hourly_rate"]), row.get("expertise") or "",
+                  row.get("calendar_id") or "")
+
+
+def ilike_value(query: str) -> str:
+    """``query`` as the quoted value of an ``ilike`` filter inside PostgREST's ``or=(...)``,
+    matching names and emails that contain it.
+
+    LIKE's own ``%``, ``_`` and ``\\`` are escaped so they match themselves; PostgREST turns
+    every ``*`` into ``%``, so a typed ``*`` becomes ``_`` (any one character, itself included).
+    The value is double-quoted, with ``\\`` and ``"`` backslash-escaped, so commas, dots and
+    parentheses in it do not end the filter.
+    """
+    like = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "_")
+    pattern = f"*{like}*"
+    return '"' + pattern.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _customer(row: Mapping[str, Any]) -> Customer:
@@ -349,12 +368,43 @@ class SupabaseStore:
         )
         return _expert(data) if data else None
 
-    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "") -> Expert:
-        """Insert an expert and return it as stored."""
+    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "",
+                   calendar_id: str = "") -> Expert:
+        """Insert an expert and return it as stored (an empty ``calendar_id`` is their email)."""
         row = {"id": str(uuid.uuid4()), "name": name, "email": email, "hourly_rate": hourly_rate,
-               "expertise": expertise}
+               "expertise": expertise, "calendar_id": calendar_id or None}
         data = self._execute(self._table("experts").insert(row).select(EXPERT_SELECT), "adding an expert")
         return _expert(_rows(data)[0])
+
+    def get_availability(self, expert_id: str) -> Availability | None:
+        """The expert's stored availability, or ``None`` (one request; none for a non-uuid id)."""
+        if not _is_uuid(expert_id):
+            return None
+        data = self._execute(
+            self._table("expert_availability").select(AVAILABILITY_SELECT).eq("expert_id", expert_id).maybe_single(),
+            "reading the expert's availability",
+        )
+        return from_json(dict(data)) if data else None
+
+    def set_availability(self, expert_id: str, availability: Availability) -> None:
+        """Store (replace) the expert's availability: one RPC, one statement."""
+        if not _is_uuid(expert_id):
+            raise NotFound("Unknown expert; pick one from the list.")
+        schedule = to_json(availability, expert=expert_id)
+        self._execute(self._rpc("expert_availability_put", {"p_expert_id": expert_id, "p_schedule": schedule}),
+                      "saving the expert's availability")
+
+    def search_customers(self, query: str, limit: int = 20) -> list[Customer]:
+        """Customers whose name or email contains ``query`` (case-insensitive), by name: one
+        request with ``or=(name.ilike.*q*,email.ilike.*q*)`` and the limit."""
+        value = ilike_value(query.strip())
+        request = (
+            self._table("users").select(CUSTOMER_SELECT)
+            .or_(f"name.ilike.{value},email.ilike.{value}")
+            .order("name").order("email")
+            .limit(max(0, int(limit)))
+        )
+        return [_customer(r) for r in _rows(self._execute(request, "searching customers"))]
 
     def list_customers(self) -> list[Customer]:
         """Every customer, by name."""
@@ -581,6 +631,27 @@ class SupabaseStore:
             .limit(limit)
         )
         return [_booking(r) for r in _rows(self._execute(request, "listing the expert's sessions"))]
+
+    def active_bookings(self, expert_id: str, start: datetime, end: datetime,
+                        pending_since: datetime) -> list[Booking]:
+        """The expert's time-holding bookings overlapping ``[start, end)`` (wall clock), in one
+        request that the (expert_id, status, scheduled_date, ...) index serves."""
+        if not _is_uuid(expert_id):
+            return []
+        # A session lasts at most a few hours, so one overlapping start began the day before at the earliest.
+        request = (
+            self._table("bookings").select(BOOKING_SELECT)
+            .eq("expert_id", expert_id)
+            .in_("status", list(_ACTIVE))
+            .gte("scheduled_date", (start.date() - timedelta(days=1)).isoformat())
+            .lte("scheduled_date", end.date().isoformat())
+            .gt("ends_at", _wall(start))
+            .lt("starts_at", _wall(end))
+            .or_(f'status.neq.pending,created_at.gte."{_iso(pending_since)}"')
+            .order("scheduled_date")
+            .order("scheduled_time")
+        )
+        return [_booking(r) for r in _rows(self._execute(request, "reading the expert's bookings"))]
 
     def missing_links(self, limit: int = 500) -> list[Booking]:
         """``paid`` bookings with no meeting link, oldest first."""

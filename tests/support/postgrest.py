@@ -40,9 +40,13 @@ def _split(text: str) -> list[str]:
     """Split on commas outside parentheses and double quotes, as PostgREST reads its lists."""
     parts: list[str] = []
     current: list[str] = []
-    depth, quoted = 0, False
+    depth, quoted, escaped = 0, False, False
     for ch in text:
-        if ch == '"':
+        if escaped:  # inside double quotes a backslash takes the next character as it is
+            escaped = False
+        elif quoted and ch == "\\":
+            escaped = True
+        elif ch == '"':
             quoted = not quoted
         elif not quoted and ch == "(":
             depth += 1
@@ -59,7 +63,10 @@ def _split(text: str) -> list[str]:
 
 
 def _unquote(value: str) -> str:
-    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+    """A value as PostgREST reads it: inside double quotes, a backslash escapes the next character."""
+    if not (len(value) >= 2 and value[0] == value[-1] == '"'):
+        return value
+    return re.sub(r"\\(.)", r"\1", value[1:-1], flags=re.DOTALL)
 
 
 def _http_status(code: str) -> int:
@@ -84,7 +91,8 @@ class PostgrestStub:
 
     Supported: GET/POST/PATCH on tables and POST /rpc/<fn>; `select` with columns, `*` and
     many-to-one embeds hinted by column (`alias:table!fk_column(cols)`); filters eq, neq, gt,
-    gte, lt, lte, is, in and `or=(...)`; `order`; `limit`; `Prefer: return=minimal`. Like
+    gte, lt, lte, is, in, like, ilike and `or=(...)` (quoted values with backslash escapes);
+    `order`; `limit`; `Prefer: return=minimal`. Like
     PostgREST it checks the apikey, runs each request in one transaction as the JWT's role and
     turns database errors into `{code, message, details, hint}` bodies.
     """
@@ -234,6 +242,8 @@ class PostgrestStub:
         raw = _unquote(raw)
         if op == "is":
             return f"t.{col} is {dict(null='null', true='true', false='false')[raw]}", []
+        if op in ("like", "ilike"):  # PostgREST reads every * of the pattern as %
+            return f"t.{col} {op} %s", [raw.replace("*", "%")]
         if op == "in":
             return f"t.{col} = any(%s::{typ}[])", [[_unquote(v) for v in _split(raw[1:-1])]]
         return f"t.{col} {_OPS[op]} %s::{typ}", [raw]
@@ -243,7 +253,8 @@ class PostgrestStub:
 def supabase_over_postgres(dsn: str) -> Iterator[tuple[SupabaseStore, PostgrestStub]]:
     """A SupabaseStore whose requests a PostgrestStub answers on ``dsn`` (emptied first)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("truncate email_outbox, booking_history, bookings, experts, users restart identity")
+        conn.execute("truncate email_outbox, booking_history, bookings, expert_availability, experts, users"
+                     " restart identity")
     stub = PostgrestStub(dsn, KEY)
     try:
         with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:

@@ -1,0 +1,250 @@
+"""Availability and free slots: an expert's hours, the slots they leave free, and the check that
+``book`` and ``reschedule`` make with the same rules (``lib.scheduling``).
+
+Inputs of one computation: the expert's stored availability (or the default hours with the
+``booking_horizon_days`` setting), their active bookings (paid, confirmed, pending not yet
+expired) as instants in the app timezone, and the busy time of their own calendar from the
+meeting provider (``MeetingProvider.busy``). The busy time is cached briefly per expert and range
+(``busy_cache_seconds``) and dropped for an expert when one of their bookings changes here. When
+the calendar cannot be read the slots come from the console's own bookings alone, the
+``SlotList.calendar`` says so, and booking goes on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from babel.dates import format_datetime
+
+from lib.access import Actor, require_expert_or_staff
+from lib.domain import Booking, Expert
+from lib.errors import InvalidInput, NotFound, PermissionDenied, SlotOverlaps, SlotUnavailable, describe_unexpected
+from lib.meetings import BusyTimes
+from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Reason, Refusal, Slot, free_slots, why_not
+from lib.scheduling.model import MAX_HORIZON_DAYS
+from lib.service.ports import Ports
+from lib.validation import clean_duration
+
+CALENDAR_OK = "ok"
+CALENDAR_NOT_CONNECTED = "not connected"
+MAX_DAYS = 92  # one picker request covers at most about three months
+NEAREST_COUNT = 3
+NEAREST_WINDOW_DAYS = 14  # the nearest free times are looked for this many days either side
+
+
+@dataclass(frozen=True)
+class SlotList:
+    """The free slots of one expert for one duration, and what their calendar said.
+
+    ``slots`` are ``lib.scheduling.Slot`` values (aware, in the expert's zone), in time order.
+    ``calendar`` is ``"ok"`` (busy time read), ``"not connected"`` (the meeting provider has no
+    calendar to read, e.g. Jitsi) or ``"unavailable: <why>"`` (the calendar could not be read:
+    the slots come from the console's own bookings alone).
+    """
+
+    expert_id: str
+    duration: int
+    slots: list[Slot] = field(default_factory=list)
+    calendar: str = CALENDAR_OK
+
+
+def when_text(moment: datetime) -> str:
+    """``Thursday, 3 December 2026, 14:00 WIB``: an aware moment in English, with its zone."""
+    return f"{format_datetime(moment, 'EEEE, d MMMM y, HH:mm', locale='en')} {moment.tzname() or ''}".rstrip()
+
+
+def calendar_state(busy: BusyTimes) -> str:
+    """The ``SlotList.calendar`` text for one answer of ``MeetingProvider.busy``."""
+    if busy.error:
+        return f"unavailable: {busy.error}"
+    return CALENDAR_OK if busy.read else CALENDAR_NOT_CONNECTED
+
+
+@dataclass
+class _BusyCache:
+    """Busy answers by (expert, calendar, start, end), each kept ``seconds`` by the service clock."""
+
+    seconds: Callable[[], float]
+    now: Callable[[], datetime]
+    _entries: dict[tuple[str, str, datetime, datetime], tuple[datetime, BusyTimes]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, expert_id: str, calendar_id: str, start: datetime, end: datetime,
+            ask: Callable[[], BusyTimes]) -> BusyTimes:
+        key = (expert_id, calendar_id, start, end)
+        now = self.now()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and now - found[0] < timedelta(seconds=self.seconds()):
+                return found[1]
+        answer = ask()  # outside the lock: one slow calendar does not hold up other experts
+        if self.seconds() > 0:
+            with self._lock:
+                # Drop what has gone stale so the cache stays as small as the recent requests.
+                horizon = timedelta(seconds=self.seconds())
+                for stale in [k for k, (at, _) in self._entries.items() if now - at >= horizon]:
+                    del self._entries[stale]
+                self._entries[key] = (now, answer)
+        return answer
+
+    def forget(self, expert_id: str) -> None:
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == expert_id]:
+                del self._entries[key]
+
+
+class Scheduling:
+    """Availability, free slots and the slot check of bookings, each behind its permission check."""
+
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+        self._busy = _BusyCache(lambda: float(self.ports.settings.busy_cache_seconds), self.ports.clock)
+
+    # -- availability -------------------------------------------------------------------------
+    def _expert(self, expert_id: str) -> Expert:
+        expert = self.ports.store.get_expert(str(expert_id or "").strip())
+        if expert is None:
+            raise NotFound("Unknown expert; pick one from the list.")
+        return expert
+
+    def default_availability(self) -> Availability:
+        """The hours of an expert who has stored none: Monday to Friday 09:00–17:00 in the app
+        timezone, bookable ``booking_horizon_days`` ahead (at most two years)."""
+        settings = self.ports.settings
+        return replace(DEFAULT_AVAILABILITY, timezone=settings.timezone,
+                       horizon_days=max(0, min(settings.booking_horizon_days, MAX_HORIZON_DAYS)))
+
+    def _availability_of(self, expert: Expert) -> Availability:
+        return self.ports.store.get_availability(expert.id) or self.default_availability()
+
+    def availability(self, expert_id: str, *, actor: Actor) -> Availability:
+        """The expert's availability (the default hours when they stored none). An expert reads
+        only their own; staff anyone's."""
+        require_expert_or_staff(actor, expert_id, "see the availability")
+        return self._availability_of(self._expert(expert_id))
+
+    def set_availability(self, expert_id: str, availability: Availability, *, actor: Actor) -> Availability:
+        """Store the expert's availability and return it. An expert sets only their own; staff
+        anyone's. ``availability`` is already valid (``Availability`` checks itself; build it
+        with ``lib.scheduling.from_json`` from typed input). Existing bookings stay as they are."""
+        require_expert_or_staff(actor, expert_id, "change the availability")
+        if not isinstance(availability, Availability):
+            raise InvalidInput("The availability must be a lib.scheduling.Availability value.")
+        expert = self._expert(expert_id)
+        self.ports.store.set_availability(expert.id, availability)
+        return self._availability_of(expert)
+
+    # -- what holds the expert's time ---------------------------------------------------------
+    def _bookings(self, expert: Expert, first: datetime, last: datetime,
+                  exclude: str | None) -> list[tuple[datetime, datetime]]:
+        """The expert's active bookings overlapping ``[first, last)`` as aware intervals."""
+        tz = self.ports.tz
+        wall = lambda moment: moment.astimezone(tz).replace(tzinfo=None)  # noqa: E731
+        pending_since = self.ports.clock() - timedelta(minutes=self.ports.settings.pending_expiry_minutes)
+        found = self.ports.store.active_bookings(expert.id, wall(first), wall(last), pending_since)
+        return [_interval(b, tz) for b in found if b.id != exclude]
+
+    def _busy_times(self, expert: Expert, first: datetime, last: datetime) -> BusyTimes:
+        calendar_id = expert.calendar_id or expert.email
+        return self._busy.get(expert.id, calendar_id, first, last, lambda: self._ask_busy(calendar_id, first, last))
+
+    def _ask_busy(self, calendar_id: str, first: datetime, last: datetime) -> BusyTimes:
+        """The provider's answer; a provider that breaks its "never raises" promise must not stop
+        anyone from booking: the slots then come from our bookings."""
+        try:
+            return self.ports.meetings.busy(calendar_id, first, last)
+        except Exception as exc:  # noqa: BLE001 - any failure means "could not read", never a crash
+            return BusyTimes(read=True, error=f"the calendar could not be read ({describe_unexpected(exc)})")
+
+    def forget_busy(self, expert_id: str) -> None:
+        """Drop the cached calendar answers of the expert (one of their bookings changed)."""
+        self._busy.forget(expert_id)
+
+    def _window(self, a: Availability, first_day: date, last_day: date) -> tuple[datetime, datetime]:
+        """Instants around the days, wide enough for every buffer and a session that crosses midnight."""
+        zone = a.zone
+        start = datetime.combine(first_day - timedelta(days=1), time(0), tzinfo=zone)
+        end = datetime.combine(last_day + timedelta(days=2), time(0), tzinfo=zone)
+        return start, end
+
+    # -- free slots ---------------------------------------------------------------------------
+    def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,
+                   exclude_booking: str | None = None) -> SlotList:
+        """The free starts of a ``duration``-minute session with the expert on ``days`` days from
+        ``first_day`` (dates in the expert's zone), and what their calendar said.
+
+        ``exclude_booking``: a booking being rescheduled, whose own time does not count.
+        Staff see anyone's slots, an expert their own. ``InvalidInput`` for a duration that is not
+        offered or ``days`` outside 1..92; ``NotFound`` for an unknown expert.
+        """
+        require_expert_or_staff(actor, expert_id, "see free slots")
+        duration = clean_duration(duration)
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+            raise InvalidInput(f"Days must be a whole number from 1 to {MAX_DAYS}, got {days!r}.")
+        if not isinstance(first_day, date) or isinstance(first_day, datetime):
+            raise InvalidInput("The first day must be a calendar date (YYYY-MM-DD).")
+        expert = self._expert(expert_id)
+        a = self._availability_of(expert)
+        last_day = first_day + timedelta(days=days - 1)
+        start, end = self._window(a, first_day, last_day)
+        busy = self._busy_times(expert, start, end)
+        slots = free_slots(a, duration, first_day, last_day, now=self.ports.clock(),
+                           bookings=self._bookings(expert, start, end, exclude_booking), busy=busy.intervals)
+        return SlotList(expert.id, duration, slots, calendar_state(busy))
+
+    # -- the check of book and reschedule -----------------------------------------------------
+    def check_start(self, expert: Expert, day: date, at: time, duration: int, *, actor: Actor,
+                    exclude_booking: str | None = None, override_reason: str | None = None) -> str | None:
+        """Refuse a start that is not a free slot with ``SlotUnavailable``, by the same rules
+        (``lib.scheduling.why_not``) and inputs the picker uses.
+
+        Returns ``None`` when the start is free, or the history line of an accepted override:
+        staff (ops) may book a start that is not free with a non-empty ``override_reason``;
+        anyone else who gives one gets ``PermissionDenied``.
+        """
+        a = self._availability_of(expert)
+        start = datetime.combine(day, at, tzinfo=self.ports.tz)
+        local_day = start.astimezone(a.zone).date()
+        window_start, window_end = self._window(a, local_day - timedelta(days=NEAREST_WINDOW_DAYS),
+                                                local_day + timedelta(days=NEAREST_WINDOW_DAYS))
+        busy = self._busy_times(expert, window_start, window_end)
+        bookings = self._bookings(expert, window_start, window_end, exclude_booking)
+        now = self.ports.clock()
+        refusal = why_not(a, start, duration, now, bookings, busy.intervals)
+        if refusal is None:
+            return None
+        reason = (override_reason or "").strip()
+        if reason:
+            if not actor.is_staff:
+                raise PermissionDenied("Only ops staff can book a time that is not a free slot.")
+            return f"not a free slot ({refusal.reason.value}): {refusal.message} Booked anyway by ops: {reason}"
+        nearest = self._nearest(a, start, duration, now, bookings, busy, local_day)
+        kind = SlotOverlaps if refusal.reason is Reason.OVERLAPS_BOOKING else SlotUnavailable
+        raise kind(_message(refusal, nearest), reason=refusal.reason, nearest=nearest)
+
+    def _nearest(self, a: Availability, start: datetime, duration: int, now: datetime,
+                 bookings: list[tuple[datetime, datetime]], busy: BusyTimes, around: date) -> list[Slot]:
+        """The free slots nearest to ``start`` within the window whose bookings and busy time are known."""
+        today = now.astimezone(a.zone).date()
+        first = max(today, around - timedelta(days=NEAREST_WINDOW_DAYS))
+        last = around + timedelta(days=NEAREST_WINDOW_DAYS)
+        if last < first:
+            return []
+        found = free_slots(a, duration, first, last, now=now, bookings=bookings, busy=busy.intervals)
+        nearest = sorted(found, key=lambda s: (abs(s.start - start), s.start))[:NEAREST_COUNT]
+        return sorted(nearest)
+
+
+def _interval(booking: Booking, tz: tzinfo) -> tuple[datetime, datetime]:
+    start = booking.starts_at.replace(tzinfo=tz)
+    return start, start + timedelta(minutes=booking.duration)
+
+
+def _message(refusal: Refusal, nearest: list[Slot]) -> str:
+    if not nearest:
+        return f"{refusal.message} There is no free time within {NEAREST_WINDOW_DAYS} days of it; pick another day."
+    offered = "; ".join(when_text(s.start) for s in nearest)
+    return f"{refusal.message} Nearest free time{'s' if len(nearest) > 1 else ''}: {offered}."

@@ -1,0 +1,190 @@
+"""The service's availability: stored hours, free slots with the calendar's busy time (cached),
+the refusal of starts that are not free slots, ops overrides, and the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from lib.access import SYSTEM, Actor, Role, expert_actor
+from lib.cli import main as cli_main
+from lib.config import Settings
+from lib.domain import BookingRequest, NewCustomer
+from lib.errors import InvalidInput, PermissionDenied, SlotUnavailable
+from lib.meetings import BusyTimes
+from lib.payments.demo import DemoGateway
+from lib.scheduling import Availability, Reason, TimeRange, from_json
+from lib.service import BookingService
+from lib.store.sqlite import SQLiteStore
+from tests.support.fakes import FixedClock
+
+pytestmark = pytest.mark.default_hours
+TZ_NOW = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 30 November 2026, 08:00 WIB
+MONDAY = date(2026, 11, 30)
+LUNCH = Availability(weekly=((TimeRange(540, 720), TimeRange(780, 1020)),) * 5 + ((), ()), min_notice_minutes=60)
+
+
+@pytest.fixture
+def svc(tmp_path, provider, sender) -> BookingService:
+    store = SQLiteStore(tmp_path / "a.db")
+    service = BookingService(store, provider, DemoGateway(), sender, Settings(sqlite_path=str(tmp_path / "a.db")),
+                             clock=FixedClock(TZ_NOW), sleep=lambda s: None)
+    store.add_expert("Sari", "sari@example.com", 250_000, "Career", "sari.cal@example.com")
+    store.add_expert("Budi", "budi@example.com", 400_000)
+    return service
+
+
+def ids(svc):
+    return {e.name: e for e in svc.experts(actor=SYSTEM)}
+
+
+def ask(svc, at: time, day: date = MONDAY, name: str = "Sari", **kw) -> BookingRequest:
+    return BookingRequest(expert_id=ids(svc)[name].id, session_type="Career mentoring", scheduled_date=day,
+                          scheduled_time=at, duration=60, new_customer=NewCustomer("Andi", "andi@example.com"), **kw)
+
+
+def test_without_stored_hours_an_expert_gets_the_default_with_the_horizon_setting(svc):
+    svc.settings = Settings(booking_horizon_days=45)
+    a = svc.availability(ids(svc)["Sari"].id, actor=SYSTEM)
+    assert (a.weekly[0], a.weekly[5], a.horizon_days) == ((TimeRange(540, 1020),), (), 45)
+
+
+def test_an_expert_sets_only_their_own_hours(svc):
+    sari, budi = ids(svc)["Sari"], ids(svc)["Budi"]
+    assert svc.set_availability(sari.id, LUNCH, actor=expert_actor(sari)) == LUNCH
+    assert svc.availability(sari.id, actor=expert_actor(sari)) == LUNCH
+    with pytest.raises(PermissionDenied):
+        svc.set_availability(budi.id, LUNCH, actor=expert_actor(sari))
+    with pytest.raises(PermissionDenied):
+        svc.availability(budi.id, actor=expert_actor(sari))
+
+
+def test_free_slots_leave_out_lunch_bookings_and_busy_time_and_say_what_the_calendar_said(svc, provider):
+    sari = ids(svc)["Sari"]
+    svc.set_availability(sari.id, LUNCH, actor=SYSTEM)
+    svc.pay(svc.book(ask(svc, time(10, 0)), actor=SYSTEM).id, actor=SYSTEM)
+    provider.busy_times = BusyTimes(((datetime(2026, 11, 30, 8, 0, tzinfo=UTC), datetime(2026, 11, 30, 9, 0,
+                                                                                           tzinfo=UTC)),), read=True)
+    found = svc.free_slots(sari.id, 60, MONDAY, 1, actor=SYSTEM)
+    starts = [s.start.strftime("%H:%M") for s in found.slots]
+    assert starts == ["09:00", "11:00", "13:00", "13:30", "14:00", "16:00"]  # 15:00-16:00 WIB busy
+    assert found.calendar == "ok" and provider.busy_calls[-1][0] == "sari.cal@example.com"
+    provider.busy_times = BusyTimes(read=True, error="notFound")
+    svc.cancel(svc.recent_bookings(actor=SYSTEM)[0].id, actor=SYSTEM)  # a change drops the cached answer
+    found = svc.free_slots(sari.id, 60, MONDAY, 1, actor=SYSTEM)
+    assert found.calendar == "unavailable: notFound" and "15:00" in [s.start.strftime("%H:%M") for s in found.slots]
+    provider.busy_times = BusyTimes()
+    assert svc.free_slots(sari.id, 60, MONDAY, 1, actor=SYSTEM).calendar == "unavailable: notFound"  # cached
+
+
+def test_busy_time_is_asked_once_per_range_within_the_cache_time(svc, provider):
+    sari = ids(svc)["Sari"]
+    for _ in range(3):
+        svc.free_slots(sari.id, 60, MONDAY, 7, actor=SYSTEM)
+    assert len(provider.busy_calls) == 1
+    svc.clock.now += timedelta(seconds=61)
+    svc.free_slots(sari.id, 60, MONDAY, 7, actor=SYSTEM)
+    assert len(provider.busy_calls) == 2
+
+
+def test_book_refuses_a_start_that_is_not_free_saying_why_and_offering_the_nearest(svc):
+    sari = ids(svc)["Sari"]
+    svc.set_availability(sari.id, LUNCH, actor=SYSTEM)
+    with pytest.raises(SlotUnavailable) as lunch:
+        svc.book(ask(svc, time(12, 0)), actor=SYSTEM)
+    assert lunch.value.reason is Reason.OUTSIDE_HOURS
+    assert [s.start.strftime("%H:%M") for s in lunch.value.nearest] == ["10:30", "11:00", "13:00"]
+    assert "outside the expert's hours" in str(lunch.value)
+    assert "Nearest free times: Monday, 30 November 2026, 10:30 WIB; Monday, 30 November 2026, 11:00 WIB" \
+        in str(lunch.value)
+    svc.set_availability(sari.id, Availability(weekly=LUNCH.weekly, min_notice_minutes=120), actor=SYSTEM)
+    with pytest.raises(SlotUnavailable, match="too soon") as soon:
+        svc.book(ask(svc, time(9, 0)), actor=SYSTEM)
+    assert soon.value.reason is Reason.TOO_SOON
+    assert svc.recent_bookings(actor=SYSTEM) == []
+
+
+def test_the_calendar_being_down_does_not_block_booking(svc, provider):
+    provider.busy_times = BusyTimes(read=True, error="Google did not answer")
+    assert svc.book(ask(svc, time(10, 0)), actor=SYSTEM).scheduled_time == time(10, 0)
+
+
+def test_busy_in_google_calendar_is_refused_with_its_reason(svc, provider):
+    provider.busy_times = BusyTimes(((datetime(2026, 11, 30, 3, 0, tzinfo=UTC), datetime(2026, 11, 30, 4, 0,
+                                                                                           tzinfo=UTC)),), read=True)
+    with pytest.raises(SlotUnavailable, match="busy in their Google Calendar") as busy:
+        svc.book(ask(svc, time(10, 0)), actor=SYSTEM)
+    assert busy.value.reason is Reason.BUSY_IN_CALENDAR
+
+
+def test_ops_may_override_with_a_reason_in_the_history_and_others_may_not(svc):
+    ops = Actor(Role.OPS, email="ops@example.com")
+    with pytest.raises(SlotUnavailable):
+        svc.book(ask(svc, time(20, 0), override_reason="   "), actor=ops)  # an empty reason is no reason
+    booked = svc.book(ask(svc, time(20, 0), override_reason="customer in Tokyo"), actor=ops)
+    [entry] = [h for h in svc.history(booked.id, actor=SYSTEM) if h.event == "slot override"]
+    assert "customer in Tokyo" in entry.detail and entry.actor == "ops:ops@example.com"
+    sari = ids(svc)["Sari"]
+    with pytest.raises(PermissionDenied):
+        svc.reschedule(booked.id, MONDAY, time(21, 0), actor=expert_actor(sari), override_reason="please")
+    with pytest.raises(SlotUnavailable):
+        svc.reschedule(booked.id, MONDAY, time(21, 0), actor=expert_actor(sari))
+    moved = svc.reschedule(booked.id, MONDAY, time(21, 0), actor=ops, override_reason="still Tokyo")
+    assert moved.scheduled_time == time(21, 0)
+    assert [h.event for h in svc.history(booked.id, actor=SYSTEM)].count("slot override") == 2
+
+
+def test_reschedule_does_not_count_the_booking_s_own_time(svc):
+    b = svc.book(ask(svc, time(10, 0)), actor=SYSTEM)
+    assert svc.reschedule(b.id, MONDAY, time(10, 30), actor=SYSTEM).scheduled_time == time(10, 30)
+
+
+def test_search_customers_is_staff_only_and_limited(svc):
+    svc.store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
+    assert [c.name for c in svc.search_customers("andi", actor=SYSTEM)] == ["Andi Pratama"]
+    with pytest.raises(PermissionDenied):
+        svc.search_customers("andi", actor=expert_actor(ids(svc)["Sari"]))
+    with pytest.raises(InvalidInput):
+        svc.search_customers("andi", 0, actor=SYSTEM)
+
+
+# -- the command line ---------------------------------------------------------------------------------
+
+def test_cli_availability_prints_sets_and_refuses_bad_files(service, tmp_path, capsys):
+    sari = service.store.add_expert("Sari", "sari@example.com", 250_000)
+    assert cli_main(["availability", "SARI@example.com", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["expert"] == sari.id and shown["weekly"]["mon"] == [["09:00", "17:00"]]
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"weekly": {"tue": [["09:00", "12:00"], ["13:00", "17:00"]]}, "max_per_day": 3}))
+    assert cli_main(["availability", sari.id, "--set", str(good)]) == 0
+    assert service.store.get_availability(sari.id) == from_json({"weekly": {"tue": [["09:00", "12:00"],
+                                                                                   ["13:00", "17:00"]]},
+                                                                 "max_per_day": 3})
+    capsys.readouterr()
+    for text, words in (('{"weekly": {"mon": [["09:00", "25:00"]]}}', "weekly.mon[0] end"),
+                        ('{"weekly": {"mon": [["12:00", "09:00"]]}}', "not after its start"),
+                        ('{"weekly": {"mon": [["09:00", "12:00"], ["11:00", "13:00"]]}}', "overlap"),
+                        ("{not json", "is not JSON")):
+        bad = tmp_path / "bad.json"
+        bad.write_text(text)
+        assert cli_main(["availability", sari.id, "--set", str(bad)]) == 2
+        assert words in capsys.readouterr().err
+    assert service.store.get_availability(sari.id).max_per_day == 3  # nothing saved
+    assert cli_main(["availability", "nobody@example.com", "--json"]) == 2
+
+
+def test_cli_slots_prints_json_with_offsets_and_the_calendar_state(service, capsys):
+    sari = service.store.add_expert("Sari", "sari@example.com", 250_000)
+    service.store.set_availability(sari.id, Availability(weekly=((TimeRange(540, 660),),) * 7, min_notice_minutes=0))
+    first = service.today() + timedelta(days=1)
+    assert cli_main(["slots", "sari@example.com", "--from", first.isoformat(), "--days", "2", "--duration", "60",
+                     "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["expert"] == sari.id and out["duration"] == 60 and out["calendar"] == "not connected"
+    assert [s["start"] for s in out["slots"]] == [f"{d}T{t}:00+07:00" for d in (first, first + timedelta(days=1))
+                                                  for t in ("09:00", "09:30", "10:00")]
+    assert out["slots"][0]["end"] == f"{first}T10:00:00+07:00"
+    assert cli_main(["slots", sari.id, "--duration", "50"]) == 2
