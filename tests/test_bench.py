@@ -13,6 +13,7 @@ import pytest
 from bench.__main__ import main as bench_main
 from bench.counting import CountingStore
 from bench.figures import CURRENT, fill, table
+from bench.slots import bench_free_slots
 from lib.store.sqlite import SQLiteStore
 
 TINY = ["--sizes", "50,120", "--page-runs", "2", "--links", "10", "--latency", "0.01", "--link-runs", "1",
@@ -57,10 +58,17 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     service = result["service"]
     assert {"bookings", "median_ms", "p95_ms", "provider_ms_excluded", "runs_median_ms"} <= set(service)
     assert service["median_ms"] > 0
-    assert len(result["goals"]) == 7 and all({"figure", "value", "goal", "met"} <= set(g) for g in result["goals"])
+    slots = result["slots"]
+    assert slots["bookings"] == 1000 and slots["days"] == 30 and slots["median_ms"] > 0 and slots["slots"] > 0
+    assert len(result["goals"]) == 8 and all({"figure", "value", "goal", "met"} <= set(g) for g in result["goals"])
     # The printed table is the README's: one row per figure.
     assert table(result) in printed
-    assert printed.count("\n| ") >= 8
+    assert printed.count("\n| ") >= 9
+
+
+def test_the_slot_figure_runs_on_the_slot_function():
+    result = bench_free_slots(bookings=50, runs=1)
+    assert result["slots"] > 0 and result["median_ms"] >= 0
 
 
 def test_bench_refuses_bad_options_with_a_message(app_env, capsys):

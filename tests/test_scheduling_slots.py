@@ -394,10 +394,3 @@ def test_nearest_free_are_free_and_nearest(sc: dict, n: int) -> None:
     if got:
         worst = max(abs(s - wanted) for s in got_utc)
         assert all(abs(u(s.start) - wanted) >= worst for s in every if u(s.start) not in got_utc)
-
-
-def test_benchmark_runs() -> None:
-    from lib.scheduling.bench import bench_free_slots
-
-    result = bench_free_slots(bookings=50, runs=1)
-    assert result["slots"] > 0 and result["median_ms"] >= 0

@@ -1,6 +1,7 @@
 """How long ``free_slots`` takes for one expert, 30 days and 1,000 existing bookings.
 
-``python -m lib.scheduling.bench`` prints the median and slowest of 50 runs. The bookings are
+``python -m bench.slots`` prints the median and slowest of 50 runs; ``make bench`` reports the
+median as a goal. The bookings are
 random one-hour sessions on a 15-minute grid spread over ``span_days`` (30: a crowded month,
 few slots left; 365: a normal month, many slots to build), plus 200 Google busy ranges.
 """
