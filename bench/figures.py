@@ -112,7 +112,7 @@ def fill(db: Path, bookings: int, today: date, *, seed: int = 7) -> Filled:
     rng = random.Random(seed)
     now = datetime.now(UTC)
     current = min(CURRENT, bookings // 2)
-    customers = max(200, bookings // 10)
+    customers = max(200, bookings * 3 // 10)  # 30,000 customers beside 100,000 bookings
     experts = [(_id("expert", i), f"Expert {i:02d}", f"expert{i:02d}@example.com", 200_000 + 10_000 * i)
                for i in range(EXPERTS)]
     users = [(_id("customer", i), f"Customer {i}", f"customer{i}@example.com") for i in range(customers)]
