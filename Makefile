@@ -22,13 +22,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
-## Install what the tests need, start (or reuse) the local PostgreSQL when it can, and run them all.
+## Install what the tests need, check the code with ruff (a finding fails the run before any test),
+## start (or reuse) the local PostgreSQL when it can, and run the tests.
 ## What could not run (no PostgreSQL, no Chromium) is listed at the end, one line per reason.
 ## CALLEXPERT_TEST_PG_DSN, when set, names the PostgreSQL to use and nothing is started.
 test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
 	CALLEXPERT_TEST_PG_DSN="$${CALLEXPERT_TEST_PG_DSN:-$$(bash tests/pg.sh --if-possible)}" $(BIN)/python -m pytest -q
 
-## Check the code with ruff (configured in pyproject.toml).
+## Check the code with ruff (configured in pyproject.toml) and nothing else; `make test` runs it first.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 

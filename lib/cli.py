@@ -30,7 +30,8 @@ def _seed(args: argparse.Namespace) -> int:
 
     service = build_service(replace(load_settings(), seed_demo_data=False))
     made = seed_demo(service)
-    print(f"Demo data ready: {len(service.experts(actor=CLI))} experts, {len(service.customers(actor=CLI))} customers, {made} new bookings.")
+    print(f"Demo data ready: {len(service.experts(actor=CLI))} experts, {len(service.customers(actor=CLI))} customers, "
+          f"{made} new bookings.")
     return 0
 
 
@@ -46,7 +47,8 @@ def _retry_links(args: argparse.Namespace) -> int:
         print(f"  [{done}/{total}] {booking.id} {booking.customer_name} with {booking.expert_name}")
 
     result = service.create_missing_links(progress, actor=CLI, concurrency=args.concurrency)
-    print(f"Confirmed {len(result.confirmed)}, skipped {len(result.skipped)} (handled elsewhere), failed {len(result.failed)}.")
+    print(f"Confirmed {len(result.confirmed)}, skipped {len(result.skipped)} (handled elsewhere), "
+          f"failed {len(result.failed)}.")
     for booking_id, error in result.failed.items():
         print(f"  still paid without link: {booking_id}: {error}")
     # Skipped ones may still be waiting: another worker (perhaps one that crashed) holds them
@@ -230,7 +232,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("seed-demo", help="add demo experts, customers and bookings").set_defaults(run=_seed)
     r = sub.add_parser("retry-links", help="create missing meeting links; exits 1 if some remain")
-    r.add_argument("--concurrency", type=int, default=None, help="bookings at a time (default: setting link_concurrency)")
+    r.add_argument("--concurrency", type=int, default=None,
+                   help="bookings at a time (default: setting link_concurrency)")
     r.set_defaults(run=_retry_links)
     sub.add_parser("complete-sessions", help="mark confirmed sessions that have ended as completed").set_defaults(
         run=_complete_sessions)

@@ -235,7 +235,8 @@ def load_settings(
 ) -> Settings:
     """Read and validate settings; raise ``ConfigError`` naming the bad setting."""
     env = os.environ if environ is None else environ
-    path = Path(secrets_path) if secrets_path is not None else Path(env.get(f"{ENV_PREFIX}SECRETS_FILE", DEFAULT_SECRETS_PATH))
+    path = (Path(secrets_path) if secrets_path is not None
+            else Path(env.get(f"{ENV_PREFIX}SECRETS_FILE", DEFAULT_SECRETS_PATH)))
     data: dict[str, Any] = {}
     if path.is_file():
         try:
@@ -268,7 +269,8 @@ def validate(settings: Settings) -> None:
     try:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"Setting `timezone` is {settings.timezone!r}, which is not an IANA zone such as 'Asia/Jakarta'.") from None
+        raise ConfigError(f"Setting `timezone` is {settings.timezone!r}, "
+                          "which is not an IANA zone such as 'Asia/Jakarta'.") from None
     if settings.link_attempts < 1:
         raise ConfigError("Setting `link_attempts` must be at least 1.")
     if settings.link_concurrency < 1:
@@ -287,12 +289,15 @@ def validate(settings: Settings) -> None:
     if settings.email_backend == "smtp":
         _validate_smtp(settings)
     _validate_midtrans(settings)
-    if settings.backend == "supabase" and not (settings.supabase_url.strip() and settings.supabase_service_role_key.strip()):
-        raise ConfigError("backend is 'supabase' but `supabase_url` or `supabase_service_role_key` is empty: add both to "
-                          ".streamlit/secrets.toml (or CALLEXPERT_SUPABASE_URL / CALLEXPERT_SUPABASE_SERVICE_ROLE_KEY).")
+    if settings.backend == "supabase" and not (settings.supabase_url.strip()
+                                               and settings.supabase_service_role_key.strip()):
+        raise ConfigError("backend is 'supabase' but `supabase_url` or `supabase_service_role_key` is empty: add both "
+                          "to .streamlit/secrets.toml "
+                          "(or CALLEXPERT_SUPABASE_URL / CALLEXPERT_SUPABASE_SERVICE_ROLE_KEY).")
     if settings.supabase_timeout_seconds <= 0:
         raise ConfigError("Setting `supabase_timeout_seconds` must be more than 0.")
-    if settings.meeting_provider == "google" and not (settings.google.credentials_file or settings.google.credentials_json):
+    if settings.meeting_provider == "google" and not (settings.google.credentials_file
+                                                      or settings.google.credentials_json):
         raise ConfigError(
             "meeting_provider is 'google' but no Google credentials are set: add "
             "`credentials_file` (or `credentials_json`) under [google] in .streamlit/secrets.toml."
@@ -355,7 +360,8 @@ def _validate_smtp(settings: Settings) -> None:
     if smtp.security not in SMTP_SECURITY:
         raise ConfigError(f"Setting `smtp.security` is {smtp.security!r}; choose one of: {', '.join(SMTP_SECURITY)}.")
     if not 0 < smtp.port < 65536:
-        raise ConfigError(f"Setting `smtp.port` is {smtp.port}; use the server's port, e.g. 587 (STARTTLS) or 465 (SSL).")
+        raise ConfigError(f"Setting `smtp.port` is {smtp.port}; "
+                          "use the server's port, e.g. 587 (STARTTLS) or 465 (SSL).")
     if smtp.send_attempts < 1:
         raise ConfigError("Setting `smtp.send_attempts` must be at least 1.")
     if smtp.timeout_seconds <= 0 or smtp.backoff_seconds < 0 or smtp.backoff_max_seconds < 0:

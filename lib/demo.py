@@ -91,7 +91,8 @@ def seed_demo(service: BookingService) -> int:
         request = BookingRequest(
             expert_id=expert.id,
             customer_id=customers[customer_i % len(customers)].id,
-            session_type=("Career mentoring", "Business review", "Technical review", "Legal consultation")[expert_i % 4],
+            session_type=("Career mentoring", "Business review", "Technical review",
+                          "Legal consultation")[expert_i % 4],
             scheduled_date=at.date(),
             scheduled_time=time(at.hour, at.minute),
             duration=duration,

@@ -13,7 +13,8 @@ from lib.errors import InvalidInput
 
 # Deliberately plain: one @, a dot in the domain, no spaces or brackets. Deliverability is the
 # mail server's call; this catches typos and pasted junk.
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$")
+_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$")
 MAX_NAME = 100
 MAX_SESSION_TYPE = 80
 MAX_LINK = 2048
@@ -49,7 +50,8 @@ def clean_email(value: object, field: str = "Email") -> str:
 
 
 def clean_new_customer(customer: NewCustomer) -> NewCustomer:
-    return NewCustomer(name=clean_text(customer.name, "Customer name", MAX_NAME), email=clean_email(customer.email, "Customer email"))
+    return NewCustomer(name=clean_text(customer.name, "Customer name", MAX_NAME),
+                       email=clean_email(customer.email, "Customer email"))
 
 
 def clean_duration(value: object) -> int:
@@ -86,7 +88,8 @@ def price_for(hourly_rate: int, duration: int) -> int:
 
 
 # A host name as the settings may list it: lower-case letters, digits and hyphens, dot-separated.
-HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+                       r"(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
 # What a pasted link may look like: https://, a host of plain letters, digits, dots and hyphens
 # (no user info, no port, no IP literal, no percent-encoding), then "/" and a room. Anything else
 # is refused, because browsers and Python read odd forms (backslashes, "@", tabs, "%2e") differently.

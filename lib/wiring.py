@@ -27,7 +27,8 @@ def build_store(settings: Settings) -> BookingStore:
     raise ConfigError(f"Unknown backend {settings.backend!r}.")
 
 
-def build_meetings(settings: Settings, store: BookingStore | None = None, clock: Clock = system_clock) -> MeetingProvider:
+def build_meetings(settings: Settings, store: BookingStore | None = None,
+                   clock: Clock = system_clock) -> MeetingProvider:
     """Google Meet through Google Calendar, or Jitsi rooms. With a ``store``, Google's per-minute
     request budget is shared through it by every process of the deployment."""
     if settings.meeting_provider == "google":
@@ -35,7 +36,8 @@ def build_meetings(settings: Settings, store: BookingStore | None = None, clock:
         from lib.meetings.quota import SharedMinuteBudget
 
         google = settings.google
-        budget = SharedMinuteBudget(store, google.calendar_id, google.requests_per_minute, clock=clock) if store else None
+        budget = (SharedMinuteBudget(store, google.calendar_id, google.requests_per_minute, clock=clock)
+                  if store else None)
         return GoogleCalendarProvider.from_settings(google, settings.timezone, budget=budget)
     from lib.meetings.jitsi import JitsiProvider
 

@@ -130,7 +130,8 @@ def test_an_expert_can_read_and_move_only_their_own_bookings(service, two_expert
         service.reschedule(other, service.today() + timedelta(days=4), time(9, 0), actor=as_sari)
     moved = service.reschedule(own, service.today() + timedelta(days=4), time(9, 0), actor=as_sari)
     assert moved.scheduled_time == time(9, 0)
-    assert ("rescheduled", "expert:sari@example.com") in [(h.event, h.actor) for h in service.history(own, actor=SYSTEM)]
+    assert ("rescheduled", "expert:sari@example.com") in [(h.event, h.actor)
+                                                          for h in service.history(own, actor=SYSTEM)]
     with pytest.raises(PermissionDenied, match="Only ops"):
         service.cancel(own, "no", actor=as_sari)  # not even their own
     assert service.get_booking(own, actor=SYSTEM).status is BookingStatus.CONFIRMED

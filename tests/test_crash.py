@@ -131,4 +131,5 @@ def test_a_crash_between_payment_and_link_is_finished_by_retry_links(app_env, mo
         assert events[stem_of(booking.id)][0]["id"] == done.google_event_id
         if crash == "kill":
             assert srv.count("events.insert") == 2 and srv.count("events.get") >= 1  # 409, then adopted
-        assert sorted(e.kind for e in svc.emails(booking_id=booking.id, actor=SYSTEM)) == ["confirmed.customer", "confirmed.expert"]
+        assert sorted(e.kind for e in svc.emails(booking_id=booking.id, actor=SYSTEM)) == ["confirmed.customer",
+                                                                                         "confirmed.expert"]

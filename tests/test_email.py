@@ -30,7 +30,7 @@ from lib.access import DEMO_OPS, SYSTEM
 from lib.cli import main as cli_main
 from lib.config import Settings, SmtpSettings, load_settings
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
-from lib.errors import ConfigError, InvalidTransition, NotFound
+from lib.errors import ConfigError, InvalidTransition, MeetingFailed, NotFound
 from lib.notify import LINK_PENDING
 from lib.notify.outbox import OutboxOnlySender
 from lib.notify.smtp import SmtpSender
@@ -92,10 +92,12 @@ class Mailbox:
             if self.transient:
                 self.transient -= 1
                 self.refused_data += 1
-                return "421 4.3.2 Service busy, try again later" if self.transient % 2 else "451 4.3.0 Temporary failure"
+                return ("421 4.3.2 Service busy, try again later" if self.transient % 2
+                        else "451 4.3.0 Temporary failure")
             message = email.message_from_bytes(envelope.content, policy=default_policy)
             assert isinstance(message, EmailMessage)
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, session.ssl is not None))
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message,
+                                          session.ssl is not None))
         return "250 2.0.0 Accepted"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -310,7 +312,8 @@ def test_server_failing_transiently_then_recovering_delivers_each_message_once(m
     ids = [r.message["Message-ID"] for r in server.mailbox.received]
     assert len(ids) == 2 and len(set(ids)) == 2
     assert len(sleeps) == 2  # backoff before each retry
-    assert {(e.status, e.attempts, e.last_error) for e in world.svc.emails(actor=SYSTEM)} == {(EmailStatus.SENT, 1, None)}
+    assert {(e.status, e.attempts, e.last_error)
+            for e in world.svc.emails(actor=SYSTEM)} == {(EmailStatus.SENT, 1, None)}
     assert world.svc.dispatch_emails(actor=SYSTEM).sent == 0  # a rerun sends nothing again
     assert len(server.mailbox.received) == 2
 
@@ -421,7 +424,7 @@ def test_paid_booking_without_link_tells_the_customer_once_after_the_grace_perio
     assert world.svc.dispatch_emails(actor=SYSTEM).sent == 0  # a link may still come within minutes
 
     clock.now = NOW + timedelta(minutes=11)
-    with pytest.raises(Exception):
+    with pytest.raises(MeetingFailed):
         world.svc.create_link(booking.id, actor=SYSTEM)  # fails again: no second notice
     assert world.svc.dispatch_emails(actor=SYSTEM).sent == 1
     [notice] = server.mailbox.to("andi@example.com")
@@ -549,7 +552,8 @@ def test_with_the_google_provider_emails_carry_no_ics(make, server):
 def test_smtp_settings_from_the_environment_and_the_file(tmp_path):
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('email_backend = "smtp"\nattach_ics = false\n[smtp]\nhost = "mail.example.co.id"\n'
-                       'from_address = "bookings@example.co.id"\npassword = "from-file"\nport = 465\nsecurity = "ssl"\n')
+                       'from_address = "bookings@example.co.id"\npassword = "from-file"\n'
+                       'port = 465\nsecurity = "ssl"\n')
     env = {"CALLEXPERT_SMTP_PASSWORD": "from-env", "CALLEXPERT_SMTP_USERNAME": "mailer",
            "CALLEXPERT_SMTP_SEND_ATTEMPTS": "5"}
     settings = load_settings(secrets, env)

@@ -120,7 +120,8 @@ def test_cancel_of_a_booking_no_attempt_reached_costs_one_request_and_is_bounded
 
     # Every version deleted already: the walk stops at event_version + MAX_VERSION_BUMPS.
     for n in range(MAX_VERSION_BUMPS + 3):
-        server.events["primary"][event_id_for(booking.id, n)] = {"id": event_id_for(booking.id, n), "status": "cancelled"}
+        event_id = event_id_for(booking.id, n)
+        server.events["primary"][event_id] = {"id": event_id, "status": "cancelled"}
     server.clear_requests()
     assert provider.cancel(replace(booking, event_version=2)) == []
     assert len(server.requests) == 2 + MAX_VERSION_BUMPS + 1

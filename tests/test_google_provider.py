@@ -366,7 +366,8 @@ def test_deleted_event_bumps_the_version(server, provider, deleted_get):
 def test_reschedule_keeps_id_and_link_and_moves_the_time(server, provider):
     booking = make_booking()
     meeting = provider.create(booking)
-    moved = replace(booking, scheduled_date=date(2025, 3, 6), scheduled_time=time(14, 0), duration=60, google_event_id=meeting.event_id)
+    moved = replace(booking, scheduled_date=date(2025, 3, 6), scheduled_time=time(14, 0), duration=60,
+                    google_event_id=meeting.event_id)
 
     provider.reschedule(moved)
 
@@ -500,7 +501,8 @@ def settings_for(srv: CalendarServer, **changes: Any) -> GoogleSettings:
 def test_from_settings_refreshes_an_authorized_user_token_over_http(server, clock, token_endpoint):
     server.require_auth = True
     provider = GoogleCalendarProvider.from_settings(
-        settings_for(server, credentials_json=authorized_user_json(server)), "Asia/Jakarta", sleep=clock.sleep, clock=clock
+        settings_for(server, credentials_json=authorized_user_json(server)), "Asia/Jakarta",
+        sleep=clock.sleep, clock=clock,
     )
     meeting = provider.create(make_booking())
     assert MEET_RE.match(meeting.url)
@@ -536,7 +538,8 @@ def test_from_settings_invalid_grant_is_permanent_and_named(server, clock, tmp_p
     server.token_error = "invalid_grant"
     path = tmp_path / "token.json"
     path.write_text(authorized_user_json(server))
-    provider = GoogleCalendarProvider.from_settings(settings_for(server, credentials_file=str(path)), sleep=clock.sleep, clock=clock)
+    provider = GoogleCalendarProvider.from_settings(settings_for(server, credentials_file=str(path)),
+                                                    sleep=clock.sleep, clock=clock)
 
     with pytest.raises(MeetingProviderError) as err:
         provider.create(make_booking())
@@ -583,7 +586,8 @@ def _jwt_claims(assertion: str) -> dict[str, Any]:
 
 def test_service_account_with_subject_impersonates_the_organizer(server, clock, private_key_pem):
     server.require_auth = True
-    google = settings_for(server, credentials_json=service_account_json(server, private_key_pem), subject="organizer@example.com")
+    google = settings_for(server, credentials_json=service_account_json(server, private_key_pem),
+                          subject="organizer@example.com")
     provider = GoogleCalendarProvider.from_settings(google, sleep=clock.sleep, clock=clock)
 
     assert provider.check_connection().ok is True
@@ -597,7 +601,8 @@ def test_service_account_with_subject_impersonates_the_organizer(server, clock, 
 
 def test_service_account_unauthorized_client_names_delegation(server, clock, private_key_pem):
     server.token_error = "unauthorized_client"
-    google = settings_for(server, credentials_json=service_account_json(server, private_key_pem), subject="organizer@example.com")
+    google = settings_for(server, credentials_json=service_account_json(server, private_key_pem),
+                          subject="organizer@example.com")
     provider = GoogleCalendarProvider.from_settings(google, sleep=clock.sleep, clock=clock)
     with pytest.raises(MeetingProviderError) as err:
         provider.create(make_booking())
@@ -617,7 +622,8 @@ def test_service_account_without_subject_is_flagged(server, clock, private_key_p
 
 
 def test_load_credentials_service_account_sets_subject(server, private_key_pem):
-    google = settings_for(server, credentials_json=service_account_json(server, private_key_pem), subject="organizer@example.com")
+    google = settings_for(server, credentials_json=service_account_json(server, private_key_pem),
+                          subject="organizer@example.com")
     creds = load_credentials(google)
     assert creds._subject == "organizer@example.com"
     assert list(creds.scopes) == [SCOPE]
@@ -630,11 +636,15 @@ def test_load_credentials_service_account_sets_subject(server, private_key_pem):
     [
         ({}, ["No Google credentials", "credentials_file"]),
         ({"credentials_file": "/nonexistent/key.json"}, ["does not exist", "/nonexistent/key.json"]),
-        ({"credentials_json": '{"type": "authorized_user", "refresh_token": "SECRET-x"'}, ["not valid JSON", "credentials_json"]),
+        ({"credentials_json": '{"type": "authorized_user", "refresh_token": "SECRET-x"'},
+         ["not valid JSON", "credentials_json"]),
         ({"credentials_json": '["SECRET-x"]'}, ["must be a JSON object"]),
-        ({"credentials_json": '{"type": "external_account", "x": "SECRET-x"}'}, ["'external_account'", "service_account"]),
-        ({"credentials_json": '{"type": "authorized_user", "refresh_token": "SECRET-x"}'}, ["incomplete or damaged authorized_user", "client_id"]),
-        ({"credentials_json": '{"type": "service_account", "private_key": "SECRET-x"}'}, ["incomplete or damaged service_account"]),
+        ({"credentials_json": '{"type": "external_account", "x": "SECRET-x"}'},
+         ["'external_account'", "service_account"]),
+        ({"credentials_json": '{"type": "authorized_user", "refresh_token": "SECRET-x"}'},
+         ["incomplete or damaged authorized_user", "client_id"]),
+        ({"credentials_json": '{"type": "service_account", "private_key": "SECRET-x"}'},
+         ["incomplete or damaged service_account"]),
     ],
 )
 def test_bad_credentials_are_config_errors_without_secrets(changes, words):
@@ -650,7 +660,8 @@ def test_bad_credentials_are_config_errors_without_secrets(changes, words):
 
 def _http_error(status: int, reason: str, message: str, headers: dict[str, str] | None = None) -> HttpError:
     resp = httplib2.Response({"status": str(status), **(headers or {})})
-    content = {"error": {"code": status, "message": message, "errors": [{"domain": "global", "reason": reason, "message": message}]}}
+    content = {"error": {"code": status, "message": message,
+                         "errors": [{"domain": "global", "reason": reason, "message": message}]}}
     return HttpError(resp, json.dumps(content).encode(), uri="https://www.googleapis.com/calendar/v3/calendars/primary/events")
 
 
@@ -659,14 +670,16 @@ def _http_error(status: int, reason: str, message: str, headers: dict[str, str] 
     [
         (_http_error(401, "authError", "Invalid Credentials"), False, None, ["rejected the credentials"]),
         (_http_error(503, "backendError", "Unavailable", {"retry-after": "7"}), True, 7.0, ["server error"]),
-        (_http_error(429, "rateLimitExceeded", "Rate Limit Exceeded", {"retry-after": "soon"}), True, None, ["rate limit"]),
+        (_http_error(429, "rateLimitExceeded", "Rate Limit Exceeded", {"retry-after": "soon"}), True, None,
+         ["rate limit"]),
         (_http_error(400, "invalid", "Invalid conference type value."), False, None, ["cannot create Google Meet"]),
         (_http_error(400, "badRequest", "Bad Request"), False, None, ["HTTP 400", "Bad Request"]),
     ],
 )
 def test_classify_http_errors(provider, error, retryable, retry_after, words):
     err = provider.classify(error)
-    assert (isinstance(err, Transient), err.retry_after if isinstance(err, Transient) else None) == (retryable, retry_after)
+    seen_retry_after = err.retry_after if isinstance(err, Transient) else None
+    assert (isinstance(err, Transient), seen_retry_after) == (retryable, retry_after)
     for word in words:
         assert word in str(err)
 

@@ -82,7 +82,8 @@ def test_an_accepted_link_goes_to_an_allowed_host_for_every_parser(pieces):
 def test_allowed_hosts_come_from_meet_jitsi_and_the_setting(tmp_path):
     assert Settings().link_hosts == ("meet.google.com", "meet.jit.si")
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('jitsi_base_url = "https://jitsi.example.co.id/"\nallowed_link_hosts = ["zoom.us", "Teams.Microsoft.com"]\n')
+    secrets.write_text('jitsi_base_url = "https://jitsi.example.co.id/"\n'
+                       'allowed_link_hosts = ["zoom.us", "Teams.Microsoft.com"]\n')
     assert load_settings(secrets, environ={}).link_hosts == ("meet.google.com", "jitsi.example.co.id", "zoom.us",
                                                               "teams.microsoft.com")
     from_env = load_settings(secrets, environ={"CALLEXPERT_ALLOWED_LINK_HOSTS": "whereby.com"})

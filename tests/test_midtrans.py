@@ -151,8 +151,9 @@ def svc(tmp_path: Path, provider: FlakyProvider, sender: RecordingSender, gatewa
 
 
 def request(svc: BookingService, at: time = time(14, 0), key: str | None = None) -> BookingRequest:
-    return BookingRequest(expert_id=svc.experts(actor=SYSTEM)[0].id, session_type="Career mentoring", scheduled_date=DAY,
-                          scheduled_time=at, duration=60, customer_id=svc.customers(actor=SYSTEM)[0].id, request_key=key)
+    return BookingRequest(expert_id=svc.experts(actor=SYSTEM)[0].id, session_type="Career mentoring",
+                          scheduled_date=DAY, scheduled_time=at, duration=60,
+                          customer_id=svc.customers(actor=SYSTEM)[0].id, request_key=key)
 
 
 def booked(svc: BookingService, mt: responses.RequestsMock, **kw: Any) -> Booking:
@@ -603,7 +604,8 @@ def test_only_staff_check_payments(svc, mt):
 
     booking = booked(svc, mt)
     expert = Actor(Role.EXPERT, email="sari@example.com", expert_id=booking.expert_id)
-    for call in (lambda: svc.check_payment(booking.id, actor=expert), lambda: svc.start_payment(booking.id, actor=expert),
+    for call in (lambda: svc.check_payment(booking.id, actor=expert),
+                 lambda: svc.start_payment(booking.id, actor=expert),
                  lambda: svc.apply_payment_notification({}, actor=expert), lambda: svc.stuck_pending(actor=expert)):
         with pytest.raises(CallExpertError, match="Only ops staff"):
             call()

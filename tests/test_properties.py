@@ -166,7 +166,8 @@ def test_the_booking_form_gets_a_booking_or_a_message(world, expert, session_typ
         customer_id={"existing": world.customers[0], "id": value}.get(kind),
         new_customer=value if kind == "new" else None, request_key=key)
     before = row_counts(world.db)
-    result = refused_or_done(world, lambda: world.svc.book_and_pay(request, actor=SYSTEM) if pay else world.svc.book(request, actor=SYSTEM))
+    result = refused_or_done(world, lambda: (world.svc.book_and_pay(request, actor=SYSTEM) if pay
+                                             else world.svc.book(request, actor=SYSTEM)))
     if result is None:
         return
     booking = result.booking if pay else result
@@ -217,7 +218,8 @@ def test_opening_a_booking_by_id_finds_it_or_says_why(world, booking_id):
 @given(day=date_input, at=time_input)
 def test_reschedule_moves_to_a_valid_slot_or_changes_nothing(world, day, at):
     booking = world.booking(BookingStatus.CONFIRMED)
-    moved = refused_or_done(world, lambda: world.svc.reschedule(booking.id, day, at, actor=SYSTEM), booking_id=booking.id)
+    moved = refused_or_done(world, lambda: world.svc.reschedule(booking.id, day, at, actor=SYSTEM),
+                            booking_id=booking.id)
     if moved is not None:
         assert (moved.scheduled_date, moved.scheduled_time) == (day, at.replace(second=0, microsecond=0, tzinfo=None))
         assert moved.revision == booking.revision + 1
@@ -228,7 +230,8 @@ def test_reschedule_moves_to_a_valid_slot_or_changes_nothing(world, day, at):
 @given(url=link_input)
 def test_a_link_pasted_by_hand_confirms_or_changes_nothing(world, url):
     booking = world.booking(BookingStatus.PAID)
-    done = refused_or_done(world, lambda: world.svc.set_link_manually(booking.id, url, actor=SYSTEM), booking_id=booking.id)
+    done = refused_or_done(world, lambda: world.svc.set_link_manually(booking.id, url, actor=SYSTEM),
+                           booking_id=booking.id)
     if done is not None:
         assert done.status is BookingStatus.CONFIRMED and done.meeting_link == url.strip()
         assert done.meeting_link.startswith("https://") and " " not in done.meeting_link
@@ -299,4 +302,5 @@ def test_a_price_beyond_the_stores_integer_range_is_refused_with_a_message(world
 @pytest.mark.parametrize("url", STRAY_BRACKETS)
 def test_a_link_with_a_stray_bracket_is_refused_with_a_message(world, url):
     booking = world.booking(BookingStatus.PAID)
-    assert refused_or_done(world, lambda: world.svc.set_link_manually(booking.id, url, actor=SYSTEM), booking_id=booking.id) is None
+    assert refused_or_done(world, lambda: world.svc.set_link_manually(booking.id, url, actor=SYSTEM),
+                           booking_id=booking.id) is None

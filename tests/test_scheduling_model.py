@@ -143,7 +143,7 @@ def test_constructor_checks_the_same_rules() -> None:
 @st.composite
 def day_hours(draw: st.DrawFn) -> list[list[str]]:
     cuts = sorted(draw(st.sets(st.integers(0, 1440), max_size=6)))
-    pairs = [(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if b - a >= 1]
+    pairs = [(a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=False) if b - a >= 1]
     # keep a gap between ranges (touching ranges are refused)
     kept, last_end = [], -1
     for a, b in pairs:

@@ -2,9 +2,9 @@
 
 * ``sqlite``: the embedded store, for real.
 * ``supabase``: ``SupabaseStore`` on supabase-py, its HTTP requests answered (through respx) by
-  ``PostgrestStub`` (tests/support/postgrest.py), which runs them on a real PostgreSQL 15 migrated with supabase/migrations,
-  as the service role, one transaction per request, with PostgREST's error bodies. It needs a
-  server (``bash tests/pg.sh``); without one it skips, except under CI.
+  ``PostgrestStub`` (tests/support/postgrest.py), which runs them on a real PostgreSQL 15 migrated
+  with supabase/migrations, as the service role, one transaction per request, with PostgREST's
+  error bodies. It needs a server (``bash tests/pg.sh``); without one it skips, except under CI.
 
 Below the contract: the exact requests ``SupabaseStore`` sends (paths, filters, headers, bodies)
 against canned PostgREST replies, including the 23P01 and 23505 error bodies and transport
@@ -45,7 +45,7 @@ from lib.notify import LINK_PENDING
 from lib.notify.templates import emails_for
 from lib.service import history
 from lib.store.sqlite import SQLiteStore
-from lib.store.supabase import BOOKING_SELECT, StoreUnavailable, SupabaseStore
+from lib.store.supabase import BOOKING_SELECT, SupabaseStore
 from tests.support.postgres import apply_migrations, fresh_database, psycopg
 from tests.support.postgrest import HOST, KEY, URL, supabase_over_postgres
 
@@ -1209,14 +1209,16 @@ def test_search_customers_matches_name_or_email_case_insensitively_with_a_limit(
 def test_active_bookings_of_an_expert_in_a_range(store, people, age):
     inside = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
     store.mark_paid(inside.id, "pay-1", NOW, "ops", line=history.paid("pay-1"))
-    late = store.create_booking(new(people.sari, people.andi, at=time(23, 30), minutes=60), "ops", line=CREATED)  # into the next day
+    # into the next day
+    late = store.create_booking(new(people.sari, people.andi, at=time(23, 30), minutes=60), "ops", line=CREATED)
     stale = store.create_booking(new(people.sari, people.andi, at=time(12, 0)), "ops", line=CREATED)
     age(stale.id, 120)
     gone = store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops", line=CREATED)
     store.cancel(gone.id, NOW, "customer asked", [], "ops",
                  line=history.cancelled("customer asked"))
     store.create_booking(new(people.budi, people.andi, at=time(10, 0)), "ops", line=CREATED)  # another expert
-    store.create_booking(new(people.sari, people.andi, day=DAY + timedelta(days=3)), "ops", line=CREATED)  # outside the range
+    store.create_booking(new(people.sari, people.andi, day=DAY + timedelta(days=3)), "ops",
+                         line=CREATED)  # outside the range
     since = datetime.now(UTC) - timedelta(minutes=30)
     found = store.active_bookings(people.sari, datetime.combine(DAY, time(0)),
                                   datetime.combine(DAY + timedelta(days=1), time(0, 15)), since)

@@ -72,7 +72,8 @@ def event_id_for(booking_id: str, version: int) -> str:
         stem = uuid.UUID(booking_id).hex
     except (ValueError, AttributeError, TypeError):
         encoded = base64.b32hexencode(str(booking_id).encode("utf-8")).decode("ascii").rstrip("=").lower()
-        stem = "n" + encoded if len(encoded) < _HEX_MAX else "h" + hashlib.sha256(str(booking_id).encode("utf-8")).hexdigest()
+        stem = ("n" + encoded if len(encoded) < _HEX_MAX
+                else "h" + hashlib.sha256(str(booking_id).encode("utf-8")).hexdigest())
         stem = stem.ljust(4, "0")  # "n" + nothing would be too short for Google's 5-char minimum
     return f"{stem}v{int(version)}"
 
@@ -95,9 +96,11 @@ def load_credentials(google: GoogleSettings, scopes: Sequence[str] = (SCOPE,)) -
         except FileNotFoundError:
             raise ConfigError(f"{source} does not exist; point it at the JSON key or token file.") from None
         except OSError as exc:
-            raise ConfigError(f"{source} cannot be read ({exc.strerror or type(exc).__name__}); check the path and its permissions.") from None
+            raise ConfigError(f"{source} cannot be read ({exc.strerror or type(exc).__name__}); "
+                              "check the path and its permissions.") from None
     else:
-        raise ConfigError("No Google credentials: set `credentials_file` or `credentials_json` under [google] in .streamlit/secrets.toml.")
+        raise ConfigError("No Google credentials: set `credentials_file` or `credentials_json` under [google] "
+                          "in .streamlit/secrets.toml.")
     try:
         info = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -118,7 +121,8 @@ def load_credentials(google: GoogleSettings, scopes: Sequence[str] = (SCOPE,)) -
         text = str(exc.args[0]) if exc.args else ""
         # google-auth names missing fields; other parser messages could quote the bad key, so omit them.
         why = text if "missing fields" in text and len(text) < 300 else f"{type(exc).__name__} while reading it"
-        raise ConfigError(f"{source} is an incomplete or damaged {kind} JSON ({why}); download it again from the Google Cloud console.") from None
+        raise ConfigError(f"{source} is an incomplete or damaged {kind} JSON ({why}); "
+                          "download it again from the Google Cloud console.") from None
     raise ConfigError(
         f"{source} has type {kind!r}; use a service-account key (\"service_account\") or an "
         "OAuth authorized-user token (\"authorized_user\")."
@@ -347,7 +351,8 @@ class GoogleCalendarProvider:
                 ok=False,
                 summary=f"Calendar {name!r} cannot host Google Meet",
                 detail=(
-                    f"Calendar {self.calendar_id!r} allows {', '.join(allowed) or 'no conference types'}, not hangoutsMeet. "
+                    f"Calendar {self.calendar_id!r} allows {', '.join(allowed) or 'no conference types'}, "
+                    "not hangoutsMeet. "
                     "Use a calendar of a Google account or Workspace user with Meet enabled (Workspace admins: "
                     "Apps > Google Workspace > Google Meet), or a service account with domain-wide delegation "
                     "and `subject` set to that user."
@@ -357,7 +362,8 @@ class GoogleCalendarProvider:
         return HealthCheck(
             ok=True,
             summary=f"Google Calendar {name!r} reachable; Meet links can be created",
-            detail=f"Calendar id {self.calendar_id!r}" + (f", calendar time zone {tz}" if tz else "") + f"; events use {self.timezone}.",
+            detail=(f"Calendar id {self.calendar_id!r}" + (f", calendar time zone {tz}" if tz else "")
+                    + f"; events use {self.timezone}."),
         )
 
     def busy(self, calendar_id: str, start: datetime, end: datetime) -> BusyTimes:
@@ -508,7 +514,8 @@ class GoogleCalendarProvider:
                 "came; try again shortly.",
             )
         return MeetingUnavailable(
-            f"Unexpected error talking to Google Calendar ({type(exc).__name__}); try again, and report it if it repeats.",
+            f"Unexpected error talking to Google Calendar ({type(exc).__name__}); "
+            "try again, and report it if it repeats.",
         )
 
     # -- internals -----------------------------------------------------------------------
@@ -565,7 +572,8 @@ class GoogleCalendarProvider:
             return event
         want = self._event_body(booking, event_id)
         body: dict[str, Any] = {}
-        if not (self._same_moment(event.get("start"), want["start"]) and self._same_moment(event.get("end"), want["end"])):
+        if not (self._same_moment(event.get("start"), want["start"])
+                and self._same_moment(event.get("end"), want["end"])):
             body["start"], body["end"] = want["start"], want["end"]
         if (event.get("summary") or "") != want["summary"]:
             body["summary"] = want["summary"]

@@ -118,7 +118,8 @@ class SmtpSender:
         kwargs = {} if self._sleep is None else {"sleep": self._sleep}
         retrying = Retrying(
             stop=stop_after_attempt(self.settings.send_attempts),
-            wait=wait_random_exponential(multiplier=self.settings.backoff_seconds, max=self.settings.backoff_max_seconds),
+            wait=wait_random_exponential(multiplier=self.settings.backoff_seconds,
+                                         max=self.settings.backoff_max_seconds),
             retry=retry_if_exception(lambda exc: isinstance(exc, _Transient)),
             reraise=True,
             **kwargs,

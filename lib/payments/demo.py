@@ -18,8 +18,8 @@ class DemoGateway:
 
     def start(self, booking: Booking, order_id: str) -> PaymentResult:
         """The demo has no payment page: starting a payment settles it at once, taking no money."""
-        return PaymentResult(PaymentState.PAID, reference=f"DEMO-{booking.id[:8]}", message="Demo payment, no money moved.",
-                             amount=Decimal(booking.price))
+        return PaymentResult(PaymentState.PAID, reference=f"DEMO-{booking.id[:8]}",
+                             message="Demo payment, no money moved.", amount=Decimal(booking.price))
 
     def status(self, order_id: str) -> PaymentResult:
         """Every demo order is paid."""

@@ -7,8 +7,8 @@ events or emails on retry, and a paid booking is never lost.
 
 The work is split by capability, each part a class over the same ``Ports``:
 ``queries`` (reads), ``availability`` (hours and free slots), ``booking`` (the booking life),
-``payments``, ``links`` and ``outbox`` (emails). ``BookingService`` is only the facade that builds them and names their public methods;
-every public method takes a required keyword-only ``actor``.
+``payments``, ``links`` and ``outbox`` (emails). ``BookingService`` is only the facade that builds
+them and names their public methods; every public method takes a required keyword-only ``actor``.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from lib.domain import (
     NewCustomer,
 )
 from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
-from lib.service import history
 from lib.scheduling.model import MAX_HORIZON_DAYS
+from lib.service import history
 from lib.service.availability import Scheduling
 from lib.service.links import Links
 from lib.service.outbox import Outbox

@@ -103,14 +103,16 @@ class Links:
         link = clean_meeting_link(url, self.ports.settings.link_hosts)
         booking = self.ports.load(booking_id)
         if booking.status is not BookingStatus.PAID:
-            raise InvalidTransition(f"This booking is {booking.status.label.lower()}; a link can be pasted only on a paid booking.")
+            raise InvalidTransition(f"This booking is {booking.status.label.lower()}; "
+                                    "a link can be pasted only on a paid booking.")
         held = self._claim(booking.id)
         if held is None:
             current = self.ports.load(booking.id)
             if current.status is BookingStatus.PAID:
                 raise InvalidTransition("A meeting link is being created for this booking right now; refresh in a "
                                         "minute and paste again if it failed.")
-            raise InvalidTransition(f"This booking is {current.status.label.lower()}; a link can be pasted only on a paid booking.")
+            raise InvalidTransition(f"This booking is {current.status.label.lower()}; "
+                                    "a link can be pasted only on a paid booking.")
         try:
             self.remove_attempt_events(held, actor.label)
             return self._confirm(held, Meeting(url=link, event_id="", event_version=held.event_version), actor.label,
@@ -129,7 +131,8 @@ class Links:
                 raise
             store.add_history(booking.id, "earlier calendar event not removed",
                               f"{meetings.name}: {exc} An earlier link attempt's event may still be live; "
-                              "delete it in the calendar (its id is the booking id without dashes, then v and a number).", actor)
+                              "delete it in the calendar (its id is the booking id without dashes, "
+                              "then v and a number).", actor)
             return
         if removed:
             store.add_history(booking.id, "earlier calendar event removed",
@@ -149,7 +152,8 @@ class Links:
             # Cancelled while the link was being made: take the fresh event down again.
             if meeting.event_id and current.meeting_link is None:
                 self._best_effort_cancel(linked, actor)
-            raise InvalidTransition(f"This booking became {current.status.label.lower()} while the link was being created.")
+            raise InvalidTransition(f"This booking became {current.status.label.lower()} "
+                                    "while the link was being created.")
         if dispatch:
             self.outbox.dispatch_after_change()
         return confirmed

@@ -104,8 +104,8 @@ class Queries:
         if settings.meeting_provider != "google":
             return None
         google = settings.google
-        return BudgetUse(google.calendar_id, self.ports.store.request_slots_used(google.calendar_id, self.ports.clock()),
-                         google.requests_per_minute)
+        used = self.ports.store.request_slots_used(google.calendar_id, self.ports.clock())
+        return BudgetUse(google.calendar_id, used, google.requests_per_minute)
 
     def stuck_pending(self, *, actor: Actor, limit: int = 200) -> list[Booking]:
         """Bookings still awaiting payment ``midtrans.pending_alert_minutes`` after they were made,

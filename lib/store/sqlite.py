@@ -560,7 +560,8 @@ class SQLiteStore:
     def counts(self, today: date) -> OpsCounts:
         row = self._one(
             "SELECT"
-            " (SELECT COUNT(*) FROM bookings WHERE scheduled_date = ? AND status IN ('confirmed', 'paid', 'completed')),"
+            " (SELECT COUNT(*) FROM bookings"
+            " WHERE scheduled_date = ? AND status IN ('confirmed', 'paid', 'completed')),"
             " (SELECT COUNT(*) FROM bookings WHERE status = 'pending'),"
             " (SELECT COUNT(*) FROM bookings WHERE status = 'paid'),"
             " (SELECT COUNT(*) FROM email_outbox WHERE status IN ('queued', 'failed'))",  # uses the status index

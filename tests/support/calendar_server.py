@@ -283,7 +283,8 @@ class CalendarServer:
                 "invalid_grant": "Token has been expired or revoked.",
                 "unauthorized_client": "Client is unauthorized to retrieve access tokens using this method.",
             }
-            return 400, {"error": self.token_error, "error_description": descriptions.get(self.token_error, self.token_error)}
+            return 400, {"error": self.token_error,
+                         "error_description": descriptions.get(self.token_error, self.token_error)}
         grant = form.get("grant_type")
         if grant not in ("refresh_token", "urn:ietf:params:oauth:grant-type:jwt-bearer"):
             return 400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."}
@@ -397,7 +398,8 @@ class CalendarServer:
             out.append((max(start, begin), {"start": shown_start, "end": shown_end}))
         return [entry for _, entry in sorted(out, key=lambda pair: pair[0])]
 
-    def _insert(self, calendar_id: str, events: dict[str, dict[str, Any]], body: Any, conference_on: bool) -> dict[str, Any]:
+    def _insert(self, calendar_id: str, events: dict[str, dict[str, Any]], body: Any,
+                conference_on: bool) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise _ApiError(400, "parseError", "Parse Error")
         event_id = body.get("id") or uuid.uuid4().hex
@@ -592,7 +594,8 @@ def _route(method: str, path: str) -> tuple[str, list[str]] | None:
     if len(parts) == 2 and parts[1] == "events" and method == "POST":
         return "events.insert", parts
     if len(parts) == 3 and parts[1] == "events":
-        op = {"GET": "events.get", "PATCH": "events.patch", "PUT": "events.patch", "DELETE": "events.delete"}.get(method)
+        op = {"GET": "events.get", "PATCH": "events.patch", "PUT": "events.patch",
+              "DELETE": "events.delete"}.get(method)
         if op:
             return op, parts
     return None
