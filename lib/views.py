@@ -69,11 +69,6 @@ def week_counts(bookings: Iterable[Booking], start: date, days: int = 7) -> pd.D
     )
 
 
-def week_start(day: date) -> date:
-    """The Monday of ``day``'s week: the first column of the week view."""
-    return day - timedelta(days=day.weekday())
-
-
 @dataclass(frozen=True)
 class WeekView:
     """One week of an expert's calendar, shaped for a chart with the days as columns.

@@ -9,7 +9,7 @@ import streamlit as st
 from lib.access import Role
 from lib.plaintext import escape_markdown
 from lib.timefmt import long_date, when, zone_abbreviation
-from lib.views import week_frame, week_start
+from lib.views import week_frame
 from pages.ui.booking import join_button
 from pages.ui.run import page_context
 
@@ -34,18 +34,20 @@ else:  # ops pick an expert; ?expert=<id> keeps the choice bookmarkable
 sessions = svc.upcoming_for_expert(expert_id, actor=actor)
 
 # -- the week view -------------------------------------------------------------------------
-# Weeks run Monday to Sunday; the list below only holds sessions still ahead, so the view starts
-# at this week and goes forward.
-this_week = week_start(svc.today())
+# Seven days from today, then the weeks after: only sessions still ahead are listed, so the view
+# never goes back before today.
+def _move_week(by: int) -> None:
+    st.session_state["my_week"] = max(0, st.session_state.get("my_week", 0) + by)
+
+
 offset = st.session_state.setdefault("my_week", 0)
 back, title, forward = st.columns([1, 4, 1], vertical_alignment="center")
-if back.button("Previous week", key="my_week_prev", disabled=offset <= 0, icon=":material/chevron_left:"):
-    st.session_state["my_week"] = offset = max(0, offset - 1)
-if forward.button("Next week", key="my_week_next", icon=":material/chevron_right:"):
-    st.session_state["my_week"] = offset = offset + 1
-first_day = this_week + timedelta(weeks=offset)
+back.button("Previous week", key="my_week_prev", disabled=offset <= 0, icon=":material/chevron_left:",
+            on_click=_move_week, args=(-1,))
+forward.button("Next week", key="my_week_next", icon=":material/chevron_right:", on_click=_move_week, args=(1,))
+first_day = svc.today() + timedelta(weeks=offset)
 week = week_frame(sessions, svc.availability(expert_id, actor=actor), first_day, svc.tz)
-title.subheader(f"Week of {long_date(first_day)}")
+title.subheader(f"{long_date(first_day)} – {long_date(first_day + timedelta(days=6))}")
 
 hours = alt.Scale(domain=[week.top, week.bottom], reverse=True, nice=False)
 y_axis = alt.Axis(title=None, tickCount=week.bottom - week.top, grid=True,
