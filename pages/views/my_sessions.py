@@ -41,7 +41,7 @@ def _move_week(by: int) -> None:
 
 
 offset = st.session_state.setdefault("my_week", 0)
-back, title, forward = st.columns([1, 4, 1], vertical_alignment="center")
+back, title, forward = st.columns([1.4, 4, 1.4], vertical_alignment="center")
 back.button("Previous week", key="my_week_prev", disabled=offset <= 0, icon=":material/chevron_left:",
             on_click=_move_week, args=(-1,))
 forward.button("Next week", key="my_week_next", icon=":material/chevron_right:", on_click=_move_week, args=(1,))
