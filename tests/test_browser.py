@@ -170,6 +170,18 @@ def test_my_sessions_draws_the_week_with_a_session_block_in_chromium(chromium, c
         r, g, b = np.asarray(image).astype(int).transpose(2, 0, 1)
         blue = int(((b > 200) & (r < 90) & (g > 90) & (g < 150)).sum())
         assert blue > 200, f"no session block drawn ({blue} blue pixels)"
+        # And one of the blocks is this session: its tooltip names the customer (as text).
+        box = chart.bounding_box()
+        ys, xs = np.nonzero((b > 200) & (r < 90) & (g > 90) & (g < 150))
+        spots = sorted({(int(y) // 12 * 12 + 6, int(x) // 40 * 40 + 20) for y, x in zip(ys, xs, strict=True)})
+        tooltip = page.locator("#vg-tooltip-element")
+        for y, x in spots:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+            if "Wulan Minggu" in (tooltip.text_content(timeout=1000) if tooltip.count() else ""):
+                break
+        else:
+            raise AssertionError("no block of the week view is the session with Wulan Minggu")
+        assert "Career mentoring" in tooltip.text_content()
     except Exception:
         shot(page, "failure-week")
         raise
