@@ -92,10 +92,9 @@ class WeekView:
 def _day_parts(start: datetime, end: datetime) -> Iterator[tuple[date, float, float]]:
     """Naive wall-clock ``[start, end)`` cut at midnights: ``(day, start hour, end hour)`` parts."""
     while start < end:
-        midnight = datetime.combine(start.date() + timedelta(days=1), time(0))
-        stop = min(end, midnight)
-        hours = lambda moment: (moment - datetime.combine(start.date(), time(0))).total_seconds() / 3600  # noqa: E731
-        yield start.date(), hours(start), hours(stop)
+        day_start = datetime.combine(start.date(), time(0))
+        stop = min(end, day_start + timedelta(days=1))
+        yield start.date(), (start - day_start) / timedelta(hours=1), (stop - day_start) / timedelta(hours=1)
         start = stop
 
 

@@ -27,8 +27,8 @@ from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.views import booking_label
 from lib.wiring import build_service
-from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_healthy
 from tests.support.bookings import open_all_hours
+from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_healthy
 from tests.support.env import clean_environ, free_port
 
 

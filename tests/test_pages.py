@@ -20,8 +20,8 @@ from lib.config import load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import PermissionDenied
 from lib.plaintext import escape_markdown
-from lib.service import BookingService
 from lib.scheduling import TimeRange
+from lib.service import BookingService
 from lib.timefmt import long_date, when
 from lib.wiring import build_service
 from tests.support.apptest import APP, markdown_sources, no_exception, open_page, shown
