@@ -20,10 +20,11 @@ ALL_PAGES = {
     "book": "pages/views/book.py",
     "confirmation": "pages/views/confirmation.py",
     "my_sessions": "pages/views/my_sessions.py",
+    "availability": "pages/views/availability.py",
     "ops": "pages/views/ops.py",
     "emails": "pages/views/emails.py",
 }
-ALL_PAGES_IN_MENU_ORDER = ["book", "my_sessions", "confirmation", "ops", "emails"]
+ALL_PAGES_IN_MENU_ORDER = ["book", "my_sessions", "availability", "confirmation", "ops", "emails"]
 OPS_EMAIL = "ops.lead@callexpert.id"
 AUTH = """
 [auth]
@@ -78,7 +79,7 @@ def test_roles_come_from_settings_and_expert_rows():
     stranger = resolve_actor("someone@gmail.com", [OPS_EMAIL], experts, email_verified=True)
     assert stranger.role is Role.NONE and stranger.email == "someone@gmail.com" and not stranger.unverified
     assert resolve_actor(None, [OPS_EMAIL], experts, email_verified=True).role is Role.NONE
-    assert pages_for(sari) == ("my_sessions", "confirmation") and pages_for(stranger) == ()
+    assert pages_for(sari) == ("my_sessions", "availability", "confirmation") and pages_for(stranger) == ()
 
 
 
@@ -228,7 +229,7 @@ def test_demo_mode_shows_the_banner_and_a_role_switcher(service, two_experts):
     at.switch_page(ALL_PAGES["my_sessions"]).run()
     at.sidebar.selectbox(key="view_as").set_value(sari.id).run()
     assert not at.exception
-    assert allowed_pages(at) == {"my_sessions", "confirmation"}
+    assert allowed_pages(at) == {"my_sessions", "availability", "confirmation"}
     at.switch_page(ALL_PAGES["my_sessions"]).run()
     assert not at.main.selectbox  # no expert picker for an expert
     page = texts(at)
@@ -274,7 +275,7 @@ def test_signed_in_roles_see_exactly_their_pages(signed_in_env, service, two_exp
     assert allowed_pages(run_as({"email": OPS_EMAIL, "email_verified": True, "name": "Ops"})) == set(ALL_PAGES)
 
     at = run_as({"email": "sari@example.com", "email_verified": True, "name": "Sari"})
-    assert allowed_pages(at) == {"my_sessions", "confirmation"}
+    assert allowed_pages(at) == {"my_sessions", "availability", "confirmation"}
     at.switch_page(ALL_PAGES["confirmation"])
     at.query_params["booking"] = theirs
     at.run()
@@ -349,7 +350,7 @@ def test_xsrf_protection_stays_on_and_no_secrets_file_is_tracked():
     assert ".streamlit/secrets.toml" not in tracked
 
 
-@pytest.mark.parametrize("page", ["ops", "book", "emails", "my_sessions", "confirmation"])
+@pytest.mark.parametrize("page", ["ops", "book", "emails", "my_sessions", "availability", "confirmation"])
 def test_a_page_script_run_without_app_py_shows_nothing_but_a_message(signed_in_env, service, two_experts, page):
     """Only app.py's gate hands a page its service and acting person: a page script run any other
     way fails closed, whoever the visitor is, and shows no data."""

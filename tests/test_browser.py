@@ -27,8 +27,8 @@ from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.views import booking_label
 from lib.wiring import build_service
-from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_healthy
 from tests.support.bookings import open_all_hours
+from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_healthy
 from tests.support.env import clean_environ, free_port
 
 
@@ -131,6 +131,59 @@ def test_book_confirm_and_create_a_missing_link_in_chromium(chromium, console):
         assert svc.missing_links(actor=SYSTEM) == []
     except Exception:
         shot(page, "failure")
+        raise
+    finally:
+        context.close()
+
+
+def test_my_sessions_draws_the_week_with_a_session_block_in_chromium(chromium, console):
+    """The week view is an Altair (Vega-Lite) chart drawn in the page from the bundled frontend:
+    it must appear in a real browser with the session's block in its colour."""
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+
+    url, db = console
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
+    expert = svc.experts(actor=SYSTEM)[-1]
+    day = svc.today() + timedelta(days=2)
+    taken = {(b.scheduled_date, b.scheduled_time.hour) for b in svc.upcoming_for_expert(expert.id, actor=SYSTEM)}
+    hour = next(h for h in range(6, 22) if all((day, h + d) not in taken for d in (-1, 0, 1)))
+    booked = svc.book_and_pay(BookingRequest(
+        expert_id=expert.id, session_type="Career mentoring", scheduled_date=day, scheduled_time=time(hour, 0),
+        duration=60, new_customer=NewCustomer("Wulan Minggu", "wulan.minggu@example.com")), actor=SYSTEM).booking
+    assert booked.status is BookingStatus.CONFIRMED
+    context = chromium.new_context(viewport={"width": 1280, "height": 1200})  # type: ignore[attr-defined]
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        open_page(page, url, "Book a session")  # the console's own address first, as the test above
+        open_page(page, f"{url}/my-sessions?expert={expert.id}", "My sessions")
+        chart = page.locator('[data-testid="stVegaLiteChart"]').first
+        chart.locator("canvas, svg").first.wait_for()
+        page.get_by_text("Wulan Minggu").first.wait_for()  # the list under the chart has drawn too
+        page.wait_for_timeout(500)  # let Vega finish painting before reading its pixels
+        image = Image.open(BytesIO(chart.screenshot())).convert("RGB")
+        shot(page, "5-my-sessions-week")
+        # The session block's blue (#1f6feb at 90 % over the working hours' green) is on the canvas.
+        r, g, b = np.asarray(image).astype(int).transpose(2, 0, 1)
+        blue = int(((b > 200) & (r < 90) & (g > 90) & (g < 150)).sum())
+        assert blue > 200, f"no session block drawn ({blue} blue pixels)"
+        # And one of the blocks is this session: its tooltip names the customer (as text).
+        box = chart.bounding_box()
+        ys, xs = np.nonzero((b > 200) & (r < 90) & (g > 90) & (g < 150))
+        spots = sorted({(int(y) // 12 * 12 + 6, int(x) // 40 * 40 + 20) for y, x in zip(ys, xs, strict=True)})
+        tooltip = page.locator("#vg-tooltip-element")
+        for y, x in spots:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+            if "Wulan Minggu" in (tooltip.text_content(timeout=1000) if tooltip.count() else ""):
+                break
+        else:
+            raise AssertionError("no block of the week view is the session with Wulan Minggu")
+        assert "Career mentoring" in tooltip.text_content()
+    except Exception:
+        shot(page, "failure-week")
         raise
     finally:
         context.close()

@@ -20,8 +20,9 @@ from lib.config import load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import PermissionDenied
 from lib.plaintext import escape_markdown
+from lib.scheduling import TimeRange
 from lib.service import BookingService
-from lib.timefmt import when
+from lib.timefmt import long_date, when
 from lib.wiring import build_service
 from tests.support.apptest import APP, markdown_sources, no_exception, open_page, shown
 from tests.support.fakes import FixedClock
@@ -30,6 +31,7 @@ PAGES = {
     "pages/views/book.py": "Book a session",
     "pages/views/confirmation.py": "Confirmation",
     "pages/views/my_sessions.py": "My sessions",
+    "pages/views/availability.py": "Availability",
     "pages/views/ops.py": "Ops",
     "pages/views/emails.py": "Emails",
 }
@@ -327,6 +329,131 @@ def test_an_expert_without_sessions_gets_a_friendly_message(service, people):
     assert at.selectbox(key="my_expert").value == people["budi"]
     assert not at.link_button
     assert any("No upcoming sessions for Budi Santoso" in i.value for i in at.info)
+
+
+def chart_data(at: AppTest) -> list:
+    """The data sets of the page's Altair (Vega-Lite) charts, as DataFrames."""
+    import pyarrow as pa
+
+    return [pa.ipc.open_stream(d.data.data).read_pandas()
+            for chart in at.get("vega_lite_chart") for d in chart.proto.datasets]
+
+
+def week_blocks(at: AppTest) -> list[tuple[str, str, str]]:
+    """The session blocks the week view draws: (day column, time, what the block says)."""
+    return sorted({(r["day"], r["time"], r["label"]) for frame in chart_data(at) if "label" in frame
+                   for r in frame.to_dict("records")})
+
+
+def test_my_sessions_draws_the_week_with_sessions_and_working_hours(service, people):
+    from lib.timefmt import short_date
+
+    near = confirmed(service, people, days=1, at=time(10, 0))
+    later = confirmed(service, people, days=9, at=time(14, 30), duration=90)
+    service.set_availability(people["sari"], replace(service.availability(people["sari"], actor=SYSTEM),
+                                                     weekly=((TimeRange(540, 1020),),) * 7), actor=SYSTEM)
+    at = open_page("pages/views/my_sessions.py", expert=people["sari"])
+    no_exception(at)
+    assert not any(at.get("arrow_vega_lite_chart"))  # one chart, the week; no bar chart of counts
+    assert week_blocks(at) == [(short_date(near.scheduled_date), "10:00–11:00", "Career mentoring\nAndi Wijaya")]
+    [free] = [f for f in chart_data(at) if list(f.columns) == ["day", "start", "end"]]
+    assert sorted(free["day"]) == sorted(short_date(ahead(service, d)) for d in range(7))
+    assert set(zip(free["start"], free["end"], strict=True)) == {(9.0, 17.0)}
+    assert at.button(key="my_week_prev").disabled  # the view does not go back before today
+
+    at.button(key="my_week_next").click().run()
+    no_exception(at)
+    assert week_blocks(at) == [(short_date(later.scheduled_date), "14:30–16:00", "Career mentoring\nAndi Wijaya")]
+    assert short_date(ahead(service, 7)) in chart_data(at)[0]["day"].tolist()
+    assert not at.button(key="my_week_prev").disabled
+    assert [b.proto.url for b in at.link_button] == [near.meeting_link, later.meeting_link]  # the list stays
+
+    at.button(key="my_week_prev").click().run()
+    assert week_blocks(at) == [(short_date(near.scheduled_date), "10:00–11:00", "Career mentoring\nAndi Wijaya")]
+
+
+# -- Availability --------------------------------------------------------------------------------------------
+
+def preview_table(at: AppTest):
+    return at.dataframe[0].value
+
+
+def as_expert(service: BookingService, expert_id: str, **query: str) -> AppTest:
+    """The Availability page in demo mode, viewed as the expert (the "View as" switcher)."""
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("pages/views/availability.py").run()
+    at.sidebar.selectbox(key="view_as").set_value(expert_id).run()
+    at.switch_page("pages/views/availability.py")
+    at.query_params.update(query)
+    return at.run()
+
+
+LUNCH_WEEK = "09:00-12:00, 13:00-17:00"
+
+
+def test_availability_an_expert_edits_only_their_own(service, people):
+    budi_hours = service.availability(people["budi"], actor=SYSTEM)
+    at = as_expert(service, people["sari"], expert="budi-is-not-mine")
+    no_exception(at)
+    assert "av_expert" not in {s.key for s in at.selectbox}
+    assert "Sari Wulandari" in texts(at) and "Budi" not in texts(at)
+    # Even with the other expert's id in the address, the fields and the save are Sari's.
+    at = as_expert(service, people["sari"], expert=people["budi"])
+    at.text_input(key=f"av-{people['sari']}-mon").input(LUNCH_WEEK).run()
+    at.button(key=f"av-{people['sari']}-save").click().run()
+    no_exception(at)
+    assert service.availability(people["sari"], actor=SYSTEM).weekly[0] == (TimeRange(540, 720), TimeRange(780, 1020))
+    assert service.availability(people["budi"], actor=SYSTEM) == budi_hours
+    assert not [k for k in at.session_state if str(k).startswith(f"av-{people['budi']}-")]
+
+
+def test_availability_ops_pick_an_expert_and_save_after_the_preview_shows_the_edit(service, people):
+    tomorrow = ahead(service, 1)
+    confirmed(service, people, expert="budi", days=1, at=time(10, 0))
+    at = open_page("pages/views/availability.py")
+    at.selectbox(key="av_expert").select(people["budi"]).run()
+    assert at.query_params["expert"] == people["budi"]
+    k = f"av-{people['budi']}-"
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
+    at.text_input(key=f"{k}{day}").input("09:00-12:00")
+    at.selectbox(key=f"{k}step").select(60)
+    at.number_input(key=f"{k}notice").set_value(0).run()
+    no_exception(at)
+    table = preview_table(at)
+    [row] = table[table["Day"] == long_date(tomorrow)].to_dict("records")
+    assert row["Start times"] == "09:00, 11:00" and row["Free"] == 2  # 10:00 is booked; the edit shows unsaved
+    assert service.store.get_availability(people["budi"]) is None  # nothing saved by the preview
+
+    at.button(key=f"{k}save").click().run()
+    no_exception(at)
+    assert any("Saved the availability of Budi Santoso" in s.value for s in at.success)
+    saved = service.availability(people["budi"], actor=SYSTEM)
+    assert saved.hours_on(tomorrow) == (TimeRange(540, 720),) and saved.slot_step_minutes == 60
+    assert service.store.get_availability(people["sari"]) is None
+    assert [f"{s.start:%H:%M}" for s in service.free_slots(people["budi"], 60, tomorrow, 1, actor=SYSTEM).slots] \
+        == ["09:00", "11:00"]  # the booking check follows what the preview showed
+
+
+@pytest.mark.parametrize(("typed", "named"), [
+    ("17:00-09:00", "weekly.mon[0]"),
+    ("09:00-12:00, 11:00-14:00", "overlap"),
+    ("09:00-25:00", "'25:00'"),
+])
+def test_availability_bad_hours_show_the_message_and_save_nothing(service, people, typed, named):
+    at = open_page("pages/views/availability.py", expert=people["sari"])
+    k = f"av-{people['sari']}-"
+    at.text_input(key=f"{k}mon").input(typed).run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and named in errors(at)[0] and "weekly.mon" in errors(at)[0]
+    assert not at.dataframe and not [b for b in at.button if b.key == f"{k}save"]  # no preview, no save
+    assert service.store.get_availability(people["sari"]) is None
+
+
+def test_availability_bad_override_is_refused_naming_the_line(service, people):
+    at = open_page("pages/views/availability.py", expert=people["sari"])
+    at.text_area(key=f"av-{people['sari']}-overrides").input("2026-12-25: off\nnext friday: off").run()
+    assert len(errors(at)) == 1 and "overrides line 2" in errors(at)[0]
+    assert service.store.get_availability(people["sari"]) is None
 
 
 # -- Ops --------------------------------------------------------------------------------------------------

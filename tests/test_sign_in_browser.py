@@ -7,7 +7,7 @@ discovery URL, exactly as production is configured; Streamlit's own st.login (Au
 code exchange. Chromium clicks "Sign in", fills the provider's form with the user and comes back:
 
 * the ops address, verified        -> the whole console, Ops in the menu
-* an expert's address, verified    -> My sessions (and Confirmation), their own session listed
+* an expert's address, verified    -> My sessions (and Availability, Confirmation), their own session listed
 * a stranger's address, verified   -> the "No access" screen
 * the ops address, NOT verified    -> the "Email not verified" screen, no menu
 
@@ -159,7 +159,7 @@ def test_sign_in_through_a_real_oidc_provider_lands_each_role_where_it_belongs(c
         # -- ops: the whole console ------------------------------------------------------------------
         sign_in(page, console, "ops-lead")
         page.locator('[data-testid="stSidebarNavLink"]').first.wait_for()
-        assert menu(page) == ["Book a session", "My sessions", "Confirmation", "Ops", "Emails"]
+        assert menu(page) == ["Book a session", "My sessions", "Availability", "Confirmation", "Ops", "Emails"]
         page.locator('[data-testid="stSidebarNavLink"]', has_text="Ops").click()
         page.get_by_role("heading", name="Ops", exact=True).wait_for()
         shot(page, "sign-in-1-ops")
@@ -168,7 +168,7 @@ def test_sign_in_through_a_real_oidc_provider_lands_each_role_where_it_belongs(c
         # -- an expert: their own sessions ------------------------------------------------------------
         sign_in(page, console, "sari")
         page.get_by_text("Andi Signin").first.wait_for()
-        assert menu(page) == ["My sessions", "Confirmation"]
+        assert menu(page) == ["My sessions", "Availability", "Confirmation"]
         shot(page, "sign-in-2-expert")
         sign_out(page, console)
 

@@ -217,6 +217,12 @@ class BookingService:
         return self._scheduling.free_slots(expert_id, duration, first_day, days, actor=actor,
                                            exclude_booking=exclude_booking)
 
+    def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
+                      days: int, *, actor: Actor) -> SlotList:
+        """The free slots an edited, unsaved ``availability`` would leave for the expert, with their
+        real bookings and calendar (the Availability page's preview); nothing is stored."""
+        return self._scheduling.preview_slots(expert_id, availability, duration, first_day, days, actor=actor)
+
     # -- the booking life (lib.service.booking) -------------------------------------------
     def book(self, request: BookingRequest, *, actor: Actor) -> Booking:
         """Validate the request and store it as ``pending``.

@@ -182,12 +182,25 @@ class Scheduling:
         """
         require_expert_or_staff(actor, expert_id, "see free slots")
         duration = clean_duration(duration)
-        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-            raise InvalidInput(f"Days must be a whole number from 1 to {MAX_DAYS}, got {days!r}.")
-        if not isinstance(first_day, date) or isinstance(first_day, datetime):
-            raise InvalidInput("The first day must be a calendar date (YYYY-MM-DD).")
+        _check_days(first_day, days)
         expert = self._expert(expert_id)
-        a = self._availability_of(expert)
+        return self._slots(expert, self._availability_of(expert), duration, first_day, days, exclude_booking)
+
+    def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
+                      days: int, *, actor: Actor) -> SlotList:
+        """The free slots ``availability`` (edited, not yet saved) would leave, with the expert's
+        real bookings and calendar: what the Availability page shows before saving. The same
+        computation as ``free_slots``; nothing is stored. Only whoever may change the expert's
+        availability may preview it."""
+        require_expert_or_staff(actor, expert_id, "change the availability")
+        if not isinstance(availability, Availability):
+            raise InvalidInput("The availability must be a lib.scheduling.Availability value.")
+        duration = clean_duration(duration)
+        _check_days(first_day, days)
+        return self._slots(self._expert(expert_id), availability, duration, first_day, days, None)
+
+    def _slots(self, expert: Expert, a: Availability, duration: int, first_day: date, days: int,
+               exclude_booking: str | None) -> SlotList:
         last_day = first_day + timedelta(days=days - 1)
         start, end = self._window(a, first_day, last_day)
         busy = self._busy_times(expert, start, end)
@@ -236,6 +249,13 @@ class Scheduling:
         found = free_slots(a, duration, first, last, now=now, bookings=bookings, busy=busy.intervals)
         nearest = sorted(found, key=lambda s: (abs(s.start - start), s.start))[:NEAREST_COUNT]
         return sorted(nearest)
+
+
+def _check_days(first_day: object, days: object) -> None:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(f"Days must be a whole number from 1 to {MAX_DAYS}, got {days!r}.")
+    if not isinstance(first_day, date) or isinstance(first_day, datetime):
+        raise InvalidInput("The first day must be a calendar date (YYYY-MM-DD).")
 
 
 def _interval(booking: Booking, tz: tzinfo) -> tuple[datetime, datetime]:

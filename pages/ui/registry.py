@@ -33,6 +33,7 @@ def _page(key: str, title: str, icon: str, roles: frozenset[Role], url_path: str
 PAGES: tuple[PageSpec, ...] = (
     _page("book", "Book a session", ":material/event_available:", STAFF),
     _page("my_sessions", "My sessions", ":material/calendar_month:", STAFF | {Role.EXPERT}),
+    _page("availability", "Availability", ":material/schedule:", STAFF | {Role.EXPERT}),
     _page("confirmation", "Confirmation", ":material/task_alt:", STAFF | {Role.EXPERT}),
     _page("ops", "Ops", ":material/build:", STAFF),
     _page("emails", "Emails", ":material/mail:", STAFF),

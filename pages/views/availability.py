@@ -1,0 +1,123 @@
+"""Availability: an expert's weekly hours, date overrides and the rules around each session, with
+the free slots of the coming week as they would be, shown before saving.
+
+An expert edits their own; ops pick an expert (``?expert=<id>`` keeps the choice bookmarkable).
+The fields are read by ``lib.scheduling.form``, which refuses what the command line refuses.
+"""
+
+from datetime import date, timedelta
+from zoneinfo import available_timezones
+
+import pandas as pd
+import streamlit as st
+
+from lib.access import Role
+from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION
+from lib.errors import CallExpertError, InvalidInput
+from lib.plaintext import escape_markdown
+from lib.scheduling import ALLOWED_STEPS, WEEKDAYS
+from lib.scheduling.form import AvailabilityForm
+from lib.scheduling.model import MAX_BUFFER_MINUTES, MAX_HORIZON_DAYS, MAX_NOTICE_MINUTES, MAX_PER_DAY_LIMIT
+from lib.timefmt import long_date
+from pages.ui.flash import show_error
+from pages.ui.run import page_context
+
+DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+                     strict=True))
+PREVIEW_DAYS = 7
+
+context = page_context("availability")
+svc, actor = context.service, context.actor
+st.title("Availability")
+
+experts = {e.id: e for e in context.experts}
+if not experts:
+    st.info("There are no experts yet.")
+    st.stop()
+
+if actor.role is Role.EXPERT:  # an expert edits their own hours, whatever the address says
+    expert_id = actor.expert_id
+    st.caption(f"{escape_markdown(experts[expert_id].name)} — {escape_markdown(experts[expert_id].expertise)}")
+else:
+    wanted = st.query_params.get("expert")
+    expert_id = st.selectbox("Expert", list(experts), index=list(experts).index(wanted) if wanted in experts else 0,
+                             format_func=lambda i: f"{experts[i].name} — {experts[i].expertise}", key="av_expert")
+    st.query_params["expert"] = expert_id
+
+stored = svc.availability(expert_id, actor=actor)
+start = AvailabilityForm.of(stored)
+k = f"av-{expert_id}-"  # every field keyed per expert: picking another expert starts from their hours
+
+# -- weekly hours ----------------------------------------------------------------------------
+st.subheader("Weekly hours")
+st.caption("Each day's hours as ranges, e.g. 09:00-12:00, 13:00-17:00. Leave empty (or write off) for a day "
+           "without hours. Ranges may not overlap or touch.")
+weekly = {}
+for row in (WEEKDAYS[:4], WEEKDAYS[4:]):
+    for column, day in zip(st.columns(4), row, strict=False):
+        weekly[day] = column.text_input(DAY_NAMES[day], value=start.weekly[day], key=f"{k}{day}",
+                                        placeholder="off")
+
+st.subheader("Date overrides")
+overrides = st.text_area("One date per line: other hours that day, or off", value=start.overrides,
+                         key=f"{k}overrides", placeholder="2026-12-24: 09:00-12:00\n2026-12-25: off")
+
+# -- rules -----------------------------------------------------------------------------------
+st.subheader("Rules")
+left, middle, right = st.columns(3)
+buffer_before = left.number_input("Buffer before each session (minutes)", 0, MAX_BUFFER_MINUTES,
+                                  start.buffer_before, step=5, key=f"{k}buffer_before")
+buffer_after = left.number_input("Buffer after each session (minutes)", 0, MAX_BUFFER_MINUTES,
+                                 start.buffer_after, step=5, key=f"{k}buffer_after")
+notice = middle.number_input("Minimum notice (minutes)", 0, MAX_NOTICE_MINUTES, start.min_notice_minutes,
+                             step=15, key=f"{k}notice")
+step = middle.selectbox("Start times every (minutes)", ALLOWED_STEPS,
+                        index=ALLOWED_STEPS.index(start.slot_step_minutes), key=f"{k}step")
+max_per_day = right.number_input("Sessions per day at most (0: no limit)", 0, MAX_PER_DAY_LIMIT,
+                                 start.max_per_day, step=1, key=f"{k}max_per_day")
+horizon = right.number_input("Bookable this many days ahead", 0, MAX_HORIZON_DAYS, start.horizon_days,
+                             step=1, key=f"{k}horizon")
+zones = sorted(available_timezones() | {start.timezone})
+timezone = st.selectbox("Time zone of these hours", zones, index=zones.index(start.timezone), key=f"{k}timezone")
+
+form = AvailabilityForm(weekly=weekly, overrides=overrides, buffer_before=int(buffer_before),
+                        buffer_after=int(buffer_after), min_notice_minutes=int(notice), slot_step_minutes=int(step),
+                        max_per_day=int(max_per_day), horizon_days=int(horizon), timezone=timezone)
+try:
+    edited = form.to_availability()
+except InvalidInput as exc:
+    show_error(exc)  # names the field; nothing below is drawn, nothing can be saved
+    st.stop()
+
+# -- what these hours leave free -------------------------------------------------------------
+today = svc.today()
+st.subheader("Free slots of the coming week")
+duration = st.selectbox("For a session of (minutes)", ALLOWED_DURATIONS,
+                        index=ALLOWED_DURATIONS.index(DEFAULT_DURATION), key="av_duration")
+try:
+    preview = svc.preview_slots(expert_id, edited, duration, today, PREVIEW_DAYS, actor=actor)
+except CallExpertError as exc:
+    show_error(exc)
+    st.stop()
+per_day: dict[date, list[str]] = {today + timedelta(days=i): [] for i in range(PREVIEW_DAYS)}
+for slot in preview.slots:
+    per_day.setdefault(slot.start.date(), []).append(f"{slot.start:%H:%M}")
+st.dataframe(pd.DataFrame({"Day": [long_date(d) for d in per_day],
+                           "Free": [len(times) for times in per_day.values()],
+                           "Start times": [", ".join(times) or "none" for times in per_day.values()]}),
+             hide_index=True, width="stretch")
+st.caption(f"As these fields stand, with {escape_markdown(experts[expert_id].name)}'s bookings; times in "
+           f"{escape_markdown(edited.timezone)}. Google Calendar: {escape_markdown(preview.calendar)}.")
+
+# -- save ------------------------------------------------------------------------------------
+changed = edited != stored
+if not changed:
+    st.caption("No unsaved changes.")
+if st.button("Save availability", type="primary", key=f"{k}save", disabled=not changed):
+    try:
+        svc.set_availability(expert_id, edited, actor=actor)
+    except CallExpertError as exc:
+        show_error(exc)
+    else:
+        st.success(f"Saved the availability of {escape_markdown(experts[expert_id].name)}. "
+                   "New bookings follow these hours; existing bookings stay as they are.")
