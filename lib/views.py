@@ -6,7 +6,6 @@ Pure Python and pandas, no Streamlit, so the pages stay a script of the screen.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,7 +16,7 @@ import pandas as pd
 from lib.domain import Booking, HistoryEntry
 from lib.scheduling import Availability
 from lib.timefmt import local_when as local_when  # re-exported: the pages take display shapes from here
-from lib.timefmt import long_date, rupiah, short_date, when
+from lib.timefmt import rupiah, short_date, when
 
 
 def booking_label(booking: Booking) -> str:
@@ -52,21 +51,6 @@ def history_frame(entries: Iterable[HistoryEntry], tz: ZoneInfo) -> pd.DataFrame
     """A booking's history, oldest first, with times in ``tz``."""
     rows = [{"At": local_when(e.at, tz), "Event": e.event, "Detail": e.detail, "By": e.actor} for e in entries]
     return pd.DataFrame(rows, columns=["At", "Event", "Detail", "By"])
-
-
-def week_counts(bookings: Iterable[Booking], start: date, days: int = 7) -> pd.DataFrame:
-    """Sessions per day for ``days`` days from ``start``: columns ``day``, ``label`` (``Tue 24/11``),
-    ``long`` (``Tuesday, 24 November 2026``) and ``sessions``; days without sessions count 0."""
-    per_day = Counter(b.scheduled_date for b in bookings)
-    span = [start + timedelta(days=i) for i in range(days)]
-    return pd.DataFrame(
-        {
-            "day": span,
-            "label": [short_date(d) for d in span],
-            "long": [long_date(d) for d in span],
-            "sessions": [per_day.get(d, 0) for d in span],
-        }
-    )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from lib.notify.ics import IcsOptions
 from lib.notify.messages import KINDS, LANGUAGES, WORDS
 from lib.notify.templates import render
 from lib.timefmt import local_when, long_date, number, rupiah, short_date, when, zone_abbreviation
-from lib.views import week_counts
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 THURSDAY = date(2026, 12, 3)
@@ -73,10 +72,9 @@ def test_money_and_numbers_follow_the_locale():
     assert number(1_234_567.5, "en") == "1,234,567.5"
 
 
-def test_the_week_chart_labels_days_in_english():
-    week = week_counts([], date(2026, 11, 30))
-    assert list(week["label"])[:2] == ["Mon 30/11", "Tue 01/12"]
-    assert list(week["long"])[3] == "Thursday, 3 December 2026"
+def test_short_and_long_dates_are_english():
+    assert [short_date(date(2026, 11, 30)), short_date(date(2026, 12, 1))] == ["Mon 30/11", "Tue 01/12"]
+    assert long_date(date(2026, 12, 3)) == "Thursday, 3 December 2026"
 
 
 # -- emails: one language from subject to invitation -------------------------------------------------
