@@ -102,7 +102,8 @@ def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int
     choices = day_choices(found.slots, shown.first_day, shown.days)
     labels = {c.day.isoformat(): c.label for c in choices}
     if st.session_state.get(day_key) not in labels:
-        first = first_free_day(choices)
+        # The day to open on (the booking's own, when rescheduling), else the first with a free start.
+        first = around if around and around.isoformat() in labels else first_free_day(choices)
         st.session_state[day_key] = first.isoformat() if first else None
     picked_day = st.pills("Day (free start times)", list(labels), format_func=labels.__getitem__, key=day_key)
     pick = Pick()

@@ -69,7 +69,10 @@ duration = duration_col.selectbox("Duration (minutes)", ALLOWED_DURATIONS, key="
 
 # -- when: only free starts, from the same rules the booking is checked by -----------------------
 st.markdown("**When**")
-pick = slot_picker(svc, actor, expert_id, duration, key="book_slot")
+# The booking this fill made still shows its own slot as free, so the pick (and with it the fill, the
+# request key and the outcome) stays as it was: a double click or a rerun returns the same booking.
+made = st.session_state.get("book_outcome", (None,))[0]
+pick = slot_picker(svc, actor, expert_id, duration, key="book_slot", exclude_booking=made)
 
 # -- price -----------------------------------------------------------------------------
 try:
