@@ -1,9 +1,9 @@
 """The console in a real browser: Playwright driving Debian's Chromium against `streamlit run`.
 
 The app starts as `make run` starts it (demo data, embedded defaults) on a free port. The test
-books a session for a new customer by clicking a day and a free time in the picker, opens its confirmation with the Join link,
-then opens the ops page and creates a missing link with the button. A screenshot of each page
-goes to test-artifacts/ (kept out of git).
+books a session for a new customer by clicking a day and a free time in the picker, opens its
+confirmation with the Join link, then opens the ops page and creates a missing link with the
+button. A screenshot of each page goes to test-artifacts/ (kept out of git).
 
 Playwright never downloads a browser here: it drives /usr/bin/chromium, which .ci/run installs
 (the ``chromium`` fixture, tests/support/browser.py). Without it (or without the playwright
@@ -29,8 +29,8 @@ from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.timefmt import long_date, when
 from lib.views import booking_label
 from lib.wiring import build_service
-from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_healthy
 from tests.support.bookings import open_all_hours
+from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_healthy
 from tests.support.env import clean_environ, free_port
 
 

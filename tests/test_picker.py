@@ -313,3 +313,28 @@ def test_an_expert_reschedules_their_own_session_with_the_picker_and_no_override
     no_exception(at)
     moved = service.get_booking(booking.id, actor=SYSTEM)
     assert (moved.scheduled_date, moved.scheduled_time) == (day, time(13, 0))
+
+
+def test_a_new_customer_with_a_known_email_is_found_without_loading_every_customer(service, people, monkeypatch):
+    for i in range(120):  # more addresses containing Andi's than one search returns
+        service.store.add_customer(NewCustomer(f"Aaa {i:03d}", f"x{i}andi.w@kantor.example"))
+    loads = []
+    listed = SQLiteStore.list_customers
+    monkeypatch.setattr(SQLiteStore, "list_customers", lambda store: loads.append(1) or listed(store))
+    at = open_page("pages/views/book.py")
+    at.radio(key="book_who").set_value("new").run()
+    at.text_input(key="book_name").input("Someone Else")
+    at.text_input(key="book_email").input("dewi@example.com").run()
+    day = date.fromisoformat(at.pills(key="book_slot-day").value)
+    first = time.fromisoformat(at.pills(key="book_slot-time").options[0])
+    at.pills(key="book_slot-time").set_value(start_of(service, day, first)).run()
+    assert any("— new customer" in m.value for m in at.markdown)
+    at.text_input(key="book_email").input("Andi.W@Kantor.example").run()
+    assert any("Andi Wijaya" in shown(w.value) and "already the customer" in shown(w.value) for w in at.warning)
+    assert loads == [1]  # 120 other addresses contain Andi's: only then is the whole list read
+    loads.clear()
+    at.text_input(key="book_email").input("andi.w@kantor.example.co").run()  # contained in none
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    assert loads == []
+    assert [b.customer_email for b in service.recent_bookings(actor=SYSTEM)] == ["andi.w@kantor.example.co"]
