@@ -1,9 +1,9 @@
 """The console in a real browser: Playwright driving Debian's Chromium against `streamlit run`.
 
 The app starts as `make run` starts it (demo data, embedded defaults) on a free port. The test
-books a session for a new customer through the form, opens its confirmation with the Join link,
-then opens the ops page and creates a missing link with the button. A screenshot of each page
-goes to test-artifacts/ (kept out of git).
+books a session for a new customer by clicking a day and a free time in the picker, opens its
+confirmation with the Join link, then opens the ops page and creates a missing link with the
+button. A screenshot of each page goes to test-artifacts/ (kept out of git).
 
 Playwright never downloads a browser here: it drives /usr/bin/chromium, which .ci/run installs
 (the ``chromium`` fixture, tests/support/browser.py). Without it (or without the playwright
@@ -13,6 +13,7 @@ package) the test skips, except under CI, where it fails.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import pytest
 from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
+from lib.timefmt import long_date, when
 from lib.views import booking_label
 from lib.wiring import build_service
 from tests.support.bookings import open_all_hours
@@ -37,17 +39,16 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     """`streamlit run app.py` on a free port with its own SQLite file and demo data; (url, db)."""
     folder = tmp_path_factory.mktemp("browser")
     db = folder / "console.db"
-    # Demo data first, then free the form's default slot (the first expert, tomorrow 10:00), so
-    # the booking made through the browser cannot collide with a demo session.
+    # Demo data first, then free the slot the test clicks (the first expert, the day after
+    # tomorrow 10:00), so it cannot collide with a demo session.
     svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=True))
     first = svc.experts(actor=SYSTEM)[0]
-    # The form still takes a typed time (tomorrow 10:00, maybe a Sunday), and the test books
-    # more at times of its own: open every expert's hours.
+    # The test books at days and times of its own (maybe a Sunday): open every expert's hours.
     open_all_hours(svc.store)
-    tomorrow = svc.today() + timedelta(days=1)
+    clicked = svc.today() + timedelta(days=2)
     for b in svc.recent_bookings(limit=1000, actor=SYSTEM):
-        if b.expert_id == first.id and b.scheduled_date == tomorrow and b.status.value in ("pending", "paid",
-                                                                                            "confirmed"):
+        if b.expert_id == first.id and b.scheduled_date == clicked and b.status.value in ("pending", "paid",
+                                                                                           "confirmed"):
             svc.cancel(b.id, "Freeing the slot the browser test books", actor=SYSTEM)
     port = free_port()
     env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
@@ -84,10 +85,11 @@ def test_book_confirm_and_create_a_missing_link_in_chromium(chromium, console):
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     try:
-        # -- Book a session: a new customer, the form's defaults for the rest --------------------
+        # -- Book a session: a new customer, a day and a free time clicked in the picker -----------
         # The console's own address first (deep links on a fresh server: test_deep_link_browser).
         open_page(page, url, "Book a session")
         page.wait_for_url(f"{url}/book")
+        page.get_by_text("New customer", exact=True).click()
         name = page.get_by_label("Name", exact=True)
         name.fill("Dewi Browser")
         name.press("Enter")
@@ -95,10 +97,19 @@ def test_book_confirm_and_create_a_missing_link_in_chromium(chromium, console):
         email.fill("dewi.browser@example.com")
         email.press("Enter")
         page.get_by_text("Demo payment — no money moves").wait_for()
+        # The day after tomorrow (its label says how many starts are free), then its 10:00.
+        day = svc.today() + timedelta(days=2)
+        day_button = page.locator("button", has_text=f"{day:%a %d/%m} · ")
+        assert re.fullmatch(rf"{day:%a %d/%m} · \d+ free", day_button.inner_text().strip()), day_button.inner_text()
+        day_button.click()
+        page.get_by_text(f"Start time on {long_date(day)}").wait_for()
+        page.locator("button", has_text=re.compile(r"^10:00$")).click()
+        page.get_by_text(f"{when(day, time(10, 0), svc.tz)}").wait_for()  # the summary next to the button
         page.get_by_role("button", name="Book and pay").click()
         page.get_by_text("Booked and paid").wait_for()
         [booking] = [b for b in svc.recent_bookings(limit=1000, actor=SYSTEM) if b.customer_email == "dewi.browser@example.com"]
         assert booking.status is BookingStatus.CONFIRMED and booking.meeting_link
+        assert (booking.scheduled_date, booking.scheduled_time) == (day, time(10, 0))  # the slot clicked
         page.get_by_text(booking.meeting_link).first.wait_for()  # the link, shown as text
         assert page.get_by_role("link", name="Join meeting").first.get_attribute("href") == booking.meeting_link
         shot(page, "1-book")

@@ -775,9 +775,13 @@ def test_book_page_offers_midtrans_and_check_payment_confirms_a_settled_booking(
     no_exception(at)
     assert any("Payment through Midtrans (sandbox)" in i.value for i in at.info)
     assert not any("Demo payment" in i.value for i in at.info)
-    at.selectbox(key="book_customer").select(msvc.customers(actor=SYSTEM)[0].id)
-    at.date_input(key="book_date").set_value(msvc.today() + timedelta(days=14))
-    at.time_input(key="book_time").set_value(time(14, 0)).run()
+    customer = msvc.customers(actor=SYSTEM)[0]
+    at.text_input(key="book_customer_q").input(customer.email).run()
+    at.selectbox(key="book_customer").select(customer.id)
+    day = msvc.today() + timedelta(days=14)
+    at.button(key="book_slot-later").click().run()  # the second fortnight
+    at.pills(key="book_slot-day").set_value(day.isoformat()).run()
+    at.pills(key="book_slot-time").set_value(datetime.combine(day, time(14, 0), msvc.tz).isoformat()).run()
 
     snap_created(mt)
     at.button(key="book_submit").click().run()

@@ -19,6 +19,7 @@ from lib.access import SYSTEM, expert_actor
 from lib.config import load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import PermissionDenied
+from lib.picker import page_of
 from lib.plaintext import escape_markdown
 from lib.scheduling import TimeRange
 from lib.service import BookingService
@@ -92,17 +93,27 @@ def paid(svc: BookingService, people: dict[str, str], **kw):
     return booking
 
 
+def pick_slot(at: AppTest, svc: BookingService, key: str, day: date, at_time: time) -> AppTest:
+    """Pick ``day`` and ``at_time`` (app zone) in the slot picker ``key`` as a person would: "Later
+    days" until the day is shown, the day, then the time."""
+    today = svc.today()
+    for _ in range(page_of(day, today) - at.session_state[f"{key}-page"]):
+        at.button(key=f"{key}-later").click().run()
+    at.pills(key=f"{key}-day").set_value(day.isoformat()).run()
+    start = datetime.combine(day, at_time, tzinfo=svc.tz).isoformat()
+    assert at.pills(key=f"{key}-time").options, "no free start on that day"
+    return at.pills(key=f"{key}-time").set_value(start).run()
+
+
 def fill_booking_form(at: AppTest, svc: BookingService, expert_id: str, *, name: str = "Dewi Lestari",
                       email: str = "dewi@example.com", days: int = 14, at_time: time = time(14, 0)) -> AppTest:
-    at.selectbox(key="book_customer").select("__new__").run()
+    at.radio(key="book_who").set_value("new").run()
     at.text_input(key="book_name").input(name)
     at.text_input(key="book_email").input(email)
     at.selectbox(key="book_expert").select(expert_id)
     at.selectbox(key="book_session_type").select("Career mentoring")
-    at.date_input(key="book_date").set_value(ahead(svc, days))
-    at.time_input(key="book_time").set_value(at_time)
     at.selectbox(key="book_duration").select(60)
-    return at.run()
+    return pick_slot(at.run(), svc, "book_slot", ahead(svc, days), at_time)
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -203,7 +214,8 @@ def test_double_submit_and_rerun_make_one_booking(service, people):
 def test_a_changed_form_after_a_booking_makes_a_new_booking(service, people):
     at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
     at.button(key="book_submit").click().run()
-    at.time_input(key="book_time").set_value(time(16, 0)).run()
+    at.pills(key="book_slot-time").set_value(datetime.combine(ahead(service, 14), time(16, 0), service.tz).isoformat())
+    at.run()
     assert not at.success  # the old outcome goes with the old fill
     at.button(key="book_submit").click().run()
     no_exception(at)
@@ -221,12 +233,13 @@ def test_malformed_email_is_refused_and_writes_nothing(service, people):
     assert not at.success
 
 
-def test_overlapping_slot_is_refused_and_writes_nothing(service, people):
+def test_a_taken_time_is_not_offered(service, people):
     taken = confirmed(service, people, days=14, at=time(14, 0))
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], at_time=time(14, 30))
-    at.button(key="book_submit").click().run()
-    no_exception(at)
-    assert len(errors(at)) == 1 and "overlaps another session" in errors(at)[0]
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], at_time=time(12, 0))
+    offered = at.pills(key="book_slot-time").options
+    assert "12:00" in offered and "15:00" in offered
+    # A 60-minute session from 13:05 to 14:55 would overlap the one at 14:00.
+    assert not {f"{h:02d}:{m:02d}" for h in (13, 14) for m in range(0, 60, 5) if (h, m) > (13, 0)} & set(offered)
     assert [b.id for b in all_bookings(service)] == [taken.id]
 
 
@@ -266,8 +279,7 @@ def test_confirmation_without_a_link_says_so_plainly(service, people):
 def test_reschedule_from_confirmation_keeps_the_meeting_link(service, people):
     booking = confirmed(service, people, days=14, at=time(14, 0))
     at = open_page("pages/views/confirmation.py", booking=booking.id)
-    at.date_input(key=f"reschedule-date-{booking.id}").set_value(ahead(service, 15))
-    at.time_input(key=f"reschedule-time-{booking.id}").set_value(time(9, 30))
+    pick_slot(at, service, f"reschedule-{booking.id}", ahead(service, 15), time(9, 30))
     at.button(key=f"reschedule-submit-{booking.id}").click().run()
     no_exception(at)
     assert not errors(at)
@@ -677,35 +689,42 @@ def test_the_summary_repeats_every_value_the_button_books(service, people):
             booking.duration, booking.price) == ("Dewi Lestari", people["budi"], day, time(9, 45), 60, 400_000)
 
 
-def test_a_past_date_is_refused_not_swapped_for_another(service, people):
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], days=-1)
-    assert at.date_input(key="book_date").value == ahead(service, -1)  # the widget keeps what was typed
-    assert any("is in the past" in shown(w.value) for w in at.warning) and not summary(at)
+def test_the_picker_offers_no_past_time_and_nothing_beyond_the_horizon(service, people):
+    at = open_page("pages/views/book.py")
+    today, now = service.today(), service.now_local()
+    first = date.fromisoformat(at.pills(key="book_slot-day").value)  # the first day with a free start
+    assert first in (today, today + timedelta(days=1))
+    assert at.pills(key="book_slot-day").options[0].startswith(f"{today:%a %d/%m}")  # the window starts today
+    starts = [datetime.combine(first, time.fromisoformat(t)) for t in at.pills(key="book_slot-time").options]
+    assert starts and all(s > now for s in starts)
+    assert at.button(key="book_slot-earlier").disabled  # nothing before today
+    horizon = service.availability(people["sari"], actor=SYSTEM).horizon_days
+    while not at.button(key="book_slot-later").disabled:
+        at.button(key="book_slot-later").click().run()
+    no_exception(at)
+    last = at.pills(key="book_slot-day").options[-1]
+    assert last.startswith(f"{today + timedelta(days=horizon):%a %d/%m}"), last
+
+
+def test_book_and_pay_with_no_time_picked_is_refused_in_the_services_words(service, people):
+    at = open_page("pages/views/book.py")
+    at.radio(key="book_who").set_value("new").run()
+    at.text_input(key="book_name").input("Dewi Lestari")
+    at.text_input(key="book_email").input("dewi@example.com").run()
+    assert at.pills(key="book_slot-time").value is None and not summary(at)
     at.button(key="book_submit").click().run()
     no_exception(at)
-    assert len(errors(at)) == 1 and "is in the past" in errors(at)[0]
-    assert f"{ahead(service, -1):%d %b %Y}" in errors(at)[0]
+    assert len(errors(at)) == 1 and "must be a calendar date" in errors(at)[0]
     assert all_bookings(service) == []
 
 
-def test_a_date_beyond_the_horizon_is_refused_naming_that_date(service, people):
-    days = service.settings.booking_horizon_days + 30
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], days=days)
-    at.button(key="book_submit").click().run()
-    no_exception(at)
-    day = ahead(service, days)
-    assert len(errors(at)) == 1 and "too far ahead" in errors(at)[0] and f"{day.day} {day:%B %Y}" in errors(at)[0]
-    assert all_bookings(service) == []
-
-
-def test_rescheduling_to_a_past_date_is_refused_not_swapped(service, people):
+def test_rescheduling_with_no_time_picked_is_refused_and_changes_nothing(service, people):
     booking = confirmed(service, people, days=14, at=time(14, 0))
     at = open_page("pages/views/confirmation.py", booking=booking.id)
-    at.date_input(key=f"reschedule-date-{booking.id}").set_value(ahead(service, -2))
-    at.time_input(key=f"reschedule-time-{booking.id}").set_value(time(9, 30))
+    assert at.pills(key=f"reschedule-{booking.id}-time").value is None
     at.button(key=f"reschedule-submit-{booking.id}").click().run()
     no_exception(at)
-    assert len(errors(at)) == 1 and "is in the past" in errors(at)[0]
+    assert len(errors(at)) == 1 and "must be a calendar date" in errors(at)[0]
     kept = service.get_booking(booking.id, actor=SYSTEM)
     assert (kept.scheduled_date, kept.scheduled_time) == (booking.scheduled_date, booking.scheduled_time)
 

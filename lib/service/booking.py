@@ -28,6 +28,7 @@ from lib.service.links import Links
 from lib.service.outbox import Outbox
 from lib.service.payments import Payments
 from lib.service.ports import Ports
+from lib.store import BookingStore
 from lib.validation import clean_duration, clean_new_customer, clean_slot, clean_text, price_for
 
 T = TypeVar("T")
@@ -145,8 +146,7 @@ class BookingLife:
         elif request.new_customer is not None:
             typed = clean_new_customer(request.new_customer)
             # The stores match customers by email, case-insensitively, and keep the stored name.
-            existing = next((c for c in store.list_customers() if c.email.casefold() == typed.email.casefold()),
-                            None)
+            existing = _customer_by_email(store, typed.email)
             name, email = (existing.name, existing.email) if existing else (typed.name, typed.email)
         else:
             raise InvalidInput("Pick a customer or enter a new one (name and email).")
@@ -286,3 +286,17 @@ class BookingLife:
         require_staff(actor, "complete sessions")
         return self.ports.store.complete_ended(self.ports.now_local(), self.ports.clock(), actor.label,
                                                line=history.completed())
+
+
+_EMAIL_MATCHES = 100
+
+
+def _customer_by_email(store: BookingStore, email: str) -> Customer | None:
+    """The stored customer with ``email`` (case-insensitively), through the store's search rather
+    than a read of every customer; only when the search is full without it (many addresses
+    containing this one) are all customers read."""
+    wanted = email.casefold()
+    found = store.search_customers(email, _EMAIL_MATCHES)
+    if len(found) >= _EMAIL_MATCHES and not any(c.email.casefold() == wanted for c in found):
+        found = store.list_customers()
+    return next((c for c in found if c.email.casefold() == wanted), None)

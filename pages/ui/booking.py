@@ -3,17 +3,16 @@ button, and the reschedule and cancel forms."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import streamlit as st
 
 from lib.access import Actor
 from lib.domain import Booking, BookingStatus
-from lib.errors import CallExpertError
+from lib.errors import CallExpertError, SlotUnavailable
 from lib.plaintext import escape_markdown
 from lib.service import BookingService
 from lib.timefmt import rupiah, when
 from pages.ui.flash import flash, show_error
+from pages.ui.picker import remember_refusal, show_refusal, slot_picker
 
 _BADGE_COLORS = {
     BookingStatus.PENDING: "orange",
@@ -23,7 +22,6 @@ _BADGE_COLORS = {
     BookingStatus.COMPLETED: "gray",
     BookingStatus.EXPIRED: "violet",
 }
-STEP = timedelta(minutes=15)
 
 
 def status_badge(status: BookingStatus) -> None:
@@ -63,25 +61,28 @@ def booking_card(booking: Booking, svc: BookingService) -> None:
 
 
 def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None:
-    """New date and time -> ``service.reschedule``; the meeting link stays."""
-    today = svc.today()
-    with st.form(f"reschedule-{booking.id}"):
+    """A free start from the picker (the booking's own time counts as free; ops may give a time
+    of their own with a reason) -> ``service.reschedule``; the meeting link stays."""
+    key = f"reschedule-{booking.id}"
+    with st.container(border=True):
         st.markdown("**Reschedule**")
-        left, right = st.columns(2)
-        # No min_value: a typed past date must reach the service and be refused, not be replaced.
-        day = left.date_input("New date", value=max(booking.scheduled_date, today),
-                              key=f"reschedule-date-{booking.id}")
-        at = right.time_input("New start time", value=booking.scheduled_time, step=STEP,
-                              key=f"reschedule-time-{booking.id}")
-        if st.form_submit_button("Reschedule", key=f"reschedule-submit-{booking.id}"):
+        pick = slot_picker(svc, actor, booking.expert_id, booking.duration, key=key, exclude_booking=booking.id,
+                           around=booking.scheduled_date)
+        if pick.at is not None:
+            st.caption(f"Moves the session to {when(pick.day, pick.at, svc.tz)}.")
+        if st.button("Reschedule", key=f"reschedule-submit-{booking.id}"):
             try:
-                moved = svc.reschedule(booking.id, day, at, actor=actor)
+                moved = svc.reschedule(booking.id, pick.day, pick.at, actor=actor,  # type: ignore[arg-type]
+                                       override_reason=pick.override_reason)
+            except SlotUnavailable as exc:
+                remember_refusal(key, pick, exc)
             except CallExpertError as exc:
                 show_error(exc)
             else:
                 flash(("success", f"Moved to {when(moved.scheduled_date, moved.scheduled_time, svc.tz)}. "
                                   "The meeting link stays the same; both sides get an email."))
                 st.rerun()
+        show_refusal(svc, actor, booking.expert_id, key, pick)
 
 
 def cancel_form(svc: BookingService, booking: Booking, actor: Actor) -> None:
