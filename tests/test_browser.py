@@ -107,7 +107,8 @@ def test_book_confirm_and_create_a_missing_link_in_chromium(chromium, console):
         page.get_by_text(f"{when(day, time(10, 0), svc.tz)}").wait_for()  # the summary next to the button
         page.get_by_role("button", name="Book and pay").click()
         page.get_by_text("Booked and paid").wait_for()
-        [booking] = [b for b in svc.recent_bookings(limit=1000, actor=SYSTEM) if b.customer_email == "dewi.browser@example.com"]
+        [booking] = [b for b in svc.recent_bookings(limit=1000, actor=SYSTEM)
+                     if b.customer_email == "dewi.browser@example.com"]
         assert booking.status is BookingStatus.CONFIRMED and booking.meeting_link
         assert (booking.scheduled_date, booking.scheduled_time) == (day, time(10, 0))  # the slot clicked
         page.get_by_text(booking.meeting_link).first.wait_for()  # the link, shown as text

@@ -732,7 +732,8 @@ def test_rescheduling_with_no_time_picked_is_refused_and_changes_nothing(service
 # -- a "new" customer whose email is known --------------------------------------------------------------
 
 def test_preview_says_which_customer_an_existing_email_books_under(service, people):
-    req = replace(request(service, people), customer_id=None, new_customer=NewCustomer("Someone Else", "Andi@example.com"))
+    req = replace(request(service, people), customer_id=None,
+                  new_customer=NewCustomer("Someone Else", "Andi@example.com"))
     preview = service.preview_booking(req, actor=SYSTEM)
     assert preview.existing_customer is not None and preview.existing_customer.id == people["andi"]
     assert (preview.customer_name, preview.customer_email) == ("Andi Wijaya", "andi@example.com")

@@ -73,7 +73,8 @@ st.caption(f"Times in {zone_abbreviation(svc.tz, first_day)}. Green: working hou
 # -- the list ------------------------------------------------------------------------------
 st.subheader("Upcoming")
 if not sessions:
-    st.info(f"No upcoming sessions for {escape_markdown(experts[expert_id].name)}. New bookings show up here once they are confirmed.")
+    st.info(f"No upcoming sessions for {escape_markdown(experts[expert_id].name)}. "
+            "New bookings show up here once they are confirmed.")
 for b in sessions:
     with st.container(border=True):
         info, action = st.columns([4, 1])

@@ -24,7 +24,7 @@ for col, (label, value) in zip(st.columns(4), [
     ("Awaiting payment", counts.awaiting_payment),
     ("Awaiting link", counts.awaiting_link),
     ("Emails not sent", counts.emails_not_sent),
-]):
+], strict=True):
     col.metric(label, value)
 
 health = svc.meeting_health(actor=actor)
