@@ -52,12 +52,15 @@ BENCH = Actor(Role.SYSTEM, email="bench")  # who the benchmark acts as, in the h
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
-PAGES = {"My sessions": "pages/views/my_sessions.py", "Ops": "pages/views/ops.py"}
+PAGES = {"My sessions": "pages/views/my_sessions.py", "Ops": "pages/views/ops.py", "Book": "pages/views/book.py"}
 EXPERTS = 20
 # Bookings that are "now" (upcoming, waiting for a link or a payment): the same at every size,
 # so the pages show the same rows and only the history behind them grows.
 CURRENT = 600
 GOALS = {"page_ratio": 1.5, "speedup": 6.0, "vs_bound": 1.3, "service_ms": 20.0,
+         # Ops' landing page searches customers and reads one expert's bookings in a range: it must
+         # not grow with the customer list (30,000) or the booking history (100,000).
+         "book_ratio": 1.2,
          # The slot picker recomputes an expert's month on every click: well under a page run.
          "slots_ms": 50.0}
 # Page runs not counted: the first ones of a process pay for imports and Streamlit's caches.
@@ -266,6 +269,11 @@ def measure_pages(filled: list[Filled], runs: int) -> dict[str, dict[str, Any]]:
     return results
 
 
+def _ratio_goal(title: str) -> float:
+    """How much slower a page may be at the large size than at the small one."""
+    return GOALS["book_ratio"] if title == "Book" else GOALS["page_ratio"]
+
+
 def _raise_page_errors(at: Any, title: str) -> None:
     if at.exception:
         raise RuntimeError(f"the {title} page failed: {at.exception[0].value}")
@@ -469,7 +477,7 @@ def run(config: BenchConfig, log: Callable[[str], None] = print) -> dict[str, An
         figures["store_calls_constant"] = len(counts) == 1 and all(len(c) == 1 for c in counts)
     goals = [
         *[{"figure": f"{title} page {large}/{small} ratio", "value": figures["ratio"],
-           "goal": f"<= {GOALS['page_ratio']}", "met": figures["ratio"] <= GOALS["page_ratio"]}
+           "goal": f"<= {_ratio_goal(title)}", "met": figures["ratio"] <= _ratio_goal(title)}
           for title, figures in pages.items()],
         *[{"figure": f"{title} page store calls per load", "value": figures[large]["store_calls"],
            "goal": "constant", "met": figures["store_calls_constant"]} for title, figures in pages.items()],
@@ -519,7 +527,7 @@ def table(result: dict[str, Any]) -> str:
              "| --- | ---: | ---: | ---: | --- | --- |"]
     for title, f in result["pages"].items():
         lines.append(f"| {title} page, one AppTest run (median) | {f[small]['median_ms']:.0f} ms | "
-                     f"{f[large]['median_ms']:.0f} ms | {f['ratio']:.2f}x | <= {GOALS['page_ratio']}x | "
+                     f"{f[large]['median_ms']:.0f} ms | {f['ratio']:.2f}x | <= {_ratio_goal(title)}x | "
                      f"{met[f'{title} page {large}/{small} ratio']} |")
     for title, f in result["pages"].items():
         q_small, q_large = (", ".join(map(str, f[s]["store_calls"])) or "?" for s in (small, large))
