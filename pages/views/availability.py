@@ -11,7 +11,6 @@ from zoneinfo import available_timezones
 import pandas as pd
 import streamlit as st
 
-from lib.access import Role
 from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION
 from lib.errors import CallExpertError, InvalidInput
 from lib.plaintext import escape_markdown
@@ -19,6 +18,7 @@ from lib.scheduling import ALLOWED_STEPS, WEEKDAYS
 from lib.scheduling.form import AvailabilityForm
 from lib.scheduling.model import MAX_BUFFER_MINUTES, MAX_HORIZON_DAYS, MAX_NOTICE_MINUTES, MAX_PER_DAY_LIMIT
 from lib.timefmt import long_date
+from pages.ui.expert import chosen_expert
 from pages.ui.flash import show_error
 from pages.ui.run import page_context
 
@@ -30,19 +30,8 @@ context = page_context("availability")
 svc, actor = context.service, context.actor
 st.title("Availability")
 
-experts = {e.id: e for e in context.experts}
-if not experts:
-    st.info("There are no experts yet.")
-    st.stop()
-
-if actor.role is Role.EXPERT:  # an expert edits their own hours, whatever the address says
-    expert_id = actor.expert_id
-    st.caption(f"{escape_markdown(experts[expert_id].name)} — {escape_markdown(experts[expert_id].expertise)}")
-else:
-    wanted = st.query_params.get("expert")
-    expert_id = st.selectbox("Expert", list(experts), index=list(experts).index(wanted) if wanted in experts else 0,
-                             format_func=lambda i: f"{experts[i].name} — {experts[i].expertise}", key="av_expert")
-    st.query_params["expert"] = expert_id
+expert = chosen_expert(context, "av_expert")
+expert_id = expert.id
 
 stored = svc.availability(expert_id, actor=actor)
 start = AvailabilityForm.of(stored)
@@ -106,7 +95,7 @@ st.dataframe(pd.DataFrame({"Day": [long_date(d) for d in per_day],
                            "Free": [len(times) for times in per_day.values()],
                            "Start times": [", ".join(times) or "none" for times in per_day.values()]}),
              hide_index=True, width="stretch")
-st.caption(f"As these fields stand, with {escape_markdown(experts[expert_id].name)}'s bookings; times in "
+st.caption(f"As these fields stand, with {escape_markdown(expert.name)}'s bookings; times in "
            f"{escape_markdown(edited.timezone)}. Google Calendar: {escape_markdown(preview.calendar)}.")
 
 # -- save ------------------------------------------------------------------------------------
@@ -119,5 +108,5 @@ if st.button("Save availability", type="primary", key=f"{k}save", disabled=not c
     except CallExpertError as exc:
         show_error(exc)
     else:
-        st.success(f"Saved the availability of {escape_markdown(experts[expert_id].name)}. "
+        st.success(f"Saved the availability of {escape_markdown(expert.name)}. "
                    "New bookings follow these hours; existing bookings stay as they are.")

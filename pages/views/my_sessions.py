@@ -6,30 +6,19 @@ from datetime import timedelta
 import altair as alt
 import streamlit as st
 
-from lib.access import Role
 from lib.plaintext import escape_markdown
 from lib.timefmt import long_date, when, zone_abbreviation
 from lib.views import week_frame
 from pages.ui.booking import join_button
+from pages.ui.expert import chosen_expert
 from pages.ui.run import page_context
 
 context = page_context("my_sessions")
 svc, actor = context.service, context.actor
 st.title("My sessions")
 
-experts = {e.id: e for e in context.experts}
-if not experts:
-    st.info("There are no experts yet.")
-    st.stop()
-
-if actor.role is Role.EXPERT:  # an expert sees their own list, no picker
-    expert_id = actor.expert_id
-    st.caption(f"{escape_markdown(experts[expert_id].name)} — {escape_markdown(experts[expert_id].expertise)}")
-else:  # ops pick an expert; ?expert=<id> keeps the choice bookmarkable
-    wanted = st.query_params.get("expert")
-    expert_id = st.selectbox("Expert", list(experts), index=list(experts).index(wanted) if wanted in experts else 0,
-                             format_func=lambda i: f"{experts[i].name} — {experts[i].expertise}", key="my_expert")
-    st.query_params["expert"] = expert_id
+expert = chosen_expert(context, "my_expert")
+expert_id = expert.id
 
 sessions = svc.upcoming_for_expert(expert_id, actor=actor)
 
@@ -73,7 +62,7 @@ st.caption(f"Times in {zone_abbreviation(svc.tz, first_day)}. Green: working hou
 # -- the list ------------------------------------------------------------------------------
 st.subheader("Upcoming")
 if not sessions:
-    st.info(f"No upcoming sessions for {escape_markdown(experts[expert_id].name)}. "
+    st.info(f"No upcoming sessions for {escape_markdown(expert.name)}. "
             "New bookings show up here once they are confirmed.")
 for b in sessions:
     with st.container(border=True):
