@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test lint bench seed retry-links send-emails expire-pending clean
+.PHONY: run test lint bench seed retry-links send-emails expire-pending notifications clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ send-emails: $(VENV)/.installed
 ## Free the slots of bookings still awaiting payment after pending_expiry_minutes (run from cron).
 expire-pending: $(VENV)/.installed
 	$(BIN)/python -m lib expire-pending
+
+## Serve the Midtrans notification endpoint on notifications_host:notifications_port (docs/midtrans.md).
+notifications: $(VENV)/.installed
+	$(BIN)/python -m lib serve-notifications
 
 clean:
 	rm -rf $(VENV) data .pytest_cache test-artifacts

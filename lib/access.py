@@ -39,6 +39,8 @@ class Actor:
 
 SYSTEM = Actor(Role.SYSTEM)
 CLI = Actor(Role.SYSTEM, email="cli")
+# Who applies payment gateway notifications (the endpoint and `payment-notification`), as histories show it.
+NOTIFICATION = Actor(Role.SYSTEM, email="payment-notification")
 DEMO_OPS = Actor(Role.OPS, email="demo")
 
 

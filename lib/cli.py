@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from lib.access import CLI, Actor, Role
+from lib.access import CLI, NOTIFICATION
 from lib.config import load_settings
 from lib.domain import DEFAULT_DURATION, BookingStatus
 from lib.errors import CallExpertError, NotFound, Transient
@@ -108,10 +108,6 @@ def _cancel(args: argparse.Namespace) -> int:
     return 0
 
 
-# Who applies gateway notifications, as the booking history shows it.
-NOTIFICATION = Actor(Role.SYSTEM, email="payment-notification")
-
-
 def _payment_status(args: argparse.Namespace) -> int:
     """Ask the gateway about one booking; exit 0 when it is paid (or on to confirmed), 1 otherwise."""
     result = _service().check_payment(args.booking, actor=CLI)
@@ -153,6 +149,22 @@ def _payment_notification(args: argparse.Namespace) -> int:
     print(f"  {result.message}")
     if result.link_error:
         print(f"  meeting link not ready: {result.link_error}")
+    return 0
+
+
+def _serve_notifications(args: argparse.Namespace) -> int:
+    """Serve the Midtrans notification endpoint until SIGINT or SIGTERM."""
+    from lib.web import serve  # Starlette and uvicorn load only for this command
+
+    settings = load_settings()
+    host = args.host or settings.notifications_host
+    port = settings.notifications_port if args.port is None else args.port
+    if not 0 < port < 65536:
+        print(f"error: --port {port} is not a port from 1 to 65535", file=sys.stderr)
+        return 2
+    # Lines about each notification (outcome and booking, never the body) and uvicorn's own.
+    logging.getLogger().setLevel(logging.INFO)
+    serve(build_service(settings), host, port)  # the service is built once, for every request
     return 0
 
 
@@ -260,6 +272,11 @@ def parser() -> argparse.ArgumentParser:
                         help="verify and apply a gateway notification (a JSON file, or - for stdin)")
     pn.add_argument("file", help="the notification's JSON body, or - to read it from stdin")
     pn.set_defaults(run=_payment_notification)
+    sn = sub.add_parser("serve-notifications", help="serve the Midtrans notification endpoint "
+                        "(POST /midtrans/notification, GET /healthz) until stopped")
+    sn.add_argument("--host", default=None, help="address to listen on (default: setting notifications_host)")
+    sn.add_argument("--port", type=int, default=None, help="port (default: setting notifications_port)")
+    sn.set_defaults(run=_serve_notifications)
     av = sub.add_parser("availability", help="print an expert's hours (or --set them from a JSON file)")
     av.add_argument("expert", help="the expert's id or email")
     av.add_argument("--json", action="store_true", help="print the schedule as JSON")

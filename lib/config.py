@@ -145,6 +145,10 @@ class Settings:
     # Demo mode (no [auth]) makes everyone ops: with any production adapter (Supabase, Midtrans,
     # SMTP, Google meetings) it is refused at start unless this is set on purpose.
     allow_demo_mode: bool = False
+    # Where `python -m lib serve-notifications` listens for Midtrans's notifications: plain HTTP,
+    # on the loopback address behind an HTTPS reverse proxy (docs/midtrans.md).
+    notifications_host: str = "127.0.0.1"
+    notifications_port: int = 8502
     sign_in: bool = False  # derived from [auth] in the secrets file, not set by hand
     google: GoogleSettings = field(default_factory=GoogleSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -285,6 +289,10 @@ def validate(settings: Settings) -> None:
         raise ConfigError("Setting `busy_cache_seconds` cannot be negative.")
     if settings.email_lease_seconds < 1:
         raise ConfigError("Setting `email_lease_seconds` must be at least 1.")
+    if not settings.notifications_host.strip():
+        raise ConfigError("Setting `notifications_host` is empty; use the address to listen on, e.g. 127.0.0.1.")
+    if not 0 < settings.notifications_port < 65536:
+        raise ConfigError(f"Setting `notifications_port` is {settings.notifications_port}; use a port from 1 to 65535.")
     _validate_link_hosts(settings)
     if settings.email_backend == "smtp":
         _validate_smtp(settings)

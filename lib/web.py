@@ -1,0 +1,134 @@
+"""The HTTP endpoint Midtrans posts payment notifications to: a small Starlette application,
+served by uvicorn (``python -m lib serve-notifications``).
+
+``POST /midtrans/notification`` applies one notification exactly as ``python -m lib
+payment-notification`` does (signature, one status request, idempotent) and answers Midtrans
+from the outcome: 200 applied or a harmless repeat, 400 refused, 503 when Midtrans or the store did
+not answer (so Midtrans sends it again), 413 for a body over ``MAX_BODY_BYTES``. ``GET /healthz``
+answers 200 when the store answers one read.
+
+Answers are fixed, short JSON: nothing a caller sent is ever echoed back, and the log lines name
+the outcome and the booking, never the body, a key or an error's text (which may quote the body).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from lib.access import NOTIFICATION
+from lib.errors import CallExpertError, NotFound, Transient, log_unexpected
+from lib.service import BookingService
+
+log = logging.getLogger("lib.web")
+
+# Midtrans's notification bodies are a few kilobytes; anything far bigger is not one.
+MAX_BODY_BYTES = 64 * 1024
+
+# The health check reads this booking id; no booking has it, so the store answers "none" quickly.
+_NO_BOOKING = "00000000-0000-0000-0000-000000000000"
+
+NOTIFICATION_PATH = "/midtrans/notification"
+HEALTH_PATH = "/healthz"
+
+
+class BodyTooLarge(Exception):
+    """The request body is longer than ``MAX_BODY_BYTES``."""
+
+
+def _answer(status: int, word: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A fixed answer: ``{"status": word}``, never anything from the request."""
+    return JSONResponse({"status": word}, status_code=status, headers=headers)
+
+
+async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, read chunk by chunk and refused as soon as it passes ``limit`` bytes.
+
+    A declared ``Content-Length`` over the limit is refused before reading; a body that lies about
+    its length (or is chunked) is still cut off at the limit, never buffered whole.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge
+    return bytes(body)
+
+
+def create_app(service: BookingService) -> Starlette:
+    """The endpoint's ASGI application over one booking service (built once per process)."""
+
+    async def notification(request: Request) -> JSONResponse:
+        try:
+            body = await read_limited(request)
+        except BodyTooLarge:
+            log.warning("notification refused: body over %d bytes", MAX_BODY_BYTES)
+            return _answer(413, "too large")
+        except ClientDisconnect:
+            return _answer(400, "refused")
+        try:
+            payload: Any = json.loads(body)
+        except (ValueError, RecursionError):  # ValueError covers bad UTF-8 and bad JSON
+            log.warning("notification refused: not JSON")
+            return _answer(400, "refused")
+        try:
+            # The service is synchronous (requests, sqlite3, supabase-py): keep it off the event loop.
+            result = await run_in_threadpool(service.apply_payment_notification, payload, actor=NOTIFICATION)
+        except Transient as exc:
+            # The error's class says which side did not answer; its text is not logged (it may quote input).
+            log.warning("notification not applied, asking Midtrans to send it again: %s", type(exc).__name__)
+            return _answer(503, "try again", {"Retry-After": "60"})
+        except CallExpertError as exc:
+            log.warning("notification refused: %s", type(exc).__name__)
+            return _answer(400, "refused")
+        except Exception as exc:  # noqa: BLE001 - answered and logged without its message
+            log_unexpected(log, "notification failed", exc)
+            return _answer(500, "error")
+        log.info("notification applied: booking %s is %s", result.booking.id, result.booking.status.value)
+        return _answer(200, "ok")
+
+    async def health(request: Request) -> JSONResponse:
+        try:
+            await run_in_threadpool(service.get_booking, _NO_BOOKING, actor=NOTIFICATION)
+        except NotFound:
+            pass  # the store answered
+        except CallExpertError as exc:
+            log.warning("health check: the store did not answer: %s", type(exc).__name__)
+            return _answer(503, "store unavailable")
+        except Exception as exc:  # noqa: BLE001
+            log_unexpected(log, "health check failed", exc)
+            return _answer(503, "store unavailable")
+        return _answer(200, "ok")
+
+    return Starlette(routes=[Route(NOTIFICATION_PATH, notification, methods=["POST"]),
+                             Route(HEALTH_PATH, health, methods=["GET"])])
+
+
+def uvicorn_config(app: Starlette, host: str, port: int) -> Any:  # a uvicorn.Config
+    """How uvicorn serves the endpoint: plain HTTP on ``host:port`` (TLS is the reverse proxy's)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, host=host, port=port, log_config=None,
+        # Notifications come one at a time; beyond this many open requests uvicorn answers 503 itself.
+        limit_concurrency=64,
+        # X-Forwarded-For from the reverse proxy on the same machine names the real client in the log.
+        proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+    )
+
+
+def serve(service: BookingService, host: str, port: int) -> None:
+    """Serve the endpoint until SIGINT or SIGTERM (uvicorn stops cleanly on either)."""
+    import uvicorn
+
+    uvicorn.Server(uvicorn_config(create_app(service), host, port)).run()
