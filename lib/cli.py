@@ -79,9 +79,17 @@ def _expire_pending(args: argparse.Namespace) -> int:
 def _send_emails(args: argparse.Namespace) -> int:
     result = _service().dispatch_emails(limit=args.limit, actor=CLI)
     print(f"Sent {result.sent}, failed {result.failed}, to retry later {result.retry_later}.")
+    if result.dropped:
+        print(f"Dropped {result.dropped} reminder(s) of sessions cancelled, moved or already started.")
     if result.stopped:
         print(f"Stopped early: {result.stopped}")
     return 1 if result.failed else 0
+
+
+def _queue_reminders(args: argparse.Namespace) -> int:
+    queued = _service().queue_reminders(actor=CLI)
+    print(f"Queued {queued} reminder email(s); `send-emails` sends them.")
+    return 0
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -254,6 +262,8 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("send-emails", help="send queued emails; exits 1 if some failed for good")
     e.add_argument("--limit", type=int, default=500)
     e.set_defaults(run=_send_emails)
+    sub.add_parser("queue-reminders", help="queue the reminder emails whose time has come (reminder_offsets "
+                   "before each confirmed session)").set_defaults(run=_queue_reminders)
     s = sub.add_parser("show", help="one booking with its history")
     s.add_argument("booking")
     s.set_defaults(run=_show)

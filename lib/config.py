@@ -124,6 +124,10 @@ class Settings:
     # A paid booking still without a link after this long gets the customer a "link still being
     # prepared" email; a link made sooner (a retry, ops) spares them that email.
     link_pending_delay_minutes: int = 10
+    # Reminder emails before each confirmed session, and the alarms of its .ics invitation, in
+    # minutes before the start; in the settings file a list of minutes or "24h", "90m", "1d"
+    # (an empty list: no reminders). See docs/email.md.
+    reminder_offsets: tuple[int, ...] = (1440, 60)
     link_attempts: int = 3
     link_backoff_seconds: float = 1.0
     link_backoff_max_seconds: float = 30.0
@@ -196,6 +200,8 @@ def _coerce(name: str, raw: Any, default: Any) -> Any:
     """Turn a TOML or environment value into the type of the default, or say what is wrong."""
     if isinstance(raw, list) and isinstance(default, str):
         raw = ",".join(str(item) for item in raw)  # e.g. ops_emails = ["a@x.id", "b@x.id"]
+    if isinstance(default, tuple):
+        return parse_offsets(name, raw)
     try:
         if isinstance(default, bool):
             if isinstance(raw, bool):
@@ -214,6 +220,32 @@ def _coerce(name: str, raw: Any, default: Any) -> Any:
     except (TypeError, ValueError):
         kind = type(default).__name__
         raise ConfigError(f"Setting `{name}` must be a {kind}, got {raw!r}.") from None
+
+
+# A reminder at most this long before a session: a week (a longer one is a typo, e.g. hours as minutes).
+MAX_REMINDER_MINUTES = 7 * 24 * 60
+_UNITS = {"m": 1, "h": 60, "d": 24 * 60}
+
+
+def parse_offsets(name: str, raw: Any) -> tuple[int, ...]:
+    """Reminder offsets as minutes, largest first: a list (or comma-separated text) of whole
+    minutes or of ``<n>m``, ``<n>h``, ``<n>d`` (``["24h", "1h"]`` -> ``(1440, 60)``)."""
+    items = raw if isinstance(raw, (list, tuple)) else [p for p in str(raw).split(",") if p.strip()]
+    minutes: list[int] = []
+    for item in items:
+        text = str(item).strip().lower()
+        unit = _UNITS.get(text[-1:], 0) if text else 0
+        number = text[:-1] if unit else text
+        if isinstance(item, bool) or not number.isdigit():
+            raise ConfigError(f"Setting `{name}` must list minutes or times such as \"24h\", \"90m\", \"1d\"; "
+                              f"got {item!r}.")
+        value = int(number) * (unit or 1)
+        if not 0 < value <= MAX_REMINDER_MINUTES:
+            raise ConfigError(f"Setting `{name}`: {item!r} must be more than 0 and at most 7 days before the session.")
+        minutes.append(value)
+    if len(set(minutes)) != len(minutes):
+        raise ConfigError(f"Setting `{name}` lists the same time twice: {list(items)!r}.")
+    return tuple(sorted(minutes, reverse=True))
 
 
 def _section(cls: type, values: Mapping[str, Any], env: Mapping[str, str], prefix: str, label: str) -> dict[str, Any]:

@@ -93,8 +93,18 @@ LINK = "https://meet.jit.si/callexpert-7c1d0e8a"
 
 def every_email(language: str) -> list[EmailDraft]:
     """Every kind of email, with a meeting link and without one, in ``language``."""
-    return [render(booking(link), kind, JAKARTA, 1, ICS, language)
+    return [render(booking(link), sent_as(kind), JAKARTA, 1, ICS, language)
             for kind in KINDS[language] for link in (LINK, None)]
+
+
+def sent_as(kind: str) -> str:
+    """The kind an email of this catalogue entry is queued as: reminders carry their offset."""
+    return kind.replace("reminder.", "reminder_60.")
+
+
+def entry(kind: str) -> str:
+    """The catalogue entry of a queued kind (``reminder_1440.customer`` -> ``reminder.customer``)."""
+    return re.sub(r"^reminder_\d+\.", "reminder.", kind)
 
 
 def readable(draft: EmailDraft) -> list[str]:
@@ -123,7 +133,8 @@ def test_both_catalogues_have_every_kind_and_every_word():
     assert set(LANGUAGES) == {"id", "en"}
     assert KINDS["id"].keys() == KINDS["en"].keys()
     assert {"confirmed.customer", "confirmed.expert", "rescheduled.customer", "rescheduled.expert",
-            "cancelled.customer", "cancelled.expert", LINK_PENDING} == set(KINDS["en"])
+            "cancelled.customer", "cancelled.expert", LINK_PENDING, "reminder.customer",
+            "reminder.expert"} == set(KINDS["en"])
     assert WORDS["id"].keys() == WORDS["en"].keys()
     for language in LANGUAGES:  # the same placeholders in both, so no text is lost in one
         for key, text in WORDS[language].items():
@@ -135,7 +146,7 @@ def test_an_email_holds_no_sentence_of_the_other_language(language, other):
     foreign = catalogue_phrases(other)
     assert len(foreign) >= 35  # the check below covers the whole catalogue, not a handful
     drafts = every_email(language)
-    assert {d.kind for d in drafts} == set(KINDS[language])
+    assert {entry(d.kind) for d in drafts} == set(KINDS[language])
     assert sum(1 for d in drafts if d.ics) == 6  # confirmed, rescheduled, cancelled, for both sides
     for draft in drafts:
         for text in readable(draft):
@@ -152,11 +163,11 @@ def test_an_email_speaks_its_own_language_throughout(language):
     date_text = {"id": "Kamis, 3 Desember 2026, 14:00 WIB", "en": "Thursday, 3 December 2026, 14:00 WIB"}[language]
     minutes = {"id": "90 menit", "en": "90 minutes"}[language]
     for draft in every_email(language):
-        spec = KINDS[language][draft.kind]
+        spec = KINDS[language][entry(draft.kind)]
         to_customer = draft.kind.endswith(".customer")
         other = "Sari Wulandari" if to_customer else "Andi Wijaya"
         subject, text, page, *ics = readable(draft)
-        assert subject == spec.subject.format(session="Career mentoring", other=other)
+        assert subject == spec.subject.format(session="Career mentoring", other=other, start="14:00 WIB")
         greeting = t["greeting"].format(name="Andi Wijaya" if to_customer else "Sari Wulandari")
         for body in (text, page):
             assert greeting in body and spec.intro.format(session="Career mentoring", other=other) in body

@@ -144,8 +144,12 @@ def test_outbox_alone_keeps_a_transient_failure_queued_and_marks_a_permanent_one
 def test_outbox_decides_which_emails_replace_the_link_notice(ports):
     booking = pending(ports)
     drafts = {d.kind: d.replaces for d in Outbox(ports).drafts(booking, "cancelled")}
-    assert drafts == {"cancelled.customer": (LINK_PENDING,), "cancelled.expert": ()}
+    # A cancellation also drops that side's queued reminders (default offsets 24 h and 1 h).
+    assert drafts == {"cancelled.customer": (LINK_PENDING, "reminder_1440.customer", "reminder_60.customer"),
+                      "cancelled.expert": ("reminder_1440.expert", "reminder_60.expert")}
     assert replaced_by(LINK_PENDING) == () and replaced_by("rescheduled.customer") == (LINK_PENDING,)
+    assert replaced_by("rescheduled.expert", (1440, 60)) == ("reminder_1440.expert", "reminder_60.expert")
+    assert replaced_by("reminder_60.expert", (1440, 60)) == ("reminder_1440.expert",)
 
 
 def test_queries_alone_read_through_the_permission_checks(ports):

@@ -1226,3 +1226,39 @@ def test_active_bookings_of_an_expert_in_a_range(store, people, age):
     after_midnight = store.active_bookings(people.sari, datetime.combine(DAY + timedelta(days=1), time(0)),
                                            datetime.combine(DAY + timedelta(days=2), time(0)), since)
     assert [b.id for b in after_midnight] == [late.id]
+
+
+# -- reminders: the sessions that start soon, the outbox's keys, and dropping a pointless email -----------
+
+def test_confirmed_starting_lists_confirmed_sessions_in_the_window_by_start(store, people):
+    late = confirmed(store, people, at=time(16, 0))
+    early = confirmed(store, people, at=time(9, 0))
+    confirmed(store, people, day=DAY + timedelta(days=2), at=time(9, 0))  # beyond the window
+    paid(store, people, at=time(11, 0))  # not confirmed
+    gone = confirmed(store, people, at=time(13, 0))
+    store.cancel(gone.id, NOW, "x", [], "ops", line=history.cancelled("x"))
+    window = (datetime.combine(DAY, time(9, 0)), datetime.combine(DAY + timedelta(days=1), time(16, 0)))
+    # The start is after the first bound (a session starting then has started) and at or before the second.
+    assert [b.id for b in store.confirmed_starting(*window)] == [late.id]
+    earlier = (datetime.combine(DAY, time(8, 59)), datetime.combine(DAY, time(16, 0)))
+    assert [b.id for b in store.confirmed_starting(*earlier)] == [early.id, late.id]
+    assert [b.id for b in store.confirmed_starting(*earlier, limit=1)] == [early.id]
+    assert store.confirmed_starting(datetime.combine(DAY, time(16, 0)), datetime.combine(DAY, time(23, 0))) == []
+
+
+def test_email_keys_name_every_outbox_row_of_the_bookings(store, people):
+    one, two = confirmed(store, people, at=time(9, 0)), confirmed(store, people, at=time(11, 0))
+    [sent, *_] = store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))
+    store.mark_email(sent.id, EmailStatus.SENT, None, NOW)
+    assert store.email_keys([one.id]) == {(one.id, "confirmed.customer", 0), (one.id, "confirmed.expert", 0)}
+    assert len(store.email_keys([one.id, two.id, one.id, "not-a-booking"])) == 4
+    assert store.email_keys([]) == set()
+
+
+def test_drop_emails_deletes_only_queued_rows(store, people):
+    booking = confirmed(store, people)
+    first, second = store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))
+    store.mark_email(first.id, EmailStatus.SENT, None, NOW)
+    store.drop_emails([first.id, second.id])
+    store.drop_emails([])
+    assert [(e.id, e.status) for e in store.list_emails(booking_id=booking.id)] == [(first.id, EmailStatus.SENT)]

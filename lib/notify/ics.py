@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 
 from lib.domain import Booking
 
@@ -26,6 +26,9 @@ class IcsOptions:
     organizer_email: str
     organizer_name: str = "CallExpert"
     stamp: datetime | None = None  # DTSTAMP; now when not given
+    # Alarms (VALARM, DISPLAY) this many minutes before the start: the reminder_offsets setting,
+    # so calendars remind people when the reminder emails do.
+    alarms: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, o
     SEQUENCE is the booking's revision (it grows with each reschedule); a cancellation is one
     more change of the event, so it goes one higher than the last request. Times carry the app
     zone (TZID=Asia/Jakarta by default) with its VTIMEZONE, so every client shows the right hour.
-    SUMMARY and DESCRIPTION are ``text``, marked with its LANGUAGE.
+    SUMMARY and DESCRIPTION are ``text``, marked with its LANGUAGE. A request carries one
+    DISPLAY alarm per ``options.alarms`` offset (``TRIGGER:-PT24H``), saying the summary.
     """
     start = datetime.combine(booking.scheduled_date, booking.scheduled_time, tz)
     link = booking.meeting_link or ""
@@ -88,6 +92,13 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, o
         event.add("url", link)
     event.add("status", "CANCELLED" if cancel else "CONFIRMED")
     event.add("transp", "OPAQUE")
+    if not cancel:
+        for minutes in options.alarms:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("trigger", timedelta(minutes=-minutes))
+            alarm.add("description", text.summary, parameters=language)
+            event.add_component(alarm)
     event.add("organizer", _address(options.organizer_email, options.organizer_name))
     # RSVP=FALSE: the booking is settled already; replies to the organizer would go nowhere useful.
     for email, name in ((booking.customer_email, booking.customer_name), (booking.expert_email, booking.expert_name)):

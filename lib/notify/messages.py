@@ -1,15 +1,20 @@
 """Every word of an email, per language: one catalogue each for Indonesian (``id``) and English
 (``en``), with the same keys. An email is written in one of them from subject to .ics.
 
-``{session}``, ``{other}``, ``{name}``, ``{minutes}``, ``{customer}``, ``{expert}``, ``{link}`` and
-``{id}`` are filled in by ``lib.notify.templates``; everything else is the catalogue's own text.
+``{session}``, ``{other}``, ``{name}``, ``{minutes}``, ``{customer}``, ``{expert}``, ``{link}``,
+``{start}`` (the start's time and zone, ``14:00 WIB``) and ``{id}`` are filled in by
+``lib.notify.templates``; everything else is the catalogue's own text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib.notify import LINK_PENDING
+from lib.notify import LINK_PENDING, REMINDER_PREFIX
+
+# Every reminder (``reminder_1440.customer``, ``reminder_60.customer``...) reads like the one
+# entry ``reminder.customer`` of its side: the date and time say when, whatever the offset.
+REMINDER = REMINDER_PREFIX.rstrip("_")
 
 # The languages an email can be written in, and the Babel locale of its dates and numbers.
 # English emails keep Indonesian number conventions (Rp 250.000), as the console does.
@@ -48,6 +53,12 @@ KINDS: dict[str, dict[str, Kind]] = {
                            "Your meeting link is on its way",
                            "We received your payment for the {session} with {other}. The meeting link is still "
                            "being prepared; we will email it to you as soon as it is ready."),
+        f"{REMINDER}.customer": Kind("Reminder: {session} with {other} at {start}", "Your session is coming up",
+                                     "This is a reminder of your {session} with {other}. Join with the button "
+                                     "below when it is time."),
+        f"{REMINDER}.expert": Kind("Reminder: {session} with {other} at {start}", "A session is coming up",
+                                   "This is a reminder of your {session} with {other}. Join with the button "
+                                   "below when it is time."),
     },
     "id": {
         "confirmed.customer": Kind("Pemesanan terkonfirmasi: {session} dengan {other}", "Sesi Anda sudah terkonfirmasi",
@@ -68,6 +79,12 @@ KINDS: dict[str, dict[str, Kind]] = {
                            "Tautan rapat Anda sedang disiapkan",
                            "Pembayaran Anda untuk {session} dengan {other} sudah kami terima. Tautan rapatnya "
                            "masih disiapkan; kami akan mengirimkannya lewat email begitu siap."),
+        f"{REMINDER}.customer": Kind("Pengingat: {session} dengan {other} pukul {start}", "Sesi Anda segera dimulai",
+                                     "Ini pengingat untuk {session} Anda dengan {other}. Gabung lewat tombol "
+                                     "di bawah saat waktunya tiba."),
+        f"{REMINDER}.expert": Kind("Pengingat: {session} dengan {other} pukul {start}", "Sebuah sesi segera dimulai",
+                                   "Ini pengingat untuk {session} Anda dengan {other}. Gabung lewat tombol "
+                                   "di bawah saat waktunya tiba."),
     },
 }
 

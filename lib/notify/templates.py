@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from lib.domain import Booking, EmailDraft
-from lib.notify import LINK_PENDING
+from lib.notify import LINK_PENDING, SIDES, reminder_kind, reminder_offset
 from lib.notify.ics import IcsOptions, IcsText, invitation
-from lib.notify.messages import DEFAULT_LANGUAGE, KINDS, LOCALES, WORDS
-from lib.timefmt import rupiah, when
+from lib.notify.messages import DEFAULT_LANGUAGE, KINDS, LOCALES, REMINDER, WORDS
+from lib.timefmt import rupiah, when, zone_abbreviation
 
 _env = Environment(
     loader=PackageLoader("lib.notify", "jinja"),
@@ -35,11 +35,14 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
     With ``ics``, confirmed and rescheduled emails carry a METHOD:REQUEST invitation and
     cancelled ones (of a booking that had a link, so people got an invitation) a METHOD:CANCEL.
     """
-    spec, t, locale = KINDS[language][kind], WORDS[language], LOCALES[language]
     event, _, side = kind.partition(".")
+    if reminder_offset(kind) is not None:  # every offset reads alike: the date and time say when
+        event = REMINDER
+    spec, t, locale = KINDS[language][f"{event}.{side}"], WORDS[language], LOCALES[language]
     to_customer = side == "customer"
     other = booking.expert_name if to_customer else booking.customer_name
-    words = {"session": booking.session_type, "other": other}
+    start = f"{booking.scheduled_time:%H:%M} {zone_abbreviation(tz, booking.scheduled_date)}"
+    words = {"session": booking.session_type, "other": other, "start": start}
     cancelled = event == "cancelled"
     rows = [(t["session"], booking.session_type),
             (t["expert"] if to_customer else t["customer"], other),
@@ -95,6 +98,14 @@ def emails_for(booking: Booking, event: str, tz: ZoneInfo, ics: IcsOptions | Non
     """
     return [render(booking, f"{event}.{side}", tz, booking.revision, ics, language)
             for side in ("customer", "expert")]
+
+
+def reminder_emails(booking: Booking, minutes: int, tz: ZoneInfo,
+                    language: str = DEFAULT_LANGUAGE) -> list[EmailDraft]:
+    """The customer's and the expert's reminder ``minutes`` before the session, keyed by the
+    booking's revision: a moved booking's reminders are new emails, each queued once."""
+    return [render(booking, reminder_kind(minutes, side), tz, booking.revision, language=language)
+            for side in SIDES]
 
 
 def link_pending_email(booking: Booking, tz: ZoneInfo, language: str = DEFAULT_LANGUAGE) -> EmailDraft:

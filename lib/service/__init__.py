@@ -7,8 +7,8 @@ events or emails on retry, and a paid booking is never lost.
 
 The work is split by capability, each part a class over the same ``Ports``:
 ``queries`` (reads), ``availability`` (hours and free slots), ``booking`` (the booking life),
-``payments``, ``links`` and ``outbox`` (emails). ``BookingService`` is only the facade that builds
-them and names their public methods; every public method takes a required keyword-only ``actor``.
+``payments``, ``links``, ``outbox`` (emails) and ``reminders``. ``BookingService`` is only the facade
+that builds them and names their public methods; every public method takes a required keyword-only ``actor``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from lib.service.outbox import DispatchResult, Outbox
 from lib.service.payments import PaymentCheck, Payments
 from lib.service.ports import Ports
 from lib.service.queries import Queries
+from lib.service.reminders import Reminders
 from lib.store import BookingStore
 
 __all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "PaymentCheck", "Ports", "SlotList"]
@@ -70,6 +71,7 @@ class BookingService:
         self._payments = Payments(self.ports, self._links)
         self._scheduling = Scheduling(self.ports)
         self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling)
+        self._reminders = Reminders(self.ports)
 
     # -- the ports, shared by every part (setting one swaps it for all) ---------------------
     @property
@@ -297,3 +299,8 @@ class BookingService:
     def resend_email(self, email_id: int, *, actor: Actor) -> Email:
         """Queue a failed email again (the same row) and send it."""
         return self._outbox.resend_email(email_id, actor=actor)
+
+    def queue_reminders(self, *, actor: Actor) -> int:
+        """Queue the reminder emails (``reminder_offsets`` before each confirmed session) whose
+        moment has come, each once; how many were new. The dispatcher sends them."""
+        return self._reminders.queue_reminders(actor=actor)

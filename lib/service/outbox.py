@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from lib.access import Actor, require_staff
-from lib.domain import Booking, Email, EmailDraft, EmailStatus
+from lib.domain import Booking, BookingStatus, Email, EmailDraft, EmailStatus
 from lib.errors import (
     DeliveryError,
     DeliveryUnavailable,
@@ -18,7 +18,7 @@ from lib.errors import (
     describe_unexpected,
     log_unexpected,
 )
-from lib.notify import LINK_PENDING
+from lib.notify import LINK_PENDING, reminder_kind, reminder_offset
 from lib.notify.ics import IcsOptions
 from lib.notify.templates import emails_for, link_pending_email
 from lib.service.ports import Ports
@@ -42,15 +42,48 @@ class DispatchResult:
     failed: int = 0
     retry_later: int = 0
     stopped: str | None = None
+    dropped: int = 0  # reminders not sent: their booking was cancelled or moved, or the session began
 
 
-def replaced_by(kind: str) -> tuple[str, ...]:
+def replaced_by(kind: str, reminder_offsets: tuple[int, ...] = ()) -> tuple[str, ...]:
     """The kinds of queued emails an email of ``kind`` makes pointless: any later email to the
     customer about the booking (the confirmation with its link, a cancellation, a move) says more
-    than the "link still being prepared" notice, so a notice not yet sent is dropped."""
-    if kind.endswith(".customer") and kind != LINK_PENDING:
-        return (LINK_PENDING,)
-    return ()
+    than the "link still being prepared" notice, so a notice not yet sent is dropped.
+
+    A move or a cancellation also drops that side's queued reminders (of ``reminder_offsets``):
+    they name the old time, or a session that no longer takes place. A reminder drops the same
+    side's earlier ones (larger offsets) still queued: only the nearest is worth sending.
+    """
+    event, _, side = kind.partition(".")
+    kinds: list[str] = []
+    if side == "customer" and kind != LINK_PENDING:
+        kinds.append(LINK_PENDING)
+    offset = reminder_offset(kind)
+    if event in ("rescheduled", "cancelled"):
+        kinds += [reminder_kind(m, side) for m in reminder_offsets]
+    elif offset is not None:
+        kinds += [reminder_kind(m, side) for m in reminder_offsets if m > offset]
+    return tuple(kinds)
+
+
+def session_start(booking: Booking, ports: Ports) -> datetime:
+    """The session's start as an instant (its wall clock in the app zone)."""
+    return datetime.combine(booking.scheduled_date, booking.scheduled_time, ports.tz)
+
+
+def stale_reason(email_kind: str, version: int, booking: Booking | None, start: datetime | None,
+                 now: datetime) -> str | None:
+    """Why a queued reminder must not be sent now (``None``: send it): its booking is gone or no
+    longer confirmed, it was moved since (another revision), or the session has started."""
+    if reminder_offset(email_kind) is None:
+        return None
+    if booking is None or booking.status is not BookingStatus.CONFIRMED:
+        return f"the booking is {booking.status.value if booking else 'gone'}"
+    if booking.revision != version:
+        return "the booking was moved; the reminders of its new time replace it"
+    if start is not None and start <= now:
+        return "the session has started"
+    return None
 
 
 class Outbox:
@@ -74,8 +107,9 @@ class Outbox:
         ics = None
         if settings.ics_enabled:
             smtp = settings.smtp
-            ics = IcsOptions(smtp.from_address or _FALLBACK_ORGANIZER, smtp.from_name, stamp=self.ports.clock())
-        return [replace(d, replaces=replaced_by(d.kind))
+            ics = IcsOptions(smtp.from_address or _FALLBACK_ORGANIZER, smtp.from_name, stamp=self.ports.clock(),
+                             alarms=settings.reminder_offsets)
+        return [replace(d, replaces=replaced_by(d.kind, settings.reminder_offsets))
                 for d in emails_for(booking, event, self.ports.tz, ics, settings.email_language)]
 
     def queue_link_pending(self, booking: Booking) -> None:
@@ -110,7 +144,7 @@ class Outbox:
         store, sender, clock = self.ports.store, self.ports.sender, self.ports.clock
         budget = timedelta(seconds=float(getattr(sender, "max_send_seconds", _DEFAULT_SEND_SECONDS)))
         lease = timedelta(seconds=self.ports.settings.email_lease_seconds)
-        sent = failed = later = 0
+        sent = failed = later = dropped = 0
         tried: set[int] = set()
         stopped: str | None = None
         while stopped is None and len(tried) < limit:
@@ -125,6 +159,12 @@ class Outbox:
                     stopped = "the outbox lease would end before the next email is through; the next run sends the rest"
                     break
                 tried.add(email.id)
+                stale = self._stale_reminder(email)
+                if stale is not None:  # checked again at send time: queued before a cancel or a move
+                    store.drop_emails([email.id])
+                    log.info("Reminder %s of booking %s not sent: %s", email.kind, email.booking_id, stale)
+                    dropped += 1
+                    continue
                 try:
                     sender.send(email)
                 except DeliveryError as exc:
@@ -148,7 +188,15 @@ class Outbox:
                 store.release_emails([e.id for e in fresh if e.id not in tried])
             if len(batch) < want or not fresh:
                 break  # the queue is empty for now
-        return DispatchResult(sent, failed, later, stopped)
+        return DispatchResult(sent, failed, later, stopped, dropped)
+
+    def _stale_reminder(self, email: Email) -> str | None:
+        """Why a reminder must not go out now (see ``lib.service.reminders.stale_reason``)."""
+        if reminder_offset(email.kind) is None:
+            return None
+        booking = self.ports.store.get_booking(email.booking_id)
+        start = session_start(booking, self.ports) if booking is not None else None
+        return stale_reason(email.kind, email.version, booking, start, self.ports.clock())
 
     def dispatch_after_change(self) -> None:
         """Send what a transition queued: at once for the outbox, from one worker thread for SMTP.

@@ -185,6 +185,11 @@ class BookingStore(Protocol):
         """``paid`` bookings with no meeting link, oldest first."""
         ...
 
+    def confirmed_starting(self, after: datetime, until: datetime, limit: int = 1000) -> list[Booking]:
+        """``confirmed`` bookings whose wall-clock start (naive, app timezone) is after ``after``
+        and at or before ``until``, by date and time (the sessions reminders are due for)."""
+        ...
+
     def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None) -> list[Booking]: ...
     def counts(self, today: date) -> OpsCounts: ...
     def history(self, booking_id: str) -> list[HistoryEntry]: ...
@@ -208,6 +213,16 @@ class BookingStore(Protocol):
         drops its booking's rows of the kinds it ``replaces`` that are still queued and not leased
         by a dispatcher (which email replaces which is the service's rule, not the store's).
         """
+        ...
+
+    def email_keys(self, booking_ids: Sequence[str]) -> set[tuple[str, str, int]]:
+        """The (booking_id, kind, version) of every outbox row of these bookings, in any status:
+        what is queued or sent already, so a run renders only what is new."""
+        ...
+
+    def drop_emails(self, email_ids: Sequence[int]) -> None:
+        """Delete these emails if still ``queued`` (a reminder the dispatcher found pointless at
+        send time); sent and failed rows stay as the record."""
         ...
 
     def requeue_email(self, email_id: int) -> Email | None:

@@ -542,6 +542,14 @@ class SQLiteStore:
         )
         return [_booking(r) for r in rows]
 
+    def confirmed_starting(self, after: datetime, until: datetime, limit: int = 1000) -> list[Booking]:
+        rows = self._all(
+            _BOOKING_SELECT + " WHERE b.status = 'confirmed' AND b.starts_at > ? AND b.starts_at <= ?"
+            " ORDER BY b.scheduled_date, b.scheduled_time LIMIT ?",
+            (after.strftime("%Y-%m-%d %H:%M:%S"), until.strftime("%Y-%m-%d %H:%M:%S"), limit),
+        )
+        return [_booking(r) for r in rows]
+
     def pending_since(self, older_than: datetime, limit: int = 200) -> list[Booking]:
         rows = self._all(
             _BOOKING_SELECT + " WHERE b.status = 'pending' AND b.created_at < ? ORDER BY b.created_at LIMIT ?",
@@ -607,6 +615,23 @@ class SQLiteStore:
         to be claimed no sooner than ``not_before``."""
         with self._tx() as db:
             self._queue(db, emails, _ts(at), _ts(not_before) if not_before else None)
+
+    def email_keys(self, booking_ids: Sequence[str]) -> set[tuple[str, str, int]]:
+        keys: set[tuple[str, str, int]] = set()
+        ids = list(dict.fromkeys(booking_ids))
+        for i in range(0, len(ids), 500):  # within SQLite's limit of bound parameters
+            chunk = ids[i:i + 500]
+            rows = self._all(f"SELECT booking_id, kind, version FROM email_outbox WHERE booking_id IN"
+                             f" ({', '.join('?' * len(chunk))})", chunk)
+            keys.update((r["booking_id"], r["kind"], r["version"]) for r in rows)
+        return keys
+
+    def drop_emails(self, email_ids: Sequence[int]) -> None:
+        if not email_ids:
+            return
+        marks = ", ".join("?" * len(email_ids))
+        with self._tx() as db:
+            db.execute(f"DELETE FROM email_outbox WHERE id IN ({marks}) AND status = 'queued'", list(email_ids))
 
     def requeue_email(self, email_id: int) -> Email | None:
         """Put a ``failed`` email back in the queue (the ops "Resend"); the same row, never a copy.

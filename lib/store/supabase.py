@@ -664,6 +664,22 @@ class SupabaseStore:
         )
         return [_booking(r) for r in _rows(self._execute(request, "listing bookings without a link"))]
 
+    def confirmed_starting(self, after: datetime, until: datetime, limit: int = 1000) -> list[Booking]:
+        """``confirmed`` bookings starting in ``(after, until]`` (wall clock), by start, in one
+        request; the date bounds let the (status, scheduled_date) part of an index do the work."""
+        request = (
+            self._table("bookings").select(BOOKING_SELECT)
+            .eq("status", BookingStatus.CONFIRMED.value)
+            .gte("scheduled_date", after.date().isoformat())
+            .lte("scheduled_date", until.date().isoformat())
+            .gt("starts_at", _wall(after))
+            .lte("starts_at", _wall(until))
+            .order("scheduled_date")
+            .order("scheduled_time")
+            .limit(limit)
+        )
+        return [_booking(r) for r in _rows(self._execute(request, "listing sessions that start soon"))]
+
     def pending_since(self, older_than: datetime, limit: int = 200) -> list[Booking]:
         """``pending`` bookings created before ``older_than``, oldest first, in one request."""
         request = (
@@ -742,6 +758,28 @@ class SupabaseStore:
         )
         rows = _rows(self._execute(request, "putting the email back in the queue"))
         return _email(rows[0]) if rows else None
+
+    def email_keys(self, booking_ids: Sequence[str]) -> set[tuple[str, str, int]]:
+        """The (booking_id, kind, version) of these bookings' outbox rows, a request per 100
+        bookings (the ids travel in the URL)."""
+        ids = [i for i in dict.fromkeys(booking_ids) if _is_uuid(i)]
+        keys: set[tuple[str, str, int]] = set()
+        for start in range(0, len(ids), 100):
+            request = (self._table("email_outbox").select("booking_id,kind,version")
+                       .in_("booking_id", ids[start:start + 100]))
+            keys.update((r["booking_id"], r["kind"], r["version"])
+                        for r in _rows(self._execute(request, "reading the outbox")))
+        return keys
+
+    def drop_emails(self, email_ids: Sequence[int]) -> None:
+        """Delete these emails if still queued (sent and failed ones stay)."""
+        if not email_ids:
+            return
+        self._execute(
+            self._table("email_outbox").delete(returning=ReturnMethod.minimal)
+            .in_("id", list(email_ids)).eq("status", EmailStatus.QUEUED.value),
+            "dropping emails",
+        )
 
     def release_emails(self, email_ids: Sequence[int]) -> None:
         """Give back the lease on queued emails a stopped dispatcher did not get to."""

@@ -163,6 +163,9 @@ class PostgrestStub:
             source = (f"update public.{table} t set {sets} from json_populate_record(null::public.{table}, %s::json) r"
                       f" where {where} returning t.*")
             return self._query(source, [json.dumps(body), *values], table, select, [])
+        if method == "DELETE":
+            where, values = self._where(table, params)
+            return self._query(f"delete from public.{table} t where {where} returning t.*", values, table, select, [])
         raise ValueError(f"unsupported {method} {path}")
 
     def _rpc(self, fn: str, args: dict[str, Any], select: str, params: list[tuple[str, str]]) -> Any:

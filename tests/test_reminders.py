@@ -1,0 +1,283 @@
+"""Reminder emails before confirmed sessions: when they are queued, that each goes out once,
+that a move or a cancellation takes them along, and the alarms of the invitations."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from icalendar import Calendar
+
+from lib.access import SYSTEM
+from lib.cli import main as cli_main
+from lib.config import Settings, load_settings
+from lib.domain import Booking, BookingRequest, Email, EmailStatus, NewCustomer
+from lib.errors import ConfigError, PermissionDenied
+from lib.notify.outbox import OutboxOnlySender
+from lib.notify.templates import reminder_emails
+from lib.payments.demo import DemoGateway
+from lib.service import BookingService
+from lib.store.sqlite import SQLiteStore
+from tests.support.fakes import FixedClock, FlakyProvider
+
+NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+DAY = date(2026, 11, 26)  # a Thursday
+START = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 14:00 WIB on DAY
+
+
+@dataclass
+class World:
+    svc: BookingService
+    store: SQLiteStore
+    clock: FixedClock
+    db: Path
+
+
+def build(tmp_path: Path, clock: FixedClock | None = None, *, seed: bool = True, **settings: Any) -> World:
+    db = tmp_path / "reminders.db"
+    store = SQLiteStore(db)
+    clock = clock or FixedClock(NOW)
+    config = Settings(sqlite_path=str(db), link_backoff_seconds=0.01, **settings)
+    svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(), config, clock=clock,
+                         sleep=lambda _: None)
+    if seed:
+        store.add_expert("Sari", "sari@example.com", 250_000, "Career")
+        store.add_customer(NewCustomer("Andi", "andi@example.com"))
+    return World(svc, store, clock, db)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return build(tmp_path)
+
+
+def book(world: World, day: date = DAY, at: time = time(14, 0)) -> Booking:
+    svc = world.svc
+    expert = next(e.id for e in svc.experts(actor=SYSTEM) if e.name == "Sari")
+    customer = next(c.id for c in svc.customers(actor=SYSTEM) if c.email == "andi@example.com")
+    request = BookingRequest(expert_id=expert, session_type="Career mentoring", scheduled_date=day,
+                             scheduled_time=at, customer_id=customer)
+    booking = svc.book_and_pay(request, actor=SYSTEM).booking
+    assert booking.meeting_link
+    return booking
+
+
+def reminders(world: World) -> list[Email]:
+    return sorted((e for e in world.svc.emails(actor=SYSTEM) if e.kind.startswith("reminder_")),
+                  key=lambda e: (e.kind, e.version))
+
+
+def at(world: World, moment: datetime) -> int:
+    """Move the clock to ``moment`` and run the reminder job once."""
+    world.clock.now = moment
+    return world.svc.queue_reminders(actor=SYSTEM)
+
+
+def test_reminders_are_queued_at_their_moments_and_never_before(world):
+    booking = book(world)
+    assert at(world, START - timedelta(hours=24, minutes=1)) == 0
+    assert reminders(world) == []
+    assert at(world, START - timedelta(hours=24)) == 2
+    assert [(e.kind, e.version, e.recipient, e.status) for e in reminders(world)] == [
+        ("reminder_1440.customer", 0, "andi@example.com", EmailStatus.QUEUED),
+        ("reminder_1440.expert", 0, "sari@example.com", EmailStatus.QUEUED)]
+    assert at(world, START - timedelta(hours=23)) == 0  # a rerun queues nothing new
+    assert world.svc.dispatch_emails(actor=SYSTEM).sent == 2
+    assert at(world, START - timedelta(hours=1, seconds=1)) == 0
+    assert at(world, START - timedelta(hours=1)) == 2
+    assert at(world, START - timedelta(minutes=59)) == 0
+    world.svc.dispatch_emails(actor=SYSTEM)
+    assert [(e.kind, e.status) for e in reminders(world)] == [
+        ("reminder_1440.customer", EmailStatus.SENT), ("reminder_1440.expert", EmailStatus.SENT),
+        ("reminder_60.customer", EmailStatus.SENT), ("reminder_60.expert", EmailStatus.SENT)]
+
+    # In the recipient's language (Indonesian by default) and the app zone, with the join link.
+    to_customer = next(e for e in reminders(world) if e.kind == "reminder_60.customer")
+    assert to_customer.subject == "Pengingat: Career mentoring dengan Sari pukul 14:00 WIB"
+    for body in (to_customer.body_text, to_customer.body_html):
+        assert "Kamis, 26 November 2026, 14:00 WIB" in body and booking.meeting_link in body
+    assert f'href="{booking.meeting_link}"' in to_customer.body_html and "Gabung ke rapat" in to_customer.body_html
+    assert to_customer.ics is None
+
+
+def test_english_reminders_follow_the_setting(tmp_path):
+    world = build(tmp_path, email_language="en", timezone="Asia/Makassar")
+    book(world)  # 14:00 WITA = 06:00 UTC
+    assert at(world, datetime(2026, 11, 26, 5, 0, tzinfo=UTC)) == 2
+    to_expert = next(e for e in reminders(world) if e.kind == "reminder_60.expert")
+    assert to_expert.subject == "Reminder: Career mentoring with Andi at 14:00 WITA"
+    assert "Thursday, 26 November 2026, 14:00 WITA" in to_expert.body_text
+    assert "Join meeting" in to_expert.body_html and "Pengingat" not in to_expert.body_text
+
+
+def test_two_services_on_one_database_queue_and_send_each_reminder_once(world, tmp_path):
+    book(world)
+    other = build(tmp_path, world.clock, seed=False)  # a second worker on the same SQLite file
+    world.clock.now = START - timedelta(hours=2)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(svc: BookingService) -> None:
+        try:
+            barrier.wait()
+            svc.queue_reminders(actor=SYSTEM)
+            svc.queue_reminders(actor=SYSTEM)
+            svc.dispatch_emails(actor=SYSTEM)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(svc,)) for svc in (world.svc, other.svc)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [(e.kind, e.status, e.attempts) for e in reminders(world)] == [
+        ("reminder_1440.customer", EmailStatus.SENT, 1), ("reminder_1440.expert", EmailStatus.SENT, 1)]
+
+
+def test_a_reschedule_drops_the_old_reminders_and_the_new_time_gets_its_own(world):
+    booking = book(world)
+    at(world, START - timedelta(hours=20))
+    assert len(reminders(world)) == 2  # queued for the old time, not sent yet
+    world.svc.reschedule(booking.id, DAY + timedelta(days=1), time(9, 0), actor=SYSTEM)  # 02:00 UTC on the 27th
+    assert reminders(world) == []  # dropped in the reschedule's own transaction
+    new_start = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    assert at(world, new_start - timedelta(hours=24, seconds=1)) == 0  # the new time is further off
+    assert at(world, new_start - timedelta(hours=24)) == 2
+    world.svc.dispatch_emails(actor=SYSTEM)
+    [customer, _] = reminders(world)
+    assert (customer.kind, customer.version, customer.status) == ("reminder_1440.customer", 1, EmailStatus.SENT)
+    assert "Jumat, 27 November 2026, 09:00 WIB" in customer.body_text
+
+
+def test_a_reminder_of_the_old_time_queued_during_a_reschedule_is_not_sent(world):
+    booking = book(world)
+    world.clock.now = START - timedelta(hours=20)
+    world.svc.reschedule(booking.id, DAY + timedelta(days=1), time(9, 0), actor=SYSTEM)
+    # A worker read the booking before the move and queues its reminders just after it.
+    world.store.queue_emails(reminder_emails(booking, 1440, world.svc.settings.tz), world.clock())
+    result = world.svc.dispatch_emails(actor=SYSTEM)
+    assert (result.sent, result.dropped) == (0, 2)
+    assert reminders(world) == []
+
+
+def test_a_cancelled_booking_gets_no_reminder(world):
+    booking = book(world)
+    at(world, START - timedelta(hours=20))
+    world.svc.cancel(booking.id, "customer asked", actor=SYSTEM)
+    assert reminders(world) == []
+    assert at(world, START - timedelta(hours=1)) == 0
+    # Even one queued by a worker that read the booking before the cancellation is never sent.
+    world.store.queue_emails(reminder_emails(booking, 60, world.svc.settings.tz), world.clock())
+    result = world.svc.dispatch_emails(actor=SYSTEM)
+    assert (result.sent, result.dropped) == (0, 2)
+    assert reminders(world) == []
+
+
+def test_a_missed_moment_sends_only_the_nearest_reminder_before_the_start_and_none_after(world):
+    book(world)
+    # Nothing ran for a day: both moments have passed; only the 1-hour reminder goes out.
+    assert at(world, START - timedelta(minutes=30)) == 2
+    assert {e.kind for e in reminders(world)} == {"reminder_60.customer", "reminder_60.expert"}
+    assert at(world, START - timedelta(minutes=10)) == 0
+
+    later = book(world, at=time(16, 0))  # 09:00 UTC
+    later_start = START + timedelta(hours=2)
+    assert at(world, later_start) == 0  # started: skipped
+    assert at(world, later_start + timedelta(minutes=5)) == 0
+    assert not [e for e in reminders(world) if e.booking_id == later.id]
+
+
+def test_a_nearer_reminder_replaces_a_queued_earlier_one_and_none_goes_out_after_the_start(world):
+    booking = book(world)
+    at(world, START - timedelta(hours=20))  # the 24-hour reminders wait in the queue (no dispatcher ran)
+    assert at(world, START - timedelta(minutes=40)) == 2
+    assert {e.kind for e in reminders(world)} == {"reminder_60.customer", "reminder_60.expert"}
+    world.clock.now = START + timedelta(minutes=1)  # the dispatcher comes back after the start
+    result = world.svc.dispatch_emails(actor=SYSTEM)
+    assert (result.sent, result.dropped) == (0, 2)
+    assert reminders(world) == [] and booking.id
+
+
+def test_no_reminders_when_the_setting_is_empty_and_only_staff_may_queue_them(tmp_path):
+    world = build(tmp_path, reminder_offsets=())
+    book(world)
+    assert at(world, START - timedelta(minutes=30)) == 0 and reminders(world) == []
+    from lib.access import Actor, Role
+
+    with pytest.raises(PermissionDenied):
+        world.svc.queue_reminders(actor=Actor(Role.EXPERT, email="sari@example.com"))
+
+
+def test_custom_offsets_are_used(tmp_path):
+    world = build(tmp_path, reminder_offsets=(180,))
+    book(world)
+    assert at(world, START - timedelta(hours=3, seconds=1)) == 0
+    assert at(world, START - timedelta(hours=3)) == 2
+    assert {e.kind for e in reminders(world)} == {"reminder_180.customer", "reminder_180.expert"}
+
+
+def test_the_invitation_carries_one_alarm_per_reminder(tmp_path):
+    world = build(tmp_path)
+    booking = book(world)
+    confirmation = next(e for e in world.svc.emails(actor=SYSTEM) if e.kind == "confirmed.customer")
+    [event] = Calendar.from_ical(confirmation.ics).walk("VEVENT")
+    alarms = event.walk("VALARM")
+    assert sorted(a.decoded("TRIGGER") for a in alarms) == [timedelta(hours=-24), timedelta(hours=-1)]
+    assert {str(a["ACTION"]) for a in alarms} == {"DISPLAY"}
+    assert {str(a["DESCRIPTION"]) for a in alarms} == {str(event["SUMMARY"])}
+
+    world.svc.reschedule(booking.id, DAY + timedelta(days=1), time(9, 0), actor=SYSTEM)
+    moved = next(e for e in world.svc.emails(actor=SYSTEM) if e.kind == "rescheduled.expert")
+    [event] = Calendar.from_ical(moved.ics).walk("VEVENT")
+    assert len(event.walk("VALARM")) == 2
+    world.svc.cancel(booking.id, "customer asked", actor=SYSTEM)
+    gone = next(e for e in world.svc.emails(actor=SYSTEM) if e.kind == "cancelled.customer")
+    assert "BEGIN:VALARM" not in gone.ics  # a cancellation removes the event; nothing to remind of
+
+
+def test_no_alarms_without_reminders(tmp_path):
+    world = build(tmp_path, reminder_offsets=())
+    book(world)
+    assert all("VALARM" not in (e.ics or "") for e in world.svc.emails(actor=SYSTEM))
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (None, (1440, 60)),
+    ('["24h", "1h"]', (1440, 60)),
+    ("[60, 1440]", (1440, 60)),
+    ('["90m", "1d", 15]', (1440, 90, 15)),
+    ("[]", ()),
+])
+def test_reminder_offsets_setting(tmp_path, raw, expected):
+    path = tmp_path / "secrets.toml"
+    path.write_text("" if raw is None else f"reminder_offsets = {raw}\n")
+    assert load_settings(path, {}).reminder_offsets == expected
+
+
+def test_reminder_offsets_from_the_environment(tmp_path):
+    env = {"CALLEXPERT_REMINDER_OFFSETS": "2h, 30m"}
+    assert load_settings(tmp_path / "none.toml", env).reminder_offsets == (120, 30)
+
+
+@pytest.mark.parametrize("raw", ['["0h"]', '["soon"]', '["8d"]', '["1h", "60m"]', "[-5]", "[true]", '["1.5h"]'])
+def test_bad_reminder_offsets_are_refused_naming_the_setting(tmp_path, raw):
+    path = tmp_path / "secrets.toml"
+    path.write_text(f"reminder_offsets = {raw}\n")
+    with pytest.raises(ConfigError, match="reminder_offsets"):
+        load_settings(path, {})
+
+
+def test_the_command_queues_the_due_reminders(world, monkeypatch, capsys):
+    book(world)
+    world.clock.now = START - timedelta(minutes=30)
+    monkeypatch.setattr("lib.cli._service", lambda: world.svc)
+    assert cli_main(["queue-reminders"]) == 0
+    assert "Queued 2 reminder email(s)" in capsys.readouterr().out
+    assert cli_main(["queue-reminders"]) == 0
+    assert "Queued 0 reminder email(s)" in capsys.readouterr().out
