@@ -84,6 +84,14 @@ def _send_emails(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """Run the background jobs until SIGTERM/SIGINT, or each once (``--once``: exit 1 if work is left)."""
+    from lib import worker
+
+    worker.configure_logging(args.log_format)
+    return worker.run(_service(), once=args.once)
+
+
 def _show(args: argparse.Namespace) -> int:
     service = _service()
     b = service.get_booking(args.booking, actor=CLI)
@@ -242,6 +250,13 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("send-emails", help="send queued emails; exits 1 if some failed for good")
     e.add_argument("--limit", type=int, default=500)
     e.set_defaults(run=_send_emails)
+    w = sub.add_parser("worker", help="run the background jobs (links, emails, expiry, payments, completion) "
+                       "on their intervals until SIGTERM/SIGINT")
+    w.add_argument("--once", action="store_true",
+                   help="run each job once and exit: 1 when a job failed or left work, 0 otherwise")
+    w.add_argument("--log-format", choices=("text", "json"), default="text",
+                   help="one line per event: plain text (default) or JSON for log collectors")
+    w.set_defaults(run=_worker)
     s = sub.add_parser("show", help="one booking with its history")
     s.add_argument("booking")
     s.set_defaults(run=_show)

@@ -28,6 +28,7 @@ from lib.domain import (
     Email,
     Expert,
     HistoryEntry,
+    JobRun,
     LinkRunResult,
     OpsCounts,
 )
@@ -38,6 +39,7 @@ from lib.payments import PaymentGateway
 from lib.scheduling import Availability
 from lib.service.availability import Scheduling, SlotList
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
+from lib.service.jobs import JobRuns
 from lib.service.links import Links, Progress
 from lib.service.outbox import DispatchResult, Outbox
 from lib.service.payments import PaymentCheck, Payments
@@ -70,6 +72,7 @@ class BookingService:
         self._payments = Payments(self.ports, self._links)
         self._scheduling = Scheduling(self.ports)
         self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling)
+        self._jobs = JobRuns(self.ports)
 
     # -- the ports, shared by every part (setting one swaps it for all) ---------------------
     @property
@@ -297,3 +300,12 @@ class BookingService:
     def resend_email(self, email_id: int, *, actor: Actor) -> Email:
         """Queue a failed email again (the same row) and send it."""
         return self._outbox.resend_email(email_id, actor=actor)
+
+    # -- background job runs (lib.service.jobs) ---------------------------------------------
+    def record_job_run(self, run: JobRun, *, actor: Actor) -> None:
+        """Store one finished run of a worker's job (runs older than two weeks are dropped)."""
+        self._jobs.record(run, actor=actor)
+
+    def job_runs(self, *, actor: Actor) -> list[JobRun]:
+        """Each background job's latest run, from every worker, by job name (staff)."""
+        return self._jobs.latest(actor=actor)
