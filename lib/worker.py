@@ -127,7 +127,7 @@ def expire_unpaid(svc: BookingService, stop: threading.Event) -> Done:
 
 def check_payments(svc: BookingService, stop: threading.Event) -> Done:
     """Ask the gateway about each booking awaiting payment for too long, and apply its answer."""
-    paid = unanswered = 0
+    paid = review = unanswered = 0
     stuck = svc.stuck_pending(actor=WORKER)
     for booking in stuck:
         if stop.is_set():
@@ -138,7 +138,8 @@ def check_payments(svc: BookingService, stop: threading.Event) -> Done:
             unanswered += 1
             continue
         paid += result.booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
-    counts = {"checked": len(stuck), "paid": paid, "unanswered": unanswered}
+        review += result.needs_review  # the history says why; ops look in the gateway's dashboard
+    counts = {"checked": len(stuck), "paid": paid, "needs review": review, "unanswered": unanswered}
     return Done(counts, f"the gateway did not answer for {unanswered} booking(s)" if unanswered else None)
 
 
