@@ -364,3 +364,13 @@ def test_the_ops_page_shows_each_jobs_latest_run(service):
     assert sorted(rows) == ["analytics", "create-links", "send-emails"]
     assert rows["create-links"]["Outcome"] == "OK" and rows["create-links"]["Worker"] == "ops-host:7"
     assert rows["analytics"]["Outcome"] == "Failed" and "503" in rows["analytics"]["Detail"]
+
+
+def test_worker_intervals_are_settings_checked_at_start(tmp_path):
+    from lib.config import load_settings
+    from lib.errors import ConfigError
+
+    env = {"CALLEXPERT_WORKER_EMAILS_SECONDS": "5", "CALLEXPERT_SEED_DEMO_DATA": "false"}
+    assert load_settings(tmp_path / "none.toml", env).worker_emails_seconds == 5
+    with pytest.raises(ConfigError, match="worker_links_seconds"):
+        load_settings(tmp_path / "none.toml", {"CALLEXPERT_WORKER_LINKS_SECONDS": "0"})
