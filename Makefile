@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: run test lint bench seed retry-links send-emails expire-pending notifications clean
+.PHONY: run test lint bench seed worker retry-links send-emails expire-pending notifications clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: $(VENV)/.installed
 
 seed: $(VENV)/.installed
 	$(BIN)/python -m lib seed-demo
+
+## Run the background worker (links, emails, expiry, payment checks, completion) until Ctrl-C.
+worker: $(VENV)/.installed
+	$(BIN)/python -m lib worker
 
 retry-links: $(VENV)/.installed
 	$(BIN)/python -m lib retry-links

@@ -92,6 +92,14 @@ def _queue_reminders(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """Run the background jobs until SIGTERM/SIGINT, or each once (``--once``: exit 1 if work is left)."""
+    from lib import worker
+
+    worker.configure_logging(args.log_format)
+    return worker.run(_service(), once=args.once)
+
+
 def _show(args: argparse.Namespace) -> int:
     service = _service()
     b = service.get_booking(args.booking, actor=CLI)
@@ -264,6 +272,13 @@ def parser() -> argparse.ArgumentParser:
     e.set_defaults(run=_send_emails)
     sub.add_parser("queue-reminders", help="queue the reminder emails whose time has come (reminder_offsets "
                    "before each confirmed session)").set_defaults(run=_queue_reminders)
+    w = sub.add_parser("worker", help="run the background jobs (links, reminders, emails, expiry, payments, "
+                       "completion) on their intervals until SIGTERM/SIGINT")
+    w.add_argument("--once", action="store_true",
+                   help="run each job once and exit: 1 when a job failed or left work, 0 otherwise")
+    w.add_argument("--log-format", choices=("text", "json"), default="text",
+                   help="one line per event: plain text (default) or JSON for log collectors")
+    w.set_defaults(run=_worker)
     s = sub.add_parser("show", help="one booking with its history")
     s.add_argument("booking")
     s.set_defaults(run=_show)

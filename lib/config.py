@@ -137,6 +137,15 @@ class Settings:
     # An expert's Google Calendar busy time is asked at most once per expert and range in this
     # many seconds (and asked again at once after one of their bookings changes); 0: every time.
     busy_cache_seconds: int = 60
+    # The background worker (`python -m lib worker`): seconds between two runs of each job, and
+    # the longest wait before a job that keeps failing is tried again (it backs off, doubling).
+    worker_links_seconds: int = 60
+    worker_emails_seconds: int = 30
+    worker_reminders_seconds: int = 60
+    worker_expire_seconds: int = 60
+    worker_payments_seconds: int = 300
+    worker_complete_seconds: int = 300
+    worker_backoff_max_seconds: int = 900
     # A booking still awaiting payment this long after it was made becomes `expired` and frees
     # its slot (`python -m lib expire-pending`, and before a booking finds its slot taken).
     pending_expiry_minutes: int = 30
@@ -325,6 +334,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError("Setting `notifications_host` is empty; use the address to listen on, e.g. 127.0.0.1.")
     if not 0 < settings.notifications_port < 65536:
         raise ConfigError(f"Setting `notifications_port` is {settings.notifications_port}; use a port from 1 to 65535.")
+    for f in fields(Settings):
+        if f.name.startswith("worker_") and f.name.endswith("_seconds") and getattr(settings, f.name) < 1:
+            raise ConfigError(f"Setting `{f.name}` must be at least 1 (seconds).")
     _validate_link_hosts(settings)
     if settings.email_backend == "smtp":
         _validate_smtp(settings)

@@ -247,3 +247,32 @@ class LinkRunResult:
     confirmed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+
+
+class JobOutcome(str, enum.Enum):
+    """How one run of a background job ended."""
+
+    OK = "ok"
+    LEFT_WORK = "left work"  # it ran, but some items still wait (a link not made, an email not sent)
+    FAILED = "failed"  # it raised: the store, Google or the gateway did not answer
+
+    @property
+    def label(self) -> str:
+        return {"ok": "OK", "left work": "Left work", "failed": "Failed"}[self.value]
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One run of a background job by one worker (``host:pid``), as the ops page shows it.
+
+    ``message`` is safe to show: an error of the console's own wording or an exception's type,
+    never a library's message. ``counts`` says what the run did, e.g. ``{"confirmed": 3}``.
+    """
+
+    job: str
+    worker: str
+    started_at: datetime
+    finished_at: datetime
+    outcome: JobOutcome
+    message: str = ""
+    counts: dict[str, int] = field(default_factory=dict)

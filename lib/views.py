@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from lib.domain import Booking, HistoryEntry
+from lib.domain import Booking, HistoryEntry, JobRun
 from lib.scheduling import Availability
 from lib.timefmt import local_when as local_when  # re-exported: the pages take display shapes from here
 from lib.timefmt import rupiah, short_date, when
@@ -45,6 +45,14 @@ def bookings_frame(bookings: Iterable[Booking], tz: ZoneInfo) -> pd.DataFrame:
     columns = ["When", "Session", "Expert", "Customer", "Minutes", "Price", "Status", "Meeting link",
                "Link attempts", "Booking id"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def job_runs_frame(runs: Iterable[JobRun], tz: ZoneInfo) -> pd.DataFrame:
+    """Each background job's latest run: job, when it finished (in ``tz``), how it ended, what it did."""
+    rows = [{"Job": r.job, "Last run": local_when(r.finished_at, tz), "Outcome": r.outcome.label,
+             "Did": ", ".join(f"{k} {v}" for k, v in r.counts.items()), "Detail": r.message, "Worker": r.worker}
+            for r in runs]
+    return pd.DataFrame(rows, columns=["Job", "Last run", "Outcome", "Did", "Detail", "Worker"])
 
 
 def history_frame(entries: Iterable[HistoryEntry], tz: ZoneInfo) -> pd.DataFrame:

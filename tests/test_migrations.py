@@ -645,3 +645,20 @@ def test_rls_an_expert_edits_only_their_own_availability_and_ops_anyones(conn):
         conn.execute(put, [sari, schedule.replace('"slot_step_minutes": 30', '"slot_step_minutes": 7')])
     with pytest.raises(pgerrors.CheckViolation):
         conn.execute(put, [sari, schedule.replace('"mon"', '"monday"')])
+
+
+def test_job_runs_are_for_the_service_role_only(conn):
+    record = ("select job_run_record('create-links', 'host:1', now() - interval '1 second', now(), 'ok', '',"
+              " '{\"confirmed\": 1}', 14)")
+    customer = {"sub": _customer(conn), "role": "authenticated"}
+    for role, claims in (("anon", {"role": "anon"}), ("authenticated", customer)):
+        for sql in ("select count(*) from job_runs", "select count(*) from job_runs_latest", record):
+            with as_role(conn, role, claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+                c.execute(sql)
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        c.execute(record)
+        c.execute(record.replace("'ok'", "'failed'").replace("'', ", "'Calendar down', "))
+        rows = c.execute("select job, outcome, message, counts from job_runs_latest").fetchall()
+        assert rows == [("create-links", "failed", "Calendar down", {"confirmed": 1})]
+        with pytest.raises(pgerrors.CheckViolation):
+            c.execute(record.replace("'ok'", "'maybe'"))

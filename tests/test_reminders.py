@@ -281,3 +281,15 @@ def test_the_command_queues_the_due_reminders(world, monkeypatch, capsys):
     assert "Queued 2 reminder email(s)" in capsys.readouterr().out
     assert cli_main(["queue-reminders"]) == 0
     assert "Queued 0 reminder email(s)" in capsys.readouterr().out
+
+
+def test_one_worker_round_queues_a_due_reminder_and_sends_it(world):
+    from lib.worker import Worker
+
+    book(world)
+    world.svc.dispatch_emails(actor=SYSTEM)  # the confirmations are out of the way
+    world.clock.now = START - timedelta(minutes=50)  # the 1-hour reminder is due
+    assert Worker(world.svc, name="host:1").run_once() is True
+    assert [(e.kind, e.status) for e in reminders(world)] == [
+        ("reminder_60.customer", EmailStatus.SENT), ("reminder_60.expert", EmailStatus.SENT)]
+    assert {r.job: r.counts for r in world.svc.job_runs(actor=SYSTEM)}["queue-reminders"] == {"queued": 2}

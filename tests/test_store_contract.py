@@ -1262,3 +1262,25 @@ def test_drop_emails_deletes_only_queued_rows(store, people):
     store.drop_emails([first.id, second.id])
     store.drop_emails([])
     assert [(e.id, e.status) for e in store.list_emails(booking_id=booking.id)] == [(first.id, EmailStatus.SENT)]
+
+# -- background job runs ---------------------------------------------------------------------------
+
+def test_job_runs_keep_each_jobs_latest_and_drop_old_ones(store):
+    from lib.domain import JobOutcome, JobRun
+
+    assert store.last_job_runs() == []
+    old = JobRun("send-emails", "old-host:1", NOW - timedelta(days=20, seconds=5), NOW - timedelta(days=20),
+                 JobOutcome.OK, "", {"sent": 1})
+    store.record_job_run(old, 14)
+    first = JobRun("create-links", "host-a:10", NOW, NOW + timedelta(seconds=2), JobOutcome.FAILED,
+                   "Supabase is busy or unavailable (503) while listing; try again in a moment.", {})
+    later = JobRun("create-links", "host-b:20", NOW + timedelta(seconds=60), NOW + timedelta(seconds=61),
+                   JobOutcome.LEFT_WORK, "1 paid booking(s) still without a link",
+                   {"confirmed": 2, "failed": 1, "still waiting": 1})
+    store.record_job_run(first, 14)
+    assert [(r.job, r.worker) for r in store.last_job_runs()] == [("create-links", "host-a:10")]  # 20 days old: gone
+    store.record_job_run(later, 14)
+    emails = JobRun("send-emails", "host-a:10", NOW + timedelta(seconds=3), NOW + timedelta(seconds=4),
+                    JobOutcome.OK, "", {"sent": 4, "failed": 0})
+    store.record_job_run(emails, 14)
+    assert store.last_job_runs() == [later, emails]  # the latest of each job, by name, exactly as recorded

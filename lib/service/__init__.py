@@ -28,6 +28,7 @@ from lib.domain import (
     Email,
     Expert,
     HistoryEntry,
+    JobRun,
     LinkRunResult,
     OpsCounts,
 )
@@ -38,6 +39,7 @@ from lib.payments import PaymentGateway
 from lib.scheduling import Availability
 from lib.service.availability import Scheduling, SlotList
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
+from lib.service.jobs import JobRuns
 from lib.service.links import Links, Progress
 from lib.service.outbox import DispatchResult, Outbox
 from lib.service.payments import PaymentCheck, Payments
@@ -72,6 +74,7 @@ class BookingService:
         self._scheduling = Scheduling(self.ports)
         self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling)
         self._reminders = Reminders(self.ports)
+        self._jobs = JobRuns(self.ports)
 
     # -- the ports, shared by every part (setting one swaps it for all) ---------------------
     @property
@@ -304,3 +307,12 @@ class BookingService:
         """Queue the reminder emails (``reminder_offsets`` before each confirmed session) whose
         moment has come, each once; how many were new. The dispatcher sends them."""
         return self._reminders.queue_reminders(actor=actor)
+
+    # -- background job runs (lib.service.jobs) ---------------------------------------------
+    def record_job_run(self, run: JobRun, *, actor: Actor) -> None:
+        """Store one finished run of a worker's job (runs older than two weeks are dropped)."""
+        self._jobs.record(run, actor=actor)
+
+    def job_runs(self, *, actor: Actor) -> list[JobRun]:
+        """Each background job's latest run, from every worker, by job name (staff)."""
+        return self._jobs.latest(actor=actor)

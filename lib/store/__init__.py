@@ -16,6 +16,7 @@ from lib.domain import (
     Expert,
     HistoryEntry,
     HistoryLine,
+    JobRun,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -245,6 +246,17 @@ class BookingStore(Protocol):
 
     def request_slots_used(self, calendar_id: str, now: datetime) -> int:
         """How many slots of ``calendar_id`` the rolling minute before ``now`` has used."""
+        ...
+
+
+    # Background job runs, shared by every worker on this store
+    def record_job_run(self, run: JobRun, keep_days: int) -> None:
+        """Store one finished run, and drop runs of any job that finished more than ``keep_days``
+        days before it."""
+        ...
+
+    def last_job_runs(self) -> list[JobRun]:
+        """The latest run of each job (by the order runs were recorded), by job name."""
         ...
 
 

@@ -112,3 +112,18 @@ CREATE TABLE IF NOT EXISTS expert_availability (
     schedule    TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
+
+-- Runs of the background worker's jobs, from every worker on this database (lib/worker.py): the
+-- ops page shows each job's latest. Old rows are dropped as new ones are recorded.
+CREATE TABLE IF NOT EXISTS job_runs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    job          TEXT NOT NULL,
+    worker       TEXT NOT NULL,             -- host:pid
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT NOT NULL,
+    outcome      TEXT NOT NULL CHECK (outcome IN ('ok', 'left work', 'failed')),
+    message      TEXT NOT NULL DEFAULT '',
+    counts       TEXT NOT NULL DEFAULT '{}'  -- JSON object of whole numbers
+);
+CREATE INDEX IF NOT EXISTS job_runs_job ON job_runs (job, id);
+CREATE INDEX IF NOT EXISTS job_runs_finished ON job_runs (finished_at);

@@ -28,6 +28,8 @@ from lib.domain import (
     Expert,
     HistoryEntry,
     HistoryLine,
+    JobOutcome,
+    JobRun,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -663,6 +665,23 @@ class SQLiteStore:
                 " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
                 (status.value, error, status.value, _ts(at), email_id),
             )
+
+    # -- background job runs ---------------------------------------------------------------------
+    def record_job_run(self, run: JobRun, keep_days: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO job_runs (job, worker, started_at, finished_at, outcome, message, counts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run.job, run.worker, _ts(run.started_at), _ts(run.finished_at), JobOutcome(run.outcome).value,
+                 run.message, json.dumps(run.counts, sort_keys=True)),
+            )
+            db.execute("DELETE FROM job_runs WHERE finished_at < ?",
+                       (_ts(run.finished_at - timedelta(days=keep_days)),))
+
+    def last_job_runs(self) -> list[JobRun]:
+        rows = self._all("SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job")
+        return [JobRun(r["job"], r["worker"], _parse_ts(r["started_at"]), _parse_ts(r["finished_at"]),  # type: ignore[arg-type]
+                       JobOutcome(r["outcome"]), r["message"], json.loads(r["counts"])) for r in rows]
 
     # -- the shared request budget of a calendar ------------------------------------------------
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:

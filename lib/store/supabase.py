@@ -34,6 +34,8 @@ from lib.domain import (
     Expert,
     HistoryEntry,
     HistoryLine,
+    JobOutcome,
+    JobRun,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -69,6 +71,7 @@ EMAIL_SELECT = (
     "id,booking_id,kind,version,recipient,subject,body_text,body_html,ics,status,attempts,last_error,created_at,"
     "sent_at"
 )
+JOB_RUN_SELECT = "job,worker,started_at,finished_at,outcome,message,counts"
 _ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
 
 # PostgREST error codes (SQLSTATEs, PGRST codes, or the HTTP status when the body is not
@@ -795,6 +798,22 @@ class SupabaseStore:
         """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
         params = {"p_id": email_id, "p_status": EmailStatus(status).value, "p_error": error, "p_at": _iso(at)}
         self._execute(self._rpc("email_mark", params), "recording the email attempt")
+
+    # -- background job runs ---------------------------------------------------------------------
+    def record_job_run(self, run: JobRun, keep_days: int) -> None:
+        """Store one finished run and drop the old ones (one RPC)."""
+        params = {"p_job": run.job, "p_worker": run.worker, "p_started_at": _iso(run.started_at),
+                  "p_finished_at": _iso(run.finished_at), "p_outcome": JobOutcome(run.outcome).value,
+                  "p_message": run.message, "p_counts": dict(run.counts), "p_keep_days": int(keep_days)}
+        self._execute(self._rpc("job_run_record", params), "recording a job run")
+
+    def last_job_runs(self) -> list[JobRun]:
+        """Each job's latest run (the ``job_runs_latest`` view), by job name."""
+        request = self._table("job_runs_latest").select(JOB_RUN_SELECT).order("job")
+        return [JobRun(r["job"], r["worker"], _ts(r["started_at"]), _ts(r["finished_at"]),  # type: ignore[arg-type]
+                       JobOutcome(r["outcome"]), r.get("message") or "",
+                       {str(k): int(v) for k, v in (r.get("counts") or {}).items()})
+                for r in _rows(self._execute(request, "reading the job runs"))]
 
     # -- the shared request budget of a calendar ------------------------------------------------
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:

@@ -1,12 +1,12 @@
-"""Ops: today's numbers, the meeting provider's health, paid bookings without a link, and any booking's
-history, reschedule and cancel."""
+"""Ops: today's numbers, the meeting provider's health, paid bookings without a link, the background
+jobs' latest runs, and any booking's history, reschedule and cancel."""
 
 import streamlit as st
 
 from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
-from lib.views import booking_label, bookings_frame, history_frame, local_when
+from lib.views import booking_label, bookings_frame, history_frame, job_runs_frame, local_when
 from pages.ui.booking import action_row, booking_card, cancel_form, reschedule_form
 from pages.ui.flash import flash, show_error, show_flash
 from pages.ui.payment import check_payment
@@ -113,6 +113,14 @@ if failed:
                 flash(("success" if again.status is EmailStatus.SENT else "info",
                        f"Email to {escape_markdown(again.recipient)}: {again.status.value}."))
                 st.rerun()
+
+# -- background jobs: each one's latest run, by whichever worker ------------------------------
+st.subheader("Background jobs")
+runs = svc.job_runs(actor=actor)
+if runs:
+    st.dataframe(job_runs_frame(runs, svc.tz), hide_index=True)
+else:
+    st.info("No worker has run yet: start one with `python -m lib worker` (see docs/operations.md).")
 
 # -- recent bookings ------------------------------------------------------------------------
 st.subheader("Recent bookings")
