@@ -42,7 +42,7 @@ _NO_BOOKING = "00000000-0000-0000-0000-000000000000"
 
 NOTIFICATION_PATH = "/midtrans/notification"
 HEALTH_PATH = "/healthz"
-JOIN_PATH = "/j/{token}"
+JOIN_PATH = "/j/{token:path}"  # anything under /j/ gets the same fixed 404
 
 # The Join redirect's answers are fixed text, and never cached: each open is a click.
 _JOIN_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
