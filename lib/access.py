@@ -41,6 +41,8 @@ SYSTEM = Actor(Role.SYSTEM)
 CLI = Actor(Role.SYSTEM, email="cli")
 # Who applies payment gateway notifications (the endpoint and `payment-notification`), as histories show it.
 NOTIFICATION = Actor(Role.SYSTEM, email="payment-notification")
+# Who follows a Join link's click-counting redirect (the endpoint's `/j/<token>`).
+JOIN_REDIRECT = Actor(Role.SYSTEM, email="join-redirect")
 DEMO_OPS = Actor(Role.OPS, email="demo")
 
 

@@ -162,6 +162,10 @@ class Settings:
     # on the loopback address behind an HTTPS reverse proxy (docs/midtrans.md).
     notifications_host: str = "127.0.0.1"
     notifications_port: int = 8502
+    # The public https:// address the notification endpoint is reached at (its reverse proxy),
+    # e.g. "https://console.example.com/notify". When set, the Join links in emails go through
+    # `<public_base_url>/j/<token>`, which counts the click; empty: emails carry the meeting link.
+    public_base_url: str = ""
     sign_in: bool = False  # derived from [auth] in the secrets file, not set by hand
     google: GoogleSettings = field(default_factory=GoogleSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -338,6 +342,7 @@ def validate(settings: Settings) -> None:
         if f.name.startswith("worker_") and f.name.endswith("_seconds") and getattr(settings, f.name) < 1:
             raise ConfigError(f"Setting `{f.name}` must be at least 1 (seconds).")
     _validate_link_hosts(settings)
+    _validate_public_base_url(settings.public_base_url)
     if settings.email_backend == "smtp":
         _validate_smtp(settings)
     _validate_midtrans(settings)
@@ -366,6 +371,24 @@ def _validate_link_hosts(settings: Settings) -> None:
         if host and not HOST_NAME.match(host.lower()):
             raise ConfigError(f"Setting `allowed_link_hosts` lists {host!r}, which is not a host name: write "
                               "names only, such as zoom.us (no https://, path or port), separated by commas.")
+
+
+def _validate_public_base_url(value: str) -> None:
+    """``public_base_url``: empty, or an https:// address with a host and no user, query or fragment
+    (it is put in front of ``/j/<token>`` in every email)."""
+    if not value:
+        return
+    url = urlsplit(value)
+    try:
+        port_ok = url.port is None or url.port > 0
+    except ValueError:
+        port_ok = False
+    if (url.scheme != "https" or not url.hostname or not HOST_NAME.match(url.hostname) or not port_ok
+            or "@" in url.netloc or url.query or url.fragment or "?" in value or "#" in value
+            or value != value.strip()):
+        raise ConfigError(f"Setting `public_base_url` is {value!r}; use the https:// address the notification "
+                          "endpoint is reached at, without a user, query or fragment, e.g. "
+                          "https://console.example.com/notify (or leave it empty).")
 
 
 def _validate_midtrans(settings: Settings) -> None:

@@ -276,3 +276,13 @@ class JobRun:
     outcome: JobOutcome
     message: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JoinClicks:
+    """How often one person of a booking (``customer`` or ``expert``) opened the Join link of
+    their emails through the click-counting redirect, and when last."""
+
+    person: str
+    clicks: int
+    last_at: datetime | None

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from lib.domain import Booking, HistoryEntry, JobRun
+from lib.domain import Booking, HistoryEntry, JobRun, JoinClicks
 from lib.scheduling import Availability
 from lib.timefmt import local_when as local_when  # re-exported: the pages take display shapes from here
 from lib.timefmt import rupiah, short_date, when
@@ -53,6 +53,14 @@ def job_runs_frame(runs: Iterable[JobRun], tz: ZoneInfo) -> pd.DataFrame:
              "Did": ", ".join(f"{k} {v}" for k, v in r.counts.items()), "Detail": r.message, "Worker": r.worker}
             for r in runs]
     return pd.DataFrame(rows, columns=["Job", "Last run", "Outcome", "Did", "Detail", "Worker"])
+
+
+def join_clicks_line(clicks: Iterable[JoinClicks], tz: ZoneInfo) -> str:
+    """``Join clicks: customer 2 (last Thursday, 26 November 2026, 14:02 WIB), expert 1 (last …)``,
+    or that nobody clicked yet."""
+    parts = [f"{c.person} {c.clicks}" + (f" (last {local_when(c.last_at, tz)})" if c.last_at else "")
+             for c in clicks]
+    return "Join clicks: " + (", ".join(parts) if parts else "none yet")
 
 
 def history_frame(entries: Iterable[HistoryEntry], tz: ZoneInfo) -> pd.DataFrame:

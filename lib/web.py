@@ -7,6 +7,11 @@ from the outcome: 200 applied or a harmless repeat, 400 refused, 503 when Midtra
 not answer (so Midtrans sends it again), 413 for a body over ``MAX_BODY_BYTES``. ``GET /healthz``
 answers 200 when the store answers one read.
 
+``GET /j/<token>`` is the Join link of emails when ``public_base_url`` is set: a known token
+records one click and answers 302 to the booking's current meeting link (only ever a link stored
+on the booking); an unknown or malformed token answers 404, a booking with no link to open now
+(cancelled, expired) 410, each with a short fixed plain-text body. No user agent or address is kept.
+
 Answers are fixed, short JSON: nothing a caller sent is ever echoed back, and the log lines name
 the outcome and the booking, never the body, a key or an error's text (which may quote the body).
 """
@@ -20,10 +25,10 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from lib.access import NOTIFICATION
+from lib.access import JOIN_REDIRECT, NOTIFICATION
 from lib.errors import CallExpertError, NotFound, Transient, log_unexpected
 from lib.service import BookingService
 
@@ -37,6 +42,13 @@ _NO_BOOKING = "00000000-0000-0000-0000-000000000000"
 
 NOTIFICATION_PATH = "/midtrans/notification"
 HEALTH_PATH = "/healthz"
+JOIN_PATH = "/j/{token:path}"  # anything under /j/ gets the same fixed 404
+
+# The Join redirect's answers are fixed text, and never cached: each open is a click.
+_JOIN_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
+_JOIN_UNKNOWN = "Not found.\n"
+_JOIN_GONE = ("This session's meeting link is no longer available: the session was cancelled or did not "
+              "take place. Reply to your booking email if you need help.\n")
 
 
 class BodyTooLarge(Exception):
@@ -110,8 +122,26 @@ def create_app(service: BookingService) -> Starlette:
             return _answer(503, "store unavailable")
         return _answer(200, "ok")
 
+    async def join(request: Request) -> Response:
+        token = str(request.path_params.get("token", ""))
+        try:
+            link = await run_in_threadpool(service.follow_join_link, token, actor=JOIN_REDIRECT)
+        except NotFound:
+            return PlainTextResponse(_JOIN_UNKNOWN, status_code=404, headers=_JOIN_HEADERS)
+        except CallExpertError as exc:
+            log.warning("join link not followed: %s", type(exc).__name__)
+            return PlainTextResponse("Please try again in a minute.\n", status_code=503,
+                                     headers={**_JOIN_HEADERS, "Retry-After": "30"})
+        except Exception as exc:  # noqa: BLE001
+            log_unexpected(log, "join link failed", exc)
+            return PlainTextResponse("Please try again in a minute.\n", status_code=500, headers=_JOIN_HEADERS)
+        if link is None:
+            return PlainTextResponse(_JOIN_GONE, status_code=410, headers=_JOIN_HEADERS)
+        return RedirectResponse(link, status_code=302, headers=_JOIN_HEADERS)
+
     return Starlette(routes=[Route(NOTIFICATION_PATH, notification, methods=["POST"]),
-                             Route(HEALTH_PATH, health, methods=["GET"])])
+                             Route(HEALTH_PATH, health, methods=["GET"]),
+                             Route(JOIN_PATH, join, methods=["GET"])])
 
 
 def uvicorn_config(app: Starlette, host: str, port: int) -> Any:  # a uvicorn.Config

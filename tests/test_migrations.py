@@ -662,3 +662,23 @@ def test_job_runs_are_for_the_service_role_only(conn):
         assert rows == [("create-links", "failed", "Calendar down", {"confirmed": 1})]
         with pytest.raises(pgerrors.CheckViolation):
             c.execute(record.replace("'ok'", "'maybe'"))
+
+
+def test_join_tokens_and_clicks_are_for_the_service_role_only(conn):
+    customer = _customer(conn)
+    booking = _book(conn, _expert(conn), customer, "2030-03-11", "10:00", status="confirmed")
+    issue = f"select * from join_tokens_issue('{booking}', '{{\"customer\": \"{'c' * 43}\"}}', now())"
+    claims = {"sub": customer, "role": "authenticated"}  # the booking's own customer
+    for role, who in (("anon", {"role": "anon"}), ("authenticated", claims)):
+        for sql in ("select count(*) from join_tokens", "select count(*) from join_clicks", issue,
+                    f"select * from join_click_counts('{booking}')",
+                    f"insert into join_clicks (booking_id, person) values ('{booking}', 'customer')"):
+            with as_role(conn, role, who) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+                c.execute(sql)
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        assert c.execute(issue).fetchall() == [("customer", "c" * 43)]
+        assert c.execute(issue.replace("c" * 43, "d" * 43)).fetchall() == [("customer", "c" * 43)]  # kept
+        c.execute(f"insert into join_clicks (booking_id, person) values ('{booking}', 'customer')")
+        assert [r[:2] for r in c.execute(f"select * from join_click_counts('{booking}')")] == [("customer", 1)]
+        with pytest.raises(pgerrors.CheckViolation):
+            c.execute(f"insert into join_clicks (booking_id, person) values ('{booking}', 'ops')")

@@ -797,3 +797,18 @@ def test_every_page_shows_its_dates_in_english(service, people):
     assert when(bookings[0].scheduled_date, bookings[0].scheduled_time, service.tz) in confirmation
     for b in bookings:
         assert when(b.scheduled_date, b.scheduled_time, service.tz) in ops_text
+
+
+def test_ops_shows_the_join_clicks_of_a_booking_when_the_redirect_is_on(service, people, monkeypatch):
+    booking = confirmed(service, people)
+    at = open_page("pages/views/ops.py")
+    assert "Join clicks" not in texts(at)  # without public_base_url nothing is counted, so nothing is shown
+
+    monkeypatch.setenv("CALLEXPERT_PUBLIC_BASE_URL", "https://console.example.com/notify")
+    moment = datetime(2026, 11, 26, 7, 2, tzinfo=UTC)  # 14:02 WIB
+    for person in ("customer", "customer", "expert"):
+        service.store.record_join_click(booking.id, person, moment)
+    at = open_page("pages/views/ops.py")
+    no_exception(at)
+    assert ("Join clicks: customer 2 (last Thursday, 26 November 2026, 14:02 WIB), "
+            "expert 1 (last Thursday, 26 November 2026, 14:02 WIB)") in texts(at)

@@ -779,6 +779,38 @@ def test_request_slots_free_up_as_the_oldest_leave_the_window(store):
     assert store.take_request_slot(calendar, 1, at) == pytest.approx(61.0)  # the three: up to 03:01:11
 
 
+# -- Join links ------------------------------------------------------------------------------------
+
+def test_join_tokens_are_issued_once_per_booking_and_person_and_found_again(store, people):
+    booking = confirmed(store, people)
+    other = confirmed(store, people, at=time(16, 0))
+    first = {"customer": "c" * 43, "expert": "e" * 43}
+    assert store.issue_join_tokens(booking.id, first, NOW) == first
+    # A second issue (another email, or a second dispatcher at once) gets the stored tokens back.
+    again = _same_database(store).issue_join_tokens(booking.id, {"customer": "x" * 43, "expert": "y" * 43}, NOW)
+    assert again == first
+    assert store.issue_join_tokens(other.id, {"customer": "o" * 43}, NOW) == {"customer": "o" * 43}
+    assert store.issue_join_tokens(other.id, {"expert": "p" * 43}, NOW) == {"customer": "o" * 43,
+                                                                            "expert": "p" * 43}
+    assert store.join_token("c" * 43) == (booking.id, "customer")
+    assert store.join_token("p" * 43) == (other.id, "expert")
+    assert store.join_token("x" * 43) is None and store.join_token("nope") is None
+
+
+def test_join_clicks_are_counted_per_person_with_the_latest(store, people):
+    booking = confirmed(store, people)
+    other = confirmed(store, people, at=time(16, 0))
+    assert store.join_clicks(booking.id) == []
+    store.record_join_click(booking.id, "customer", NOW)
+    store.record_join_click(booking.id, "customer", NOW + timedelta(minutes=5))
+    store.record_join_click(booking.id, "expert", NOW + timedelta(minutes=1))
+    store.record_join_click(other.id, "customer", NOW + timedelta(hours=1))
+    assert [(c.person, c.clicks, c.last_at) for c in store.join_clicks(booking.id)] == [
+        ("customer", 2, NOW + timedelta(minutes=5)), ("expert", 1, NOW + timedelta(minutes=1))]
+    assert [(c.person, c.clicks) for c in store.join_clicks(other.id)] == [("customer", 1)]
+    assert store.join_clicks(str(uuid.uuid4())) == []
+
+
 # -- what the Supabase store sends per page load (on PostgreSQL) -----------------------------------
 
 def test_supabase_page_loads_take_one_request_each(pg_db):

@@ -3,6 +3,7 @@ and, when asked, a calendar invitation (.ics)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -28,12 +29,16 @@ _ICS_EVENTS = ("confirmed", "rescheduled", "cancelled")
 
 
 def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOptions | None = None,
-           language: str = DEFAULT_LANGUAGE) -> EmailDraft:
+           language: str = DEFAULT_LANGUAGE, join_link: str | None = None) -> EmailDraft:
     """One email of ``kind`` (e.g. ``confirmed.customer``) about ``booking``, wholly in ``language``
     (``id`` or ``en``, see ``lib.notify.messages``): subject, text, dates, numbers and invitation.
 
     With ``ics``, confirmed and rescheduled emails carry a METHOD:REQUEST invitation and
     cancelled ones (of a booking that had a link, so people got an invitation) a METHOD:CANCEL.
+
+    ``join_link`` (the click-counting redirect of this person, see ``public_base_url``) replaces
+    the meeting link in the Join button and text; the invitation keeps the meeting link itself,
+    which calendar clients open directly.
     """
     event, _, side = kind.partition(".")
     if reminder_offset(kind) is not None:  # every offset reads alike: the date and time say when
@@ -62,7 +67,7 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
         "change": (t["change_customer"] if to_customer else t["change_expert"]).format(**words),
         "again": t["again_customer"] if to_customer else t["again_expert"],
         "cancelled": cancelled,
-        "link": None if cancelled else booking.meeting_link,
+        "link": None if cancelled or not booking.meeting_link else (join_link or booking.meeting_link),
     }
     subject = spec.subject.format(**words)
     attachment = None
@@ -91,20 +96,25 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
 
 
 def emails_for(booking: Booking, event: str, tz: ZoneInfo, ics: IcsOptions | None = None,
-               language: str = DEFAULT_LANGUAGE) -> list[EmailDraft]:
-    """The customer's and the expert's email for ``event`` (confirmed, rescheduled, cancelled).
+               language: str = DEFAULT_LANGUAGE, join_links: Mapping[str, str] | None = None) -> list[EmailDraft]:
+    """The customer's and the expert's email for ``event`` (confirmed, rescheduled, cancelled),
+    each with its person's Join link from ``join_links`` (person -> URL) when given.
 
     Keyed by the booking's revision, so each event is queued once per version of the booking.
     """
-    return [render(booking, f"{event}.{side}", tz, booking.revision, ics, language)
-            for side in ("customer", "expert")]
+    links = join_links or {}
+    return [render(booking, f"{event}.{side}", tz, booking.revision, ics, language, links.get(side))
+            for side in SIDES]
 
 
-def reminder_emails(booking: Booking, minutes: int, tz: ZoneInfo,
-                    language: str = DEFAULT_LANGUAGE) -> list[EmailDraft]:
+def reminder_emails(booking: Booking, minutes: int, tz: ZoneInfo, language: str = DEFAULT_LANGUAGE,
+                    join_links: Mapping[str, str] | None = None) -> list[EmailDraft]:
     """The customer's and the expert's reminder ``minutes`` before the session, keyed by the
-    booking's revision: a moved booking's reminders are new emails, each queued once."""
-    return [render(booking, reminder_kind(minutes, side), tz, booking.revision, language=language)
+    booking's revision: a moved booking's reminders are new emails, each queued once. Each
+    carries its person's Join link from ``join_links`` when given."""
+    links = join_links or {}
+    return [render(booking, reminder_kind(minutes, side), tz, booking.revision, language=language,
+                   join_link=links.get(side))
             for side in SIDES]
 
 

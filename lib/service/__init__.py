@@ -29,6 +29,7 @@ from lib.domain import (
     Expert,
     HistoryEntry,
     JobRun,
+    JoinClicks,
     LinkRunResult,
     OpsCounts,
 )
@@ -39,6 +40,7 @@ from lib.payments import PaymentGateway
 from lib.scheduling import Availability
 from lib.service.availability import Scheduling, SlotList
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
+from lib.service.clicks import JoinLinks
 from lib.service.jobs import JobRuns
 from lib.service.links import Links, Progress
 from lib.service.outbox import DispatchResult, Outbox
@@ -75,6 +77,7 @@ class BookingService:
         self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling)
         self._reminders = Reminders(self.ports)
         self._jobs = JobRuns(self.ports)
+        self._join = JoinLinks(self.ports)
 
     # -- the ports, shared by every part (setting one swaps it for all) ---------------------
     @property
@@ -316,3 +319,15 @@ class BookingService:
     def job_runs(self, *, actor: Actor) -> list[JobRun]:
         """Each background job's latest run, from every worker, by job name (staff)."""
         return self._jobs.latest(actor=actor)
+
+    # -- Join links through the click-counting redirect (lib.service.clicks) ------------------
+    def follow_join_link(self, token: str, *, actor: Actor) -> str | None:
+        """The booking's current meeting link for a Join token, after recording one click
+        (``None``, nothing recorded, when the booking has no link to open now); ``NotFound`` for
+        a malformed or unknown token. The endpoint's ``GET /j/<token>`` (system actor)."""
+        return self._join.follow(token, actor=actor)
+
+    def join_clicks(self, booking_id: str, *, actor: Actor) -> list[JoinClicks]:
+        """Each person's clicks on the booking's Join links and the latest, by person (whoever may
+        see the booking)."""
+        return self._join.clicks(booking_id, actor=actor)

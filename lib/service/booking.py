@@ -208,10 +208,13 @@ class BookingLife:
             # The calendar moves first: if Google refuses, nothing has changed anywhere.
             self.links.retrying(lambda: meetings.reschedule(moved), booking.id, who, record=False)
         send = booking.status is BookingStatus.CONFIRMED
+        # Issued before the store's transaction, which renders the emails: a move keeps the tokens.
+        join_links = self.outbox.join.for_emails(booking) if send else None
         try:
             result = self._freeing_stale_holds(lambda: store.reschedule(
                 booking.id, day, at, self.ports.clock(),
-                lambda b: self.outbox.drafts(b, "rescheduled") if send else [], who, line_for=history.rescheduled))
+                lambda b: self.outbox.drafts(b, "rescheduled", join_links) if send else [], who,
+                line_for=history.rescheduled))
         except SlotTaken:
             if on_calendar:
                 self.links.retrying(lambda: meetings.reschedule(booking), booking.id, who, record=False)

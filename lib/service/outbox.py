@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -21,6 +22,7 @@ from lib.errors import (
 from lib.notify import LINK_PENDING, reminder_kind, reminder_offset
 from lib.notify.ics import IcsOptions
 from lib.notify.templates import emails_for, link_pending_email
+from lib.service.clicks import JoinLinks
 from lib.service.ports import Ports
 
 log = logging.getLogger(__name__)
@@ -99,18 +101,27 @@ class Outbox:
         self._lock = threading.Lock()
         self._dispatcher: threading.Thread | None = None
         self._again = False
+        self.join = JoinLinks(ports)
 
-    def drafts(self, booking: Booking, event: str) -> list[EmailDraft]:
+    def drafts(self, booking: Booking, event: str,
+               join_links: Mapping[str, str] | None = None) -> list[EmailDraft]:
         """Both emails of ``event``, with the .ics invitation when the settings want one, each
-        saying which queued emails it makes pointless (see ``replaced_by``)."""
+        saying which queued emails it makes pointless (see ``replaced_by``).
+
+        The Join links are the click-counting redirects when ``public_base_url`` is set: given
+        as ``join_links`` (a caller inside a store transaction issues them before it), or issued
+        here. A cancellation carries no Join link, so it issues none.
+        """
         settings = self.ports.settings
+        if join_links is None and event != "cancelled":
+            join_links = self.join.for_emails(booking)
         ics = None
         if settings.ics_enabled:
             smtp = settings.smtp
             ics = IcsOptions(smtp.from_address or _FALLBACK_ORGANIZER, smtp.from_name, stamp=self.ports.clock(),
                              alarms=settings.reminder_offsets)
         return [replace(d, replaces=replaced_by(d.kind, settings.reminder_offsets))
-                for d in emails_for(booking, event, self.ports.tz, ics, settings.email_language)]
+                for d in emails_for(booking, event, self.ports.tz, ics, settings.email_language, join_links)]
 
     def queue_link_pending(self, booking: Booking) -> None:
         """Queue the customer's "link still being prepared" notice (once per booking version).

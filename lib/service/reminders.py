@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 
 from lib.access import Actor, require_staff
 from lib.domain import EmailDraft
+from lib.notify import SIDES, reminder_kind
 from lib.notify.templates import reminder_emails
+from lib.service.clicks import JoinLinks
 from lib.service.outbox import replaced_by, session_start
 from lib.service.ports import Ports
 
@@ -69,7 +71,11 @@ class Reminders:
         have = ports.store.email_keys([b.id for b, _ in due])
         drafts: list[EmailDraft] = []
         for booking, minutes in due:
-            for draft in reminder_emails(booking, minutes, ports.settings.tz, ports.settings.email_language):
+            if all((booking.id, reminder_kind(minutes, side), booking.revision) in have for side in SIDES):
+                continue  # both queued already: issue no tokens, render nothing
+            join_links = JoinLinks(ports).for_emails(booking)
+            for draft in reminder_emails(booking, minutes, ports.settings.tz, ports.settings.email_language,
+                                         join_links):
                 if (draft.booking_id, draft.kind, draft.version) not in have:
                     drafts.append(replace(draft, replaces=replaced_by(draft.kind, offsets)))
         if drafts:

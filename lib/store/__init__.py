@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Protocol
 
@@ -17,6 +17,7 @@ from lib.domain import (
     HistoryEntry,
     HistoryLine,
     JobRun,
+    JoinClicks,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -257,6 +258,26 @@ class BookingStore(Protocol):
 
     def last_job_runs(self) -> list[JobRun]:
         """The latest run of each job (by the order runs were recorded), by job name."""
+        ...
+
+    # Join links through the click-counting redirect (``public_base_url``)
+    def issue_join_tokens(self, booking_id: str, tokens: Mapping[str, str], at: datetime) -> dict[str, str]:
+        """Store ``tokens`` (person -> token) for the persons of the booking that have none yet,
+        and return every person's stored token: one that exists already wins, so two emails
+        drafted at once end up with the same token."""
+        ...
+
+    def join_token(self, token: str) -> tuple[str, str] | None:
+        """The (booking_id, person) a token was issued for, or ``None``."""
+        ...
+
+    def record_join_click(self, booking_id: str, person: str, at: datetime) -> None:
+        """Record one click of ``person`` on the booking's Join link."""
+        ...
+
+    def join_clicks(self, booking_id: str) -> list[JoinClicks]:
+        """Each person's click count and latest click on the booking, by person (only persons
+        who clicked)."""
         ...
 
 

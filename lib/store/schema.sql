@@ -127,3 +127,20 @@ CREATE TABLE IF NOT EXISTS job_runs (
 );
 CREATE INDEX IF NOT EXISTS job_runs_job ON job_runs (job, id);
 CREATE INDEX IF NOT EXISTS job_runs_finished ON job_runs (finished_at);
+
+-- The Join links of emails, when `public_base_url` is set: one unguessable token per booking and
+-- person, reused by every email of theirs, and each click on it (no user agent, no address).
+CREATE TABLE IF NOT EXISTS join_tokens (
+    token       TEXT PRIMARY KEY,
+    booking_id  TEXT NOT NULL REFERENCES bookings(id),
+    person      TEXT NOT NULL CHECK (person IN ('customer', 'expert')),
+    created_at  TEXT NOT NULL,
+    UNIQUE (booking_id, person)
+);
+CREATE TABLE IF NOT EXISTS join_clicks (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    booking_id  TEXT NOT NULL REFERENCES bookings(id),
+    person      TEXT NOT NULL CHECK (person IN ('customer', 'expert')),
+    at          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS join_clicks_booking ON join_clicks (booking_id, person);

@@ -12,7 +12,7 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ from lib.domain import (
     HistoryLine,
     JobOutcome,
     JobRun,
+    JoinClicks,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -682,6 +683,29 @@ class SQLiteStore:
         rows = self._all("SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job")
         return [JobRun(r["job"], r["worker"], _parse_ts(r["started_at"]), _parse_ts(r["finished_at"]),  # type: ignore[arg-type]
                        JobOutcome(r["outcome"]), r["message"], json.loads(r["counts"])) for r in rows]
+
+    # -- join links ------------------------------------------------------------------------------
+    def issue_join_tokens(self, booking_id: str, tokens: Mapping[str, str], at: datetime) -> dict[str, str]:
+        with self._tx() as db:
+            for person, token in tokens.items():
+                db.execute("INSERT INTO join_tokens (token, booking_id, person, created_at) VALUES (?, ?, ?, ?)"
+                           " ON CONFLICT (booking_id, person) DO NOTHING", (token, booking_id, person, _ts(at)))
+            rows = db.execute("SELECT person, token FROM join_tokens WHERE booking_id = ?", (booking_id,)).fetchall()
+        return {r["person"]: r["token"] for r in rows}
+
+    def join_token(self, token: str) -> tuple[str, str] | None:
+        row = self._one("SELECT booking_id, person FROM join_tokens WHERE token = ?", (token,))
+        return (row["booking_id"], row["person"]) if row else None
+
+    def record_join_click(self, booking_id: str, person: str, at: datetime) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO join_clicks (booking_id, person, at) VALUES (?, ?, ?)",
+                       (booking_id, person, _ts(at)))
+
+    def join_clicks(self, booking_id: str) -> list[JoinClicks]:
+        rows = self._all("SELECT person, COUNT(*) AS clicks, MAX(at) AS last_at FROM join_clicks"
+                         " WHERE booking_id = ? GROUP BY person ORDER BY person", (booking_id,))
+        return [JoinClicks(r["person"], r["clicks"], _parse_ts(r["last_at"])) for r in rows]
 
     # -- the shared request budget of a calendar ------------------------------------------------
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:

@@ -36,6 +36,7 @@ from lib.domain import (
     HistoryLine,
     JobOutcome,
     JobRun,
+    JoinClicks,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -814,6 +815,32 @@ class SupabaseStore:
                        JobOutcome(r["outcome"]), r.get("message") or "",
                        {str(k): int(v) for k, v in (r.get("counts") or {}).items()})
                 for r in _rows(self._execute(request, "reading the job runs"))]
+
+    # -- join links ------------------------------------------------------------------------------
+    def issue_join_tokens(self, booking_id: str, tokens: Mapping[str, str], at: datetime) -> dict[str, str]:
+        """Store the missing persons' tokens and read every person's back (one RPC)."""
+        params = {"p_booking_id": booking_id, "p_tokens": dict(tokens), "p_at": _iso(at)}
+        rows = _rows(self._execute(self._rpc("join_tokens_issue", params), "storing the Join links"))
+        return {r["person"]: r["token"] for r in rows}
+
+    def join_token(self, token: str) -> tuple[str, str] | None:
+        """The booking and person of a token (one request)."""
+        request = self._table("join_tokens").select("booking_id,person").eq("token", token).limit(1)
+        rows = _rows(self._execute(request, "reading a Join link"))
+        return (rows[0]["booking_id"], rows[0]["person"]) if rows else None
+
+    def record_join_click(self, booking_id: str, person: str, at: datetime) -> None:
+        """Record one click (one request)."""
+        row = {"booking_id": booking_id, "person": person, "at": _iso(at)}
+        self._execute(self._table("join_clicks").insert(row, returning=ReturnMethod.minimal), "recording a Join click")
+
+    def join_clicks(self, booking_id: str) -> list[JoinClicks]:
+        """Each person's click count and latest click (one RPC, counted in the database)."""
+        if not _is_uuid(booking_id):
+            return []
+        rows = _rows(self._execute(self._rpc("join_click_counts", {"p_booking_id": booking_id}),
+                                   "counting Join clicks"))
+        return [JoinClicks(r["person"], int(r["clicks"]), _ts(r["last_at"])) for r in rows]
 
     # -- the shared request budget of a calendar ------------------------------------------------
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:

@@ -6,7 +6,7 @@ import streamlit as st
 from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
-from lib.views import booking_label, bookings_frame, history_frame, job_runs_frame, local_when
+from lib.views import booking_label, bookings_frame, history_frame, job_runs_frame, join_clicks_line, local_when
 from pages.ui.booking import action_row, booking_card, cancel_form, reschedule_form
 from pages.ui.flash import flash, show_error, show_flash
 from pages.ui.payment import check_payment
@@ -141,6 +141,8 @@ chosen = by_id[st.selectbox("Booking", list(by_id), format_func=lambda i: bookin
 booking_card(chosen, svc)
 with st.expander("History"):
     st.dataframe(history_frame(svc.history(chosen.id, actor=actor), svc.tz), hide_index=True)
+if svc.settings.public_base_url:  # clicks are counted only through the redirect
+    st.caption(join_clicks_line(svc.join_clicks(chosen.id, actor=actor), svc.tz))
 if chosen.status in ACTIVE_STATUSES:
     left, right = st.columns(2)
     with left:

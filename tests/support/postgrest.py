@@ -257,7 +257,7 @@ def supabase_over_postgres(dsn: str) -> Iterator[tuple[SupabaseStore, PostgrestS
     """A SupabaseStore whose requests a PostgrestStub answers on ``dsn`` (emptied first)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("truncate email_outbox, booking_history, bookings, expert_availability, experts, users, job_runs"
-                     " restart identity")
+                     " restart identity cascade")  # and every table that refers to these
     stub = PostgrestStub(dsn, KEY)
     try:
         with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
