@@ -46,9 +46,13 @@ from lib.access import Actor, Role
 from lib.config import GoogleSettings, Settings
 from lib.domain import Booking, BookingRequest, Meeting, NewCustomer
 from lib.meetings import BusyTimes, HealthCheck, MeetingProvider
+from lib.scheduling import Availability, TimeRange
 from lib.store.sqlite import SQLiteStore
 
 BENCH = Actor(Role.SYSTEM, email="bench")  # who the benchmark acts as, in the history
+# The hours of the experts the link and service figures book: every day 08:00-18:00, no notice,
+# so the hourly sessions those figures make are all free slots.
+BENCH_HOURS = Availability(weekly=((TimeRange(8 * 60, 18 * 60),),) * 7, min_notice_minutes=0, horizon_days=365)
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -318,6 +322,8 @@ def _google_service(db: Path, server: Any) -> Any:
 def _paid_bookings(service: Any, count: int) -> list[str]:
     """``count`` paid bookings waiting for their link, through the service (as payments leave them)."""
     experts = [service.store.add_expert(f"Expert {i}", f"links{i}@example.com", 250_000, "Bench") for i in range(4)]
+    for expert in experts:
+        service.store.set_availability(expert.id, BENCH_HOURS)
     start = service.today() + timedelta(days=1)
     ids = []
     for n in range(count):
@@ -422,6 +428,8 @@ def measure_service(config: BenchConfig, folder: Path) -> dict[str, Any]:
         service.meetings = timed
         experts = [service.store.add_expert(f"Expert {i}", f"service{i}@example.com", 250_000, "Bench")
                    for i in range(4)]
+        for expert in experts:
+            service.store.set_availability(expert.id, BENCH_HOURS)
         start = service.today() + timedelta(days=1)
         own: list[float] = []
         for n in range(config.service_bookings):

@@ -37,6 +37,7 @@ def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tm
     assert len(store.missing_links()) == count["paid"]
 
 
+@pytest.mark.default_hours  # the benchmark sets its experts' hours itself, as a real run must
 def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert bench_main([*TINY, "--out", str(out)]) == 0
