@@ -127,3 +127,29 @@ CREATE TABLE IF NOT EXISTS job_runs (
 );
 CREATE INDEX IF NOT EXISTS job_runs_job ON job_runs (job, id);
 CREATE INDEX IF NOT EXISTS job_runs_finished ON job_runs (finished_at);
+
+-- Who joined each Google Meet session (lib/service/attendance.py), one row per booking. A row in
+-- status 'waiting' is asked about again at next_check_at; 'recorded' and 'no data' are final.
+CREATE TABLE IF NOT EXISTS booking_attendance (
+    booking_id          TEXT PRIMARY KEY REFERENCES bookings(id) ON DELETE CASCADE,
+    status              TEXT NOT NULL CHECK (status IN ('waiting', 'recorded', 'no data')),
+    expert_joined       INTEGER NOT NULL DEFAULT 0,
+    customer_joined     INTEGER NOT NULL DEFAULT 0,
+    expert_joined_at    TEXT,
+    expert_left_at      TEXT,
+    customer_joined_at  TEXT,
+    customer_left_at    TEXT,
+    together_minutes    INTEGER NOT NULL DEFAULT 0,
+    expert_match        TEXT NOT NULL DEFAULT 'none' CHECK (expert_match IN ('email', 'display name', 'none')),
+    customer_match      TEXT NOT NULL DEFAULT 'none' CHECK (customer_match IN ('email', 'display name', 'none')),
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    checked_at          TEXT,
+    next_check_at       TEXT,
+    last_error          TEXT NOT NULL DEFAULT ''
+);
+-- Google user ids (`users/{id}` of a Meet participant) resolved to an email through the People API.
+CREATE TABLE IF NOT EXISTS google_user_emails (
+    user_id      TEXT PRIMARY KEY,
+    email        TEXT NOT NULL,
+    resolved_at  TEXT NOT NULL
+);
