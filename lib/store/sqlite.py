@@ -754,7 +754,8 @@ class SQLiteStore:
     def remember_google_user_email(self, user_id: str, email: str, at: datetime) -> None:
         with self._tx() as db:
             db.execute("INSERT INTO google_user_emails (user_id, email, resolved_at) VALUES (?, ?, ?)"
-                       " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, resolved_at = excluded.resolved_at",
+                       " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,"
+                       " resolved_at = excluded.resolved_at",
                        (user_id, email, _ts(at)))
 
     # -- the shared request budget of a calendar ------------------------------------------------

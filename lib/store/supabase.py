@@ -24,8 +24,8 @@ from postgrest.exceptions import APIError
 from postgrest.types import ReturnMethod
 
 from lib.domain import (
-    Attendance,
     ACTIVE_STATUSES,
+    Attendance,
     Booking,
     BookingStatus,
     Customer,
