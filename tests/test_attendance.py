@@ -309,3 +309,18 @@ def test_from_settings_asks_each_api_with_credentials_of_its_own_scope(tmp_path,
 
         with pytest.raises(MeetingFailed, match="meetings.space.readonly"):
             fresh.read(CODE)
+
+
+def test_the_ops_text_says_who_joined_and_who_did_not(world):
+    from zoneinfo import ZoneInfo
+
+    from lib.views import attendance_text
+
+    tz = ZoneInfo("Asia/Jakarta")
+    assert "not read yet" in attendance_text(None, tz)
+    world.meet.add_record(CODE, z("07:00"), z("08:00"), [signed_in("222", "Sari Wulandari", z("07:02"), z("07:30"))])
+    world.svc.record_attendance(actor=SYSTEM)
+    text = attendance_text(world.svc.attendance(world.booking.id, actor=SYSTEM), tz)
+    assert "Expert: did not join (no-show)" in text
+    assert "Customer: joined" in text and "14:02" in text and "by display name" in text
+    assert "Together: 0 minute(s)" in text
