@@ -44,15 +44,6 @@ def build_meetings(settings: Settings, store: BookingStore | None = None,
     return JitsiProvider(settings.jitsi_base_url)
 
 
-def build_attendance_reader(settings: Settings) -> object | None:
-    """The Google Meet attendance reader when meetings are Google's; None otherwise."""
-    if settings.meeting_provider != "google":
-        return None
-    from lib.meetings.attendance import GoogleMeetAttendance
-
-    return GoogleMeetAttendance.from_settings(settings.google)
-
-
 def build_payments(settings: Settings) -> PaymentGateway:
     """Midtrans (Snap + status API) when ``payment_gateway`` is "midtrans"; the demo gateway otherwise."""
     if settings.payment_gateway == "midtrans":
@@ -90,7 +81,6 @@ def build_service(settings: Settings, clock: Clock = system_clock) -> BookingSer
         settings=settings,
         clock=clock,
         background_dispatch=settings.email_backend == "smtp",
-        attendance_reader=build_attendance_reader(settings),
     )
     # Demo rows only ever go into the embedded database, never into a production project.
     if settings.seed_demo_data and settings.backend == "sqlite" and not service.experts(actor=SYSTEM):

@@ -324,3 +324,18 @@ def test_the_ops_text_says_who_joined_and_who_did_not(world):
     assert "Expert: did not join (no-show)" in text
     assert "Customer: joined" in text and "14:02" in text and "by display name" in text
     assert "Together: 0 minute(s)" in text
+
+
+def test_a_service_built_from_settings_reads_meet_with_its_own_credentials(tmp_path, monkeypatch):
+    with calendar_server(monkeypatch) as cal, MeetServer() as meet:
+        google = GoogleSettings(credentials_json=authorized_user_json(cal), api_endpoint=cal.base_url,
+                                meet_api_endpoint=meet.base_url, timeout_seconds=2)
+        store = SQLiteStore(tmp_path / "a.db")
+        svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(),
+                             Settings(sqlite_path=str(tmp_path / "a.db"), meeting_provider="google", google=google),
+                             clock=FixedClock(END + timedelta(minutes=15)))
+        booking = confirmed_booking(store)
+        meet.add_record(CODE, z("07:00"), z("08:00"), [signed_in("1", "Budi Santoso", z("07:00"), z("08:00"))])
+        assert svc.record_attendance(actor=SYSTEM)["no-shows"] == 1
+        assert svc.attendance(booking.id, actor=SYSTEM).expert_match == "display name"
+        assert {r.body.get("scope") for r in cal.requests if r.op == "token"} == {MEET_SCOPE}

@@ -141,8 +141,7 @@ class AttendanceRecorder:
         Staff or the system. ``ConfigError`` when the meeting provider is not Google.
         """
         require_staff(actor, "record meeting attendance")
-        reader = self.ports.attendance
-        if reader is None or self.ports.settings.meeting_provider != "google":
+        if self.ports.settings.meeting_provider != "google":
             raise ConfigError("Attendance is read from Google Meet: set `meeting_provider = \"google\"`.")
         settings, store = self.ports.settings, self.ports.store
         now, now_local = self.ports.clock(), self.ports.now_local()
@@ -164,11 +163,20 @@ class AttendanceRecorder:
                     minutes=settings.attendance_first_check_minutes) > now:
                 continue  # not ended long enough for Google to have written its records
             counts["checked"] += 1
-            outcome = self._check(reader, booking, prior, now, actor)
+            outcome = self._check(self._reader(), booking, prior, now, actor)
             counts[outcome] += 1
         return counts
 
     # -- internals -----------------------------------------------------------------------
+
+    def _reader(self) -> AttendanceReader:
+        """The Meet reader, built from the ``[google]`` settings the first time a session is due
+        (loading credentials costs nothing until then; a page never needs it)."""
+        if self.ports.attendance is None:
+            from lib.meetings.attendance import GoogleMeetAttendance
+
+            self.ports.attendance = GoogleMeetAttendance.from_settings(self.ports.settings.google)
+        return self.ports.attendance
 
     def _end(self, booking: Booking) -> datetime:
         return session_start(booking, self.ports) + timedelta(minutes=booking.duration)

@@ -34,7 +34,8 @@ class Ports:
     settings: Settings
     clock: Clock = system_clock
     sleep: Callable[[float], None] | None = None
-    # Reads Google Meet attendance (``lib.service.attendance.AttendanceReader``); None without Google.
+    # Reads Google Meet attendance (``lib.service.attendance.AttendanceReader``); None: built from the
+    # settings when a session is first due (Google meetings only).
     attendance: Any = None
 
     @property
