@@ -65,6 +65,12 @@ def _complete_sessions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _attendance(args: argparse.Namespace) -> int:
+    counts = _service().record_attendance(actor=CLI, booking_id=args.booking)
+    print("Attendance: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+    return 1 if counts.get("failed") else 0
+
+
 def _expire_pending(args: argparse.Namespace) -> int:
     service = _service()
     expired = service.expire_unpaid(actor=CLI)
@@ -279,6 +285,10 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--log-format", choices=("text", "json"), default="text",
                    help="one line per event: plain text (default) or JSON for log collectors")
     w.set_defaults(run=_worker)
+    at = sub.add_parser("attendance", help="read from Google Meet who joined the sessions that ended "
+                        "(Google meetings only); exits 1 if Google could not be read for some")
+    at.add_argument("--booking", help="only this booking (asked now, unless its attendance is final)")
+    at.set_defaults(run=_attendance)
     s = sub.add_parser("show", help="one booking with its history")
     s.add_argument("booking")
     s.set_defaults(run=_show)

@@ -43,6 +43,13 @@ class GoogleSettings:
     # Requests per minute this console may send (Google's quota is 600 per user); a bulk run
     # paces itself under it instead of collecting 429s.
     requests_per_minute: int = 500
+    # Meet REST API v2 (who joined a session) and the People API (a participant's email); the
+    # whole base URLs, as for `api_endpoint`. Tests point them at a local server.
+    meet_api_endpoint: str = "https://meet.googleapis.com/"
+    people_api_endpoint: str = "https://people.googleapis.com/"
+    # Resolve signed-in participants to emails through the People API (scope directory.readonly,
+    # people of the organizer's Workspace only). Off: participants are matched by display name.
+    resolve_participant_emails: bool = False
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
@@ -145,6 +152,13 @@ class Settings:
     worker_expire_seconds: int = 60
     worker_payments_seconds: int = 300
     worker_complete_seconds: int = 300
+    worker_attendance_seconds: int = 300
+    # Attendance (Google Meet only): first asked this long after a session ends (Google writes
+    # its records some minutes after), then again with a doubling wait up to the maximum, and
+    # given up as "no data" this long after the end (Google keeps records 30 days).
+    attendance_first_check_minutes: int = 10
+    attendance_backoff_max_minutes: int = 360
+    attendance_give_up_hours: int = 48
     worker_backoff_max_seconds: int = 900
     # A booking still awaiting payment this long after it was made becomes `expired` and frees
     # its slot (`python -m lib expire-pending`, and before a booking finds its slot taken).
@@ -332,6 +346,9 @@ def validate(settings: Settings) -> None:
         raise ConfigError("Setting `pending_expiry_minutes` must be at least 1 (minutes a booking may await payment).")
     if settings.busy_cache_seconds < 0:
         raise ConfigError("Setting `busy_cache_seconds` cannot be negative.")
+    for name in ("attendance_first_check_minutes", "attendance_backoff_max_minutes", "attendance_give_up_hours"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"Setting `{name}` must be at least 1.")
     if settings.email_lease_seconds < 1:
         raise ConfigError("Setting `email_lease_seconds` must be at least 1.")
     if not settings.notifications_host.strip():

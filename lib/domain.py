@@ -286,3 +286,34 @@ class JoinClicks:
     person: str
     clicks: int
     last_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Who joined a booking's Google Meet session, as read from Meet's conference records.
+
+    ``status`` is "waiting" (no usable record yet, asked again later), "recorded" (final) or
+    "no data" (Google had no record within the retry window; final). ``*_match`` says how each
+    side was recognised: "email", "display name" or "none". Times are instants (UTC);
+    ``together_minutes`` is how long both were in the call at once.
+    """
+
+    booking_id: str
+    status: str = "waiting"
+    expert_joined: bool = False
+    customer_joined: bool = False
+    expert_joined_at: datetime | None = None
+    expert_left_at: datetime | None = None
+    customer_joined_at: datetime | None = None
+    customer_left_at: datetime | None = None
+    together_minutes: int = 0
+    expert_match: str = "none"
+    customer_match: str = "none"
+    attempts: int = 0
+    checked_at: datetime | None = None
+    next_check_at: datetime | None = None
+    last_error: str = ""
+
+    @property
+    def final(self) -> bool:
+        return self.status in ("recorded", "no data")

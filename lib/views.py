@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from lib.domain import Booking, HistoryEntry, JobRun, JoinClicks
+from lib.domain import Attendance, Booking, HistoryEntry, JobRun, JoinClicks
 from lib.scheduling import Availability
 from lib.timefmt import local_when as local_when  # re-exported: the pages take display shapes from here
 from lib.timefmt import rupiah, short_date, when
@@ -61,6 +61,34 @@ def join_clicks_line(clicks: Iterable[JoinClicks], tz: ZoneInfo) -> str:
     parts = [f"{c.person} {c.clicks}" + (f" (last {local_when(c.last_at, tz)})" if c.last_at else "")
              for c in clicks]
     return "Join clicks: " + (", ".join(parts) if parts else "none yet")
+
+
+def attendance_text(attendance: Attendance | None, tz: ZoneInfo) -> str:
+    """One booking's Google Meet attendance in plain words, for the ops page's booking detail."""
+    if attendance is None:
+        return "Attendance: not read yet (read from Google Meet after the session ends)."
+    if attendance.status == "no data":
+        why = f" ({attendance.last_error})" if attendance.last_error else ""
+        return f"Attendance: no data - Google Meet had no record of the session{why}."
+    if attendance.status == "waiting":
+        when = local_when(attendance.next_check_at, tz) if attendance.next_check_at else "soon"
+        why = f"; last error: {attendance.last_error}" if attendance.last_error else ""
+        return (f"Attendance: waiting for Google Meet's records ({attendance.attempts} attempt(s), "
+                f"next {when}{why}).")
+
+    def side(who: str, joined: bool, start: datetime | None, end: datetime | None, match: str) -> str:
+        if not joined:
+            return f"{who}: did not join (no-show)"
+        span = f"{local_when(start, tz)} to {local_when(end, tz)}" if start and end else "times unknown"
+        return f"{who}: joined {span}, recognised by {match}"
+
+    a = attendance
+    return "\n".join([
+        "Attendance (Google Meet):",
+        side("Expert", a.expert_joined, a.expert_joined_at, a.expert_left_at, a.expert_match),
+        side("Customer", a.customer_joined, a.customer_joined_at, a.customer_left_at, a.customer_match),
+        f"Together: {a.together_minutes} minute(s)",
+    ])
 
 
 def history_frame(entries: Iterable[HistoryEntry], tz: ZoneInfo) -> pd.DataFrame:

@@ -153,6 +153,14 @@ def complete_sessions(svc: BookingService, stop: threading.Event) -> Done:
     return Done({"completed": svc.complete_finished(actor=WORKER)})
 
 
+def record_attendance(svc: BookingService, stop: threading.Event) -> Done:
+    """Read from Google Meet who joined the sessions that ended, and store it."""
+    counts = svc.record_attendance(actor=WORKER)
+    failed = counts.get("failed", 0)
+    return Done(counts, f"Google Meet could not be read for {failed} session(s); asked again later"
+                if failed else None)
+
+
 JOBS: tuple[Job, ...] = (
     Job("create-links", lambda s: s.worker_links_seconds, create_links),
     Job("queue-reminders", lambda s: s.worker_reminders_seconds, queue_reminders),
@@ -162,6 +170,9 @@ JOBS: tuple[Job, ...] = (
     Job("check-payments", lambda s: s.worker_payments_seconds, check_payments,
         enabled=lambda s: s.payment_gateway != "demo"),
     Job("complete-sessions", lambda s: s.worker_complete_seconds, complete_sessions),
+    # Only Google Meet keeps records of who joined.
+    Job("attendance", lambda s: s.worker_attendance_seconds, record_attendance,
+        enabled=lambda s: s.meeting_provider == "google"),
 )
 
 

@@ -682,3 +682,17 @@ def test_join_tokens_and_clicks_are_for_the_service_role_only(conn):
         assert [r[:2] for r in c.execute(f"select * from join_click_counts('{booking}')")] == [("customer", 1)]
         with pytest.raises(pgerrors.CheckViolation):
             c.execute(f"insert into join_clicks (booking_id, person) values ('{booking}', 'ops')")
+
+
+def test_attendance_is_for_the_service_role_only(conn):
+    remember = "select google_user_email_remember('users/1', 'budi@example.com', now())"
+    save = "select attendance_save('{}'::jsonb, '[]'::jsonb, 'worker')"
+    customer = {"sub": _customer(conn), "role": "authenticated"}
+    for role, claims in (("anon", {"role": "anon"}), ("authenticated", customer)):
+        for sql in ("select count(*) from booking_attendance", "select count(*) from google_user_emails",
+                    remember, save):
+            with as_role(conn, role, claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+                c.execute(sql)
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        c.execute(remember)
+        assert c.execute("select email from google_user_emails").fetchall() == [("budi@example.com",)]

@@ -1316,3 +1316,48 @@ def test_job_runs_keep_each_jobs_latest_and_drop_old_ones(store):
                     JobOutcome.OK, "", {"sent": 4, "failed": 0})
     store.record_job_run(emails, 14)
     assert store.last_job_runs() == [later, emails]  # the latest of each job, by name, exactly as recorded
+
+
+# -- meeting attendance ----------------------------------------------------------------------------
+
+def test_ended_sessions_lists_linked_sessions_ending_in_the_range(store, people):
+    ended = confirmed(store, people, at=time(9, 0))  # 09:00-10:00
+    later = confirmed(store, people, at=time(11, 0))  # 11:00-12:00
+    paid(store, people, at=time(8, 0))  # no link: nothing to read attendance of
+    start = datetime.combine(DAY, time(0, 0))
+    assert [b.id for b in store.ended_sessions(start, datetime.combine(DAY, time(10, 0)))] == [ended.id]
+    assert [b.id for b in store.ended_sessions(start, datetime.combine(DAY, time(23, 0)))] == [ended.id, later.id]
+    assert store.ended_sessions(datetime.combine(DAY, time(10, 0)), datetime.combine(DAY, time(11, 0))) == []
+
+
+def test_attendance_is_stored_until_final_and_its_history_lines_written_once(store, people):
+    from lib.domain import Attendance
+
+    booking = confirmed(store, people)
+    assert store.attendance([booking.id]) == {}
+    waiting = Attendance(booking.id, "waiting", attempts=1, checked_at=NOW,
+                         next_check_at=NOW + timedelta(minutes=10), last_error="Google Meet had a server error")
+    assert store.save_attendance(waiting, [], "worker") is True
+    assert store.attendance([booking.id, str(uuid.uuid4())]) == {booking.id: waiting}
+    final = Attendance(booking.id, "recorded", expert_joined=True, customer_joined=False,
+                       expert_joined_at=NOW, expert_left_at=NOW + timedelta(minutes=50),
+                       together_minutes=0, expert_match="email", customer_match="none", attempts=2,
+                       checked_at=NOW + timedelta(minutes=10))
+    line = HistoryLine("no-show", "the customer did not join")
+    assert store.save_attendance(final, [line], "worker") is True
+    assert store.attendance([booking.id]) == {booking.id: final}
+    # A second reader of the same records changes nothing and writes no second line.
+    assert store.save_attendance(replace(final, attempts=3), [line], "worker") is False
+    assert store.attendance([booking.id])[booking.id].attempts == 2
+    assert events(store, booking.id).count("no-show") == 1
+    entry = [h for h in store.history(booking.id) if h.event == "no-show"][0]
+    assert (entry.detail, entry.actor) == ("the customer did not join", "worker")
+
+
+def test_google_user_emails_are_remembered_and_replaced(store):
+    assert store.google_user_emails([]) == {}
+    store.remember_google_user_email("users/1", "old@example.com", NOW)
+    store.remember_google_user_email("users/2", "budi@example.com", NOW)
+    store.remember_google_user_email("users/1", "sari@example.com", NOW + timedelta(days=1))
+    assert store.google_user_emails(["users/1", "users/2", "users/3"]) == {
+        "users/1": "sari@example.com", "users/2": "budi@example.com"}

@@ -21,6 +21,7 @@ from lib.access import Actor
 from lib.clock import Clock, system_clock
 from lib.config import Settings
 from lib.domain import (
+    Attendance,
     Booking,
     BookingRequest,
     BookingStatus,
@@ -38,6 +39,7 @@ from lib.meetings.quota import BudgetUse
 from lib.notify import EmailSender
 from lib.payments import PaymentGateway
 from lib.scheduling import Availability
+from lib.service.attendance import AttendanceRecorder
 from lib.service.availability import Scheduling, SlotList
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
 from lib.service.clicks import JoinLinks
@@ -66,8 +68,9 @@ class BookingService:
         clock: Clock = system_clock,
         sleep: Callable[[float], None] | None = None,
         background_dispatch: bool = False,
+        attendance_reader: Any = None,
     ) -> None:
-        self.ports = Ports(store, meetings, payments, sender, settings, clock, sleep)
+        self.ports = Ports(store, meetings, payments, sender, settings, clock, sleep, attendance_reader)
         self._queries = Queries(self.ports)
         # With a real mail server a page must not wait for SMTP: send from a worker thread.
         self._outbox = Outbox(self.ports, background=background_dispatch)
@@ -78,6 +81,7 @@ class BookingService:
         self._reminders = Reminders(self.ports)
         self._jobs = JobRuns(self.ports)
         self._join = JoinLinks(self.ports)
+        self._attendance = AttendanceRecorder(self.ports)
 
     # -- the ports, shared by every part (setting one swaps it for all) ---------------------
     @property
@@ -331,3 +335,14 @@ class BookingService:
         """Each person's clicks on the booking's Join links and the latest, by person (whoever may
         see the booking)."""
         return self._join.clicks(booking_id, actor=actor)
+
+    # -- meeting attendance (lib.service.attendance) -----------------------------------------
+    def record_attendance(self, *, actor: Actor, booking_id: str | None = None) -> dict[str, int]:
+        """Read from Google Meet who joined each ended session whose check is due (or just
+        ``booking_id``) and store it; counts by outcome ("recorded", "no-shows", "no data",
+        "waiting", "failed", "checked"). Google meetings only (else ``ConfigError``); staff or system."""
+        return self._attendance.record(actor=actor, booking_id=booking_id)
+
+    def attendance(self, booking_id: str, *, actor: Actor) -> Attendance | None:
+        """The booking's stored attendance, or None when none was read yet (staff)."""
+        return self._attendance.get(booking_id, actor=actor)

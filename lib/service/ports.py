@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from typing import Any
 
 from lib.clock import Clock, system_clock
 from lib.config import Settings
@@ -33,6 +34,9 @@ class Ports:
     settings: Settings
     clock: Clock = system_clock
     sleep: Callable[[float], None] | None = None
+    # Reads Google Meet attendance (``lib.service.attendance.AttendanceReader``); None: built from the
+    # settings when a session is first due (Google meetings only).
+    attendance: Any = None
 
     @property
     def tz(self) -> tzinfo:

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from typing import Protocol
 
 from lib.domain import (
+    Attendance,
     Booking,
     BookingStatus,
     Customer,
@@ -278,6 +279,28 @@ class BookingStore(Protocol):
     def join_clicks(self, booking_id: str) -> list[JoinClicks]:
         """Each person's click count and latest click on the booking, by person (only persons
         who clicked)."""
+
+    # Meeting attendance (Google Meet conference records)
+    def ended_sessions(self, after: datetime, until: datetime, limit: int = 500) -> list[Booking]:
+        """``confirmed`` or ``completed`` bookings with a meeting link whose wall-clock end (naive,
+        app timezone) is after ``after`` and at or before ``until``, by end."""
+        ...
+
+    def attendance(self, booking_ids: Sequence[str]) -> dict[str, Attendance]:
+        """The stored attendance of these bookings, by booking id (bookings without one are left out)."""
+        ...
+
+    def save_attendance(self, attendance: Attendance, lines: Sequence[HistoryLine], actor: str) -> bool:
+        """Store a booking's attendance unless a final one (``recorded``, ``no data``) is stored
+        already, and only then write ``lines`` to its history, in one transaction; whether it was stored."""
+        ...
+
+    def google_user_emails(self, user_ids: Sequence[str]) -> dict[str, str]:
+        """The remembered email of each Google user id (``users/{id}``) known, by id."""
+        ...
+
+    def remember_google_user_email(self, user_id: str, email: str, at: datetime) -> None:
+        """Remember (or replace) the email a Google user id resolved to."""
         ...
 
 

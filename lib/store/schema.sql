@@ -144,3 +144,29 @@ CREATE TABLE IF NOT EXISTS join_clicks (
     at          TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS join_clicks_booking ON join_clicks (booking_id, person);
+
+-- Who joined each Google Meet session (lib/service/attendance.py), one row per booking. A row in
+-- status 'waiting' is asked about again at next_check_at; 'recorded' and 'no data' are final.
+CREATE TABLE IF NOT EXISTS booking_attendance (
+    booking_id          TEXT PRIMARY KEY REFERENCES bookings(id) ON DELETE CASCADE,
+    status              TEXT NOT NULL CHECK (status IN ('waiting', 'recorded', 'no data')),
+    expert_joined       INTEGER NOT NULL DEFAULT 0,
+    customer_joined     INTEGER NOT NULL DEFAULT 0,
+    expert_joined_at    TEXT,
+    expert_left_at      TEXT,
+    customer_joined_at  TEXT,
+    customer_left_at    TEXT,
+    together_minutes    INTEGER NOT NULL DEFAULT 0,
+    expert_match        TEXT NOT NULL DEFAULT 'none' CHECK (expert_match IN ('email', 'display name', 'none')),
+    customer_match      TEXT NOT NULL DEFAULT 'none' CHECK (customer_match IN ('email', 'display name', 'none')),
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    checked_at          TEXT,
+    next_check_at       TEXT,
+    last_error          TEXT NOT NULL DEFAULT ''
+);
+-- Google user ids (`users/{id}` of a Meet participant) resolved to an email through the People API.
+CREATE TABLE IF NOT EXISTS google_user_emails (
+    user_id      TEXT PRIMARY KEY,
+    email        TEXT NOT NULL,
+    resolved_at  TEXT NOT NULL
+);

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from lib.domain import (
     ACTIVE_STATUSES,
+    Attendance,
     Booking,
     BookingStatus,
     Customer,
@@ -70,6 +71,18 @@ def _ts(value: datetime) -> str:
 
 def _parse_ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _attendance(r: sqlite3.Row) -> Attendance:
+    return Attendance(
+        booking_id=r["booking_id"], status=r["status"], expert_joined=bool(r["expert_joined"]),
+        customer_joined=bool(r["customer_joined"]), expert_joined_at=_parse_ts(r["expert_joined_at"]),
+        expert_left_at=_parse_ts(r["expert_left_at"]), customer_joined_at=_parse_ts(r["customer_joined_at"]),
+        customer_left_at=_parse_ts(r["customer_left_at"]), together_minutes=int(r["together_minutes"]),
+        expert_match=r["expert_match"], customer_match=r["customer_match"], attempts=int(r["attempts"]),
+        checked_at=_parse_ts(r["checked_at"]), next_check_at=_parse_ts(r["next_check_at"]),
+        last_error=r["last_error"] or "",
+    )
 
 
 def _booking(row: sqlite3.Row) -> Booking:
@@ -706,6 +719,68 @@ class SQLiteStore:
         rows = self._all("SELECT person, COUNT(*) AS clicks, MAX(at) AS last_at FROM join_clicks"
                          " WHERE booking_id = ? GROUP BY person ORDER BY person", (booking_id,))
         return [JoinClicks(r["person"], r["clicks"], _parse_ts(r["last_at"])) for r in rows]
+
+    # -- meeting attendance -------------------------------------------------------------------------
+    def ended_sessions(self, after: datetime, until: datetime, limit: int = 500) -> list[Booking]:
+        rows = self._all(
+            _BOOKING_SELECT + " WHERE b.status IN ('confirmed', 'completed') AND b.meeting_link IS NOT NULL"
+            " AND b.meeting_link != '' AND b.ends_at > ? AND b.ends_at <= ? ORDER BY b.ends_at LIMIT ?",
+            (after.strftime("%Y-%m-%d %H:%M:%S"), until.strftime("%Y-%m-%d %H:%M:%S"), limit),
+        )
+        return [_booking(r) for r in rows]
+
+    def attendance(self, booking_ids: Sequence[str]) -> dict[str, Attendance]:
+        ids = list(dict.fromkeys(booking_ids))
+        found: dict[str, Attendance] = {}
+        for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for r in self._all(f"SELECT * FROM booking_attendance WHERE booking_id IN ({marks})", chunk):
+                found[r["booking_id"]] = _attendance(r)
+        return found
+
+    def save_attendance(self, attendance: Attendance, lines: Sequence[HistoryLine], actor: str) -> bool:
+        a = attendance
+        opt = lambda v: _ts(v) if v else None  # noqa: E731
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO booking_attendance (booking_id, status, expert_joined, customer_joined,"
+                " expert_joined_at, expert_left_at, customer_joined_at, customer_left_at, together_minutes,"
+                " expert_match, customer_match, attempts, checked_at, next_check_at, last_error)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (booking_id) DO UPDATE SET status = excluded.status,"
+                " expert_joined = excluded.expert_joined, customer_joined = excluded.customer_joined,"
+                " expert_joined_at = excluded.expert_joined_at, expert_left_at = excluded.expert_left_at,"
+                " customer_joined_at = excluded.customer_joined_at, customer_left_at = excluded.customer_left_at,"
+                " together_minutes = excluded.together_minutes, expert_match = excluded.expert_match,"
+                " customer_match = excluded.customer_match, attempts = excluded.attempts,"
+                " checked_at = excluded.checked_at, next_check_at = excluded.next_check_at,"
+                " last_error = excluded.last_error WHERE booking_attendance.status = 'waiting'",
+                (a.booking_id, a.status, int(a.expert_joined), int(a.customer_joined), opt(a.expert_joined_at),
+                 opt(a.expert_left_at), opt(a.customer_joined_at), opt(a.customer_left_at), int(a.together_minutes),
+                 a.expert_match, a.customer_match, int(a.attempts), opt(a.checked_at), opt(a.next_check_at),
+                 a.last_error or ""),
+            )
+            if cur.rowcount == 0:
+                return False
+            for line in lines:
+                self._history(db, a.booking_id, line, actor)
+            return True
+
+    def google_user_emails(self, user_ids: Sequence[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(user_ids))[:500]
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        return {r["user_id"]: r["email"]
+                for r in self._all(f"SELECT user_id, email FROM google_user_emails WHERE user_id IN ({marks})", ids)}
+
+    def remember_google_user_email(self, user_id: str, email: str, at: datetime) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO google_user_emails (user_id, email, resolved_at) VALUES (?, ?, ?)"
+                       " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,"
+                       " resolved_at = excluded.resolved_at",
+                       (user_id, email, _ts(at)))
 
     # -- the shared request budget of a calendar ------------------------------------------------
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:

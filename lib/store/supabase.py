@@ -25,6 +25,7 @@ from postgrest.types import ReturnMethod
 
 from lib.domain import (
     ACTIVE_STATUSES,
+    Attendance,
     Booking,
     BookingStatus,
     Customer,
@@ -119,6 +120,18 @@ def _ts(value: str | None) -> datetime | None:
 def _money(value: Any) -> int:
     # The platform's price column may be numeric: PostgREST then sends 250000.00.
     return int(Decimal(str(value)))
+
+
+def _attendance(r: Mapping[str, Any]) -> Attendance:
+    return Attendance(
+        booking_id=str(r["booking_id"]), status=r["status"], expert_joined=bool(r["expert_joined"]),
+        customer_joined=bool(r["customer_joined"]), expert_joined_at=_ts(r.get("expert_joined_at")),
+        expert_left_at=_ts(r.get("expert_left_at")), customer_joined_at=_ts(r.get("customer_joined_at")),
+        customer_left_at=_ts(r.get("customer_left_at")), together_minutes=int(r.get("together_minutes") or 0),
+        expert_match=r["expert_match"], customer_match=r["customer_match"], attempts=int(r.get("attempts") or 0),
+        checked_at=_ts(r.get("checked_at")), next_check_at=_ts(r.get("next_check_at")),
+        last_error=r.get("last_error") or "",
+    )
 
 
 def _booking(row: Mapping[str, Any]) -> Booking:
@@ -841,6 +854,56 @@ class SupabaseStore:
         rows = _rows(self._execute(self._rpc("join_click_counts", {"p_booking_id": booking_id}),
                                    "counting Join clicks"))
         return [JoinClicks(r["person"], int(r["clicks"]), _ts(r["last_at"])) for r in rows]
+
+    # -- meeting attendance -------------------------------------------------------------------------
+    def ended_sessions(self, after: datetime, until: datetime, limit: int = 500) -> list[Booking]:
+        """Confirmed or completed bookings with a link ending in ``(after, until]`` (wall clock), by end."""
+        request = (
+            self._table("bookings").select(BOOKING_SELECT)
+            .in_("status", [BookingStatus.CONFIRMED.value, BookingStatus.COMPLETED.value])
+            .gt("ends_at", _wall(after))
+            .lte("ends_at", _wall(until))
+            .order("ends_at")
+            .limit(limit)
+        )
+        return [b for b in (_booking(r) for r in _rows(self._execute(request, "listing ended sessions")))
+                if b.meeting_link]
+
+    def attendance(self, booking_ids: Sequence[str]) -> dict[str, Attendance]:
+        """The stored attendance of these bookings (100 ids per request)."""
+        ids = list(dict.fromkeys(booking_ids))
+        found: dict[str, Attendance] = {}
+        for start in range(0, len(ids), 100):
+            request = self._table("booking_attendance").select("*").in_("booking_id", ids[start:start + 100])
+            for r in _rows(self._execute(request, "reading the attendance")):
+                found[str(r["booking_id"])] = _attendance(r)
+        return found
+
+    def save_attendance(self, attendance: Attendance, lines: Sequence[HistoryLine], actor: str) -> bool:
+        """Store the attendance unless a final one is stored, with its history lines (one RPC)."""
+        a = attendance
+        opt = lambda v: _iso(v) if v else None  # noqa: E731
+        row = {"booking_id": a.booking_id, "status": a.status, "expert_joined": a.expert_joined,
+               "customer_joined": a.customer_joined, "expert_joined_at": opt(a.expert_joined_at),
+               "expert_left_at": opt(a.expert_left_at), "customer_joined_at": opt(a.customer_joined_at),
+               "customer_left_at": opt(a.customer_left_at), "together_minutes": int(a.together_minutes),
+               "expert_match": a.expert_match, "customer_match": a.customer_match, "attempts": int(a.attempts),
+               "checked_at": opt(a.checked_at), "next_check_at": opt(a.next_check_at), "last_error": a.last_error or ""}
+        params = {"p_row": row, "p_lines": [{"event": x.event, "detail": x.detail} for x in lines], "p_actor": actor}
+        return bool(self._execute(self._rpc("attendance_save", params), "recording the attendance"))
+
+    def google_user_emails(self, user_ids: Sequence[str]) -> dict[str, str]:
+        """The remembered emails of these Google user ids."""
+        ids = list(dict.fromkeys(user_ids))[:100]
+        if not ids:
+            return {}
+        request = self._table("google_user_emails").select("user_id,email").in_("user_id", ids)
+        return {r["user_id"]: r["email"] for r in _rows(self._execute(request, "reading Google user emails"))}
+
+    def remember_google_user_email(self, user_id: str, email: str, at: datetime) -> None:
+        """Remember the email a Google user id resolved to (insert or replace)."""
+        params = {"p_user_id": user_id, "p_email": email, "p_at": _iso(at)}
+        self._execute(self._rpc("google_user_email_remember", params), "remembering a Google user email")
 
     # -- the shared request budget of a calendar ------------------------------------------------
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:

@@ -6,7 +6,15 @@ import streamlit as st
 from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
-from lib.views import booking_label, bookings_frame, history_frame, job_runs_frame, join_clicks_line, local_when
+from lib.views import (
+    attendance_text,
+    booking_label,
+    bookings_frame,
+    history_frame,
+    job_runs_frame,
+    join_clicks_line,
+    local_when,
+)
 from pages.ui.booking import action_row, booking_card, cancel_form, reschedule_form
 from pages.ui.flash import flash, show_error, show_flash
 from pages.ui.payment import check_payment
@@ -139,6 +147,8 @@ by_id = {b.id: b for b in recent}
 chosen = by_id[st.selectbox("Booking", list(by_id), format_func=lambda i: booking_label(by_id[i]),
                             key="ops-booking")]
 booking_card(chosen, svc)
+if svc.settings.meeting_provider == "google":
+    st.text(attendance_text(svc.attendance(chosen.id, actor=actor), svc.tz))  # text: names are never Markdown
 with st.expander("History"):
     st.dataframe(history_frame(svc.history(chosen.id, actor=actor), svc.tz), hide_index=True)
 if svc.settings.public_base_url:  # clicks are counted only through the redirect

@@ -256,7 +256,8 @@ class PostgrestStub:
 def supabase_over_postgres(dsn: str) -> Iterator[tuple[SupabaseStore, PostgrestStub]]:
     """A SupabaseStore whose requests a PostgrestStub answers on ``dsn`` (emptied first)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("truncate email_outbox, booking_history, bookings, expert_availability, experts, users, job_runs"
+        conn.execute("truncate email_outbox, booking_history, bookings, expert_availability, experts, users, job_runs,"
+                     " booking_attendance, google_user_emails"
                      " restart identity cascade")  # and every table that refers to these
     stub = PostgrestStub(dsn, KEY)
     try:
