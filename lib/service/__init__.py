@@ -35,6 +35,7 @@ from lib.domain import (
 from lib.meetings import HealthCheck, MeetingProvider
 from lib.meetings.quota import BudgetUse
 from lib.notify import EmailSender
+from lib.overview import Overview
 from lib.payments import PaymentGateway
 from lib.scheduling import Availability
 from lib.service.availability import Scheduling, SlotList
@@ -42,6 +43,7 @@ from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
 from lib.service.jobs import JobRuns
 from lib.service.links import Links, Progress
 from lib.service.outbox import DispatchResult, Outbox
+from lib.service.overview import OverviewFigures
 from lib.service.payments import PaymentCheck, Payments
 from lib.service.ports import Ports
 from lib.service.queries import Queries
@@ -75,6 +77,7 @@ class BookingService:
         self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling)
         self._reminders = Reminders(self.ports)
         self._jobs = JobRuns(self.ports)
+        self._overview = OverviewFigures(self.ports)
 
     # -- the ports, shared by every part (setting one swaps it for all) ---------------------
     @property
@@ -316,3 +319,9 @@ class BookingService:
     def job_runs(self, *, actor: Actor) -> list[JobRun]:
         """Each background job's latest run, from every worker, by job name (staff)."""
         return self._jobs.latest(actor=actor)
+
+    # -- the Overview page (lib.service.overview) --------------------------------------------
+    def overview(self, first_day: date, last_day: date, *, actor: Actor) -> Overview:
+        """The Overview's figures for the bookings made from ``first_day`` to ``last_day`` (both
+        included, app timezone), aggregated by the store (staff)."""
+        return self._overview.overview(first_day, last_day, actor=actor)

@@ -21,6 +21,7 @@ from lib.domain import (
     NewCustomer,
     OpsCounts,
 )
+from lib.overview import OverviewStats
 from lib.scheduling import Availability
 
 
@@ -257,6 +258,13 @@ class BookingStore(Protocol):
 
     def last_job_runs(self) -> list[JobRun]:
         """The latest run of each job (by the order runs were recorded), by job name."""
+        ...
+
+    # The Overview page
+    def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
+        """The Overview's aggregates (``lib.overview``) of the bookings created in the instants
+        ``[start, end)``, each booking's day being its creation date in the timezone ``zone``.
+        Aggregated by the database; never every booking read into Python."""
         ...
 
 

@@ -15,7 +15,9 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from lib.domain import (
     ACTIVE_STATUSES,
@@ -35,6 +37,7 @@ from lib.domain import (
     OpsCounts,
 )
 from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.overview import REVENUE_STATUSES, DayCount, Funnel, LinkDelay, OverviewStats, WeekRevenue, percentile
 from lib.scheduling import Availability, from_json, to_json
 from lib.store import EmailsFor, LineFor
 from lib.store.budget import bucket_start, oldest_counted, seconds_until_free
@@ -104,6 +107,18 @@ def _booking(row: sqlite3.Row) -> Booking:
         payment_attempts=row["payment_attempts"],
         payment_started_at=_parse_ts(row["payment_started_at"]),
     )
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local_day(instant: str | None, zone: str) -> str | None:
+    """SQL ``local_day(ts, zone)``: the date (``YYYY-MM-DD``) of a stored UTC instant in ``zone``."""
+    if instant is None:
+        return None
+    return datetime.fromisoformat(instant).astimezone(_zone(zone)).date().isoformat()
 
 
 def _expert(row: sqlite3.Row) -> Expert:
@@ -210,6 +225,7 @@ class SQLiteStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.create_function("local_day", 2, _local_day, deterministic=True)  # the Overview's days
             self._local.conn = conn
         return conn
 
@@ -682,6 +698,55 @@ class SQLiteStore:
         rows = self._all("SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job")
         return [JobRun(r["job"], r["worker"], _parse_ts(r["started_at"]), _parse_ts(r["finished_at"]),  # type: ignore[arg-type]
                        JobOutcome(r["outcome"]), r["message"], json.loads(r["counts"])) for r in rows]
+
+    # -- the Overview page ----------------------------------------------------------------------
+    def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
+        """The Overview's aggregates over the bookings created in ``[start, end)`` (see
+        ``lib.overview``), each one query on the range's rows (the ``created_at`` index); the
+        percentiles are taken here from the range's durations only. One read transaction, so the
+        figures agree with each other."""
+        cohort = ("WITH b AS MATERIALIZED (SELECT id, status, price, paid_at, confirmed_at,"
+                  " local_day(created_at, ?) AS day FROM bookings WHERE created_at >= ? AND created_at < ?) ")
+        params = (zone, _ts(start), _ts(end))
+        revenue = ", ".join(f"'{s}'" for s in REVENUE_STATUSES)
+        db = self._conn()
+        db.execute("BEGIN")
+        try:
+            per_day = db.execute(cohort + "SELECT day, status, COUNT(*) FROM b GROUP BY day, status"
+                                 " ORDER BY day, status", params).fetchall()
+            weeks = db.execute(cohort + "SELECT date(day, 'weekday 0', '-6 days') AS week, SUM(price), COUNT(*)"
+                               f" FROM b WHERE status IN ({revenue}) GROUP BY week ORDER BY week", params).fetchall()
+            f = db.execute(cohort + "SELECT COUNT(*), COUNT(paid_at), COUNT(confirmed_at),"
+                           " SUM(status = 'completed'), SUM(status = 'expired'),"
+                           " SUM(status = 'cancelled' AND paid_at IS NULL),"
+                           " SUM(status = 'cancelled' AND paid_at IS NOT NULL AND confirmed_at IS NULL),"
+                           " SUM(status = 'cancelled' AND confirmed_at IS NOT NULL),"
+                           " SUM(status = 'pending'), SUM(status = 'paid'), SUM(status = 'confirmed') FROM b",
+                           params).fetchone()
+            delays = db.execute(cohort + "SELECT day, ROUND((julianday(confirmed_at) - julianday(paid_at)) * 86400)"
+                                " FROM b WHERE paid_at IS NOT NULL AND confirmed_at IS NOT NULL", params).fetchall()
+            attempts = db.execute(cohort + "SELECT COUNT(*) FROM b JOIN booking_history h ON h.booking_id = b.id"
+                                  " WHERE h.event IN ('link attempt', 'link attempt failed')", params).fetchone()[0]
+            errors = db.execute(cohort + "SELECT h.detail, COUNT(*) FROM b JOIN booking_history h"
+                                " ON h.booking_id = b.id WHERE h.event = 'link attempt failed'"
+                                " GROUP BY h.detail ORDER BY h.detail", params).fetchall()
+            emails = db.execute(cohort + "SELECT o.status, COUNT(*) FROM b JOIN email_outbox o ON o.booking_id = b.id"
+                                " GROUP BY o.status ORDER BY o.status", params).fetchall()
+        finally:
+            db.execute("COMMIT")
+        by_day: dict[str, list[float]] = {}
+        for day, seconds in delays:
+            by_day.setdefault(day, []).append(float(seconds))
+        return OverviewStats(
+            per_day=tuple(DayCount(date.fromisoformat(d), s, n) for d, s, n in per_day),
+            revenue=tuple(WeekRevenue(date.fromisoformat(w), int(r), n) for w, r, n in weeks),
+            funnel=Funnel(*(int(v or 0) for v in f)),
+            link_delay=tuple(LinkDelay(date.fromisoformat(d), len(v), percentile(v, 0.5), percentile(v, 0.95))
+                             for d, v in sorted(by_day.items())),
+            link_attempts=int(attempts),
+            link_errors=tuple((e, n) for e, n in errors),
+            emails=tuple((s, n) for s, n in emails),
+        )
 
     # -- the shared request budget of a calendar ------------------------------------------------
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:
