@@ -2,7 +2,7 @@
 
 Figures (each a median of several runs):
 
-* the "My sessions" and "Ops" pages, run through Streamlit's AppTest, over a SQLite file with
+* the "My sessions", "Ops", "Book" and "Overview" pages, run through Streamlit's AppTest, over a SQLite file with
   1,000 and with 100,000 bookings, and their ratio: the extra bookings are history (past
   sessions), so a page whose cost grows with them reads more than it shows;
 * the store calls one page load makes (counted by ``bench.counting.CountingStore``, a wrapper
@@ -52,7 +52,8 @@ BENCH = Actor(Role.SYSTEM, email="bench")  # who the benchmark acts as, in the h
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
-PAGES = {"My sessions": "pages/views/my_sessions.py", "Ops": "pages/views/ops.py", "Book": "pages/views/book.py"}
+PAGES = {"My sessions": "pages/views/my_sessions.py", "Ops": "pages/views/ops.py", "Book": "pages/views/book.py",
+         "Overview": "pages/views/overview.py"}
 EXPERTS = 20
 # Bookings that are "now" (upcoming, waiting for a link or a payment): the same at every size,
 # so the pages show the same rows and only the history behind them grows.

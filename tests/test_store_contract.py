@@ -1326,6 +1326,13 @@ def test_overview_stats_count_the_bookings_made_in_the_range_by_the_app_timezone
     utc = store.overview_stats(start, end + timedelta(hours=7), "UTC")
     assert (date(2030, 3, 4), "completed", 1) in [(r.day, r.status, r.bookings) for r in utc.per_day]
     assert utc.funnel.made == 9
+    # A zone that changes its offset within the range (Berlin, 31 March 2030): 00:00 Berlin on
+    # 5 March is 23:00 UTC on the 4th, when the first booking was made.
+    berlin = ZoneInfo("Europe/Berlin")
+    summer = store.overview_stats(datetime.combine(known.FIRST, time(0), berlin),
+                                  datetime.combine(date(2030, 4, 3), time(0), berlin), "Europe/Berlin")
+    assert (date(2030, 3, 5), "completed", 1) in [(r.day, r.status, r.bookings) for r in summer.per_day]
+    assert summer.funnel.made == 9  # the one made late on 12 March (UTC) is in; 3 March's is not
     # An empty range: nothing, and no error.
     empty = store.overview_stats(start - timedelta(days=30), start - timedelta(days=20), "Asia/Jakarta")
     assert empty.per_day == () and empty.funnel == Funnel() and empty.link_attempts == 0 and empty.emails == ()
