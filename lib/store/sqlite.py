@@ -12,6 +12,7 @@ import re
 import sqlite3
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -715,50 +716,60 @@ class SQLiteStore:
     # -- the Overview page ----------------------------------------------------------------------
     def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
         """The Overview's aggregates over the bookings created in ``[start, end)`` (see
-        ``lib.overview``), each one query on the range's rows (the ``created_at`` index); the
-        percentiles are taken here from the range's durations only. One read transaction, so the
-        figures agree with each other."""
+        ``lib.overview``): four queries on the range's rows (the ``created_at`` index). The first
+        groups them by day, status and how far they got, and the counts per day, week and funnel
+        step are summed from its few rows; the percentiles are taken from the range's durations
+        only. One read transaction, so the figures agree with each other."""
         day_sql, day_params = _day_sql(start, end, zone)
         cohort = ("WITH b AS MATERIALIZED (SELECT id, status, price, paid_at, confirmed_at,"
                   f" {day_sql} AS day FROM bookings WHERE created_at >= ? AND created_at < ?) ")
         params = (*day_params, _ts(start), _ts(end))
-        revenue = ", ".join(f"'{s}'" for s in REVENUE_STATUSES)
         db = self._conn()
         db.execute("BEGIN")
         try:
-            per_day = db.execute(cohort + "SELECT day, status, COUNT(*) FROM b GROUP BY day, status"
-                                 " ORDER BY day, status", params).fetchall()
-            weeks = db.execute(cohort + "SELECT date(day, 'weekday 0', '-6 days') AS week, SUM(price), COUNT(*)"
-                               f" FROM b WHERE status IN ({revenue}) GROUP BY week ORDER BY week", params).fetchall()
-            f = db.execute(cohort + "SELECT COUNT(*), COUNT(paid_at), COUNT(confirmed_at),"
-                           " SUM(status = 'completed'), SUM(status = 'expired'),"
-                           " SUM(status = 'cancelled' AND paid_at IS NULL),"
-                           " SUM(status = 'cancelled' AND paid_at IS NOT NULL AND confirmed_at IS NULL),"
-                           " SUM(status = 'cancelled' AND confirmed_at IS NOT NULL),"
-                           " SUM(status = 'pending'), SUM(status = 'paid'), SUM(status = 'confirmed') FROM b",
-                           params).fetchone()
+            groups = db.execute(cohort + "SELECT day, status, paid_at IS NOT NULL, confirmed_at IS NOT NULL,"
+                                " COUNT(*), SUM(price) FROM b GROUP BY 1, 2, 3, 4 ORDER BY 1, 2", params).fetchall()
             delays = db.execute(cohort + "SELECT day, ROUND((julianday(confirmed_at) - julianday(paid_at)) * 86400)"
                                 " FROM b WHERE paid_at IS NOT NULL AND confirmed_at IS NOT NULL", params).fetchall()
-            attempts = db.execute(cohort + "SELECT COUNT(*) FROM b JOIN booking_history h ON h.booking_id = b.id"
-                                  " WHERE h.event IN ('link attempt', 'link attempt failed')", params).fetchone()[0]
-            errors = db.execute(cohort + "SELECT h.detail, COUNT(*) FROM b JOIN booking_history h"
-                                " ON h.booking_id = b.id WHERE h.event = 'link attempt failed'"
-                                " GROUP BY h.detail ORDER BY h.detail", params).fetchall()
+            attempts = db.execute(cohort + "SELECT h.event, CASE h.event WHEN 'link attempt' THEN '' ELSE h.detail END,"
+                                  " COUNT(*) FROM b JOIN booking_history h ON h.booking_id = b.id"
+                                  " WHERE h.event IN ('link attempt', 'link attempt failed') GROUP BY 1, 2",
+                                  params).fetchall()
             emails = db.execute(cohort + "SELECT o.status, COUNT(*) FROM b JOIN email_outbox o ON o.booking_id = b.id"
                                 " GROUP BY o.status ORDER BY o.status", params).fetchall()
         finally:
             db.execute("COMMIT")
+        per_day: dict[tuple[str, str], int] = {}
+        weeks: dict[date, list[int]] = {}
+        steps: Counter[str] = Counter()
+        for day, status, paid, linked, count, price in groups:
+            per_day[(day, status)] = per_day.get((day, status), 0) + count
+            if status in REVENUE_STATUSES:
+                monday = date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())
+                week = weeks.setdefault(monday, [0, 0])
+                week[0] += int(price)
+                week[1] += count
+            steps["made"] += count
+            steps["reached paid"] += count if paid else 0
+            steps["reached confirmed"] += count if linked else 0
+            steps[status] += count
+            if status == "cancelled":  # where it stopped: how far it had got
+                steps["cancelled " + ("confirmed" if linked else "paid" if paid else "unpaid")] += count
         by_day: dict[str, list[float]] = {}
         for day, seconds in delays:
             by_day.setdefault(day, []).append(float(seconds))
         return OverviewStats(
-            per_day=tuple(DayCount(date.fromisoformat(d), s, n) for d, s, n in per_day),
-            revenue=tuple(WeekRevenue(date.fromisoformat(w), int(r), n) for w, r, n in weeks),
-            funnel=Funnel(*(int(v or 0) for v in f)),
+            per_day=tuple(DayCount(date.fromisoformat(d), s, n) for (d, s), n in per_day.items()),
+            revenue=tuple(WeekRevenue(w, r, n) for w, (r, n) in sorted(weeks.items())),
+            funnel=Funnel(made=steps["made"], paid=steps["reached paid"], confirmed=steps["reached confirmed"],
+                          completed=steps["completed"], expired_unpaid=steps["expired"],
+                          cancelled_unpaid=steps["cancelled unpaid"], cancelled_paid=steps["cancelled paid"],
+                          cancelled_confirmed=steps["cancelled confirmed"], awaiting_payment=steps["pending"],
+                          awaiting_link=steps["paid"], session_to_come=steps["confirmed"]),
             link_delay=tuple(LinkDelay(date.fromisoformat(d), len(v), percentile(v, 0.5), percentile(v, 0.95))
                              for d, v in sorted(by_day.items())),
-            link_attempts=int(attempts),
-            link_errors=tuple((e, n) for e, n in errors),
+            link_attempts=sum(n for _, _, n in attempts),
+            link_errors=tuple(sorted((e, n) for event, e, n in attempts if event == "link attempt failed")),
             emails=tuple((s, n) for s, n in emails),
         )
 

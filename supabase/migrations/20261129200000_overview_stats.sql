@@ -5,6 +5,10 @@
 -- means). Revenue counts paid, confirmed and completed bookings; the funnel reads the paid_at and
 -- confirmed_at stamps; link attempts come from the history; emails from the outbox. Only the
 -- service role may call it: it sums money and names errors.
+-- The range's link attempts and emails, found from their bookings through the index alone.
+create index if not exists booking_history_event on public.booking_history (booking_id, event);
+create index if not exists email_outbox_booking_status on public.email_outbox (booking_id, status);
+
 create or replace function public.overview_stats(p_from timestamptz, p_to timestamptz, p_tz text)
 returns jsonb
 language sql
