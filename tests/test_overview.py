@@ -53,6 +53,13 @@ def test_the_overview_page_shows_the_hand_counted_figures(filled):
     assert len(at.get("vega_lite_chart")) == 6
 
 
+def test_a_range_in_the_address_is_the_pages_range(filled):
+    at = open_page("pages/views/overview.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
+    no_exception(at)
+    assert at.date_input(key="overview-range").value == (known.FIRST, known.LAST)
+    assert [shown(c.value) for c in at.caption] == READINGS
+
+
 def test_the_overview_page_by_default_covers_the_last_30_days_and_says_when_there_is_nothing(service):
     at = open_page("pages/views/overview.py")
     no_exception(at)

@@ -3,7 +3,7 @@ charts, each with a one-line reading and its data as CSV. The figures come aggre
 store (lib.overview says what each one counts)."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 import altair as alt
 import pandas as pd
@@ -19,9 +19,18 @@ context = page_context("overview")
 svc, actor = context.service, context.actor
 st.title("Overview")
 
+
+def day_param(name: str, default: date) -> date:
+    """``?from=`` / ``?to=`` (YYYY-MM-DD) as the range's default, so a range can be linked to."""
+    try:
+        return date.fromisoformat(st.query_params.get(name, ""))
+    except ValueError:
+        return default
+
+
 today = svc.today()
-picked = st.date_input("Bookings made from / to (app timezone)", value=(today - timedelta(days=29), today),
-                       key="overview-range", format="YYYY-MM-DD")
+picked = st.date_input("Bookings made from / to (app timezone)", key="overview-range", format="YYYY-MM-DD",
+                       value=(day_param("from", today - timedelta(days=29)), day_param("to", today)))
 if not isinstance(picked, tuple) or len(picked) != 2:
     st.info("Pick the last day of the range too.")
     st.stop()
