@@ -2,7 +2,7 @@
 
 Figures (each a median of several runs):
 
-* the "My sessions" and "Ops" pages, run through Streamlit's AppTest, over a SQLite file with
+* the "My sessions", "Ops", "Book" and "Overview" pages, run through Streamlit's AppTest, over a SQLite file with
   1,000 and with 100,000 bookings, and their ratio: the extra bookings are history (past
   sessions), so a page whose cost grows with them reads more than it shows;
 * the store calls one page load makes (counted by ``bench.counting.CountingStore``, a wrapper
@@ -56,7 +56,8 @@ BENCH_HOURS = Availability(weekly=((TimeRange(8 * 60, 18 * 60),),) * 7, min_noti
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
-PAGES = {"My sessions": "pages/views/my_sessions.py", "Ops": "pages/views/ops.py", "Book": "pages/views/book.py"}
+PAGES = {"My sessions": "pages/views/my_sessions.py", "Ops": "pages/views/ops.py", "Book": "pages/views/book.py",
+         "Overview": "pages/views/overview.py"}
 EXPERTS = 20
 # Bookings that are "now" (upcoming, waiting for a link or a payment): the same at every size,
 # so the pages show the same rows and only the history behind them grows.
@@ -250,6 +251,7 @@ def measure_pages(filled: list[Filled], runs: int) -> dict[str, dict[str, Any]]:
                     at = AppTest.from_file(str(APP), default_timeout=300).run()
                     at.switch_page(page)
                     at.query_params["expert"] = f.expert_id
+                    at.query_params.update(_page_query(title))
                     for _ in range(WARM_UP_RUNS):
                         at.run()
                         _raise_page_errors(at, title)
@@ -271,6 +273,19 @@ def measure_pages(filled: list[Filled], runs: int) -> dict[str, dict[str, Any]]:
                                                 "runs_ms": [_ms(x) for x in times[f]],
                                                 "store_calls": sorted(set(calls[f]))} for f in filled}
     return results
+
+
+def _page_query(title: str) -> dict[str, str]:
+    """Query parameters a page is measured with besides ``?expert=``.
+
+    The Overview covers yesterday and today: the current bookings, the same at both sizes (the
+    history was made four days before today or earlier), so its ratio shows whether it reads
+    bookings outside its range. Its default range, 30 days, holds more bookings at 100,000.
+    """
+    if title != "Overview":
+        return {}
+    today = datetime.now(Settings().tz).date()
+    return {"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()}
 
 
 def _ratio_goal(title: str) -> float:

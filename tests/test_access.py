@@ -22,9 +22,10 @@ ALL_PAGES = {
     "my_sessions": "pages/views/my_sessions.py",
     "availability": "pages/views/availability.py",
     "ops": "pages/views/ops.py",
+    "overview": "pages/views/overview.py",
     "emails": "pages/views/emails.py",
 }
-ALL_PAGES_IN_MENU_ORDER = ["book", "my_sessions", "availability", "confirmation", "ops", "emails"]
+ALL_PAGES_IN_MENU_ORDER = ["book", "my_sessions", "availability", "confirmation", "ops", "overview", "emails"]
 OPS_EMAIL = "ops.lead@callexpert.id"
 AUTH = """
 [auth]
@@ -177,6 +178,7 @@ def test_a_person_without_a_role_cannot_even_list_experts(service, two_experts):
     lambda s, a: s.dispatch_emails(actor=a),
     lambda s, a: s.complete_finished(actor=a),
     lambda s, a: s.stuck_pending(actor=a),
+    lambda s, a: s.overview(s.today(), s.today(), actor=a),
 ])
 @pytest.mark.parametrize("who", ["expert", "nobody"])
 def test_ops_only_calls_are_refused_to_others(service, two_experts, call, who):
@@ -350,7 +352,7 @@ def test_xsrf_protection_stays_on_and_no_secrets_file_is_tracked():
     assert ".streamlit/secrets.toml" not in tracked
 
 
-@pytest.mark.parametrize("page", ["ops", "book", "emails", "my_sessions", "availability", "confirmation"])
+@pytest.mark.parametrize("page", ["ops", "overview", "book", "emails", "my_sessions", "availability", "confirmation"])
 def test_a_page_script_run_without_app_py_shows_nothing_but_a_message(signed_in_env, service, two_experts, page):
     """Only app.py's gate hands a page its service and acting person: a page script run any other
     way fails closed, whoever the visitor is, and shows no data."""

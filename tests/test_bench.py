@@ -46,7 +46,7 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
 
     assert result["command"].startswith("python -m bench --sizes 50,120")
     assert set(result) >= {"command", "measured_at", "environment", "config", "pages", "links", "service", "goals"}
-    for title in ("My sessions", "Ops", "Book"):
+    for title in ("My sessions", "Ops", "Book", "Overview"):
         page = result["pages"][title]
         for size in ("50", "120"):
             assert page[size]["median_ms"] > 0 and len(page[size]["runs_ms"]) == 2
@@ -61,10 +61,10 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     assert service["median_ms"] > 0
     slots = result["slots"]
     assert slots["bookings"] == 1000 and slots["days"] == 30 and slots["median_ms"] > 0 and slots["slots"] > 0
-    assert len(result["goals"]) == 10 and all({"figure", "value", "goal", "met"} <= set(g) for g in result["goals"])
+    assert len(result["goals"]) == 12 and all({"figure", "value", "goal", "met"} <= set(g) for g in result["goals"])
     # The printed table is the README's: one row per figure.
     assert table(result) in printed
-    assert printed.count("\n| ") >= 11
+    assert printed.count("\n| ") >= 13
 
 
 def test_the_slot_figure_runs_on_the_slot_function():

@@ -31,9 +31,10 @@ from tests.support.browser import TIMEOUT_MS, shot, stop, wait_healthy
 from tests.support.env import clean_environ, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-OPS_MENU = ["Book a session", "My sessions", "Availability", "Confirmation", "Ops", "Emails"]
+OPS_MENU = ["Book a session", "My sessions", "Availability", "Confirmation", "Ops", "Overview", "Emails"]
 # How Streamlit names a folder's files in its menu (lower case, "_" as a space); the titles are capitalised.
-FILE_NAMES = {"app", "common", "book", "confirmation", "my sessions", "ops", "emails", "views", "ui", "registry"}
+FILE_NAMES = {"app", "common", "book", "confirmation", "my sessions", "ops", "overview", "emails", "views", "ui",
+              "registry"}
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ PAGES = {
     "pages/views/my_sessions.py": "My sessions",
     "pages/views/availability.py": "Availability",
     "pages/views/ops.py": "Ops",
+    "pages/views/overview.py": "Overview",
     "pages/views/emails.py": "Emails",
 }
 GOOD_LINK = "https://meet.google.com/abc-defg-hij"

@@ -159,7 +159,8 @@ def test_sign_in_through_a_real_oidc_provider_lands_each_role_where_it_belongs(c
         # -- ops: the whole console ------------------------------------------------------------------
         sign_in(page, console, "ops-lead")
         page.locator('[data-testid="stSidebarNavLink"]').first.wait_for()
-        assert menu(page) == ["Book a session", "My sessions", "Availability", "Confirmation", "Ops", "Emails"]
+        assert menu(page) == ["Book a session", "My sessions", "Availability", "Confirmation", "Ops", "Overview",
+                              "Emails"]
         page.locator('[data-testid="stSidebarNavLink"]', has_text="Ops").click()
         page.get_by_role("heading", name="Ops", exact=True).wait_for()
         shot(page, "sign-in-1-ops")

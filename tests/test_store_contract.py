@@ -1361,3 +1361,55 @@ def test_google_user_emails_are_remembered_and_replaced(store):
     store.remember_google_user_email("users/1", "sari@example.com", NOW + timedelta(days=1))
     assert store.google_user_emails(["users/1", "users/2", "users/3"]) == {
         "users/1": "sari@example.com", "users/2": "budi@example.com"}
+
+
+# -- the Overview page's aggregates ----------------------------------------------------------------
+
+@pytest.fixture
+def stamp(store, request: pytest.FixtureRequest):
+    """Set a booking's created_at, paid_at and confirmed_at (the stores stamp "now" themselves)."""
+    from tests.support.overview import sqlite_stamp
+
+    if isinstance(store, SQLiteStore):
+        return sqlite_stamp(store)
+
+    def on_postgres(booking_id: str, created: datetime, paid: datetime | None, confirmed: datetime | None) -> None:
+        with psycopg.connect(request.getfixturevalue("pg_db"), autocommit=True) as conn:
+            conn.execute("update bookings set created_at = %s, paid_at = coalesce(%s, paid_at),"
+                         " confirmed_at = coalesce(%s, confirmed_at) where id = %s",
+                         [created, paid, confirmed, booking_id])
+    return on_postgres
+
+
+def test_overview_stats_count_the_bookings_made_in_the_range_by_the_app_timezones_day(store, stamp):
+    from lib.overview import Funnel
+    from tests.support import overview as known
+
+    known.fill_overview(store, stamp)
+    start = datetime.combine(known.FIRST, time(0), known.TZ)
+    end = datetime.combine(known.LAST + timedelta(days=1), time(0), known.TZ)
+    stats = store.overview_stats(start, end, "Asia/Jakarta")
+
+    assert [(r.day, r.status, r.bookings) for r in stats.per_day] == known.EXPECTED_PER_DAY
+    assert [(w.week, w.revenue, w.bookings) for w in stats.revenue] == known.EXPECTED_REVENUE
+    assert stats.funnel == Funnel(*known.EXPECTED_FUNNEL)
+    assert [(d.day, d.bookings, d.median_s, d.p95_s) for d in stats.link_delay] == known.EXPECTED_DELAY
+    assert stats.link_attempts == known.EXPECTED_ATTEMPTS
+    assert sorted(stats.link_errors) == sorted(known.EXPECTED_ERRORS)
+    assert dict(stats.emails) == known.EXPECTED_EMAILS
+
+    # The same instants read in UTC: the booking made at 06:00 Jakarta on 5 March falls on the
+    # 4th, and the one made at 00:30 Jakarta on 13 March on the 12th.
+    utc = store.overview_stats(start, end + timedelta(hours=7), "UTC")
+    assert (date(2030, 3, 4), "completed", 1) in [(r.day, r.status, r.bookings) for r in utc.per_day]
+    assert utc.funnel.made == 9
+    # A zone that changes its offset within the range (Berlin, 31 March 2030): 00:00 Berlin on
+    # 5 March is 23:00 UTC on the 4th, when the first booking was made.
+    berlin = ZoneInfo("Europe/Berlin")
+    summer = store.overview_stats(datetime.combine(known.FIRST, time(0), berlin),
+                                  datetime.combine(date(2030, 4, 3), time(0), berlin), "Europe/Berlin")
+    assert (date(2030, 3, 5), "completed", 1) in [(r.day, r.status, r.bookings) for r in summer.per_day]
+    assert summer.funnel.made == 9  # the one made late on 12 March (UTC) is in; 3 March's is not
+    # An empty range: nothing, and no error.
+    empty = store.overview_stats(start - timedelta(days=30), start - timedelta(days=20), "Asia/Jakarta")
+    assert empty.per_day == () and empty.funnel == Funnel() and empty.link_attempts == 0 and empty.emails == ()

@@ -37,6 +37,7 @@ from lib.domain import (
 from lib.meetings import HealthCheck, MeetingProvider
 from lib.meetings.quota import BudgetUse
 from lib.notify import EmailSender
+from lib.overview import Overview
 from lib.payments import PaymentGateway
 from lib.scheduling import Availability
 from lib.service.attendance import AttendanceRecorder
@@ -46,6 +47,7 @@ from lib.service.clicks import JoinLinks
 from lib.service.jobs import JobRuns
 from lib.service.links import Links, Progress
 from lib.service.outbox import DispatchResult, Outbox
+from lib.service.overview import OverviewFigures
 from lib.service.payments import PaymentCheck, Payments
 from lib.service.ports import Ports
 from lib.service.queries import Queries
@@ -82,6 +84,7 @@ class BookingService:
         self._jobs = JobRuns(self.ports)
         self._join = JoinLinks(self.ports)
         self._attendance = AttendanceRecorder(self.ports)
+        self._overview = OverviewFigures(self.ports)
 
     # -- the ports, shared by every part (setting one swaps it for all) ---------------------
     @property
@@ -346,3 +349,9 @@ class BookingService:
     def attendance(self, booking_id: str, *, actor: Actor) -> Attendance | None:
         """The booking's stored attendance, or None when none was read yet (staff)."""
         return self._attendance.get(booking_id, actor=actor)
+
+    # -- the Overview page (lib.service.overview) --------------------------------------------
+    def overview(self, first_day: date, last_day: date, *, actor: Actor) -> Overview:
+        """The Overview's figures for the bookings made from ``first_day`` to ``last_day`` (both
+        included, app timezone), aggregated by the store (staff)."""
+        return self._overview.overview(first_day, last_day, actor=actor)

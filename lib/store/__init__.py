@@ -23,6 +23,7 @@ from lib.domain import (
     NewCustomer,
     OpsCounts,
 )
+from lib.overview import OverviewStats
 from lib.scheduling import Availability
 
 
@@ -301,6 +302,12 @@ class BookingStore(Protocol):
 
     def remember_google_user_email(self, user_id: str, email: str, at: datetime) -> None:
         """Remember (or replace) the email a Google user id resolved to."""
+
+    # The Overview page
+    def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
+        """The Overview's aggregates (``lib.overview``) of the bookings created in the instants
+        ``[start, end)``, each booking's day being its creation date in the timezone ``zone``.
+        Aggregated by the database; never every booking read into Python."""
         ...
 
 

@@ -72,6 +72,8 @@ CREATE TABLE IF NOT EXISTS booking_history (
     actor       TEXT NOT NULL DEFAULT 'system'
 );
 CREATE INDEX IF NOT EXISTS booking_history_booking ON booking_history (booking_id, id);
+-- The Overview's link attempts of a range's bookings, read from the index alone.
+CREATE INDEX IF NOT EXISTS booking_history_event ON booking_history (booking_id, event);
 
 CREATE TABLE IF NOT EXISTS email_outbox (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -94,6 +96,8 @@ CREATE TABLE IF NOT EXISTS email_outbox (
 );
 CREATE INDEX IF NOT EXISTS email_outbox_status ON email_outbox (status, id);
 CREATE INDEX IF NOT EXISTS email_outbox_booking ON email_outbox (booking_id, id);
+-- The Overview's emails of a range's bookings by status, read from the index alone.
+CREATE INDEX IF NOT EXISTS email_outbox_booking_status ON email_outbox (booking_id, status);
 
 -- The rolling per-minute request budget of a calendar API, shared by every process on this
 -- database: one row per calendar and second, counting the requests taken in it (rows older

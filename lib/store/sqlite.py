@@ -12,10 +12,13 @@ import re
 import sqlite3
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from lib.domain import (
     ACTIVE_STATUSES,
@@ -37,6 +40,7 @@ from lib.domain import (
     OpsCounts,
 )
 from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
+from lib.overview import REVENUE_STATUSES, DayCount, Funnel, LinkDelay, OverviewStats, WeekRevenue, percentile
 from lib.scheduling import Availability, from_json, to_json
 from lib.store import EmailsFor, LineFor
 from lib.store.budget import bucket_start, oldest_counted, seconds_until_free
@@ -118,6 +122,31 @@ def _booking(row: sqlite3.Row) -> Booking:
         payment_attempts=row["payment_attempts"],
         payment_started_at=_parse_ts(row["payment_started_at"]),
     )
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local_day(instant: str | None, zone: str) -> str | None:
+    """SQL ``local_day(ts, zone)``: the date (``YYYY-MM-DD``) of a stored UTC instant in ``zone``."""
+    if instant is None:
+        return None
+    return datetime.fromisoformat(instant).astimezone(_zone(zone)).date().isoformat()
+
+
+def _day_sql(start: datetime, end: datetime, zone: str) -> tuple[str, tuple[str, ...]]:
+    """SQL for ``created_at``'s day in ``zone``: SQLite's own date arithmetic when the zone keeps
+    one UTC offset over ``[start, end]`` (WIB always does), else ``local_day`` (Python per row,
+    several times slower)."""
+    tz = _zone(zone)
+    days = (end - start).days + 1
+    offsets = {(start + timedelta(days=i)).astimezone(tz).utcoffset() for i in range(days + 1)}
+    if len(offsets) == 1:
+        minutes = int(offsets.pop().total_seconds() // 60)  # type: ignore[union-attr]
+        return f"date(created_at, '{minutes:+d} minutes')", ()
+    return "local_day(created_at, ?)", (zone,)
 
 
 def _expert(row: sqlite3.Row) -> Expert:
@@ -224,6 +253,7 @@ class SQLiteStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.create_function("local_day", 2, _local_day, deterministic=True)  # the Overview's days
             self._local.conn = conn
         return conn
 
@@ -781,6 +811,66 @@ class SQLiteStore:
                        " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,"
                        " resolved_at = excluded.resolved_at",
                        (user_id, email, _ts(at)))
+
+    # -- the Overview page ----------------------------------------------------------------------
+    def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
+        """The Overview's aggregates over the bookings created in ``[start, end)`` (see
+        ``lib.overview``): four queries on the range's rows (the ``created_at`` index). The first
+        groups them by day, status and how far they got, and the counts per day, week and funnel
+        step are summed from its few rows; the percentiles are taken from the range's durations
+        only. One read transaction, so the figures agree with each other."""
+        day_sql, day_params = _day_sql(start, end, zone)
+        cohort = ("WITH b AS MATERIALIZED (SELECT id, status, price, paid_at, confirmed_at,"
+                  f" {day_sql} AS day FROM bookings WHERE created_at >= ? AND created_at < ?) ")
+        params = (*day_params, _ts(start), _ts(end))
+        db = self._conn()
+        db.execute("BEGIN")
+        try:
+            groups = db.execute(cohort + "SELECT day, status, paid_at IS NOT NULL, confirmed_at IS NOT NULL,"
+                                " COUNT(*), SUM(price) FROM b GROUP BY 1, 2, 3, 4 ORDER BY 1, 2", params).fetchall()
+            delays = db.execute(cohort + "SELECT day, ROUND((julianday(confirmed_at) - julianday(paid_at)) * 86400)"
+                                " FROM b WHERE paid_at IS NOT NULL AND confirmed_at IS NOT NULL", params).fetchall()
+            attempts = db.execute(cohort + "SELECT h.event, CASE h.event WHEN 'link attempt' THEN '' ELSE h.detail END,"
+                                  " COUNT(*) FROM b JOIN booking_history h ON h.booking_id = b.id"
+                                  " WHERE h.event IN ('link attempt', 'link attempt failed') GROUP BY 1, 2",
+                                  params).fetchall()
+            emails = db.execute(cohort + "SELECT o.status, COUNT(*) FROM b JOIN email_outbox o ON o.booking_id = b.id"
+                                " GROUP BY o.status ORDER BY o.status", params).fetchall()
+        finally:
+            db.execute("COMMIT")
+        per_day: dict[tuple[str, str], int] = {}
+        weeks: dict[date, list[int]] = {}
+        steps: Counter[str] = Counter()
+        for day, status, paid, linked, count, price in groups:
+            per_day[(day, status)] = per_day.get((day, status), 0) + count
+            if status in REVENUE_STATUSES:
+                monday = date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())
+                week = weeks.setdefault(monday, [0, 0])
+                week[0] += int(price)
+                week[1] += count
+            steps["made"] += count
+            steps["reached paid"] += count if paid else 0
+            steps["reached confirmed"] += count if linked else 0
+            steps[status] += count
+            if status == "cancelled":  # where it stopped: how far it had got
+                steps["cancelled " + ("confirmed" if linked else "paid" if paid else "unpaid")] += count
+        by_day: dict[str, list[float]] = {}
+        for day, seconds in delays:
+            by_day.setdefault(day, []).append(float(seconds))
+        return OverviewStats(
+            per_day=tuple(DayCount(date.fromisoformat(d), s, n) for (d, s), n in per_day.items()),
+            revenue=tuple(WeekRevenue(w, r, n) for w, (r, n) in sorted(weeks.items())),
+            funnel=Funnel(made=steps["made"], paid=steps["reached paid"], confirmed=steps["reached confirmed"],
+                          completed=steps["completed"], expired_unpaid=steps["expired"],
+                          cancelled_unpaid=steps["cancelled unpaid"], cancelled_paid=steps["cancelled paid"],
+                          cancelled_confirmed=steps["cancelled confirmed"], awaiting_payment=steps["pending"],
+                          awaiting_link=steps["paid"], session_to_come=steps["confirmed"]),
+            link_delay=tuple(LinkDelay(date.fromisoformat(d), len(v), percentile(v, 0.5), percentile(v, 0.95))
+                             for d, v in sorted(by_day.items())),
+            link_attempts=sum(n for _, _, n in attempts),
+            link_errors=tuple(sorted((e, n) for event, e, n in attempts if event == "link attempt failed")),
+            emails=tuple((s, n) for s, n in emails),
+        )
 
     # -- the shared request budget of a calendar ------------------------------------------------
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:

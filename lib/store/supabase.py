@@ -51,6 +51,7 @@ from lib.errors import (
     StoreFailed,
     StoreUnavailable,
 )
+from lib.overview import DayCount, Funnel, LinkDelay, OverviewStats, WeekRevenue
 from lib.scheduling import Availability, from_json, to_json
 from lib.store import EmailsFor, LineFor
 from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
@@ -904,6 +905,26 @@ class SupabaseStore:
         """Remember the email a Google user id resolved to (insert or replace)."""
         params = {"p_user_id": user_id, "p_email": email, "p_at": _iso(at)}
         self._execute(self._rpc("google_user_email_remember", params), "remembering a Google user email")
+
+    # -- the Overview page ----------------------------------------------------------------------
+    def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
+        """The Overview's aggregates in one RPC (``overview_stats``, SQL with ``percentile_cont``)."""
+        params = {"p_from": _iso(start), "p_to": _iso(end), "p_tz": zone}
+        data = self._execute(self._rpc("overview_stats", params), "summing up the bookings") or {}
+        if isinstance(data, list):  # a scalar function's value, as some clients wrap it
+            data = data[0] if data else {}
+        return OverviewStats(
+            per_day=tuple(DayCount(date.fromisoformat(r["day"]), r["status"], int(r["bookings"]))
+                          for r in data.get("per_day") or []),
+            revenue=tuple(WeekRevenue(date.fromisoformat(r["week"]), _money(r["revenue"]), int(r["bookings"]))
+                          for r in data.get("revenue") or []),
+            funnel=Funnel(*(int(v) for v in data.get("funnel") or [])),
+            link_delay=tuple(LinkDelay(date.fromisoformat(r["day"]), int(r["bookings"]), float(r["median_s"]),
+                                       float(r["p95_s"])) for r in data.get("link_delay") or []),
+            link_attempts=int(data.get("link_attempts") or 0),
+            link_errors=tuple((str(e), int(n)) for e, n in data.get("link_errors") or []),
+            emails=tuple((str(st), int(n)) for st, n in data.get("emails") or []),
+        )
 
     # -- the shared request budget of a calendar ------------------------------------------------
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:

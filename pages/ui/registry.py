@@ -36,6 +36,7 @@ PAGES: tuple[PageSpec, ...] = (
     _page("availability", "Availability", ":material/schedule:", STAFF | {Role.EXPERT}),
     _page("confirmation", "Confirmation", ":material/task_alt:", STAFF | {Role.EXPERT}),
     _page("ops", "Ops", ":material/build:", STAFF),
+    _page("overview", "Overview", ":material/monitoring:", STAFF),
     _page("emails", "Emails", ":material/mail:", STAFF),
 )
 BY_KEY: dict[str, PageSpec] = {page.key: page for page in PAGES}

@@ -1,0 +1,37 @@
+"""The ops Overview's figures for a range of days (read only; see ``lib.overview``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from lib.access import Actor, require_staff
+from lib.errors import InvalidInput
+from lib.overview import Overview
+from lib.service.ports import Ports
+
+# A longer range would still be one query per figure, but its daily charts stop being readable.
+MAX_DAYS = 366
+
+
+class OverviewFigures:
+    """The Overview page's read, behind the staff check."""
+
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+
+    def overview(self, first_day: date, last_day: date, *, actor: Actor) -> Overview:
+        """The figures of the bookings made from ``first_day`` to ``last_day`` (both included,
+        days in the app timezone), aggregated by the store. Staff only; at most a year."""
+        require_staff(actor, "see the overview")
+        if not isinstance(first_day, date) or not isinstance(last_day, date):
+            raise InvalidInput("The overview's range needs a first and a last day.")
+        if last_day < first_day:
+            raise InvalidInput(f"The range ends ({last_day}) before it starts ({first_day}).")
+        if (last_day - first_day).days + 1 > MAX_DAYS:
+            raise InvalidInput(f"The overview covers at most {MAX_DAYS} days at once; pick a shorter range.")
+        tz = self.ports.tz
+        # Midnight of each end in the app timezone, as instants: the store compares created_at with them.
+        start = datetime.combine(first_day, time(0), tz)
+        end = datetime.combine(last_day + timedelta(days=1), time(0), tz)
+        zone = self.ports.settings.timezone
+        return Overview(first_day, last_day, self.ports.store.overview_stats(start, end, zone))

@@ -1,0 +1,119 @@
+"""The Overview page: its figures from known bookings, counted by hand, on the page and in the
+service; staff only."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib.access import SYSTEM, expert_actor
+from lib.errors import InvalidInput, PermissionDenied
+from lib.overview import Funnel, Overview, OverviewStats, failure_cause, failure_causes, funnel_reading, percentile
+from pages.ui.registry import pages_for
+from tests.support import overview as known
+from tests.support.apptest import APP, no_exception, open_page, shown
+
+# What the page must say about tests.support.overview's bookings, worked out by hand there.
+READINGS = [
+    # 3 on Tue 5 March, 3 on Wed 6 March, 2 on Mon 11 March: the tie goes to the earlier day.
+    "8 bookings made, busiest day Tue 05/03 (3); 3 confirmed or completed now.",
+    # Three paid in the week from 4 March (3 x Rp 250.000), one in the week from 11 March.
+    "Rp 1.000.000 from 4 paid bookings; best week from Mon 04/03 (Rp 750.000).",
+    # 3 of 8 reached confirmed (37.5%); the three kinds of stop are one each, expired comes first.
+    "8 bookings, 38% reached confirmed; most stops: expired unpaid (1).",
+    # 30, 90, 150 s: median 90 s = 1.5 min, 95th percentile 144 s = 2.4 min.
+    "Links for 3 paid bookings; busiest day's median 1.5 min after payment; worst 95th percentile 2.4 min "
+    "(Tue 05/03).",
+    # One success, three failures of which two were the rate limit.
+    "4 link attempts, 3 failed (75%); most: Google Calendar rate limit reached (2).",
+    "6 emails: 1 sent, 1 failed, 4 waiting.",
+]
+
+
+@pytest.fixture
+def filled(service, monkeypatch):
+    monkeypatch.setenv("CALLEXPERT_TIMEZONE", "Asia/Jakarta")
+    known.fill_overview(service.store, known.sqlite_stamp(service.store))
+    return service
+
+
+def test_the_overview_page_shows_the_hand_counted_figures(filled):
+    at = open_page("pages/views/overview.py")
+    no_exception(at)
+    assert [t.value for t in at.title] == ["Overview"]
+    at.date_input(key="overview-range").set_value((known.FIRST, known.LAST)).run()
+    no_exception(at)
+    assert [shown(c.value) for c in at.caption] == READINGS
+    assert [s.value for s in at.subheader] == [
+        "Bookings per day", "Revenue per week", "Funnel: pending → paid → confirmed → completed",
+        "Time from payment to link", "Link failures by cause", "Emails"]
+    assert len(at.get("download_button")) == 6  # each chart's data as CSV
+    assert len(at.get("vega_lite_chart")) == 6
+
+
+def test_a_range_in_the_address_is_the_pages_range(filled):
+    at = open_page("pages/views/overview.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
+    no_exception(at)
+    assert at.date_input(key="overview-range").value == (known.FIRST, known.LAST)
+    assert [shown(c.value) for c in at.caption] == READINGS
+
+
+def test_the_overview_page_by_default_covers_the_last_30_days_and_says_when_there_is_nothing(service):
+    at = open_page("pages/views/overview.py")
+    no_exception(at)
+    first, last = at.date_input(key="overview-range").value
+    assert (last, last - first) == (service.today(), timedelta(days=29))
+    assert shown(at.caption[0].value) == "No bookings were made in these days."
+    assert len(at.get("download_button")) == 6 and not at.get("vega_lite_chart")
+
+
+def test_the_service_gives_the_same_figures_and_refuses_experts_and_bad_ranges(filled):
+    overview = filled.overview(known.FIRST, known.LAST, actor=SYSTEM)
+    assert overview.stats.funnel == Funnel(*known.EXPECTED_FUNNEL)
+    assert overview.failures_by_cause == {"Google Calendar rate limit reached": 2,
+                                          "Google Calendar had a server error": 1}
+    assert overview.emails == {"sent": 1, "failed": 1, "waiting": 4}
+    # One day fewer at the end: the two made on 11 March drop out.
+    assert filled.overview(known.FIRST, date(2030, 3, 10), actor=SYSTEM).stats.funnel.made == 6
+    expert = expert_actor(filled.experts(actor=SYSTEM)[0])
+    with pytest.raises(PermissionDenied, match="Only ops"):
+        filled.overview(known.FIRST, known.LAST, actor=expert)
+    with pytest.raises(InvalidInput, match="before it starts"):
+        filled.overview(known.LAST, known.FIRST, actor=SYSTEM)
+    with pytest.raises(InvalidInput, match="at most 366 days"):
+        filled.overview(known.FIRST, known.FIRST + timedelta(days=366), actor=SYSTEM)
+
+
+def test_an_expert_is_not_offered_the_overview_and_cannot_open_it(filled):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("pages/views/availability.py").run()
+    at.sidebar.selectbox(key="view_as").set_value(filled.experts(actor=SYSTEM)[0].id).run()
+    # The navigation the expert's run built has no Overview page to switch to.
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/views/overview.py")
+    assert "overview" not in pages_for(expert_actor(filled.experts(actor=SYSTEM)[0]))
+
+
+def test_percentile_interpolates_as_postgresql_percentile_cont():
+    assert percentile([30, 150, 90], 0.5) == 90
+    assert percentile([30, 90, 150], 0.95) == pytest.approx(144)
+    assert percentile([10, 20], 0.5) == 15 and percentile([7], 0.95) == 7
+    with pytest.raises(ValueError):
+        percentile([], 0.5)
+
+
+def test_a_failures_cause_is_its_errors_first_words():
+    assert failure_cause(known.RATE_LIMIT) == "Google Calendar rate limit reached"
+    assert failure_cause("Unexpected error: TimeoutError") == "Unexpected error"
+    assert failure_cause("  ") == "unknown"
+    assert len(failure_cause("x" * 200)) == 60
+    assert failure_causes([("B failed. x", 1), ("A failed; y", 1), ("B failed (2)", 1)]) == {"B failed": 2,
+                                                                                                  "A failed": 1}
+
+
+def test_the_funnel_reading_without_stops_says_so():
+    stats = OverviewStats(funnel=Funnel(made=4, paid=4, confirmed=4, completed=2, session_to_come=2))
+    reading = funnel_reading(Overview(known.FIRST, known.LAST, stats))
+    assert reading == "4 bookings, 100% reached confirmed; none stopped."
