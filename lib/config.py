@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lib.errors import ConfigError, InvalidInput
-from lib.notify.messages import LANGUAGES
 from lib.validation import HOST_NAME, clean_email
 
 ENV_PREFIX = "CALLEXPERT_"
@@ -209,13 +208,16 @@ class Settings:
         return self.attach_ics == "true"
 
 
+# The languages emails are written in (lib/notify/messages.py holds one catalogue per language).
+EMAIL_LANGUAGES: tuple[str, ...] = ("id", "en")
+
 _CHOICES = {
     "backend": ("sqlite", "supabase"),
     "meeting_provider": ("jitsi", "google"),
     "payment_gateway": ("demo", "midtrans"),
     "email_backend": ("outbox", "smtp"),
     "attach_ics": ("auto", "true", "false"),
-    "email_language": LANGUAGES,
+    "email_language": EMAIL_LANGUAGES,
 }
 # The [table]s of the settings file, each loaded from its own CALLEXPERT_<TABLE>_<KEY> variables.
 _TABLES: dict[str, type] = {"google": GoogleSettings, "smtp": SmtpSettings, "midtrans": MidtransSettings}

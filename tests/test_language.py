@@ -16,7 +16,7 @@ from lib.domain import Booking, BookingStatus, EmailDraft
 from lib.errors import ConfigError
 from lib.notify import LINK_PENDING
 from lib.notify.ics import IcsOptions
-from lib.notify.messages import KINDS, LANGUAGES, WORDS
+from lib.notify.messages import KINDS, LANGUAGES, LOCALES, WORDS
 from lib.notify.templates import render
 from lib.timefmt import local_when, long_date, number, rupiah, short_date, when, zone_abbreviation
 
@@ -130,7 +130,7 @@ def found(phrase: str, text: str) -> bool:
 
 
 def test_both_catalogues_have_every_kind_and_every_word():
-    assert set(LANGUAGES) == {"id", "en"}
+    assert set(LANGUAGES) == {"id", "en"} == set(LOCALES) == set(WORDS)  # a catalogue for every setting value
     assert KINDS["id"].keys() == KINDS["en"].keys()
     assert {"confirmed.customer", "confirmed.expert", "rescheduled.customer", "rescheduled.expert",
             "cancelled.customer", "cancelled.expert", LINK_PENDING, "reminder.customer",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lib.config import EMAIL_LANGUAGES
 from lib.notify import LINK_PENDING, REMINDER_PREFIX
 
 # Every reminder (``reminder_1440.customer``, ``reminder_60.customer``...) reads like the one
@@ -19,7 +20,7 @@ REMINDER = REMINDER_PREFIX.rstrip("_")
 # The languages an email can be written in, and the Babel locale of its dates and numbers.
 # English emails keep Indonesian number conventions (Rp 250.000), as the console does.
 LOCALES: dict[str, str] = {"id": "id", "en": "en_ID"}
-LANGUAGES: tuple[str, ...] = tuple(LOCALES)
+LANGUAGES: tuple[str, ...] = EMAIL_LANGUAGES  # a setting may name only a language with a catalogue
 DEFAULT_LANGUAGE = "id"
 
 
