@@ -16,7 +16,13 @@ function in Supabase); this module only turns their few rows into readings and t
   as PostgreSQL's ``percentile_cont``) of ``confirmed_at - paid_at`` of the bookings that have both;
 * link attempts (the history's ``link attempt`` and ``link attempt failed`` lines) and the
   failures by cause: the error's words up to its first ``(``, ``:``, ``;`` or ``.``;
-* the emails of those bookings: sent, failed, and waiting (queued).
+* the emails of those bookings: sent, failed, and waiting (queued);
+* attendance, over those bookings whose Google Meet attendance is ``recorded`` (final; sessions
+  still ``waiting`` and ``no data`` are left out): per expert, the sessions, those both sides
+  joined, and the no-shows of each side (a side that did not join; a session neither joined is
+  a no-show of both); and how late each side joins: the minutes from the session's start (its
+  wall-clock time in the app timezone) to that side's first join, as the median and the 95th
+  percentile (``percentile_cont`` again; joining early counts as negative minutes).
 """
 
 from __future__ import annotations
@@ -89,11 +95,33 @@ class LinkDelay:
 
 
 @dataclass(frozen=True)
+class ExpertAttendance:
+    """An expert's sessions with recorded attendance: how many, both sides joined, and the no-shows of each side."""
+
+    expert: str
+    sessions: int
+    both_joined: int
+    expert_no_shows: int
+    customer_no_shows: int
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """Minutes from the session's start to ``side``'s (``expert`` or ``customer``) join, over ``joins`` sessions."""
+
+    side: str
+    joins: int
+    median_min: float
+    p95_min: float
+
+
+@dataclass(frozen=True)
 class OverviewStats:
     """What a store counts for the bookings made in a range (see the module's docstring).
 
     ``link_errors`` is each distinct failed attempt's error text with how often it occurred;
-    ``emails`` counts the outbox rows of those bookings by status (queued, sent, failed).
+    ``emails`` counts the outbox rows of those bookings by status (queued, sent, failed);
+    ``attendance`` is one row per expert (by name), ``lateness`` one per side that joined.
     """
 
     per_day: tuple[DayCount, ...] = ()
@@ -103,6 +131,8 @@ class OverviewStats:
     link_attempts: int = 0
     link_errors: tuple[tuple[str, int], ...] = ()
     emails: tuple[tuple[str, int], ...] = ()
+    attendance: tuple[ExpertAttendance, ...] = ()
+    lateness: tuple[Lateness, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,6 +272,43 @@ def emails_reading(overview: Overview) -> str:
             f"{number(emails['waiting'])} waiting.")
 
 
+def _minutes(value: float) -> str:
+    """``2 min`` late, ``on time`` or ``1 min early``: a lateness as a person reads it."""
+    whole = round(value)
+    if whole == 0:
+        return "on time"
+    return f"{number(abs(whole))} min" + (" early" if whole < 0 else "")
+
+
+def attendance_reading(overview: Overview) -> str:
+    """``34 sessions recorded: both joined in 29 (85%); 3 customer no-shows, 2 expert no-shows;
+    median lateness: experts on time, customers 2 min``."""
+    rows = overview.stats.attendance
+    sessions = sum(r.sessions for r in rows)
+    if not sessions:
+        return "Attendance is read from Google Meet; none recorded for these days' bookings."
+    both = sum(r.both_joined for r in rows)
+    customers, experts = sum(r.customer_no_shows for r in rows), sum(r.expert_no_shows for r in rows)
+    text = (f"{number(sessions)} session{'s' * (sessions != 1)} recorded: both joined in {number(both)} "
+            f"({_percent(both, sessions)}); {number(customers)} customer no-show{'s' * (customers != 1)}, "
+            f"{number(experts)} expert no-show{'s' * (experts != 1)}")
+    late = {f.side: f for f in overview.stats.lateness}
+    sides = [f"{label} {_minutes(late[side].median_min)}" for side, label in (("expert", "experts"),
+                                                                                ("customer", "customers"))
+             if side in late]
+    return text + (f"; median lateness: {', '.join(sides)}." if sides else ".")
+
+
+def lateness_reading(overview: Overview) -> str:
+    """``Experts join on time at the median (95th percentile 4 min); customers 2 min (95th percentile 12 min)``."""
+    late = {f.side: f for f in overview.stats.lateness}
+    if not late:
+        return "No joins recorded for these days' bookings."
+    parts = [f"{label} {_minutes(late[side].median_min)} (95th percentile {_minutes(late[side].p95_min)})"
+             for side, label in (("expert", "experts"), ("customer", "customers")) if side in late]
+    return "Median join after the start: " + "; ".join(parts) + "."
+
+
 # -- the charts' tables (also what the CSV downloads hold) ----------------------------------------
 
 def per_day_frame(overview: Overview) -> pd.DataFrame:
@@ -281,3 +348,24 @@ def link_failures_frame(overview: Overview) -> pd.DataFrame:
 def emails_frame(overview: Overview) -> pd.DataFrame:
     """``status`` (sent, failed, waiting) and ``emails``."""
     return pd.DataFrame(list(overview.emails.items()), columns=["status", "emails"])
+
+
+ATTENDANCE_OUTCOMES = ("both joined", "expert no-show", "customer no-show", "neither joined")
+
+
+def attendance_frame(overview: Overview) -> pd.DataFrame:
+    """Per expert, the sessions by outcome (each session in one): ``expert``, ``outcome``
+    (both joined, expert no-show = only the customer joined, customer no-show = only the expert
+    joined, neither joined), ``sessions``."""
+    rows = []
+    for r in overview.stats.attendance:
+        neither = r.expert_no_shows + r.customer_no_shows - (r.sessions - r.both_joined)
+        counts = (r.both_joined, r.expert_no_shows - neither, r.customer_no_shows - neither, neither)
+        rows += [(r.expert, outcome, n) for outcome, n in zip(ATTENDANCE_OUTCOMES, counts, strict=True)]
+    return pd.DataFrame(rows, columns=["expert", "outcome", "sessions"])
+
+
+def lateness_frame(overview: Overview) -> pd.DataFrame:
+    """One row per side that joined: ``side``, ``joins``, ``median_min``, ``p95_min``."""
+    return pd.DataFrame([(f.side, f.joins, f.median_min, f.p95_min) for f in overview.stats.lateness],
+                        columns=["side", "joins", "median_min", "p95_min"])

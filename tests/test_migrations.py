@@ -696,3 +696,21 @@ def test_attendance_is_for_the_service_role_only(conn):
     with as_role(conn, "service_role", {"role": "service_role"}) as c:
         c.execute(remember)
         assert c.execute("select email from google_user_emails").fetchall() == [("budi@example.com",)]
+
+
+def test_the_overview_with_its_attendance_is_for_the_service_role_only(conn):
+    customer = _customer(conn)
+    booking = _book(conn, _expert(conn), customer, "2030-03-11", "10:00", status="confirmed")
+    conn.execute("insert into booking_attendance (booking_id, status, expert_joined, customer_joined,"
+                 " expert_joined_at, customer_joined_at) values (%s, 'recorded', true, false,"
+                 " '2030-03-11 03:03+00', null)", [booking])
+    stats = "select overview_stats(now() - interval '1 day', now() + interval '1 day', 'Asia/Jakarta')"
+    for role, claims in (("anon", {"role": "anon"}), ("authenticated", {"sub": customer, "role": "authenticated"})):
+        with as_role(conn, role, claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+            c.execute(stats)
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        attendance = c.execute(stats).fetchone()[0]["attendance"]
+    # 10:00 in Jakarta is 03:00 UTC: the expert joined 3 minutes late; the customer never did.
+    assert [(r["sessions"], r["both_joined"], r["expert_no_shows"], r["customer_no_shows"])
+            for r in attendance["experts"]] == [(1, 0, 0, 1)]
+    assert attendance["lateness"] == [{"side": "expert", "joins": 1, "median_min": 3.0, "p95_min": 3.0}]

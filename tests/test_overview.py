@@ -29,6 +29,12 @@ READINGS = [
     # One success, three failures of which two were the rate limit.
     "4 link attempts, 3 failed (75%); most: Google Calendar rate limit reached (2).",
     "6 emails: 1 sent, 1 failed, 4 waiting.",
+    # b1 both joined, b2 only the expert, b3 only the customer; expert joins -2 and +4 min
+    # (median 1 min), customer joins +2 and +10 min (median 6 min).
+    "3 sessions recorded: both joined in 1 (33%); 1 customer no-show, 1 expert no-show; median lateness: "
+    "experts 1 min, customers 6 min.",
+    # 95th percentiles: experts 222 s = 3.7 min (4), customers 576 s = 9.6 min (10).
+    "Median join after the start: experts 1 min (95th percentile 4 min); customers 6 min (95th percentile 10 min).",
 ]
 
 
@@ -48,9 +54,10 @@ def test_the_overview_page_shows_the_hand_counted_figures(filled):
     assert [shown(c.value) for c in at.caption] == READINGS
     assert [s.value for s in at.subheader] == [
         "Bookings per day", "Revenue per week", "Funnel: pending → paid → confirmed → completed",
-        "Time from payment to link", "Link failures by cause", "Emails"]
-    assert len(at.get("download_button")) == 6  # each chart's data as CSV
-    assert len(at.get("vega_lite_chart")) == 6
+        "Time from payment to link", "Link failures by cause", "Emails", "Attendance per expert",
+        "How late people join"]
+    assert len(at.get("download_button")) == 8  # each chart's data as CSV
+    assert len(at.get("vega_lite_chart")) == 8
 
 
 def test_a_range_in_the_address_is_the_pages_range(filled):
@@ -66,7 +73,11 @@ def test_the_overview_page_by_default_covers_the_last_30_days_and_says_when_ther
     first, last = at.date_input(key="overview-range").value
     assert (last, last - first) == (service.today(), timedelta(days=29))
     assert shown(at.caption[0].value) == "No bookings were made in these days."
-    assert len(at.get("download_button")) == 6 and not at.get("vega_lite_chart")
+    # Nothing recorded (as with Jitsi, whose meetings report no attendance): the page says so.
+    assert [shown(c.value) for c in at.caption][-2:] == [
+        "Attendance is read from Google Meet; none recorded for these days' bookings.",
+        "No joins recorded for these days' bookings."]
+    assert len(at.get("download_button")) == 8 and not at.get("vega_lite_chart")
 
 
 def test_the_service_gives_the_same_figures_and_refuses_experts_and_bad_ranges(filled):
@@ -117,3 +128,18 @@ def test_the_funnel_reading_without_stops_says_so():
     stats = OverviewStats(funnel=Funnel(made=4, paid=4, confirmed=4, completed=2, session_to_come=2))
     reading = funnel_reading(Overview(known.FIRST, known.LAST, stats))
     assert reading == "4 bookings, 100% reached confirmed; none stopped."
+
+
+def test_the_attendance_table_puts_each_session_in_one_outcome_and_the_reading_counts_early_joins():
+    from lib.overview import ExpertAttendance, Lateness, attendance_frame, attendance_reading, lateness_reading
+
+    # 5 sessions: 2 both joined, 1 neither, 1 only the customer, 1 only the expert.
+    stats = OverviewStats(attendance=(ExpertAttendance("Sari", 5, 2, 2, 2),),
+                          lateness=(Lateness("expert", 3, -1.4, 0.2),))
+    overview = Overview(known.FIRST, known.LAST, stats)
+    assert attendance_frame(overview).values.tolist() == [
+        ["Sari", "both joined", 2], ["Sari", "expert no-show", 1], ["Sari", "customer no-show", 1],
+        ["Sari", "neither joined", 1]]
+    assert attendance_reading(overview) == ("5 sessions recorded: both joined in 2 (40%); 2 customer no-shows, "
+                                            "2 expert no-shows; median lateness: experts 1 min early.")
+    assert lateness_reading(overview) == "Median join after the start: experts 1 min early (95th percentile on time)."

@@ -1397,6 +1397,10 @@ def test_overview_stats_count_the_bookings_made_in_the_range_by_the_app_timezone
     assert stats.link_attempts == known.EXPECTED_ATTEMPTS
     assert sorted(stats.link_errors) == sorted(known.EXPECTED_ERRORS)
     assert dict(stats.emails) == known.EXPECTED_EMAILS
+    assert [(a.expert, a.sessions, a.both_joined, a.expert_no_shows, a.customer_no_shows)
+            for a in stats.attendance] == known.EXPECTED_ATTENDANCE
+    assert [(f.side, f.joins, pytest.approx(f.median_min), pytest.approx(f.p95_min))
+            for f in stats.lateness] == known.EXPECTED_LATENESS
 
     # The same instants read in UTC: the booking made at 06:00 Jakarta on 5 March falls on the
     # 4th, and the one made at 00:30 Jakarta on 13 March on the 12th.
@@ -1410,6 +1414,11 @@ def test_overview_stats_count_the_bookings_made_in_the_range_by_the_app_timezone
                                   datetime.combine(date(2030, 4, 3), time(0), berlin), "Europe/Berlin")
     assert (date(2030, 3, 5), "completed", 1) in [(r.day, r.status, r.bookings) for r in summer.per_day]
     assert summer.funnel.made == 9  # the one made late on 12 March (UTC) is in; 3 March's is not
+    # Sessions start on Berlin's wall clock then (UTC+1, 6 hours before Jakarta's): the joins are
+    # some 6 hours early. Experts -21720 and -21360 s, customers -21480 and -21000 s.
+    assert [(f.side, f.joins, f.median_min) for f in summer.lateness] == [("expert", 2, -359.0),
+                                                                          ("customer", 2, -354.0)]
     # An empty range: nothing, and no error.
     empty = store.overview_stats(start - timedelta(days=30), start - timedelta(days=20), "Asia/Jakarta")
     assert empty.per_day == () and empty.funnel == Funnel() and empty.link_attempts == 0 and empty.emails == ()
+    assert empty.attendance == () and empty.lateness == ()

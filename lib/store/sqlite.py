@@ -40,7 +40,17 @@ from lib.domain import (
     OpsCounts,
 )
 from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
-from lib.overview import REVENUE_STATUSES, DayCount, Funnel, LinkDelay, OverviewStats, WeekRevenue, percentile
+from lib.overview import (
+    REVENUE_STATUSES,
+    DayCount,
+    ExpertAttendance,
+    Funnel,
+    Lateness,
+    LinkDelay,
+    OverviewStats,
+    WeekRevenue,
+    percentile,
+)
 from lib.scheduling import Availability, from_json, to_json
 from lib.store import EmailsFor, LineFor
 from lib.store.budget import bucket_start, oldest_counted, seconds_until_free
@@ -149,6 +159,28 @@ def _day_sql(start: datetime, end: datetime, zone: str) -> tuple[str, tuple[str,
     return "local_day(created_at, ?)", (zone,)
 
 
+def _wall_instant(wall: str | None, zone: str) -> str | None:
+    """SQL ``wall_instant(wall, zone)``: a wall-clock time in ``zone`` (``YYYY-MM-DD HH:MM:SS``,
+    as ``starts_at``) as a UTC instant in the stored form."""
+    if wall is None:
+        return None
+    return _ts(datetime.fromisoformat(wall).replace(tzinfo=_zone(zone)))
+
+
+def _start_sql(start: datetime, end: datetime, zone: str) -> tuple[str, tuple[str, ...]]:
+    """SQL for a session's start (``starts_at``, wall clock in ``zone``) as a UTC instant:
+    SQLite's own arithmetic when the zone keeps one UTC offset from ``start`` until two years
+    after ``end`` (sessions are booked at most a horizon ahead; WIB never changes), else
+    ``wall_instant`` (Python per row)."""
+    tz = _zone(zone)
+    days = (end - start).days + 2 * 366
+    offsets = {(start + timedelta(days=i)).astimezone(tz).utcoffset() for i in range(days + 1)}
+    if len(offsets) == 1:
+        minutes = int(offsets.pop().total_seconds() // 60)  # type: ignore[union-attr]
+        return f"datetime(b.starts_at, '{-minutes:+d} minutes')", ()
+    return "wall_instant(b.starts_at, ?)", (zone,)
+
+
 def _expert(row: sqlite3.Row) -> Expert:
     return Expert(row["id"], row["name"], row["email"], row["hourly_rate"], row["expertise"], row["calendar_id"] or "")
 
@@ -254,6 +286,7 @@ class SQLiteStore:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.create_function("local_day", 2, _local_day, deterministic=True)  # the Overview's days
+            conn.create_function("wall_instant", 2, _wall_instant, deterministic=True)  # and session starts
             self._local.conn = conn
         return conn
 
@@ -818,11 +851,17 @@ class SQLiteStore:
         ``lib.overview``): four queries on the range's rows (the ``created_at`` index). The first
         groups them by day, status and how far they got, and the counts per day, week and funnel
         step are summed from its few rows; the percentiles are taken from the range's durations
-        only. One read transaction, so the figures agree with each other."""
+        only. Attendance adds two, over the range's recorded sessions: counts per expert, and each
+        side's join delays for their percentiles. One read transaction, so the figures agree
+        with each other."""
         day_sql, day_params = _day_sql(start, end, zone)
-        cohort = ("WITH b AS MATERIALIZED (SELECT id, status, price, paid_at, confirmed_at,"
+        start_sql, start_params = _start_sql(start, end, zone)
+        cohort = ("WITH b AS MATERIALIZED (SELECT id, status, price, paid_at, confirmed_at, expert_id, starts_at,"
                   f" {day_sql} AS day FROM bookings WHERE created_at >= ? AND created_at < ?) ")
         params = (*day_params, _ts(start), _ts(end))
+        recorded = " FROM b JOIN booking_attendance a ON a.booking_id = b.id WHERE a.status = 'recorded'"
+        late = [f"SELECT '{side}', ROUND((julianday(a.{side}_joined_at) - julianday({start_sql})) * 86400)"
+                f"{recorded} AND a.{side}_joined AND a.{side}_joined_at IS NOT NULL" for side in ("expert", "customer")]
         db = self._conn()
         db.execute("BEGIN")
         try:
@@ -836,6 +875,12 @@ class SQLiteStore:
                                   params).fetchall()
             emails = db.execute(cohort + "SELECT o.status, COUNT(*) FROM b JOIN email_outbox o ON o.booking_id = b.id"
                                 " GROUP BY o.status ORDER BY o.status", params).fetchall()
+            experts = db.execute(cohort + "SELECT e.name, COUNT(*), SUM(a.expert_joined AND a.customer_joined),"
+                                 " SUM(NOT a.expert_joined), SUM(NOT a.customer_joined)"
+                                 + recorded.replace(" WHERE", " JOIN experts e ON e.id = b.expert_id WHERE")
+                                 + " GROUP BY e.id, e.name ORDER BY e.name, e.id", params).fetchall()
+            joins = db.execute(cohort + " UNION ALL ".join(late),
+                               (*params, *start_params, *start_params)).fetchall()
         finally:
             db.execute("COMMIT")
         per_day: dict[tuple[str, str], int] = {}
@@ -857,6 +902,9 @@ class SQLiteStore:
         by_day: dict[str, list[float]] = {}
         for day, seconds in delays:
             by_day.setdefault(day, []).append(float(seconds))
+        by_side: dict[str, list[float]] = {}
+        for side, seconds in joins:
+            by_side.setdefault(side, []).append(float(seconds))
         return OverviewStats(
             per_day=tuple(DayCount(date.fromisoformat(d), s, n) for (d, s), n in per_day.items()),
             revenue=tuple(WeekRevenue(w, r, n) for w, (r, n) in sorted(weeks.items())),
@@ -870,6 +918,10 @@ class SQLiteStore:
             link_attempts=sum(n for _, _, n in attempts),
             link_errors=tuple(sorted((e, n) for event, e, n in attempts if event == "link attempt failed")),
             emails=tuple((s, n) for s, n in emails),
+            attendance=tuple(ExpertAttendance(name, n, both, e, c) for name, n, both, e, c in experts),
+            lateness=tuple(Lateness(side, len(by_side[side]), percentile(by_side[side], 0.5) / 60,
+                                    percentile(by_side[side], 0.95) / 60)
+                           for side in ("expert", "customer") if side in by_side),
         )
 
     # -- the shared request budget of a calendar ------------------------------------------------

@@ -51,7 +51,7 @@ from lib.errors import (
     StoreFailed,
     StoreUnavailable,
 )
-from lib.overview import DayCount, Funnel, LinkDelay, OverviewStats, WeekRevenue
+from lib.overview import DayCount, ExpertAttendance, Funnel, Lateness, LinkDelay, OverviewStats, WeekRevenue
 from lib.scheduling import Availability, from_json, to_json
 from lib.store import EmailsFor, LineFor
 from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
@@ -913,6 +913,7 @@ class SupabaseStore:
         data = self._execute(self._rpc("overview_stats", params), "summing up the bookings") or {}
         if isinstance(data, list):  # a scalar function's value, as some clients wrap it
             data = data[0] if data else {}
+        attendance = data.get("attendance") or {}
         return OverviewStats(
             per_day=tuple(DayCount(date.fromisoformat(r["day"]), r["status"], int(r["bookings"]))
                           for r in data.get("per_day") or []),
@@ -924,6 +925,11 @@ class SupabaseStore:
             link_attempts=int(data.get("link_attempts") or 0),
             link_errors=tuple((str(e), int(n)) for e, n in data.get("link_errors") or []),
             emails=tuple((str(st), int(n)) for st, n in data.get("emails") or []),
+            attendance=tuple(ExpertAttendance(str(r["expert"]), int(r["sessions"]), int(r["both_joined"]),
+                                              int(r["expert_no_shows"]), int(r["customer_no_shows"]))
+                             for r in attendance.get("experts") or []),
+            lateness=tuple(Lateness(str(r["side"]), int(r["joins"]), float(r["median_min"]), float(r["p95_min"]))
+                           for r in attendance.get("lateness") or []),
         )
 
     # -- the shared request budget of a calendar ------------------------------------------------

@@ -99,6 +99,17 @@ section("Emails", "emails", ov.emails_reading(overview), ov.emails_frame(overvie
             x=alt.X("status:N", sort=["sent", "failed", "waiting"], title=None), y=alt.Y("emails:Q", title="Emails"),
             tooltip=["status", "emails"]))
 
-# -- attendance: to come -------------------------------------------------------------------------
-# The attendance figures (share of sessions both sides joined, no-shows by side, per expert, how
-# late people join) go here, as one more `section(...)`, once the store records attendance.
+left, right = st.columns(2)
+with left:
+    section("Attendance per expert", "attendance", ov.attendance_reading(overview), ov.attendance_frame(overview),
+            lambda f: alt.Chart(f).mark_bar().encode(
+                y=alt.Y("expert:N", title=None), x=alt.X("sessions:Q", title="Sessions recorded"),
+                color=alt.Color("outcome:N", title=None, sort=list(ov.ATTENDANCE_OUTCOMES)),
+                tooltip=["expert", "outcome", "sessions"]))
+with right:
+    section("How late people join", "lateness", ov.lateness_reading(overview), ov.lateness_frame(overview),
+            lambda f: alt.Chart(f).transform_fold(["median_min", "p95_min"], as_=["figure", "minutes"])
+            .mark_bar().encode(
+                y=alt.Y("side:N", title=None), x=alt.X("minutes:Q", title="Minutes after the start"),
+                yOffset="figure:N", color=alt.Color("figure:N", title=None),
+                tooltip=["side", "figure:N", "minutes:Q", "joins"]))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from lib.domain import EmailStatus, HistoryLine, NewBooking, NewCustomer
+from lib.domain import Attendance, EmailStatus, HistoryLine, NewBooking, NewCustomer
 from lib.notify.templates import emails_for
 from lib.service import history
 
@@ -74,8 +74,8 @@ def fill_overview(store, stamp: Stamp) -> None:  # noqa: ANN001 - any BookingSto
     # Tuesday 5 March (Jakarta): three linked, 30 s, 90 s and 150 s after payment. The first was
     # made at 06:00 Jakarta, still 4 March in UTC.
     b1 = linked(sari, time(9), local(date(2030, 3, 5), 6), 30)
-    linked(sari, time(15), local(date(2030, 3, 5), 10), 90)
-    linked(budi, time(13), local(date(2030, 3, 5), 12), 150)
+    b2 = linked(sari, time(15), local(date(2030, 3, 5), 10), 90)
+    b3 = linked(budi, time(13), local(date(2030, 3, 5), 12), 150)
     store.record_link_attempt(b1, None, "worker", line=history.link_attempt(None))
     # b1's session ends first: completed.
     assert store.complete_ended(datetime.combine(SESSION_DAY, time(12)), datetime.now(UTC), "worker",
@@ -109,6 +109,22 @@ def fill_overview(store, stamp: Stamp) -> None:  # noqa: ANN001 - any BookingSto
     store.record_link_attempt(after, SERVER, "worker", line=history.link_attempt(SERVER))
     assert before and after
 
+    # Attendance of the three sessions on 11 March (Jakarta), recorded: b1 both joined, the
+    # expert 2 min early, the customer 2 min late; b2 only the expert, 4 min late (a customer
+    # no-show); b3 only the customer, 10 min late (an expert no-show). Left out: the session made
+    # before the range (recorded), one still waiting and one without data.
+    def attended(booking_id: str, status: str, expert: datetime | None, customer: datetime | None) -> None:
+        assert store.save_attendance(Attendance(booking_id, status, expert_joined=expert is not None,
+                                                customer_joined=customer is not None, expert_joined_at=expert,
+                                                customer_joined_at=customer), [], "worker")
+
+    attended(b1, "recorded", local(SESSION_DAY, 8, 58), local(SESSION_DAY, 9, 2))
+    attended(b2, "recorded", local(SESSION_DAY, 15, 4), None)
+    attended(b3, "recorded", None, local(SESSION_DAY, 13, 10))
+    attended(before, "recorded", local(SESSION_DAY, 15, 30), local(SESSION_DAY, 15, 30))
+    attended(waiting, "waiting", None, None)
+    attended(refunded, "no data", None, None)
+
     # The range's six emails (two per linked booking): one sent, one failed, four waiting.
     in_range = [e for e in store.list_emails() if e.booking_id not in (before, after)]
     assert len(in_range) == 6
@@ -129,3 +145,9 @@ EXPECTED_DELAY = [(date(2030, 3, 5), 3, 90.0, 144.0)]
 EXPECTED_ATTEMPTS = 4  # b1's success and the three failures
 EXPECTED_ERRORS = [(RATE_LIMIT, 2), (SERVER, 1)]
 EXPECTED_EMAILS = {"failed": 1, "queued": 4, "sent": 1}
+# Attendance (expert, sessions, both joined, expert no-shows, customer no-shows), by name.
+EXPECTED_ATTENDANCE = [("Budi Santoso", 1, 0, 1, 0), ("Sari Wulandari", 2, 1, 0, 1)]
+# Seconds after the start: experts -120 and 240 (median 60 s = 1 min; 95th percentile -120 +
+# 0.95 * 360 = 222 s = 3.7 min); customers 120 and 600 (median 360 s = 6 min; 95th percentile
+# 120 + 0.95 * 480 = 576 s = 9.6 min).
+EXPECTED_LATENESS = [("expert", 2, 1.0, 3.7), ("customer", 2, 6.0, 9.6)]
