@@ -1,8 +1,9 @@
 """The embedded store: one SQLite file under ``data/``, no server, no account.
 
-Longer than 400 lines on purpose: it implements the whole ``BookingStore`` protocol, one
-transaction per transition, and splitting it would only scatter the SQL that the store contract
-suite checks side by side with the Supabase store.
+This file holds the booking life (people, bookings and their transitions, the lists, the
+outbox), one transaction per transition; it stays over 400 lines because those transitions share
+one overlap check and one history writer. What the worker, the endpoint and the Overview keep is
+in ``sqlite_ops.py``; row mapping and shared SQL pieces in ``sqlite_rows.py``.
 """
 
 from __future__ import annotations
@@ -12,17 +13,13 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from lib.domain import (
     ACTIVE_STATUSES,
-    Attendance,
     Booking,
     BookingStatus,
     Customer,
@@ -32,38 +29,29 @@ from lib.domain import (
     Expert,
     HistoryEntry,
     HistoryLine,
-    JobOutcome,
-    JobRun,
-    JoinClicks,
     NewBooking,
     NewCustomer,
     OpsCounts,
 )
 from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
-from lib.overview import (
-    REVENUE_STATUSES,
-    DayCount,
-    ExpertAttendance,
-    Funnel,
-    Lateness,
-    LinkDelay,
-    OverviewStats,
-    WeekRevenue,
-    percentile,
-)
 from lib.scheduling import Availability, from_json, to_json
 from lib.store import EmailsFor, LineFor
-from lib.store.budget import bucket_start, oldest_counted, seconds_until_free
+from lib.store.sqlite_ops import OperationsTables
+from lib.store.sqlite_rows import (
+    _ACTIVE_SQL,
+    _BOOKING_SELECT,
+    _booking,
+    _email,
+    _expert,
+    _local_day,
+    _parse_ts,
+    _ts,
+    _wall_instant,
+    like_pattern,
+)
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 
-_BOOKING_SELECT = """
-SELECT b.*, u.name AS customer_name, u.email AS customer_email,
-       e.name AS expert_name, e.email AS expert_email
-FROM bookings b JOIN users u ON u.id = b.user_id JOIN experts e ON e.id = b.expert_id
-"""
-_ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
-_ACTIVE_SQL = "(" + ", ".join(f"'{s}'" for s in _ACTIVE) + ")"
 # Columns added after the first schema; a database made before them gets them at start.
 _PAYMENT_COLUMNS = (
     ("payment_order_id", "TEXT"),
@@ -78,141 +66,8 @@ _BOOKINGS_TABLE = re.search(r"CREATE TABLE IF NOT EXISTS bookings \(.*?\n\);",  
                             SCHEMA, re.DOTALL).group(0)
 
 
-def _ts(value: datetime) -> str:
-    """Instants are stored as UTC ISO strings, so they compare as text."""
-    return value.astimezone(UTC).isoformat(timespec="seconds")
 
-
-def _parse_ts(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _attendance(r: sqlite3.Row) -> Attendance:
-    return Attendance(
-        booking_id=r["booking_id"], status=r["status"], expert_joined=bool(r["expert_joined"]),
-        customer_joined=bool(r["customer_joined"]), expert_joined_at=_parse_ts(r["expert_joined_at"]),
-        expert_left_at=_parse_ts(r["expert_left_at"]), customer_joined_at=_parse_ts(r["customer_joined_at"]),
-        customer_left_at=_parse_ts(r["customer_left_at"]), together_minutes=int(r["together_minutes"]),
-        expert_match=r["expert_match"], customer_match=r["customer_match"], attempts=int(r["attempts"]),
-        checked_at=_parse_ts(r["checked_at"]), next_check_at=_parse_ts(r["next_check_at"]),
-        last_error=r["last_error"] or "",
-    )
-
-
-def _booking(row: sqlite3.Row) -> Booking:
-    return Booking(
-        id=row["id"],
-        user_id=row["user_id"],
-        expert_id=row["expert_id"],
-        session_type=row["session_type"],
-        scheduled_date=date.fromisoformat(row["scheduled_date"]),
-        scheduled_time=time.fromisoformat(row["scheduled_time"]),
-        duration=row["duration"],
-        status=BookingStatus(row["status"]),
-        price=row["price"],
-        customer_name=row["customer_name"],
-        customer_email=row["customer_email"],
-        expert_name=row["expert_name"],
-        expert_email=row["expert_email"],
-        meeting_link=row["meeting_link"],
-        google_event_id=row["google_event_id"],
-        event_version=row["event_version"],
-        revision=row["revision"],
-        link_attempts=row["link_attempts"],
-        last_error=row["last_error"],
-        payment_ref=row["payment_ref"],
-        created_at=_parse_ts(row["created_at"]),
-        paid_at=_parse_ts(row["paid_at"]),
-        confirmed_at=_parse_ts(row["confirmed_at"]),
-        cancelled_at=_parse_ts(row["cancelled_at"]),
-        cancel_reason=row["cancel_reason"],
-        payment_order_id=row["payment_order_id"],
-        payment_token=row["payment_token"],
-        payment_url=row["payment_url"],
-        payment_attempts=row["payment_attempts"],
-        payment_started_at=_parse_ts(row["payment_started_at"]),
-    )
-
-
-@lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-def _local_day(instant: str | None, zone: str) -> str | None:
-    """SQL ``local_day(ts, zone)``: the date (``YYYY-MM-DD``) of a stored UTC instant in ``zone``."""
-    if instant is None:
-        return None
-    return datetime.fromisoformat(instant).astimezone(_zone(zone)).date().isoformat()
-
-
-def _day_sql(start: datetime, end: datetime, zone: str) -> tuple[str, tuple[str, ...]]:
-    """SQL for ``created_at``'s day in ``zone``: SQLite's own date arithmetic when the zone keeps
-    one UTC offset over ``[start, end]`` (WIB always does), else ``local_day`` (Python per row,
-    several times slower)."""
-    tz = _zone(zone)
-    days = (end - start).days + 1
-    offsets = {(start + timedelta(days=i)).astimezone(tz).utcoffset() for i in range(days + 1)}
-    if len(offsets) == 1:
-        minutes = int(offsets.pop().total_seconds() // 60)  # type: ignore[union-attr]
-        return f"date(created_at, '{minutes:+d} minutes')", ()
-    return "local_day(created_at, ?)", (zone,)
-
-
-def _wall_instant(wall: str | None, zone: str) -> str | None:
-    """SQL ``wall_instant(wall, zone)``: a wall-clock time in ``zone`` (``YYYY-MM-DD HH:MM:SS``,
-    as ``starts_at``) as a UTC instant in the stored form."""
-    if wall is None:
-        return None
-    return _ts(datetime.fromisoformat(wall).replace(tzinfo=_zone(zone)))
-
-
-def _start_sql(start: datetime, end: datetime, zone: str) -> tuple[str, tuple[str, ...]]:
-    """SQL for a session's start (``starts_at``, wall clock in ``zone``) as a UTC instant:
-    SQLite's own arithmetic when the zone keeps one UTC offset from ``start`` until two years
-    after ``end`` (sessions are booked at most a horizon ahead; WIB never changes), else
-    ``wall_instant`` (Python per row)."""
-    tz = _zone(zone)
-    days = (end - start).days + 2 * 366
-    offsets = {(start + timedelta(days=i)).astimezone(tz).utcoffset() for i in range(days + 1)}
-    if len(offsets) == 1:
-        minutes = int(offsets.pop().total_seconds() // 60)  # type: ignore[union-attr]
-        return f"datetime(b.starts_at, '{-minutes:+d} minutes')", ()
-    return "wall_instant(b.starts_at, ?)", (zone,)
-
-
-def _expert(row: sqlite3.Row) -> Expert:
-    return Expert(row["id"], row["name"], row["email"], row["hourly_rate"], row["expertise"], row["calendar_id"] or "")
-
-
-def like_pattern(query: str) -> str:
-    """``%query%`` for ``LIKE ... ESCAPE '\\'``: the query's own ``%``, ``_`` and ``\\`` match
-    themselves; ``*`` matches any one character, as it does in the Supabase store (PostgREST
-    reads every ``*`` of a like pattern as ``%``)."""
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "_")
-    return f"%{escaped}%"
-
-
-def _email(row: sqlite3.Row) -> Email:
-    return Email(
-        id=row["id"],
-        booking_id=row["booking_id"],
-        kind=row["kind"],
-        version=row["version"],
-        recipient=row["recipient"],
-        subject=row["subject"],
-        body_text=row["body_text"],
-        body_html=row["body_html"],
-        status=EmailStatus(row["status"]),
-        attempts=row["attempts"],
-        last_error=row["last_error"],
-        created_at=_parse_ts(row["created_at"]),  # type: ignore[arg-type]
-        sent_at=_parse_ts(row["sent_at"]),
-        ics=row["ics"],
-    )
-
-
-class SQLiteStore:
+class SQLiteStore(OperationsTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 
@@ -742,211 +597,3 @@ class SQLiteStore:
                 " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
                 (status.value, error, status.value, _ts(at), email_id),
             )
-
-    # -- background job runs ---------------------------------------------------------------------
-    def record_job_run(self, run: JobRun, keep_days: int) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO job_runs (job, worker, started_at, finished_at, outcome, message, counts)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run.job, run.worker, _ts(run.started_at), _ts(run.finished_at), JobOutcome(run.outcome).value,
-                 run.message, json.dumps(run.counts, sort_keys=True)),
-            )
-            db.execute("DELETE FROM job_runs WHERE finished_at < ?",
-                       (_ts(run.finished_at - timedelta(days=keep_days)),))
-
-    def last_job_runs(self) -> list[JobRun]:
-        rows = self._all("SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job")
-        return [JobRun(r["job"], r["worker"], _parse_ts(r["started_at"]), _parse_ts(r["finished_at"]),  # type: ignore[arg-type]
-                       JobOutcome(r["outcome"]), r["message"], json.loads(r["counts"])) for r in rows]
-
-    # -- join links ------------------------------------------------------------------------------
-    def issue_join_tokens(self, booking_id: str, tokens: Mapping[str, str], at: datetime) -> dict[str, str]:
-        with self._tx() as db:
-            for person, token in tokens.items():
-                db.execute("INSERT INTO join_tokens (token, booking_id, person, created_at) VALUES (?, ?, ?, ?)"
-                           " ON CONFLICT (booking_id, person) DO NOTHING", (token, booking_id, person, _ts(at)))
-            rows = db.execute("SELECT person, token FROM join_tokens WHERE booking_id = ?", (booking_id,)).fetchall()
-        return {r["person"]: r["token"] for r in rows}
-
-    def join_token(self, token: str) -> tuple[str, str] | None:
-        row = self._one("SELECT booking_id, person FROM join_tokens WHERE token = ?", (token,))
-        return (row["booking_id"], row["person"]) if row else None
-
-    def record_join_click(self, booking_id: str, person: str, at: datetime) -> None:
-        with self._tx() as db:
-            db.execute("INSERT INTO join_clicks (booking_id, person, at) VALUES (?, ?, ?)",
-                       (booking_id, person, _ts(at)))
-
-    def join_clicks(self, booking_id: str) -> list[JoinClicks]:
-        rows = self._all("SELECT person, COUNT(*) AS clicks, MAX(at) AS last_at FROM join_clicks"
-                         " WHERE booking_id = ? GROUP BY person ORDER BY person", (booking_id,))
-        return [JoinClicks(r["person"], r["clicks"], _parse_ts(r["last_at"])) for r in rows]
-
-    # -- meeting attendance -------------------------------------------------------------------------
-    def ended_sessions(self, after: datetime, until: datetime, limit: int = 500) -> list[Booking]:
-        rows = self._all(
-            _BOOKING_SELECT + " WHERE b.status IN ('confirmed', 'completed') AND b.meeting_link IS NOT NULL"
-            " AND b.meeting_link != '' AND b.ends_at > ? AND b.ends_at <= ? ORDER BY b.ends_at LIMIT ?",
-            (after.strftime("%Y-%m-%d %H:%M:%S"), until.strftime("%Y-%m-%d %H:%M:%S"), limit),
-        )
-        return [_booking(r) for r in rows]
-
-    def attendance(self, booking_ids: Sequence[str]) -> dict[str, Attendance]:
-        ids = list(dict.fromkeys(booking_ids))
-        found: dict[str, Attendance] = {}
-        for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
-            chunk = ids[start:start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for r in self._all(f"SELECT * FROM booking_attendance WHERE booking_id IN ({marks})", chunk):
-                found[r["booking_id"]] = _attendance(r)
-        return found
-
-    def save_attendance(self, attendance: Attendance, lines: Sequence[HistoryLine], actor: str) -> bool:
-        a = attendance
-        opt = lambda v: _ts(v) if v else None  # noqa: E731
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT INTO booking_attendance (booking_id, status, expert_joined, customer_joined,"
-                " expert_joined_at, expert_left_at, customer_joined_at, customer_left_at, together_minutes,"
-                " expert_match, customer_match, attempts, checked_at, next_check_at, last_error)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (booking_id) DO UPDATE SET status = excluded.status,"
-                " expert_joined = excluded.expert_joined, customer_joined = excluded.customer_joined,"
-                " expert_joined_at = excluded.expert_joined_at, expert_left_at = excluded.expert_left_at,"
-                " customer_joined_at = excluded.customer_joined_at, customer_left_at = excluded.customer_left_at,"
-                " together_minutes = excluded.together_minutes, expert_match = excluded.expert_match,"
-                " customer_match = excluded.customer_match, attempts = excluded.attempts,"
-                " checked_at = excluded.checked_at, next_check_at = excluded.next_check_at,"
-                " last_error = excluded.last_error WHERE booking_attendance.status = 'waiting'",
-                (a.booking_id, a.status, int(a.expert_joined), int(a.customer_joined), opt(a.expert_joined_at),
-                 opt(a.expert_left_at), opt(a.customer_joined_at), opt(a.customer_left_at), int(a.together_minutes),
-                 a.expert_match, a.customer_match, int(a.attempts), opt(a.checked_at), opt(a.next_check_at),
-                 a.last_error or ""),
-            )
-            if cur.rowcount == 0:
-                return False
-            for line in lines:
-                self._history(db, a.booking_id, line, actor)
-            return True
-
-    def google_user_emails(self, user_ids: Sequence[str]) -> dict[str, str]:
-        ids = list(dict.fromkeys(user_ids))[:500]
-        if not ids:
-            return {}
-        marks = ", ".join("?" * len(ids))
-        return {r["user_id"]: r["email"]
-                for r in self._all(f"SELECT user_id, email FROM google_user_emails WHERE user_id IN ({marks})", ids)}
-
-    def remember_google_user_email(self, user_id: str, email: str, at: datetime) -> None:
-        with self._tx() as db:
-            db.execute("INSERT INTO google_user_emails (user_id, email, resolved_at) VALUES (?, ?, ?)"
-                       " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email,"
-                       " resolved_at = excluded.resolved_at",
-                       (user_id, email, _ts(at)))
-
-    # -- the Overview page ----------------------------------------------------------------------
-    def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
-        """The Overview's aggregates over the bookings created in ``[start, end)`` (see
-        ``lib.overview``): four queries on the range's rows (the ``created_at`` index). The first
-        groups them by day, status and how far they got, and the counts per day, week and funnel
-        step are summed from its few rows; the percentiles are taken from the range's durations
-        only. Attendance adds two, over the range's recorded sessions: counts per expert, and each
-        side's join delays for their percentiles. One read transaction, so the figures agree
-        with each other."""
-        day_sql, day_params = _day_sql(start, end, zone)
-        start_sql, start_params = _start_sql(start, end, zone)
-        cohort = ("WITH b AS MATERIALIZED (SELECT id, status, price, paid_at, confirmed_at, expert_id, starts_at,"
-                  f" {day_sql} AS day FROM bookings WHERE created_at >= ? AND created_at < ?) ")
-        params = (*day_params, _ts(start), _ts(end))
-        recorded = " FROM b JOIN booking_attendance a ON a.booking_id = b.id WHERE a.status = 'recorded'"
-        late = [f"SELECT '{side}', ROUND((julianday(a.{side}_joined_at) - julianday({start_sql})) * 86400)"
-                f"{recorded} AND a.{side}_joined AND a.{side}_joined_at IS NOT NULL" for side in ("expert", "customer")]
-        db = self._conn()
-        db.execute("BEGIN")
-        try:
-            groups = db.execute(cohort + "SELECT day, status, paid_at IS NOT NULL, confirmed_at IS NOT NULL,"
-                                " COUNT(*), SUM(price) FROM b GROUP BY 1, 2, 3, 4 ORDER BY 1, 2", params).fetchall()
-            delays = db.execute(cohort + "SELECT day, ROUND((julianday(confirmed_at) - julianday(paid_at)) * 86400)"
-                                " FROM b WHERE paid_at IS NOT NULL AND confirmed_at IS NOT NULL", params).fetchall()
-            attempts = db.execute(cohort + "SELECT h.event, CASE h.event WHEN 'link attempt' THEN '' ELSE h.detail END,"
-                                  " COUNT(*) FROM b JOIN booking_history h ON h.booking_id = b.id"
-                                  " WHERE h.event IN ('link attempt', 'link attempt failed') GROUP BY 1, 2",
-                                  params).fetchall()
-            emails = db.execute(cohort + "SELECT o.status, COUNT(*) FROM b JOIN email_outbox o ON o.booking_id = b.id"
-                                " GROUP BY o.status ORDER BY o.status", params).fetchall()
-            experts = db.execute(cohort + "SELECT e.name, COUNT(*), SUM(a.expert_joined AND a.customer_joined),"
-                                 " SUM(NOT a.expert_joined), SUM(NOT a.customer_joined)"
-                                 + recorded.replace(" WHERE", " JOIN experts e ON e.id = b.expert_id WHERE")
-                                 + " GROUP BY e.id, e.name ORDER BY e.name, e.id", params).fetchall()
-            joins = db.execute(cohort + " UNION ALL ".join(late),
-                               (*params, *start_params, *start_params)).fetchall()
-        finally:
-            db.execute("COMMIT")
-        per_day: dict[tuple[str, str], int] = {}
-        weeks: dict[date, list[int]] = {}
-        steps: Counter[str] = Counter()
-        for day, status, paid, linked, count, price in groups:
-            per_day[(day, status)] = per_day.get((day, status), 0) + count
-            if status in REVENUE_STATUSES:
-                monday = date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())
-                week = weeks.setdefault(monday, [0, 0])
-                week[0] += int(price)
-                week[1] += count
-            steps["made"] += count
-            steps["reached paid"] += count if paid else 0
-            steps["reached confirmed"] += count if linked else 0
-            steps[status] += count
-            if status == "cancelled":  # where it stopped: how far it had got
-                steps["cancelled " + ("confirmed" if linked else "paid" if paid else "unpaid")] += count
-        by_day: dict[str, list[float]] = {}
-        for day, seconds in delays:
-            by_day.setdefault(day, []).append(float(seconds))
-        by_side: dict[str, list[float]] = {}
-        for side, seconds in joins:
-            by_side.setdefault(side, []).append(float(seconds))
-        return OverviewStats(
-            per_day=tuple(DayCount(date.fromisoformat(d), s, n) for (d, s), n in per_day.items()),
-            revenue=tuple(WeekRevenue(w, r, n) for w, (r, n) in sorted(weeks.items())),
-            funnel=Funnel(made=steps["made"], paid=steps["reached paid"], confirmed=steps["reached confirmed"],
-                          completed=steps["completed"], expired_unpaid=steps["expired"],
-                          cancelled_unpaid=steps["cancelled unpaid"], cancelled_paid=steps["cancelled paid"],
-                          cancelled_confirmed=steps["cancelled confirmed"], awaiting_payment=steps["pending"],
-                          awaiting_link=steps["paid"], session_to_come=steps["confirmed"]),
-            link_delay=tuple(LinkDelay(date.fromisoformat(d), len(v), percentile(v, 0.5), percentile(v, 0.95))
-                             for d, v in sorted(by_day.items())),
-            link_attempts=sum(n for _, _, n in attempts),
-            link_errors=tuple(sorted((e, n) for event, e, n in attempts if event == "link attempt failed")),
-            emails=tuple((s, n) for s, n in emails),
-            attendance=tuple(ExpertAttendance(name, n, both, e, c) for name, n, both, e, c in experts),
-            lateness=tuple(Lateness(side, len(by_side[side]), percentile(by_side[side], 0.5) / 60,
-                                    percentile(by_side[side], 0.95) / 60)
-                           for side in ("expert", "customer") if side in by_side),
-        )
-
-    # -- the shared request budget of a calendar ------------------------------------------------
-    def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:
-        """Take one of ``limit`` request slots of ``calendar_id`` in the rolling minute before
-        ``now`` (see ``lib.store.budget``): 0.0 when taken, else the seconds until enough of the
-        oldest requests have left it (nothing taken). One ``BEGIN IMMEDIATE`` transaction reads
-        the sum and adds to it, so threads and processes on this file take ``limit`` at most in
-        any 60 seconds between them."""
-        with self._tx() as db:
-            db.execute("DELETE FROM calendar_request_budget WHERE calendar_id = ? AND second_start < ?",
-                       (calendar_id, _ts(oldest_counted(now))))
-            rows = db.execute("SELECT second_start, used FROM calendar_request_budget WHERE calendar_id = ?"
-                              " ORDER BY second_start", (calendar_id,)).fetchall()
-            wait = seconds_until_free([(datetime.fromisoformat(r["second_start"]), r["used"]) for r in rows],
-                                      limit, now)
-            if wait:
-                return wait
-            db.execute("INSERT INTO calendar_request_budget (calendar_id, second_start, used) VALUES (?, ?, 1)"
-                       " ON CONFLICT (calendar_id, second_start) DO UPDATE SET used = used + 1",
-                       (calendar_id, _ts(bucket_start(now))))
-            return 0.0
-
-    def request_slots_used(self, calendar_id: str, now: datetime) -> int:
-        """Request slots of ``calendar_id`` taken in the rolling minute before ``now``."""
-        row = self._one("SELECT COALESCE(SUM(used), 0) AS used FROM calendar_request_budget"
-                        " WHERE calendar_id = ? AND second_start >= ?", (calendar_id, _ts(oldest_counted(now))))
-        return int(row["used"]) if row else 0
