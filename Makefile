@@ -36,7 +36,7 @@ lint: $(VENV)/.installed-dev
 
 ## Measure page loads, bulk link creation and service time; prints a table, writes bench-results/bench.json.
 bench: $(VENV)/.installed
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --write-docs
 
 seed: $(VENV)/.installed
 	$(BIN)/python -m lib seed-demo

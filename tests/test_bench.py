@@ -11,8 +11,10 @@ from datetime import date, datetime, time
 import pytest
 
 from bench.__main__ import main as bench_main
+from bench.config import CURRENT
 from bench.counting import CountingStore
-from bench.figures import CURRENT, fill, table
+from bench.data import fill
+from bench.report import render
 from bench.slots import bench_free_slots
 from lib.store.sqlite import SQLiteStore
 
@@ -40,31 +42,32 @@ def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tm
 @pytest.mark.default_hours  # the benchmark sets its experts' hours itself, as a real run must
 def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_path, capsys):
     out = tmp_path / "bench.json"
-    assert bench_main([*TINY, "--out", str(out)]) == 0
+    code = bench_main([*TINY, "--out", str(out)])
     printed = capsys.readouterr().out
     result = json.loads(out.read_text(encoding="utf-8"))
+    figures = result["figures"]
 
     assert result["command"].startswith("python -m bench --sizes 50,120")
-    assert set(result) >= {"command", "measured_at", "environment", "config", "pages", "links", "service", "goals"}
+    assert set(result) >= {"command", "measured_at", "machine", "config", "figures", "goals"}
+    assert code == (1 if any(not g["ok"] for g in result["goals"]) else 0)
     for title in ("My sessions", "Ops", "Book", "Overview"):
-        page = result["pages"][title]
+        page = figures["pages"][title]
         for size in ("50", "120"):
             assert page[size]["median_ms"] > 0 and len(page[size]["runs_ms"]) == 2
             assert page[size]["store_calls"] and all(q > 0 for q in page[size]["store_calls"])
-        assert page["ratio"] > 0 and page["store_calls_constant"] is True  # no N+1 on either page
-    links = result["links"]
+    links = figures["links"]
     assert {"bookings", "latency_s", "concurrency", "bounded_s", "sequential_s", "speedup", "bound_s", "vs_bound",
             "requests_per_link", "runs"} <= set(links)
     assert links["bookings"] == 10 and links["concurrency"] == 8 and links["requests_per_link"] == 1
-    service = result["service"]
+    service = figures["service"]
     assert {"bookings", "median_ms", "p95_ms", "provider_ms_excluded", "runs_median_ms"} <= set(service)
     assert service["median_ms"] > 0
-    slots = result["slots"]
+    slots = figures["slots"]
     assert slots["bookings"] == 1000 and slots["days"] == 30 and slots["median_ms"] > 0 and slots["slots"] > 0
-    assert len(result["goals"]) == 12 and all({"figure", "value", "goal", "met"} <= set(g) for g in result["goals"])
-    # The printed table is the README's: one row per figure.
-    assert table(result) in printed
-    assert printed.count("\n| ") >= 13
+    assert len(result["goals"]) == 12
+    assert all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
+    # The printed tables are the docs': one row per goal.
+    assert render(result) in printed
 
 
 def test_the_slot_figure_runs_on_the_slot_function():
@@ -90,3 +93,47 @@ def test_the_counting_store_counts_each_call_and_forwards_everything(tmp_path):
     assert counting.get_expert(expert.id).name == "Sari"
     assert counting.calls == 3
     assert not hasattr(store, "queries")  # the stores keep no counter of their own
+
+
+def test_a_missed_goal_makes_the_command_exit_non_zero(app_env, tmp_path, monkeypatch, capsys):
+    from bench import __main__ as command
+    from bench.goals import SLOTS
+
+    def one_goal_missed(config, log=print):
+        result = {"goals": [SLOTS.check(SLOTS.target * 2), SLOTS.check(SLOTS.target / 2)],
+                  "machine": {"python": "3", "sqlite": "3", "platform": "test", "cpus": 2},
+                  "command": "python -m bench", "measured_at": "2026-01-01T00:00:00+00:00",
+                  "config": {"sizes": [50, 120]}, "figures": {"pages": {}}}
+        config.out.write_text(json.dumps(result), encoding="utf-8")
+        return result
+
+    monkeypatch.setattr(command, "run", one_goal_missed)
+    assert command.main(["--out", str(tmp_path / "bench.json")]) == 1
+    err = capsys.readouterr().err
+    assert "1 goal(s) missed" in err and SLOTS.name in err
+    monkeypatch.setattr(command, "run", lambda config, log=print: {**one_goal_missed(config), "goals": [
+        SLOTS.check(SLOTS.target / 2)]})
+    assert command.main(["--out", str(tmp_path / "bench.json")]) == 0
+
+
+def test_a_goal_is_ok_only_when_its_value_meets_it():
+    from bench.goals import Goal
+
+    at_most = Goal("pages", "<=", 1.2, "x")
+    assert at_most.check(1.2) == {"name": "pages", "value": 1.2, "goal": "<= 1.2", "ok": True, "unit": "x"}
+    assert at_most.check(1.21)["ok"] is False
+    assert at_most.check(None)["ok"] is False  # a figure that could not be measured is a miss
+    assert Goal("speed", ">=", 10, "x").check(9.9)["ok"] is False
+    with pytest.raises(ValueError, match="unknown comparison"):
+        Goal("x", "~", 1, "x")
+
+
+def test_the_docs_show_the_tables_of_the_committed_json():
+    from bench.report import DEFAULT_JSON, DOCS, ROOT, render, splice
+
+    result = json.loads(DEFAULT_JSON.read_text(encoding="utf-8"))
+    for name, kind in DOCS.items():
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert splice(text, render(result, kind), name) == text, f"{name}: run `python -m bench.report`"
+    # Every goal line has the JSON's shape.
+    assert result["goals"] and all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])

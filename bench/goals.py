@@ -1,0 +1,105 @@
+"""Every goal of the benchmark, in one place, each with the reason for its number.
+
+A goal compares one measured value with a target. ``python -m bench`` writes each as a line of
+``bench-results/bench.json`` (``{"name", "value", "goal", "ok", "unit"}``) and exits non-zero
+when any is not ok, so a change that makes the console slower than promised fails where it is
+measured.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq,
+}
+
+
+@dataclass(frozen=True)
+class Goal:
+    """``value <op> target`` in ``unit``; ``name`` is how the JSON and the tables call it."""
+
+    name: str
+    op: str
+    target: float
+    unit: str
+
+    def __post_init__(self) -> None:
+        if self.op not in _COMPARE:
+            raise ValueError(f"unknown comparison {self.op!r}; use one of {', '.join(_COMPARE)}")
+
+    def check(self, value: float | None) -> dict[str, Any]:
+        """The goal's JSON line for ``value``; a figure that could not be measured (None) is not ok."""
+        ok = value is not None and _COMPARE[self.op](value, self.target)
+        return {"name": self.name, "value": value, "goal": f"{self.op} {self.target:g}", "ok": ok, "unit": self.unit}
+
+
+# A page may cost at most this much more at 100,000 bookings than at 1,000: the extra bookings
+# are history nobody looks at on that page, so anything beyond noise means it reads them.
+PAGE_RATIO = 1.2
+# A new visitor's first screen on a real server, 100,000 bookings: 300 ms is where a page
+# stops feeling instant (and well inside Streamlit's own "running" indicator delay).
+FIRST_PAINT_P95_MS = 300.0
+# Peak memory may grow this much from 1,000 to 100,000 bookings: what a page keeps (a range of
+# one expert's bookings, one screen of a table) does not grow with history, so 20 MiB is slack.
+MEMORY_GROWTH_MIB = 20.0
+# 200 links in at most 1.2x the time the shape of Google allows (requests per link, latency,
+# concurrency and the per-minute budget): what is left for waiting the code itself adds.
+LINKS_VS_BOUND = 1.2
+# The seed's loop (one booking at a time, 1 s x attempt backoff) against ours on the same 200
+# links: at least 10x, or bounded concurrency is not worth its complexity.
+LINKS_VS_SEED = 10.0
+# Bookings per second through the whole flow on SQLite in one process: a campaign or an import
+# of 10,000 paid bookings should take seconds, not minutes.
+THROUGHPUT_PER_S = 500.0
+# The service's own time per booking (book, pay, link, queue emails), provider excluded.
+SERVICE_MS = 20.0
+# The slot picker recomputes an expert's month on every click: well under a page run.
+SLOTS_MS = 50.0
+
+
+def _span(small: int, large: int) -> str:
+    return f"{large:,} / {small:,} bookings"
+
+
+def page_ratio(page: str, role: str, small: int, large: int) -> Goal:
+    """The time of one page as one role, large size over small."""
+    return Goal(f"{page} page as {role}: time {_span(small, large)}", "<=", PAGE_RATIO, "x")
+
+
+def store_calls(page: str, role: str, small: int, large: int) -> Goal:
+    """The store calls of one page load may not grow with the data (no N+1): ratio 1."""
+    return Goal(f"{page} page as {role}: store calls {_span(small, large)}", "<=", 1.0, "x")
+
+
+def first_paint(bookings: int) -> Goal:
+    """A new session's first screen through a real server."""
+    return Goal(f"first paint of a new session at {bookings:,} bookings (p95)", "<", FIRST_PAINT_P95_MS, "ms")
+
+
+def memory_growth(small: int, large: int) -> Goal:
+    """Peak memory of the pages, large size minus small."""
+    return Goal(f"peak memory growth of the pages, {small:,} to {large:,} bookings", "<", MEMORY_GROWTH_MIB, "MiB")
+
+
+def links_vs_bound(links: int) -> Goal:
+    """The bulk link run against the time Google's shape allows."""
+    return Goal(f"{links} links: time / bound", "<=", LINKS_VS_BOUND, "x")
+
+
+def links_vs_seed(links: int) -> Goal:
+    """The seed's loop against ours, on the same links."""
+    return Goal(f"{links} links: seed loop time / ours", ">=", LINKS_VS_SEED, "x")
+
+
+THROUGHPUT = Goal("bookings per second, whole flow, SQLite", ">=", THROUGHPUT_PER_S, "bookings/s")
+SERVICE = Goal("service time per booking, provider excluded (median)", "<", SERVICE_MS, "ms")
+SLOTS = Goal("free slots: one expert, 30 days, 1,000 bookings (median)", "<", SLOTS_MS, "ms")
+
+
+def failed(goals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The goal lines that are not ok."""
+    return [g for g in goals if not g["ok"]]
