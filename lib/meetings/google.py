@@ -7,7 +7,9 @@ tried only once the one before it turned out deleted), so the provider can find 
 may have made for a booking. One call is one attempt: errors come back as ``MeetingUnavailable``
 (transient) or ``MeetingFailed`` (permanent), and the booking service decides whether and when
 to try again. Every request first takes a slot of the per-minute request budget (``quota``).
-See docs/google.md for what each operation costs in requests.
+Threads of one provider that wait for pending Meet conferences share their reads: one
+``events.list`` of the recently modified events per round instead of one ``events.get`` each
+(``_PendingReads``). See docs/google.md for what each operation costs in requests.
 
 Longer than 400 lines on purpose: the Calendar API's create/move/cancel with their idempotency
 rules and the mapping of every Google error to a sentence ops can act on belong together.
@@ -24,7 +26,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,6 +58,15 @@ MEET = "hangoutsMeet"
 MAX_VERSION_BUMPS = 5
 _POLL_FIRST = 0.2
 _POLL_MAX = 2.0
+# Shared reads of pending conferences: rounds go out at most this often while several threads
+# wait (a fast answer must not turn into a loop of lists), one page holds this many events, and
+# updatedMin lies this far before the oldest waited-for event's own ``updated`` (Google's clock,
+# so the machine's clock does not matter; the slack covers second-rounded stamps). An event
+# without ``updated`` is looked for from this long before now on the machine's clock.
+_ROUND_GAP = _POLL_FIRST
+_LIST_PAGE = 250
+_UPDATED_SLACK = timedelta(seconds=2)
+_NO_STAMP_LOOKBACK = timedelta(minutes=5)
 # Compared lower-case without underscores, so the classic `errors[].reason` ("rateLimitExceeded")
 # and google.rpc ErrorInfo reasons ("RATE_LIMIT_EXCEEDED") match alike.
 _RATE_REASONS = frozenset({"ratelimitexceeded", "userratelimitexceeded", "quotaexceeded", "resourceexhausted"})
@@ -179,6 +191,7 @@ class GoogleCalendarProvider:
         # turn. ``budget`` is the deployment-wide one (shared through the store); without it the
         # count is this process's own.
         self.quota: RequestBudget = budget or MinuteQuota(requests_per_minute, clock=clock, sleep=sleep)
+        self._reads = _PendingReads()
 
     def __repr__(self) -> str:
         return f"GoogleCalendarProvider(calendar_id={self.calendar_id!r}, timezone={self.timezone!r})"
@@ -269,6 +282,11 @@ class GoogleCalendarProvider:
                 event = self._adopt(booking, event, event_id)
             try:
                 url = self._await_link(event, event_id)
+            except _EventDeleted:
+                raise MeetingUnavailable(
+                    f"Event {event_id} was deleted in Google Calendar while Google prepared its Meet link; the "
+                    f"next attempt makes a new event (version {version + 1}).",
+                ) from None
             except _ConferenceFailed:
                 self._delete(event_id)
                 raise MeetingUnavailable(
@@ -529,10 +547,12 @@ class GoogleCalendarProvider:
                 f"The shared Google request budget could not be read ({exc}); try again shortly."
             ) from exc
 
-    def _call(self, request: Any, *, duplicate_ok: bool = False, gone_ok: bool = False) -> Any:
+    def _call(self, request: Any, *, duplicate_ok: bool = False, gone_ok: bool = False, slot: bool = True) -> Any:
         """Execute a request once (retries belong to the booking service); raise ``_Duplicate``
-        or ``_Gone`` when asked to, else a classified ``MeetingProviderError``."""
-        self._take_slot()
+        or ``_Gone`` when asked to, else a classified ``MeetingProviderError``. ``slot=False``:
+        the caller has taken this request's budget slot already."""
+        if slot:
+            self._take_slot()
         try:
             return request.execute(http=self._http(), num_retries=0)
         except HttpError as exc:
@@ -629,25 +649,149 @@ class GoogleCalendarProvider:
             raise self.classify(exc) from exc
 
     def _await_link(self, event: dict[str, Any], event_id: str) -> str:
-        """Return the Meet link, reading the event again while the conference is pending."""
+        """Return the Meet link, reading the event again while the conference is pending.
+
+        Reads are spaced 0.2 s, 0.4 s, ... up to 2 s apart. Each read goes through the shared
+        rounds (``_read_pending``): alone it is one ``events.get``; with other threads waiting,
+        one ``events.list`` answers them all.
+        """
         deadline = self._clock() + self.conference_wait_seconds
         delay = _POLL_FIRST
+        reads = self._reads
+        counted = False
+        try:
+            while True:
+                if event.get("status") == "cancelled":
+                    raise _EventDeleted()
+                status = _conference_status(event)
+                if status == "failure":
+                    raise _ConferenceFailed()
+                link = _meet_link(event)
+                if link and status in ("success", None):
+                    return link
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    raise MeetingUnavailable(
+                        f"Google is still preparing the Meet link of event {event_id} after "
+                        f"{self.conference_wait_seconds:g} s; try again shortly (the event is kept).",
+                    )
+                if not counted:
+                    with reads.cond:
+                        reads.waiting += 1
+                    counted = True
+                self._sleep(min(delay, remaining))
+                delay = min(delay * 2, _POLL_MAX)
+                event = self._read_pending(event_id, _updated_of(event))
+        finally:
+            if counted:
+                with reads.cond:
+                    reads.waiting -= 1
+
+    def _read_pending(self, event_id: str, since: datetime) -> dict[str, Any]:
+        """The event as Google has it now, read in a round shared with the other waiting threads.
+
+        The first thread to ask opens a round and sends it; threads asking meanwhile join it
+        and wait for its answer. The round goes out once the round before it has its answer
+        (and, while others wait, at least ``_ROUND_GAP`` after it), after taking its budget slot:
+        with one member it is an ``events.get``, with more an ``events.list`` of the events
+        modified since the oldest member's ``updated``. A member the list does not return reads
+        its event with a get of its own. An error of the round's request is every member's error.
+        """
+        reads = self._reads
+        with reads.cond:
+            rnd = reads.open
+            leads = rnd is None
+            if leads:
+                rnd = reads.open = _Round()
+            rnd.since[event_id] = since
+            if not leads:
+                reads.cond.wait_for(lambda: rnd.done)
+                if rnd.error is not None:
+                    raise _again(rnd.error)
+                found = rnd.found.get(event_id)
+                return found if found is not None else self._get_pending(event_id)
+            reads.cond.wait_for(lambda: not reads.sending)
+            reads.sending = True
+            pause = 0.0
+            if reads.waiting > 1 and reads.last_sent is not None:
+                pause = reads.last_sent + _ROUND_GAP - self._clock()
+        error: MeetingProviderError | None = None
+        try:
+            if pause > 0:
+                self._sleep(pause)  # the round gathers the threads that ask meanwhile
+            self._take_slot()  # waiting for a slot gathers them too
+            with reads.cond:
+                reads.open = None
+                members = dict(rnd.since)
+                reads.last_sent = self._clock()
+            if len(members) == 1:
+                return self._get_pending(event_id, slot_taken=True)
+            rnd.found = self._list_recent(members)
+        except _EventDeleted:
+            raise  # the leader's own get, in a round of one
+        except MeetingProviderError as exc:
+            error = exc
+            raise
+        except Exception as exc:  # noqa: BLE001 - every member gets the same classified error
+            error = self.classify(exc)
+            raise error from exc
+        finally:
+            with reads.cond:
+                if reads.open is rnd:  # never sent (no slot): close it for the members too
+                    reads.open = None
+                rnd.error = error
+                rnd.done = True
+                reads.sending = False
+                reads.cond.notify_all()
+        found = rnd.found.get(event_id)
+        return found if found is not None else self._get_pending(event_id)
+
+    def _list_recent(self, members: Mapping[str, datetime]) -> dict[str, dict[str, Any]]:
+        """The members' events as one ``events.list`` returns them, by id (the round's slot is
+        taken). Filter: modified since a little before the oldest member's ``updated``, deleted
+        events included; further pages only while a member is still missing. An event the list
+        does not return is simply absent (its thread reads it with a get)."""
+        updated_min = (min(members.values()) - _UPDATED_SLACK).astimezone(UTC)
+        found: dict[str, dict[str, Any]] = {}
+        token: str | None = None
+        first = True
         while True:
-            status = _conference_status(event)
-            if status == "failure":
-                raise _ConferenceFailed()
-            link = _meet_link(event)
-            if link and status in ("success", None):
-                return link
-            remaining = deadline - self._clock()
-            if remaining <= 0:
-                raise MeetingUnavailable(
-                    f"Google is still preparing the Meet link of event {event_id} after "
-                    f"{self.conference_wait_seconds:g} s; try again shortly (the event is kept).",
-                )
-            self._sleep(min(delay, remaining))
-            delay = min(delay * 2, _POLL_MAX)
-            event = self._call(self.service.events().get(calendarId=self.calendar_id, eventId=event_id))
+            request = self.service.events().list(
+                calendarId=self.calendar_id,
+                updatedMin=updated_min.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                showDeleted=True,
+                maxResults=_LIST_PAGE,
+                pageToken=token,
+            )
+            try:
+                page = self._call(request, slot=not first, gone_ok=True)
+            except _Gone as gone:
+                if gone.status != 410:
+                    raise self.classify(gone.__cause__ or gone) from gone.__cause__
+                return found  # updatedMin too long ago for Google: the members read their own events
+            first = False
+            for item in page.get("items") or []:
+                if isinstance(item, dict) and item.get("id") in members:
+                    found[item["id"]] = item
+            token = page.get("nextPageToken")
+            if not token or len(found) == len(members):
+                return found
+
+    def _get_pending(self, event_id: str, *, slot_taken: bool = False) -> dict[str, Any]:
+        """One ``events.get`` of an event whose conference is pending; ``_EventDeleted`` if Google
+        says it is deleted (410)."""
+        if not slot_taken:
+            self._take_slot()
+        try:
+            return self.service.events().get(calendarId=self.calendar_id, eventId=event_id).execute(
+                http=self._http(), num_retries=0
+            )
+        except HttpError as exc:
+            if int(getattr(exc.resp, "status", 0) or 0) == 410:
+                raise _EventDeleted() from exc
+            raise self.classify(exc) from exc
+        except Exception as exc:  # noqa: BLE001
+            raise self.classify(exc) from exc
 
     def _http(self) -> Any:
         """This thread's http object, or None for the service's own (single-threaded use)."""
@@ -716,6 +860,53 @@ class _Gone(Exception):
 
 class _ConferenceFailed(Exception):
     """The event's Meet conference ended in ``failure``."""
+
+
+class _EventDeleted(Exception):
+    """The event was deleted while its conference was pending."""
+
+
+@dataclass
+class _Round:
+    """One shared read of pending conferences: its members (event id -> the lower bound of the
+    event's ``updated``), and once done what it found or the error every member gets."""
+
+    since: dict[str, datetime] = field(default_factory=dict)
+    found: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: MeetingProviderError | None = None
+    done: bool = False
+
+
+class _PendingReads:
+    """The shared state of one provider's pending-conference reads (guarded by ``cond``): how many
+    threads wait for a conference, the round still taking members, whether a round is being sent,
+    and when the last one went out (provider clock)."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.waiting = 0
+        self.open: _Round | None = None
+        self.sending = False
+        self.last_sent: float | None = None
+
+
+def _updated_of(event: Mapping[str, Any]) -> datetime:
+    """The event's ``updated`` (Google's clock) as an aware datetime; a while before now on this
+    machine's clock when the event has none that can be read."""
+    try:
+        moment = datetime.fromisoformat(str(event["updated"]))  # "...Z" and fractions read in 3.11
+        if moment.tzinfo is not None:
+            return moment
+    except (KeyError, TypeError, ValueError):
+        pass
+    return datetime.now(UTC) - _NO_STAMP_LOOKBACK
+
+
+def _again(err: MeetingProviderError) -> MeetingProviderError:
+    """A copy of a round's error for another member's thread (an exception keeps one traceback)."""
+    if isinstance(err, Transient):
+        return type(err)(str(err), retry_after=err.retry_after)
+    return type(err)(str(err))
 
 
 # Per-calendar reasons of a free/busy answer, and what to do about each.

@@ -1,13 +1,13 @@
 """A small local server that speaks enough of Google Calendar API v3 for the real client.
 
-It serves events (insert, get, patch, delete), calendars.get, freebusy.query and an OAuth token endpoint, keeps
+It serves events (insert, get, list, patch, delete), calendars.get, freebusy.query and an OAuth token endpoint, keeps
 everything in memory and records every request. Faults are injected per request, so tests can
 show what the provider does when Google is slow, rate-limits, errors or drops the connection::
 
     with CalendarServer() as server:
         server.faults.extend(["500", "429", "drop"])      # next API requests, in order
         server.method_faults["events.get"].append("503")  # only the next events.get
-        server.pending_gets = 2                           # Meet link ready on the 2nd get
+        server.pending_gets = 2                           # Meet link ready on the 2nd read (get or list)
         server.latency = 0.2                              # every API request takes 0.2 s
         server.fault_rate = 0.1                           # chaos: 10 % random faults (seeded)
         server.conference_failures = 1                    # the next conference ends in "failure"
@@ -26,6 +26,15 @@ documents ("If an ID provided is the same as for the previous request, the reque
 freebusy.query needs ``timeMin`` and ``timeMax`` (RFC 3339 with an offset, the end after the
 start) and ``items``; a calendar it does not know is a ``notFound`` error for that calendar
 inside the 200 answer, as Google does for a calendar the caller may not see.
+
+events.list (``GET .../calendars/{id}/events``) takes ``updatedMin`` (RFC 3339 with an offset;
+events modified at or after it, deleted ones included whatever ``showDeleted`` says, as Google
+documents), ``showDeleted``, ``singleEvents`` (``true``/``false``), ``orderBy`` (``updated``, or
+``startTime`` only with ``singleEvents=true``), ``maxResults`` (at least 1, capped at 2500, default
+250) and ``pageToken`` (only a ``nextPageToken`` this server gave for the same query). Any other
+value of these is a 400, and so is any other parameter (this stand-in does not implement it). The
+default order is a stable one (the order events were inserted); each event a list returns counts
+as one read of it for ``pending_gets``, so "reads" means gets and list results alike.
 """
 
 from __future__ import annotations
@@ -118,7 +127,9 @@ class CalendarServer:
     """
 
     seed: int = 0
-    pending_gets: int = 0  # gets of a new event that still see the conference "pending"
+    # Reads (events.get, or an events.list that returns the event) a new conference needs to be
+    # ready: the insert answers "pending" while this is above 0, and each read counts one down.
+    pending_gets: int = 0
     conference_outcome: str = "success"  # what a pending conference turns into: success | failure
     latency: float = 0.0  # seconds added to every API request
     timeout_delay: float = 2.0  # how long a "timeout" fault waits before answering
@@ -326,6 +337,8 @@ class CalendarServer:
             conference_on = query.get("conferenceDataVersion") == "1"
             if op == "events.insert":
                 return 200, self._insert(calendar_id, events, body, conference_on)
+            if op == "events.list":
+                return 200, self._list(calendar_id, events, query)
             event_id = parts[2]
             event = events.get(event_id)
             if event is None:
@@ -344,6 +357,74 @@ class CalendarServer:
                 event["updated"] = _now()
                 return 204, None
         raise _ApiError(404, "notFound", "Not Found")
+
+    def _list(self, calendar_id: str, events: dict[str, dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
+        """Answer events.list as strictly as Google checks the parameters this server knows."""
+        for name in query:
+            if name in _LIST_UNSUPPORTED:
+                raise _ApiError(400, "invalid", f"events.list parameter {name} is not implemented by this stand-in")
+            if name not in _LIST_PARAMS:
+                raise _ApiError(400, "invalid", f"Unknown parameter: {name}")
+        show_deleted = _flag(query, "showDeleted")
+        single = _flag(query, "singleEvents")
+        updated_min = _rfc3339(query["updatedMin"], "updatedMin") if "updatedMin" in query else None
+        raw_max = query.get("maxResults", "250")
+        if not re.fullmatch(r"-?[0-9]{1,10}", raw_max) or int(raw_max) < 1:
+            raise _ApiError(400, "invalid", "Invalid value for: maxResults")
+        page_size = min(int(raw_max), 2500)  # "The page size can never be larger than 2500 events."
+        order = query.get("orderBy")
+        if order not in (None, "updated", "startTime"):
+            raise _ApiError(400, "invalid", "Invalid value for: orderBy")
+        if order == "startTime" and not single:
+            raise _ApiError(400, "badRequest", "The requested ordering is not available for the particular query.")
+
+        chosen = []
+        for event in events.values():
+            stamp = _stamp(event.get("updated"))
+            if updated_min is not None and (stamp is None or stamp < updated_min):
+                continue
+            # updatedMin: "entries deleted since this time will always be included regardless of showDeleted"
+            if event.get("status") == "cancelled" and not show_deleted and updated_min is None:
+                continue
+            chosen.append(event)
+        if order == "updated":
+            chosen.sort(key=lambda e: (_stamp(e.get("updated")) or datetime.min.replace(tzinfo=UTC), e["id"]))
+        elif order == "startTime":
+            chosen.sort(key=lambda e: (datetime.fromisoformat(e["start"]["dateTime"]), e["id"]))
+
+        # A page token names the query it belongs to and the last event given, so a page never
+        # skips an event that was there when the listing began (changes between pages may repeat one).
+        shape = json.dumps({k: v for k, v in sorted(query.items()) if k not in ("pageToken", "alt")})
+        start = 0
+        if "pageToken" in query:
+            try:
+                token = json.loads(base64.urlsafe_b64decode(query["pageToken"].encode("ascii")))
+                if token["q"] != shape:
+                    raise ValueError("another query")
+                ids = [e["id"] for e in chosen]
+                start = ids.index(token["after"]) + 1 if token["after"] in ids else int(token["n"])
+            except (ValueError, KeyError, TypeError, UnicodeError):
+                raise _ApiError(400, "invalid", "Invalid value for: pageToken") from None
+        page = chosen[start:start + page_size]
+        items = []
+        for event in page:
+            self._advance_conference(calendar_id, event)  # a list result is a read of the event
+            items.append(_public(event))
+        cal = self.calendars[calendar_id]
+        answer: dict[str, Any] = {
+            "kind": "calendar#events",
+            "etag": f'"{uuid.uuid4().int % 10**16}"',
+            "summary": cal["summary"],
+            "updated": _now(),
+            "timeZone": cal["timeZone"],
+            "accessRole": "owner",
+            "defaultReminders": [],
+            "items": items,
+        }
+        if start + page_size < len(chosen):
+            token = {"q": shape, "after": page[-1]["id"], "n": start + page_size}
+            answer["nextPageToken"] = base64.urlsafe_b64encode(json.dumps(token).encode()).decode("ascii")
+        return answer
 
     def _freebusy(self, body: Any) -> dict[str, Any]:
         """Answer freebusy.query as strictly as Google checks the request."""
@@ -512,6 +593,28 @@ _STATUS_TEXT = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSIO
                 503: "UNAVAILABLE"}
 
 
+# events.list parameters this server implements, and those Google has that it does not.
+_LIST_PARAMS = frozenset({"updatedMin", "showDeleted", "singleEvents", "orderBy", "maxResults", "pageToken", "alt"})
+_LIST_UNSUPPORTED = frozenset({"timeMin", "timeMax", "q", "iCalUID", "syncToken", "timeZone", "maxAttendees",
+                               "privateExtendedProperty", "sharedExtendedProperty", "eventTypes",
+                               "showHiddenInvitations", "alwaysIncludeEmail", "fields"})
+
+
+def _flag(query: dict[str, str], name: str) -> bool:
+    """A boolean query parameter as Google reads it: absent is false, else true or false."""
+    value = query.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise _ApiError(400, "invalid", f"Invalid value for: {name}")
+    return value == "true"
+
+
+def _stamp(value: Any) -> datetime | None:
+    """An event's ``updated`` as an aware datetime (None when the event has none)."""
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value))
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -593,6 +696,8 @@ def _route(method: str, path: str) -> tuple[str, list[str]] | None:
         return "calendars.get", parts
     if len(parts) == 2 and parts[1] == "events" and method == "POST":
         return "events.insert", parts
+    if len(parts) == 2 and parts[1] == "events" and method == "GET":
+        return "events.list", parts
     if len(parts) == 3 and parts[1] == "events":
         op = {"GET": "events.get", "PATCH": "events.patch", "PUT": "events.patch",
               "DELETE": "events.delete"}.get(method)
