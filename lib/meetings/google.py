@@ -655,7 +655,8 @@ class GoogleCalendarProvider:
         rounds (``_read_pending``): alone it is one ``events.get``; with other threads waiting,
         one ``events.list`` answers them all.
         """
-        deadline = self._clock() + self.conference_wait_seconds
+        seen_at = self._clock()  # when Google's latest answer about the event arrived
+        deadline = seen_at + self.conference_wait_seconds
         delay = _POLL_FIRST
         reads = self._reads
         counted = False
@@ -681,24 +682,40 @@ class GoogleCalendarProvider:
                     counted = True
                 self._sleep(min(delay, remaining))
                 delay = min(delay * 2, _POLL_MAX)
-                event = self._read_pending(event_id, _updated_of(event))
+                event = self._read_pending(event_id, _updated_of(event), seen_at)
+                seen_at = self._clock()
         finally:
             if counted:
                 with reads.cond:
                     reads.waiting -= 1
 
-    def _read_pending(self, event_id: str, since: datetime) -> dict[str, Any]:
+    def _read_pending(self, event_id: str, since: datetime, seen_at: float) -> dict[str, Any]:
         """The event as Google has it now, read in a round shared with the other waiting threads.
 
-        The first thread to ask opens a round and sends it; threads asking meanwhile join it
-        and wait for its answer. The round goes out once the round before it has its answer
-        (and, while others wait, at least ``_ROUND_GAP`` after it), after taking its budget slot:
-        with one member it is an ``events.get``, with more an ``events.list`` of the events
-        modified since the oldest member's ``updated``. A member the list does not return reads
-        its event with a get of its own. An error of the round's request is every member's error.
+        Lists return every recently modified event, so one thread's round often answers another
+        thread before that one asks: a list sent after ``seen_at`` (when this thread last heard of
+        the event), answered or still on its way, that returns the event with its conference
+        settled (or the event deleted) is the answer, at no cost. Otherwise the first thread to
+        ask opens a round and sends it; threads asking meanwhile join it and wait for its answer.
+        A round goes out once the round before it has its answer (and, while others wait, at
+        least ``_ROUND_GAP`` after it), after taking its budget slot: for a thread waiting alone
+        it is an ``events.get``, else an ``events.list`` of the events modified since the oldest
+        member's ``updated``. A member the list does not return reads its event with a get of its
+        own. An error of a round's request is the error of every member of that round.
         """
         reads = self._reads
         with reads.cond:
+            while True:
+                if reads.latest is not None and reads.latest[0] > seen_at:
+                    known = reads.latest[1].get(event_id)
+                    if known is not None and (known.get("status") == "cancelled"
+                                              or _conference_status(known) != "pending"):
+                        return known
+                flight = reads.flight
+                if flight is None or flight.sent_at is None or flight.sent_at <= seen_at:
+                    break
+                while not flight.done:  # newer than what we know: see what it says
+                    reads.cond.wait()
             rnd = reads.open
             leads = rnd is None
             if leads:
@@ -723,10 +740,18 @@ class GoogleCalendarProvider:
             with reads.cond:
                 reads.open = None
                 members = dict(rnd.since)
-                reads.last_sent = self._clock()
-            if len(members) == 1:
+                rnd.sent_at = reads.last_sent = self._clock()
+                # Alone, a get; with others waiting, a list even for one member: it costs the same
+                # one request, and may answer the others before they ask.
+                alone = len(members) == 1 and reads.waiting <= 1
+                if not alone:
+                    reads.flight = rnd
+            if alone:
                 return self._get_pending(event_id, slot_taken=True)
-            rnd.found = self._list_recent(members)
+            rnd.found, listed = self._list_recent(members)
+            with reads.cond:
+                if reads.latest is None or reads.latest[0] < rnd.sent_at:
+                    reads.latest = (rnd.sent_at, listed)
         except _EventDeleted:
             raise  # the leader's own get, in a round of one
         except MeetingProviderError as exc:
@@ -739,6 +764,8 @@ class GoogleCalendarProvider:
             with reads.cond:
                 if reads.open is rnd:  # never sent (no slot): close it for the members too
                     reads.open = None
+                if reads.flight is rnd:
+                    reads.flight = None
                 rnd.error = error
                 rnd.done = True
                 reads.sending = False
@@ -746,13 +773,15 @@ class GoogleCalendarProvider:
         found = rnd.found.get(event_id)
         return found if found is not None else self._get_pending(event_id)
 
-    def _list_recent(self, members: Mapping[str, datetime]) -> dict[str, dict[str, Any]]:
-        """The members' events as one ``events.list`` returns them, by id (the round's slot is
-        taken). Filter: modified since a little before the oldest member's ``updated``, deleted
-        events included; further pages only while a member is still missing. An event the list
-        does not return is simply absent (its thread reads it with a get)."""
+    def _list_recent(self, members: Mapping[str, datetime]
+                     ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+        """The members' events as one ``events.list`` returns them, and every event it returned,
+        by id (the round's slot is taken). Filter: modified since a little before the oldest
+        member's ``updated``, deleted events included; further pages only while a member is still
+        missing. An event the list does not return is simply absent (its thread reads it with a get)."""
         updated_min = (min(members.values()) - _UPDATED_SLACK).astimezone(UTC)
         found: dict[str, dict[str, Any]] = {}
+        listed: dict[str, dict[str, Any]] = {}
         token: str | None = None
         first = True
         while True:
@@ -768,14 +797,16 @@ class GoogleCalendarProvider:
             except _Gone as gone:
                 if gone.status != 410:
                     raise self.classify(gone.__cause__ or gone) from gone.__cause__
-                return found  # updatedMin too long ago for Google: the members read their own events
+                return found, listed  # updatedMin too long ago for Google: the members read their own
             first = False
             for item in page.get("items") or []:
-                if isinstance(item, dict) and item.get("id") in members:
-                    found[item["id"]] = item
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    listed[item["id"]] = item
+                    if item["id"] in members:
+                        found[item["id"]] = item
             token = page.get("nextPageToken")
             if not token or len(found) == len(members):
-                return found
+                return found, listed
 
     def _get_pending(self, event_id: str, *, slot_taken: bool = False) -> dict[str, Any]:
         """One ``events.get`` of an event whose conference is pending; ``_EventDeleted`` if Google
@@ -872,6 +903,7 @@ class _Round:
     event's ``updated``), and once done what it found or the error every member gets."""
 
     since: dict[str, datetime] = field(default_factory=dict)
+    sent_at: float | None = None  # provider clock, once it went out
     found: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: MeetingProviderError | None = None
     done: bool = False
@@ -879,8 +911,9 @@ class _Round:
 
 class _PendingReads:
     """The shared state of one provider's pending-conference reads (guarded by ``cond``): how many
-    threads wait for a conference, the round still taking members, whether a round is being sent,
-    and when the last one went out (provider clock)."""
+    threads wait for a conference, the round still taking members, whether a round is being sent
+    (and which, when it is a list), when the last one went out (provider clock) and the newest
+    list answer."""
 
     def __init__(self) -> None:
         self.cond = threading.Condition()
@@ -888,6 +921,9 @@ class _PendingReads:
         self.open: _Round | None = None
         self.sending = False
         self.last_sent: float | None = None
+        self.flight: _Round | None = None  # the list round on its way, if any
+        # The newest list answer: when it was sent, and every event it returned by id.
+        self.latest: tuple[float, dict[str, dict[str, Any]]] | None = None
 
 
 def _updated_of(event: Mapping[str, Any]) -> datetime:
