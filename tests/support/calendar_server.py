@@ -15,6 +15,7 @@ show what the provider does when Google is slow, rate-limits, errors or drops th
         server.busy["expert@example.com"] = [("2025-03-04T09:00:00+07:00", "2025-03-04T10:00:00+07:00")]
         server.busy_errors["expert@example.com"] = "notFound"  # that calendar fails inside the 200
         server.granted_scopes = {"https://www.googleapis.com/auth/calendar.events"}  # tokens for others fail
+        server.unlisted.add(event_id)                     # events.list leaves that event out (a get finds it)
 
 Fault names are the keys of ``FAULTS`` plus ``"timeout"`` (answer after ``timeout_delay``
 seconds, after doing the work) and ``"drop"`` (do the work, then close the connection without
@@ -160,6 +161,9 @@ class CalendarServer:
     # Scopes a token may be issued for; None: any. Others get invalid_scope (refresh token) or
     # unauthorized_client (a delegated service account), as Google answers.
     granted_scopes: set[str] | None = None
+    # Event ids events.list leaves out although they match (Google's lists may lag behind its
+    # gets); a get still returns them.
+    unlisted: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -380,6 +384,8 @@ class CalendarServer:
 
         chosen = []
         for event in events.values():
+            if event["id"] in self.unlisted:
+                continue
             stamp = _stamp(event.get("updated"))
             if updated_min is not None and (stamp is None or stamp < updated_min):
                 continue
