@@ -221,6 +221,7 @@ def test_a_list_follows_pages_only_while_a_waited_for_event_is_missing(server, p
     ("503", Transient, "server error"),
     ("drop", Transient, "connection failed"),
     ("403forbidden", Permanent, "no write access"),
+    ("404", Permanent, "was not found"),
 ])
 def test_errors_of_the_list_are_classified(server, provider, fault, kind, words):
     server.pending_gets = 1
