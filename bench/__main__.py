@@ -38,6 +38,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--link-runs", type=int, default=d.link_runs, help="runs of each link style")
     b.add_argument("--service-bookings", type=int, default=d.service_bookings, help="bookings per service run")
     b.add_argument("--service-runs", type=int, default=d.service_runs, help="service runs")
+    b.add_argument("--server-sessions", type=int, default=d.server_sessions,
+                   help="new sessions per page and size through a real streamlit server")
     b.add_argument("--out", type=Path, default=d.out, help="where the JSON goes")
     b.add_argument("--seed", type=int, default=d.seed, help="seed of the generated data")
     b.add_argument("--write-docs", action="store_true",
@@ -48,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark with ``argv``: 0 when every goal is met, 1 when one is missed, 2 on bad options."""
     args = parser().parse_args(argv)
-    for name in ("page_runs", "links", "link_runs", "service_bookings", "service_runs"):
+    for name in ("page_runs", "links", "link_runs", "service_bookings", "service_runs", "server_sessions"):
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = replace(BenchConfig(), sizes=args.sizes, page_runs=args.page_runs, links=args.links,
                      latency=args.latency, concurrency=args.concurrency, link_runs=args.link_runs,
                      service_bookings=args.service_bookings, service_runs=args.service_runs, out=args.out,
-                     seed=args.seed)
+                     seed=args.seed, server_sessions=args.server_sessions)
     result = run(config)
     print()
     print(render(result, "full"))

@@ -37,6 +37,7 @@ class BenchConfig:
     link_runs: int = 3
     service_bookings: int = 200
     service_runs: int = 3
+    server_sessions: int = 20  # new sessions per page and size through a real server
     out: Path = Path("bench-results/bench.json")
     seed: int = 7
 

@@ -4,6 +4,9 @@ Figures:
 
 * every page of the console, for ops and for an expert, run through Streamlit's AppTest over
   SQLite files of different sizes (``bench.pages``): the time and the store calls of one load;
+* the first paint and the first screen of new sessions through a real ``streamlit run`` server,
+  over its websocket, every page ops may open (and an expert's, after "View as"), at each size
+  (``bench.server``);
 * "Create all missing links" against the local Calendar API server (``bench.links``);
 * the booking service's own time per booking (``bench.service``);
 * free slots of one expert over a month (``bench.slots``).
@@ -31,6 +34,7 @@ from bench.config import BenchConfig
 from bench.data import fill
 from bench.links import measure_links
 from bench.pages import measure_pages
+from bench.server import measure_server
 from bench.service import measure_service
 from bench.slots import bench_free_slots
 from lib.config import Settings
@@ -57,6 +61,9 @@ def run(config: BenchConfig, log: Callable[[str], None] = print) -> dict[str, An
             log(f"  {n:,} bookings in {clock.perf_counter() - started:.1f}s")
         log(f"Page loads through AppTest, {config.page_runs} runs each...")
         figures["pages"] = measure_pages(filled, config.page_runs)
+        log(f"First paint of new sessions through a real streamlit server, {config.server_sessions} per page "
+            "and size...")
+        figures["server"] = measure_server(filled, config.server_sessions)
         log(f"Create all missing links: {config.links} bookings, {config.latency}s per request, "
             f"{config.link_runs} run(s) of each style...")
         figures["links"] = measure_links(config, folder)
@@ -92,6 +99,7 @@ def check_goals(figures: dict[str, Any], config: BenchConfig) -> list[dict[str, 
     lines.append(G.links_vs_seed(links["bookings"]).check(links["speedup"]))
     lines.append(G.SERVICE.check(service["median_ms"]))
     lines.append(G.SLOTS.check(round(slots["median_ms"], 2)))
+    lines.append(G.first_paint(large).check(figures["server"][str(large)]["new_sessions"]["first_paint_p95_ms"]))
     return lines
 
 
@@ -106,7 +114,8 @@ def _argv(config: BenchConfig) -> list[str]:
     default = BenchConfig()
     flags = {"sizes": "--sizes", "page_runs": "--page-runs", "links": "--links", "latency": "--latency",
              "concurrency": "--concurrency", "link_runs": "--link-runs", "service_bookings": "--service-bookings",
-             "service_runs": "--service-runs", "out": "--out", "seed": "--seed"}
+             "service_runs": "--service-runs", "server_sessions": "--server-sessions", "out": "--out",
+             "seed": "--seed"}
     out = []
     for name, flag in flags.items():
         value = getattr(config, name)

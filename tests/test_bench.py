@@ -19,7 +19,7 @@ from bench.slots import bench_free_slots
 from lib.store.sqlite import SQLiteStore
 
 TINY = ["--sizes", "50,120", "--page-runs", "2", "--links", "10", "--latency", "0.01", "--link-runs", "1",
-        "--service-bookings", "10", "--service-runs", "1"]
+        "--service-bookings", "10", "--service-runs", "1", "--server-sessions", "1"]
 
 
 def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tmp_path):
@@ -64,7 +64,17 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     assert service["median_ms"] > 0
     slots = figures["slots"]
     assert slots["bookings"] == 1000 and slots["days"] == 30 and slots["median_ms"] > 0 and slots["slots"] > 0
-    assert len(result["goals"]) == 12
+    server = figures["server"]  # new sessions through a real server, each page's title seen (bench.server)
+    for size in ("50", "120"):
+        pages, new = server[size]["pages"], server[size]["new_sessions"]
+        assert {"Ops as ops", "Book a session as ops", "Overview as ops", "Emails as ops", "My sessions as expert",
+                "Availability as expert", "Confirmation as expert"} <= set(pages)
+        assert new["sessions"] == 7 and pages["Ops as ops"]["sessions"] == 1
+        assert 0 < new["first_paint_p95_ms"] <= new["first_screen_p95_ms"]
+        assert set(server[size]["cold"]) == {"Book a session", "My sessions", "Availability", "Confirmation", "Ops",
+                                             "Overview", "Emails"}
+    assert len(result["goals"]) == 13
+    assert result["goals"][-1]["name"] == "first paint of a new session at 120 bookings (p95)"
     assert all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
     # The printed tables are the docs': one row per goal.
     assert render(result) in printed
