@@ -128,7 +128,8 @@ def measure_pages(filled: list[Filled], runs: int) -> dict[str, dict[str, dict[s
     Each page, role and size gets its own AppTest, run ``WARM_UP_RUNS`` times uncounted; then the
     sizes take turns, ``runs`` times each, so a slower moment of the machine hits every size alike.
     The minimum is the figure the goals compare: noise here (other processes on the CPUs) only
-    ever adds time, so the fastest of several runs is the page's own cost.
+    ever adds time, so the fastest of several runs is the page's own cost. ``cpu_min_ms`` is the
+    least CPU time of this process for one run, a cross-check that waiting for a CPU cannot move.
     """
     _quiet_streamlit()
     results: dict[str, dict[str, dict[str, Any]]] = {}
@@ -142,20 +143,23 @@ def measure_pages(filled: list[Filled], runs: int) -> dict[str, dict[str, dict[s
                         at.run()
                         _raise_page_errors(at, title, role)
             times: dict[Filled, list[float]] = {f: [] for f in filled}
+            cpu: dict[Filled, list[float]] = {f: [] for f in filled}
             calls: dict[Filled, list[int]] = {f: [] for f in filled}
             for _ in range(runs):
                 for f in filled:
                     with _environment(_page_env(f.db)):  # the pages read their settings on every run
                         store = stores.get(str(f.db.resolve()))
                         before = store.calls if store else 0
-                        began = clock.perf_counter()
+                        began, began_cpu = clock.perf_counter(), clock.process_time()
                         apps[f].run()
                         times[f].append(clock.perf_counter() - began)
+                        cpu[f].append(clock.process_time() - began_cpu)
                         _raise_page_errors(apps[f], title, role)
                         if store is not None:
                             calls[f].append(store.calls - before)
             results.setdefault(title, {})[role] = {
                 str(f.bookings): {"min_ms": ms(min(times[f])), "median_ms": ms(statistics.median(times[f])),
+                                  "cpu_min_ms": ms(min(cpu[f])),
                                   "runs_ms": [ms(x) for x in times[f]], "store_calls": sorted(set(calls[f]))}
                 for f in filled}
     return results
