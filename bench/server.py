@@ -44,7 +44,7 @@ from typing import Any
 
 from bench.config import APP, ROOT, ms
 from bench.data import Filled
-from bench.pages import _page_env
+from bench.pages import page_env
 from lib.access import Role
 from pages.ui.registry import BY_KEY, PAGES
 
@@ -163,7 +163,7 @@ def _free_port() -> int:
 def _server_env(db: Path) -> dict[str, str]:
     """The process's environment without any other console setting, plus the pages' settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLEXPERT_")}
-    return {**env, **_page_env(db)}
+    return {**env, **page_env(db)}
 
 
 @contextlib.contextmanager

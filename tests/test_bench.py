@@ -16,7 +16,9 @@ from bench.counting import CountingStore
 from bench.data import fill
 from bench.report import render
 from bench.slots import bench_free_slots
+from lib.access import Role
 from lib.store.sqlite import SQLiteStore
+from pages.ui.registry import PAGES as REGISTRY
 
 TINY = ["--sizes", "50,120", "--page-runs", "2", "--links", "10", "--latency", "0.01", "--link-runs", "1",
         "--service-bookings", "10", "--service-runs", "1", "--server-sessions", "1"]
@@ -37,6 +39,21 @@ def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tm
     store = SQLiteStore(db)  # the console reads the file as its own
     assert store.upcoming_for_expert(filled.expert_id, datetime.combine(day, time(12)))
     assert len(store.missing_links()) == count["paid"]
+    mine = store.get_booking(filled.booking_id)  # what the Confirmation page is opened with
+    assert (mine.expert_id, mine.status.value) == (filled.expert_id, "confirmed") and mine.scheduled_date > day
+
+
+def test_a_page_that_raises_or_shows_an_error_is_a_failed_measurement():
+    from types import SimpleNamespace
+
+    from bench.pages import _raise_page_errors
+
+    _raise_page_errors(SimpleNamespace(exception=[], error=[]), "Ops", "ops")  # a clean run passes
+    with pytest.raises(RuntimeError, match="the Ops page as ops failed: boom"):
+        _raise_page_errors(SimpleNamespace(exception=[SimpleNamespace(value="boom")], error=[]), "Ops", "ops")
+    with pytest.raises(RuntimeError, match="the Emails page as expert showed an error: no access"):
+        _raise_page_errors(SimpleNamespace(exception=[], error=[SimpleNamespace(value="no access")]), "Emails",
+                           "expert")
 
 
 @pytest.mark.default_hours  # the benchmark sets its experts' hours itself, as a real run must
@@ -50,11 +67,23 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     assert result["command"].startswith("python -m bench --sizes 50,120")
     assert set(result) >= {"command", "measured_at", "machine", "config", "figures", "goals"}
     assert code == (1 if any(not g["ok"] for g in result["goals"]) else 0)
-    for title in ("My sessions", "Ops", "Book", "Overview"):
-        page = figures["pages"][title]
-        for size in ("50", "120"):
-            assert page[size]["median_ms"] > 0 and len(page[size]["runs_ms"]) == 2
-            assert page[size]["store_calls"] and all(q > 0 for q in page[size]["store_calls"])
+    # Every page of the registry as ops, and every page an expert may open as that expert, at every size.
+    expected = {(p.title if p.key != "book" else "Book", role) for p in REGISTRY for role in ("ops", "expert")
+                if (Role.OPS if role == "ops" else Role.EXPERT) in p.roles}
+    assert {(title, role) for title, roles in figures["pages"].items() for role in roles} == expected
+    assert len(expected) == 10
+    for title, roles in figures["pages"].items():
+        for role, page in roles.items():
+            assert set(page) == {"50", "120"}, (title, role)
+            for size in ("50", "120"):
+                assert page[size]["min_ms"] > 0 and len(page[size]["runs_ms"]) == 2
+                assert page[size]["min_ms"] <= page[size]["median_ms"]
+                assert page[size]["store_calls"] and all(q > 0 for q in page[size]["store_calls"])
+    memory = figures["memory"]
+    assert set(memory["sizes"]) == {"50", "120"} and memory["rounds"] >= 1
+    assert all(m["peak_kib"] >= m["before_pages_kib"] > 0 for m in memory["sizes"].values())
+    assert memory["growth_mib"] == round((memory["sizes"]["120"]["peak_kib"] - memory["sizes"]["50"]["peak_kib"])
+                                         / 1024, 1)
     links = figures["links"]
     assert {"bookings", "latency_s", "concurrency", "bounded_s", "sequential_s", "speedup", "bound_s", "vs_bound",
             "requests_per_link", "runs"} <= set(links)
@@ -73,8 +102,10 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
         assert 0 < new["first_paint_p95_ms"] <= new["first_screen_p95_ms"]
         assert set(server[size]["cold"]) == {"Book a session", "My sessions", "Availability", "Confirmation", "Ops",
                                              "Overview", "Emails"}
-    assert len(result["goals"]) == 13
     assert result["goals"][-1]["name"] == "first paint of a new session at 120 bookings (p95)"
+    page_goals = [g for g in result["goals"] if " page as " in g["name"] or "peak memory" in g["name"]]
+    assert len(page_goals) == 2 * len(expected) + 1  # time and store calls per page and role; memory
+    assert len(result["goals"]) == len(page_goals) + 5  # links x2, service, slots, first paint
     assert all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
     # The printed tables are the docs': one row per goal.
     assert render(result) in printed

@@ -169,7 +169,7 @@ def test_migrations_apply_to_an_empty_database_twice(pg_server):
             "bookings_expert_id_fkey"} <= set(first["constraints"])
     assert len(first["constraints"]) == len(set(first["constraints"]))
     assert {"bookings_expert_upcoming", "bookings_missing_link", "bookings_request_key_key",
-            "email_outbox_booking_id_kind_version_key", "users_email_lower_key"} <= first["indexes"]
+            "email_outbox_booking_id_kind_version_key", "users_email_lower_key", "users_name"} <= first["indexes"]
     assert all(first["rls"][t] for t in TABLES), first["rls"]
     assert {"booking_create", "booking_confirm", "booking_cancel", "booking_reschedule", "booking_mark_paid",
             "email_claim_queued", "ops_counts", "booking_add_payment_attempt", "booking_start_payment",

@@ -1238,6 +1238,31 @@ def test_search_customers_matches_name_or_email_case_insensitively_with_a_limit(
     assert names("nobody") == []
 
 
+def test_a_customer_search_with_many_matches_stops_at_its_limit_on_sqlite(tmp_path):
+    """The search reads the customers in name order and stops after ``limit`` matches, so the
+    Book page costs the same beside 300 or 30,000 customers (no sort of every customer)."""
+    def steps_of_search(customers: int) -> int:
+        store = SQLiteStore(tmp_path / f"customers-{customers}.db")
+        db = store._conn()
+        with db:
+            db.executemany("INSERT INTO users (id, name, email, created_at) VALUES (?, ?, ?, '2026-01-01')",
+                           [(str(uuid.uuid4()), f"Customer {i}", f"customer{i}@example.com")
+                            for i in range(customers)])
+        steps = [0]
+
+        def count() -> int:
+            steps[0] += 1
+            return 0
+
+        db.set_progress_handler(count, 100)  # every 100 virtual machine instructions
+        found = store.search_customers("Customer 1", 20)
+        db.set_progress_handler(None, 0)
+        assert len(found) == 20 and found[0].name == "Customer 1"
+        return steps[0]
+
+    assert steps_of_search(30_000) <= 2 * steps_of_search(300) + 5
+
+
 def test_active_bookings_of_an_expert_in_a_range(store, people, age):
     inside = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
     store.mark_paid(inside.id, "pay-1", NOW, "ops", line=history.paid("pay-1"))
