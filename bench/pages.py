@@ -74,6 +74,7 @@ def _recording_stores() -> Iterator[dict[str, CountingStore]]:
 
 
 def page_env(db: Path) -> dict[str, str]:
+    """The settings a page run over ``db`` reads: the embedded default, no demo data, no secrets."""
     return {"CALLEXPERT_SQLITE_PATH": str(db), "CALLEXPERT_SEED_DEMO_DATA": "false",
             "CALLEXPERT_MEETING_PROVIDER": "jitsi", "CALLEXPERT_EMAIL_BACKEND": "outbox",
             "CALLEXPERT_SECRETS_FILE": str(db.parent / "no-secrets.toml")}
