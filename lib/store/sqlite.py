@@ -305,12 +305,12 @@ class SQLiteStore(OperationsTables):
         return _booking(row) if row else None
 
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine) -> Booking | None:
+                  line: HistoryLine, count_attempt: bool = False) -> Booking | None:
         with self._tx() as db:
             cur = db.execute(
-                "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?"
-                " WHERE id = ? AND status = 'pending'",
-                (payment_ref, _ts(at), _ts(at), booking_id),
+                "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?,"
+                " payment_attempts = payment_attempts + ? WHERE id = ? AND status = 'pending'",
+                (payment_ref, _ts(at), _ts(at), int(count_attempt), booking_id),
             )
             if cur.rowcount == 0:
                 return None
@@ -375,16 +375,19 @@ class SQLiteStore(OperationsTables):
             db.execute("UPDATE bookings SET link_lease_until = NULL WHERE id = ?", (booking_id,))
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
-                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine) -> Booking | None:
+                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,
+                attempt: HistoryLine | None = None) -> Booking | None:
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE bookings SET status = 'confirmed', meeting_link = ?, google_event_id = ?,"
-                " event_version = ?, confirmed_at = ?, updated_at = ?, last_error = NULL, link_lease_until = NULL"
-                " WHERE id = ? AND status = 'paid'",
-                (meeting_link, event_id, event_version, _ts(at), _ts(at), booking_id),
+                " event_version = ?, confirmed_at = ?, updated_at = ?, last_error = NULL, link_lease_until = NULL,"
+                " link_attempts = link_attempts + ? WHERE id = ? AND status = 'paid'",
+                (meeting_link, event_id, event_version, _ts(at), _ts(at), int(attempt is not None), booking_id),
             )
             if cur.rowcount == 0:
                 return None
+            if attempt is not None:
+                self._history(db, booking_id, attempt, actor)
             self._history(db, booking_id, line, actor)
             self._queue(db, emails, _ts(at))
             return self._booking_in(db, booking_id)
