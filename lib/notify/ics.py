@@ -13,6 +13,11 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 
+try:
+    from icalendar.parser import _foldline  # icalendar 7 (its parser's __all__)
+except ImportError:  # pragma: no cover - icalendar 6
+    from icalendar.parser import foldline as _foldline
+
 from lib.domain import Booking
 
 PRODID = "-//CallExpert//CallExpert Console//ID"
@@ -103,9 +108,28 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, o
     # RSVP=FALSE: the booking is settled already; replies to the organizer would go nowhere useful.
     for email, name in ((booking.customer_email, booking.customer_name), (booking.expert_email, booking.expert_name)):
         event.add("attendee", _address(email, name, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE"))
-    cal.add_component(_vtimezone(tz.key))
     cal.add_component(event)
-    return cal.to_ical().decode("utf-8")
+    # The VTIMEZONE goes where icalendar puts it (before the event), as text serialised once.
+    head, event_text = to_text(cal).split("BEGIN:VEVENT\r\n", 1)
+    return f"{head}{_vtimezone_text(tz.key)}BEGIN:VEVENT\r\n{event_text}"
+
+
+# RFC 5545 3.1: content lines are folded before 75 octets; icalendar folds at this limit too.
+_FOLD_AT = 75
+
+
+def to_text(cal: Calendar) -> str:
+    """``cal.to_ical()`` as text, the same characters, with icalendar's folding (character by
+    character, the costliest part of an invitation) done only for the lines long enough to
+    need it: most are far shorter than 75 octets."""
+    return "".join((line if len(line.encode("utf-8")) < _FOLD_AT else _foldline(line)) + "\r\n"
+                   for line in cal.content_lines() if line)
+
+
+@lru_cache(maxsize=8)
+def _vtimezone_text(tzid: str) -> str:
+    """The VTIMEZONE of ``tzid`` as invitation text, serialised once."""
+    return to_text(_vtimezone(tzid))
 
 
 @lru_cache(maxsize=8)
