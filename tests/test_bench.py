@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ from bench.slots import bench_free_slots
 from lib.store.sqlite import SQLiteStore
 
 TINY = ["--sizes", "50,120", "--page-runs", "2", "--links", "10", "--latency", "0.01", "--link-runs", "1",
-        "--service-bookings", "10", "--service-runs", "1"]
+        "--throughput-bookings", "12", "--throughput-runs", "1", "--throughput-fills", "200"]
 
 
 def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tmp_path):
@@ -59,12 +59,16 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     assert {"bookings", "latency_s", "concurrency", "bounded_s", "sequential_s", "speedup", "bound_s", "vs_bound",
             "requests_per_link", "runs"} <= set(links)
     assert links["bookings"] == 10 and links["concurrency"] == 8 and links["requests_per_link"] == 1
-    service = figures["service"]
-    assert {"bookings", "median_ms", "p95_ms", "provider_ms_excluded", "runs_median_ms"} <= set(service)
-    assert service["median_ms"] > 0
+    throughput = figures["throughput"]
+    assert (throughput["bookings"], throughput["runs"], throughput["fills"]) == (12, 1, [200])
+    assert set(throughput["stores"]) == {"0", "200"}  # an empty store and one already holding 200 bookings
+    for store in throughput["stores"].values():
+        assert store["per_s"] > 0 and store["cpu_ms_per_booking"] > 0 and len(store["runs_per_s"]) == 1
+        # Counted from outside the store: every booking writes, in a few transactions.
+        assert 1 <= store["transactions_per_booking"] <= store["writes_per_booking"]
     slots = figures["slots"]
     assert slots["bookings"] == 1000 and slots["days"] == 30 and slots["median_ms"] > 0 and slots["slots"] > 0
-    assert len(result["goals"]) == 12
+    assert len(result["goals"]) == 14
     assert all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
     # The printed tables are the docs': one row per goal.
     assert render(result) in printed
@@ -137,3 +141,22 @@ def test_the_docs_show_the_tables_of_the_committed_json():
         assert splice(text, render(result, kind), name) == text, f"{name}: run `python -m bench.report`"
     # Every goal line has the JSON's shape.
     assert result["goals"] and all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
+
+
+def test_the_throughput_figure_counts_transactions_and_statements_from_outside_the_store(tmp_path):
+    from bench.throughput import StatementCount, counting, measure_throughput
+
+    count = StatementCount()
+    with counting(count):
+        store = SQLiteStore(tmp_path / "traced.db")
+        count.kinds.clear()
+        store.add_expert("Sari", "sari@example.com", 250_000, "Career")
+        store.list_experts()
+    assert (count.transactions, count.writes, count.reads) == (1, 1, 1)
+    assert not hasattr(store, "queries")  # the store keeps no counter of its own
+
+    result = measure_throughput(5, (), 1, tmp_path, date.today() + timedelta(days=1))
+    empty = result["stores"]["0"]
+    # book, pay, claim the link, confirm with its history and both emails: each one transaction.
+    assert empty["transactions_per_booking"] == 4
+    assert empty["writes_per_booking"] >= 8  # customer, booking, 4 history lines, 2 emails at least
