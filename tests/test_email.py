@@ -727,3 +727,10 @@ def test_an_invitation_is_the_calendar_icalendar_would_write_with_its_timezone(c
     plain.add_component(next(c for c in parsed.subcomponents if c.name == "VEVENT"))
     assert made == plain.to_ical().decode("utf-8")
     assert [c.name for c in parsed.subcomponents] == ["VTIMEZONE", "VEVENT"]
+    # The other side's invitation of the same booking differs in its summary alone, escaped as TEXT.
+    other = invitation(booking, ZoneInfo("Asia/Jakarta"), cancel=cancel, options=options,
+                       text=replace(text, summary="Sesi; dengan, Déwi\\ " + "panjang " * 12))
+    event = next(c for c in Calendar.from_ical(other).subcomponents if c.name == "VEVENT")
+    assert str(event["SUMMARY"]) == "Sesi; dengan, Déwi\\ " + "panjang " * 12
+    plain.subcomponents[-1] = event
+    assert other == plain.to_ical().decode("utf-8")
