@@ -10,7 +10,7 @@ from lib.scheduling import Availability, TimeRange
 from pages.ui.registry import PAGES as PAGE_SPECS
 
 BENCH = Actor(Role.SYSTEM, email="bench")  # who the benchmark acts as, in the history
-# The hours of the experts the link and service figures book: every day 08:00-18:00, no notice,
+# The hours of the experts the link and throughput figures book: every day 08:00-18:00, no notice,
 # so the hourly sessions those figures make are all free slots.
 BENCH_HOURS = Availability(weekly=((TimeRange(8 * 60, 18 * 60),),) * 7, min_notice_minutes=0, horizon_days=365)
 
@@ -40,9 +40,10 @@ class BenchConfig:
     latency: float = 0.2
     concurrency: int | None = None  # None: the setting link_concurrency (8 by default)
     link_runs: int = 3
-    service_bookings: int = 200
-    service_runs: int = 3
     server_sessions: int = 20  # new sessions per page and size through a real server
+    throughput_bookings: int = 1000  # bookings through the whole flow per run
+    throughput_runs: int = 3  # timed runs per store; the best counts
+    throughput_fills: tuple[int, ...] = (10_000, 100_000)  # bookings already stored, beside an empty store
     out: Path = Path("bench-results/bench.json")
     seed: int = 7
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from lib.store.sqlite import SQLiteStore
 from pages.ui.registry import PAGES as REGISTRY
 
 TINY = ["--sizes", "50,120", "--page-runs", "2", "--links", "10", "--latency", "0.01", "--link-runs", "1",
-        "--service-bookings", "10", "--service-runs", "1", "--server-sessions", "1"]
+        "--throughput-bookings", "12", "--throughput-runs", "1", "--throughput-fills", "200", "--server-sessions", "1"]
 
 
 def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tmp_path):
@@ -88,9 +88,13 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     assert {"bookings", "latency_s", "concurrency", "bounded_s", "sequential_s", "speedup", "bound_s", "vs_bound",
             "requests_per_link", "runs"} <= set(links)
     assert links["bookings"] == 10 and links["concurrency"] == 8 and links["requests_per_link"] == 1
-    service = figures["service"]
-    assert {"bookings", "median_ms", "p95_ms", "provider_ms_excluded", "runs_median_ms"} <= set(service)
-    assert service["median_ms"] > 0
+    throughput = figures["throughput"]
+    assert (throughput["bookings"], throughput["runs"], throughput["fills"]) == (12, 1, [200])
+    assert set(throughput["stores"]) == {"0", "200"}  # an empty store and one already holding 200 bookings
+    for store in throughput["stores"].values():
+        assert store["per_s"] > 0 and store["cpu_ms_per_booking"] > 0 and len(store["runs_per_s"]) == 1
+        # Counted from outside the store: every booking writes, in a few transactions.
+        assert 1 <= store["transactions_per_booking"] <= store["writes_per_booking"]
     slots = figures["slots"]
     assert slots["bookings"] == 1000 and slots["days"] == 30 and slots["median_ms"] > 0 and slots["slots"] > 0
     server = figures["server"]  # new sessions through a real server, each page's title seen (bench.server)
@@ -105,7 +109,7 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     assert result["goals"][-1]["name"] == "first paint of a new session at 120 bookings (p95)"
     page_goals = [g for g in result["goals"] if " page as " in g["name"] or "peak memory" in g["name"]]
     assert len(page_goals) == 2 * len(expected) + 1  # time and store calls per page and role; memory
-    assert len(result["goals"]) == len(page_goals) + 5  # links x2, service, slots, first paint
+    assert len(result["goals"]) == len(page_goals) + 7  # links x2, throughput x2 and transactions, slots, first paint
     assert all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
     # The printed tables are the docs': one row per goal.
     assert render(result) in printed
@@ -178,3 +182,22 @@ def test_the_docs_show_the_tables_of_the_committed_json():
         assert splice(text, render(result, kind), name) == text, f"{name}: run `python -m bench.report`"
     # Every goal line has the JSON's shape.
     assert result["goals"] and all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
+
+
+def test_the_throughput_figure_counts_transactions_and_statements_from_outside_the_store(tmp_path):
+    from bench.throughput import StatementCount, counting, measure_throughput
+
+    count = StatementCount()
+    with counting(count):
+        store = SQLiteStore(tmp_path / "traced.db")
+        count.kinds.clear()
+        store.add_expert("Sari", "sari@example.com", 250_000, "Career")
+        store.list_experts()
+    assert (count.transactions, count.writes, count.reads) == (1, 1, 1)
+    assert not hasattr(store, "queries")  # the store keeps no counter of its own
+
+    result = measure_throughput(5, (), 1, tmp_path, date.today() + timedelta(days=1))
+    empty = result["stores"]["0"]
+    # book, pay, claim the link, confirm with its history and both emails: each one transaction.
+    assert empty["transactions_per_booking"] == 4
+    assert empty["writes_per_booking"] >= 8  # customer, booking, 4 history lines, 2 emails at least

@@ -1447,3 +1447,74 @@ def test_overview_stats_count_the_bookings_made_in_the_range_by_the_app_timezone
     empty = store.overview_stats(start - timedelta(days=30), start - timedelta(days=20), "Asia/Jakarta")
     assert empty.per_day == () and empty.funnel == Funnel() and empty.link_attempts == 0 and empty.emails == ()
     assert empty.attendance == () and empty.lateness == ()
+
+
+# -- merged transactions: the payment with its attempt, the confirmation with its link attempt ---------
+
+def test_mark_paid_can_count_its_payment_attempt_only_while_pending(store, people):
+    booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
+    result = store.mark_paid(booking.id, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True)
+    assert (result.status, result.payment_attempts, result.payment_ref) == (BookingStatus.PAID, 1, "DEMO-1")
+    assert store.mark_paid(booking.id, "DEMO-2", NOW, "ops", line=history.paid("DEMO-2"), count_attempt=True) is None
+    assert store.get_booking(booking.id).payment_attempts == 1  # not counted again for a booking not pending
+    assert events(store, booking.id) == ["created", "paid"]
+    plain = paid(store, people, at=time(9, 0))
+    assert plain.payment_attempts == 0  # without it, the payment counts no attempt (as before)
+
+
+def test_confirm_can_count_the_link_attempt_that_made_the_link_only_while_paid(store, people):
+    pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
+    assert store.confirm(pending.id, "https://meet.example.com/p", None, 0, NOW, [], "ops",
+                         line=HistoryLine("confirmed", "x"), attempt=history.link_attempt(None)) is None
+    assert store.get_booking(pending.id).link_attempts == 0 and events(store, pending.id) == ["created"]
+    booking = paid(store, people)
+    store.record_link_attempt(booking.id, "timeout", "ops", line=history.link_attempt("timeout"))
+    result = store.confirm(booking.id, "https://meet.example.com/ok", "ev1", 0, NOW, drafts(booking, "confirmed"),
+                           "ops", line=HistoryLine("confirmed", "jitsi link created"),
+                           attempt=history.link_attempt(None))
+    assert (result.status, result.link_attempts, result.last_error) == (BookingStatus.CONFIRMED, 2, None)
+    # The successful attempt is logged before the confirmation, as when it was a write of its own.
+    assert [(h.event, h.detail) for h in store.history(booking.id)][-3:] == [
+        ("link attempt failed", "timeout"), ("link attempt", "ok"), ("confirmed", "jitsi link created")]
+    assert store.confirm(booking.id, "https://meet.example.com/2", "ev2", 0, NOW, [], "ops",
+                         line=HistoryLine("confirmed", "again"), attempt=history.link_attempt(None)) is None
+    assert store.get_booking(booking.id).link_attempts == 2
+
+
+def test_sqlite_a_confirmation_that_fails_midway_leaves_nothing_half_written(tmp_path):
+    store = SQLiteStore(tmp_path / "midway.db")
+    sari = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    andi = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
+    booking = paid(store, People(sari.id, sari.id, andi.id))
+    good = drafts(booking, "confirmed")
+    # The second email names no booking: its insert fails after the update, the lines and the first email.
+    broken = [good[0], replace(good[1], booking_id=str(uuid.uuid4()))]
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        store.confirm(booking.id, "https://meet.example.com/x", "ev", 0, NOW, broken, "ops",
+                      line=HistoryLine("confirmed", "jitsi link created"), attempt=history.link_attempt(None))
+    after = store.get_booking(booking.id)
+    assert (after.status, after.meeting_link, after.link_attempts) == (BookingStatus.PAID, None, 0)
+    assert events(store, booking.id) == ["created", "paid"] and store.list_emails(booking_id=booking.id) == []
+
+
+def test_sqlite_a_payment_that_fails_midway_counts_no_attempt(tmp_path):
+    store = SQLiteStore(tmp_path / "midway.db")
+    sari = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    andi = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
+    booking = store.create_booking(new(sari.id, andi.id), "ops", line=CREATED)
+    # The history line cannot be written (no event): the update before it is undone with it.
+    with pytest.raises(Exception, match="NOT NULL"):
+        store.mark_paid(booking.id, "DEMO-1", NOW, "ops", line=HistoryLine(None, "x"), count_attempt=True)  # type: ignore[arg-type]
+    after = store.get_booking(booking.id)
+    assert (after.status, after.payment_attempts, after.payment_ref) == (BookingStatus.PENDING, 0, None)
+    assert events(store, booking.id) == ["created"]
+
+
+def test_sqlite_a_booking_that_fails_midway_leaves_no_customer_behind(tmp_path):
+    store = SQLiteStore(tmp_path / "midway.db")
+    sari = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    fresh = NewCustomer("Dewi Lestari", "dewi@example.com")
+    # The history line cannot be written: the new customer and the booking go with it.
+    with pytest.raises(Exception, match="NOT NULL"):
+        store.create_booking(new(sari.id, None, new_customer=fresh), "ops", line=HistoryLine(None, "x"))  # type: ignore[arg-type]
+    assert store.list_customers() == [] and store.recent_bookings() == []

@@ -6,12 +6,18 @@ the event people already have (higher SEQUENCE) and a cancellation removes it (M
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
+
+try:
+    from icalendar.parser import _foldline  # icalendar 7 (its parser's __all__)
+except ImportError:  # pragma: no cover - icalendar 6
+    from icalendar.parser import foldline as _foldline
 
 from lib.domain import Booking
 
@@ -65,7 +71,30 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, o
     zone (TZID=Asia/Jakarta by default) with its VTIMEZONE, so every client shows the right hour.
     SUMMARY and DESCRIPTION are ``text``, marked with its LANGUAGE. A request carries one
     DISPLAY alarm per ``options.alarms`` offset (``TRIGGER:-PT24H``), saying the summary.
+
+    The customer's and the expert's invitation differ only in the summary, so the calendar is
+    built once with a stand-in summary and each invitation puts its own in: the same text
+    icalendar writes for each.
     """
+    if options.stamp is None:
+        options = replace(options, stamp=datetime.now(UTC))
+    head, event = _unfolded(booking, tz.key, cancel, replace(text, summary=_SUMMARY), options)
+    summary = vText(text.summary).to_ical().decode("utf-8")  # escaped as icalendar escapes TEXT
+    return "".join([*head, _vtimezone_text(tz.key),
+                    *(_fold(line.replace(_SUMMARY, summary)) if _SUMMARY in line else line for line in event)])
+
+
+# Stands for the summary in a calendar built once for both sides; random, so nobody's text holds it.
+_SUMMARY = "SUMMARY" + secrets.token_hex(16)
+
+
+@lru_cache(maxsize=16)
+def _unfolded(booking: Booking, tzid: str, cancel: bool, text: IcsText, options: IcsOptions) -> tuple[
+        tuple[str, ...], tuple[str, ...]]:
+    """The invitation's lines before and from its VEVENT (the VTIMEZONE goes between), each
+    folded and ended, except those holding the summary stand-in: they are folded once the
+    summary is in."""
+    tz = ZoneInfo(tzid)
     start = datetime.combine(booking.scheduled_date, booking.scheduled_time, tz)
     link = booking.meeting_link or ""
     cal = Calendar()
@@ -103,9 +132,32 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, o
     # RSVP=FALSE: the booking is settled already; replies to the organizer would go nowhere useful.
     for email, name in ((booking.customer_email, booking.customer_name), (booking.expert_email, booking.expert_name)):
         event.add("attendee", _address(email, name, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE"))
-    cal.add_component(_vtimezone(tz.key))
     cal.add_component(event)
-    return cal.to_ical().decode("utf-8")
+    out = [line if _SUMMARY in line else _fold(line) for line in cal.content_lines() if line]
+    at = out.index("BEGIN:VEVENT\r\n")
+    return tuple(out[:at]), tuple(out[at:])
+
+
+def _fold(line: str) -> str:
+    """One content line, folded as icalendar folds it, with its line end."""
+    return (line if len(line.encode("utf-8")) < _FOLD_AT else _foldline(line)) + "\r\n"
+
+
+# RFC 5545 3.1: content lines are folded before 75 octets; icalendar folds at this limit too.
+_FOLD_AT = 75
+
+
+def to_text(cal: Calendar) -> str:
+    """``cal.to_ical()`` as text, the same characters, with icalendar's folding (character by
+    character, the costliest part of an invitation) done only for the lines long enough to
+    need it: most are far shorter than 75 octets."""
+    return "".join(_fold(line) for line in cal.content_lines() if line)
+
+
+@lru_cache(maxsize=8)
+def _vtimezone_text(tzid: str) -> str:
+    """The VTIMEZONE of ``tzid`` as invitation text, serialised once."""
+    return to_text(_vtimezone(tzid))
 
 
 @lru_cache(maxsize=8)

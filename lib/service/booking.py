@@ -97,7 +97,9 @@ class BookingLife:
             earlier = store.find_by_request_key(request.request_key)
             if earlier is not None:
                 return earlier
-        preview = self._preview(request, actor)
+        # The store matches a new customer by email itself, in the booking's transaction (and keeps
+        # the stored name), so ``book`` need not look the customer up first as the preview does.
+        preview = self._preview(request, actor, find_customer=False)
         new = NewBooking(
             id=str(uuid.uuid4()),
             expert_id=preview.expert.id,
@@ -126,7 +128,7 @@ class BookingLife:
         require_staff(actor, "book sessions")
         return self._preview(request, actor)
 
-    def _preview(self, request: BookingRequest, actor: Actor) -> BookingPreview:
+    def _preview(self, request: BookingRequest, actor: Actor, *, find_customer: bool = True) -> BookingPreview:
         store = self.ports.store
         expert = store.get_expert(str(request.expert_id or ""))
         if expert is None:
@@ -146,7 +148,7 @@ class BookingLife:
         elif request.new_customer is not None:
             typed = clean_new_customer(request.new_customer)
             # The stores match customers by email, case-insensitively, and keep the stored name.
-            existing = _customer_by_email(store, typed.email)
+            existing = _customer_by_email(store, typed.email) if find_customer else None
             name, email = (existing.name, existing.email) if existing else (typed.name, typed.email)
         else:
             raise InvalidInput("Pick a customer or enter a new one (name and email).")

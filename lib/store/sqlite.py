@@ -138,6 +138,9 @@ class SQLiteStore(OperationsTables):
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
+            # Every commit waits for the disk (SQLite's default, stated): a payment or an attempt
+            # number, once committed, survives a power cut too, not only a crashed process.
+            conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.create_function("local_day", 2, _local_day, deterministic=True)  # the Overview's days
@@ -305,12 +308,12 @@ class SQLiteStore(OperationsTables):
         return _booking(row) if row else None
 
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine) -> Booking | None:
+                  line: HistoryLine, count_attempt: bool = False) -> Booking | None:
         with self._tx() as db:
             cur = db.execute(
-                "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?"
-                " WHERE id = ? AND status = 'pending'",
-                (payment_ref, _ts(at), _ts(at), booking_id),
+                "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?,"
+                " payment_attempts = payment_attempts + ? WHERE id = ? AND status = 'pending'",
+                (payment_ref, _ts(at), _ts(at), int(count_attempt), booking_id),
             )
             if cur.rowcount == 0:
                 return None
@@ -375,16 +378,19 @@ class SQLiteStore(OperationsTables):
             db.execute("UPDATE bookings SET link_lease_until = NULL WHERE id = ?", (booking_id,))
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
-                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine) -> Booking | None:
+                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,
+                attempt: HistoryLine | None = None) -> Booking | None:
         with self._tx() as db:
             cur = db.execute(
                 "UPDATE bookings SET status = 'confirmed', meeting_link = ?, google_event_id = ?,"
-                " event_version = ?, confirmed_at = ?, updated_at = ?, last_error = NULL, link_lease_until = NULL"
-                " WHERE id = ? AND status = 'paid'",
-                (meeting_link, event_id, event_version, _ts(at), _ts(at), booking_id),
+                " event_version = ?, confirmed_at = ?, updated_at = ?, last_error = NULL, link_lease_until = NULL,"
+                " link_attempts = link_attempts + ? WHERE id = ? AND status = 'paid'",
+                (meeting_link, event_id, event_version, _ts(at), _ts(at), int(attempt is not None), booking_id),
             )
             if cur.rowcount == 0:
                 return None
+            if attempt is not None:
+                self._history(db, booking_id, attempt, actor)
             self._history(db, booking_id, line, actor)
             self._queue(db, emails, _ts(at))
             return self._booking_in(db, booking_id)

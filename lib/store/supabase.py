@@ -519,8 +519,16 @@ class SupabaseStore:
         return _booking(rows[0]) if rows else None
 
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine) -> Booking | None:
-        """``pending -> paid``; ``None`` when the booking was not pending."""
+                  line: HistoryLine, count_attempt: bool = False) -> Booking | None:
+        """``pending -> paid``; ``None`` when the booking was not pending.
+
+        ``count_attempt`` costs one request more (``booking_add_payment_attempt`` first, each
+        conditional on ``pending``): the applied ``booking_mark_paid`` function counts no attempt,
+        and folding it in needs a migration. An attempt counted without the payment that follows
+        is what a failed payment start leaves too, so the two requests keep every rule.
+        """
+        if count_attempt and self.add_payment_attempt(booking_id) is None:
+            return None
         params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_at": _iso(at), "p_actor": actor,
                   **_line(line)}
         return self._transition("booking_mark_paid", params, "recording the payment")
@@ -591,8 +599,20 @@ class SupabaseStore:
         )
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
-                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine) -> Booking | None:
-        """``paid -> confirmed`` with the link, history and emails; ``None`` when not paid."""
+                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,
+                attempt: HistoryLine | None = None) -> Booking | None:
+        """``paid -> confirmed`` with the link, history and emails; ``None`` when not paid.
+
+        ``attempt`` costs two requests more (a read of the status, then
+        ``booking_record_link_attempt``): the applied ``booking_confirm`` function counts no
+        attempt, and folding it in needs a migration. The attempt is recorded only while the
+        booking is paid, as the embedded store does.
+        """
+        if attempt is not None:
+            current = self.get_booking(booking_id)
+            if current is None or current.status is not BookingStatus.PAID:
+                return None
+            self.record_link_attempt(booking_id, None, actor, line=attempt)
         params = {"p_id": booking_id, "p_meeting_link": meeting_link, "p_event_id": event_id,
                   "p_event_version": event_version, "p_at": _iso(at), "p_emails": _drafts(emails),
                   "p_actor": actor, **_line(line)}
