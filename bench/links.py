@@ -212,7 +212,8 @@ def sweep(config: BenchConfig, concurrencies: list[int], per_minute: int | None,
     rows = []
     out(f"{config.links} links, median {config.latency}s / p99 {config.latency * config.latency_tail:g}s, pending "
         f"{config.pending_reads}, {config.rate_limit_share:.0%} 429, quota {config.quota_per_minute}/min")
-    out(f"{'C':>3} {'B':>5} {'time s':>8} {'r':>6} {'L s':>6} {'bound s':>8} {'time/bound':>10} {'429s':>5}")
+    out(f"{'C':>3} {'B':>5} {'time s':>8} {'r':>6} {'L s':>6} {'bound s':>8} {'time/bound':>10} {'429s':>5} "
+        f"{'quota':>5}")
     with tempfile.TemporaryDirectory(prefix="callexpert-links-") as tmp:
         for c in concurrencies:
             for n in range(config.link_runs):
@@ -220,7 +221,7 @@ def sweep(config: BenchConfig, concurrencies: list[int], per_minute: int | None,
                 rows.append(row)
                 out(f"{c:>3} {row['requests_per_minute']:>5} {row['time_s']:>8.1f} {row['requests_per_link']:>6.2f} "
                     f"{row['latency_s']:>6.3f} {row['bound_s']:>8.1f} {row['vs_bound']:>10.2f} "
-                    f"{row['rate_limited']:>5}")
+                    f"{row['rate_limited']:>5} {row['quota_refused']:>5}")
     return rows
 
 
