@@ -43,9 +43,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--sizes", type=_sizes, default=d.sizes, help="booking counts for the page figures (1000,100000)")
     b.add_argument("--page-runs", type=int, default=d.page_runs, help="AppTest runs per page and size")
     b.add_argument("--links", type=int, default=d.links, help="paid bookings for the link figures")
-    b.add_argument("--latency", type=float, default=d.latency, help="seconds per Calendar API request")
+    b.add_argument("--latency", type=float, default=d.latency, help="median s per Calendar API request (p99 7.5x)")
     b.add_argument("--concurrency", type=int, default=d.concurrency, help="links at a time (default: the setting)")
-    b.add_argument("--link-runs", type=int, default=d.link_runs, help="runs of each link style")
+    b.add_argument("--link-runs", type=int, default=d.link_runs, help="runs of our link run")
     b.add_argument("--server-sessions", type=int, default=d.server_sessions,
                    help="new sessions per page and size through a real streamlit server")
     b.add_argument("--throughput-bookings", type=int, default=d.throughput_bookings,

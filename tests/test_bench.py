@@ -85,9 +85,17 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     assert memory["growth_mib"] == round((memory["sizes"]["120"]["peak_kib"] - memory["sizes"]["50"]["peak_kib"])
                                          / 1024, 1)
     links = figures["links"]
-    assert {"bookings", "latency_s", "concurrency", "bounded_s", "sequential_s", "speedup", "bound_s", "vs_bound",
-            "requests_per_link", "runs"} <= set(links)
-    assert links["bookings"] == 10 and links["concurrency"] == 8 and links["requests_per_link"] == 1
+    assert {"bookings", "concurrency", "shape", "ours", "runs", "seed", "vs_bound", "seed_vs_ours"} <= set(links)
+    assert links["bookings"] == 10 and links["concurrency"] == 8 and len(links["runs"]) == 1
+    ours = links["ours"]
+    assert {"time_s", "requests", "requests_per_link", "latency_s", "bound_s", "vs_bound", "requests_per_minute",
+            "rate_limited", "quota_refused"} <= set(ours)
+    # A pending conference costs at least one re-read per link; every request waited a drawn latency.
+    assert ours["requests_per_link"] >= 2 and ours["latency_s"] > 0 and ours["bound_s"] > 0
+    assert links["shape"]["pending_reads"] == [1, 2] and links["shape"]["quota_per_minute"] == 600
+    seed = links["seed"]
+    assert seed["bookings"] == 10 and seed["linked"] == 10 and seed["manual"] == 0
+    assert seed["requests"] >= 2 * 10 and seed["duplicates"] >= 0
     throughput = figures["throughput"]
     assert (throughput["bookings"], throughput["runs"], throughput["fills"]) == (12, 1, [200])
     assert set(throughput["stores"]) == {"0", "200"}  # an empty store and one already holding 200 bookings
