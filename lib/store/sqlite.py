@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from lib.domain import (
@@ -65,6 +66,13 @@ _PAYMENT_COLUMNS = (
 _BOOKINGS_TABLE = re.search(r"CREATE TABLE IF NOT EXISTS bookings \(.*?\n\);",  # type: ignore[union-attr]
                             SCHEMA, re.DOTALL).group(0)
 
+
+
+@lru_cache(maxsize=256)
+def _availability(schedule: str) -> Availability:
+    """A stored schedule (its JSON text) as an ``Availability``: parsed once per text. The row is
+    read every time, so a changed schedule is a new text; the value is frozen, so sharing it is safe."""
+    return from_json(json.loads(schedule))
 
 
 class SQLiteStore(OperationsTables):
@@ -227,7 +235,7 @@ class SQLiteStore(OperationsTables):
 
     def get_availability(self, expert_id: str) -> Availability | None:
         row = self._one("SELECT schedule FROM expert_availability WHERE expert_id = ?", (expert_id,))
-        return from_json(json.loads(row["schedule"])) if row else None
+        return _availability(row["schedule"]) if row else None
 
     def set_availability(self, expert_id: str, availability: Availability) -> None:
         schedule = to_json(availability, expert=expert_id)
