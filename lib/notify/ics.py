@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -79,22 +79,32 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, o
     whether there is a link): icalendar writes that skeleton once per shape, and each invitation
     puts its own values in, each encoded by the icalendar type of its property.
     """
-    stamp = options.stamp or datetime.now(UTC)
     link = booking.meeting_link or ""
     pieces = _skeleton(tz.key, cancel, text.language, options.alarms, options.organizer_email,
                        options.organizer_name, bool(link))
+    values = {**_values(booking, tz.key, cancel, replace(text, summary=""), options.stamp or datetime.now(UTC)),
+              "SUMMARY": _encoded("summary", text.summary)}
+    return "".join(piece if isinstance(piece, str) else _fold("".join(values[p] if i % 2 else p
+                                                                     for i, p in enumerate(piece)))
+                   for piece in pieces)
+
+
+@lru_cache(maxsize=16)
+def _values(booking: Booking, tzid: str, cancel: bool, text: IcsText, stamp: datetime) -> dict[str, str]:
+    """The values of one booking's invitations but the summary, encoded (the same for both sides)."""
+    tz = ZoneInfo(tzid)
+    link = booking.meeting_link or ""
     start = datetime.combine(booking.scheduled_date, booking.scheduled_time, tz)
     lines = [text.who, text.when]
     if link and not cancel:
         lines.append(text.join)
     lines.append(text.booking)
-    values = {
+    return {
         "UID": _encoded("uid", event_uid(booking)),
         "SEQUENCE": _encoded("sequence", booking.revision + 1 if cancel else booking.revision),
         "DTSTAMP": _encoded("dtstamp", stamp.astimezone(UTC)),
         "DTSTART": _encoded("dtstart", start),
         "DTEND": _encoded("dtend", start + timedelta(minutes=booking.duration)),
-        "SUMMARY": _encoded("summary", text.summary),
         "DESCRIPTION": _encoded("description", "\n".join(lines)),
         "LOCATION": _encoded("location", link),
         "URL": _encoded("url", link),
@@ -103,9 +113,6 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, o
         "EXPERTCN": _cn(booking.expert_name),
         "EXPERTMAIL": _mail(booking.expert_email),
     }
-    return "".join(piece if isinstance(piece, str) else _fold("".join(values[p] if i % 2 else p
-                                                                     for i, p in enumerate(piece)))
-                   for piece in pieces)
 
 
 def _encoded(name: str, value: object) -> str:
