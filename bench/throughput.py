@@ -1,8 +1,8 @@
 """Bookings per second through the whole flow on SQLite, in one process.
 
-Each booking goes the way the booking form and the worker take it: ``book`` (a new customer,
-a free slot), ``pay`` (the demo gateway settles at once), ``create_link`` (a Jitsi room) and so
-``confirmed`` with both confirmation emails queued in the outbox (not sent: sending is the
+Each booking goes the way the booking form takes it (``book_and_pay``): ``book`` (a new
+customer, a free slot), the payment (the demo gateway settles at once), the link (a Jitsi room)
+and so ``confirmed`` with both confirmation emails queued in the outbox (not sent: sending is the
 dispatcher's work, measured nowhere here). The store is the real SQLite store with the
 console's own settings, on an empty file and on files already holding many bookings
 (``bench.data.fill``), so the figure shows whether the cost grows with the data.
@@ -116,12 +116,14 @@ def _requests(experts: Sequence[str], bookings: int, first_day: date, tag: str) 
 
 
 def flow(service: Any, request: BookingRequest) -> None:
-    """One booking through the whole flow: pending -> paid -> confirmed with its emails queued."""
-    booking = service.book(request, actor=BENCH)
-    booking = service.pay(booking.id, actor=BENCH)
-    booking = service.create_link(booking.id, actor=BENCH, dispatch=False)
+    """One booking through the whole flow: pending -> paid -> confirmed with its emails queued,
+    by the booking form's call (``book_and_pay``: book, pay, create the link), the emails left
+    queued for the dispatcher."""
+    outcome = service.book_and_pay(request, actor=BENCH, dispatch=False)
+    booking = outcome.booking
     if booking.status is not BookingStatus.CONFIRMED:
-        raise RuntimeError(f"booking {booking.id} ended {booking.status.value}, not confirmed")
+        raise RuntimeError(f"booking {booking.id} ended {booking.status.value}, not confirmed: "
+                           f"{outcome.link_error or outcome.payment_error or ''}")
 
 
 def _check(db: Path, bookings: int, before: tuple[int, int]) -> None:

@@ -1002,6 +1002,30 @@ def test_wire_confirm_sends_the_emails_and_an_empty_reply_means_not_paid(wire):
         ("confirmed.customer", 0, "andi@example.com"), ("confirmed.expert", 0, "sari@example.com")]
 
 
+def test_wire_a_payment_with_its_attempt_and_link_lease_is_one_request(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(status="paid", payment_attempts=1, meeting_link=None)]))
+    booking = wire.store.mark_paid(BOOKING, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True,
+                                   lease_until=NOW + timedelta(minutes=5))
+    assert (booking.status, booking.payment_attempts) == (BookingStatus.PAID, 1)
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_mark_paid")
+    body = json.loads(request.content)
+    assert (body["p_count_attempt"], body["p_lease_until"]) == (True, "2030-03-10T03:05:00+00:00")
+    assert (body["p_event"], body["p_detail"]) == ("paid", history.paid("DEMO-1").detail)
+
+
+def test_wire_a_confirmation_with_its_link_attempt_is_one_request(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(link_attempts=2)]))
+    confirmed_booking = wire.store.confirm(BOOKING, "https://meet.google.com/x", "ev1", 0, NOW, [], "ops",
+                                           line=HistoryLine("confirmed", "link"), attempt=history.link_attempt(None))
+    assert confirmed_booking.link_attempts == 2
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_confirm")
+    body = json.loads(request.content)
+    assert (body["p_attempt_event"], body["p_attempt_detail"]) == ("link attempt", "ok")
+    assert (body["p_event"], body["p_detail"]) == ("confirmed", "link")
+
+
 def test_wire_pending_since_is_one_filtered_ordered_get(wire):
     wire.replies.append(httpx.Response(200, json=[pgrst_row(status="pending", payment_order_id="CE-1-1",
                                                             payment_attempts=1)]))
@@ -1479,6 +1503,27 @@ def test_confirm_can_count_the_link_attempt_that_made_the_link_only_while_paid(s
     assert store.confirm(booking.id, "https://meet.example.com/2", "ev2", 0, NOW, [], "ops",
                          line=HistoryLine("confirmed", "again"), attempt=history.link_attempt(None)) is None
     assert store.get_booking(booking.id).link_attempts == 2
+
+
+def test_mark_paid_can_take_the_link_lease_that_keeps_other_workers_away(store, people):
+    pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
+    lease = NOW + timedelta(minutes=5)
+    held = store.mark_paid(pending.id, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True,
+                           lease_until=lease)
+    assert (held.status, held.payment_attempts, held.expert_name) == (BookingStatus.PAID, 1, "Sari Wulandari")
+    assert events(store, held.id) == ["created", "paid"]
+    # Held as after a claim: another worker cannot claim it until the lease runs out ...
+    assert store.claim_for_link(held.id, NOW + timedelta(minutes=1), NOW + timedelta(minutes=6)) is None
+    assert [b.id for b in store.missing_links()] == [held.id]  # still listed: paid without a link
+    assert store.claim_for_link(held.id, NOW + timedelta(minutes=6), NOW + timedelta(minutes=11)) is not None
+    # ... or is released (a failed link); and a payment not taken (not pending) takes no lease.
+    store.release_link_claim(held.id)
+    assert store.mark_paid(held.id, "DEMO-2", NOW, "ops", line=history.paid("DEMO-2"),
+                           lease_until=NOW + timedelta(hours=1)) is None
+    assert store.claim_for_link(held.id, NOW, NOW + timedelta(minutes=5)) is not None
+    # Without ``lease_until`` the payment takes none (as before): a worker claims it at once.
+    other = paid(store, people, at=time(11, 0))
+    assert store.claim_for_link(other.id, NOW, NOW + timedelta(minutes=5)) is not None
 
 
 def test_sqlite_a_confirmation_that_fails_midway_leaves_nothing_half_written(tmp_path):

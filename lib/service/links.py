@@ -54,15 +54,24 @@ class Links:
         require_staff(actor, "create meeting links")
         return self._link(booking_id, actor.label, dispatch)[0]
 
+    def create_held_link(self, booking: Booking, *, actor: Actor, dispatch: bool = True) -> Booking:
+        """``create_link`` of a booking whose link lease this call already holds: taken by the
+        transaction that recorded its payment (``Payments.start_holding_link``), so no claim of
+        its own. Everything else as ``create_link``: a failure releases the lease."""
+        require_staff(actor, "create meeting links")
+        return self._link(booking.id, actor.label, dispatch, held=booking)[0]
+
     def _claim(self, booking_id: str) -> Booking | None:
         now = self.ports.clock()
         return self.ports.store.claim_for_link(booking_id, now,
                                                now + timedelta(seconds=self.ports.settings.link_lease_seconds))
 
-    def _link(self, booking_id: str, actor: str, dispatch: bool) -> tuple[Booking, bool]:
-        """``create_link``, also telling whether this call did the work (False: done elsewhere)."""
+    def _link(self, booking_id: str, actor: str, dispatch: bool,
+              held: Booking | None = None) -> tuple[Booking, bool]:
+        """``create_link``, also telling whether this call did the work (False: done elsewhere).
+        ``held``: the booking as leased by this call already (no claim)."""
         store, meetings = self.ports.store, self.ports.meetings
-        booking = self._claim(booking_id)
+        booking = held or self._claim(booking_id)
         if booking is None:
             current = self.ports.load(booking_id)
             if current.status is BookingStatus.CONFIRMED:

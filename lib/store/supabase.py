@@ -519,18 +519,14 @@ class SupabaseStore:
         return _booking(rows[0]) if rows else None
 
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine, count_attempt: bool = False) -> Booking | None:
-        """``pending -> paid``; ``None`` when the booking was not pending.
-
-        ``count_attempt`` costs one request more (``booking_add_payment_attempt`` first, each
-        conditional on ``pending``): the applied ``booking_mark_paid`` function counts no attempt,
-        and folding it in needs a migration. An attempt counted without the payment that follows
-        is what a failed payment start leaves too, so the two requests keep every rule.
-        """
-        if count_attempt and self.add_payment_attempt(booking_id) is None:
-            return None
+                  line: HistoryLine, count_attempt: bool = False,
+                  lease_until: datetime | None = None) -> Booking | None:
+        """``pending -> paid``; ``None`` when the booking was not pending. One request: the
+        attempt (``count_attempt``) and the link lease (``lease_until``) are taken by the same
+        statement of ``booking_mark_paid``."""
         params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_at": _iso(at), "p_actor": actor,
-                  **_line(line)}
+                  **_line(line), "p_count_attempt": count_attempt,
+                  "p_lease_until": _iso(lease_until) if lease_until else None}
         return self._transition("booking_mark_paid", params, "recording the payment")
 
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
@@ -601,21 +597,14 @@ class SupabaseStore:
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
                 at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,
                 attempt: HistoryLine | None = None) -> Booking | None:
-        """``paid -> confirmed`` with the link, history and emails; ``None`` when not paid.
-
-        ``attempt`` costs two requests more (a read of the status, then
-        ``booking_record_link_attempt``): the applied ``booking_confirm`` function counts no
-        attempt, and folding it in needs a migration. The attempt is recorded only while the
-        booking is paid, as the embedded store does.
-        """
-        if attempt is not None:
-            current = self.get_booking(booking_id)
-            if current is None or current.status is not BookingStatus.PAID:
-                return None
-            self.record_link_attempt(booking_id, None, actor, line=attempt)
+        """``paid -> confirmed`` with the link, history and emails; ``None`` when not paid. One
+        request: ``booking_confirm`` counts and logs the link ``attempt`` too, only when it did
+        confirm, before the confirmation's line."""
         params = {"p_id": booking_id, "p_meeting_link": meeting_link, "p_event_id": event_id,
                   "p_event_version": event_version, "p_at": _iso(at), "p_emails": _drafts(emails),
-                  "p_actor": actor, **_line(line)}
+                  "p_actor": actor, **_line(line),
+                  "p_attempt_event": attempt.event if attempt else None,
+                  "p_attempt_detail": attempt.detail if attempt else None}
         return self._transition("booking_confirm", params, "confirming the booking")
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
