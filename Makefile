@@ -34,7 +34,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-## Measure page loads, bulk link creation and service time; prints a table, writes bench-results/bench.json.
+## Measure page loads, bulk link creation and bookings per second; prints a table, writes bench-results/bench.json.
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench --write-docs
 

@@ -24,20 +24,35 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _fills(text: str) -> tuple[int, ...]:
+    try:
+        fills = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+    if any(n < 2 for n in fills):
+        raise argparse.ArgumentTypeError("each fill is at least 2 bookings, e.g. 10000,100000")
+    return fills
+
+
 def parser() -> argparse.ArgumentParser:
     """The benchmark's options; each default is the figure the docs quote."""
     d = BenchConfig()
     b = argparse.ArgumentParser(prog="python -m bench",
-                                description="Measure page loads, bulk links and service time; print a table, "
+                                description="Measure page loads, bulk links and bookings per second; print a table, "
                                             "write JSON.")
     b.add_argument("--sizes", type=_sizes, default=d.sizes, help="booking counts for the page figures (1000,100000)")
     b.add_argument("--page-runs", type=int, default=d.page_runs, help="AppTest runs per page and size")
     b.add_argument("--links", type=int, default=d.links, help="paid bookings for the link figures")
-    b.add_argument("--latency", type=float, default=d.latency, help="seconds per Calendar API request")
+    b.add_argument("--latency", type=float, default=d.latency, help="median s per Calendar API request (p99 7.5x)")
     b.add_argument("--concurrency", type=int, default=d.concurrency, help="links at a time (default: the setting)")
-    b.add_argument("--link-runs", type=int, default=d.link_runs, help="runs of each link style")
-    b.add_argument("--service-bookings", type=int, default=d.service_bookings, help="bookings per service run")
-    b.add_argument("--service-runs", type=int, default=d.service_runs, help="service runs")
+    b.add_argument("--link-runs", type=int, default=d.link_runs, help="runs of our link run")
+    b.add_argument("--server-sessions", type=int, default=d.server_sessions,
+                   help="new sessions per page and size through a real streamlit server")
+    b.add_argument("--throughput-bookings", type=int, default=d.throughput_bookings,
+                   help="bookings through the whole flow per throughput run")
+    b.add_argument("--throughput-runs", type=int, default=d.throughput_runs, help="timed throughput runs per store")
+    b.add_argument("--throughput-fills", type=_fills, default=d.throughput_fills,
+                   help="bookings already stored for the throughput figure, beside an empty store (10000,100000)")
     b.add_argument("--out", type=Path, default=d.out, help="where the JSON goes")
     b.add_argument("--seed", type=int, default=d.seed, help="seed of the generated data")
     b.add_argument("--write-docs", action="store_true",
@@ -48,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark with ``argv``: 0 when every goal is met, 1 when one is missed, 2 on bad options."""
     args = parser().parse_args(argv)
-    for name in ("page_runs", "links", "link_runs", "service_bookings", "service_runs"):
+    for name in ("page_runs", "links", "link_runs", "throughput_bookings", "throughput_runs", "server_sessions"):
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
@@ -57,8 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     config = replace(BenchConfig(), sizes=args.sizes, page_runs=args.page_runs, links=args.links,
                      latency=args.latency, concurrency=args.concurrency, link_runs=args.link_runs,
-                     service_bookings=args.service_bookings, service_runs=args.service_runs, out=args.out,
-                     seed=args.seed)
+                     throughput_bookings=args.throughput_bookings, throughput_runs=args.throughput_runs,
+                     throughput_fills=args.throughput_fills, out=args.out,
+                     seed=args.seed, server_sessions=args.server_sessions)
     result = run(config)
     print()
     print(render(result, "full"))

@@ -30,7 +30,8 @@ class Filled:
 
     db: Path
     bookings: int
-    expert_id: str  # an expert with upcoming sessions, for ?expert=
+    expert_id: str  # an expert with upcoming sessions, for ?expert= and "View as"
+    booking_id: str  # one of that expert's current confirmed bookings, for ?booking=
 
 
 def fill(db: Path, bookings: int, today: date, *, seed: int = 7) -> Filled:
@@ -107,4 +108,5 @@ def fill(db: Path, bookings: int, today: date, *, seed: int = 7) -> Filled:
             "INSERT INTO email_outbox (booking_id, kind, version, recipient, subject, body_text, body_html, status,"
             " attempts, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", outbox)
         conn.execute("COMMIT")
-    return Filled(db, bookings, experts[0][0])
+    mine = next(r[0] for r in rows[bookings - current:] if r[2] == experts[0][0] and r[7] == "confirmed")
+    return Filled(db, bookings, experts[0][0], mine)

@@ -3,9 +3,15 @@
 Figures:
 
 * every page of the console, for ops and for an expert, run through Streamlit's AppTest over
-  SQLite files of different sizes (``bench.pages``): the time and the store calls of one load;
-* "Create all missing links" against the local Calendar API server (``bench.links``);
-* the booking service's own time per booking (``bench.service``);
+  SQLite files of different sizes (``bench.pages``): the time and the store calls of one load,
+  and the peak memory of a fresh process per size that opens them all;
+* the first paint and the first screen of new sessions through a real ``streamlit run`` server,
+  over its websocket, every page ops may open (and an expert's, after "View as"), at each size
+  (``bench.server``);
+* "Create all missing links" against the local Calendar API server at Google's shape, and the
+  seed's loop on the same links (``bench.links``, ``bench.seed_loop``);
+* bookings per second through the whole flow on SQLite, on an empty store and on stores that
+  already hold many bookings, with the transactions and statements per booking (``bench.throughput``);
 * free slots of one expert over a month (``bench.slots``).
 
 The goals are in ``bench.goals``; the JSON's ``goals`` list has one line per goal and
@@ -30,9 +36,10 @@ from bench import goals as G
 from bench.config import BenchConfig
 from bench.data import fill
 from bench.links import measure_links
-from bench.pages import measure_pages
-from bench.service import measure_service
+from bench.pages import measure_memory, measure_pages
+from bench.server import measure_server
 from bench.slots import bench_free_slots
+from bench.throughput import measure_throughput
 from lib.config import Settings
 
 
@@ -55,13 +62,21 @@ def run(config: BenchConfig, log: Callable[[str], None] = print) -> dict[str, An
             started = clock.perf_counter()
             filled.append(fill(folder / f"pages-{n}.db", n, today, seed=config.seed))
             log(f"  {n:,} bookings in {clock.perf_counter() - started:.1f}s")
-        log(f"Page loads through AppTest, {config.page_runs} runs each...")
+        log(f"Every page as ops and as an expert through AppTest, {config.page_runs} runs each...")
         figures["pages"] = measure_pages(filled, config.page_runs)
-        log(f"Create all missing links: {config.links} bookings, {config.latency}s per request, "
-            f"{config.link_runs} run(s) of each style...")
+        log("Peak memory: a fresh process per size opens every page for both roles...")
+        figures["memory"] = measure_memory(filled)
+        log(f"First paint of new sessions through a real streamlit server, {config.server_sessions} per page "
+            "and size...")
+        figures["server"] = measure_server(filled, config.server_sessions)
+        log(f"Create all missing links: {config.links} bookings at Google's shape (median {config.latency}s), "
+            f"{config.link_runs} run(s) of ours, one of the seed's loop...")
         figures["links"] = measure_links(config, folder)
-        log(f"Service time per booking, {config.service_bookings} bookings x {config.service_runs} runs...")
-        figures["service"] = measure_service(config, folder)
+        log(f"Throughput: {config.throughput_bookings:,} bookings through the whole flow, best of "
+            f"{config.throughput_runs} runs, on an empty store and on "
+            f"{', '.join(f'{n:,}' for n in config.throughput_fills)} bookings...")
+        figures["throughput"] = measure_throughput(config.throughput_bookings, config.throughput_fills,
+                                                   config.throughput_runs, folder, today, config.seed)
         log("Free slots: one expert, 30 days, 1,000 bookings and 200 busy ranges, 50 runs...")
         figures["slots"] = {"bookings": 1000, "days": 30,
                             **bench_free_slots(bookings=1000, days=30, span_days=365, runs=50)}
@@ -82,16 +97,21 @@ def check_goals(figures: dict[str, Any], config: BenchConfig) -> list[dict[str, 
     """One line per goal (``bench.goals``), from the measured figures."""
     small, large = min(config.sizes), max(config.sizes)
     lines = []
-    for title, page in figures["pages"].items():
-        lo, hi = page[str(small)], page[str(large)]
-        lines.append(G.page_ratio(title, "ops", small, large).check(round(hi["median_ms"] / lo["median_ms"], 2)))
-        lines.append(G.store_calls(title, "ops", small, large).check(
-            round(max(hi["store_calls"]) / max(min(lo["store_calls"]), 1), 2)))
-    links, service, slots = figures["links"], figures["service"], figures["slots"]
+    for title, roles in figures["pages"].items():
+        for role, page in roles.items():
+            lo, hi = page[str(small)], page[str(large)]
+            lines.append(G.page_ratio(title, role, small, large).check(round(hi["min_ms"] / lo["min_ms"], 2)))
+            lines.append(G.store_calls(title, role, small, large).check(
+                round(max(hi["store_calls"]) / max(min(lo["store_calls"]), 1), 2)))
+    lines.append(G.memory_growth(small, large).check(figures["memory"]["growth_mib"]))
+    links, throughput, slots = figures["links"], figures["throughput"], figures["slots"]
     lines.append(G.links_vs_bound(links["bookings"]).check(links["vs_bound"]))
-    lines.append(G.links_vs_seed(links["bookings"]).check(links["speedup"]))
-    lines.append(G.SERVICE.check(service["median_ms"]))
+    lines.append(G.links_vs_seed(links["bookings"]).check(links["seed_vs_ours"]))
+    for stored, figure in throughput["stores"].items():
+        lines.append(G.throughput(int(stored)).check(figure["per_s"]))
+    lines.append(G.TRANSACTIONS.check(throughput["stores"]["0"]["transactions_per_booking"]))
     lines.append(G.SLOTS.check(round(slots["median_ms"], 2)))
+    lines.append(G.first_paint(large).check(figures["server"][str(large)]["new_sessions"]["first_paint_p95_ms"]))
     return lines
 
 
@@ -105,8 +125,10 @@ def _argv(config: BenchConfig) -> list[str]:
     """The options that differ from the defaults, to print the command that reproduces a run."""
     default = BenchConfig()
     flags = {"sizes": "--sizes", "page_runs": "--page-runs", "links": "--links", "latency": "--latency",
-             "concurrency": "--concurrency", "link_runs": "--link-runs", "service_bookings": "--service-bookings",
-             "service_runs": "--service-runs", "out": "--out", "seed": "--seed"}
+             "concurrency": "--concurrency", "link_runs": "--link-runs",
+             "throughput_bookings": "--throughput-bookings", "throughput_runs": "--throughput-runs",
+             "throughput_fills": "--throughput-fills", "server_sessions": "--server-sessions",
+             "out": "--out", "seed": "--seed"}
     out = []
     for name, flag in flags.items():
         value = getattr(config, name)

@@ -55,8 +55,11 @@ LINKS_VS_SEED = 10.0
 # Bookings per second through the whole flow on SQLite in one process: a campaign or an import
 # of 10,000 paid bookings should take seconds, not minutes.
 THROUGHPUT_PER_S = 500.0
-# The service's own time per booking (book, pay, link, queue emails), provider excluded.
-SERVICE_MS = 20.0
+# Write transactions per booking through that flow: each commit waits for the disk (the store
+# keeps synchronous=FULL), so the count is the floor under the time; book, pay (taking the link
+# lease with it: the demo gateway settles within the process) and confirm (with its history and
+# emails) are three, each all-or-nothing.
+TRANSACTIONS_PER_BOOKING = 3.0
 # The slot picker recomputes an expert's month on every click: well under a page run.
 SLOTS_MS = 50.0
 
@@ -95,8 +98,15 @@ def links_vs_seed(links: int) -> Goal:
     return Goal(f"{links} links: seed loop time / ours", ">=", LINKS_VS_SEED, "x")
 
 
-THROUGHPUT = Goal("bookings per second, whole flow, SQLite", ">=", THROUGHPUT_PER_S, "bookings/s")
-SERVICE = Goal("service time per booking, provider excluded (median)", "<", SERVICE_MS, "ms")
+def throughput(stored: int) -> Goal:
+    """Bookings per second through the whole flow on a store already holding ``stored``."""
+    return Goal(f"bookings per second, whole flow, SQLite, {stored:,} bookings stored", ">=", THROUGHPUT_PER_S,
+                "bookings/s")
+
+
+THROUGHPUT = throughput(0)
+TRANSACTIONS = Goal("write transactions per booking, whole flow, SQLite", "<=", TRANSACTIONS_PER_BOOKING,
+                    "transactions")
 SLOTS = Goal("free slots: one expert, 30 days, 1,000 bookings (median)", "<", SLOTS_MS, "ms")
 
 

@@ -39,8 +39,28 @@ def goals_table(result: dict[str, Any], *, only: Sequence[dict[str, Any]] | None
 
 
 def growth_table(result: dict[str, Any]) -> str:
-    """Each page's time per load at every size measured: how cost grows with the bookings."""
+    """Each page's time per load, as each role, at every size measured (the fastest of the runs),
+    its store calls, and the pages' peak memory: how cost grows with the bookings."""
     sizes = [str(n) for n in result["config"]["sizes"]]
+    pages = result["figures"]["pages"]
+    if any("median_ms" in figure for roles in pages.values() for figure in roles.values()):
+        return _growth_table_by_page(result, sizes)
+    rows = ["| page | as | " + " | ".join(f"{int(n):,} bookings" for n in sizes) + " | store calls |",
+            "| --- | --- | " + " | ".join("---:" for _ in sizes) + " | ---: |"]
+    for title, roles in pages.items():
+        for role, page in roles.items():
+            calls = sorted({c for n in sizes for c in page[n]["store_calls"]})
+            rows.append(f"| {title} | {role} | " + " | ".join(f"{page[n]['min_ms']:.0f} ms" for n in sizes)
+                        + f" | {', '.join(map(str, calls))} |")
+    memory = result["figures"].get("memory")
+    if memory:
+        rows.append("| peak memory, every page | both | "
+                    + " | ".join(f"{memory['sizes'][n]['peak_kib'] / 1024:.0f} MiB" for n in sizes) + " | |")
+    return "\n".join(rows)
+
+
+def _growth_table_by_page(result: dict[str, Any], sizes: list[str]) -> str:
+    """The table of a ``bench.json`` from before the pages were measured per role (median times)."""
     rows = ["| page | " + " | ".join(f"{int(n):,} bookings" for n in sizes) + " | store calls |",
             "| --- | " + " | ".join("---:" for _ in sizes) + " | ---: |"]
     for title, page in result["figures"]["pages"].items():

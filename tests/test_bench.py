@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -16,10 +16,12 @@ from bench.counting import CountingStore
 from bench.data import fill
 from bench.report import render
 from bench.slots import bench_free_slots
+from lib.access import Role
 from lib.store.sqlite import SQLiteStore
+from pages.ui.registry import PAGES as REGISTRY
 
 TINY = ["--sizes", "50,120", "--page-runs", "2", "--links", "10", "--latency", "0.01", "--link-runs", "1",
-        "--service-bookings", "10", "--service-runs", "1"]
+        "--throughput-bookings", "12", "--throughput-runs", "1", "--throughput-fills", "200", "--server-sessions", "1"]
 
 
 def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tmp_path):
@@ -37,6 +39,21 @@ def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tm
     store = SQLiteStore(db)  # the console reads the file as its own
     assert store.upcoming_for_expert(filled.expert_id, datetime.combine(day, time(12)))
     assert len(store.missing_links()) == count["paid"]
+    mine = store.get_booking(filled.booking_id)  # what the Confirmation page is opened with
+    assert (mine.expert_id, mine.status.value) == (filled.expert_id, "confirmed") and mine.scheduled_date > day
+
+
+def test_a_page_that_raises_or_shows_an_error_is_a_failed_measurement():
+    from types import SimpleNamespace
+
+    from bench.pages import _raise_page_errors
+
+    _raise_page_errors(SimpleNamespace(exception=[], error=[]), "Ops", "ops")  # a clean run passes
+    with pytest.raises(RuntimeError, match="the Ops page as ops failed: boom"):
+        _raise_page_errors(SimpleNamespace(exception=[SimpleNamespace(value="boom")], error=[]), "Ops", "ops")
+    with pytest.raises(RuntimeError, match="the Emails page as expert showed an error: no access"):
+        _raise_page_errors(SimpleNamespace(exception=[], error=[SimpleNamespace(value="no access")]), "Emails",
+                           "expert")
 
 
 @pytest.mark.default_hours  # the benchmark sets its experts' hours itself, as a real run must
@@ -50,21 +67,57 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     assert result["command"].startswith("python -m bench --sizes 50,120")
     assert set(result) >= {"command", "measured_at", "machine", "config", "figures", "goals"}
     assert code == (1 if any(not g["ok"] for g in result["goals"]) else 0)
-    for title in ("My sessions", "Ops", "Book", "Overview"):
-        page = figures["pages"][title]
-        for size in ("50", "120"):
-            assert page[size]["median_ms"] > 0 and len(page[size]["runs_ms"]) == 2
-            assert page[size]["store_calls"] and all(q > 0 for q in page[size]["store_calls"])
+    # Every page of the registry as ops, and every page an expert may open as that expert, at every size.
+    expected = {(p.title if p.key != "book" else "Book", role) for p in REGISTRY for role in ("ops", "expert")
+                if (Role.OPS if role == "ops" else Role.EXPERT) in p.roles}
+    assert {(title, role) for title, roles in figures["pages"].items() for role in roles} == expected
+    assert len(expected) == 10
+    for title, roles in figures["pages"].items():
+        for role, page in roles.items():
+            assert set(page) == {"50", "120"}, (title, role)
+            for size in ("50", "120"):
+                assert page[size]["min_ms"] > 0 and len(page[size]["runs_ms"]) == 2
+                assert page[size]["min_ms"] <= page[size]["median_ms"]
+                assert page[size]["store_calls"] and all(q > 0 for q in page[size]["store_calls"])
+    memory = figures["memory"]
+    assert set(memory["sizes"]) == {"50", "120"} and memory["rounds"] >= 1
+    assert all(m["peak_kib"] >= m["before_pages_kib"] > 0 for m in memory["sizes"].values())
+    assert memory["growth_mib"] == round((memory["sizes"]["120"]["peak_kib"] - memory["sizes"]["50"]["peak_kib"])
+                                         / 1024, 1)
     links = figures["links"]
-    assert {"bookings", "latency_s", "concurrency", "bounded_s", "sequential_s", "speedup", "bound_s", "vs_bound",
-            "requests_per_link", "runs"} <= set(links)
-    assert links["bookings"] == 10 and links["concurrency"] == 8 and links["requests_per_link"] == 1
-    service = figures["service"]
-    assert {"bookings", "median_ms", "p95_ms", "provider_ms_excluded", "runs_median_ms"} <= set(service)
-    assert service["median_ms"] > 0
+    assert {"bookings", "concurrency", "shape", "ours", "runs", "seed", "vs_bound", "seed_vs_ours"} <= set(links)
+    assert links["bookings"] == 10 and links["concurrency"] == 8 and len(links["runs"]) == 1
+    ours = links["ours"]
+    assert {"time_s", "requests", "requests_per_link", "latency_s", "bound_s", "vs_bound", "requests_per_minute",
+            "rate_limited", "quota_refused"} <= set(ours)
+    # A pending conference costs at least one re-read per link; every request waited a drawn latency.
+    assert ours["requests_per_link"] >= 2 and ours["latency_s"] > 0 and ours["bound_s"] > 0
+    assert links["shape"]["pending_reads"] == [1, 2] and links["shape"]["quota_per_minute"] == 600
+    seed = links["seed"]
+    assert seed["bookings"] == 10 and seed["linked"] == 10 and seed["manual"] == 0
+    assert seed["requests"] >= 2 * 10 and seed["duplicates"] >= 0
+    throughput = figures["throughput"]
+    assert (throughput["bookings"], throughput["runs"], throughput["fills"]) == (12, 1, [200])
+    assert set(throughput["stores"]) == {"0", "200"}  # an empty store and one already holding 200 bookings
+    for store in throughput["stores"].values():
+        assert store["per_s"] > 0 and store["cpu_ms_per_booking"] > 0 and len(store["runs_per_s"]) == 1
+        # Counted from outside the store: every booking writes, in a few transactions.
+        assert 1 <= store["transactions_per_booking"] <= store["writes_per_booking"]
     slots = figures["slots"]
     assert slots["bookings"] == 1000 and slots["days"] == 30 and slots["median_ms"] > 0 and slots["slots"] > 0
-    assert len(result["goals"]) == 12
+    server = figures["server"]  # new sessions through a real server, each page's title seen (bench.server)
+    for size in ("50", "120"):
+        pages, new = server[size]["pages"], server[size]["new_sessions"]
+        assert {"Ops as ops", "Book a session as ops", "Overview as ops", "Emails as ops", "My sessions as expert",
+                "Availability as expert", "Confirmation as expert"} <= set(pages)
+        assert new["sessions"] == 7 and pages["Ops as ops"]["sessions"] == 1
+        assert 0 < new["first_paint_p95_ms"] <= new["first_screen_p95_ms"]
+        assert set(server[size]["cold"]) == {"Book a session", "My sessions", "Availability", "Confirmation", "Ops",
+                                             "Overview", "Emails"}
+    assert result["goals"][-1]["name"] == "first paint of a new session at 120 bookings (p95)"
+    page_goals = [g for g in result["goals"] if " page as " in g["name"] or "peak memory" in g["name"]]
+    assert len(page_goals) == 2 * len(expected) + 1  # time and store calls per page and role; memory
+    assert len(result["goals"]) == len(page_goals) + 7  # links x2, throughput x2 and transactions, slots, first paint
     assert all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
     # The printed tables are the docs': one row per goal.
     assert render(result) in printed
@@ -137,3 +190,22 @@ def test_the_docs_show_the_tables_of_the_committed_json():
         assert splice(text, render(result, kind), name) == text, f"{name}: run `python -m bench.report`"
     # Every goal line has the JSON's shape.
     assert result["goals"] and all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
+
+
+def test_the_throughput_figure_counts_transactions_and_statements_from_outside_the_store(tmp_path):
+    from bench.throughput import StatementCount, counting, measure_throughput
+
+    count = StatementCount()
+    with counting(count):
+        store = SQLiteStore(tmp_path / "traced.db")
+        count.kinds.clear()
+        store.add_expert("Sari", "sari@example.com", 250_000, "Career")
+        store.list_experts()
+    assert (count.transactions, count.writes, count.reads) == (1, 1, 1)
+    assert not hasattr(store, "queries")  # the store keeps no counter of its own
+
+    result = measure_throughput(5, (), 1, tmp_path, date.today() + timedelta(days=1))
+    empty = result["stores"]["0"]
+    # book; pay with the link lease taken; confirm with its history and both emails: each one transaction.
+    assert empty["transactions_per_booking"] == 3
+    assert empty["writes_per_booking"] >= 8  # customer, booking, 4 history lines, 2 emails at least

@@ -10,6 +10,7 @@ the links through the real Google client.
 from __future__ import annotations
 
 import threading
+import time as time_module
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -171,3 +172,39 @@ def test_two_bulk_link_runs_at_once_confirm_each_booking_once_with_one_event(tmp
     emails = first.emails(limit=1000, actor=SYSTEM)
     assert Counter((e.booking_id, e.kind) for e in emails) == \
         Counter({(i, kind): 1 for i in ids for kind in ("confirmed.customer", "confirmed.expert")})
+
+
+def test_a_link_lease_taken_with_the_payment_keeps_another_worker_from_making_a_second_event(
+        tmp_path: Path, monkeypatch):
+    """The booking form pays (the demo gateway, within the process) and takes the link lease in
+    the same transaction; while its Calendar insert is in flight, another process's bulk run
+    finds the booking paid without a link but leased, and leaves it alone: one event."""
+    with calendar_server(monkeypatch, seed=11, latency=1.0) as srv:
+        db = tmp_path / "held.db"
+        settings = google_settings(db, srv, timeout=10.0)
+        form, worker = build_service(settings), build_service(settings)  # two app processes
+        expert = form.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+        day = form.today() + timedelta(days=3)
+        request = BookingRequest(expert_id=expert.id, session_type="Career mentoring", scheduled_date=day,
+                                 scheduled_time=time(14, 0), duration=60,
+                                 new_customer=NewCustomer("Dewi Lestari", "dewi@example.com"))
+        outcome: list[object] = []
+        flow = threading.Thread(target=lambda: outcome.append(form.book_and_pay(request, actor=SYSTEM)))
+        flow.start()
+        deadline = time_module.monotonic() + 30
+        while srv.count("events.insert") < 1:  # paid, leased, and the insert under way
+            assert time_module.monotonic() < deadline and flow.is_alive(), "the insert never started"
+            time_module.sleep(0.01)
+        [waiting] = worker.missing_links(actor=SYSTEM)
+        assert waiting.status is BookingStatus.PAID and leased_bookings(db) == [waiting.id]
+        run = worker.create_missing_links(actor=SYSTEM)
+        assert (run.confirmed, run.skipped, run.failed) == ([], [waiting.id], {})
+        flow.join(60)
+        srv.wait_idle()
+
+    [done] = outcome
+    assert done.booking.status is BookingStatus.CONFIRMED and done.link_error is None  # type: ignore[attr-defined]
+    assert srv.count("events.insert") == 1 and len(events_by_booking(srv)[stem_of(waiting.id)]) == 1
+    assert [h.event for h in form.history(waiting.id, actor=SYSTEM)] == ["created", "paid", "link attempt",
+                                                                          "confirmed"]
+    assert leased_bookings(db) == []

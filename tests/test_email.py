@@ -683,3 +683,54 @@ def test_an_unexpected_error_is_described_by_its_type_only():
         assert "pässwörd" in repr(exc)  # what leaked before
         assert describe_unexpected(exc) == "UnicodeEncodeError: some text has characters this connection cannot carry"
     assert describe_unexpected(KeyError("server_key=SB-Mid-server-123")) == "KeyError"
+
+
+@pytest.mark.parametrize("width", [60, 73, 74, 75, 76, 150, 400])
+def test_invitation_text_is_icalendars_own_serialisation_whatever_the_line_lengths(width):
+    from icalendar import Event, vCalAddress, vText
+
+    from lib.notify.ics import to_text
+
+    cal = Calendar()
+    cal.add("prodid", "-//CallExpert//test//ID")
+    event = Event()
+    # ASCII, multi-byte letters, and escapes (\, \; \n) that must not be split across a fold.
+    for name, value in (("summary", "x" * width), ("description", ("Sesi dengan Déwi Ñ 漢字\n" * 9)[:width]),
+                        ("location", ("a,b;c\\d " * 60)[:width]), ("url", "https://meet.jit.si/" + "r" * width)):
+        event.add(name, value)
+    attendee = vCalAddress("mailto:" + "p" * (width // 3) + "@example.com")
+    attendee.params["CN"] = vText("Ñame " * (width // 5))
+    event.add("attendee", attendee)
+    cal.add_component(event)
+    assert to_text(cal) == cal.to_ical().decode("utf-8")
+
+
+@pytest.mark.parametrize("cancel", [False, True])
+def test_an_invitation_is_the_calendar_icalendar_would_write_with_its_timezone(cancel):
+    from zoneinfo import ZoneInfo
+
+    from lib.notify.ics import IcsOptions, IcsText, _vtimezone, invitation
+    from tests.support.google import make_booking
+
+    booking = make_booking(meeting_link="https://meet.jit.si/CallExpert-" + "x" * 60, customer_name="Déwi Ñ 漢字")
+    text = IcsText(summary="Career mentoring dengan Sari " * 3, who="Career mentoring: Déwi dengan Sari",
+                   when="Kamis, 26 November 2026, 14:00 WIB, 60 menit", join="Gabung: " + booking.meeting_link,
+                   booking=f"Pemesanan {booking.id}", language="id")
+    options = IcsOptions("bookings@example.com", stamp=datetime(2026, 11, 1, tzinfo=UTC), alarms=(1440, 60))
+    made = invitation(booking, ZoneInfo("Asia/Jakarta"), cancel=cancel, text=text, options=options)
+    parsed = Calendar.from_ical(made)
+    # Rebuilt the plain way: the same calendar with the VTIMEZONE component in it, serialised whole.
+    plain = Calendar()
+    for name, value in parsed.property_items(recursive=False)[1:-1]:
+        plain.add(name, value)
+    plain.add_component(_vtimezone("Asia/Jakarta"))
+    plain.add_component(next(c for c in parsed.subcomponents if c.name == "VEVENT"))
+    assert made == plain.to_ical().decode("utf-8")
+    assert [c.name for c in parsed.subcomponents] == ["VTIMEZONE", "VEVENT"]
+    # The other side's invitation of the same booking differs in its summary alone, escaped as TEXT.
+    other = invitation(booking, ZoneInfo("Asia/Jakarta"), cancel=cancel, options=options,
+                       text=replace(text, summary="Sesi; dengan, Déwi\\ " + "panjang " * 12))
+    event = next(c for c in Calendar.from_ical(other).subcomponents if c.name == "VEVENT")
+    assert str(event["SUMMARY"]) == "Sesi; dengan, Déwi\\ " + "panjang " * 12
+    plain.subcomponents[-1] = event
+    assert other == plain.to_ical().decode("utf-8")

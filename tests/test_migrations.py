@@ -169,7 +169,7 @@ def test_migrations_apply_to_an_empty_database_twice(pg_server):
             "bookings_expert_id_fkey"} <= set(first["constraints"])
     assert len(first["constraints"]) == len(set(first["constraints"]))
     assert {"bookings_expert_upcoming", "bookings_missing_link", "bookings_request_key_key",
-            "email_outbox_booking_id_kind_version_key", "users_email_lower_key"} <= first["indexes"]
+            "email_outbox_booking_id_kind_version_key", "users_email_lower_key", "users_name"} <= first["indexes"]
     assert all(first["rls"][t] for t in TABLES), first["rls"]
     assert {"booking_create", "booking_confirm", "booking_cancel", "booking_reschedule", "booking_mark_paid",
             "email_claim_queued", "ops_counts", "booking_add_payment_attempt", "booking_start_payment",
@@ -373,15 +373,60 @@ def test_each_transition_function_has_one_signature_taking_its_history_line(conn
              "booking_reschedule", "booking_cancel", "booking_start_payment", "booking_payment_failed",
              "booking_complete_ended", "booking_expire_pending"]
     rows = conn.execute(
-        "select p.proname, p.proargnames, has_function_privilege('anon', p.oid, 'execute'),"
+        "select p.proname, p.proargnames, p.pronargdefaults, has_function_privilege('anon', p.oid, 'execute'),"
         " has_function_privilege('authenticated', p.oid, 'execute'),"
         " has_function_privilege('service_role', p.oid, 'execute')"
         " from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
         " where n.nspname = 'public' and p.proname = any(%s) order by p.proname", [names]).fetchall()
     assert sorted(r[0] for r in rows) == sorted(names)  # one each
-    for name, args, anon, authenticated, service in rows:
-        assert args[-2:] == ["p_event", "p_detail"], name
+    for name, args, defaults, anon, authenticated, service in rows:
+        # The line comes last, or before trailing parameters that have defaults (added later:
+        # a call without them does what it did).
+        assert args[len(args) - defaults - 2:len(args) - defaults] == ["p_event", "p_detail"], name
         assert (anon, authenticated, service) == (False, False, True), name
+    folded = {r[0]: r[1][-r[2]:] for r in rows if r[2]}
+    assert folded == {"booking_mark_paid": ["p_count_attempt", "p_lease_until"],
+                      "booking_confirm": ["p_attempt_event", "p_attempt_detail"]}
+
+
+def test_mark_paid_counts_the_attempt_and_takes_the_link_lease_in_its_statement_when_asked(conn):
+    expert, andi = _expert(conn), _customer(conn)
+    plain = _book(conn, expert, andi, "2026-12-27", "09:00")
+    held = _book(conn, expert, andi, "2026-12-27", "11:00")
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        # Without the new arguments: as before (no attempt, no lease).
+        assert c.execute("select status, payment_attempts, link_lease_until from booking_mark_paid(%s, 'DEMO-1',"
+                         " now(), 'ops', 'paid', 'payment DEMO-1')", [plain]).fetchone() == ("paid", 0, None)
+        row = c.execute("select status, payment_attempts, link_lease_until > now() from booking_mark_paid(%s,"
+                        " 'DEMO-2', now(), 'ops', 'paid', 'payment DEMO-2', p_count_attempt => true,"
+                        " p_lease_until => now() + interval '5 minutes')", [held]).fetchone()
+        assert row == ("paid", 1, True)
+        # Not pending any more: nothing counted, no lease moved, no second line.
+        assert _one(c, "select count(*) from booking_mark_paid(%s, 'DEMO-3', now(), 'ops', 'paid', 'again',"
+                       " true, now() + interval '1 hour')", [held]) == 0
+        assert c.execute("select payment_attempts, link_lease_until < now() + interval '6 minutes' from bookings"
+                         " where id = %s", [held]).fetchone() == (1, True)
+        assert [r[0] for r in c.execute("select detail from booking_history where booking_id = %s order by id",
+                                        [held])] == ["payment DEMO-2"]
+
+
+def test_confirm_counts_and_logs_the_link_attempt_before_its_line_only_when_it_confirms(conn):
+    expert, andi = _expert(conn), _customer(conn)
+    booking = _book(conn, expert, andi, "2026-12-28", "09:00", status="paid")
+    pending = _book(conn, expert, andi, "2026-12-28", "11:00")
+    call = ("select count(*) from booking_confirm(%s, 'https://meet.example/x', null, 0, now(), %s, 'ops',"
+            " 'confirmed', 'jitsi link created', p_attempt_event => 'link attempt', p_attempt_detail => 'ok')")
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        assert _one(c, call, [pending, _emails(pending)]) == 0
+        assert _one(c, "select link_attempts from bookings where id = %s", [pending]) == 0
+        assert _one(c, "select count(*) from booking_history where booking_id = %s", [pending]) == 0
+        assert _one(c, call, [booking, _emails(booking)]) == 1
+        assert _one(c, call, [booking, _emails(booking)]) == 0  # confirmed already: no second attempt
+        assert c.execute("select status, link_attempts, last_error from bookings where id = %s",
+                         [booking]).fetchone() == ("confirmed", 1, None)
+        assert [tuple(r) for r in c.execute("select event, detail from booking_history where booking_id = %s"
+                                            " order by id", [booking])] == [
+            ("link attempt", "ok"), ("confirmed", "jitsi link created")]
 
 
 def test_payment_functions_act_only_on_a_pending_booking(conn):

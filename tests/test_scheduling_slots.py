@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lib.errors import InvalidInput
-from lib.scheduling import Availability, Reason, Slot, TimeRange, free_slots, nearest_free, why_not
+from lib.scheduling import Availability, Reason, Slot, TimeRange, free_slots, nearest_free, why_not, window
 
 JKT = ZoneInfo("Asia/Jakarta")
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -380,6 +380,60 @@ def test_why_not_agrees_with_the_slot_list(sc: dict, data: st.DataObject) -> Non
         assert (refusal is None) == (start in free)
         if start not in {s for s, _, _ in literal(sc)}:
             assert refusal.reason in (Reason.OFF_GRID, Reason.OUTSIDE_HOURS)
+
+
+def within(intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:  # noqa: E501
+    """What a store returns for ``[start, end)``: the intervals overlapping it (empty ones dropped)."""
+    return [(s, e) for s, e in intervals if e > start and s < end and e > s]
+
+
+@PROPS
+@given(scenarios(), st.data())
+def test_the_check_of_one_start_needs_only_its_days_window(sc: dict, data: st.DataObject) -> None:
+    """``book`` checks a start with the bookings (and busy time) of ``window(day)`` alone: the
+    same answer and reason as the slot list computed with all of them, for every candidate and
+    for any other minute, in every zone (clock changes included)."""
+    a: Availability = sc["a"]
+    zone = ZoneInfo(a.timezone)
+    every = free_slots(a, sc["duration"], sc["first"], sc["last"], now=sc["now"], bookings=sc["bookings"],
+                       busy=sc["busy"])
+    free = {u(s.start) for s in every}
+    reasons = {s: reason for s, _e, reason in literal(sc)}
+    base = datetime.combine(sc["first"], time(0), tzinfo=zone).astimezone(UTC)
+    minutes = data.draw(st.lists(st.integers(0, 24 * 60 * ((sc["last"] - sc["first"]).days + 1) - 1), max_size=10))
+    for start in [*reasons, *(base + timedelta(minutes=m) for m in minutes)]:
+        day = start.astimezone(zone).date()
+        if not sc["first"] <= day <= sc["last"]:
+            continue
+        ws, we = window(a, day)
+        narrow = why_not(a, start.astimezone(zone), sc["duration"], sc["now"], within(sc["bookings"], ws, we),
+                         within(sc["busy"], ws, we))
+        wide = why_not(a, start.astimezone(zone), sc["duration"], sc["now"], sc["bookings"], sc["busy"])
+        assert (narrow is None) == (start in free)
+        assert narrow == wide
+        if start in reasons:
+            assert (narrow.reason if narrow else None) is reasons[start]
+
+
+@pytest.mark.parametrize("zone", [JKT, AMS, NYC])
+@pytest.mark.parametrize("day", [MON, date(2026, 3, 8), date(2026, 3, 29), date(2026, 10, 25), date(2026, 11, 1)])
+def test_the_days_window_holds_the_farthest_bookings_that_still_refuse_a_start(zone: ZoneInfo, day: date) -> None:
+    """The widest buffers (12 hours) around the first and the last start of a whole day's hours,
+    on ordinary days and on days the clocks change: the booking that refuses each start lies
+    inside ``window(day)``, and one a minute farther refuses nothing."""
+    a = every_day("00:00-24:00", slot_step_minutes=60, buffer_before=720, buffer_after=720, timezone=zone.key)
+    ws, we = window(a, day)
+    first = datetime.combine(day, time(0), tzinfo=zone)
+    last = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) - timedelta(hours=1)
+    before = (first - timedelta(hours=13), first - timedelta(hours=12) + timedelta(minutes=1))
+    after = (last + timedelta(hours=13) - timedelta(minutes=1), last + timedelta(hours=14))
+    for start, booking in ((first, before), (last, after)):
+        assert ws < booking[1] and booking[0] < we
+        assert why_not(a, start, 60, first - timedelta(days=3), [booking]).reason is Reason.OVERLAPS_BOOKING
+    farther = [(before[0] - timedelta(minutes=1), before[1] - timedelta(minutes=1)),
+               (after[0] + timedelta(minutes=1), after[1] + timedelta(minutes=1))]
+    assert why_not(a, first, 60, first - timedelta(days=3), farther) is None
+    assert why_not(a, last, 60, first - timedelta(days=3), farther) is None
 
 
 @settings(max_examples=100, deadline=None)

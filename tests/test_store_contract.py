@@ -1002,6 +1002,30 @@ def test_wire_confirm_sends_the_emails_and_an_empty_reply_means_not_paid(wire):
         ("confirmed.customer", 0, "andi@example.com"), ("confirmed.expert", 0, "sari@example.com")]
 
 
+def test_wire_a_payment_with_its_attempt_and_link_lease_is_one_request(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(status="paid", payment_attempts=1, meeting_link=None)]))
+    booking = wire.store.mark_paid(BOOKING, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True,
+                                   lease_until=NOW + timedelta(minutes=5))
+    assert (booking.status, booking.payment_attempts) == (BookingStatus.PAID, 1)
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_mark_paid")
+    body = json.loads(request.content)
+    assert (body["p_count_attempt"], body["p_lease_until"]) == (True, "2030-03-10T03:05:00+00:00")
+    assert (body["p_event"], body["p_detail"]) == ("paid", history.paid("DEMO-1").detail)
+
+
+def test_wire_a_confirmation_with_its_link_attempt_is_one_request(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(link_attempts=2)]))
+    confirmed_booking = wire.store.confirm(BOOKING, "https://meet.google.com/x", "ev1", 0, NOW, [], "ops",
+                                           line=HistoryLine("confirmed", "link"), attempt=history.link_attempt(None))
+    assert confirmed_booking.link_attempts == 2
+    [request] = wire.sent
+    assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_confirm")
+    body = json.loads(request.content)
+    assert (body["p_attempt_event"], body["p_attempt_detail"]) == ("link attempt", "ok")
+    assert (body["p_event"], body["p_detail"]) == ("confirmed", "link")
+
+
 def test_wire_pending_since_is_one_filtered_ordered_get(wire):
     wire.replies.append(httpx.Response(200, json=[pgrst_row(status="pending", payment_order_id="CE-1-1",
                                                             payment_attempts=1)]))
@@ -1238,6 +1262,31 @@ def test_search_customers_matches_name_or_email_case_insensitively_with_a_limit(
     assert names("nobody") == []
 
 
+def test_a_customer_search_with_many_matches_stops_at_its_limit_on_sqlite(tmp_path):
+    """The search reads the customers in name order and stops after ``limit`` matches, so the
+    Book page costs the same beside 300 or 30,000 customers (no sort of every customer)."""
+    def steps_of_search(customers: int) -> int:
+        store = SQLiteStore(tmp_path / f"customers-{customers}.db")
+        db = store._conn()
+        with db:
+            db.executemany("INSERT INTO users (id, name, email, created_at) VALUES (?, ?, ?, '2026-01-01')",
+                           [(str(uuid.uuid4()), f"Customer {i}", f"customer{i}@example.com")
+                            for i in range(customers)])
+        steps = [0]
+
+        def count() -> int:
+            steps[0] += 1
+            return 0
+
+        db.set_progress_handler(count, 100)  # every 100 virtual machine instructions
+        found = store.search_customers("Customer 1", 20)
+        db.set_progress_handler(None, 0)
+        assert len(found) == 20 and found[0].name == "Customer 1"
+        return steps[0]
+
+    assert steps_of_search(30_000) <= 2 * steps_of_search(300) + 5
+
+
 def test_active_bookings_of_an_expert_in_a_range(store, people, age):
     inside = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
     store.mark_paid(inside.id, "pay-1", NOW, "ops", line=history.paid("pay-1"))
@@ -1422,3 +1471,95 @@ def test_overview_stats_count_the_bookings_made_in_the_range_by_the_app_timezone
     empty = store.overview_stats(start - timedelta(days=30), start - timedelta(days=20), "Asia/Jakarta")
     assert empty.per_day == () and empty.funnel == Funnel() and empty.link_attempts == 0 and empty.emails == ()
     assert empty.attendance == () and empty.lateness == ()
+
+
+# -- merged transactions: the payment with its attempt, the confirmation with its link attempt ---------
+
+def test_mark_paid_can_count_its_payment_attempt_only_while_pending(store, people):
+    booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
+    result = store.mark_paid(booking.id, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True)
+    assert (result.status, result.payment_attempts, result.payment_ref) == (BookingStatus.PAID, 1, "DEMO-1")
+    assert store.mark_paid(booking.id, "DEMO-2", NOW, "ops", line=history.paid("DEMO-2"), count_attempt=True) is None
+    assert store.get_booking(booking.id).payment_attempts == 1  # not counted again for a booking not pending
+    assert events(store, booking.id) == ["created", "paid"]
+    plain = paid(store, people, at=time(9, 0))
+    assert plain.payment_attempts == 0  # without it, the payment counts no attempt (as before)
+
+
+def test_confirm_can_count_the_link_attempt_that_made_the_link_only_while_paid(store, people):
+    pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
+    assert store.confirm(pending.id, "https://meet.example.com/p", None, 0, NOW, [], "ops",
+                         line=HistoryLine("confirmed", "x"), attempt=history.link_attempt(None)) is None
+    assert store.get_booking(pending.id).link_attempts == 0 and events(store, pending.id) == ["created"]
+    booking = paid(store, people)
+    store.record_link_attempt(booking.id, "timeout", "ops", line=history.link_attempt("timeout"))
+    result = store.confirm(booking.id, "https://meet.example.com/ok", "ev1", 0, NOW, drafts(booking, "confirmed"),
+                           "ops", line=HistoryLine("confirmed", "jitsi link created"),
+                           attempt=history.link_attempt(None))
+    assert (result.status, result.link_attempts, result.last_error) == (BookingStatus.CONFIRMED, 2, None)
+    # The successful attempt is logged before the confirmation, as when it was a write of its own.
+    assert [(h.event, h.detail) for h in store.history(booking.id)][-3:] == [
+        ("link attempt failed", "timeout"), ("link attempt", "ok"), ("confirmed", "jitsi link created")]
+    assert store.confirm(booking.id, "https://meet.example.com/2", "ev2", 0, NOW, [], "ops",
+                         line=HistoryLine("confirmed", "again"), attempt=history.link_attempt(None)) is None
+    assert store.get_booking(booking.id).link_attempts == 2
+
+
+def test_mark_paid_can_take_the_link_lease_that_keeps_other_workers_away(store, people):
+    pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
+    lease = NOW + timedelta(minutes=5)
+    held = store.mark_paid(pending.id, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True,
+                           lease_until=lease)
+    assert (held.status, held.payment_attempts, held.expert_name) == (BookingStatus.PAID, 1, "Sari Wulandari")
+    assert events(store, held.id) == ["created", "paid"]
+    # Held as after a claim: another worker cannot claim it until the lease runs out ...
+    assert store.claim_for_link(held.id, NOW + timedelta(minutes=1), NOW + timedelta(minutes=6)) is None
+    assert [b.id for b in store.missing_links()] == [held.id]  # still listed: paid without a link
+    assert store.claim_for_link(held.id, NOW + timedelta(minutes=6), NOW + timedelta(minutes=11)) is not None
+    # ... or is released (a failed link); and a payment not taken (not pending) takes no lease.
+    store.release_link_claim(held.id)
+    assert store.mark_paid(held.id, "DEMO-2", NOW, "ops", line=history.paid("DEMO-2"),
+                           lease_until=NOW + timedelta(hours=1)) is None
+    assert store.claim_for_link(held.id, NOW, NOW + timedelta(minutes=5)) is not None
+    # Without ``lease_until`` the payment takes none (as before): a worker claims it at once.
+    other = paid(store, people, at=time(11, 0))
+    assert store.claim_for_link(other.id, NOW, NOW + timedelta(minutes=5)) is not None
+
+
+def test_sqlite_a_confirmation_that_fails_midway_leaves_nothing_half_written(tmp_path):
+    store = SQLiteStore(tmp_path / "midway.db")
+    sari = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    andi = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
+    booking = paid(store, People(sari.id, sari.id, andi.id))
+    good = drafts(booking, "confirmed")
+    # The second email names no booking: its insert fails after the update, the lines and the first email.
+    broken = [good[0], replace(good[1], booking_id=str(uuid.uuid4()))]
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        store.confirm(booking.id, "https://meet.example.com/x", "ev", 0, NOW, broken, "ops",
+                      line=HistoryLine("confirmed", "jitsi link created"), attempt=history.link_attempt(None))
+    after = store.get_booking(booking.id)
+    assert (after.status, after.meeting_link, after.link_attempts) == (BookingStatus.PAID, None, 0)
+    assert events(store, booking.id) == ["created", "paid"] and store.list_emails(booking_id=booking.id) == []
+
+
+def test_sqlite_a_payment_that_fails_midway_counts_no_attempt(tmp_path):
+    store = SQLiteStore(tmp_path / "midway.db")
+    sari = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    andi = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
+    booking = store.create_booking(new(sari.id, andi.id), "ops", line=CREATED)
+    # The history line cannot be written (no event): the update before it is undone with it.
+    with pytest.raises(Exception, match="NOT NULL"):
+        store.mark_paid(booking.id, "DEMO-1", NOW, "ops", line=HistoryLine(None, "x"), count_attempt=True)  # type: ignore[arg-type]
+    after = store.get_booking(booking.id)
+    assert (after.status, after.payment_attempts, after.payment_ref) == (BookingStatus.PENDING, 0, None)
+    assert events(store, booking.id) == ["created"]
+
+
+def test_sqlite_a_booking_that_fails_midway_leaves_no_customer_behind(tmp_path):
+    store = SQLiteStore(tmp_path / "midway.db")
+    sari = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    fresh = NewCustomer("Dewi Lestari", "dewi@example.com")
+    # The history line cannot be written: the new customer and the booking go with it.
+    with pytest.raises(Exception, match="NOT NULL"):
+        store.create_booking(new(sari.id, None, new_customer=fresh), "ops", line=HistoryLine(None, "x"))  # type: ignore[arg-type]
+    assert store.list_customers() == [] and store.recent_bookings() == []

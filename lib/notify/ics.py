@@ -6,12 +6,19 @@ the event people already have (higher SEQUENCE) and a cancellation removes it (M
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import secrets
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, Parameters, Timezone, vCalAddress, vText
+
+try:
+    from icalendar.parser import _foldline  # icalendar 7 (its parser's __all__)
+except ImportError:  # pragma: no cover - icalendar 6
+    from icalendar.parser import foldline as _foldline
 
 from lib.domain import Booking
 
@@ -65,9 +72,84 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, o
     zone (TZID=Asia/Jakarta by default) with its VTIMEZONE, so every client shows the right hour.
     SUMMARY and DESCRIPTION are ``text``, marked with its LANGUAGE. A request carries one
     DISPLAY alarm per ``options.alarms`` offset (``TRIGGER:-PT24H``), saying the summary.
+
+    The text is what icalendar writes for the calendar built with its components (tested over
+    generated bookings and words). Which lines there are, in which order, with which parameters,
+    depends only on the invitation's shape (zone, request or cancel, language, alarms, organizer,
+    whether there is a link): icalendar writes that skeleton once per shape, and each invitation
+    puts its own values in, each encoded by the icalendar type of its property.
     """
-    start = datetime.combine(booking.scheduled_date, booking.scheduled_time, tz)
     link = booking.meeting_link or ""
+    pieces = _skeleton(tz.key, cancel, text.language, options.alarms, options.organizer_email,
+                       options.organizer_name, bool(link))
+    values = {**_values(booking, tz.key, cancel, replace(text, summary=""), options.stamp or datetime.now(UTC)),
+              "SUMMARY": _encoded("summary", text.summary)}
+    return "".join(piece if isinstance(piece, str) else _fold("".join(values[p] if i % 2 else p
+                                                                     for i, p in enumerate(piece)))
+                   for piece in pieces)
+
+
+@lru_cache(maxsize=16)
+def _values(booking: Booking, tzid: str, cancel: bool, text: IcsText, stamp: datetime) -> dict[str, str]:
+    """The values of one booking's invitations but the summary, encoded (the same for both sides)."""
+    tz = ZoneInfo(tzid)
+    link = booking.meeting_link or ""
+    start = datetime.combine(booking.scheduled_date, booking.scheduled_time, tz)
+    lines = [text.who, text.when]
+    if link and not cancel:
+        lines.append(text.join)
+    lines.append(text.booking)
+    return {
+        "UID": _encoded("uid", event_uid(booking)),
+        "SEQUENCE": _encoded("sequence", booking.revision + 1 if cancel else booking.revision),
+        "DTSTAMP": _encoded("dtstamp", stamp.astimezone(UTC)),
+        "DTSTART": _encoded("dtstart", start),
+        "DTEND": _encoded("dtend", start + timedelta(minutes=booking.duration)),
+        "DESCRIPTION": _encoded("description", "\n".join(lines)),
+        "LOCATION": _encoded("location", link),
+        "URL": _encoded("url", link),
+        "CUSTOMERCN": _cn(booking.customer_name),
+        "CUSTOMERMAIL": _mail(booking.customer_email),
+        "EXPERTCN": _cn(booking.expert_name),
+        "EXPERTMAIL": _mail(booking.expert_email),
+    }
+
+
+def _encoded(name: str, value: object) -> str:
+    """``value`` as icalendar writes it for property ``name`` (its type's escaping and format)."""
+    return Event.types_factory.for_property(name)(value).to_ical().decode("utf-8")
+
+
+def _mail(email: str) -> str:
+    """An address after ``mailto:`` as icalendar writes an attendee."""
+    return _encoded("attendee", f"mailto:{email}").removeprefix("mailto:")
+
+
+def _cn(name: str) -> str:
+    """A person's name as icalendar writes it in a CN parameter (quoted when it must be)."""
+    return Parameters({"CN": vText(name.replace('"', "'"))}).to_ical().decode("utf-8")[len("CN="):]
+
+
+# The per-invitation values in a skeleton: letters only, so icalendar writes them unchanged
+# (no escaping, no quoting); random, so nobody's text holds one.
+_MARK = "X" + secrets.token_hex(12).upper()
+_SLOT = re.compile(_MARK + "([A-Z]+)" + _MARK)
+# Properties whose skeleton value is a real sample (a date, a number) and is replaced whole.
+_SAMPLED = ("DTSTAMP", "DTSTART", "DTEND", "SEQUENCE")
+
+
+def _slot(name: str) -> str:
+    return f"{_MARK}{name}{_MARK}"
+
+
+@lru_cache(maxsize=64)
+def _skeleton(tzid: str, cancel: bool, language: str, alarms: tuple[int, ...], organizer_email: str,
+              organizer_name: str, has_link: bool) -> tuple[str | tuple[str, ...], ...]:
+    """The invitation of one shape as icalendar writes it, with the VTIMEZONE in: each line
+    folded and ended, or, where it holds values of the booking, the tuple (text, slot, text,
+    slot, ..., text) that ``invitation`` joins with the values and folds."""
+    tz = ZoneInfo(tzid)
+    sample = datetime(2000, 1, 3, tzinfo=tz)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -75,37 +157,85 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, o
     cal.add("method", "CANCEL" if cancel else "REQUEST")
 
     event = Event()
-    event.add("uid", event_uid(booking))
-    event.add("sequence", booking.revision + 1 if cancel else booking.revision)
-    event.add("dtstamp", (options.stamp or datetime.now(UTC)).astimezone(UTC))
-    event.add("dtstart", start)
-    event.add("dtend", start + timedelta(minutes=booking.duration))
-    language = {"LANGUAGE": text.language}
-    event.add("summary", text.summary, parameters=language)
-    lines = [text.who, text.when]
-    if link and not cancel:
-        lines.append(text.join)
-    lines.append(text.booking)
-    event.add("description", "\n".join(lines), parameters=language)
-    if link:
-        event.add("location", link)
-        event.add("url", link)
+    event.add("uid", _slot("UID"))
+    event.add("sequence", 0)
+    event.add("dtstamp", datetime(2000, 1, 1, tzinfo=UTC))
+    event.add("dtstart", sample)
+    event.add("dtend", sample + timedelta(hours=1))
+    language_param = {"LANGUAGE": language}
+    event.add("summary", _slot("SUMMARY"), parameters=language_param)
+    event.add("description", _slot("DESCRIPTION"), parameters=language_param)
+    if has_link:
+        event.add("location", _slot("LOCATION"))
+        event.add("url", _slot("URL"))
     event.add("status", "CANCELLED" if cancel else "CONFIRMED")
     event.add("transp", "OPAQUE")
     if not cancel:
-        for minutes in options.alarms:
+        for minutes in alarms:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
             alarm.add("trigger", timedelta(minutes=-minutes))
-            alarm.add("description", text.summary, parameters=language)
+            alarm.add("description", _slot("SUMMARY"), parameters=language_param)
             event.add_component(alarm)
-    event.add("organizer", _address(options.organizer_email, options.organizer_name))
+    event.add("organizer", _address(organizer_email, organizer_name))
     # RSVP=FALSE: the booking is settled already; replies to the organizer would go nowhere useful.
-    for email, name in ((booking.customer_email, booking.customer_name), (booking.expert_email, booking.expert_name)):
-        event.add("attendee", _address(email, name, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE"))
-    cal.add_component(_vtimezone(tz.key))
+    for side in ("CUSTOMER", "EXPERT"):
+        event.add("attendee", _address(_slot(side + "MAIL"), _slot(side + "CN"),
+                                       ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE"))
     cal.add_component(event)
-    return cal.to_ical().decode("utf-8")
+    out: list[str | tuple[str, ...]] = []
+    in_event = False
+    for line in cal.content_lines():
+        if not line:
+            continue
+        if line == "BEGIN:VEVENT":
+            out.append(_vtimezone_text(tzid))
+            in_event = True
+        name = line.split(":", 1)[0].split(";", 1)[0]
+        if in_event and name in _SAMPLED:
+            out.append((line.rpartition(":")[0] + ":", name, ""))
+        elif _SLOT.search(line):
+            out.append(tuple(_SLOT.split(line)))
+        else:
+            out.append(_fold(line))
+    return tuple(out)
+
+
+def _fold(line: str) -> str:
+    """One content line, folded as icalendar folds it, with its line end."""
+    if len(line.encode("utf-8")) < _FOLD_AT:
+        return line + "\r\n"
+    if not line.isascii():
+        return _foldline(line) + "\r\n"
+    # ASCII (one octet a character): icalendar's folding, by slices. A piece holds at most
+    # _FOLD_AT - 1 characters; one ending in an escape's backslash or caret (TEXT, RFC 6868)
+    # leaves that character to the next piece.
+    pieces, start = [], 0
+    while len(line) - start >= _FOLD_AT:
+        end = start + _FOLD_AT - 1
+        if line[end - 1] in "\\^":
+            end -= 1
+        pieces.append(line[start:end])
+        start = end
+    pieces.append(line[start:])
+    return "\r\n ".join(pieces) + "\r\n"
+
+
+# RFC 5545 3.1: content lines are folded before 75 octets; icalendar folds at this limit too.
+_FOLD_AT = 75
+
+
+def to_text(cal: Calendar) -> str:
+    """``cal.to_ical()`` as text, the same characters, with icalendar's folding (character by
+    character, the costliest part of an invitation) done only for the lines long enough to
+    need it: most are far shorter than 75 octets."""
+    return "".join(_fold(line) for line in cal.content_lines() if line)
+
+
+@lru_cache(maxsize=8)
+def _vtimezone_text(tzid: str) -> str:
+    """The VTIMEZONE of ``tzid`` as invitation text, serialised once."""
+    return to_text(_vtimezone(tzid))
 
 
 @lru_cache(maxsize=8)

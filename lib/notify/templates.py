@@ -22,6 +22,8 @@ _env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # The templates are files of the package: read and compiled once, not checked on every email.
+    auto_reload=False,
 )
 
 # The events that change the calendar event, and so carry an invitation.

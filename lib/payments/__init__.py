@@ -49,6 +49,10 @@ class PaymentGateway(Protocol):
     name: str
     label: str  # how pages name it, e.g. "Midtrans (sandbox)"
     is_demo: bool
+    # True when ``start`` talks to nobody outside the process (the demo): its order ids are seen
+    # by no one, so a payment that settles at once is numbered and recorded in one transaction.
+    # A gateway without it (or False) has each attempt numbered before it is asked.
+    settles_in_process: bool
 
     def start(self, booking: Booking, order_id: str) -> PaymentResult:
         """Open a payment of ``booking`` under ``order_id``: ``PAID`` if it settled at once,

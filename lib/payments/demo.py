@@ -15,6 +15,7 @@ class DemoGateway:
     name = "demo"
     label = "Demo payment"
     is_demo = True
+    settles_in_process = True  # no payment page, no outside party: nothing to number first
 
     def start(self, booking: Booking, order_id: str) -> PaymentResult:
         """The demo has no payment page: starting a payment settles it at once, taking no money."""

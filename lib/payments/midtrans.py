@@ -140,6 +140,7 @@ class MidtransGateway:
 
     name = "midtrans"
     is_demo = False
+    settles_in_process = False  # Midtrans sees every order id: each attempt is numbered first
 
     def __init__(self, server_key: str, client_key: str, *, is_production: bool = False,
                  timeout_seconds: float = 10.0) -> None:

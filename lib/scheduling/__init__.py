@@ -14,10 +14,10 @@ from lib.scheduling.model import (
     TimeRange,
 )
 from lib.scheduling.parse import from_json, to_json
-from lib.scheduling.slots import Interval, Reason, Refusal, Slot, free_slots, nearest_free, why_not
+from lib.scheduling.slots import Interval, Reason, Refusal, Slot, free_slots, nearest_free, why_not, window
 
 __all__ = [
     "ALLOWED_STEPS", "APP_TIMEZONE", "DEFAULT_AVAILABILITY", "WEEKDAYS", "Availability", "Interval",
     "Reason", "Refusal", "Slot", "TimeRange", "free_slots", "from_json", "nearest_free", "to_json",
-    "why_not",
+    "why_not", "window",
 ]

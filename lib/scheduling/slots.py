@@ -284,6 +284,26 @@ def _explain(c: _Context, reason: Reason, start: datetime, day: date, duration: 
     return f"A {duration}-minute session at {when} is outside the expert's hours: {_hours_text(c, day)}."
 
 
+# Slack on each side of a day's window, beyond the buffers: more than any clock change, so a
+# store comparing wall-clock times in another zone (with its own changes) still finds every
+# booking that overlaps the window.
+_WINDOW_SLACK = timedelta(hours=3)
+
+
+def window(a: Availability, day: date) -> tuple[datetime, datetime]:
+    """The instants whose bookings and busy ranges can decide a start on ``day`` (its date in the
+    expert's zone): the day from 00:00 to the next 00:00 (its hours lie inside; ``24:00`` is that
+    next 00:00), widened by the larger buffer (a booking that near may refuse a start) and a
+    few hours' slack. A booking or busy range outside it refuses none of the day's starts and
+    starts on another day (so it counts nothing towards the day's maximum): ``why_not`` gives
+    the same answer with only what overlaps it."""
+    zone = a.zone
+    gap = timedelta(minutes=max(a.buffer_before, a.buffer_after)) + _WINDOW_SLACK
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return start - gap, end + gap
+
+
 def why_not(availability: Availability, start: datetime, duration: int, now: datetime,
             bookings: Iterable[tuple[datetime, datetime]] = (),
             busy: Iterable[tuple[datetime, datetime]] = ()) -> Refusal | None:

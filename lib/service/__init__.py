@@ -251,9 +251,10 @@ class BookingService:
         """What ``book`` would store, writing nothing."""
         return self._life.preview_booking(request, actor=actor)
 
-    def book_and_pay(self, request: BookingRequest, *, actor: Actor) -> BookingOutcome:
-        """Book, start the payment and, once paid, create the link and queue the emails."""
-        return self._life.book_and_pay(request, actor=actor)
+    def book_and_pay(self, request: BookingRequest, *, actor: Actor, dispatch: bool = True) -> BookingOutcome:
+        """Book, start the payment and, once paid, create the link and queue the emails (and send
+        them, unless ``dispatch=False``)."""
+        return self._life.book_and_pay(request, actor=actor, dispatch=dispatch)
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,
                    override_reason: str | None = None) -> Booking:

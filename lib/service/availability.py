@@ -23,7 +23,7 @@ from lib.access import Actor, require_expert_or_staff
 from lib.domain import Booking, Expert
 from lib.errors import InvalidInput, NotFound, PermissionDenied, SlotOverlaps, SlotUnavailable, describe_unexpected
 from lib.meetings import BusyTimes
-from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Reason, Refusal, Slot, free_slots, why_not
+from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Reason, Refusal, Slot, free_slots, why_not, window
 from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service.ports import Ports
 from lib.validation import clean_duration
@@ -223,10 +223,15 @@ class Scheduling:
         local_day = start.astimezone(a.zone).date()
         window_start, window_end = self._window(a, local_day - timedelta(days=NEAREST_WINDOW_DAYS),
                                                 local_day + timedelta(days=NEAREST_WINDOW_DAYS))
+        # The calendar is asked about the window of the nearest free times, as the refusal
+        # needs it (one cached request either way); the store is read for the start's day alone
+        # (``lib.scheduling.window``: its bookings decide that start), and around it only when
+        # the start is refused and the nearest free times are wanted.
         busy = self._busy_times(expert, window_start, window_end)
-        bookings = self._bookings(expert, window_start, window_end, exclude_booking)
+        day_start, day_end = window(a, local_day)
         now = self.ports.clock()
-        refusal = why_not(a, start, duration, now, bookings, busy.intervals)
+        refusal = why_not(a, start, duration, now, self._bookings(expert, day_start, day_end, exclude_booking),
+                          busy.intervals)
         if refusal is None:
             return None
         reason = (override_reason or "").strip()
@@ -234,6 +239,7 @@ class Scheduling:
             if not actor.is_staff:
                 raise PermissionDenied("Only ops staff can book a time that is not a free slot.")
             return f"not a free slot ({refusal.reason.value}): {refusal.message} Booked anyway by ops: {reason}"
+        bookings = self._bookings(expert, window_start, window_end, exclude_booking)
         nearest = self._nearest(a, start, duration, now, bookings, busy, local_day)
         kind = SlotOverlaps if refusal.reason is Reason.OVERLAPS_BOOKING else SlotUnavailable
         raise kind(_message(refusal, nearest), reason=refusal.reason, nearest=nearest)

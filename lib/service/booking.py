@@ -97,7 +97,9 @@ class BookingLife:
             earlier = store.find_by_request_key(request.request_key)
             if earlier is not None:
                 return earlier
-        preview = self._preview(request, actor)
+        # The store matches a new customer by email itself, in the booking's transaction (and keeps
+        # the stored name), so ``book`` need not look the customer up first as the preview does.
+        preview = self._preview(request, actor, find_customer=False)
         new = NewBooking(
             id=str(uuid.uuid4()),
             expert_id=preview.expert.id,
@@ -126,7 +128,7 @@ class BookingLife:
         require_staff(actor, "book sessions")
         return self._preview(request, actor)
 
-    def _preview(self, request: BookingRequest, actor: Actor) -> BookingPreview:
+    def _preview(self, request: BookingRequest, actor: Actor, *, find_customer: bool = True) -> BookingPreview:
         store = self.ports.store
         expert = store.get_expert(str(request.expert_id or ""))
         if expert is None:
@@ -146,7 +148,7 @@ class BookingLife:
         elif request.new_customer is not None:
             typed = clean_new_customer(request.new_customer)
             # The stores match customers by email, case-insensitively, and keep the stored name.
-            existing = _customer_by_email(store, typed.email)
+            existing = _customer_by_email(store, typed.email) if find_customer else None
             name, email = (existing.name, existing.email) if existing else (typed.name, typed.email)
         else:
             raise InvalidInput("Pick a customer or enter a new one (name and email).")
@@ -155,7 +157,7 @@ class BookingLife:
                               price=price_for(expert.hourly_rate, duration), existing_customer=existing,
                               slot_override=slot_override)
 
-    def book_and_pay(self, request: BookingRequest, *, actor: Actor) -> BookingOutcome:
+    def book_and_pay(self, request: BookingRequest, *, actor: Actor, dispatch: bool = True) -> BookingOutcome:
         """The whole flow of the booking form: book, start the payment, and once it is paid create
         the link and queue the emails.
 
@@ -164,16 +166,25 @@ class BookingLife:
         submitted again finds its booking with a payment already started and returns it, so a
         double click never opens a second gateway transaction. The booking survives a failing
         provider: it stays ``paid`` with the error recorded and shows up on the ops page.
+
+        With a gateway that settles within the process the payment's transaction takes the link
+        lease too, so the link needs no claim of its own (one transaction fewer); a payment made
+        elsewhere (a Midtrans notification) leaves the claim to the link. ``dispatch=False``
+        queues the emails without sending them now (a caller that sends them later).
         """
         booking = self.book(request, actor=actor)
+        held = False
         if booking.status is BookingStatus.PENDING and not booking.payment_url:
             try:
-                booking = self.payments.start_payment(booking.id, actor=actor)
+                # A payment settled within the process takes the link lease in its own transaction.
+                booking, held = self.payments.start_holding_link(booking, actor=actor)
             except PaymentError as exc:
                 return BookingOutcome(self.ports.load(booking.id), payment_error=str(exc))
         if booking.status is BookingStatus.PAID:
             try:
-                return BookingOutcome(self.links.create_link(booking.id, actor=actor))
+                if held:
+                    return BookingOutcome(self.links.create_held_link(booking, actor=actor, dispatch=dispatch))
+                return BookingOutcome(self.links.create_link(booking.id, actor=actor, dispatch=dispatch))
             except (MeetingProviderError, InvalidTransition) as exc:
                 return BookingOutcome(self.ports.load(booking.id), link_error=str(exc))
         pending = booking.status is BookingStatus.PENDING

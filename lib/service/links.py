@@ -54,15 +54,24 @@ class Links:
         require_staff(actor, "create meeting links")
         return self._link(booking_id, actor.label, dispatch)[0]
 
+    def create_held_link(self, booking: Booking, *, actor: Actor, dispatch: bool = True) -> Booking:
+        """``create_link`` of a booking whose link lease this call already holds: taken by the
+        transaction that recorded its payment (``Payments.start_holding_link``), so no claim of
+        its own. Everything else as ``create_link``: a failure releases the lease."""
+        require_staff(actor, "create meeting links")
+        return self._link(booking.id, actor.label, dispatch, held=booking)[0]
+
     def _claim(self, booking_id: str) -> Booking | None:
         now = self.ports.clock()
         return self.ports.store.claim_for_link(booking_id, now,
                                                now + timedelta(seconds=self.ports.settings.link_lease_seconds))
 
-    def _link(self, booking_id: str, actor: str, dispatch: bool) -> tuple[Booking, bool]:
-        """``create_link``, also telling whether this call did the work (False: done elsewhere)."""
+    def _link(self, booking_id: str, actor: str, dispatch: bool,
+              held: Booking | None = None) -> tuple[Booking, bool]:
+        """``create_link``, also telling whether this call did the work (False: done elsewhere).
+        ``held``: the booking as leased by this call already (no claim)."""
         store, meetings = self.ports.store, self.ports.meetings
-        booking = self._claim(booking_id)
+        booking = held or self._claim(booking_id)
         if booking is None:
             current = self.ports.load(booking_id)
             if current.status is BookingStatus.CONFIRMED:
@@ -74,8 +83,9 @@ class Links:
         try:
             # Each try sees its own attempt number (the store counts them too): a conference
             # re-requested on a later try needs a request id Google has not seen.
+            # The successful attempt is counted by the transaction that confirms the booking.
             meeting = self.retrying(lambda: meetings.create(replace(booking, link_attempts=next(tries))),
-                                    booking.id, actor)
+                                    booking.id, actor, record_success=False)
         except MeetingProviderError:
             store.release_link_claim(booking.id)
             self.outbox.queue_link_pending(booking)
@@ -88,7 +98,8 @@ class Links:
             store.release_link_claim(booking.id)
             self.outbox.queue_link_pending(booking)
             raise MeetingFailed(f"Unexpected error while creating the link: {describe_unexpected(exc)}") from None
-        return self._confirm(booking, meeting, actor, history.link_created(meetings.name), dispatch), True
+        return self._confirm(booking, meeting, actor, history.link_created(meetings.name), dispatch,
+                             attempt=history.link_attempt(None)), True
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down).
@@ -139,13 +150,19 @@ class Links:
                               f"{meetings.name} event {', '.join(removed)} (made by an earlier link attempt, "
                               "with its own meeting link) was deleted and its invitation withdrawn", actor)
 
-    def _confirm(self, booking: Booking, meeting: Meeting, actor: str, line: HistoryLine, dispatch: bool) -> Booking:
+    def _confirm(self, booking: Booking, meeting: Meeting, actor: str, line: HistoryLine, dispatch: bool,
+                 attempt: HistoryLine | None = None) -> Booking:
+        """Store the link, ``line`` and the confirmation emails (and the successful link
+        ``attempt``, when one made it) in one transaction."""
+        store = self.ports.store
         linked = replace(booking, meeting_link=meeting.url, google_event_id=meeting.event_id or None,
                          event_version=meeting.event_version, status=BookingStatus.CONFIRMED)
-        confirmed = self.ports.store.confirm(booking.id, meeting.url, meeting.event_id or None, meeting.event_version,
-                                             self.ports.clock(), self.outbox.drafts(linked, "confirmed"), actor,
-                                             line=line)
+        confirmed = store.confirm(booking.id, meeting.url, meeting.event_id or None, meeting.event_version,
+                                  self.ports.clock(), self.outbox.drafts(linked, "confirmed"), actor,
+                                  line=line, attempt=attempt)
         if confirmed is None:
+            if attempt is not None:  # the attempt happened all the same: its line stays in the history
+                store.record_link_attempt(booking.id, None, actor, line=attempt)
             current = self.ports.load(booking.id)
             if current.status is BookingStatus.CONFIRMED:
                 return current  # someone else confirmed it first: same event, so nothing to undo
@@ -196,9 +213,12 @@ class Links:
         hint = (exc.retry_after if isinstance(exc, Transient) else None) or 0.0
         return max(base, min(float(hint), settings.link_backoff_max_seconds))
 
-    def retrying(self, call: Callable[[], T], booking_id: str, actor: str, record: bool = True) -> T:
+    def retrying(self, call: Callable[[], T], booking_id: str, actor: str, record: bool = True,
+                 record_success: bool = True) -> T:
         """Run one provider call with the configured retries; record each attempt in history
-        (``record``: as link attempts; otherwise only failures, as calendar calls)."""
+        (``record``: as link attempts; otherwise only failures, as calendar calls). Without
+        ``record_success`` the successful attempt is left to the caller to record (in the
+        transaction that uses its result)."""
         store = self.ports.store
 
         def attempt() -> T:
@@ -210,7 +230,7 @@ class Links:
                 else:
                     store.add_history(booking_id, "calendar call failed", str(exc), actor)
                 raise
-            if record:
+            if record and record_success:
                 store.record_link_attempt(booking_id, None, actor, line=history.link_attempt(None))
             return value
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from lib.access import Actor, require_staff
@@ -68,7 +69,7 @@ class Payments:
         booking = self.ports.load(booking_id)
         if booking.status is not BookingStatus.PENDING:
             return booking
-        return self.start_payment(booking.id, actor=actor)
+        return self._start(booking, actor)
 
     def start_payment(self, booking_id: str, *, actor: Actor) -> Booking:
         """Open a new payment of a ``pending`` booking at the gateway.
@@ -80,11 +81,22 @@ class Payments:
         for network faults) and leaves the booking as it was, apart from the attempt count.
         """
         require_staff(actor, "take payments")
-        store, gateway, who = self.ports.store, self.ports.payments, actor.label
-        booking = self.ports.load(booking_id)
+        return self._start(self.ports.load(booking_id), actor)
+
+    def _start(self, booking: Booking, actor: Actor) -> Booking:
+        """``start_payment`` of a booking just read."""
         if booking.status is not BookingStatus.PENDING:
             raise InvalidTransition(f"This booking is {booking.status.label.lower()}; only a booking awaiting "
                                     "payment can be paid.")
+        if getattr(self.ports.payments, "settles_in_process", False):
+            settled = self._settle_in_process(booking, actor)
+            if settled is not None:
+                return settled[0]
+        return self._start_numbered(booking, actor)
+
+    def _start_numbered(self, booking: Booking, actor: Actor) -> Booking:
+        """The payment numbered first (its own transaction), then started at the gateway."""
+        store, gateway, who = self.ports.store, self.ports.payments, actor.label
         numbered = store.add_payment_attempt(booking.id)
         if numbered is None:
             raise InvalidTransition("This booking changed meanwhile; refresh and try again.")
@@ -105,6 +117,48 @@ class Payments:
         started = store.start_payment(booking.id, order_id, result.token or "", result.redirect_url or "",
                                       self.ports.clock(), who, line=history.payment_started(order_id))
         return started or self.ports.load(booking.id)
+
+    def _settle_in_process(self, booking: Booking, actor: Actor,
+                           lease_until: datetime | None = None) -> tuple[Booking, bool] | None:
+        """A payment at a gateway that settles within this process (the demo): its order id goes
+        nowhere outside, so nothing can hand it out twice and it need not be numbered in a
+        transaction of its own first. Paid: the attempt is counted in the transaction that
+        records the payment, and with ``lease_until`` the link lease is taken there too; the
+        booking comes back with whether this call holds that lease. Anything else (``None``): the
+        usual path numbers and starts it."""
+        numbered = replace(booking, payment_attempts=booking.payment_attempts + 1)
+        try:
+            result = self.ports.payments.start(numbered, order_id_for(booking.id, numbered.payment_attempts))
+        except PaymentError:
+            return None
+        if result.state is not PaymentState.PAID:
+            return None
+        paid = self.ports.store.mark_paid(booking.id, result.reference, self.ports.clock(), actor.label,
+                                          line=history.paid(result.reference), count_attempt=True,
+                                          lease_until=lease_until)
+        if paid is None:  # no longer pending: whatever happened meanwhile, this call holds nothing
+            return self.ports.load(booking.id), False
+        return paid, lease_until is not None
+
+    def start_holding_link(self, booking: Booking, *, actor: Actor) -> tuple[Booking, bool]:
+        """``start_payment`` of a ``pending`` booking just read, for a caller that goes on to
+        create its link in the same call (the booking form). A payment that settles within the
+        process takes the link lease in the transaction that records it, so the link needs no
+        claim of its own: ``(booking, True)``, and the caller creates the link with
+        ``Links.create_held_link`` at once. Otherwise as ``start_payment``: ``(booking, False)``.
+
+        The lease keeps other workers away as a claim does, and runs out (``link_lease_seconds``)
+        if this process dies before the link is made, so a worker links the paid booking then.
+        """
+        require_staff(actor, "take payments")
+        if booking.status is not BookingStatus.PENDING or not getattr(self.ports.payments, "settles_in_process",
+                                                                         False):
+            return self._start(booking, actor), False
+        lease_until = self.ports.clock() + timedelta(seconds=self.ports.settings.link_lease_seconds)
+        settled = self._settle_in_process(booking, actor, lease_until)
+        if settled is None:
+            return self._start_numbered(booking, actor), False
+        return settled
 
     def check_payment(self, booking_id: str, *, actor: Actor) -> PaymentCheck:
         """Ask the gateway (never the browser) whether the booking's payment settled, and move it on.

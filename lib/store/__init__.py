@@ -77,7 +77,19 @@ class BookingStore(Protocol):
     def get_booking(self, booking_id: str) -> Booking | None: ...
     def find_by_request_key(self, request_key: str) -> Booking | None: ...
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine) -> Booking | None: ...
+                  line: HistoryLine, count_attempt: bool = False,
+                  lease_until: datetime | None = None) -> Booking | None:
+        """``pending -> paid`` with ``line``; ``None`` when the booking was not pending.
+
+        ``count_attempt``: also count the payment attempt this payment is (what
+        ``add_payment_attempt`` does), in the same transaction: for a gateway that settles within
+        the process, whose order id nobody outside ever sees, so nothing needs numbering first.
+
+        ``lease_until``: also take the link lease until then (what ``claim_for_link`` does), in
+        the same transaction: for a caller that goes on to create the link at once. Other
+        workers' claims fail until the lease is released or runs out, as after a claim.
+        """
+        ...
 
     # Gateway payments (Midtrans)
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
@@ -130,7 +142,15 @@ class BookingStore(Protocol):
         actor: str,
         *,
         line: HistoryLine,
-    ) -> Booking | None: ...
+        attempt: HistoryLine | None = None,
+    ) -> Booking | None:
+        """``paid -> confirmed`` with the link, ``line`` and ``emails`` queued, in one transaction;
+        ``None`` (nothing written) when the booking is not paid.
+
+        ``attempt``: the link attempt that made this link, counted (``link_attempts``) and logged
+        before ``line`` in the same transaction, as ``record_link_attempt`` would have.
+        """
+        ...
 
     def reschedule(
         self,

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from lib.domain import (
@@ -39,6 +40,7 @@ from lib.store import EmailsFor, LineFor
 from lib.store.sqlite_ops import OperationsTables
 from lib.store.sqlite_rows import (
     _ACTIVE_SQL,
+    _BOOKING_RETURNING,
     _BOOKING_SELECT,
     _booking,
     _email,
@@ -65,6 +67,13 @@ _PAYMENT_COLUMNS = (
 _BOOKINGS_TABLE = re.search(r"CREATE TABLE IF NOT EXISTS bookings \(.*?\n\);",  # type: ignore[union-attr]
                             SCHEMA, re.DOTALL).group(0)
 
+
+
+@lru_cache(maxsize=256)
+def _availability(schedule: str) -> Availability:
+    """A stored schedule (its JSON text) as an ``Availability``: parsed once per text. The row is
+    read every time, so a changed schedule is a new text; the value is frozen, so sharing it is safe."""
+    return from_json(json.loads(schedule))
 
 
 class SQLiteStore(OperationsTables):
@@ -138,6 +147,9 @@ class SQLiteStore(OperationsTables):
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
+            # Every commit waits for the disk (SQLite's default, stated): a payment or an attempt
+            # number, once committed, survives a power cut too, not only a crashed process.
+            conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.create_function("local_day", 2, _local_day, deterministic=True)  # the Overview's days
@@ -224,7 +236,7 @@ class SQLiteStore(OperationsTables):
 
     def get_availability(self, expert_id: str) -> Availability | None:
         row = self._one("SELECT schedule FROM expert_availability WHERE expert_id = ?", (expert_id,))
-        return from_json(json.loads(row["schedule"])) if row else None
+        return _availability(row["schedule"]) if row else None
 
     def set_availability(self, expert_id: str, availability: Availability) -> None:
         schedule = to_json(availability, expert=expert_id)
@@ -286,15 +298,15 @@ class SQLiteStore(OperationsTables):
             else:
                 raise InvalidInput("Pick a customer or enter a new one.")
             now = _ts(datetime.now(UTC))
-            db.execute(
+            [row] = db.execute(
                 "INSERT INTO bookings (id, user_id, expert_id, session_type, scheduled_date, scheduled_time,"
                 " duration, status, price, request_key, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)" + _BOOKING_RETURNING,
                 (new.id, user_id, new.expert_id, new.session_type, new.scheduled_date.isoformat(),
                  new.scheduled_time.strftime("%H:%M:%S"), new.duration, new.price, new.request_key, now, now),
-            )
+            ).fetchall()
             self._history(db, new.id, line, actor)
-            return self._booking_in(db, new.id)  # type: ignore[return-value]
+            return _booking(row)
 
     def get_booking(self, booking_id: str) -> Booking | None:
         row = self._one(_BOOKING_SELECT + " WHERE b.id = ?", (booking_id,))
@@ -305,17 +317,20 @@ class SQLiteStore(OperationsTables):
         return _booking(row) if row else None
 
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine) -> Booking | None:
+                  line: HistoryLine, count_attempt: bool = False,
+                  lease_until: datetime | None = None) -> Booking | None:
         with self._tx() as db:
-            cur = db.execute(
-                "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?"
-                " WHERE id = ? AND status = 'pending'",
-                (payment_ref, _ts(at), _ts(at), booking_id),
-            )
-            if cur.rowcount == 0:
+            rows = db.execute(
+                "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?,"
+                " payment_attempts = payment_attempts + ?, link_lease_until = COALESCE(?, link_lease_until)"
+                " WHERE id = ? AND status = 'pending'" + _BOOKING_RETURNING,
+                (payment_ref, _ts(at), _ts(at), int(count_attempt), _ts(lease_until) if lease_until else None,
+                 booking_id),
+            ).fetchall()
+            if not rows:
                 return None
             self._history(db, booking_id, line, actor)
-            return self._booking_in(db, booking_id)
+            return _booking(rows[0])
 
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
         with self._tx() as db:
@@ -354,12 +369,13 @@ class SQLiteStore(OperationsTables):
 
     def claim_for_link(self, booking_id: str, now: datetime, lease_until: datetime) -> Booking | None:
         with self._tx() as db:
-            cur = db.execute(
+            rows = db.execute(
                 "UPDATE bookings SET link_lease_until = ? WHERE id = ? AND status = 'paid'"
-                " AND meeting_link IS NULL AND (link_lease_until IS NULL OR link_lease_until < ?)",
+                " AND meeting_link IS NULL AND (link_lease_until IS NULL OR link_lease_until < ?)"
+                + _BOOKING_RETURNING,
                 (_ts(lease_until), booking_id, _ts(now)),
-            )
-            return self._booking_in(db, booking_id) if cur.rowcount else None
+            ).fetchall()
+            return _booking(rows[0]) if rows else None
 
     def record_link_attempt(self, booking_id: str, error: str | None, actor: str, *, line: HistoryLine) -> None:
         with self._tx() as db:
@@ -375,19 +391,22 @@ class SQLiteStore(OperationsTables):
             db.execute("UPDATE bookings SET link_lease_until = NULL WHERE id = ?", (booking_id,))
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
-                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine) -> Booking | None:
+                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,
+                attempt: HistoryLine | None = None) -> Booking | None:
         with self._tx() as db:
-            cur = db.execute(
+            rows = db.execute(
                 "UPDATE bookings SET status = 'confirmed', meeting_link = ?, google_event_id = ?,"
-                " event_version = ?, confirmed_at = ?, updated_at = ?, last_error = NULL, link_lease_until = NULL"
-                " WHERE id = ? AND status = 'paid'",
-                (meeting_link, event_id, event_version, _ts(at), _ts(at), booking_id),
-            )
-            if cur.rowcount == 0:
+                " event_version = ?, confirmed_at = ?, updated_at = ?, last_error = NULL, link_lease_until = NULL,"
+                " link_attempts = link_attempts + ? WHERE id = ? AND status = 'paid'" + _BOOKING_RETURNING,
+                (meeting_link, event_id, event_version, _ts(at), _ts(at), int(attempt is not None), booking_id),
+            ).fetchall()
+            if not rows:
                 return None
+            if attempt is not None:
+                self._history(db, booking_id, attempt, actor)
             self._history(db, booking_id, line, actor)
             self._queue(db, emails, _ts(at))
-            return self._booking_in(db, booking_id)
+            return _booking(rows[0])
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
                    emails_for: EmailsFor, actor: str, *, line_for: LineFor) -> Booking:

@@ -26,6 +26,14 @@ SELECT b.*, u.name AS customer_name, u.email AS customer_email,
        e.name AS expert_name, e.email AS expert_email
 FROM bookings b JOIN users u ON u.id = b.user_id JOIN experts e ON e.id = b.expert_id
 """
+# A written bookings row as ``_booking`` reads it (``INSERT``/``UPDATE ... RETURNING`` this), so
+# a transition returns its row without reading it again.
+_BOOKING_RETURNING = """
+RETURNING *, (SELECT name FROM users WHERE id = user_id) AS customer_name,
+       (SELECT email FROM users WHERE id = user_id) AS customer_email,
+       (SELECT name FROM experts WHERE id = expert_id) AS expert_name,
+       (SELECT email FROM experts WHERE id = expert_id) AS expert_email
+"""
 _ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
 _ACTIVE_SQL = "(" + ", ".join(f"'{s}'" for s in _ACTIVE) + ")"
 def _ts(value: datetime) -> str:

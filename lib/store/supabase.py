@@ -519,10 +519,14 @@ class SupabaseStore:
         return _booking(rows[0]) if rows else None
 
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine) -> Booking | None:
-        """``pending -> paid``; ``None`` when the booking was not pending."""
+                  line: HistoryLine, count_attempt: bool = False,
+                  lease_until: datetime | None = None) -> Booking | None:
+        """``pending -> paid``; ``None`` when the booking was not pending. One request: the
+        attempt (``count_attempt``) and the link lease (``lease_until``) are taken by the same
+        statement of ``booking_mark_paid``."""
         params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_at": _iso(at), "p_actor": actor,
-                  **_line(line)}
+                  **_line(line), "p_count_attempt": count_attempt,
+                  "p_lease_until": _iso(lease_until) if lease_until else None}
         return self._transition("booking_mark_paid", params, "recording the payment")
 
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
@@ -591,11 +595,16 @@ class SupabaseStore:
         )
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
-                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine) -> Booking | None:
-        """``paid -> confirmed`` with the link, history and emails; ``None`` when not paid."""
+                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,
+                attempt: HistoryLine | None = None) -> Booking | None:
+        """``paid -> confirmed`` with the link, history and emails; ``None`` when not paid. One
+        request: ``booking_confirm`` counts and logs the link ``attempt`` too, only when it did
+        confirm, before the confirmation's line."""
         params = {"p_id": booking_id, "p_meeting_link": meeting_link, "p_event_id": event_id,
                   "p_event_version": event_version, "p_at": _iso(at), "p_emails": _drafts(emails),
-                  "p_actor": actor, **_line(line)}
+                  "p_actor": actor, **_line(line),
+                  "p_attempt_event": attempt.event if attempt else None,
+                  "p_attempt_detail": attempt.detail if attempt else None}
         return self._transition("booking_confirm", params, "confirming the booking")
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,

@@ -17,6 +17,26 @@ show what the provider does when Google is slow, rate-limits, errors or drops th
         server.granted_scopes = {"https://www.googleapis.com/auth/calendar.events"}  # tokens for others fail
         server.unlisted.add(event_id)                     # events.list leaves that event out (a get finds it)
 
+Google's own shape, each off by default (the benchmark turns them all on)::
+
+        server.latency_model = LogNormal(median=0.2, p99=1.5)  # each API request's latency, drawn (seeded)
+        server.pending_reads = (1, 2)      # each new conference pending for k reads, k drawn from 1..2
+        server.rate_limit_share = 0.02     # 2 % of API requests: 429 rateLimitExceeded, work not done
+        server.rate_limit_retry_after = 1  # ... with this Retry-After (seconds)
+        server.quota_per_minute = 600      # Google's per-user quota: a rolling 60 s window
+        server.served_latency()            # the mean latency the API requests were served with
+
+``latency_model`` replaces ``latency`` when set; what each request waited is in its
+``RecordedRequest.latency`` (token requests wait nothing). The waits go through ``sleep``
+(``time.sleep``), so a test can take the draws without waiting. ``pending_reads=(lo, hi)``:
+the insert's own answer is read 1, so k=1 answers the insert pending and the next get with the
+link, k=2 answers the first get pending too; it replaces ``pending_gets`` when set. The quota
+counts the API requests of the whole server (one organizer, one project: Google counts per user
+per project) in the last 60 s of ``clock`` (``time.monotonic``); a request beyond it answers 429
+``rateLimitExceeded`` with Retry-After the whole seconds until a slot frees, does no work and
+takes no slot. Requests the quota admits take a slot even when ``rate_limit_share`` then
+answers them 429. Queued ``faults`` bypass all three.
+
 Fault names are the keys of ``FAULTS`` plus ``"timeout"`` (answer after ``timeout_delay``
 seconds, after doing the work) and ``"drop"`` (do the work, then close the connection without
 an answer).
@@ -42,6 +62,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import random
 import re
 import socket
@@ -50,9 +71,11 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from statistics import NormalDist
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -89,6 +112,35 @@ RPC_SHAPES: dict[str, tuple[str, str]] = {
 DEFAULT_RANDOM_FAULTS: tuple[str, ...] = ("500", "503", "429", "403rate", "timeout", "drop")
 
 
+QUOTA_WINDOW = 60.0  # seconds: Google's per-minute quotas count a rolling minute
+_Z99 = NormalDist().inv_cdf(0.99)
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """A latency distribution given by its median and 99th percentile (seconds), as measured
+    latencies are usually described: ``exp(N(ln median, sigma))`` with sigma from the p99."""
+
+    median: float
+    p99: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.median <= self.p99:
+            raise ValueError("need 0 < median <= p99")
+
+    @property
+    def sigma(self) -> float:
+        return math.log(self.p99 / self.median) / _Z99
+
+    @property
+    def mean(self) -> float:
+        """The expected latency: median * exp(sigma^2 / 2), above the median for any tail."""
+        return self.median * math.exp(self.sigma ** 2 / 2)
+
+    def draw(self, rng: random.Random) -> float:
+        return rng.lognormvariate(math.log(self.median), self.sigma)
+
+
 class _ApiError(Exception):
     def __init__(self, status: int, reason: str, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
@@ -109,6 +161,7 @@ class RecordedRequest:
     body: Any
     headers: dict[str, str]
     fault: str | None = None
+    latency: float = 0.0  # seconds this request was made to wait before its answer
 
 
 @dataclass
@@ -146,6 +199,14 @@ class CalendarServer:
     # Error body shape: "errors" (Calendar's classic errors[]), "details" (google.rpc ErrorInfo in
     # details[], no errors[]) or "both" (details[] first, with a Help entry before the ErrorInfo).
     error_shape: str = "errors"
+    # Google's shape (see the module docstring); None / 0 is off.
+    latency_model: LogNormal | None = None
+    pending_reads: tuple[int, int] | None = None
+    rate_limit_share: float = 0.0
+    rate_limit_retry_after: int = 1
+    quota_per_minute: int | None = None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
 
     faults: deque[str] = field(default_factory=deque)
     method_faults: defaultdict[str, deque[str]] = field(default_factory=lambda: defaultdict(deque))
@@ -174,6 +235,7 @@ class CalendarServer:
         self._thread: threading.Thread | None = None
         self._in_flight = 0
         self._idle = threading.Condition(self._lock)
+        self._quota_sent: deque[float] = deque()  # when the admitted API requests came, oldest first
         if not self.calendars:
             self.add_calendar("primary")
 
@@ -268,6 +330,17 @@ class CalendarServer:
         with self._lock:
             self.requests.clear()
 
+    def served_latency(self) -> float:
+        """The mean latency the recorded API requests were served with (token requests excluded)."""
+        with self._lock:
+            waits = [r.latency for r in self.requests if r.op != "token"]
+        return sum(waits) / len(waits) if waits else 0.0
+
+    def rate_limited(self) -> int:
+        """API requests answered 429 by ``rate_limit_share`` or the quota (not queued faults)."""
+        with self._lock:
+            return sum(1 for r in self.requests if r.fault in ("rate_limit", "quota"))
+
     # -- request handling (called from handler threads) ------------------------------------
 
     def _next_fault(self, op: str) -> str | None:
@@ -282,6 +355,34 @@ class CalendarServer:
             if self.fault_rate and self.rng.random() < self.fault_rate:
                 return self.rng.choice(self.random_faults)
         return None
+
+    def _latency_for(self, op: str) -> float:
+        """How long this request waits: none for tokens, else drawn from ``latency_model`` or ``latency``."""
+        if op == "token":
+            return 0.0
+        with self._lock:
+            return self.latency_model.draw(self.rng) if self.latency_model else self.latency
+
+    def _rate_limit(self, op: str) -> tuple[_ApiError | None, str | None]:
+        """The 429 an API request gets from the quota or the rate-limit share, if any, with the
+        fault name recorded for it ("quota" or "rate_limit")."""
+        if op == "token":
+            return None, None
+        with self._lock:
+            if self.quota_per_minute:
+                now = self.clock()
+                sent = self._quota_sent
+                while sent and now - sent[0] >= QUOTA_WINDOW:
+                    sent.popleft()
+                if len(sent) >= self.quota_per_minute:
+                    free_in = max(1, math.ceil(QUOTA_WINDOW - (now - sent[0])))
+                    return _ApiError(429, "rateLimitExceeded", "Rate Limit Exceeded",
+                                     {"Retry-After": str(free_in)}), "quota"
+                sent.append(now)
+            if self.rate_limit_share and self.rng.random() < self.rate_limit_share:
+                return _ApiError(429, "rateLimitExceeded", "Rate Limit Exceeded",
+                                 {"Retry-After": str(self.rate_limit_retry_after)}), "rate_limit"
+        return None, None
 
     def _record(self, req: RecordedRequest) -> None:
         with self._lock:
@@ -553,7 +654,8 @@ class CalendarServer:
         if self.conference_failures > 0:
             self.conference_failures -= 1
             outcome = "failure"
-        conf = _Conference(request_id, self.pending_gets, outcome, self._meet_code())
+        pending = self.rng.randint(*self.pending_reads) if self.pending_reads else self.pending_gets
+        conf = _Conference(request_id, pending, outcome, self._meet_code())
         self._conferences[(calendar_id, event["id"])] = conf
         event["conferenceData"] = {
             "createRequest": {
@@ -768,10 +870,17 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 body = raw.decode("utf-8", "replace")
         fault = state._next_fault(op)
-        state._record(RecordedRequest(op, method, url.path, query, body, headers, fault))
+        shaped: _ApiError | None = None
+        if fault is None:
+            shaped, fault = state._rate_limit(op)
+        wait = state._latency_for(op)
+        state._record(RecordedRequest(op, method, url.path, query, body, headers, fault, wait))
 
-        if op != "token" and state.latency:
-            time.sleep(state.latency)
+        if wait:
+            state.sleep(wait)
+        if shaped is not None:
+            self._send_error(shaped)
+            return
         if fault in FAULTS:
             status, reason, message, extra = FAULTS[fault]
             self._send_error(_ApiError(status, reason, message, extra))
