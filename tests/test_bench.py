@@ -90,8 +90,9 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     ours = links["ours"]
     assert {"time_s", "requests", "requests_per_link", "latency_s", "bound_s", "vs_bound", "requests_per_minute",
             "rate_limited", "quota_refused"} <= set(ours)
-    # A pending conference costs at least one re-read per link; every request waited a drawn latency.
-    assert ours["requests_per_link"] >= 2 and ours["latency_s"] > 0 and ours["bound_s"] > 0
+    # Every link is one insert; its pending conference is read back in rounds shared by the waiting links,
+    # so there are fewer reads than links; every request waited a drawn latency.
+    assert 1 < ours["requests_per_link"] < 2 and ours["latency_s"] > 0 and ours["bound_s"] > 0
     assert links["shape"]["pending_reads"] == [1, 2] and links["shape"]["quota_per_minute"] == 600
     seed = links["seed"]
     assert seed["bookings"] == 10 and seed["linked"] == 10 and seed["manual"] == 0
