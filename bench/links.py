@@ -7,14 +7,15 @@ Retry-After 1 s and enforces Google's 600 requests per rolling minute (``BenchCo
 
 The bound of a run is what that shape allows at best: with r API requests per link (measured,
 re-reads and 429s included, token requests not), L the mean latency the stand-in served, C the
-links at a time and B the per-minute budget the console paces itself under
+requests on their way at once (``google.requests_at_once``) and B the per-minute budget the console paces itself under
 (``google.requests_per_minute``), N links need ``ceil(N*r/C)`` rounds of L, and under a rolling
 minute of B the last of the N*r requests cannot go before ``60 s * floor((N*r - 1) / B)``::
 
     bound = max(ceil(N*r / C) * L, 60 s * floor((N*r - 1) / B))
 
-``python -m bench.links --concurrency 4,8,12,16,24`` runs ours at each concurrency and prints
-time, r, L, bound and time / bound, to tune ``link_concurrency`` and the pacing.
+``python -m bench.links --at-once 4,8,16 --concurrency 8,32`` runs ours at each pair of requests at
+once and links at a time (``link_concurrency``) and prints time, r, L, bound and time / bound,
+to tune those two settings.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def _token(server: Any) -> str:
                        "token_uri": server.token_url})
 
 
-def _google_service(db: Path, server: Any, per_minute: int | None = None) -> Any:
+def _google_service(db: Path, server: Any, per_minute: int | None = None, at_once: int | None = None) -> Any:
     """The service as a deployment builds it (``build_service``): the Google provider with the
     per-minute request budget shared through the store."""
     from lib.wiring import build_service
@@ -87,6 +88,8 @@ def _google_service(db: Path, server: Any, per_minute: int | None = None) -> Any
     google = GoogleSettings(credentials_json=_token(server), api_endpoint=server.base_url)  # production defaults
     if per_minute:
         google = replace(google, requests_per_minute=per_minute)
+    if at_once:
+        google = replace(google, requests_at_once=at_once)
     settings = Settings(sqlite_path=str(db), seed_demo_data=False, meeting_provider="google", google=google)
     return build_service(settings)
 
@@ -143,12 +146,13 @@ def _check_links(service: Any, server: Any, ids: list[str]) -> None:
                            + "; ".join(wrong[:5]))
 
 
-def run_ours(config: BenchConfig, db: Path, seed: int, concurrency: int, per_minute: int | None = None
-             ) -> dict[str, Any]:
-    """One run of ``create_missing_links`` over ``config.links`` paid bookings, at Google's shape."""
+def run_ours(config: BenchConfig, db: Path, seed: int, concurrency: int, at_once: int,
+             per_minute: int | None = None) -> dict[str, Any]:
+    """One run of ``create_missing_links`` over ``config.links`` paid bookings, at Google's shape:
+    ``concurrency`` links at a time, ``at_once`` requests on their way at once."""
     with _calendar(seed) as server:
         ids = _paid_bookings(db, config.links)
-        service = _google_service(db, server, per_minute)
+        service = _google_service(db, server, per_minute, at_once)
         _shape(server, config)
         began = clock.perf_counter()
         result = service.create_missing_links(actor=BENCH, concurrency=concurrency)
@@ -161,10 +165,10 @@ def run_ours(config: BenchConfig, db: Path, seed: int, concurrency: int, per_min
         requests = server.count() - server.count("token")
         latency = server.served_latency()
         budget = service.settings.google.requests_per_minute
-        bound = link_bound(len(ids), requests, latency, concurrency, budget)
+        bound = link_bound(len(ids), requests, latency, at_once, budget)
         return {"time_s": round(took, 3), "requests": requests, "requests_per_link": round(requests / len(ids), 3),
                 "latency_s": round(latency, 4), "bound_s": round(bound, 3), "vs_bound": round(took / bound, 3),
-                "concurrency": concurrency, "requests_per_minute": budget,
+                "concurrency": concurrency, "requests_at_once": at_once, "requests_per_minute": budget,
                 "inserts": server.count("events.insert"), "reads": server.count("events.get"),
                 "rate_limited": server.rate_limited(),
                 "quota_refused": sum(1 for r in server.requests if r.fault == "quota")}
@@ -191,12 +195,14 @@ def run_seed(config: BenchConfig, db: Path, seed: int) -> dict[str, Any]:
 
 def measure_links(config: BenchConfig, folder: Path) -> dict[str, Any]:
     """Ours (median of ``link_runs`` runs, by time / bound) and one run of the seed's loop."""
-    concurrency = config.concurrency or Settings().link_concurrency
-    runs = [run_ours(config, folder / f"links-ours-{n}.db", config.seed + n, concurrency)
+    settings = Settings()
+    concurrency = config.concurrency or settings.link_concurrency
+    at_once = settings.google.requests_at_once
+    runs = [run_ours(config, folder / f"links-ours-{n}.db", config.seed + n, concurrency, at_once)
             for n in range(config.link_runs)]
     ours = sorted(runs, key=lambda r: r["vs_bound"])[len(runs) // 2]
     seed = run_seed(config, folder / "links-seed.db", config.seed)
-    return {"bookings": config.links, "concurrency": concurrency,
+    return {"bookings": config.links, "concurrency": concurrency, "requests_at_once": at_once,
             "shape": {"latency_median_s": config.latency,
                       "latency_p99_s": round(config.latency * config.latency_tail, 3),
                       "pending_reads": list(config.pending_reads), "rate_limit_share": config.rate_limit_share,
@@ -205,38 +211,47 @@ def measure_links(config: BenchConfig, folder: Path) -> dict[str, Any]:
             "vs_bound": ours["vs_bound"], "seed_vs_ours": round(seed["time_s"] / ours["time_s"], 2)}
 
 
-def sweep(config: BenchConfig, concurrencies: list[int], per_minute: int | None, out: Any = print) -> list[dict]:
-    """Ours at each concurrency (``config.link_runs`` runs each), one line per run."""
+def sweep(config: BenchConfig, pairs: list[tuple[int, int]], per_minute: int | None, out: Any = print) -> list[dict]:
+    """Ours at each (requests at once, links at a time) pair, ``config.link_runs`` runs each, one line per run."""
     import tempfile
 
     rows = []
     out(f"{config.links} links, median {config.latency}s / p99 {config.latency * config.latency_tail:g}s, pending "
         f"{config.pending_reads}, {config.rate_limit_share:.0%} 429, quota {config.quota_per_minute}/min")
-    out(f"{'C':>3} {'B':>5} {'time s':>8} {'r':>6} {'L s':>6} {'bound s':>8} {'time/bound':>10} {'429s':>5} "
-        f"{'quota':>5}")
+    out(f"{'C':>3} {'links':>5} {'B':>5} {'time s':>8} {'r':>6} {'L s':>6} {'bound s':>8} {'time/bound':>10} "
+        f"{'429s':>5} {'quota':>5}")
     with tempfile.TemporaryDirectory(prefix="callexpert-links-") as tmp:
-        for c in concurrencies:
+        for at_once, links in pairs:
             for n in range(config.link_runs):
-                row = run_ours(config, Path(tmp) / f"sweep-{c}-{n}.db", config.seed + n, c, per_minute)
+                row = run_ours(config, Path(tmp) / f"sweep-{at_once}-{links}-{n}.db", config.seed + n, links, at_once,
+                               per_minute)
                 rows.append(row)
-                out(f"{c:>3} {row['requests_per_minute']:>5} {row['time_s']:>8.1f} {row['requests_per_link']:>6.2f} "
-                    f"{row['latency_s']:>6.3f} {row['bound_s']:>8.1f} {row['vs_bound']:>10.2f} "
-                    f"{row['rate_limited']:>5} {row['quota_refused']:>5}")
+                out(f"{at_once:>3} {links:>5} {row['requests_per_minute']:>5} {row['time_s']:>8.1f} "
+                    f"{row['requests_per_link']:>6.2f} {row['latency_s']:>6.3f} {row['bound_s']:>8.1f} "
+                    f"{row['vs_bound']:>10.2f} {row['rate_limited']:>5} {row['quota_refused']:>5}")
     return rows
 
 
+def _numbers(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bench.links --concurrency 4,8,12``: our link run at each concurrency."""
-    d = BenchConfig()
+    """``python -m bench.links --at-once 4,8 --concurrency 8,32``: our link run at each pair."""
+    d, settings = BenchConfig(), Settings()
     p = argparse.ArgumentParser(prog="python -m bench.links", description=__doc__.split("\n\n")[0])
-    p.add_argument("--concurrency", default="4,8,12,16,24", help="comma-separated links at a time")
+    p.add_argument("--at-once", default=str(settings.google.requests_at_once),
+                   help="comma-separated requests on their way at once (setting google.requests_at_once)")
+    p.add_argument("--concurrency", default=str(settings.link_concurrency),
+                   help="comma-separated links at a time (setting link_concurrency)")
     p.add_argument("--links", type=int, default=d.links)
-    p.add_argument("--runs", type=int, default=1, help="runs per concurrency")
+    p.add_argument("--runs", type=int, default=1, help="runs per pair")
     p.add_argument("--requests-per-minute", type=int, default=None,
                    help="the console's budget (default: the setting google.requests_per_minute)")
     args = p.parse_args(argv)
     config = BenchConfig(links=args.links, link_runs=args.runs)
-    sweep(config, [int(c) for c in args.concurrency.split(",") if c.strip()], args.requests_per_minute)
+    pairs = [(a, c) for a in _numbers(args.at_once) for c in _numbers(args.concurrency)]
+    sweep(config, pairs, args.requests_per_minute)
     return 0
 
 

@@ -42,6 +42,9 @@ class GoogleSettings:
     # Requests per minute this console may send (Google's quota is 600 per user); a bulk run
     # paces itself under it instead of collecting 429s.
     requests_per_minute: int = 500
+    # Calendar requests one process has on their way at once. A bulk link run works on
+    # `link_concurrency` bookings, and those waiting for their Meet conference hold no request.
+    requests_at_once: int = 6
     # Meet REST API v2 (who joined a session) and the People API (a participant's email); the
     # whole base URLs, as for `api_endpoint`. Tests point them at a local server.
     meet_api_endpoint: str = "https://meet.googleapis.com/"
@@ -137,7 +140,9 @@ class Settings:
     link_attempts: int = 3
     link_backoff_seconds: float = 1.0
     link_backoff_max_seconds: float = 30.0
-    link_concurrency: int = 8
+    # Bookings a bulk link run works on at once; with Google most of them wait for their Meet
+    # conference, which takes no request, so this is well above `google.requests_at_once`.
+    link_concurrency: int = 64
     link_lease_seconds: int = 300
     booking_horizon_days: int = 365
     # An expert's Google Calendar busy time is asked at most once per expert and range in this
@@ -342,6 +347,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError("Setting `link_concurrency` must be at least 1.")
     if settings.google.requests_per_minute < 1:
         raise ConfigError("Setting `google.requests_per_minute` must be at least 1.")
+    if settings.google.requests_at_once < 1:
+        raise ConfigError("Setting `google.requests_at_once` must be at least 1.")
     if settings.link_pending_delay_minutes < 0:
         raise ConfigError("Setting `link_pending_delay_minutes` cannot be negative.")
     if settings.pending_expiry_minutes < 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time as clock
+from dataclasses import replace
 from datetime import time, timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from lib.access import SYSTEM
 from lib.domain import BookingStatus
 from lib.meetings.google import GoogleCalendarProvider
 from lib.wiring import build_service
-from tests.support.bookings import request_for
+from tests.support.bookings import paid_bookings, request_for
 from tests.support.google import authorized_user_json, calendar_server, google_settings
 
 
@@ -134,3 +135,30 @@ def test_ops_page_with_google_creates_fifty_missing_links_once(app_env, server, 
     assert len(server.live_events()) == 50
     assert {e["id"] for e in server.live_events()} == {svc.get_booking(i, actor=SYSTEM).google_event_id for i in ids}
     assert any("Every paid booking has its meeting link" in s.value for s in at.success)
+
+
+def test_a_bulk_run_keeps_at_most_requests_at_once_on_their_way(tmp_path, server):
+    settings = google_settings(tmp_path / "at-once.db", server, timeout=2.0, link_concurrency=16)
+    settings = replace(settings, google=replace(settings.google, requests_at_once=3))
+    svc = build_service(settings)
+    paid_bookings(svc, 24)
+    server.latency = 0.05  # long enough for 16 threads to pile up at the door
+    server.pending_gets = 1
+    server.most_in_flight = 0
+
+    result = svc.create_missing_links(actor=SYSTEM)
+
+    assert len(result.confirmed) == 24 and not result.failed
+    assert server.most_in_flight == 3  # 16 links at a time, never more than 3 requests
+    assert len(server.live_events()) == 24
+
+
+def test_requests_at_once_is_a_setting_that_must_be_at_least_one(tmp_path):
+    from lib.config import load_settings
+    from lib.errors import ConfigError
+
+    secrets = tmp_path / "none.toml"
+    assert load_settings(secrets, {}).google.requests_at_once == 6
+    assert load_settings(secrets, {"CALLEXPERT_GOOGLE_REQUESTS_AT_ONCE": "3"}).google.requests_at_once == 3
+    with pytest.raises(ConfigError, match="google.requests_at_once"):
+        load_settings(secrets, {"CALLEXPERT_GOOGLE_REQUESTS_AT_ONCE": "0"})

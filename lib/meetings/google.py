@@ -171,6 +171,7 @@ class GoogleCalendarProvider:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         requests_per_minute: int = 500,
+        requests_at_once: int = 8,
         budget: RequestBudget | None = None,
         busy_http_factory: Callable[[], Any] | None = None,
     ) -> None:
@@ -192,6 +193,9 @@ class GoogleCalendarProvider:
         # count is this process's own.
         self.quota: RequestBudget = budget or MinuteQuota(requests_per_minute, clock=clock, sleep=sleep)
         self._reads = _PendingReads()
+        # Requests on their way at once, whatever the number of threads: a bulk run's threads
+        # that wait for a conference hold none, so the next links' inserts go out meanwhile.
+        self._on_the_way = threading.BoundedSemaphore(requests_at_once)
 
     def __repr__(self) -> str:
         return f"GoogleCalendarProvider(calendar_id={self.calendar_id!r}, timezone={self.timezone!r})"
@@ -243,6 +247,7 @@ class GoogleCalendarProvider:
             sleep=sleep,
             clock=clock,
             requests_per_minute=google.requests_per_minute,
+            requests_at_once=google.requests_at_once,
             budget=budget,
             busy_http_factory=lambda: new_http(busy_creds),
         )
@@ -407,7 +412,7 @@ class GoogleCalendarProvider:
         }
         try:
             self._take_slot()
-            answer = self.service.freebusy().query(body=body).execute(http=self._busy_http(), num_retries=0)
+            answer = self._execute(self.service.freebusy().query(body=body), self._busy_http())
         except Exception as exc:  # noqa: BLE001 - a failed read is reported, never raised
             return BusyTimes(read=True, error=self._busy_failure(calendar_id, exc))
         return _busy_from_answer(answer, calendar_id, ZoneInfo(self.timezone))
@@ -547,6 +552,12 @@ class GoogleCalendarProvider:
                 f"The shared Google request budget could not be read ({exc}); try again shortly."
             ) from exc
 
+    def _execute(self, request: Any, http: Any) -> Any:
+        """Send one request, once (retries belong to the booking service), when fewer than
+        ``requests_at_once`` of this provider's requests are on their way."""
+        with self._on_the_way:
+            return request.execute(http=http, num_retries=0)
+
     def _call(self, request: Any, *, duplicate_ok: bool = False, gone_ok: bool = False, slot: bool = True) -> Any:
         """Execute a request once (retries belong to the booking service); raise ``_Duplicate``
         or ``_Gone`` when asked to, else a classified ``MeetingProviderError``. ``slot=False``:
@@ -554,7 +565,7 @@ class GoogleCalendarProvider:
         if slot:
             self._take_slot()
         try:
-            return request.execute(http=self._http(), num_retries=0)
+            return self._execute(request, self._http())
         except HttpError as exc:
             status = int(getattr(exc.resp, "status", 0) or 0)
             norm = _norm(_http_reasons(exc))
@@ -632,9 +643,8 @@ class GoogleCalendarProvider:
         """The event holding ``event_id``, or None if Google says it is deleted (410)."""
         self._take_slot()
         try:
-            return self.service.events().get(calendarId=self.calendar_id, eventId=event_id).execute(
-                http=self._http(), num_retries=0
-            )
+            return self._execute(self.service.events().get(calendarId=self.calendar_id, eventId=event_id),
+                                 self._http())
         except HttpError as exc:
             status = int(getattr(exc.resp, "status", 0) or 0)
             if status == 410:
@@ -653,13 +663,15 @@ class GoogleCalendarProvider:
 
         Reads are spaced 0.2 s, 0.4 s, ... up to 2 s apart. Each read goes through the shared
         rounds (``_read_pending``): alone it is one ``events.get``; with other threads waiting,
-        one ``events.list`` answers them all.
+        one ``events.list`` answers them all. A read that fails for a reason that passes is
+        waited out (at least its Retry-After) until the deadline; a permanent one ends the wait.
         """
         seen_at = self._clock()  # when Google's latest answer about the event arrived
         deadline = seen_at + self.conference_wait_seconds
         delay = _POLL_FIRST
         reads = self._reads
         counted = False
+        last_error: Transient | None = None
         try:
             while True:
                 if event.get("status") == "cancelled":
@@ -672,9 +684,10 @@ class GoogleCalendarProvider:
                     return link
                 remaining = deadline - self._clock()
                 if remaining <= 0:
+                    said = f" (the last read failed: {last_error})" if last_error is not None else ""
                     raise MeetingUnavailable(
                         f"Google is still preparing the Meet link of event {event_id} after "
-                        f"{self.conference_wait_seconds:g} s; try again shortly (the event is kept).",
+                        f"{self.conference_wait_seconds:g} s{said}; try again shortly (the event is kept).",
                     )
                 if not counted:
                     with reads.cond:
@@ -682,7 +695,17 @@ class GoogleCalendarProvider:
                     counted = True
                 self._sleep(min(delay, remaining))
                 delay = min(delay * 2, _POLL_MAX)
-                event = self._read_pending(event_id, _updated_of(event), seen_at)
+                try:
+                    event = self._read_pending(event_id, _updated_of(event), seen_at)
+                except Transient as exc:
+                    # The event exists and reading it again is harmless: a read that failed for a
+                    # reason that passes (429, 5xx, a dropped connection) is waited out here, not
+                    # turned into a new attempt that would insert, adopt and read all over again.
+                    last_error = exc
+                    delay = max(delay, exc.retry_after or 0.0)
+                    if self._clock() + delay >= deadline:
+                        raise _again(exc) from exc
+                    continue
                 seen_at = self._clock()
         finally:
             if counted:
@@ -814,9 +837,8 @@ class GoogleCalendarProvider:
         if not slot_taken:
             self._take_slot()
         try:
-            return self.service.events().get(calendarId=self.calendar_id, eventId=event_id).execute(
-                http=self._http(), num_retries=0
-            )
+            return self._execute(self.service.events().get(calendarId=self.calendar_id, eventId=event_id),
+                                 self._http())
         except HttpError as exc:
             if int(getattr(exc.resp, "status", 0) or 0) == 410:
                 raise _EventDeleted() from exc

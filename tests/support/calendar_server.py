@@ -234,6 +234,7 @@ class CalendarServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._in_flight = 0
+        self.most_in_flight = 0  # the most requests (token ones included) this server answered at once
         self._idle = threading.Condition(self._lock)
         self._quota_sent: deque[float] = deque()  # when the admitted API requests came, oldest first
         if not self.calendars:
@@ -846,6 +847,7 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.state
         with state._idle:
             state._in_flight += 1
+            state.most_in_flight = max(state.most_in_flight, state._in_flight)
         try:
             self._serve(method)
         finally:
