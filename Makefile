@@ -34,7 +34,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-## Measure page loads, bulk link creation and bookings per second; prints a table, writes bench-results/bench.json.
+## Measure every page, links at Google's shape against the seed's loop, throughput; exit 1 on a missed goal; write bench-results/bench.json and the docs' tables.
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench --write-docs
 

@@ -43,8 +43,6 @@ def growth_table(result: dict[str, Any]) -> str:
     its store calls, and the pages' peak memory: how cost grows with the bookings."""
     sizes = [str(n) for n in result["config"]["sizes"]]
     pages = result["figures"]["pages"]
-    if any("median_ms" in figure for roles in pages.values() for figure in roles.values()):
-        return _growth_table_by_page(result, sizes)
     rows = ["| page | as | " + " | ".join(f"{int(n):,} bookings" for n in sizes) + " | store calls |",
             "| --- | --- | " + " | ".join("---:" for _ in sizes) + " | ---: |"]
     for title, roles in pages.items():
@@ -56,17 +54,12 @@ def growth_table(result: dict[str, Any]) -> str:
     if memory:
         rows.append("| peak memory, every page | both | "
                     + " | ".join(f"{memory['sizes'][n]['peak_kib'] / 1024:.0f} MiB" for n in sizes) + " | |")
-    return "\n".join(rows)
-
-
-def _growth_table_by_page(result: dict[str, Any], sizes: list[str]) -> str:
-    """The table of a ``bench.json`` from before the pages were measured per role (median times)."""
-    rows = ["| page | " + " | ".join(f"{int(n):,} bookings" for n in sizes) + " | store calls |",
-            "| --- | " + " | ".join("---:" for _ in sizes) + " | ---: |"]
-    for title, page in result["figures"]["pages"].items():
-        calls = sorted({c for n in sizes for c in page[n]["store_calls"]})
-        rows.append(f"| {title} | " + " | ".join(f"{page[n]['median_ms']:.0f} ms" for n in sizes)
-                    + f" | {', '.join(map(str, calls))} |")
+    server = result["figures"].get("server")
+    if server:  # new sessions through a real server: the first element drawn, then the whole screen
+        for key, label in (("first_paint", "first paint"), ("first_screen", "whole first screen")):
+            rows.append(f"| new session on a real server, {label} (p50 / p95) | ops | "
+                        + " | ".join(f"{server[n]['new_sessions'][f'{key}_p50_ms']:.0f} / "
+                                     f"{server[n]['new_sessions'][f'{key}_p95_ms']:.0f} ms" for n in sizes) + " | |")
     return "\n".join(rows)
 
 

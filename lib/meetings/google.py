@@ -6,13 +6,16 @@ date with the booking. Versions are used in order from the booking's stored vers
 tried only once the one before it turned out deleted), so the provider can find every event it
 may have made for a booking. One call is one attempt: errors come back as ``MeetingUnavailable``
 (transient) or ``MeetingFailed`` (permanent), and the booking service decides whether and when
-to try again. Every request first takes a slot of the per-minute request budget (``quota``).
+to try again. Every request first takes a slot of the per-minute request budget (``quota``), and
+at most ``requests_at_once`` of a provider's requests are on their way at once, whatever the
+number of threads that use it.
 Threads of one provider that wait for pending Meet conferences share their reads: one
 ``events.list`` of the recently modified events per round instead of one ``events.get`` each
 (``_PendingReads``). See docs/google.md for what each operation costs in requests.
 
 Longer than 400 lines on purpose: the Calendar API's create/move/cancel with their idempotency
-rules and the mapping of every Google error to a sentence ops can act on belong together.
+rules, the shared reads of pending conferences, and the mapping of every Google error to a
+sentence ops can act on belong together.
 """
 
 from __future__ import annotations
