@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 ALLOWED_DURATIONS: tuple[int, ...] = (30, 45, 60, 90, 120)
 DEFAULT_DURATION = 60
@@ -145,6 +146,14 @@ class Booking(_Slot):
     payment_url: str | None = None
     payment_attempts: int = 0
     payment_started_at: datetime | None = None
+
+
+class HeldTime(NamedTuple):
+    """The time one booking holds of its expert: what the slot check needs of it, no more."""
+
+    booking_id: str
+    starts_at: datetime  # wall clock in the app timezone (naive), as ``Booking.starts_at``
+    duration: int  # minutes
 
 
 @dataclass(frozen=True)

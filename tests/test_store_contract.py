@@ -30,7 +30,7 @@ import httpx
 import pytest
 import respx
 
-from lib.domain import Booking, BookingStatus, EmailDraft, EmailStatus, HistoryLine, NewBooking, NewCustomer
+from lib.domain import Booking, BookingStatus, EmailDraft, EmailStatus, HeldTime, HistoryLine, NewBooking, NewCustomer
 from lib.errors import (
     CallExpertError,
     ConfigError,
@@ -1307,6 +1307,23 @@ def test_active_bookings_of_an_expert_in_a_range(store, people, age):
     after_midnight = store.active_bookings(people.sari, datetime.combine(DAY + timedelta(days=1), time(0)),
                                            datetime.combine(DAY + timedelta(days=2), time(0)), since)
     assert [b.id for b in after_midnight] == [late.id]
+    # The times those bookings hold: the same bookings, in the same order, their start and minutes.
+    for first, last in ((DAY, datetime.combine(DAY + timedelta(days=1), time(0, 15))),
+                        (DAY + timedelta(days=1), datetime.combine(DAY + timedelta(days=2), time(0))),
+                        (DAY - timedelta(days=1), datetime.combine(DAY + timedelta(days=4), time(0)))):
+        start = datetime.combine(first, time(0))
+        held = store.active_times(people.sari, start, last, since)
+        assert held == [HeldTime(b.id, b.starts_at, b.duration)
+                        for b in store.active_bookings(people.sari, start, last, since)]
+        assert all(type(h.starts_at) is datetime and h.starts_at.tzinfo is None for h in held)
+    assert [h.booking_id for h in store.active_times(people.sari, datetime.combine(DAY, time(0)),
+                                                     datetime.combine(DAY + timedelta(days=1), time(0, 15)), since)
+            ] == [inside.id, late.id]
+    assert [h.duration for h in store.active_times(people.sari, datetime.combine(DAY + timedelta(days=1), time(0)),
+                                                   datetime.combine(DAY + timedelta(days=2), time(0)), since)
+            ] == [60]
+    assert store.active_times(people.budi, datetime.combine(DAY + timedelta(days=5), time(0)),
+                              datetime.combine(DAY + timedelta(days=6), time(0)), since) == []
 
 
 # -- reminders: the sessions that start soon, the outbox's keys, and dropping a pointless email -----------

@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from babel.dates import format_datetime
 
 from lib.access import Actor, require_expert_or_staff
-from lib.domain import Booking, Expert
+from lib.domain import Expert, HeldTime
 from lib.errors import InvalidInput, NotFound, PermissionDenied, SlotOverlaps, SlotUnavailable, describe_unexpected
 from lib.meetings import BusyTimes
 from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Reason, Refusal, Slot, free_slots, why_not, window
@@ -144,8 +144,8 @@ class Scheduling:
         tz = self.ports.tz
         wall = lambda moment: moment.astimezone(tz).replace(tzinfo=None)  # noqa: E731
         pending_since = self.ports.clock() - timedelta(minutes=self.ports.settings.pending_expiry_minutes)
-        found = self.ports.store.active_bookings(expert.id, wall(first), wall(last), pending_since)
-        return [_interval(b, tz) for b in found if b.id != exclude]
+        found = self.ports.store.active_times(expert.id, wall(first), wall(last), pending_since)
+        return [_interval(held, tz) for held in found if held.booking_id != exclude]
 
     def _busy_times(self, expert: Expert, first: datetime, last: datetime) -> BusyTimes:
         calendar_id = expert.calendar_id or expert.email
@@ -264,9 +264,9 @@ def _check_days(first_day: object, days: object) -> None:
         raise InvalidInput("The first day must be a calendar date (YYYY-MM-DD).")
 
 
-def _interval(booking: Booking, tz: tzinfo) -> tuple[datetime, datetime]:
-    start = booking.starts_at.replace(tzinfo=tz)
-    return start, start + timedelta(minutes=booking.duration)
+def _interval(held: HeldTime, tz: tzinfo) -> tuple[datetime, datetime]:
+    start = held.starts_at.replace(tzinfo=tz)
+    return start, start + timedelta(minutes=held.duration)
 
 
 def _message(refusal: Refusal, nearest: list[Slot]) -> str:

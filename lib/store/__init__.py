@@ -15,6 +15,7 @@ from lib.domain import (
     EmailDraft,
     EmailStatus,
     Expert,
+    HeldTime,
     HistoryEntry,
     HistoryLine,
     JobRun,
@@ -198,6 +199,13 @@ class BookingStore(Protocol):
         """The expert's bookings that hold their time (paid, confirmed, and pending ones made at
         or after the instant ``pending_since``) and overlap the wall-clock range ``[start, end)``
         (naive, app timezone), by date and time. Indexed: costs the expert's rows in the range."""
+        ...
+
+    def active_times(self, expert_id: str, start: datetime, end: datetime,
+                     pending_since: datetime) -> list[HeldTime]:
+        """The times the bookings of ``active_bookings`` (the same arguments) hold, in the same
+        order: their id, wall-clock start and minutes, without the rest of each booking (the
+        slot check of every new booking reads these)."""
         ...
 
     # Lists for the pages

@@ -28,6 +28,7 @@ from lib.domain import (
     EmailDraft,
     EmailStatus,
     Expert,
+    HeldTime,
     HistoryEntry,
     HistoryLine,
     NewBooking,
@@ -487,6 +488,19 @@ class SQLiteStore(OperationsTables):
             (expert_id, start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S"), _ts(pending_since)),
         )
         return [_booking(r) for r in rows]
+
+    def active_times(self, expert_id: str, start: datetime, end: datetime,
+                     pending_since: datetime) -> list[HeldTime]:
+        # The rows of active_bookings, three columns of each (no join: the names are not wanted).
+        rows = self._all(
+            f"SELECT b.id, b.scheduled_date, b.scheduled_time, b.duration FROM bookings b"
+            f" WHERE b.expert_id = ? AND b.status IN {_ACTIVE_SQL} AND b.ends_at > ?"
+            " AND b.starts_at < ? AND (b.status <> 'pending' OR b.created_at >= ?)"
+            " ORDER BY b.scheduled_date, b.scheduled_time",
+            (expert_id, start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S"), _ts(pending_since)),
+        )
+        return [HeldTime(r[0], datetime.combine(date.fromisoformat(r[1]), time.fromisoformat(r[2])), r[3])
+                for r in rows]
 
     def missing_links(self, limit: int = 500) -> list[Booking]:
         rows = self._all(

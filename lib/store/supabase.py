@@ -33,6 +33,7 @@ from lib.domain import (
     EmailDraft,
     EmailStatus,
     Expert,
+    HeldTime,
     HistoryEntry,
     HistoryLine,
     JobOutcome,
@@ -679,6 +680,27 @@ class SupabaseStore:
             .order("scheduled_time")
         )
         return [_booking(r) for r in _rows(self._execute(request, "reading the expert's bookings"))]
+
+    def active_times(self, expert_id: str, start: datetime, end: datetime,
+                     pending_since: datetime) -> list[HeldTime]:
+        """The rows of ``active_bookings``, three columns of each (no names), in one request."""
+        if not _is_uuid(expert_id):
+            return []
+        request = (
+            self._table("bookings").select("id,scheduled_date,scheduled_time,duration")
+            .eq("expert_id", expert_id)
+            .in_("status", list(_ACTIVE))
+            .gte("scheduled_date", (start.date() - timedelta(days=1)).isoformat())
+            .lte("scheduled_date", end.date().isoformat())
+            .gt("ends_at", _wall(start))
+            .lt("starts_at", _wall(end))
+            .or_(f'status.neq.pending,created_at.gte."{_iso(pending_since)}"')
+            .order("scheduled_date")
+            .order("scheduled_time")
+        )
+        return [HeldTime(r["id"], datetime.combine(date.fromisoformat(r["scheduled_date"]),
+                                                   time.fromisoformat(r["scheduled_time"])), r["duration"])
+                for r in _rows(self._execute(request, "reading the expert's bookings"))]
 
     def missing_links(self, limit: int = 500) -> list[Booking]:
         """``paid`` bookings with no meeting link, oldest first."""
