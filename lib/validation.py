@@ -23,6 +23,8 @@ MAX_PRICE = 2_000_000_000
 
 
 def _has_control(text: str) -> bool:
+    if text.isprintable():  # no character of the categories below (nor a separator but space)
+        return False
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text)
 
 

@@ -89,23 +89,28 @@ def invitation(booking: Booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, o
                    for piece in pieces)
 
 
-@lru_cache(maxsize=16)
 def _values(booking: Booking, tzid: str, cancel: bool, text: IcsText, stamp: datetime) -> dict[str, str]:
-    """The values of one booking's invitations but the summary, encoded (the same for both sides)."""
-    tz = ZoneInfo(tzid)
+    """The values of one booking's invitation but the summary, encoded."""
     link = booking.meeting_link or ""
-    start = datetime.combine(booking.scheduled_date, booking.scheduled_time, tz)
     lines = [text.who, text.when]
     if link and not cancel:
         lines.append(text.join)
     lines.append(text.booking)
+    return {**_booking_values(booking, tzid, cancel, stamp), "DESCRIPTION": _encoded("description", "\n".join(lines))}
+
+
+@lru_cache(maxsize=16)
+def _booking_values(booking: Booking, tzid: str, cancel: bool, stamp: datetime) -> dict[str, str]:
+    """The values that are the same in both sides' invitations, encoded once for the two."""
+    tz = ZoneInfo(tzid)
+    link = booking.meeting_link or ""
+    start = datetime.combine(booking.scheduled_date, booking.scheduled_time, tz)
     return {
         "UID": _encoded("uid", event_uid(booking)),
         "SEQUENCE": _encoded("sequence", booking.revision + 1 if cancel else booking.revision),
         "DTSTAMP": _encoded("dtstamp", stamp.astimezone(UTC)),
         "DTSTART": _encoded("dtstart", start),
         "DTEND": _encoded("dtend", start + timedelta(minutes=booking.duration)),
-        "DESCRIPTION": _encoded("description", "\n".join(lines)),
         "LOCATION": _encoded("location", link),
         "URL": _encoded("url", link),
         "CUSTOMERCN": _cn(booking.customer_name),
