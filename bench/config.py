@@ -50,7 +50,7 @@ class BenchConfig:
     retry_after: int = 1  # the Retry-After of those 429s, seconds
     # Google's per-user quota: 600 requests in any minute; beyond it 429 until a slot frees.
     quota_per_minute: int = 600
-    concurrency: int | None = None  # None: the setting link_concurrency (8 by default)
+    concurrency: int | None = None  # None: the setting link_concurrency (64 by default)
     link_runs: int = 3
     server_sessions: int = 20  # new sessions per page and size through a real server
     throughput_bookings: int = 1000  # bookings through the whole flow per run

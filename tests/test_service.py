@@ -68,6 +68,47 @@ def count_bookings(svc: BookingService) -> int:
 
 # -- the happy path --------------------------------------------------------------------------
 
+def commits_of(svc: BookingService, work) -> int:
+    """The transactions ``work()`` commits on the service's SQLite connection."""
+    seen: list[str] = []
+    conn = svc.store._conn()
+    conn.set_trace_callback(seen.append)
+    try:
+        work()
+    finally:
+        conn.set_trace_callback(None)
+    return sum(1 for sql in seen if sql.strip().upper() == "COMMIT")
+
+
+@pytest.mark.parametrize(("in_process", "commits"), [(True, 2), (False, 3)])
+def test_the_demo_payment_and_an_in_process_link_are_stored_in_one_transaction(svc, provider, sender, in_process,
+                                                                               commits):
+    provider.creates_in_process = in_process
+    outcomes = []
+    work = lambda: outcomes.append(svc.book_and_pay(request(svc), actor=SYSTEM, dispatch=False))  # noqa: E731
+    assert commits_of(svc, work) == commits  # sending the emails (below) is the dispatcher's work
+    svc.dispatch_emails(actor=SYSTEM)
+    b = outcomes[0].booking
+    assert outcomes[0].link_error is None and b.status is BookingStatus.CONFIRMED
+    assert (b.payment_ref, b.payment_attempts, b.link_attempts) == (f"DEMO-{b.id[:8]}", 1, 1)
+    assert set(provider.events) == {b.id} and provider.calls == 1
+    # The same lines either way, and both emails queued and sent once.
+    assert [h.event for h in svc.history(b.id, actor=SYSTEM)] == ["created", "paid", "link attempt", "confirmed"]
+    assert sorted(e.recipient for e in sender.sent) == ["andi@example.com", "sari@example.com"]
+    assert svc.missing_links(actor=SYSTEM) == []
+
+
+def test_an_in_process_link_that_fails_leaves_the_usual_path_to_try_again_and_say_why(svc, provider, sender):
+    provider.creates_in_process = True
+    provider.failures, provider.permanent = 2, True  # the in-process try and the usual path's try
+    outcome = svc.book_and_pay(request(svc), actor=SYSTEM)
+    b = outcome.booking
+    assert b.status is BookingStatus.PAID and outcome.link_error and "Calendar said no" in outcome.link_error
+    assert provider.calls == 2 and provider.events == {}
+    assert [h.event for h in svc.history(b.id, actor=SYSTEM)] == ["created", "paid", "link attempt failed"]
+    assert [b.id for b in svc.missing_links(actor=SYSTEM)] == [b.id]  # paid, visible, for a worker or ops
+
+
 def test_booking_starts_pending_with_the_price_from_the_hourly_rate(svc):
     booking = svc.book(request(svc, duration=90), actor=SYSTEM)
     assert booking.status is BookingStatus.PENDING

@@ -30,7 +30,17 @@ import httpx
 import pytest
 import respx
 
-from lib.domain import Booking, BookingStatus, EmailDraft, EmailStatus, HeldTime, HistoryLine, NewBooking, NewCustomer
+from lib.domain import (
+    Booking,
+    BookingStatus,
+    EmailDraft,
+    EmailStatus,
+    HeldTime,
+    HistoryLine,
+    Meeting,
+    NewBooking,
+    NewCustomer,
+)
 from lib.errors import (
     CallExpertError,
     ConfigError,
@@ -1541,6 +1551,51 @@ def test_mark_paid_can_take_the_link_lease_that_keeps_other_workers_away(store, 
     # Without ``lease_until`` the payment takes none (as before): a worker claims it at once.
     other = paid(store, people, at=time(11, 0))
     assert store.claim_for_link(other.id, NOW, NOW + timedelta(minutes=5)) is not None
+
+
+def _pay_and_confirm(store, booking: Booking, emails: Sequence[EmailDraft], **kw: Any) -> Booking | None:
+    meeting = Meeting(url=f"https://meet.jit.si/CallExpert-{booking.id[:8]}", event_id=f"CallExpert-{booking.id[:8]}",
+                      event_version=0)
+    return store.pay_and_confirm(booking.id, "DEMO-1", meeting, NOW, emails, "ops", paid=history.paid("DEMO-1"),
+                                 attempt=history.link_attempt(None),
+                                 line=HistoryLine("confirmed", "jitsi link created"),
+                                 lease_until=NOW + timedelta(minutes=5), **kw)
+
+
+def test_pay_and_confirm_takes_a_pending_booking_to_confirmed_with_both_attempts_lines_and_emails(store, people):
+    booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
+    linked = replace(booking, status=BookingStatus.CONFIRMED, meeting_link=f"https://meet.jit.si/CallExpert-{booking.id[:8]}")
+    done = _pay_and_confirm(store, booking, drafts(linked, "confirmed"))
+    assert (done.status, done.payment_ref, done.payment_attempts, done.link_attempts) == (
+        BookingStatus.CONFIRMED, "DEMO-1", 1, 1)
+    assert (done.meeting_link, done.google_event_id, done.expert_name) == (
+        linked.meeting_link, f"CallExpert-{booking.id[:8]}", "Sari Wulandari")
+    assert store.missing_links() == []  # confirmed: nothing left for a worker
+    # The lines of the three steps, in their order, and both confirmation emails queued.
+    assert events(store, booking.id) == ["created", "paid", "link attempt", "confirmed"]
+    assert sorted(e.kind for e in store.list_emails(booking_id=booking.id)) == ["confirmed.customer",
+                                                                                "confirmed.expert"]
+    # Not pending any more: nothing is written.
+    assert _pay_and_confirm(store, done, drafts(linked, "confirmed")) is None
+    assert events(store, booking.id) == ["created", "paid", "link attempt", "confirmed"]
+    assert store.get_booking(booking.id).payment_attempts == 1
+
+
+def test_sqlite_a_payment_with_its_link_that_fails_midway_leaves_the_booking_pending(tmp_path):
+    store = SQLiteStore(tmp_path / "midway.db")
+    sari = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    andi = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
+    booking = store.create_booking(new(sari.id, andi.id), "ops", line=CREATED)
+    good = drafts(replace(booking, status=BookingStatus.CONFIRMED, meeting_link="https://meet.jit.si/x"), "confirmed")
+    # The second email names no booking: its insert fails after the payment, the link and the lines.
+    broken = [good[0], replace(good[1], booking_id=str(uuid.uuid4()))]
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        _pay_and_confirm(store, booking, broken)
+    after = store.get_booking(booking.id)
+    assert (after.status, after.payment_ref, after.payment_attempts, after.meeting_link, after.link_attempts) == (
+        BookingStatus.PENDING, None, 0, None, 0)
+    assert events(store, booking.id) == ["created"]
+    assert store.list_emails(booking_id=booking.id) == []
 
 
 def test_sqlite_a_confirmation_that_fails_midway_leaves_nothing_half_written(tmp_path):

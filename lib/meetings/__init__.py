@@ -42,6 +42,11 @@ class MeetingProvider(Protocol):
     """
 
     name: str
+    # True when ``create`` talks to nobody outside the process (Jitsi: a room name): nothing
+    # outside can hold a second meeting, so a booking paid within the process too (the demo) is
+    # paid and confirmed in one transaction. A provider without it (or False) is called between
+    # the payment and the confirmation, under the link lease.
+    creates_in_process: bool
 
     def create(self, booking: Booking) -> Meeting:
         """Create (or find, if an earlier attempt already made it) the booking's meeting."""

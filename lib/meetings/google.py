@@ -158,6 +158,7 @@ class GoogleCalendarProvider:
     """
 
     name = "google"
+    creates_in_process = False
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ class JitsiProvider:
     name is the only secret: 24 random URL-safe characters (about 143 bits)."""
 
     name = "jitsi"
+    creates_in_process = True  # a random room name; nothing is made anywhere until someone opens it
 
     def __init__(self, base_url: str = "https://meet.jit.si") -> None:
         if not base_url.startswith(("https://", "http://")):

@@ -21,6 +21,7 @@ from lib.domain import (
     NewCustomer,
 )
 from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
+from lib.payments import PaymentState, order_id_for
 from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service import history
 from lib.service.availability import Scheduling
@@ -175,6 +176,11 @@ class BookingLife:
         booking = self.book(request, actor=actor)
         held = False
         if booking.status is BookingStatus.PENDING and not booking.payment_url:
+            at_once = self._pay_and_link_in_process(booking, actor)
+            if at_once is not None:
+                if dispatch and at_once.status is BookingStatus.CONFIRMED:
+                    self.outbox.dispatch_after_change()
+                return BookingOutcome(at_once)
             try:
                 # A payment settled within the process takes the link lease in its own transaction.
                 booking, held = self.payments.start_holding_link(booking, actor=actor)
@@ -189,6 +195,35 @@ class BookingLife:
                 return BookingOutcome(self.ports.load(booking.id), link_error=str(exc))
         pending = booking.status is BookingStatus.PENDING
         return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
+
+    def _pay_and_link_in_process(self, booking: Booking, actor: Actor) -> Booking | None:
+        """With a gateway and a meeting provider that both work within the process (the demo and
+        Jitsi), the payment and the link are made first and stored in one transaction
+        (``pay_and_confirm``): the booking is then paid and confirmed, or still pending, never
+        in between. ``None`` when they do not, or either says no: the usual path takes over,
+        asks again and says why."""
+        ports = self.ports
+        if not (getattr(ports.payments, "settles_in_process", False)
+                and getattr(ports.meetings, "creates_in_process", False)):
+            return None
+        numbered = replace(booking, payment_attempts=booking.payment_attempts + 1)
+        try:
+            result = ports.payments.start(numbered, order_id_for(booking.id, numbered.payment_attempts))
+            if result.state is not PaymentState.PAID:
+                return None
+            meeting = ports.meetings.create(booking)
+        except (PaymentError, MeetingProviderError):
+            return None
+        linked = replace(numbered, status=BookingStatus.CONFIRMED, payment_ref=result.reference,
+                         meeting_link=meeting.url, google_event_id=meeting.event_id or None,
+                         event_version=meeting.event_version, link_attempts=booking.link_attempts + 1)
+        now = ports.clock()
+        done = ports.store.pay_and_confirm(
+            booking.id, result.reference, meeting, now, self.outbox.drafts(linked, "confirmed"), actor.label,
+            paid=history.paid(result.reference), attempt=history.link_attempt(None),
+            line=history.link_created(ports.meetings.name),
+            lease_until=now + timedelta(seconds=ports.settings.link_lease_seconds))
+        return done or ports.load(booking.id)
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,
                    override_reason: str | None = None) -> Booking:

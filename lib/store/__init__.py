@@ -20,6 +20,7 @@ from lib.domain import (
     HistoryLine,
     JobRun,
     JoinClicks,
+    Meeting,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -150,6 +151,32 @@ class BookingStore(Protocol):
 
         ``attempt``: the link attempt that made this link, counted (``link_attempts``) and logged
         before ``line`` in the same transaction, as ``record_link_attempt`` would have.
+        """
+        ...
+
+    def pay_and_confirm(
+        self,
+        booking_id: str,
+        payment_ref: str,
+        meeting: Meeting,
+        at: datetime,
+        emails: Sequence[EmailDraft],
+        actor: str,
+        *,
+        paid: HistoryLine,
+        attempt: HistoryLine,
+        line: HistoryLine,
+        lease_until: datetime,
+    ) -> Booking | None:
+        """``pending -> paid -> confirmed`` for a payment and a meeting both made within the
+        process (the demo gateway, Jitsi): ``mark_paid`` with its attempt counted, then
+        ``confirm`` with ``attempt``, the lines in that order (``paid``, ``attempt``, ``line``)
+        and ``emails`` queued. ``None`` (nothing written) when the booking is not pending.
+
+        One transaction where the store has them (SQLite). A store that needs two requests for it
+        takes the link lease (``lease_until``) with the payment, so a failure between the two
+        leaves a paid booking a worker links once the lease runs out, as after ``mark_paid``
+        with a lease.
         """
         ...
 

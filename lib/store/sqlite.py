@@ -31,6 +31,7 @@ from lib.domain import (
     HeldTime,
     HistoryEntry,
     HistoryLine,
+    Meeting,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -321,17 +322,21 @@ class SQLiteStore(OperationsTables):
                   line: HistoryLine, count_attempt: bool = False,
                   lease_until: datetime | None = None) -> Booking | None:
         with self._tx() as db:
-            rows = db.execute(
-                "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?,"
-                " payment_attempts = payment_attempts + ?, link_lease_until = COALESCE(?, link_lease_until)"
-                " WHERE id = ? AND status = 'pending'" + _BOOKING_RETURNING,
-                (payment_ref, _ts(at), _ts(at), int(count_attempt), _ts(lease_until) if lease_until else None,
-                 booking_id),
-            ).fetchall()
-            if not rows:
-                return None
-            self._history(db, booking_id, line, actor)
-            return _booking(rows[0])
+            return self._mark_paid_in(db, booking_id, payment_ref, at, actor, line, count_attempt, lease_until)
+
+    def _mark_paid_in(self, db: sqlite3.Connection, booking_id: str, payment_ref: str, at: datetime, actor: str,
+                      line: HistoryLine, count_attempt: bool, lease_until: datetime | None) -> Booking | None:
+        rows = db.execute(
+            "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?,"
+            " payment_attempts = payment_attempts + ?, link_lease_until = COALESCE(?, link_lease_until)"
+            " WHERE id = ? AND status = 'pending'" + _BOOKING_RETURNING,
+            (payment_ref, _ts(at), _ts(at), int(count_attempt), _ts(lease_until) if lease_until else None,
+             booking_id),
+        ).fetchall()
+        if not rows:
+            return None
+        self._history(db, booking_id, line, actor)
+        return _booking(rows[0])
 
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
         with self._tx() as db:
@@ -395,19 +400,34 @@ class SQLiteStore(OperationsTables):
                 at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,
                 attempt: HistoryLine | None = None) -> Booking | None:
         with self._tx() as db:
-            rows = db.execute(
-                "UPDATE bookings SET status = 'confirmed', meeting_link = ?, google_event_id = ?,"
-                " event_version = ?, confirmed_at = ?, updated_at = ?, last_error = NULL, link_lease_until = NULL,"
-                " link_attempts = link_attempts + ? WHERE id = ? AND status = 'paid'" + _BOOKING_RETURNING,
-                (meeting_link, event_id, event_version, _ts(at), _ts(at), int(attempt is not None), booking_id),
-            ).fetchall()
-            if not rows:
+            return self._confirm_in(db, booking_id, meeting_link, event_id, event_version, at, emails, actor, line,
+                                    attempt)
+
+    def _confirm_in(self, db: sqlite3.Connection, booking_id: str, meeting_link: str, event_id: str | None,
+                    event_version: int, at: datetime, emails: Sequence[EmailDraft], actor: str, line: HistoryLine,
+                    attempt: HistoryLine | None) -> Booking | None:
+        rows = db.execute(
+            "UPDATE bookings SET status = 'confirmed', meeting_link = ?, google_event_id = ?,"
+            " event_version = ?, confirmed_at = ?, updated_at = ?, last_error = NULL, link_lease_until = NULL,"
+            " link_attempts = link_attempts + ? WHERE id = ? AND status = 'paid'" + _BOOKING_RETURNING,
+            (meeting_link, event_id, event_version, _ts(at), _ts(at), int(attempt is not None), booking_id),
+        ).fetchall()
+        if not rows:
+            return None
+        if attempt is not None:
+            self._history(db, booking_id, attempt, actor)
+        self._history(db, booking_id, line, actor)
+        self._queue(db, emails, _ts(at))
+        return _booking(rows[0])
+
+    def pay_and_confirm(self, booking_id: str, payment_ref: str, meeting: Meeting, at: datetime,
+                        emails: Sequence[EmailDraft], actor: str, *, paid: HistoryLine, attempt: HistoryLine,
+                        line: HistoryLine, lease_until: datetime) -> Booking | None:
+        with self._tx() as db:  # one transaction: no lease needed, nothing can come between
+            if self._mark_paid_in(db, booking_id, payment_ref, at, actor, paid, True, None) is None:
                 return None
-            if attempt is not None:
-                self._history(db, booking_id, attempt, actor)
-            self._history(db, booking_id, line, actor)
-            self._queue(db, emails, _ts(at))
-            return _booking(rows[0])
+            return self._confirm_in(db, booking_id, meeting.url, meeting.event_id or None, meeting.event_version,
+                                    at, emails, actor, line, attempt)
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
                    emails_for: EmailsFor, actor: str, *, line_for: LineFor) -> Booking:

@@ -39,6 +39,7 @@ from lib.domain import (
     JobOutcome,
     JobRun,
     JoinClicks,
+    Meeting,
     NewBooking,
     NewCustomer,
     OpsCounts,
@@ -594,6 +595,18 @@ class SupabaseStore:
             .eq("id", booking_id),
             "releasing the booking",
         )
+
+    def pay_and_confirm(self, booking_id: str, payment_ref: str, meeting: Meeting, at: datetime,
+                        emails: Sequence[EmailDraft], actor: str, *, paid: HistoryLine, attempt: HistoryLine,
+                        line: HistoryLine, lease_until: datetime) -> Booking | None:
+        """Two requests, each the step it is alone: the payment (its attempt counted, the link
+        lease taken), then the confirmation. A failure between them leaves the booking paid and
+        leased, and a worker links it once the lease runs out."""
+        if self.mark_paid(booking_id, payment_ref, at, actor, line=paid, count_attempt=True,
+                          lease_until=lease_until) is None:
+            return None
+        return self.confirm(booking_id, meeting.url, meeting.event_id or None, meeting.event_version, at, emails,
+                            actor, line=line, attempt=attempt)
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
                 at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,

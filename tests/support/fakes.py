@@ -23,6 +23,9 @@ class FlakyProvider:
     permanent: bool = False
     retry_after: float | None = None
     name: str = "flaky"
+    # As Jitsi: nothing is made outside the process, so the demo's payment and the link are
+    # stored in one transaction (``pay_and_confirm``).
+    creates_in_process: bool = False
     calls: int = 0
     events: dict[str, Booking] = field(default_factory=dict)
     duplicates: int = 0
