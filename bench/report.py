@@ -67,7 +67,8 @@ def summary(result: dict[str, Any]) -> str:
     """The line under a table: where and how it was measured, and what missed."""
     m = result["machine"]
     missed = [g["name"] for g in result["goals"] if not g["ok"]]
-    line = (f"Measured by `{result['command']}` on {m['platform']} ({m['cpus']} CPUs), Python {m['python']}, "
+    took = f" in {int(result['seconds']) // 60} min {int(result['seconds']) % 60} s" if result.get("seconds") else ""
+    line = (f"Measured by `{result['command']}`{took} on {m['platform']} ({m['cpus']} CPUs), Python {m['python']}, "
             f"SQLite {m['sqlite']}, {result['measured_at']}.")
     return line + (f" Missed: {'; '.join(missed)}." if missed else " Every goal met.")
 
