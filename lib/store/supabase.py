@@ -308,6 +308,22 @@ class SupabaseStore:
         self._http.close()
 
     # -- requests and errors ----------------------------------------------------------------
+    def _active(self, columns: str, expert_id: str, start: datetime, end: datetime, pending_since: datetime) -> Any:
+        """The request for an expert's time-holding bookings overlapping ``[start, end)``."""
+        # A session lasts at most a few hours, so one overlapping start began the day before at the earliest.
+        return (
+            self._table("bookings").select(columns)
+            .eq("expert_id", expert_id)
+            .in_("status", list(_ACTIVE))
+            .gte("scheduled_date", (start.date() - timedelta(days=1)).isoformat())
+            .lte("scheduled_date", end.date().isoformat())
+            .gt("ends_at", _wall(start))
+            .lt("starts_at", _wall(end))
+            .or_(f'status.neq.pending,created_at.gte."{_iso(pending_since)}"')
+            .order("scheduled_date")
+            .order("scheduled_time")
+        )
+
     def _table(self, name: str):  # noqa: ANN202 - supabase-py's builder types are internal
         return self._client.table(name)
 
@@ -679,19 +695,7 @@ class SupabaseStore:
         request that the (expert_id, status, scheduled_date, ...) index serves."""
         if not _is_uuid(expert_id):
             return []
-        # A session lasts at most a few hours, so one overlapping start began the day before at the earliest.
-        request = (
-            self._table("bookings").select(BOOKING_SELECT)
-            .eq("expert_id", expert_id)
-            .in_("status", list(_ACTIVE))
-            .gte("scheduled_date", (start.date() - timedelta(days=1)).isoformat())
-            .lte("scheduled_date", end.date().isoformat())
-            .gt("ends_at", _wall(start))
-            .lt("starts_at", _wall(end))
-            .or_(f'status.neq.pending,created_at.gte."{_iso(pending_since)}"')
-            .order("scheduled_date")
-            .order("scheduled_time")
-        )
+        request = self._active(BOOKING_SELECT, expert_id, start, end, pending_since)
         return [_booking(r) for r in _rows(self._execute(request, "reading the expert's bookings"))]
 
     def active_times(self, expert_id: str, start: datetime, end: datetime,
@@ -699,18 +703,7 @@ class SupabaseStore:
         """The rows of ``active_bookings``, three columns of each (no names), in one request."""
         if not _is_uuid(expert_id):
             return []
-        request = (
-            self._table("bookings").select("id,scheduled_date,scheduled_time,duration")
-            .eq("expert_id", expert_id)
-            .in_("status", list(_ACTIVE))
-            .gte("scheduled_date", (start.date() - timedelta(days=1)).isoformat())
-            .lte("scheduled_date", end.date().isoformat())
-            .gt("ends_at", _wall(start))
-            .lt("starts_at", _wall(end))
-            .or_(f'status.neq.pending,created_at.gte."{_iso(pending_since)}"')
-            .order("scheduled_date")
-            .order("scheduled_time")
-        )
+        request = self._active("id,scheduled_date,scheduled_time,duration", expert_id, start, end, pending_since)
         return [HeldTime(r["id"], datetime.combine(date.fromisoformat(r["scheduled_date"]),
                                                    time.fromisoformat(r["scheduled_time"])), r["duration"])
                 for r in _rows(self._execute(request, "reading the expert's bookings"))]
