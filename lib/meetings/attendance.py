@@ -26,11 +26,11 @@ from googleapiclient.errors import HttpError
 
 from lib.config import GoogleSettings
 from lib.errors import MeetingFailed, MeetingProviderError, MeetingUnavailable
-from lib.meetings.google import _http_reasons, _is_transport_error, _norm, _retry_after, load_credentials
+from lib.meetings.google import load_credentials
+from lib.meetings.google_errors import RATE_REASONS, http_reasons, is_transport_error, norm_reasons, retry_after
 
 MEET_SCOPE = "https://www.googleapis.com/auth/meetings.space.readonly"
 DIRECTORY_SCOPE = "https://www.googleapis.com/auth/directory.readonly"
-_RATE_REASONS = frozenset({"ratelimitexceeded", "userratelimitexceeded", "quotaexceeded", "resourceexhausted"})
 _CODE_RE = re.compile(r"meet\.google\.com/([a-z]{3}-[a-z]{4}-[a-z]{3})(?:[/?#]|$)", re.IGNORECASE)
 # One meeting code has a handful of records (people leaving and coming back) and a 1:1 session a
 # handful of participants; these bound a runaway paging loop, far above both.
@@ -182,7 +182,7 @@ class GoogleMeetAttendance:
             return request.execute(http=self._http(api), num_retries=0)
         except HttpError as exc:
             status = int(getattr(exc.resp, "status", 0) or 0)
-            if missing_ok and status in (403, 404) and not _norm(_http_reasons(exc)) & _RATE_REASONS:
+            if missing_ok and status in (403, 404) and not norm_reasons(http_reasons(exc)) & RATE_REASONS:
                 raise _Missing() from exc
             raise self.classify(exc, api) from exc
         except Exception as exc:  # noqa: BLE001 - everything leaves as MeetingProviderError
@@ -196,14 +196,14 @@ class GoogleMeetAttendance:
         name, scope = ("Google Meet", MEET_SCOPE) if api == "meet" else ("The Google People API", DIRECTORY_SCOPE)
         if isinstance(exc, HttpError):
             status = int(getattr(exc.resp, "status", 0) or 0)
-            norm = _norm(_http_reasons(exc))
-            retry_after = _retry_after(exc.resp)
-            if status == 429 or (status == 403 and norm & _RATE_REASONS):
+            norm = norm_reasons(http_reasons(exc))
+            wait = retry_after(exc.resp)
+            if status == 429 or (status == 403 and norm & RATE_REASONS):
                 return MeetingUnavailable(f"{name} rate limit reached (HTTP {status}); asked again later.",
-                                          retry_after=retry_after)
+                                          retry_after=wait)
             if status >= 500:
                 return MeetingUnavailable(f"{name} had a server error (HTTP {status}); asked again later.",
-                                          retry_after=retry_after)
+                                          retry_after=wait)
             if status == 401:
                 return MeetingFailed(f"{name} rejected the credentials (HTTP 401); check `credentials_file`/"
                                      "`credentials_json` under [google].")
@@ -226,7 +226,7 @@ class GoogleMeetAttendance:
             return MeetingUnavailable("Google's token endpoint could not be reached; asked again later.")
         if isinstance(exc, (socket.timeout, TimeoutError)):
             return MeetingUnavailable(f"{name} did not answer within {self.timeout_seconds:g} s; asked again later.")
-        if _is_transport_error(exc):
+        if is_transport_error(exc):
             return MeetingUnavailable(f"{name} could not be reached ({type(exc).__name__}); asked again later.")
         return MeetingUnavailable(f"Unexpected error reading {name} ({type(exc).__name__}); asked again later.")
 

@@ -11,25 +11,23 @@ at most ``requests_at_once`` of a provider's requests are on their way at once, 
 number of threads that use it.
 Threads of one provider that wait for pending Meet conferences share their reads: one
 ``events.list`` of the recently modified events per round instead of one ``events.get`` each
-(``_PendingReads``). See docs/google.md for what each operation costs in requests.
+(``lib.meetings.pending_reads``). What Google's errors mean is in ``lib.meetings.google_errors``,
+how a free/busy answer reads in ``lib.meetings.google_freebusy``. See docs/google.md for what
+each operation costs in requests.
 
-Longer than 400 lines on purpose: the Calendar API's create/move/cancel with their idempotency
-rules, the shared reads of pending conferences, and the mapping of every Google error to a
-sentence ops can act on belong together.
+Longer than 400 lines on purpose: create, move and cancel with their idempotency rules (ids,
+versions, adoption of an earlier attempt's event) and the requests they make belong together.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import json
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,9 @@ from lib.config import GoogleSettings
 from lib.domain import Booking, Meeting
 from lib.errors import CallExpertError, ConfigError, MeetingFailed, MeetingProviderError, MeetingUnavailable, Transient
 from lib.meetings import BusyTimes, HealthCheck
+from lib.meetings.google_errors import RATE_REASONS, classify, health_summary, http_reasons, norm_reasons
+from lib.meetings.google_freebusy import busy_from_answer
+from lib.meetings.pending_reads import EventDeleted, PendingReads, again
 from lib.meetings.quota import MinuteQuota, RequestBudget
 
 SCOPE = "https://www.googleapis.com/auth/calendar.events"
@@ -66,13 +67,9 @@ _POLL_MAX = 2.0
 # updatedMin lies this far before the oldest waited-for event's own ``updated`` (Google's clock,
 # so the machine's clock does not matter; the slack covers second-rounded stamps). An event
 # without ``updated`` is looked for from this long before now on the machine's clock.
-_ROUND_GAP = _POLL_FIRST
 _LIST_PAGE = 250
 _UPDATED_SLACK = timedelta(seconds=2)
 _NO_STAMP_LOOKBACK = timedelta(minutes=5)
-# Compared lower-case without underscores, so the classic `errors[].reason` ("rateLimitExceeded")
-# and google.rpc ErrorInfo reasons ("RATE_LIMIT_EXCEEDED") match alike.
-_RATE_REASONS = frozenset({"ratelimitexceeded", "userratelimitexceeded", "quotaexceeded", "resourceexhausted"})
 _HEX_MAX = 1000  # event ids may be 1024 characters; keep room for the version suffix
 
 
@@ -196,7 +193,12 @@ class GoogleCalendarProvider:
         # turn. ``budget`` is the deployment-wide one (shared through the store); without it the
         # count is this process's own.
         self.quota: RequestBudget = budget or MinuteQuota(requests_per_minute, clock=clock, sleep=sleep)
-        self._reads = _PendingReads()
+        self._reads = PendingReads(
+            get=lambda event_id, slot_taken: self._get_pending(event_id, slot_taken=slot_taken),
+            list_recent=self._list_recent, take_slot=self._take_slot, classify=self.classify,
+            settled=lambda event: event.get("status") == "cancelled" or _conference_status(event) != "pending",
+            # Read at each call: tests swap the provider's clock and sleep after building it.
+            clock=lambda: self._clock(), sleep=lambda seconds: self._sleep(seconds))
         # Requests on their way at once, whatever the number of threads: a bulk run's threads
         # that wait for a conference hold none, so the next links' inserts go out meanwhile.
         self._on_the_way = threading.BoundedSemaphore(requests_at_once)
@@ -291,7 +293,7 @@ class GoogleCalendarProvider:
                 event = self._adopt(booking, event, event_id)
             try:
                 url = self._await_link(event, event_id)
-            except _EventDeleted:
+            except EventDeleted:
                 raise MeetingUnavailable(
                     f"Event {event_id} was deleted in Google Calendar while Google prepared its Meet link; the "
                     f"next attempt makes a new event (version {version + 1}).",
@@ -367,10 +369,10 @@ class GoogleCalendarProvider:
         try:
             calendar = self._call(self.service.calendars().get(calendarId=self.calendar_id))
         except MeetingProviderError as exc:
-            return HealthCheck(ok=False, summary=_health_summary(exc), detail=str(exc))
+            return HealthCheck(ok=False, summary=health_summary(exc), detail=str(exc))
         except Exception as exc:  # noqa: BLE001 - a health check reports, it does not crash the page
             err = self.classify(exc)
-            return HealthCheck(ok=False, summary=_health_summary(err), detail=str(err))
+            return HealthCheck(ok=False, summary=health_summary(err), detail=str(err))
         allowed = (calendar.get("conferenceProperties") or {}).get("allowedConferenceSolutionTypes") or []
         name = calendar.get("summary") or self.calendar_id
         if MEET not in allowed:
@@ -419,7 +421,7 @@ class GoogleCalendarProvider:
             answer = self._execute(self.service.freebusy().query(body=body), self._busy_http())
         except Exception as exc:  # noqa: BLE001 - a failed read is reported, never raised
             return BusyTimes(read=True, error=self._busy_failure(calendar_id, exc))
-        return _busy_from_answer(answer, calendar_id, ZoneInfo(self.timezone))
+        return busy_from_answer(answer, calendar_id, ZoneInfo(self.timezone))
 
     def _busy_failure(self, calendar_id: str, exc: BaseException) -> str:
         """The sentence for a free/busy request that failed as a whole (no secrets in it)."""
@@ -434,9 +436,9 @@ class GoogleCalendarProvider:
                 )
         if isinstance(exc, HttpError):
             status = int(getattr(exc.resp, "status", 0) or 0)
-            norm = _norm(_http_reasons(exc))
+            norm = norm_reasons(http_reasons(exc))
             # classify() words a 403 or 404 for the organizer's calendar; here it is the expert's.
-            if status == 403 and not norm & _RATE_REASONS:
+            if status == 403 and not norm & RATE_REASONS:
                 return (
                     f"{lead} (HTTP 403): the organizer account may not read it. Share the calendar with the "
                     "organizer (at least \"See only free/busy\"), and check that the credentials include "
@@ -452,98 +454,9 @@ class GoogleCalendarProvider:
 
     def classify(self, exc: BaseException) -> MeetingProviderError:
         """Turn a client, transport or auth exception into a ``MeetingProviderError`` whose
-        message says what to do: ``MeetingUnavailable`` (with Google's ``Retry-After`` hint) when
-        trying again can help, else ``MeetingFailed``."""
-        if isinstance(exc, MeetingProviderError):
-            return exc
-        cal = self.calendar_id
-        if isinstance(exc, HttpError):
-            status = int(getattr(exc.resp, "status", 0) or 0)
-            reasons = _http_reasons(exc)
-            norm = _norm(reasons)
-            reason = next((r for r in reasons if _norm([r]) & _RATE_REASONS), reasons[0] if reasons else "")
-            message = (getattr(exc, "reason", "") or "").strip()
-            retry_after = _retry_after(exc.resp)
-            said = f"Google said: {message}" if message else f"HTTP {status}"
-            if status == 429 or (status == 403 and bool(norm & _RATE_REASONS)):
-                return MeetingUnavailable(
-                    f"Google Calendar rate limit reached ({reason or status}); try again shortly.",
-                    retry_after=retry_after,
-                )
-            if status >= 500:
-                return MeetingUnavailable(
-                    f"Google Calendar had a server error (HTTP {status}); try again shortly.",
-                    retry_after=retry_after,
-                )
-            if status == 400 and "conference type" in message.lower():
-                return MeetingFailed(
-                    f"Calendar {cal!r} cannot create Google Meet conferences ({said}). The organizer account "
-                    "needs Meet enabled; a service account needs domain-wide delegation with `subject` set "
-                    "to a Workspace user.",
-                )
-            if status == 401:
-                return MeetingFailed(
-                    "Google rejected the credentials (HTTP 401); check `credentials_file`/`credentials_json` "
-                    "under [google] and create a new key or token if it was revoked.",
-                )
-            if status == 403 and "forbiddenforserviceaccounts" in norm:
-                subject = f" (now {self.subject!r})" if self.subject else ""
-                return MeetingFailed(
-                    "The service account needs domain-wide delegation (set `subject` under [google] to the "
-                    f"organizer's Workspace email{subject}) to invite attendees and add Meet; {said}.",
-                )
-            if status == 403:
-                who = f"Account {self.subject!r}" if self.subject else "The organizer account"
-                return MeetingFailed(
-                    f"{who} has no write access to calendar {cal!r} ({said}); share the calendar with "
-                    "'Make changes to events' or use the organizer's own calendar.",
-                )
-            if status == 404:
-                return MeetingFailed(
-                    f"Calendar {cal!r} (or its event) was not found for these credentials; check "
-                    "`calendar_id` under [google] (\"primary\" is the organizer's own calendar).",
-                )
-            return MeetingFailed(f"Google Calendar refused the request (HTTP {status}); {said}.")
-        if isinstance(exc, auth_errors.RefreshError):
-            text = str(exc.args[0]) if exc.args else ""
-            if "invalid_grant" in text:
-                return MeetingFailed(
-                    "Google refused the token refresh (invalid_grant): the refresh token was revoked or expired "
-                    "(OAuth apps in Testing status expire tokens after 7 days) - create a new token and put it "
-                    "in `credentials_file`/`credentials_json`. For a service account, check the key is not "
-                    "deleted and the machine clock is right.",
-                )
-            if "unauthorized_client" in text:
-                return MeetingFailed(
-                    "Google refused the token refresh (unauthorized_client): domain-wide delegation is not "
-                    "granted for this client id/scope in the Workspace admin console (Security > API controls > "
-                    f"Domain-wide delegation, scope {SCOPE}).",
-                )
-            # Google's answer is "error: description"; local failures are fixed sentences. Neither
-            # holds a secret, but keep it short for the ops page.
-            said = text if len(text) <= 200 else text[:197] + "..."
-            # google-auth marks a refresh worth retrying (a 5xx or a timeout of its token endpoint).
-            return (MeetingUnavailable if exc.retryable else MeetingFailed)(
-                f"Google rejected the credentials: the access token could not be refreshed ({said}); "
-                "check `credentials_file`/`credentials_json` under [google]."
-            )
-        if isinstance(exc, auth_errors.TransportError):
-            return MeetingUnavailable(
-                f"Google's token endpoint could not be reached within {self.timeout_seconds:g} s; try again shortly.",
-            )
-        if isinstance(exc, (socket.timeout, TimeoutError)):
-            return MeetingUnavailable(
-                f"Google did not answer within {self.timeout_seconds:g} s; try again shortly."
-            )
-        if _is_transport_error(exc):
-            return MeetingUnavailable(
-                f"Google did not answer: the connection failed ({type(exc).__name__}) before a reply "
-                "came; try again shortly.",
-            )
-        return MeetingUnavailable(
-            f"Unexpected error talking to Google Calendar ({type(exc).__name__}); "
-            "try again, and report it if it repeats.",
-        )
+        message says what to do (``lib.meetings.google_errors.classify``)."""
+        return classify(exc, calendar_id=self.calendar_id, subject=self.subject,
+                        timeout_seconds=self.timeout_seconds, scope=SCOPE)
 
     # -- internals -----------------------------------------------------------------------
 
@@ -572,7 +485,7 @@ class GoogleCalendarProvider:
             return self._execute(request, self._http())
         except HttpError as exc:
             status = int(getattr(exc.resp, "status", 0) or 0)
-            norm = _norm(_http_reasons(exc))
+            norm = norm_reasons(http_reasons(exc))
             # 409 on insert is the id being taken ("duplicate"; google.rpc bodies may say only ALREADY_EXISTS).
             if duplicate_ok and status == 409 and ("duplicate" in norm or not norm - {"alreadyexists"}):
                 raise _Duplicate() from exc
@@ -666,7 +579,7 @@ class GoogleCalendarProvider:
         """Return the Meet link, reading the event again while the conference is pending.
 
         Reads are spaced 0.2 s, 0.4 s, ... up to 2 s apart. Each read goes through the shared
-        rounds (``_read_pending``): alone it is one ``events.get``; with other threads waiting,
+        rounds (``PendingReads.read``): alone it is one ``events.get``; with other threads waiting,
         one ``events.list`` answers them all. A read that fails for a reason that passes is
         waited out (at least its Retry-After) until the deadline; a permanent one ends the wait.
         """
@@ -679,7 +592,7 @@ class GoogleCalendarProvider:
         try:
             while True:
                 if event.get("status") == "cancelled":
-                    raise _EventDeleted()
+                    raise EventDeleted()
                 status = _conference_status(event)
                 if status == "failure":
                     raise _ConferenceFailed()
@@ -700,7 +613,7 @@ class GoogleCalendarProvider:
                 self._sleep(min(delay, remaining))
                 delay = min(delay * 2, _POLL_MAX)
                 try:
-                    event = self._read_pending(event_id, _updated_of(event), seen_at)
+                    event = self._reads.read(event_id, _updated_of(event), seen_at)
                 except Transient as exc:
                     # The event exists and reading it again is harmless: a read that failed for a
                     # reason that passes (429, 5xx, a dropped connection) is waited out here, not
@@ -708,97 +621,13 @@ class GoogleCalendarProvider:
                     last_error = exc
                     delay = max(delay, exc.retry_after or 0.0)
                     if self._clock() + delay >= deadline:
-                        raise _again(exc) from exc
+                        raise again(exc) from exc
                     continue
                 seen_at = self._clock()
         finally:
             if counted:
                 with reads.cond:
                     reads.waiting -= 1
-
-    def _read_pending(self, event_id: str, since: datetime, seen_at: float) -> dict[str, Any]:
-        """The event as Google has it now, read in a round shared with the other waiting threads.
-
-        Lists return every recently modified event, so one thread's round often answers another
-        thread before that one asks: a list sent after ``seen_at`` (when this thread last heard of
-        the event), answered or still on its way, that returns the event with its conference
-        settled (or the event deleted) is the answer, at no cost. Otherwise the first thread to
-        ask opens a round and sends it; threads asking meanwhile join it and wait for its answer.
-        A round goes out once the round before it has its answer (and, while others wait, at
-        least ``_ROUND_GAP`` after it), after taking its budget slot: for a thread waiting alone
-        it is an ``events.get``, else an ``events.list`` of the events modified since the oldest
-        member's ``updated``. A member the list does not return reads its event with a get of its
-        own. An error of a round's request is the error of every member of that round.
-        """
-        reads = self._reads
-        with reads.cond:
-            while True:
-                if reads.latest is not None and reads.latest[0] > seen_at:
-                    known = reads.latest[1].get(event_id)
-                    if known is not None and (known.get("status") == "cancelled"
-                                              or _conference_status(known) != "pending"):
-                        return known
-                flight = reads.flight
-                if flight is None or flight.sent_at is None or flight.sent_at <= seen_at:
-                    break
-                while not flight.done:  # newer than what we know: see what it says
-                    reads.cond.wait()
-            rnd = reads.open
-            leads = rnd is None
-            if leads:
-                rnd = reads.open = _Round()
-            rnd.since[event_id] = since
-            if not leads:
-                reads.cond.wait_for(lambda: rnd.done)
-                if rnd.error is not None:
-                    raise _again(rnd.error)
-                found = rnd.found.get(event_id)
-                return found if found is not None else self._get_pending(event_id)
-            reads.cond.wait_for(lambda: not reads.sending)
-            reads.sending = True
-            pause = 0.0
-            if reads.waiting > 1 and reads.last_sent is not None:
-                pause = reads.last_sent + _ROUND_GAP - self._clock()
-        error: MeetingProviderError | None = None
-        try:
-            if pause > 0:
-                self._sleep(pause)  # the round gathers the threads that ask meanwhile
-            self._take_slot()  # waiting for a slot gathers them too
-            with reads.cond:
-                reads.open = None
-                members = dict(rnd.since)
-                rnd.sent_at = reads.last_sent = self._clock()
-                # Alone, a get; with others waiting, a list even for one member: it costs the same
-                # one request, and may answer the others before they ask.
-                alone = len(members) == 1 and reads.waiting <= 1
-                if not alone:
-                    reads.flight = rnd
-            if alone:
-                return self._get_pending(event_id, slot_taken=True)
-            rnd.found, listed = self._list_recent(members)
-            with reads.cond:
-                if reads.latest is None or reads.latest[0] < rnd.sent_at:
-                    reads.latest = (rnd.sent_at, listed)
-        except _EventDeleted:
-            raise  # the leader's own get, in a round of one
-        except MeetingProviderError as exc:
-            error = exc
-            raise
-        except Exception as exc:  # noqa: BLE001 - every member gets the same classified error
-            error = self.classify(exc)
-            raise error from exc
-        finally:
-            with reads.cond:
-                if reads.open is rnd:  # never sent (no slot): close it for the members too
-                    reads.open = None
-                if reads.flight is rnd:
-                    reads.flight = None
-                rnd.error = error
-                rnd.done = True
-                reads.sending = False
-                reads.cond.notify_all()
-        found = rnd.found.get(event_id)
-        return found if found is not None else self._get_pending(event_id)
 
     def _list_recent(self, members: Mapping[str, datetime]
                      ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -836,7 +665,7 @@ class GoogleCalendarProvider:
                 return found, listed
 
     def _get_pending(self, event_id: str, *, slot_taken: bool = False) -> dict[str, Any]:
-        """One ``events.get`` of an event whose conference is pending; ``_EventDeleted`` if Google
+        """One ``events.get`` of an event whose conference is pending; ``EventDeleted`` if Google
         says it is deleted (410)."""
         if not slot_taken:
             self._take_slot()
@@ -845,7 +674,7 @@ class GoogleCalendarProvider:
                                  self._http())
         except HttpError as exc:
             if int(getattr(exc.resp, "status", 0) or 0) == 410:
-                raise _EventDeleted() from exc
+                raise EventDeleted() from exc
             raise self.classify(exc) from exc
         except Exception as exc:  # noqa: BLE001
             raise self.classify(exc) from exc
@@ -919,39 +748,6 @@ class _ConferenceFailed(Exception):
     """The event's Meet conference ended in ``failure``."""
 
 
-class _EventDeleted(Exception):
-    """The event was deleted while its conference was pending."""
-
-
-@dataclass
-class _Round:
-    """One shared read of pending conferences: its members (event id -> the lower bound of the
-    event's ``updated``), and once done what it found or the error every member gets."""
-
-    since: dict[str, datetime] = field(default_factory=dict)
-    sent_at: float | None = None  # provider clock, once it went out
-    found: dict[str, dict[str, Any]] = field(default_factory=dict)
-    error: MeetingProviderError | None = None
-    done: bool = False
-
-
-class _PendingReads:
-    """The shared state of one provider's pending-conference reads (guarded by ``cond``): how many
-    threads wait for a conference, the round still taking members, whether a round is being sent
-    (and which, when it is a list), when the last one went out (provider clock) and the newest
-    list answer."""
-
-    def __init__(self) -> None:
-        self.cond = threading.Condition()
-        self.waiting = 0
-        self.open: _Round | None = None
-        self.sending = False
-        self.last_sent: float | None = None
-        self.flight: _Round | None = None  # the list round on its way, if any
-        # The newest list answer: when it was sent, and every event it returned by id.
-        self.latest: tuple[float, dict[str, dict[str, Any]]] | None = None
-
-
 def _updated_of(event: Mapping[str, Any]) -> datetime:
     """The event's ``updated`` (Google's clock) as an aware datetime; a while before now on this
     machine's clock when the event has none that can be read."""
@@ -962,65 +758,6 @@ def _updated_of(event: Mapping[str, Any]) -> datetime:
     except (KeyError, TypeError, ValueError):
         pass
     return datetime.now(UTC) - _NO_STAMP_LOOKBACK
-
-
-def _again(err: MeetingProviderError) -> MeetingProviderError:
-    """A copy of a round's error for another member's thread (an exception keeps one traceback)."""
-    if isinstance(err, Transient):
-        return type(err)(str(err), retry_after=err.retry_after)
-    return type(err)(str(err))
-
-
-# Per-calendar reasons of a free/busy answer, and what to do about each.
-_BUSY_REASONS = {
-    "notfound": "Google does not know it or the organizer account may not see it; check the expert's "
-                "calendar id and share that calendar with the organizer (at least \"See only free/busy\")",
-    "internalerror": "Google had an internal error for it; the console asks again later",
-    "grouptoobig": "it is a group too large to expand; use the expert's own calendar id",
-    "toomanycalendarsrequested": "too many calendars were asked at once; the console asks again later",
-}
-
-
-def _busy_from_answer(answer: Any, calendar_id: str, zone: ZoneInfo) -> BusyTimes:
-    """Turn a ``freebusy.query`` answer into ``BusyTimes`` for ``calendar_id``.
-
-    A time without an offset (Google always sends one) is read in ``zone``, the zone the request
-    named, so every range is an instant.
-    """
-    calendars = answer.get("calendars") if isinstance(answer, Mapping) else None
-    entry = None
-    if isinstance(calendars, Mapping):
-        entry = calendars.get(calendar_id)
-        if entry is None:  # Google may spell the id it answers for differently (case of an email)
-            entry = next((v for k, v in calendars.items() if str(k).lower() == calendar_id.lower()), None)
-    if not isinstance(entry, Mapping):
-        return BusyTimes(read=True, error=(
-            f"Google Calendar answered the free/busy request without calendar {calendar_id!r}; "
-            "the console asks again later."
-        ))
-    errors = entry.get("errors") or []
-    if errors:
-        reasons = [str(e.get("reason") or "unknown") for e in errors if isinstance(e, Mapping)] or ["unknown"]
-        what = _BUSY_REASONS.get(_norm(reasons[:1]).pop(), f"Google gave the reason {reasons[0]!r}")
-        return BusyTimes(read=True, error=f"The busy times of calendar {calendar_id!r} could not be read: {what}.")
-    intervals: list[tuple[datetime, datetime]] = []
-    for item in entry.get("busy") or []:
-        try:
-            begin, finish = (_instant(item[key], zone) for key in ("start", "end"))
-        except (KeyError, TypeError, ValueError):
-            return BusyTimes(read=True, error=(
-                f"Google Calendar answered the free/busy request of calendar {calendar_id!r} with a time "
-                "the console cannot read; the console asks again later."
-            ))
-        if finish > begin:
-            intervals.append((begin, finish))
-    return BusyTimes(intervals=tuple(sorted(intervals)), read=True)
-
-
-def _instant(value: Any, zone: ZoneInfo) -> datetime:
-    """An RFC 3339 time ("...Z" or "...+07:00") as an aware datetime."""
-    moment = datetime.fromisoformat(str(value))  # Python 3.11 reads "Z" and fractions too
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def _credentials_kind(creds: Any) -> str:
@@ -1049,68 +786,3 @@ def _meet_link(event: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _http_reasons(exc: Any) -> list[str]:
-    """Google's machine reasons of an HttpError, from both shapes of the error body.
-
-    Calendar's classic body lists them in ``error.errors[].reason`` ("rateLimitExceeded");
-    the google.rpc shape has ``error.details[]`` entries, the ErrorInfo among them with a
-    ``reason`` ("RATE_LIMIT_EXCEEDED"), and ``error.status``. The client keeps only one of the
-    lists (``error_details``), so the body is read here. Reasons come back as written,
-    in body order, with ``status`` last; compare them through ``_norm``.
-    """
-    found: list[Any] = []
-    try:
-        error = json.loads(exc.content.decode("utf-8")).get("error")
-    except (AttributeError, UnicodeDecodeError, ValueError):
-        error = None
-    if isinstance(error, dict):
-        for key in ("errors", "details"):
-            entries = error.get(key)
-            if isinstance(entries, list):
-                found += [e.get("reason") for e in entries if isinstance(e, dict)]
-        found.append(error.get("status"))
-    else:
-        details = getattr(exc, "error_details", None)
-        if isinstance(details, list):
-            found += [d.get("reason") for d in details if isinstance(d, dict)]
-    return [str(r) for r in found if r]
-
-
-def _norm(reasons: list[str]) -> set[str]:
-    """Reasons lower-case without underscores: "RATE_LIMIT_EXCEEDED" == "rateLimitExceeded"."""
-    return {r.replace("_", "").lower() for r in reasons}
-
-
-def _retry_after(resp: Any) -> float | None:
-    """Seconds from a Retry-After header (a number; HTTP dates are rare from Google)."""
-    try:
-        value = resp.get("retry-after") or resp.get("Retry-After")
-    except AttributeError:
-        return None
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
-        return None
-
-
-def _is_transport_error(exc: BaseException) -> bool:
-    return isinstance(exc, (ConnectionError, OSError, httplib2.HttpLib2Error, http.client.HTTPException))
-
-
-def _health_summary(err: MeetingProviderError) -> str:
-    text = str(err)
-    if "invalid_grant" in text:
-        return "Google token revoked or expired (invalid_grant): create a new token"
-    if "unauthorized_client" in text:
-        return "Domain-wide delegation not granted (unauthorized_client)"
-    if "was not found" in text:
-        return "Google calendar not found: check calendar_id"
-    if "rejected the credentials" in text:
-        return "Google credentials rejected"
-    if "no write access" in text:
-        return "No access to the Google calendar"
-    if isinstance(err, Transient):
-        return "Google Calendar not reachable right now"
-    return "Google Calendar check failed"
