@@ -21,7 +21,6 @@ from lib.domain import (
     NewCustomer,
 )
 from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
-from lib.payments import PaymentState, order_id_for
 from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service import history
 from lib.service.availability import Scheduling
@@ -203,18 +202,17 @@ class BookingLife:
         in between. ``None`` when they do not, or either says no: the usual path takes over,
         asks again and says why."""
         ports = self.ports
-        if not (getattr(ports.payments, "settles_in_process", False)
-                and getattr(ports.meetings, "creates_in_process", False)):
+        if not getattr(ports.meetings, "creates_in_process", False):
             return None
-        numbered = replace(booking, payment_attempts=booking.payment_attempts + 1)
+        result = self.payments.settled_here(booking)
+        if result is None:
+            return None
         try:
-            result = ports.payments.start(numbered, order_id_for(booking.id, numbered.payment_attempts))
-            if result.state is not PaymentState.PAID:
-                return None
             meeting = ports.meetings.create(booking)
-        except (PaymentError, MeetingProviderError):
+        except MeetingProviderError:
             return None
-        linked = replace(numbered, status=BookingStatus.CONFIRMED, payment_ref=result.reference,
+        linked = replace(booking, status=BookingStatus.CONFIRMED, payment_ref=result.reference,
+                         payment_attempts=booking.payment_attempts + 1,
                          meeting_link=meeting.url, google_event_id=meeting.event_id or None,
                          event_version=meeting.event_version, link_attempts=booking.link_attempts + 1)
         now = ports.clock()
