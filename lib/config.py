@@ -5,6 +5,9 @@ Environment variables win over the file: ``CALLEXPERT_<KEY>`` for a top-level ke
 for a key of the ``[smtp]`` table and ``CALLEXPERT_MIDTRANS_<KEY>`` for one of
 ``[midtrans]``. With neither present every setting has an embedded default
 that needs no account.
+
+Longer than 400 lines on purpose: every setting, its default, how it is read and how it is
+checked sit in this one file, so that adding a setting touches one place.
 """
 
 from __future__ import annotations
