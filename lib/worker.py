@@ -4,7 +4,9 @@ Each job is one entry of ``JOBS``: a name, the setting that spaces its runs, and
 does one run through the booking service. Several workers (on one machine or many) may run
 against one store at once: every item a job works on (a booking's link, an email) is leased in
 the database, so none is done twice. A job that fails is logged and tried again later, its wait
-doubling per failure up to ``worker_backoff_max_seconds``; the worker itself carries on. SIGTERM
+doubling per failure up to ``worker_backoff_max_seconds``; the worker itself carries on. A run
+that did not fail but found the outside service it needs down (Google, Midtrans, the mail
+server: ``Done.back_off``) is recorded as having left work and backs off the same way. SIGTERM
 and SIGINT let the item in hand finish, start no other, and end the process with code 0.
 Every run is recorded in the store (``job_runs``), which the ops page reads.
 """
@@ -23,7 +25,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from lib.access import Actor, Role
@@ -42,10 +44,16 @@ EMAILS_PER_RUN = 500
 
 @dataclass(frozen=True)
 class Done:
-    """What one run of a job did (``counts``) and, when it could not do everything, what is left."""
+    """What one run of a job did (``counts``) and, when it could not do everything, what is left.
+
+    ``back_off``: the outside service the job needs (Google, Midtrans, the mail server) did not
+    do any of it, so running again at the plain interval would only ask it again for nothing;
+    the worker waits longer before the next run, as after a failed one.
+    """
 
     counts: dict[str, int] = field(default_factory=dict)
     left: str | None = None
+    back_off: bool = False
 
 
 JobRunner = Callable[[BookingService, threading.Event], Done]
@@ -96,7 +104,9 @@ def create_links(svc: BookingService, stop: threading.Event) -> Done:
                 failed += 1  # recorded on the booking (attempts, last error) for the ops page
     waiting = len(svc.missing_links(actor=WORKER))
     counts = {"confirmed": confirmed, "failed": failed, "held elsewhere": held, "still waiting": waiting}
-    return Done(counts, f"{waiting} paid booking(s) still without a link" if waiting else None)
+    # Not one link made and some refused: the provider is down (or refusing everything) for now.
+    return Done(counts, f"{waiting} paid booking(s) still without a link" if waiting else None,
+                back_off=failed > 0 and confirmed == 0)
 
 
 def send_emails(svc: BookingService, stop: threading.Event) -> Done:
@@ -113,8 +123,8 @@ def send_emails(svc: BookingService, stop: threading.Event) -> Done:
         if result.sent + result.failed == 0:
             break  # the queue is empty, or the one email must wait
     counts = {"sent": sent, "failed": failed, "retry later": later}
-    if stopped:
-        return Done(counts, f"the mail server stopped the run: {stopped}")
+    if stopped:  # unreachable, a refused login, a TLS failure: the next email would fare the same
+        return Done(counts, f"the mail server stopped the run: {stopped}", back_off=True)
     if failed or later:
         return Done(counts, f"{failed} email(s) failed for good, {later} to retry later")
     return Done(counts)
@@ -132,11 +142,12 @@ def expire_unpaid(svc: BookingService, stop: threading.Event) -> Done:
 
 def check_payments(svc: BookingService, stop: threading.Event) -> Done:
     """Ask the gateway about each booking awaiting payment for too long, and apply its answer."""
-    paid = review = unanswered = 0
+    paid = review = unanswered = asked = 0
     stuck = svc.stuck_pending(actor=WORKER)
     for booking in stuck:
         if stop.is_set():
             break
+        asked += 1
         try:
             result = svc.check_payment(booking.id, actor=WORKER)
         except CallExpertError:
@@ -145,7 +156,8 @@ def check_payments(svc: BookingService, stop: threading.Event) -> Done:
         paid += result.booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
         review += result.needs_review  # the history says why; ops look in the gateway's dashboard
     counts = {"checked": len(stuck), "paid": paid, "needs review": review, "unanswered": unanswered}
-    return Done(counts, f"the gateway did not answer for {unanswered} booking(s)" if unanswered else None)
+    return Done(counts, f"the gateway did not answer for {unanswered} booking(s)" if unanswered else None,
+                back_off=unanswered > 0 and unanswered == asked)
 
 
 def complete_sessions(svc: BookingService, stop: threading.Event) -> Done:
@@ -158,7 +170,7 @@ def record_attendance(svc: BookingService, stop: threading.Event) -> Done:
     counts = svc.record_attendance(actor=WORKER)
     failed = counts.get("failed", 0)
     return Done(counts, f"Google Meet could not be read for {failed} session(s); asked again later"
-                if failed else None)
+                if failed else None, back_off=failed > 0 and failed == counts.get("checked", 0))
 
 
 JOBS: tuple[Job, ...] = (
@@ -213,9 +225,16 @@ class Worker:
         cap = max(interval, float(self.service.settings.worker_backoff_max_seconds))
         return min(interval * 2 ** (failures - 1), cap)
 
-    def run_job(self, job: Job) -> JobRun:
-        """One run of ``job``: never raises; logs one line and records the run in the store."""
+    def run_job(self, job: Job, *, schedule: bool = True) -> JobRun:
+        """One run of ``job``: never raises; logs one line and records the run in the store.
+
+        A run that failed, or whose outside service was down (``Done.back_off``, recorded as
+        ``left work`` with its detail), adds one to the job's failures in a row, which lengthen
+        its wait (``delay``); any other run resets them. With ``schedule`` the job's next run is
+        set (``due``) and the log line says when it is.
+        """
         started, clock = datetime.now(UTC), self._monotonic()
+        back_off = False
         try:
             done = job.run(self.service, self.stop)
         except CallExpertError as exc:  # the console's own wording: safe to store and show
@@ -224,27 +243,40 @@ class Worker:
             outcome, message, counts = JobOutcome.FAILED, f"Unexpected error: {describe_unexpected(exc)}", {}
             extra = {"error": type(exc).__name__, "where": _where(exc)}
         else:
-            outcome = JobOutcome.LEFT_WORK if done.left else JobOutcome.OK
-            message, counts, extra = done.left or "", dict(done.counts), {}
-        self.failures[job.name] = self.failures[job.name] + 1 if outcome is JobOutcome.FAILED else 0
+            back_off = done.back_off
+            outcome = JobOutcome.LEFT_WORK if done.left or back_off else JobOutcome.OK
+            message = done.left or ("the outside service did not answer" if back_off else "")
+            counts, extra = dict(done.counts), {}
+        failed = outcome is JobOutcome.FAILED or back_off
+        self.failures[job.name] = self.failures[job.name] + 1 if failed else 0
         seconds = self._monotonic() - clock
         run = JobRun(job.name, self.name, started, datetime.now(UTC), outcome, message, counts)
-        self._log(run, seconds, extra)
+        wait = self.delay(job) if schedule else None
+        self._log(run, seconds, extra, wait, self.failures[job.name])
         try:
             self.service.record_job_run(run, actor=WORKER)
         except Exception as exc:  # noqa: BLE001 - the store may be what is down; the log has the run
             log.warning("could not record the run of %s: %s", job.name,
                         str(exc) if isinstance(exc, CallExpertError) else describe_unexpected(exc),
                         extra={"fields": {"event": "record failed", "job": job.name}})
+        if wait is not None:
+            self.due[job.name] = self._monotonic() + wait
         return run
 
-    def _log(self, run: JobRun, seconds: float, extra: dict[str, str]) -> None:
+    def _log(self, run: JobRun, seconds: float, extra: dict[str, str], wait: float | None, failures: int) -> None:
         said = ", ".join(f"{k} {v}" for k, v in run.counts.items())
         text = f"{run.job}: {run.outcome.value} in {seconds:.1f} s" + (f"; {said}" if said else "") + \
             (f"; {run.message}" if run.message else "")
+        fields: dict[str, object] = {
+            "event": "job run", "job": run.job, "worker": run.worker, "outcome": run.outcome.value,
+            "seconds": round(seconds, 3), "counts": run.counts, "detail": run.message, **extra}
+        if wait is not None:
+            at = run.finished_at + timedelta(seconds=wait)
+            text += f"; next try in {wait:.0f} s, at {at:%H:%M:%S} UTC" + \
+                (f" (backing off: {failures} run(s) in a row got nothing done)" if failures else "")
+            fields.update({"next_try": at.isoformat(timespec="seconds"), "next_try_seconds": wait,
+                           "failures_in_a_row": failures})
         level = {JobOutcome.OK: logging.INFO, JobOutcome.LEFT_WORK: logging.WARNING}.get(run.outcome, logging.ERROR)
-        fields = {"event": "job run", "job": run.job, "worker": run.worker, "outcome": run.outcome.value,
-                  "seconds": round(seconds, 3), "counts": run.counts, "detail": run.message, **extra}
         log.log(level, "%s", text, extra={"fields": fields})
 
     def run_once(self) -> bool:
@@ -253,7 +285,7 @@ class Worker:
         for job in self.jobs:
             if self.stop.is_set():
                 break
-            runs.append(self.run_job(job))
+            runs.append(self.run_job(job, schedule=False))  # cron (or the caller) says when next
         return all(r.outcome is JobOutcome.OK for r in runs)
 
     def tick(self) -> float:
@@ -262,8 +294,7 @@ class Worker:
             if self.stop.is_set():
                 break
             if self._monotonic() >= self.due[job.name]:
-                self.run_job(job)
-                self.due[job.name] = self._monotonic() + self.delay(job)
+                self.run_job(job)  # sets its next due time
         return max(0.0, min(self.due.values(), default=60.0) - self._monotonic())
 
     def run_forever(self) -> None:

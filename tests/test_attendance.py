@@ -286,6 +286,24 @@ def test_the_worker_job_runs_only_with_the_google_provider(world, tmp_path):
     assert run.counts["no-shows"] == 1
 
 
+def test_the_worker_backs_off_while_google_meet_answers_no_read(world):
+    """Every read failing is Google down: the job waits longer each time; one good read resets it."""
+    job = next(j for j in JOBS if j.name == "attendance")
+    worker = Worker(world.svc, [job], name="host:1")
+    interval = world.svc.settings.worker_attendance_seconds
+    waits = []
+    for _ in range(2):
+        world.meet.faults.append("503")
+        run = worker.run_job(job)
+        assert run.counts["failed"] == run.counts["checked"] == 1 and run.outcome.value == "left work"
+        waits.append(worker.delay(job))
+        world.clock.now = world.svc.attendance(world.booking.id, actor=SYSTEM).next_check_at
+    assert waits == [interval, 2 * interval]
+    world.meet.add_record(CODE, z("07:00"), z("08:00"), [signed_in("111", "Budi Santoso", z("07:00"), z("08:00"))])
+    assert worker.run_job(job).counts["failed"] == 0
+    assert worker.delay(job) == interval
+
+
 # -- the production build -----------------------------------------------------------------------------
 
 def test_from_settings_asks_each_api_with_credentials_of_its_own_scope(tmp_path, monkeypatch):

@@ -210,6 +210,108 @@ def test_a_job_whose_store_is_down_fails_and_the_run_is_still_logged(tmp_path, c
     assert any(line.startswith("could not record the run of create-links") for line in lines)
 
 
+def _tick_until_due(worker: Worker, ticks: Ticks, name: str, rounds: int) -> list[float]:
+    """Run ``name`` ``rounds`` times, each when it falls due; the wait set after each run."""
+    waits = []
+    for _ in range(rounds):
+        ticks.now = worker.due[name]
+        worker.tick()
+        waits.append(worker.due[name] - ticks.now)
+    return waits
+
+
+def test_links_back_off_while_the_meeting_provider_refuses_every_one(tmp_path, caplog):
+    """Google down: each booking's error is caught, so the run does not fail, yet nothing was made.
+    The job waits longer each time (not its plain interval forever); one good run resets it."""
+    provider = FlakyProvider(failures=10**6)
+    svc = sqlite_service(tmp_path, provider, worker_links_seconds=60, worker_backoff_max_seconds=300)
+    paid_bookings(svc, 3)
+    links = next(j for j in JOBS if j.name == "create-links")
+    ticks = Ticks()
+    worker = Worker(svc, [links], name="host:3", monotonic=ticks)
+
+    assert _tick_until_due(worker, ticks, "create-links", 5) == [60, 120, 240, 300, 300]
+    run_ = runs_by_job(svc)["create-links"]
+    assert run_.outcome is JobOutcome.LEFT_WORK and run_.message == "3 paid booking(s) still without a link"
+    assert run_.counts["failed"] == 3 and run_.counts["confirmed"] == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "lib.worker"]
+    assert "next try in 120 s, at " in lines[1] and "backing off: 2 run(s) in a row" in lines[1]
+    assert all(r.fields["outcome"] == "left work" for r in caplog.records if r.name == "lib.worker")
+
+    provider.failures = 0  # Google is back
+    assert _tick_until_due(worker, ticks, "create-links", 2) == [60, 60]
+    assert runs_by_job(svc)["create-links"].outcome is JobOutcome.OK
+
+
+def test_a_run_that_made_some_links_does_not_back_off(tmp_path):
+    provider = FlakyProvider(failures=1, permanent=True)  # one booking refused, the others made
+    svc = sqlite_service(tmp_path, provider, worker_links_seconds=60)
+    paid_bookings(svc, 3)
+    links = next(j for j in JOBS if j.name == "create-links")
+    ticks = Ticks()
+    worker = Worker(svc, [links], monotonic=ticks)
+
+    assert _tick_until_due(worker, ticks, "create-links", 1) == [60]
+    assert runs_by_job(svc)["create-links"].outcome is JobOutcome.LEFT_WORK  # the refused one waits
+    assert worker.failures["create-links"] == 0  # Google answered: no backoff
+
+
+def test_emails_back_off_while_the_mail_server_is_unreachable(tmp_path, caplog):
+    import socket
+
+    from lib.config import SmtpSettings
+    from lib.notify.smtp import SmtpSender
+
+    with socket.socket() as s:  # a port nothing listens on: the connection is refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    smtp = SmtpSettings(host="127.0.0.1", port=port, security="none", from_address="desk@example.com",
+                        timeout_seconds=2, send_attempts=1)
+    svc = sqlite_service(tmp_path, worker_emails_seconds=30, worker_backoff_max_seconds=900)
+    svc.create_link(paid_bookings(svc, 1)[0], actor=SYSTEM, dispatch=False)
+    svc.sender = SmtpSender(smtp, sleep=lambda _: None)
+    emails = next(j for j in JOBS if j.name == "send-emails")
+    ticks = Ticks()
+    worker = Worker(svc, [emails], monotonic=ticks)
+
+    assert _tick_until_due(worker, ticks, "send-emails", 4) == [30, 60, 120, 240]
+    run_ = runs_by_job(svc)["send-emails"]
+    assert run_.outcome is JobOutcome.LEFT_WORK and run_.message.startswith("the mail server stopped the run: ")
+    assert "Could not reach the SMTP server" in run_.message
+    assert all(e.status is EmailStatus.QUEUED for e in svc.emails(limit=10, actor=SYSTEM))
+    assert "next try in 240 s" in caplog.records[-1].getMessage()
+
+    svc.sender = RecordingSender()  # the server is back
+    assert _tick_until_due(worker, ticks, "send-emails", 1) == [30]
+    assert runs_by_job(svc)["send-emails"].counts["sent"] == 2
+
+
+def test_payment_checks_back_off_while_the_gateway_answers_none(tmp_path):
+    from lib.errors import PaymentUnavailable
+    from lib.payments import PaymentResult, PaymentState
+
+    class DownGateway(DemoGateway):
+        name = "down"
+
+        def start(self, booking, order_id):  # noqa: ANN001, ANN202
+            return PaymentResult(PaymentState.PENDING, reference="", token="t", redirect_url="https://pay.example/x")
+
+        def status(self, order_id):  # noqa: ANN001, ANN202
+            raise PaymentUnavailable("Midtrans did not answer within 10 s.")
+
+    svc = sqlite_service(tmp_path, payment_gateway="midtrans", worker_payments_seconds=300,
+                         worker_backoff_max_seconds=900, midtrans=replace(Settings().midtrans, pending_alert_minutes=1))
+    svc.payments = DownGateway()
+    paid_bookings(svc, 2)
+    svc.clock = FixedClock(datetime.now(UTC) + timedelta(minutes=5))
+    check = next(j for j in JOBS if j.name == "check-payments")
+    ticks = Ticks()
+    worker = Worker(svc, [check], monotonic=ticks)
+
+    assert _tick_until_due(worker, ticks, "check-payments", 3) == [300, 600, 900]
+    assert runs_by_job(svc)["check-payments"].counts["unanswered"] == 2
+
+
 # -- two workers at once against PostgreSQL --------------------------------------------------------
 
 def test_two_workers_against_postgres_link_and_email_each_booking_once(monkeypatch, tmp_path):
@@ -361,12 +463,21 @@ def test_the_ops_page_shows_each_jobs_latest_run(service):
     def broken(svc: BookingService, stop: threading.Event) -> Done:
         raise StoreUnavailable("Supabase is busy or unavailable (503) while listing; try again in a moment.")
 
-    Worker(service, [JOBS[0], JOBS[2], Job("analytics", lambda s: 60, broken)], name="ops-host:7").run_once()
+    from lib.domain import JobRun
+    from lib.views import local_when
+
+    yesterday = datetime.now(UTC) - timedelta(days=1)  # an earlier run: the page shows the latest
+    service.record_job_run(JobRun("create-links", "old-host:1", yesterday, yesterday, JobOutcome.OK), actor=SYSTEM)
+    worker = Worker(service, [JOBS[0], JOBS[2], Job("analytics", lambda s: 60, broken)], name="ops-host:7")
+    latest = {job.name: worker.run_job(job, schedule=False) for job in worker.jobs}
     at = open_page("pages/views/ops.py")
     no_exception(at)
     table = next(df.value for df in at.dataframe if "Job" in df.value.columns)
     rows = {r["Job"]: r for r in table.to_dict("records")}
     assert sorted(rows) == ["analytics", "create-links", "send-emails"]
+    assert {job: row["Last run"] for job, row in rows.items()} == \
+        {job: local_when(run.finished_at, service.tz) for job, run in latest.items()}
+    assert rows["create-links"]["Last run"] != local_when(yesterday, service.tz)
     assert rows["create-links"]["Outcome"] == "OK" and rows["create-links"]["Worker"] == "ops-host:7"
     assert rows["analytics"]["Outcome"] == "Failed" and "503" in rows["analytics"]["Detail"]
 
