@@ -41,7 +41,8 @@ bench: $(VENV)/.installed
 seed: $(VENV)/.installed
 	$(BIN)/python -m lib seed-demo
 
-## Run the background worker (links, emails, expiry, payment checks, completion) until Ctrl-C.
+## Run the background worker (links, reminders, emails, expiry, payment checks, completion,
+## attendance with Google Meet) until Ctrl-C.
 worker: $(VENV)/.installed
 	$(BIN)/python -m lib worker
 

@@ -123,3 +123,39 @@ def test_every_relative_link_goes_to_a_file_and_heading_that_exist():
 def test_the_screenshot_is_committed():
     image = ROOT / "docs" / "images" / "ops.png"
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# What the comments on `make worker` and the worker's systemd unit call each job.
+JOB_WORDS = {"create-links": "links", "queue-reminders": "reminders", "send-emails": "emails",
+             "expire-unpaid": "expiry", "check-payments": "payment checks", "complete-sessions": "completion",
+             "attendance": "attendance"}
+
+
+def _interval_setting(job: object) -> str:
+    """The ``worker_*_seconds`` setting that spaces ``job``'s runs (each given its own value)."""
+    names = [f.name for f in dataclasses.fields(Settings) if re.fullmatch(r"worker_\w+_seconds", f.name)]
+    probe = Settings(**{name: 1000 + i for i, name in enumerate(names)})
+    return names[job.interval(probe) - 1000]  # type: ignore[attr-defined]
+
+
+def test_the_worker_table_has_a_row_per_job_with_its_interval_setting_and_default():
+    from lib.worker import JOBS
+
+    text = _text(ROOT / "docs" / "operations.md")
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| .+ \| (`worker_\w+_seconds` \(\d+ s\)) \|$", text, flags=re.M))
+    for job in JOBS:
+        setting = _interval_setting(job)
+        assert rows.get(job.name) == f"`{setting}` ({getattr(Settings(), setting)} s)", \
+            f"operations.md: the worker table's row for `{job.name}`"
+
+
+def test_the_worker_comments_name_every_job():
+    from lib.worker import JOBS
+
+    assert sorted(JOB_WORDS) == sorted(j.name for j in JOBS)  # a new job needs its word here and there
+    makefile = re.search(r"((?:^## .*\n)+)worker:", _text(ROOT / "Makefile"), flags=re.M)
+    unit = _text(ROOT / "docs" / "systemd" / "callexpert-worker.service").split("[Unit]")[0]
+    assert makefile
+    for name, word in JOB_WORDS.items():
+        assert word in makefile.group(1), f"the comment on `make worker` does not mention {name}"
+        assert word in unit, f"the worker unit's comment does not mention {name}"
