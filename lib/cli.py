@@ -200,9 +200,15 @@ def _find_expert(service: BookingService, key: str):  # noqa: ANN202 - an Expert
 
 
 def _availability(args: argparse.Namespace) -> int:
-    """Print an expert's schedule as JSON, or load one (``--set FILE``) validated like the page."""
+    """Print an expert's schedule as JSON, or load one (``--set FILE``) validated like the page;
+    ``--calendar-id`` changes the Google calendar whose busy time blocks their slots."""
     service = _service()
     expert = _find_expert(service, args.expert)
+    if args.calendar_id is not None:
+        expert = service.set_calendar_id(expert.id, args.calendar_id, actor=CLI)  # InvalidInput: nothing saved
+        if not args.json and not args.set:
+            print(f"Saved the calendar id of {expert.name}: {expert.calendar_id}.")
+            return 0
     if args.set:
         try:
             with open(args.set, encoding="utf-8") as source:
@@ -213,7 +219,9 @@ def _availability(args: argparse.Namespace) -> int:
         except json.JSONDecodeError as exc:
             print(f"error: {args.set} is not JSON ({exc.msg}, line {exc.lineno})", file=sys.stderr)
             return 2
-        availability = from_json(data, expert=expert.id)  # InvalidInput names the field; nothing saved
+        # A key left out takes the app's default (its timezone and booking horizon), as an expert
+        # without stored hours has. InvalidInput names the field; nothing is saved.
+        availability = from_json(data, expert=expert.id, base=service.default_availability(actor=CLI))
         service.set_availability(expert.id, availability, actor=CLI)
         if not args.json:
             print(f"Saved the availability of {expert.name}.")
@@ -223,13 +231,14 @@ def _availability(args: argparse.Namespace) -> int:
         print(json.dumps(schedule, indent=2))
         return 0
     a = service.availability(expert.id, actor=CLI)
-    print(f"{expert.name} ({a.timezone})")
+    print(f"{expert.name} ({a.timezone}), calendar {expert.calendar_id}")
     for day, ranges in schedule["weekly"].items():
         print(f"  {day}: {', '.join(f'{s}-{e}' for s, e in ranges) or 'no hours'}")
     for day, ranges in schedule["overrides"].items():
         print(f"  {day}: {', '.join(f'{s}-{e}' for s, e in ranges) or 'day off'}")
     print(f"  buffers {a.buffer_before}/{a.buffer_after} min, notice {a.min_notice_minutes} min, "
-          f"every {a.slot_step_minutes} min, at most {a.max_per_day or 'any number of'} per day, "
+          f"every {a.slot_step_minutes} min, "
+          f"{f'at most {a.max_per_day} per day' if a.max_per_day else 'no daily maximum'}, "
           f"{a.horizon_days} days ahead")
     return 0
 
@@ -317,6 +326,8 @@ def parser() -> argparse.ArgumentParser:
     av.add_argument("--json", action="store_true", help="print the schedule as JSON")
     av.add_argument("--set", metavar="FILE.json", help="load the schedule from this JSON file (validated; "
                     "bad input saves nothing)")
+    av.add_argument("--calendar-id", metavar="ID", help="the Google calendar whose busy time blocks the expert's "
+                    "slots, e.g. name@example.com or abc123@group.calendar.google.com (their email by default)")
     av.set_defaults(run=_availability)
     fs = sub.add_parser("slots", help="print an expert's free slots")
     fs.add_argument("expert", help="the expert's id or email")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time, timedelta
 
 from lib.access import Actor, Role
@@ -32,21 +33,22 @@ def _hours(start: str, end: str) -> tuple[TimeRange, ...]:
     return (TimeRange(minutes(start), minutes(end)),)
 
 
-def demo_hours(today: date) -> tuple[Availability, ...]:
+def demo_hours(today: date, base: Availability) -> tuple[Availability, ...]:
     """Each demo expert's hours, in ``EXPERTS`` order: not all the same, one with a lunch break,
-    one with a day off this week (the third weekday after ``today``)."""
+    one with a day off this week (the third weekday after ``today``). What each leaves as it is
+    comes from ``base``, the service's default (the app's timezone and booking horizon)."""
     nine_to_five_with_lunch = (TimeRange(9 * 60, 12 * 60), TimeRange(13 * 60, 17 * 60))
     off = today + timedelta(days=3)
     while off.weekday() > 4:
         off += timedelta(days=1)
     none = ()
     return (
-        Availability(weekly=(nine_to_five_with_lunch,) * 5 + (none, none), buffer_after=15),
-        Availability(weekly=(_hours("10:00", "18:00"),) * 4 + (none, _hours("09:00", "13:00"), none), max_per_day=4),
-        Availability(weekly=(_hours("08:00", "16:00"),) * 5 + (none, none), overrides=((off, none),),
-                     slot_step_minutes=60),
-        Availability(weekly=(none,) + (_hours("13:00", "20:00"),) * 5 + (none,), min_notice_minutes=120,
-                     buffer_before=10, buffer_after=10),
+        replace(base, weekly=(nine_to_five_with_lunch,) * 5 + (none, none), buffer_after=15),
+        replace(base, weekly=(_hours("10:00", "18:00"),) * 4 + (none, _hours("09:00", "13:00"), none), max_per_day=4),
+        replace(base, weekly=(_hours("08:00", "16:00"),) * 5 + (none, none), overrides=((off, none),),
+                slot_step_minutes=60),
+        replace(base, weekly=(none,) + (_hours("13:00", "20:00"),) * 5 + (none,), min_notice_minutes=120,
+                buffer_before=10, buffer_after=10),
     )
 
 
@@ -61,7 +63,8 @@ def seed_demo(service: BookingService) -> int:
         store.add_customer(NewCustomer(name, email))
     by_email = {e.email: e for e in store.list_experts()}
     experts = [by_email[email] for _, email, _, _ in EXPERTS]
-    for expert, hours in zip(experts, demo_hours(service.today()), strict=True):
+    hours_of = demo_hours(service.today(), service.default_availability(actor=SEEDER))
+    for expert, hours in zip(experts, hours_of, strict=True):
         if store.get_availability(expert.id) is None:  # an expert's own edits survive a second seeding
             store.set_availability(expert.id, hours)
     customers = store.list_customers()

@@ -51,6 +51,18 @@ def clean_email(value: object, field: str = "Email") -> str:
     return f"{local}@{domain.lower()}"
 
 
+MAX_CALENDAR_ID = 254  # as long as an email address; group calendars' ids are far shorter
+
+
+def clean_calendar_id(value: object) -> str:
+    """A Google calendar id as typed: an email or ``...@group.calendar.google.com``, trimmed,
+    non-empty, without spaces, at most ``MAX_CALENDAR_ID`` characters."""
+    if isinstance(value, str) and any(ch.isspace() for ch in value.strip()):
+        raise InvalidInput(f"Calendar id {value.strip()!r} contains a space; a calendar id has none "
+                           "(e.g. name@example.com or abc123@group.calendar.google.com).")
+    return clean_text(value, "Calendar id", MAX_CALENDAR_ID)
+
+
 def clean_new_customer(customer: NewCustomer) -> NewCustomer:
     return NewCustomer(name=clean_text(customer.name, "Customer name", MAX_NAME),
                        email=clean_email(customer.email, "Customer email"))

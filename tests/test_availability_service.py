@@ -188,3 +188,75 @@ def test_cli_slots_prints_json_with_offsets_and_the_calendar_state(service, caps
                                                   for t in ("09:00", "09:30", "10:00")]
     assert out["slots"][0]["end"] == f"{first}T10:00:00+07:00"
     assert cli_main(["slots", sari.id, "--duration", "50"]) == 2
+
+
+# -- the calendar whose busy time counts -----------------------------------------------------------
+
+def test_an_expert_changes_only_their_own_calendar_id_and_ops_anyones(svc):
+    sari, budi = ids(svc)["Sari"], ids(svc)["Budi"]
+    changed = svc.set_calendar_id(sari.id, "  team@group.calendar.google.com ", actor=expert_actor(sari))
+    assert changed.calendar_id == "team@group.calendar.google.com" == svc.store.get_expert(sari.id).calendar_id
+    with pytest.raises(PermissionDenied):
+        svc.set_calendar_id(budi.id, "mine@example.com", actor=expert_actor(sari))
+    assert svc.set_calendar_id(budi.id, "budi.cal@example.com", actor=SYSTEM).calendar_id == "budi.cal@example.com"
+    ops = Actor(Role.OPS, email="ops@example.com")
+    assert svc.set_calendar_id(budi.id, "BUDI@example.com", actor=ops).calendar_id == "budi@example.com"  # their email
+    with pytest.raises(PermissionDenied):
+        svc.set_calendar_id(budi.id, "x@example.com", actor=Actor(Role.NONE, email="x@example.com"))
+
+
+@pytest.mark.parametrize(("typed", "words"), [("", "empty"), ("   ", "empty"), ("a b@example.com", "space"),
+                                               ("a\tb@example.com", "space"), ("x" * 255, "too long")])
+def test_a_bad_calendar_id_is_refused_and_nothing_changes(svc, typed, words):
+    sari = ids(svc)["Sari"]
+    with pytest.raises(InvalidInput, match=words):
+        svc.set_calendar_id(sari.id, typed, actor=SYSTEM)
+    assert svc.store.get_expert(sari.id).calendar_id == "sari.cal@example.com"
+    assert svc.set_calendar_id(sari.id, "x" * 254, actor=SYSTEM).calendar_id == "x" * 254
+
+
+def test_changing_the_calendar_id_drops_the_cached_busy_time(svc, provider):
+    sari = ids(svc)["Sari"]
+    provider.busy_times = BusyTimes(read=True, error="notFound")
+    assert svc.free_slots(sari.id, 60, MONDAY, 1, actor=SYSTEM).calendar == "unavailable: notFound"
+    provider.busy_times = BusyTimes(read=True)  # another calendar, shared, reads fine
+    svc.set_calendar_id(sari.id, "sari.shared@example.com", actor=expert_actor(sari))
+    assert svc.free_slots(sari.id, 60, MONDAY, 1, actor=SYSTEM).calendar == "ok"
+    assert provider.busy_calls[-1][0] == "sari.shared@example.com" and len(provider.busy_calls) == 2
+    # Back to the first calendar, now shared with the organizer: it is asked again at once,
+    # not answered from the "notFound" kept from before.
+    svc.set_calendar_id(sari.id, "sari.cal@example.com", actor=expert_actor(sari))
+    assert svc.free_slots(sari.id, 60, MONDAY, 1, actor=SYSTEM).calendar == "ok"
+    assert provider.busy_calls[-1][0] == "sari.cal@example.com" and len(provider.busy_calls) == 3
+    # Saving the same id again is how an expert asks for a fresh read after fixing the sharing.
+    provider.busy_times = BusyTimes(read=True, error="notFound")
+    svc.set_calendar_id(sari.id, "sari.cal@example.com", actor=expert_actor(sari))
+    assert svc.free_slots(sari.id, 60, MONDAY, 1, actor=SYSTEM).calendar == "unavailable: notFound"
+
+
+def test_cli_availability_sets_the_calendar_id(service, capsys):
+    sari = service.store.add_expert("Sari", "sari@example.com", 250_000)
+    assert cli_main(["availability", "sari@example.com", "--calendar-id", "sari.team@example.com"]) == 0
+    assert "sari.team@example.com" in capsys.readouterr().out
+    assert service.store.get_expert(sari.id).calendar_id == "sari.team@example.com"
+    assert cli_main(["availability", sari.id, "--calendar-id", "two words"]) == 2
+    assert "space" in capsys.readouterr().err
+    assert service.store.get_expert(sari.id).calendar_id == "sari.team@example.com"
+    assert cli_main(["availability", sari.id]) == 0
+    shown = capsys.readouterr().out
+    assert "calendar sari.team@example.com" in shown and "no daily maximum" in shown
+    assert "any number" not in shown
+
+
+def test_cli_set_fills_left_out_keys_from_the_app_settings(service, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CALLEXPERT_TIMEZONE", "Europe/Amsterdam")
+    monkeypatch.setenv("CALLEXPERT_BOOKING_HORIZON_DAYS", "60")
+    sari = service.store.add_expert("Sari", "sari@example.com", 250_000)
+    monday_only = tmp_path / "monday.json"
+    monday_only.write_text(json.dumps({"weekly": {"mon": [["09:00", "17:00"]]}}))
+    assert cli_main(["availability", sari.id, "--set", str(monday_only), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["timezone"], shown["horizon_days"]) == ("Europe/Amsterdam", 60)
+    assert shown["weekly"]["mon"] == [["09:00", "17:00"]] and shown["weekly"]["tue"] == []
+    assert cli_main(["availability", sari.id]) == 0
+    assert "(Europe/Amsterdam)" in (out := capsys.readouterr().out) and "60 days ahead" in out

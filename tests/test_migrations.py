@@ -100,9 +100,11 @@ def _book(conn: psycopg.Connection, expert: str, customer: str, day: str, at: st
 
 
 @contextmanager
-def as_role(conn: psycopg.Connection, role: str, claims: dict[str, Any] | None = None) -> Iterator[psycopg.Connection]:
-    """Run as a Supabase role with JWT claims, as PostgREST does, inside a rolled-back transaction."""
-    with conn.transaction(force_rollback=True):
+def as_role(conn: psycopg.Connection, role: str, claims: dict[str, Any] | None = None, *,
+            keep: bool = False) -> Iterator[psycopg.Connection]:
+    """Run as a Supabase role with JWT claims, as PostgREST does, inside a rolled-back transaction
+    (``keep``: committed, for what the rest of a test builds on)."""
+    with conn.transaction(force_rollback=not keep):
         conn.execute(f"set local role {role}")
         conn.execute("select set_config('request.jwt.claims', %s, true)", [json.dumps(claims or {})])
         yield conn
@@ -675,10 +677,13 @@ def test_rls_an_expert_edits_only_their_own_availability_and_ops_anyones(conn):
         assert _one(c, "select buffer_after from expert_availability where expert_id = %s", [sari]) == 30
     with as_role(conn, "authenticated", sari_claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
         c.execute(put, [budi, schedule])  # another expert's: refused
-    conn.execute(put, [budi, schedule])  # the service role (ops) sets anyone's
+    with as_role(conn, "service_role", {"role": "service_role"}, keep=True) as c:
+        c.execute(put, [budi, schedule])  # the role the console uses (ops) sets anyone's
+    assert _one(conn, "select horizon_days from expert_availability where expert_id = %s", [budi]) == 60
     with as_role(conn, "authenticated", sari_claims) as c:
         assert c.execute("update expert_availability set horizon_days = 1 where expert_id = %s", [budi]).rowcount == 0
         assert c.execute("delete from expert_availability where expert_id = %s", [budi]).rowcount == 0
+    assert _one(conn, "select horizon_days from expert_availability where expert_id = %s", [budi]) == 60
     # An unconfirmed sign-up with Sari's address is nobody.
     unconfirmed = _auth_user(conn, sari_email.upper(), False)
     with as_role(conn, "authenticated", {"sub": unconfirmed, "email": sari_email, "role": "authenticated"}) as c, \
@@ -690,6 +695,32 @@ def test_rls_an_expert_edits_only_their_own_availability_and_ops_anyones(conn):
         conn.execute(put, [sari, schedule.replace('"slot_step_minutes": 30', '"slot_step_minutes": 7')])
     with pytest.raises(pgerrors.CheckViolation):
         conn.execute(put, [sari, schedule.replace('"mon"', '"monday"')])
+
+
+def test_rls_an_expert_changes_only_their_own_calendar_id_and_the_service_role_anyones(conn):
+    sari_email = f"sari-{uuid.uuid4().hex[:6]}@example.com"
+    sari, budi = _expert(conn, sari_email), _expert(conn)
+    sari_claims = {"sub": _auth_user(conn, sari_email, True), "email": sari_email.upper(), "role": "authenticated"}
+    set_calendar = "update experts set calendar_id = %s where id = %s"
+    with as_role(conn, "authenticated", sari_claims, keep=True) as c:
+        assert c.execute(set_calendar, ["sari.team@example.com", sari]).rowcount == 1  # their own
+        assert c.execute(set_calendar, ["sari.team@example.com", budi]).rowcount == 0  # not another's
+    for column, value in (("hourly_rate", 1), ("email", "someone.else@example.com"), ("name", "Not Sari")):
+        with as_role(conn, "authenticated", sari_claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+            c.execute(f"update experts set {column} = %s where id = %s", [value, sari])  # that column only
+    unconfirmed = _auth_user(conn, sari_email, False)
+    with as_role(conn, "authenticated", {"sub": unconfirmed, "email": sari_email, "role": "authenticated"}) as c:
+        assert c.execute(set_calendar, ["taken@example.com", sari]).rowcount == 0  # an unverified address is nobody
+    with as_role(conn, "anon", {"role": "anon"}) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+        c.execute(set_calendar, ["taken@example.com", sari])
+    with as_role(conn, "service_role", {"role": "service_role"}, keep=True) as c:
+        assert c.execute(set_calendar, ["budi.cal@example.com", budi]).rowcount == 1  # the console: anyone's
+        assert c.execute("update experts set hourly_rate = 1 where id = %s", [budi]).rowcount == 1
+    assert _one(conn, "select calendar_id from experts where id = %s", [sari]) == "sari.team@example.com"
+    assert _one(conn, "select calendar_id from experts where id = %s", [budi]) == "budi.cal@example.com"
+    for bad in ("two words@example.com", "tab\there@example.com", "x" * 255, " padded@example.com", ""):
+        with as_role(conn, "service_role", {"role": "service_role"}) as c, pytest.raises(pgerrors.CheckViolation):
+            c.execute(set_calendar, [bad, budi])
 
 
 def test_job_runs_are_for_the_service_role_only(conn):

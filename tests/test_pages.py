@@ -469,6 +469,33 @@ def test_availability_bad_override_is_refused_naming_the_line(service, people):
     assert service.store.get_availability(people["sari"]) is None
 
 
+def test_availability_an_expert_changes_their_calendar_id_shown_as_text(service, people):
+    at = as_expert(service, people["sari"], expert=people["budi"])
+    k = f"av-{people['sari']}-"
+    assert at.text_input(key=f"{k}calendar_id").value == "sari@example.com"  # their email unless set otherwise
+    assert "Busy time is read from: sari@example.com" in [t.value for t in at.text]
+    at.text_input(key=f"{k}calendar_id").input("  sari_*team*@group.calendar.google.com ").run()
+    at.button(key=f"{k}calendar_save").click().run()
+    no_exception(at)
+    assert service.store.get_expert(people["sari"]).calendar_id == "sari_*team*@group.calendar.google.com"
+    assert service.store.get_expert(people["budi"]).calendar_id == "budi@example.com"
+    assert any("sari\\_\\*team\\*@group.calendar.google.com" in s.value for s in at.success)  # as typed, not Markdown
+    assert "Busy time is read from: sari_*team*@group.calendar.google.com" in [t.value for t in at.text]
+
+
+@pytest.mark.parametrize(("typed", "words"), [("", "empty"), ("two words@example.com", "space"),
+                                               ("x" * 255, "too long")])
+def test_availability_a_bad_calendar_id_shows_the_message_and_saves_nothing(service, people, typed, words):
+    at = open_page("pages/views/availability.py", expert=people["budi"])
+    k = f"av-{people['budi']}-"
+    at.text_input(key=f"{k}calendar_id").input(typed).run()
+    at.button(key=f"{k}calendar_save").click().run()
+    no_exception(at)
+    assert len(errors(at)) == 1 and "Calendar id" in errors(at)[0] and words in errors(at)[0]
+    assert service.store.get_expert(people["budi"]).calendar_id == "budi@example.com"
+    assert "Busy time is read from: budi@example.com" in [t.value for t in at.text]
+
+
 # -- Ops --------------------------------------------------------------------------------------------------
 
 def test_ops_counts_and_provider_health(service, people):

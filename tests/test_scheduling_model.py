@@ -183,3 +183,15 @@ def test_json_round_trip(data: dict) -> None:
 def test_constructor_refuses_a_bad_zone(zone: object) -> None:
     with pytest.raises(InvalidInput, match="timezone"):
         Availability(timezone=zone)  # type: ignore[arg-type]
+
+
+def test_keys_left_out_take_the_given_base():
+    from dataclasses import replace
+
+    from lib.scheduling import DEFAULT_AVAILABILITY
+
+    base = replace(DEFAULT_AVAILABILITY, timezone="Europe/Amsterdam", horizon_days=60, buffer_after=10)
+    a = from_json({"weekly": {"mon": [["09:00", "17:00"]]}}, base=base)
+    assert (a.timezone, a.horizon_days, a.buffer_after, a.weekly[1]) == ("Europe/Amsterdam", 60, 10, ())
+    assert from_json({"timezone": "Asia/Jakarta"}, base=base).timezone == "Asia/Jakarta"
+    assert from_json({}) == DEFAULT_AVAILABILITY

@@ -1238,6 +1238,22 @@ def test_an_expert_calendar_id_defaults_to_their_email(store):
     assert store.get_expert(budi.id).calendar_id == "budi.calendar@example.com" == budi.calendar_id
 
 
+def test_an_expert_calendar_id_can_be_changed_and_set_back_to_their_email(store):
+    sari = store.add_expert("Sari", "sari@example.com", 250_000, "Career")
+    budi = store.add_expert("Budi", "budi@example.com", 400_000)
+    changed = store.set_calendar_id(sari.id, "team@group.calendar.google.com")
+    assert changed == store.get_expert(sari.id)
+    assert changed.calendar_id == "team@group.calendar.google.com"
+    assert (changed.name, changed.email, changed.hourly_rate, changed.expertise) == \
+        ("Sari", "sari@example.com", 250_000, "Career")
+    assert store.get_expert(budi.id).calendar_id == "budi@example.com"  # only that expert
+    assert store.set_calendar_id(sari.id, "").calendar_id == "sari@example.com"  # empty: their email again
+    assert store.get_expert(sari.id).calendar_id == "sari@example.com"
+    for unknown in (str(uuid.uuid4()), "not-an-id"):
+        with pytest.raises(NotFound):
+            store.set_calendar_id(unknown, "x@example.com")
+
+
 def test_availability_is_stored_replaced_and_read_back_equal(store, people):
     from lib.scheduling import Availability, TimeRange
 

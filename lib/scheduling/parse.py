@@ -6,11 +6,12 @@
      "buffer_before": 0, "buffer_after": 15, "min_notice_minutes": 60,
      "slot_step_minutes": 30, "max_per_day": 4, "horizon_days": 60}
 
-Every key is optional: a missing key takes the value of ``DEFAULT_AVAILABILITY``. A weekday
-missing from ``weekly`` (or given ``[]``) has no hours; an override of ``[]`` or ``null`` is a day
-off. ``max_per_day`` may be ``null`` (no limit). Unknown keys are refused, so a misspelt key
-cannot be silently ignored. Refusals raise ``InvalidInput`` naming the field; nothing is
-returned half-parsed.
+Every key is optional: a missing key takes the value of the ``base`` availability given to
+``from_json`` (``DEFAULT_AVAILABILITY`` unless the caller passes the service's default, which
+has the app's timezone and booking horizon). A weekday missing from ``weekly`` (or given ``[]``)
+has no hours; an override of ``[]`` or ``null`` is a day off. ``max_per_day`` may be ``null``
+(no limit). Unknown keys are refused, so a misspelt key cannot be silently ignored. Refusals
+raise ``InvalidInput`` naming the field; nothing is returned half-parsed.
 """
 
 from __future__ import annotations
@@ -80,11 +81,12 @@ def _parse_int(data: Mapping[str, Any], key: str, default: int | None, *, nullab
     return value
 
 
-def from_json(data: object, *, expert: str | None = None) -> Availability:
+def from_json(data: object, *, expert: str | None = None, base: Availability = DEFAULT_AVAILABILITY) -> Availability:
     """An ``Availability`` from the parsed JSON ``data`` (a dict).
 
     When ``expert`` is given and ``data`` names another expert in ``"expert"``, it is refused:
-    a file exported for one expert is not silently loaded onto another.
+    a file exported for one expert is not silently loaded onto another. A key left out takes
+    its value from ``base`` (``BookingService.default_availability`` is the app's default).
     """
     if not isinstance(data, Mapping):
         raise InvalidInput("The availability must be a JSON object.")
@@ -96,7 +98,7 @@ def from_json(data: object, *, expert: str | None = None) -> Availability:
         raise InvalidInput(f"expert: must be an expert id, got {named!r}.")
     if expert is not None and named is not None and named != expert:
         raise InvalidInput(f"expert: this availability is for {named!r}, not {expert!r}.")
-    d = DEFAULT_AVAILABILITY
+    d = base
 
     weekly: tuple[DayHours, ...] = d.weekly
     if "weekly" in data:
@@ -108,7 +110,7 @@ def from_json(data: object, *, expert: str | None = None) -> Availability:
                 raise InvalidInput(f"weekly.{key}: unknown weekday; use mon, tue, wed, thu, fri, sat, sun.")
         weekly = tuple(_parse_ranges(raw.get(day), f"weekly.{day}") for day in WEEKDAYS)
 
-    overrides: list[tuple[date, DayHours]] = []
+    overrides: list[tuple[date, DayHours]] = [] if "overrides" in data else list(d.overrides)
     raw_overrides = data.get("overrides", {})
     if not isinstance(raw_overrides, Mapping):
         raise InvalidInput("overrides: must be an object of \"YYYY-MM-DD\": [[start, end], ...] entries.")

@@ -219,6 +219,18 @@ class BookingService:
         ``lib.scheduling.from_json``) and return it. An expert sets only their own; staff anyone's."""
         return self._scheduling.set_availability(expert_id, availability, actor=actor)
 
+    def default_availability(self, *, actor: Actor) -> Availability:
+        """The hours of an expert who stored none: Monday to Friday 09:00-17:00 in the app
+        timezone, bookable ``booking_horizon_days`` ahead; a key left out of an availability
+        file takes its value (anyone with a role)."""
+        return self._scheduling.default_availability_for(actor=actor)
+
+    def set_calendar_id(self, expert_id: str, calendar_id: str, *, actor: Actor) -> Expert:
+        """Change the Google calendar whose busy time blocks the expert's slots (their email
+        unless set otherwise) and return the expert; drops the expert's cached busy time. An
+        expert changes only their own; staff anyone's."""
+        return self._scheduling.set_calendar_id(expert_id, calendar_id, actor=actor)
+
     def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,
                    exclude_booking: str | None = None) -> SlotList:
         """The expert's free starts for a ``duration``-minute session on ``days`` days from

@@ -19,14 +19,14 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from babel.dates import format_datetime
 
-from lib.access import Actor, require_expert_or_staff
+from lib.access import Actor, require_expert_or_staff, require_known
 from lib.domain import Expert, HeldTime
 from lib.errors import InvalidInput, NotFound, PermissionDenied, SlotOverlaps, SlotUnavailable, describe_unexpected
 from lib.meetings import BusyTimes
 from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Reason, Refusal, Slot, free_slots, why_not, window
 from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service.ports import Ports
-from lib.validation import clean_duration
+from lib.validation import clean_calendar_id, clean_duration
 
 CALENDAR_OK = "ok"
 CALENDAR_NOT_CONNECTED = "not connected"
@@ -117,6 +117,12 @@ class Scheduling:
         return replace(DEFAULT_AVAILABILITY, timezone=settings.timezone,
                        horizon_days=max(0, min(settings.booking_horizon_days, MAX_HORIZON_DAYS)))
 
+    def default_availability_for(self, *, actor: Actor) -> Availability:
+        """``default_availability`` for anyone with a role: what a key left out of an
+        availability file takes (``python -m lib availability --set``)."""
+        require_known(actor, "see the default hours")
+        return self.default_availability()
+
     def _availability_of(self, expert: Expert) -> Availability:
         return self.ports.store.get_availability(expert.id) or self.default_availability()
 
@@ -136,6 +142,20 @@ class Scheduling:
         expert = self._expert(expert_id)
         self.ports.store.set_availability(expert.id, availability)
         return self._availability_of(expert)
+
+    def set_calendar_id(self, expert_id: str, calendar_id: str, *, actor: Actor) -> Expert:
+        """Change the Google calendar whose busy time blocks the expert's slots and return the
+        expert. An expert changes only their own; staff anyone's. ``InvalidInput`` for an empty
+        id, one with spaces or one longer than 254 characters. The expert's own email is stored
+        as "their email" (it follows them). The cached busy time of the expert is dropped, so the
+        next slots come from a fresh read (saving the same id again is how an expert asks for one
+        after fixing the calendar's sharing)."""
+        require_expert_or_staff(actor, expert_id, "change the calendar")
+        value = clean_calendar_id(calendar_id)
+        expert = self._expert(expert_id)
+        stored = self.ports.store.set_calendar_id(expert.id, "" if value.lower() == expert.email.lower() else value)
+        self.forget_busy(expert.id)
+        return stored
 
     # -- what holds the expert's time ---------------------------------------------------------
     def _bookings(self, expert: Expert, first: datetime, last: datetime,

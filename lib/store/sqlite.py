@@ -236,6 +236,14 @@ class SQLiteStore(OperationsTables):
             )
         return expert
 
+    def set_calendar_id(self, expert_id: str, calendar_id: str) -> Expert:
+        with self._tx() as db:
+            changed = db.execute("UPDATE experts SET calendar_id = ? WHERE id = ?", (calendar_id or None, expert_id))
+            if changed.rowcount == 0:
+                raise NotFound("Unknown expert; pick one from the list.")
+            row = db.execute("SELECT * FROM experts WHERE id = ?", (expert_id,)).fetchone()
+        return _expert(row)
+
     def get_availability(self, expert_id: str) -> Availability | None:
         row = self._one("SELECT schedule FROM expert_availability WHERE expert_id = ?", (expert_id,))
         return _availability(row["schedule"]) if row else None

@@ -412,6 +412,18 @@ class SupabaseStore:
         data = self._execute(self._table("experts").insert(row).select(EXPERT_SELECT), "adding an expert")
         return _expert(_rows(data)[0])
 
+    def set_calendar_id(self, expert_id: str, calendar_id: str) -> Expert:
+        """Change the expert's calendar id (empty: their email): one PATCH that returns the row."""
+        if not _is_uuid(expert_id):
+            raise NotFound("Unknown expert; pick one from the list.")
+        data = self._execute(
+            self._table("experts").update({"calendar_id": calendar_id or None}).eq("id", expert_id)
+            .select(EXPERT_SELECT), "changing the expert's calendar id")
+        rows = _rows(data)
+        if not rows:
+            raise NotFound("Unknown expert; pick one from the list.")
+        return _expert(rows[0])
+
     def get_availability(self, expert_id: str) -> Availability | None:
         """The expert's stored availability, or ``None`` (one request; none for a non-uuid id)."""
         if not _is_uuid(expert_id):

@@ -3,6 +3,7 @@ the free slots of the coming week as they would be, shown before saving.
 
 An expert edits their own; ops pick an expert (``?expert=<id>`` keeps the choice bookmarkable).
 The fields are read by ``lib.scheduling.form``, which refuses what the command line refuses.
+The Google calendar whose busy time blocks the slots is saved on its own (``set_calendar_id``).
 """
 
 from datetime import date, timedelta
@@ -18,6 +19,7 @@ from lib.scheduling import ALLOWED_STEPS, WEEKDAYS
 from lib.scheduling.form import AvailabilityForm
 from lib.scheduling.model import MAX_BUFFER_MINUTES, MAX_HORIZON_DAYS, MAX_NOTICE_MINUTES, MAX_PER_DAY_LIMIT
 from lib.timefmt import long_date
+from lib.validation import MAX_CALENDAR_ID
 from pages.ui.expert import chosen_expert
 from pages.ui.flash import show_error
 from pages.ui.run import page_context
@@ -36,6 +38,23 @@ expert_id = expert.id
 stored = svc.availability(expert_id, actor=actor)
 start = AvailabilityForm.of(stored)
 k = f"av-{expert_id}-"  # every field keyed per expert: picking another expert starts from their hours
+
+# -- the calendar whose busy time counts ------------------------------------------------------
+st.subheader("Google Calendar")
+st.caption("Times that are busy in this calendar are not offered (with the Google meeting provider). Usually the "
+           "expert's email; a calendar id such as abc123@group.calendar.google.com works too. The calendar must be "
+           "shared with the organizer's account, at least its free/busy.")
+calendar_id = st.text_input("Calendar id", value=expert.calendar_id, key=f"{k}calendar_id",
+                            help=f"No spaces, at most {MAX_CALENDAR_ID} characters.")
+if st.button("Save calendar id", key=f"{k}calendar_save", disabled=calendar_id == expert.calendar_id):
+    try:
+        expert = svc.set_calendar_id(expert_id, calendar_id, actor=actor)
+    except CallExpertError as exc:
+        show_error(exc)  # empty, a space, too long: nothing saved
+    else:
+        st.success(f"Saved: the busy time of {escape_markdown(expert.name)} is now read from "
+                   f"{escape_markdown(expert.calendar_id)}.")
+st.text(f"Busy time is read from: {expert.calendar_id}")
 
 # -- weekly hours ----------------------------------------------------------------------------
 st.subheader("Weekly hours")
