@@ -36,7 +36,7 @@ from bench import goals as G
 from bench.config import BenchConfig
 from bench.data import fill
 from bench.links import measure_links
-from bench.pages import measure_memory, measure_pages
+from bench.pages import measure_memory, measure_overview_year, measure_pages
 from bench.server import measure_server
 from bench.slots import bench_free_slots
 from bench.throughput import measure_throughput
@@ -64,6 +64,8 @@ def run(config: BenchConfig, log: Callable[[str], None] = print) -> dict[str, An
             log(f"  {n:,} bookings in {clock.perf_counter() - started:.1f}s")
         log(f"Every page as ops and as an expert through AppTest, {config.page_runs} runs each...")
         figures["pages"] = measure_pages(filled, config.page_runs)
+        log(f"The Overview as ops over the last 366 days, {config.page_runs} runs per size...")
+        figures["overview_year"] = measure_overview_year(filled, config.page_runs)
         log("Peak memory: a fresh process per size opens every page for both roles...")
         figures["memory"] = measure_memory(filled)
         log(f"First paint of new sessions through a real streamlit server, {config.server_sessions} per page "
@@ -103,6 +105,7 @@ def check_goals(figures: dict[str, Any], config: BenchConfig) -> list[dict[str, 
             lines.append(G.page_ratio(title, role, small, large).check(round(hi["min_ms"] / lo["min_ms"], 2)))
             lines.append(G.store_calls(title, role, small, large).check(
                 round(max(hi["store_calls"]) / max(min(lo["store_calls"]), 1), 2)))
+    lines.append(G.overview_year(large).check(figures["overview_year"]["sizes"][str(large)]["min_ms"]))
     lines.append(G.memory_growth(small, large).check(figures["memory"]["growth_mib"]))
     links, throughput, slots = figures["links"], figures["throughput"], figures["slots"]
     lines.append(G.links_vs_bound(links["bookings"]).check(links["vs_bound"]))

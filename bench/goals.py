@@ -86,6 +86,18 @@ def store_calls(page: str, role: str, small: int, large: int) -> Goal:
     return Goal(f"{page} page as {role}: store calls {_span(small, large)}", "<=", STORE_CALLS_RATIO, "x")
 
 
+# The Overview over its longest range, a year, at 100,000 bookings: the issue asks that the page
+# "answers within a second for 100,000 bookings", so one AppTest run (the page script with its
+# store read and its eight charts) is held to 1,000 ms, the least of the runs (noise only adds).
+OVERVIEW_YEAR_MS = 1000
+
+
+def overview_year(bookings: int) -> Goal:
+    """The Overview page as ops over the last 366 days at the largest size: an absolute time."""
+    return Goal(f"Overview page as ops over the last 366 days at {bookings:,} bookings (min)", "<=",
+                OVERVIEW_YEAR_MS, "ms")
+
+
 def first_paint(bookings: int) -> Goal:
     """A new session's first screen through a real server."""
     return Goal(f"first paint of a new session at {bookings:,} bookings (p95)", "<", FIRST_PAINT_P95_MS, "ms")

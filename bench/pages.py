@@ -29,6 +29,7 @@ from lib.config import Settings
 from lib.store.sqlite import SQLiteStore
 
 OPS, EXPERT = "ops", "expert"
+OVERVIEW_YEAR_DAYS = 366  # the Overview's longest range (lib.service.overview.MAX_DAYS)
 ROLES = (OPS, EXPERT)
 VIEW_AS = "view_as"  # the demo's "View as" widget key (pages.ui.gate.VIEW_AS)
 # What the Book page is measured with typed in its customer search: a part of a name many
@@ -175,7 +176,7 @@ def _page_query(title: str, filled: Filled) -> dict[str, str]:
     * Overview: ``?from=`` yesterday ``&to=`` today, the current bookings, the same at every size
       (the history was made four days before today or earlier), so its ratio shows whether it
       reads bookings outside its range. Its default range, 30 days, holds more bookings at
-      100,000.
+      100,000; ``measure_overview_year`` measures it over a whole year.
     """
     query = {"expert": filled.expert_id}
     if title == "Confirmation":
@@ -184,6 +185,46 @@ def _page_query(title: str, filled: Filled) -> dict[str, str]:
         today = datetime.now(Settings().tz).date()
         query.update({"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()})
     return query
+
+
+def measure_overview_year(filled: list[Filled], runs: int) -> dict[str, Any]:
+    """The Overview as ops over the last 366 days (its longest range), per size: the time of one
+    AppTest run (minimum, median, least CPU); its store calls are the page figure's.
+
+    The page figure above opens the Overview on yesterday and today, the same rows at every
+    size; this one reads a year, which at 100,000 bookings is most of the file (the history
+    spreads over the past year), so it shows what the store's aggregates cost when they cover
+    many rows. The sizes take turns after ``WARM_UP_RUNS`` uncounted runs each, as for the pages.
+    """
+    from streamlit.testing.v1 import AppTest  # Streamlit's test harness loads only for the benchmark
+
+    _quiet_streamlit()
+    today = datetime.now(Settings().tz).date()
+    first = today - timedelta(days=OVERVIEW_YEAR_DAYS - 1)
+    apps: dict[Filled, Any] = {}
+    times: dict[Filled, list[float]] = {f: [] for f in filled}
+    cpu: dict[Filled, list[float]] = {f: [] for f in filled}
+    for f in filled:
+        with _environment(page_env(f.db)):
+            at = apps[f] = AppTest.from_file(str(APP), default_timeout=300)
+            at.run()
+            at.switch_page(PAGES["Overview"])
+            at.query_params.update({"from": first.isoformat(), "to": today.isoformat()})
+            for _ in range(WARM_UP_RUNS):
+                at.run()
+                _raise_page_errors(at, "Overview", OPS)
+    for _ in range(runs):
+        for f in filled:
+            with _environment(page_env(f.db)):
+                began, began_cpu = clock.perf_counter(), clock.process_time()
+                apps[f].run()
+                times[f].append(clock.perf_counter() - began)
+                cpu[f].append(clock.process_time() - began_cpu)
+                _raise_page_errors(apps[f], "Overview", OPS)
+    return {"days": OVERVIEW_YEAR_DAYS, "from": first.isoformat(), "to": today.isoformat(),
+            "sizes": {str(f.bookings): {"min_ms": ms(min(times[f])), "median_ms": ms(statistics.median(times[f])),
+                                        "cpu_min_ms": ms(min(cpu[f])), "runs_ms": [ms(x) for x in times[f]]}
+                      for f in filled}}
 
 
 def _raise_page_errors(at: Any, title: str, role: str) -> None:

@@ -11,6 +11,8 @@ answers 200 when the store answers one read.
 records one click and answers 302 to the booking's current meeting link (only ever a link stored
 on the booking); an unknown or malformed token answers 404, a booking with no link to open now
 (cancelled, expired) 410, each with a short fixed plain-text body. No user agent or address is kept.
+A ``HEAD`` request (Starlette answers it on a ``GET`` route; mail scanners and link previews send
+it) gets the same answer but records no click: only a ``GET`` is someone opening the link.
 
 Answers are fixed, short JSON: nothing a caller sent is ever echoed back, and the log lines name
 the outcome and the booking, never the body, a key or an error's text (which may quote the body).
@@ -125,7 +127,8 @@ def create_app(service: BookingService) -> Starlette:
     async def join(request: Request) -> Response:
         token = str(request.path_params.get("token", ""))
         try:
-            link = await run_in_threadpool(service.follow_join_link, token, actor=JOIN_REDIRECT)
+            link = await run_in_threadpool(service.follow_join_link, token, actor=JOIN_REDIRECT,
+                                           click=request.method == "GET")
         except NotFound:
             return PlainTextResponse(_JOIN_UNKNOWN, status_code=404, headers=_JOIN_HEADERS)
         except CallExpertError as exc:

@@ -79,6 +79,14 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
                 assert page[size]["min_ms"] > 0 and len(page[size]["runs_ms"]) == 2
                 assert page[size]["min_ms"] <= page[size]["median_ms"]
                 assert page[size]["store_calls"] and all(q > 0 for q in page[size]["store_calls"])
+    year = figures["overview_year"]  # the Overview over its longest range, at every size
+    assert year["days"] == 366 and set(year["sizes"]) == {"50", "120"}
+    assert (date.fromisoformat(year["to"]) - date.fromisoformat(year["from"])).days == 365
+    for size in year["sizes"].values():
+        assert 0 < size["min_ms"] <= size["median_ms"] and len(size["runs_ms"]) == 2 and size["cpu_min_ms"] > 0
+    [year_goal] = [g for g in result["goals"] if "last 366 days" in g["name"]]
+    assert year_goal["name"] == "Overview page as ops over the last 366 days at 120 bookings (min)"
+    assert (year_goal["goal"], year_goal["value"]) == ("<= 1000", year["sizes"]["120"]["min_ms"])
     memory = figures["memory"]
     assert set(memory["sizes"]) == {"50", "120"} and memory["rounds"] >= 1
     assert all(m["peak_kib"] >= m["before_pages_kib"] > 0 for m in memory["sizes"].values())
@@ -118,7 +126,8 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     assert [g["name"] for g in result["goals"][-2:]] == ["first paint of a new session at 120 bookings (p95)",
                                                        "whole first screen of a new session at 120 bookings (p95)"]
     page_goals = [g for g in result["goals"] if " page as " in g["name"] or "peak memory" in g["name"]]
-    assert len(page_goals) == 2 * len(expected) + 1  # time and store calls per page and role; memory
+    assert len(page_goals) == 2 * len(expected) + 2  # time and store calls per page and role; the Overview's
+    # year; memory
     # links x2, throughput and its growth, transactions, slots, first paint and first screen
     assert len(result["goals"]) == len(page_goals) + 8
     assert all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])

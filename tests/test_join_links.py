@@ -85,6 +85,19 @@ def test_a_known_token_redirects_to_the_meeting_and_records_one_click_per_reques
     assert last["customer"] == world.clock.now.replace(microsecond=0)
 
 
+def test_a_head_request_is_answered_like_a_get_but_is_not_a_click(world, http):
+    """Mail scanners and link previews send HEAD: the same 302, no click counted."""
+    booking = book(world)
+    token = token_of(next(e for e in emails(world, booking) if e.kind == "confirmed.customer"))
+    for _ in range(3):
+        answer = http.head(f"/j/{token}")
+        assert answer.status_code == 302 and answer.headers["location"] == booking.meeting_link
+    assert http.head("/j/" + "A" * 43).status_code == 404
+    assert clicks(world, booking) == {}
+    http.get(f"/j/{token}")
+    assert clicks(world, booking) == {"customer": 1}
+
+
 def test_the_redirect_follows_the_current_link_and_a_cancelled_booking_is_gone(world, http):
     booking = book(world)
     token = token_of(next(e for e in emails(world, booking) if e.kind == "confirmed.customer"))

@@ -60,6 +60,93 @@ def test_the_overview_page_shows_the_hand_counted_figures(filled):
     assert len(at.get("vega_lite_chart")) == 8
 
 
+def test_the_overview_downloads_hold_the_hand_counted_figures(filled, monkeypatch):
+    """The bytes behind the per-day, revenue and funnel downloads, as the buttons hand them over."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    files: dict[str, bytes] = {}
+    add = MediaFileManager.add
+
+    def keep(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):  # noqa: ANN001
+        url = add(self, data, mimetype, coordinates, file_name=file_name, is_for_static_download=is_for_static_download)
+        files[url] = data
+        return url
+
+    monkeypatch.setattr(MediaFileManager, "add", keep)
+    at = open_page("pages/views/overview.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
+    no_exception(at)
+    csv = [files[b.proto.url].decode("utf-8").splitlines() for b in at.get("download_button")]
+    assert csv[0] == ["day,status,bookings"] + [f"{d},{s},{n}" for d, s, n in known.EXPECTED_PER_DAY]
+    assert csv[1] == ["week,revenue,bookings"] + [f"{w},{r},{n}" for w, r, n in known.EXPECTED_REVENUE]
+    made, paid, confirmed, completed, expired, unpaid, refunded, after_link, pending, waiting, coming = (
+        known.EXPECTED_FUNNEL)
+    assert csv[2] == ["step,bookings,kind", f"made,{made},reached", f"paid,{paid},reached",
+                      f"confirmed,{confirmed},reached", f"completed,{completed},reached",
+                      # where bookings stopped, largest first (ties in the funnel's order)
+                      f"expired unpaid,{expired},stopped", f"cancelled before payment,{unpaid},stopped",
+                      f"cancelled after payment,{refunded},stopped",
+                      f"cancelled after confirmation,{after_link},stopped",
+                      f"awaiting payment,{pending},on the way", f"awaiting a link,{waiting},on the way",
+                      f"session to come,{coming},on the way"]
+    assert csv[3] == ["day,bookings,median_s,p95_s"] + [f"{d},{n},{m},{p}" for d, n, m, p in known.EXPECTED_DELAY]
+    assert csv[5] == ["status,emails"] + [f"{s},{n}" for s, n in (("sent", 1), ("failed", 1), ("waiting", 4))]
+
+
+def test_the_sqlite_store_brings_back_the_overviews_aggregates_not_a_row_per_booking(service, monkeypatch):
+    """Forty bookings linked on one day, with forty join delays: the store answers with the day's
+    few aggregated rows (its percentiles taken in SQL), not with forty durations to sort in Python."""
+    from datetime import datetime, time
+
+    from lib.domain import Attendance
+
+    store = service.store
+    monkeypatch.setenv("CALLEXPERT_TIMEZONE", "Asia/Jakarta")
+    stamp = known.sqlite_stamp(store)
+    expert = store.add_expert("Sari Wulandari", "sari@example.com", known.PRICE, "Career").id
+    customer = store.add_customer(known.NewCustomer("Andi Pratama", "andi@example.com")).id
+    for n in range(40):
+        day, at = known.SESSION_DAY + timedelta(days=n // 10), time(8 + n % 10)
+        booking = known.book_linked(store, expert, customer, day, at)
+        created = known.local(known.FIRST, 9)
+        stamp(booking, created, created, created + timedelta(seconds=n * n))
+        start = known.local(day, at.hour)
+        assert store.save_attendance(Attendance(booking, "recorded", expert_joined=True, customer_joined=False,
+                                                expert_joined_at=start + timedelta(seconds=7 * n)), [], "worker")
+    rows: list[int] = []
+    connect = store._conn
+
+    class Counting:
+        def __init__(self, conn) -> None:  # noqa: ANN001
+            self.conn = conn
+
+        def execute(self, *args):  # noqa: ANN002, ANN202
+            cursor = self.conn.execute(*args)
+            fetched = cursor.fetchall()
+            rows.append(len(fetched))
+            return _Fetched(fetched)
+
+        def __getattr__(self, name: str):  # noqa: ANN204
+            return getattr(self.conn, name)
+
+    class _Fetched(list):
+        def fetchall(self):  # noqa: ANN202
+            return list(self)
+
+        def fetchone(self):  # noqa: ANN202
+            return self[0] if self else None
+
+    monkeypatch.setattr(store, "_conn", lambda: Counting(connect()))
+    stats = store.overview_stats(datetime.combine(known.FIRST, time(0), known.TZ),
+                                 datetime.combine(known.FIRST + timedelta(days=1), time(0), known.TZ), "Asia/Jakarta")
+    delays = [float(n * n) for n in range(40)]
+    joins = [7.0 * n for n in range(40)]
+    assert [(d.bookings, d.median_s, d.p95_s) for d in stats.link_delay] == [
+        (40, percentile(delays, 0.5), percentile(delays, 0.95))]
+    assert [(f.side, f.joins, f.median_min, f.p95_min) for f in stats.lateness] == [
+        ("expert", 40, percentile(joins, 0.5) / 60, percentile(joins, 0.95) / 60)]
+    assert sum(rows) < 10, rows  # a day's counts, one delay row, one email row, one expert, one side
+
+
 def test_a_range_in_the_address_is_the_pages_range(filled):
     at = open_page("pages/views/overview.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
     no_exception(at)

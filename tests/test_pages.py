@@ -572,6 +572,35 @@ def test_ops_recent_bookings_filter_history_and_cancel(service, people):
     assert service.get_booking(kept.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
 
 
+def test_ops_booking_detail_shows_the_recorded_attendance_with_the_experts_no_show(service, people, monkeypatch):
+    """With the Google provider, the booking's detail reads its stored Google Meet attendance:
+    here the customer joined and the expert did not."""
+    from lib.domain import Attendance
+    from tests.support.google import authorized_user_json, calendar_server
+
+    other = confirmed(service, people, days=15)
+    kept = confirmed(service, people)
+    start = kept.starts_at.replace(tzinfo=service.tz)
+    assert service.store.save_attendance(Attendance(
+        kept.id, "recorded", expert_joined=False, customer_joined=True, customer_joined_at=start + timedelta(minutes=3),
+        customer_left_at=start + timedelta(minutes=40), customer_match="email"), [], "worker")
+    with calendar_server(monkeypatch) as server:
+        for key, value in {"MEETING_PROVIDER": "google", "GOOGLE_CREDENTIALS_JSON": authorized_user_json(server),
+                           "GOOGLE_API_ENDPOINT": server.base_url, "GOOGLE_TIMEOUT_SECONDS": "1",
+                           "ALLOW_DEMO_MODE": "true"}.items():  # the demo's "View as" beside a real provider
+            monkeypatch.setenv(f"CALLEXPERT_{key}", value)
+        at = open_page("pages/views/ops.py")
+        no_exception(at)
+        at.selectbox(key="ops-booking").select(kept.id).run()
+        no_exception(at)
+        [shown_attendance] = [t.value for t in at.text if t.value.startswith("Attendance")]
+        assert shown_attendance.splitlines()[:2] == ["Attendance (Google Meet):", "Expert: did not join (no-show)"]
+        assert shown_attendance.splitlines()[2].startswith("Customer: joined ")
+        at.selectbox(key="ops-booking").select(other.id).run()
+        assert [t.value for t in at.text if t.value.startswith("Attendance")] == [
+            "Attendance: not read yet (read from Google Meet after the session ends)."]
+
+
 def test_an_expired_booking_shows_as_expired_on_confirmation_and_ops(service, people):
     stale = service.book(request(service, people), actor=SYSTEM)
     kept = confirmed(service, people, days=15)

@@ -1516,6 +1516,25 @@ def test_overview_stats_count_the_bookings_made_in_the_range_by_the_app_timezone
     assert empty.attendance == () and empty.lateness == ()
 
 
+def test_overview_stats_percentiles_interpolate_as_percentile_cont_per_day(store, stamp):
+    from lib.overview import percentile
+    from tests.support import overview as known
+
+    expert = store.add_expert("Sari Wulandari", "sari@example.com", known.PRICE, "Career").id
+    customer = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com")).id
+    # Made on 4, 5 and 6 March: one delay, two, and seven (unsorted, with a tie).
+    delays = {known.FIRST: [42], known.FIRST + timedelta(days=1): [100, 7],
+              known.FIRST + timedelta(days=2): [61, 5, 900, 5, 33, 240, 12]}
+    for n, (day, seconds) in enumerate((d, s) for d, values in delays.items() for s in values):
+        booking = known.book_linked(store, expert, customer, known.SESSION_DAY, time(8 + n))
+        created = known.local(day, 9)
+        stamp(booking, created, created, created + timedelta(seconds=seconds))
+    stats = store.overview_stats(datetime.combine(known.FIRST, time(0), known.TZ),
+                                 datetime.combine(known.LAST, time(0), known.TZ), "Asia/Jakarta")
+    assert [(d.day, d.bookings, d.median_s, d.p95_s) for d in stats.link_delay] == [
+        (day, len(v), percentile(v, 0.5), percentile(v, 0.95)) for day, v in delays.items()]
+
+
 # -- merged transactions: the payment with its attempt, the confirmation with its link attempt ---------
 
 def test_mark_paid_can_count_its_payment_attempt_only_while_pending(store, people):

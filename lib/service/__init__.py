@@ -341,11 +341,12 @@ class BookingService:
         return self._jobs.latest(actor=actor)
 
     # -- Join links through the click-counting redirect (lib.service.clicks) ------------------
-    def follow_join_link(self, token: str, *, actor: Actor) -> str | None:
-        """The booking's current meeting link for a Join token, after recording one click
-        (``None``, nothing recorded, when the booking has no link to open now); ``NotFound`` for
-        a malformed or unknown token. The endpoint's ``GET /j/<token>`` (system actor)."""
-        return self._join.follow(token, actor=actor)
+    def follow_join_link(self, token: str, *, actor: Actor, click: bool = True) -> str | None:
+        """The booking's current meeting link for a Join token, after recording one click unless
+        ``click`` is false (``None``, nothing recorded, when the booking has no link to open now);
+        ``NotFound`` for a malformed or unknown token. The endpoint's ``GET /j/<token>`` (system
+        actor; a ``HEAD`` request asks with ``click=False``)."""
+        return self._join.follow(token, actor=actor, click=click)
 
     def join_clicks(self, booking_id: str, *, actor: Actor) -> list[JoinClicks]:
         """Each person's clicks on the booking's Join links and the latest, by person (whoever may

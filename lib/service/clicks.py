@@ -42,9 +42,11 @@ class JoinLinks:
         tokens = self.ports.store.issue_join_tokens(booking.id, fresh, self.ports.clock())
         return {side: redirect_url(base, tokens[side]) for side in SIDES if side in tokens}
 
-    def follow(self, token: str, *, actor: Actor) -> str | None:
-        """The booking's CURRENT meeting link for a token, after recording one click of its person;
-        ``None`` (no click recorded) when the booking has no link to open now (cancelled, expired).
+    def follow(self, token: str, *, actor: Actor, click: bool = True) -> str | None:
+        """The booking's CURRENT meeting link for a token, after recording one click of its person
+        (none when ``click`` is false: a ``HEAD`` request, as link scanners and previews send, is
+        answered alike but is nobody opening the meeting); ``None`` (no click recorded) when the
+        booking has no link to open now (cancelled, expired).
 
         Raises ``NotFound`` for a malformed or unknown token. The answer is only ever a link
         stored on the booking (made by the provider, or pasted and checked against the allowed
@@ -60,7 +62,8 @@ class JoinLinks:
         booking = self.ports.store.get_booking(booking_id)
         if booking is None or booking.status not in _JOINABLE or not booking.meeting_link:
             return None
-        self.ports.store.record_join_click(booking_id, person, self.ports.clock())
+        if click:
+            self.ports.store.record_join_click(booking_id, person, self.ports.clock())
         return booking.meeting_link
 
     def clicks(self, booking_id: str, *, actor: Actor) -> list[JoinClicks]:

@@ -31,7 +31,6 @@ from lib.overview import (
     LinkDelay,
     OverviewStats,
     WeekRevenue,
-    percentile,
 )
 from lib.store.budget import bucket_start, oldest_counted, seconds_until_free
 from lib.store.sqlite_rows import (
@@ -42,6 +41,34 @@ from lib.store.sqlite_rows import (
     _parse_ts,
     _start_sql,
     _ts,
+)
+
+# The count, median and 95th percentile of ``v`` per group ``g`` of the rows of ``{values}``, with
+# linear interpolation between the two closest ranks exactly as PostgreSQL's ``percentile_cont``
+# (and ``lib.overview.percentile``): at position p = f * (n - 1) of the values in order, the value
+# of rank floor(p) plus (the next rank's - it) * (p - floor(p)). SQLite has no percentile function:
+# each row gets its rank (0-based) and its group's count from window functions, only the ranks
+# either side of the two positions are kept, and one row per group comes back. A CAST to INTEGER
+# is floor() for these positions (never negative).
+_RANK = "CAST({f} * (n - 1) AS INTEGER)"
+_AT = "MAX(CASE WHEN i = {rank} THEN v END)"
+
+
+def _percentile_sql(f: str) -> tuple[str, str]:
+    """The interpolated ``f`` percentile of a ranked group, and the condition keeping its two ranks."""
+    low = _RANK.format(f=f)
+    high = f"{low} + ({f} * (n - 1) > {low})"
+    value = (f"{_AT.format(rank=low)} + ({_AT.format(rank=high)} - {_AT.format(rank=low)})"
+             f" * ({f} * (MAX(n) - 1) - CAST({f} * (MAX(n) - 1) AS INTEGER))")
+    return value, f"i IN ({low}, {high})"
+
+
+_P50, _NEAR50 = _percentile_sql("0.5")
+_P95, _NEAR95 = _percentile_sql("0.95")
+_PERCENTILES = (
+    f"SELECT g, MAX(n) AS n, {_P50} AS p50, {_P95} AS p95 FROM ("
+    "SELECT g, v, ROW_NUMBER() OVER (PARTITION BY g ORDER BY v) - 1 AS i, COUNT(*) OVER (PARTITION BY g) AS n"
+    " FROM ({values})) WHERE " + f"{_NEAR50} OR {_NEAR95} GROUP BY g"
 )
 
 
@@ -153,45 +180,47 @@ class OperationsTables:
     # -- the Overview page ----------------------------------------------------------------------
     def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
         """The Overview's aggregates over the bookings created in ``[start, end)`` (see
-        ``lib.overview``): four queries on the range's rows (the ``created_at`` index). The first
-        groups them by day, status and how far they got, and the counts per day, week and funnel
-        step are summed from its few rows; the percentiles are taken from the range's durations
-        only. Attendance adds two, over the range's recorded sessions: counts per expert, and each
-        side's join delays for their percentiles. One read transaction, so the figures agree
-        with each other."""
+        ``lib.overview``), in one statement: the range's rows (the ``created_at`` index) are
+        read once into ``b``, and each figure is a part of a ``UNION ALL`` over it that returns
+        only its few aggregated rows, tagged with the figure's name. Days by status and how far
+        they got (the counts per day, week and funnel step are summed from those), link
+        attempts and failures, emails by status, attendance per expert, and the percentiles:
+        the median and 95th percentile of the payment-to-link seconds per day and of each
+        side's join delay, taken in SQL (``_PERCENTILES``) exactly as ``percentile_cont`` does
+        in the Supabase function. One statement, so the figures agree with each other."""
         day_sql, day_params = _day_sql(start, end, zone)
         start_sql, start_params = _start_sql(start, end, zone)
-        cohort = ("WITH b AS MATERIALIZED (SELECT id, status, price, paid_at, confirmed_at, expert_id, starts_at,"
-                  f" {day_sql} AS day FROM bookings WHERE created_at >= ? AND created_at < ?) ")
-        params = (*day_params, _ts(start), _ts(end))
         recorded = " FROM b JOIN booking_attendance a ON a.booking_id = b.id WHERE a.status = 'recorded'"
-        late = [f"SELECT '{side}', ROUND((julianday(a.{side}_joined_at) - julianday({start_sql})) * 86400)"
-                f"{recorded} AND a.{side}_joined AND a.{side}_joined_at IS NOT NULL" for side in ("expert", "customer")]
-        db = self._conn()
-        db.execute("BEGIN")
-        try:
-            groups = db.execute(cohort + "SELECT day, status, paid_at IS NOT NULL, confirmed_at IS NOT NULL,"
-                                " COUNT(*), SUM(price) FROM b GROUP BY 1, 2, 3, 4 ORDER BY 1, 2", params).fetchall()
-            delays = db.execute(cohort + "SELECT day, ROUND((julianday(confirmed_at) - julianday(paid_at)) * 86400)"
-                                " FROM b WHERE paid_at IS NOT NULL AND confirmed_at IS NOT NULL", params).fetchall()
-            attempts = db.execute(cohort + "SELECT h.event, CASE h.event WHEN 'link attempt' THEN '' ELSE h.detail END,"
-                                  " COUNT(*) FROM b JOIN booking_history h ON h.booking_id = b.id"
-                                  " WHERE h.event IN ('link attempt', 'link attempt failed') GROUP BY 1, 2",
-                                  params).fetchall()
-            emails = db.execute(cohort + "SELECT o.status, COUNT(*) FROM b JOIN email_outbox o ON o.booking_id = b.id"
-                                " GROUP BY o.status ORDER BY o.status", params).fetchall()
-            experts = db.execute(cohort + "SELECT e.name, COUNT(*), SUM(a.expert_joined AND a.customer_joined),"
-                                 " SUM(NOT a.expert_joined), SUM(NOT a.customer_joined)"
-                                 + recorded.replace(" WHERE", " JOIN experts e ON e.id = b.expert_id WHERE")
-                                 + " GROUP BY e.id, e.name ORDER BY e.name, e.id", params).fetchall()
-            joins = db.execute(cohort + " UNION ALL ".join(late),
-                               (*params, *start_params, *start_params)).fetchall()
-        finally:
-            db.execute("COMMIT")
+        late = " UNION ALL ".join(
+            f"SELECT '{side}' AS g, ROUND((julianday(a.{side}_joined_at) - julianday({start_sql})) * 86400) AS v"
+            f"{recorded} AND a.{side}_joined AND a.{side}_joined_at IS NOT NULL" for side in ("expert", "customer"))
+        parts = [
+            "SELECT 'day', day, status, paid_at IS NOT NULL, confirmed_at IS NOT NULL, COUNT(*), SUM(price)"
+            " FROM b GROUP BY 2, 3, 4, 5",
+            "SELECT 'delay', g, n, p50, p95, NULL, NULL FROM (" + _PERCENTILES.format(
+                values="SELECT day AS g, ROUND((julianday(confirmed_at) - julianday(paid_at)) * 86400) AS v"
+                       " FROM b WHERE paid_at IS NOT NULL AND confirmed_at IS NOT NULL") + ")",
+            "SELECT 'attempt', h.event, CASE h.event WHEN 'link attempt' THEN '' ELSE h.detail END, COUNT(*),"
+            " NULL, NULL, NULL FROM b JOIN booking_history h ON h.booking_id = b.id"
+            " WHERE h.event IN ('link attempt', 'link attempt failed') GROUP BY 2, 3",
+            "SELECT 'email', o.status, COUNT(*), NULL, NULL, NULL, NULL"
+            " FROM b JOIN email_outbox o ON o.booking_id = b.id GROUP BY 2",
+            "SELECT 'expert', e.name, e.id, COUNT(*), SUM(a.expert_joined AND a.customer_joined),"
+            " SUM(NOT a.expert_joined), SUM(NOT a.customer_joined)"
+            + recorded.replace(" WHERE", " JOIN experts e ON e.id = b.expert_id WHERE") + " GROUP BY e.id, e.name",
+            "SELECT 'late', g, n, p50 / 60, p95 / 60, NULL, NULL FROM (" + _PERCENTILES.format(values=late) + ")",
+        ]
+        sql = ("WITH b AS MATERIALIZED (SELECT id, status, price, paid_at, confirmed_at, expert_id, starts_at,"
+               f" {day_sql} AS day FROM bookings WHERE created_at >= ? AND created_at < ?) "
+               + " UNION ALL ".join(parts) + " ORDER BY 1, 2, 3")
+        rows = self._conn().execute(sql, (*day_params, _ts(start), _ts(end), *start_params, *start_params)).fetchall()
+        figures: dict[str, list[tuple]] = {}
+        for kind, *values in rows:
+            figures.setdefault(kind, []).append(tuple(values))
         per_day: dict[tuple[str, str], int] = {}
         weeks: dict[date, list[int]] = {}
         steps: Counter[str] = Counter()
-        for day, status, paid, linked, count, price in groups:
+        for day, status, paid, linked, count, price in figures.get("day", ()):
             per_day[(day, status)] = per_day.get((day, status), 0) + count
             if status in REVENUE_STATUSES:
                 monday = date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())
@@ -204,12 +233,8 @@ class OperationsTables:
             steps[status] += count
             if status == "cancelled":  # where it stopped: how far it had got
                 steps["cancelled " + ("confirmed" if linked else "paid" if paid else "unpaid")] += count
-        by_day: dict[str, list[float]] = {}
-        for day, seconds in delays:
-            by_day.setdefault(day, []).append(float(seconds))
-        by_side: dict[str, list[float]] = {}
-        for side, seconds in joins:
-            by_side.setdefault(side, []).append(float(seconds))
+        attempts = figures.get("attempt", [])
+        lateness = {side: (n, p50, p95) for side, n, p50, p95, _, _ in figures.get("late", ())}
         return OverviewStats(
             per_day=tuple(DayCount(date.fromisoformat(d), s, n) for (d, s), n in per_day.items()),
             revenue=tuple(WeekRevenue(w, r, n) for w, (r, n) in sorted(weeks.items())),
@@ -218,15 +243,14 @@ class OperationsTables:
                           cancelled_unpaid=steps["cancelled unpaid"], cancelled_paid=steps["cancelled paid"],
                           cancelled_confirmed=steps["cancelled confirmed"], awaiting_payment=steps["pending"],
                           awaiting_link=steps["paid"], session_to_come=steps["confirmed"]),
-            link_delay=tuple(LinkDelay(date.fromisoformat(d), len(v), percentile(v, 0.5), percentile(v, 0.95))
-                             for d, v in sorted(by_day.items())),
-            link_attempts=sum(n for _, _, n in attempts),
-            link_errors=tuple(sorted((e, n) for event, e, n in attempts if event == "link attempt failed")),
-            emails=tuple((s, n) for s, n in emails),
-            attendance=tuple(ExpertAttendance(name, n, both, e, c) for name, n, both, e, c in experts),
-            lateness=tuple(Lateness(side, len(by_side[side]), percentile(by_side[side], 0.5) / 60,
-                                    percentile(by_side[side], 0.95) / 60)
-                           for side in ("expert", "customer") if side in by_side),
+            link_delay=tuple(LinkDelay(date.fromisoformat(d), n, float(p50), float(p95))
+                             for d, n, p50, p95, _, _ in figures.get("delay", ())),
+            link_attempts=sum(n for _, _, n, *_ in attempts),
+            link_errors=tuple(sorted((e, n) for event, e, n, *_ in attempts if event == "link attempt failed")),
+            emails=tuple((s, n) for s, n, *_ in figures.get("email", ())),
+            attendance=tuple(ExpertAttendance(name, n, both, e, c)
+                             for name, _, n, both, e, c in figures.get("expert", ())),
+            lateness=tuple(Lateness(side, *lateness[side]) for side in ("expert", "customer") if side in lateness),
         )
 
     # -- the shared request budget of a calendar ------------------------------------------------

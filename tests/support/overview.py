@@ -42,6 +42,19 @@ def sqlite_stamp(store) -> Stamp:  # noqa: ANN001 - a SQLiteStore
     return stamp
 
 
+def book_linked(store, expert: str, customer: str, day: date, at: time) -> str:  # noqa: ANN001 - any BookingStore
+    """An hour's booking of ``expert`` by ``customer`` at ``at`` on ``day``, paid and confirmed now."""
+    new = NewBooking(id=str(uuid.uuid4()), expert_id=expert, session_type="Career mentoring",
+                     scheduled_date=day, scheduled_time=at, duration=60, price=PRICE, customer_id=customer,
+                     new_customer=None, request_key=None)
+    booking_id = store.create_booking(new, "ops", line=history.created(PRICE)).id
+    store.mark_paid(booking_id, "pay", datetime.now(UTC), "ops", line=history.paid("pay"))
+    booking = store.get_booking(booking_id)
+    store.confirm(booking_id, f"https://meet.example.com/{booking_id[:8]}", None, 0, datetime.now(UTC),
+                  emails_for(booking, "confirmed", TZ), "ops", line=HistoryLine("confirmed", "link created"))
+    return booking_id
+
+
 def fill_overview(store, stamp: Stamp) -> None:  # noqa: ANN001 - any BookingStore
     """Ten bookings: eight made in the range (by the Jakarta day), one made just before it and one
     made just after it (17:30 UTC on the range's last day is already the next day in Jakarta)."""
