@@ -11,7 +11,16 @@ requests on their way at once (``google.requests_at_once``) and B the per-minute
 (``google.requests_per_minute``), N links need ``ceil(N*r/C)`` rounds of L, and under a rolling
 minute of B the last of the N*r requests cannot go before ``60 s * floor((N*r - 1) / B)``::
 
-    bound = max(ceil(N*r / C) * L, 60 s * floor((N*r - 1) / B))
+    bound = max(ceil(N*r / C) * L, 60 s * floor((N*r - 1) / B), P)
+
+P is the critical path: one link's own requests go one after another, so no run is shorter than
+the slowest link's chain, measured from the stand-in's records (``critical_path``): the served
+latency of its insert (and of any 429'd try, plus the Retry-After it was told), and for each
+read its pending conference needed the least latency any read was served with (a shared
+``events.list`` counts once per link). The first two terms alone cannot be reached at high C:
+at C=24, 200 links need about 10 rounds of 0.27 s (2.7 s), while one link whose insert drew the
+tail (2.4 s) and then needed a read already takes longer. Every term is a lower bound, so the
+bound is too.
 
 ``python -m bench.links --at-once 4,8,16 --concurrency 8,32`` runs ours at each pair of requests at
 once and links at a time (``link_concurrency``) and prints time, r, L, bound and time / bound,

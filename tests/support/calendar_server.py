@@ -862,12 +862,20 @@ class _Handler(BaseHTTPRequestHandler):
         with state._idle:
             state._in_flight += 1
             state.most_in_flight = max(state.most_in_flight, state._in_flight)
+        self._counted = True
         try:
             self._serve(method)
         finally:
-            with state._idle:
-                state._in_flight -= 1
-                state._idle.notify_all()
+            self._leave()
+
+    def _leave(self) -> None:
+        """No longer in flight: called before the answer is written (once the client has it, its
+        next request may come before this thread would otherwise get to count this one done)."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.state._idle:
+                self.state._in_flight -= 1
+                self.state._idle.notify_all()
 
     def _serve(self, method: str) -> None:
         state = self.state
@@ -938,6 +946,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        self._leave()
         self.send_response(status)
         if data:
             self.send_header("Content-Type", "application/json; charset=UTF-8")
