@@ -54,6 +54,10 @@ def growth_table(result: dict[str, Any]) -> str:
     if memory:
         rows.append("| peak memory, every page | both | "
                     + " | ".join(f"{memory['sizes'][n]['peak_kib'] / 1024:.0f} MiB" for n in sizes) + " | |")
+    slots = result["figures"].get("slots", {}).get("sizes")
+    if slots:  # free_slots of one expert over 30 days, given that many bookings (median)
+        rows.append("| free slots, one expert, 30 days (median) | | "
+                    + " | ".join(f"{slots[n]['median_ms']:.1f} ms" for n in sizes) + " | |")
     server = result["figures"].get("server")
     if server:  # new sessions through a real server: the first element drawn, then the whole screen
         for key, label in (("first_paint", "first paint"), ("first_screen", "whole first screen")):

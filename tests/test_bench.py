@@ -94,10 +94,15 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
                                          / 1024, 1)
     links = figures["links"]
     assert {"bookings", "concurrency", "shape", "ours", "runs", "seed", "vs_bound", "seed_vs_ours"} <= set(links)
-    assert (links["bookings"], links["concurrency"], links["requests_at_once"], len(links["runs"])) == (10, 64, 5, 1)
+    assert (links["bookings"], links["concurrency"], links["requests_at_once"], len(links["runs"])) == (10, 64, 24, 1)
     ours = links["ours"]
     assert {"time_s", "requests", "requests_per_link", "latency_s", "bound_s", "vs_bound", "requests_per_minute",
-            "rate_limited", "quota_refused"} <= set(ours)
+            "rate_limited", "quota_refused", "inserts", "reads", "lists", "critical_path_s", "rounds_and_budget_s",
+            "most_per_minute"} <= set(ours)
+    # The bound is the largest of its terms; every request is an insert, a get or a list here.
+    assert ours["bound_s"] == max(ours["rounds_and_budget_s"], ours["critical_path_s"]) > 0
+    assert ours["inserts"] + ours["reads"] + ours["lists"] == ours["requests"]
+    assert ours["most_per_minute"] <= ours["requests_per_minute"]
     # Every link is one insert; its pending conference is read back in rounds shared by the waiting links,
     # so there are fewer reads than links; every request waited a drawn latency.
     assert 1 < ours["requests_per_link"] < 2 and ours["latency_s"] > 0 and ours["bound_s"] > 0
@@ -114,6 +119,8 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
         assert 1 <= store["transactions_per_booking"] <= store["writes_per_booking"]
     slots = figures["slots"]
     assert slots["bookings"] == 1000 and slots["days"] == 30 and slots["median_ms"] > 0 and slots["slots"] > 0
+    assert set(slots["sizes"]) == {"50", "120"}  # and at each size, to show how the cost grows
+    assert all(s["median_ms"] > 0 and s["slots"] > 0 for s in slots["sizes"].values())
     server = figures["server"]  # new sessions through a real server, each page's title seen (bench.server)
     for size in ("50", "120"):
         pages, new = server[size]["pages"], server[size]["new_sessions"]
@@ -222,3 +229,81 @@ def test_the_throughput_figure_counts_transactions_and_statements_from_outside_t
     # and both emails: each one transaction.
     assert empty["transactions_per_booking"] == 2
     assert empty["writes_per_booking"] >= 8  # customer, booking, 4 history lines, 2 emails at least
+
+
+class _FakeCalendar:
+    """The Calendar client of the seed's edge function: each insert takes the next queued
+    outcome (an exception, or the event it answers); gets answer the event with its link."""
+
+    def __init__(self, outcomes):
+        self.outcomes, self.calls = list(outcomes), []
+
+    def events(self):
+        return self
+
+    def insert(self, **kwargs):
+        self.calls.append("insert")
+        outcome = self.outcomes.pop(0)
+        return _Answer(outcome)
+
+    def get(self, calendarId, eventId):  # noqa: N803 - the client's keyword names
+        self.calls.append("get")
+        return _Answer({"id": eventId, "hangoutLink": f"https://meet.google.com/{eventId}",
+                        "conferenceData": {"createRequest": {"status": {"statusCode": "success"}}}})
+
+
+class _Answer:
+    def __init__(self, outcome):
+        self.outcome = outcome
+
+    def execute(self, num_retries=0):
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+def _seed_db(path):
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript("""
+            CREATE TABLE experts (id TEXT, name TEXT, email TEXT);
+            CREATE TABLE users (id TEXT, name TEXT, email TEXT);
+            CREATE TABLE bookings (id TEXT, user_id TEXT, expert_id TEXT, session_type TEXT, scheduled_date TEXT,
+                                   scheduled_time TEXT, duration INTEGER, status TEXT, meeting_link TEXT,
+                                   google_event_id TEXT, created_at TEXT);
+            INSERT INTO experts VALUES ('e1', 'Sari', 'sari@example.com');
+            INSERT INTO users VALUES ('u1', 'Budi', 'budi@example.com');
+            INSERT INTO bookings VALUES ('b1', 'u1', 'e1', 'Career mentoring', '2026-12-01', '09:00:00', 60, 'paid',
+                                         NULL, NULL, '2026-11-30T00:00:00');
+        """)
+    return path
+
+
+def _booking(path):
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT status, meeting_link, google_event_id FROM bookings WHERE id = 'b1'").fetchone()
+
+
+def test_the_seed_loop_waits_1_s_then_2_s_and_leaves_the_booking_after_3_attempts(tmp_path):
+    from bench.seed_loop import run_seed_loop
+
+    db = _seed_db(tmp_path / "seed.db")
+    slept = []
+    calendar = _FakeCalendar([RuntimeError("429 Rate Limit Exceeded")] * 3)
+    run = run_seed_loop(db, calendar, sleep=slept.append)
+    assert slept == [1.0, 2.0]  # setTimeout(1000 * attempt) between attempts, none after the last
+    assert (run.attempts, run.linked, run.manual) == (3, 0, 1)  # requiresManualIntervention
+    assert calendar.calls == ["insert"] * 3
+    assert _booking(db) == ("paid", None, None)  # left for manual work, as the seed leaves it
+
+
+def test_the_seed_loop_links_on_the_attempt_that_succeeds_reading_a_pending_conference_again(tmp_path):
+    from bench.seed_loop import run_seed_loop
+
+    db = _seed_db(tmp_path / "seed.db")
+    slept = []
+    pending = {"id": "ev1", "conferenceData": {"createRequest": {"status": {"statusCode": "pending"}}}}
+    calendar = _FakeCalendar([RuntimeError("503"), pending])
+    run = run_seed_loop(db, calendar, sleep=slept.append)
+    assert slept == [1.0] and (run.attempts, run.linked, run.manual) == (2, 1, 0)
+    assert calendar.calls == ["insert", "insert", "get"]  # re-read at once while pending
+    assert _booking(db) == ("confirmed", "https://meet.google.com/ev1", "ev1")

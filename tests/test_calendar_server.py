@@ -168,6 +168,32 @@ def test_the_quota_answers_429_beyond_its_rolling_minute_until_a_slot_frees(serv
     assert server.rate_limited() == 3
 
 
+def test_each_request_records_its_event_its_retry_after_and_when_it_came(server):
+    clock = ManualClock()
+    server.clock = clock
+    server.pending_reads = (2, 2)
+    server.rate_limit_share = 1.0  # the first insert is refused
+    server.rate_limit_retry_after = 3
+    calendar = client(server)
+    body = {"id": "event00001", "start": {"dateTime": "2025-03-04T10:00:00+07:00"},
+            "end": {"dateTime": "2025-03-04T11:00:00+07:00"},
+            "conferenceData": {"createRequest": {"requestId": "r1", "conferenceSolutionKey": {"type": "hangoutsMeet"}}}}
+    with pytest.raises(HttpError):
+        calendar.events().insert(calendarId="primary", body=body, conferenceDataVersion=1).execute(num_retries=0)
+    server.rate_limit_share = 0.0
+    clock.now += 3
+    calendar.events().insert(calendarId="primary", body=body, conferenceDataVersion=1).execute(num_retries=0)
+    calendar.events().get(calendarId="primary", eventId="event00001").execute(num_retries=0)
+    calendar.events().list(calendarId="primary").execute(num_retries=0)
+    api = [r for r in server.requests if r.op != "token"]
+    assert [(r.op, r.event_id, r.fault, r.retry_after, r.at) for r in api] == [
+        ("events.insert", "event00001", "rate_limit", 3.0, 1000.0),
+        ("events.insert", "event00001", None, None, 1003.0),
+        ("events.get", "event00001", None, None, 1003.0),
+        ("events.list", None, None, None, 1003.0)]  # a list is about no one event
+    assert server.conference_reads() == {"event00001": 2}  # the refused insert requested none
+
+
 def test_without_the_shape_options_nothing_changes(server):
     calendar = client(server)
     event = insert(calendar)

@@ -27,7 +27,10 @@ Google's own shape, each off by default (the benchmark turns them all on)::
         server.served_latency()            # the mean latency the API requests were served with
 
 ``latency_model`` replaces ``latency`` when set; what each request waited is in its
-``RecordedRequest.latency`` (token requests wait nothing). The waits go through ``sleep``
+``RecordedRequest.latency`` (token requests wait nothing), with the event it was about
+(``event_id``: inserts, gets, patches and deletes) and the Retry-After it was told
+(``retry_after``); ``conference_reads()`` says how many reads each event's conference was made
+pending for. The waits go through ``sleep``
 (``time.sleep``), so a test can take the draws without waiting. ``pending_reads=(lo, hi)``:
 the insert's own answer is read 1, so k=1 answers the insert pending and the next get with the
 link, k=2 answers the first get pending too; it replaces ``pending_gets`` when set. The quota
@@ -162,6 +165,9 @@ class RecordedRequest:
     headers: dict[str, str]
     fault: str | None = None
     latency: float = 0.0  # seconds this request was made to wait before its answer
+    event_id: str | None = None  # the event an insert, get, patch or delete was about
+    retry_after: float | None = None  # the Retry-After (seconds) a 429 or other error answer told
+    at: float = 0.0  # when it came (the server's ``clock``)
 
 
 @dataclass
@@ -170,6 +176,7 @@ class _Conference:
     pending_left: int
     outcome: str
     code: str
+    reads: int = 0  # the reads it was made pending for (``pending_left`` when it was requested)
 
 
 @dataclass
@@ -326,6 +333,13 @@ class CalendarServer:
             event.pop("conferenceData", None)
             event.pop("hangoutLink", None)
             self._conferences.pop((calendar_id, event_id), None)
+
+    def conference_reads(self, calendar_id: str = "primary") -> dict[str, int]:
+        """Event id -> the reads its (latest) conference was made pending for, after the insert
+        or patch that requested it."""
+        with self._lock:
+            return {event_id: conf.reads for (cal, event_id), conf in self._conferences.items()
+                    if cal == calendar_id}
 
     def clear_requests(self) -> None:
         with self._lock:
@@ -656,7 +670,7 @@ class CalendarServer:
             self.conference_failures -= 1
             outcome = "failure"
         pending = self.rng.randint(*self.pending_reads) if self.pending_reads else self.pending_gets
-        conf = _Conference(request_id, pending, outcome, self._meet_code())
+        conf = _Conference(request_id, pending, outcome, self._meet_code(), reads=pending)
         self._conferences[(calendar_id, event["id"])] = conf
         event["conferenceData"] = {
             "createRequest": {
@@ -848,12 +862,20 @@ class _Handler(BaseHTTPRequestHandler):
         with state._idle:
             state._in_flight += 1
             state.most_in_flight = max(state.most_in_flight, state._in_flight)
+        self._counted = True
         try:
             self._serve(method)
         finally:
-            with state._idle:
-                state._in_flight -= 1
-                state._idle.notify_all()
+            self._leave()
+
+    def _leave(self) -> None:
+        """No longer in flight: called before the answer is written (once the client has it, its
+        next request may come before this thread would otherwise get to count this one done)."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.state._idle:
+                self.state._in_flight -= 1
+                self.state._idle.notify_all()
 
     def _serve(self, method: str) -> None:
         state = self.state
@@ -876,7 +898,15 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is None:
             shaped, fault = state._rate_limit(op)
         wait = state._latency_for(op)
-        state._record(RecordedRequest(op, method, url.path, query, body, headers, fault, wait))
+        event_id = None
+        if op == "events.insert" and isinstance(body, dict) and isinstance(body.get("id"), str):
+            event_id = body["id"]
+        elif op in ("events.get", "events.patch", "events.delete") and route:
+            event_id = route[1][2]
+        told = shaped.headers.get("Retry-After") if shaped is not None else \
+            FAULTS[fault][3].get("Retry-After") if fault in FAULTS else None
+        state._record(RecordedRequest(op, method, url.path, query, body, headers, fault, wait, event_id,
+                                      float(told) if told is not None else None, state.clock()))
 
         if wait:
             state.sleep(wait)
@@ -916,6 +946,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         data = b"" if payload is None else json.dumps(payload).encode("utf-8")
+        self._leave()
         self.send_response(status)
         if data:
             self.send_header("Content-Type", "application/json; charset=UTF-8")
