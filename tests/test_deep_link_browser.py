@@ -4,11 +4,11 @@ Streamlit decides how to route when a server's first script run starts. Each tes
 own `streamlit run app.py` (demo mode, where a visitor acts as ops) and opens one address first:
 
 * `/ops` shows the Ops page in the wide layout, with the role's menu: page titles, never the
-  file names of a folder (`app`, `common`, `book`, ...). The very first run of a server still
-  passes through Streamlit's pages-folder mode once (a `pages/` folder sits beside app.py), so
-  that one request may carry Streamlit's "Page not found" notice over the right page; the next
-  visitor's deep link has none. `/book` and `/` then reach the first page of the menu at its own
-  address;
+  file names of a folder (`app`, `common`, `book`, ...), and no "Page not found" notice, though
+  the very first run of a server passes through Streamlit's pages-folder mode (the first-run
+  entries in pages/ answer it, see pages/__init__.py). The next visitor's deep link is as clean;
+  `/book` and `/` then reach the first page of the menu at its own address;
+* `/my-sessions` (an address that is not a Python name) is as clean on a fresh server;
 * an unknown address (`/common`) shows Streamlit's "Page not found" over the first page of the
   menu: never a blank page, never file names.
 
@@ -79,6 +79,7 @@ def _menu(page: object) -> list[str]:
 def test_a_deep_link_as_the_first_request_shows_the_page_its_menu_and_the_wide_layout(chromium, fresh_console):
     context, page = _first_visit(chromium, f"{fresh_console}/ops", "Ops", "deep-link-ops")
     try:
+        assert page.get_by_text("Page not found").count() == 0
         assert _menu(page) == OPS_MENU
         sidebar = {line.strip() for line in page.get_by_test_id("stSidebar").inner_text().split("\n")}
         assert not FILE_NAMES & sidebar, sidebar
@@ -104,6 +105,17 @@ def test_a_deep_link_as_the_first_request_shows_the_page_its_menu_and_the_wide_l
         page.goto(fresh_console)
         page.get_by_role("heading", name="Book a session", exact=True).wait_for()
         page.wait_for_url(f"{fresh_console}/book")
+    finally:
+        context.close()
+
+
+def test_a_second_page_as_the_first_request_shows_it_without_a_notice(chromium, fresh_console):
+    context, page = _first_visit(chromium, f"{fresh_console}/my-sessions", "My sessions", "deep-link-my-sessions")
+    try:
+        page.get_by_label("Expert").first.wait_for()  # the page itself: ops pick whose week to see
+        assert page.get_by_text("Page not found").count() == 0
+        assert _menu(page) == OPS_MENU
+        assert page.url.split("?")[0] == f"{fresh_console}/my-sessions"  # its own address, not "/"
     finally:
         context.close()
 
