@@ -7,7 +7,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from lib.cli import parser
+from tests.support.env import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = sorted((ROOT / "docs" / "systemd").glob("*.service"))
@@ -46,12 +46,6 @@ def _procfile() -> dict[str, str]:
     return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _env(tmp_path: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLEXPERT_")}
     env.update({"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "PORT": str(port),
@@ -65,7 +59,7 @@ def test_the_procfile_has_the_three_processes():
 
 
 def test_procfile_web_starts_the_console_and_answers_its_health_check(tmp_path):
-    port = _free_port()
+    port = free_port()
     command = _procfile()["web"]
     proc = subprocess.Popen(["sh", "-c", f"exec {command}"], cwd=ROOT, env=_env(tmp_path, port),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -86,7 +80,7 @@ def test_procfile_web_starts_the_console_and_answers_its_health_check(tmp_path):
 
 def test_procfile_worker_starts_runs_and_stops_on_sigterm(tmp_path):
     command = _procfile()["worker"]
-    proc = subprocess.Popen(["sh", "-c", f"exec {command}"], cwd=ROOT, env=_env(tmp_path, _free_port()),
+    proc = subprocess.Popen(["sh", "-c", f"exec {command}"], cwd=ROOT, env=_env(tmp_path, free_port()),
                             stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stderr.readline()  # the "started" line, then one line per job run
