@@ -48,3 +48,13 @@ def test_a_module_in_lib_over_400_lines_says_why_in_its_docstring(path):
     assert STATED_REASON.search(" ".join(docstring.split())), (
         f"{path.relative_to(ROOT)} is longer than {LONG} lines: split it, or say at the top of its docstring "
         "why not (\"Longer than 400 lines on purpose: ...\")")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_tests_drive_apptest_through_its_public_api(path):
+    """An AppTest (``at``) is read through what it documents (``at.main``, ``at.sidebar``, ``at.button``, ...),
+    never its private attributes, which change between Streamlit releases without notice."""
+    private = sorted({f"at.{node.attr}" for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                      if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                      and node.value.id == "at" and node.attr.startswith("_")})
+    assert not private, f"{path.relative_to(ROOT)} uses {private}"
