@@ -14,4 +14,10 @@ the entry, the entry runs app.py, and app.py's sign-in gate and ``st.navigation`
 and replace the menu in that same run, exactly as on every later run (which never sees these
 files). Every page's code stays in ``views/``; tests/test_pages.py checks that the entries are
 exactly the registry's addresses.
+
+One difference remains in that first run: Streamlit names a widget after the page it is drawn on,
+so the gate's widgets carry the entry's name then and app.py's afterwards. The gate hands the
+"View as" choice over by its key (``ui/gate.py``), so a choice made on that first screen holds.
+Streamlit's AppTest starts every run in the pages-folder mode, so the page tests go through the
+entries on every run.
 """

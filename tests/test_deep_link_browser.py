@@ -32,6 +32,7 @@ from tests.support.env import clean_environ, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 OPS_MENU = ["Book a session", "My sessions", "Availability", "Confirmation", "Ops", "Overview", "Emails"]
+EXPERT_MENU = ["My sessions", "Availability", "Confirmation"]
 # How Streamlit names a folder's files in its menu (lower case, "_" as a space); the titles are capitalised.
 FILE_NAMES = {"app", "common", "book", "confirmation", "my sessions", "ops", "overview", "emails", "views", "ui",
               "registry"}
@@ -89,6 +90,11 @@ def test_a_deep_link_as_the_first_request_shows_the_page_its_menu_and_the_wide_l
         # Wide: the main column uses the window's width beside the sidebar (centred stops at 736 px).
         width = page.get_by_test_id("stMainBlockContainer").bounding_box()["width"]
         assert width > 850, width
+        # The first choice in "View as" takes, though the gate was drawn by the first-run entry.
+        page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+        page.get_by_role("option", name="Expert: Budi Santoso").click()
+        page.get_by_test_id("stSidebarNav").get_by_role("link").nth(3).wait_for(state="detached")  # 7 entries, then 3
+        assert _menu(page) == EXPERT_MENU
     finally:
         context.close()
     # The next visitor (a new browser session) opening the deep link meets no notice at all.
