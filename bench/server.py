@@ -49,8 +49,8 @@ from lib.access import Role
 from pages.ui.registry import BY_KEY, PAGES
 
 # Sessions per page and size. Before them, uncounted: one session at "/" (a freshly started
-# server shows Streamlit's one-time "Page not found" on its very first deep link, see
-# pages/__init__.py), then one per page (its first run in the process pays for its imports).
+# server's first run goes through Streamlit's pages-folder mode once, see pages/__init__.py),
+# then one per page (its first run in the process pays for its imports).
 SESSIONS = 20
 STARTUP_TIMEOUT_S = 60.0
 SESSION_TIMEOUT_S = 60.0

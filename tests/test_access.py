@@ -94,8 +94,10 @@ def test_one_registry_lists_every_page_script_with_its_address_and_roles():
     assert scripts == sorted(ALL_PAGES.values())
     assert len({p.url_path for p in PAGES}) == len(PAGES) and all(p.roles for p in PAGES)
     assert pages_for(Actor(Role.OPS)) == pages_for(Actor(Role.SYSTEM)) == tuple(ALL_PAGES_IN_MENU_ORDER)
-    # Streamlit's folder mode lists the scripts directly in pages/: there must be none but the package's own.
-    assert sorted(f.name for f in (root / "pages").glob("*.py")) == ["__init__.py"]
+    # Directly in pages/: the package's own file and one first-run entry per address, nothing else
+    # (pages/__init__.py says why; test_pages.py checks that each entry only runs app.py).
+    assert sorted(f.name for f in (root / "pages").glob("*.py")) == sorted(
+        ["__init__.py", *(f"{p.url_path}.py" for p in PAGES)])
 
 
 @pytest.mark.parametrize("claim", [False, "false", "False", 0, 1, "yes", ""])

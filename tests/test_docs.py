@@ -10,11 +10,13 @@ import dataclasses
 import re
 import subprocess
 import sys
+import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from lib.config import GoogleSettings, MidtransSettings, Settings, SmtpSettings
+from lib.config import GoogleSettings, MidtransSettings, Settings, SmtpSettings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -159,3 +161,41 @@ def test_the_worker_comments_name_every_job():
     for name, word in JOB_WORDS.items():
         assert word in makefile.group(1), f"the comment on `make worker` does not mention {name}"
         assert word in unit, f"the worker unit's comment does not mention {name}"
+
+
+def _toml_blocks() -> list[tuple[str, str]]:
+    """Every ```toml block of the README and docs/ (indented ones inside lists too): (where, text)."""
+    blocks = []
+    for path in DOCS:
+        text = _text(path)
+        for match in re.finditer(r"^( *)```toml\n(.*?)^\1```$", text, flags=re.M | re.S):
+            line = text[:match.start()].count("\n") + 1
+            blocks.append((f"{path.name}:{line}", textwrap.dedent(match.group(2))))
+    return blocks
+
+
+TOML_BLOCKS = _toml_blocks()
+
+
+def test_the_docs_show_settings_blocks():
+    assert len(TOML_BLOCKS) >= 8, [where for where, _ in TOML_BLOCKS]  # the blocks were found
+
+
+@pytest.mark.parametrize(("where", "block"), TOML_BLOCKS, ids=[where for where, _ in TOML_BLOCKS])
+def test_every_settings_block_in_the_docs_loads_and_names_only_real_settings(where, block, tmp_path):
+    """Each block, as the secrets file it shows, through the console's own loader and its checks; and
+    every key in it is a setting (the loader passes over names it does not know)."""
+    data = tomllib.loads(block)
+    tables = {name.lower(): cls for name, cls in TABLES.items()}
+    for key, value in data.items():
+        if key == "auth":  # Streamlit's own sign-in table; its presence turns sign-in on
+            continue
+        if key in tables:
+            unknown = set(value) - _fields(tables[key])
+            assert not unknown, f"{where}: [{key}] has no setting {sorted(unknown)}"
+        else:
+            assert key in _fields(Settings), f"{where}: `{key}` is not a setting"
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(block, encoding="utf-8")
+    settings = load_settings(secrets, environ={})  # raises ConfigError, naming the setting, if refused
+    assert settings.sign_in is ("auth" in data)

@@ -7,14 +7,12 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import googleapiclient
 import pytest
 from googleapiclient.errors import HttpError
 
-from lib.config import GoogleSettings
 from lib.errors import StoreUnavailable
 from lib.meetings import BusyTimes
 from lib.meetings.google import FREEBUSY_SCOPE, SCOPE, GoogleCalendarProvider
@@ -22,11 +20,11 @@ from tests.support.calendar_server import CalendarServer
 from tests.support.fakes import FakeClock
 from tests.support.google import (
     MEET_RE,
-    PROVIDER_TIMEOUT,
     authorized_user_json,
     calendar_server,
     make_booking,
     make_provider,
+    provider_settings,
     service_account_json,
 )
 
@@ -302,18 +300,11 @@ def test_the_free_busy_scope_is_one_that_google_lists_for_freebusy_query():
     assert SCOPE not in allowed  # the events scope alone cannot read free/busy
 
 
-def _settings(srv: CalendarServer, **changes: Any) -> GoogleSettings:
-    return replace(
-        GoogleSettings(api_endpoint=srv.base_url, timeout_seconds=PROVIDER_TIMEOUT, conference_wait_seconds=2.0),
-        **changes,
-    )
-
-
 def test_from_settings_reads_busy_time_with_a_token_for_the_free_busy_scope(server, clock):
     server.require_auth = True
     server.busy[EXPERT] = [("2025-03-04T09:00:00+07:00", "2025-03-04T10:00:00+07:00")]
     provider = GoogleCalendarProvider.from_settings(
-        _settings(server, credentials_json=authorized_user_json(server)), sleep=clock.sleep, clock=clock
+        provider_settings(server, credentials_json=authorized_user_json(server)), sleep=clock.sleep, clock=clock
     )
 
     assert provider.busy(EXPERT, DAY_START, DAY_END).intervals == ((at(9), at(10)),)
@@ -330,7 +321,7 @@ def test_from_settings_reads_busy_time_with_a_token_for_the_free_busy_scope(serv
 def test_a_token_without_the_free_busy_scope_still_makes_links(server, clock):
     server.granted_scopes = {SCOPE}  # consented before the free/busy scope was added
     provider = GoogleCalendarProvider.from_settings(
-        _settings(server, credentials_json=authorized_user_json(server)), sleep=clock.sleep, clock=clock
+        provider_settings(server, credentials_json=authorized_user_json(server)), sleep=clock.sleep, clock=clock
     )
 
     busy = provider.busy(EXPERT, DAY_START, DAY_END)
@@ -344,7 +335,7 @@ def test_a_token_without_the_free_busy_scope_still_makes_links(server, clock):
 
 def test_delegation_without_the_free_busy_scope_says_so(server, clock):
     server.granted_scopes = {SCOPE}
-    settings = _settings(server, credentials_json=service_account_json(server), subject="organizer@example.com")
+    settings = provider_settings(server, credentials_json=service_account_json(server), subject="organizer@example.com")
     provider = GoogleCalendarProvider.from_settings(settings, sleep=clock.sleep, clock=clock)
 
     busy = provider.busy(EXPERT, DAY_START, DAY_END)

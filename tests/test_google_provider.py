@@ -29,6 +29,7 @@ from tests.support.google import (
     calendar_server,
     make_booking,
     make_provider,
+    provider_settings,
 )
 
 TIMEOUT = PROVIDER_TIMEOUT
@@ -491,17 +492,10 @@ def token_endpoint(server: CalendarServer) -> str:
     return server.token_url
 
 
-def settings_for(srv: CalendarServer, **changes: Any) -> GoogleSettings:
-    return replace(
-        GoogleSettings(api_endpoint=srv.base_url, timeout_seconds=TIMEOUT, conference_wait_seconds=2.0),
-        **changes,
-    )
-
-
 def test_from_settings_refreshes_an_authorized_user_token_over_http(server, clock, token_endpoint):
     server.require_auth = True
     provider = GoogleCalendarProvider.from_settings(
-        settings_for(server, credentials_json=authorized_user_json(server)), "Asia/Jakarta",
+        provider_settings(server, credentials_json=authorized_user_json(server)), "Asia/Jakarta",
         sleep=clock.sleep, clock=clock,
     )
     meeting = provider.create(make_booking())
@@ -517,7 +511,7 @@ def test_from_settings_refreshes_an_authorized_user_token_over_http(server, cloc
 
 def test_expired_access_token_is_refreshed_and_the_request_repeated(server, clock, token_endpoint):
     provider = GoogleCalendarProvider.from_settings(
-        settings_for(server, credentials_json=authorized_user_json(server)), sleep=clock.sleep, clock=clock
+        provider_settings(server, credentials_json=authorized_user_json(server)), sleep=clock.sleep, clock=clock
     )
     server.faults.append("401")  # Google says the access token expired
     meeting = provider.create(make_booking())
@@ -529,7 +523,7 @@ def test_expired_access_token_is_refreshed_and_the_request_repeated(server, cloc
 def test_token_json_without_type_is_an_authorized_user(server, clock, token_endpoint):
     info = json.loads(authorized_user_json(server))
     del info["type"]  # what Credentials.to_json() writes
-    creds = load_credentials(settings_for(server, credentials_json=json.dumps(info)))
+    creds = load_credentials(provider_settings(server, credentials_json=json.dumps(info)))
     assert isinstance(creds, Credentials)
     assert creds.refresh_token == "SECRET-refresh" and list(creds.scopes) == [SCOPE]
 
@@ -538,7 +532,7 @@ def test_from_settings_invalid_grant_is_permanent_and_named(server, clock, tmp_p
     server.token_error = "invalid_grant"
     path = tmp_path / "token.json"
     path.write_text(authorized_user_json(server))
-    provider = GoogleCalendarProvider.from_settings(settings_for(server, credentials_file=str(path)),
+    provider = GoogleCalendarProvider.from_settings(provider_settings(server, credentials_file=str(path)),
                                                     sleep=clock.sleep, clock=clock)
 
     with pytest.raises(MeetingProviderError) as err:
@@ -586,7 +580,7 @@ def _jwt_claims(assertion: str) -> dict[str, Any]:
 
 def test_service_account_with_subject_impersonates_the_organizer(server, clock, private_key_pem):
     server.require_auth = True
-    google = settings_for(server, credentials_json=service_account_json(server, private_key_pem),
+    google = provider_settings(server, credentials_json=service_account_json(server, private_key_pem),
                           subject="organizer@example.com")
     provider = GoogleCalendarProvider.from_settings(google, sleep=clock.sleep, clock=clock)
 
@@ -601,7 +595,7 @@ def test_service_account_with_subject_impersonates_the_organizer(server, clock, 
 
 def test_service_account_unauthorized_client_names_delegation(server, clock, private_key_pem):
     server.token_error = "unauthorized_client"
-    google = settings_for(server, credentials_json=service_account_json(server, private_key_pem),
+    google = provider_settings(server, credentials_json=service_account_json(server, private_key_pem),
                           subject="organizer@example.com")
     provider = GoogleCalendarProvider.from_settings(google, sleep=clock.sleep, clock=clock)
     with pytest.raises(MeetingProviderError) as err:
@@ -613,7 +607,7 @@ def test_service_account_unauthorized_client_names_delegation(server, clock, pri
 
 
 def test_service_account_without_subject_is_flagged(server, clock, private_key_pem):
-    google = settings_for(server, credentials_json=service_account_json(server, private_key_pem))
+    google = provider_settings(server, credentials_json=service_account_json(server, private_key_pem))
     provider = GoogleCalendarProvider.from_settings(google, sleep=clock.sleep, clock=clock)
     health = provider.check_connection()
     assert health.ok is False
@@ -622,7 +616,7 @@ def test_service_account_without_subject_is_flagged(server, clock, private_key_p
 
 
 def test_load_credentials_service_account_sets_subject(server, private_key_pem):
-    google = settings_for(server, credentials_json=service_account_json(server, private_key_pem),
+    google = provider_settings(server, credentials_json=service_account_json(server, private_key_pem),
                           subject="organizer@example.com")
     creds = load_credentials(google)
     assert creds._subject == "organizer@example.com"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,33 @@ def test_lib_imports_no_streamlit_no_test_code_and_no_benchmark(path):
     bad = sorted(name for name in imported_modules(path)
                  if name.split(".")[0] in FORBIDDEN_IN_LIB)
     assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+LONG = 400  # lines; a module in lib/ longer than this says at its top why it is not split
+# "Longer than 400 lines on purpose: ..." or "... over 400 lines because ...": the length, then the reason.
+STATED_REASON = re.compile(r"\b(?:longer than|over) 400 lines\b[^.]*?(?::|\bbecause\b)\s*\w", re.IGNORECASE)
+LONG_MODULES = sorted(p for p in (ROOT / "lib").rglob("*.py")
+                      if len(p.read_text(encoding="utf-8").splitlines()) > LONG)
+
+
+def test_the_long_modules_are_found():
+    names = {str(p.relative_to(ROOT)) for p in LONG_MODULES}
+    assert {"lib/config.py", "lib/meetings/google.py", "lib/store/supabase.py", "lib/store/sqlite.py"} <= names
+
+
+@pytest.mark.parametrize("path", LONG_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_module_in_lib_over_400_lines_says_why_in_its_docstring(path):
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    assert STATED_REASON.search(" ".join(docstring.split())), (
+        f"{path.relative_to(ROOT)} is longer than {LONG} lines: split it, or say at the top of its docstring "
+        "why not (\"Longer than 400 lines on purpose: ...\")")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_tests_drive_apptest_through_its_public_api(path):
+    """An AppTest (``at``) is read through what it documents (``at.main``, ``at.sidebar``, ``at.button``, ...),
+    never its private attributes, which change between Streamlit releases without notice."""
+    private = sorted({f"at.{node.attr}" for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                      if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                      and node.value.id == "at" and node.attr.startswith("_")})
+    assert not private, f"{path.relative_to(ROOT)} uses {private}"

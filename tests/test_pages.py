@@ -10,6 +10,7 @@ import os
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
@@ -869,3 +870,21 @@ def test_ops_shows_the_join_clicks_of_a_booking_when_the_redirect_is_on(service,
     no_exception(at)
     assert ("Join clicks: customer 2 (last Thursday, 26 November 2026, 14:02 WIB), "
             "expert 1 (last Thursday, 26 November 2026, 14:02 WIB)") in texts(at)
+
+
+def test_the_first_run_entries_in_pages_are_exactly_the_registrys_addresses_and_only_run_app_py():
+    """pages/<url_path>.py for each page of the registry, nothing else (see pages/__init__.py): a
+    missing one brings back Streamlit's "Page not found" on a fresh server's first deep link, an
+    extra one answers an address no page has."""
+    from pages.ui.registry import PAGES as REGISTRY
+
+    folder = Path(APP).parent / "pages"
+    entries = {p.name for p in folder.glob("*.py") if p.name != "__init__.py"}
+    assert entries == {f"{page.url_path}.py" for page in REGISTRY}
+    for page in REGISTRY:
+        # Streamlit names a folder's page by its file name, less leading digits, "_" and emoji.
+        assert re.fullmatch(r"[a-z][a-z0-9-]*", page.url_path), page.url_path
+        code = [line for line in (folder / f"{page.url_path}.py").read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith('"""')]
+        assert code == ["import runpy", "from pathlib import Path",
+                        'runpy.run_path(str(Path(__file__).resolve().parents[1] / "app.py"))'], page.url_path

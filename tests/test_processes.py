@@ -9,7 +9,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from lib.cli import parser
+from tests.support.env import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = sorted((ROOT / "docs" / "systemd").glob("*.service"))
@@ -41,12 +41,6 @@ def _lib_args(argv: list[str]) -> list[str] | None:
 def _procfile() -> dict[str, str]:
     lines = (ROOT / "Procfile").read_text(encoding="utf-8").splitlines()
     return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(tmp_path: Path, port: int, **extra: str) -> dict[str, str]:
@@ -119,20 +113,20 @@ def test_the_procfile_has_the_three_processes():
 
 
 def test_procfile_web_starts_the_console_and_answers_its_health_check(tmp_path):
-    port = _free_port()
+    port = free_port()
     _serves_health_and_stops(["sh", "-c", f"exec {_procfile()['web']}"], _env(tmp_path, port),
                              f"http://127.0.0.1:{port}/_stcore/health")
 
 
 def test_procfile_worker_starts_runs_and_stops_on_sigterm(tmp_path):
-    _runs_and_stops(["sh", "-c", f"exec {_procfile()['worker']}"], _env(tmp_path, _free_port()))
+    _runs_and_stops(["sh", "-c", f"exec {_procfile()['worker']}"], _env(tmp_path, free_port()))
 
 
 def test_procfile_notifications_serves_its_health_check_and_stops_on_sigterm(tmp_path):
     # The line ignores $PORT: its port is the setting (docs/operations.md says what that means
     # on a platform that routes only $PORT).
-    port = _free_port()
-    env = _env(tmp_path, _free_port(), CALLEXPERT_NOTIFICATIONS_PORT=str(port))
+    port = free_port()
+    env = _env(tmp_path, free_port(), CALLEXPERT_NOTIFICATIONS_PORT=str(port))
     out = _serves_health_and_stops(["sh", "-c", f"exec {_procfile()['notifications']}"], env,
                                    f"http://127.0.0.1:{port}/healthz")
     _notifications_stopped_cleanly(out)
@@ -156,15 +150,15 @@ def _here(argv: list[str]) -> list[str]:
 @pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.stem)
 def test_each_units_exec_start_starts_and_stops_on_sigterm(unit, tmp_path):
     argv = _here(_exec_start(unit))
-    env = _env(tmp_path, _free_port())
+    env = _env(tmp_path, free_port())
     if unit.stem == "callexpert-console":
         at = argv.index("--server.port") + 1
-        argv[at] = str(_free_port())  # 8501 may be taken on this machine
+        argv[at] = str(free_port())  # 8501 may be taken on this machine
         _serves_health_and_stops(argv, env, f"http://127.0.0.1:{argv[at]}/_stcore/health")
     elif unit.stem == "callexpert-worker":
         _runs_and_stops(argv, env)
     else:
-        port = _free_port()
+        port = free_port()
         env["CALLEXPERT_NOTIFICATIONS_PORT"] = str(port)
         _notifications_stopped_cleanly(_serves_health_and_stops(argv, env, f"http://127.0.0.1:{port}/healthz"))
 

@@ -29,3 +29,15 @@ def test_skips_are_grouped_one_line_per_reason_with_their_files():
 
 def test_nothing_skipped_prints_nothing():
     assert skip_lines([report("tests/test_service.py::test_ok", outcome="passed")]) == []
+
+
+def test_a_reason_with_line_breaks_is_one_line_and_one_group():
+    refused = ('PostgreSQL is not reachable at host=127.0.0.1 (connection failed: Connection refused\n'
+               '\tIs the server running on that host and accepting TCP/IP connections?  ). To run them: make test')
+    reports = [report("tests/test_migrations.py::test_a", reason=refused),
+               report("tests/test_store_contract.py::test_b", reason=refused.replace("\n\t", " "))]
+    assert skip_lines(reports) == [
+        "2 skipped (test_migrations.py, test_store_contract.py): PostgreSQL is not reachable at host=127.0.0.1 "
+        "(connection failed: Connection refused Is the server running on that host and accepting TCP/IP "
+        "connections? ). To run them: make test",
+    ]

@@ -202,7 +202,7 @@ class BookingLife:
         in between. ``None`` when they do not, or either says no: the usual path takes over,
         asks again and says why."""
         ports = self.ports
-        if not getattr(ports.meetings, "creates_in_process", False):
+        if not ports.meetings.creates_in_process:
             return None
         result = self.payments.settled_here(booking)
         if result is None:

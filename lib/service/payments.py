@@ -88,10 +88,9 @@ class Payments:
         if booking.status is not BookingStatus.PENDING:
             raise InvalidTransition(f"This booking is {booking.status.label.lower()}; only a booking awaiting "
                                     "payment can be paid.")
-        if getattr(self.ports.payments, "settles_in_process", False):
-            settled = self._settle_in_process(booking, actor)
-            if settled is not None:
-                return settled[0]
+        settled = self._settle_in_process(booking, actor)
+        if settled is not None:
+            return settled[0]
         return self._start_numbered(booking, actor)
 
     def _start_numbered(self, booking: Booking, actor: Actor) -> Booking:
@@ -141,7 +140,7 @@ class Payments:
         demo), under the booking's next order id, when it settled; ``None`` for any other gateway
         or answer (the usual path then numbers the attempt and asks again). Nothing is stored:
         the caller records the payment, its attempt counted, in its own transaction."""
-        if not getattr(self.ports.payments, "settles_in_process", False):
+        if not self.ports.payments.settles_in_process:
             return None
         numbered = replace(booking, payment_attempts=booking.payment_attempts + 1)
         try:
@@ -161,9 +160,8 @@ class Payments:
         if this process dies before the link is made, so a worker links the paid booking then.
         """
         require_staff(actor, "take payments")
-        if booking.status is not BookingStatus.PENDING or not getattr(self.ports.payments, "settles_in_process",
-                                                                         False):
-            return self._start(booking, actor), False
+        if booking.status is not BookingStatus.PENDING:
+            return self._start(booking, actor), False  # refused there, saying why
         lease_until = self.ports.clock() + timedelta(seconds=self.ports.settings.link_lease_seconds)
         settled = self._settle_in_process(booking, actor, lease_until)
         if settled is None:

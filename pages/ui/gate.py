@@ -61,6 +61,12 @@ def sign_in_gate() -> tuple[RunContext | None, list[st.Page]]:
 def _view_as(experts: tuple[Expert, ...]) -> Actor:
     """Demo mode: the banner, and the "View as" switcher's choice as the acting person."""
     names = {OPS_VIEW: "Ops", **{e.id: f"Expert: {e.name}" for e in experts}}
+    # Streamlit names a widget after the page it is drawn on as well as its key; the gate is drawn on
+    # the page a fresh server's first-run entry opened (pages/__init__.py), later on app.py's own.
+    # Handing the choice over by its key keeps it when that name changes (Streamlit's documented
+    # way of keeping a widget's value across pages).
+    if st.session_state.get(VIEW_AS) in names:
+        st.session_state[VIEW_AS] = st.session_state[VIEW_AS]
     choice = st.sidebar.selectbox("View as", list(names), key=VIEW_AS, format_func=names.__getitem__)
     st.warning("Demo mode — no sign-in. Anyone with this address can use the console; "
                "switch roles with “View as” in the sidebar.", icon=":material/science:")

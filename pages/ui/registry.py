@@ -1,5 +1,6 @@
 """Every page of the console in one list: its script, menu entry, address and the roles that may
-open it. Adding a page is one entry here (and its script under pages/views/).
+open it. Adding a page is one entry here, its script under pages/views/, and its first-run entry
+pages/<url_path>.py (a copy of pages/ops.py; pages/__init__.py says why).
 
 The menu only offers a role its pages; the booking service enforces roles again on every call.
 """

@@ -30,7 +30,8 @@ def shown(source: str) -> str:
 
 def markdown_sources(at: AppTest) -> list[str]:
     """The Markdown source of everything on the page that Streamlit renders as Markdown: texts,
-    captions, titles, alerts, and the labels of widgets, expanders, tabs and progress bars."""
+    captions, titles, alerts, and the labels of widgets, expanders, tabs and progress bars: the main
+    area's, then the sidebar's."""
     from streamlit.testing.v1 import element_tree as et
 
     found: list[str] = []
@@ -47,5 +48,6 @@ def markdown_sources(at: AppTest) -> list[str]:
         for child in getattr(node, "children", {}).values():
             walk(child)
 
-    walk(at._tree)
+    walk(at.main)
+    walk(at.sidebar)
     return found

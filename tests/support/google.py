@@ -94,6 +94,15 @@ def google_settings(db: Path, srv: CalendarServer, *, timeout: float = 0.5, smtp
     return replace(settings, **changes)
 
 
+def provider_settings(srv: CalendarServer, **changes: Any) -> GoogleSettings:
+    """The Google settings alone, pointing at ``srv`` (no credentials unless ``changes`` give
+    some), for a provider built the production way with ``GoogleCalendarProvider.from_settings``."""
+    return replace(
+        GoogleSettings(api_endpoint=srv.base_url, timeout_seconds=PROVIDER_TIMEOUT, conference_wait_seconds=2.0),
+        **changes,
+    )
+
+
 def google_env(srv: CalendarServer, db: Path, **extra: str) -> dict[str, str]:
     """Settings as ``CALLEXPERT_*`` variables, for a subprocess (or the pages) to load: the
     Google provider with a service account acting for an organizer (domain-wide delegation)."""

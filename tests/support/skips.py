@@ -15,10 +15,12 @@ import pytest
 
 
 def skip_reason(report: pytest.TestReport) -> str:
-    """The reason a skipped test gave, without pytest's "Skipped: " prefix."""
+    """The reason a skipped test gave, without pytest's "Skipped: " prefix, on one line: a reason
+    that quotes a library's message (psycopg's "Connection refused\\n\\tIs the server running ...")
+    has its line breaks and tabs collapsed to single spaces."""
     longrepr = report.longrepr
     reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-    return reason.removeprefix("Skipped: ")
+    return " ".join(reason.removeprefix("Skipped: ").split())
 
 
 def group_skips(reports: list[pytest.TestReport]) -> dict[str, list[str]]:
