@@ -6,7 +6,13 @@ address's query string, the page name from its path (``ops``), no page hash yet 
 states. The server answers with ``new_session``, the gate's deltas (the demo banner, the
 "View as" box), ``navigation`` (the menu, sent when ``st.navigation`` runs the page), then the
 page's own deltas and ``script_finished``. This module speaks that protocol with the
-``websockets`` client Streamlit itself depends on, one new session at a time:
+``websockets`` client Streamlit itself depends on, one new session at a time. It writes and
+reads the messages with the protobuf classes of Streamlit's wire protocol (``streamlit.proto``),
+as a browser's bundle does: a tool acting as a browser, and the only place (with its test) that
+names a Streamlit module besides ``streamlit`` and ``streamlit.testing``; the console itself uses
+public API only.
+
+
 
 * **first paint**: from opening the websocket to the first delta after ``navigation``, the first
   element the page script itself draws. Every page begins with ``st.title``, so that delta is
