@@ -204,7 +204,8 @@ class OperationsTables:
             " NULL, NULL, NULL FROM b JOIN booking_history h ON h.booking_id = b.id"
             " WHERE h.event IN ('link attempt', 'link attempt failed') GROUP BY 2, 3",
             "SELECT 'email', o.status, COUNT(*), NULL, NULL, NULL, NULL"
-            " FROM b JOIN email_outbox o ON o.booking_id = b.id GROUP BY 2",
+            # CROSS JOIN keeps the range's rows outside: the planner would otherwise walk every email
+            " FROM b CROSS JOIN email_outbox o ON o.booking_id = b.id GROUP BY 2",
             "SELECT 'expert', e.name, e.id, COUNT(*), SUM(a.expert_joined AND a.customer_joined),"
             " SUM(NOT a.expert_joined), SUM(NOT a.customer_joined)"
             + recorded.replace(" WHERE", " JOIN experts e ON e.id = b.expert_id WHERE") + " GROUP BY e.id, e.name",
