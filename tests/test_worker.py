@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -25,12 +26,28 @@ from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import BookingStatus, EmailStatus, JobOutcome
 from lib.errors import StoreUnavailable
+from lib.payments import PaymentResult, PaymentState
 from lib.payments.demo import DemoGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from lib.worker import JOBS, Done, Job, Worker, run
 from tests.support.bookings import paid_bookings
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
+
+
+class PendingGateway(DemoGateway):
+    """A gateway with a payment page: a started payment waits; ``status`` is ``answer``'s word."""
+
+    name = "pending"
+
+    def __init__(self, answer: Callable[[str], PaymentResult]) -> None:
+        self.answer = answer
+
+    def start(self, booking, order_id):  # noqa: ANN001, ANN201
+        return PaymentResult(PaymentState.PENDING, reference="", token="t", redirect_url="https://pay.example/x")
+
+    def status(self, order_id: str) -> PaymentResult:
+        return self.answer(order_id)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,19 +141,9 @@ def test_payment_checks_run_only_with_a_real_gateway(tmp_path):
 
 def test_payment_check_job_applies_the_gateways_answer(tmp_path):
     """A booking stuck awaiting payment is asked about; the gateway says it settled: paid, then linked."""
-    from lib.payments import PaymentResult, PaymentState
-
-    class SlowGateway(DemoGateway):
-        name = "slow"
-
-        def start(self, booking, order_id):  # noqa: ANN001, ANN202
-            return PaymentResult(PaymentState.PENDING, reference="", token="t", redirect_url="https://pay.example/x")
-
-        def status(self, order_id):  # noqa: ANN001, ANN202
-            return PaymentResult(PaymentState.PAID, reference=order_id, amount=Decimal(250_000))
-
     svc = sqlite_service(tmp_path, midtrans=replace(Settings().midtrans, pending_alert_minutes=1))
-    svc.payments = SlowGateway()
+    svc.payments = PendingGateway(lambda order_id: PaymentResult(PaymentState.PAID, reference=order_id,
+                                                                 amount=Decimal(250_000)))
     booking_id = paid_bookings(svc, 1)[0]
     assert svc.get_booking(booking_id, actor=SYSTEM).status is BookingStatus.PENDING
     svc.clock = FixedClock(datetime.now(UTC) + timedelta(minutes=5))
@@ -288,20 +295,13 @@ def test_emails_back_off_while_the_mail_server_is_unreachable(tmp_path, caplog):
 
 def test_payment_checks_back_off_while_the_gateway_answers_none(tmp_path):
     from lib.errors import PaymentUnavailable
-    from lib.payments import PaymentResult, PaymentState
 
-    class DownGateway(DemoGateway):
-        name = "down"
-
-        def start(self, booking, order_id):  # noqa: ANN001, ANN202
-            return PaymentResult(PaymentState.PENDING, reference="", token="t", redirect_url="https://pay.example/x")
-
-        def status(self, order_id):  # noqa: ANN001, ANN202
-            raise PaymentUnavailable("Midtrans did not answer within 10 s.")
+    def no_answer(order_id: str) -> PaymentResult:
+        raise PaymentUnavailable("Midtrans did not answer within 10 s.")
 
     svc = sqlite_service(tmp_path, payment_gateway="midtrans", worker_payments_seconds=300,
                          worker_backoff_max_seconds=900, midtrans=replace(Settings().midtrans, pending_alert_minutes=1))
-    svc.payments = DownGateway()
+    svc.payments = PendingGateway(no_answer)
     paid_bookings(svc, 2)
     svc.clock = FixedClock(datetime.now(UTC) + timedelta(minutes=5))
     check = next(j for j in JOBS if j.name == "check-payments")
