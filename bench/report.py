@@ -55,8 +55,8 @@ def growth_table(result: dict[str, Any]) -> str:
         rows.append("| peak memory, every page | both | "
                     + " | ".join(f"{memory['sizes'][n]['peak_kib'] / 1024:.0f} MiB" for n in sizes) + " | |")
     slots = result["figures"].get("slots", {}).get("sizes")
-    if slots:  # free_slots of one expert over 30 days, given that many bookings (median)
-        rows.append("| free slots, one expert, 30 days (median) | | "
+    if slots:  # an expert's free slots over 30 days through the service, on each filled file (median)
+        rows.append("| free slots of an expert, 30 days, through the service (median) | ops | "
                     + " | ".join(f"{slots[n]['median_ms']:.1f} ms" for n in sizes) + " | |")
     server = result["figures"].get("server")
     if server:  # new sessions through a real server: the first element drawn, then the whole screen
