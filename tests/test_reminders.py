@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -15,12 +16,14 @@ from icalendar import Calendar
 from lib.access import SYSTEM
 from lib.cli import main as cli_main
 from lib.config import Settings, load_settings
-from lib.domain import Booking, BookingRequest, Email, EmailStatus, NewCustomer
+from lib.domain import Booking, BookingRequest, BookingStatus, Email, EmailStatus, NewCustomer
 from lib.errors import ConfigError, PermissionDenied
 from lib.notify.outbox import OutboxOnlySender
-from lib.notify.templates import reminder_emails
+from lib.notify.templates import emails_for, reminder_emails
 from lib.payments.demo import DemoGateway
+from lib.scheduling.model import Availability, TimeRange
 from lib.service import BookingService
+from lib.service.outbox import Outbox
 from lib.store.sqlite import SQLiteStore
 from tests.support.fakes import FixedClock, FlakyProvider
 
@@ -293,3 +296,103 @@ def test_one_worker_round_queues_a_due_reminder_and_sends_it(world):
     assert [(e.kind, e.status) for e in reminders(world)] == [
         ("reminder_60.customer", EmailStatus.SENT), ("reminder_60.expert", EmailStatus.SENT)]
     assert {r.job: r.counts for r in world.svc.job_runs(actor=SYSTEM)}["queue-reminders"] == {"queued": 2}
+
+
+# -- each person's zone ----------------------------------------------------------------------------
+
+def expert_hours(world: World, zone: str, ranges: tuple[TimeRange, ...] = (TimeRange(9 * 60, 17 * 60),)) -> None:
+    """Give Sari their own availability in ``zone``: ``ranges`` every day of the week."""
+    expert = next(e.id for e in world.svc.experts(actor=SYSTEM) if e.name == "Sari")
+    world.svc.set_availability(expert, Availability(weekly=(ranges,) * 7, timezone=zone), actor=SYSTEM)
+
+
+def emails_of(world: World, kind: str) -> list[Email]:
+    return [e for e in world.svc.emails(actor=SYSTEM) if e.kind == kind]
+
+
+def description(email: Email) -> str:
+    assert email.ics is not None
+    [event] = Calendar.from_ical(email.ics).walk("VEVENT")
+    assert event["DTSTART"].params["TZID"] == "Asia/Jakarta"  # calendar clients convert it themselves
+    return str(event["DESCRIPTION"])
+
+
+def test_an_expert_with_their_own_zone_gets_every_email_in_it_and_the_customer_keeps_the_app_zone(world):
+    expert_hours(world, "Asia/Makassar")  # WITA, an hour ahead of Jakarta
+    booking = book(world)  # 14:00 WIB = 15:00 WITA
+    [to_customer] = emails_of(world, "confirmed.customer")
+    [to_expert] = emails_of(world, "confirmed.expert")
+    for body in (to_expert.body_text, to_expert.body_html, description(to_expert)):
+        assert "Kamis, 26 November 2026, 15:00 WITA" in body and "WIB" not in body
+    for body in (to_customer.body_text, to_customer.body_html, description(to_customer)):
+        assert "Kamis, 26 November 2026, 14:00 WIB" in body and "WITA" not in body
+
+    assert at(world, START - timedelta(hours=1)) == 2
+    [reminder] = emails_of(world, "reminder_60.expert")
+    assert reminder.subject == "Pengingat: Career mentoring dengan Andi pukul 15:00 WITA"
+    assert "Kamis, 26 November 2026, 15:00 WITA" in reminder.body_text and booking.meeting_link in reminder.body_text
+    [reminder] = emails_of(world, "reminder_60.customer")
+    assert reminder.subject == "Pengingat: Career mentoring dengan Sari pukul 14:00 WIB"
+
+    world.svc.reschedule(booking.id, DAY, time(15, 0), actor=SYSTEM)
+    [moved] = emails_of(world, "rescheduled.expert")
+    assert "Kamis, 26 November 2026, 16:00 WITA" in moved.body_text and "16:00 WITA" in description(moved)
+    assert "15:00 WIB" in emails_of(world, "rescheduled.customer")[0].body_text
+    world.svc.cancel(booking.id, actor=SYSTEM)
+    assert "16:00 WITA" in emails_of(world, "cancelled.expert")[0].body_text
+    assert "15:00 WIB" in emails_of(world, "cancelled.customer")[0].body_text
+
+
+def test_an_expert_in_amsterdam_in_winter_gets_cet_and_the_day_it_is_there(tmp_path):
+    world = build(tmp_path, email_language="en")
+    expert_hours(world, "Europe/Amsterdam", (TimeRange(7 * 60, 9 * 60), TimeRange(22 * 60, 24 * 60)))
+    book(world)  # 14:00 WIB = 07:00 UTC = 08:00 CET (UTC+1 in winter)
+    [to_expert] = emails_of(world, "confirmed.expert")
+    assert "Thursday, 26 November 2026, 08:00 CET" in to_expert.body_text
+    assert "Thursday, 26 November 2026, 08:00 CET" in description(to_expert)
+    assert "Thursday, 26 November 2026, 14:00 WIB" in emails_of(world, "confirmed.customer")[0].body_text
+
+    late = book(world, date(2026, 11, 27), time(5, 0))  # Friday 05:00 WIB = Thursday 23:00 CET
+    assert at(world, datetime(2026, 11, 26, 21, 0, tzinfo=UTC)) == 2
+    [reminder] = [e for e in emails_of(world, "reminder_60.expert") if e.booking_id == late.id]
+    assert reminder.subject == "Reminder: Career mentoring with Andi at 23:00 CET"
+    assert "Thursday, 26 November 2026, 23:00 CET" in reminder.body_text
+    [reminder] = [e for e in emails_of(world, "reminder_60.customer") if e.booking_id == late.id]
+    assert "Friday, 27 November 2026, 05:00 WIB" in reminder.body_text
+
+
+def test_the_expert_zone_follows_daylight_saving_time():
+    summer = Booking(id="b1", user_id="c", expert_id="e", session_type="Career mentoring",
+                     scheduled_date=date(2027, 6, 10), scheduled_time=time(14, 0), duration=60,
+                     status=BookingStatus.CONFIRMED, price=250_000, customer_name="Andi",
+                     customer_email="andi@example.com", expert_name="Sari", expert_email="sari@example.com",
+                     meeting_link="https://meet.example/abc")
+    jakarta, amsterdam = ZoneInfo("Asia/Jakarta"), ZoneInfo("Europe/Amsterdam")
+    customer, expert = reminder_emails(summer, 60, jakarta, "en", zones={"expert": amsterdam})
+    assert "Thursday, 10 June 2027, 09:00 CEST" in expert.body_text  # UTC+2 in summer
+    assert "Thursday, 10 June 2027, 14:00 WIB" in customer.body_text
+
+
+def test_an_expert_without_their_own_zone_gets_the_app_zone_and_the_same_emails_as_before(tmp_path):
+    for zone, abbreviation in (("Asia/Jakarta", "WIB"), ("Asia/Makassar", "WITA")):
+        world = build(tmp_path / zone.replace("/", "-"), timezone=zone)
+        booking = book(world)
+        [to_expert] = emails_of(world, "confirmed.expert")
+        assert f"Kamis, 26 November 2026, 14:00 {abbreviation}" in to_expert.body_text
+
+        reads: list[str] = []
+        read = world.store.get_availability
+        world.store.get_availability = lambda expert_id, read=read, reads=reads: reads.append(expert_id) or read(
+            expert_id)
+        drafts = Outbox(world.svc.ports).drafts(booking, "confirmed", join_links={})
+        assert reads == [booking.expert_id]  # both emails: one read of the expert's zone
+        plain = emails_for(booking, "confirmed", ZoneInfo(zone))
+        assert [(d.subject, d.body_text, d.body_html) for d in drafts] == [
+            (d.subject, d.body_text, d.body_html) for d in plain]
+
+        reads.clear()
+        world.clock.now = datetime.combine(DAY, time(13, 0), ZoneInfo(zone))
+        assert world.svc.queue_reminders(actor=SYSTEM) == 2 and reads == [booking.expert_id]
+        queued = {e.kind: (e.subject, e.body_text, e.body_html) for e in reminders(world)}
+        plain = reminder_emails(booking, 60, ZoneInfo(zone))
+        assert queued == {d.kind: (d.subject, d.body_text, d.body_html) for d in plain}

@@ -4,6 +4,7 @@ and, when asked, a calendar invitation (.ics)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,10 +65,24 @@ _env.filters["wordwrap"] = wordwrap
 _ICS_EVENTS = ("confirmed", "rescheduled", "cancelled")
 
 
+def _wall_clock(booking: Booking, tz: ZoneInfo, zone: ZoneInfo) -> tuple[date, time]:
+    """The booking's start (a wall clock in the app zone ``tz``) as a wall clock in ``zone``."""
+    if zone is tz or getattr(zone, "key", None) == getattr(tz, "key", object()):
+        return booking.scheduled_date, booking.scheduled_time
+    local = datetime.combine(booking.scheduled_date, booking.scheduled_time, tz).astimezone(zone)
+    return local.date(), local.time()
+
+
 def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOptions | None = None,
-           language: str = DEFAULT_LANGUAGE, join_link: str | None = None) -> EmailDraft:
+           language: str = DEFAULT_LANGUAGE, join_link: str | None = None,
+           zone: ZoneInfo | None = None) -> EmailDraft:
     """One email of ``kind`` (e.g. ``confirmed.customer``) about ``booking``, wholly in ``language``
     (``id`` or ``en``, see ``lib.notify.messages``): subject, text, dates, numbers and invitation.
+
+    ``tz`` is the app zone, in which the booking's date and time are stored; ``zone`` the
+    recipient's (the app zone when ``None``): every date and time the email shows, the
+    invitation's text included, is in ``zone``. The invitation's DTSTART stays in ``tz`` with
+    its VTIMEZONE; calendar clients show it in their own zone.
 
     With ``ics``, confirmed and rescheduled emails carry a METHOD:REQUEST invitation and
     cancelled ones (of a booking that had a link, so people got an invitation) a METHOD:CANCEL.
@@ -82,12 +97,14 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
     spec, t, locale = KINDS[language][f"{event}.{side}"], WORDS[language], LOCALES[language]
     to_customer = side == "customer"
     other = booking.expert_name if to_customer else booking.customer_name
-    start = f"{booking.scheduled_time:%H:%M} {zone_abbreviation(tz, booking.scheduled_date)}"
+    zone = tz if zone is None else zone
+    day, at = _wall_clock(booking, tz, zone)
+    start = f"{at:%H:%M} {zone_abbreviation(zone, day)}"
     words = {"session": booking.session_type, "other": other, "start": start}
     cancelled = event == "cancelled"
     rows = [(t["session"], booking.session_type),
             (t["expert"] if to_customer else t["customer"], other),
-            (t["when"], when(booking.scheduled_date, booking.scheduled_time, tz, locale)),
+            (t["when"], when(day, at, zone, locale)),
             (t["duration"], t["minutes"].format(minutes=booking.duration))]
     if to_customer:
         rows.append((t["price"], rupiah(booking.price, locale)))
@@ -112,7 +129,7 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
             summary=t["ics_summary"].format(**words),
             who=t["ics_who"].format(session=booking.session_type, customer=booking.customer_name,
                                     expert=booking.expert_name),
-            when=f"{when(booking.scheduled_date, booking.scheduled_time, tz, locale)}, "
+            when=f"{when(day, at, zone, locale)}, "
                  f"{t['minutes'].format(minutes=booking.duration)}",
             join=t["ics_join"].format(link=booking.meeting_link),
             booking=t["ics_booking"].format(id=booking.id),
@@ -132,28 +149,35 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
 
 
 def emails_for(booking: Booking, event: str, tz: ZoneInfo, ics: IcsOptions | None = None,
-               language: str = DEFAULT_LANGUAGE, join_links: Mapping[str, str] | None = None) -> list[EmailDraft]:
+               language: str = DEFAULT_LANGUAGE, join_links: Mapping[str, str] | None = None,
+               zones: Mapping[str, ZoneInfo] | None = None) -> list[EmailDraft]:
     """The customer's and the expert's email for ``event`` (confirmed, rescheduled, cancelled),
-    each with its person's Join link from ``join_links`` (person -> URL) when given.
+    each with its person's Join link from ``join_links`` (person -> URL) when given, and its
+    dates and times in its person's zone from ``zones`` (person -> zone; the app zone ``tz``
+    for a person not in it).
 
     Keyed by the booking's revision, so each event is queued once per version of the booking.
     """
-    links = join_links or {}
-    return [render(booking, f"{event}.{side}", tz, booking.revision, ics, language, links.get(side))
+    links, zoned = join_links or {}, zones or {}
+    return [render(booking, f"{event}.{side}", tz, booking.revision, ics, language, links.get(side),
+                   zoned.get(side))
             for side in SIDES]
 
 
 def reminder_emails(booking: Booking, minutes: int, tz: ZoneInfo, language: str = DEFAULT_LANGUAGE,
-                    join_links: Mapping[str, str] | None = None) -> list[EmailDraft]:
+                    join_links: Mapping[str, str] | None = None,
+                    zones: Mapping[str, ZoneInfo] | None = None) -> list[EmailDraft]:
     """The customer's and the expert's reminder ``minutes`` before the session, keyed by the
     booking's revision: a moved booking's reminders are new emails, each queued once. Each
-    carries its person's Join link from ``join_links`` when given."""
-    links = join_links or {}
+    carries its person's Join link from ``join_links`` when given, and its time in its person's
+    zone from ``zones`` (the app zone ``tz`` for a person not in it)."""
+    links, zoned = join_links or {}, zones or {}
     return [render(booking, reminder_kind(minutes, side), tz, booking.revision, language=language,
-                   join_link=links.get(side))
+                   join_link=links.get(side), zone=zoned.get(side))
             for side in SIDES]
 
 
 def link_pending_email(booking: Booking, tz: ZoneInfo, language: str = DEFAULT_LANGUAGE) -> EmailDraft:
-    """The customer's "payment received, link still being prepared" notice."""
+    """The customer's "payment received, link still being prepared" notice (in the app zone:
+    no zone is stored per customer)."""
     return render(booking, LINK_PENDING, tz, booking.revision, language=language)

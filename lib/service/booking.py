@@ -25,7 +25,7 @@ from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service import history
 from lib.service.availability import Scheduling
 from lib.service.links import Links
-from lib.service.outbox import Outbox
+from lib.service.outbox import Outbox, recipient_zones
 from lib.service.payments import Payments
 from lib.service.ports import Ports
 from lib.store import BookingStore
@@ -253,11 +253,13 @@ class BookingLife:
             self.links.retrying(lambda: meetings.reschedule(moved), booking.id, who, record=False)
         send = booking.status is BookingStatus.CONFIRMED
         # Issued before the store's transaction, which renders the emails: a move keeps the tokens.
+        # So are the people's zones (one read), which the move does not change.
         join_links = self.outbox.join.for_emails(booking) if send else None
+        zones = recipient_zones(booking, self.ports) if send else None
         try:
             result = self._freeing_stale_holds(lambda: store.reschedule(
                 booking.id, day, at, self.ports.clock(),
-                lambda b: self.outbox.drafts(b, "rescheduled", join_links) if send else [], who,
+                lambda b: self.outbox.drafts(b, "rescheduled", join_links, zones) if send else [], who,
                 line_for=history.rescheduled))
         except SlotTaken:
             if on_calendar:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from lib.access import Actor, require_staff
 from lib.domain import Booking, BookingStatus, Email, EmailDraft, EmailStatus
@@ -73,6 +74,15 @@ def session_start(booking: Booking, ports: Ports) -> datetime:
     return datetime.combine(booking.scheduled_date, booking.scheduled_time, ports.tz)
 
 
+def recipient_zones(booking: Booking, ports: Ports) -> dict[str, ZoneInfo]:
+    """The zone each person's emails about ``booking`` show times in, by side: the expert's is
+    the timezone of their availability (one store read), the app zone when they stored none;
+    the customer's is always the app zone (no zone is stored per customer)."""
+    availability = ports.store.get_availability(booking.expert_id)
+    app = ports.settings.tz
+    return {"customer": app, "expert": availability.zone if availability is not None else app}
+
+
 def stale_reason(email_kind: str, version: int, booking: Booking | None, start: datetime | None,
                  now: datetime) -> str | None:
     """Why a queued reminder must not be sent now (``None``: send it): its booking is gone or no
@@ -103,25 +113,30 @@ class Outbox:
         self._again = False
         self.join = JoinLinks(ports)
 
-    def drafts(self, booking: Booking, event: str,
-               join_links: Mapping[str, str] | None = None) -> list[EmailDraft]:
+    def drafts(self, booking: Booking, event: str, join_links: Mapping[str, str] | None = None,
+               zones: Mapping[str, ZoneInfo] | None = None) -> list[EmailDraft]:
         """Both emails of ``event``, with the .ics invitation when the settings want one, each
         saying which queued emails it makes pointless (see ``replaced_by``).
 
         The Join links are the click-counting redirects when ``public_base_url`` is set: given
         as ``join_links`` (a caller inside a store transaction issues them before it), or issued
-        here. A cancellation carries no Join link, so it issues none.
+        here. A cancellation carries no Join link, so it issues none. Each person's times are in
+        their zone: given as ``zones`` (read before a store transaction the same way), or read
+        here (see ``recipient_zones``).
         """
         settings = self.ports.settings
         if join_links is None and event != "cancelled":
             join_links = self.join.for_emails(booking)
+        if zones is None:
+            zones = recipient_zones(booking, self.ports)
         ics = None
         if settings.ics_enabled:
             smtp = settings.smtp
             ics = IcsOptions(smtp.from_address or _FALLBACK_ORGANIZER, smtp.from_name, stamp=self.ports.clock(),
                              alarms=settings.reminder_offsets)
         return [replace(d, replaces=replaced_by(d.kind, settings.reminder_offsets))
-                for d in emails_for(booking, event, self.ports.tz, ics, settings.email_language, join_links)]
+                for d in emails_for(booking, event, settings.tz, ics, settings.email_language, join_links,
+                                    zones)]
 
     def queue_link_pending(self, booking: Booking) -> None:
         """Queue the customer's "link still being prepared" notice (once per booking version).

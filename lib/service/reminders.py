@@ -11,7 +11,7 @@ from lib.domain import EmailDraft
 from lib.notify import SIDES, reminder_kind
 from lib.notify.templates import reminder_emails
 from lib.service.clicks import JoinLinks
-from lib.service.outbox import replaced_by, session_start
+from lib.service.outbox import recipient_zones, replaced_by, session_start
 from lib.service.ports import Ports
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class Reminders:
                 continue  # both queued already: issue no tokens, render nothing
             join_links = JoinLinks(ports).for_emails(booking)
             for draft in reminder_emails(booking, minutes, ports.settings.tz, ports.settings.email_language,
-                                         join_links):
+                                         join_links, recipient_zones(booking, ports)):
                 if (draft.booking_id, draft.kind, draft.version) not in have:
                     drafts.append(replace(draft, replaces=replaced_by(draft.kind, offsets)))
         if drafts:
