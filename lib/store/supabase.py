@@ -5,17 +5,19 @@ the functions it calls come from ``supabase/migrations``. Every page read is one
 customer and expert names come as embedded resources, filters and order run in PostgREST, and
 each transition that writes several rows is one SQL function called over ``/rpc``.
 
-Longer than 400 lines on purpose: the whole ``BookingStore`` protocol plus the mapping of
-PostgREST's errors at this boundary, kept together so each method sits beside the SQL it calls.
+This file holds the client, the mapping of PostgREST's errors at this boundary, and the booking
+life (people, bookings and their transitions, the lists, the outbox); it stays over 400 lines
+because each of those methods sits beside the request or SQL function it calls, all through one
+error mapping. What the worker, the endpoint and the Overview keep is in ``supabase_ops.py``;
+the selected columns and the row mapping in ``supabase_rows.py``.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +27,6 @@ from postgrest.types import ReturnMethod
 
 from lib.domain import (
     ACTIVE_STATUSES,
-    Attendance,
     Booking,
     BookingStatus,
     Customer,
@@ -36,9 +37,6 @@ from lib.domain import (
     HeldTime,
     HistoryEntry,
     HistoryLine,
-    JobOutcome,
-    JobRun,
-    JoinClicks,
     Meeting,
     NewBooking,
     NewCustomer,
@@ -53,31 +51,32 @@ from lib.errors import (
     StoreFailed,
     StoreUnavailable,
 )
-from lib.overview import DayCount, ExpertAttendance, Funnel, Lateness, LinkDelay, OverviewStats, WeekRevenue
 from lib.scheduling import Availability, from_json, to_json
 from lib.store import EmailsFor, LineFor
+from lib.store.supabase_ops import OperationsRequests
+from lib.store.supabase_rows import (
+    _ACTIVE,
+    AVAILABILITY_SELECT,
+    BOOKING_SELECT,
+    CUSTOMER_SELECT,
+    EMAIL_SELECT,
+    EXPERT_SELECT,
+    HISTORY_SELECT,
+    _booking,
+    _customer,
+    _drafts,
+    _email,
+    _expert,
+    _is_uuid,
+    _iso,
+    _line,
+    _rows,
+    _slot,
+    _ts,
+    _wall,
+    ilike_value,
+)
 from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
-
-_BOOKING_COLUMNS = (
-    "id,user_id,expert_id,session_type,scheduled_date,scheduled_time,duration,status,price,"
-    "meeting_link,google_event_id,event_version,revision,link_attempts,last_error,payment_ref,"
-    "request_key,created_at,paid_at,confirmed_at,cancelled_at,cancel_reason,"
-    "payment_order_id,payment_token,payment_url,payment_attempts,payment_started_at"
-)
-# Names of both sides in the same request, through the foreign keys on user_id and expert_id.
-BOOKING_SELECT = _BOOKING_COLUMNS + ",customer:users!user_id(name,email),expert:experts!expert_id(name,email)"
-EXPERT_SELECT = "id,name,email,hourly_rate,expertise,calendar_id"
-AVAILABILITY_SELECT = (
-    "timezone,weekly,overrides,buffer_before,buffer_after,min_notice_minutes,slot_step_minutes,max_per_day,horizon_days"
-)
-CUSTOMER_SELECT = "id,name,email"
-HISTORY_SELECT = "booking_id,at,event,detail,actor"
-EMAIL_SELECT = (
-    "id,booking_id,kind,version,recipient,subject,body_text,body_html,ics,status,attempts,last_error,created_at,"
-    "sent_at"
-)
-JOB_RUN_SELECT = "job,worker,started_at,finished_at,outcome,message,counts"
-_ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
 
 # PostgREST error codes (SQLSTATEs, PGRST codes, or the HTTP status when the body is not
 # PostgREST's) grouped by what the person should do about them.
@@ -98,149 +97,7 @@ class _SameRequest(StoreFailed):
         super().__init__("This booking form was already submitted; refresh the page.")
 
 
-def _is_uuid(value: object) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
-
-
-def _iso(instant: datetime) -> str:
-    """An instant as UTC ISO text, as the SQLite store keeps it."""
-    return instant.astimezone(UTC).isoformat()
-
-
-def _wall(moment: datetime) -> str:
-    """A wall-clock moment in the app timezone, compared with the ``timestamp`` columns."""
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def _ts(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _money(value: Any) -> int:
-    # The platform's price column may be numeric: PostgREST then sends 250000.00.
-    return int(Decimal(str(value)))
-
-
-def _attendance(r: Mapping[str, Any]) -> Attendance:
-    return Attendance(
-        booking_id=str(r["booking_id"]), status=r["status"], expert_joined=bool(r["expert_joined"]),
-        customer_joined=bool(r["customer_joined"]), expert_joined_at=_ts(r.get("expert_joined_at")),
-        expert_left_at=_ts(r.get("expert_left_at")), customer_joined_at=_ts(r.get("customer_joined_at")),
-        customer_left_at=_ts(r.get("customer_left_at")), together_minutes=int(r.get("together_minutes") or 0),
-        expert_match=r["expert_match"], customer_match=r["customer_match"], attempts=int(r.get("attempts") or 0),
-        checked_at=_ts(r.get("checked_at")), next_check_at=_ts(r.get("next_check_at")),
-        last_error=r.get("last_error") or "",
-    )
-
-
-def _booking(row: Mapping[str, Any]) -> Booking:
-    customer = row.get("customer") or {}
-    expert = row.get("expert") or {}
-    return Booking(
-        id=row["id"],
-        user_id=row["user_id"],
-        expert_id=row["expert_id"],
-        session_type=row["session_type"],
-        scheduled_date=date.fromisoformat(row["scheduled_date"]),
-        scheduled_time=time.fromisoformat(row["scheduled_time"]),
-        duration=row["duration"],
-        status=BookingStatus(row["status"]),
-        price=_money(row["price"]),
-        customer_name=customer.get("name", ""),
-        customer_email=customer.get("email", ""),
-        expert_name=expert.get("name", ""),
-        expert_email=expert.get("email", ""),
-        meeting_link=row.get("meeting_link"),
-        google_event_id=row.get("google_event_id"),
-        event_version=row.get("event_version") or 0,
-        revision=row.get("revision") or 0,
-        link_attempts=row.get("link_attempts") or 0,
-        last_error=row.get("last_error"),
-        payment_ref=row.get("payment_ref"),
-        created_at=_ts(row.get("created_at")),
-        paid_at=_ts(row.get("paid_at")),
-        confirmed_at=_ts(row.get("confirmed_at")),
-        cancelled_at=_ts(row.get("cancelled_at")),
-        cancel_reason=row.get("cancel_reason"),
-        payment_order_id=row.get("payment_order_id"),
-        payment_token=row.get("payment_token"),
-        payment_url=row.get("payment_url"),
-        payment_attempts=row.get("payment_attempts") or 0,
-        payment_started_at=_ts(row.get("payment_started_at")),
-    )
-
-
-def _expert(row: Mapping[str, Any]) -> Expert:
-    return Expert(row["id"], row["name"], row["email"], _money(row["hourly_rate"]), row.get("expertise") or "",
-                  row.get("calendar_id") or "")
-
-
-def ilike_value(query: str) -> str:
-    """``query`` as the quoted value of an ``ilike`` filter inside PostgREST's ``or=(...)``,
-    matching names and emails that contain it.
-
-    LIKE's own ``%``, ``_`` and ``\\`` are escaped so they match themselves; PostgREST turns
-    every ``*`` into ``%``, so a typed ``*`` becomes ``_`` (any one character, itself included).
-    The value is double-quoted, with ``\\`` and ``"`` backslash-escaped, so commas, dots and
-    parentheses in it do not end the filter.
-    """
-    like = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "_")
-    pattern = f"*{like}*"
-    return '"' + pattern.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _customer(row: Mapping[str, Any]) -> Customer:
-    return Customer(row["id"], row["name"], row["email"])
-
-
-def _email(row: Mapping[str, Any]) -> Email:
-    return Email(
-        id=row["id"],
-        booking_id=row["booking_id"],
-        kind=row["kind"],
-        version=row["version"],
-        recipient=row["recipient"],
-        subject=row["subject"],
-        body_text=row["body_text"],
-        body_html=row["body_html"],
-        status=EmailStatus(row["status"]),
-        attempts=row["attempts"],
-        last_error=row.get("last_error"),
-        created_at=_ts(row["created_at"]),  # type: ignore[arg-type]
-        sent_at=_ts(row.get("sent_at")),
-        ics=row.get("ics"),
-    )
-
-
-def _drafts(emails: Sequence[EmailDraft]) -> list[dict[str, Any]]:
-    return [
-        {"booking_id": e.booking_id, "kind": e.kind, "version": e.version, "recipient": e.recipient,
-         "subject": e.subject, "body_text": e.body_text, "body_html": e.body_html, "ics": e.ics,
-         "replaces": list(e.replaces)}
-        for e in emails
-    ]
-
-
-def _line(line: HistoryLine) -> dict[str, str]:
-    """The history line a transition function writes as given (the service words it)."""
-    return {"p_event": line.event, "p_detail": line.detail}
-
-
-def _rows(data: Any) -> list[dict[str, Any]]:
-    if data is None:
-        return []
-    return data if isinstance(data, list) else [data]
-
-
-def _slot(day: date, at: time) -> str:
-    return f"{day:%d %b %Y} {at:%H:%M}"
-
-
-class SupabaseStore:
+class SupabaseStore(OperationsRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase
@@ -862,135 +719,3 @@ class SupabaseStore:
         """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
         params = {"p_id": email_id, "p_status": EmailStatus(status).value, "p_error": error, "p_at": _iso(at)}
         self._execute(self._rpc("email_mark", params), "recording the email attempt")
-
-    # -- background job runs ---------------------------------------------------------------------
-    def record_job_run(self, run: JobRun, keep_days: int) -> None:
-        """Store one finished run and drop the old ones (one RPC)."""
-        params = {"p_job": run.job, "p_worker": run.worker, "p_started_at": _iso(run.started_at),
-                  "p_finished_at": _iso(run.finished_at), "p_outcome": JobOutcome(run.outcome).value,
-                  "p_message": run.message, "p_counts": dict(run.counts), "p_keep_days": int(keep_days)}
-        self._execute(self._rpc("job_run_record", params), "recording a job run")
-
-    def last_job_runs(self) -> list[JobRun]:
-        """Each job's latest run (the ``job_runs_latest`` view), by job name."""
-        request = self._table("job_runs_latest").select(JOB_RUN_SELECT).order("job")
-        return [JobRun(r["job"], r["worker"], _ts(r["started_at"]), _ts(r["finished_at"]),  # type: ignore[arg-type]
-                       JobOutcome(r["outcome"]), r.get("message") or "",
-                       {str(k): int(v) for k, v in (r.get("counts") or {}).items()})
-                for r in _rows(self._execute(request, "reading the job runs"))]
-
-    # -- join links ------------------------------------------------------------------------------
-    def issue_join_tokens(self, booking_id: str, tokens: Mapping[str, str], at: datetime) -> dict[str, str]:
-        """Store the missing persons' tokens and read every person's back (one RPC)."""
-        params = {"p_booking_id": booking_id, "p_tokens": dict(tokens), "p_at": _iso(at)}
-        rows = _rows(self._execute(self._rpc("join_tokens_issue", params), "storing the Join links"))
-        return {r["person"]: r["token"] for r in rows}
-
-    def join_token(self, token: str) -> tuple[str, str] | None:
-        """The booking and person of a token (one request)."""
-        request = self._table("join_tokens").select("booking_id,person").eq("token", token).limit(1)
-        rows = _rows(self._execute(request, "reading a Join link"))
-        return (rows[0]["booking_id"], rows[0]["person"]) if rows else None
-
-    def record_join_click(self, booking_id: str, person: str, at: datetime) -> None:
-        """Record one click (one request)."""
-        row = {"booking_id": booking_id, "person": person, "at": _iso(at)}
-        self._execute(self._table("join_clicks").insert(row, returning=ReturnMethod.minimal), "recording a Join click")
-
-    def join_clicks(self, booking_id: str) -> list[JoinClicks]:
-        """Each person's click count and latest click (one RPC, counted in the database)."""
-        if not _is_uuid(booking_id):
-            return []
-        rows = _rows(self._execute(self._rpc("join_click_counts", {"p_booking_id": booking_id}),
-                                   "counting Join clicks"))
-        return [JoinClicks(r["person"], int(r["clicks"]), _ts(r["last_at"])) for r in rows]
-
-    # -- meeting attendance -------------------------------------------------------------------------
-    def ended_sessions(self, after: datetime, until: datetime, limit: int = 500) -> list[Booking]:
-        """Confirmed or completed bookings with a link ending in ``(after, until]`` (wall clock), by end."""
-        request = (
-            self._table("bookings").select(BOOKING_SELECT)
-            .in_("status", [BookingStatus.CONFIRMED.value, BookingStatus.COMPLETED.value])
-            .gt("ends_at", _wall(after))
-            .lte("ends_at", _wall(until))
-            .order("ends_at")
-            .limit(limit)
-        )
-        return [b for b in (_booking(r) for r in _rows(self._execute(request, "listing ended sessions")))
-                if b.meeting_link]
-
-    def attendance(self, booking_ids: Sequence[str]) -> dict[str, Attendance]:
-        """The stored attendance of these bookings (100 ids per request)."""
-        ids = list(dict.fromkeys(booking_ids))
-        found: dict[str, Attendance] = {}
-        for start in range(0, len(ids), 100):
-            request = self._table("booking_attendance").select("*").in_("booking_id", ids[start:start + 100])
-            for r in _rows(self._execute(request, "reading the attendance")):
-                found[str(r["booking_id"])] = _attendance(r)
-        return found
-
-    def save_attendance(self, attendance: Attendance, lines: Sequence[HistoryLine], actor: str) -> bool:
-        """Store the attendance unless a final one is stored, with its history lines (one RPC)."""
-        a = attendance
-        opt = lambda v: _iso(v) if v else None  # noqa: E731
-        row = {"booking_id": a.booking_id, "status": a.status, "expert_joined": a.expert_joined,
-               "customer_joined": a.customer_joined, "expert_joined_at": opt(a.expert_joined_at),
-               "expert_left_at": opt(a.expert_left_at), "customer_joined_at": opt(a.customer_joined_at),
-               "customer_left_at": opt(a.customer_left_at), "together_minutes": int(a.together_minutes),
-               "expert_match": a.expert_match, "customer_match": a.customer_match, "attempts": int(a.attempts),
-               "checked_at": opt(a.checked_at), "next_check_at": opt(a.next_check_at), "last_error": a.last_error or ""}
-        params = {"p_row": row, "p_lines": [{"event": x.event, "detail": x.detail} for x in lines], "p_actor": actor}
-        return bool(self._execute(self._rpc("attendance_save", params), "recording the attendance"))
-
-    def google_user_emails(self, user_ids: Sequence[str]) -> dict[str, str]:
-        """The remembered emails of these Google user ids."""
-        ids = list(dict.fromkeys(user_ids))[:100]
-        if not ids:
-            return {}
-        request = self._table("google_user_emails").select("user_id,email").in_("user_id", ids)
-        return {r["user_id"]: r["email"] for r in _rows(self._execute(request, "reading Google user emails"))}
-
-    def remember_google_user_email(self, user_id: str, email: str, at: datetime) -> None:
-        """Remember the email a Google user id resolved to (insert or replace)."""
-        params = {"p_user_id": user_id, "p_email": email, "p_at": _iso(at)}
-        self._execute(self._rpc("google_user_email_remember", params), "remembering a Google user email")
-
-    # -- the Overview page ----------------------------------------------------------------------
-    def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
-        """The Overview's aggregates in one RPC (``overview_stats``, SQL with ``percentile_cont``)."""
-        params = {"p_from": _iso(start), "p_to": _iso(end), "p_tz": zone}
-        data = self._execute(self._rpc("overview_stats", params), "summing up the bookings") or {}
-        if isinstance(data, list):  # a scalar function's value, as some clients wrap it
-            data = data[0] if data else {}
-        attendance = data.get("attendance") or {}
-        return OverviewStats(
-            per_day=tuple(DayCount(date.fromisoformat(r["day"]), r["status"], int(r["bookings"]))
-                          for r in data.get("per_day") or []),
-            revenue=tuple(WeekRevenue(date.fromisoformat(r["week"]), _money(r["revenue"]), int(r["bookings"]))
-                          for r in data.get("revenue") or []),
-            funnel=Funnel(*(int(v) for v in data.get("funnel") or [])),
-            link_delay=tuple(LinkDelay(date.fromisoformat(r["day"]), int(r["bookings"]), float(r["median_s"]),
-                                       float(r["p95_s"])) for r in data.get("link_delay") or []),
-            link_attempts=int(data.get("link_attempts") or 0),
-            link_errors=tuple((str(e), int(n)) for e, n in data.get("link_errors") or []),
-            emails=tuple((str(st), int(n)) for st, n in data.get("emails") or []),
-            attendance=tuple(ExpertAttendance(str(r["expert"]), int(r["sessions"]), int(r["both_joined"]),
-                                              int(r["expert_no_shows"]), int(r["customer_no_shows"]))
-                             for r in attendance.get("experts") or []),
-            lateness=tuple(Lateness(str(r["side"]), int(r["joins"]), float(r["median_min"]), float(r["p95_min"]))
-                           for r in attendance.get("lateness") or []),
-        )
-
-    # -- the shared request budget of a calendar ------------------------------------------------
-    def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:
-        """Take a slot of the calendar's rolling per-minute budget (one RPC, serialized per
-        calendar in the database): 0.0 when taken, else the seconds until there is room."""
-        params = {"p_calendar_id": calendar_id, "p_limit": int(limit), "p_now": _iso(now)}
-        return float(self._execute(self._rpc("calendar_take_request_slot", params), "taking a Google request slot")
-                     or 0.0)
-
-    def request_slots_used(self, calendar_id: str, now: datetime) -> int:
-        """Slots of the calendar's budget taken in the rolling minute before ``now`` (one RPC)."""
-        params = {"p_calendar_id": calendar_id, "p_now": _iso(now)}
-        return int(self._execute(self._rpc("calendar_request_slots_used", params), "reading the Google request budget")
-                   or 0)
