@@ -856,6 +856,40 @@ def test_supabase_page_loads_take_one_request_each(pg_db):
         assert cost(lambda: store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))) == 1
 
 
+def test_supabase_reads_every_row_past_the_projects_max_rows(pg_db):
+    """Supabase answers a read with at most its "Max rows" (1,000 by default) and does not say
+    more were left: the customer list, the experts and an expert's held times over a long range
+    are read in pages, so row 1,001 is there too (it was silently missing: a busy expert's
+    picker offered taken times)."""
+    import psycopg
+
+    with supabase_over_postgres(pg_db) as (store, stub):
+        sari = store.add_expert("Sari", "sari@example.com", 250_000)
+        with psycopg.connect(pg_db, autocommit=True) as db:
+            db.execute("insert into users (name, email) select 'Customer ' || lpad(n::text, 4, '0'),"
+                       " 'c' || n || '@example.com' from generate_series(1, 1001) n")
+            db.execute("insert into experts (name, email, hourly_rate) select 'Expert ' || lpad(n::text, 4, '0'),"
+                       " 'e' || n || '@example.com', 100000 from generate_series(1, 1000) n")
+            # 1,001 one-hour sessions of Sari's, ten a day from 2030-03-11 08:00.
+            db.execute("insert into bookings (user_id, expert_id, session_type, scheduled_date, scheduled_time,"
+                       " duration, status) select (select id from users order by name limit 1), %s, 'Career',"
+                       " date '2030-03-11' + n / 10, time '08:00' + make_interval(hours => n %% 10), 60, 'confirmed'"
+                       " from generate_series(0, 1000) n", [sari.id])
+        assert stub.max_rows == 1000
+
+        customers = store.list_customers()
+        assert len(customers) == 1001 and len({c.id for c in customers}) == 1001
+        assert [c.name for c in customers] == sorted(c.name for c in customers)
+        experts = store.list_experts()
+        assert len(experts) == 1001 and len({e.id for e in experts}) == 1001
+        start, end = datetime(2030, 3, 11), datetime(2030, 6, 30)
+        held = store.active_times(sari.id, start, end, NOW - timedelta(hours=1))
+        assert len(held) == 1001 and len({h.booking_id for h in held}) == 1001
+        last = max(held, key=lambda h: h.starts_at)
+        assert last.starts_at == datetime(2030, 6, 19, 8, 0)  # session 1,001: day 100, 08:00
+        assert len(store.active_bookings(sari.id, start, end, NOW - timedelta(hours=1))) == 1001
+
+
 # -- the exact requests, against canned PostgREST replies ------------------------------------------
 
 @dataclass

@@ -15,7 +15,7 @@ the selected columns and the row mapping in ``supabase_rows.py``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -88,6 +88,9 @@ _RETRYABLE = {
 _KEY_REFUSED = {"PGRST300", "PGRST301", "PGRST302", "PGRST303", "401", "403", "42501"}
 _SCHEMA_MISSING = {"PGRST200", "PGRST202", "PGRST204", "PGRST205", "42P01", "42703", "42883", "404"}
 _BAD_INPUT = {"22P02", "22023", "22007", "22008", "23502", "23514"}
+# Supabase answers a read with at most the project's "Max rows" (API settings, 1,000 unless
+# raised) and does not say more were left; reads that can pass it go in pages of this many.
+PAGE_ROWS = 1000
 
 
 class _SameRequest(StoreFailed):
@@ -179,6 +182,7 @@ class SupabaseStore(OperationsRequests):
             .or_(f'status.neq.pending,created_at.gte."{_iso(pending_since)}"')
             .order("scheduled_date")
             .order("scheduled_time")
+            .order("id")
         )
 
     def _table(self, name: str):  # noqa: ANN202 - supabase-py's builder types are internal
@@ -186,6 +190,17 @@ class SupabaseStore(OperationsRequests):
 
     def _rpc(self, name: str, params: dict[str, Any]):  # noqa: ANN202
         return self._client.rpc(name, params)
+
+    def _every_row(self, build: Callable[[], Any], doing: str) -> list[dict[str, Any]]:
+        """Every row of the read ``build()`` makes (ordered down to a unique column, so pages
+        neither skip nor repeat a row): ``PAGE_ROWS`` rows a request until a shorter page. A read
+        that fits in one page costs one request, as before."""
+        rows: list[dict[str, Any]] = []
+        while True:
+            page = _rows(self._execute(build().range(len(rows), len(rows) + PAGE_ROWS - 1), doing))
+            rows.extend(page)
+            if len(page) < PAGE_ROWS:
+                return rows
 
     def _execute(self, request: Any, doing: str, *, slot: str | None = None) -> Any:
         """Send one request; turn PostgREST and transport errors into the console's errors."""
@@ -249,8 +264,9 @@ class SupabaseStore(OperationsRequests):
     # -- people -------------------------------------------------------------------------------
     def list_experts(self) -> list[Expert]:
         """Every expert, by name."""
-        data = self._execute(self._table("experts").select(EXPERT_SELECT).order("name"), "listing experts")
-        return [_expert(r) for r in _rows(data)]
+        rows = self._every_row(lambda: self._table("experts").select(EXPERT_SELECT).order("name").order("id"),
+                               "listing experts")
+        return [_expert(r) for r in rows]
 
     def get_expert(self, expert_id: str) -> Expert | None:
         """The expert, or ``None`` (also for an id that is not a uuid: no request then)."""
@@ -313,8 +329,9 @@ class SupabaseStore(OperationsRequests):
 
     def list_customers(self) -> list[Customer]:
         """Every customer, by name."""
-        data = self._execute(self._table("users").select(CUSTOMER_SELECT).order("name"), "listing customers")
-        return [_customer(r) for r in _rows(data)]
+        rows = self._every_row(lambda: self._table("users").select(CUSTOMER_SELECT).order("name").order("id"),
+                               "listing customers")
+        return [_customer(r) for r in rows]
 
     def get_customer(self, customer_id: str) -> Customer | None:
         """The customer, or ``None``."""
@@ -564,18 +581,21 @@ class SupabaseStore(OperationsRequests):
         request that the (expert_id, status, scheduled_date, ...) index serves."""
         if not _is_uuid(expert_id):
             return []
-        request = self._active(BOOKING_SELECT, expert_id, start, end, pending_since)
-        return [_booking(r) for r in _rows(self._execute(request, "reading the expert's bookings"))]
+        rows = self._every_row(lambda: self._active(BOOKING_SELECT, expert_id, start, end, pending_since),
+                               "reading the expert's bookings")
+        return [_booking(r) for r in rows]
 
     def active_times(self, expert_id: str, start: datetime, end: datetime,
                      pending_since: datetime) -> list[HeldTime]:
         """The rows of ``active_bookings``, three columns of each (no names), in one request."""
         if not _is_uuid(expert_id):
             return []
-        request = self._active("id,scheduled_date,scheduled_time,duration", expert_id, start, end, pending_since)
+        rows = self._every_row(
+            lambda: self._active("id,scheduled_date,scheduled_time,duration", expert_id, start, end, pending_since),
+            "reading the expert's bookings")
         return [HeldTime(r["id"], datetime.combine(date.fromisoformat(r["scheduled_date"]),
                                                    time.fromisoformat(r["scheduled_time"])), r["duration"])
-                for r in _rows(self._execute(request, "reading the expert's bookings"))]
+                for r in rows]
 
     def missing_links(self, limit: int = 500) -> list[Booking]:
         """``paid`` bookings with no meeting link, oldest first."""
@@ -638,9 +658,11 @@ class SupabaseStore(OperationsRequests):
         """What happened to the booking, oldest first."""
         if not _is_uuid(booking_id):
             return []
-        request = self._table("booking_history").select(HISTORY_SELECT).eq("booking_id", booking_id).order("id")
+        rows = self._every_row(
+            lambda: self._table("booking_history").select(HISTORY_SELECT).eq("booking_id", booking_id).order("id"),
+            "reading the booking history")
         return [HistoryEntry(r["booking_id"], _ts(r["at"]), r["event"], r["detail"], r["actor"])  # type: ignore[arg-type]
-                for r in _rows(self._execute(request, "reading the booking history"))]
+                for r in rows]
 
     def add_history(self, booking_id: str, event: str, detail: str, actor: str) -> None:
         """Append one history entry."""
@@ -689,10 +711,10 @@ class SupabaseStore(OperationsRequests):
         ids = [i for i in dict.fromkeys(booking_ids) if _is_uuid(i)]
         keys: set[tuple[str, str, int]] = set()
         for start in range(0, len(ids), 100):
-            request = (self._table("email_outbox").select("booking_id,kind,version")
-                       .in_("booking_id", ids[start:start + 100]))
-            keys.update((r["booking_id"], r["kind"], r["version"])
-                        for r in _rows(self._execute(request, "reading the outbox")))
+            chunk = ids[start:start + 100]
+            rows = self._every_row(lambda chunk=chunk: self._table("email_outbox").select("booking_id,kind,version")
+                                   .in_("booking_id", chunk).order("id"), "reading the outbox")
+            keys.update((r["booking_id"], r["kind"], r["version"]) for r in rows)
         return keys
 
     def drop_emails(self, email_ids: Sequence[int]) -> None:

@@ -92,10 +92,14 @@ class PostgrestStub:
     Supported: GET/POST/PATCH on tables and POST /rpc/<fn>; `select` with columns, `*` and
     many-to-one embeds hinted by column (`alias:table!fk_column(cols)`); filters eq, neq, gt,
     gte, lt, lte, is, in, like, ilike and `or=(...)` (quoted values with backslash escapes);
-    `order`; `limit`; `Prefer: return=minimal`. Like
+    `order`; `limit` and `offset`; `Prefer: return=minimal`. Like
     PostgREST it checks the apikey, runs each request in one transaction as the JWT's role and
-    turns database errors into `{code, message, details, hint}` bodies.
+    turns database errors into `{code, message, details, hint}` bodies. Like Supabase it answers a
+    read (a GET, or a function returning rows) with at most ``max_rows`` rows (the project's "Max
+    rows", 1,000 unless raised), whatever ``limit`` asks and without saying any were left out.
     """
+
+    max_rows = 1000
 
     def __init__(self, dsn: str, key: str) -> None:
         self._conn = psycopg.connect(dsn, autocommit=True)
@@ -150,7 +154,7 @@ class PostgrestStub:
             return self._rpc(_ident(path[4:]), body or {}, select, params)
         table = _ident(path)
         if method == "GET":
-            return self._query("select * from public." + table, [], table, select, params)
+            return self._query("select * from public." + table, [], table, select, params, capped=True)
         if method == "POST":
             rows = body if isinstance(body, list) else [body]
             cols = ", ".join(_ident(c) for c in rows[0])
@@ -189,10 +193,10 @@ class PostgrestStub:
             return None
         if not relation and not returns_set:  # PostgREST answers a scalar function with the bare value
             return self._conn.execute(f"select {call}", values).fetchone()[0]
-        return self._query(f"select * from {call}", values, relation or None, select, params)
+        return self._query(f"select * from {call}", values, relation or None, select, params, capped=True)
 
     def _query(self, source: str, values: list[Any], table: str | None, select: str,
-               params: list[tuple[str, str]]) -> list[Any]:
+               params: list[tuple[str, str]], capped: bool = False) -> list[Any]:
         where, filter_values = self._where(table, params) if table else ("true", [])
         sql = f"with _src as ({source}) select {self._json(select)} from _src t where {where}"
         order = next((v for k, v in params if k == "order"), None)
@@ -203,9 +207,14 @@ class PostgrestStub:
                 terms.append(" ".join([f"t.{_ident(col)}", *[{"asc": "asc", "desc": "desc", "nullsfirst": "nulls first",
                                                               "nullslast": "nulls last"}[r] for r in rest]]))
             sql += " order by " + ", ".join(terms)
-        limit = next((v for k, v in params if k == "limit"), None)
+        limit = next((int(v) for k, v in params if k == "limit"), None)
+        if capped:
+            limit = self.max_rows if limit is None else min(limit, self.max_rows)
         if limit is not None:
-            sql += f" limit {int(limit)}"
+            sql += f" limit {limit}"
+        offset = next((int(v) for k, v in params if k == "offset"), None)
+        if offset is not None:
+            sql += f" offset {offset}"
         return [r[0] for r in self._conn.execute(sql, [*values, *filter_values]).fetchall()]
 
     def _json(self, select: str) -> str:
