@@ -16,12 +16,10 @@ from googleapiclient.errors import HttpError
 from lib.errors import StoreUnavailable
 from lib.meetings import BusyTimes
 from lib.meetings.google import FREEBUSY_SCOPE, SCOPE, GoogleCalendarProvider
-from tests.support.calendar_server import CalendarServer
-from tests.support.fakes import FakeClock
 from tests.support.google import (
     MEET_RE,
     authorized_user_json,
-    calendar_server,
+    calendar_fixtures,
     make_booking,
     make_provider,
     provider_settings,
@@ -53,20 +51,7 @@ class CountingBudget:
         return 0.0
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch):
-    with calendar_server(monkeypatch, seed=3) as srv:
-        yield srv
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def provider(server: CalendarServer, clock: FakeClock) -> GoogleCalendarProvider:
-    return make_provider(server, clock)
+server, clock, provider = calendar_fixtures(seed=3)
 
 
 # -- busy ranges -------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import BookingStatus
 from lib.errors import MeetingProviderError, Permanent, Transient
-from lib.meetings.google import MAX_VERSION_BUMPS, event_id_for
+from lib.meetings.google import MAX_VERSION_BUMPS
+from lib.meetings.google_events import event_id_for
 from lib.meetings.quota import SharedMinuteBudget
 from lib.notify.outbox import OutboxOnlySender
 from lib.payments.demo import DemoGateway

@@ -17,26 +17,12 @@ import httplib2
 import pytest
 
 from lib.errors import MeetingProviderError, MeetingUnavailable, Permanent, Transient
-from lib.meetings.google import GoogleCalendarProvider, event_id_for
+from lib.meetings.google import GoogleCalendarProvider
+from lib.meetings.google_events import event_body, event_id_for
 from tests.support.calendar_server import CalendarServer
-from tests.support.fakes import FakeClock
-from tests.support.google import MEET_RE, calendar_server, make_booking, make_provider
+from tests.support.google import MEET_RE, calendar_fixtures, make_booking, make_provider
 
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch):
-    with calendar_server(monkeypatch, seed=11) as srv:
-        yield srv
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def provider(server: CalendarServer, clock: FakeClock) -> GoogleCalendarProvider:
-    return make_provider(server, clock)
+server, clock, provider = calendar_fixtures(seed=11)
 
 
 def real_time(provider: GoogleCalendarProvider) -> GoogleCalendarProvider:
@@ -367,7 +353,8 @@ def test_the_stand_in_list_pages_and_caps_the_page_size(server):
 def test_a_list_result_counts_as_a_read_of_a_pending_conference(server, provider):
     server.pending_gets = 2
     insert = provider.service.events().insert(calendarId="primary", conferenceDataVersion=1,
-                                              body=provider._event_body(make_booking(), "abcde0001"))
+                                              body=event_body(make_booking(), "abcde0001", provider.timezone,
+                                                              provider.reminder_minutes))
     event = insert.execute(http=provider._http())
     assert event["conferenceData"]["createRequest"]["status"]["statusCode"] == "pending"
     since = _stamp_now(-timedelta(minutes=1))

@@ -19,14 +19,15 @@ from googleapiclient.errors import HttpError
 from lib.config import GoogleSettings
 from lib.domain import Booking
 from lib.errors import ConfigError, MeetingProviderError, Permanent, Transient
-from lib.meetings.google import SCOPE, GoogleCalendarProvider, event_id_for, load_credentials
+from lib.meetings.google import GoogleCalendarProvider
+from lib.meetings.google_auth import SCOPE, load_credentials
+from lib.meetings.google_events import event_id_for
 from tests.support.calendar_server import CalendarServer
-from tests.support.fakes import FakeClock
 from tests.support.google import (
     MEET_RE,
     PROVIDER_TIMEOUT,
     authorized_user_json,
-    calendar_server,
+    calendar_fixtures,
     make_booking,
     make_provider,
     provider_settings,
@@ -35,20 +36,7 @@ from tests.support.google import (
 TIMEOUT = PROVIDER_TIMEOUT
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch):
-    with calendar_server(monkeypatch, seed=7) as srv:
-        yield srv
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def provider(server: CalendarServer, clock: FakeClock) -> GoogleCalendarProvider:
-    return make_provider(server, clock)
+server, clock, provider = calendar_fixtures(seed=7)
 
 
 def attempt(fn: Any, booking: Booking, tries: int = 5) -> Any:

@@ -26,7 +26,7 @@ from googleapiclient.errors import HttpError
 
 from lib.config import GoogleSettings
 from lib.errors import MeetingFailed, MeetingProviderError, MeetingUnavailable
-from lib.meetings.google import load_credentials
+from lib.meetings.google_auth import load_credentials
 from lib.meetings.google_errors import RATE_REASONS, http_reasons, is_transport_error, norm_reasons, retry_after
 
 MEET_SCOPE = "https://www.googleapis.com/auth/meetings.space.readonly"

@@ -12,8 +12,9 @@ number of threads that use it.
 Threads of one provider that wait for pending Meet conferences share their reads: one
 ``events.list`` of the recently modified events per round instead of one ``events.get`` each
 (``lib.meetings.pending_reads``). What Google's errors mean is in ``lib.meetings.google_errors``,
-how a free/busy answer reads in ``lib.meetings.google_freebusy``. See docs/google.md for what
-each operation costs in requests.
+how a free/busy answer reads in ``lib.meetings.google_freebusy``, what an event and its
+conference look like in ``lib.meetings.google_events``, and the credentials in
+``lib.meetings.google_auth``. See docs/google.md for what each operation costs in requests.
 
 Longer than 400 lines on purpose: create, move and cancel with their idempotency rules (ids,
 versions, adoption of an earlier attempt's event) and the requests they make belong together.
@@ -21,42 +22,39 @@ versions, adoption of an earlier attempt's event) and the requests they make bel
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import threading
 import time
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import google_auth_httplib2
 import httplib2
 from google.auth import exceptions as auth_errors
-from google.oauth2 import credentials as user_credentials
-from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from lib.config import GoogleSettings
 from lib.domain import Booking, Meeting
-from lib.errors import CallExpertError, ConfigError, MeetingFailed, MeetingProviderError, MeetingUnavailable, Transient
+from lib.errors import CallExpertError, MeetingFailed, MeetingProviderError, MeetingUnavailable, Transient
 from lib.meetings import BusyTimes, HealthCheck
+from lib.meetings.google_auth import FREEBUSY_SCOPE, SCOPE, kind_of_credentials, load_credentials
 from lib.meetings.google_errors import RATE_REASONS, classify, health_summary, http_reasons, norm_reasons
+from lib.meetings.google_events import (
+    MEET,
+    conference_request,
+    conference_status,
+    event_body,
+    event_id_for,
+    event_times,
+    meet_link,
+    updated_of,
+)
 from lib.meetings.google_freebusy import busy_from_answer
 from lib.meetings.pending_reads import EventDeleted, PendingReads, again
 from lib.meetings.quota import MinuteQuota, RequestBudget
 
-SCOPE = "https://www.googleapis.com/auth/calendar.events"
-# freebusy.query is not covered by calendar.events. This is the narrowest scope that reads the
-# availability of calendars the organizer has access to (``calendar.freebusy`` covers only the
-# organizer's own calendars). Requested by a credential of its own (see ``from_settings``), so a
-# grant still missing it costs the busy times, never the Meet links.
-FREEBUSY_SCOPE = "https://www.googleapis.com/auth/calendar.events.freebusy"
-MEET = "hangoutsMeet"
 # A deleted event keeps its id forever, so a booking whose event was deleted gets a new version;
 # this bounds how many cancelled versions one create call steps over.
 MAX_VERSION_BUMPS = 5
@@ -65,80 +63,9 @@ _POLL_MAX = 2.0
 # Shared reads of pending conferences: rounds go out at most this often while several threads
 # wait (a fast answer must not turn into a loop of lists), one page holds this many events, and
 # updatedMin lies this far before the oldest waited-for event's own ``updated`` (Google's clock,
-# so the machine's clock does not matter; the slack covers second-rounded stamps). An event
-# without ``updated`` is looked for from this long before now on the machine's clock.
+# so the machine's clock does not matter; the slack covers second-rounded stamps).
 _LIST_PAGE = 250
 _UPDATED_SLACK = timedelta(seconds=2)
-_NO_STAMP_LOOKBACK = timedelta(minutes=5)
-_HEX_MAX = 1000  # event ids may be 1024 characters; keep room for the version suffix
-
-
-def event_id_for(booking_id: str, version: int) -> str:
-    """The Calendar event id of a booking's ``version``: base32hex (0-9, a-v), 5 to 1024 chars.
-
-    A uuid booking id gives ``<32 hex>v<version>``. Other ids are base32hex-encoded behind an
-    ``n`` (or hashed behind an ``h`` when long); neither letter is a hex digit, so the forms
-    never collide with each other or with uuid ids.
-    """
-    try:
-        stem = uuid.UUID(booking_id).hex
-    except (ValueError, AttributeError, TypeError):
-        encoded = base64.b32hexencode(str(booking_id).encode("utf-8")).decode("ascii").rstrip("=").lower()
-        stem = ("n" + encoded if len(encoded) < _HEX_MAX
-                else "h" + hashlib.sha256(str(booking_id).encode("utf-8")).hexdigest())
-        stem = stem.ljust(4, "0")  # "n" + nothing would be too short for Google's 5-char minimum
-    return f"{stem}v{int(version)}"
-
-
-def load_credentials(google: GoogleSettings, scopes: Sequence[str] = (SCOPE,)) -> Any:
-    """Build google-auth credentials from ``credentials_file`` or ``credentials_json``.
-
-    A service-account key is used with ``subject`` (domain-wide delegation) when set; an
-    authorized-user JSON (OAuth client id, secret and refresh token) is used as is. ``scopes``
-    are the ones its access tokens ask for (default: the events scope).
-    Raises ``ConfigError`` naming the setting; secrets never appear in the message.
-    """
-    if google.credentials_json.strip():
-        source, text = "google.credentials_json", google.credentials_json
-    elif google.credentials_file.strip():
-        path = Path(google.credentials_file).expanduser()
-        source = f"google.credentials_file ({path})"
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"{source} does not exist; point it at the JSON key or token file.") from None
-        except OSError as exc:
-            raise ConfigError(f"{source} cannot be read ({exc.strerror or type(exc).__name__}); "
-                              "check the path and its permissions.") from None
-    else:
-        raise ConfigError("No Google credentials: set `credentials_file` or `credentials_json` under [google] "
-                          "in .streamlit/secrets.toml.")
-    try:
-        info = json.loads(text)
-    except json.JSONDecodeError as exc:
-        # The position only: the text itself may hold a private key.
-        raise ConfigError(f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}).") from None
-    if not isinstance(info, dict):
-        raise ConfigError(f"{source} must be a JSON object (a service-account key or an authorized-user token).")
-
-    # `Credentials.to_json()` (the usual way to save a consent) writes no "type": a refresh token says it.
-    kind = info.get("type") or ("authorized_user" if "refresh_token" in info else None)
-    try:
-        if kind == "service_account":
-            creds = service_account.Credentials.from_service_account_info(info, scopes=list(scopes))
-            return creds.with_subject(google.subject) if google.subject else creds
-        if kind == "authorized_user":
-            return user_credentials.Credentials.from_authorized_user_info(info, scopes=list(scopes))
-    except Exception as exc:  # noqa: BLE001 - whatever the key parser says, report it without the key
-        text = str(exc.args[0]) if exc.args else ""
-        # google-auth names missing fields; other parser messages could quote the bad key, so omit them.
-        why = text if "missing fields" in text and len(text) < 300 else f"{type(exc).__name__} while reading it"
-        raise ConfigError(f"{source} is an incomplete or damaged {kind} JSON ({why}); "
-                          "download it again from the Google Cloud console.") from None
-    raise ConfigError(
-        f"{source} has type {kind!r}; use a service-account key (\"service_account\") or an "
-        "OAuth authorized-user token (\"authorized_user\")."
-    )
 
 
 class GoogleCalendarProvider:
@@ -196,7 +123,7 @@ class GoogleCalendarProvider:
         self._reads = PendingReads(
             get=lambda event_id, slot_taken: self._get_pending(event_id, slot_taken=slot_taken),
             list_recent=self._list_recent, take_slot=self._take_slot, classify=self.classify,
-            settled=lambda event: event.get("status") == "cancelled" or _conference_status(event) != "pending",
+            settled=lambda event: event.get("status") == "cancelled" or conference_status(event) != "pending",
             # Read at each call: tests swap the provider's clock and sleep after building it.
             clock=lambda: self._clock(), sleep=lambda seconds: self._sleep(seconds))
         # Requests on their way at once, whatever the number of threads: a bulk run's threads
@@ -248,7 +175,7 @@ class GoogleCalendarProvider:
             reminder_minutes=google.reminder_minutes,
             timeout_seconds=google.timeout_seconds,
             subject=google.subject,
-            credentials_kind=_credentials_kind(creds),
+            credentials_kind=kind_of_credentials(creds),
             http_factory=new_http,
             sleep=sleep,
             clock=clock,
@@ -278,7 +205,7 @@ class GoogleCalendarProvider:
                 event = self._call(
                     self.service.events().insert(
                         calendarId=self.calendar_id,
-                        body=self._event_body(booking, event_id),
+                        body=event_body(booking, event_id, self.timezone, self.reminder_minutes),
                         conferenceDataVersion=1,
                         sendUpdates="all",
                     ),
@@ -318,7 +245,7 @@ class GoogleCalendarProvider:
             raise MeetingFailed(
                 f"Booking {booking.id} has no Google event to move; create its meeting link first."
             )
-        start, end = self._times(booking)
+        start, end = event_times(booking, self.timezone)
         self._call(
             self.service.events().patch(
                 calendarId=self.calendar_id,
@@ -516,9 +443,9 @@ class GoogleCalendarProvider:
         conference asks for one with a new ``requestId``. No patch when all of it matches, and
         none for a failed conference: that event is deleted instead.
         """
-        if _conference_status(event) == "failure":
+        if conference_status(event) == "failure":
             return event
-        want = self._event_body(booking, event_id)
+        want = event_body(booking, event_id, self.timezone, self.reminder_minutes)
         body: dict[str, Any] = {}
         if not (self._same_moment(event.get("start"), want["start"])
                 and self._same_moment(event.get("end"), want["end"])):
@@ -529,7 +456,7 @@ class GoogleCalendarProvider:
         if set(have) != {a["email"].lower() for a in want["attendees"]}:
             body["attendees"] = [have.get(a["email"].lower(), a) for a in want["attendees"]]
         if "conferenceData" not in event and not event.get("hangoutLink"):
-            body["conferenceData"] = _conference_request(event_id, booking.link_attempts + 1)
+            body["conferenceData"] = conference_request(event_id, booking.link_attempts + 1)
         if not body:
             return event
         people_see_it = any(key in body for key in ("start", "end", "summary", "attendees"))
@@ -593,10 +520,10 @@ class GoogleCalendarProvider:
             while True:
                 if event.get("status") == "cancelled":
                     raise EventDeleted()
-                status = _conference_status(event)
+                status = conference_status(event)
                 if status == "failure":
                     raise _ConferenceFailed()
-                link = _meet_link(event)
+                link = meet_link(event)
                 if link and status in ("success", None):
                     return link
                 remaining = deadline - self._clock()
@@ -613,7 +540,7 @@ class GoogleCalendarProvider:
                 self._sleep(min(delay, remaining))
                 delay = min(delay * 2, _POLL_MAX)
                 try:
-                    event = self._reads.read(event_id, _updated_of(event), seen_at)
+                    event = self._reads.read(event_id, updated_of(event), seen_at)
                 except Transient as exc:
                     # The event exists and reading it again is harmless: a read that failed for a
                     # reason that passes (429, 5xx, a dropped connection) is waited out here, not
@@ -697,41 +624,6 @@ class GoogleCalendarProvider:
             own = self._local.busy_http = self._busy_http_factory()
         return own
 
-    def _times(self, booking: Booking) -> tuple[dict[str, str], dict[str, str]]:
-        start = booking.starts_at
-        end = start + timedelta(minutes=booking.duration)
-        fmt = "%Y-%m-%dT%H:%M:%S"
-        return (
-            {"dateTime": start.strftime(fmt), "timeZone": self.timezone},
-            {"dateTime": end.strftime(fmt), "timeZone": self.timezone},
-        )
-
-    def _event_body(self, booking: Booking, event_id: str) -> dict[str, Any]:
-        start, end = self._times(booking)
-        overrides: list[dict[str, Any]] = [{"method": "email", "minutes": 24 * 60}]
-        if self.reminder_minutes > 0:
-            overrides.append({"method": "popup", "minutes": int(self.reminder_minutes)})
-        return {
-            "id": event_id,
-            "summary": f"{booking.session_type}: {booking.expert_name} with {booking.customer_name}",
-            "description": (
-                f"CallExpert session \"{booking.session_type}\" with {booking.expert_name} "
-                f"({booking.duration} minutes).\nJoin with the Google Meet link of this event.\n\n"
-                f"Booking id: {booking.id}"
-            ),
-            "start": start,
-            "end": end,
-            # No responseStatus: both sides get a real invitation to accept.
-            "attendees": [
-                {"email": booking.customer_email, "displayName": booking.customer_name},
-                {"email": booking.expert_email, "displayName": booking.expert_name},
-            ],
-            "reminders": {"useDefault": False, "overrides": overrides},
-            "conferenceData": _conference_request(event_id),
-            "guestsCanModify": False,
-        }
-
-
 class _Duplicate(Exception):
     """409: the event id is taken."""
 
@@ -746,43 +638,3 @@ class _Gone(Exception):
 
 class _ConferenceFailed(Exception):
     """The event's Meet conference ended in ``failure``."""
-
-
-def _updated_of(event: Mapping[str, Any]) -> datetime:
-    """The event's ``updated`` (Google's clock) as an aware datetime; a while before now on this
-    machine's clock when the event has none that can be read."""
-    try:
-        moment = datetime.fromisoformat(str(event["updated"]))  # "...Z" and fractions read in 3.11
-        if moment.tzinfo is not None:
-            return moment
-    except (KeyError, TypeError, ValueError):
-        pass
-    return datetime.now(UTC) - _NO_STAMP_LOOKBACK
-
-
-def _credentials_kind(creds: Any) -> str:
-    return "service_account" if isinstance(creds, service_account.Credentials) else "authorized_user"
-
-
-def _conference_request(event_id: str, attempt: int = 0) -> dict[str, Any]:
-    """A Meet create request. The insert's id is the event id, so a retried insert asks for the
-    same conference; a re-request (``attempt`` > 0) needs a new id, as Google ignores a
-    repeated one, and the attempt number keeps it deterministic."""
-    request_id = event_id if attempt <= 0 else f"{event_id}-{attempt}"
-    return {"createRequest": {"requestId": request_id, "conferenceSolutionKey": {"type": MEET}}}
-
-
-def _conference_status(event: Mapping[str, Any]) -> str | None:
-    data = event.get("conferenceData") or {}
-    return ((data.get("createRequest") or {}).get("status") or {}).get("statusCode")
-
-
-def _meet_link(event: Mapping[str, Any]) -> str | None:
-    if event.get("hangoutLink"):
-        return str(event["hangoutLink"])
-    for entry in (event.get("conferenceData") or {}).get("entryPoints") or []:
-        if entry.get("entryPointType") == "video" and entry.get("uri"):
-            return str(entry["uri"])
-    return None
-
-

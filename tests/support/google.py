@@ -25,7 +25,8 @@ from googleapiclient.discovery import build
 
 from lib.config import GoogleSettings, Settings, SmtpSettings
 from lib.domain import Booking, BookingStatus
-from lib.meetings.google import GoogleCalendarProvider, event_id_for
+from lib.meetings.google import GoogleCalendarProvider
+from lib.meetings.google_events import event_id_for
 from tests.support.calendar_server import CalendarServer
 from tests.support.env import drop_proxies
 from tests.support.fakes import FakeClock
@@ -137,6 +138,27 @@ def calendar_server(monkeypatch: pytest.MonkeyPatch, **options: Any) -> Iterator
             yield srv
         finally:
             srv.wait_idle(10)  # a "timeout" fault may still be finishing its work
+
+
+def calendar_fixtures(seed: int) -> tuple[Any, Any, Any]:
+    """The ``server``, ``clock`` and ``provider`` fixtures of a test module (assign them to those
+    names): a started Calendar stand-in drawing with ``seed``, a clock moved by the provider's
+    own sleeps, and the provider built the production way against the stand-in."""
+
+    @pytest.fixture
+    def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[CalendarServer]:
+        with calendar_server(monkeypatch, seed=seed) as srv:
+            yield srv
+
+    @pytest.fixture
+    def clock() -> FakeClock:
+        return FakeClock()
+
+    @pytest.fixture
+    def provider(server: CalendarServer, clock: FakeClock) -> GoogleCalendarProvider:
+        return make_provider(server, clock)
+
+    return server, clock, provider
 
 
 def events_by_booking(srv: CalendarServer, calendar_id: str = "primary") -> dict[str, list[dict[str, Any]]]:

@@ -1,0 +1,110 @@
+"""A booking's Calendar event as Google sees it: its id, the body an insert sends, the Meet
+conference it asks for, and what an answer says about that conference. Pure functions on the
+JSON Google sends and answers; the requests are ``lib.meetings.google``'s."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lib.domain import Booking
+
+MEET = "hangoutsMeet"
+_HEX_MAX = 1000  # event ids may be 1024 characters; keep room for the version suffix
+# An event without ``updated`` is looked for from this long before now on the machine's clock.
+_NO_STAMP_LOOKBACK = timedelta(minutes=5)
+
+
+def event_id_for(booking_id: str, version: int) -> str:
+    """The Calendar event id of a booking's ``version``: base32hex (0-9, a-v), 5 to 1024 chars.
+
+    A uuid booking id gives ``<32 hex>v<version>``. Other ids are base32hex-encoded behind an
+    ``n`` (or hashed behind an ``h`` when long); neither letter is a hex digit, so the forms
+    never collide with each other or with uuid ids.
+    """
+    try:
+        stem = uuid.UUID(booking_id).hex
+    except (ValueError, AttributeError, TypeError):
+        encoded = base64.b32hexencode(str(booking_id).encode("utf-8")).decode("ascii").rstrip("=").lower()
+        stem = ("n" + encoded if len(encoded) < _HEX_MAX
+                else "h" + hashlib.sha256(str(booking_id).encode("utf-8")).hexdigest())
+        stem = stem.ljust(4, "0")  # "n" + nothing would be too short for Google's 5-char minimum
+    return f"{stem}v{int(version)}"
+
+
+def event_times(booking: Booking, timezone: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The event's start and end: the booking's wall clock in ``timezone``."""
+    start = booking.starts_at
+    end = start + timedelta(minutes=booking.duration)
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    return (
+        {"dateTime": start.strftime(fmt), "timeZone": timezone},
+        {"dateTime": end.strftime(fmt), "timeZone": timezone},
+    )
+
+
+def event_body(booking: Booking, event_id: str, timezone: str, reminder_minutes: int) -> dict[str, Any]:
+    """The whole event of a booking as an insert sends it (an adopted event is patched to it)."""
+    start, end = event_times(booking, timezone)
+    overrides: list[dict[str, Any]] = [{"method": "email", "minutes": 24 * 60}]
+    if reminder_minutes > 0:
+        overrides.append({"method": "popup", "minutes": int(reminder_minutes)})
+    return {
+        "id": event_id,
+        "summary": f"{booking.session_type}: {booking.expert_name} with {booking.customer_name}",
+        "description": (
+            f"CallExpert session \"{booking.session_type}\" with {booking.expert_name} "
+            f"({booking.duration} minutes).\nJoin with the Google Meet link of this event.\n\n"
+            f"Booking id: {booking.id}"
+        ),
+        "start": start,
+        "end": end,
+        # No responseStatus: both sides get a real invitation to accept.
+        "attendees": [
+            {"email": booking.customer_email, "displayName": booking.customer_name},
+            {"email": booking.expert_email, "displayName": booking.expert_name},
+        ],
+        "reminders": {"useDefault": False, "overrides": overrides},
+        "conferenceData": conference_request(event_id),
+        "guestsCanModify": False,
+    }
+
+
+def updated_of(event: Mapping[str, Any]) -> datetime:
+    """The event's ``updated`` (Google's clock) as an aware datetime; a while before now on this
+    machine's clock when the event has none that can be read."""
+    try:
+        moment = datetime.fromisoformat(str(event["updated"]))  # "...Z" and fractions read in 3.11
+        if moment.tzinfo is not None:
+            return moment
+    except (KeyError, TypeError, ValueError):
+        pass
+    return datetime.now(UTC) - _NO_STAMP_LOOKBACK
+
+
+def conference_request(event_id: str, attempt: int = 0) -> dict[str, Any]:
+    """A Meet create request. The insert's id is the event id, so a retried insert asks for the
+    same conference; a re-request (``attempt`` > 0) needs a new id, as Google ignores a
+    repeated one, and the attempt number keeps it deterministic."""
+    request_id = event_id if attempt <= 0 else f"{event_id}-{attempt}"
+    return {"createRequest": {"requestId": request_id, "conferenceSolutionKey": {"type": MEET}}}
+
+
+def conference_status(event: Mapping[str, Any]) -> str | None:
+    """The Meet create request's status ("pending", "success", "failure"), if the event has one."""
+    data = event.get("conferenceData") or {}
+    return ((data.get("createRequest") or {}).get("status") or {}).get("statusCode")
+
+
+def meet_link(event: Mapping[str, Any]) -> str | None:
+    """The event's Meet link: ``hangoutLink``, else its video entry point."""
+    if event.get("hangoutLink"):
+        return str(event["hangoutLink"])
+    for entry in (event.get("conferenceData") or {}).get("entryPoints") or []:
+        if entry.get("entryPointType") == "video" and entry.get("uri"):
+            return str(entry["uri"])
+    return None
