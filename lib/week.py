@@ -86,13 +86,15 @@ def week_start(today: date, offset: int) -> date:
 
 def attendance_note(booking: Booking, attendance: Attendance | None, now_local: datetime) -> str:
     """How a session went, in a few words: "Both joined", "Customer did not join", ... ;
-    "Ended" when nothing was read (links other than Google Meet have no records); empty for a
-    session that has not ended."""
+    "Ended" for a session over but not yet marked completed; empty for one that has not ended (or
+    a completed one with nothing read)."""
     end = datetime.combine(booking.scheduled_date, booking.scheduled_time) + timedelta(minutes=booking.duration)
     if booking.status is not BookingStatus.COMPLETED and end > now_local:
         return ""
-    if attendance is None or attendance.status == "waiting":
-        return "Ended" if attendance is None else "Ended, attendance not read yet"
+    if attendance is None:  # links other than Google Meet leave no record to read
+        return "" if booking.status is BookingStatus.COMPLETED else "Ended"
+    if attendance.status == "waiting":
+        return "Attendance not read yet"
     if attendance.status == "no data":
         return "Ended, no attendance record"
     if attendance.expert_joined and attendance.customer_joined:
@@ -148,6 +150,7 @@ def build_week(sessions: Iterable[Booking], attendance: Mapping[str, Attendance]
     hours = _working_hours(availability, days, tz)
     today = now_local.date()
     now = (now_local - datetime.combine(today, time(0))) / timedelta(hours=1) if today in days else None
-    top = min([FIRST_HOUR, *(b.start for b in blocks), *(h.start for h in hours)])
-    bottom = max([LAST_HOUR, *(b.end for b in blocks), *(h.end for h in hours)])
+    marks = [] if now is None else [now]  # the current time's line is always in view
+    top = min([FIRST_HOUR, *(b.start for b in blocks), *(h.start for h in hours), *marks])
+    bottom = max([LAST_HOUR, *(b.end for b in blocks), *(h.end for h in hours), *marks])
     return Week(days, tuple(blocks), tuple(hours), max(0, math.floor(top)), min(24, math.ceil(bottom)), today, now)

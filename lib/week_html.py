@@ -13,7 +13,9 @@ from collections.abc import Callable
 from html import escape
 from zoneinfo import ZoneInfo
 
-from lib.timefmt import long_date, short_date, zone_abbreviation
+from babel.dates import format_date
+
+from lib.timefmt import CONSOLE_LOCALE, long_date, short_date, zone_abbreviation
 from lib.week import Block, Week
 
 HOUR_PX = 48  # one hour's height in the columns
@@ -45,14 +47,15 @@ _CSS = f"""
   border-radius: 50%; background: #cf222e; }}
 .cxw-agenda {{ display: none; }}
 .cxw-day {{ margin: 0 0 10px 0; }}
-.cxw-dayname {{ font-weight: 600; padding: 4px 0; border-bottom: 1px solid #d0d7de; margin-bottom: 4px; }}
+.cxw-dayname {{ font-size: 14px; font-weight: 600; padding: 4px 0; border-bottom: 1px solid #d0d7de;
+  margin-bottom: 4px; }}
 .cxw-dayname.cxw-today {{ color: #cf222e; }}
 .cxw-item {{ display: block; box-sizing: border-box; overflow: hidden; margin: 4px 0; padding: 6px 8px;
   border-radius: 6px; border-left: 4px solid #1f6feb; background: #f6f8fa; color: #1f2328 !important;
   line-height: 18px; font-size: 14px; }}
 .cxw-item.cxw-past {{ border-left-color: #6e7781; color: #57606a !important; }}
 .cxw-item.cxw-paid {{ border-left-color: #9a6700; }}
-.cxw-empty {{ color: #656d76; padding: 2px 0; }}
+.cxw-empty {{ color: #656d76; padding: 2px 0; font-size: 14px; }}
 .cxw-nowline {{ color: #cf222e; font-weight: 600; border-top: 2px solid #cf222e; padding-top: 2px; margin: 4px 0; }}
 @media (max-width: 640px) {{
   .cxw-grid {{ display: none; }}
@@ -169,8 +172,10 @@ def week_html(week: Week, link: Callable[[str], str], tz: ZoneInfo) -> str:
 
 
 def week_caption(week: Week) -> str:
-    """``Monday, 30 November 2026 – Sunday, 6 December 2026``: the week shown, as a title."""
-    return f"{long_date(week.first_day)} – {long_date(week.last_day)}"
+    """``30 November – 6 December 2026``: the week shown, as a title."""
+    first, last = week.first_day, week.last_day
+    start = format_date(first, "d MMMM" if first.year == last.year else "d MMMM y", locale=CONSOLE_LOCALE)
+    return f"{start} – {format_date(last, 'd MMMM y', locale=CONSOLE_LOCALE)}"
 
 
 def zone_note(week: Week, tz: ZoneInfo) -> str:

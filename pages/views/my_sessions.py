@@ -12,6 +12,7 @@ from lib.timefmt import when
 from lib.week import build_week, week_start
 from lib.week_html import week_caption, week_html, zone_note
 from pages.ui.booking import join_button
+from pages.ui.booking_list import open_booking_link
 from pages.ui.expert import chosen_expert
 from pages.ui.registry import BY_KEY
 from pages.ui.run import page_context
@@ -41,11 +42,12 @@ def booking_address(booking_id: str) -> str:
 
 # -- the week view -------------------------------------------------------------------------
 offset = st.session_state.setdefault("my_week", 0)
-back, title, this, forward = st.columns([1.4, 4, 1.2, 1.4], vertical_alignment="center")
-back.button("Previous week", key="my_week_prev", icon=":material/chevron_left:", on_click=_move_week, args=(-1,))
-this.button("This week", key="my_week_now", disabled=offset == 0, on_click=_move_week, args=(0,))
-forward.button("Next week", key="my_week_next", icon=":material/chevron_right:", on_click=_move_week, args=(1,))
-monday = week_start(svc.today(), offset)
+monday = week_start(svc.today(), offset)  # weeks start on Monday; "today" from the service clock
+title = st.empty()
+with st.container(horizontal=True):
+    st.button("Previous week", key="my_week_prev", icon=":material/chevron_left:", on_click=_move_week, args=(-1,))
+    st.button("This week", key="my_week_now", disabled=offset == 0, on_click=_move_week, args=(0,))
+    st.button("Next week", key="my_week_next", icon=":material/chevron_right:", on_click=_move_week, args=(1,))
 found = svc.sessions_between(expert_id, monday, monday + timedelta(days=6), actor=actor)
 week = build_week(found.bookings, found.attendance, svc.availability(expert_id, actor=actor), monday, svc.tz,
                   svc.now_local())
@@ -69,5 +71,4 @@ for b in sessions:
                 join_button(b.meeting_link, key=f"join-{b.id}")
             else:
                 st.caption("No link yet")
-            st.page_link(CONFIRMATION.script, label="Open booking", icon=":material/open_in_new:",
-                         query_params={"booking": b.id})
+            open_booking_link(b.id)
