@@ -5,18 +5,15 @@ Pure Python and pandas, no Streamlit, so the pages stay a script of the screen.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from lib.domain import Attendance, Booking, HistoryEntry, JobRun, JoinClicks
-from lib.scheduling import Availability
 from lib.timefmt import local_when as local_when  # re-exported: the pages take display shapes from here
-from lib.timefmt import rupiah, short_date, when
+from lib.timefmt import rupiah, when
 
 
 def booking_label(booking: Booking) -> str:
@@ -96,66 +93,3 @@ def history_frame(entries: Iterable[HistoryEntry], tz: ZoneInfo) -> pd.DataFrame
     rows = [{"At": local_when(e.at, tz), "Event": e.event, "Detail": e.detail, "By": e.actor} for e in entries]
     return pd.DataFrame(rows, columns=["At", "Event", "Detail", "By"])
 
-
-@dataclass(frozen=True)
-class WeekView:
-    """One week of an expert's calendar, shaped for a chart with the days as columns.
-
-    ``sessions``: one row per session (a part per day for one crossing midnight) with ``day``
-    (its column label, ``Mon 07/12``), ``start``/``end`` (hours after midnight in the console's
-    zone, ``14.5`` is 14:30), ``session``, ``customer``, ``time`` (``14:00–15:00``) and ``label``
-    (session type and customer on two lines). ``free``: the expert's working hours the same way
-    (``day``, ``start``, ``end``). ``labels`` are the seven columns in order; ``top``/``bottom``
-    the whole hours the chart spans (at least 08–18, always the hours of every row).
-    """
-
-    first_day: date
-    labels: list[str]
-    sessions: pd.DataFrame
-    free: pd.DataFrame
-    top: int
-    bottom: int
-
-
-def _day_parts(start: datetime, end: datetime) -> Iterator[tuple[date, float, float]]:
-    """Naive wall-clock ``[start, end)`` cut at midnights: ``(day, start hour, end hour)`` parts."""
-    while start < end:
-        day_start = datetime.combine(start.date(), time(0))
-        stop = min(end, day_start + timedelta(days=1))
-        yield start.date(), (start - day_start) / timedelta(hours=1), (stop - day_start) / timedelta(hours=1)
-        start = stop
-
-
-def week_frame(sessions: Iterable[Booking], availability: Availability, first_day: date, tz: ZoneInfo,
-               days: int = 7) -> WeekView:
-    """The week view of ``days`` days from ``first_day``: ``sessions`` (their dates and times are
-    wall-clock in ``tz``, the console's zone) as blocks, and the expert's hours of each day
-    (``availability``, in the expert's own zone, converted date by date) as free time in ``tz``."""
-    span = [first_day + timedelta(days=i) for i in range(days)]
-    labels = {d: short_date(d) for d in span}
-    session_rows = []
-    for b in sessions:
-        start = datetime.combine(b.scheduled_date, b.scheduled_time)
-        end = start + timedelta(minutes=b.duration)
-        for day, top, bottom in _day_parts(start, end):
-            if day in labels:
-                session_rows.append({"day": labels[day], "start": top, "end": bottom, "session": b.session_type,
-                                     "customer": b.customer_name, "time": f"{start:%H:%M}–{end:%H:%M}",
-                                     "label": f"{b.session_type}\n{b.customer_name}"})
-    free_rows = []
-    zone = availability.zone
-    for day in [first_day - timedelta(days=1), *span, span[-1] + timedelta(days=1)]:  # zones shift a range a day
-        midnight = datetime.combine(day, time(0), tzinfo=zone)
-        for r in availability.hours_on(day):
-            # Wall-clock arithmetic on the expert's date, then to the console's zone: the offset of that date.
-            start = (midnight + timedelta(minutes=r.start)).astimezone(tz).replace(tzinfo=None)
-            end = datetime.combine(day, time(0)) + timedelta(minutes=r.end)
-            end = end.replace(tzinfo=zone).astimezone(tz).replace(tzinfo=None)
-            free_rows += [{"day": labels[d], "start": a, "end": b}
-                          for d, a, b in _day_parts(start, end) if d in labels]
-    sessions_frame = pd.DataFrame(session_rows, columns=["day", "start", "end", "session", "customer", "time", "label"])
-    free_frame = pd.DataFrame(free_rows, columns=["day", "start", "end"])
-    starts = [8.0, *sessions_frame["start"], *free_frame["start"]]
-    ends = [18.0, *sessions_frame["end"], *free_frame["end"]]
-    return WeekView(first_day, list(labels.values()), sessions_frame, free_frame,
-                    max(0, math.floor(min(starts))), min(24, math.ceil(max(ends))))

@@ -10,14 +10,13 @@ import pytest
 
 from lib.access import SYSTEM, expert_actor
 from lib.config import Settings
-from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
+from lib.domain import BookingRequest, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied
 from lib.payments.demo import DemoGateway
 from lib.scheduling import DEFAULT_AVAILABILITY, Availability, TimeRange
 from lib.scheduling.form import AvailabilityForm, ranges_text
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
-from lib.views import week_frame
 from tests.support.fakes import FixedClock
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -105,41 +104,3 @@ def test_the_preview_uses_the_edited_hours_and_the_real_bookings_and_saves_nothi
     with pytest.raises(InvalidInput):
         svc.preview_slots(sari.id, evenings, 60, MONDAY, 0, actor=SYSTEM)
 
-
-# -- the week view --------------------------------------------------------------------------------
-
-def booking(day: date, at: time, minutes: int = 60, name: str = "Andi") -> Booking:
-    return Booking(id=f"b-{day}-{at}", user_id="c1", expert_id="e1", session_type="Career mentoring",
-                   scheduled_date=day, scheduled_time=at, duration=minutes, status=BookingStatus.CONFIRMED,
-                   price=250_000, customer_name=name, customer_email="a@example.com", expert_name="Sari",
-                   expert_email="sari@example.com")
-
-
-def test_week_frame_places_sessions_and_working_hours_by_day_and_hour():
-    lunch = Availability(weekly=((TimeRange(540, 720), TimeRange(780, 1020)),) + ((),) * 6,
-                         overrides=((date(2026, 12, 2), (TimeRange(1200, 1320),)),))
-    sessions = [booking(MONDAY, time(9, 30), 90, "Dewi *bold*"), booking(date(2026, 12, 7), time(9, 0)),
-                booking(date(2026, 12, 6), time(23, 30))]  # the next week's is not drawn; 23:30 crosses midnight
-    week = week_frame(sessions, lunch, MONDAY, JAKARTA)
-    assert week.labels == ["Mon 30/11", "Tue 01/12", "Wed 02/12", "Thu 03/12", "Fri 04/12", "Sat 05/12", "Sun 06/12"]
-    rows = week.sessions.to_dict("records")
-    assert rows[0] == {"day": "Mon 30/11", "start": 9.5, "end": 11.0, "session": "Career mentoring",
-                       "customer": "Dewi *bold*", "time": "09:30–11:00", "label": "Career mentoring\nDewi *bold*"}
-    assert [(r["day"], r["start"], r["end"]) for r in rows[1:]] == [("Sun 06/12", 23.5, 24.0)]
-    assert week.free.to_dict("records") == [{"day": "Mon 30/11", "start": 9.0, "end": 12.0},
-                                            {"day": "Mon 30/11", "start": 13.0, "end": 17.0},
-                                            {"day": "Wed 02/12", "start": 20.0, "end": 22.0}]
-    assert (week.top, week.bottom) == (8, 24)
-
-
-def test_week_frame_shows_an_expert_in_another_zone_in_the_console_zone():
-    # 09:00-17:00 in Amsterdam (UTC+1 in winter) is 15:00-23:00 in Jakarta (UTC+7).
-    amsterdam = Availability(weekly=((TimeRange(540, 1020),),) + ((),) * 6, timezone="Europe/Amsterdam")
-    week = week_frame([], amsterdam, MONDAY, JAKARTA)
-    assert week.free.to_dict("records") == [{"day": "Mon 30/11", "start": 15.0, "end": 23.0}]
-    assert week.sessions.empty and (week.top, week.bottom) == (8, 23)
-    # A range that runs past midnight in Jakarta is split over two columns.
-    late = Availability(weekly=((),) * 6 + ((TimeRange(900, 1200),),), timezone="Europe/Amsterdam")
-    week = week_frame([], late, MONDAY, JAKARTA)  # Sunday 29/11 15:00-20:00 Amsterdam: Mon 21:00-02:00 Jakarta
-    assert week.free.to_dict("records") == [{"day": "Mon 30/11", "start": 0.0, "end": 2.0},
-                                            {"day": "Sun 06/12", "start": 21.0, "end": 24.0}]

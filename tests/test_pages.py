@@ -345,47 +345,6 @@ def test_an_expert_without_sessions_gets_a_friendly_message(service, people):
     assert any("No upcoming sessions for Budi Santoso" in i.value for i in at.info)
 
 
-def chart_data(at: AppTest) -> list:
-    """The data sets of the page's Altair (Vega-Lite) charts, as DataFrames."""
-    import pyarrow as pa
-
-    return [pa.ipc.open_stream(d.data.data).read_pandas()
-            for chart in at.get("vega_lite_chart") for d in chart.proto.datasets]
-
-
-def week_blocks(at: AppTest) -> list[tuple[str, str, str]]:
-    """The session blocks the week view draws: (day column, time, what the block says)."""
-    return sorted({(r["day"], r["time"], r["label"]) for frame in chart_data(at) if "label" in frame
-                   for r in frame.to_dict("records")})
-
-
-def test_my_sessions_draws_the_week_with_sessions_and_working_hours(service, people):
-    from lib.timefmt import short_date
-
-    near = confirmed(service, people, days=1, at=time(10, 0))
-    later = confirmed(service, people, days=9, at=time(14, 30), duration=90)
-    service.set_availability(people["sari"], replace(service.availability(people["sari"], actor=SYSTEM),
-                                                     weekly=((TimeRange(540, 1020),),) * 7), actor=SYSTEM)
-    at = open_page("pages/views/my_sessions.py", expert=people["sari"])
-    no_exception(at)
-    assert not any(at.get("arrow_vega_lite_chart"))  # one chart, the week; no bar chart of counts
-    assert week_blocks(at) == [(short_date(near.scheduled_date), "10:00–11:00", "Career mentoring\nAndi Wijaya")]
-    [free] = [f for f in chart_data(at) if list(f.columns) == ["day", "start", "end"]]
-    assert sorted(free["day"]) == sorted(short_date(ahead(service, d)) for d in range(7))
-    assert set(zip(free["start"], free["end"], strict=True)) == {(9.0, 17.0)}
-    assert at.button(key="my_week_prev").disabled  # the view does not go back before today
-
-    at.button(key="my_week_next").click().run()
-    no_exception(at)
-    assert week_blocks(at) == [(short_date(later.scheduled_date), "14:30–16:00", "Career mentoring\nAndi Wijaya")]
-    assert short_date(ahead(service, 7)) in chart_data(at)[0]["day"].tolist()
-    assert not at.button(key="my_week_prev").disabled
-    assert [b.proto.url for b in at.link_button] == [near.meeting_link, later.meeting_link]  # the list stays
-
-    at.button(key="my_week_prev").click().run()
-    assert week_blocks(at) == [(short_date(near.scheduled_date), "10:00–11:00", "Career mentoring\nAndi Wijaya")]
-
-
 # -- Availability --------------------------------------------------------------------------------------------
 
 def preview_table(at: AppTest):

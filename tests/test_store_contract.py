@@ -432,6 +432,30 @@ def test_upcoming_keeps_a_session_that_started_yesterday_and_runs_past_midnight(
     assert store.upcoming_for_expert(people.sari, datetime.combine(DAY + timedelta(days=1), time(1, 0))) == []
 
 
+def test_bookings_between_lists_the_chosen_states_overlapping_a_range_by_date_and_time(store, people):
+    done = confirmed(store, people, day=DAY - timedelta(days=1), at=time(23, 30))  # runs into DAY
+    store.complete_ended(datetime.combine(DAY, time(8, 0)), NOW, "cli", line=history.completed())
+    morning = confirmed(store, people, at=time(9, 0))
+    waiting = paid(store, people, at=time(11, 0))
+    pending = store.create_booking(new(people.sari, people.andi, at=time(13, 0)), "ops", line=CREATED)
+    cancelled = confirmed(store, people, at=time(15, 0))
+    store.cancel(cancelled.id, NOW, "x", [], "ops", line=history.cancelled("x"))
+    other = store.create_booking(new(people.budi, people.andi, at=time(8, 0)), "ops", line=CREATED)
+    later = confirmed(store, people, day=DAY + timedelta(days=1), at=time(9, 0))  # after the range
+    start, end = datetime.combine(DAY, time(0)), datetime.combine(DAY + timedelta(days=1), time(0))
+    held = (BookingStatus.PAID, BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+
+    found = store.bookings_between(start, end, held, people.sari)
+    assert [b.id for b in found] == [done.id, morning.id, waiting.id]
+    assert found[0].status is BookingStatus.COMPLETED and found[1].customer_name == "Andi Pratama"
+    everyone = store.bookings_between(start, end, (BookingStatus.PENDING,))
+    assert [b.id for b in everyone] == [other.id, pending.id]  # every expert's without one named
+    assert [b.id for b in store.bookings_between(start, end, held, people.sari, limit=1)] == [done.id]
+    assert later.id not in {b.id for b in store.bookings_between(start, end, held)}
+    assert store.bookings_between(start, end, ()) == []
+    assert store.bookings_between(start, end, held, str(uuid.uuid4())) == []
+
+
 def test_missing_links_are_the_paid_bookings_without_a_link(store, people):
     first = paid(store, people, at=time(9, 0))
     second = paid(store, people, at=time(11, 0))

@@ -50,11 +50,12 @@ from lib.service.outbox import DispatchResult, Outbox
 from lib.service.overview import OverviewFigures
 from lib.service.payments import PaymentCheck, Payments
 from lib.service.ports import Ports
-from lib.service.queries import Queries
+from lib.service.queries import ExpertSessions, Queries
 from lib.service.reminders import Reminders
 from lib.store import BookingStore
 
-__all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "PaymentCheck", "Ports", "SlotList"]
+__all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "ExpertSessions", "PaymentCheck",
+           "Ports", "SlotList"]
 
 
 class BookingService:
@@ -174,6 +175,16 @@ class BookingService:
     def upcoming_for_expert(self, expert_id: str, limit: int = 200, *, actor: Actor) -> list[Booking]:
         """The expert's confirmed sessions that have not ended yet."""
         return self._queries.upcoming_for_expert(expert_id, limit, actor=actor)
+
+    def sessions_between(self, expert_id: str, first_day: date, last_day: date, *, actor: Actor) -> ExpertSessions:
+        """The expert's paid, confirmed and completed sessions on ``first_day`` to ``last_day``
+        (past ones too, with their attendance): a week of My sessions (an expert their own)."""
+        return self._queries.sessions_between(expert_id, first_day, last_day, actor=actor)
+
+    def next_bookings(self, limit: int = 20, *, actor: Actor) -> list[Booking]:
+        """The next pending, paid or confirmed bookings by date and time: all for staff, an
+        expert's own for an expert."""
+        return self._queries.next_bookings(limit, actor=actor)
 
     def ops_counts(self, *, actor: Actor) -> OpsCounts:
         """Today's numbers for the ops page."""

@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from lib.access import Actor, require_can_see, require_expert_or_staff, require_known, require_staff
-from lib.domain import Booking, BookingStatus, Customer, Email, Expert, HistoryEntry, OpsCounts
+from lib.domain import (
+    ACTIVE_STATUSES,
+    Attendance,
+    Booking,
+    BookingStatus,
+    Customer,
+    Email,
+    Expert,
+    HistoryEntry,
+    OpsCounts,
+)
 from lib.errors import InvalidInput, NotFound
 from lib.meetings import HealthCheck
 from lib.meetings.quota import BudgetUse
 from lib.service.ports import Ports
 from lib.validation import clean_duration, price_for
+
+# The sessions a week shows: booked and paid (with or without their link yet), and the ones held.
+SESSION_STATUSES = (BookingStatus.PAID, BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+_WEEK_LIMIT = 1000  # far more sessions than one expert's week can hold
+
+
+@dataclass(frozen=True)
+class ExpertSessions:
+    """An expert's sessions on some days (past ones too), by date and time, with the attendance
+    read of those that have one (by booking id)."""
+
+    bookings: list[Booking]
+    attendance: dict[str, Attendance]
 
 
 class Queries:
@@ -64,6 +88,35 @@ class Queries:
         """The expert's confirmed sessions that have not ended yet, "now" taken in the app timezone."""
         require_expert_or_staff(actor, expert_id, "see upcoming sessions")
         return self.ports.store.upcoming_for_expert(expert_id, self.ports.now_local(), limit)
+
+    def sessions_between(self, expert_id: str, first_day: date, last_day: date, *, actor: Actor) -> ExpertSessions:
+        """The expert's paid, confirmed and completed sessions on ``first_day`` to ``last_day`` (both
+        included, app timezone), past ones with their attendance: a week of My sessions. An expert
+        reads only their own; staff anyone's."""
+        require_expert_or_staff(actor, expert_id, "see sessions")
+        if last_day < first_day:
+            raise InvalidInput("The last day must not be before the first day.")
+        start = datetime.combine(first_day, time(0))
+        end = datetime.combine(last_day + timedelta(days=1), time(0))
+        bookings = self.ports.store.bookings_between(start, end, SESSION_STATUSES, expert_id, _WEEK_LIMIT)
+        ended = [b.id for b in bookings if b.status is BookingStatus.COMPLETED
+                 or datetime.combine(b.scheduled_date, b.scheduled_time) < self.ports.now_local()]
+        attendance = self.ports.store.attendance(ended) if ended else {}
+        return ExpertSessions(bookings, attendance)
+
+    def next_bookings(self, limit: int = 20, *, actor: Actor) -> list[Booking]:
+        """The bookings still to come that are not cancelled or expired (pending, paid, confirmed), by
+        date and time: every expert's for staff, an expert's own for an expert (the Confirmation
+        page's list to pick from)."""
+        require_known(actor, "list bookings")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 200:
+            raise InvalidInput(f"The number of bookings must be a whole number from 1 to 200, got {limit!r}.")
+        expert_id = None if actor.is_staff else actor.expert_id
+        if expert_id is None and not actor.is_staff:
+            return []
+        now = self.ports.now_local()
+        horizon = now + timedelta(days=3 * 366)  # further than any booking horizon
+        return self.ports.store.bookings_between(now, horizon, tuple(ACTIVE_STATUSES), expert_id, limit)
 
     def ops_counts(self, *, actor: Actor) -> OpsCounts:
         """Today's numbers for the ops page, "today" in the app timezone."""

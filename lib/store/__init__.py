@@ -246,6 +246,13 @@ class BookingStore(Protocol):
         """Confirmed bookings of the expert that end after ``now_local``, by date and time."""
         ...
 
+    def bookings_between(self, start: datetime, end: datetime, statuses: Sequence[BookingStatus],
+                         expert_id: str | None = None, limit: int = 500) -> list[Booking]:
+        """Bookings in one of ``statuses`` (of one expert, or of all) that overlap the wall-clock
+        range ``[start, end)`` (naive, app timezone), by date and time (a week of sessions, past
+        ones too; the next bookings to open)."""
+        ...
+
     def missing_links(self, limit: int = 500) -> list[Booking]:
         """``paid`` bookings with no meeting link, oldest first."""
         ...

@@ -526,6 +526,21 @@ class SQLiteStore(OperationsTables):
         )
         return [_booking(r) for r in rows]
 
+    def bookings_between(self, start: datetime, end: datetime, statuses: Sequence[BookingStatus],
+                         expert_id: str | None = None, limit: int = 500) -> list[Booking]:
+        if not statuses:
+            return []
+        marks = ", ".join("?" * len(statuses))
+        where = f"b.status IN ({marks}) AND b.ends_at > ? AND b.starts_at < ?"
+        params: list[object] = [s.value for s in statuses]
+        params += [start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S")]
+        if expert_id is not None:
+            where = "b.expert_id = ? AND " + where
+            params.insert(0, expert_id)
+        rows = self._all(_BOOKING_SELECT + f" WHERE {where} ORDER BY b.scheduled_date, b.scheduled_time, b.id LIMIT ?",
+                         (*params, limit))
+        return [_booking(r) for r in rows]
+
     def active_bookings(self, expert_id: str, start: datetime, end: datetime,
                         pending_since: datetime) -> list[Booking]:
         # The (expert_id, status, ends_at) index narrows to the expert's active rows ending after start.

@@ -575,6 +575,28 @@ class SupabaseStore(OperationsRequests):
         )
         return [_booking(r) for r in _rows(self._execute(request, "listing the expert's sessions"))]
 
+    def bookings_between(self, start: datetime, end: datetime, statuses: Sequence[BookingStatus],
+                         expert_id: str | None = None, limit: int = 500) -> list[Booking]:
+        """Bookings in ``statuses`` overlapping ``[start, end)`` (wall clock), in one request; a
+        session lasts at most a few hours, so the date bounds let a scheduled_date index work."""
+        if not statuses or (expert_id is not None and not _is_uuid(expert_id)):
+            return []
+        request = self._table("bookings").select(BOOKING_SELECT)
+        if expert_id is not None:
+            request = request.eq("expert_id", expert_id)
+        request = (
+            request.in_("status", [s.value for s in statuses])
+            .gte("scheduled_date", (start.date() - timedelta(days=1)).isoformat())
+            .lte("scheduled_date", end.date().isoformat())
+            .gt("ends_at", _wall(start))
+            .lt("starts_at", _wall(end))
+            .order("scheduled_date")
+            .order("scheduled_time")
+            .order("id")
+            .limit(limit)
+        )
+        return [_booking(r) for r in _rows(self._execute(request, "listing bookings by time"))]
+
     def active_bookings(self, expert_id: str, start: datetime, end: datetime,
                         pending_since: datetime) -> list[Booking]:
         """The expert's time-holding bookings overlapping ``[start, end)`` (wall clock), in one

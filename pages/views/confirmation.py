@@ -5,6 +5,7 @@ import streamlit as st
 from lib.domain import ACTIVE_STATUSES, BookingStatus
 from lib.errors import CallExpertError
 from pages.ui.booking import booking_card, cancel_form, join_button, reschedule_form
+from pages.ui.booking_list import booking_rows
 from pages.ui.flash import show_error, show_flash
 from pages.ui.payment import payment_panel
 from pages.ui.run import page_context
@@ -36,8 +37,14 @@ typed = st.text_input("Booking id", value=booking_id, placeholder="paste a booki
 if typed != booking_id:  # keep the URL shareable
     booking_id = typed
     st.query_params["booking"] = booking_id
-if not booking_id:
-    st.info("Open this page from a booking, or paste a booking id above.")
+if not booking_id:  # no booking chosen yet: the viewer's next ones to pick from
+    st.subheader("Next bookings")
+    coming = svc.next_bookings(limit=20, actor=actor)
+    if coming:
+        st.caption("Open one, or paste a booking id above.")
+        booking_rows(coming, svc)
+    else:
+        st.info("No bookings to come. Paste a booking id above to open an earlier one.")
     st.stop()
 
 try:

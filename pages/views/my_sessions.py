@@ -1,17 +1,23 @@
-"""My sessions: an expert's week (sessions as blocks, working hours shaded) and their upcoming confirmed
-sessions, in the app timezone, with Join buttons."""
+"""My sessions: an expert's week, Monday to Sunday (sessions as links at their times, working hours
+shaded, today and the current time marked; earlier weeks with how their sessions went), and their
+upcoming confirmed sessions with Join buttons, in the app timezone."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
-import altair as alt
 import streamlit as st
 
 from lib.plaintext import escape_markdown
-from lib.timefmt import long_date, when, zone_abbreviation
-from lib.views import week_frame
+from lib.timefmt import when
+from lib.week import build_week, week_start
+from lib.week_html import week_caption, week_html, zone_note
 from pages.ui.booking import join_button
+from pages.ui.booking_list import open_booking_link
 from pages.ui.expert import chosen_expert
+from pages.ui.registry import BY_KEY
 from pages.ui.run import page_context
+
+CONFIRMATION = BY_KEY["confirmation"]
 
 context = page_context("my_sessions")
 svc, actor = context.service, context.actor
@@ -20,47 +26,38 @@ st.title("My sessions")
 expert = chosen_expert(context, "my_expert")
 expert_id = expert.id
 
-sessions = svc.upcoming_for_expert(expert_id, actor=actor)
+
+def _move_week(by: int) -> None:
+    st.session_state["my_week"] = st.session_state.get("my_week", 0) + by if by else 0
+
+
+def booking_address(booking_id: str) -> str:
+    """The Confirmation page of a booking, relative to this page (a block is a plain link, so it
+    keeps the demo's "View as" from the address)."""
+    query = {"booking": booking_id}
+    if "as" in st.query_params:
+        query["as"] = st.query_params["as"]
+    return f"{CONFIRMATION.url_path}?{urlencode(query)}"
+
 
 # -- the week view -------------------------------------------------------------------------
-# Seven days from today, then the weeks after: only sessions still ahead are listed, so the view
-# never goes back before today.
-def _move_week(by: int) -> None:
-    st.session_state["my_week"] = max(0, st.session_state.get("my_week", 0) + by)
-
-
 offset = st.session_state.setdefault("my_week", 0)
-back, title, forward = st.columns([1.4, 4, 1.4], vertical_alignment="center")
-back.button("Previous week", key="my_week_prev", disabled=offset <= 0, icon=":material/chevron_left:",
-            on_click=_move_week, args=(-1,))
-forward.button("Next week", key="my_week_next", icon=":material/chevron_right:", on_click=_move_week, args=(1,))
-first_day = svc.today() + timedelta(weeks=offset)
-week = week_frame(sessions, svc.availability(expert_id, actor=actor), first_day, svc.tz)
-title.subheader(f"{long_date(first_day)} – {long_date(first_day + timedelta(days=6))}")
-
-hours = alt.Scale(domain=[week.top, week.bottom], reverse=True, nice=False)
-y_axis = alt.Axis(title=None, tickCount=week.bottom - week.top, grid=True,
-                  labelExpr="(datum.value < 10 ? '0' : '') + datum.value + ':00'")
-x = alt.X("day:O", sort=week.labels, scale=alt.Scale(domain=week.labels), title=None,
-          axis=alt.Axis(orient="top", labelAngle=0))
-free = alt.Chart(week.free).mark_rect(color="#d7efe0").encode(
-    x=x, y=alt.Y("start:Q", scale=hours, axis=y_axis), y2="end:Q",
-    tooltip=[alt.Tooltip("day:N", title="Working hours")])
-blocks = alt.Chart(week.sessions).mark_rect(color="#1f6feb", opacity=0.9, cornerRadius=3, xOffset=3, x2Offset=-3)
-tips = [alt.Tooltip("session:N", title="Session"), alt.Tooltip("customer:N", title="Customer"),
-        alt.Tooltip("day:N", title="Day"), alt.Tooltip("time:N", title="Time")]
-sessions_layer = blocks.encode(x=x, y=alt.Y("start:Q", scale=hours, axis=y_axis), y2="end:Q", tooltip=tips)
-# The block's words are drawn by Vega as plain text, never read as Markdown.
-words = alt.Chart(week.sessions).mark_text(color="white", align="center", baseline="top", dy=3,
-                                           lineBreak="\n", fontSize=11).encode(
-    x=x, y=alt.Y("start:Q", scale=hours, axis=y_axis), text="label:N", tooltip=tips)
-st.altair_chart(alt.layer(free, sessions_layer, words).properties(height=36 * (week.bottom - week.top)),
-                width="stretch")
-st.caption(f"Times in {zone_abbreviation(svc.tz, first_day)}. Green: working hours from Availability; "
-           f"blue: confirmed sessions ({len(week.sessions)} this week).")
+monday = week_start(svc.today(), offset)  # weeks start on Monday; "today" from the service clock
+title = st.empty()
+with st.container(horizontal=True):
+    st.button("Previous week", key="my_week_prev", icon=":material/chevron_left:", on_click=_move_week, args=(-1,))
+    st.button("This week", key="my_week_now", disabled=offset == 0, on_click=_move_week, args=(0,))
+    st.button("Next week", key="my_week_next", icon=":material/chevron_right:", on_click=_move_week, args=(1,))
+found = svc.sessions_between(expert_id, monday, monday + timedelta(days=6), actor=actor)
+week = build_week(found.bookings, found.attendance, svc.availability(expert_id, actor=actor), monday, svc.tz,
+                  svc.now_local())
+title.subheader(week_caption(week))
+st.html(week_html(week, booking_address, svc.tz))  # typed values escaped inside: they show as text
+st.caption(zone_note(week, svc.tz))
 
 # -- the list ------------------------------------------------------------------------------
 st.subheader("Upcoming")
+sessions = svc.upcoming_for_expert(expert_id, actor=actor)
 if not sessions:
     st.info(f"No upcoming sessions for {escape_markdown(expert.name)}. "
             "New bookings show up here once they are confirmed.")
@@ -74,3 +71,4 @@ for b in sessions:
                 join_button(b.meeting_link, key=f"join-{b.id}")
             else:
                 st.caption("No link yet")
+            open_booking_link(b.id)
