@@ -223,12 +223,16 @@ def test_ops_book_another_time_with_a_reason_written_to_the_history(service, peo
     at.date_input(key="book_slot-override-date").set_value(saturday)
     at.time_input(key="book_slot-override-time").set_value(time(15, 0)).run()
     assert any("Give the reason" in w.value for w in at.warning)
-    at.button(key="book_submit").click().run()  # no reason: refused, with the nearest free times
-    assert "outside" in shown(at.error[0].value) and service.recent_bookings(actor=SYSTEM) == []
+    # No reason: refused before anything is pressed, with the nearest free times; nothing to press.
+    assert "outside" in shown(at.error[0].value) and at.button(key="book_submit").disabled
     assert [b for b in at.button if b.key and b.key.startswith("book_slot-nearest-")]
+    assert service.recent_bookings(actor=SYSTEM) == []
 
     at.text_input(key="book_slot-override-reason").input("Customer only free on Saturday").run()
-    assert any("booked anyway by ops" in w.value for w in at.warning)
+    [said] = [shown(w.value) for w in at.warning if "Not a free slot" in w.value]
+    assert "outside the expert's hours" in said and "books it anyway" in said
+    assert "Customer only free on Saturday" in said and "outside_hours" not in said
+    assert not at.error and not at.button(key="book_submit").disabled
     at.button(key="book_submit").click().run()
     no_exception(at)
     [booking] = service.recent_bookings(actor=SYSTEM)
