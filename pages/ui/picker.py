@@ -79,8 +79,9 @@ def _time_clicked(key: str) -> None:
 
 
 def forget_start(key: str) -> None:
-    """Drop the picked start of the picker ``key`` (after it was booked): its day stays chosen
-    while it has free starts left, else the picker opens again on the first day with one."""
+    """Drop the picked start of the picker ``key`` (after it was booked) and an ops time of their
+    own: the day stays chosen while it has free starts left, else the picker opens again on the
+    first day with one."""
     _choose(key, _chosen(key)[0], None)
     st.session_state[f"{key}-reopen"] = True
 
@@ -124,6 +125,9 @@ def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int
     today = _today(svc, zone)
     page_key, day_key, time_key = f"{key}-page", f"{key}-day", f"{key}-time"
     chosen_day, chosen_time = _chosen(key)
+    reopen = st.session_state.pop(f"{key}-reopen", False)
+    if reopen:  # the pick was booked: an ops time of their own goes with it
+        st.session_state.update({f"{key}-override": False, f"{key}-override-reason": ""})
     # Another expert or duration: the pick stays only where it is still free (checked below).
     recheck = st.session_state.get(f"{key}-for") != (expert_id, duration, exclude_booking)
     st.session_state[f"{key}-for"] = (expert_id, duration, exclude_booking)
@@ -135,7 +139,7 @@ def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int
                              st.session_state[page_key])
         choices = day_choices(found.slots, shown.first_day, shown.days)
         starts_of = {c.day.isoformat(): c.free for c in choices}
-        if recheck or st.session_state.pop(f"{key}-reopen", False):
+        if recheck or reopen:
             free_starts = {slot_key(s) for s in found.slots}
             if chosen_time not in free_starts:
                 chosen_time = None
