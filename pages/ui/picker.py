@@ -253,7 +253,7 @@ def show_refusal(svc: BookingService, actor: Actor, expert_id: str, key: str, pi
         return True
     zone = svc.availability(expert_id, actor=actor).zone
     today = _today(svc, zone)
-    st.caption("Nearest free times:")
+    st.caption("Pick one of the nearest free times instead:")
     with st.container(horizontal=True, key=f"{key}-nearest"):
         for i, start in enumerate(nearest):
             moment = datetime.fromisoformat(start)
