@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from lib.scheduling import Slot
+from lib.scheduling import Reason, Slot
 from lib.timefmt import long_date, short_date
 
 WINDOW_DAYS = 14  # days shown at once; "Later days" moves by as many
@@ -106,3 +106,25 @@ def calendar_notice(calendar: str) -> str | None:
     why = calendar[len(UNAVAILABLE):].strip() or "no reason given"
     return (f"Google Calendar could not be read: {why}; "
             "showing times free in the console's own bookings.")
+
+
+def pick_missing(day: date | None, at: time | None) -> str | None:
+    """What is still to pick, in words ("Pick a start time on Tuesday, 8 December 2026"), or None
+    when both the day and the start are picked. ``day`` is the day picked (the expert's)."""
+    if day is None:
+        return "Pick a day and a start time"
+    if at is None:
+        return f"Pick a start time on {long_date(day)}"
+    return None
+
+
+def refusal_words(offered_start: str | None, reason: object, message: str) -> str:
+    """The service's refusal ``message`` of a start, led, when the picker had offered that start
+    (``offered_start``, ISO; None for a time ops typed), by what happened to it since: another
+    booking took it ("14:00 was just booked.") or it stopped being free for another reason."""
+    if offered_start is None:
+        return message
+    at = f"{datetime.fromisoformat(offered_start):%H:%M}"
+    if reason is Reason.OVERLAPS_BOOKING:
+        return f"{at} was just booked. {message}"
+    return f"{at} is no longer free. {message}"

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from lib.domain import ALLOWED_DURATIONS, NewCustomer
 from lib.errors import InvalidInput
+from lib.timefmt import long_date
 
 # Deliberately plain: one @, a dot in the domain, no spaces or brackets. Deliverability is the
 # mail server's call; this catches typos and pasted junk.
@@ -76,9 +77,16 @@ def clean_duration(value: object) -> int:
 
 
 def clean_slot(day: object, at: object, now_local: datetime, horizon_days: int) -> tuple[date, time]:
-    """A start that is in the future (app-timezone wall clock) and within the booking horizon."""
+    """A start that is in the future (app-timezone wall clock) and within the booking horizon.
+
+    A part not given yet (``None``: nothing picked) is named as the step still to take, not as
+    a malformed value."""
+    if day is None:
+        raise InvalidInput("Pick a day and a start time." if at is None else "Pick a day for the start time.")
     if not isinstance(day, date) or isinstance(day, datetime):
         raise InvalidInput("Date must be a calendar date (YYYY-MM-DD).")
+    if at is None:
+        raise InvalidInput(f"Pick a start time on {long_date(day)}.")
     if not isinstance(at, time):
         raise InvalidInput("Start time must be a time of day (HH:MM).")
     at = at.replace(second=0, microsecond=0, tzinfo=None)

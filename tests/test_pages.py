@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from lib.access import SYSTEM, expert_actor
 from lib.config import load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
-from lib.errors import PermissionDenied
+from lib.errors import InvalidInput, PermissionDenied
 from lib.picker import page_of
 from lib.plaintext import escape_markdown
 from lib.scheduling import TimeRange
@@ -204,8 +204,14 @@ def test_double_submit_and_rerun_make_one_booking(service, people):
     at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
     at.button(key="book_submit").click().run()
     first = [b.id for b in all_bookings(service)]
-    for again in (lambda: at.button(key="book_submit").click().run(),  # the second click of a double click
-                  at.run):  # a plain rerun
+    assert at.button(key="book_submit").disabled  # done: nothing to book until a new pick
+
+    def second_click():  # the second click of a double click, sent before the page drew the first's result
+        button = at.button(key="book_submit")
+        button.proto.disabled = False
+        return button.click().run()
+
+    for again in (second_click, at.run):  # ... and a plain rerun
         again()
         no_exception(at)
         assert not errors(at)  # the same booking again, not "slot taken"
@@ -213,26 +219,52 @@ def test_double_submit_and_rerun_make_one_booking(service, people):
         assert "Booked and paid" in at.success[0].value
 
 
-def test_a_changed_form_after_a_booking_makes_a_new_booking(service, people):
+def test_after_a_booking_the_picker_is_read_again_and_a_new_pick_books_again(service, people):
+    day = ahead(service, 14)
     at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
+    label = at.pills(key="book_slot-day").format_func(day.isoformat())  # "Mon 21/12 · 9 free"
+    free = int(re.search(r"· (\d+) free", label).group(1))
     at.button(key="book_submit").click().run()
-    at.pills(key="book_slot-time").set_value(datetime.combine(ahead(service, 14), time(16, 0), service.tz).isoformat())
-    at.run()
-    assert not at.success  # the old outcome goes with the old fill
+    no_exception(at)
+    fourteen = datetime.combine(day, time(14, 0), service.tz).isoformat()
+    # The booked start is gone, the day counts fewer, no start is picked and the form says so.
+    assert at.pills(key="book_slot-day").value == day.isoformat()
+    assert fourteen not in at.pills(key="book_slot-time").options and at.pills(key="book_slot-time").value is None
+    fewer = int(re.search(r"· (\d+) free", at.pills(key="book_slot-day").format_func(day.isoformat())).group(1))
+    assert fewer < free
+    assert f"Pick a start time on {long_date(day)}." in texts(at) and at.button(key="book_submit").disabled
+    [booking] = all_bookings(service)
+    assert "Booked and paid" in at.success[0].value and "14:00" in at.success[0].value
+    [link] = [p for p in at.get("page_link") if "Open this booking" in p.proto.label]
+    assert link.proto.query_string == f"booking={booking.id}" and link.proto.page.endswith("confirmation")
+
+    at.pills(key="book_slot-time").set_value(datetime.combine(day, time(16, 0), service.tz).isoformat()).run()
+    assert "14:00" in at.success[0].value  # the result stays until the next booking
     at.button(key="book_submit").click().run()
     no_exception(at)
     assert not errors(at)
     assert sorted(b.scheduled_time for b in all_bookings(service)) == [time(14, 0), time(16, 0)]
+    assert "16:00" in at.success[0].value
+
+
+def test_book_another_starts_over_with_an_empty_form(service, people):
+    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
+    at.button(key="book_submit").click().run()
+    at.button(key="book_another").click().run()
+    no_exception(at)
+    assert not at.success and at.radio(key="book_who").value == "existing"
+    assert at.text_input(key="book_customer_q").value == ""
+    assert at.pills(key="book_slot-time").value is None and at.button(key="book_submit").disabled
+    assert "Find the customer" in texts(at)
+    assert len(all_bookings(service)) == 1
 
 
 def test_malformed_email_is_refused_and_writes_nothing(service, people):
     at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], email="dewi@@example")
-    at.button(key="book_submit").click().run()
     no_exception(at)
-    assert len(errors(at)) == 1 and "not a valid email address" in errors(at)[0]
+    assert any("not a valid email address" in shown(w.value) for w in at.warning)
+    assert at.button(key="book_submit").disabled
     assert all_bookings(service) == []
-    assert [c.email for c in service.customers(actor=SYSTEM)] == ["andi@example.com"]
-    assert not at.success
 
 
 def test_a_taken_time_is_not_offered(service, people):
@@ -723,25 +755,39 @@ def test_the_picker_offers_no_past_time_and_nothing_beyond_the_horizon(service, 
     assert last.startswith(f"{today + timedelta(days=horizon):%a %d/%m}"), last
 
 
-def test_book_and_pay_with_no_time_picked_is_refused_in_the_services_words(service, people):
+def test_book_and_pay_with_no_time_picked_names_the_missing_start(service, people):
     at = open_page("pages/views/book.py")
     at.radio(key="book_who").set_value("new").run()
     at.text_input(key="book_name").input("Dewi Lestari")
     at.text_input(key="book_email").input("dewi@example.com").run()
+    day = date.fromisoformat(at.pills(key="book_slot-day").value)
     assert at.pills(key="book_slot-time").value is None and not summary(at)
-    at.button(key="book_submit").click().run()
-    no_exception(at)
-    assert len(errors(at)) == 1 and "must be a calendar date" in errors(at)[0]
+    assert f"Pick a start time on {long_date(day)}." in texts(at)
+    assert at.button(key="book_submit").disabled and "calendar date" not in texts(at)
+    at.text_input(key="book_name").input("").run()  # every missing part is named
+    assert "Fill in the new customer's name." in texts(at) and f"Pick a start time on {long_date(day)}." in texts(at)
     assert all_bookings(service) == []
 
 
-def test_rescheduling_with_no_time_picked_is_refused_and_changes_nothing(service, people):
+def test_the_service_names_a_missing_day_or_start_as_a_step_not_a_format(service, people):
+    with pytest.raises(InvalidInput, match=r"^Pick a day and a start time\.$"):
+        service.preview_booking(replace(request(service, people), scheduled_date=None, scheduled_time=None),
+                                actor=SYSTEM)
+    day = ahead(service, 14)
+    with pytest.raises(InvalidInput, match=rf"^Pick a start time on {long_date(day)}\.$"):
+        service.book(replace(request(service, people), scheduled_time=None), actor=SYSTEM)
+    assert all_bookings(service) == []
+
+
+def test_rescheduling_with_no_time_picked_says_what_to_pick_and_changes_nothing(service, people):
     booking = confirmed(service, people, days=14, at=time(14, 0))
     at = open_page("pages/views/confirmation.py", booking=booking.id)
-    assert at.pills(key=f"reschedule-{booking.id}-time").value is None
-    at.button(key=f"reschedule-submit-{booking.id}").click().run()
+    key = f"reschedule-{booking.id}"
+    assert at.pills(key=f"{key}-time").value is None
+    assert at.pills(key=f"{key}-day").value == booking.scheduled_date.isoformat()
+    assert f"Pick a start time on {long_date(booking.scheduled_date)}." in texts(at)
+    assert at.button(key=f"reschedule-submit-{booking.id}").disabled
     no_exception(at)
-    assert len(errors(at)) == 1 and "must be a calendar date" in errors(at)[0]
     kept = service.get_booking(booking.id, actor=SYSTEM)
     assert (kept.scheduled_date, kept.scheduled_time) == (booking.scheduled_date, booking.scheduled_time)
 

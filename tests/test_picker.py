@@ -223,12 +223,16 @@ def test_ops_book_another_time_with_a_reason_written_to_the_history(service, peo
     at.date_input(key="book_slot-override-date").set_value(saturday)
     at.time_input(key="book_slot-override-time").set_value(time(15, 0)).run()
     assert any("Give the reason" in w.value for w in at.warning)
-    at.button(key="book_submit").click().run()  # no reason: refused, with the nearest free times
-    assert "outside" in shown(at.error[0].value) and service.recent_bookings(actor=SYSTEM) == []
+    # No reason: refused before anything is pressed, with the nearest free times; nothing to press.
+    assert "outside" in shown(at.error[0].value) and at.button(key="book_submit").disabled
     assert [b for b in at.button if b.key and b.key.startswith("book_slot-nearest-")]
+    assert service.recent_bookings(actor=SYSTEM) == []
 
     at.text_input(key="book_slot-override-reason").input("Customer only free on Saturday").run()
-    assert any("booked anyway by ops" in w.value for w in at.warning)
+    [said] = [shown(w.value) for w in at.warning if "Not a free slot" in w.value]
+    assert "outside the expert's hours" in said and "books it anyway" in said
+    assert "Customer only free on Saturday" in said and "outside_hours" not in said
+    assert not at.error and not at.button(key="book_submit").disabled
     at.button(key="book_submit").click().run()
     no_exception(at)
     [booking] = service.recent_bookings(actor=SYSTEM)
@@ -338,3 +342,141 @@ def test_a_new_customer_with_a_known_email_is_found_without_loading_every_custom
     no_exception(at)
     assert loads == []
     assert [b.customer_email for b in service.recent_bookings(actor=SYSTEM)] == ["andi.w@kantor.example.co"]
+
+
+# -- the pick: kept while paging, opened where a start is free, explained when taken ---------------
+
+def test_the_words_for_what_is_missing_and_for_a_start_taken_meanwhile():
+    from lib.book_form import missing_parts
+    from lib.picker import pick_missing, refusal_words
+    from lib.scheduling import Reason
+
+    tuesday = date(2026, 12, 8)
+    assert pick_missing(None, None) == "Pick a day and a start time"
+    assert pick_missing(tuesday, None) == "Pick a start time on Tuesday, 8 December 2026"
+    assert pick_missing(tuesday, time(14, 0)) is None
+    assert missing_parts(customer_id=None, new_customer=None, day=tuesday, at=None) == [
+        "Find the customer (or choose “New customer”)", "Pick a start time on Tuesday, 8 December 2026"]
+    assert missing_parts(customer_id=None, new_customer=NewCustomer(" ", ""), day=tuesday, at=time(9, 0)) == [
+        "Fill in the new customer's name", "Fill in the new customer's email"]
+    assert missing_parts(customer_id="c1", new_customer=None, day=tuesday, at=time(9, 0)) == []
+    offered = start_of(None, tuesday, time(14, 0))  # type: ignore[arg-type]
+    assert refusal_words(offered, Reason.OVERLAPS_BOOKING, "It overlaps.") == "14:00 was just booked. It overlaps."
+    assert refusal_words(offered, Reason.TOO_SOON, "Too soon.") == "14:00 is no longer free. Too soon."
+    assert refusal_words(None, Reason.OVERLAPS_BOOKING, "It overlaps.") == "It overlaps."  # an ops time
+
+
+def test_a_pick_survives_paging_later_and_earlier_days(service, people):
+    service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
+    day = next_weekday(service, 2)
+    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    at.pills(key="book_slot-day").set_value(day.isoformat()).run()
+    at.pills(key="book_slot-time").set_value(start_of(service, day, time(10, 0))).run()
+    at.button(key="book_slot-later").click().run()
+    no_exception(at)
+    assert at.pills(key="book_slot-day").value is None  # the picked day is not among these days ...
+    assert any(f"Your pick: {day:%A}" in c.value and "10:00" in c.value for c in at.caption)  # ... but kept
+    assert not at.button(key="book_submit").disabled
+    at.button(key="book_slot-earlier").click().run()
+    no_exception(at)
+    assert at.pills(key="book_slot-day").value == day.isoformat()
+    assert at.pills(key="book_slot-time").value == start_of(service, day, time(10, 0))
+    assert not at.error and not at.button(key="book_submit").disabled
+    at.button(key="book_submit").click().run()
+    [booking] = service.recent_bookings(actor=SYSTEM)
+    assert (booking.scheduled_date, booking.scheduled_time) == (day, time(10, 0))
+
+
+def test_the_picker_opens_on_the_first_day_with_a_free_start(service, people, monkeypatch):
+    # Sari's calendar is busy for the next fifteen days: the first window has no free start at all.
+    busy_until = service.clock() + timedelta(days=15)
+    monkeypatch.setattr(JitsiProvider, "busy", lambda self, calendar_id, start, end: BusyTimes(
+        read=True, intervals=[(start, min(end, busy_until))] if start < busy_until else []))
+    weekend = Availability(weekly=((),) * 5 + ((TimeRange(9 * 60, 12 * 60),),) * 2, min_notice_minutes=0,
+                           slot_step_minutes=60, horizon_days=60)
+    service.set_availability(people["budi"], weekend, actor=SYSTEM)
+    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    no_exception(at)
+    opened = date.fromisoformat(at.pills(key="book_slot-day").value)
+    assert opened >= (busy_until.astimezone(JAKARTA)).date() and at.session_state["book_slot-page"] == 1
+    assert at.pills(key="book_slot-time").options
+    # Another expert: the picker moves to their first free day (Budi works weekends only; Sari's
+    # busy calendar is the only one stood in for, so his first weekend day comes first).
+    monkeypatch.setattr(JitsiProvider, "busy", lambda self, calendar_id, start, end: BusyTimes(read=True))
+    at.selectbox(key="book_expert").select(people["budi"]).run()
+    budi_day = date.fromisoformat(at.pills(key="book_slot-day").value)
+    assert budi_day.weekday() >= 5 and at.pills(key="book_slot-time").options
+    assert not any("No free start on" in i.value for i in at.info)
+
+
+def test_a_start_taken_meanwhile_is_kept_and_refused_as_just_booked(service, people):
+    service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
+    day = next_weekday(service, 2)
+    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    at.pills(key="book_slot-day").set_value(day.isoformat()).run()
+    at.pills(key="book_slot-time").set_value(start_of(service, day, time(10, 0))).run()
+    service.book(BookingRequest(people["sari"], "Career mentoring", day, time(10, 0), 60,
+                                new_customer=NewCustomer("Fast Finger", "fast@example.com")), actor=SYSTEM)
+    at.run()  # the page drawn again (any click): 10:00 is no longer offered
+    no_exception(at)
+    assert at.pills(key="book_slot-time").options == ["09:00", "11:00"]
+    [error] = [shown(e.value) for e in at.error]
+    assert error.startswith("10:00 was just booked.") and "calendar date" not in error
+    assert at.button(key="book_submit").disabled
+    nearest = [b for b in at.button if b.key and b.key.startswith("book_slot-nearest-")]
+    labels = [b.label for b in nearest]
+    assert f"{day:%a %d/%m} 09:00" in labels and f"{day:%a %d/%m} 11:00" in labels
+    nearest[labels.index(f"{day:%a %d/%m} 11:00")].click().run()
+    no_exception(at)
+    assert not at.error and at.pills(key="book_slot-time").value == start_of(service, day, time(11, 0))
+    at.button(key="book_submit").click().run()
+    mine = [b for b in service.recent_bookings(actor=SYSTEM) if b.customer_email == "andi.w@kantor.example"]
+    assert [(b.scheduled_date, b.scheduled_time) for b in mine] == [(day, time(11, 0))]
+
+
+def test_ops_time_over_another_session_is_refused_before_submitting_and_one_in_a_buffer_is_booked(service, people):
+    buffered = Availability(weekly=((TimeRange(9 * 60, 17 * 60),),) * 7, min_notice_minutes=0, slot_step_minutes=15,
+                            horizon_days=60, buffer_after=30)
+    service.set_availability(people["sari"], buffered, actor=SYSTEM)
+    day = next_weekday(service, 2)
+    service.book(BookingRequest(people["sari"], "Career mentoring", day, time(10, 0), 60,
+                                new_customer=NewCustomer("Early Bird", "early@example.com")), actor=SYSTEM)
+    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    at.toggle(key="book_slot-override").set_value(True)
+    at.date_input(key="book_slot-override-date").set_value(day)
+    at.time_input(key="book_slot-override-time").set_value(time(10, 30))
+    at.text_input(key="book_slot-override-reason").input("Customer insists").run()
+    no_exception(at)
+    [error] = [shown(e.value) for e in at.error]
+    assert "overlaps another session" in error and "not even ops" in error
+    assert not [w for w in at.warning if "Not a free slot" in w.value] and at.button(key="book_submit").disabled
+
+    at.time_input(key="book_slot-override-time").set_value(time(11, 15)).run()  # in the 30 minutes after it
+    [said] = [shown(w.value) for w in at.warning if "Not a free slot" in w.value]
+    assert "within the 30 minutes kept free around another session" in said and "Customer insists" in said
+    assert not at.error
+    at.button(key="book_submit").click().run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    mine = [b for b in service.recent_bookings(actor=SYSTEM) if b.customer_email == "andi.w@kantor.example"]
+    assert [(b.scheduled_date, b.scheduled_time) for b in mine] == [(day, time(11, 15))]
+    assert at.toggle(key="book_slot-override").value is False  # the ops time went with the booking
+    assert "Booked and paid" in at.success[0].value
+
+
+def test_reschedule_keeps_its_pick_across_pages_and_says_what_to_pick(service, people):
+    service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
+    day = next_weekday(service, 2)
+    booking = booked(service, people, day, time(10, 0))
+    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    key = f"reschedule-{booking.id}"
+    assert at.button(key=f"reschedule-submit-{booking.id}").disabled
+    assert any(f"Pick a start time on {day:%A}" in c.value for c in at.caption)
+    at.pills(key=f"{key}-time").set_value(start_of(service, day, time(11, 0))).run()
+    at.button(key=f"{key}-later").click().run()
+    at.button(key=f"{key}-earlier").click().run()
+    assert at.pills(key=f"{key}-time").value == start_of(service, day, time(11, 0))
+    at.button(key=f"reschedule-submit-{booking.id}").click().run()
+    no_exception(at)
+    moved = service.get_booking(booking.id, actor=SYSTEM)
+    assert (moved.scheduled_date, moved.scheduled_time) == (day, time(11, 0))

@@ -51,6 +51,15 @@ class SlotList:
     calendar: str = CALENDAR_OK
 
 
+@dataclass(frozen=True)
+class SlotOverride:
+    """A start ops book although it is not a free slot: ``why`` it is not (the refusing rule's
+    sentence, for the form to show before booking) and the history ``line`` kept with the booking."""
+
+    why: str
+    line: str
+
+
 def when_text(moment: datetime) -> str:
     """``Thursday, 3 December 2026, 14:00 WIB``: an aware moment in English, with its zone."""
     return f"{format_datetime(moment, 'EEEE, d MMMM y, HH:mm', locale='en')} {moment.tzname() or ''}".rstrip()
@@ -230,13 +239,15 @@ class Scheduling:
 
     # -- the check of book and reschedule -----------------------------------------------------
     def check_start(self, expert: Expert, day: date, at: time, duration: int, *, actor: Actor,
-                    exclude_booking: str | None = None, override_reason: str | None = None) -> str | None:
+                    exclude_booking: str | None = None, override_reason: str | None = None) -> SlotOverride | None:
         """Refuse a start that is not a free slot with ``SlotUnavailable``, by the same rules
         (``lib.scheduling.why_not``) and inputs the picker uses.
 
-        Returns ``None`` when the start is free, or the history line of an accepted override:
-        staff (ops) may book a start that is not free with a non-empty ``override_reason``;
-        anyone else who gives one gets ``PermissionDenied``.
+        Returns ``None`` when the start is free, or the accepted ``SlotOverride``: staff (ops) may
+        book a start that is not free with a non-empty ``override_reason`` (anyone else who gives
+        one gets ``PermissionDenied``), unless it overlaps another session itself (not only the
+        minutes kept free around it): no one books two sessions at once, so that is
+        ``SlotOverlaps`` with or without a reason, as the store would refuse it.
         """
         a = self._availability_of(expert)
         start = datetime.combine(day, at, tzinfo=self.ports.tz)
@@ -250,15 +261,26 @@ class Scheduling:
         busy = self._busy_times(expert, window_start, window_end)
         day_start, day_end = window(a, local_day)
         now = self.ports.clock()
-        refusal = why_not(a, start, duration, now, self._bookings(expert, day_start, day_end, exclude_booking),
-                          busy.intervals)
+        held = self._bookings(expert, day_start, day_end, exclude_booking)
+        refusal = why_not(a, start, duration, now, held, busy.intervals)
         if refusal is None:
             return None
         reason = (override_reason or "").strip()
-        if reason:
-            if not actor.is_staff:
-                raise PermissionDenied("Only ops staff can book a time that is not a free slot.")
-            return f"not a free slot ({refusal.reason.value}): {refusal.message} Booked anyway by ops: {reason}"
+        if reason and not actor.is_staff:
+            raise PermissionDenied("Only ops staff can book a time that is not a free slot.")
+        end = start + timedelta(minutes=duration)
+        clash = any(s < end and start < e for s, e in held)  # the sessions themselves, without buffers
+        if reason and not clash:
+            why = refusal.message
+            if refusal.reason is Reason.OVERLAPS_BOOKING:  # only the minutes kept free around a session
+                gap = max(a.buffer_before, a.buffer_after)
+                why = (f"{when_text(start.astimezone(a.zone))} is within the {gap} minutes kept free around "
+                       "another session of the expert.")
+            return SlotOverride(why, f"not a free slot ({refusal.reason.value}): {refusal.message} "
+                                     f"Booked anyway by ops: {reason}")
+        if clash and reason:
+            refusal = Refusal(Reason.OVERLAPS_BOOKING, f"{when_text(start.astimezone(a.zone))} overlaps another "
+                                                       "session of the expert; not even ops book two sessions at once.")
         bookings = self._bookings(expert, window_start, window_end, exclude_booking)
         nearest = self._nearest(a, start, duration, now, bookings, busy, local_day)
         kind = SlotOverlaps if refusal.reason is Reason.OVERLAPS_BOOKING else SlotUnavailable

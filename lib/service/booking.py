@@ -66,8 +66,10 @@ class BookingPreview:
     duration: int
     price: int
     existing_customer: Customer | None = None
-    # Set when ops book a start that is not a free slot: the history line saying why and who.
+    # Set when ops book a start that is not a free slot: the history line saying why and who, and
+    # why the start is not free (the refusing rule's sentence), for the form to show before booking.
     slot_override: str | None = None
+    slot_override_why: str | None = None
 
     @property
     def customer_note(self) -> str | None:
@@ -137,8 +139,8 @@ class BookingLife:
         duration = clean_duration(request.duration)
         # The horizon is the expert's (their availability); this bound only catches typos.
         day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.ports.now_local(), MAX_HORIZON_DAYS)
-        slot_override = self.scheduling.check_start(expert, day, at, duration, actor=actor,
-                                                    override_reason=request.override_reason)
+        override = self.scheduling.check_start(expert, day, at, duration, actor=actor,
+                                               override_reason=request.override_reason)
         existing = None
         if request.customer_id:
             customer = store.get_customer(request.customer_id)
@@ -155,7 +157,8 @@ class BookingLife:
         return BookingPreview(customer_name=name, customer_email=email, expert=expert, session_type=session_type,
                               scheduled_date=day, scheduled_time=at, duration=duration,
                               price=price_for(expert.hourly_rate, duration), existing_customer=existing,
-                              slot_override=slot_override)
+                              slot_override=override.line if override else None,
+                              slot_override_why=override.why if override else None)
 
     def book_and_pay(self, request: BookingRequest, *, actor: Actor, dispatch: bool = True) -> BookingOutcome:
         """The whole flow of the booking form: book, start the payment, and once it is paid create
@@ -244,8 +247,8 @@ class BookingLife:
         expert = store.get_expert(booking.expert_id)
         if expert is None:
             raise NotFound("This booking's expert no longer exists.")
-        slot_override = self.scheduling.check_start(expert, day, at, booking.duration, actor=actor,
-                                                    exclude_booking=booking.id, override_reason=override_reason)
+        override = self.scheduling.check_start(expert, day, at, booking.duration, actor=actor,
+                                               exclude_booking=booking.id, override_reason=override_reason)
         moved = replace(booking, scheduled_date=day, scheduled_time=at, revision=booking.revision + 1)
         on_calendar = bool(booking.google_event_id) and booking.status is BookingStatus.CONFIRMED
         if on_calendar:
@@ -266,8 +269,8 @@ class BookingLife:
                 self.links.retrying(lambda: meetings.reschedule(booking), booking.id, who, record=False)
             raise
         self.scheduling.forget_busy(booking.expert_id)
-        if slot_override:
-            store.add_history(booking.id, "slot override", slot_override, who)
+        if override:
+            store.add_history(booking.id, "slot override", override.line, who)
         self.outbox.dispatch_after_change()
         return result
 

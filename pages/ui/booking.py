@@ -12,7 +12,7 @@ from lib.plaintext import escape_markdown
 from lib.service import BookingService
 from lib.timefmt import rupiah, when
 from pages.ui.flash import flash, show_error
-from pages.ui.picker import remember_refusal, show_refusal, slot_picker
+from pages.ui.picker import remember_refusal, reset_picker, show_refusal, slot_picker, still_to_pick
 
 _BADGE_COLORS = {
     BookingStatus.PENDING: "orange",
@@ -62,15 +62,22 @@ def booking_card(booking: Booking, svc: BookingService) -> None:
 
 def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None:
     """A free start from the picker (the booking's own time counts as free; ops may give a time
-    of their own with a reason) -> ``service.reschedule``; the meeting link stays."""
+    of their own with a reason) -> ``service.reschedule``; the meeting link stays. The button is
+    enabled once a start is picked; until then the box says what to pick."""
     key = f"reschedule-{booking.id}"
-    with st.container(border=True):
+    with st.container(border=True, key=f"{key}-box"):
         st.markdown("**Reschedule**")
         pick = slot_picker(svc, actor, booking.expert_id, booking.duration, key=key, exclude_booking=booking.id,
                            around=booking.scheduled_date)
-        if pick.at is not None:
-            st.caption(f"Moves the session to {when(pick.day, pick.at, svc.tz)}.")
-        if st.button("Reschedule", key=f"reschedule-submit-{booking.id}"):
+        missing = still_to_pick(pick)
+        if missing:
+            st.caption(f"{missing}.")
+        elif pick.vanished:
+            st.warning(f"{when(pick.day, pick.at, svc.tz)} is no longer free; pick another time.",  # type: ignore[arg-type]
+                       icon=":material/event_busy:")
+        elif pick.at is not None:
+            st.caption(f"Moves the session to {when(pick.day, pick.at, svc.tz)}.")  # type: ignore[arg-type]
+        if st.button("Reschedule", key=f"reschedule-submit-{booking.id}", disabled=bool(missing)) and not missing:
             try:
                 moved = svc.reschedule(booking.id, pick.day, pick.at, actor=actor,  # type: ignore[arg-type]
                                        override_reason=pick.override_reason)
@@ -81,6 +88,7 @@ def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None
             else:
                 flash(("success", f"Moved to {when(moved.scheduled_date, moved.scheduled_time, svc.tz)}. "
                                   "The meeting link stays the same; both sides get an email."))
+                reset_picker(key)
                 st.rerun()
         show_refusal(svc, actor, booking.expert_id, key, pick)
 

@@ -9,6 +9,7 @@ import uuid
 
 import streamlit as st
 
+from lib.book_form import missing_parts
 from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION, SESSION_TYPES, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import CallExpertError, SlotUnavailable
 from lib.plaintext import escape_markdown
@@ -16,11 +17,12 @@ from lib.timefmt import rupiah, when
 from pages.ui.booking import join_button
 from pages.ui.flash import show_error, show_flash
 from pages.ui.payment import payment_panel
-from pages.ui.picker import remember_refusal, show_refusal, slot_picker
+from pages.ui.picker import forget_start, remember_refusal, reset_picker, show_refusal, slot_picker
 from pages.ui.registry import BY_KEY
 from pages.ui.run import page_context
 
 EXISTING, NEW = "existing", "new"
+SLOT = "book_slot"  # the picker's keys
 MATCHES = 20  # customers offered for one search; typing more narrows them
 context = page_context("book")
 svc, actor = context.service, context.actor
@@ -69,10 +71,7 @@ duration = duration_col.selectbox("Duration (minutes)", ALLOWED_DURATIONS, key="
 
 # -- when: only free starts, from the same rules the booking is checked by -----------------------
 st.markdown("**When**")
-# The booking this fill made still shows its own slot as free, so the pick (and with it the fill, the
-# request key and the outcome) stays as it was: a double click or a rerun returns the same booking.
-made = st.session_state.get("book_outcome", (None,))[0]
-pick = slot_picker(svc, actor, expert_id, duration, key="book_slot", exclude_booking=made)
+pick = slot_picker(svc, actor, expert_id, duration, key=SLOT)
 
 # -- price -----------------------------------------------------------------------------
 try:
@@ -92,7 +91,6 @@ fill = (customer_id, new_customer, expert_id, session_type, pick, duration)
 if st.session_state.get("book_fill") != fill:
     st.session_state["book_fill"] = fill
     st.session_state["book_key"] = str(uuid.uuid4())
-    st.session_state.pop("book_outcome", None)
 
 request = BookingRequest(
     expert_id=expert_id,
@@ -105,22 +103,28 @@ request = BookingRequest(
     request_key=st.session_state["book_key"],
     override_reason=pick.override_reason,
 )
+missing = missing_parts(customer_id=customer_id, new_customer=new_customer,
+                        day=pick.day if pick.override else pick.chosen_day, at=pick.at)
+booked = "book_outcome" in st.session_state
 
 # -- what will be booked -------------------------------------------------------------------
 # Every value the button submits, read back from the very request it submits: whatever a
-# widget shows, this is what gets booked.
+# widget shows, this is what gets booked. The button is enabled only when the service would
+# book it; until then the box says what is missing, or why the service refuses it.
 with st.container(border=True, key="book_summary"):
     st.markdown("**What will be booked**")
     preview = None
-    if new_customer is not None and not (new_customer.name.strip() or new_customer.email.strip()):
-        st.caption("Fill in the new customer's name and email to see the booking here.")
-    elif who == EXISTING and customer_id is None:
-        st.caption("Find the customer above (or choose “New customer”) to see the booking here.")
-    elif pick.at is None:
-        st.caption("Pick a day and a free start time to see the booking here.")
+    if missing:
+        if booked:
+            st.caption("Booked: see below. To book again, pick a new start time; "
+                       "“Book another” starts over with an empty form.")
+        st.caption("Book and pay is enabled once you:")
+        st.markdown("\n".join(f"- {part}." for part in missing))
     else:
         try:
             preview = svc.preview_booking(request, actor=actor)
+        except SlotUnavailable as exc:  # shown below with its nearest free times
+            remember_refusal(SLOT, pick, exc)
         except CallExpertError as exc:
             st.warning(f"Not ready to book: {escape_markdown(str(exc))}", icon=":material/edit:")
     if preview is not None:
@@ -135,45 +139,63 @@ with st.container(border=True, key="book_summary"):
         )
         if preview.customer_note:
             st.warning(escape_markdown(preview.customer_note), icon=":material/person_search:")
-        if preview.slot_override:
-            st.warning(f"Not a free slot — booked anyway by ops: {escape_markdown(pick.override_reason or '')}",
-                       icon=":material/warning:")
-    submitted = st.button("Book and pay", type="primary", key="book_submit")
+        if preview.slot_override_why:
+            st.warning(f"Not a free slot: {escape_markdown(preview.slot_override_why)} Book and pay books it "
+                       f"anyway, with your reason kept in the booking's history: "
+                       f"“{escape_markdown(pick.override_reason or '')}”.", icon=":material/warning:")
+    elif not missing:
+        show_refusal(svc, actor, expert_id, SLOT, pick)
+    submitted = st.button("Book and pay", type="primary", key="book_submit", disabled=preview is None)
 
-if submitted:
+if submitted and preview is not None:  # a click queued before the button was disabled books nothing
     try:
         outcome = svc.book_and_pay(request, actor=actor)
     except SlotUnavailable as exc:
-        remember_refusal("book_slot", pick, exc)
+        remember_refusal(SLOT, pick, exc)
+        st.rerun()  # the box above says why, with the nearest free times
     except CallExpertError as exc:
         show_error(exc)
     else:
         st.session_state["book_outcome"] = (outcome.booking.id, outcome.link_error, outcome.payment_error)
-show_refusal(svc, actor, expert_id, "book_slot", pick)
+        forget_start(SLOT)
+        st.rerun()  # the picker is read again: the booked start is gone and its day counts one fewer
 
-# -- outcome (kept while the fill is unchanged) ---------------------------------------------
-if "book_outcome" in st.session_state:
+
+def book_another() -> None:
+    """Start over: an empty customer, no pick, no result (the expert, type and duration stay)."""
+    for name in ("book_outcome", "book_fill", "book_key", "book_customer"):
+        st.session_state.pop(name, None)
+    st.session_state.update({"book_who": EXISTING, "book_customer_q": "", "book_name": "", "book_email": "",
+                             f"{SLOT}-override": False, f"{SLOT}-override-reason": ""})
+    reset_picker(SLOT)
+
+
+# -- outcome (kept until the next booking or "Book another") -----------------------------------
+if booked:
     booking_id, link_error, payment_error = st.session_state["book_outcome"]
     booking = svc.get_booking(booking_id, actor=actor)
     what = (f"{escape_markdown(booking.session_type)} with {escape_markdown(booking.expert_name)} for "
             f"{escape_markdown(booking.customer_name)}, "
             f"{when(booking.scheduled_date, booking.scheduled_time, svc.tz)}, {rupiah(booking.price)}")
-    if booking.status is BookingStatus.PENDING:
-        st.info(f"Booked, awaiting payment: {what}. The meeting link follows once the payment settles.")
-        if payment_error and not booking.payment_url:
-            st.error(f"The payment could not be started: {escape_markdown(payment_error)}")
-        payment_panel(svc, booking, actor)
-    elif booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
-        st.success(f"Booked and paid: {what}.")
-    else:  # cancelled elsewhere, or its payment failed
-        reason = f" ({escape_markdown(booking.cancel_reason)})" if booking.cancel_reason else ""
-        st.warning(f"This booking is {booking.status.label.lower()}{reason}: {what}. Change the form to book anew.")
-    if booking.meeting_link and booking.status is BookingStatus.CONFIRMED:
-        join_button(booking.meeting_link)
-        st.code(booking.meeting_link, language=None)
-    elif booking.status is BookingStatus.PAID:
-        st.warning(f"Paid — the meeting link is not ready yet: "
-                   f"{escape_markdown(link_error or booking.last_error or 'pending')}; "
-                   "ops will create it.")
-    st.page_link(BY_KEY["confirmation"].script, label="Open the confirmation", icon=":material/task_alt:",
-                 query_params={"booking": booking.id})
+    with st.container(border=True, key="book_result"):
+        if booking.status is BookingStatus.PENDING:
+            st.info(f"Booked, awaiting payment: {what}. The meeting link follows once the payment settles.")
+            if payment_error and not booking.payment_url:
+                st.error(f"The payment could not be started: {escape_markdown(payment_error)}")
+            payment_panel(svc, booking, actor)
+        elif booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED):
+            st.success(f"Booked and paid: {what}.")
+        else:  # cancelled elsewhere, or its payment failed
+            reason = f" ({escape_markdown(booking.cancel_reason)})" if booking.cancel_reason else ""
+            st.warning(f"This booking is {booking.status.label.lower()}{reason}: {what}.")
+        if booking.meeting_link and booking.status is BookingStatus.CONFIRMED:
+            join_button(booking.meeting_link)
+            st.code(booking.meeting_link, language=None)
+        elif booking.status is BookingStatus.PAID:
+            st.warning(f"Paid — the meeting link is not ready yet: "
+                       f"{escape_markdown(link_error or booking.last_error or 'pending')}; "
+                       "ops will create it.")
+        with st.container(horizontal=True, vertical_alignment="center", key="book_result_actions"):
+            st.page_link(BY_KEY["confirmation"].script, label="Open this booking", icon=":material/task_alt:",
+                         query_params={"booking": booking.id})
+            st.button("Book another", key="book_another", icon=":material/add:", on_click=book_another)
