@@ -3,6 +3,7 @@ unsaved hours, and the week view's shapes."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from lib.errors import InvalidInput, PermissionDenied
 from lib.payments.demo import DemoGateway
 from lib.scheduling import DEFAULT_AVAILABILITY, Availability, TimeRange
 from lib.scheduling.form import AvailabilityForm, ranges_text
+from lib.scheduling.words import fix_fields
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from tests.support.fakes import FixedClock
@@ -52,24 +54,52 @@ def test_ranges_may_be_written_loosely():
     assert ranges_text(a.weekly[0]) == "09:00-12:00, 13:00-17:00"
 
 
-@pytest.mark.parametrize(("changes", "named"), [
-    ({"weekly": {"mon": "12:00-09:00"}}, "weekly.mon[0]"),  # ends before it starts
-    ({"weekly": {"tue": "09:00-12:00, 11:00-13:00"}}, "weekly.tue: ranges 09:00–12:00 and 11:00–13:00 overlap"),
-    ({"weekly": {"wed": "09:00-25:00"}}, "weekly.wed[0] end: '25:00'"),
-    ({"weekly": {"thu": "nine to five"}}, "weekly.thu[0]"),
-    ({"weekly": {"fri": "09:00"}}, "weekly.fri[0]"),
-    ({"overrides": "christmas: off"}, "overrides line 1"),
-    ({"overrides": "2026-12-24: 09:00-12:00\n2026-12-24: off"}, "overrides.2026-12-24: given twice"),
-    ({"overrides": "2026-02-30: off"}, "overrides.2026-02-30"),
-    ({"overrides": "2026-12-24: 17:00-09:00"}, "overrides.2026-12-24[0]"),
-    ({"buffer_after": -5}, "buffer_after"),
-    ({"slot_step_minutes": 7}, "slot_step_minutes"),
-    ({"timezone": "Mars/Olympus"}, "timezone"),
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"weekly": {"mon": "17:00-09:00"}}, "Monday, 17:00–09:00: the end is before the start."),
+    ({"weekly": {"mon": "09:00-09:00"}}, "Monday, 09:00–09:00: the end is the same as the start."),
+    ({"weekly": {"tue": "09:00-12:00, 11:00-13:00"}}, "Tuesday: 09:00–12:00 and 11:00–13:00 overlap."),
+    ({"weekly": {"sat": "09:00-12:00, 12:00-13:00"}},
+     "Saturday: 09:00–12:00 and 12:00–13:00 touch; write them as one range, 09:00–13:00."),
+    ({"weekly": {"wed": "09:00-25:00"}},
+     "Wednesday, 09:00–25:00: 25:00 is not a time of day; write one from 00:00 to 24:00."),
+    ({"weekly": {"thu": "9am-5pm"}}, "Thursday, 9am–5pm: “9am” is not a time written HH:MM, such as 09:30."),
+    ({"weekly": {"fri": "09:00"}},
+     "Friday: 09:00 is not a range; write it as 09:00-12:00, ranges separated by commas."),
+    ({"overrides": "christmas: off"}, "Date overrides, line 1: “christmas: off” is not a date and its hours; "
+                                      "write 2026-12-24: 09:00-12:00, or 2026-12-25: off."),
+    ({"overrides": "2026-12-24: 09:00-12:00\n2026-12-24: off"},
+     "Thursday, 24 December 2026 is given twice in the date overrides; keep one line for it."),
+    ({"overrides": "\n2026-02-30: off"}, "Date overrides, line 2: 2026-02-30 is not a date in the calendar."),
+    ({"overrides": "2026-12-24: 17:00-09:00"}, "Thursday, 24 December 2026, 17:00–09:00: the end is before the start."),
+    ({"buffer_after": -5}, "Buffer after each session: must be from 0 to 720 minutes (12 hours), not -5."),
+    ({"buffer_before": 800}, "Buffer before each session: must be from 0 to 720 minutes (12 hours), not 800."),
+    ({"min_notice_minutes": 200000}, "Minimum notice: must be from 0 to 129600 minutes (90 days), not 200000."),
+    ({"max_per_day": 97}, "Sessions per day at most: must be from 0 (no limit) to 96 sessions, not 97."),
+    ({"horizon_days": 731}, "Bookable this many days ahead: must be from 0 to 730 days, not 731."),
+    ({"slot_step_minutes": 7}, "Start times every: must be one of 5, 10, 15, 20, 30, 60 minutes, not 7."),
+    ({"timezone": "Mars/Olympus"}, "Time zone of these hours: “Mars/Olympus” is not a time zone name such as "
+                                   "Asia/Jakarta."),
 ])
-def test_bad_fields_are_refused_naming_the_field(changes, named):
+def test_bad_fields_are_refused_in_words_naming_the_day_or_rule(changes, message):
     with pytest.raises(InvalidInput) as refused:
         fields(**changes).to_availability()
-    assert named in str(refused.value)
+    assert str(refused.value) == message
+    assert fields(**changes).read().problems == {next(iter(fields(**changes).read().problems)): message}
+
+
+def test_every_refused_field_gets_its_own_message_in_page_order_and_no_availability():
+    reading = fields(weekly={"mon": "17:00-09:00", "wed": "08:00-10:00", "sun": "10:00-24:01"},
+                     overrides="2026-12-24: off\nnext friday: off", buffer_before=-1, horizon_days=9999).read()
+    assert reading.availability is None
+    assert list(reading.problems) == ["mon", "sun", "overrides", "buffer_before", "horizon_days"]
+    assert reading.problems["sun"].startswith("Sunday, 10:00–24:01: 24:01 is not a time of day")
+    assert reading.problems["overrides"].startswith("Date overrides, line 2: “next friday: off”")
+    for message in reading.problems.values():  # never a field's internal name
+        assert not re.search(r"weekly|overrides\.|\[\d\]|_|buffer_before|horizon_days", message), message
+    assert fix_fields(len(reading.problems)) == "Not saved: fix 5 fields above."
+    assert fix_fields(1) == "Not saved: fix the field above."
+    good = fields(max_per_day=0).read()  # 0 on the page: no limit, not refused
+    assert good.problems == {} and good.availability == DEFAULT_AVAILABILITY
 
 
 # -- the preview of unsaved hours ---------------------------------------------------------------

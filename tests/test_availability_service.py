@@ -164,9 +164,14 @@ def test_cli_availability_prints_sets_and_refuses_bad_files(service, tmp_path, c
                                                                                    ["13:00", "17:00"]]},
                                                                  "max_per_day": 3})
     capsys.readouterr()
-    for text, words in (('{"weekly": {"mon": [["09:00", "25:00"]]}}', "weekly.mon[0] end"),
-                        ('{"weekly": {"mon": [["12:00", "09:00"]]}}', "not after its start"),
-                        ('{"weekly": {"mon": [["09:00", "12:00"], ["11:00", "13:00"]]}}', "overlap"),
+    for text, words in (('{"weekly": {"mon": [["09:00", "25:00"]]}}',
+                         "Monday, first range (09:00–25:00): 25:00 is not a time of day"),
+                        ('{"weekly": {"mon": [["12:00", "09:00"]]}}',
+                         "Monday, first range (12:00–09:00): the end is before the start."),
+                        ('{"weekly": {"mon": [["09:00", "12:00"], ["11:00", "13:00"]]}}',
+                         "Monday: 09:00–12:00 and 11:00–13:00 overlap."),
+                        ('{"min_notice_minutes": 200000}', "Minimum notice (min_notice_minutes): must be from 0 to "
+                                                           "129600 minutes (90 days), not 200000."),
                         ("{not json", "is not JSON")):
         bad = tmp_path / "bad.json"
         bad.write_text(text)

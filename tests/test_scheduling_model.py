@@ -74,46 +74,53 @@ def _with(path: str, value: object) -> dict:
 _DELETE = object()
 
 REFUSED = [
-    ("weekly/mon", [["12:00", "09:00"]], "weekly.mon[0]: ends at 09:00, which is not after its start 12:00"),
-    ("weekly/mon", [["09:00", "09:00"]], "weekly.mon[0]: ends at 09:00"),
-    ("weekly/mon", [["09:00", "12:00"], ["11:00", "13:00"]], "weekly.mon: ranges 09:00–12:00 and 11:00–13:00 overlap"),
-    ("weekly/mon", [["09:00", "12:00"], ["12:00", "13:00"]], "touch; write them as one range 09:00–13:00"),
-    ("weekly/mon", [["25:00", "26:00"]], "weekly.mon[0] start: '25:00' is not a time from 00:00 to 23:59"),
-    ("weekly/mon", [["09:00", "24:01"]], "weekly.mon[0] end: '24:01' is not a time from 00:00 to 24:00"),
-    ("weekly/mon", [["24:00", "24:00"]], "weekly.mon[0] start: '24:00'"),
-    ("weekly/mon", [["09:60", "10:00"]], "weekly.mon[0] start: '09:60'"),
-    ("weekly/mon", [["9am", "10:00"]], "weekly.mon[0] start: '9am' is not a time written HH:MM"),
-    ("weekly/mon", [[900, "10:00"]], "weekly.mon[0] start: 900"),
-    ("weekly/mon", [["09:00"]], "weekly.mon[0]: must be a [start, end] pair"),
-    ("weekly/mon", "09:00-17:00", "weekly.mon: must be a list"),
-    ("weekly/monday", [["09:00", "10:00"]], "weekly.monday: unknown weekday"),
-    ("weekly", [], "weekly: must be an object"),
-    ("overrides/2026-13-01", [], "overrides.2026-13-01: is not a date written YYYY-MM-DD"),
-    ("overrides/20261201", [], "overrides.20261201: is not a date"),
-    ("overrides/2026-12-24", [["10:00", "09:00"]], "overrides.2026-12-24[0]: ends at 09:00"),
-    ("overrides", [], "overrides: must be an object"),
-    ("timezone", "Mars/Olympus", "timezone: 'Mars/Olympus' is not an IANA zone"),
-    ("timezone", "../../etc/passwd", "timezone:"),
-    ("timezone", "", "timezone:"),
-    ("timezone", 7, "timezone: 7"),
-    ("buffer_before", -5, "buffer_before: must be a whole number from 0 to 720, got -5"),
-    ("buffer_after", 1.5, "buffer_after: must be a whole number, got 1.5"),
-    ("buffer_after", "15", "buffer_after: must be a whole number, got '15'"),
-    ("min_notice_minutes", True, "min_notice_minutes: must be a whole number, got True"),
-    ("min_notice_minutes", -1, "min_notice_minutes: must be a whole number from 0"),
-    ("slot_step_minutes", 7, "slot_step_minutes: must be one of 5, 10, 15, 20, 30, 60, got 7"),
-    ("slot_step_minutes", 45, "slot_step_minutes: must be one of"),
-    ("max_per_day", 0, "max_per_day: must be a whole number from 1 to 96, got 0"),
-    ("horizon_days", -1, "horizon_days: must be a whole number from 0 to 730, got -1"),
-    ("horizon_days", None, "horizon_days: must be a whole number, got None"),
-    ("expert", "e2", "expert: this availability is for 'e2', not 'e1'"),
-    ("expert", 3, "expert: must be an expert id"),
-    ("buffer_befor", 5, "buffer_befor: unknown field"),
+    ("weekly/mon", [["12:00", "09:00"]], "Monday, first range (12:00–09:00): the end is before the start."),
+    ("weekly/mon", [["09:00", "09:00"]], "Monday, first range (09:00–09:00): the end is the same as the start."),
+    ("weekly/mon", [["09:00", "12:00"], ["11:00", "13:00"]], "Monday: 09:00–12:00 and 11:00–13:00 overlap."),
+    ("weekly/mon", [["09:00", "12:00"], ["12:00", "13:00"]], "touch; write them as one range, 09:00–13:00."),
+    ("weekly/mon", [["25:00", "26:00"]], "Monday, first range (25:00–26:00): 25:00 is not a time of day; write one "
+                                         "from 00:00 to 23:59."),
+    ("weekly/mon", [["09:00", "24:01"]], "Monday, first range (09:00–24:01): 24:01 is not a time of day; write one "
+                                         "from 00:00 to 24:00."),
+    ("weekly/tue", [["09:00", "10:00"], ["24:00", "24:00"]], "Tuesday, second range (24:00–24:00): 24:00 can only "
+                                                             "end a range"),
+    ("weekly/mon", [["09:60", "10:00"]], "Monday, first range (09:60–10:00): 09:60 is not a time of day"),
+    ("weekly/mon", [["9am", "10:00"]], "Monday, first range (9am–10:00): “9am” is not a time written HH:MM"),
+    ("weekly/mon", [[900, "10:00"]], "Monday, first range (900–10:00): 900 is not a time written HH:MM"),
+    ("weekly/mon", [["09:00"]], "Monday, first range: must be a [start, end] pair"),
+    ("weekly/mon", "09:00-17:00", "Monday: the hours must be a list of [start, end] pairs"),
+    ("weekly/monday", [["09:00", "10:00"]], "The weekly hours (weekly): “monday” is not a weekday"),
+    ("weekly", [], "The weekly hours (weekly) must be an object"),
+    ("overrides/2026-13-01", [], "The date overrides (overrides): “2026-13-01” is not a date written YYYY-MM-DD"),
+    ("overrides/20261201", [], "“20261201” is not a date"),
+    ("overrides/2026-12-24", [["10:00", "09:00"]], "Thursday, 24 December 2026, first range (10:00–09:00): the end "
+                                                   "is before the start."),
+    ("overrides", [], "The date overrides (overrides) must be an object"),
+    ("timezone", "Mars/Olympus", "Time zone of these hours (timezone): “Mars/Olympus” is not a time zone name"),
+    ("timezone", "../../etc/passwd", "(timezone):"),
+    ("timezone", "", "(timezone):"),
+    ("timezone", 7, "(timezone): 7 is not a time zone"),
+    ("buffer_before", -5, "Buffer before each session (buffer_before): must be from 0 to 720 minutes (12 hours), "
+                          "not -5."),
+    ("buffer_after", 1.5, "Buffer after each session (buffer_after): must be a whole number of minutes, not “1.5”."),
+    ("buffer_after", "15", "(buffer_after): must be a whole number of minutes, not “15”."),
+    ("min_notice_minutes", True, "Minimum notice (min_notice_minutes): must be a whole number of minutes, not “True”"),
+    ("min_notice_minutes", -1, "Minimum notice (min_notice_minutes): must be from 0 to 129600 minutes (90 days)"),
+    ("slot_step_minutes", 7, "Start times every (slot_step_minutes): must be one of 5, 10, 15, 20, 30, 60 minutes, "
+                             "not 7."),
+    ("slot_step_minutes", 45, "(slot_step_minutes): must be one of"),
+    ("max_per_day", 0, "Sessions per day at most (max_per_day): must be from 1 to 96 sessions, or null for no "
+                       "limit, not 0."),
+    ("horizon_days", -1, "Bookable this many days ahead (horizon_days): must be from 0 to 730 days, not -1."),
+    ("horizon_days", None, "(horizon_days): must be a whole number of days, not “None”."),
+    ("expert", "e2", "This availability is for the expert “e2”, not “e1”."),
+    ("expert", 3, "The expert (expert) must be an expert id, not 3."),
+    ("buffer_befor", 5, "“buffer_befor” is not a field of an availability"),
 ]
 
 
 @pytest.mark.parametrize(("path", "value", "message"), REFUSED, ids=[r[2][:40] for r in REFUSED])
-def test_bad_input_is_refused_naming_the_field(path: str, value: object, message: str) -> None:
+def test_bad_input_is_refused_naming_the_day_or_rule_in_words(path: str, value: object, message: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         from_json(_with(path, value), expert="e1")
     assert message in str(refused.value)
@@ -126,15 +133,15 @@ def test_not_an_object_is_refused(data: object) -> None:
 
 
 def test_constructor_checks_the_same_rules() -> None:
-    with pytest.raises(InvalidInput, match="weekly.tue: ranges 09:00–12:00 and 10:00–11:00 overlap"):
+    with pytest.raises(InvalidInput, match="^Tuesday: 09:00–12:00 and 10:00–11:00 overlap.$"):
         Availability(weekly=((), (TimeRange(540, 720), TimeRange(600, 660)), (), (), (), (), ()))
     with pytest.raises(InvalidInput, match="seven weekdays"):
         Availability(weekly=((),) * 6)
-    with pytest.raises(InvalidInput, match="overrides.2026-01-01: given twice"):
+    with pytest.raises(InvalidInput, match="Thursday, 1 January 2026 is given twice in the date overrides"):
         Availability(overrides=((date(2026, 1, 1), ()), (date(2026, 1, 1), ())))
     with pytest.raises(InvalidInput, match="end after it starts"):
         TimeRange(600, 600)
-    with pytest.raises(InvalidInput, match="buffer_after"):
+    with pytest.raises(InvalidInput, match=r"Buffer after each session \(buffer_after\): must be from 0 to 720"):
         Availability(buffer_after=-1)
 
 

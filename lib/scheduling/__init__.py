@@ -1,7 +1,8 @@
 """Expert availability and free slots: pure values and functions, no I/O.
 
 ``model``: ``Availability`` (weekly hours, overrides, buffers, notice, step, daily maximum,
-horizon, zone); ``parse``: to and from the CLI's JSON shape; ``slots``: ``free_slots``,
+horizon, zone); ``parse``: to and from the CLI's JSON shape; ``form``: the Availability page's
+fields; ``words``: the words of their refusals, one source for both; ``slots``: ``free_slots``,
 ``why_not`` and ``nearest_free``, one rule set for the picker and the booking check.
 """
 

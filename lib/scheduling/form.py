@@ -2,24 +2,44 @@
 
 The page asks for each weekday's hours as one line (``09:00-12:00, 13:00-17:00``; empty or
 ``off`` for none) and the date overrides as lines of ``YYYY-MM-DD: ranges`` (``off`` for a day
-off). Everything goes through the JSON parser of ``lib.scheduling.parse``, so the page refuses
-exactly what ``python -m lib availability --set`` refuses, with ``InvalidInput`` naming the field
-(``weekly.mon[1] end``, ``overrides.2026-12-24``...). Nothing here is half-parsed.
+off). A range goes through the same ``parse_range`` and ``check_day_hours`` as the JSON of
+``python -m lib availability --set``, and the result through the same ``Availability`` checks, so
+the page refuses exactly what the command line refuses. Every field is read on its own, so each
+refused field gets its own message in words (``lib.scheduling.words``) to show next to it:
+"Monday, 17:00–09:00: the end is before the start". Nothing here is half-parsed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date
 
 from lib.errors import InvalidInput
-from lib.scheduling.model import WEEKDAYS, Availability, DayHours, hhmm
-from lib.scheduling.parse import from_json
+from lib.scheduling import words
+from lib.scheduling.model import (
+    ALLOWED_STEPS,
+    MAX_PER_DAY_LIMIT,
+    RULE_LIMITS,
+    WEEKDAYS,
+    Availability,
+    DayHours,
+    check_day_hours,
+    hhmm,
+    zone_for,
+)
+from lib.scheduling.parse import parse_range
 
 DAY_OFF_WORDS = frozenset({"", "off", "day off", "none", "-"})
 _RANGE_SEPARATOR = re.compile(r"\s*(?:-|–|—|to)\s*")  # 09:00-12:00, 09:00–12:00, 09:00 to 12:00
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+OVERRIDES = "overrides"
+# The page's whole-number fields and their bounds: as the model's, but 0 sessions a day is "no limit".
+PAGE_LIMITS: dict[str, tuple[int, int]] = {**RULE_LIMITS, "max_per_day": (0, MAX_PER_DAY_LIMIT)}
+# Every field of the page in the order it shows them: a weekday key, the overrides, then a rule's key.
+FIELDS: tuple[str, ...] = (*WEEKDAYS, OVERRIDES, "buffer_before", "buffer_after", "min_notice_minutes",
+                           "slot_step_minutes", "max_per_day", "horizon_days", "timezone")
 
 
 def ranges_text(ranges: DayHours) -> str:
@@ -32,35 +52,52 @@ def overrides_text(availability: Availability) -> str:
     return "\n".join(f"{day.isoformat()}: {ranges_text(ranges) or 'off'}" for day, ranges in availability.overrides)
 
 
-def _ranges_json(text: str, where: str) -> list[list[str]]:
-    """``"09:00-12:00, 13:00-17:00"`` as ``[["09:00", "12:00"], ["13:00", "17:00"]]``; the times
-    themselves are checked by the JSON parser, which names ``where``."""
+def day_hours(text: str, day: str) -> DayHours:
+    """One day's field (``"09:00-12:00, 13:00-17:00"``, empty or ``off``) as its ranges, or
+    ``InvalidInput`` naming ``day`` (words: ``Monday``) and the range as written."""
     cleaned = " ".join(str(text or "").split())
     if cleaned.lower() in DAY_OFF_WORDS:
-        return []
-    pairs = []
-    for i, part in enumerate(p.strip() for p in re.split(r"[,;]", cleaned)):
-        bounds = _RANGE_SEPARATOR.split(part) if part else []
+        return ()
+    place = words.DayPlace(day)
+    parts = [p.strip() for p in re.split(r"[,;]", cleaned) if p.strip()]  # a trailing comma is no range
+    ranges = []
+    for i, part in enumerate(parts):
+        bounds = _RANGE_SEPARATOR.split(part)
         if len(bounds) != 2 or not all(bounds):
-            raise InvalidInput(f"{where}[{i}]: {part!r} is not a range written HH:MM-HH:MM, such as '09:00-12:00'.")
-        pairs.append(bounds)
-    return pairs
+            raise InvalidInput(f"{day}: {words.not_a_range(part)}.")
+        ranges.append(parse_range(bounds[0], bounds[1], place.range(i, words.range_text(*bounds))))
+    return check_day_hours(tuple(ranges), day)
 
 
-def _overrides_json(text: str) -> dict[str, list[list[str]]]:
-    found: dict[str, list[list[str]]] = {}
+def overrides_of(text: str) -> tuple[tuple[date, DayHours], ...]:
+    """The overrides field, one ``YYYY-MM-DD: ranges`` per line, as ``(date, ranges)`` pairs; a
+    refused line is named by its number, or by its date in words once the date is read."""
+    found: dict[date, DayHours] = {}
     for number, line in enumerate(str(text or "").splitlines(), start=1):
         if not line.strip():
             continue
-        day, colon, ranges = line.partition(":")
-        day = day.strip()
-        if not colon or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
-            raise InvalidInput(f"overrides line {number}: {line.strip()!r} is not written "
-                               "'YYYY-MM-DD: 09:00-12:00' or 'YYYY-MM-DD: off'.")
+        head, colon, ranges = line.partition(":")
+        head = head.strip()
+        if not colon or not _DATE.fullmatch(head):
+            raise InvalidInput(f"Date overrides, line {number}: {words.quoted(line.strip())} is not a date and its "
+                               "hours; write 2026-12-24: 09:00-12:00, or 2026-12-25: off.")
+        try:
+            day = date.fromisoformat(head)
+        except ValueError:
+            raise InvalidInput(f"Date overrides, line {number}: {head} is not a date in the calendar.") from None
         if day in found:
-            raise InvalidInput(f"overrides.{day}: given twice.")
-        found[day] = _ranges_json(ranges, f"overrides.{day}")
-    return found
+            raise InvalidInput(f"{words.given_twice(words.date_words(day))}.")
+        found[day] = day_hours(ranges, words.date_words(day))
+    return tuple(found.items())
+
+
+@dataclass(frozen=True)
+class FormReading:
+    """What the fields describe: the ``availability``, or (``None``) the reason each refused field
+    was refused, by field (``FIELDS``), in the page's order, in words to show next to it."""
+
+    availability: Availability | None
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -87,21 +124,50 @@ class AvailabilityForm:
                    min_notice_minutes=a.min_notice_minutes, slot_step_minutes=a.slot_step_minutes,
                    max_per_day=a.max_per_day or 0, horizon_days=a.horizon_days, timezone=a.timezone)
 
-    def to_availability(self) -> Availability:
-        """The ``Availability`` these fields describe, or ``InvalidInput`` naming the first bad field."""
-        unknown = sorted(set(self.weekly) - set(WEEKDAYS))
-        if unknown:
-            raise InvalidInput(f"weekly.{unknown[0]}: unknown weekday; use mon, tue, wed, thu, fri, sat, sun.")
-        data: dict[str, Any] = {
-            "timezone": self.timezone,
-            "weekly": {day: _ranges_json(self.weekly.get(day, ""), f"weekly.{day}") for day in WEEKDAYS},
-            "overrides": _overrides_json(self.overrides),
-            "buffer_before": self.buffer_before,
-            "buffer_after": self.buffer_after,
-            "min_notice_minutes": self.min_notice_minutes,
-            "slot_step_minutes": self.slot_step_minutes,
-            "max_per_day": self.max_per_day or None,
-            "horizon_days": self.horizon_days,
-        }
-        return from_json(data)
+    def read(self) -> FormReading:
+        """Every field read on its own: the availability they describe, or each refused field's
+        message (``Monday, 17:00–09:00: the end is before the start``)."""
+        problems: dict[str, str] = {}
+        weekly: list[DayHours] = []
+        for key in sorted(set(self.weekly) - set(WEEKDAYS)):
+            problems[key] = f"{words.quoted(key)} is not a weekday; use mon, tue, wed, thu, fri, sat, sun."
+        for key, name in zip(WEEKDAYS, words.DAY_NAMES, strict=True):
+            try:
+                weekly.append(day_hours(self.weekly.get(key, ""), name))
+            except InvalidInput as exc:
+                problems[key] = str(exc)
+        try:
+            overrides = overrides_of(self.overrides)
+        except InvalidInput as exc:
+            problems[OVERRIDES] = str(exc)
+        for key, (low, high) in PAGE_LIMITS.items():
+            value, unit = getattr(self, key), words.RULE_UNITS[key]
+            if type(value) is not int:
+                problems[key] = f"{words.RULE_NAMES[key]}: {words.not_whole(value, unit)}."
+            elif not low <= value <= high:
+                reason = words.out_of_range(value, low, high, unit,
+                                            low_means="no limit" if key == "max_per_day" else "")
+                problems[key] = f"{words.RULE_NAMES[key]}: {reason}."
+        if self.slot_step_minutes not in ALLOWED_STEPS:
+            problems["slot_step_minutes"] = (f"{words.RULE_NAMES['slot_step_minutes']}: "
+                                             f"{words.not_a_step(self.slot_step_minutes, ALLOWED_STEPS)}.")
+        try:
+            zone_for(self.timezone)
+        except (InvalidInput, TypeError):  # TypeError: a name that cannot even be looked up
+            problems["timezone"] = f"{words.RULE_NAMES['timezone']}: {words.not_a_zone(self.timezone)}."
+        if problems:
+            order = {key: i for i, key in enumerate(FIELDS)}
+            return FormReading(None, dict(sorted(problems.items(), key=lambda kv: order.get(kv[0], -1))))
+        return FormReading(Availability(
+            weekly=tuple(weekly), overrides=overrides, buffer_before=self.buffer_before,
+            buffer_after=self.buffer_after, min_notice_minutes=self.min_notice_minutes,
+            slot_step_minutes=self.slot_step_minutes, max_per_day=self.max_per_day or None,
+            horizon_days=self.horizon_days, timezone=self.timezone))
 
+    def to_availability(self) -> Availability:
+        """The ``Availability`` these fields describe, or ``InvalidInput`` with the first refused
+        field's message."""
+        reading = self.read()
+        if reading.availability is None:
+            raise InvalidInput(next(iter(reading.problems.values())))
+        return reading.availability

@@ -2,7 +2,7 @@
 
 Pure values, no I/O. Every ``Availability`` that exists is valid: the constructor checks the
 same rules as the JSON parser (``lib.scheduling.parse``) and raises ``InvalidInput`` naming the
-field in the JSON shape (``weekly.mon[1]``, ``buffer_after``...).
+day or rule in words (``lib.scheduling.words``: "Tuesday: 09:00–12:00 and 11:00–13:00 overlap").
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lib.errors import InvalidInput
+from lib.scheduling import words
 
 APP_TIMEZONE = "Asia/Jakarta"
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
@@ -23,6 +24,12 @@ MAX_BUFFER_MINUTES = 12 * 60
 MAX_NOTICE_MINUTES = 90 * MINUTES_PER_DAY
 MAX_HORIZON_DAYS = 2 * 365
 MAX_PER_DAY_LIMIT = 96  # 15-minute sessions around the clock; more is a typo
+# The whole-number rules and their bounds (``max_per_day`` may also be None: no limit).
+RULE_LIMITS: dict[str, tuple[int, int]] = {
+    "buffer_before": (0, MAX_BUFFER_MINUTES), "buffer_after": (0, MAX_BUFFER_MINUTES),
+    "min_notice_minutes": (0, MAX_NOTICE_MINUTES), "max_per_day": (1, MAX_PER_DAY_LIMIT),
+    "horizon_days": (0, MAX_HORIZON_DAYS),
+}
 
 
 def hhmm(minutes: int) -> str:
@@ -65,34 +72,42 @@ DEFAULT_WEEKLY: tuple[DayHours, ...] = (_NINE_TO_FIVE,) * 5 + ((), ())
 def zone_for(name: str) -> ZoneInfo:
     """The IANA zone ``name``; ``InvalidInput`` naming ``timezone`` when there is no such zone."""
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput(f"timezone: {name!r} is not an IANA zone name such as 'Asia/Jakarta'.")
+        raise InvalidInput(f"{words.rule_in_file('timezone')}: {words.not_a_zone(name)}.")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidInput(f"timezone: {name!r} is not an IANA zone name such as 'Asia/Jakarta'.") from None
+        raise InvalidInput(f"{words.rule_in_file('timezone')}: {words.not_a_zone(name)}.") from None
 
 
-def check_day_hours(ranges: object, where: str) -> DayHours:
-    """``ranges`` as sorted ``TimeRange``s, refusing overlapping or touching ranges.
+def check_day_hours(ranges: object, day: str) -> DayHours:
+    """``ranges`` as sorted ``TimeRange``s, refusing overlapping or touching ranges; ``day`` is the
+    day in words, for the message (``Monday``, ``Thursday, 24 December 2026``).
 
     Touching ranges (09:00–12:00 and 12:00–17:00) are refused too: a session may not span two
     ranges, so they would hide the slots across 12:00; one range says what was meant.
     """
     if not isinstance(ranges, tuple) or not all(isinstance(r, TimeRange) for r in ranges):
-        raise InvalidInput(f"{where}: must be a tuple of TimeRange values.")
+        raise InvalidInput(f"{day}: the hours must be a tuple of TimeRange values.")
     ordered = tuple(sorted(ranges))
     for before, after in itertools.pairwise(ordered):
         if after.start < before.end:
-            raise InvalidInput(f"{where}: ranges {before} and {after} overlap.")
+            raise InvalidInput(f"{day}: {words.overlap(str(before), str(after))}.")
         if after.start == before.end:
-            raise InvalidInput(f"{where}: ranges {before} and {after} touch; write them as one range "
-                               f"{hhmm(before.start)}–{hhmm(after.end)}.")
+            joined = str(TimeRange(before.start, after.end))
+            raise InvalidInput(f"{day}: {words.touch(str(before), str(after), joined)}.")
     return ordered
 
 
-def _check_int(name: str, value: object, low: int, high: int) -> None:
-    if type(value) is not int or not low <= value <= high:
-        raise InvalidInput(f"{name}: must be a whole number from {low} to {high}, got {value!r}.")
+def check_int(key: str, value: object, low: int, high: int) -> None:
+    """Refuse a rule's value that is not a whole number from ``low`` to ``high``, naming the rule
+    in words with its JSON key (``Buffer after each session (buffer_after): ...``)."""
+    unit = words.RULE_UNITS[key]
+    if type(value) is not int:  # bool is an int subclass: refuse true/false too
+        raise InvalidInput(f"{words.rule_in_file(key)}: {words.not_whole(value, unit)}.")
+    if not low <= value <= high:
+        reason = words.out_of_range(value, low, high, unit,
+                                    otherwise="null for no limit" if key == "max_per_day" else "")
+        raise InvalidInput(f"{words.rule_in_file(key)}: {reason}.")
 
 
 @dataclass(frozen=True)
@@ -125,31 +140,29 @@ class Availability:
 
     def __post_init__(self) -> None:
         if not isinstance(self.timezone, str):  # before the cached lookup, which needs a hashable name
-            raise InvalidInput(f"timezone: {self.timezone!r} is not an IANA zone name such as 'Asia/Jakarta'.")
+            raise InvalidInput(f"{words.rule_in_file('timezone')}: {words.not_a_zone(self.timezone)}.")
         zone_for(self.timezone)
         if not isinstance(self.weekly, tuple) or len(self.weekly) != 7:
-            raise InvalidInput("weekly: must give the hours of exactly seven weekdays, Monday first.")
-        weekly = tuple(check_day_hours(day, f"weekly.{WEEKDAYS[i]}") for i, day in enumerate(self.weekly))
+            raise InvalidInput("The weekly hours must give exactly seven weekdays, Monday first.")
+        weekly = tuple(check_day_hours(day, words.DAY_NAMES[i]) for i, day in enumerate(self.weekly))
         if not isinstance(self.overrides, tuple):
-            raise InvalidInput("overrides: must be a tuple of (date, ranges) pairs.")
+            raise InvalidInput("The date overrides must be a tuple of (date, ranges) pairs.")
         overrides = []
         for pair in self.overrides:
             if (not isinstance(pair, tuple) or len(pair) != 2 or type(pair[0]) is not date):
-                raise InvalidInput("overrides: each override is a (date, ranges) pair.")
-            overrides.append((pair[0], check_day_hours(pair[1], f"overrides.{pair[0].isoformat()}")))
+                raise InvalidInput("Each date override must be a (date, ranges) pair.")
+            overrides.append((pair[0], check_day_hours(pair[1], words.date_words(pair[0]))))
         overrides.sort(key=lambda p: p[0])
         for (a, _), (b, _) in itertools.pairwise(overrides):
             if a == b:
-                raise InvalidInput(f"overrides.{a.isoformat()}: given twice.")
-        _check_int("buffer_before", self.buffer_before, 0, MAX_BUFFER_MINUTES)
-        _check_int("buffer_after", self.buffer_after, 0, MAX_BUFFER_MINUTES)
-        _check_int("min_notice_minutes", self.min_notice_minutes, 0, MAX_NOTICE_MINUTES)
+                raise InvalidInput(f"{words.given_twice(words.date_words(a))}.")
+        for key, (low, high) in RULE_LIMITS.items():
+            value = getattr(self, key)
+            if not (key == "max_per_day" and value is None):  # None: no limit
+                check_int(key, value, low, high)
         if type(self.slot_step_minutes) is not int or self.slot_step_minutes not in ALLOWED_STEPS:
-            raise InvalidInput(f"slot_step_minutes: must be one of {', '.join(map(str, ALLOWED_STEPS))}, "
-                               f"got {self.slot_step_minutes!r}.")
-        if self.max_per_day is not None:
-            _check_int("max_per_day", self.max_per_day, 1, MAX_PER_DAY_LIMIT)
-        _check_int("horizon_days", self.horizon_days, 0, MAX_HORIZON_DAYS)
+            raise InvalidInput(f"{words.rule_in_file('slot_step_minutes')}: "
+                               f"{words.not_a_step(self.slot_step_minutes, ALLOWED_STEPS)}.")
         # Store the normalised (sorted) forms so equal schedules compare equal.
         object.__setattr__(self, "weekly", weekly)
         object.__setattr__(self, "overrides", tuple(overrides))

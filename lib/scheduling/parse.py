@@ -11,7 +11,10 @@ Every key is optional: a missing key takes the value of the ``base`` availabilit
 has the app's timezone and booking horizon). A weekday missing from ``weekly`` (or given ``[]``)
 has no hours; an override of ``[]`` or ``null`` is a day off. ``max_per_day`` may be ``null``
 (no limit). Unknown keys are refused, so a misspelt key cannot be silently ignored. Refusals
-raise ``InvalidInput`` naming the field; nothing is returned half-parsed.
+raise ``InvalidInput`` naming the day and range in words, by their place in the file
+("Monday, first range (17:00–09:00): the end is before the start"), or the rule with its key
+("Buffer after each session (buffer_after): ..."); nothing is returned half-parsed. The words
+are ``lib.scheduling.words``'s, which the Availability page's messages use too.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import date
 from typing import Any
 
 from lib.errors import InvalidInput
+from lib.scheduling import words
 from lib.scheduling.model import (
     DEFAULT_AVAILABILITY,
     MINUTES_PER_DAY,
@@ -42,34 +46,40 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_time(text: object, where: str, *, is_end: bool) -> int:
-    """``"HH:MM"`` as minutes after midnight; ``"24:00"`` only as the end of a range."""
+    """``"HH:MM"`` as minutes after midnight; ``"24:00"`` only as the end of a range. ``where``
+    names the range in words for the message (``Monday, 09:00–25:00``)."""
     match = _TIME.fullmatch(text) if isinstance(text, str) else None
     if match is None:
-        raise InvalidInput(f"{where}: {text!r} is not a time written HH:MM, such as '09:30'.")
+        raise InvalidInput(f"{where}: {words.not_a_time(text, is_end=is_end)}.")
     hours, minutes = int(match[1]), int(match[2])
     total = hours * 60 + minutes
     if minutes > 59 or total > MINUTES_PER_DAY or (total == MINUTES_PER_DAY and not is_end):
-        allowed = "00:00 to 24:00" if is_end else "00:00 to 23:59"
-        raise InvalidInput(f"{where}: {text!r} is not a time from {allowed}.")
+        raise InvalidInput(f"{where}: {words.not_a_time(text, is_end=is_end)}.")
     return total
 
 
-def _parse_ranges(value: object, where: str) -> DayHours:
+def parse_range(start: object, end: object, where: str) -> TimeRange:
+    """One range from its two written bounds, refusing a bad time or an end not after the start;
+    ``where`` names the range in words (``Monday, 17:00–09:00``)."""
+    first = parse_time(start, where, is_end=False)
+    last = parse_time(end, where, is_end=True)
+    if last <= first:
+        raise InvalidInput(f"{where}: {words.end_not_after_start(hhmm(first), hhmm(last))}.")
+    return TimeRange(first, last)
+
+
+def _parse_ranges(value: object, place: words.DayPlace) -> DayHours:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise InvalidInput(f"{where}: must be a list of [start, end] pairs such as [[\"09:00\", \"12:00\"]].")
+        raise InvalidInput(f"{place.day}: the hours must be a list of [start, end] pairs "
+                           "such as [[\"09:00\", \"12:00\"]].")
     ranges = []
     for i, pair in enumerate(value):
-        here = f"{where}[{i}]"
         if not isinstance(pair, list) or len(pair) != 2:
-            raise InvalidInput(f"{here}: must be a [start, end] pair such as [\"09:00\", \"12:00\"].")
-        start = parse_time(pair[0], f"{here} start", is_end=False)
-        end = parse_time(pair[1], f"{here} end", is_end=True)
-        if end <= start:
-            raise InvalidInput(f"{here}: ends at {hhmm(end)}, which is not after its start {hhmm(start)}.")
-        ranges.append(TimeRange(start, end))
-    return check_day_hours(tuple(ranges), where)
+            raise InvalidInput(f"{place.range(i, '')}: must be a [start, end] pair such as [\"09:00\", \"12:00\"].")
+        ranges.append(parse_range(pair[0], pair[1], place.range(i, words.range_text(*pair))))
+    return check_day_hours(tuple(ranges), place.day)
 
 
 def _parse_int(data: Mapping[str, Any], key: str, default: int | None, *, nullable: bool = False) -> int | None:
@@ -77,7 +87,7 @@ def _parse_int(data: Mapping[str, Any], key: str, default: int | None, *, nullab
     if value is None and nullable:
         return None
     if type(value) is not int:  # bool is an int subclass: refuse true/false too
-        raise InvalidInput(f"{key}: must be a whole number, got {value!r}.")
+        raise InvalidInput(f"{words.rule_in_file(key)}: {words.not_whole(value, words.RULE_UNITS[key])}.")
     return value
 
 
@@ -92,40 +102,46 @@ def from_json(data: object, *, expert: str | None = None, base: Availability = D
         raise InvalidInput("The availability must be a JSON object.")
     unknown = sorted(set(data) - set(KEYS))
     if unknown:
-        raise InvalidInput(f"{unknown[0]}: unknown field; the fields are {', '.join(KEYS)}.")
+        raise InvalidInput(f"{words.quoted(unknown[0])} is not a field of an availability; the fields are "
+                           f"{', '.join(KEYS)}.")
     named = data.get("expert")
     if named is not None and not isinstance(named, str):
-        raise InvalidInput(f"expert: must be an expert id, got {named!r}.")
+        raise InvalidInput(f"The expert (expert) must be an expert id, not {words.quoted(named)}.")
     if expert is not None and named is not None and named != expert:
-        raise InvalidInput(f"expert: this availability is for {named!r}, not {expert!r}.")
+        raise InvalidInput(f"This availability is for the expert {words.quoted(named)}, not {words.quoted(expert)}.")
     d = base
 
     weekly: tuple[DayHours, ...] = d.weekly
     if "weekly" in data:
         raw = data["weekly"]
         if not isinstance(raw, Mapping):
-            raise InvalidInput("weekly: must be an object with weekday keys mon, tue, wed, thu, fri, sat, sun.")
+            raise InvalidInput("The weekly hours (weekly) must be an object with the weekdays mon, tue, wed, thu, "
+                               "fri, sat, sun as keys.")
         for key in raw:
             if key not in WEEKDAYS:
-                raise InvalidInput(f"weekly.{key}: unknown weekday; use mon, tue, wed, thu, fri, sat, sun.")
-        weekly = tuple(_parse_ranges(raw.get(day), f"weekly.{day}") for day in WEEKDAYS)
+                raise InvalidInput(f"The weekly hours (weekly): {words.quoted(key)} is not a weekday; use mon, tue, "
+                                   "wed, thu, fri, sat, sun.")
+        weekly = tuple(_parse_ranges(raw.get(day), words.DayPlace(words.DAY_NAMES[i], by_position=True))
+                       for i, day in enumerate(WEEKDAYS))
 
     overrides: list[tuple[date, DayHours]] = [] if "overrides" in data else list(d.overrides)
     raw_overrides = data.get("overrides", {})
     if not isinstance(raw_overrides, Mapping):
-        raise InvalidInput("overrides: must be an object of \"YYYY-MM-DD\": [[start, end], ...] entries.")
+        raise InvalidInput("The date overrides (overrides) must be an object of \"YYYY-MM-DD\": [[start, end], ...] "
+                           "entries.")
     for key, value in raw_overrides.items():
         try:
             day = date.fromisoformat(key) if isinstance(key, str) and _DATE.fullmatch(key) else None
         except ValueError:
             day = None
         if day is None:
-            raise InvalidInput(f"overrides.{key}: is not a date written YYYY-MM-DD.")
-        overrides.append((day, _parse_ranges(value, f"overrides.{key}")))
+            raise InvalidInput(f"The date overrides (overrides): {words.quoted(key)} is not a date written "
+                               "YYYY-MM-DD, such as 2026-12-24.")
+        overrides.append((day, _parse_ranges(value, words.DayPlace(words.date_words(day), by_position=True))))
 
     timezone = data.get("timezone", d.timezone)
     if not isinstance(timezone, str):
-        raise InvalidInput(f"timezone: {timezone!r} is not an IANA zone name such as 'Asia/Jakarta'.")
+        raise InvalidInput(f"{words.rule_in_file('timezone')}: {words.not_a_zone(timezone)}.")
     return Availability(
         weekly=weekly,
         overrides=tuple(overrides),

@@ -10,15 +10,19 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from lib import view_as
 from lib.access import DEMO_OPS, SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, resolve_actor
 from lib.config import load_settings
 from lib.domain import Expert
 from lib.errors import CallExpertError
+from lib.plaintext import escape_markdown
 from pages.ui.registry import PAGES, pages_for
 from pages.ui.run import RunContext, service_for
 
 VIEW_AS = "view_as"  # the demo's "View as" widget key
 OPS_VIEW = "__ops__"
+_UNKNOWN = "_view_as_unknown"  # the address named nobody to view as: said until someone picks
+_JUST_CHOSEN = "_view_as_chosen"
 
 
 def sign_in_gate() -> tuple[RunContext | None, list[st.Page]]:
@@ -59,19 +63,62 @@ def sign_in_gate() -> tuple[RunContext | None, list[st.Page]]:
 
 
 def _view_as(experts: tuple[Expert, ...]) -> Actor:
-    """Demo mode: the banner, and the "View as" switcher's choice as the acting person."""
+    """Demo mode: the banner, and the "View as" switcher's choice as the acting person, kept in the
+    address (``?as=``, ``lib.view_as``) so a reload or a shared link opens as the same person."""
     names = {OPS_VIEW: "Ops", **{e.id: f"Expert: {e.name}" for e in experts}}
-    # Streamlit names a widget after the page it is drawn on as well as its key; the gate is drawn on
-    # the page a fresh server's first-run entry opened (pages/__init__.py), later on app.py's own.
-    # Handing the choice over by its key keeps it when that name changes (Streamlit's documented
-    # way of keeping a widget's value across pages).
-    if st.session_state.get(VIEW_AS) in names:
+    if VIEW_AS not in st.session_state:
+        # A new browser session (a reload, a shared link): the address says whom to view as.
+        wanted = st.query_params.get(view_as.PARAM)
+        expert = view_as.expert_for(wanted, experts)
+        st.session_state[VIEW_AS] = expert.id if expert else OPS_VIEW
+        if not view_as.names_someone(wanted, experts):
+            st.session_state[_UNKNOWN] = wanted
+    elif st.session_state[VIEW_AS] in names:
+        # Streamlit names a widget after the page it is drawn on as well as its key; the gate is drawn
+        # on the page a fresh server's first-run entry opened (pages/__init__.py), later on app.py's
+        # own. Handing the choice over by its key keeps it when that name changes (Streamlit's
+        # documented way of keeping a widget's value across pages).
         st.session_state[VIEW_AS] = st.session_state[VIEW_AS]
-    choice = st.sidebar.selectbox("View as", list(names), key=VIEW_AS, format_func=names.__getitem__)
+    choice = st.sidebar.selectbox("View as", list(names), key=VIEW_AS, format_func=names.__getitem__,
+                                  on_change=_chosen)
+    if _UNKNOWN in st.session_state:
+        st.sidebar.caption(f"The address asks to view as “{escape_markdown(st.session_state[_UNKNOWN])}”, "
+                           "who is not an expert here; viewing as Ops.")
+    if st.session_state.pop(_JUST_CHOSEN, False):
+        _close_sidebar_on_a_phone()
     st.warning("Demo mode — no sign-in. Anyone with this address can use the console; "
                "switch roles with “View as” in the sidebar.", icon=":material/science:")
     expert = next((e for e in experts if e.id == choice), None)
+    # Written again on every run: Streamlit drops the query parameters when the page changes.
+    # Ops, the default, needs none.
+    if expert is not None:
+        st.query_params[view_as.PARAM] = view_as.value_for(expert, experts)
+    elif view_as.PARAM in st.query_params:
+        del st.query_params[view_as.PARAM]
     return expert_actor(expert) if expert else DEMO_OPS
+
+
+def _chosen() -> None:
+    """Someone picked in "View as": the address's unknown name no longer matters, and on a phone
+    the sidebar, which covers the page there, is closed on the run that follows."""
+    st.session_state.pop(_UNKNOWN, None)
+    st.session_state[_JUST_CHOSEN] = True
+
+
+# Streamlit closes its sidebar on a narrow screen when someone taps the page beside it, and has no
+# call to close it from Python (st.set_page_config's initial_sidebar_state yields to the reader's own
+# last toggle, kept in the browser). This tap on the page, sent by the browser itself, does the
+# same; on a wide screen Streamlit ignores it. A constant script: nothing typed goes in.
+_CLOSE_SIDEBAR = """<script>
+(() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main) main.dispatchEvent(new MouseEvent("mousedown", {bubbles: true}));
+})();
+</script>"""
+
+
+def _close_sidebar_on_a_phone() -> None:
+    st.sidebar.html(_CLOSE_SIDEBAR, unsafe_allow_javascript=True)
 
 
 def _screen(draw: Callable[[], None], title: str, icon: str, url_path: str) -> st.Page:

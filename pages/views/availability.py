@@ -2,7 +2,8 @@
 the free slots of the coming week as they would be, shown before saving.
 
 An expert edits their own; ops pick an expert (``?expert=<id>`` keeps the choice bookmarkable).
-The fields are read by ``lib.scheduling.form``, which refuses what the command line refuses.
+The fields are read by ``lib.scheduling.form``, which refuses what the command line refuses; each
+refused field gets its reason in words right under it, and the save state says how many to fix.
 The Google calendar whose busy time blocks the slots is saved on its own (``set_calendar_id``).
 """
 
@@ -13,19 +14,19 @@ import pandas as pd
 import streamlit as st
 
 from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION
-from lib.errors import CallExpertError, InvalidInput
+from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.scheduling import ALLOWED_STEPS, WEEKDAYS
-from lib.scheduling.form import AvailabilityForm
-from lib.scheduling.model import MAX_BUFFER_MINUTES, MAX_HORIZON_DAYS, MAX_NOTICE_MINUTES, MAX_PER_DAY_LIMIT
+from lib.scheduling.form import OVERRIDES, PAGE_LIMITS, AvailabilityForm
+from lib.scheduling.words import DAY_NAMES as DAY_WORDS
+from lib.scheduling.words import RULE_NAMES, RULE_UNITS, fix_fields
 from lib.timefmt import long_date
 from lib.validation import MAX_CALENDAR_ID
 from pages.ui.expert import chosen_expert
 from pages.ui.flash import show_error
 from pages.ui.run import page_context
 
-DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-                     strict=True))
+DAY_NAMES = dict(zip(WEEKDAYS, DAY_WORDS, strict=True))
 PREVIEW_DAYS = 7
 
 context = page_context("availability")
@@ -57,6 +58,8 @@ if st.button("Save calendar id", key=f"{k}calendar_save", disabled=calendar_id =
 st.text(f"Busy time is read from: {expert.calendar_id}")
 
 # -- weekly hours ----------------------------------------------------------------------------
+# Every field gets a place right under it for the reason it is refused, filled once all are read.
+notes = {}
 st.subheader("Weekly hours")
 st.caption("Each day's hours as ranges, e.g. 09:00-12:00, 13:00-17:00. Leave empty (or write off) for a day "
            "without hours. Ranges may not overlap or touch.")
@@ -65,36 +68,56 @@ for row in (WEEKDAYS[:4], WEEKDAYS[4:]):
     for column, day in zip(st.columns(4), row, strict=False):
         weekly[day] = column.text_input(DAY_NAMES[day], value=start.weekly[day], key=f"{k}{day}",
                                         placeholder="off")
+        notes[day] = column.empty()
 
 st.subheader("Date overrides")
 overrides = st.text_area("One date per line: other hours that day, or off", value=start.overrides,
                          key=f"{k}overrides", placeholder="2026-12-24: 09:00-12:00\n2026-12-25: off")
+notes[OVERRIDES] = st.empty()
 
 # -- rules -----------------------------------------------------------------------------------
+# No bounds on the number fields: the browser would only outline an out-of-range number in red and
+# never send it; the page's own check says what is wrong next to the field instead.
 st.subheader("Rules")
 left, middle, right = st.columns(3)
-buffer_before = left.number_input("Buffer before each session (minutes)", 0, MAX_BUFFER_MINUTES,
-                                  start.buffer_before, step=5, key=f"{k}buffer_before")
-buffer_after = left.number_input("Buffer after each session (minutes)", 0, MAX_BUFFER_MINUTES,
-                                 start.buffer_after, step=5, key=f"{k}buffer_after")
-notice = middle.number_input("Minimum notice (minutes)", 0, MAX_NOTICE_MINUTES, start.min_notice_minutes,
-                             step=15, key=f"{k}notice")
-step = middle.selectbox("Start times every (minutes)", ALLOWED_STEPS,
-                        index=ALLOWED_STEPS.index(start.slot_step_minutes), key=f"{k}step")
-max_per_day = right.number_input("Sessions per day at most (0: no limit)", 0, MAX_PER_DAY_LIMIT,
-                                 start.max_per_day, step=1, key=f"{k}max_per_day")
-horizon = right.number_input("Bookable this many days ahead", 0, MAX_HORIZON_DAYS, start.horizon_days,
-                             step=1, key=f"{k}horizon")
-zones = sorted(available_timezones() | {start.timezone})
-timezone = st.selectbox("Time zone of these hours", zones, index=zones.index(start.timezone), key=f"{k}timezone")
 
-form = AvailabilityForm(weekly=weekly, overrides=overrides, buffer_before=int(buffer_before),
-                        buffer_after=int(buffer_after), min_notice_minutes=int(notice), slot_step_minutes=int(step),
-                        max_per_day=int(max_per_day), horizon_days=int(horizon), timezone=timezone)
-try:
-    edited = form.to_availability()
-except InvalidInput as exc:
-    show_error(exc)  # names the field; nothing below is drawn, nothing can be saved
+
+def number_field(column, key: str, label: str, value: int, step: int) -> int:
+    """A whole-number rule's field, its bounds in the help, and the place for its note under it."""
+    low, high = PAGE_LIMITS[key]
+    widget = {"min_notice_minutes": "notice", "horizon_days": "horizon"}.get(key, key)  # keys as before
+    typed = column.number_input(label, value=value, step=step, key=f"{k}{widget}",
+                                help=f"From {low} to {high} {RULE_UNITS[key]}.")
+    notes[key] = column.empty()
+    return int(typed)
+
+
+buffer_before = number_field(left, "buffer_before", f"{RULE_NAMES['buffer_before']} (minutes)",
+                             start.buffer_before, 5)
+buffer_after = number_field(left, "buffer_after", f"{RULE_NAMES['buffer_after']} (minutes)", start.buffer_after, 5)
+notice = number_field(middle, "min_notice_minutes", f"{RULE_NAMES['min_notice_minutes']} (minutes)",
+                      start.min_notice_minutes, 15)
+step = middle.selectbox(f"{RULE_NAMES['slot_step_minutes']} (minutes)", ALLOWED_STEPS,
+                        index=ALLOWED_STEPS.index(start.slot_step_minutes), key=f"{k}step")
+notes["slot_step_minutes"] = middle.empty()
+max_per_day = number_field(right, "max_per_day", f"{RULE_NAMES['max_per_day']} (0: no limit)", start.max_per_day, 1)
+horizon = number_field(right, "horizon_days", RULE_NAMES["horizon_days"], start.horizon_days, 1)
+zones = sorted(available_timezones() | {start.timezone})
+timezone = st.selectbox(RULE_NAMES["timezone"], zones, index=zones.index(start.timezone), key=f"{k}timezone")
+notes["timezone"] = st.empty()
+
+form = AvailabilityForm(weekly=weekly, overrides=overrides, buffer_before=buffer_before, buffer_after=buffer_after,
+                        min_notice_minutes=notice, slot_step_minutes=int(step), max_per_day=max_per_day,
+                        horizon_days=horizon, timezone=timezone)
+reading = form.read()
+for name, problem in reading.problems.items():
+    notes[name].error(escape_markdown(problem), icon=":material/error:")
+edited = reading.availability
+if edited is None:  # nothing below can be drawn from refused fields, and nothing can be saved
+    st.subheader("Free slots of the coming week")
+    st.caption("Shown once the fields above are fixed.")
+    st.button("Save availability", type="primary", key=f"{k}save", disabled=True)
+    st.error(fix_fields(len(reading.problems)), icon=":material/edit_off:")
     st.stop()
 
 # -- what these hours leave free -------------------------------------------------------------
@@ -119,8 +142,6 @@ st.caption(f"As these fields stand, with {escape_markdown(expert.name)}'s bookin
 
 # -- save ------------------------------------------------------------------------------------
 changed = edited != stored
-if not changed:
-    st.caption("No unsaved changes.")
 if st.button("Save availability", type="primary", key=f"{k}save", disabled=not changed):
     try:
         svc.set_availability(expert_id, edited, actor=actor)
@@ -129,3 +150,7 @@ if st.button("Save availability", type="primary", key=f"{k}save", disabled=not c
     else:
         st.success(f"Saved the availability of {escape_markdown(expert.name)}. "
                    "New bookings follow these hours; existing bookings stay as they are.")
+elif changed:
+    st.caption("Not saved yet: the changes above take effect once saved.")
+else:
+    st.caption("No unsaved changes.")
