@@ -15,21 +15,23 @@ import pandas as pd
 
 from lib.domain import Attendance, Booking, HistoryEntry, JobRun, JoinClicks
 from lib.scheduling import Availability
-from lib.timefmt import local_when as local_when  # re-exported: the pages take display shapes from here
-from lib.timefmt import rupiah, short_date, when
+from lib.timefmt import local_medium_when as local_medium_when  # re-exported: the pages take display shapes here
+from lib.timefmt import local_when as local_when
+from lib.timefmt import medium_when, rupiah, short_date
 
 
 def booking_label(booking: Booking) -> str:
-    """One line to pick a booking from a list: ``Andi · Career mentoring · 24/11 14:00 · Confirmed``."""
+    """One line to pick a booking from a list:
+    ``Andi · Career mentoring with Sari · Tue 24/11 14:00 · Confirmed``."""
     return (f"{booking.customer_name} · {booking.session_type} with {booking.expert_name} · "
-            f"{booking.scheduled_date:%d/%m} {booking.scheduled_time:%H:%M} · {booking.status.label}")
+            f"{short_date(booking.scheduled_date)} {booking.scheduled_time:%H:%M} · {booking.status.label}")
 
 
 def bookings_frame(bookings: Iterable[Booking], tz: ZoneInfo) -> pd.DataFrame:
     """Bookings as a table: when (in ``tz``), who, what, price, status, link."""
     rows = [
         {
-            "When": when(b.scheduled_date, b.scheduled_time, tz),
+            "When": medium_when(b.scheduled_date, b.scheduled_time, tz),
             "Session": b.session_type,
             "Expert": b.expert_name,
             "Customer": b.customer_name,
@@ -49,16 +51,16 @@ def bookings_frame(bookings: Iterable[Booking], tz: ZoneInfo) -> pd.DataFrame:
 
 def job_runs_frame(runs: Iterable[JobRun], tz: ZoneInfo) -> pd.DataFrame:
     """Each background job's latest run: job, when it finished (in ``tz``), how it ended, what it did."""
-    rows = [{"Job": r.job, "Last run": local_when(r.finished_at, tz), "Outcome": r.outcome.label,
+    rows = [{"Job": r.job, "Last run": local_medium_when(r.finished_at, tz), "Outcome": r.outcome.label,
              "Did": ", ".join(f"{k} {v}" for k, v in r.counts.items()), "Detail": r.message, "Worker": r.worker}
             for r in runs]
     return pd.DataFrame(rows, columns=["Job", "Last run", "Outcome", "Did", "Detail", "Worker"])
 
 
 def join_clicks_line(clicks: Iterable[JoinClicks], tz: ZoneInfo) -> str:
-    """``Join clicks: customer 2 (last Thursday, 26 November 2026, 14:02 WIB), expert 1 (last …)``,
-    or that nobody clicked yet."""
-    parts = [f"{c.person} {c.clicks}" + (f" (last {local_when(c.last_at, tz)})" if c.last_at else "")
+    """``Join clicks: customer 2 (last Thu 26 Nov 2026, 14:02 WIB), expert 1 (last …)``, or that
+    nobody clicked yet."""
+    parts = [f"{c.person} {c.clicks}" + (f" (last {local_medium_when(c.last_at, tz)})" if c.last_at else "")
              for c in clicks]
     return "Join clicks: " + (", ".join(parts) if parts else "none yet")
 
@@ -71,7 +73,7 @@ def attendance_text(attendance: Attendance | None, tz: ZoneInfo) -> str:
         why = f" ({attendance.last_error})" if attendance.last_error else ""
         return f"Attendance: no data - Google Meet had no record of the session{why}."
     if attendance.status == "waiting":
-        when = local_when(attendance.next_check_at, tz) if attendance.next_check_at else "soon"
+        when = local_medium_when(attendance.next_check_at, tz) if attendance.next_check_at else "soon"
         why = f"; last error: {attendance.last_error}" if attendance.last_error else ""
         return (f"Attendance: waiting for Google Meet's records ({attendance.attempts} attempt(s), "
                 f"next {when}{why}).")
@@ -79,7 +81,7 @@ def attendance_text(attendance: Attendance | None, tz: ZoneInfo) -> str:
     def side(who: str, joined: bool, start: datetime | None, end: datetime | None, match: str) -> str:
         if not joined:
             return f"{who}: did not join (no-show)"
-        span = f"{local_when(start, tz)} to {local_when(end, tz)}" if start and end else "times unknown"
+        span = f"{local_medium_when(start, tz)} to {local_medium_when(end, tz)}" if start and end else "times unknown"
         return f"{who}: joined {span}, recognised by {match}"
 
     a = attendance
@@ -93,7 +95,7 @@ def attendance_text(attendance: Attendance | None, tz: ZoneInfo) -> str:
 
 def history_frame(entries: Iterable[HistoryEntry], tz: ZoneInfo) -> pd.DataFrame:
     """A booking's history, oldest first, with times in ``tz``."""
-    rows = [{"At": local_when(e.at, tz), "Event": e.event, "Detail": e.detail, "By": e.actor} for e in entries]
+    rows = [{"At": local_medium_when(e.at, tz), "Event": e.event, "Detail": e.detail, "By": e.actor} for e in entries]
     return pd.DataFrame(rows, columns=["At", "Event", "Detail", "By"])
 
 
