@@ -10,7 +10,8 @@ first, the time as 24-hour ``HH:MM`` after a comma, then the zone. Three lengths
 - long, ``long_date``/``when``/``local_when``: "Thursday, 3 December 2026, 14:00 WIB", where
   one booking's time stands on its own (its card, the emails, the picker's chosen day);
 - medium, ``medium_date``/``medium_when``/``local_medium_when``: "Thu 3 Dec 2026, 14:00 WIB",
-  in tables, a booking's history, lists and messages;
+  in tables, a booking's history, lists and messages (``local_medium_span``: "Thu 3 Dec 2026,
+  14:00–15:00 WIB");
 - short, ``short_date``: "Thu 03/12", in a narrow column, a chart axis or a pick list.
 
 Machine formats stay ISO 8601 and are not written here: CSV exports, ``--json``, addresses.
@@ -76,6 +77,15 @@ def local_medium_when(instant: datetime, tz: ZoneInfo, locale: str = CONSOLE_LOC
     """An aware instant as a table's or history's time in ``tz``: ``Thu 3 Dec 2026, 14:00 WIB``."""
     local = instant.astimezone(tz)
     return medium_when(local.date(), local.time(), tz, locale)
+
+
+def local_medium_span(start: datetime, end: datetime, tz: ZoneInfo, locale: str = CONSOLE_LOCALE) -> str:
+    """Two aware instants as one span in ``tz``: ``Thu 3 Dec 2026, 14:00–15:00 WIB``; the end's
+    day is written too when it is another (``Thu 3 Dec 2026, 23:30 WIB – Fri 4 Dec 2026, 00:30 WIB``)."""
+    first, last = start.astimezone(tz), end.astimezone(tz)
+    if first.date() != last.date():
+        return f"{local_medium_when(first, tz, locale)} – {local_medium_when(last, tz, locale)}"
+    return f"{medium_date(first.date(), locale)}, {first:%H:%M}–{last:%H:%M} {zone_abbreviation(tz, first.date())}"
 
 
 def when(day: date, at: time, tz: ZoneInfo, locale: str = CONSOLE_LOCALE) -> str:

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from lib.domain import Attendance, Booking, HistoryEntry, JobRun, JoinClicks
+from lib.domain import Attendance, Booking, Email, HistoryEntry, JobRun, JoinClicks
+from lib.notify.ics import read_invitation
 from lib.scheduling import Availability
+from lib.timefmt import local_medium_span, medium_when, rupiah, short_date
 from lib.timefmt import local_medium_when as local_medium_when  # re-exported: the pages take display shapes here
 from lib.timefmt import local_when as local_when
-from lib.timefmt import medium_when, rupiah, short_date
 
 
 def booking_label(booking: Booking) -> str:
@@ -97,6 +98,49 @@ def history_frame(entries: Iterable[HistoryEntry], tz: ZoneInfo) -> pd.DataFrame
     """A booking's history, oldest first, with times in ``tz``."""
     rows = [{"At": local_medium_when(e.at, tz), "Event": e.event, "Detail": e.detail, "By": e.actor} for e in entries]
     return pd.DataFrame(rows, columns=["At", "Event", "Detail", "By"])
+
+
+# What a calendar does with an invitation, by its METHOD (RFC 5546).
+METHOD_WORDS = {
+    "REQUEST": "REQUEST: adds the session to the recipient's calendar, or updates the one there",
+    "CANCEL": "CANCEL: removes the session from the recipient's calendar",
+}
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    """The calendar invitation an email carried, as the Emails page shows it.
+
+    ``rows``: (label, text) pairs (what, when, method, sequence); the title holds names people
+    typed, so every text is shown as text. ``ics`` is the attachment as sent and ``file_name``
+    what to download it as. ``problem`` says why the invitation could not be read (then
+    ``rows`` is empty; the file can still be downloaded and looked at).
+    """
+
+    rows: tuple[tuple[str, str], ...]
+    ics: str
+    file_name: str
+    problem: str | None = None
+
+
+def invitation_view(email: Email, tz: ZoneInfo) -> InvitationView | None:
+    """The invitation ``email`` carried, with its times in ``tz``; None for an email without one."""
+    if not email.ics:
+        return None
+    file_name = f"invitation-{email.booking_id[:8]}-{email.kind.replace('.', '-')}-{email.version}.ics"
+    try:
+        invitation = read_invitation(email.ics)
+    except ValueError as exc:
+        return InvitationView((), email.ics, file_name, f"The invitation attached to this email could not be read: "
+                                                        f"{exc}.")
+    minutes = round((invitation.end - invitation.start) / timedelta(minutes=1))
+    rows = (
+        ("What", invitation.summary),
+        ("When", f"{local_medium_span(invitation.start, invitation.end, tz)} ({minutes} minutes)"),
+        ("Method", METHOD_WORDS.get(invitation.method, invitation.method)),
+        ("Sequence", f"{invitation.sequence} (each change of the booking raises it; calendars keep the highest)"),
+    )
+    return InvitationView(rows, email.ics, file_name)
 
 
 @dataclass(frozen=True)

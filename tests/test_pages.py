@@ -24,7 +24,7 @@ from lib.picker import page_of
 from lib.plaintext import escape_markdown
 from lib.scheduling import TimeRange
 from lib.service import BookingService
-from lib.timefmt import long_date, when
+from lib.timefmt import long_date, medium_when, when
 from lib.wiring import build_service
 from tests.support.apptest import APP, markdown_sources, no_exception, open_page, shown
 from tests.support.fakes import FixedClock
@@ -849,12 +849,15 @@ def test_every_page_shows_its_dates_in_english(service, people):
         no_exception(at)
         text = everything_shown(at)
         assert not INDONESIAN_DATE_WORDS.findall(text), (INDONESIAN_DATE_WORDS.findall(text), text)
-        assert re.search(r"\b(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{1,2} [A-Z][a-z]+ 20\d\d, \d\d:\d\d WIB\b",
-                         text), text
+        # The long form ("Thursday, 3 December 2026, 14:00 WIB") or the medium one ("Thu 3 Dec 2026, 14:00 WIB").
+        assert re.search(r"\b((Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{1,2} [A-Z][a-z]+|"
+                         r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2,3}) 20\d\d, \d\d:\d\d WIB\b", text), text
+        # Never the forms the console wrote before one formatter: "14 Dec 2026 10:00", ISO in the history.
+        assert not re.search(r"\b\d\d [A-Z][a-z]{2} 20\d\d \d\d:\d\d\b|\b20\d\d-\d\d-\d\d \d\d:\d\d\b", text), text
     confirmation, ops_text = everything_shown(visits[0]), everything_shown(visits[1])
     assert when(bookings[0].scheduled_date, bookings[0].scheduled_time, service.tz) in confirmation
-    for b in bookings:
-        assert when(b.scheduled_date, b.scheduled_time, service.tz) in ops_text
+    for b in bookings:  # the bookings table: one row a booking, in the medium form
+        assert medium_when(b.scheduled_date, b.scheduled_time, service.tz) in ops_text
 
 
 def test_ops_shows_the_join_clicks_of_a_booking_when_the_redirect_is_on(service, people, monkeypatch):
