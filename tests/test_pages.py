@@ -642,6 +642,37 @@ def test_emails_page_lists_the_confirmation_emails(service, people):
     assert len(labels) == 2 and all("Budi Santoso" in label or "budi@example.com" in label for label in labels)
 
 
+def test_emails_page_shows_the_invitation_each_email_carried_and_offers_it(service, people):
+    booking = confirmed(service, people, days=14, at=time(14, 0))
+    moved = service.reschedule(booking.id, ahead(service, 15), time(9, 30), actor=SYSTEM)
+    service.cancel(booking.id, "Customer changed plans", actor=SYSTEM)
+    at = open_page("pages/views/emails.py", booking=booking.id)
+    no_exception(at)
+    shown_text = texts(at).replace("**", "")  # "**When:** ..." as it reads
+    first = medium_when(booking.scheduled_date, time(14, 0), service.tz).replace(" WIB", "")
+    later = medium_when(moved.scheduled_date, time(9, 30), service.tz).replace(" WIB", "")
+    assert f"When: {first}–15:00 WIB (60 minutes)" in shown_text  # the confirmation's invitation
+    assert f"When: {later}–10:30 WIB (60 minutes)" in shown_text  # the reschedule's and the cancellation's
+    assert "Method: REQUEST: adds the session" in shown_text and "Method: CANCEL: removes the session" in shown_text
+    assert {"Sequence: 0 ", "Sequence: 1 ", "Sequence: 2 "} <= {line[:len("Sequence: 0 ")] for line in
+                                                                  shown_text.splitlines()}
+    assert "What: Career mentoring dengan Sari Wulandari" in shown_text
+    downloads = at.get("download_button")
+    invitations = [e for e in service.emails(booking_id=booking.id, actor=SYSTEM) if e.ics]
+    assert len(downloads) == len(invitations) == 6  # both sides, three times
+    assert {d.proto.label for d in downloads} == {"Download invitation"}
+
+
+def test_emails_page_says_when_an_email_carried_no_invitation(service, people, monkeypatch):
+    monkeypatch.setenv("CALLEXPERT_ATTACH_ICS", "false")
+    confirmed(build_service(load_settings()), people)
+    at = open_page("pages/views/emails.py")
+    no_exception(at)
+    assert len(at.expander) == 2 and not at.get("download_button")
+    assert texts(at).count("No calendar invitation attached.") == 2
+    assert "Calendar invitation" not in texts(at)
+
+
 # -- what people typed is shown as text, on every page ----------------------------------------------
 
 EVIL_NAME = "[Click me](https://evil.example) **Boss**"
@@ -871,8 +902,8 @@ def test_ops_shows_the_join_clicks_of_a_booking_when_the_redirect_is_on(service,
         service.store.record_join_click(booking.id, person, moment)
     at = open_page("pages/views/ops.py")
     no_exception(at)
-    assert ("Join clicks: customer 2 (last Thursday, 26 November 2026, 14:02 WIB), "
-            "expert 1 (last Thursday, 26 November 2026, 14:02 WIB)") in texts(at)
+    assert ("Join clicks: customer 2 (last Thu 26 Nov 2026, 14:02 WIB), "
+            "expert 1 (last Thu 26 Nov 2026, 14:02 WIB)") in texts(at)
 
 
 def test_the_first_run_entries_in_pages_are_exactly_the_registrys_addresses_and_only_run_app_py():
