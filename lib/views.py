@@ -29,7 +29,10 @@ def booking_label(booking: Booking) -> str:
 
 
 def bookings_frame(bookings: Iterable[Booking], tz: ZoneInfo) -> pd.DataFrame:
-    """Bookings as a table: when (in ``tz``), who, what, price, status, link."""
+    """Bookings as a table: when (in ``tz``), what, who, minutes, price, status, link, id.
+
+    Few and short columns, so the table fits the ops page of a laptop without scrolling sideways
+    (the link attempts are in the "awaiting a link" list, where they matter)."""
     rows = [
         {
             "When": medium_when(b.scheduled_date, b.scheduled_time, tz),
@@ -40,13 +43,11 @@ def bookings_frame(bookings: Iterable[Booking], tz: ZoneInfo) -> pd.DataFrame:
             "Price": rupiah(b.price),
             "Status": b.status.label,
             "Meeting link": b.meeting_link or "",
-            "Link attempts": b.link_attempts,
             "Booking id": b.id,
         }
         for b in bookings
     ]
-    columns = ["When", "Session", "Expert", "Customer", "Minutes", "Price", "Status", "Meeting link",
-               "Link attempts", "Booking id"]
+    columns = ["When", "Session", "Expert", "Customer", "Minutes", "Price", "Status", "Meeting link", "Booking id"]
     return pd.DataFrame(rows, columns=columns)
 
 

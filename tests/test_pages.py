@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM, expert_actor
 from lib.config import load_settings
-from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
+from lib.domain import Booking, BookingRequest, BookingStatus, EmailDraft, NewCustomer
 from lib.errors import PermissionDenied
 from lib.picker import page_of
 from lib.plaintext import escape_markdown
@@ -663,14 +663,24 @@ def test_emails_page_shows_the_invitation_each_email_carried_and_offers_it(servi
     assert {d.proto.label for d in downloads} == {"Download invitation"}
 
 
-def test_emails_page_says_when_an_email_carried_no_invitation(service, people, monkeypatch):
-    monkeypatch.setenv("CALLEXPERT_ATTACH_ICS", "false")
-    confirmed(build_service(load_settings()), people)
+def test_emails_page_says_when_an_email_carried_no_invitation_only_where_emails_carry_them(service, people,
+                                                                                          monkeypatch):
+    booking = paid(service, people)
+    # A reminder carries no invitation (the calendar has the event already).
+    service.store.queue_emails([EmailDraft(booking.id, "reminder_60.customer", 0, "andi@example.com",
+                                           "Pengingat", "Sesi Anda dalam 1 jam.", "<p>Sesi Anda dalam 1 jam.</p>")],
+                               datetime.now(UTC))
     at = open_page("pages/views/emails.py")
     no_exception(at)
-    assert len(at.expander) == 2 and not at.get("download_button")
-    assert texts(at).count("No calendar invitation attached.") == 2
-    assert "Calendar invitation" not in texts(at)
+    assert len(at.expander) == 1 and not at.get("download_button")
+    assert "No calendar invitation attached." in texts(at)
+
+    monkeypatch.setenv("CALLEXPERT_ATTACH_ICS", "false")  # as with Google, which sends its own invitations
+    confirmed(build_service(load_settings()), people, days=15)
+    at = open_page("pages/views/emails.py")
+    no_exception(at)
+    assert len(at.expander) == 2 and not at.get("download_button")  # the reminder was dropped as stale when sent
+    assert "invitation" not in texts(at)
 
 
 # -- what people typed is shown as text, on every page ----------------------------------------------

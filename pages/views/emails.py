@@ -3,6 +3,7 @@
 import streamlit as st
 
 from lib.plaintext import escape_markdown
+from lib.sections import sections_for
 from lib.views import invitation_view, local_medium_when
 from pages.ui.run import page_context
 
@@ -10,6 +11,7 @@ STATUS_ICON = {"queued": ":material/schedule:", "sent": ":material/check_circle:
 
 context = page_context("emails")
 svc, actor = context.service, context.actor
+show = sections_for(svc.settings, svc.payments.settles_in_process)
 st.title("Emails")
 
 booking_id = st.text_input("Filter by booking id", value=st.query_params.get("booking", ""),
@@ -30,7 +32,8 @@ for e in emails:
             st.error(f"Last delivery error: {escape_markdown(e.last_error)}")
         invite = invitation_view(e, svc.tz)
         if invite is None:
-            st.caption("No calendar invitation attached.")
+            if show.invitations:  # with Google, its own invitations: none are expected here
+                st.caption("No calendar invitation attached.")
         else:
             with st.container(border=True):
                 st.markdown("**Calendar invitation** (.ics)")
@@ -38,7 +41,7 @@ for e in emails:
                     st.warning(escape_markdown(invite.problem))
                 if invite.rows:
                     st.markdown("  \n".join(f"**{label}:** {escape_markdown(text)}" for label, text in invite.rows))
-                # "ignore": a download needs no rerun, and one would close the expander's neighbours' state
+                # "ignore": a download changes nothing, so the page need not run again
                 st.download_button("Download invitation", invite.ics, file_name=invite.file_name,
                                    mime="text/calendar", icon=":material/download:", key=f"ics-{e.id}",
                                    on_click="ignore")
