@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -622,6 +624,33 @@ def test_an_expired_booking_shows_as_expired_on_confirmation_and_ops(service, pe
     no_exception(at)
     assert list(at.dataframe[0].value["Booking id"]) == [stale.id]
     assert "expired" in set(at.dataframe[1].value["Event"])  # the history line
+
+
+def test_ops_with_jitsi_and_the_demo_gateway_shows_no_google_and_no_payment_page_parts(service, people, app_env):
+    waiting = service.book(request(service, people, days=14), actor=SYSTEM)
+    with closing(sqlite3.connect(app_env)) as db:  # waiting for an hour: a gateway payment would be stuck
+        db.execute("UPDATE bookings SET created_at = ? WHERE id = ?",
+                   ((datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds"), waiting.id))
+        db.commit()
+    at = open_page("pages/views/ops.py")
+    no_exception(at)
+    assert not [s.value for s in at.subheader if s.value.startswith("Awaiting payment for more than")]
+    with pytest.raises(KeyError):
+        at.button(key=f"ops-check-payment-{waiting.id}")
+    assert not at.get("progress")  # Google's request budget
+    assert at.text_input(key="paste-url").placeholder == "https://meet.jit.si/CallExpert-abc123"
+    at.selectbox(key="ops-booking").select(waiting.id).run()
+    assert "Attendance" not in "\n".join(t.value for t in at.text)  # Google Meet's, after the session
+
+    page = open_page("pages/views/confirmation.py", booking=waiting.id)  # the demo pays in one click
+    no_exception(page)
+    with pytest.raises(KeyError):
+        page.button(key=f"check-payment-{waiting.id}")
+    assert "Demo payment: paying settles at once and moves no money." in texts(page)
+    page.button(key=f"start-payment-{waiting.id}").click().run()
+    no_exception(page)
+    assert service.get_booking(waiting.id, actor=SYSTEM).status is BookingStatus.PAID
+    assert any("Paid" in s.value for s in page.success)
 
 
 # -- Emails -------------------------------------------------------------------------------------------------
