@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from lib.domain import Attendance, Booking, Email, HistoryEntry, JobRun, JoinClicks
+from lib.notify import LINK_PENDING, reminder_offset
 from lib.notify.ics import read_invitation
 from lib.scheduling import Availability
 from lib.timefmt import local_medium_span, medium_when, rupiah, short_date
@@ -99,6 +100,24 @@ def history_frame(entries: Iterable[HistoryEntry], tz: ZoneInfo) -> pd.DataFrame
     """A booking's history, oldest first, with times in ``tz``."""
     rows = [{"At": local_medium_when(e.at, tz), "Event": e.event, "Detail": e.detail, "By": e.actor} for e in entries]
     return pd.DataFrame(rows, columns=["At", "Event", "Detail", "By"])
+
+
+# What an email is about, by the event part of its kind ("confirmed" of "confirmed.expert").
+_EMAIL_EVENTS = {"confirmed": "Booking confirmed", "rescheduled": "Rescheduled", "cancelled": "Cancelled",
+                 LINK_PENDING.partition(".")[0]: "Meeting link not ready yet"}
+
+
+def email_kind_text(kind: str) -> str:
+    """What an outbox email is, in words: ``confirmed.expert`` -> ``Booking confirmed, to the
+    expert``; ``reminder_1440.customer`` -> ``Reminder 24 hours before, to the customer``."""
+    event, _, side = kind.partition(".")
+    offset = reminder_offset(kind)
+    if offset is not None:
+        ahead = f"{offset // 60} hour{'s' if offset != 60 else ''}" if offset % 60 == 0 else f"{offset} minutes"
+        what = f"Reminder {ahead} before"
+    else:
+        what = _EMAIL_EVENTS.get(event, event.replace("_", " ").capitalize())
+    return f"{what}, to the {side}" if side else what
 
 
 # What a calendar does with an invitation, by its METHOD (RFC 5546).

@@ -1,5 +1,5 @@
 """Reading back the invitation an email carried: what, when, method and sequence, as the Emails
-page shows them, from the text ``lib.notify.ics.invitation`` wrote."""
+page shows them, from the text ``lib.notify.ics.invitation`` wrote; and the email's kind in words."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from lib.domain import Email, EmailStatus
 from lib.notify.ics import IcsOptions, IcsText, invitation, read_invitation
-from lib.views import invitation_view
+from lib.views import email_kind_text, invitation_view
 from tests.support.google import make_booking
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -82,3 +82,12 @@ def test_an_email_without_an_invitation_has_no_view_and_a_broken_one_says_so():
     broken = invitation_view(email_with("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), JAKARTA)
     assert broken.rows == () and broken.problem.startswith("The invitation attached to this email could not be read")
     assert broken.ics == "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"  # still offered, to look at
+
+
+def test_the_emails_page_names_an_email_kind_in_words():
+    assert email_kind_text("confirmed.expert") == "Booking confirmed, to the expert"
+    assert email_kind_text("cancelled.customer") == "Cancelled, to the customer"
+    assert email_kind_text("reminder_1440.customer") == "Reminder 24 hours before, to the customer"
+    assert email_kind_text("reminder_60.expert") == "Reminder 1 hour before, to the expert"
+    assert email_kind_text("reminder_90.expert") == "Reminder 90 minutes before, to the expert"
+    assert email_kind_text("link_pending.customer") == "Meeting link not ready yet, to the customer"

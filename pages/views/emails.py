@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib.plaintext import escape_markdown
 from lib.sections import sections_for
-from lib.views import invitation_view, local_medium_when
+from lib.views import email_kind_text, invitation_view, local_medium_when
 from pages.ui.run import page_context
 
 STATUS_ICON = {"queued": ":material/schedule:", "sent": ":material/check_circle:", "failed": ":material/error:"}
@@ -26,8 +26,10 @@ for e in emails:
     with st.expander(f"{escape_markdown(e.recipient)} — {escape_markdown(e.subject)} · {e.status.value} · "
                      f"{local_medium_when(e.created_at, svc.tz)}",
                      icon=STATUS_ICON.get(e.status.value)):
-        st.caption(f"Kind: {escape_markdown(e.kind)} · booking {escape_markdown(e.booking_id)} · attempts: {e.attempts}"
-                   + (f" · sent {local_medium_when(e.sent_at, svc.tz)}" if e.sent_at else ""))
+        st.caption(f"{email_kind_text(e.kind)} · booking {escape_markdown(e.booking_id)} · "
+                   f"queued {local_medium_when(e.created_at, svc.tz)}"
+                   + (f" · sent {local_medium_when(e.sent_at, svc.tz)}" if e.sent_at else "")
+                   + f" · attempts: {e.attempts}")
         if e.last_error:
             st.error(f"Last delivery error: {escape_markdown(e.last_error)}")
         invite = invitation_view(e, svc.tz)

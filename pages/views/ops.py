@@ -137,12 +137,18 @@ st.subheader("Recent bookings")
 status = st.selectbox("Status", [None, *BookingStatus], key="ops-status",
                       format_func=lambda s: "All" if s is None else s.label)
 recent = svc.recent_bookings(status=status, actor=actor)
+# Sized to fit the page beside the sidebar on a 1366 px screen: every column in view, long
+# texts cut with an ellipsis in their cell (the booking below shows them whole).
 st.dataframe(bookings_frame(recent, svc.tz), hide_index=True, width="stretch", column_config={
-    "When": st.column_config.TextColumn("When", width=185),
-    "Minutes": st.column_config.NumberColumn("Min", width=45, help="Minutes"),
-    "Price": st.column_config.TextColumn("Price", width=95),
-    "Meeting link": st.column_config.LinkColumn("Link", display_text="Open", width=50, help="The meeting link"),
-    "Booking id": st.column_config.TextColumn("Booking id", width=90, help="Hover or copy a cell for the whole id"),
+    "When": st.column_config.TextColumn("When", width=180),
+    "Session": st.column_config.TextColumn("Session", width=120),
+    "Expert": st.column_config.TextColumn("Expert", width=125),
+    "Customer": st.column_config.TextColumn("Customer", width=105),
+    "Minutes": st.column_config.NumberColumn("Min", width=42, help="Minutes"),
+    "Price": st.column_config.TextColumn("Price", width=85),
+    "Status": st.column_config.TextColumn("Status", width=120),
+    "Meeting link": st.column_config.LinkColumn("Link", display_text="Open", width=45, help="The meeting link"),
+    "Booking id": st.column_config.TextColumn("Booking id", width=75, help="The whole id is in the booking below"),
 })
 
 # -- one booking ------------------------------------------------------------------------------
