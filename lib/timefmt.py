@@ -4,15 +4,17 @@ The console speaks English with Indonesian number conventions: its locale is ``e
 ("Thursday, 3 December 2026, 14:00 WIB", "Rp 250.000"). Emails pass the locale of their
 language (``id`` for Indonesian: "Kamis, 3 Desember 2026, 14:00 WIB").
 
-Every date a person reads is written here, in one family: day before month, the weekday
-first, the time as 24-hour ``HH:MM`` after a comma, then the zone. Three lengths:
+Every date a person reads is written here, in one family: the weekday first, the day before
+the month, then the time as 24-hour ``HH:MM`` (after a comma in the long and medium lengths)
+and the zone. Three lengths:
 
 - long, ``long_date``/``when``/``local_when``: "Thursday, 3 December 2026, 14:00 WIB", where
   one booking's time stands on its own (its card, the emails, the picker's chosen day);
 - medium, ``medium_date``/``medium_when``/``local_medium_when``: "Thu 3 Dec 2026, 14:00 WIB",
   in tables, a booking's history, lists and messages (``local_medium_span``: "Thu 3 Dec 2026,
   14:00–15:00 WIB");
-- short, ``short_date``: "Thu 03/12", in a narrow column, a chart axis or a pick list.
+- short, ``short_date``: "Thu 03/12" ("Thu 03/12 14:00" with a time), in a narrow column, a chart
+  axis or a pick list.
 
 Machine formats stay ISO 8601 and are not written here: CSV exports, ``--json``, addresses.
 """
