@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from lib.domain import ALLOWED_DURATIONS, NewCustomer
 from lib.errors import InvalidInput
-from lib.timefmt import long_date
+from lib.timefmt import long_date, medium_date, medium_when
 
 # Deliberately plain: one @, a dot in the domain, no spaces or brackets. Deliverability is the
 # mail server's call; this catches typos and pasted junk.
@@ -92,9 +92,9 @@ def clean_slot(day: object, at: object, now_local: datetime, horizon_days: int) 
     at = at.replace(second=0, microsecond=0, tzinfo=None)
     start = datetime.combine(day, at)
     if start <= now_local:
-        raise InvalidInput(f"{day:%d %b %Y} {at:%H:%M} is in the past; pick a future date and time.")
+        raise InvalidInput(f"{medium_when(day, at)} is in the past; pick a future date and time.")
     if start > now_local + timedelta(days=horizon_days):
-        raise InvalidInput(f"Bookings open at most {horizon_days} days ahead; {day:%d %b %Y} is too far.")
+        raise InvalidInput(f"Bookings open at most {horizon_days} days ahead; {medium_date(day)} is too far.")
     return day, at
 
 

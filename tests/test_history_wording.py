@@ -81,7 +81,7 @@ def test_both_stores_write_the_same_words_for_the_same_life(pg_db, tmp_path):
     assert lived[0][1] == "pending, Rp 250.000"
     assert lived[1][1] == "payment DEMO-<id>"
     assert lived[3][1] == "flaky link created"
-    assert lived[4][1] == "2030-03-11 09:00 -> 2030-03-11 10:00"
+    assert lived[4][1] == "Mon 11 Mar 2030, 09:00 → Mon 11 Mar 2030, 10:00"
     assert lived[5][1] == "the session has ended"
     assert on_sqlite[1][-2][:2] == ("confirmed", "link pasted by hand")
     assert on_sqlite[2][-1][:2] == ("cancelled", "Customer changed plans")

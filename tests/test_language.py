@@ -18,7 +18,18 @@ from lib.notify import LINK_PENDING
 from lib.notify.ics import IcsOptions
 from lib.notify.messages import KINDS, LANGUAGES, LOCALES, WORDS
 from lib.notify.templates import render
-from lib.timefmt import local_when, long_date, number, rupiah, short_date, when, zone_abbreviation
+from lib.timefmt import (
+    local_medium_when,
+    local_when,
+    long_date,
+    medium_date,
+    medium_when,
+    number,
+    rupiah,
+    short_date,
+    when,
+    zone_abbreviation,
+)
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 THURSDAY = date(2026, 12, 3)
@@ -39,6 +50,20 @@ def test_console_dates_are_english_with_the_zone():
     assert short_date(THURSDAY) == "Thu 03/12"
     # 07:00 UTC is 14:00 in Jakarta; an instant reads in the app zone.
     assert local_when(datetime(2026, 12, 3, 7, 0, tzinfo=UTC), JAKARTA) == "Thursday, 3 December 2026, 14:00 WIB"
+
+
+def test_the_medium_length_for_tables_histories_and_messages():
+    assert medium_date(THURSDAY) == "Thu 3 Dec 2026"
+    assert medium_date(date(2027, 1, 11)) == "Mon 11 Jan 2027"  # one-digit days stay unpadded, two-digit ones too
+    assert medium_when(THURSDAY, time(9, 5), JAKARTA) == "Thu 3 Dec 2026, 09:05 WIB"
+    assert medium_when(THURSDAY, time(9, 5)) == "Thu 3 Dec 2026, 09:05"  # a store, which knows no zone
+    assert medium_when(THURSDAY, time(14, 0), ZoneInfo("Asia/Makassar")) == "Thu 3 Dec 2026, 14:00 WITA"
+    # 17:30 UTC is past midnight in Jakarta: the day is Jakarta's, not UTC's.
+    assert local_medium_when(datetime(2026, 12, 3, 17, 30, tzinfo=UTC), JAKARTA) == "Fri 4 Dec 2026, 00:30 WIB"
+    assert medium_when(THURSDAY, time(14, 0), JAKARTA, "id") == "Kam 3 Des 2026, 14:00 WIB"
+    # The lengths are one family: the medium one is the long one with its words cut.
+    long, medium = when(THURSDAY, time(14, 0), JAKARTA).split(), medium_when(THURSDAY, time(14, 0), JAKARTA).split()
+    assert [w[:3] for w in long[:3]] == [w.rstrip(",") for w in medium[:3]] and long[3:] == medium[3:]
 
 
 def test_indonesian_dates_where_an_email_asks_for_them():

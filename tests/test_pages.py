@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -18,13 +20,13 @@ from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM, expert_actor
 from lib.config import load_settings
-from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
+from lib.domain import Booking, BookingRequest, BookingStatus, EmailDraft, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied
 from lib.picker import page_of
 from lib.plaintext import escape_markdown
 from lib.scheduling import TimeRange
 from lib.service import BookingService
-from lib.timefmt import long_date, when
+from lib.timefmt import long_date, medium_when, when
 from lib.wiring import build_service
 from tests.support.apptest import APP, markdown_sources, no_exception, open_page, shown
 from tests.support.fakes import FixedClock
@@ -615,6 +617,33 @@ def test_an_expired_booking_shows_as_expired_on_confirmation_and_ops(service, pe
     assert "expired" in set(at.dataframe[1].value["Event"])  # the history line
 
 
+def test_ops_with_jitsi_and_the_demo_gateway_shows_no_google_and_no_payment_page_parts(service, people, app_env):
+    waiting = service.book(request(service, people, days=14), actor=SYSTEM)
+    with closing(sqlite3.connect(app_env)) as db:  # waiting for an hour: a gateway payment would be stuck
+        db.execute("UPDATE bookings SET created_at = ? WHERE id = ?",
+                   ((datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds"), waiting.id))
+        db.commit()
+    at = open_page("pages/views/ops.py")
+    no_exception(at)
+    assert not [s.value for s in at.subheader if s.value.startswith("Awaiting payment for more than")]
+    with pytest.raises(KeyError):
+        at.button(key=f"ops-check-payment-{waiting.id}")
+    assert not at.get("progress")  # Google's request budget
+    assert at.text_input(key="paste-url").placeholder == "https://meet.jit.si/CallExpert-abc123"
+    at.selectbox(key="ops-booking").select(waiting.id).run()
+    assert "Attendance" not in "\n".join(t.value for t in at.text)  # Google Meet's, after the session
+
+    page = open_page("pages/views/confirmation.py", booking=waiting.id)  # the demo pays in one click
+    no_exception(page)
+    with pytest.raises(KeyError):
+        page.button(key=f"check-payment-{waiting.id}")
+    assert "Demo payment: paying settles at once and moves no money." in texts(page)
+    page.button(key=f"start-payment-{waiting.id}").click().run()
+    no_exception(page)
+    assert service.get_booking(waiting.id, actor=SYSTEM).status is BookingStatus.PAID
+    assert any("Paid" in s.value for s in page.success)
+
+
 # -- Emails -------------------------------------------------------------------------------------------------
 
 def test_emails_page_lists_the_confirmation_emails(service, people):
@@ -631,6 +660,47 @@ def test_emails_page_lists_the_confirmation_emails(service, people):
     at.text_input[0].input(other.id).run()
     labels = [shown(e.label) for e in at.expander]
     assert len(labels) == 2 and all("Budi Santoso" in label or "budi@example.com" in label for label in labels)
+
+
+def test_emails_page_shows_the_invitation_each_email_carried_and_offers_it(service, people):
+    booking = confirmed(service, people, days=14, at=time(14, 0))
+    moved = service.reschedule(booking.id, ahead(service, 15), time(9, 30), actor=SYSTEM)
+    service.cancel(booking.id, "Customer changed plans", actor=SYSTEM)
+    at = open_page("pages/views/emails.py", booking=booking.id)
+    no_exception(at)
+    shown_text = texts(at).replace("**", "")  # "**When:** ..." as it reads
+    first = medium_when(booking.scheduled_date, time(14, 0), service.tz).replace(" WIB", "")
+    later = medium_when(moved.scheduled_date, time(9, 30), service.tz).replace(" WIB", "")
+    assert f"When: {first}–15:00 WIB (60 minutes)" in shown_text  # the confirmation's invitation
+    assert f"When: {later}–10:30 WIB (60 minutes)" in shown_text  # the reschedule's and the cancellation's
+    assert "Method: REQUEST: adds the session" in shown_text and "Method: CANCEL: removes the session" in shown_text
+    assert {"Sequence: 0 ", "Sequence: 1 ", "Sequence: 2 "} <= {line[:len("Sequence: 0 ")] for line in
+                                                                  shown_text.splitlines()}
+    assert "What: Career mentoring dengan Sari Wulandari" in shown_text
+    downloads = at.get("download_button")
+    invitations = [e for e in service.emails(booking_id=booking.id, actor=SYSTEM) if e.ics]
+    assert len(downloads) == len(invitations) == 6  # both sides, three times
+    assert {d.proto.label for d in downloads} == {"Download invitation"}
+
+
+def test_emails_page_says_when_an_email_carried_no_invitation_only_where_emails_carry_them(service, people,
+                                                                                          monkeypatch):
+    booking = paid(service, people)
+    # A reminder carries no invitation (the calendar has the event already).
+    service.store.queue_emails([EmailDraft(booking.id, "reminder_60.customer", 0, "andi@example.com",
+                                           "Pengingat", "Sesi Anda dalam 1 jam.", "<p>Sesi Anda dalam 1 jam.</p>")],
+                               datetime.now(UTC))
+    at = open_page("pages/views/emails.py")
+    no_exception(at)
+    assert len(at.expander) == 1 and not at.get("download_button")
+    assert "No calendar invitation attached." in texts(at)
+
+    monkeypatch.setenv("CALLEXPERT_ATTACH_ICS", "false")  # as with Google, which sends its own invitations
+    confirmed(build_service(load_settings()), people, days=15)
+    at = open_page("pages/views/emails.py")
+    no_exception(at)
+    assert len(at.expander) == 2 and not at.get("download_button")  # the reminder was dropped as stale when sent
+    assert "invitation" not in texts(at)
 
 
 # -- what people typed is shown as text, on every page ----------------------------------------------
@@ -854,12 +924,15 @@ def test_every_page_shows_its_dates_in_english(service, people):
         no_exception(at)
         text = everything_shown(at)
         assert not INDONESIAN_DATE_WORDS.findall(text), (INDONESIAN_DATE_WORDS.findall(text), text)
-        assert re.search(r"\b(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{1,2} [A-Z][a-z]+ 20\d\d, \d\d:\d\d WIB\b",
-                         text), text
+        # The long form ("Thursday, 3 December 2026, 14:00 WIB") or the medium one ("Thu 3 Dec 2026, 14:00 WIB").
+        assert re.search(r"\b((Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d{1,2} [A-Z][a-z]+|"
+                         r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2,3}) 20\d\d, \d\d:\d\d WIB\b", text), text
+        # Never the forms the console wrote before one formatter: "14 Dec 2026 10:00", ISO in the history.
+        assert not re.search(r"\b\d\d [A-Z][a-z]{2} 20\d\d \d\d:\d\d\b|\b20\d\d-\d\d-\d\d \d\d:\d\d\b", text), text
     confirmation, ops_text = everything_shown(visits[0]), everything_shown(visits[1])
     assert when(bookings[0].scheduled_date, bookings[0].scheduled_time, service.tz) in confirmation
-    for b in bookings:
-        assert when(b.scheduled_date, b.scheduled_time, service.tz) in ops_text
+    for b in bookings:  # the bookings table: one row a booking, in the medium form
+        assert medium_when(b.scheduled_date, b.scheduled_time, service.tz) in ops_text
 
 
 def test_ops_shows_the_join_clicks_of_a_booking_when_the_redirect_is_on(service, people, monkeypatch):
@@ -873,8 +946,8 @@ def test_ops_shows_the_join_clicks_of_a_booking_when_the_redirect_is_on(service,
         service.store.record_join_click(booking.id, person, moment)
     at = open_page("pages/views/ops.py")
     no_exception(at)
-    assert ("Join clicks: customer 2 (last Thursday, 26 November 2026, 14:02 WIB), "
-            "expert 1 (last Thursday, 26 November 2026, 14:02 WIB)") in texts(at)
+    assert ("Join clicks: customer 2 (last Thu 26 Nov 2026, 14:02 WIB), "
+            "expert 1 (last Thu 26 Nov 2026, 14:02 WIB)") in texts(at)
 
 
 def test_the_first_run_entries_in_pages_are_exactly_the_registrys_addresses_and_only_run_app_py():

@@ -360,7 +360,7 @@ def test_reschedule_moves_bumps_the_revision_and_queues_emails_from_the_moved_bo
     assert [(b.scheduled_date, b.scheduled_time, b.revision) for b in seen] == [(later, time(10, 0), 1)]
     kinds = {(e.kind, e.version) for e in store.list_emails(booking_id=booking.id)}
     assert {("rescheduled.customer", 1), ("rescheduled.expert", 1)} <= kinds
-    assert store.history(booking.id)[-1].detail == "2030-03-11 14:00 -> 2030-03-12 10:00"
+    assert store.history(booking.id)[-1].detail == "Mon 11 Mar 2030, 14:00 → Tue 12 Mar 2030, 10:00"
     # Overlapping its own old slot is fine; another booking's is not.
     assert store.reschedule(booking.id, later, time(10, 30), NOW, emails, "ops",
                             line_for=history.rescheduled).revision == 2
@@ -1007,7 +1007,8 @@ def test_wire_create_booking_is_one_rpc_and_23P01_means_the_slot_is_taken(wire):
     booking = new(SARI, ANDI, key="form-7")
     with pytest.raises(SlotTaken) as caught:
         wire.store.create_booking(booking, "ops", line=CREATED)
-    assert str(caught.value) == "This expert already has a session overlapping 11 Mar 2030 14:00; pick another time."
+    assert str(caught.value) == \
+        "This expert already has a session overlapping Mon 11 Mar 2030, 14:00; pick another time."
     [request] = wire.sent
     assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_create")
     assert dict(request.url.params) == {"select": BOOKING_SELECT}
@@ -1035,7 +1036,7 @@ def test_wire_23505_on_the_request_key_returns_the_booking_of_the_first_submit(w
 def test_wire_23505_on_another_key_during_booking_means_the_slot_is_taken(wire):
     wire.replies.append(pgrst_error(409, "23505", 'duplicate key value violates unique constraint '
                                     '"bookings_expert_slot_key"', "Key (expert_id, starts_at)=(...) already exists."))
-    with pytest.raises(SlotTaken, match="11 Mar 2030 14:00"):
+    with pytest.raises(SlotTaken, match="Mon 11 Mar 2030, 14:00"):
         wire.store.create_booking(new(SARI, ANDI), "ops", line=CREATED)
 
 

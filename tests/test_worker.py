@@ -464,7 +464,7 @@ def test_the_ops_page_shows_each_jobs_latest_run(service):
         raise StoreUnavailable("Supabase is busy or unavailable (503) while listing; try again in a moment.")
 
     from lib.domain import JobRun
-    from lib.views import local_when
+    from lib.views import local_medium_when
 
     yesterday = datetime.now(UTC) - timedelta(days=1)  # an earlier run: the page shows the latest
     service.record_job_run(JobRun("create-links", "old-host:1", yesterday, yesterday, JobOutcome.OK), actor=SYSTEM)
@@ -476,8 +476,8 @@ def test_the_ops_page_shows_each_jobs_latest_run(service):
     rows = {r["Job"]: r for r in table.to_dict("records")}
     assert sorted(rows) == ["analytics", "create-links", "send-emails"]
     assert {job: row["Last run"] for job, row in rows.items()} == \
-        {job: local_when(run.finished_at, service.tz) for job, run in latest.items()}
-    assert rows["create-links"]["Last run"] != local_when(yesterday, service.tz)
+        {job: local_medium_when(run.finished_at, service.tz) for job, run in latest.items()}
+    assert rows["create-links"]["Last run"] != local_medium_when(yesterday, service.tz)
     assert rows["create-links"]["Outcome"] == "OK" and rows["create-links"]["Worker"] == "ops-host:7"
     assert rows["analytics"]["Outcome"] == "Failed" and "503" in rows["analytics"]["Detail"]
 

@@ -2,6 +2,7 @@
 
 One booking is one calendar event: the UID comes from the booking id, so a reschedule updates
 the event people already have (higher SEQUENCE) and a cancellation removes it (METHOD:CANCEL).
+``read_invitation`` reads one back (what, when, method, sequence) for the Emails page.
 """
 
 from __future__ import annotations
@@ -48,6 +49,41 @@ class IcsText:
     join: str  # "Gabung: https://..."
     booking: str  # "Pemesanan <id>"
     language: str
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """What an invitation an email carried says: its event and what a calendar does with it."""
+
+    method: str  # "REQUEST" (add or update the event) or "CANCEL" (remove it)
+    summary: str  # the event's title, in the email's language
+    start: datetime  # aware, in the zone the invitation names
+    end: datetime
+    sequence: int  # grows with each change of the event; calendars keep the highest
+    uid: str
+    link: str  # the meeting link (LOCATION), "" when the invitation has none
+
+
+def read_invitation(text: str) -> Invitation:
+    """The invitation in VCALENDAR ``text``, read with icalendar; ``ValueError`` when the text is
+    not a calendar with a METHOD and one timed event."""
+    try:
+        cal = Calendar.from_ical(text)
+    except Exception as exc:  # icalendar raises ValueError, and others on some broken input
+        raise ValueError(f"not a calendar ({exc})") from exc
+    events = cal.walk("VEVENT")
+    if len(events) != 1:
+        raise ValueError(f"{len(events)} events, not one")
+    event = events[0]
+    start, end = event.get("DTSTART"), event.get("DTEND")
+    if start is None or end is None or not isinstance(start.dt, datetime) or not isinstance(end.dt, datetime):
+        raise ValueError("the event has no start and end time")
+    method = str(cal.get("METHOD", "")).upper()
+    if not method:
+        raise ValueError("the calendar names no METHOD")
+    return Invitation(method=method, summary=str(event.get("SUMMARY", "")), start=start.dt, end=end.dt,
+                      sequence=int(event.get("SEQUENCE", 0)), uid=str(event.get("UID", "")),
+                      link=str(event.get("LOCATION", "")))
 
 
 def event_uid(booking: Booking) -> str:

@@ -55,6 +55,7 @@ from zoneinfo import ZoneInfo
 
 from lib.errors import InvalidInput
 from lib.scheduling.model import MINUTES_PER_DAY, Availability
+from lib.timefmt import long_date
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -240,7 +241,7 @@ def free_slots(availability: Availability, duration: int, first_day: date, last_
 
 def _when(moment: datetime) -> str:
     """``Thursday, 3 December 2026, 14:00 WIB`` (English, the console's language)."""
-    return f"{moment:%A}, {moment.day} {moment:%B %Y, %H:%M %Z}"
+    return f"{long_date(moment.date())}, {moment:%H:%M %Z}"  # the zone of the moment itself (DST)
 
 
 def _minutes_text(minutes: int) -> str:
@@ -253,9 +254,9 @@ def _minutes_text(minutes: int) -> str:
 def _hours_text(c: _Context, day: date) -> str:
     ranges = c.availability.hours_on(day)
     if not ranges:
-        return f"{day:%A}, {day.day} {day:%B %Y} is a day off for this expert"
+        return f"{long_date(day)} is a day off for this expert"
     listed = ", ".join(str(r) for r in ranges)
-    return f"on {day:%A}, {day.day} {day:%B %Y} the expert works {listed} ({c.availability.timezone})"
+    return f"on {long_date(day)} the expert works {listed} ({c.availability.timezone})"
 
 
 def _explain(c: _Context, reason: Reason, start: datetime, day: date, duration: int) -> str:
@@ -268,10 +269,10 @@ def _explain(c: _Context, reason: Reason, start: datetime, day: date, duration: 
         return f"{when} is too soon: the expert needs {_minutes_text(a.min_notice_minutes)}' notice."
     if reason is Reason.BEYOND_HORIZON:
         return (f"{when} is too far ahead: the expert takes bookings up to {a.horizon_days} days ahead "
-                f"(until {c.last_day:%A}, {c.last_day.day} {c.last_day:%B %Y}).")
+                f"(until {long_date(c.last_day)}).")
     if reason is Reason.DAY_FULL:
         return (f"The expert already has {a.max_per_day} session{'s' if a.max_per_day != 1 else ''} on "
-                f"{day:%A}, {day.day} {day:%B %Y}, their daily maximum.")
+                f"{long_date(day)}, their daily maximum.")
     if reason is Reason.OVERLAPS_BOOKING:
         around = f" or the {gap} minutes kept free around each session" if gap else ""
         return f"{when} overlaps another session of the expert{around}."

@@ -8,7 +8,7 @@ to, each in its own way).
 from __future__ import annotations
 
 from lib.domain import Booking, HistoryLine
-from lib.timefmt import rupiah
+from lib.timefmt import medium_when, rupiah
 
 
 def created(price: int) -> HistoryLine:
@@ -50,10 +50,12 @@ def link_pasted() -> HistoryLine:
 
 
 def rescheduled(before: Booking, after: Booking) -> HistoryLine:
-    """The booking moved from ``before``'s slot to ``after``'s (``2030-03-11 14:00 -> 2030-03-12 10:00``)."""
+    """The booking moved from ``before``'s slot to ``after``'s, as people read a date
+    (``Mon 11 Mar 2030, 14:00 → Tue 12 Mar 2030, 10:00``, wall-clock in the console's zone)."""
     return HistoryLine(
         "rescheduled",
-        f"{before.scheduled_date} {before.scheduled_time:%H:%M} -> {after.scheduled_date} {after.scheduled_time:%H:%M}",
+        f"{medium_when(before.scheduled_date, before.scheduled_time)} → "
+        f"{medium_when(after.scheduled_date, after.scheduled_time)}",
     )
 
 

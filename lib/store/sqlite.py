@@ -53,6 +53,7 @@ from lib.store.sqlite_rows import (
     _wall_instant,
     like_pattern,
 )
+from lib.timefmt import medium_when
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
 
@@ -317,7 +318,7 @@ class SQLiteStore(OperationsTables):
             if self._overlap(db, new.expert_id, new.starts_at, new.ends_at, None):
                 raise SlotTaken(
                     "This expert already has a session overlapping "
-                    f"{new.scheduled_date:%d %b %Y} {new.scheduled_time:%H:%M}; pick another time."
+                    f"{medium_when(new.scheduled_date, new.scheduled_time)}; pick another time."
                 )
             if new.customer_id:
                 user_id = new.customer_id
@@ -468,7 +469,7 @@ class SQLiteStore(OperationsTables):
             start = datetime.combine(new_date, new_time)
             if self._overlap(db, current.expert_id, start, start + timedelta(minutes=current.duration), booking_id):
                 raise SlotTaken(
-                    f"{current.expert_name} already has a session overlapping {new_date:%d %b %Y} {new_time:%H:%M}."
+                    f"{current.expert_name} already has a session overlapping {medium_when(new_date, new_time)}."
                 )
             db.execute(
                 "UPDATE bookings SET scheduled_date = ?, scheduled_time = ?, revision = revision + 1,"

@@ -542,7 +542,7 @@ class SupabaseStore(OperationsRequests):
                                       slot=_slot(new_date, new_time))
         except SlotTaken:
             raise SlotTaken(
-                f"{current.expert_name} already has a session overlapping {new_date:%d %b %Y} {new_time:%H:%M}."
+                f"{current.expert_name} already has a session overlapping {_slot(new_date, new_time)}."
             ) from None
         if result is None:  # the function raises rather than return nothing; keep the type honest
             raise NotFound(f"No booking with id {booking_id}.")

@@ -24,6 +24,7 @@ from lib.domain import (
     Expert,
     HistoryLine,
 )
+from lib.timefmt import medium_when
 
 _BOOKING_COLUMNS = (
     "id,user_id,expert_id,session_type,scheduled_date,scheduled_time,duration,status,price,"
@@ -186,4 +187,5 @@ def _rows(data: Any) -> list[dict[str, Any]]:
 
 
 def _slot(day: date, at: time) -> str:
-    return f"{day:%d %b %Y} {at:%H:%M}"
+    """A session's start as a message names it: ``Mon 11 Mar 2030, 14:00``."""
+    return medium_when(day, at)

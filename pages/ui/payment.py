@@ -24,6 +24,7 @@ CHECKED = "_payment_checked"  # session key prefix: monotonic time of a booking'
 def payment_panel(svc: BookingService, booking: Booking, actor: Actor) -> None:
     """For a booking awaiting a payment the customer makes on the gateway's page (Midtrans):
     "Pay with Midtrans", "Check payment", and a check every 10 seconds while the page is open.
+    With a gateway that settles at once (the demo) there is no page to check: only "Pay now".
 
     Nothing for a booking that is no longer pending, or for someone who is not staff (a check
     moves the booking on).
@@ -34,6 +35,9 @@ def payment_panel(svc: BookingService, booking: Booking, actor: Actor) -> None:
             check_payment(svc, booking.id, actor)
         return
     if booking.status is not BookingStatus.PENDING or not actor.is_staff:
+        return
+    if svc.payments.settles_in_process:  # the demo: no payment page, no order to check
+        _settle_now(svc, booking, actor)
         return
     gateway = svc.payments.name.title()
     if booking.payment_url:
@@ -55,6 +59,19 @@ def payment_panel(svc: BookingService, booking: Booking, actor: Actor) -> None:
         check_payment(svc, booking.id, actor)
     if booking.payment_order_id:
         _auto_check(svc, booking.id, actor)
+
+
+def _settle_now(svc: BookingService, booking: Booking, actor: Actor) -> None:
+    """A gateway that settles at once (the demo): one button that takes the payment."""
+    st.caption(f"{escape_markdown(svc.payments.label)}: paying settles at once and moves no money.")
+    if st.button("Pay now", type="primary", icon=":material/payments:", key=f"start-payment-{booking.id}"):
+        try:
+            svc.start_payment(booking.id, actor=actor)
+        except CallExpertError as exc:
+            show_error(exc)
+        else:
+            flash(("success", "Paid; the meeting link is created on the ops page."))
+            st.rerun()
 
 
 def check_payment(svc: BookingService, booking_id: str, actor: Actor) -> None:

@@ -1,15 +1,17 @@
-"""Emails: the outbox — who got what, and when; open one to read it."""
+"""Emails: the outbox — who got what, and when; open one to read it and the invitation it carried."""
 
 import streamlit as st
 
 from lib.plaintext import escape_markdown
-from lib.views import local_when
+from lib.sections import sections_for
+from lib.views import email_kind_text, invitation_view, local_medium_when
 from pages.ui.run import page_context
 
 STATUS_ICON = {"queued": ":material/schedule:", "sent": ":material/check_circle:", "failed": ":material/error:"}
 
 context = page_context("emails")
 svc, actor = context.service, context.actor
+show = sections_for(svc.settings, svc.payments.settles_in_process)
 st.title("Emails")
 
 booking_id = st.text_input("Filter by booking id", value=st.query_params.get("booking", ""),
@@ -22,12 +24,29 @@ st.caption(f"{len(emails)} email(s), newest first.")
 for e in emails:
     # Subjects carry names people typed: the label is Markdown, so they go in escaped.
     with st.expander(f"{escape_markdown(e.recipient)} — {escape_markdown(e.subject)} · {e.status.value} · "
-                     f"{local_when(e.created_at, svc.tz)}",
+                     f"{local_medium_when(e.created_at, svc.tz)}",
                      icon=STATUS_ICON.get(e.status.value)):
-        st.caption(f"Kind: {escape_markdown(e.kind)} · booking {escape_markdown(e.booking_id)} · attempts: {e.attempts}"
-                   + (f" · sent {local_when(e.sent_at, svc.tz)}" if e.sent_at else ""))
+        st.caption(f"{email_kind_text(e.kind)} · booking {escape_markdown(e.booking_id)} · "
+                   f"queued {local_medium_when(e.created_at, svc.tz)}"
+                   + (f" · sent {local_medium_when(e.sent_at, svc.tz)}" if e.sent_at else "")
+                   + f" · attempts: {e.attempts}")
         if e.last_error:
             st.error(f"Last delivery error: {escape_markdown(e.last_error)}")
+        invite = invitation_view(e, svc.tz)
+        if invite is None:
+            if show.invitations:  # with Google, its own invitations: none are expected here
+                st.caption("No calendar invitation attached.")
+        else:
+            with st.container(border=True):
+                st.markdown("**Calendar invitation** (.ics)")
+                if invite.problem:
+                    st.warning(escape_markdown(invite.problem))
+                if invite.rows:
+                    st.markdown("  \n".join(f"**{label}:** {escape_markdown(text)}" for label, text in invite.rows))
+                # "ignore": a download changes nothing, so the page need not run again
+                st.download_button("Download invitation", invite.ics, file_name=invite.file_name,
+                                   mime="text/calendar", icon=":material/download:", key=f"ics-{e.id}",
+                                   on_click="ignore")
         text, html = st.tabs(["Text", "HTML"])
         text.text(e.body_text)
         with html:

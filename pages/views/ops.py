@@ -6,6 +6,7 @@ import streamlit as st
 from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
+from lib.sections import sections_for
 from lib.views import (
     attendance_text,
     booking_label,
@@ -13,7 +14,7 @@ from lib.views import (
     history_frame,
     job_runs_frame,
     join_clicks_line,
-    local_when,
+    local_medium_when,
 )
 from pages.ui.booking import action_row, booking_card, cancel_form, reschedule_form
 from pages.ui.flash import flash, show_error, show_flash
@@ -22,6 +23,7 @@ from pages.ui.run import page_context
 
 context = page_context("ops")
 svc, actor = context.service, context.actor
+show = sections_for(svc.settings, svc.payments.settles_in_process)  # only what the providers have
 st.title("Ops")
 show_flash()
 
@@ -39,18 +41,18 @@ health = svc.meeting_health(actor=actor)
 (st.success if health.ok else st.error)(f"Meeting provider: {escape_markdown(health.summary)}")
 if health.detail:
     st.caption(escape_markdown(health.detail))
-budget = svc.request_budget(actor=actor)
+budget = svc.request_budget(actor=actor) if show.google else None
 if budget is not None:  # numbers only: the gauge shows nothing anyone typed
     st.progress(min(budget.used / budget.limit, 1.0),
                 text=f"Google Calendar requests in the last minute: {budget.used} / {budget.limit}"
                      " (every process together)")
 
-# -- awaiting a gateway payment for too long (shown only while there are such bookings) --------
-stuck = svc.stuck_pending(actor=actor)
+# -- awaiting a gateway payment for too long (a gateway with a payment page; while there are any) --
+stuck = svc.stuck_pending(actor=actor) if show.gateway_payments else []
 if stuck:
     st.subheader(f"Awaiting payment for more than {svc.settings.midtrans.pending_alert_minutes} minutes")
     for b in stuck:
-        booked = local_when(b.created_at, svc.tz) if b.created_at else "unknown"
+        booked = local_medium_when(b.created_at, svc.tz) if b.created_at else "unknown"
         if action_row(f"**{escape_markdown(booking_label(b))}**  \nBooked {booked} · "
                       f"Order: {escape_markdown(b.payment_order_id or 'none started')}"
                       f" · Attempts: {b.payment_attempts}", "Check payment", key=f"ops-check-payment-{b.id}"):
@@ -95,7 +97,7 @@ with st.form("paste-link"):
     waiting = {b.id: b for b in missing}
     paste_id = st.selectbox("Booking", list(waiting), format_func=lambda i: booking_label(waiting[i]),
                             key="paste-booking", placeholder="No paid booking is waiting for a link")
-    url = st.text_input("Meeting link", placeholder="https://meet.google.com/abc-defg-hij", key="paste-url")
+    url = st.text_input("Meeting link", placeholder=show.link_example, key="paste-url")
     if st.form_submit_button("Save link", key="paste-submit", disabled=not missing):
         try:
             done = svc.set_link_manually(paste_id, url, actor=actor)
@@ -135,8 +137,19 @@ st.subheader("Recent bookings")
 status = st.selectbox("Status", [None, *BookingStatus], key="ops-status",
                       format_func=lambda s: "All" if s is None else s.label)
 recent = svc.recent_bookings(status=status, actor=actor)
-st.dataframe(bookings_frame(recent, svc.tz), hide_index=True,
-             column_config={"Meeting link": st.column_config.LinkColumn("Meeting link")})
+# Sized to fit the page beside the sidebar on a 1366 px screen: every column in view, long
+# texts cut with an ellipsis in their cell (the booking below shows them whole).
+st.dataframe(bookings_frame(recent, svc.tz), hide_index=True, width="stretch", column_config={
+    "When": st.column_config.TextColumn("When", width=180),
+    "Session": st.column_config.TextColumn("Session", width=120),
+    "Expert": st.column_config.TextColumn("Expert", width=125),
+    "Customer": st.column_config.TextColumn("Customer", width=105),
+    "Minutes": st.column_config.NumberColumn("Min", width=42, help="Minutes"),
+    "Price": st.column_config.TextColumn("Price", width=85),
+    "Status": st.column_config.TextColumn("Status", width=120),
+    "Meeting link": st.column_config.LinkColumn("Link", display_text="Open", width=45, help="The meeting link"),
+    "Booking id": st.column_config.TextColumn("Booking id", width=75, help="The whole id is in the booking below"),
+})
 
 # -- one booking ------------------------------------------------------------------------------
 st.subheader("One booking")
@@ -147,11 +160,11 @@ by_id = {b.id: b for b in recent}
 chosen = by_id[st.selectbox("Booking", list(by_id), format_func=lambda i: booking_label(by_id[i]),
                             key="ops-booking")]
 booking_card(chosen, svc)
-if svc.settings.meeting_provider == "google":
+if show.google:
     st.text(attendance_text(svc.attendance(chosen.id, actor=actor), svc.tz))  # text: names are never Markdown
 with st.expander("History"):
     st.dataframe(history_frame(svc.history(chosen.id, actor=actor), svc.tz), hide_index=True)
-if svc.settings.public_base_url:  # clicks are counted only through the redirect
+if show.join_clicks:  # clicks are counted only through the redirect
     st.caption(join_clicks_line(svc.join_clicks(chosen.id, actor=actor), svc.tz))
 if chosen.status in ACTIVE_STATUSES:
     left, right = st.columns(2)
