@@ -463,7 +463,29 @@ def test_availability_bad_override_is_refused_naming_the_line(service, people):
     assert service.store.get_availability(people["sari"]) is None
 
 
-def test_availability_an_expert_changes_their_calendar_id_shown_as_text(service, people):
+@pytest.fixture
+def with_google(monkeypatch):
+    """The console on the Google meeting provider (a local Calendar API server), with the demo's
+    "View as": the pages' Google parts show only then."""
+    from tests.support.google import authorized_user_json, calendar_server
+
+    with calendar_server(monkeypatch) as server:
+        for key, value in {"MEETING_PROVIDER": "google", "GOOGLE_CREDENTIALS_JSON": authorized_user_json(server),
+                           "GOOGLE_API_ENDPOINT": server.base_url, "GOOGLE_TIMEOUT_SECONDS": "1",
+                           "ALLOW_DEMO_MODE": "true"}.items():
+            monkeypatch.setenv(f"CALLEXPERT_{key}", value)
+        yield server
+
+
+def test_availability_with_jitsi_has_no_google_calendar_part(service, people):
+    at = open_page("pages/views/availability.py", expert=people["sari"])
+    no_exception(at)
+    with pytest.raises(KeyError):
+        at.text_input(key=f"av-{people['sari']}-calendar_id")
+    assert "Google Calendar" not in texts(at) and "Google Calendar" not in [s.value for s in at.subheader]
+
+
+def test_availability_an_expert_changes_their_calendar_id_shown_as_text(service, people, with_google):
     at = as_expert(service, people["sari"], expert=people["budi"])
     k = f"av-{people['sari']}-"
     assert at.text_input(key=f"{k}calendar_id").value == "sari@example.com"  # their email unless set otherwise
@@ -479,7 +501,8 @@ def test_availability_an_expert_changes_their_calendar_id_shown_as_text(service,
 
 @pytest.mark.parametrize(("typed", "words"), [("", "empty"), ("two words@example.com", "space"),
                                                ("x" * 255, "too long")])
-def test_availability_a_bad_calendar_id_shows_the_message_and_saves_nothing(service, people, typed, words):
+def test_availability_a_bad_calendar_id_shows_the_message_and_saves_nothing(service, people, typed, words,
+                                                                          with_google):
     at = open_page("pages/views/availability.py", expert=people["budi"])
     k = f"av-{people['budi']}-"
     at.text_input(key=f"{k}calendar_id").input(typed).run()

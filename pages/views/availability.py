@@ -4,7 +4,7 @@ the free slots of the coming week as they would be, shown before saving.
 An expert edits their own; ops pick an expert (``?expert=<id>`` keeps the choice bookmarkable).
 The fields are read by ``lib.scheduling.form``, which refuses what the command line refuses; each
 refused field gets its reason in words right under it, and the save state says how many to fix.
-The Google calendar whose busy time blocks the slots is saved on its own (``set_calendar_id``).
+With Google, the calendar whose busy time blocks the slots is saved on its own (``set_calendar_id``).
 """
 
 from datetime import date, timedelta
@@ -20,6 +20,7 @@ from lib.scheduling import ALLOWED_STEPS, WEEKDAYS
 from lib.scheduling.form import OVERRIDES, PAGE_LIMITS, AvailabilityForm
 from lib.scheduling.words import DAY_NAMES as DAY_WORDS
 from lib.scheduling.words import RULE_NAMES, RULE_UNITS, fix_fields
+from lib.sections import sections_for
 from lib.timefmt import long_date
 from lib.validation import MAX_CALENDAR_ID
 from pages.ui.expert import chosen_expert
@@ -31,6 +32,7 @@ PREVIEW_DAYS = 7
 
 context = page_context("availability")
 svc, actor = context.service, context.actor
+show = sections_for(svc.settings, svc.payments.settles_in_process)  # only what the providers have
 st.title("Availability")
 
 expert = chosen_expert(context, "av_expert")
@@ -41,21 +43,23 @@ start = AvailabilityForm.of(stored)
 k = f"av-{expert_id}-"  # every field keyed per expert: picking another expert starts from their hours
 
 # -- the calendar whose busy time counts ------------------------------------------------------
-st.subheader("Google Calendar")
-st.caption("Times that are busy in this calendar are not offered (with the Google meeting provider). Usually the "
-           "expert's email; a calendar id such as abc123@group.calendar.google.com works too. The calendar must be "
-           "shared with the organizer's account, at least its free/busy.")
-calendar_id = st.text_input("Calendar id", value=expert.calendar_id, key=f"{k}calendar_id",
-                            help=f"No spaces, at most {MAX_CALENDAR_ID} characters.")
-if st.button("Save calendar id", key=f"{k}calendar_save", disabled=calendar_id == expert.calendar_id):
-    try:
-        expert = svc.set_calendar_id(expert_id, calendar_id, actor=actor)
-    except CallExpertError as exc:
-        show_error(exc)  # empty, a space, too long: nothing saved
-    else:
-        st.success(f"Saved: the busy time of {escape_markdown(expert.name)} is now read from "
-                   f"{escape_markdown(expert.calendar_id)}.")
-st.text(f"Busy time is read from: {expert.calendar_id}")
+# Only with Google: under Jitsi no calendar is read, so there is nothing to set or show.
+if show.google:
+    st.subheader("Google Calendar")
+    st.caption("Times that are busy in this calendar are not offered (with the Google meeting provider). Usually the "
+               "expert's email; a calendar id such as abc123@group.calendar.google.com works too. The calendar must be "
+               "shared with the organizer's account, at least its free/busy.")
+    calendar_id = st.text_input("Calendar id", value=expert.calendar_id, key=f"{k}calendar_id",
+                                help=f"No spaces, at most {MAX_CALENDAR_ID} characters.")
+    if st.button("Save calendar id", key=f"{k}calendar_save", disabled=calendar_id == expert.calendar_id):
+        try:
+            expert = svc.set_calendar_id(expert_id, calendar_id, actor=actor)
+        except CallExpertError as exc:
+            show_error(exc)  # empty, a space, too long: nothing saved
+        else:
+            st.success(f"Saved: the busy time of {escape_markdown(expert.name)} is now read from "
+                       f"{escape_markdown(expert.calendar_id)}.")
+    st.text(f"Busy time is read from: {expert.calendar_id}")
 
 # -- weekly hours ----------------------------------------------------------------------------
 # Every field gets a place right under it for the reason it is refused, filled once all are read.
@@ -137,8 +141,9 @@ st.dataframe(pd.DataFrame({"Day": [long_date(d) for d in per_day],
                            "Free": [len(times) for times in per_day.values()],
                            "Start times": [", ".join(times) or "none" for times in per_day.values()]}),
              hide_index=True, width="stretch")
+calendar = f" Google Calendar: {escape_markdown(preview.calendar)}." if show.google else ""
 st.caption(f"As these fields stand, with {escape_markdown(expert.name)}'s bookings; times in "
-           f"{escape_markdown(edited.timezone)}. Google Calendar: {escape_markdown(preview.calendar)}.")
+           f"{escape_markdown(edited.timezone)}.{calendar}")
 
 # -- save ------------------------------------------------------------------------------------
 changed = edited != stored
