@@ -1,12 +1,13 @@
 """The demo's story, planned: which bookings are made on each day and how each one goes.
 
 Pure: a day's plan depends only on that date (a random generator seeded with it) and, for the
-story's fixed beats, on how many days before today it lies; ``lib.demo`` plays the plans
-through the booking service. The rhythm is a week's: most bookings are made on Tuesdays and
-the fewest on Sundays (at least one a day), a little more each week, each for a session one
-day to two weeks later. Most sessions are paid, linked, held and completed; a few bookings
-expire unpaid or are cancelled (before payment, after it, after the link), some links fail
-and are tried again, some emails fail and are resent, and some people join late or not at all.
+story's fixed beats and the weekly growth, on how many days before today it lies; ``lib.demo``
+plays the plans through the booking service. The rhythm is a week's: most bookings are made on
+Tuesdays and the fewest on Sundays (at least one a day), a little more each week, each for a
+session one day to two weeks later (most days one of them a week or two ahead). Most sessions
+are paid, linked, held and completed; a few bookings expire unpaid or are cancelled (before
+payment, after it, after the link), some links fail and are tried again, some emails fail and
+are resent, and some people join late or not at all.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ WEEKLY_RHYTHM = (4, 5, 4, 4, 3, 2, 1)
 EXPERT_WEIGHTS = (30, 25, 25, 20)
 DURATIONS = ((30, 2), (45, 2), (60, 8), (90, 3), (120, 1))
 # Days from the booking to its session, by weight.
-LEADS = ((1, 14), (2, 13), (3, 12), (4, 10), (5, 9), (6, 8), (7, 8), (8, 5), (9, 5), (10, 4), (11, 4), (12, 3),
-         (13, 3), (14, 2))
+LEADS = ((1, 10), (2, 10), (3, 10), (4, 9), (5, 9), (6, 8), (7, 9), (8, 6), (9, 6), (10, 6), (11, 5), (12, 5),
+         (13, 4), (14, 4))
 
 
 class Fate(str, enum.Enum):
@@ -101,15 +102,13 @@ def _weighted(rng: random.Random, choices: tuple[tuple[object, int], ...]) -> ob
 
 def _joins(rng: random.Random) -> Joins:
     """Who joined and how late: most on time, a few late, a few no-shows of each side."""
-    roll = rng.random()
-    expert = rng.choice((-5, -4, -3, -2, -2, -1, -1, 0, 0, 1, 2)) if roll >= 0.07 else None
-    customer = rng.choice((-3, -2, -1, 0, 0, 1, 1, 2, 3, 4)) if not 0.07 <= roll < 0.14 else None
+    roll = rng.random()  # below 0.015 neither joins, below 0.04 the expert does not, below 0.09 the customer
+    expert = rng.choice((-5, -4, -3, -2, -2, -1, -1, 0, 0, 1, 2)) if roll >= 0.04 else None
+    customer = rng.choice((-3, -2, -1, 0, 0, 1, 1, 2, 3, 4)) if roll >= 0.09 or 0.015 <= roll < 0.04 else None
     if customer is not None and rng.random() < 0.15:
         customer = rng.randint(6, 15)  # a late join
     if expert is not None and rng.random() < 0.05:
         expert = rng.randint(4, 9)
-    if roll < 0.03:
-        expert = customer = None  # neither joined
     return Joins(expert=expert, customer=customer)
 
 
@@ -121,9 +120,10 @@ def plan_day(day: date, today: date, now: datetime, tz: tzinfo, customers: int) 
     weeks_ago = (today - day).days / 7
     count = WEEKLY_RHYTHM[day.weekday()] + rng.choice((-1, 0, 0, 1)) + (1 if rng.random() > weeks_ago / 13 else 0)
     count = max(count, 1)
+    ahead = rng.random() < 0.6  # one more, booked a week or two ahead
     # Made between 07:00 and 22:30 on the day, in the app timezone; today, compressed to before now.
     opening, closing = datetime.combine(day, time(7), tz), datetime.combine(day, time(22, 30), tz)
-    moments = sorted(opening + (closing - opening) * rng.random() for _ in range(count))
+    moments = sorted(opening + (closing - opening) * rng.random() for _ in range(count + ahead))
     if day == today:
         midnight = datetime.combine(day, time(0), tz)
         until = max(midnight, min(closing, now - timedelta(minutes=40)))
@@ -140,6 +140,9 @@ def plan_day(day: date, today: date, now: datetime, tz: tzinfo, customers: int) 
             pay_after=timedelta(seconds=rng.randint(40, 600)),
             link_after=timedelta(seconds=rng.choice((2, 3, 4, 5, 6, 8, 12, 20, 45, 90))),
             joins=_joins(rng)))
+    if ahead:
+        n = rng.randrange(len(plans))
+        plans[n] = replace(plans[n], lead_days=rng.randint(8, 14))
     beat = BEATS.get((today - day).days)
     if beat and plans:
         plans[0] = replace(plans[0], **beat)  # type: ignore[arg-type]
