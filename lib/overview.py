@@ -27,11 +27,10 @@ function in Supabase); this module only turns their few rows into readings and t
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -202,7 +201,7 @@ def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "0%"
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
     """``42 s``, ``3.5 min`` or ``2.0 h``: a delay as a person reads it."""
     if seconds < 90:
         return f"{number(round(seconds))} s"
@@ -257,8 +256,8 @@ def link_delay_reading(overview: Overview) -> str:
     # The day with the most links stands for "typically"; the worst p95 shows the tail.
     typical = max(days, key=lambda d: (d.bookings, -d.day.toordinal()))
     worst = max(days, key=lambda d: (d.p95_s, -d.day.toordinal()))
-    return (f"Links for {number(count)} paid bookings; busiest day's median {_duration(typical.median_s)} after "
-            f"payment; worst 95th percentile {_duration(worst.p95_s)} ({short_date(worst.day)}).")
+    return (f"Links for {number(count)} paid bookings; busiest day's median {duration_text(typical.median_s)} after "
+            f"payment; worst 95th percentile {duration_text(worst.p95_s)} ({short_date(worst.day)}).")
 
 
 def link_attempts_reading(overview: Overview) -> str:
@@ -285,7 +284,7 @@ def emails_reading(overview: Overview) -> str:
             f"{number(emails['waiting'])} waiting.")
 
 
-def _minutes(value: float) -> str:
+def lateness_text(value: float) -> str:
     """``2 min`` late, ``on time`` or ``1 min early``: a lateness as a person reads it."""
     whole = round(value)
     if whole == 0:
@@ -306,7 +305,7 @@ def attendance_reading(overview: Overview) -> str:
             f"({_percent(both, sessions)}); {number(customers)} customer no-show{'s' * (customers != 1)}, "
             f"{number(experts)} expert no-show{'s' * (experts != 1)}")
     late = {f.side: f for f in overview.stats.lateness}
-    sides = [f"{label} {_minutes(late[side].median_min)}" for side, label in (("expert", "experts"),
+    sides = [f"{label} {lateness_text(late[side].median_min)}" for side, label in (("expert", "experts"),
                                                                                 ("customer", "customers"))
              if side in late]
     return text + (f"; median lateness: {', '.join(sides)}." if sides else ".")
@@ -317,101 +316,9 @@ def lateness_reading(overview: Overview) -> str:
     late = {f.side: f for f in overview.stats.lateness}
     if not late:
         return "No joins recorded for these days' bookings."
-    parts = [f"{label} {_minutes(late[side].median_min)} (95th percentile {_minutes(late[side].p95_min)})"
+    parts = [f"{label} {lateness_text(late[side].median_min)} (95th percentile {lateness_text(late[side].p95_min)})"
              for side, label in (("expert", "experts"), ("customer", "customers")) if side in late]
     return "Median join after the start: " + "; ".join(parts) + "."
-
-
-# -- the headline row -----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Totals:
-    """The headline's four numbers of one period: bookings made, their revenue, the share that
-    reached confirmed and the share of recorded sessions with a no-show (``None``: nothing to share)."""
-
-    bookings: int
-    revenue: int
-    confirmed_share: float | None
-    no_show_share: float | None
-
-
-def totals(stats: OverviewStats) -> Totals:
-    """The headline's numbers of a period (see ``Totals``)."""
-    made = stats.funnel.made
-    sessions = sum(r.sessions for r in stats.attendance)
-    return Totals(bookings=made, revenue=sum(w.revenue for w in stats.revenue),
-                  confirmed_share=stats.funnel.confirmed / made if made else None,
-                  no_show_share=(sessions - sum(r.both_joined for r in stats.attendance)) / sessions
-                  if sessions else None)
-
-
-@dataclass(frozen=True)
-class Headline:
-    """One figure of the headline row: its value and its change against the previous period.
-
-    ``delta`` is ``None`` when there is nothing to compare with; ``delta_color`` is Streamlit's
-    ("normal": a rise is good, "inverse": a rise is bad, "off": no change)."""
-
-    label: str
-    value: str
-    delta: str | None
-    delta_color: str
-    help: str
-
-
-def _signed(diff: float, text: str) -> str:
-    return ("+" if diff > 0 else "-" if diff < 0 else "±") + text
-
-
-def _share(value: float | None) -> str:
-    return "–" if value is None else f"{number(round(100 * value))}%"
-
-
-def _points(now: float | None, before: float | None) -> tuple[str | None, float]:
-    """The change of a share in percentage points, as text, and its sign."""
-    if now is None or before is None:
-        return None, 0.0
-    diff = round(100 * now) - round(100 * before)
-    return _signed(diff, f"{number(abs(diff))} point{'s' * (abs(diff) != 1)}"), diff
-
-
-def _color(diff: float, rising_is_good: bool) -> str:
-    return "off" if diff == 0 else "normal" if rising_is_good else "inverse"
-
-
-def headline(overview: Overview) -> list[Headline]:
-    """Bookings, revenue, share confirmed and no-show share of the range, each with its change
-    against the period of the same length just before (``overview.previous``)."""
-    now = totals(overview.stats)
-    before = totals(overview.previous) if overview.previous is not None else None
-    first, last = overview.previous_days
-    against = f"against the {number(overview.days)} day{'s' * (overview.days != 1)} before " \
-              f"({short_date(first)} to {short_date(last)})"
-    if before is None:
-        bookings_delta = revenue_delta = None
-        bookings_diff = revenue_diff = 0.0
-    else:
-        bookings_diff = now.bookings - before.bookings
-        relative = f" ({_signed(bookings_diff, _share(abs(bookings_diff) / before.bookings))})" \
-            if before.bookings and bookings_diff else ""
-        bookings_delta = _signed(bookings_diff, number(abs(bookings_diff))) + relative
-        revenue_diff = now.revenue - before.revenue
-        revenue_delta = _signed(revenue_diff, rupiah(abs(revenue_diff)))
-    confirmed_delta, confirmed_diff = _points(now.confirmed_share, before and before.confirmed_share)
-    no_show_delta, no_show_diff = _points(now.no_show_share, before and before.no_show_share)
-    return [
-        Headline("Bookings", number(now.bookings), bookings_delta, _color(bookings_diff, True),
-                 f"Bookings made in these days; the change is {against}."),
-        Headline("Revenue", rupiah(now.revenue), revenue_delta, _color(revenue_diff, True),
-                 f"The price of the bookings made in these days that are paid, confirmed or completed; "
-                 f"the change is {against}."),
-        Headline("Reached confirmed", _share(now.confirmed_share), confirmed_delta, _color(confirmed_diff, True),
-                 f"The share of these days' bookings that got a meeting link; the change, in percentage points, "
-                 f"is {against}."),
-        Headline("No-show share", _share(now.no_show_share), no_show_delta, _color(no_show_diff, False),
-                 f"The share of the sessions with recorded attendance that one side or both did not join; "
-                 f"the change, in percentage points, is {against}."),
-    ]
 
 
 # -- the charts' tables (also what the CSV downloads hold) ----------------------------------------
@@ -477,62 +384,3 @@ def lateness_frame(overview: Overview) -> pd.DataFrame:
     return pd.DataFrame([(f.side, f.joins, round(f.median_min, 1), round(f.p95_min, 1))
                          for f in overview.stats.lateness],
                         columns=["side", "joins", "median minutes", "95th percentile minutes"])
-
-
-# -- what the charts draw: the tables above with each value also as text (Babel's, as everywhere) --
-
-FIGURES = ("median", "95th percentile")
-
-
-def per_day_chart(overview: Overview) -> pd.DataFrame:
-    """``per_day_frame`` with ``day`` as the axis reads it (``Tue 08/12``), in day order."""
-    frame = per_day_frame(overview).sort_values("day", kind="stable")
-    frame["day"] = [short_date(d) for d in frame["day"]]
-    return frame
-
-
-def revenue_chart(overview: Overview) -> pd.DataFrame:
-    """``revenue_frame`` with ``week`` as the axis reads it and ``amount``, the revenue as text."""
-    frame = revenue_frame(overview)
-    frame["week"] = [short_date(d) for d in frame["week"]]
-    frame["amount"] = [rupiah(int(r)) for r in frame["revenue"]]
-    return frame
-
-
-def link_delay_chart(overview: Overview) -> pd.DataFrame:
-    """One row per day and figure (median, 95th percentile): ``day``, ``figure``, ``seconds`` (to
-    0.1 s), ``time`` (``42 s``, ``3.5 min``) and ``bookings``."""
-    rows = [(short_date(d.day), figure, round(value, 1), _duration(value), d.bookings)
-            for d in sorted(overview.stats.link_delay, key=lambda d: d.day)
-            for figure, value in zip(FIGURES, (d.median_s, d.p95_s), strict=True)]
-    return pd.DataFrame(rows, columns=["day", "figure", "seconds", "time", "bookings"])
-
-
-def lateness_chart(overview: Overview) -> pd.DataFrame:
-    """One row per side (experts, customers) and figure: ``side``, ``figure``, ``minutes`` (to
-    0.1), ``lateness`` (``2 min``, ``1 min early``, ``on time``) and ``joins``."""
-    rows = [(f"{f.side}s", figure, round(value, 1), _minutes(value), f.joins)
-            for f in overview.stats.lateness for figure, value in zip(FIGURES, (f.median_min, f.p95_min), strict=True)]
-    return pd.DataFrame(rows, columns=["side", "figure", "minutes", "lateness", "joins"])
-
-
-def nice_ticks(top: float, most: int = 6, low: float = 0.0) -> list[float]:
-    """Round axis ticks from ``low`` (0, or below it) to at least ``top``: a step of 1, 2 or 5
-    times a power of ten, at most ``most`` steps."""
-    span = top - low
-    if span <= 0:
-        return [0]
-    step = 10 ** math.floor(math.log10(span / most))
-    for factor in (1, 2, 5, 10, 20, 50):
-        if span / (step * factor) <= most:
-            step *= factor
-            break
-    first, last = math.floor(low / step + 1e-9), math.ceil(top / step - 1e-9)
-    return [round(step * n, 6) if step < 1 else int(round(step * n)) for n in range(first, last + 1)]
-
-
-def axis_labels(values: Sequence[float], text: Callable[[float], str]) -> str:
-    """A Vega expression that labels each of the axis ``values`` with ``text`` of it, so an axis
-    reads as the page does (``Rp 3.500.000``, ``1.500``), never as the browser would format it."""
-    cases = " : ".join(f"datum.value == {v!r} ? {json.dumps(text(v), ensure_ascii=False)}" for v in values)
-    return f"{cases} : ''" if cases else "''"

@@ -263,7 +263,8 @@ def test_the_attendance_table_puts_each_session_in_one_outcome_and_the_reading_c
 
 
 def test_the_headline_gives_each_figure_with_its_change_against_the_period_before():
-    from lib.overview import ExpertAttendance, WeekRevenue, headline
+    from lib.overview import ExpertAttendance, WeekRevenue
+    from lib.overview_headline import headline
 
     week = known.FIRST
     now = OverviewStats(funnel=Funnel(made=12, paid=10, confirmed=9), revenue=(WeekRevenue(week, 3_387_500, 9),),
@@ -300,14 +301,8 @@ def test_the_page_shows_the_headline_row_with_the_service_s_previous_period(fill
 
 
 def test_the_downloads_hold_seconds_and_minutes_to_a_tenth_and_the_charts_name_their_figures_in_words():
-    from lib.overview import (
-        Lateness,
-        LinkDelay,
-        lateness_chart,
-        lateness_frame,
-        link_delay_chart,
-        link_delay_frame,
-    )
+    from lib.overview import Lateness, LinkDelay, lateness_frame, link_delay_frame
+    from lib.overview_charts import lateness_chart, link_delay_chart
 
     stats = OverviewStats(link_delay=(LinkDelay(known.FIRST, 4, 351.4499999999993, 2000.0500000000002),),
                           lateness=(Lateness("customer", 5, 1.3333333333333333, 11.649999999999999),))
@@ -323,7 +318,7 @@ def test_the_downloads_hold_seconds_and_minutes_to_a_tenth_and_the_charts_name_t
 
 
 def test_axis_ticks_are_round_and_labelled_as_the_page_writes_numbers():
-    from lib.overview import axis_labels, nice_ticks
+    from lib.overview_charts import axis_labels, nice_ticks
     from lib.timefmt import rupiah
 
     assert nice_ticks(3_387_500) == [0, 1_000_000, 2_000_000, 3_000_000, 4_000_000]

@@ -11,7 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from lib import overview as ov
+from lib import overview_charts as drawn
 from lib.errors import CallExpertError
+from lib.overview_headline import headline
 from lib.plaintext import escape_markdown
 from lib.timefmt import number, short_date
 from pages.ui import overview_charts as charts
@@ -49,7 +51,7 @@ Chart = Callable[[pd.DataFrame], alt.Chart]
 
 # The headline row: each figure with its change against the period of the same length just before.
 previous_first, previous_last = overview.previous_days
-for column, figure in zip(st.columns(4), ov.headline(overview), strict=True):
+for column, figure in zip(st.columns(4), headline(overview), strict=True):
     column.metric(figure.label, figure.value, figure.delta, delta_color=figure.delta_color, help=figure.help)
 st.caption(f"Changes are against the {number(overview.days)} days before, {short_date(previous_first)} to "
            f"{short_date(previous_last)}.")
@@ -69,10 +71,10 @@ def section(title: str, key: str, reading: str, frame: pd.DataFrame, drawn: pd.D
 left, right = st.columns(2)
 with left:
     section("Bookings per day", "bookings-per-day", ov.bookings_reading(overview), ov.per_day_frame(overview),
-            ov.per_day_chart(overview), charts.bookings_per_day)
+            drawn.per_day_chart(overview), charts.bookings_per_day)
 with right:
     section("Revenue per week", "revenue-per-week", ov.revenue_reading(overview), ov.revenue_frame(overview),
-            ov.revenue_chart(overview), charts.revenue_per_week)
+            drawn.revenue_chart(overview), charts.revenue_per_week)
 
 funnel = ov.funnel_frame(overview)
 section("Funnel: pending → paid → confirmed → completed", "funnel", ov.funnel_reading(overview), funnel, funnel,
@@ -81,7 +83,7 @@ section("Funnel: pending → paid → confirmed → completed", "funnel", ov.fun
 left, right = st.columns(2)
 with left:
     section("Time from payment to link", "payment-to-link", ov.link_delay_reading(overview),
-            ov.link_delay_frame(overview), ov.link_delay_chart(overview), charts.payment_to_link)
+            ov.link_delay_frame(overview), drawn.link_delay_chart(overview), charts.payment_to_link)
 with right:
     failures = ov.link_failures_frame(overview)
     section("Link failures by cause", "link-failures", ov.link_attempts_reading(overview), failures, failures,
@@ -97,4 +99,4 @@ with left:
             charts.attendance)
 with right:
     section("How late people join", "lateness", ov.lateness_reading(overview), ov.lateness_frame(overview),
-            ov.lateness_chart(overview), charts.lateness)
+            drawn.lateness_chart(overview), charts.lateness)
