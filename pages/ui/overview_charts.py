@@ -12,8 +12,10 @@ import pandas as pd
 from lib import overview_charts as drawn
 from lib.timefmt import number, rupiah
 
-# Legends under the chart, so a phone's narrow chart keeps its width; labels never cut.
+# Legends under the chart, so a phone's narrow chart keeps its width; labels never cut. Long
+# labels one under the other: a legend is centred under the plot and would overflow a phone.
 LEGEND = alt.Legend(title=None, orient="bottom", labelLimit=0, columns=2)
+LIST = alt.Legend(title=None, orient="bottom", labelLimit=0, columns=1)
 WHOLE_LABELS = alt.Axis(labelLimit=0)
 
 
@@ -64,7 +66,7 @@ def funnel(f: pd.DataFrame) -> alt.Chart:
     return alt.Chart(f).mark_bar().encode(
         y=alt.Y("step:N", sort=list(f["step"]), title=None, axis=WHOLE_LABELS),
         x=alt.X("bookings:Q", **_values(f["bookings"], "Bookings")),
-        color=alt.Color("kind:N", legend=LEGEND, scale=KIND), tooltip=["step", "bookings", "kind"])
+        color=alt.Color("kind:N", legend=LIST, scale=KIND), tooltip=["step", "bookings", "kind"])
 
 
 def payment_to_link(f: pd.DataFrame) -> alt.Chart:
@@ -92,7 +94,7 @@ def attendance(f: pd.DataFrame) -> alt.Chart:
     return alt.Chart(f).mark_bar().encode(
         y=alt.Y("expert:N", title=None, axis=WHOLE_LABELS),
         x=alt.X("sum(sessions):Q", **_values(totals, "Sessions recorded")),
-        color=alt.Color("outcome:N", legend=LEGEND, scale=OUTCOME),
+        color=alt.Color("outcome:N", legend=LIST, scale=OUTCOME),
         tooltip=["expert", "outcome", "sessions"])
 
 
