@@ -32,7 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -137,11 +137,23 @@ class OverviewStats:
 
 @dataclass(frozen=True)
 class Overview:
-    """The Overview page's figures for the days ``first_day`` to ``last_day`` (both included)."""
+    """The Overview page's figures for the days ``first_day`` to ``last_day`` (both included), and
+    ``previous``: those of the period of the same length just before, for the headline's changes
+    (``None``: not read)."""
 
     first_day: date
     last_day: date
     stats: OverviewStats
+    previous: OverviewStats | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def previous_days(self) -> tuple[date, date]:
+        """The first and last day of the period of the same length just before the range."""
+        return self.first_day - timedelta(days=self.days), self.first_day - timedelta(days=1)
 
     @property
     def failures_by_cause(self) -> dict[str, int]:
@@ -189,7 +201,7 @@ def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "0%"
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
     """``42 s``, ``3.5 min`` or ``2.0 h``: a delay as a person reads it."""
     if seconds < 90:
         return f"{number(round(seconds))} s"
@@ -244,8 +256,8 @@ def link_delay_reading(overview: Overview) -> str:
     # The day with the most links stands for "typically"; the worst p95 shows the tail.
     typical = max(days, key=lambda d: (d.bookings, -d.day.toordinal()))
     worst = max(days, key=lambda d: (d.p95_s, -d.day.toordinal()))
-    return (f"Links for {number(count)} paid bookings; busiest day's median {_duration(typical.median_s)} after "
-            f"payment; worst 95th percentile {_duration(worst.p95_s)} ({short_date(worst.day)}).")
+    return (f"Links for {number(count)} paid bookings; busiest day's median {duration_text(typical.median_s)} after "
+            f"payment; worst 95th percentile {duration_text(worst.p95_s)} ({short_date(worst.day)}).")
 
 
 def link_attempts_reading(overview: Overview) -> str:
@@ -272,7 +284,7 @@ def emails_reading(overview: Overview) -> str:
             f"{number(emails['waiting'])} waiting.")
 
 
-def _minutes(value: float) -> str:
+def lateness_text(value: float) -> str:
     """``2 min`` late, ``on time`` or ``1 min early``: a lateness as a person reads it."""
     whole = round(value)
     if whole == 0:
@@ -293,7 +305,7 @@ def attendance_reading(overview: Overview) -> str:
             f"({_percent(both, sessions)}); {number(customers)} customer no-show{'s' * (customers != 1)}, "
             f"{number(experts)} expert no-show{'s' * (experts != 1)}")
     late = {f.side: f for f in overview.stats.lateness}
-    sides = [f"{label} {_minutes(late[side].median_min)}" for side, label in (("expert", "experts"),
+    sides = [f"{label} {lateness_text(late[side].median_min)}" for side, label in (("expert", "experts"),
                                                                                 ("customer", "customers"))
              if side in late]
     return text + (f"; median lateness: {', '.join(sides)}." if sides else ".")
@@ -304,7 +316,7 @@ def lateness_reading(overview: Overview) -> str:
     late = {f.side: f for f in overview.stats.lateness}
     if not late:
         return "No joins recorded for these days' bookings."
-    parts = [f"{label} {_minutes(late[side].median_min)} (95th percentile {_minutes(late[side].p95_min)})"
+    parts = [f"{label} {lateness_text(late[side].median_min)} (95th percentile {lateness_text(late[side].p95_min)})"
              for side, label in (("expert", "experts"), ("customer", "customers")) if side in late]
     return "Median join after the start: " + "; ".join(parts) + "."
 
@@ -335,9 +347,10 @@ def funnel_frame(overview: Overview) -> pd.DataFrame:
 
 
 def link_delay_frame(overview: Overview) -> pd.DataFrame:
-    """One row per day: ``day``, ``bookings``, ``median_s``, ``p95_s``."""
-    return pd.DataFrame([(d.day, d.bookings, d.median_s, d.p95_s) for d in overview.stats.link_delay],
-                        columns=["day", "bookings", "median_s", "p95_s"])
+    """One row per day: ``day``, ``bookings``, ``median seconds``, ``95th percentile seconds`` (to 0.1 s)."""
+    return pd.DataFrame([(d.day, d.bookings, round(d.median_s, 1), round(d.p95_s, 1))
+                         for d in overview.stats.link_delay],
+                        columns=["day", "bookings", "median seconds", "95th percentile seconds"])
 
 
 def link_failures_frame(overview: Overview) -> pd.DataFrame:
@@ -366,6 +379,8 @@ def attendance_frame(overview: Overview) -> pd.DataFrame:
 
 
 def lateness_frame(overview: Overview) -> pd.DataFrame:
-    """One row per side that joined: ``side``, ``joins``, ``median_min``, ``p95_min``."""
-    return pd.DataFrame([(f.side, f.joins, f.median_min, f.p95_min) for f in overview.stats.lateness],
-                        columns=["side", "joins", "median_min", "p95_min"])
+    """One row per side that joined: ``side``, ``joins``, ``median minutes``, ``95th percentile minutes``
+    (to 0.1 min)."""
+    return pd.DataFrame([(f.side, f.joins, round(f.median_min, 1), round(f.p95_min, 1))
+                         for f in overview.stats.lateness],
+                        columns=["side", "joins", "median minutes", "95th percentile minutes"])

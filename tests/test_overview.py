@@ -3,6 +3,8 @@ service; staff only."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -36,6 +38,8 @@ READINGS = [
     # 95th percentiles: experts 222 s = 3.7 min (4), customers 576 s = 9.6 min (10).
     "Median join after the start: experts 1 min (95th percentile 4 min); customers 6 min (95th percentile 10 min).",
 ]
+# The headline's changes are against the nine days before the range (none of the known bookings).
+CHANGES = "Changes are against the 9 days before, Sat 23/02 to Sun 03/03."
 
 
 @pytest.fixture
@@ -51,7 +55,7 @@ def test_the_overview_page_shows_the_hand_counted_figures(filled):
     assert [t.value for t in at.title] == ["Overview"]
     at.date_input(key="overview-range").set_value((known.FIRST, known.LAST)).run()
     no_exception(at)
-    assert [shown(c.value) for c in at.caption] == READINGS
+    assert [shown(c.value) for c in at.caption] == [CHANGES, *READINGS]
     assert [s.value for s in at.subheader] == [
         "Bookings per day", "Revenue per week", "Funnel: pending → paid → confirmed → completed",
         "Time from payment to link", "Link failures by cause", "Emails", "Attendance per expert",
@@ -88,7 +92,8 @@ def test_the_overview_downloads_hold_the_hand_counted_figures(filled, monkeypatc
                       f"cancelled after confirmation,{after_link},stopped",
                       f"awaiting payment,{pending},on the way", f"awaiting a link,{waiting},on the way",
                       f"session to come,{coming},on the way"]
-    assert csv[3] == ["day,bookings,median_s,p95_s"] + [f"{d},{n},{m},{p}" for d, n, m, p in known.EXPECTED_DELAY]
+    assert csv[3] == ["day,bookings,median seconds,95th percentile seconds"] + [
+        f"{d},{n},{float(m)},{float(p)}" for d, n, m, p in known.EXPECTED_DELAY]
     assert csv[5] == ["status,emails"] + [f"{s},{n}" for s, n in (("sent", 1), ("failed", 1), ("waiting", 4))]
 
 
@@ -176,7 +181,7 @@ def test_a_range_in_the_address_is_the_pages_range(filled):
     at = open_page("pages/views/overview.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
     no_exception(at)
     assert at.date_input(key="overview-range").value == (known.FIRST, known.LAST)
-    assert [shown(c.value) for c in at.caption] == READINGS
+    assert [shown(c.value) for c in at.caption] == [CHANGES, *READINGS]
 
 
 def test_the_overview_page_by_default_covers_the_last_30_days_and_says_when_there_is_nothing(service):
@@ -184,7 +189,7 @@ def test_the_overview_page_by_default_covers_the_last_30_days_and_says_when_ther
     no_exception(at)
     first, last = at.date_input(key="overview-range").value
     assert (last, last - first) == (service.today(), timedelta(days=29))
-    assert shown(at.caption[0].value) == "No bookings were made in these days."
+    assert shown(at.caption[1].value) == "No bookings were made in these days."
     # Nothing recorded (as with Jitsi, whose meetings report no attendance): the page says so.
     assert [shown(c.value) for c in at.caption][-2:] == [
         "Attendance is read from Google Meet; none recorded for these days' bookings.",
@@ -255,3 +260,96 @@ def test_the_attendance_table_puts_each_session_in_one_outcome_and_the_reading_c
     assert attendance_reading(overview) == ("5 sessions recorded: both joined in 2 (40%); 2 customer no-shows, "
                                             "2 expert no-shows; median lateness: experts 1 min early.")
     assert lateness_reading(overview) == "Median join after the start: experts 1 min early (95th percentile on time)."
+
+
+def test_the_headline_gives_each_figure_with_its_change_against_the_period_before():
+    from lib.overview import ExpertAttendance, WeekRevenue
+    from lib.overview_headline import headline
+
+    week = known.FIRST
+    now = OverviewStats(funnel=Funnel(made=12, paid=10, confirmed=9), revenue=(WeekRevenue(week, 3_387_500, 9),),
+                        attendance=(ExpertAttendance("Sari", 8, 6, 1, 2),))  # 2 of 8 sessions with a no-show
+    before = OverviewStats(funnel=Funnel(made=8, paid=8, confirmed=7), revenue=(WeekRevenue(week, 3_500_000, 7),),
+                           attendance=(ExpertAttendance("Sari", 10, 9, 0, 1),))  # 1 of 10
+    figures = headline(Overview(date(2030, 3, 11), date(2030, 3, 17), now, previous=before))
+    assert [(h.label, h.value, h.delta, h.delta_color) for h in figures] == [
+        ("Bookings", "12", "+4 (+50%)", "normal"),
+        ("Revenue", "Rp 3.387.500", "-Rp 112.500", "normal"),  # a fall: Streamlit shows it red
+        ("Reached confirmed", "75%", "-13 points", "normal"),  # 75% against 88% (7 of 8)
+        ("No-show share", "25%", "+15 points", "inverse"),  # 25% against 10%: a rise is bad
+    ]
+    assert all("against the 7 days before (Mon 04/03 to Sun 10/03)" in h.help for h in figures)
+    # Nothing before to compare with: no share changes, and counts rise from zero.
+    empty = headline(Overview(date(2030, 3, 11), date(2030, 3, 17), now, previous=OverviewStats()))
+    assert [h.delta for h in empty] == ["+12", "+Rp 3.387.500", None, None]
+    same = headline(Overview(date(2030, 3, 11), date(2030, 3, 17), now, previous=now))
+    assert [(h.delta, h.delta_color) for h in same] == [("±0", "off"), ("±Rp 0", "off"), ("±0 points", "off"),
+                                                        ("±0 points", "off")]
+
+
+def test_the_page_shows_the_headline_row_with_the_service_s_previous_period(filled):
+    overview = filled.overview(known.FIRST, known.LAST, actor=SYSTEM)
+    assert overview.previous is not None and overview.previous.funnel.made == 1  # the one made just before
+    assert filled.overview(known.LAST + timedelta(days=1), known.LAST + timedelta(days=9),
+                           actor=SYSTEM).previous.funnel.made == 8  # the same 9 days, as the period before
+    at = open_page("pages/views/overview.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
+    no_exception(at)
+    # Before: one booking, confirmed (Rp 250.000), its session attended by both.
+    assert [(m.label, m.value, m.proto.delta) for m in at.metric] == [
+        ("Bookings", "8", "+7 (+700%)"), ("Revenue", "Rp 1.000.000", "+Rp 750.000"),
+        ("Reached confirmed", "38%", "-62 points"), ("No-show share", "67%", "+67 points")]
+
+
+def test_the_downloads_hold_seconds_and_minutes_to_a_tenth_and_the_charts_name_their_figures_in_words():
+    from lib.overview import Lateness, LinkDelay, lateness_frame, link_delay_frame
+    from lib.overview_charts import lateness_chart, link_delay_chart
+
+    stats = OverviewStats(link_delay=(LinkDelay(known.FIRST, 4, 351.4499999999993, 2000.0500000000002),),
+                          lateness=(Lateness("customer", 5, 1.3333333333333333, 11.649999999999999),))
+    overview = Overview(known.FIRST, known.LAST, stats)
+    assert link_delay_frame(overview).to_csv(index=False).splitlines() == [
+        "day,bookings,median seconds,95th percentile seconds", "2030-03-04,4,351.4,2000.1"]
+    assert lateness_frame(overview).to_csv(index=False).splitlines() == [
+        "side,joins,median minutes,95th percentile minutes", "customer,5,1.3,11.6"]
+    assert link_delay_chart(overview).values.tolist() == [["Mon 04/03", "median", 351.4, "5.9 min", 4],
+                                                          ["Mon 04/03", "95th percentile", 2000.1, "33.3 min", 4]]
+    assert lateness_chart(overview).values.tolist() == [["customers", "median", 1.3, "1 min", 5],
+                                                        ["customers", "95th percentile", 11.6, "12 min", 5]]
+
+
+def test_axis_ticks_are_round_and_labelled_as_the_page_writes_numbers():
+    from lib.overview_charts import axis_labels, nice_ticks
+    from lib.timefmt import rupiah
+
+    assert nice_ticks(3_387_500) == [0, 1_000_000, 2_000_000, 3_000_000, 4_000_000]
+    assert nice_ticks(7) == [0, 2, 4, 6, 8]
+    assert nice_ticks(0.9) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(12, low=-3) == [-5, 0, 5, 10, 15]
+    assert nice_ticks(0) == [0]
+    assert axis_labels([0, 1_500_000], rupiah) == "datum.value == 0 ? \"Rp 0\" : datum.value == 1500000 ? " \
+                                                  "\"Rp 1.500.000\" : ''"
+
+
+def test_the_overview_on_fresh_demo_data_shows_bookings_on_30_days_and_no_shows(app_env, monkeypatch):
+    """The page as `make run` first shows it: the demo's story fills the default 30 days."""
+    import streamlit as st
+
+    monkeypatch.setenv("CALLEXPERT_SEED_DEMO_DATA", "true")
+    handed: dict[str, bytes] = {}
+    button = st.download_button
+
+    def keep(label, data, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        handed[kwargs["key"]] = data
+        return button(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "download_button", keep)
+    at = open_page("pages/views/overview.py")
+    no_exception(at)
+    per_day = list(csv.DictReader(io.StringIO(handed["overview-csv-bookings-per-day"].decode())))
+    assert len({row["day"] for row in per_day}) >= 30
+    attendance = list(csv.DictReader(io.StringIO(handed["overview-csv-attendance"].decode())))
+    assert sum(int(row["sessions"]) for row in attendance if row["outcome"] != "both joined") >= 1
+    assert len(at.get("vega_lite_chart")) == 8  # every chart has something to draw
+    metrics = {m.label: m for m in at.metric}
+    assert int(metrics["Bookings"].value.replace(".", "")) >= 60 and metrics["Bookings"].proto.delta
+    assert metrics["No-show share"].value != "0%"

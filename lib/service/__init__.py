@@ -378,5 +378,6 @@ class BookingService:
     # -- the Overview page (lib.service.overview) --------------------------------------------
     def overview(self, first_day: date, last_day: date, *, actor: Actor) -> Overview:
         """The Overview's figures for the bookings made from ``first_day`` to ``last_day`` (both
-        included, app timezone), aggregated by the store (staff)."""
+        included, app timezone), aggregated by the store, with those of the period of the same
+        length just before as ``previous`` (the headline's changes; staff)."""
         return self._overview.overview(first_day, last_day, actor=actor)

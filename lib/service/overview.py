@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from lib.access import Actor, require_staff
 from lib.errors import InvalidInput
-from lib.overview import Overview
+from lib.overview import Overview, OverviewStats
 from lib.service.ports import Ports
 
 # A longer range would still be one query per figure, but its daily charts stop being readable.
@@ -21,7 +21,8 @@ class OverviewFigures:
 
     def overview(self, first_day: date, last_day: date, *, actor: Actor) -> Overview:
         """The figures of the bookings made from ``first_day`` to ``last_day`` (both included,
-        days in the app timezone), aggregated by the store. Staff only; at most a year."""
+        days in the app timezone), aggregated by the store, with those of the period of the same
+        length just before (the headline's changes). Staff only; at most a year."""
         require_staff(actor, "see the overview")
         if not isinstance(first_day, date) or not isinstance(last_day, date):
             raise InvalidInput("The overview's range needs a first and a last day.")
@@ -29,9 +30,13 @@ class OverviewFigures:
             raise InvalidInput(f"The range ends ({last_day}) before it starts ({first_day}).")
         if (last_day - first_day).days + 1 > MAX_DAYS:
             raise InvalidInput(f"The overview covers at most {MAX_DAYS} days at once; pick a shorter range.")
+        days = last_day - first_day + timedelta(days=1)
+        return Overview(first_day, last_day, self._stats(first_day, last_day),
+                        previous=self._stats(first_day - days, first_day - timedelta(days=1)))
+
+    def _stats(self, first_day: date, last_day: date) -> OverviewStats:
         tz = self.ports.tz
         # Midnight of each end in the app timezone, as instants: the store compares created_at with them.
         start = datetime.combine(first_day, time(0), tz)
         end = datetime.combine(last_day + timedelta(days=1), time(0), tz)
-        zone = self.ports.settings.timezone
-        return Overview(first_day, last_day, self.ports.store.overview_stats(start, end, zone))
+        return self.ports.store.overview_stats(start, end, self.ports.settings.timezone)

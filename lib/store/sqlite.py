@@ -15,10 +15,11 @@ import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from lib.clock import Clock, system_clock
 from lib.domain import (
     ACTIVE_STATUSES,
     Booking,
@@ -97,7 +98,14 @@ class SQLiteStore(OperationsTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, clock: Clock = system_clock, durable: bool = True) -> None:
+        """``clock``: where the times the store stamps itself come from (a booking's creation, a
+        history line, an attempt): the real time, except when demo history is written
+        (``lib.demo``). ``durable=False`` lets commits return before the disk has them (WAL
+        with ``synchronous=NORMAL``: a crashed process loses nothing, a power cut the last
+        commits): only for writing demo rows in bulk, never for real bookings."""
+        self.clock = clock
+        self._synchronous = "FULL" if durable else "NORMAL"
         # Absolute, so a thread that opens its own connection later finds the same file.
         self.path = str(path) if str(path) == ":memory:" else str(Path(path).resolve())
         if self.path != ":memory:":
@@ -166,7 +174,7 @@ class SQLiteStore(OperationsTables):
             conn.execute("PRAGMA journal_mode=WAL")
             # Every commit waits for the disk (SQLite's default, stated): a payment or an attempt
             # number, once committed, survives a power cut too, not only a crashed process.
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.create_function("local_day", 2, _local_day, deterministic=True)  # the Overview's days
@@ -198,11 +206,10 @@ class SQLiteStore(OperationsTables):
     def _one(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
         return self._conn().execute(sql, params).fetchone()
 
-    @staticmethod
-    def _history(db: sqlite3.Connection, booking_id: str, line: HistoryLine, actor: str) -> None:
+    def _history(self, db: sqlite3.Connection, booking_id: str, line: HistoryLine, actor: str) -> None:
         db.execute(
             "INSERT INTO booking_history (booking_id, at, event, detail, actor) VALUES (?, ?, ?, ?, ?)",
-            (booking_id, _ts(datetime.now(UTC)), line.event, line.detail, actor),
+            (booking_id, _ts(self.clock()), line.event, line.detail, actor),
         )
 
     @staticmethod
@@ -253,7 +260,7 @@ class SQLiteStore(OperationsTables):
             db.execute(
                 "INSERT INTO experts (id, name, email, hourly_rate, expertise, created_at, calendar_id)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (expert.id, name, email, hourly_rate, expertise, _ts(datetime.now(UTC)), calendar_id or None),
+                (expert.id, name, email, hourly_rate, expertise, _ts(self.clock()), calendar_id or None),
             )
         return expert
 
@@ -277,7 +284,7 @@ class SQLiteStore(OperationsTables):
             db.execute(
                 "INSERT INTO expert_availability (expert_id, schedule, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (expert_id) DO UPDATE SET schedule = excluded.schedule, updated_at = excluded.updated_at",
-                (expert_id, json.dumps(schedule), _ts(datetime.now(UTC))),
+                (expert_id, json.dumps(schedule), _ts(self.clock())),
             )
 
     def search_customers(self, query: str, limit: int = 20) -> list[Customer]:
@@ -298,14 +305,13 @@ class SQLiteStore(OperationsTables):
         with self._tx() as db:
             return self._upsert_customer(db, customer)
 
-    @staticmethod
-    def _upsert_customer(db: sqlite3.Connection, customer: NewCustomer) -> Customer:
+    def _upsert_customer(self, db: sqlite3.Connection, customer: NewCustomer) -> Customer:
         row = db.execute("SELECT * FROM users WHERE email = ?", (customer.email,)).fetchone()
         if row:  # the email identifies the customer; keep the stored name
             return Customer(row["id"], row["name"], row["email"])
         new = Customer(str(uuid.uuid4()), customer.name, customer.email)
         db.execute("INSERT INTO users (id, name, email, created_at) VALUES (?, ?, ?, ?)",
-                   (new.id, new.name, new.email, _ts(datetime.now(UTC))))
+                   (new.id, new.name, new.email, _ts(self.clock())))
         return new
 
     # -- bookings -----------------------------------------------------------------------
@@ -328,7 +334,7 @@ class SQLiteStore(OperationsTables):
                 user_id = self._upsert_customer(db, new.new_customer).id
             else:
                 raise InvalidInput("Pick a customer or enter a new one.")
-            now = _ts(datetime.now(UTC))
+            now = _ts(self.clock())
             [row] = db.execute(
                 "INSERT INTO bookings (id, user_id, expert_id, session_type, scheduled_date, scheduled_time,"
                 " duration, status, price, request_key, created_at, updated_at)"
@@ -372,7 +378,7 @@ class SQLiteStore(OperationsTables):
             cur = db.execute(
                 "UPDATE bookings SET payment_attempts = payment_attempts + 1, updated_at = ?"
                 " WHERE id = ? AND status = 'pending'",
-                (_ts(datetime.now(UTC)), booking_id),
+                (_ts(self.clock()), booking_id),
             )
             return self._booking_in(db, booking_id) if cur.rowcount else None
 
@@ -417,7 +423,7 @@ class SQLiteStore(OperationsTables):
             db.execute(
                 "UPDATE bookings SET link_attempts = link_attempts + 1,"
                 " last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
-                (error, _ts(datetime.now(UTC)), booking_id),
+                (error, _ts(self.clock()), booking_id),
             )
             self._history(db, booking_id, line, actor)
 

@@ -1,6 +1,7 @@
-"""Overview: how the bookings made in a range of days went (made, paid, linked, emailed), as
-charts, each with a one-line reading and its data as CSV. The figures come aggregated from the
-store (lib.overview says what each one counts)."""
+"""Overview: how the bookings made in a range of days went (made, paid, linked, emailed), as a
+headline row (with the change against the period before) and charts, each with a one-line
+reading and its data as CSV. The figures come aggregated from the store (lib.overview says what
+each one counts); pages.ui.overview_charts draws them."""
 
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -10,8 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from lib import overview as ov
+from lib import overview_charts as drawn
 from lib.errors import CallExpertError
+from lib.overview_headline import headline
 from lib.plaintext import escape_markdown
+from lib.timefmt import number, short_date
+from pages.ui import overview_charts as charts
 from pages.ui.flash import show_error
 from pages.ui.run import page_context
 
@@ -44,19 +49,21 @@ except CallExpertError as exc:
 
 Chart = Callable[[pd.DataFrame], alt.Chart]
 
+# The headline row: each figure with its change against the period of the same length just before.
+previous_first, previous_last = overview.previous_days
+for column, figure in zip(st.columns(4), headline(overview), strict=True):
+    column.metric(figure.label, figure.value, figure.delta, delta_color=figure.delta_color, help=figure.help)
+st.caption(f"Changes are against the {number(overview.days)} days before, {short_date(previous_first)} to "
+           f"{short_date(previous_last)}.")
 
-def section(title: str, key: str, reading: str, frame: pd.DataFrame, chart: Chart) -> None:
-    """One figure: its title, its reading (error texts may be in it: shown as text), the chart
-    (days as text, so the browser's timezone cannot shift them; none when all is zero) and its
-    data as CSV."""
+
+def section(title: str, key: str, reading: str, frame: pd.DataFrame, drawn: pd.DataFrame, chart: Chart) -> None:
+    """One figure: its title, its reading (error texts may be in it: shown as text), the chart of
+    ``drawn`` (none when all is zero) and ``frame`` as CSV."""
     st.subheader(title)
     st.caption(escape_markdown(reading))
     if frame.select_dtypes("number").to_numpy().sum() > 0:  # all zeros: the reading says it all
-        shown = frame.copy()
-        for column in ("day", "week"):
-            if column in shown:
-                shown[column] = shown[column].astype(str)
-        st.altair_chart(chart(shown), width="stretch")
+        st.altair_chart(chart(drawn), width="stretch")
     st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"), mime="text/csv",
                        file_name=f"overview-{key}-{first_day}-{last_day}.csv", key=f"overview-csv-{key}")
 
@@ -64,52 +71,32 @@ def section(title: str, key: str, reading: str, frame: pd.DataFrame, chart: Char
 left, right = st.columns(2)
 with left:
     section("Bookings per day", "bookings-per-day", ov.bookings_reading(overview), ov.per_day_frame(overview),
-            lambda f: alt.Chart(f).mark_bar().encode(
-                x=alt.X("day:O", title="Day made"), y=alt.Y("sum(bookings):Q", title="Bookings"),
-                color=alt.Color("status:N", title="Status now"), tooltip=["day", "status", "bookings"]))
+            drawn.per_day_chart(overview), charts.bookings_per_day)
 with right:
     section("Revenue per week", "revenue-per-week", ov.revenue_reading(overview), ov.revenue_frame(overview),
-            lambda f: alt.Chart(f).mark_bar().encode(
-                x=alt.X("week:O", title="Week from (Monday)"), y=alt.Y("revenue:Q", title="Rupiah"),
-                tooltip=["week", "revenue", "bookings"]))
+            drawn.revenue_chart(overview), charts.revenue_per_week)
 
-section("Funnel: pending → paid → confirmed → completed", "funnel", ov.funnel_reading(overview),
-        ov.funnel_frame(overview),
-        lambda f: alt.Chart(f).mark_bar().encode(
-            y=alt.Y("step:N", sort=list(f["step"]), title=None), x=alt.X("bookings:Q", title="Bookings"),
-            color=alt.Color("kind:N", title=None), tooltip=["step", "bookings", "kind"]))
+funnel = ov.funnel_frame(overview)
+section("Funnel: pending → paid → confirmed → completed", "funnel", ov.funnel_reading(overview), funnel, funnel,
+        charts.funnel)
 
 left, right = st.columns(2)
 with left:
     section("Time from payment to link", "payment-to-link", ov.link_delay_reading(overview),
-            ov.link_delay_frame(overview),
-            lambda f: alt.Chart(f).transform_fold(["median_s", "p95_s"], as_=["figure", "seconds"])
-            .mark_line(point=True).encode(
-                x=alt.X("day:O", title="Day made"), y=alt.Y("seconds:Q", title="Seconds"),
-                color=alt.Color("figure:N", title=None), tooltip=["day", "figure:N", "seconds:Q", "bookings"]))
+            ov.link_delay_frame(overview), drawn.link_delay_chart(overview), charts.payment_to_link)
 with right:
-    section("Link failures by cause", "link-failures", ov.link_attempts_reading(overview),
-            ov.link_failures_frame(overview),
-            lambda f: alt.Chart(f).mark_bar().encode(
-                y=alt.Y("cause:N", sort="-x", title=None), x=alt.X("failures:Q", title="Failed attempts"),
-                tooltip=["cause", "failures"]))
+    failures = ov.link_failures_frame(overview)
+    section("Link failures by cause", "link-failures", ov.link_attempts_reading(overview), failures, failures,
+            charts.link_failures)
 
-section("Emails", "emails", ov.emails_reading(overview), ov.emails_frame(overview),
-        lambda f: alt.Chart(f).mark_bar().encode(
-            x=alt.X("status:N", sort=["sent", "failed", "waiting"], title=None), y=alt.Y("emails:Q", title="Emails"),
-            tooltip=["status", "emails"]))
+emails = ov.emails_frame(overview)
+section("Emails", "emails", ov.emails_reading(overview), emails, emails, charts.emails)
 
 left, right = st.columns(2)
 with left:
-    section("Attendance per expert", "attendance", ov.attendance_reading(overview), ov.attendance_frame(overview),
-            lambda f: alt.Chart(f).mark_bar().encode(
-                y=alt.Y("expert:N", title=None), x=alt.X("sessions:Q", title="Sessions recorded"),
-                color=alt.Color("outcome:N", title=None, sort=list(ov.ATTENDANCE_OUTCOMES)),
-                tooltip=["expert", "outcome", "sessions"]))
+    attendance = ov.attendance_frame(overview)
+    section("Attendance per expert", "attendance", ov.attendance_reading(overview), attendance, attendance,
+            charts.attendance)
 with right:
     section("How late people join", "lateness", ov.lateness_reading(overview), ov.lateness_frame(overview),
-            lambda f: alt.Chart(f).transform_fold(["median_min", "p95_min"], as_=["figure", "minutes"])
-            .mark_bar().encode(
-                y=alt.Y("side:N", title=None), x=alt.X("minutes:Q", title="Minutes after the start"),
-                yOffset="figure:N", color=alt.Color("figure:N", title=None),
-                tooltip=["side", "figure:N", "minutes:Q", "joins"]))
+            drawn.lateness_chart(overview), charts.lateness)
