@@ -51,9 +51,9 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 60
 
 # (file, address, a heading that shows the page has drawn, viewport width, height, whole page)
 PICTURES = (
-    ("book.png", "/book", "When", 1366, 900, False),
-    ("my-sessions.png", "/my-sessions?as=rina.kusuma@example.com", "Upcoming", 1366, 900, False),
-    ("my-sessions-phone.png", "/my-sessions?as=rina.kusuma@example.com", "Upcoming", 390, 844, False),
+    ("book.png", "/book", "Book a session", 1366, 900, False),
+    ("my-sessions.png", "/my-sessions?as=rina-kusuma", "Upcoming", 1366, 900, False),
+    ("my-sessions-phone.png", "/my-sessions?as=rina-kusuma", "Upcoming", 390, 844, False),
     ("overview.png", "/overview", "Bookings per day", 1366, 900, True),
     ("ops.png", "/ops", "Paid, awaiting a link", 1366, 900, False),
 )

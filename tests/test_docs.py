@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from lib.config import GoogleSettings, MidtransSettings, Settings, SmtpSettings, load_settings
+from tests import screenshots
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -122,9 +123,14 @@ def test_every_relative_link_goes_to_a_file_and_heading_that_exist():
                 assert anchor in {_anchor(h) for h in headings}, f"{path.name}: no heading #{anchor} in {dest.name}"
 
 
-def test_the_screenshot_is_committed():
-    image = ROOT / "docs" / "images" / "ops.png"
-    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_every_picture_the_readme_shows_is_committed_and_taken_by_the_script():
+    shown = re.findall(r"!\[[^\]]*\]\((docs/images/[^)\s]+)\)", _text(ROOT / "README.md"))
+    assert len(shown) >= 4, "the README shows the console's main screens"
+    taken = {name for name, *_ in screenshots.PICTURES}
+    for target in shown:
+        image = ROOT / target
+        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{target} is not a committed PNG"
+        assert image.name in taken, f"{target} is not taken by tests/screenshots.py, so it cannot be taken again"
 
 
 # What the comments on `make worker` and the worker's systemd unit call each job.
