@@ -51,8 +51,9 @@ if show.google:
     st.subheader("Google Calendar")
     if may_change_calendar_id(actor):
         st.caption("Times that are busy in this calendar are not offered (with the Google meeting provider). Usually "
-                   "the expert's email; a calendar id such as abc123@group.calendar.google.com works too. The calendar "
-                   "must be shared with the organizer's account, at least its free/busy.")
+                   "the expert's email; a calendar id such as `abc123@group.calendar.google.com` works too. Name only "
+                   "a calendar of the expert's own: the organizer's account reads whichever is named. It must be "
+                   "shared with that account, at least its free/busy.")
         calendar_id = st.text_input("Calendar id", value=expert.calendar_id, key=f"{k}calendar_id",
                                     help=f"No spaces, at most {MAX_CALENDAR_ID} characters.")
         if st.button("Save calendar id", key=f"{k}calendar_save", disabled=calendar_id == expert.calendar_id):
