@@ -106,6 +106,22 @@ def require_expert_or_staff(actor: Actor, expert_id: str, what: str) -> None:
     raise PermissionDenied(f"You can only {what} for your own sessions.")
 
 
+def may_change_calendar_id(actor: Actor) -> bool:
+    """Whether ``actor`` may change an expert's calendar id: staff only. The organizer's Google
+    account reads the free/busy of whatever calendar is named, so an expert who named someone
+    else's would see that person's busy times in their own free slots; an expert asks ops."""
+    return actor.is_staff
+
+
+def require_calendar_id_change(actor: Actor) -> None:
+    """Refuse changing an expert's calendar id unless staff are acting (``may_change_calendar_id``)."""
+    if may_change_calendar_id(actor):
+        return
+    if actor.role is Role.EXPERT:
+        raise PermissionDenied("Only ops staff can change a calendar id; ask them to change yours.")
+    raise PermissionDenied("Only ops staff can change a calendar id.")
+
+
 def require_can_see(actor: Actor, booking: Booking) -> None:
     """Staff see every booking; an expert only their own. Others see none."""
     if actor.is_staff or (actor.role is Role.EXPERT and actor.expert_id == booking.expert_id):

@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.access import SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, resolve_actor
+from lib.access import (
+    SYSTEM,
+    Actor,
+    Role,
+    check_demo_mode_allowed,
+    expert_actor,
+    may_change_calendar_id,
+    require_calendar_id_change,
+    resolve_actor,
+)
 from lib.config import Settings, load_settings
 from lib.domain import BookingRequest, BookingStatus, Expert, NewCustomer
 from lib.errors import ConfigError, PermissionDenied
@@ -385,3 +394,11 @@ def test_a_visitor_stopped_at_the_gate_leaves_no_context_from_an_earlier_run(sig
     at.run()
     assert [b.label for b in at.button] == ["Sign in"] and not at.metric
     assert at.session_state["_run_context"] is None
+
+
+def test_only_staff_may_change_a_calendar_id():
+    ops, expert = Actor(Role.OPS, email="ops@example.com"), Actor(Role.EXPERT, email="sari@example.com", expert_id="1")
+    assert [may_change_calendar_id(a) for a in (ops, SYSTEM, expert, Actor(Role.NONE))] == [True, True, False, False]
+    require_calendar_id_change(ops)
+    with pytest.raises(PermissionDenied, match="ask them to change yours"):
+        require_calendar_id_change(expert)

@@ -140,6 +140,16 @@ def test_a_calendar_google_cannot_see_is_an_error_inside_the_answer(server, prov
     assert server.ops() == ["freebusy.query"]
 
 
+def test_a_calendar_that_does_not_exist_reads_like_one_the_organizer_may_not_see(server, provider):
+    # Google's answers differ (a notFound inside the 200, HTTP 404, HTTP 403): the sentences do
+    # not, so whoever sees them learns nothing about a calendar that is not shared.
+    found = [provider.busy("stranger@example.com", DAY_START, DAY_END).error]
+    for fault in ("404", "403forbidden"):
+        server.faults.append(fault)
+        found.append(provider.busy("stranger@example.com", DAY_START, DAY_END).error)
+    assert len(set(found)) == 1 and "does not know it or the organizer account may not see it" in found[0]
+
+
 def test_any_per_calendar_error_is_reported_with_its_reason(server, provider):
     server.busy[EXPERT] = [("2025-03-04T09:00:00+07:00", "2025-03-04T10:00:00+07:00")]
     server.busy_errors[EXPERT] = "internalError"
@@ -160,8 +170,9 @@ def test_any_per_calendar_error_is_reported_with_its_reason(server, provider):
         ("503", "server error (HTTP 503)"),
         ("429", "rate limit"),
         ("403rate", "rate limit"),
-        ("403forbidden", "Share the calendar with the organizer"),
-        ("404", "HTTP 404"),
+        ("403forbidden", "the organizer account may not see it"),
+        ("403scope", FREEBUSY_SCOPE),
+        ("404", "the organizer account may not see it"),
         ("401", "rejected the credentials"),
         ("drop", "connection failed"),
     ],

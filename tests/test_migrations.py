@@ -697,30 +697,73 @@ def test_rls_an_expert_edits_only_their_own_availability_and_ops_anyones(conn):
         conn.execute(put, [sari, schedule.replace('"mon"', '"monday"')])
 
 
-def test_rls_an_expert_changes_only_their_own_calendar_id_and_the_service_role_anyones(conn):
+def test_rls_only_the_service_role_changes_a_calendar_id(conn):
+    """An expert could point the organizer's free/busy reads at anyone's calendar: now only the
+    console (the service role, where only ops may) writes the column, for every expert."""
     sari_email = f"sari-{uuid.uuid4().hex[:6]}@example.com"
     sari, budi = _expert(conn, sari_email), _expert(conn)
     sari_claims = {"sub": _auth_user(conn, sari_email, True), "email": sari_email.upper(), "role": "authenticated"}
     set_calendar = "update experts set calendar_id = %s where id = %s"
-    with as_role(conn, "authenticated", sari_claims, keep=True) as c:
-        assert c.execute(set_calendar, ["sari.team@example.com", sari]).rowcount == 1  # their own
-        assert c.execute(set_calendar, ["sari.team@example.com", budi]).rowcount == 0  # not another's
+    for expert in (sari, budi):  # their own and another's: refused alike
+        for role, claims in (("authenticated", sari_claims), ("anon", {"role": "anon"})):
+            with as_role(conn, role, claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+                c.execute(set_calendar, ["ceo@example.com", expert])
     for column, value in (("hourly_rate", 1), ("email", "someone.else@example.com"), ("name", "Not Sari")):
         with as_role(conn, "authenticated", sari_claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
-            c.execute(f"update experts set {column} = %s where id = %s", [value, sari])  # that column only
-    unconfirmed = _auth_user(conn, sari_email, False)
-    with as_role(conn, "authenticated", {"sub": unconfirmed, "email": sari_email, "role": "authenticated"}) as c:
-        assert c.execute(set_calendar, ["taken@example.com", sari]).rowcount == 0  # an unverified address is nobody
-    with as_role(conn, "anon", {"role": "anon"}) as c, pytest.raises(pgerrors.InsufficientPrivilege):
-        c.execute(set_calendar, ["taken@example.com", sari])
+            c.execute(f"update experts set {column} = %s where id = %s", [value, sari])
+    assert _one(conn, "select count(*) from pg_policies where tablename = 'experts' and cmd <> 'SELECT'") == 0
     with as_role(conn, "service_role", {"role": "service_role"}, keep=True) as c:
-        assert c.execute(set_calendar, ["budi.cal@example.com", budi]).rowcount == 1  # the console: anyone's
+        assert c.execute(set_calendar, ["sari.team@example.com", sari]).rowcount == 1  # the console: anyone's
+        assert c.execute(set_calendar, ["budi.cal@example.com", budi]).rowcount == 1
         assert c.execute("update experts set hourly_rate = 1 where id = %s", [budi]).rowcount == 1
     assert _one(conn, "select calendar_id from experts where id = %s", [sari]) == "sari.team@example.com"
     assert _one(conn, "select calendar_id from experts where id = %s", [budi]) == "budi.cal@example.com"
     for bad in ("two words@example.com", "tab\there@example.com", "x" * 255, " padded@example.com", ""):
         with as_role(conn, "service_role", {"role": "service_role"}) as c, pytest.raises(pgerrors.CheckViolation):
             c.execute(set_calendar, [bad, budi])
+
+
+def test_rls_calendar_ids_are_read_by_the_service_role_only_and_the_directory_by_signed_in_users(conn):
+    sari_email = f"sari-{uuid.uuid4().hex[:6]}@example.com"
+    sari = _expert(conn, sari_email)
+    budi = str(_one(conn, "insert into experts (name, email, hourly_rate, expertise, calendar_id)"
+                          " values ('Budi', %s, 300000, 'Tax', 'budi.private@example.com') returning id",
+                    [f"budi-{uuid.uuid4().hex[:6]}@example.com"]))
+    sari_claims = {"sub": _auth_user(conn, sari_email, True), "email": sari_email, "role": "authenticated"}
+    customer = {"sub": _customer(conn), "role": "authenticated"}
+    for claims in (sari_claims, customer):  # another expert, a customer: not through the API
+        for sql in ("select calendar_id from experts where id = %s", "select * from experts where id = %s",
+                    "select id from experts where id = %s and calendar_id like 'budi%%'"):
+            with as_role(conn, "authenticated", claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+                c.execute(sql, [budi])
+        with as_role(conn, "authenticated", claims) as c:  # the directory itself stays readable
+            row = c.execute("select name, email, hourly_rate, expertise from experts where id = %s", [budi]).fetchone()
+            assert row[0] == "Budi" and row[2] == 300000 and row[3] == "Tax"
+    with as_role(conn, "anon", {"role": "anon"}) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+        c.execute("select name from experts")
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:  # the console, for ops and the expert
+        assert _one(c, "select calendar_id from experts where id = %s", [budi]) == "budi.private@example.com"
+        assert _one(c, "select count(*) from experts where id in (%s, %s)", [sari, budi]) == 2
+
+
+def test_no_security_definer_function_in_public_is_executable_by_anon_or_signed_in_users(conn):
+    exposed = conn.execute(
+        "select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+        " where n.nspname = 'public' and p.prosecdef"
+        "   and (has_function_privilege('anon', p.oid, 'EXECUTE')"
+        "        or has_function_privilege('authenticated', p.oid, 'EXECUTE'))").fetchall()
+    assert exposed == []
+    # The verified-email check the policies call lives where the API cannot reach it.
+    assert _one(conn, "select to_regprocedure('public.jwt_verified_email()')") is None
+    assert _one(conn, "select has_schema_privilege('anon', 'private', 'USAGE')") is False
+    assert _one(conn, "select has_function_privilege('anon', 'private.jwt_verified_email()', 'EXECUTE')") is False
+    assert _one(conn, "select count(*) from pg_policies where schemaname = 'public'"
+                      " and concat(qual, with_check) like '%%jwt_verified_email%%'") == 5
+    assert _one(conn, "select count(*) from pg_policies where schemaname = 'public'"
+                      " and concat(qual, with_check) like '%%public.jwt_verified_email%%'") == 0
+    with as_role(conn, "authenticated", {"sub": _customer(conn), "role": "authenticated"}) as c, \
+            pytest.raises(pgerrors.UndefinedFunction):
+        c.execute("select public.jwt_verified_email()")
 
 
 def test_job_runs_are_for_the_service_role_only(conn):

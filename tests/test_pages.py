@@ -485,8 +485,8 @@ def test_availability_with_jitsi_has_no_google_calendar_part(service, people):
     assert "Google Calendar" not in texts(at) and "Google Calendar" not in [s.value for s in at.subheader]
 
 
-def test_availability_an_expert_changes_their_calendar_id_shown_as_text(service, people, with_google):
-    at = as_expert(service, people["sari"], expert=people["budi"])
+def test_availability_ops_change_a_calendar_id_shown_as_text(service, people, with_google):
+    at = open_page("pages/views/availability.py", expert=people["sari"])
     k = f"av-{people['sari']}-"
     assert at.text_input(key=f"{k}calendar_id").value == "sari@example.com"  # their email unless set otherwise
     assert "Busy time is read from: sari@example.com" in [t.value for t in at.text]
@@ -497,6 +497,20 @@ def test_availability_an_expert_changes_their_calendar_id_shown_as_text(service,
     assert service.store.get_expert(people["budi"]).calendar_id == "budi@example.com"
     assert any("sari\\_\\*team\\*@group.calendar.google.com" in s.value for s in at.success)  # as typed, not Markdown
     assert "Busy time is read from: sari_*team*@group.calendar.google.com" in [t.value for t in at.text]
+
+
+def test_availability_an_expert_sees_their_calendar_id_read_only_and_asks_ops(service, people, with_google):
+    service.set_calendar_id(people["sari"], "sari_*team*@group.calendar.google.com", actor=SYSTEM)
+    at = as_expert(service, people["sari"], expert=people["budi"])
+    no_exception(at)
+    k = f"av-{people['sari']}-"
+    for key in (f"{k}calendar_id", f"{k}calendar_save"):  # nothing to type into or press
+        with pytest.raises(KeyError):
+            (at.text_input if key.endswith("_id") else at.button)(key=key)
+    assert "Busy time is read from: sari_*team*@group.calendar.google.com" in [t.value for t in at.text]
+    assert "Only ops change the calendar id: ask them if your busy time should be read from another calendar." \
+        in [c.value for c in at.caption]
+    assert at.text_input(key=f"{k}mon")  # the hours themselves stay theirs to edit
 
 
 @pytest.mark.parametrize(("typed", "words"), [("", "empty"), ("two words@example.com", "space"),

@@ -40,7 +40,7 @@ from lib.domain import Booking, Meeting
 from lib.errors import CallExpertError, MeetingFailed, MeetingProviderError, MeetingUnavailable, Transient
 from lib.meetings import BusyTimes, HealthCheck
 from lib.meetings.google_auth import FREEBUSY_SCOPE, SCOPE, kind_of_credentials, load_credentials
-from lib.meetings.google_errors import RATE_REASONS, classify, health_summary, http_reasons, norm_reasons
+from lib.meetings.google_errors import RATE_REASONS, SCOPE_REASONS, classify, health_summary, http_reasons, norm_reasons
 from lib.meetings.google_events import (
     MEET,
     conference_request,
@@ -51,7 +51,7 @@ from lib.meetings.google_events import (
     meet_link,
     updated_of,
 )
-from lib.meetings.google_freebusy import busy_from_answer
+from lib.meetings.google_freebusy import NOT_VISIBLE, busy_from_answer, unreadable
 from lib.meetings.pending_reads import EventDeleted, PendingReads, again
 from lib.meetings.quota import MinuteQuota, RequestBudget
 
@@ -353,28 +353,22 @@ class GoogleCalendarProvider:
     def _busy_failure(self, calendar_id: str, exc: BaseException) -> str:
         """The sentence for a free/busy request that failed as a whole (no secrets in it)."""
         lead = f"Google Calendar could not say when calendar {calendar_id!r} is busy"
+        no_scope = (f"{lead}: the Google credentials are not allowed to read free/busy ({FREEBUSY_SCOPE}). "
+                    "Add that scope to the domain-wide delegation of the service account, or create the "
+                    "OAuth token again with it (see docs/google.md). Meet links are not affected.")
         if isinstance(exc, auth_errors.RefreshError):
             text = str(exc.args[0]) if exc.args else ""
             if "invalid_scope" in text or "unauthorized_client" in text or "access_denied" in text:
-                return (
-                    f"{lead}: the Google credentials are not allowed to read free/busy ({FREEBUSY_SCOPE}). "
-                    "Add that scope to the domain-wide delegation of the service account, or create the "
-                    "OAuth token again with it (see docs/google.md). Meet links are not affected."
-                )
+                return no_scope
         if isinstance(exc, HttpError):
             status = int(getattr(exc.resp, "status", 0) or 0)
             norm = norm_reasons(http_reasons(exc))
-            # classify() words a 403 or 404 for the organizer's calendar; here it is the expert's.
-            if status == 403 and not norm & RATE_REASONS:
-                return (
-                    f"{lead} (HTTP 403): the organizer account may not read it. Share the calendar with the "
-                    "organizer (at least \"See only free/busy\"), and check that the credentials include "
-                    f"{FREEBUSY_SCOPE}."
-                )
-            if status == 404:
-                return (
-                    f"{lead} (HTTP 404): check the expert's calendar id and that it is shared with the organizer."
-                )
+            if status == 403 and norm & SCOPE_REASONS:  # the same for every calendar
+                return no_scope
+            # classify() words a 403 or 404 for the organizer's calendar; here it is the expert's,
+            # worded as a per-calendar notFound is, so the answer never tells whether it exists.
+            if status == 404 or (status == 403 and not norm & RATE_REASONS):
+                return unreadable(calendar_id, NOT_VISIBLE)
         return f"{lead}: {self.classify(exc)}"
 
     # -- errors --------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from lib.errors import MeetingFailed, MeetingProviderError, MeetingUnavailable, 
 # Compared lower-case without underscores, so the classic `errors[].reason` ("rateLimitExceeded")
 # and google.rpc ErrorInfo reasons ("RATE_LIMIT_EXCEEDED") match alike.
 RATE_REASONS = frozenset({"ratelimitexceeded", "userratelimitexceeded", "quotaexceeded", "resourceexhausted"})
+# A token without the scope a request needs (a 403 whatever calendar it names).
+SCOPE_REASONS = frozenset({"insufficientpermissions", "accesstokenscopeinsufficient"})
 
 
 def classify(exc: BaseException, *, calendar_id: str, subject: str, timeout_seconds: float,

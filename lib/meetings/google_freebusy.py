@@ -10,10 +10,15 @@ from zoneinfo import ZoneInfo
 from lib.meetings import BusyTimes
 from lib.meetings.google_errors import norm_reasons
 
+# Google answers for a calendar that does not exist and for one the organizer may not see in ways
+# that differ only slightly (a per-calendar notFound, HTTP 404, HTTP 403): each gets this one
+# sentence, so what the console shows never tells whether a calendar exists.
+NOT_VISIBLE = ("Google does not know it or the organizer account may not see it; check the expert's calendar id "
+               "and share that calendar with the organizer (at least \"See only free/busy\")")
+
 # Per-calendar reasons of a free/busy answer, and what to do about each.
 BUSY_REASONS = {
-    "notfound": "Google does not know it or the organizer account may not see it; check the expert's "
-                "calendar id and share that calendar with the organizer (at least \"See only free/busy\")",
+    "notfound": NOT_VISIBLE,
     "internalerror": "Google had an internal error for it; the console asks again later",
     "grouptoobig": "it is a group too large to expand; use the expert's own calendar id",
     "toomanycalendarsrequested": "too many calendars were asked at once; the console asks again later",
@@ -41,7 +46,7 @@ def busy_from_answer(answer: Any, calendar_id: str, zone: ZoneInfo) -> BusyTimes
     if errors:
         reasons = [str(e.get("reason") or "unknown") for e in errors if isinstance(e, Mapping)] or ["unknown"]
         what = BUSY_REASONS.get(norm_reasons(reasons[:1]).pop(), f"Google gave the reason {reasons[0]!r}")
-        return BusyTimes(read=True, error=f"The busy times of calendar {calendar_id!r} could not be read: {what}.")
+        return BusyTimes(read=True, error=unreadable(calendar_id, what))
     intervals: list[tuple[datetime, datetime]] = []
     for item in entry.get("busy") or []:
         try:
@@ -54,6 +59,11 @@ def busy_from_answer(answer: Any, calendar_id: str, zone: ZoneInfo) -> BusyTimes
         if finish > begin:
             intervals.append((begin, finish))
     return BusyTimes(intervals=tuple(sorted(intervals)), read=True)
+
+
+def unreadable(calendar_id: str, what: str) -> str:
+    """The sentence for a calendar whose busy times could not be read, ``what`` saying why."""
+    return f"The busy times of calendar {calendar_id!r} could not be read: {what}."
 
 
 def instant(value: Any, zone: ZoneInfo) -> datetime:

@@ -238,8 +238,8 @@ class BookingService:
 
     def set_calendar_id(self, expert_id: str, calendar_id: str, *, actor: Actor) -> Expert:
         """Change the Google calendar whose busy time blocks the expert's slots (their email
-        unless set otherwise) and return the expert; drops the expert's cached busy time. An
-        expert changes only their own; staff anyone's."""
+        unless set otherwise) and return the expert; drops the expert's cached busy time. Only
+        staff change it, for any expert; an expert asks ops (``PermissionDenied``)."""
         return self._scheduling.set_calendar_id(expert_id, calendar_id, actor=actor)
 
     def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from babel.dates import format_datetime
 
-from lib.access import Actor, require_expert_or_staff, require_known
+from lib.access import Actor, require_calendar_id_change, require_expert_or_staff, require_known
 from lib.domain import Expert, HeldTime
 from lib.errors import InvalidInput, NotFound, PermissionDenied, SlotOverlaps, SlotUnavailable, describe_unexpected
 from lib.meetings import BusyTimes
@@ -154,12 +154,14 @@ class Scheduling:
 
     def set_calendar_id(self, expert_id: str, calendar_id: str, *, actor: Actor) -> Expert:
         """Change the Google calendar whose busy time blocks the expert's slots and return the
-        expert. An expert changes only their own; staff anyone's. ``InvalidInput`` for an empty
-        id, one with spaces or one longer than 254 characters. The expert's own email is stored
-        as "their email" (it follows them). The cached busy time of the expert is dropped, so the
-        next slots come from a fresh read (saving the same id again is how an expert asks for one
-        after fixing the calendar's sharing)."""
-        require_expert_or_staff(actor, expert_id, "change the calendar")
+        expert. Only staff change it, for any expert (``lib.access.may_change_calendar_id``): the
+        organizer's account reads whatever calendar is named, so an expert could otherwise read
+        anyone's busy times through their own slots; an expert sees theirs and asks ops.
+        ``InvalidInput`` for an empty id, one with spaces or one longer than 254 characters. The
+        expert's own email is stored as "their email" (it follows them). The cached busy time of
+        the expert is dropped, so the next slots come from a fresh read (saving the same id again
+        is how ops ask for one after the calendar's sharing was fixed)."""
+        require_calendar_id_change(actor)
         value = clean_calendar_id(calendar_id)
         expert = self._expert(expert_id)
         stored = self.ports.store.set_calendar_id(expert.id, "" if value.lower() == expert.email.lower() else value)

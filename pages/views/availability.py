@@ -4,7 +4,8 @@ the free slots of the coming week as they would be, shown before saving.
 An expert edits their own; ops pick an expert (``?expert=<id>`` keeps the choice bookmarkable).
 The fields are read by ``lib.scheduling.form``, which refuses what the command line refuses; each
 refused field gets its reason in words right under it, and the save state says how many to fix.
-With Google, the calendar whose busy time blocks the slots is saved on its own (``set_calendar_id``).
+With Google, the calendar whose busy time blocks the slots is shown; ops change it, saved on its own
+(``set_calendar_id``).
 """
 
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ from zoneinfo import available_timezones
 import pandas as pd
 import streamlit as st
 
+from lib.access import may_change_calendar_id
 from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
@@ -43,23 +45,31 @@ start = AvailabilityForm.of(stored)
 k = f"av-{expert_id}-"  # every field keyed per expert: picking another expert starts from their hours
 
 # -- the calendar whose busy time counts ------------------------------------------------------
-# Only with Google: under Jitsi no calendar is read, so there is nothing to set or show.
+# Only with Google: under Jitsi no calendar is read, so there is nothing to set or show. Only ops
+# change it (``lib.access.may_change_calendar_id``); an expert sees theirs and asks ops.
 if show.google:
     st.subheader("Google Calendar")
-    st.caption("Times that are busy in this calendar are not offered (with the Google meeting provider). Usually the "
-               "expert's email; a calendar id such as abc123@group.calendar.google.com works too. The calendar must be "
-               "shared with the organizer's account, at least its free/busy.")
-    calendar_id = st.text_input("Calendar id", value=expert.calendar_id, key=f"{k}calendar_id",
-                                help=f"No spaces, at most {MAX_CALENDAR_ID} characters.")
-    if st.button("Save calendar id", key=f"{k}calendar_save", disabled=calendar_id == expert.calendar_id):
-        try:
-            expert = svc.set_calendar_id(expert_id, calendar_id, actor=actor)
-        except CallExpertError as exc:
-            show_error(exc)  # empty, a space, too long: nothing saved
-        else:
-            st.success(f"Saved: the busy time of {escape_markdown(expert.name)} is now read from "
-                       f"{escape_markdown(expert.calendar_id)}.")
-    st.text(f"Busy time is read from: {expert.calendar_id}")
+    if may_change_calendar_id(actor):
+        st.caption("Times that are busy in this calendar are not offered (with the Google meeting provider). Usually "
+                   "the expert's email; a calendar id such as `abc123@group.calendar.google.com` works too. Name only "
+                   "a calendar of the expert's own: the organizer's account reads whichever is named. It must be "
+                   "shared with that account, at least its free/busy.")
+        calendar_id = st.text_input("Calendar id", value=expert.calendar_id, key=f"{k}calendar_id",
+                                    help=f"No spaces, at most {MAX_CALENDAR_ID} characters.")
+        if st.button("Save calendar id", key=f"{k}calendar_save", disabled=calendar_id == expert.calendar_id):
+            try:
+                expert = svc.set_calendar_id(expert_id, calendar_id, actor=actor)
+            except CallExpertError as exc:
+                show_error(exc)  # empty, a space, too long: nothing saved
+            else:
+                st.success(f"Saved: the busy time of {escape_markdown(expert.name)} is now read from "
+                           f"{escape_markdown(expert.calendar_id)}.")
+        st.text(f"Busy time is read from: {expert.calendar_id}")
+    else:
+        st.caption("Times that are busy in this calendar are not offered. It must be shared with the organizer's "
+                   "account, at least its free/busy.")
+        st.text(f"Busy time is read from: {expert.calendar_id}")
+        st.caption("Only ops change the calendar id: ask them if your busy time should be read from another calendar.")
 
 # -- weekly hours ----------------------------------------------------------------------------
 # Every field gets a place right under it for the reason it is refused, filled once all are read.

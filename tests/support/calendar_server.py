@@ -95,6 +95,7 @@ FAULTS: dict[str, tuple[int, str, str, dict[str, str]]] = {
     "403rate": (403, "rateLimitExceeded", "Rate Limit Exceeded", {}),
     "403userrate": (403, "userRateLimitExceeded", "User Rate Limit Exceeded", {}),
     "403forbidden": (403, "forbidden", "Forbidden", {}),
+    "403scope": (403, "insufficientPermissions", "Request had insufficient authentication scopes.", {}),
     "403serviceaccount": (
         403,
         "forbiddenForServiceAccounts",
