@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import socket
 import sqlite3
 import threading
@@ -969,3 +970,50 @@ def test_an_order_paid_just_as_it_expires_is_flagged_for_a_refund(svc, mt):
     [gone] = svc.expire_unpaid(actor=SYSTEM)
     assert gone.status is BookingStatus.EXPIRED
     assert events(svc, booking.id)[-2:] == ["expired", "paid after expiry"]
+
+
+def test_1001_expired_bookings_on_supabase_all_get_their_midtrans_order_closed(mt, gateway, provider, sender):
+    """Past Supabase's "Max rows" (1,000, which the PostgREST stand-in applies too): every booking
+    the expiry changes is one the console hears of, so every one of them has its order closed."""
+    from tests.support.postgres import apply_migrations, fresh_database, psycopg
+    from tests.support.postgrest import supabase_over_postgres
+
+    count, now = 1001, datetime.now(UTC).replace(microsecond=0)
+    closed: list[str] = []
+
+    def expire_answer(request: Any) -> tuple[int, dict[str, str], str]:
+        order_id = request.url.split("/v2/", 1)[1].removesuffix("/expire")
+        closed.append(order_id)
+        return 200, {}, json.dumps({"status_code": "407", "status_message": "Success, transaction is expired",
+                                    "order_id": order_id, "transaction_status": "expire"})
+
+    mt.add_callback(responses.POST, re.compile(rf"{re.escape(CORE)}/v2/CE-[0-9a-f]{{32}}-1/expire"),
+                    callback=expire_answer)
+    with fresh_database("expire_many") as dsn:
+        apply_migrations(dsn)
+        with supabase_over_postgres(dsn) as (store, stub):
+            expert = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+            customer = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
+            with psycopg.connect(dsn, autocommit=True) as conn:  # in one statement: 1,001 through the service is slow
+                orders = [r[0] for r in conn.execute(
+                    "insert into bookings (id, user_id, expert_id, session_type, scheduled_date, scheduled_time,"
+                    " duration, status, payment_attempts, payment_order_id, created_at)"
+                    " select g.id, %s, %s, 'Career mentoring', current_date + 1 + g.i / 10,"
+                    " time '08:00' + (g.i %% 10) * interval '1 hour', 60, 'pending', 1,"
+                    " 'CE-' || replace(g.id::text, '-', '') || '-1', %s - (g.i %% 7) * interval '1 minute'"
+                    " from (select gen_random_uuid() as id, i from generate_series(1, %s) i) g"
+                    " returning payment_order_id",
+                    [customer.id, expert.id, now - timedelta(hours=1), count]).fetchall()]
+            settings = Settings(payment_gateway="midtrans", midtrans=MidtransSettings(
+                server_key=SERVER_KEY, client_key=CLIENT_KEY, timeout_seconds=TIMEOUT))
+            svc = BookingService(store, provider, gateway, sender, settings, clock=FixedClock(now),
+                                 sleep=lambda s: None)
+            expired = svc.expire_unpaid(actor=SYSTEM)
+            stub_cap = stub.max_rows
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                statuses = dict(conn.execute("select status, count(*) from bookings group by status").fetchall())
+
+    assert stub_cap == 1000 and count > stub_cap
+    assert statuses == {"expired": count}
+    assert len(expired) == count and {b.payment_order_id for b in expired} == set(orders)
+    assert sorted(closed) == sorted(orders)  # each order closed once
