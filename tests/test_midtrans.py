@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -43,7 +44,7 @@ from lib.errors import (
     Transient,
 )
 from lib.payments import order_id_for, parse_order_id
-from lib.payments.midtrans import MidtransGateway, verify_notification
+from lib.payments.midtrans import MidtransGateway, snap_expiry, verify_notification
 from lib.service import BookingService, history
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
@@ -59,6 +60,7 @@ REDIRECT = f"https://app.sandbox.midtrans.com/snap/v4/redirection/{TOKEN}"
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 DAY = date(2026, 11, 26)
 TIMEOUT = 3.5
+WIB = ZoneInfo("Asia/Jakarta")
 
 
 # -- Midtrans's documented bodies ----------------------------------------------------------------
@@ -192,11 +194,49 @@ def test_create_transaction_sends_basic_auth_and_the_documented_body(svc, mt):
         "item_details": [{"id": f"session-{booking.id[:8]}", "price": 250000, "quantity": 1,
                           "name": "Career mentoring - Sari Wulandari"}],
         "credit_card": {"secure": True},
+        # Payable until the booking expires (pending_expiry_minutes, 30 by default, after it was made).
+        "expiry": {"start_time": booking.created_at.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S +0700"),
+                   "unit": "minute", "duration": 30},
     }
     assert isinstance(json.loads(sent.body)["transaction_details"]["gross_amount"], int)
     assert sent.req_kwargs["timeout"] == (TIMEOUT, TIMEOUT)  # connect, read: never None
     assert events(svc, booking.id) == ["created", "payment started"]
     assert svc.history(booking.id, actor=SYSTEM)[-1].detail == f"order {order_id}"
+
+
+@pytest.mark.parametrize("minutes", [45, 90])
+def test_the_snap_transaction_expires_when_the_booking_does(svc, mt, minutes):
+    """Snap's expiry is the booking's pending expiry: from its creation, pending_expiry_minutes
+    long, so a page still open after the booking expired can no longer be paid."""
+    svc.ports.settings = replace(svc.ports.settings, pending_expiry_minutes=minutes)
+    made = datetime(2026, 11, 24, 3, 4, 5, 678_000, tzinfo=UTC)  # 10:04:05.678 in Jakarta
+    svc.store.clock = lambda: made  # the store stamps created_at
+    snap_created(mt)
+    booking = svc.book_and_pay(request(svc), actor=SYSTEM).booking
+    assert booking.created_at == made.replace(microsecond=0)  # SQLite keeps seconds; Snap takes no more either
+    [call] = mt.calls
+    assert json.loads(call.request.body)["expiry"] == {"start_time": "2026-11-24 10:04:05 +0700", "unit": "minute",
+                                                        "duration": minutes}
+
+    # A second attempt 20 minutes later ends at the same moment: the lifetime counts from the booking.
+    svc.clock = FixedClock(made + timedelta(minutes=20))
+    snap_created(mt, token="second-token")
+    svc.start_payment(booking.id, actor=SYSTEM)
+    assert json.loads(mt.calls[-1].request.body)["expiry"] == {"start_time": "2026-11-24 10:04:05 +0700",
+                                                                "unit": "minute", "duration": minutes}
+    assert json.loads(mt.calls[-1].request.body)["transaction_details"]["order_id"].endswith("-2")
+
+
+def test_snap_expiry_never_outlives_the_booking_made_within_a_second():
+    """Supabase stamps created_at to the microsecond; Snap takes seconds: the start is rounded
+    down and the minutes too, so Snap's page closes no later than the booking expires."""
+    booking = Booking(id=str(uuid.uuid4()), user_id="u", expert_id="e", session_type="Career mentoring",
+                      scheduled_date=DAY, scheduled_time=time(14, 0), duration=60, status=BookingStatus.PENDING,
+                      price=250_000, customer_name="Andi", customer_email="andi@example.com", expert_name="Sari",
+                      expert_email="sari@example.com",
+                      created_at=datetime(2026, 11, 24, 16, 59, 59, 700_000, tzinfo=UTC))
+    expiry = snap_expiry(booking, booking.created_at + timedelta(minutes=30))
+    assert expiry == {"start_time": "2026-11-24 23:59:59 +0700", "unit": "minute", "duration": 30}
 
 
 def test_order_ids_are_unique_per_attempt_and_lead_back_to_the_booking():

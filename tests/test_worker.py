@@ -43,7 +43,7 @@ class PendingGateway(DemoGateway):
     def __init__(self, answer: Callable[[str], PaymentResult]) -> None:
         self.answer = answer
 
-    def start(self, booking, order_id):  # noqa: ANN001, ANN201
+    def start(self, booking, order_id, *, expires_at=None):  # noqa: ANN001, ANN201
         return PaymentResult(PaymentState.PENDING, reference="", token="t", redirect_url="https://pay.example/x")
 
     def status(self, order_id: str) -> PaymentResult:
