@@ -85,11 +85,12 @@ def create_links(svc: BookingService, stop: threading.Event) -> Done:
     if not todo:
         return Done({"confirmed": 0})
 
-    def one(booking_id: str) -> bool:
+    def one(booking_id: str) -> bool | None:
         if stop.is_set():
-            return False  # not started: the next run (or another worker) takes it
-        svc.create_link(booking_id, actor=WORKER, dispatch=False)  # the email job sends what it queued
-        return True
+            return None  # not started: the next run (or another worker) takes it
+        # Only a confirmation this run made counts: the list was read before another worker
+        # may have linked some of it. The email job sends what it queued.
+        return svc.make_link(booking_id, actor=WORKER, dispatch=False).confirmed_here
 
     confirmed = held = failed = 0
     workers = max(1, min(svc.settings.link_concurrency, len(todo)))
@@ -97,11 +98,14 @@ def create_links(svc: BookingService, stop: threading.Event) -> Done:
         futures = [pool.submit(one, b.id) for b in todo]
         for future in as_completed(futures):
             try:
-                confirmed += future.result()
+                here = future.result()
             except InvalidTransition:
                 held += 1  # another worker has it, or it was cancelled meanwhile
             except CallExpertError:
                 failed += 1  # recorded on the booking (attempts, last error) for the ops page
+            else:
+                confirmed += here is True
+                held += here is False  # another worker confirmed it first
     waiting = len(svc.missing_links(actor=WORKER))
     counts = {"confirmed": confirmed, "failed": failed, "held elsewhere": held, "still waiting": waiting}
     # Not one link made and some refused: the provider is down (or refusing everything) for now.
@@ -153,7 +157,8 @@ def check_payments(svc: BookingService, stop: threading.Event) -> Done:
         except CallExpertError:
             unanswered += 1
             continue
-        paid += result.booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
+        # Paid by this check only: another worker (or a notification) may have paid it first.
+        paid += result.changed and result.booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
         review += result.needs_review  # the history says why; ops look in the gateway's dashboard
     counts = {"checked": len(stuck), "paid": paid, "needs review": review, "unanswered": unanswered}
     return Done(counts, f"the gateway did not answer for {unanswered} booking(s)" if unanswered else None,

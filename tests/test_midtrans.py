@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import socket
 import sqlite3
 import threading
@@ -22,6 +23,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -42,7 +44,7 @@ from lib.errors import (
     Transient,
 )
 from lib.payments import order_id_for, parse_order_id
-from lib.payments.midtrans import MidtransGateway, verify_notification
+from lib.payments.midtrans import MidtransGateway, snap_expiry, verify_notification
 from lib.service import BookingService, history
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
@@ -58,6 +60,7 @@ REDIRECT = f"https://app.sandbox.midtrans.com/snap/v4/redirection/{TOKEN}"
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 DAY = date(2026, 11, 26)
 TIMEOUT = 3.5
+WIB = ZoneInfo("Asia/Jakarta")
 
 
 # -- Midtrans's documented bodies ----------------------------------------------------------------
@@ -191,11 +194,49 @@ def test_create_transaction_sends_basic_auth_and_the_documented_body(svc, mt):
         "item_details": [{"id": f"session-{booking.id[:8]}", "price": 250000, "quantity": 1,
                           "name": "Career mentoring - Sari Wulandari"}],
         "credit_card": {"secure": True},
+        # Payable until the booking expires (pending_expiry_minutes, 30 by default, after it was made).
+        "expiry": {"start_time": booking.created_at.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S +0700"),
+                   "unit": "minute", "duration": 30},
     }
     assert isinstance(json.loads(sent.body)["transaction_details"]["gross_amount"], int)
     assert sent.req_kwargs["timeout"] == (TIMEOUT, TIMEOUT)  # connect, read: never None
     assert events(svc, booking.id) == ["created", "payment started"]
     assert svc.history(booking.id, actor=SYSTEM)[-1].detail == f"order {order_id}"
+
+
+@pytest.mark.parametrize("minutes", [45, 90])
+def test_the_snap_transaction_expires_when_the_booking_does(svc, mt, minutes):
+    """Snap's expiry is the booking's pending expiry: from its creation, pending_expiry_minutes
+    long, so a page still open after the booking expired can no longer be paid."""
+    svc.ports.settings = replace(svc.ports.settings, pending_expiry_minutes=minutes)
+    made = datetime(2026, 11, 24, 3, 4, 5, 678_000, tzinfo=UTC)  # 10:04:05.678 in Jakarta
+    svc.store.clock = lambda: made  # the store stamps created_at
+    snap_created(mt)
+    booking = svc.book_and_pay(request(svc), actor=SYSTEM).booking
+    assert booking.created_at == made.replace(microsecond=0)  # SQLite keeps seconds; Snap takes no more either
+    [call] = mt.calls
+    assert json.loads(call.request.body)["expiry"] == {"start_time": "2026-11-24 10:04:05 +0700", "unit": "minute",
+                                                        "duration": minutes}
+
+    # A second attempt 20 minutes later ends at the same moment: the lifetime counts from the booking.
+    svc.clock = FixedClock(made + timedelta(minutes=20))
+    snap_created(mt, token="second-token")
+    svc.start_payment(booking.id, actor=SYSTEM)
+    assert json.loads(mt.calls[-1].request.body)["expiry"] == {"start_time": "2026-11-24 10:04:05 +0700",
+                                                                "unit": "minute", "duration": minutes}
+    assert json.loads(mt.calls[-1].request.body)["transaction_details"]["order_id"].endswith("-2")
+
+
+def test_snap_expiry_never_outlives_the_booking_made_within_a_second():
+    """Supabase stamps created_at to the microsecond; Snap takes seconds: the start is rounded
+    down and the minutes too, so Snap's page closes no later than the booking expires."""
+    booking = Booking(id=str(uuid.uuid4()), user_id="u", expert_id="e", session_type="Career mentoring",
+                      scheduled_date=DAY, scheduled_time=time(14, 0), duration=60, status=BookingStatus.PENDING,
+                      price=250_000, customer_name="Andi", customer_email="andi@example.com", expert_name="Sari",
+                      expert_email="sari@example.com",
+                      created_at=datetime(2026, 11, 24, 16, 59, 59, 700_000, tzinfo=UTC))
+    expiry = snap_expiry(booking, booking.created_at + timedelta(minutes=30))
+    assert expiry == {"start_time": "2026-11-24 23:59:59 +0700", "unit": "minute", "duration": 30}
 
 
 def test_order_ids_are_unique_per_attempt_and_lead_back_to_the_booking():
@@ -969,3 +1010,50 @@ def test_an_order_paid_just_as_it_expires_is_flagged_for_a_refund(svc, mt):
     [gone] = svc.expire_unpaid(actor=SYSTEM)
     assert gone.status is BookingStatus.EXPIRED
     assert events(svc, booking.id)[-2:] == ["expired", "paid after expiry"]
+
+
+def test_1001_expired_bookings_on_supabase_all_get_their_midtrans_order_closed(mt, gateway, provider, sender):
+    """Past Supabase's "Max rows" (1,000, which the PostgREST stand-in applies too): every booking
+    the expiry changes is one the console hears of, so every one of them has its order closed."""
+    from tests.support.postgres import apply_migrations, fresh_database, psycopg
+    from tests.support.postgrest import supabase_over_postgres
+
+    count, now = 1001, datetime.now(UTC).replace(microsecond=0)
+    closed: list[str] = []
+
+    def expire_answer(request: Any) -> tuple[int, dict[str, str], str]:
+        order_id = request.url.split("/v2/", 1)[1].removesuffix("/expire")
+        closed.append(order_id)
+        return 200, {}, json.dumps({"status_code": "407", "status_message": "Success, transaction is expired",
+                                    "order_id": order_id, "transaction_status": "expire"})
+
+    mt.add_callback(responses.POST, re.compile(rf"{re.escape(CORE)}/v2/CE-[0-9a-f]{{32}}-1/expire"),
+                    callback=expire_answer)
+    with fresh_database("expire_many") as dsn:
+        apply_migrations(dsn)
+        with supabase_over_postgres(dsn) as (store, stub):
+            expert = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+            customer = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
+            with psycopg.connect(dsn, autocommit=True) as conn:  # in one statement: 1,001 through the service is slow
+                orders = [r[0] for r in conn.execute(
+                    "insert into bookings (id, user_id, expert_id, session_type, scheduled_date, scheduled_time,"
+                    " duration, status, payment_attempts, payment_order_id, created_at)"
+                    " select g.id, %s, %s, 'Career mentoring', current_date + 1 + g.i / 10,"
+                    " time '08:00' + (g.i %% 10) * interval '1 hour', 60, 'pending', 1,"
+                    " 'CE-' || replace(g.id::text, '-', '') || '-1', %s - (g.i %% 7) * interval '1 minute'"
+                    " from (select gen_random_uuid() as id, i from generate_series(1, %s) i) g"
+                    " returning payment_order_id",
+                    [customer.id, expert.id, now - timedelta(hours=1), count]).fetchall()]
+            settings = Settings(payment_gateway="midtrans", midtrans=MidtransSettings(
+                server_key=SERVER_KEY, client_key=CLIENT_KEY, timeout_seconds=TIMEOUT))
+            svc = BookingService(store, provider, gateway, sender, settings, clock=FixedClock(now),
+                                 sleep=lambda s: None)
+            expired = svc.expire_unpaid(actor=SYSTEM)
+            stub_cap = stub.max_rows
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                statuses = dict(conn.execute("select status, count(*) from bookings group by status").fetchall())
+
+    assert stub_cap == 1000 and count > stub_cap
+    assert statuses == {"expired": count}
+    assert len(expired) == count and {b.payment_order_id for b in expired} == set(orders)
+    assert sorted(closed) == sorted(orders)  # each order closed once

@@ -388,7 +388,8 @@ def test_each_transition_function_has_one_signature_taking_its_history_line(conn
         assert (anon, authenticated, service) == (False, False, True), name
     folded = {r[0]: r[1][-r[2]:] for r in rows if r[2]}
     assert folded == {"booking_mark_paid": ["p_count_attempt", "p_lease_until"],
-                      "booking_confirm": ["p_attempt_event", "p_attempt_detail"]}
+                      "booking_confirm": ["p_attempt_event", "p_attempt_detail"],
+                      "booking_expire_pending": ["p_limit"]}
 
 
 def test_mark_paid_counts_the_attempt_and_takes_the_link_lease_in_its_statement_when_asked(conn):
@@ -633,6 +634,28 @@ def test_an_expired_booking_no_longer_holds_its_slot(conn):
         _customer_insert(c, andi, expert, "2027-01-08", "11:00", 60)
         with pytest.raises(pgerrors.ExclusionViolation):  # the fresh unpaid booking still holds its own
             _customer_insert(c, andi, expert, "2027-01-08", "14:30", 30)
+
+
+def test_expire_pending_takes_a_limit_and_a_call_without_one_expires_at_most_1000(conn):
+    """A batch within PostgREST's Max rows (1,000): the console hears of every booking it expired.
+    A call of the previous release (no p_limit) keeps working, 1,000 at a time."""
+    expert, budi = _expert(conn), _customer(conn)
+    # A cutoff before any other test's bookings: only these are stale.
+    expire = ("select count(*) from booking_expire_pending(now() - interval '9 days', now(), 'cli', 'expired',"
+              " 'late'{})")
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:  # rolled back: no stale holds stay
+        c.execute(
+            "insert into bookings (user_id, expert_id, session_type, scheduled_date, scheduled_time, duration, price,"
+            " created_at) select %s, %s, 'Career mentoring', date '2027-02-01' + i / 10,"
+            " time '08:00' + (i %% 10) * interval '1 hour', 60, 250000, now() - interval '10 days'"
+            " from generate_series(0, 1001) i", [budi, expert])  # 1,002 stale holds
+        assert _one(c, expire.format(", p_limit => 2")) == 2
+        assert _one(c, expire.format("")) == 1000
+        assert _one(c, expire.format(", 500")) == 0
+        for bad in ("0", "null"):
+            with pytest.raises(pgerrors.InvalidParameterValue), c.transaction():
+                c.execute(expire.format(f", p_limit => {bad}"))
+        assert _one(c, "select count(*) from bookings where expert_id = %s and status = 'expired'", [expert]) == 1002
 
 
 def test_a_payment_racing_the_expiry_wins(db):

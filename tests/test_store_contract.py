@@ -54,6 +54,7 @@ from lib.errors import (
 from lib.notify import LINK_PENDING
 from lib.notify.templates import emails_for
 from lib.service import history
+from lib.store import EXPIRE_BATCH
 from lib.store.sqlite import SQLiteStore
 from lib.store.supabase import BOOKING_SELECT, SupabaseStore
 from tests.support.postgres import apply_migrations, fresh_database, psycopg
@@ -706,6 +707,21 @@ def test_expire_pending_expires_only_pending_bookings_older_than_the_cutoff_once
     assert store.get_booking(stale.id).status is BookingStatus.EXPIRED
 
 
+def test_expire_pending_takes_at_most_its_limit_oldest_first_and_the_next_call_the_rest(store, people, age):
+    made = [store.create_booking(new(people.sari, people.andi, at=time(9 + i, 0)), "ops", line=CREATED)
+            for i in range(3)]
+    for minutes, booking in zip((50, 40, 45), made, strict=True):
+        age(booking.id, minutes)
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(minutes=30)
+    first = store.expire_pending(cutoff, now, "cli", line=history.expired(), limit=2)
+    assert [b.id for b in first] == [made[0].id, made[2].id]  # the two oldest
+    assert store.get_booking(made[1].id).status is BookingStatus.PENDING
+    assert [b.id for b in store.expire_pending(cutoff, now, "cli", line=history.expired(), limit=2)] == [made[1].id]
+    assert store.expire_pending(cutoff, now, "cli", line=history.expired(), limit=2) == []
+    assert all(events(store, b.id) == ["created", "expired"] for b in made)
+
+
 def test_a_payment_recorded_before_the_expiry_wins(store, people, age):
     booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
     age(booking.id, 45)
@@ -1140,7 +1156,8 @@ def test_wire_expire_pending_is_one_rpc_with_the_names_embedded(wire):
     assert dict(request.url.params) == {"select": BOOKING_SELECT}
     assert json.loads(request.content) == {"p_cutoff": "2030-03-10T02:30:00+00:00",
                                            "p_at": "2030-03-10T03:00:00+00:00", "p_actor": "cli",
-                                           "p_event": "expired", "p_detail": "not paid in time; the slot is free again"}
+                                           "p_event": "expired", "p_detail": "not paid in time; the slot is free again",
+                                           "p_limit": EXPIRE_BATCH}
     assert_signed(request)
 
 def test_wire_a_request_slot_is_one_rpc_and_its_answer_the_wait(wire):

@@ -30,7 +30,7 @@ from lib.payments import PaymentResult, PaymentState
 from lib.payments.demo import DemoGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
-from lib.worker import JOBS, Done, Job, Worker, run
+from lib.worker import JOBS, Done, Job, Worker, create_links, run
 from tests.support.bookings import paid_bookings
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
 
@@ -43,7 +43,7 @@ class PendingGateway(DemoGateway):
     def __init__(self, answer: Callable[[str], PaymentResult]) -> None:
         self.answer = answer
 
-    def start(self, booking, order_id):  # noqa: ANN001, ANN201
+    def start(self, booking, order_id, *, expires_at=None):  # noqa: ANN001, ANN201
         return PaymentResult(PaymentState.PENDING, reference="", token="t", redirect_url="https://pay.example/x")
 
     def status(self, order_id: str) -> PaymentResult:
@@ -310,6 +310,97 @@ def test_payment_checks_back_off_while_the_gateway_answers_none(tmp_path):
 
     assert _tick_until_due(worker, ticks, "check-payments", 3) == [300, 600, 900]
     assert runs_by_job(svc)["check-payments"].counts["unanswered"] == 2
+
+
+# -- two workers count only what each changed ------------------------------------------------------
+
+def test_a_worker_counts_only_the_links_it_made_when_another_made_them_after_it_read_the_list(tmp_path,
+                                                                                               monkeypatch):
+    provider = FlakyProvider()
+    first, second = sqlite_service(tmp_path, provider), sqlite_service(tmp_path, provider)  # one SQLite file
+    ids = paid_bookings(first, 30)
+    reads, first_run = [], []
+    read_list = second.missing_links
+
+    def read_then_the_other_worker_links_them_all(*args: object, **kwargs: object) -> object:
+        listed = read_list(*args, **kwargs)
+        if not reads:  # between the second worker's read and its first claim
+            first_run.append(create_links(first, threading.Event()))
+        reads.append(len(listed))
+        return listed
+
+    monkeypatch.setattr(second, "missing_links", read_then_the_other_worker_links_them_all)
+    second_run = create_links(second, threading.Event())
+
+    assert reads == [30, 0]  # the second worker did see all 30 waiting
+    assert first_run[0].counts["confirmed"] == 30
+    assert second_run.counts == {"confirmed": 0, "failed": 0, "held elsewhere": 30, "still waiting": 0}
+    assert provider.duplicates == 0 and len(provider.events) == 30
+    assert all(first.get_booking(i, actor=SYSTEM).status is BookingStatus.CONFIRMED for i in ids)
+
+
+class SlowProvider(FlakyProvider):
+    """Takes a moment per meeting, as a calendar does, so two racing workers overlap."""
+
+    def create(self, booking):  # noqa: ANN001, ANN201
+        time.sleep(0.005)
+        return super().create(booking)
+
+
+def _race_create_links(services: list[BookingService]) -> list[Done]:
+    barrier, done = threading.Barrier(len(services)), [Done()] * len(services)
+
+    def work(i: int) -> None:
+        barrier.wait()
+        done[i] = create_links(services[i], threading.Event())
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(services))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    return done
+
+
+def _assert_each_confirmed_once_and_counted_once(svc: BookingService, ids: list[str], runs: list[Done],
+                                                 provider: FlakyProvider) -> None:
+    assert sum(r.counts["confirmed"] for r in runs) == len(ids), [r.counts for r in runs]
+    assert all(r.counts["failed"] == 0 for r in runs)
+    assert provider.duplicates == 0 and len(provider.events) == len(ids)
+    for booking_id in ids:
+        assert [h.event for h in svc.history(booking_id, actor=SYSTEM)].count("confirmed") == 1
+
+
+def test_two_workers_racing_on_one_sqlite_file_count_30_confirmations_for_30_bookings(tmp_path):
+    provider = SlowProvider()
+    services = [sqlite_service(tmp_path, provider, link_concurrency=4) for _ in range(2)]
+    ids = paid_bookings(services[0], 30)
+    runs = _race_create_links(services)
+    _assert_each_confirmed_once_and_counted_once(services[0], ids, runs, provider)
+
+
+def test_two_workers_racing_on_postgres_count_30_confirmations_for_30_bookings(tmp_path):
+    from lib.notify.outbox import OutboxOnlySender
+    from lib.store.supabase import SupabaseStore
+    from tests.support.postgres import apply_migrations, fresh_database
+    from tests.support.postgrest import KEY, URL, supabase_over_postgres
+
+    provider = SlowProvider()
+    settings = Settings(seed_demo_data=False, link_backoff_seconds=0.0, link_backoff_max_seconds=0.0,
+                        reminder_offsets=(), link_concurrency=4)
+    with fresh_database("count_links") as dsn:
+        apply_migrations(dsn)
+        with supabase_over_postgres(dsn) as (first_store, _):
+            second_store = SupabaseStore.from_settings(URL, KEY, 5.0, retry_reads=False)  # its own connections
+            try:
+                services = [BookingService(store, provider, DemoGateway(), OutboxOnlySender(), settings,
+                                           sleep=lambda _: None) for store in (first_store, second_store)]
+                ids = paid_bookings(services[0], 30)
+                runs = _race_create_links(services)
+                _assert_each_confirmed_once_and_counted_once(services[0], ids, runs, provider)
+            finally:
+                second_store.close()
 
 
 # -- two workers at once against PostgreSQL --------------------------------------------------------

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -54,9 +55,11 @@ class PaymentGateway(Protocol):
     # A gateway without it (or False) has each attempt numbered before it is asked.
     settles_in_process: bool
 
-    def start(self, booking: Booking, order_id: str) -> PaymentResult:
+    def start(self, booking: Booking, order_id: str, *, expires_at: datetime | None = None) -> PaymentResult:
         """Open a payment of ``booking`` under ``order_id``: ``PAID`` if it settled at once,
-        else ``PENDING`` with the page to pay on (``redirect_url``, ``token``)."""
+        else ``PENDING`` with the page to pay on (``redirect_url``, ``token``). ``expires_at``:
+        when the booking stops waiting for its money (``pending_expiry_minutes`` after it was
+        made); a payment page must not outlive it."""
         ...
 
     def status(self, order_id: str) -> PaymentResult:

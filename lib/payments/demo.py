@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +18,9 @@ class DemoGateway:
     is_demo = True
     settles_in_process = True  # no payment page, no outside party: nothing to number first
 
-    def start(self, booking: Booking, order_id: str) -> PaymentResult:
-        """The demo has no payment page: starting a payment settles it at once, taking no money."""
+    def start(self, booking: Booking, order_id: str, *, expires_at: datetime | None = None) -> PaymentResult:
+        """The demo has no payment page (so nothing to expire): starting a payment settles it at
+        once, taking no money."""
         return PaymentResult(PaymentState.PAID, reference=f"DEMO-{booking.id[:8]}",
                              message="Demo payment, no money moved.", amount=Decimal(booking.price))
 

@@ -16,8 +16,10 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import midtransclient
 import requests
@@ -32,6 +34,8 @@ from lib.payments import PaymentResult, PaymentState
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# Snap reads the times it is given in Jakarta time (GMT+7).
+_WIB = ZoneInfo("Asia/Jakarta")
 # Midtrans limits item names and ids to 50 characters.
 _NAME_MAX = 50
 _FAILED = {
@@ -73,11 +77,24 @@ def verify_notification(payload: Mapping[str, Any], server_key: str) -> bool:
     return hmac.compare_digest(expected.encode(), str(signature).strip().lower().encode("utf-8", "replace"))
 
 
-def transaction_params(booking: Booking, order_id: str) -> dict[str, Any]:
+def snap_expiry(booking: Booking, expires_at: datetime) -> dict[str, Any]:
+    """Snap's ``expiry`` object: the transaction can be paid from the booking's creation until
+    ``expires_at``, in whole minutes rounded down so it never outlives the booking's hold.
+
+    Snap reads ``start_time`` as ``yyyy-MM-dd HH:mm:ss Z`` (``2026-11-24 10:00:00 +0700``); without
+    it the lifetime would count from the moment the customer picks a payment method.
+    """
+    start = (booking.created_at or expires_at).astimezone(_WIB).replace(microsecond=0)
+    minutes = max(1, int((expires_at - start).total_seconds() // 60))
+    return {"start_time": start.strftime("%Y-%m-%d %H:%M:%S %z"), "unit": "minute", "duration": minutes}
+
+
+def transaction_params(booking: Booking, order_id: str, expires_at: datetime | None = None) -> dict[str, Any]:
     """The Snap ``create transaction`` body for ``booking``: amount in whole rupiah, the
-    customer, and the session as its only item (so the items add up to the gross amount)."""
+    customer, the session as its only item (so the items add up to the gross amount), and,
+    with ``expires_at``, the transaction's lifetime ending then."""
     name = f"{booking.session_type} - {booking.expert_name}"
-    return {
+    params: dict[str, Any] = {
         "transaction_details": {"order_id": order_id, "gross_amount": int(booking.price)},
         "customer_details": {"first_name": booking.customer_name, "email": booking.customer_email},
         "item_details": [{
@@ -88,6 +105,9 @@ def transaction_params(booking: Booking, order_id: str) -> dict[str, Any]:
         }],
         "credit_card": {"secure": True},  # 3-D Secure for cards
     }
+    if expires_at is not None:
+        params["expiry"] = snap_expiry(booking, expires_at)
+    return params
 
 
 def _amount(value: Any) -> Decimal | None:
@@ -176,10 +196,11 @@ class MidtransGateway:
         return f"Midtrans ({self.environment})"
 
     # -- the protocol ---------------------------------------------------------------------------
-    def start(self, booking: Booking, order_id: str) -> PaymentResult:
-        """Create a Snap transaction; ``PENDING`` with its token and the page to pay on."""
-        data = self._call(lambda: self._snap.create_transaction(transaction_params(booking, order_id)),
-                          "creating the payment")
+    def start(self, booking: Booking, order_id: str, *, expires_at: datetime | None = None) -> PaymentResult:
+        """Create a Snap transaction that can be paid until ``expires_at``; ``PENDING`` with its
+        token and the page to pay on."""
+        params = transaction_params(booking, order_id, expires_at)
+        data = self._call(lambda: self._snap.create_transaction(params), "creating the payment")
         token, url = data.get("token"), data.get("redirect_url")
         if not token or not url:
             raise PaymentFailed("Midtrans answered without a payment token or page; nothing was stored. Try again, "

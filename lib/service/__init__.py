@@ -45,7 +45,7 @@ from lib.service.availability import Scheduling, SlotList
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
 from lib.service.clicks import JoinLinks
 from lib.service.jobs import JobRuns
-from lib.service.links import Links, Progress
+from lib.service.links import LinkOutcome, Links, Progress
 from lib.service.outbox import DispatchResult, Outbox
 from lib.service.overview import OverviewFigures
 from lib.service.payments import PaymentCheck, Payments
@@ -54,8 +54,8 @@ from lib.service.queries import ExpertSessions, Queries
 from lib.service.reminders import Reminders
 from lib.store import BookingStore
 
-__all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "ExpertSessions", "PaymentCheck",
-           "Ports", "SlotList"]
+__all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "ExpertSessions", "LinkOutcome",
+           "PaymentCheck", "Ports", "SlotList"]
 
 
 class BookingService:
@@ -318,6 +318,10 @@ class BookingService:
     def create_link(self, booking_id: str, *, actor: Actor, dispatch: bool = True) -> Booking:
         """Create the meeting of a paid booking and confirm it; idempotent."""
         return self._links.create_link(booking_id, actor=actor, dispatch=dispatch)
+
+    def make_link(self, booking_id: str, *, actor: Actor, dispatch: bool = True) -> LinkOutcome:
+        """``create_link``, telling whether this call confirmed the booking (what a job counts)."""
+        return self._links.make_link(booking_id, actor=actor, dispatch=dispatch)
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
         """Confirm a paid booking with a link pasted by hand."""

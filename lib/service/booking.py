@@ -28,7 +28,7 @@ from lib.service.links import Links
 from lib.service.outbox import Outbox, recipient_zones
 from lib.service.payments import Payments
 from lib.service.ports import Ports
-from lib.store import BookingStore
+from lib.store import EXPIRE_BATCH, BookingStore
 from lib.validation import clean_duration, clean_new_customer, clean_slot, clean_text, price_for
 
 T = TypeVar("T")
@@ -315,12 +315,19 @@ class BookingLife:
     def _expire_stale(self, actor: Actor) -> list[Booking]:
         now = self.ports.clock()
         cutoff = now - timedelta(minutes=self.ports.settings.pending_expiry_minutes)
-        expired = self.ports.store.expire_pending(cutoff, now, actor.label, line=history.expired())
-        for booking in expired:
-            self.scheduling.forget_busy(booking.expert_id)
-            if booking.payment_order_id:
-                self.payments.close_expired_order(booking, actor)
-        return expired
+        expired: list[Booking] = []
+        while True:
+            # In batches the store reports in full (Supabase answers with at most "Max rows"), each
+            # batch's orders closed before the next, so a failure later leaves these closed.
+            batch = self.ports.store.expire_pending(cutoff, now, actor.label, line=history.expired(),
+                                                    limit=EXPIRE_BATCH)
+            for booking in batch:
+                self.scheduling.forget_busy(booking.expert_id)
+                if booking.payment_order_id:
+                    self.payments.close_expired_order(booking, actor)
+            expired += batch
+            if len(batch) < EXPIRE_BATCH:
+                return expired
 
     def _freeing_stale_holds(self, write: Callable[[], T]) -> T:
         """Run a write that checks the slot; when it is taken, expire the holds that outlived

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TypeVar
 
@@ -37,6 +37,15 @@ def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, MeetingProviderError) and isinstance(exc, Transient)
 
 
+@dataclass(frozen=True)
+class LinkOutcome:
+    """A booking after a link was asked for it, and whether this call confirmed it (``False``:
+    another worker or person had already, or did meanwhile), so a run counts only its own."""
+
+    booking: Booking
+    confirmed_here: bool
+
+
 class Links:
     """``paid -> confirmed``: the meeting of a booking, made once however often it is retried."""
 
@@ -53,6 +62,11 @@ class Links:
         """
         require_staff(actor, "create meeting links")
         return self._link(booking_id, actor.label, dispatch)[0]
+
+    def make_link(self, booking_id: str, *, actor: Actor, dispatch: bool = True) -> LinkOutcome:
+        """``create_link``, telling whether this call confirmed the booking (what a job counts)."""
+        require_staff(actor, "create meeting links")
+        return LinkOutcome(*self._link(booking_id, actor.label, dispatch))
 
     def create_held_link(self, booking: Booking, *, actor: Actor, dispatch: bool = True) -> Booking:
         """``create_link`` of a booking whose link lease this call already holds: taken by the
@@ -99,7 +113,7 @@ class Links:
             self.outbox.queue_link_pending(booking)
             raise MeetingFailed(f"Unexpected error while creating the link: {describe_unexpected(exc)}") from None
         return self._confirm(booking, meeting, actor, history.link_created(meetings.name), dispatch,
-                             attempt=history.link_attempt(None)), True
+                             attempt=history.link_attempt(None))
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down).
@@ -127,7 +141,7 @@ class Links:
         try:
             self.remove_attempt_events(held, actor.label)
             return self._confirm(held, Meeting(url=link, event_id="", event_version=held.event_version), actor.label,
-                                 history.link_pasted(), dispatch=True)
+                                 history.link_pasted(), dispatch=True)[0]
         finally:
             self.ports.store.release_link_claim(held.id)  # a no-op once confirmed
 
@@ -151,9 +165,10 @@ class Links:
                               "with its own meeting link) was deleted and its invitation withdrawn", actor)
 
     def _confirm(self, booking: Booking, meeting: Meeting, actor: str, line: HistoryLine, dispatch: bool,
-                 attempt: HistoryLine | None = None) -> Booking:
+                 attempt: HistoryLine | None = None) -> tuple[Booking, bool]:
         """Store the link, ``line`` and the confirmation emails (and the successful link
-        ``attempt``, when one made it) in one transaction."""
+        ``attempt``, when one made it) in one transaction; the booking, and whether this
+        transaction confirmed it (``False``: someone else did first)."""
         store = self.ports.store
         linked = replace(booking, meeting_link=meeting.url, google_event_id=meeting.event_id or None,
                          event_version=meeting.event_version, status=BookingStatus.CONFIRMED)
@@ -165,7 +180,7 @@ class Links:
                 store.record_link_attempt(booking.id, None, actor, line=attempt)
             current = self.ports.load(booking.id)
             if current.status is BookingStatus.CONFIRMED:
-                return current  # someone else confirmed it first: same event, so nothing to undo
+                return current, False  # someone else confirmed it first: same event, so nothing to undo
             # Cancelled while the link was being made: take the fresh event down again.
             if meeting.event_id and current.meeting_link is None:
                 self._best_effort_cancel(linked, actor)
@@ -173,7 +188,7 @@ class Links:
                                     "while the link was being created.")
         if dispatch:
             self.outbox.dispatch_after_change()
-        return confirmed
+        return confirmed, True
 
     def create_missing_links(self, progress: Progress | None = None, *, actor: Actor,
                              concurrency: int | None = None) -> LinkRunResult:

@@ -93,6 +93,12 @@ class Payments:
             return settled[0]
         return self._start_numbered(booking, actor)
 
+    def pay_by(self, booking: Booking) -> datetime:
+        """When ``booking`` stops waiting for its money: ``pending_expiry_minutes`` after it was
+        made, when the expiry job frees its slot. A payment page the gateway opens ends then too."""
+        made = booking.created_at or self.ports.clock()
+        return made + timedelta(minutes=self.ports.settings.pending_expiry_minutes)
+
     def _start_numbered(self, booking: Booking, actor: Actor) -> Booking:
         """The payment numbered first (its own transaction), then started at the gateway."""
         store, gateway, who = self.ports.store, self.ports.payments, actor.label
@@ -101,7 +107,7 @@ class Payments:
             raise InvalidTransition("This booking changed meanwhile; refresh and try again.")
         order_id = order_id_for(booking.id, numbered.payment_attempts)
         try:
-            result = gateway.start(numbered, order_id)
+            result = gateway.start(numbered, order_id, expires_at=self.pay_by(numbered))
         except PaymentError as exc:
             store.add_history(booking.id, "payment start failed", f"order {order_id}: {exc}", who)
             raise
@@ -144,7 +150,8 @@ class Payments:
             return None
         numbered = replace(booking, payment_attempts=booking.payment_attempts + 1)
         try:
-            result = self.ports.payments.start(numbered, order_id_for(booking.id, numbered.payment_attempts))
+            result = self.ports.payments.start(numbered, order_id_for(booking.id, numbered.payment_attempts),
+                                               expires_at=self.pay_by(booking))
         except PaymentError:
             return None
         return result if result.state is PaymentState.PAID else None

@@ -28,6 +28,10 @@ from lib.domain import (
 from lib.overview import OverviewStats
 from lib.scheduling import Availability
 
+# The most bookings one ``expire_pending`` call expires: below Supabase's "Max rows" (1,000 unless
+# changed), so each call's answer names every booking it expired.
+EXPIRE_BATCH = 500
+
 
 class BookingStore(Protocol):
     """Every read and write of the booking service.
@@ -220,11 +224,13 @@ class BookingStore(Protocol):
         each one's history; how many."""
         ...
 
-    def expire_pending(self, cutoff: datetime, now: datetime, actor: str, *, line: HistoryLine) -> list[Booking]:
-        """``pending -> expired`` for every booking created before ``cutoff`` and still unpaid, with
-        ``line`` in each one's history; returns them. Conditional on ``pending`` booking by booking, so a
-        payment recorded first wins and a second run expires nothing twice. An expired booking
-        no longer holds its slot."""
+    def expire_pending(self, cutoff: datetime, now: datetime, actor: str, *, line: HistoryLine,
+                       limit: int = EXPIRE_BATCH) -> list[Booking]:
+        """``pending -> expired`` for at most ``limit`` bookings created before ``cutoff`` and still
+        unpaid, oldest first, with ``line`` in each one's history; returns them all. Fewer than
+        ``limit`` back: none is left (call again until then). Conditional on ``pending`` booking
+        by booking, so a payment recorded first wins and a second run expires nothing twice. An
+        expired booking no longer holds its slot."""
         ...
 
     def active_bookings(self, expert_id: str, start: datetime, end: datetime,

@@ -39,7 +39,7 @@ from lib.domain import (
 )
 from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
 from lib.scheduling import Availability, from_json, to_json
-from lib.store import EmailsFor, LineFor
+from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.sqlite_ops import OperationsTables
 from lib.store.sqlite_rows import (
     _ACTIVE_SQL,
@@ -513,11 +513,12 @@ class SQLiteStore(OperationsTables):
                 self._history(db, booking_id, line, actor)
             return len(ended)
 
-    def expire_pending(self, cutoff: datetime, now: datetime, actor: str, *, line: HistoryLine) -> list[Booking]:
+    def expire_pending(self, cutoff: datetime, now: datetime, actor: str, *, line: HistoryLine,
+                       limit: int = EXPIRE_BATCH) -> list[Booking]:
         with self._tx() as db:  # the write lock: a payment recorded meanwhile waits, or came first
             ids = [r["id"] for r in db.execute(
-                "SELECT id FROM bookings WHERE status = 'pending' AND created_at < ? ORDER BY created_at",
-                (_ts(cutoff),))]
+                "SELECT id FROM bookings WHERE status = 'pending' AND created_at < ? ORDER BY created_at, id LIMIT ?",
+                (_ts(cutoff), max(1, limit)))]
             for booking_id in ids:
                 db.execute("UPDATE bookings SET status = 'expired', updated_at = ?, link_lease_until = NULL"
                            " WHERE id = ? AND status = 'pending'", (_ts(now), booking_id))

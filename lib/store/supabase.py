@@ -52,7 +52,7 @@ from lib.errors import (
     StoreUnavailable,
 )
 from lib.scheduling import Availability, from_json, to_json
-from lib.store import EmailsFor, LineFor
+from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.supabase_ops import OperationsRequests
 from lib.store.supabase_rows import (
     _ACTIVE,
@@ -482,9 +482,12 @@ class SupabaseStore(OperationsRequests):
                   "p_actor": actor, **_line(line)}
         return int(self._execute(self._rpc("booking_complete_ended", params), "completing ended sessions") or 0)
 
-    def expire_pending(self, cutoff: datetime, now: datetime, actor: str, *, line: HistoryLine) -> list[Booking]:
-        """``pending -> expired`` for bookings created before ``cutoff``, with history; one RPC."""
-        params = {"p_cutoff": _iso(cutoff), "p_at": _iso(now), "p_actor": actor, **_line(line)}
+    def expire_pending(self, cutoff: datetime, now: datetime, actor: str, *, line: HistoryLine,
+                       limit: int = EXPIRE_BATCH) -> list[Booking]:
+        """``pending -> expired`` for at most ``limit`` bookings created before ``cutoff``, with
+        history; one RPC. ``limit`` stays within "Max rows", so the answer lists all it expired."""
+        params = {"p_cutoff": _iso(cutoff), "p_at": _iso(now), "p_actor": actor, **_line(line),
+                  "p_limit": max(1, min(limit, PAGE_ROWS))}
         request = self._rpc("booking_expire_pending", params).select(BOOKING_SELECT)
         return [_booking(r) for r in _rows(self._execute(request, "expiring unpaid bookings"))]
 
