@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+# `make run` listens on this machine only; `make run ADDRESS=0.0.0.0` serves every network
+# interface (configure sign-in first: without it anyone who can reach the port is ops).
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test lint bench seed worker retry-links send-emails expire-pending notifications clean
 
@@ -18,9 +21,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
-## Start the console on the embedded defaults (SQLite with demo data, Jitsi, outbox, demo payment).
+## Start the console on the embedded defaults (SQLite with demo data, Jitsi, outbox, demo payment),
+## on http://localhost:$(PORT) only (ADDRESS, above).
 run: $(VENV)/.installed
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 ## Install what the tests need, check the code with ruff (a finding fails the run before any test),
 ## start (or reuse) the local PostgreSQL when it can, and run the tests.

@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -16,9 +16,14 @@ from lib.domain import DEFAULT_DURATION, BookingStatus
 from lib.errors import CallExpertError, NotFound, Transient
 from lib.scheduling import from_json, to_json
 from lib.service import BookingService
-from lib.service.availability import when_text
+from lib.service.availability import MAX_DAYS, when_text
 from lib.timefmt import rupiah, when
 from lib.wiring import build_service
+
+# Bounds of the numbers the commands take: beyond them a run would only tie up the machine (a
+# thread per booking) or the store (one read of every queued email).
+MAX_CONCURRENCY = 1000
+MAX_EMAILS = 100_000
 
 
 def _service() -> BookingService:
@@ -181,9 +186,6 @@ def _serve_notifications(args: argparse.Namespace) -> int:
     settings = load_settings()
     host = args.host or settings.notifications_host
     port = settings.notifications_port if args.port is None else args.port
-    if not 0 < port < 65536:
-        print(f"error: --port {port} is not a port from 1 to 65535", file=sys.stderr)
-        return 2
     # Lines about each notification (outcome and booking, never the body) and uvicorn's own.
     logging.getLogger().setLevel(logging.INFO)
     serve(build_service(settings), host, port)  # the service is built once, for every request
@@ -243,11 +245,39 @@ def _availability(args: argparse.Namespace) -> int:
     return 0
 
 
+# The days ``--from`` may name. A day's slots are looked up from the day before to the day after
+# (in the expert's zone), and up to MAX_DAYS days are listed: past these bounds Python's dates run
+# out. Zone data before 1900 is guesswork anyway, so the range starts there.
+FIRST_DAYS = (date(1900, 1, 1), date(9998, 12, 31))
+
+
 def _day(text: str) -> date:
+    """``--from``: a YYYY-MM-DD day within ``FIRST_DAYS`` (else argparse's ``error: ...``, exit 2)."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+    low, high = FIRST_DAYS
+    if not low <= day <= high:
+        raise argparse.ArgumentTypeError(f"{text} is outside the days this command can list: use a day from "
+                                         f"{low.isoformat()} to {high.isoformat()}")
+    return day
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (else ``error: ...``, exit 2)."""
+
+    def whole(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        return value
+
+    whole.__name__ = "whole number"  # what argparse calls the type in its own messages
+    return whole
 
 
 def _slots(args: argparse.Namespace) -> int:
@@ -275,7 +305,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("seed-demo", help="add demo experts, customers and bookings").set_defaults(run=_seed)
     r = sub.add_parser("retry-links", help="create missing meeting links; exits 1 if some remain")
-    r.add_argument("--concurrency", type=int, default=None,
+    r.add_argument("--concurrency", type=_whole(1, MAX_CONCURRENCY), default=None,
                    help="bookings at a time (default: setting link_concurrency)")
     r.set_defaults(run=_retry_links)
     sub.add_parser("complete-sessions", help="mark confirmed sessions that have ended as completed").set_defaults(
@@ -283,7 +313,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("expire-pending", help="expire bookings still awaiting payment after pending_expiry_minutes, "
                    "freeing their slots").set_defaults(run=_expire_pending)
     e = sub.add_parser("send-emails", help="send queued emails; exits 1 if some failed for good")
-    e.add_argument("--limit", type=int, default=500)
+    e.add_argument("--limit", type=_whole(1, MAX_EMAILS), default=500, help="at most this many emails (default 500)")
     e.set_defaults(run=_send_emails)
     sub.add_parser("queue-reminders", help="queue the reminder emails whose time has come (reminder_offsets "
                    "before each confirmed session)").set_defaults(run=_queue_reminders)
@@ -319,7 +349,7 @@ def parser() -> argparse.ArgumentParser:
     sn = sub.add_parser("serve-notifications", help="serve the Midtrans notification endpoint "
                         "(POST /midtrans/notification, GET /healthz) until stopped")
     sn.add_argument("--host", default=None, help="address to listen on (default: setting notifications_host)")
-    sn.add_argument("--port", type=int, default=None, help="port (default: setting notifications_port)")
+    sn.add_argument("--port", type=_whole(1, 65535), default=None, help="port (default: setting notifications_port)")
     sn.set_defaults(run=_serve_notifications)
     av = sub.add_parser("availability", help="print an expert's hours (or --set them from a JSON file)")
     av.add_argument("expert", help="the expert's id or email")
@@ -332,7 +362,7 @@ def parser() -> argparse.ArgumentParser:
     fs = sub.add_parser("slots", help="print an expert's free slots")
     fs.add_argument("expert", help="the expert's id or email")
     fs.add_argument("--from", dest="first", type=_day, default=None, help="first day, YYYY-MM-DD (default: today)")
-    fs.add_argument("--days", type=int, default=7, help="how many days (default 7)")
+    fs.add_argument("--days", type=_whole(1, MAX_DAYS), default=7, help="how many days (default 7)")
     fs.add_argument("--duration", type=int, default=DEFAULT_DURATION, help="minutes (default 60)")
     fs.add_argument("--json", action="store_true", help="print JSON")
     fs.set_defaults(run=_slots)

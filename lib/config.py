@@ -189,6 +189,9 @@ class Settings:
     # e.g. "https://console.example.com/notify". When set, the Join links in emails go through
     # `<public_base_url>/j/<token>`, which counts the click; empty: emails carry the meeting link.
     public_base_url: str = ""
+    # The endpoint's access log gives each request's method, route (never a Join token), status and
+    # time. True: the client's address too (behind the proxy, the address it forwarded).
+    log_client_addresses: bool = False
     sign_in: bool = False  # derived from [auth] in the secrets file, not set by hand
     google: GoogleSettings = field(default_factory=GoogleSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)

@@ -23,14 +23,27 @@ MAX_LINK = 2048
 MAX_PRICE = 2_000_000_000
 
 
+# What ends a line somewhere: CR and LF, and every other character ``str.splitlines`` splits on
+# (VT, FF, the file/group/record separators, NEL U+0085, LINE SEPARATOR U+2028, PARAGRAPH
+# SEPARATOR U+2029). Email headers, CSV rows and log lines all break on some of them, so a name
+# holding one is refused, all with the same message.
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+# Refused as well: the other control characters (Cc), format characters (Cf: zero-width spaces
+# and joiners, the bidirectional controls that reorder what is shown), surrogates, private-use
+# and unassigned code points. Kept: letters, marks, digits, punctuation, symbols and spaces.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
 def _has_control(text: str) -> bool:
-    if text.isprintable():  # no character of the categories below (nor a separator but space)
+    """Whether ``text`` holds a line break or an invisible or control character (any character
+    of ``_REFUSED_CATEGORIES``)."""
+    if text.isprintable():  # no character of those categories (nor a separator but space)
         return False
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text)
+    return any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in text)
 
 
 def clean_text(value: object, field: str, max_len: int) -> str:
-    """Trimmed, non-empty, printable text of at most ``max_len`` characters."""
+    """Trimmed, non-empty, printable text of at most ``max_len`` characters on one line."""
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be text.")
     text = unicodedata.normalize("NFC", value.strip())
@@ -39,6 +52,8 @@ def clean_text(value: object, field: str, max_len: int) -> str:
     if len(text) > max_len:
         raise InvalidInput(f"{field} is too long ({len(text)} characters; at most {max_len}).")
     if _has_control(text):
+        if any(ch in _LINE_BREAKS for ch in text):
+            raise InvalidInput(f"{field} contains a line break; please type it on one line.")
         raise InvalidInput(f"{field} contains invisible or control characters; please retype it.")
     return text
 

@@ -10,31 +10,42 @@ answers 200 when the store answers one read.
 ``GET /j/<token>`` is the Join link of emails when ``public_base_url`` is set: a known token
 records one click and answers 302 to the booking's current meeting link (only ever a link stored
 on the booking); an unknown or malformed token answers 404, a booking with no link to open now
-(cancelled, expired) 410, each with a short fixed plain-text body. No user agent or address is kept.
+(cancelled, expired) 410, each with a short fixed plain-text body. No user agent or address is
+kept with the click.
 A ``HEAD`` request (Starlette answers it on a ``GET`` route; mail scanners and link previews send
 it) gets the same answer but records no click: only a ``GET`` is someone opening the link.
 
 Answers are fixed, short JSON: nothing a caller sent is ever echoed back, and the log lines name
 the outcome and the booking, never the body, a key or an error's text (which may quote the body).
+
+The access log is the endpoint's own (``AccessLog``; uvicorn's, which writes the whole path and
+the client's address, is off): one line per request with its method, its route, the status and
+the time taken. A Join link's path is written ``/j/<token>`` and any path that is not one of the
+routes ``<other path>``, so no token (nor anything a caller put in a path or query) reaches a
+log. The client's address is written only with the setting ``log_client_addresses``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lib.access import JOIN_REDIRECT, NOTIFICATION
 from lib.errors import CallExpertError, NotFound, Transient, log_unexpected
 from lib.service import BookingService
 
 log = logging.getLogger("lib.web")
+access_log = logging.getLogger("lib.web.access")
 
 # Midtrans's notification bodies are a few kilobytes; anything far bigger is not one.
 MAX_BODY_BYTES = 64 * 1024
@@ -77,6 +88,54 @@ async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
         if len(body) > limit:
             raise BodyTooLarge
     return bytes(body)
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def loggable_path(path: str) -> str:
+    """``path`` as the access log may write it: the endpoint's fixed routes as they are, a Join
+    link as ``/j/<token>``, anything else as ``<other path>`` (it may hold a token sent to the
+    wrong place). The query string is never part of it."""
+    if path in (NOTIFICATION_PATH, HEALTH_PATH):
+        return path
+    if path == "/j" or path.startswith("/j/"):
+        return "/j/<token>"
+    return "<other path>"
+
+
+class AccessLog:
+    """One ``lib.web.access`` line per HTTP request, written when its answer is sent:
+    ``GET /j/<token> 302 3 ms`` (with ``with_address``: ``203.0.113.7 GET /j/<token> 302 3 ms``)."""
+
+    def __init__(self, app: ASGIApp, with_address: bool = False) -> None:
+        self.app = app
+        self.with_address = with_address
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the server answers when the application fails before answering
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            method = scope.get("method", "")
+            line = (f"{method if method in _METHODS else '<other method>'} {loggable_path(scope.get('path', ''))} "
+                    f"{status} {round((time.perf_counter() - started) * 1000)} ms")
+            if self.with_address:
+                # Behind the reverse proxy, uvicorn has already put the forwarded address here.
+                host = (scope.get("client") or ("-", 0))[0]
+                line = f"{host} {line}"
+            access_log.info("%s", line)
 
 
 def create_app(service: BookingService) -> Starlette:
@@ -144,7 +203,8 @@ def create_app(service: BookingService) -> Starlette:
 
     return Starlette(routes=[Route(NOTIFICATION_PATH, notification, methods=["POST"]),
                              Route(HEALTH_PATH, health, methods=["GET"]),
-                             Route(JOIN_PATH, join, methods=["GET"])])
+                             Route(JOIN_PATH, join, methods=["GET"])],
+                     middleware=[Middleware(AccessLog, with_address=service.settings.log_client_addresses)])
 
 
 def uvicorn_config(app: Starlette, host: str, port: int) -> Any:  # a uvicorn.Config
@@ -152,10 +212,13 @@ def uvicorn_config(app: Starlette, host: str, port: int) -> Any:  # a uvicorn.Co
     import uvicorn
 
     return uvicorn.Config(
-        app, host=host, port=port, log_config=None,
+        # access_log off: uvicorn's line holds the whole path (a Join token) and the client's
+        # address; AccessLog writes the endpoint's own.
+        app, host=host, port=port, log_config=None, access_log=False,
         # Notifications come one at a time; beyond this many open requests uvicorn answers 503 itself.
         limit_concurrency=64,
-        # X-Forwarded-For from the reverse proxy on the same machine names the real client in the log.
+        # X-Forwarded-For from the reverse proxy on the same machine names the real client (logged
+        # only with the setting log_client_addresses).
         proxy_headers=True, forwarded_allow_ips="127.0.0.1",
     )
 

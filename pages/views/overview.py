@@ -12,6 +12,7 @@ import streamlit as st
 
 from lib import overview as ov
 from lib import overview_charts as drawn
+from lib.csv_export import csv_bytes
 from lib.errors import CallExpertError
 from lib.overview_headline import headline
 from lib.plaintext import escape_markdown
@@ -64,7 +65,7 @@ def section(title: str, key: str, reading: str, frame: pd.DataFrame, drawn: pd.D
     st.caption(escape_markdown(reading))
     if frame.select_dtypes("number").to_numpy().sum() > 0:  # all zeros: the reading says it all
         st.altair_chart(chart(drawn), width="stretch")
-    st.download_button("Download CSV", frame.to_csv(index=False).encode("utf-8"), mime="text/csv",
+    st.download_button("Download CSV", csv_bytes(frame), mime="text/csv",
                        file_name=f"overview-{key}-{first_day}-{last_day}.csv", key=f"overview-csv-{key}")
 
 
