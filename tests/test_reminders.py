@@ -295,7 +295,7 @@ def test_one_worker_round_queues_a_due_reminder_and_sends_it(world):
     assert Worker(world.svc, name="host:1").run_once() is True
     assert [(e.kind, e.status) for e in reminders(world)] == [
         ("reminder_60.customer", EmailStatus.SENT), ("reminder_60.expert", EmailStatus.SENT)]
-    assert {r.job: r.counts for r in world.svc.job_runs(actor=SYSTEM)}["queue-reminders"] == {"queued": 2}
+    assert {r.job: r.counts for r in world.svc.job_runs(actor=SYSTEM)}["queue-reminders"] == {"queued": 2, "failed": 0}
 
 
 # -- each person's zone ----------------------------------------------------------------------------
