@@ -15,6 +15,8 @@ from lib.config import load_settings
 from lib.domain import DEFAULT_DURATION, BookingStatus
 from lib.errors import CallExpertError, NotFound, Transient
 from lib.scheduling import from_json, to_json
+from lib.scheduling.model import MAX_DOCUMENT_BYTES
+from lib.scheduling.words import too_large
 from lib.service import BookingService
 from lib.service.availability import when_text
 from lib.timefmt import rupiah, when
@@ -211,8 +213,13 @@ def _availability(args: argparse.Namespace) -> int:
             return 0
     if args.set:
         try:
-            with open(args.set, encoding="utf-8") as source:
-                data = json.load(source)
+            with open(args.set, "rb") as source:
+                raw = source.read(MAX_DOCUMENT_BYTES + 1)  # no more: a larger file is refused unread
+            if len(raw) > MAX_DOCUMENT_BYTES:
+                print(f"error: {args.set} is too large: {too_large(MAX_DOCUMENT_BYTES)}; nothing was saved",
+                      file=sys.stderr)
+                return 2
+            data = json.loads(raw.decode("utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             print(f"error: cannot read {args.set}: {exc}", file=sys.stderr)
             return 2
@@ -226,6 +233,9 @@ def _availability(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"Saved the availability of {expert.name}.")
             return 0
+    unreadable = service.availability_problem(expert.id, actor=CLI)
+    if unreadable:
+        print(f"warning: {unreadable}", file=sys.stderr)
     schedule = to_json(service.availability(expert.id, actor=CLI), expert=expert.id)
     if args.json:
         print(json.dumps(schedule, indent=2))

@@ -164,13 +164,11 @@ def from_json(data: object, *, expert: str | None = None, base: Availability = D
     )
 
 
-def document_size(text: str | bytes) -> str | None:
-    """Why a JSON text is too large to be an availability (``None``: it is not), before it is
-    parsed at all: the largest availability the limits allow is well under ``MAX_DOCUMENT_BYTES``."""
-    size = len(text.encode("utf-8") if isinstance(text, str) else text)
-    if size <= MAX_DOCUMENT_BYTES:
-        return None
-    return f"{words.too_long('The availability', size, MAX_DOCUMENT_BYTES, 'bytes')}."
+def document_size(text: str) -> str | None:
+    """Why a stored JSON text is too large to be an availability (``None``: it is not), before it
+    is parsed at all: the largest availability the limits allow is well under ``MAX_DOCUMENT_BYTES``."""
+    size = len(text.encode("utf-8"))
+    return words.too_large(MAX_DOCUMENT_BYTES, size) if size > MAX_DOCUMENT_BYTES else None
 
 
 def from_stored(stored: str | Mapping[str, Any]) -> Availability:
@@ -180,7 +178,7 @@ def from_stored(stored: str | Mapping[str, Any]) -> Availability:
     if isinstance(stored, str):
         too_large = document_size(stored)
         if too_large:
-            raise InvalidInput(too_large)
+            raise InvalidInput(f"The stored availability is too large: {too_large}.")
         try:
             stored = json.loads(stored)
         except (ValueError, RecursionError):

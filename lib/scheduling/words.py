@@ -126,6 +126,13 @@ def too_long(what: str, size: int, limit: int, unit: str) -> str:
     return f"{what}: at most {limit} {unit}, not {size}"
 
 
+def too_large(limit: int, size: int | None = None) -> str:
+    """Why a document past the size limit is refused: ``an availability can be at most 65536
+    bytes (64 KB) of JSON, not 70000`` (``size``: when known)."""
+    return f"an availability can be at most {limit} bytes ({limit // 1024} KB) of JSON" + (
+        f", not {size}" if size is not None else "")
+
+
 def unreadable(expert: str, reason: str) -> str:
     """What an expert whose stored hours cannot be read is given, and why; ``reason`` is the
     refusal of what is stored, in the same words as if it had been typed."""

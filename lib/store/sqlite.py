@@ -284,8 +284,10 @@ class SQLiteStore(OperationsTables):
         if row is None:
             return None
         schedule = row["schedule"]
-        found = document_size(schedule) if isinstance(schedule, str) else "The stored availability is not JSON text."
-        found = found or _availability(schedule)
+        if not isinstance(schedule, str):
+            raise UnreadableAvailability(expert_id, "The stored availability is not JSON text.")
+        too_large = document_size(schedule)  # refused before parsing, and kept out of the cache
+        found = f"The stored availability is too large: {too_large}." if too_large else _availability(schedule)
         if isinstance(found, str):
             raise UnreadableAvailability(expert_id, found)
         return found

@@ -62,7 +62,8 @@ begin
             + octet_length(coalesce(new.overrides, '{}'::jsonb)::text);
     if size > max_bytes then
         raise exception using errcode = 'check_violation',
-            message = format('The availability: at most %s bytes, not %s.', max_bytes, size);
+            message = format('The availability is too large: an availability can be at most %s bytes (%s KB) '
+                             'of JSON, not %s.', max_bytes, max_bytes / 1024, size);
     end if;
 
     if new.timezone is not null and (new.timezone ~ '^(posix|right)/'
