@@ -15,8 +15,7 @@ from lib.config import load_settings
 from lib.domain import DEFAULT_DURATION, BookingStatus
 from lib.errors import CallExpertError, NotFound, Transient
 from lib.scheduling import from_json, to_json
-from lib.scheduling.model import MAX_DOCUMENT_BYTES
-from lib.scheduling.words import too_large
+from lib.scheduling.parse import MAX_FILE_BYTES, document_size
 from lib.service import BookingService
 from lib.service.availability import when_text
 from lib.timefmt import rupiah, when
@@ -214,12 +213,16 @@ def _availability(args: argparse.Namespace) -> int:
     if args.set:
         try:
             with open(args.set, "rb") as source:
-                raw = source.read(MAX_DOCUMENT_BYTES + 1)  # no more: a larger file is refused unread
-            if len(raw) > MAX_DOCUMENT_BYTES:
-                print(f"error: {args.set} is too large: {too_large(MAX_DOCUMENT_BYTES)}; nothing was saved",
-                      file=sys.stderr)
+                raw = source.read(MAX_FILE_BYTES + 1)  # no more: a larger file is refused unread
+            if len(raw) > MAX_FILE_BYTES:
+                print(f"error: {args.set} is too large: an availability file can be at most {MAX_FILE_BYTES} bytes "
+                      f"({MAX_FILE_BYTES // 1024} KB); nothing was saved", file=sys.stderr)
                 return 2
             data = json.loads(raw.decode("utf-8"))
+            size = document_size(json.dumps(data))  # the document itself, without the file's indentation
+            if size:
+                print(f"error: {args.set} is too large: {size}; nothing was saved", file=sys.stderr)
+                return 2
         except (OSError, UnicodeDecodeError) as exc:
             print(f"error: cannot read {args.set}: {exc}", file=sys.stderr)
             return 2

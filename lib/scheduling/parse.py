@@ -45,6 +45,10 @@ KEYS: tuple[str, ...] = (
     "expert", "timezone", "weekly", "overrides", "buffer_before", "buffer_after",
     "min_notice_minutes", "slot_step_minutes", "max_per_day", "horizon_days",
 )
+# The largest file ``python -m lib availability --set`` reads: the exported file is indented
+# (``--json``), about 2.4 times the document's own size; the document is then held to
+# ``MAX_DOCUMENT_BYTES`` like any other.
+MAX_FILE_BYTES = 4 * MAX_DOCUMENT_BYTES
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
