@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time as time_module
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -117,9 +118,20 @@ class _BusyCache:
                 del self._entries[key]
 
 
+# An unreadable row is read on every look at the expert's hours (a page run can make several):
+# the log says so once per expert and reason this often, enough for whoever reads it.
+_UNREADABLE_LOG_SECONDS = 600.0
+_unreadable_logged: dict[tuple[str, str], float] = {}
+
+
 def log_unreadable(exc: UnreadableAvailability) -> None:
     """Say in the log, where ops look, whose stored hours cannot be read and why (the reason
-    quotes what was stored: written as a literal, so a line break in it cannot fake a log line)."""
+    quotes what was stored: written as a literal, so a line break in it cannot fake a log line);
+    once per expert and reason every ten minutes in a process."""
+    key, now = (exc.expert_id, exc.reason), time_module.monotonic()
+    if now - _unreadable_logged.get(key, -_UNREADABLE_LOG_SECONDS) < _UNREADABLE_LOG_SECONDS:
+        return
+    _unreadable_logged[key] = now
     log.warning("The stored availability of expert %s cannot be read, so they have no bookable hours until new "
                 "ones are saved: %r", exc.expert_id, exc.reason)
 

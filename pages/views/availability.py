@@ -41,8 +41,9 @@ expert_id = expert.id
 
 stored = svc.availability(expert_id, actor=actor)
 unreadable = svc.availability_problem(expert_id, actor=actor)  # stored past the console: no hours until saved
+unreadable_note = st.empty()  # cleared once a save replaces those hours
 if unreadable:
-    st.warning(escape_markdown(unreadable), icon=":material/warning:")
+    unreadable_note.warning(escape_markdown(unreadable), icon=":material/warning:")
 start = AvailabilityForm.of(stored)
 k = f"av-{expert_id}-"  # every field keyed per expert: picking another expert starts from their hours
 
@@ -159,6 +160,7 @@ if st.button("Save availability", type="primary", key=f"{k}save", disabled=not c
     except CallExpertError as exc:
         show_error(exc)
     else:
+        unreadable_note.empty()
         st.success(f"Saved the availability of {escape_markdown(expert.name)}. "
                    "New bookings follow these hours; existing bookings stay as they are.")
 elif changed:
