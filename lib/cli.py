@@ -15,6 +15,7 @@ from lib.config import load_settings
 from lib.domain import DEFAULT_DURATION, BookingStatus
 from lib.errors import CallExpertError, NotFound, Transient
 from lib.scheduling import from_json, to_json
+from lib.scheduling.parse import MAX_FILE_BYTES, document_size
 from lib.service import BookingService
 from lib.service.availability import MAX_DAYS, when_text
 from lib.timefmt import rupiah, when
@@ -201,6 +202,28 @@ def _find_expert(service: BookingService, key: str):  # noqa: ANN202 - an Expert
     raise NotFound(f"No expert with id or email {key!r}.")
 
 
+def _availability_file(path: str) -> tuple[object, str | None]:
+    """The parsed JSON of an availability file, or why it cannot be one (``(None, why)``): a file
+    past ``MAX_FILE_BYTES`` is refused unread, a document past ``MAX_DOCUMENT_BYTES`` before its fields are read."""
+    try:
+        with open(path, "rb") as source:
+            raw = source.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            return None, (f"{path} is too large: an availability file can be at most {MAX_FILE_BYTES} bytes "
+                          f"({MAX_FILE_BYTES // 1024} KB); nothing was saved")
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"cannot read {path}: {exc}"
+    except json.JSONDecodeError as exc:
+        return None, f"{path} is not JSON ({exc.msg}, line {exc.lineno})"
+    except RecursionError:
+        return None, f"{path} is not an availability: its lists are nested too deeply"
+    size = document_size(json.dumps(data))  # the document itself, without the file's indentation
+    if size:
+        return None, f"{path} is too large: {size}; nothing was saved"
+    return data, None
+
+
 def _availability(args: argparse.Namespace) -> int:
     """Print an expert's schedule as JSON, or load one (``--set FILE``) validated like the page;
     ``--calendar-id`` changes the Google calendar whose busy time blocks their slots."""
@@ -212,14 +235,9 @@ def _availability(args: argparse.Namespace) -> int:
             print(f"Saved the calendar id of {expert.name}: {expert.calendar_id}.")
             return 0
     if args.set:
-        try:
-            with open(args.set, encoding="utf-8") as source:
-                data = json.load(source)
-        except (OSError, UnicodeDecodeError) as exc:
-            print(f"error: cannot read {args.set}: {exc}", file=sys.stderr)
-            return 2
-        except json.JSONDecodeError as exc:
-            print(f"error: {args.set} is not JSON ({exc.msg}, line {exc.lineno})", file=sys.stderr)
+        data, problem = _availability_file(args.set)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
             return 2
         # A key left out takes the app's default (its timezone and booking horizon), as an expert
         # without stored hours has. InvalidInput names the field; nothing is saved.
@@ -228,6 +246,9 @@ def _availability(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"Saved the availability of {expert.name}.")
             return 0
+    unreadable = service.availability_problem(expert.id, actor=CLI)
+    if unreadable:
+        print(f"warning: {unreadable}", file=sys.stderr)
     schedule = to_json(service.availability(expert.id, actor=CLI), expert=expert.id)
     if args.json:
         print(json.dumps(schedule, indent=2))

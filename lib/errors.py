@@ -149,6 +149,17 @@ class StoreFailed(StoreError, Permanent):
     """Supabase refused the request (a key, a missing migration, a value it does not accept)."""
 
 
+class UnreadableAvailability(StoreError, Permanent):
+    """An expert's stored availability is not one the console can read (written past the
+    console, or before the database checked it); ``reason`` says what is wrong in the words of
+    ``lib.scheduling.words``. The service gives that expert no hours until new ones are saved."""
+
+    def __init__(self, expert_id: str, reason: str) -> None:
+        super().__init__(f"The stored availability of expert {expert_id} cannot be read: {reason}")
+        self.expert_id = expert_id
+        self.reason = reason
+
+
 def describe_unexpected(exc: BaseException) -> str:
     """An exception nobody planned for, as text that is safe to store, show, print and log: its
     type and, for a few kinds, a fixed sentence; never its message or ``repr``, which may quote a

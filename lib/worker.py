@@ -135,8 +135,12 @@ def send_emails(svc: BookingService, stop: threading.Event) -> Done:
 
 
 def queue_reminders(svc: BookingService, stop: threading.Event) -> Done:
-    """Queue the reminder emails whose moment has come; the email job sends them."""
-    return Done({"queued": svc.queue_reminders(actor=WORKER)})
+    """Queue the reminder emails whose moment has come; the email job sends them. A session whose
+    reminders could not be prepared (logged with its booking) leaves the others queued."""
+    run = svc.queue_reminders_run(actor=WORKER)
+    return Done({"queued": run.queued, "failed": run.failed},
+                f"the reminders of {run.failed} session(s) could not be prepared; the log says why"
+                if run.failed else None)
 
 
 def expire_unpaid(svc: BookingService, stop: threading.Event) -> Done:

@@ -3,8 +3,10 @@ unsaved hours, and the week view's shapes."""
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import UTC, date, datetime, time
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,8 +16,10 @@ from lib.config import Settings
 from lib.domain import BookingRequest, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied
 from lib.payments.demo import DemoGateway
-from lib.scheduling import DEFAULT_AVAILABILITY, Availability, TimeRange
-from lib.scheduling.form import AvailabilityForm, ranges_text
+from lib.scheduling import DEFAULT_AVAILABILITY, WEEKDAYS, Availability, TimeRange, from_json, to_json
+from lib.scheduling.form import DAY_FIELD_MAX_CHARS, OVERRIDES, OVERRIDES_MAX_CHARS, AvailabilityForm, ranges_text
+from lib.scheduling.model import MAX_DOCUMENT_BYTES, MAX_OVERRIDES
+from lib.scheduling.parse import document_size, from_stored
 from lib.scheduling.words import fix_fields
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
@@ -134,3 +138,56 @@ def test_the_preview_uses_the_edited_hours_and_the_real_bookings_and_saves_nothi
     with pytest.raises(InvalidInput):
         svc.preview_slots(sari.id, evenings, 60, MONDAY, 0, actor=SYSTEM)
 
+
+
+# -- the limits ------------------------------------------------------------------------------------
+
+def test_the_limits_are_refused_in_words_naming_the_limit():
+    seven = ", ".join(f"{h:02d}:00-{h:02d}:30" for h in range(8, 15))
+    assert fields(weekly={**fields().weekly, "tue": seven}).read().problems == {
+        "tue": "Tuesday: at most 6 ranges a day, not 7."}
+    many = "\n".join(f"{date(2027, 1, 1) + timedelta(days=i)}: off" for i in range(MAX_OVERRIDES + 1))
+    assert fields(overrides=many).read().problems == {
+        OVERRIDES: "Date overrides: at most 366 date overrides, not 367; remove the dates that have passed or are not "
+                   "needed."}
+    assert fields(weekly={**fields().weekly, "mon": "09:00-10:00, " * 20}).read().problems == {
+        "mon": f"Monday: at most {DAY_FIELD_MAX_CHARS} characters, not 260."}
+    assert OVERRIDES in fields(overrides="x" * (OVERRIDES_MAX_CHARS + 1)).read().problems
+    # An override more than two years ahead could never be booked: refused where it is saved.
+    now = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)  # already Tuesday 8 December in Jakarta
+    far = fields(overrides="2028-12-07: off\n2028-12-08: 09:00-12:00")
+    assert far.read().problems == {}  # without the moment of saving, no date is too far
+    assert far.read(now=now).problems == {
+        OVERRIDES: "Friday, 8 December 2028: a date override can be at most 730 days ahead, until Thursday, "
+                   "7 December 2028."}
+    # Two hours before, it is still Monday 7 December in Jakarta: the last day allowed is a day sooner.
+    assert far.read(now=now - timedelta(hours=2)).problems[OVERRIDES].startswith(
+        "Thursday, 7 December 2028: a date override can be at most 730 days ahead, until Wednesday, 6 December")
+
+
+def test_the_largest_availability_the_limits_allow_fits_the_document_size():
+    ranges = ", ".join(f"{h:02d}:00-{h:02d}:59" for h in range(10, 22, 2))
+    form = fields(weekly=dict.fromkeys(WEEKDAYS, ranges), timezone="America/Argentina/ComodRivadavia",
+                  overrides="\n".join(f"{date(2026, 12, 8) + timedelta(days=i)}: {ranges}"
+                                      for i in range(MAX_OVERRIDES)))
+    assert len(form.overrides) <= OVERRIDES_MAX_CHARS
+    assert all(len(v) <= DAY_FIELD_MAX_CHARS for v in form.weekly.values())
+    largest = form.to_availability()
+    text = json.dumps(to_json(largest, expert=str(uuid.uuid4())))
+    assert document_size(text) is None and len(text) > MAX_DOCUMENT_BYTES * 3 // 4
+    assert from_stored(text) == largest
+    with pytest.raises(InvalidInput, match="can be at most 65536 bytes"):
+        from_stored(text[:-1] + ", " + '"x": "' + "y" * MAX_DOCUMENT_BYTES + '"}')
+
+
+def test_a_huge_document_is_refused_at_its_counts_before_any_range_is_read(monkeypatch):
+    from lib.scheduling import parse
+
+    read: list[object] = []
+    monkeypatch.setattr(parse, "parse_range", lambda *a: read.append(a))
+    huge = {"overrides": {f"{date(2027, 1, 1) + timedelta(days=i)}": [["09:00", "09:01"]] * 359 for i in range(2000)}}
+    with pytest.raises(InvalidInput, match=r"at most 366 date overrides, not 2000"):
+        from_json(huge)
+    with pytest.raises(InvalidInput, match=r"^Monday: at most 6 ranges a day, not 359\.$"):
+        from_json({"weekly": {"mon": [["09:00", "09:01"]] * 359}})
+    assert read == []

@@ -15,7 +15,9 @@ from lib.domain import BookingRequest, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied, SlotUnavailable
 from lib.meetings import BusyTimes
 from lib.payments.demo import DemoGateway
-from lib.scheduling import Availability, Reason, TimeRange, from_json
+from lib.scheduling import WEEKDAYS, Availability, Reason, TimeRange, from_json
+from lib.scheduling.model import MAX_DOCUMENT_BYTES
+from lib.scheduling.parse import MAX_FILE_BYTES
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from tests.support.fakes import FixedClock
@@ -272,3 +274,38 @@ def test_cli_set_fills_left_out_keys_from_the_app_settings(service, tmp_path, ca
     assert shown["weekly"]["mon"] == [["09:00", "17:00"]] and shown["weekly"]["tue"] == []
     assert cli_main(["availability", sari.id]) == 0
     assert "(Europe/Amsterdam)" in (out := capsys.readouterr().out) and "60 days ahead" in out
+
+
+def test_cli_refuses_files_past_the_limits_in_words_and_saves_nothing(service, tmp_path, capsys):
+    sari = service.store.add_expert("Sari", "sari@example.com", 250_000)
+    exported = tmp_path / "exported.json"
+    # The largest availability the limits allow, exported indented as --json prints it, loads back.
+    ranges = [[f"{h:02d}:00", f"{h:02d}:59"] for h in range(10, 22, 2)]
+    first = service.today() + timedelta(days=1)
+    largest = {"weekly": dict.fromkeys(WEEKDAYS, ranges),
+               "overrides": {str(first + timedelta(days=i)): ranges for i in range(366)}}
+    exported.write_text(json.dumps(largest, indent=2))
+    assert exported.stat().st_size > MAX_DOCUMENT_BYTES
+    assert cli_main(["availability", sari.id, "--set", str(exported)]) == 0
+    assert len(service.store.get_availability(sari.id).overrides) == 366
+    capsys.readouterr()
+    too_far = str(service.today() + timedelta(days=731))
+    for document, words in (
+            ({"weekly": {"wed": [[f"{h:02d}:00", f"{h:02d}:30"] for h in range(7)]}},
+             "Wednesday: at most 6 ranges a day, not 7."),
+            ({"overrides": {str(first + timedelta(days=i)): [] for i in range(367)}},
+             "The date overrides (overrides): at most 366 date overrides, not 367; remove the dates that have "
+             "passed or are not needed."),
+            ({"overrides": {too_far: []}}, "a date override can be at most 730 days ahead, until"),
+            ({"weekly": {"mon": [["09:00", "12:00"]]}, "expert": "x" * MAX_DOCUMENT_BYTES},
+             "is too large: an availability can be at most 65536 bytes (64 KB) of JSON, not 65")):
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps(document))
+        assert cli_main(["availability", sari.id, "--set", str(bad)]) == 2
+        assert words in capsys.readouterr().err
+    huge = tmp_path / "huge.json"
+    huge.write_text(" " * MAX_FILE_BYTES + "{}")
+    assert cli_main(["availability", sari.id, "--set", str(huge)]) == 2
+    assert "huge.json is too large: an availability file can be at most 262144 bytes (256 KB); nothing was saved" \
+        in capsys.readouterr().err
+    assert len(service.store.get_availability(sari.id).overrides) == 366  # nothing saved

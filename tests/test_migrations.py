@@ -17,6 +17,7 @@ import time as systime
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -718,6 +719,113 @@ def test_rls_an_expert_edits_only_their_own_availability_and_ops_anyones(conn):
         conn.execute(put, [sari, schedule.replace('"slot_step_minutes": 30', '"slot_step_minutes": 7')])
     with pytest.raises(pgerrors.CheckViolation):
         conn.execute(put, [sari, schedule.replace('"mon"', '"monday"')])
+
+
+# Documents an expert could send through Supabase directly, each refused with the limit or rule
+# in the console's words (lib/scheduling/words.py). All but the last two the console could not read.
+_STRICTER = (
+    ({"timezone": "posix/Asia/Jakarta"}, "“posix/Asia/Jakarta” is not a time zone name"),  # not on the page's list
+    ({"overrides": {"9999-12-31": []}}, "Friday, 31 December 9999: a date override can be at most 730 days ahead"),
+)
+_REFUSED = (
+    ({"timezone": "Not/AZone", "weekly": {"mon": [["25:00", "xx"]]}, "overrides": {"not-a-date": 5}},
+     "“Not/AZone” is not a time zone name such as Asia/Jakarta."),
+    ({"weekly": {"mon": [["25:00", "26:00"]]}}, "Monday, first range (25:00–26:00): 25:00 is not a time of day"),
+    ({"weekly": {"tue": [["09:00", "xx"]]}}, "Tuesday, first range (09:00–xx): “xx” is not a time written HH:MM"),
+    ({"weekly": {"mon": [["9:60", "10:00"]]}}, "9:60 is not a time of day"),
+    ({"weekly": {"mon": [["24:00", "24:00"]]}}, "24:00 can only end a range"),
+    ({"weekly": {"mon": [[9, 17]]}}, "is not a time written HH:MM"),
+    ({"weekly": {"mon": [["17:00", "09:00"]]}}, "Monday, first range (17:00–09:00): the end is before the start."),
+    ({"weekly": {"mon": [["09:00", "09:00"]]}}, "the end is the same as the start."),
+    ({"weekly": {"mon": [["09:00"]]}}, "Monday, first range: must be a [start, end] pair"),
+    ({"weekly": {"mon": "09:00-17:00"}}, "Monday: the hours must be a list of [start, end] pairs"),
+    ({"weekly": {"wed": [["11:00", "13:00"], ["09:00", "12:00"]]}}, "Wednesday: 09:00–12:00 and 11:00–13:00 overlap."),
+    ({"weekly": {"wed": [["12:00", "13:00"], ["09:00", "12:00"]]}},
+     "Wednesday: 09:00–12:00 and 12:00–13:00 touch; write them as one range, 09:00–13:00."),
+    ({"weekly": {"fri": [[f"{h:02d}:00", f"{h:02d}:30"] for h in range(7)]}}, "Friday: at most 6 ranges a day, not 7."),
+    ({"weekly": []}, "The weekly hours (weekly) must be an object"),
+    ({"overrides": {"not-a-date": []}}, "“not-a-date” is not a date written YYYY-MM-DD"),
+    ({"overrides": {"2027-02-30": []}}, "“2027-02-30” is not a date written YYYY-MM-DD"),
+    ({"overrides": {"0000-01-01": []}}, "“0000-01-01” is not a date written YYYY-MM-DD"),
+    ({"overrides": {"2027-01-05": 5}}, "Tuesday, 5 January 2027: the hours must be a list"),
+    ({"overrides": {"2027-01-05": [["13:00", "12:00"]]}},
+     "Tuesday, 5 January 2027, first range (13:00–12:00): the end is before the start."),
+    ({"overrides": {str(date.today() + timedelta(days=i)): [] for i in range(367)}},
+     "at most 366 date overrides, not 367"),
+    ({"overrides": []}, "The date overrides (overrides) must be an object"),
+)
+
+
+def _document(**changes: Any) -> dict[str, Any]:
+    return {"timezone": "Asia/Jakarta", "weekly": {"mon": [["09:00", "12:00"], ["13:00", "17:00"]]},
+            "overrides": {}, "buffer_before": 0, "buffer_after": 15, "min_notice_minutes": 60,
+            "slot_step_minutes": 30, "max_per_day": None, "horizon_days": 60, **changes}
+
+
+def test_an_expert_cannot_store_availability_the_console_cannot_read_or_past_the_limits(conn):
+    from lib.errors import InvalidInput
+    from lib.scheduling import from_json
+
+    email = f"sari-{uuid.uuid4().hex[:6]}@example.com"
+    sari = _expert(conn, email)
+    claims = {"sub": _auth_user(conn, email, True), "email": email, "role": "authenticated"}
+    put = "select public.expert_availability_put(%s, %s::jsonb)"
+    for changes, words in _REFUSED + _STRICTER:
+        with as_role(conn, "authenticated", claims) as c, pytest.raises(pgerrors.CheckViolation) as refused:
+            c.execute(put, [sari, json.dumps(_document(**changes))])
+        assert words in refused.value.diag.message_primary, changes
+        if (changes, words) in _REFUSED:
+            with pytest.raises(InvalidInput):  # the console could not have read it
+                from_json(_document(**changes))
+    # 2,000 overrides of 359 ranges (14 MB) are refused at their size, before any is read.
+    huge = _document(overrides={str(date(2027, 1, 1) + timedelta(days=i)): [["09:00", "09:01"]] * 359
+                                for i in range(2000)})
+    with as_role(conn, "authenticated", claims) as c, pytest.raises(pgerrors.CheckViolation) as refused:
+        c.execute(put, [sari, json.dumps(huge)])
+    assert refused.value.diag.message_primary.startswith(
+        "The availability is too large: an availability can be at most 65536 bytes (64 KB) of JSON, not ")
+    # The table itself checks too (an expert may update their own row without the function).
+    with as_role(conn, "authenticated", claims) as c:
+        c.execute(put, [sari, json.dumps(_document())])
+        with pytest.raises(pgerrors.CheckViolation):
+            c.execute("update expert_availability set weekly = %s where expert_id = %s",
+                      [json.dumps({"mon": [["25:00", "xx"]]}), sari])
+    # The service role (the console) is held to the same rules.
+    with as_role(conn, "service_role", {"role": "service_role"}) as c, pytest.raises(pgerrors.CheckViolation):
+        c.execute(put, [sari, json.dumps(_document(timezone="Not/AZone"))])
+
+
+def test_the_largest_availability_the_console_writes_is_stored_and_reads_back_equal(conn):
+    from lib.scheduling import Availability, TimeRange, from_json, to_json
+    from lib.scheduling.model import MAX_OVERRIDE_DAYS_AHEAD, MAX_OVERRIDES, MAX_RANGES_PER_DAY
+
+    email = f"sari-{uuid.uuid4().hex[:6]}@example.com"
+    sari = _expert(conn, email)
+    claims = {"sub": _auth_user(conn, email, True), "email": email, "role": "authenticated"}
+    day = tuple(TimeRange(start, start + 59) for start in range(0, MAX_RANGES_PER_DAY * 120, 120))
+    today = date.today()
+    last = today + timedelta(days=MAX_OVERRIDE_DAYS_AHEAD - 1)  # the zone's today may be a day after UTC's
+    largest = Availability(weekly=(day,) * 6 + ((TimeRange(1380, 1440),),), timezone="Pacific/Kiritimati",
+                           overrides=tuple((last - timedelta(days=i), day) for i in range(MAX_OVERRIDES)),
+                           max_per_day=96)
+    document = to_json(largest, expert=sari)
+    with as_role(conn, "authenticated", claims) as c:
+        c.execute("select public.expert_availability_put(%s, %s::jsonb)", [sari, json.dumps(document)])
+        row = c.execute("select to_jsonb(a) - 'expert_id' - 'updated_at' from expert_availability a"
+                        " where expert_id = %s", [sari]).fetchone()[0]
+    assert from_json(row) == largest
+
+
+def test_rows_stored_before_the_check_are_kept_and_replaced_by_a_good_save(conn):
+    sari = _expert(conn)
+    conn.execute("set session_replication_role = replica")  # as if written before the migration
+    try:
+        conn.execute("insert into expert_availability (expert_id, timezone, weekly) values (%s, 'Not/AZone', %s)",
+                     [sari, json.dumps({"mon": [["25:00", "xx"]]})])
+    finally:
+        conn.execute("set session_replication_role = origin")
+    conn.execute("select public.expert_availability_put(%s, %s::jsonb)", [sari, json.dumps(_document())])
+    assert _one(conn, "select timezone from expert_availability where expert_id = %s", [sari]) == "Asia/Jakarta"
 
 
 def test_rls_only_the_service_role_changes_a_calendar_id(conn):

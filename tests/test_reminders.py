@@ -3,7 +3,11 @@ that a move or a cancellation takes them along, and the alarms of the invitation
 
 from __future__ import annotations
 
+import json
+import logging
+import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -16,7 +20,7 @@ from icalendar import Calendar
 from lib.access import SYSTEM
 from lib.cli import main as cli_main
 from lib.config import Settings, load_settings
-from lib.domain import Booking, BookingRequest, BookingStatus, Email, EmailStatus, NewCustomer
+from lib.domain import Booking, BookingRequest, BookingStatus, Email, EmailStatus, JobOutcome, NewCustomer
 from lib.errors import ConfigError, PermissionDenied
 from lib.notify.outbox import OutboxOnlySender
 from lib.notify.templates import emails_for, reminder_emails
@@ -25,7 +29,10 @@ from lib.scheduling.model import Availability, TimeRange
 from lib.service import BookingService
 from lib.service.outbox import Outbox
 from lib.store.sqlite import SQLiteStore
+from lib.worker import JOBS, Worker
 from tests.support.fakes import FixedClock, FlakyProvider
+from tests.support.postgres import apply_migrations, fresh_database, psycopg
+from tests.support.postgrest import supabase_over_postgres
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
 DAY = date(2026, 11, 26)  # a Thursday
@@ -295,7 +302,7 @@ def test_one_worker_round_queues_a_due_reminder_and_sends_it(world):
     assert Worker(world.svc, name="host:1").run_once() is True
     assert [(e.kind, e.status) for e in reminders(world)] == [
         ("reminder_60.customer", EmailStatus.SENT), ("reminder_60.expert", EmailStatus.SENT)]
-    assert {r.job: r.counts for r in world.svc.job_runs(actor=SYSTEM)}["queue-reminders"] == {"queued": 2}
+    assert {r.job: r.counts for r in world.svc.job_runs(actor=SYSTEM)}["queue-reminders"] == {"queued": 2, "failed": 0}
 
 
 # -- each person's zone ----------------------------------------------------------------------------
@@ -396,3 +403,105 @@ def test_an_expert_without_their_own_zone_gets_the_app_zone_and_the_same_emails_
         queued = {e.kind: (e.subject, e.body_text, e.body_html) for e in reminders(world)}
         plain = reminder_emails(booking, 60, ZoneInfo(zone))
         assert queued == {d.kind: (d.subject, d.body_text, d.body_html) for d in plain}
+
+
+# -- one expert's unreadable hours stop no one else's reminders --------------------------------
+
+# What an expert could store through Supabase directly before the database checked it.
+UNREADABLE = {"timezone": "Not/AZone", "weekly": {"mon": [["25:00", "xx"]]}, "overrides": {"not-a-date": 5}}
+
+
+def _store_unreadable(kind: str, where: str, expert_id: str) -> None:
+    """Store ``UNREADABLE`` as the expert's hours past every check of the console (and, on
+    PostgreSQL, as a row stored before the database had its own checks)."""
+    if kind == "sqlite":
+        with sqlite3.connect(where) as db:
+            db.execute("INSERT OR REPLACE INTO expert_availability (expert_id, schedule, updated_at) VALUES (?, ?, ?)",
+                       (expert_id, json.dumps(UNREADABLE), "2026-01-01T00:00:00+00:00"))
+        return
+    with psycopg.connect(where, autocommit=True) as conn:
+        conn.execute("set session_replication_role = replica")  # the check is a trigger: a row from before it
+        conn.execute("insert into expert_availability (expert_id, timezone, weekly, overrides) values (%s, %s, %s, %s)",
+                     [expert_id, UNREADABLE["timezone"], json.dumps(UNREADABLE["weekly"]),
+                      json.dumps(UNREADABLE["overrides"])])
+
+
+@pytest.fixture(scope="module")
+def reminders_pg() -> Iterator[str]:
+    with fresh_database("reminders") as dsn:
+        apply_migrations(dsn)
+        yield dsn
+
+
+@pytest.fixture(params=["sqlite", "supabase"])
+def two_experts(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, Any]]:
+    """(the store's kind, where its data is, the store) with Sari and Budi and a customer."""
+    if request.param == "sqlite":
+        yield "sqlite", str(tmp_path / "two.db"), SQLiteStore(tmp_path / "two.db")
+        return
+    dsn = request.getfixturevalue("reminders_pg")
+    with supabase_over_postgres(dsn) as (store, _stub):
+        yield "supabase", dsn, store
+
+
+def test_one_unreadable_availability_leaves_every_other_reminder_queued(two_experts, caplog):
+    kind, where, store = two_experts
+    sari = store.add_expert("Sari", "sari@example.com", 250_000, "Career")
+    budi = store.add_expert("Budi", "budi@example.com", 400_000, "Business")
+    andi = store.add_customer(NewCustomer("Andi", "andi@example.com"))
+    # Real time: PostgreSQL stamps the rows itself. The next weekday at least two days ahead, 14:00 WIB.
+    day = date.today() + timedelta(days=2)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    clock = FixedClock(datetime.combine(day, time(7, 0), UTC) - timedelta(days=2))
+    svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(),
+                         Settings(sqlite_path=where if kind == "sqlite" else "unused.db"), clock=clock,
+                         sleep=lambda _: None)
+    booked = {}
+    for expert in (sari, budi):
+        request = BookingRequest(expert_id=expert.id, session_type="Career mentoring", scheduled_date=day,
+                                 scheduled_time=time(14, 0), customer_id=andi.id)
+        booked[expert.name] = svc.book_and_pay(request, actor=SYSTEM).booking
+    assert all(b.status is BookingStatus.CONFIRMED for b in booked.values())
+    _store_unreadable(kind, where, sari.id)
+
+    clock.now = datetime.combine(day, time(6, 0), UTC)  # an hour before 14:00 WIB
+    with caplog.at_level(logging.WARNING, logger="lib.service.availability"):
+        job = next(j for j in JOBS if j.name == "queue-reminders")
+        run = Worker(svc, [job], name="w").run_job(job)
+    assert run.outcome is JobOutcome.OK and run.counts == {"queued": 4, "failed": 0}
+    queued = {(e.booking_id, e.kind) for e in svc.emails(actor=SYSTEM) if e.kind.startswith("reminder_")}
+    assert queued == {(b.id, f"reminder_60.{side}") for b in booked.values() for side in ("customer", "expert")}
+    # Sari's own reminder shows the app's zone; the log says whose hours cannot be read, and why.
+    [to_sari] = [e for e in svc.emails(actor=SYSTEM) if e.kind == "reminder_60.expert" and e.recipient == sari.email]
+    assert "14:00 WIB" in to_sari.body_text
+    assert any(sari.id in r.getMessage() and "25:00" in r.getMessage() for r in caplog.records)
+
+    # Sari alone has no hours now, with the reason where ops and she look; Budi's are untouched.
+    assert svc.free_slots(sari.id, 60, day + timedelta(days=7), 7, actor=SYSTEM).slots == []
+    assert svc.free_slots(budi.id, 60, day + timedelta(days=7), 7, actor=SYSTEM).slots != []
+    assert svc.availability_problem(budi.id, actor=SYSTEM) is None
+    assert svc.availability_problem(sari.id, actor=SYSTEM) == (
+        "The stored hours of Sari cannot be read, so Sari has no bookable hours until new ones are saved. Monday, "
+        "first range (25:00–xx): 25:00 is not a time of day; write one from 00:00 to 23:59.")
+    # Ops can still cancel her booking (its email is in the app's zone), and saving new hours mends it.
+    assert svc.cancel(booked["Sari"].id, "Expert unwell", actor=SYSTEM).status is BookingStatus.CANCELLED
+    svc.set_availability(sari.id, Availability(), actor=SYSTEM)
+    assert svc.availability_problem(sari.id, actor=SYSTEM) is None
+    assert svc.free_slots(sari.id, 60, day + timedelta(days=7), 7, actor=SYSTEM).slots != []
+
+
+def test_a_session_whose_reminders_fail_leaves_the_others_queued(world, monkeypatch):
+    first, second = book(world), book(world, at=time(16, 0))
+    render = reminder_emails
+
+    def failing(booking, *args, **kwargs):
+        if booking.id == first.id:
+            raise RuntimeError("template broke")
+        return render(booking, *args, **kwargs)
+
+    monkeypatch.setattr("lib.service.reminders.reminder_emails", failing)
+    world.clock.now = START - timedelta(hours=1)
+    run = world.svc.queue_reminders_run(actor=SYSTEM)
+    assert (run.queued, run.failed) == (2, 1)
+    assert {e.booking_id for e in reminders(world)} == {second.id}

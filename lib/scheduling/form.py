@@ -14,18 +14,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from lib.errors import InvalidInput
 from lib.scheduling import words
 from lib.scheduling.model import (
     ALLOWED_STEPS,
+    MAX_OVERRIDES,
     MAX_PER_DAY_LIMIT,
+    MAX_RANGES_PER_DAY,
     RULE_LIMITS,
     WEEKDAYS,
     Availability,
     DayHours,
     check_day_hours,
+    check_override_dates,
     hhmm,
     zone_for,
 )
@@ -37,6 +40,11 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 OVERRIDES = "overrides"
 # The page's whole-number fields and their bounds: as the model's, but 0 sessions a day is "no limit".
 PAGE_LIMITS: dict[str, tuple[int, int]] = {**RULE_LIMITS, "max_per_day": (0, MAX_PER_DAY_LIMIT)}
+# The longest text a day's field and the overrides box take (the page's max_chars; the form
+# refuses longer text too): six ranges written roomily ("09:00 to 12:00, " each) with space to
+# spare, and one such line with its date for each override allowed.
+DAY_FIELD_MAX_CHARS = 120
+OVERRIDES_MAX_CHARS = MAX_OVERRIDES * (len("2026-12-24: ") + DAY_FIELD_MAX_CHARS + 1)
 # Every field of the page in the order it shows them: a weekday key, the overrides, then a rule's key.
 FIELDS: tuple[str, ...] = (*WEEKDAYS, OVERRIDES, "buffer_before", "buffer_after", "min_notice_minutes",
                            "slot_step_minutes", "max_per_day", "horizon_days", "timezone")
@@ -55,11 +63,16 @@ def overrides_text(availability: Availability) -> str:
 def day_hours(text: str, day: str) -> DayHours:
     """One day's field (``"09:00-12:00, 13:00-17:00"``, empty or ``off``) as its ranges, or
     ``InvalidInput`` naming ``day`` (words: ``Monday``) and the range as written."""
-    cleaned = " ".join(str(text or "").split())
+    raw = str(text or "")
+    if len(raw) > DAY_FIELD_MAX_CHARS:
+        raise InvalidInput(f"{words.too_long(day, len(raw), DAY_FIELD_MAX_CHARS, 'characters')}.")
+    cleaned = " ".join(raw.split())
     if cleaned.lower() in DAY_OFF_WORDS:
         return ()
     place = words.DayPlace(day)
     parts = [p.strip() for p in re.split(r"[,;]", cleaned) if p.strip()]  # a trailing comma is no range
+    if len(parts) > MAX_RANGES_PER_DAY:
+        raise InvalidInput(f"{day}: {words.too_many_ranges(len(parts), MAX_RANGES_PER_DAY)}.")
     ranges = []
     for i, part in enumerate(parts):
         bounds = _RANGE_SEPARATOR.split(part)
@@ -72,8 +85,14 @@ def day_hours(text: str, day: str) -> DayHours:
 def overrides_of(text: str) -> tuple[tuple[date, DayHours], ...]:
     """The overrides field, one ``YYYY-MM-DD: ranges`` per line, as ``(date, ranges)`` pairs; a
     refused line is named by its number, or by its date in words once the date is read."""
+    raw = str(text or "")
+    if len(raw) > OVERRIDES_MAX_CHARS:
+        raise InvalidInput(f"{words.too_long('Date overrides', len(raw), OVERRIDES_MAX_CHARS, 'characters')}.")
+    count = sum(1 for line in raw.splitlines() if line.strip())
+    if count > MAX_OVERRIDES:  # before reading any line
+        raise InvalidInput(f"Date overrides: {words.too_many_overrides(count, MAX_OVERRIDES)}.")
     found: dict[date, DayHours] = {}
-    for number, line in enumerate(str(text or "").splitlines(), start=1):
+    for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
         head, colon, ranges = line.partition(":")
@@ -124,9 +143,10 @@ class AvailabilityForm:
                    min_notice_minutes=a.min_notice_minutes, slot_step_minutes=a.slot_step_minutes,
                    max_per_day=a.max_per_day or 0, horizon_days=a.horizon_days, timezone=a.timezone)
 
-    def read(self) -> FormReading:
+    def read(self, now: datetime | None = None) -> FormReading:
         """Every field read on its own: the availability they describe, or each refused field's
-        message (``Monday, 17:00–09:00: the end is before the start``)."""
+        message (``Monday, 17:00–09:00: the end is before the start``). With ``now`` (an aware
+        instant) an override too far ahead to be saved is refused too, as saving would."""
         problems: dict[str, str] = {}
         weekly: list[DayHours] = []
         for key in sorted(set(self.weekly) - set(WEEKDAYS)):
@@ -155,6 +175,11 @@ class AvailabilityForm:
             zone_for(self.timezone)
         except (InvalidInput, TypeError):  # TypeError: a name that cannot even be looked up
             problems["timezone"] = f"{words.RULE_NAMES['timezone']}: {words.not_a_zone(self.timezone)}."
+        if now is not None and OVERRIDES not in problems and "timezone" not in problems:
+            try:
+                check_override_dates(overrides, now, self.timezone)
+            except InvalidInput as exc:
+                problems[OVERRIDES] = str(exc)
         if problems:
             order = {key: i for i, key in enumerate(FIELDS)}
             return FormReading(None, dict(sorted(problems.items(), key=lambda kv: order.get(kv[0], -1))))

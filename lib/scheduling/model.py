@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +24,14 @@ MAX_BUFFER_MINUTES = 12 * 60
 MAX_NOTICE_MINUTES = 90 * MINUTES_PER_DAY
 MAX_HORIZON_DAYS = 2 * 365
 MAX_PER_DAY_LIMIT = 96  # 15-minute sessions around the clock; more is a typo
+# The size limits of an availability, the same in the database (migration 20261207100000):
+# a working day is a few ranges; a date override is a day within the longest horizon, so a year
+# and a day of them is every day anyone could still book and then some; the largest document these
+# allow (about 51 KB as JSON) fits under the size limit, which refuses anything bigger unread.
+MAX_RANGES_PER_DAY = 6
+MAX_OVERRIDES = 366
+MAX_OVERRIDE_DAYS_AHEAD = MAX_HORIZON_DAYS  # a later date can never be booked, whatever the horizon
+MAX_DOCUMENT_BYTES = 64 * 1024
 # The whole-number rules and their bounds (``max_per_day`` may also be None: no limit).
 RULE_LIMITS: dict[str, tuple[int, int]] = {
     "buffer_before": (0, MAX_BUFFER_MINUTES), "buffer_after": (0, MAX_BUFFER_MINUTES),
@@ -88,6 +96,8 @@ def check_day_hours(ranges: object, day: str) -> DayHours:
     """
     if not isinstance(ranges, tuple) or not all(isinstance(r, TimeRange) for r in ranges):
         raise InvalidInput(f"{day}: the hours must be a tuple of TimeRange values.")
+    if len(ranges) > MAX_RANGES_PER_DAY:
+        raise InvalidInput(f"{day}: {words.too_many_ranges(len(ranges), MAX_RANGES_PER_DAY)}.")
     ordered = tuple(sorted(ranges))
     for before, after in itertools.pairwise(ordered):
         if after.start < before.end:
@@ -147,6 +157,8 @@ class Availability:
         weekly = tuple(check_day_hours(day, words.DAY_NAMES[i]) for i, day in enumerate(self.weekly))
         if not isinstance(self.overrides, tuple):
             raise InvalidInput("The date overrides must be a tuple of (date, ranges) pairs.")
+        if len(self.overrides) > MAX_OVERRIDES:
+            raise InvalidInput(f"Date overrides: {words.too_many_overrides(len(self.overrides), MAX_OVERRIDES)}.")
         overrides = []
         for pair in self.overrides:
             if (not isinstance(pair, tuple) or len(pair) != 2 or type(pair[0]) is not date):
@@ -181,6 +193,24 @@ class Availability:
         """The working ranges of ``day``: its override if there is one, else its weekday's hours."""
         found = self._override_map.get(day)
         return found if found is not None else self.weekly[day.weekday()]
+
+
+def check_override_dates(overrides: tuple[tuple[date, DayHours], ...], now: datetime, timezone: str) -> None:
+    """Refuse a date override later than today in ``timezone`` (at ``now``, an aware instant)
+    plus ``MAX_OVERRIDE_DAYS_AHEAD`` days, naming the first such date in words: no horizon
+    reaches it, so it could never be booked. Checked where hours are saved, never where they
+    are read: a stored date only comes nearer."""
+    last = now.astimezone(zone_for(timezone)).date() + timedelta(days=MAX_OVERRIDE_DAYS_AHEAD)
+    for day, _ in overrides:
+        if day > last:
+            reason = words.too_far_ahead(MAX_OVERRIDE_DAYS_AHEAD, words.date_words(last))
+            raise InvalidInput(f"{words.date_words(day)}: {reason}.")
+
+
+def no_hours(timezone: str) -> Availability:
+    """An availability without a single bookable hour in ``timezone``: what an expert whose
+    stored hours cannot be read is given until new ones are saved."""
+    return Availability(weekly=((),) * 7, timezone=timezone)
 
 
 DEFAULT_AVAILABILITY = Availability()

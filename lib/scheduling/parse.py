@@ -19,6 +19,7 @@ are ``lib.scheduling.words``'s, which the Availability page's messages use too.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -28,6 +29,9 @@ from lib.errors import InvalidInput
 from lib.scheduling import words
 from lib.scheduling.model import (
     DEFAULT_AVAILABILITY,
+    MAX_DOCUMENT_BYTES,
+    MAX_OVERRIDES,
+    MAX_RANGES_PER_DAY,
     MINUTES_PER_DAY,
     WEEKDAYS,
     Availability,
@@ -41,6 +45,10 @@ KEYS: tuple[str, ...] = (
     "expert", "timezone", "weekly", "overrides", "buffer_before", "buffer_after",
     "min_notice_minutes", "slot_step_minutes", "max_per_day", "horizon_days",
 )
+# The largest file ``python -m lib availability --set`` reads: the exported file is indented
+# (``--json``), about 2.4 times the document's own size; the document is then held to
+# ``MAX_DOCUMENT_BYTES`` like any other.
+MAX_FILE_BYTES = 4 * MAX_DOCUMENT_BYTES
 _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -74,6 +82,8 @@ def _parse_ranges(value: object, place: words.DayPlace) -> DayHours:
     if not isinstance(value, list):
         raise InvalidInput(f"{place.day}: the hours must be a list of [start, end] pairs "
                            "such as [[\"09:00\", \"12:00\"]].")
+    if len(value) > MAX_RANGES_PER_DAY:  # before reading any: a huge list is refused at once
+        raise InvalidInput(f"{place.day}: {words.too_many_ranges(len(value), MAX_RANGES_PER_DAY)}.")
     ranges = []
     for i, pair in enumerate(value):
         if not isinstance(pair, list) or len(pair) != 2:
@@ -129,6 +139,9 @@ def from_json(data: object, *, expert: str | None = None, base: Availability = D
     if not isinstance(raw_overrides, Mapping):
         raise InvalidInput("The date overrides (overrides) must be an object of \"YYYY-MM-DD\": [[start, end], ...] "
                            "entries.")
+    if len(raw_overrides) > MAX_OVERRIDES:  # before reading any
+        reason = words.too_many_overrides(len(raw_overrides), MAX_OVERRIDES)
+        raise InvalidInput(f"The date overrides (overrides): {reason}.")
     for key, value in raw_overrides.items():
         try:
             day = date.fromisoformat(key) if isinstance(key, str) and _DATE.fullmatch(key) else None
@@ -153,6 +166,31 @@ def from_json(data: object, *, expert: str | None = None, base: Availability = D
         horizon_days=_parse_int(data, "horizon_days", d.horizon_days),  # type: ignore[arg-type]
         timezone=timezone,
     )
+
+
+def document_size(text: str) -> str | None:
+    """Why a stored JSON text is too large to be an availability (``None``: it is not), before it
+    is parsed at all: the largest availability the limits allow is well under ``MAX_DOCUMENT_BYTES``."""
+    size = len(text.encode("utf-8"))
+    return words.too_large(MAX_DOCUMENT_BYTES, size) if size > MAX_DOCUMENT_BYTES else None
+
+
+def from_stored(stored: str | Mapping[str, Any]) -> Availability:
+    """A stored availability, its JSON text (SQLite) or its columns (Supabase), as an
+    ``Availability``; ``InvalidInput`` saying in words why it cannot be read (too large, not JSON,
+    or any refusal of ``from_json``), whatever was stored."""
+    if isinstance(stored, str):
+        too_large = document_size(stored)
+        if too_large:
+            raise InvalidInput(f"The stored availability is too large: {too_large}.")
+        try:
+            stored = json.loads(stored)
+        except (ValueError, RecursionError):
+            raise InvalidInput("The stored availability is not JSON.") from None
+    try:
+        return from_json(stored)
+    except (TypeError, ValueError, RecursionError):  # a shape no check foresaw
+        raise InvalidInput("The stored availability is not in the shape of an availability.") from None
 
 
 def _ranges_json(ranges: DayHours) -> list[list[str]]:

@@ -105,6 +105,41 @@ def touch(before: str, after: str, joined: str) -> str:
     return f"{before} and {after} touch; write them as one range, {joined}"
 
 
+def too_many_ranges(count: int, limit: int) -> str:
+    """Why a day with more ranges than the limit is refused."""
+    return f"at most {limit} ranges a day, not {count}"
+
+
+def too_many_overrides(count: int, limit: int) -> str:
+    """Why more date overrides than the limit are refused (past dates count too)."""
+    return f"at most {limit} date overrides, not {count}; remove the dates that have passed or are not needed"
+
+
+def too_far_ahead(limit_days: int, last: str) -> str:
+    """Why a date override too far ahead is refused; ``last`` is the last date allowed, in words."""
+    return f"a date override can be at most {limit_days} days ahead, until {last}"
+
+
+def too_long(what: str, size: int, limit: int, unit: str) -> str:
+    """Why a field or a file past its size limit is refused: ``Date overrides: at most 48000
+    characters, not 50000``."""
+    return f"{what}: at most {limit} {unit}, not {size}"
+
+
+def too_large(limit: int, size: int | None = None) -> str:
+    """Why a document past the size limit is refused: ``an availability can be at most 65536
+    bytes (64 KB) of JSON, not 70000`` (``size``: when known)."""
+    return f"an availability can be at most {limit} bytes ({limit // 1024} KB) of JSON" + (
+        f", not {size}" if size is not None else "")
+
+
+def unreadable(expert: str, reason: str) -> str:
+    """What an expert whose stored hours cannot be read is given, and why; ``reason`` is the
+    refusal of what is stored, in the same words as if it had been typed."""
+    return (f"The stored hours of {expert} cannot be read, so {expert} has no bookable hours until new ones are "
+            f"saved. {reason}")
+
+
 def given_twice(day: str) -> str:
     return f"{day} is given twice in the date overrides; keep one line for it"
 

@@ -51,7 +51,7 @@ from lib.service.overview import OverviewFigures
 from lib.service.payments import PaymentCheck, Payments
 from lib.service.ports import Ports
 from lib.service.queries import ExpertSessions, Queries
-from lib.service.reminders import Reminders
+from lib.service.reminders import ReminderRun, Reminders
 from lib.store import BookingStore
 
 __all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "ExpertSessions", "LinkOutcome",
@@ -225,9 +225,15 @@ class BookingService:
         setting, when they stored none). An expert reads only their own; staff anyone's."""
         return self._scheduling.availability(expert_id, actor=actor)
 
+    def availability_problem(self, expert_id: str, *, actor: Actor) -> str | None:
+        """Why the expert's stored hours cannot be read, in words, or ``None``: such an expert has
+        no bookable hours until new ones are saved (``availability`` then gives none)."""
+        return self._scheduling.availability_problem(expert_id, actor=actor)
+
     def set_availability(self, expert_id: str, availability: Availability, *, actor: Actor) -> Availability:
         """Store the expert's availability (a valid ``lib.scheduling.Availability``, e.g. from
-        ``lib.scheduling.from_json``) and return it. An expert sets only their own; staff anyone's."""
+        ``lib.scheduling.from_json``) and return it; an override more than two years ahead is
+        refused. An expert sets only their own; staff anyone's."""
         return self._scheduling.set_availability(expert_id, availability, actor=actor)
 
     def default_availability(self, *, actor: Actor) -> Availability:
@@ -344,6 +350,11 @@ class BookingService:
     def queue_reminders(self, *, actor: Actor) -> int:
         """Queue the reminder emails (``reminder_offsets`` before each confirmed session) whose
         moment has come, each once; how many were new. The dispatcher sends them."""
+        return self._reminders.queue_reminders(actor=actor).queued
+
+    def queue_reminders_run(self, *, actor: Actor) -> ReminderRun:
+        """``queue_reminders``, also saying for how many sessions the reminders could not be
+        prepared (each logged; the others are queued all the same): what the worker records."""
         return self._reminders.queue_reminders(actor=actor)
 
     # -- background job runs (lib.service.jobs) ---------------------------------------------

@@ -12,7 +12,9 @@ the calendar cannot be read the slots come from the console's own bookings alone
 
 from __future__ import annotations
 
+import logging
 import threading
+import time as time_module
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -21,12 +23,23 @@ from babel.dates import format_datetime
 
 from lib.access import Actor, require_calendar_id_change, require_expert_or_staff, require_known
 from lib.domain import Expert, HeldTime
-from lib.errors import InvalidInput, NotFound, PermissionDenied, SlotOverlaps, SlotUnavailable, describe_unexpected
+from lib.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    SlotOverlaps,
+    SlotUnavailable,
+    UnreadableAvailability,
+    describe_unexpected,
+)
 from lib.meetings import BusyTimes
 from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Reason, Refusal, Slot, free_slots, why_not, window
-from lib.scheduling.model import MAX_HORIZON_DAYS
+from lib.scheduling.model import MAX_HORIZON_DAYS, check_override_dates, no_hours
+from lib.scheduling.words import unreadable
 from lib.service.ports import Ports
 from lib.validation import clean_calendar_id, clean_duration
+
+log = logging.getLogger(__name__)
 
 CALENDAR_OK = "ok"
 CALENDAR_NOT_CONNECTED = "not connected"
@@ -105,6 +118,24 @@ class _BusyCache:
                 del self._entries[key]
 
 
+# An unreadable row is read on every look at the expert's hours (a page run can make several):
+# the log says so once per expert and reason this often, enough for whoever reads it.
+_UNREADABLE_LOG_SECONDS = 600.0
+_unreadable_logged: dict[tuple[str, str], float] = {}
+
+
+def log_unreadable(exc: UnreadableAvailability) -> None:
+    """Say in the log, where ops look, whose stored hours cannot be read and why (the reason
+    quotes what was stored: written as a literal, so a line break in it cannot fake a log line);
+    once per expert and reason every ten minutes in a process."""
+    key, now = (exc.expert_id, exc.reason), time_module.monotonic()
+    if now - _unreadable_logged.get(key, -_UNREADABLE_LOG_SECONDS) < _UNREADABLE_LOG_SECONDS:
+        return
+    _unreadable_logged[key] = now
+    log.warning("The stored availability of expert %s cannot be read, so they have no bookable hours until new "
+                "ones are saved: %r", exc.expert_id, exc.reason)
+
+
 class Scheduling:
     """Availability, free slots and the slot check of bookings, each behind its permission check."""
 
@@ -133,7 +164,25 @@ class Scheduling:
         return self.default_availability()
 
     def _availability_of(self, expert: Expert) -> Availability:
-        return self.ports.store.get_availability(expert.id) or self.default_availability()
+        """The expert's hours; none at all when the stored ones cannot be read (logged each time,
+        and shown on the Availability page), so one bad row stops no one else's work."""
+        try:
+            return self.ports.store.get_availability(expert.id) or self.default_availability()
+        except UnreadableAvailability as exc:
+            log_unreadable(exc)
+            return no_hours(self.ports.settings.timezone)
+
+    def availability_problem(self, expert_id: str, *, actor: Actor) -> str | None:
+        """Why the expert's stored hours cannot be read and what follows (they have no bookable
+        hours until new ones are saved), in words; ``None`` when they can. Who may see the
+        availability may see this."""
+        require_expert_or_staff(actor, expert_id, "see the availability")
+        expert = self._expert(expert_id)
+        try:
+            self.ports.store.get_availability(expert.id)
+        except UnreadableAvailability as exc:
+            return unreadable(expert.name, exc.reason)
+        return None
 
     def availability(self, expert_id: str, *, actor: Actor) -> Availability:
         """The expert's availability (the default hours when they stored none). An expert reads
@@ -148,6 +197,7 @@ class Scheduling:
         require_expert_or_staff(actor, expert_id, "change the availability")
         if not isinstance(availability, Availability):
             raise InvalidInput("The availability must be a lib.scheduling.Availability value.")
+        check_override_dates(availability.overrides, self.ports.clock(), availability.timezone)
         expert = self._expert(expert_id)
         self.ports.store.set_availability(expert.id, availability)
         return self._availability_of(expert)

@@ -17,12 +17,14 @@ from lib.errors import (
     InvalidTransition,
     NotFound,
     Transient,
+    UnreadableAvailability,
     describe_unexpected,
     log_unexpected,
 )
 from lib.notify import LINK_PENDING, reminder_kind, reminder_offset
 from lib.notify.ics import IcsOptions
 from lib.notify.templates import emails_for, link_pending_email
+from lib.service.availability import log_unreadable
 from lib.service.clicks import JoinLinks
 from lib.service.ports import Ports
 
@@ -77,9 +79,14 @@ def session_start(booking: Booking, ports: Ports) -> datetime:
 def recipient_zones(booking: Booking, ports: Ports) -> dict[str, ZoneInfo]:
     """The zone each person's emails about ``booking`` show times in, by side: the expert's is
     the timezone of their availability (one store read), the app zone when they stored none;
-    the customer's is always the app zone (no zone is stored per customer)."""
-    availability = ports.store.get_availability(booking.expert_id)
+    the customer's is always the app zone (no zone is stored per customer). Stored hours that
+    cannot be read give the app zone too (and a line in the log): the email still goes out."""
     app = ports.settings.tz
+    try:
+        availability = ports.store.get_availability(booking.expert_id)
+    except UnreadableAvailability as exc:
+        log_unreadable(exc)
+        availability = None
     return {"customer": app, "expert": availability.zone if availability is not None else app}
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from lib.access import Actor, require_staff
-from lib.domain import EmailDraft
+from lib.domain import Booking, EmailDraft
+from lib.errors import CallExpertError, log_unexpected
 from lib.notify import SIDES, reminder_kind
 from lib.notify.templates import reminder_emails
 from lib.service.clicks import JoinLinks
@@ -38,27 +39,38 @@ def due_offset(start: datetime, offsets: tuple[int, ...], now: datetime) -> int 
     return min(due) if due else None
 
 
+@dataclass(frozen=True)
+class ReminderRun:
+    """What one run queued (emails) and for how many sessions nothing could be prepared (each
+    logged with its booking; the others were queued all the same)."""
+
+    queued: int = 0
+    failed: int = 0
+
+
 class Reminders:
     """Queues the reminders whose moment has come; the outbox's dispatcher sends them."""
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
-    def queue_reminders(self, *, actor: Actor) -> int:
+    def queue_reminders(self, *, actor: Actor) -> ReminderRun:
         """Queue the customer's and expert's reminder of each confirmed session whose moment
-        (``reminder_offsets`` minutes before its start) has come; how many emails were new.
+        (``reminder_offsets`` minutes before its start) has come; how many emails were new, and
+        for how many sessions they could not be prepared.
 
         Each reminder is an outbox row keyed by booking, revision (the email's version) and
         offset (its kind, ``reminder_60.customer``), so a rerun or a second worker at once queues
         nothing twice, and a moved booking's reminders are new ones for its new time (a
         reschedule or a cancellation drops the queued ones in its own transaction; the dispatcher
-        checks again before sending). Staff or the system.
+        checks again before sending). Each session is prepared on its own: one that fails (its
+        error logged with the booking) leaves the others to be queued. Staff or the system.
         """
         require_staff(actor, "queue reminders")
         ports = self.ports
         offsets = ports.settings.reminder_offsets
         if not offsets:
-            return 0
+            return ReminderRun()
         now, now_local = ports.clock(), ports.now_local()
         sessions = ports.store.confirmed_starting(now_local, now_local + timedelta(minutes=max(offsets)) + _SLACK,
                                                   _MAX_SESSIONS)
@@ -67,18 +79,32 @@ class Reminders:
                         "later run", _MAX_SESSIONS)
         due = [(b, m) for b in sessions if (m := due_offset(session_start(b, ports), offsets, now)) is not None]
         if not due:
-            return 0
+            return ReminderRun()
         have = ports.store.email_keys([b.id for b, _ in due])
         drafts: list[EmailDraft] = []
+        failed = 0
         for booking, minutes in due:
             if all((booking.id, reminder_kind(minutes, side), booking.revision) in have for side in SIDES):
                 continue  # both queued already: issue no tokens, render nothing
-            join_links = JoinLinks(ports).for_emails(booking)
-            for draft in reminder_emails(booking, minutes, ports.settings.tz, ports.settings.email_language,
-                                         join_links, recipient_zones(booking, ports)):
-                if (draft.booking_id, draft.kind, draft.version) not in have:
-                    drafts.append(replace(draft, replaces=replaced_by(draft.kind, offsets)))
+            try:
+                drafts += self._drafts(booking, minutes, offsets, have)
+            except CallExpertError as exc:  # the console's own words: safe to log
+                failed += 1
+                log.warning("The reminders of booking %s could not be prepared: %s", booking.id, exc)
+            except Exception as exc:  # noqa: BLE001 - one session's reminders never stop the others'
+                failed += 1
+                log_unexpected(log, f"The reminders of booking {booking.id} could not be prepared", exc)
         if drafts:
             ports.store.queue_emails(drafts, now)
             log.info("Queued %d reminder email(s)", len(drafts))
-        return len(drafts)
+        return ReminderRun(len(drafts), failed)
+
+    def _drafts(self, booking: Booking, minutes: int, offsets: tuple[int, ...],
+                have: set[tuple[str, str, int]]) -> list[EmailDraft]:
+        """The reminders of one session not queued yet, each saying which earlier ones it replaces."""
+        ports = self.ports
+        join_links = JoinLinks(ports).for_emails(booking)
+        return [replace(draft, replaces=replaced_by(draft.kind, offsets))
+                for draft in reminder_emails(booking, minutes, ports.settings.tz, ports.settings.email_language,
+                                             join_links, recipient_zones(booking, ports))
+                if (draft.booking_id, draft.kind, draft.version) not in have]

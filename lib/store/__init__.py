@@ -70,7 +70,8 @@ class BookingStore(Protocol):
 
     # Availability
     def get_availability(self, expert_id: str) -> Availability | None:
-        """The expert's stored availability, or ``None`` when they have none (default hours)."""
+        """The expert's stored availability, or ``None`` when they have none (default hours);
+        ``UnreadableAvailability`` (with the reason in words) when what is stored cannot be read."""
         ...
 
     def set_availability(self, expert_id: str, availability: Availability) -> None:

@@ -37,8 +37,9 @@ from lib.domain import (
     NewCustomer,
     OpsCounts,
 )
-from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
-from lib.scheduling import Availability, from_json, to_json
+from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken, UnreadableAvailability
+from lib.scheduling import Availability, to_json
+from lib.scheduling.parse import document_size, from_stored
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.sqlite_ops import OperationsTables
 from lib.store.sqlite_rows import (
@@ -74,10 +75,14 @@ _BOOKINGS_TABLE = re.search(r"CREATE TABLE IF NOT EXISTS bookings \(.*?\n\);",  
 
 
 @lru_cache(maxsize=256)
-def _availability(schedule: str) -> Availability:
-    """A stored schedule (its JSON text) as an ``Availability``: parsed once per text. The row is
-    read every time, so a changed schedule is a new text; the value is frozen, so sharing it is safe."""
-    return from_json(json.loads(schedule))
+def _availability(schedule: str) -> Availability | str:
+    """A stored schedule (its JSON text) as an ``Availability``, or why it cannot be read: parsed
+    once per text. The row is read every time, so a changed schedule is a new text; the value is
+    frozen, so sharing it is safe. Only texts within the size limit get here (and so the cache)."""
+    try:
+        return from_stored(schedule)
+    except InvalidInput as exc:
+        return str(exc)
 
 
 _WRITERS: dict[str, threading.RLock] = {}
@@ -273,8 +278,19 @@ class SQLiteStore(OperationsTables):
         return _expert(row)
 
     def get_availability(self, expert_id: str) -> Availability | None:
+        """The expert's stored availability, or ``None``; ``UnreadableAvailability`` when what is
+        stored is not one (written to the file past the console)."""
         row = self._one("SELECT schedule FROM expert_availability WHERE expert_id = ?", (expert_id,))
-        return _availability(row["schedule"]) if row else None
+        if row is None:
+            return None
+        schedule = row["schedule"]
+        if not isinstance(schedule, str):
+            raise UnreadableAvailability(expert_id, "The stored availability is not JSON text.")
+        too_large = document_size(schedule)  # refused before parsing, and kept out of the cache
+        found = f"The stored availability is too large: {too_large}." if too_large else _availability(schedule)
+        if isinstance(found, str):
+            raise UnreadableAvailability(expert_id, found)
+        return found
 
     def set_availability(self, expert_id: str, availability: Availability) -> None:
         schedule = to_json(availability, expert=expert_id)

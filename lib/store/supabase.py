@@ -50,8 +50,10 @@ from lib.errors import (
     SlotTaken,
     StoreFailed,
     StoreUnavailable,
+    UnreadableAvailability,
 )
-from lib.scheduling import Availability, from_json, to_json
+from lib.scheduling import Availability, to_json
+from lib.scheduling.parse import from_stored
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.supabase_ops import OperationsRequests
 from lib.store.supabase_rows import (
@@ -305,7 +307,12 @@ class SupabaseStore(OperationsRequests):
             self._table("expert_availability").select(AVAILABILITY_SELECT).eq("expert_id", expert_id).maybe_single(),
             "reading the expert's availability",
         )
-        return from_json(dict(data)) if data else None
+        if not data:
+            return None
+        try:
+            return from_stored(dict(data))
+        except InvalidInput as exc:  # stored past the console's checks (before the database had its own)
+            raise UnreadableAvailability(expert_id, str(exc)) from None
 
     def set_availability(self, expert_id: str, availability: Availability) -> None:
         """Store (replace) the expert's availability: one RPC, one statement."""

@@ -19,7 +19,8 @@ from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.scheduling import ALLOWED_STEPS, WEEKDAYS
-from lib.scheduling.form import OVERRIDES, PAGE_LIMITS, AvailabilityForm
+from lib.scheduling.form import DAY_FIELD_MAX_CHARS, OVERRIDES, OVERRIDES_MAX_CHARS, PAGE_LIMITS, AvailabilityForm
+from lib.scheduling.model import MAX_OVERRIDE_DAYS_AHEAD, MAX_OVERRIDES, MAX_RANGES_PER_DAY
 from lib.scheduling.words import DAY_NAMES as DAY_WORDS
 from lib.scheduling.words import RULE_NAMES, RULE_UNITS, fix_fields
 from lib.sections import sections_for
@@ -41,6 +42,10 @@ expert = chosen_expert(context, "av_expert")
 expert_id = expert.id
 
 stored = svc.availability(expert_id, actor=actor)
+unreadable = svc.availability_problem(expert_id, actor=actor)  # stored past the console: no hours until saved
+unreadable_note = st.empty()  # cleared once a save replaces those hours
+if unreadable:
+    unreadable_note.warning(escape_markdown(unreadable), icon=":material/warning:")
 start = AvailabilityForm.of(stored)
 k = f"av-{expert_id}-"  # every field keyed per expert: picking another expert starts from their hours
 
@@ -75,18 +80,20 @@ if show.google:
 # Every field gets a place right under it for the reason it is refused, filled once all are read.
 notes = {}
 st.subheader("Weekly hours")
-st.caption("Each day's hours as ranges, e.g. 09:00-12:00, 13:00-17:00. Leave empty (or write off) for a day "
-           "without hours. Ranges may not overlap or touch.")
+st.caption(f"Each day's hours as ranges, e.g. 09:00-12:00, 13:00-17:00, at most {MAX_RANGES_PER_DAY} a day. Leave "
+           "empty (or write off) for a day without hours. Ranges may not overlap or touch.")
 weekly = {}
 for row in (WEEKDAYS[:4], WEEKDAYS[4:]):
     for column, day in zip(st.columns(4), row, strict=False):
         weekly[day] = column.text_input(DAY_NAMES[day], value=start.weekly[day], key=f"{k}{day}",
-                                        placeholder="off")
+                                        placeholder="off", max_chars=DAY_FIELD_MAX_CHARS)
         notes[day] = column.empty()
 
 st.subheader("Date overrides")
 overrides = st.text_area("One date per line: other hours that day, or off", value=start.overrides,
-                         key=f"{k}overrides", placeholder="2026-12-24: 09:00-12:00\n2026-12-25: off")
+                         key=f"{k}overrides", placeholder="2026-12-24: 09:00-12:00\n2026-12-25: off",
+                         max_chars=OVERRIDES_MAX_CHARS,
+                         help=f"At most {MAX_OVERRIDES} dates, each at most {MAX_OVERRIDE_DAYS_AHEAD} days ahead.")
 notes[OVERRIDES] = st.empty()
 
 # -- rules -----------------------------------------------------------------------------------
@@ -123,7 +130,7 @@ notes["timezone"] = st.empty()
 form = AvailabilityForm(weekly=weekly, overrides=overrides, buffer_before=buffer_before, buffer_after=buffer_after,
                         min_notice_minutes=notice, slot_step_minutes=int(step), max_per_day=max_per_day,
                         horizon_days=horizon, timezone=timezone)
-reading = form.read()
+reading = form.read(now=svc.clock())
 for name, problem in reading.problems.items():
     notes[name].error(escape_markdown(problem), icon=":material/error:")
 edited = reading.availability
@@ -156,13 +163,14 @@ st.caption(f"As these fields stand, with {escape_markdown(expert.name)}'s bookin
            f"{escape_markdown(edited.timezone)}.{calendar}")
 
 # -- save ------------------------------------------------------------------------------------
-changed = edited != stored
+changed = edited != stored or bool(unreadable)  # saving replaces an unreadable row, even with no hours
 if st.button("Save availability", type="primary", key=f"{k}save", disabled=not changed):
     try:
         svc.set_availability(expert_id, edited, actor=actor)
     except CallExpertError as exc:
         show_error(exc)
     else:
+        unreadable_note.empty()
         st.success(f"Saved the availability of {escape_markdown(expert.name)}. "
                    "New bookings follow these hours; existing bookings stay as they are.")
 elif changed:
