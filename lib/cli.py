@@ -6,25 +6,19 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
 
+from lib import cli_experts
 from lib.access import CLI, NOTIFICATION
+from lib.cli_args import MAX_CONCURRENCY, MAX_EMAILS, day, whole
 from lib.config import load_settings
 from lib.domain import DEFAULT_DURATION, BookingStatus
-from lib.errors import CallExpertError, NotFound, Transient
-from lib.scheduling import from_json, to_json
-from lib.scheduling.parse import MAX_FILE_BYTES, document_size
+from lib.errors import CallExpertError, Transient
 from lib.service import BookingService
-from lib.service.availability import MAX_DAYS, when_text
+from lib.service.availability import MAX_DAYS
 from lib.timefmt import rupiah, when
 from lib.wiring import build_service
-
-# Bounds of the numbers the commands take: beyond them a run would only tie up the machine (a
-# thread per booking) or the store (one read of every queued email).
-MAX_CONCURRENCY = 1000
-MAX_EMAILS = 100_000
 
 
 def _service() -> BookingService:
@@ -193,140 +187,12 @@ def _serve_notifications(args: argparse.Namespace) -> int:
     return 0
 
 
-def _find_expert(service: BookingService, key: str):  # noqa: ANN202 - an Expert
-    """The expert whose id or email (any case) is ``key``."""
-    wanted = key.strip().lower()
-    for expert in service.experts(actor=CLI):
-        if expert.id == key.strip() or expert.email.lower() == wanted:
-            return expert
-    raise NotFound(f"No expert with id or email {key!r}.")
-
-
-def _availability_file(path: str) -> tuple[object, str | None]:
-    """The parsed JSON of an availability file, or why it cannot be one (``(None, why)``): a file
-    past ``MAX_FILE_BYTES`` is refused unread, a document past ``MAX_DOCUMENT_BYTES`` before its fields are read."""
-    try:
-        with open(path, "rb") as source:
-            raw = source.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            return None, (f"{path} is too large: an availability file can be at most {MAX_FILE_BYTES} bytes "
-                          f"({MAX_FILE_BYTES // 1024} KB); nothing was saved")
-        data = json.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"cannot read {path}: {exc}"
-    except json.JSONDecodeError as exc:
-        return None, f"{path} is not JSON ({exc.msg}, line {exc.lineno})"
-    except RecursionError:
-        return None, f"{path} is not an availability: its lists are nested too deeply"
-    size = document_size(json.dumps(data))  # the document itself, without the file's indentation
-    if size:
-        return None, f"{path} is too large: {size}; nothing was saved"
-    return data, None
-
-
-def _availability(args: argparse.Namespace) -> int:
-    """Print an expert's schedule as JSON, or load one (``--set FILE``) validated like the page;
-    ``--calendar-id`` changes the Google calendar whose busy time blocks their slots."""
-    service = _service()
-    expert = _find_expert(service, args.expert)
-    if args.calendar_id is not None:
-        expert = service.set_calendar_id(expert.id, args.calendar_id, actor=CLI)  # InvalidInput: nothing saved
-        if not args.json and not args.set:
-            print(f"Saved the calendar id of {expert.name}: {expert.calendar_id}.")
-            return 0
-    if args.set:
-        data, problem = _availability_file(args.set)
-        if problem:
-            print(f"error: {problem}", file=sys.stderr)
-            return 2
-        # A key left out takes the app's default (its timezone and booking horizon), as an expert
-        # without stored hours has. InvalidInput names the field; nothing is saved.
-        availability = from_json(data, expert=expert.id, base=service.default_availability(actor=CLI))
-        service.set_availability(expert.id, availability, actor=CLI)
-        if not args.json:
-            print(f"Saved the availability of {expert.name}.")
-            return 0
-    unreadable = service.availability_problem(expert.id, actor=CLI)
-    if unreadable:
-        print(f"warning: {unreadable}", file=sys.stderr)
-    schedule = to_json(service.availability(expert.id, actor=CLI), expert=expert.id)
-    if args.json:
-        print(json.dumps(schedule, indent=2))
-        return 0
-    a = service.availability(expert.id, actor=CLI)
-    print(f"{expert.name} ({a.timezone}), calendar {expert.calendar_id}")
-    for day, ranges in schedule["weekly"].items():
-        print(f"  {day}: {', '.join(f'{s}-{e}' for s, e in ranges) or 'no hours'}")
-    for day, ranges in schedule["overrides"].items():
-        print(f"  {day}: {', '.join(f'{s}-{e}' for s, e in ranges) or 'day off'}")
-    print(f"  buffers {a.buffer_before}/{a.buffer_after} min, notice {a.min_notice_minutes} min, "
-          f"every {a.slot_step_minutes} min, "
-          f"{f'at most {a.max_per_day} per day' if a.max_per_day else 'no daily maximum'}, "
-          f"{a.horizon_days} days ahead")
-    return 0
-
-
-# The days ``--from`` may name. A day's slots are looked up from the day before to the day after
-# (in the expert's zone), and up to MAX_DAYS days are listed: past these bounds Python's dates run
-# out. Zone data before 1900 is guesswork anyway, so the range starts there.
-FIRST_DAYS = (date(1900, 1, 1), date(9998, 12, 31))
-
-
-def _day(text: str) -> date:
-    """``--from``: a YYYY-MM-DD day within ``FIRST_DAYS`` (else argparse's ``error: ...``, exit 2)."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
-    low, high = FIRST_DAYS
-    if not low <= day <= high:
-        raise argparse.ArgumentTypeError(f"{text} is outside the days this command can list: use a day from "
-                                         f"{low.isoformat()} to {high.isoformat()}")
-    return day
-
-
-def _whole(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a whole number from ``low`` to ``high`` (else ``error: ...``, exit 2)."""
-
-    def whole(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
-        return value
-
-    whole.__name__ = "whole number"  # what argparse calls the type in its own messages
-    return whole
-
-
-def _slots(args: argparse.Namespace) -> int:
-    """Print an expert's free slots (``--json``: the shape scripts read)."""
-    service = _service()
-    expert = _find_expert(service, args.expert)
-    first = args.first or service.today()
-    found = service.free_slots(expert.id, args.duration, first, args.days, actor=CLI)
-    if args.json:
-        print(json.dumps({"expert": expert.id, "duration": found.duration,
-                          "slots": [{"start": s.start.isoformat(), "end": s.end.isoformat()} for s in found.slots],
-                          "calendar": found.calendar}, indent=2))
-        return 0
-    print(f"Free {found.duration}-minute slots of {expert.name} from {first} for {args.days} day(s); "
-          f"calendar: {found.calendar}")
-    for slot in found.slots:
-        print(f"  {when_text(slot.start)}")
-    if not found.slots:
-        print("  (none)")
-    return 0
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lib", description="CallExpert Console from the shell.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("seed-demo", help="add demo experts, customers and bookings").set_defaults(run=_seed)
     r = sub.add_parser("retry-links", help="create missing meeting links; exits 1 if some remain")
-    r.add_argument("--concurrency", type=_whole(1, MAX_CONCURRENCY), default=None,
+    r.add_argument("--concurrency", type=whole(1, MAX_CONCURRENCY), default=None,
                    help="bookings at a time (default: setting link_concurrency)")
     r.set_defaults(run=_retry_links)
     sub.add_parser("complete-sessions", help="mark confirmed sessions that have ended as completed").set_defaults(
@@ -334,7 +200,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("expire-pending", help="expire bookings still awaiting payment after pending_expiry_minutes, "
                    "freeing their slots").set_defaults(run=_expire_pending)
     e = sub.add_parser("send-emails", help="send queued emails; exits 1 if some failed for good")
-    e.add_argument("--limit", type=_whole(1, MAX_EMAILS), default=500, help="at most this many emails (default 500)")
+    e.add_argument("--limit", type=whole(1, MAX_EMAILS), default=500, help="at most this many emails (default 500)")
     e.set_defaults(run=_send_emails)
     sub.add_parser("queue-reminders", help="queue the reminder emails whose time has come (reminder_offsets "
                    "before each confirmed session)").set_defaults(run=_queue_reminders)
@@ -370,7 +236,7 @@ def parser() -> argparse.ArgumentParser:
     sn = sub.add_parser("serve-notifications", help="serve the Midtrans notification endpoint "
                         "(POST /midtrans/notification, GET /healthz) until stopped")
     sn.add_argument("--host", default=None, help="address to listen on (default: setting notifications_host)")
-    sn.add_argument("--port", type=_whole(1, 65535), default=None, help="port (default: setting notifications_port)")
+    sn.add_argument("--port", type=whole(1, 65535), default=None, help="port (default: setting notifications_port)")
     sn.set_defaults(run=_serve_notifications)
     av = sub.add_parser("availability", help="print an expert's hours (or --set them from a JSON file)")
     av.add_argument("expert", help="the expert's id or email")
@@ -379,14 +245,14 @@ def parser() -> argparse.ArgumentParser:
                     "bad input saves nothing)")
     av.add_argument("--calendar-id", metavar="ID", help="the Google calendar whose busy time blocks the expert's "
                     "slots, e.g. name@example.com or abc123@group.calendar.google.com (their email by default)")
-    av.set_defaults(run=_availability)
+    av.set_defaults(run=lambda args: cli_experts.availability(_service(), args))
     fs = sub.add_parser("slots", help="print an expert's free slots")
     fs.add_argument("expert", help="the expert's id or email")
-    fs.add_argument("--from", dest="first", type=_day, default=None, help="first day, YYYY-MM-DD (default: today)")
-    fs.add_argument("--days", type=_whole(1, MAX_DAYS), default=7, help="how many days (default 7)")
+    fs.add_argument("--from", dest="first", type=day, default=None, help="first day, YYYY-MM-DD (default: today)")
+    fs.add_argument("--days", type=whole(1, MAX_DAYS), default=7, help="how many days (default 7)")
     fs.add_argument("--duration", type=int, default=DEFAULT_DURATION, help="minutes (default 60)")
     fs.add_argument("--json", action="store_true", help="print JSON")
-    fs.set_defaults(run=_slots)
+    fs.set_defaults(run=lambda args: cli_experts.slots(_service(), args))
     return p
 
 

@@ -102,7 +102,7 @@ def test_book_confirm_and_create_a_missing_link_in_chromium(chromium, console):
         day_button = page.locator("button", has_text=f"{day:%a %d/%m} · ")
         assert re.fullmatch(rf"{day:%a %d/%m} · \d+ free", day_button.inner_text().strip()), day_button.inner_text()
         day_button.click()
-        page.get_by_text(f"Start time on {long_date(day)}").wait_for()
+        page.get_by_text(re.compile(rf"^Start time on {re.escape(long_date(day))}")).wait_for()  # not "Pick a ..."
         page.locator("button", has_text=re.compile(r"^10:00$")).click()
         page.get_by_text(f"{when(day, time(10, 0), svc.tz)}").wait_for()  # the summary next to the button
         page.get_by_role("button", name="Book and pay").click()

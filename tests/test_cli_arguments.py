@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lib.cli import FIRST_DAYS, main
+from lib.cli import main
+from lib.cli_args import FIRST_DAYS
 from lib.scheduling import Availability, TimeRange
 from tests.support.env import clean_environ
 
