@@ -10,11 +10,8 @@ without it the tests skip, except under CI, where they fail.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, time, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -24,7 +21,7 @@ from lib.scheduling import Availability, TimeRange
 from lib.service import BookingService
 from lib.timefmt import long_date, when
 from lib.wiring import build_service
-from tests.support.browser import ROOT, TIMEOUT_MS, shot, stop, wait_healthy
+from tests.support.browser import TIMEOUT_MS, serve_console, shot
 from tests.support.env import clean_environ, free_port
 
 EXPERT = "Aaron Pratama"  # sorts before the demo experts: the form's default expert
@@ -40,20 +37,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Boo
     svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=True))
     aaron = svc.store.add_expert(EXPERT, "aaron@example.com", 300_000, "Product management")
     svc.set_availability(aaron.id, HOURS, actor=SYSTEM)
-    port = free_port()
     env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
-    log = (folder / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("streamlit")), "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    with serve_console(folder, env, port=free_port()) as url:
         yield url, svc, aaron.id
-    finally:
-        stop(process)
-        log.close()
 
 
 @pytest.fixture
@@ -173,6 +159,7 @@ def test_a_start_taken_in_another_browser_is_refused_as_just_booked_with_the_nea
         refusal.wait_for()
         page.get_by_text("Pick one of the nearest free times instead:", exact=True).wait_for()
         nearest = page.locator("button", has_text=re.compile(rf"^{day:%a %d/%m} (13|15):00$"))
+        nearest.nth(1).wait_for()  # the buttons are drawn one by one: wait for both before counting
         assert nearest.count() == 2, page.locator("body").inner_text()
         body = page.locator("body").inner_text()
         assert "calendar date" not in body

@@ -12,11 +12,7 @@ package) the test skips, except under CI, where it fails.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import time, timedelta
 from pathlib import Path
@@ -30,7 +26,7 @@ from lib.timefmt import long_date, when
 from lib.views import booking_label
 from lib.wiring import build_service
 from tests.support.bookings import open_all_hours
-from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_healthy
+from tests.support.browser import TIMEOUT_MS, serve_console, shot
 from tests.support.env import clean_environ, free_port
 
 
@@ -50,24 +46,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         if b.expert_id == first.id and b.scheduled_date == clicked and b.status.value in ("pending", "paid",
                                                                                            "confirmed"):
             svc.cancel(b.id, "Freeing the slot the browser test books", actor=SYSTEM)
-    port = free_port()
     env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
-    streamlit = Path(sys.executable).with_name("streamlit")
-    log = (folder / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    with serve_console(folder, env, port=free_port(), keep_log_as="browser-streamlit.log") as url:
         yield url, db
-    finally:
-        stop(process)
-        log.close()
-        if os.environ.get("CI"):  # keep the server's log beside the screenshots for a failed run
-            ARTIFACTS.mkdir(exist_ok=True)
-            shutil.copy(folder / "streamlit.log", ARTIFACTS / "browser-streamlit.log")
 
 
 def open_page(page: object, url: str, heading: str) -> None:

@@ -18,8 +18,6 @@ except under CI, where they fail.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +25,7 @@ import pytest
 
 from lib.config import Settings
 from lib.wiring import build_service
-from tests.support.browser import TIMEOUT_MS, shot, stop, wait_healthy
+from tests.support.browser import TIMEOUT_MS, serve_console, shot
 from tests.support.env import clean_environ, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,20 +41,9 @@ def fresh_console(tmp_path: Path) -> Iterator[str]:
     """A `streamlit run app.py` that has served nothing yet; its URL."""
     db = tmp_path / "console.db"
     build_service(Settings(sqlite_path=str(db), seed_demo_data=True))  # demo rows, made before the server starts
-    port = free_port()
     env = clean_environ(tmp_path, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
-    log = (tmp_path / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("streamlit")), "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)  # the health endpoint runs no script
+    with serve_console(tmp_path, env, port=free_port()) as url:  # yielded once healthy; no script has run
         yield url
-    finally:
-        stop(process)
-        log.close()
 
 
 def _first_visit(chromium: object, url: str, heading: str, name: str) -> tuple[object, object]:

@@ -36,7 +36,7 @@ from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import BookingRequest, NewCustomer
 from lib.wiring import build_service
-from tests.support.browser import ARTIFACTS, ROOT, TIMEOUT_MS, shot, stop, wait_for, wait_healthy
+from tests.support.browser import ARTIFACTS, TIMEOUT_MS, serve_console, shot, stop, wait_for
 from tests.support.env import clean_environ, free_port
 
 OPS = "ops.lead@callexpert.id"
@@ -99,21 +99,10 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
 """, encoding="utf-8")
     env = clean_environ(folder, CALLEXPERT_SECRETS_FILE=str(secrets), CALLEXPERT_SQLITE_PATH=str(db),
                         CALLEXPERT_SEED_DEMO_DATA="false")
-    streamlit = Path(sys.executable).with_name("streamlit")
-    log = (folder / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_healthy(url, process)
+    with serve_console(folder, env, port=port, extra_args=("--secrets.files", str(secrets)),
+                       keep_log_as="sign-in-streamlit.log") as served:
+        assert served == url
         yield url, folder / "streamlit.log"
-    finally:
-        stop(process)
-        log.close()
-        if os.environ.get("CI"):
-            ARTIFACTS.mkdir(exist_ok=True)
-            shutil.copy(folder / "streamlit.log", ARTIFACTS / "sign-in-streamlit.log")
 
 
 def sign_in(page: object, console_url: str, sub: str) -> None:

@@ -15,10 +15,7 @@ Debian's /usr/bin/chromium: without it the tests skip, except under CI, where th
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -27,7 +24,7 @@ from lib.config import Settings
 from lib.domain import Expert
 from lib.view_as import value_for
 from lib.wiring import build_service
-from tests.support.browser import ROOT, TIMEOUT_MS, shot, stop, wait_healthy
+from tests.support.browser import TIMEOUT_MS, serve_console, shot
 from tests.support.env import clean_environ, free_port
 
 EXPERT_MENU = ["My sessions", "Availability", "Confirmation"]
@@ -40,20 +37,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Exp
     db = folder / "console.db"
     experts = build_service(Settings(sqlite_path=str(db), seed_demo_data=True)).experts(actor=SYSTEM)
     expert = experts[-1]
-    port = free_port()
     env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
-    log = (folder / "streamlit.log").open("wb")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("streamlit")), "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    with serve_console(folder, env, port=free_port()) as url:
         yield url, expert, value_for(expert, experts)
-    finally:
-        stop(process)
-        log.close()
 
 
 def _context(chromium: object, **options: object) -> object:

@@ -8,10 +8,13 @@ skip, except under CI, where they fail.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sys
 import time as clock
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,6 +81,30 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(10)
+
+
+@contextmanager
+def serve_console(folder: Path, env: Mapping[str, str], *, port: int, extra_args: Sequence[str] = (),
+                  keep_log_as: str | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on 127.0.0.1:``port`` with ``env`` (its log in ``folder``), until the
+    block ends; yields its URL once healthy. ``keep_log_as``: under CI the server's log is copied to
+    test-artifacts/ under that name, beside the screenshots of a failed run."""
+    streamlit = Path(sys.executable).with_name("streamlit")
+    log_path = folder / "streamlit.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *extra_args],
+            cwd=ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_healthy(url, process)  # the health endpoint runs no script
+            yield url
+        finally:
+            stop(process)
+    if keep_log_as and os.environ.get("CI"):
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(log_path, ARTIFACTS / keep_log_as)
 
 
 def shot(page: object, name: str) -> Path:
