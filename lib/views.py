@@ -5,6 +5,7 @@ Pure Python and pandas, no Streamlit, so the pages stay a script of the screen.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -116,6 +117,30 @@ def email_kind_text(kind: str) -> str:
     else:
         what = _EMAIL_EVENTS.get(event, event.replace("_", " ").capitalize())
     return f"{what}, to the {side}" if side else what
+
+
+# The languages an email can be written in (``email_language``), named in the console's words.
+EMAIL_LANGUAGE_NAMES = {"id": "Indonesian", "en": "English"}
+_HTML_LANG = re.compile(r"<html\b[^>]*\blang=\"([A-Za-z-]+)\"")
+
+
+def email_language(email: Email) -> str | None:
+    """The language ``email`` is written in, in the console's words ("Indonesian"), read from
+    its HTML part (``<html lang="id">``): the one it was sent in, whatever the setting says now.
+    None when the part does not say."""
+    found = _HTML_LANG.search(email.body_html)
+    if found is None:
+        return None
+    code = found.group(1)
+    return EMAIL_LANGUAGE_NAMES.get(code.split("-")[0].lower(), code)
+
+
+def email_title(email: Email, tz: ZoneInfo) -> str:
+    """An email's one-line title on the Emails page, wholly in the console's words: what it is,
+    to which address, its status and when it was queued. The subject, in the email's own
+    language, is shown inside it, apart (see ``email_language``)."""
+    return (f"{email_kind_text(email.kind)}: {email.recipient} · {email.status.value} · "
+            f"{local_medium_when(email.created_at, tz)}")
 
 
 # What a calendar does with an invitation, by its METHOD (RFC 5546).

@@ -245,7 +245,7 @@ def test_confirmation_arrives_with_both_parts_and_a_calendar_request(make, serve
     # Both alternatives, with the session, the other side, the WIB time, the duration and the link.
     assert customer.get_content_type() == "multipart/mixed"
     alternative = next(p for p in customer.walk() if p.get_content_type() == "multipart/alternative")
-    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html"]
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html", "text/calendar"]
     for body in bodies(customer):
         for needle in ("Career mentoring", "Sari", "Kamis, 26 November 2026, 14:00 WIB", "60 menit",
                        booking.meeting_link, "Untuk mengubah jadwal atau membatalkan", booking.id):
@@ -254,7 +254,9 @@ def test_confirmation_arrives_with_both_parts_and_a_calendar_request(make, serve
 
     # The invitation: METHOD:REQUEST, the booking's UID, SEQUENCE 0, Jakarta times, the link.
     part, (calendar, event) = ics_of(customer)
-    assert part.get_param("method") == "REQUEST" and part.get_filename() == "invite.ics"
+    assert part.get_param("method") == "REQUEST" and part.get_content_disposition() is None  # inline: a meeting
+    [attached] = [p for p in customer.iter_attachments() if p.get_filename() == "invite.ics"]
+    assert attached.get_content_type() == "application/ics" and attached.get_content().decode() == part.get_content()
     assert calendar["METHOD"] == "REQUEST"
     assert str(event["UID"]) == f"booking-{booking.id}@callexpert" and event["SEQUENCE"] == 0
     assert event["DTSTART"].params["TZID"] == "Asia/Jakarta"

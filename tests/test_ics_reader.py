@@ -11,7 +11,8 @@ import pytest
 
 from lib.domain import Email, EmailStatus
 from lib.notify.ics import IcsOptions, IcsText, invitation, read_invitation
-from lib.views import email_kind_text, invitation_view
+from lib.notify.templates import emails_for
+from lib.views import email_kind_text, email_language, email_title, invitation_view
 from tests.support.google import make_booking
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -91,3 +92,15 @@ def test_the_emails_page_names_an_email_kind_in_words():
     assert email_kind_text("reminder_60.expert") == "Reminder 1 hour before, to the expert"
     assert email_kind_text("reminder_90.expert") == "Reminder 90 minutes before, to the expert"
     assert email_kind_text("link_pending.customer") == "Meeting link not ready yet, to the customer"
+
+
+def test_the_emails_page_titles_an_email_in_the_console_words_and_names_its_language():
+    sent = replace(email_with(None), subject="Jadwal diubah: Career mentoring dengan Budi")
+    title = email_title(sent, JAKARTA)
+    assert title.startswith("Rescheduled, to the customer: sari@example.com · sent · ")
+    assert "Jadwal" not in title  # the subject is the email's own, shown apart in its language
+    rendered = emails_for(BOOKING, "rescheduled", JAKARTA, language="id")[0]
+    assert email_language(replace(sent, body_html=rendered.body_html)) == "Indonesian"
+    rendered = emails_for(BOOKING, "rescheduled", JAKARTA, language="en")[0]
+    assert email_language(replace(sent, body_html=rendered.body_html)) == "English"
+    assert email_language(replace(sent, body_html="<p>no language said</p>")) is None

@@ -55,7 +55,8 @@ def plain_invitation(booking, tz: ZoneInfo, *, cancel: bool, text: IcsText, opti
             event.add_component(alarm)
     event.add("organizer", _address(options.organizer_email, options.organizer_name))
     for email, name in ((booking.customer_email, booking.customer_name), (booking.expert_email, booking.expert_name)):
-        event.add("attendee", _address(email, name, ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE"))
+        event.add("attendee", _address(email, name, CUTYPE="INDIVIDUAL", ROLE="REQ-PARTICIPANT",
+                                       PARTSTAT="NEEDS-ACTION", RSVP="TRUE"))
     cal.add_component(event)
     return cal.to_ical().decode("utf-8")
 

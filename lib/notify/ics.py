@@ -26,6 +26,15 @@ from lib.domain import Booking
 PRODID = "-//CallExpert//CallExpert Console//ID"
 UID_DOMAIN = "callexpert"
 
+# Both people are invited the way Google Calendar and Outlook invite a guest: a required
+# participant whose answer is still open (NEEDS-ACTION) and asked for (RSVP=TRUE). Their
+# client then shows a meeting with Yes/No buttons, adds it to the calendar (tentatively until
+# answered) and applies later updates and the cancellation of the same UID. ACCEPTED with
+# RSVP=FALSE, said on their behalf, reads in Outlook as "no response required" and is not
+# offered as a meeting of theirs. The organizer is the sender's address, not an attendee: an
+# answer goes to it and changes nothing in the booking.
+ATTENDEE_PARAMS = {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
+
 
 @dataclass(frozen=True)
 class IcsOptions:
@@ -93,8 +102,9 @@ def event_uid(booking: Booking) -> str:
 
 def _address(email: str, name: str, **params: str) -> vCalAddress:
     address = vCalAddress(f"mailto:{email}")
-    # A parameter value cannot hold a double quote (RFC 5545 3.1); a name typed with one keeps its look.
-    address.params["CN"] = vText(name.replace('"', "'"))
+    # As typed: icalendar writes a double quote, a line break or a caret in a parameter value
+    # as RFC 6868 says (^', ^n, ^^), which calendar clients read back.
+    address.params["CN"] = vText(name)
     for key, value in params.items():
         address.params[key] = vText(value)
     return address
@@ -168,7 +178,7 @@ def _mail(email: str) -> str:
 
 def _cn(name: str) -> str:
     """A person's name as icalendar writes it in a CN parameter (quoted when it must be)."""
-    return Parameters({"CN": vText(name.replace('"', "'"))}).to_ical().decode("utf-8")[len("CN="):]
+    return Parameters({"CN": vText(name)}).to_ical().decode("utf-8")[len("CN="):]
 
 
 # The per-invitation values in a skeleton: letters only, so icalendar writes them unchanged
@@ -219,10 +229,8 @@ def _skeleton(tzid: str, cancel: bool, language: str, alarms: tuple[int, ...], o
             alarm.add("description", _slot("SUMMARY"), parameters=language_param)
             event.add_component(alarm)
     event.add("organizer", _address(organizer_email, organizer_name))
-    # RSVP=FALSE: the booking is settled already; replies to the organizer would go nowhere useful.
     for side in ("CUSTOMER", "EXPERT"):
-        event.add("attendee", _address(_slot(side + "MAIL"), _slot(side + "CN"),
-                                       ROLE="REQ-PARTICIPANT", PARTSTAT="ACCEPTED", RSVP="FALSE"))
+        event.add("attendee", _address(_slot(side + "MAIL"), _slot(side + "CN"), **ATTENDEE_PARAMS))
     cal.add_component(event)
     out: list[str | tuple[str, ...]] = []
     in_event = False

@@ -15,15 +15,14 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from lib.config import SmtpSettings
 from lib.domain import Email
 from lib.errors import DeliveryError, DeliveryFailed, DeliveryUnavailable, describe_unexpected
+from lib.notify.mime import compose
 
 
 class _Transient(DeliveryUnavailable):
@@ -112,7 +111,8 @@ class SmtpSender:
     def send(self, email: Email) -> None:
         """Deliver ``email`` or raise ``DeliveryError`` (see the module docstring for which)."""
         try:
-            message = self.message(email)
+            # Both forms, so a server's answer (8BITMIME or not) picks one and never fails the build.
+            messages = {eight_bit: self.message(email, eight_bit=eight_bit) for eight_bit in (False, True)}
         except (ValueError, TypeError) as exc:  # e.g. a header the email library refuses
             raise DeliveryFailed(f"The email could not be built: {exc}") from None
         kwargs = {} if self._sleep is None else {"sleep": self._sleep}
@@ -125,33 +125,18 @@ class SmtpSender:
             **kwargs,
         )
         try:
-            retrying(self._deliver, message, email.recipient)
+            retrying(self._deliver, messages, email.recipient)
         except _Transient as exc:
             attempts = self.settings.send_attempts
             raise _Transient(f"{exc} (after {attempts} attempt{'s' if attempts > 1 else ''})",
                              stop_run=exc.stop_run) from None
 
-    def message(self, email: Email) -> EmailMessage:
-        """The MIME message: text and HTML alternatives, plus ``invite.ics`` when the row has one."""
+    def message(self, email: Email, *, eight_bit: bool = False) -> EmailMessage:
+        """The MIME message (``lib.notify.mime``): text and HTML alternatives, and the invitation
+        inline and as ``invite.ics`` when the row has one; 8-bit parts only with ``eight_bit``."""
         s = self.settings
-        msg = EmailMessage()
-        msg["Subject"] = email.subject
-        msg["From"] = Address(display_name=s.from_name, addr_spec=s.from_address)
-        msg["To"] = email.recipient
-        if s.reply_to:
-            msg["Reply-To"] = s.reply_to
-        msg["Date"] = format_datetime(datetime.now(UTC))
-        # The same id on every attempt, so a client that got a message twice (a reply lost after
-        # the server took it) shows it once.
-        domain = s.from_address.rpartition("@")[2] or "callexpert"
-        msg["Message-ID"] = f"<outbox-{email.id}.{email.booking_id}.{email.version}@{domain}>"
-        msg["X-CallExpert-Booking"] = email.booking_id
-        msg.set_content(email.body_text)
-        msg.add_alternative(email.body_html, subtype="html")
-        if email.ics:
-            method = "CANCEL" if "\nMETHOD:CANCEL" in email.ics.replace("\r\n", "\n") else "REQUEST"
-            msg.add_attachment(email.ics, subtype="calendar", filename="invite.ics", params={"method": method})
-        return msg
+        return compose(email, from_name=s.from_name, from_address=s.from_address, reply_to=s.reply_to,
+                       now=datetime.now(UTC), eight_bit=eight_bit)
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._context is None:
@@ -171,7 +156,9 @@ class SmtpSender:
                 raise
         return smtp
 
-    def _deliver(self, message: EmailMessage, recipient: str) -> None:
+    def _deliver(self, messages: dict[bool, EmailMessage], recipient: str) -> None:
+        """Send the 8-bit form with ``BODY=8BITMIME`` to a server that offers 8BITMIME (RFC 6152),
+        the 7-bit one (quoted-printable or base64 parts) to any other."""
         s = self.settings
         try:
             smtp = self._connect()
@@ -180,7 +167,12 @@ class SmtpSender:
         try:
             if s.username:
                 smtp.login(s.username, s.password)
-            smtp.send_message(message, from_addr=s.from_address, to_addrs=[recipient])
+            smtp.ehlo_or_helo_if_needed()
+            eight_bit = smtp.has_extn("8bitmime")
+            # smtplib adds BODY=8BITMIME itself for an address other than ASCII (with SMTPUTF8).
+            declare = eight_bit and (s.from_address + recipient).isascii()
+            smtp.send_message(messages[eight_bit], from_addr=s.from_address, to_addrs=[recipient],
+                              mail_options=("BODY=8BITMIME",) if declare else ())
         except Exception as exc:  # noqa: BLE001
             smtp.close()
             raise classify(exc) from None

@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib.plaintext import escape_markdown
 from lib.sections import sections_for
-from lib.views import email_kind_text, invitation_view, local_medium_when
+from lib.views import email_language, email_title, invitation_view, local_medium_when
 from pages.ui.run import page_context
 
 STATUS_ICON = {"queued": ":material/schedule:", "sent": ":material/check_circle:", "failed": ":material/error:"}
@@ -22,14 +22,15 @@ if not emails:
 st.caption(f"{len(emails)} email(s), newest first.")
 
 for e in emails:
-    # Subjects carry names people typed: the label is Markdown, so they go in escaped.
-    with st.expander(f"{escape_markdown(e.recipient)} — {escape_markdown(e.subject)} · {e.status.value} · "
-                     f"{local_medium_when(e.created_at, svc.tz)}",
-                     icon=STATUS_ICON.get(e.status.value)):
-        st.caption(f"{email_kind_text(e.kind)} · booking {escape_markdown(e.booking_id)} · "
-                   f"queued {local_medium_when(e.created_at, svc.tz)}"
+    # The title is in the console's words; the subject, in the email's own language, comes
+    # inside on its own. Addresses and subjects are typed text: the label is Markdown, so escaped.
+    with st.expander(escape_markdown(email_title(e, svc.tz)), icon=STATUS_ICON.get(e.status.value)):
+        st.caption(f"Booking {escape_markdown(e.booking_id)} · queued {local_medium_when(e.created_at, svc.tz)}"
                    + (f" · sent {local_medium_when(e.sent_at, svc.tz)}" if e.sent_at else "")
                    + f" · attempts: {e.attempts}")
+        language = email_language(e)
+        st.markdown("**Subject**" + (f" (the email is in {language})" if language else ""))
+        st.text(e.subject)
         if e.last_error:
             st.error(f"Last delivery error: {escape_markdown(e.last_error)}")
         invite = invitation_view(e, svc.tz)
