@@ -51,11 +51,11 @@ create table if not exists public.session_types (
     position      integer not null default 0,
     created_at    timestamptz not null default now(),
     -- A name in each email language and no other key, each on one line, 1 to 80 characters.
-    constraint session_types_names check (
+    constraint session_types_names check (coalesce(
         jsonb_typeof(names) = 'object' and names - 'en' - 'id' = '{}'::jsonb
         and jsonb_typeof(names -> 'en') = 'string' and jsonb_typeof(names -> 'id') = 'string'
         and char_length(btrim(names ->> 'en')) between 1 and 80 and char_length(btrim(names ->> 'id')) between 1 and 80
-        and names ->> 'en' !~ '[[:cntrl:]]' and names ->> 'id' !~ '[[:cntrl:]]'),
+        and names ->> 'en' !~ '[[:cntrl:]]' and names ->> 'id' !~ '[[:cntrl:]]', false)),
     -- At least one of the lengths the console offers (lib/domain.ALLOWED_DURATIONS), none twice.
     constraint session_types_durations check (
         cardinality(durations) between 1 and 5 and durations <@ array[30, 45, 60, 90, 120]
@@ -97,7 +97,7 @@ grant select, insert, update, delete on public.session_types to service_role;
 -- -- the standard types: for a new expert, and for those carried over --------------------------------
 
 create or replace function private.standard_session_types()
-returns table (names jsonb, position integer)
+returns table (names jsonb, ord integer)
 language sql immutable
 set search_path = ''
 as $$
@@ -119,7 +119,7 @@ set search_path = ''
 as $$
 begin
     insert into public.session_types (expert_id, names, durations, hourly_rate, position)
-    select new.id, s.names, array[30, 45, 60, 90, 120], greatest(coalesce(new.hourly_rate, 0), 0), s.position
+    select new.id, s.names, array[30, 45, 60, 90, 120], greatest(coalesce(new.hourly_rate, 0), 0), s.ord
     from private.standard_session_types() s;
     return new;
 end
@@ -134,7 +134,7 @@ create trigger experts_standard_session_types
 
 -- The carry-over. Experts with no type get the standard ones at their rate.
 insert into public.session_types (expert_id, names, durations, hourly_rate, position)
-select e.id, s.names, array[30, 45, 60, 90, 120], greatest(coalesce(e.hourly_rate, 0), 0), s.position
+select e.id, s.names, array[30, 45, 60, 90, 120], greatest(coalesce(e.hourly_rate, 0), 0), s.ord
 from public.experts e cross join private.standard_session_types() s
 where not exists (select 1 from public.session_types t where t.expert_id = e.id);
 
