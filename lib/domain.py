@@ -185,12 +185,13 @@ class Booking(_Slot):
     payment_started_at: datetime | None = None
     # The session type booked, and its names as they were when booked (language -> name):
     # ``session_type`` is the English one, or the text of a booking made before types had names.
+    # (language, name) pairs, a tuple so that a booking stays hashable (cached renderings key on it).
     session_type_id: str | None = None
-    session_names: Mapping[str, str] = field(default_factory=dict)
+    session_names: tuple[tuple[str, str], ...] = ()
 
     def type_name(self, language: str = "en") -> str:
         """The session type's name in ``language`` as booked (the stored text when it has none)."""
-        return self.session_names.get(language) or self.session_type
+        return dict(self.session_names).get(language) or self.session_type
 
 
 class HeldTime(NamedTuple):

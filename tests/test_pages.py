@@ -109,13 +109,18 @@ def pick_slot(at: AppTest, svc: BookingService, key: str, day: date, at_time: ti
     return at.pills(key=f"{key}-time").set_value(start).run()
 
 
+def type_named(svc: BookingService, expert_id: str, name: str) -> str:
+    """The id of the expert's session type called ``name`` (in English)."""
+    return next(t.id for t in svc.session_types(expert_id, actor=SYSTEM) if t.name() == name)
+
+
 def fill_booking_form(at: AppTest, svc: BookingService, expert_id: str, *, name: str = "Dewi Lestari",
                       email: str = "dewi@example.com", days: int = 14, at_time: time = time(14, 0)) -> AppTest:
     at.radio(key="book_who").set_value("new").run()
     at.text_input(key="book_name").input(name)
     at.text_input(key="book_email").input(email)
-    at.selectbox(key="book_expert").select(expert_id)
-    at.selectbox(key="book_session_type").select("Career mentoring")
+    at.selectbox(key="book_expert").select(expert_id).run()  # the types offered are the expert's
+    at.selectbox(key="book_session_type").select(type_named(svc, expert_id, "Career mentoring"))
     at.selectbox(key="book_duration").select(60)
     return pick_slot(at.run(), svc, "book_slot", ahead(svc, days), at_time)
 

@@ -91,7 +91,7 @@ def _booking(row: sqlite3.Row) -> Booking:
         payment_attempts=row["payment_attempts"],
         payment_started_at=_parse_ts(row["payment_started_at"]),
         session_type_id=row["session_type_id"],
-        session_names=json.loads(row["session_names"] or "{}"),
+        session_names=tuple(sorted(json.loads(row["session_names"] or "{}").items())),
     )
 
 
