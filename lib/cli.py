@@ -18,6 +18,7 @@ from lib.scheduling import from_json, to_json
 from lib.scheduling.parse import MAX_FILE_BYTES, document_size
 from lib.service import BookingService
 from lib.service.availability import MAX_DAYS, when_text
+from lib.session_types import price_words, to_document
 from lib.timefmt import rupiah, when
 from lib.wiring import build_service
 
@@ -266,6 +267,47 @@ def _availability(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_TYPES_FILE_BYTES = 64 * 1024  # thirty types with descriptions take a few KB
+
+
+def _types(args: argparse.Namespace) -> int:
+    """Print an expert's session types (``--json``: the document ``--set`` reads back), or replace
+    them from a JSON file (``--set FILE``), checked as a whole: a bad file saves nothing."""
+    service = _service()
+    expert = _find_expert(service, args.expert)
+    if args.set:
+        try:
+            with open(args.set, "rb") as source:
+                raw = source.read(MAX_TYPES_FILE_BYTES + 1)
+            if len(raw) > MAX_TYPES_FILE_BYTES:
+                raise CallExpertError(f"{args.set} is too large: a session types file can be at most "
+                                      f"{MAX_TYPES_FILE_BYTES // 1024} KB; nothing was saved.")
+            data = json.loads(raw.decode("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"error: cannot read {args.set}: {exc}", file=sys.stderr)
+            return 2
+        except json.JSONDecodeError as exc:
+            print(f"error: {args.set} is not JSON ({exc.msg}, line {exc.lineno}); nothing was saved.", file=sys.stderr)
+            return 2
+        types = service.set_session_types(expert.id, data, actor=CLI)  # InvalidInput in words: nothing saved
+        if not args.json:
+            offered = sum(t.active for t in types)
+            print(f"Saved the session types of {expert.name}: {offered} offered, {len(types) - offered} retired.")
+            return 0
+    types = service.session_types(expert.id, actor=CLI)
+    if args.json:
+        print(json.dumps({"expert": {"id": expert.id, "name": expert.name, "email": expert.email},
+                          "types": to_document(types)}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{expert.name}: {sum(t.active for t in types)} session types offered")
+    for t in types:
+        state = "" if t.active else " (retired)"
+        print(f"  {t.name('en')} / {t.name('id')}{state}: {', '.join(map(str, t.durations))} min, {price_words(t)}")
+        if t.description:
+            print(f"    {t.description}")
+    return 0
+
+
 # The days ``--from`` may name. A day's slots are looked up from the day before to the day after
 # (in the expert's zone), and up to MAX_DAYS days are listed: past these bounds Python's dates run
 # out. Zone data before 1900 is guesswork anyway, so the range starts there.
@@ -380,6 +422,13 @@ def parser() -> argparse.ArgumentParser:
     av.add_argument("--calendar-id", metavar="ID", help="the Google calendar whose busy time blocks the expert's "
                     "slots, e.g. name@example.com or abc123@group.calendar.google.com (their email by default)")
     av.set_defaults(run=_availability)
+    ty = sub.add_parser("types", help="print an expert's session types (or --set them from a JSON file)")
+    ty.add_argument("expert", help="the expert's id or email")
+    ty.add_argument("--json", action="store_true", help="print the types as JSON (the shape --set reads)")
+    ty.add_argument("--set", metavar="FILE.json", help="replace the expert's types with those of this JSON file "
+                    "(checked as a whole; a bad file saves nothing; types left out are retired, or removed when "
+                    "never booked)")
+    ty.set_defaults(run=_types)
     fs = sub.add_parser("slots", help="print an expert's free slots")
     fs.add_argument("expert", help="the expert's id or email")
     fs.add_argument("--from", dest="first", type=_day, default=None, help="first day, YYYY-MM-DD (default: today)")
