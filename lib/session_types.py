@@ -189,3 +189,54 @@ def find_type(types: Sequence[SessionType], name: str) -> SessionType | None:
     """The active type named ``name`` in any language (case-insensitively), else ``None``."""
     wanted = name.strip().casefold()
     return next((t for t in types if t.active and any(n.casefold() == wanted for n in t.names.values())), None)
+
+
+# The Availability page's table of types: one row per type, the columns as people read them.
+COLUMNS = ("English name", "Indonesian name", "Durations (minutes)", "Price per hour", "Fixed prices",
+           "Description", "Offered")
+
+
+def to_rows(types: Sequence[SessionType]) -> list[dict[str, Any]]:
+    """The types as the page's table rows (``COLUMNS`` plus a hidden ``id``)."""
+    return [{"id": t.id, "English name": t.name("en"), "Indonesian name": t.name("id"),
+             "Durations (minutes)": ", ".join(str(m) for m in t.durations),
+             "Price per hour": t.hourly_rate,
+             "Fixed prices": ", ".join(f"{m}: {p}" for m, p in sorted(t.fixed_prices.items())),
+             "Description": t.description, "Offered": t.active} for t in types]
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or (isinstance(value, str)
+                                                                              and not value.strip())
+
+
+def from_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The page's table rows as a document for ``check_document`` (which says what is wrong, by
+    row number): durations typed ``30, 60``, fixed prices ``30: 150000, 60: 250000``; wholly
+    empty rows are left out."""
+    items: list[dict[str, Any]] = []
+    for n, row in enumerate(rows, 1):
+        if all(_blank(row.get(c)) or c == "Offered" for c in COLUMNS):
+            continue
+        durations = [part for part in str(row.get("Durations (minutes)") or "").replace(",", " ").split()]
+        item: dict[str, Any] = {"names": {"en": "" if _blank(row.get("English name")) else row["English name"],
+                                          "id": "" if _blank(row.get("Indonesian name")) else row["Indonesian name"]},
+                                "durations": durations,
+                                "description": "" if _blank(row.get("Description")) else row["Description"],
+                                "active": bool(row.get("Offered", True)) if not _blank(row.get("Offered")) else True}
+        if not _blank(row.get("id")):
+            item["id"] = str(row["id"])
+        if not _blank(row.get("Price per hour")):
+            item["price_per_hour"] = row["Price per hour"]
+        fixed = str(row.get("Fixed prices") or "").strip()
+        if fixed:
+            prices: dict[str, str] = {}
+            for pair in fixed.split(","):
+                minutes, sep, amount = pair.partition(":")
+                if not sep:
+                    raise InvalidInput(f"Type {n}: write the fixed prices as minutes: rupiah, e.g. "
+                                       "“30: 150000, 60: 250000”.")
+                prices[minutes.strip()] = amount.strip().replace(".", "")
+            item["prices"] = prices
+        items.append(item)
+    return items

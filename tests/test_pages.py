@@ -28,7 +28,7 @@ from lib.scheduling import TimeRange
 from lib.service import BookingService
 from lib.timefmt import long_date, medium_when, when
 from lib.wiring import build_service
-from tests.support.apptest import APP, markdown_sources, no_exception, open_page, shown
+from tests.support.apptest import APP, markdown_sources, no_exception, open_page, previews, shown
 from tests.support.fakes import FixedClock
 
 PAGES = {
@@ -387,7 +387,7 @@ def test_an_expert_without_sessions_gets_a_friendly_message(service, people):
 # -- Availability --------------------------------------------------------------------------------------------
 
 def preview_table(at: AppTest):
-    return at.dataframe[0].value
+    return previews(at)[0].value
 
 
 def as_expert(service: BookingService, expert_id: str, **query: str) -> AppTest:
@@ -457,7 +457,7 @@ def test_availability_bad_hours_show_the_message_and_save_nothing(service, peopl
     at.text_input(key=f"{k}mon").input(typed).run()
     no_exception(at)
     assert errors(at) == [message, "Not saved: fix the field above."]
-    assert not at.dataframe and at.button(key=f"{k}save").disabled  # no preview, no save
+    assert not previews(at) and at.button(key=f"{k}save").disabled  # no preview, no save
     assert service.store.get_availability(people["sari"]) is None
 
 
