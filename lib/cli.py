@@ -1,4 +1,8 @@
-"""`python -m lib`: the booking service from the shell, for cron and ops."""
+"""`python -m lib`: the booking service from the shell, for cron and ops.
+
+Longer than 400 lines on purpose: one parser holds every command, so `--help` and each command's
+checks of its arguments read in one place; each command is a short function over the service.
+"""
 
 from __future__ import annotations
 

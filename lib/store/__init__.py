@@ -1,4 +1,8 @@
-"""Booking stores: where bookings live (SQLite by default, Supabase in production)."""
+"""Booking stores: where bookings live (SQLite by default, Supabase in production).
+
+Longer than 400 lines on purpose: the protocol is every read and write the service makes, each
+with the contract both stores keep, in one place the contract tests are written against.
+"""
 
 from __future__ import annotations
 
