@@ -126,8 +126,10 @@ def price_for(hourly_rate: int, duration: int) -> int:
 
 def type_price(session_type: SessionType, duration: int) -> int:
     """Whole rupiah for ``duration`` minutes of the type (its fixed price, or its hourly rate pro
-    rata), refused in words past the largest price a booking can hold."""
+    rata), refused in words when negative or past the largest price a booking can hold."""
     price = session_type.price(duration)
+    if price < 0:
+        raise InvalidInput(f"The price of “{session_type.name()}” is negative; fix the session type before booking.")
     if price > MAX_PRICE:
         raise InvalidInput(f"The price would exceed Rp 2.000.000.000 for {duration} minutes; "
                            f"check the price of “{session_type.name()}”.")

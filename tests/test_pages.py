@@ -718,7 +718,7 @@ def test_emails_page_shows_the_invitation_each_email_carried_and_offers_it(servi
     assert "Method: REQUEST: adds the session" in shown_text and "Method: CANCEL: removes the session" in shown_text
     assert {"Sequence: 0 ", "Sequence: 1 ", "Sequence: 2 "} <= {line[:len("Sequence: 0 ")] for line in
                                                                   shown_text.splitlines()}
-    assert "What: Career mentoring dengan Sari Wulandari" in shown_text
+    assert "What: Mentoring karier dengan Sari Wulandari" in shown_text
     downloads = at.get("download_button")
     invitations = [e for e in service.emails(booking_id=booking.id, actor=SYSTEM) if e.ics]
     assert len(downloads) == len(invitations) == 6  # both sides, three times
@@ -769,6 +769,10 @@ def assert_shown_as_text(at: AppTest, *values: str) -> None:
 
 
 def evil_booking(svc: BookingService, people: dict[str, str], days: int = 14) -> Booking:
+    # A type named as typed by ops, in both languages (the emails are Indonesian).
+    if not any(t.name() == EVIL_SESSION for t in svc.session_types(people["sari"], actor=SYSTEM)):
+        svc.set_session_types(people["sari"], [{"names": {"en": EVIL_SESSION, "id": EVIL_SESSION}, "durations": [60],
+                                                "price_per_hour": 250000}], actor=SYSTEM)
     return svc.book(BookingRequest(expert_id=people["sari"], session_type=EVIL_SESSION, scheduled_date=ahead(svc, days),
                                    scheduled_time=time(14, 0), duration=60,
                                    new_customer=NewCustomer(EVIL_NAME, "boss@example.com")), actor=SYSTEM)
