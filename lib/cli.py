@@ -246,6 +246,13 @@ def parser() -> argparse.ArgumentParser:
     av.add_argument("--calendar-id", metavar="ID", help="the Google calendar whose busy time blocks the expert's "
                     "slots, e.g. name@example.com or abc123@group.calendar.google.com (their email by default)")
     av.set_defaults(run=lambda args: cli_experts.availability(_service(), args))
+    ty = sub.add_parser("types", help="print an expert's session types (or --set them from a JSON file)")
+    ty.add_argument("expert", help="the expert's id or email")
+    ty.add_argument("--json", action="store_true", help="print the types as JSON (the shape --set reads)")
+    ty.add_argument("--set", metavar="FILE.json", help="replace the expert's types with those of this JSON file "
+                    "(checked as a whole; a bad file saves nothing; types left out are retired, or removed when "
+                    "never booked)")
+    ty.set_defaults(run=lambda args: cli_experts.types(_service(), args))
     fs = sub.add_parser("slots", help="print an expert's free slots")
     fs.add_argument("expert", help="the expert's id or email")
     fs.add_argument("--from", dest="first", type=day, default=None, help="first day, YYYY-MM-DD (default: today)")

@@ -1,5 +1,6 @@
 """The expert commands of ``python -m lib``: an expert's hours (``availability``, printed or set
-from a JSON file) and their free slots (``slots``). Each takes the service and the parsed arguments."""
+from a JSON file), their session types (``types``, likewise) and their free slots (``slots``).
+Each takes the service and the parsed arguments."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import sys
 
 from lib.access import CLI
 from lib.domain import Expert
-from lib.errors import NotFound
+from lib.errors import CallExpertError, NotFound
 from lib.scheduling import from_json, to_json
 from lib.scheduling.parse import MAX_FILE_BYTES, document_size
 from lib.service import BookingService
 from lib.service.availability import when_text
+from lib.session_types import price_words, to_document
 
 
 def find_expert(service: BookingService, key: str) -> Expert:
@@ -85,6 +87,46 @@ def availability(service: BookingService, args: argparse.Namespace) -> int:
           f"every {a.slot_step_minutes} min, "
           f"{f'at most {a.max_per_day} per day' if a.max_per_day else 'no daily maximum'}, "
           f"{a.horizon_days} days ahead")
+    return 0
+
+
+MAX_TYPES_FILE_BYTES = 64 * 1024  # thirty types with descriptions take a few KB
+
+
+def types(service: BookingService, args: argparse.Namespace) -> int:
+    """Print an expert's session types (``--json``: the document ``--set`` reads back), or replace
+    them from a JSON file (``--set FILE``), checked as a whole: a bad file saves nothing."""
+    expert = find_expert(service, args.expert)
+    if args.set:
+        try:
+            with open(args.set, "rb") as source:
+                raw = source.read(MAX_TYPES_FILE_BYTES + 1)
+            if len(raw) > MAX_TYPES_FILE_BYTES:
+                raise CallExpertError(f"{args.set} is too large: a session types file can be at most "
+                                      f"{MAX_TYPES_FILE_BYTES // 1024} KB; nothing was saved.")
+            data = json.loads(raw.decode("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"error: cannot read {args.set}: {exc}", file=sys.stderr)
+            return 2
+        except json.JSONDecodeError as exc:
+            print(f"error: {args.set} is not JSON ({exc.msg}, line {exc.lineno}); nothing was saved.", file=sys.stderr)
+            return 2
+        types = service.set_session_types(expert.id, data, actor=CLI)  # InvalidInput in words: nothing saved
+        if not args.json:
+            offered = sum(t.active for t in types)
+            print(f"Saved the session types of {expert.name}: {offered} offered, {len(types) - offered} retired.")
+            return 0
+    types = service.session_types(expert.id, actor=CLI)
+    if args.json:
+        print(json.dumps({"expert": {"id": expert.id, "name": expert.name, "email": expert.email},
+                          "types": to_document(types)}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{expert.name}: {sum(t.active for t in types)} session types offered")
+    for t in types:
+        state = "" if t.active else " (retired)"
+        print(f"  {t.name('en')} / {t.name('id')}{state}: {', '.join(map(str, t.durations))} min, {price_words(t)}")
+        if t.description:
+            print(f"    {t.description}")
     return 0
 
 

@@ -15,13 +15,14 @@ import heapq
 import itertools
 import logging
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from lib.access import DEMO_OPS, JOIN_REDIRECT, Actor, Role
 from lib.demo_story import HISTORY_DAYS, Fate, Joins, PlannedBooking, plan
-from lib.domain import Attendance, BookingRequest, Customer, EmailStatus, Expert, NewCustomer
+from lib.domain import Attendance, BookingRequest, Customer, EmailStatus, Expert, NewCustomer, SessionType
 from lib.errors import CallExpertError, ConfigError
 from lib.meetings.jitsi import JitsiProvider
 from lib.notify import SIDES
@@ -41,12 +42,29 @@ EXPERTS = (
     ("Agus Prasetyo, S.H.", "agus.prasetyo@example.com", 500_000, "Legal"),
 )
 SEEDER = Actor(Role.SYSTEM, email="demo-seed")
-# What each expert's sessions are called, in EXPERTS order.
-SESSION_TYPES = (
-    ("Career mentoring", "CV review", "Interview practice"),
-    ("Business review", "Pricing workshop"),
-    ("Technical review", "Architecture consultation", "Code review"),
-    ("Legal consultation", "Contract review"),
+
+
+def _type(en: str, id_: str, durations: tuple[int, ...], per_hour: int | None = None,
+          fixed: tuple[int, ...] = (), description: str = "") -> SessionType:
+    return SessionType(id="", expert_id="", names={"en": en, "id": id_}, durations=durations, hourly_rate=per_hour,
+                       fixed_prices=dict(zip(durations, fixed, strict=True)) if fixed else {},
+                       description=description)
+
+
+# What each expert offers, in EXPERTS order: their own names (English, Indonesian), lengths and
+# prices; Sari's CV review is a short session at a fixed price, Agus's contract review two.
+SESSION_TYPES: tuple[tuple[SessionType, ...], ...] = (
+    (_type("Career mentoring", "Mentoring karier", (45, 60, 90), 250_000),
+     _type("CV review", "Tinjauan CV", (30,), fixed=(150_000,), description="Your CV read and marked up, live"),
+     _type("Interview practice", "Latihan wawancara", (60, 90), 300_000)),
+    (_type("Business review", "Tinjauan bisnis", (60, 90, 120), 400_000),
+     _type("Pricing workshop", "Lokakarya penetapan harga", (90, 120), 450_000)),
+    (_type("Technical review", "Tinjauan teknis", (60, 90), 300_000),
+     _type("Architecture consultation", "Konsultasi arsitektur", (90, 120), 350_000),
+     _type("Code review", "Tinjauan kode", (30, 45, 60), 300_000)),
+    (_type("Legal consultation", "Konsultasi hukum", (30, 60, 90), 500_000),
+     _type("Contract review", "Tinjauan kontrak", (60, 120), fixed=(600_000, 1_100_000),
+           description="One contract of up to 20 pages")),
 )
 CUSTOMERS = (
     ("Andi Wijaya", "andi.wijaya@example.com"),
@@ -128,9 +146,11 @@ def _people(story: BookingService, today: date) -> tuple[list[Expert], list[Cust
     """The demo experts (with their hours unless they keep their own) and customers, made once."""
     store = story.store
     known = {e.email for e in store.list_experts()}
-    for name, email, rate, expertise in EXPERTS:
-        if email not in known:
-            store.add_expert(name, email, rate, expertise)
+    for (name, email, rate, expertise), offered in zip(EXPERTS, SESSION_TYPES, strict=True):
+        if email not in known:  # their own types once; ops' later edits survive a second seeding
+            expert = store.add_expert(name, email, rate, expertise)
+            store.replace_session_types(expert.id, [
+                replace(t, id=str(uuid.uuid4()), expert_id=expert.id, position=n) for n, t in enumerate(offered)])
     by_email = {e.email: e for e in store.list_experts()}
     experts = [by_email[email] for _, email, _, _ in EXPERTS]
     hours_of = demo_hours(today, story.default_availability(actor=SEEDER))
@@ -154,6 +174,7 @@ class _Play:
         self.order = itertools.count()
         self.tokens: dict[str, dict[str, str]] = {}
         self.made = 0
+        self.types = [[t for t in self.store.session_types(e.id) if t.active] for e in experts]
 
     def at(self, moment: datetime, step: Callable[[], object]) -> None:
         if moment <= self.now:
@@ -182,8 +203,14 @@ class _Play:
 
     # -- the steps -------------------------------------------------------------------------
     def book(self, p: PlannedBooking) -> None:
-        """Make the booking at a free start of its day (or of the next days), then plan its life."""
-        expert = self.experts[p.expert]
+        """Make the booking at a free start of its day (or of the next days), then plan its life.
+        Its type by ``pick``; its length the planned one when the type offers it, else the
+        type's nearest."""
+        expert, types = self.experts[p.expert], self.types[p.expert]
+        if not types:
+            return
+        kind = types[int(p.pick * 100) % len(types)]
+        p = replace(p, duration=min(kind.durations, key=lambda m: (abs(m - p.duration), m)))
         first = p.made_at.astimezone(self.tz).date() + timedelta(days=p.lead_days)
         slots = self.story.free_slots(expert.id, p.duration, first, 4, actor=OPS).slots
         if not slots:
@@ -192,7 +219,7 @@ class _Play:
         start = day[min(int(p.pick * len(day)), len(day) - 1)].start.astimezone(self.tz)
         booking = self.story.book(BookingRequest(
             expert_id=expert.id, customer_id=self.customers[p.customer].id,
-            session_type=SESSION_TYPES[p.expert][int(p.pick * 100) % len(SESSION_TYPES[p.expert])],
+            session_type=kind.name(), session_type_id=kind.id,
             scheduled_date=start.date(), scheduled_time=time(start.hour, start.minute), duration=p.duration,
             request_key=p.key), actor=OPS)
         self.made += 1

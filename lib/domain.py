@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
+# The lengths a session type may offer, in minutes (the database checks bookings against them too).
 ALLOWED_DURATIONS: tuple[int, ...] = (30, 45, 60, 90, 120)
 DEFAULT_DURATION = 60
-SESSION_TYPES: tuple[str, ...] = (
-    "Konsultasi umum",
-    "Career mentoring",
-    "Business review",
-    "Technical review",
-    "Legal consultation",
+# The languages a session type is named in: those an email can be written in (console: ``en``).
+TYPE_LANGUAGES: tuple[str, ...] = ("en", "id")
+# The types every expert offered before types were each expert's own: a new expert starts with
+# them at their hourly rate, every duration, and ops edit them from there. (English, Indonesian.)
+STANDARD_SESSION_TYPES: tuple[tuple[str, str], ...] = (
+    ("General consultation", "Konsultasi umum"),
+    ("Career mentoring", "Mentoring karier"),
+    ("Business review", "Tinjauan bisnis"),
+    ("Technical review", "Tinjauan teknis"),
+    ("Legal consultation", "Konsultasi hukum"),
 )
 
 
@@ -62,6 +68,35 @@ class Expert:
 
 
 @dataclass(frozen=True)
+class SessionType:
+    """What an expert offers: a name per language (``TYPE_LANGUAGES``), the durations, and the
+    price: ``hourly_rate`` rupiah per hour, or with ``hourly_rate`` ``None`` a fixed price per
+    duration (``fixed_prices``). A retired type (``active`` false) is kept for the bookings
+    that name it but is no longer offered."""
+
+    id: str
+    expert_id: str
+    names: Mapping[str, str]
+    durations: tuple[int, ...]
+    hourly_rate: int | None = None
+    fixed_prices: Mapping[int, int] = field(default_factory=dict)
+    description: str = ""
+    active: bool = True
+    position: int = 0  # the order the expert's types are listed in
+
+    def name(self, language: str = "en") -> str:
+        """The name in ``language``, else the English one."""
+        return self.names.get(language) or self.names.get("en") or next(iter(self.names.values()), "")
+
+    def price(self, duration: int) -> int:
+        """Whole rupiah for ``duration`` minutes: the fixed price, or the hourly rate pro rata
+        (rounded half up, as the database computes it)."""
+        if self.hourly_rate is None:
+            return self.fixed_prices[duration]
+        return (self.hourly_rate * duration + 30) // 60
+
+
+@dataclass(frozen=True)
 class Customer:
     id: str
     name: str
@@ -91,6 +126,8 @@ class BookingRequest:
     request_key: str | None = None
     # Ops only: book a start that is not a free slot, for this reason (kept in the history).
     override_reason: str | None = None
+    # The expert's session type; without it ``session_type`` is matched against their types' names.
+    session_type_id: str | None = None
 
 
 class _Slot:
@@ -146,6 +183,15 @@ class Booking(_Slot):
     payment_url: str | None = None
     payment_attempts: int = 0
     payment_started_at: datetime | None = None
+    # The session type booked, and its names as they were when booked (language -> name):
+    # ``session_type`` is the English one, or the text of a booking made before types had names.
+    # (language, name) pairs, a tuple so that a booking stays hashable (cached renderings key on it).
+    session_type_id: str | None = None
+    session_names: tuple[tuple[str, str], ...] = ()
+
+    def type_name(self, language: str = "en") -> str:
+        """The session type's name in ``language`` as booked (the stored text when it has none)."""
+        return dict(self.session_names).get(language) or self.session_type
 
 
 class HeldTime(NamedTuple):
@@ -170,6 +216,9 @@ class NewBooking(_Slot):
     customer_id: str | None
     new_customer: NewCustomer | None
     request_key: str | None
+    # The store books this type (the expert's, offering ``duration``) and takes price and names
+    # from it; without it, the expert's active type named ``session_type``.
+    session_type_id: str | None = None
 
 
 @dataclass(frozen=True)

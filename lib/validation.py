@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from lib.domain import ALLOWED_DURATIONS, NewCustomer
+from lib.domain import ALLOWED_DURATIONS, NewCustomer, SessionType
 from lib.errors import InvalidInput
 from lib.timefmt import long_date, medium_date, medium_when
 
@@ -121,6 +121,18 @@ def price_for(hourly_rate: int, duration: int) -> int:
     if price > MAX_PRICE:
         raise InvalidInput(f"The price would exceed Rp 2.000.000.000 for {duration} minutes; "
                            "check the expert's hourly rate before booking.")
+    return price
+
+
+def type_price(session_type: SessionType, duration: int) -> int:
+    """Whole rupiah for ``duration`` minutes of the type (its fixed price, or its hourly rate pro
+    rata), refused in words when negative or past the largest price a booking can hold."""
+    price = session_type.price(duration)
+    if price < 0:
+        raise InvalidInput(f"The price of “{session_type.name()}” is negative; fix the session type before booking.")
+    if price > MAX_PRICE:
+        raise InvalidInput(f"The price would exceed Rp 2.000.000.000 for {duration} minutes; "
+                           f"check the price of “{session_type.name()}”.")
     return price
 
 

@@ -36,7 +36,7 @@ def bookings_frame(bookings: Iterable[Booking], tz: ZoneInfo) -> pd.DataFrame:
     rows = [
         {
             "When": medium_when(b.scheduled_date, b.scheduled_time, tz),
-            "Session": b.session_type,
+            "Session": b.type_name("en"),  # the console's language
             "Expert": b.expert_name,
             "Customer": b.customer_name,
             "Minutes": b.duration,

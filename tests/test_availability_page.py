@@ -7,7 +7,7 @@ from __future__ import annotations
 from lib.access import SYSTEM
 from lib.domain import Expert
 from lib.service import BookingService
-from tests.support.apptest import no_exception, open_page, shown
+from tests.support.apptest import no_exception, open_page, previews, shown
 
 PAGE = "pages/views/availability.py"
 
@@ -36,7 +36,7 @@ def test_out_of_range_numbers_are_explained_under_their_fields_and_nothing_is_sa
         "Tuesday, 17:00–09:00: the end is before the start."]
     assert shown(at.error[-1].value) == "Not saved: fix 3 fields above."
     assert not [c for c in at.caption if "No unsaved changes" in c.value]  # never while fields are refused
-    assert at.button(key=f"{k}save").disabled and not at.dataframe
+    assert at.button(key=f"{k}save").disabled and not previews(at)
     assert service.store.get_availability(sari.id) is None
 
     # Fixed: the notes go, the preview comes back, and the state says the edit is not saved yet.
@@ -44,7 +44,7 @@ def test_out_of_range_numbers_are_explained_under_their_fields_and_nothing_is_sa
     at.number_input(key=f"{k}horizon").set_value(30)
     at.text_input(key=f"{k}tue").input("09:00-17:00").run()
     no_exception(at)
-    assert not at.error and at.dataframe
+    assert not at.error and previews(at)
     assert [c.value for c in at.caption if "saved" in c.value] == [
         "Not saved yet: the changes above take effect once saved."]
     at.button(key=f"{k}save").click().run()

@@ -237,8 +237,8 @@ def test_confirmation_arrives_with_both_parts_and_a_calendar_request(make, serve
     assert all(r.mail_from == FROM and len(r.rcpt_tos) == 1 for r in got)
     [customer] = server.mailbox.to("andi@example.com")
     [expert] = server.mailbox.to("sari@example.com")
-    assert customer["Subject"] == "Pemesanan terkonfirmasi: Career mentoring dengan Sari"  # Indonesian by default
-    assert expert["Subject"] == "Pemesanan baru: Career mentoring dengan Andi"
+    assert customer["Subject"] == "Pemesanan terkonfirmasi: Mentoring karier dengan Sari"  # Indonesian by default
+    assert expert["Subject"] == "Pemesanan baru: Mentoring karier dengan Andi"
     assert customer["From"].addresses[0].addr_spec == FROM and customer["To"] == "andi@example.com"
     assert customer["Message-ID"] != expert["Message-ID"]
 
@@ -247,7 +247,7 @@ def test_confirmation_arrives_with_both_parts_and_a_calendar_request(make, serve
     alternative = next(p for p in customer.walk() if p.get_content_type() == "multipart/alternative")
     assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html", "text/calendar"]
     for body in bodies(customer):
-        for needle in ("Career mentoring", "Sari", "Kamis, 26 November 2026, 14:00 WIB", "60 menit",
+        for needle in ("Mentoring karier", "Sari", "Kamis, 26 November 2026, 14:00 WIB", "60 menit",
                        booking.meeting_link, "Untuk mengubah jadwal atau membatalkan", booking.id):
             assert needle in body, needle
     assert f'href="{booking.meeting_link}"' in bodies(customer)[1]
@@ -299,7 +299,7 @@ def test_html_in_a_customer_name_arrives_escaped(make, server):
     assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in html
     assert "<b>Evil</b>" not in html and "& Co" not in html
     assert EVIL in text  # plain text is not HTML: the name reads as typed
-    assert to_expert["Subject"] == f"Pemesanan baru: Career mentoring dengan {EVIL}"
+    assert to_expert["Subject"] == f"Pemesanan baru: Mentoring karier dengan {EVIL}"
     [to_customer] = server.mailbox.to("evil@example.com")
     assert "Halo &lt;b&gt;Evil&lt;/b&gt; &amp; Co," in bodies(to_customer)[1]
 

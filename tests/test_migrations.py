@@ -154,6 +154,7 @@ BOOKING_COLUMNS = {
     "link_lease_until", "payment_ref", "request_key", "cancel_reason", "created_at", "updated_at", "paid_at",
     "confirmed_at", "cancelled_at", "starts_at", "ends_at", "slot",
     "payment_order_id", "payment_token", "payment_url", "payment_attempts", "payment_started_at",
+    "session_type_id", "session_names",
 }
 
 
@@ -390,7 +391,7 @@ def test_each_transition_function_has_one_signature_taking_its_history_line(conn
     folded = {r[0]: r[1][-r[2]:] for r in rows if r[2]}
     assert folded == {"booking_mark_paid": ["p_count_attempt", "p_lease_until"],
                       "booking_confirm": ["p_attempt_event", "p_attempt_detail"],
-                      "booking_expire_pending": ["p_limit"]}
+                      "booking_expire_pending": ["p_limit"], "booking_create": ["p_session_type_id"]}
 
 
 def test_mark_paid_counts_the_attempt_and_takes_the_link_lease_in_its_statement_when_asked(conn):
@@ -889,7 +890,7 @@ def test_no_security_definer_function_in_public_is_executable_by_anon_or_signed_
     assert _one(conn, "select has_schema_privilege('anon', 'private', 'USAGE')") is False
     assert _one(conn, "select has_function_privilege('anon', 'private.jwt_verified_email()', 'EXECUTE')") is False
     assert _one(conn, "select count(*) from pg_policies where schemaname = 'public'"
-                      " and concat(qual, with_check) like '%%jwt_verified_email%%'") == 5
+                      " and concat(qual, with_check) like '%%jwt_verified_email%%'") == 6
     assert _one(conn, "select count(*) from pg_policies where schemaname = 'public'"
                       " and concat(qual, with_check) like '%%public.jwt_verified_email%%'") == 0
     with as_role(conn, "authenticated", {"sub": _customer(conn), "role": "authenticated"}) as c, \
@@ -964,3 +965,136 @@ def test_the_overview_with_its_attendance_is_for_the_service_role_only(conn):
     assert [(r["sessions"], r["both_joined"], r["expert_no_shows"], r["customer_no_shows"])
             for r in attendance["experts"]] == [(1, 0, 0, 1)]
     assert attendance["lateness"] == [{"side": "expert", "joins": 1, "median_min": 3.0, "p95_min": 3.0}]
+
+
+# -- session types belong to experts ---------------------------------------------------------------
+
+def _types(conn: psycopg.Connection, expert: str) -> dict[str, str]:
+    """The expert's types, English name -> id."""
+    return {r[0]: str(r[1]) for r in conn.execute(
+        "select names ->> 'en', id from session_types where expert_id = %s", [expert])}
+
+
+def _insert_typed(c: psycopg.Connection, customer: str, expert: str, type_id: str, minutes: int,
+                  at: str = "10:00") -> tuple[int, str, Any]:
+    row = c.execute(
+        "insert into bookings (user_id, expert_id, session_type, session_type_id, scheduled_date, scheduled_time,"
+        " duration, status, price) values (%s, %s, 'anything', %s, '2027-02-01', %s, %s, 'pending', 1)"
+        " returning price, session_type, session_names", [customer, expert, type_id, at, minutes]).fetchone()
+    return int(row[0]), row[1], row[2]
+
+
+def test_a_new_expert_starts_with_the_standard_types_at_their_rate(conn):
+    from lib.domain import ALLOWED_DURATIONS, STANDARD_SESSION_TYPES
+
+    expert = _expert(conn)
+    rows = conn.execute("select names, durations, hourly_rate, active from session_types where expert_id = %s"
+                        " order by position", [expert]).fetchall()
+    assert [(r[0]["en"], r[0]["id"]) for r in rows] == list(STANDARD_SESSION_TYPES)
+    assert {(tuple(r[1]), r[2], r[3]) for r in rows} == {(ALLOWED_DURATIONS, 250_000, True)}
+
+
+def test_the_database_refuses_another_experts_type_and_a_duration_the_type_does_not_offer(conn):
+    sari, budi, andi = _expert(conn), _expert(conn), _customer(conn)
+    conn.execute("select session_types_replace(%s, %s::jsonb)", [budi, json.dumps([
+        {"id": str(uuid.uuid4()), "names": {"en": "Tax check", "id": "Cek pajak"}, "durations": [30],
+         "hourly_rate": None, "fixed_prices": {"30": 150000}, "active": True, "position": 0}])])
+    budi_tax = _types(conn, budi)["Tax check"]
+    sari_career = _types(conn, sari)["Career mentoring"]
+    claims = {"sub": andi, "role": "authenticated"}
+    for role, role_claims in (("authenticated", claims), ("service_role", {"role": "service_role"})):
+        with as_role(conn, role, role_claims) as c, pytest.raises(pgerrors.CheckViolation,
+                                                                  match="does not offer the session type"):
+            _insert_typed(c, andi, sari, budi_tax, 30)  # Budi's type, booked with Sari
+        with as_role(conn, role, role_claims) as c, pytest.raises(pgerrors.CheckViolation,
+                                                                  match="not offered for 60 minutes"):
+            _insert_typed(c, andi, budi, budi_tax, 60)  # a length the type does not offer
+        with as_role(conn, role, role_claims) as c, pytest.raises(pgerrors.CheckViolation,
+                                                                  match="does not offer the session type"):
+            _customer_insert(c, andi, budi, "2027-02-02", "10:00", 60)  # Budi has no "Career mentoring" now
+        with as_role(conn, role, role_claims) as c:  # the fixed price, and the names, come from the type
+            assert _insert_typed(c, andi, budi, budi_tax, 30) == (150_000, "Tax check",
+                                                                  {"en": "Tax check", "id": "Cek pajak"})
+            assert _insert_typed(c, andi, sari, sari_career, 90, "12:00")[0] == 375_000
+    # The console's path: booking_create with the type's id.
+    call = ("select price, session_type_id from booking_create(%s, %s, 'x', '2027-02-03', '10:00', 30, 1, null,"
+            " 'Dewi', %s, null, 'ops', 'created', 'pending', %s)")
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        price, type_id = c.execute(call, [str(uuid.uuid4()), budi, f"d-{uuid.uuid4().hex[:6]}@example.com",
+                                          budi_tax]).fetchone()
+        assert (price, str(type_id)) == (150_000, budi_tax)
+    with as_role(conn, "service_role", {"role": "service_role"}) as c, pytest.raises(pgerrors.CheckViolation):
+        c.execute(call, [str(uuid.uuid4()), sari, f"d-{uuid.uuid4().hex[:6]}@example.com", budi_tax])
+
+
+def test_a_retired_type_keeps_its_bookings_and_takes_no_new_one(conn):
+    sari, andi = _expert(conn), _customer(conn)
+    career = _types(conn, sari)["Career mentoring"]
+    booked = _book(conn, sari, andi, "2027-02-08", "10:00")
+    assert str(_one(conn, "select session_type_id from bookings where id = %s", [booked])) == career
+    kept = [{"id": career, "names": {"en": "Mentoring", "id": "Mentoring"}, "durations": [60],
+             "hourly_rate": 100000, "active": True, "position": 0}]
+    conn.execute("select session_types_replace(%s, %s::jsonb)", [sari, json.dumps(kept)])
+    assert _types(conn, sari) == {"Mentoring": career}  # the four nobody booked are gone
+    conn.execute("select session_types_replace(%s, '[]'::jsonb)", [sari])
+    assert _one(conn, "select active from session_types where id = %s", [career]) is False  # retired, kept
+    row = conn.execute("select session_type, price, session_names from bookings where id = %s", [booked]).fetchone()
+    assert row == ("Career mentoring", 250_000, {"en": "Career mentoring", "id": "Mentoring karier"})
+    with pytest.raises(pgerrors.CheckViolation, match="no longer offers"):
+        _insert_typed(conn, andi, sari, career, 60)
+
+
+def test_session_types_are_read_by_their_expert_and_written_by_the_service_role_only(conn):
+    sari_email = f"sari-{uuid.uuid4().hex[:6]}@example.com"
+    sari, budi = _expert(conn, sari_email), _expert(conn)
+    sari_claims = {"sub": _auth_user(conn, sari_email, True), "email": sari_email, "role": "authenticated"}
+    with as_role(conn, "authenticated", sari_claims) as c:
+        assert _one(c, "select count(*) from session_types where expert_id = %s", [sari]) == 5
+        assert _one(c, "select count(*) from session_types where expert_id = %s", [budi]) == 0
+    with as_role(conn, "authenticated", sari_claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+        c.execute("select session_types_replace(%s, '[]'::jsonb)", [sari])
+    with as_role(conn, "authenticated", sari_claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+        c.execute("update session_types set hourly_rate = 1 where expert_id = %s", [sari])
+    with as_role(conn, "anon", {"role": "anon"}) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+        c.execute("select * from session_types")
+
+
+@pytest.mark.parametrize("change", [
+    {"durations": []}, {"durations": [25]}, {"hourly_rate": -1}, {"names": {"en": "Only English"}},
+    {"names": {"en": "A", "id": "B", "fr": "C"}}, {"hourly_rate": None, "fixed_prices": {"30": -5}},
+    {"hourly_rate": None, "fixed_prices": {}},
+])
+def test_the_table_refuses_a_type_the_console_would_refuse(conn, change):
+    expert = _expert(conn)
+    item = {"id": str(uuid.uuid4()), "names": {"en": "A", "id": "B"}, "durations": [30], "hourly_rate": 1000,
+            "active": True, "position": 0, **change}
+    with pytest.raises(pgerrors.CheckViolation):
+        conn.execute("select session_types_replace(%s, %s::jsonb)", [expert, json.dumps([item])])
+
+
+def test_the_carry_over_links_todays_bookings_to_types_from_the_fixed_list(pg_server):
+    with fresh_database("types") as dsn:
+        apply_migrations(dsn, before="20261207140000")
+        with psycopg.connect(dsn, autocommit=True) as c:
+            expert = _one(c, "insert into experts (name, email, hourly_rate) values ('Sari', 's@example.com', 200000)"
+                             " returning id")
+            user = _customer(c)
+            career = _book(c, str(expert), user, "2027-03-01", "10:00", 90)
+            odd = _one(c, "insert into bookings (user_id, expert_id, session_type, scheduled_date, scheduled_time,"
+                          " duration, status, price) values (%s, %s, 'Tarot reading', '2027-03-02', '10:00', 30,"
+                          " 'paid', 1) returning id", [user, expert])
+            before = c.execute("select price, duration from bookings order by id").fetchall()
+        apply_migrations(dsn)
+        with psycopg.connect(dsn, autocommit=True) as c:
+            assert c.execute("select price, duration from bookings order by id").fetchall() == before
+            types = {r[0]: (r[1], r[2], r[3]) for r in c.execute(
+                "select names ->> 'en', names ->> 'id', hourly_rate, active from session_types")}
+            assert types["Career mentoring"] == ("Mentoring karier", 200_000, True)
+            assert types["General consultation"] == ("Konsultasi umum", 200_000, True)
+            assert types["Tarot reading"] == ("Tarot reading", 200_000, False)  # kept for its booking, retired
+            assert len(types) == 6
+            rows = {str(r[0]): (r[1], r[2]) for r in c.execute(
+                "select b.id, b.session_type, t.names ->> 'id' from bookings b join session_types t"
+                " on t.id = b.session_type_id")}
+            assert rows == {career: ("Career mentoring", "Mentoring karier"),
+                            str(odd): ("Tarot reading", "Tarot reading")}

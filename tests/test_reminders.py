@@ -107,7 +107,7 @@ def test_reminders_are_queued_at_their_moments_and_never_before(world):
 
     # In the recipient's language (Indonesian by default) and the app zone, with the join link.
     to_customer = next(e for e in reminders(world) if e.kind == "reminder_60.customer")
-    assert to_customer.subject == "Pengingat: Career mentoring dengan Sari pukul 14:00 WIB"
+    assert to_customer.subject == "Pengingat: Mentoring karier dengan Sari pukul 14:00 WIB"
     for body in (to_customer.body_text, to_customer.body_html):
         assert "Kamis, 26 November 2026, 14:00 WIB" in body and booking.meeting_link in body
     assert f'href="{booking.meeting_link}"' in to_customer.body_html and "Gabung ke rapat" in to_customer.body_html
@@ -336,10 +336,10 @@ def test_an_expert_with_their_own_zone_gets_every_email_in_it_and_the_customer_k
 
     assert at(world, START - timedelta(hours=1)) == 2
     [reminder] = emails_of(world, "reminder_60.expert")
-    assert reminder.subject == "Pengingat: Career mentoring dengan Andi pukul 15:00 WITA"
+    assert reminder.subject == "Pengingat: Mentoring karier dengan Andi pukul 15:00 WITA"
     assert "Kamis, 26 November 2026, 15:00 WITA" in reminder.body_text and booking.meeting_link in reminder.body_text
     [reminder] = emails_of(world, "reminder_60.customer")
-    assert reminder.subject == "Pengingat: Career mentoring dengan Sari pukul 14:00 WIB"
+    assert reminder.subject == "Pengingat: Mentoring karier dengan Sari pukul 14:00 WIB"
 
     world.svc.reschedule(booking.id, DAY, time(15, 0), actor=SYSTEM)
     [moved] = emails_of(world, "rescheduled.expert")

@@ -233,9 +233,10 @@ def test_bad_input_gets_a_clear_message_and_writes_nothing(svc, change, error, m
 def test_negative_price_is_refused(svc, monkeypatch):
     import dataclasses
 
-    real = svc.store.get_expert(expert(svc))
-    # The schema refuses negative rates too; this checks the service does not rely on it.
-    monkeypatch.setattr(svc.store, "get_expert", lambda _id: dataclasses.replace(real, hourly_rate=-1))
+    real = svc.store.session_types(expert(svc))
+    # The schemas refuse negative prices too; this checks the service does not rely on them.
+    monkeypatch.setattr(svc.store, "session_types",
+                        lambda _id: [dataclasses.replace(t, hourly_rate=-1) for t in real])
     with pytest.raises(InvalidInput, match="negative"):
         svc.book(request(svc), actor=SYSTEM)
     assert count_bookings(svc) == 0

@@ -31,6 +31,8 @@ import pytest
 import respx
 
 from lib.domain import (
+    ALLOWED_DURATIONS,
+    STANDARD_SESSION_TYPES,
     Booking,
     BookingStatus,
     EmailDraft,
@@ -40,6 +42,7 @@ from lib.domain import (
     Meeting,
     NewBooking,
     NewCustomer,
+    SessionType,
 )
 from lib.errors import (
     CallExpertError,
@@ -912,7 +915,7 @@ def test_supabase_reads_every_row_past_the_projects_max_rows(pg_db):
                        " 'e' || n || '@example.com', 100000 from generate_series(1, 1000) n")
             # 1,001 one-hour sessions of Sari's, ten a day from 2030-03-11 08:00.
             db.execute("insert into bookings (user_id, expert_id, session_type, scheduled_date, scheduled_time,"
-                       " duration, status) select (select id from users order by name limit 1), %s, 'Career',"
+                       " duration, status) select (select id from users order by name limit 1), %s, 'Career mentoring',"
                        " date '2030-03-11' + n / 10, time '08:00' + make_interval(hours => n %% 10), 60, 'confirmed'"
                        " from generate_series(0, 1000) n", [sari.id])
         assert stub.max_rows == 1000
@@ -928,6 +931,68 @@ def test_supabase_reads_every_row_past_the_projects_max_rows(pg_db):
         last = max(held, key=lambda h: h.starts_at)
         assert last.starts_at == datetime(2030, 6, 19, 8, 0)  # session 1,001: day 100, 08:00
         assert len(store.active_bookings(sari.id, start, end, NOW - timedelta(hours=1))) == 1001
+
+
+# -- session types ----------------------------------------------------------------------------------
+
+def _typed(expert: str, type_id: str | None, minutes: int, at: time = time(9, 0)) -> NewBooking:
+    return replace(new(expert, None, at=at, minutes=minutes, new_customer=NewCustomer("Dewi", "dewi@example.com")),
+                   session_type_id=type_id, session_type="whatever the form said", price=1)
+
+
+def _tax_check(store, expert: str) -> SessionType:
+    [kind] = store.replace_session_types(expert, [SessionType(
+        id=str(uuid.uuid4()), expert_id=expert, names={"en": "Tax check", "id": "Cek pajak"}, durations=(30,),
+        fixed_prices={30: 150_000}, description="One tax return")])
+    return kind
+
+
+def test_a_new_expert_starts_with_the_standard_types_at_their_rate(store, people):
+    types = store.session_types(people.budi)
+    assert [(t.name("en"), t.name("id")) for t in types] == list(STANDARD_SESSION_TYPES)
+    assert {(t.durations, t.hourly_rate, t.active) for t in types} == {(ALLOWED_DURATIONS, 400_000, True)}
+    assert store.get_session_type(types[0].id) == types[0]
+    assert store.session_types(str(uuid.uuid4())) == []
+
+
+def test_a_booking_takes_price_and_names_from_its_type(store, people):
+    kind = _tax_check(store, people.budi)
+    assert store.session_types(people.budi) == [kind]  # the standard types nobody booked are gone
+    assert (kind.hourly_rate, dict(kind.fixed_prices), kind.description) == (None, {30: 150_000}, "One tax return")
+    booking = store.create_booking(_typed(people.budi, kind.id, 30), "ops", line=CREATED)
+    assert (booking.price, booking.session_type, booking.session_type_id) == (150_000, "Tax check", kind.id)
+    assert booking.type_name("id") == "Cek pajak" and store.get_booking(booking.id) == booking
+    by_name = store.create_booking(new(people.sari, people.andi, minutes=90), "ops", line=CREATED)  # "Career mentoring"
+    assert (by_name.price, by_name.type_name("id")) == (375_000, "Mentoring karier")
+
+
+def test_the_store_refuses_another_experts_type_a_duration_it_does_not_offer_and_a_retired_one(store, people):
+    kind = _tax_check(store, people.budi)
+    with pytest.raises(InvalidInput, match="does not offer the session type"):
+        store.create_booking(_typed(people.sari, kind.id, 30), "ops", line=CREATED)  # Budi's type, with Sari
+    with pytest.raises(InvalidInput, match="not offered for 60 minutes"):
+        store.create_booking(_typed(people.budi, kind.id, 60), "ops", line=CREATED)
+    with pytest.raises(InvalidInput, match="does not offer the session type"):
+        store.create_booking(new(people.budi, people.andi), "ops", line=CREATED)  # no "Career mentoring" now
+    booked = store.create_booking(_typed(people.budi, kind.id, 30), "ops", line=CREATED)
+    assert store.replace_session_types(people.budi, []) == [replace(kind, active=False)]  # kept for its booking
+    with pytest.raises(InvalidInput, match="no longer offers"):
+        store.create_booking(_typed(people.budi, kind.id, 30, at=time(11, 0)), "ops", line=CREATED)
+    assert store.get_booking(booked.id) == booked  # name, price and duration as booked
+    with pytest.raises(InvalidInput, match="another expert"):
+        store.replace_session_types(people.sari, [replace(kind, expert_id=people.sari, active=True)])
+    with pytest.raises(NotFound):
+        store.replace_session_types(str(uuid.uuid4()), [])
+
+
+def test_replacing_types_updates_those_kept_in_their_new_order(store, people):
+    first, second = store.session_types(people.sari)[:2]
+    renamed = replace(second, names={"en": "Mentoring", "id": "Bimbingan"}, durations=(60,), hourly_rate=300_000,
+                      position=0)
+    added = SessionType(id=str(uuid.uuid4()), expert_id=people.sari, names={"en": "Mock interview", "id": "Wawancara"},
+                        durations=(45, 90), hourly_rate=200_000, position=1)
+    assert store.replace_session_types(people.sari, [renamed, added]) == [renamed, added]
+    assert store.get_session_type(first.id) is None
 
 
 # -- the exact requests, against canned PostgREST replies ------------------------------------------
@@ -1033,7 +1098,7 @@ def test_wire_create_booking_is_one_rpc_and_23P01_means_the_slot_is_taken(wire):
         "p_id": booking.id, "p_expert_id": SARI, "p_session_type": "Career mentoring", "p_date": "2030-03-11",
         "p_time": "14:00:00", "p_duration": 60, "p_price": 250000, "p_customer_id": ANDI, "p_customer_name": None,
         "p_customer_email": None, "p_request_key": "form-7", "p_actor": "ops",
-        "p_event": "created", "p_detail": "pending, Rp 250.000"}
+        "p_event": "created", "p_detail": "pending, Rp 250.000", "p_session_type_id": None}
     assert_signed(request)
 
 

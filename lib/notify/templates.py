@@ -100,9 +100,10 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
     zone = tz if zone is None else zone
     day, at = _wall_clock(booking, tz, zone)
     start = f"{at:%H:%M} {zone_abbreviation(zone, day)}"
-    words = {"session": booking.session_type, "other": other, "start": start}
+    session = booking.type_name(language)  # the type's name in the email's language, as booked
+    words = {"session": session, "other": other, "start": start}
     cancelled = event == "cancelled"
-    rows = [(t["session"], booking.session_type),
+    rows = [(t["session"], session),
             (t["expert"] if to_customer else t["customer"], other),
             (t["when"], when(day, at, zone, locale)),
             (t["duration"], t["minutes"].format(minutes=booking.duration))]
@@ -127,7 +128,7 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
     if ics is not None and event in _ICS_EVENTS and booking.meeting_link:
         text = IcsText(
             summary=t["ics_summary"].format(**words),
-            who=t["ics_who"].format(session=booking.session_type, customer=booking.customer_name,
+            who=t["ics_who"].format(session=session, customer=booking.customer_name,
                                     expert=booking.expert_name),
             when=f"{when(day, at, zone, locale)}, "
                  f"{t['minutes'].format(minutes=booking.duration)}",

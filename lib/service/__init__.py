@@ -9,6 +9,9 @@ The work is split by capability, each part a class over the same ``Ports``:
 ``queries`` (reads), ``availability`` (hours and free slots), ``booking`` (the booking life),
 ``payments``, ``links``, ``outbox`` (emails) and ``reminders``. ``BookingService`` is only the facade
 that builds them and names their public methods; every public method takes a required keyword-only ``actor``.
+
+Longer than 400 lines on purpose: the facade lists every public method of the parts with its
+docstring, so pages, the CLI, the worker and the endpoint read one surface; it holds no logic.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from lib.domain import (
     JoinClicks,
     LinkRunResult,
     OpsCounts,
+    SessionType,
 )
 from lib.meetings import HealthCheck, MeetingProvider
 from lib.meetings.quota import BudgetUse
@@ -52,6 +56,7 @@ from lib.service.payments import PaymentCheck, Payments
 from lib.service.ports import Ports
 from lib.service.queries import ExpertSessions, Queries
 from lib.service.reminders import ReminderRun, Reminders
+from lib.service.session_types import SessionTypes
 from lib.store import BookingStore
 
 __all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "ExpertSessions", "LinkOutcome",
@@ -80,7 +85,8 @@ class BookingService:
         self._links = Links(self.ports, self._outbox)
         self._payments = Payments(self.ports, self._links)
         self._scheduling = Scheduling(self.ports)
-        self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling)
+        self._types = SessionTypes(self.ports)
+        self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling, self._types)
         self._reminders = Reminders(self.ports)
         self._jobs = JobRuns(self.ports)
         self._join = JoinLinks(self.ports)
@@ -168,9 +174,21 @@ class BookingService:
         """The booking, ``NotFound``, or ``PermissionDenied`` for another expert's booking."""
         return self._queries.get_booking(booking_id, actor=actor)
 
-    def quote(self, expert_id: str, duration: int, *, actor: Actor) -> int:
-        """The price in rupiah of ``duration`` minutes with the expert."""
-        return self._queries.quote(expert_id, duration, actor=actor)
+    def quote(self, expert_id: str, duration: int, session_type_id: str | None = None, *, actor: Actor) -> int:
+        """The price in rupiah of ``duration`` minutes of the expert's session type (staff)."""
+        return self._queries.quote(expert_id, duration, session_type_id, actor=actor)
+
+    # -- session types (lib.service.session_types) ----------------------------------------
+    def session_types(self, expert_id: str, *, actor: Actor, active_only: bool = False) -> list[SessionType]:
+        """The expert's session types in their order (``active_only``: those that can be
+        booked). An expert reads their own; staff anyone's."""
+        return self._types.list(expert_id, actor=actor, active_only=active_only)
+
+    def set_session_types(self, expert_id: str, document: object, *, actor: Actor) -> list[SessionType]:
+        """Replace the expert's session types with those of ``document`` (the JSON shape of
+        ``python -m lib types EXPERT --json``, see ``lib.session_types``); a bad document is
+        refused in words and changes nothing. Staff only."""
+        return self._types.replace(expert_id, document, actor=actor)
 
     def upcoming_for_expert(self, expert_id: str, limit: int = 200, *, actor: Actor) -> list[Booking]:
         """The expert's confirmed sessions that have not ended yet."""

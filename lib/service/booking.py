@@ -28,8 +28,9 @@ from lib.service.links import Links
 from lib.service.outbox import Outbox, recipient_zones
 from lib.service.payments import Payments
 from lib.service.ports import Ports
+from lib.service.session_types import SessionTypes
 from lib.store import EXPIRE_BATCH, BookingStore
-from lib.validation import clean_duration, clean_new_customer, clean_slot, clean_text, price_for
+from lib.validation import clean_new_customer, clean_slot, clean_text, type_price
 
 T = TypeVar("T")
 
@@ -66,6 +67,7 @@ class BookingPreview:
     duration: int
     price: int
     existing_customer: Customer | None = None
+    session_type_id: str | None = None
     # Set when ops book a start that is not a free slot: the history line saying why and who, and
     # why the start is not free (the refusing rule's sentence), for the form to show before booking.
     slot_override: str | None = None
@@ -84,8 +86,9 @@ class BookingLife:
     """``pending -> paid -> confirmed -> cancelled | completed`` and ``pending -> expired``."""
 
     def __init__(self, ports: Ports, outbox: Outbox, links: Links, payments: Payments,
-                 scheduling: Scheduling) -> None:
+                 scheduling: Scheduling, types: SessionTypes | None = None) -> None:
         self.ports = ports
+        self.types = types or SessionTypes(ports)
         self.outbox = outbox
         self.links = links
         self.payments = payments
@@ -113,6 +116,7 @@ class BookingLife:
             customer_id=request.customer_id or None,
             new_customer=None if request.customer_id else NewCustomer(preview.customer_name, preview.customer_email),
             request_key=request.request_key,
+            session_type_id=preview.session_type_id,
         )
         booking = self._freeing_stale_holds(lambda: store.create_booking(new, actor.label,
                                                                          line=history.created(new.price)))
@@ -135,8 +139,7 @@ class BookingLife:
         expert = store.get_expert(str(request.expert_id or ""))
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
-        session_type = clean_text(request.session_type, "Session type", 80)
-        duration = clean_duration(request.duration)
+        kind, duration = self.types.for_request(expert, request)
         # The horizon is the expert's (their availability); this bound only catches typos.
         day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.ports.now_local(), MAX_HORIZON_DAYS)
         override = self.scheduling.check_start(expert, day, at, duration, actor=actor,
@@ -154,9 +157,10 @@ class BookingLife:
             name, email = (existing.name, existing.email) if existing else (typed.name, typed.email)
         else:
             raise InvalidInput("Pick a customer or enter a new one (name and email).")
-        return BookingPreview(customer_name=name, customer_email=email, expert=expert, session_type=session_type,
+        return BookingPreview(customer_name=name, customer_email=email, expert=expert, session_type=kind.name(),
                               scheduled_date=day, scheduled_time=at, duration=duration,
-                              price=price_for(expert.hourly_rate, duration), existing_customer=existing,
+                              price=type_price(kind, duration), existing_customer=existing,
+                              session_type_id=kind.id,
                               slot_override=override.line if override else None,
                               slot_override_why=override.why if override else None)
 

@@ -21,7 +21,7 @@ from lib.errors import InvalidInput, NotFound
 from lib.meetings import HealthCheck
 from lib.meetings.quota import BudgetUse
 from lib.service.ports import Ports
-from lib.validation import clean_duration, price_for
+from lib.validation import clean_duration, price_for, type_price
 
 # The sessions a week shows: booked and paid (with or without their link yet), and the ones held.
 SESSION_STATUSES = (BookingStatus.PAID, BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
@@ -76,13 +76,21 @@ class Queries:
         require_can_see(actor, booking)
         return booking
 
-    def quote(self, expert_id: str, duration: int, *, actor: Actor) -> int:
-        """The price in rupiah of ``duration`` minutes with the expert."""
+    def quote(self, expert_id: str, duration: int, session_type_id: str | None = None, *, actor: Actor) -> int:
+        """The price in rupiah of ``duration`` minutes of the expert's session type (without one,
+        at the expert's hourly rate, what a new type of theirs starts with)."""
         require_staff(actor, "quote prices")
         expert = self.ports.store.get_expert(expert_id)
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
-        return price_for(expert.hourly_rate, clean_duration(duration))
+        if session_type_id is None:
+            return price_for(expert.hourly_rate, clean_duration(duration))
+        kind = self.ports.store.get_session_type(session_type_id)
+        if kind is None or kind.expert_id != expert.id:
+            raise NotFound(f"{expert.name} does not offer that session type; pick one of their types.")
+        if clean_duration(duration) not in kind.durations:
+            raise InvalidInput(f"“{kind.name()}” is not offered for {duration} minutes.")
+        return type_price(kind, duration)
 
     def upcoming_for_expert(self, expert_id: str, limit: int = 200, *, actor: Actor) -> list[Booking]:
         """The expert's confirmed sessions that have not ended yet, "now" taken in the app timezone."""

@@ -1,4 +1,8 @@
-"""Booking stores: where bookings live (SQLite by default, Supabase in production)."""
+"""Booking stores: where bookings live (SQLite by default, Supabase in production).
+
+Longer than 400 lines on purpose: the protocol is every read and write the service makes, each
+with the contract both stores keep, in one place the contract tests are written against.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from lib.domain import (
     NewBooking,
     NewCustomer,
     OpsCounts,
+    SessionType,
 )
 from lib.overview import OverviewStats
 from lib.scheduling import Availability
@@ -68,6 +73,21 @@ class BookingStore(Protocol):
         ``%``, ``_`` and ``*`` in it are plain characters as far as the store can say), by name."""
         ...
 
+    # Session types (each expert's own)
+    def session_types(self, expert_id: str) -> list[SessionType]:
+        """The expert's types, retired ones too, in their order (none for an unknown expert). A new
+        expert starts with the standard types (``lib.domain.STANDARD_SESSION_TYPES``) at their rate."""
+        ...
+
+    def get_session_type(self, type_id: str) -> SessionType | None: ...
+
+    def replace_session_types(self, expert_id: str, types: Sequence[SessionType]) -> list[SessionType]:
+        """Make ``types`` (checked by the service) the expert's, in one transaction, and return
+        them all as stored: a listed id of theirs is updated, a new one added; their types not
+        listed are deleted, or retired (kept for them) when bookings name them. ``NotFound`` for
+        an unknown expert; ``InvalidInput`` for an id of another expert's type."""
+        ...
+
     # Availability
     def get_availability(self, expert_id: str) -> Availability | None:
         """The expert's stored availability, or ``None`` when they have none (default hours);
@@ -81,6 +101,10 @@ class BookingStore(Protocol):
     # Bookings
     def create_booking(self, new: NewBooking, actor: str, *, line: HistoryLine) -> Booking:
         """Insert as ``pending`` (and the new customer, if any) with ``line`` in one transaction.
+
+        The price, ``session_type`` (English) and ``session_names`` come from the session type
+        (``new.session_type_id``, else the expert's active type named ``new.session_type``);
+        ``InvalidInput`` when it is not the expert's, is retired or does not offer the duration.
 
         Raises ``SlotTaken`` when the expert holds an overlapping active booking. A
         ``request_key`` seen before returns the booking it created instead.

@@ -22,6 +22,23 @@ CREATE TABLE IF NOT EXISTS experts (
     calendar_id  TEXT                       -- Google calendar read for busy time; NULL: the email
 );
 
+-- What each expert offers (lib.domain.SessionType): names per language (JSON object), durations
+-- (JSON list of minutes), and a price per hour, or with hourly_rate NULL a fixed price per
+-- duration (JSON object minutes -> rupiah). A retired type (active 0) stays for its bookings.
+CREATE TABLE IF NOT EXISTS session_types (
+    id           TEXT PRIMARY KEY,
+    expert_id    TEXT NOT NULL REFERENCES experts(id),
+    names        TEXT NOT NULL,
+    durations    TEXT NOT NULL,
+    hourly_rate  INTEGER CHECK (hourly_rate >= 0),
+    fixed_prices TEXT NOT NULL DEFAULT '{}',
+    description  TEXT NOT NULL DEFAULT '',
+    active       INTEGER NOT NULL DEFAULT 1,
+    position     INTEGER NOT NULL DEFAULT 0,
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS session_types_expert ON session_types (expert_id, position);
+
 CREATE TABLE IF NOT EXISTS bookings (
     id               TEXT PRIMARY KEY,
     user_id          TEXT NOT NULL REFERENCES users(id),
@@ -53,6 +70,8 @@ CREATE TABLE IF NOT EXISTS bookings (
     payment_url      TEXT,                      -- the page the customer pays on
     payment_attempts INTEGER NOT NULL DEFAULT 0,
     payment_started_at TEXT,
+    session_type_id  TEXT REFERENCES session_types(id),  -- the type booked (its price and durations)
+    session_names    TEXT,                      -- JSON: its names per language when booked
     starts_at        TEXT GENERATED ALWAYS AS (scheduled_date || ' ' || scheduled_time) STORED,
     ends_at          TEXT GENERATED ALWAYS AS
                      (datetime(scheduled_date || ' ' || scheduled_time, '+' || duration || ' minutes')) STORED

@@ -55,6 +55,7 @@ from lib.store.sqlite_rows import (
     _wall_instant,
     like_pattern,
 )
+from lib.store.sqlite_types import SessionTypeTables, booked_type
 from lib.timefmt import medium_when
 
 SCHEMA = (Path(__file__).with_name("schema.sql")).read_text(encoding="utf-8")
@@ -66,6 +67,8 @@ _PAYMENT_COLUMNS = (
     ("payment_url", "TEXT"),
     ("payment_attempts", "INTEGER NOT NULL DEFAULT 0"),
     ("payment_started_at", "TEXT"),
+    ("session_type_id", "TEXT REFERENCES session_types(id)"),
+    ("session_names", "TEXT"),
 )
 # The bookings table as schema.sql creates it today; an older file gets it rebuilt (SQLite cannot
 # change a CHECK in place), e.g. when `expired` and the offered durations were added.
@@ -99,7 +102,7 @@ def _writer_lock(path: str) -> threading.RLock:
         return lock
 
 
-class SQLiteStore(OperationsTables):
+class SQLiteStore(OperationsTables, SessionTypeTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 
@@ -116,8 +119,12 @@ class SQLiteStore(OperationsTables):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
+        had_types = self._conn().execute("SELECT 1 FROM sqlite_master WHERE name = 'session_types'").fetchone()
         self._conn().executescript(SCHEMA)  # idempotent: every statement is IF NOT EXISTS
         self._add_missing_columns()
+        if had_types is None:
+            with self._tx() as db:
+                self._carry_over_types(db)
 
     def _add_missing_columns(self) -> None:
         """Bring a database made by an older schema up to date (CREATE TABLE IF NOT EXISTS
@@ -267,6 +274,7 @@ class SQLiteStore(OperationsTables):
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (expert.id, name, email, hourly_rate, expertise, _ts(self.clock()), calendar_id or None),
             )
+            self._add_standard_types(db, expert.id, hourly_rate, _ts(self.clock()))
         return expert
 
     def set_calendar_id(self, expert_id: str, calendar_id: str) -> Expert:
@@ -350,13 +358,15 @@ class SQLiteStore(OperationsTables):
                 user_id = self._upsert_customer(db, new.new_customer).id
             else:
                 raise InvalidInput("Pick a customer or enter a new one.")
+            kind = booked_type(db, new)  # price and names come from the type, as in PostgreSQL
             now = _ts(self.clock())
             [row] = db.execute(
                 "INSERT INTO bookings (id, user_id, expert_id, session_type, scheduled_date, scheduled_time,"
-                " duration, status, price, request_key, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)" + _BOOKING_RETURNING,
-                (new.id, user_id, new.expert_id, new.session_type, new.scheduled_date.isoformat(),
-                 new.scheduled_time.strftime("%H:%M:%S"), new.duration, new.price, new.request_key, now, now),
+                " duration, status, price, request_key, created_at, updated_at, session_type_id, session_names)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)" + _BOOKING_RETURNING,
+                (new.id, user_id, new.expert_id, kind.name("en"), new.scheduled_date.isoformat(),
+                 new.scheduled_time.strftime("%H:%M:%S"), new.duration, kind.price(new.duration), new.request_key,
+                 now, now, kind.id, json.dumps(dict(kind.names), ensure_ascii=False)),
             ).fetchall()
             self._history(db, new.id, line, actor)
             return _booking(row)

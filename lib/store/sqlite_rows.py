@@ -6,6 +6,7 @@ the endpoint and the Overview keep), which work on the same file.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -89,6 +90,8 @@ def _booking(row: sqlite3.Row) -> Booking:
         payment_url=row["payment_url"],
         payment_attempts=row["payment_attempts"],
         payment_started_at=_parse_ts(row["payment_started_at"]),
+        session_type_id=row["session_type_id"],
+        session_names=tuple(sorted(json.loads(row["session_names"] or "{}").items())),
     )
 
 

@@ -78,6 +78,7 @@ from lib.store.supabase_rows import (
     _wall,
     ilike_value,
 )
+from lib.store.supabase_types import SessionTypeRequests
 from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
 
 # PostgREST error codes (SQLSTATEs, PGRST codes, or the HTTP status when the body is not
@@ -102,7 +103,7 @@ class _SameRequest(StoreFailed):
         super().__init__("This booking form was already submitted; refresh the page.")
 
 
-class SupabaseStore(OperationsRequests):
+class SupabaseStore(OperationsRequests, SessionTypeRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase
@@ -384,6 +385,7 @@ class SupabaseStore(OperationsRequests):
             "p_request_key": new.request_key,
             "p_actor": actor,
             **_line(line),
+            "p_session_type_id": new.session_type_id,
         }
         try:
             data = self._execute(self._rpc("booking_create", params).select(BOOKING_SELECT), "saving the booking",

@@ -30,7 +30,7 @@ _BOOKING_COLUMNS = (
     "id,user_id,expert_id,session_type,scheduled_date,scheduled_time,duration,status,price,"
     "meeting_link,google_event_id,event_version,revision,link_attempts,last_error,payment_ref,"
     "request_key,created_at,paid_at,confirmed_at,cancelled_at,cancel_reason,"
-    "payment_order_id,payment_token,payment_url,payment_attempts,payment_started_at"
+    "payment_order_id,payment_token,payment_url,payment_attempts,payment_started_at,session_type_id,session_names"
 )
 # Names of both sides in the same request, through the foreign keys on user_id and expert_id.
 BOOKING_SELECT = _BOOKING_COLUMNS + ",customer:users!user_id(name,email),expert:experts!expert_id(name,email)"
@@ -121,6 +121,8 @@ def _booking(row: Mapping[str, Any]) -> Booking:
         payment_url=row.get("payment_url"),
         payment_attempts=row.get("payment_attempts") or 0,
         payment_started_at=_ts(row.get("payment_started_at")),
+        session_type_id=str(row["session_type_id"]) if row.get("session_type_id") else None,
+        session_names=tuple(sorted((row.get("session_names") or {}).items())),
     )
 
 

@@ -67,6 +67,8 @@ def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None
     key = f"reschedule-{booking.id}"
     with st.container(border=True, key=f"{key}-box"):
         st.markdown("**Reschedule**")
+        st.caption(f"Only the time moves: {escape_markdown(booking.session_type)}, {booking.duration} minutes and "
+                   f"{rupiah(booking.price)} stay as booked.")
         pick = slot_picker(svc, actor, booking.expert_id, booking.duration, key=key, exclude_booking=booking.id,
                            around=booking.scheduled_date)
         missing = still_to_pick(pick)

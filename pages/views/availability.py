@@ -5,7 +5,8 @@ An expert edits their own; ops pick an expert (``?expert=<id>`` keeps the choice
 The fields are read by ``lib.scheduling.form``, which refuses what the command line refuses; each
 refused field gets its reason in words right under it, and the save state says how many to fix.
 With Google, the calendar whose busy time blocks the slots is shown; ops change it, saved on its own
-(``set_calendar_id``).
+(``set_calendar_id``). Beside the hours, the expert's session types: ops edit them, the expert
+reads them.
 """
 
 from datetime import date, timedelta
@@ -29,6 +30,7 @@ from lib.validation import MAX_CALENDAR_ID
 from pages.ui.expert import chosen_expert
 from pages.ui.flash import show_error
 from pages.ui.run import page_context
+from pages.ui.session_types import session_types_section
 
 DAY_NAMES = dict(zip(WEEKDAYS, DAY_WORDS, strict=True))
 PREVIEW_DAYS = 7
@@ -75,6 +77,10 @@ if show.google:
                    "account, at least its free/busy.")
         st.text(f"Busy time is read from: {expert.calendar_id}")
         st.caption("Only ops change the calendar id: ask them if your busy time should be read from another calendar.")
+
+
+# -- what the expert offers (ops edit; an expert reads) ----------------------------------------
+session_types_section(svc, actor, expert)
 
 # -- weekly hours ----------------------------------------------------------------------------
 # Every field gets a place right under it for the reason it is refused, filled once all are read.

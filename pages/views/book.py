@@ -1,5 +1,5 @@
-"""Book a session: customer (found by a search, or new), expert, session type and duration, then a
-free slot from the picker -> book and pay -> the meeting link.
+"""Book a session: customer (found by a search, or new), expert, one of that expert's session
+types and one of its durations, then a free slot from the picker -> book and pay -> the meeting link.
 
 With Midtrans the booking waits for the customer's payment on Midtrans's page: the outcome
 shows "Pay with Midtrans" and "Check payment", and checks by itself while the page is open.
@@ -10,9 +10,10 @@ import uuid
 import streamlit as st
 
 from lib.book_form import missing_parts
-from lib.domain import ALLOWED_DURATIONS, DEFAULT_DURATION, SESSION_TYPES, BookingRequest, BookingStatus, NewCustomer
+from lib.domain import DEFAULT_DURATION, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import CallExpertError, SlotUnavailable
 from lib.plaintext import escape_markdown
+from lib.session_types import price_words
 from lib.timefmt import rupiah, when
 from pages.ui.booking import join_button
 from pages.ui.flash import show_error, show_flash
@@ -62,12 +63,28 @@ else:
                 st.caption(f"The first {MATCHES} matches by name; type more to narrow them.")
 
 expert_id = st.selectbox("Expert", list(experts), key="book_expert",
-                         format_func=lambda i: f"{experts[i].name} — {experts[i].expertise} · "
-                                               f"{rupiah(experts[i].hourly_rate)} per hour")
+                         format_func=lambda i: f"{experts[i].name} — {experts[i].expertise}")
+# Only this expert's types that can be booked, then only the lengths the chosen one offers.
+try:
+    offered = {t.id: t for t in svc.session_types(expert_id, actor=actor, active_only=True)}
+except CallExpertError as exc:
+    show_error(exc)
+    offered = {}
+if not offered:
+    st.info(f"{escape_markdown(experts[expert_id].name)} offers no session types yet; ops add them on the "
+            "Availability page.", icon=":material/info:")
+    st.stop()
+if st.session_state.get("book_session_type") not in offered:  # another expert's type: start from the first
+    st.session_state["book_session_type"] = next(iter(offered))
 type_col, duration_col = st.columns(2)
-session_type = type_col.selectbox("Session type", SESSION_TYPES, key="book_session_type")
-duration = duration_col.selectbox("Duration (minutes)", ALLOWED_DURATIONS, key="book_duration",
-                                  index=ALLOWED_DURATIONS.index(DEFAULT_DURATION))
+type_id = type_col.selectbox("Session type", list(offered), key="book_session_type",
+                             format_func=lambda i: offered[i].name())
+kind = offered[type_id]
+lengths = list(kind.durations)
+if st.session_state.get("book_duration") not in lengths:  # another type's length: start from this one's
+    st.session_state["book_duration"] = DEFAULT_DURATION if DEFAULT_DURATION in lengths else lengths[0]
+duration = duration_col.selectbox("Duration (minutes)", lengths, key="book_duration")
+st.caption(" · ".join(part for part in (price_words(kind), kind.description) if part))
 
 # -- when: only free starts, from the same rules the booking is checked by -----------------------
 st.markdown("**When**")
@@ -75,7 +92,7 @@ pick = slot_picker(svc, actor, expert_id, duration, key=SLOT)
 
 # -- price -----------------------------------------------------------------------------
 try:
-    st.metric("Price", rupiah(svc.quote(expert_id, duration, actor=actor)))
+    st.metric("Price", rupiah(svc.quote(expert_id, duration, type_id, actor=actor)))
 except CallExpertError as exc:
     show_error(exc)
 if svc.payments.is_demo:
@@ -87,14 +104,15 @@ else:
 
 # One request key per form fill: a double click or a rerun returns the same booking; a changed
 # fill gets a new key so it can become a new booking.
-fill = (customer_id, new_customer, expert_id, session_type, pick, duration)
+fill = (customer_id, new_customer, expert_id, type_id, pick, duration)
 if st.session_state.get("book_fill") != fill:
     st.session_state["book_fill"] = fill
     st.session_state["book_key"] = str(uuid.uuid4())
 
 request = BookingRequest(
     expert_id=expert_id,
-    session_type=session_type,
+    session_type=kind.name(),
+    session_type_id=type_id,
     scheduled_date=pick.day,  # type: ignore[arg-type] - None until a start is picked: the service says so
     scheduled_time=pick.at,  # type: ignore[arg-type]
     duration=duration,

@@ -51,3 +51,8 @@ def markdown_sources(at: AppTest) -> list[str]:
     walk(at.main)
     walk(at.sidebar)
     return found
+
+
+def previews(at: AppTest) -> list:
+    """The Availability page's tables but the session types' (that is, the free slots preview)."""
+    return [d for d in at.dataframe if not str(d.key or "").startswith("types-")]

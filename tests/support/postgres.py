@@ -127,10 +127,13 @@ def fresh_database(label: str) -> Iterator[str]:
             conn.execute(f'drop database if exists "{name}" with (force)')
 
 
-def apply_migrations(dsn: str) -> None:
-    """Apply every migration in order, each in its own transaction, as `supabase db push` does."""
+def apply_migrations(dsn: str, before: str | None = None) -> None:
+    """Apply every migration in order, each in its own transaction, as `supabase db push` does
+    (``before``: only those whose name sorts before it, a database as it stood then)."""
     assert MIGRATIONS, "no files in supabase/migrations"
     for path in MIGRATIONS:
+        if before is not None and path.name >= before:
+            break
         with psycopg.connect(dsn) as conn:
             conn.execute(path.read_text(encoding="utf-8"))
             conn.commit()
