@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from lib.access import Actor
+from lib.access import Actor, require_can_see, require_staff
+from lib.calendar_work import CalendarWork
 from lib.clock import Clock, system_clock
 from lib.config import Settings
 from lib.domain import (
@@ -43,6 +44,7 @@ from lib.scheduling import Availability
 from lib.service.attendance import AttendanceRecorder
 from lib.service.availability import Scheduling, SlotList
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
+from lib.service.calendar import CalendarChanges, CalendarRun, Reconciliation, WaitingChange
 from lib.service.clicks import JoinLinks
 from lib.service.jobs import JobRuns
 from lib.service.links import LinkOutcome, Links, Progress
@@ -77,10 +79,12 @@ class BookingService:
         self._queries = Queries(self.ports)
         # With a real mail server a page must not wait for SMTP: send from a worker thread.
         self._outbox = Outbox(self.ports, background=background_dispatch)
-        self._links = Links(self.ports, self._outbox)
+        self._calendar = CalendarChanges(self.ports)
+        self._links = Links(self.ports, self._outbox, self._calendar)
         self._payments = Payments(self.ports, self._links)
         self._scheduling = Scheduling(self.ports)
-        self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling)
+        self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling,
+                                 self._calendar)
         self._reminders = Reminders(self.ports)
         self._jobs = JobRuns(self.ports)
         self._join = JoinLinks(self.ports)
@@ -358,6 +362,30 @@ class BookingService:
         return self._reminders.queue_reminders(actor=actor)
 
     # -- background job runs (lib.service.jobs) ---------------------------------------------
+    # -- calendar work: Google converges to the booking (lib.service.calendar) ---------------
+    def run_calendar_work(self, *, actor: Actor) -> CalendarRun:
+        """Run every calendar change that is due (the worker's job; staff or the system)."""
+        require_staff(actor, "run calendar changes")
+        return self._calendar.run_due(actor.label)
+
+    def calendar_work(self, booking_id: str, *, actor: Actor) -> CalendarWork | None:
+        """The booking's calendar change, if one was ever queued (whoever may see the booking)."""
+        require_can_see(actor, self.ports.load(booking_id))
+        return self._calendar.work_for(booking_id)
+
+    def calendar_waiting(self, *, actor: Actor) -> list[WaitingChange]:
+        """Calendar changes waiting longer than ``calendar_alert_minutes`` (staff)."""
+        return self._calendar.waiting_too_long(actor=actor)
+
+    def retry_calendar_now(self, booking_id: str, *, actor: Actor) -> bool:
+        """Ops "Retry now": try a waiting calendar change at once; whether it is done now."""
+        return self._calendar.retry_now(booking_id, actor=actor)
+
+    def reconcile_calendar(self, since: date, days: int, *, fix: bool, actor: Actor) -> Reconciliation:
+        """Compare the bookings of ``days`` days from ``since`` with the calendar; ``fix`` queues
+        the work that makes them agree."""
+        return self._calendar.reconcile(since, days, fix=fix, actor=actor)
+
     def record_job_run(self, run: JobRun, *, actor: Actor) -> None:
         """Store one finished run of a worker's job (runs older than two weeks are dropped)."""
         self._jobs.record(run, actor=actor)
