@@ -101,6 +101,6 @@ def test_rewording_a_line_in_the_service_rewords_it_on_every_store(store, tmp_pa
 
         monkeypatch.setattr(history, name, reworded)
     lines = [entry for booking in life(store, tmp_path) for entry in booking]
-    assert len(lines) == 14
+    assert len(lines) == 15
     assert [(e, d) for e, d, _ in lines if not (e.endswith(" (reworded)") and d.endswith(" (reworded)"))] == []
     assert lines[0][:2] == ("created (reworded)", "pending, Rp 250.000 (reworded)")

@@ -9,6 +9,10 @@ The work is split by capability, each part a class over the same ``Ports``:
 ``queries`` (reads), ``availability`` (hours and free slots), ``booking`` (the booking life),
 ``payments``, ``links``, ``outbox`` (emails) and ``reminders``. ``BookingService`` is only the facade
 that builds them and names their public methods; every public method takes a required keyword-only ``actor``.
+``calendar`` brings Google Calendar to each booking after a reschedule or a cancel (durable work).
+
+Longer than 400 lines on purpose: the facade names every public method of every part, with its
+docstring, so that one file says all the service offers.
 """
 
 from __future__ import annotations

@@ -25,8 +25,6 @@ from lib.service.ports import Ports
 
 log = logging.getLogger(__name__)
 
-# How long one run holds an item; a run killed meanwhile frees it after this.
-LEASE_SECONDS = 120
 # Items one worker run takes at a time.
 BATCH = 20
 _LIVE = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
@@ -104,8 +102,7 @@ class CalendarChanges:
         """Try the booking's work once, right away (after the change, or "Retry now"); whether
         it is done. False too when another worker holds it at the moment."""
         now = self.ports.clock()
-        claimed = self.ports.store.claim_calendar_work(now, now + timedelta(seconds=LEASE_SECONDS), 1,
-                                                       booking_id=booking_id)
+        claimed = self.ports.store.claim_calendar_work(now, now + self._lease(), 1, booking_id=booking_id)
         return bool(claimed) and self._run(claimed[0], actor) == "done"
 
     def run_due(self, actor: str, stop: threading.Event | None = None) -> CalendarRun:
@@ -113,13 +110,18 @@ class CalendarChanges:
         result = CalendarRun()
         while stop is None or not stop.is_set():
             now = self.ports.clock()
-            batch = self.ports.store.claim_calendar_work(now, now + timedelta(seconds=LEASE_SECONDS), BATCH)
+            batch = self.ports.store.claim_calendar_work(now, now + self._lease(), BATCH)
             for work in batch:
                 outcome = self._run(work, actor)
                 setattr(result, outcome, getattr(result, outcome) + 1)
             if len(batch) < BATCH:
                 return result
         return result
+
+    def _lease(self) -> timedelta:
+        """How long one run holds an item (as a link attempt holds its booking); a run killed
+        meanwhile frees it after this."""
+        return timedelta(seconds=self.ports.settings.link_lease_seconds)
 
     def _backoff(self, attempts: int, exc: BaseException | None) -> float:
         settings = self.ports.settings

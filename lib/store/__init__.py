@@ -1,4 +1,8 @@
-"""Booking stores: where bookings live (SQLite by default, Supabase in production)."""
+"""Booking stores: where bookings live (SQLite by default, Supabase in production).
+
+Longer than 400 lines on purpose: the protocol is every read and write of the service with its
+contract, which both stores implement and tests/test_store_contract.py checks, in one place.
+"""
 
 from __future__ import annotations
 

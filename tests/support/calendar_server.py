@@ -237,6 +237,10 @@ class CalendarServer:
     # Event ids events.list leaves out although they match (Google's lists may lag behind its
     # gets); a get still returns them.
     unlisted: set[str] = field(default_factory=set)
+    # Per operation ("events.insert"): a request of it waits for the gate to open before doing its
+    # work, and sets ``arrived[op]`` first, so a test can act while that request is in flight.
+    gates: dict[str, threading.Event] = field(default_factory=dict)
+    arrived: defaultdict[str, threading.Event] = field(default_factory=lambda: defaultdict(threading.Event))
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -931,6 +935,10 @@ class _Handler(BaseHTTPRequestHandler):
         state._record(RecordedRequest(op, method, url.path, query, body, headers, fault, wait, event_id,
                                       float(told) if told is not None else None, state.clock()))
 
+        gate = state.gates.get(op)
+        if gate is not None:
+            state.arrived[op].set()
+            gate.wait(30)
         if wait:
             state.sleep(wait)
         if shaped is not None:
