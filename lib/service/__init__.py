@@ -377,6 +377,12 @@ class BookingService:
         require_can_see(actor, self.ports.load(booking_id))
         return self._calendar.work_for(booking_id)
 
+    def calendar_note(self, booking_id: str, *, actor: Actor) -> str | None:
+        """What to tell the person while the booking's calendar change is on its way, or None."""
+        booking = self.ports.load(booking_id)
+        require_can_see(actor, booking)
+        return self._calendar.note_for(booking)
+
     def calendar_waiting(self, *, actor: Actor) -> list[WaitingChange]:
         """Calendar changes waiting longer than ``calendar_alert_minutes`` (staff)."""
         return self._calendar.waiting_too_long(actor=actor)

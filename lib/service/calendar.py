@@ -161,6 +161,18 @@ class CalendarChanges:
         return "failed"
 
     # -- reading --------------------------------------------------------------------------
+    def note_for(self, booking: Booking) -> str | None:
+        """What the person sees while the booking's calendar change is still on its way (None once
+        it is done, or when there is none)."""
+        work = self.work_for(booking.id)
+        if work is None or not work.waiting:
+            return None
+        if booking.status is BookingStatus.CANCELLED:
+            return "Cancelled; the calendar invitation is being withdrawn."
+        if booking.status in _LIVE:
+            return "The calendar invitation is being updated to the booking's time."
+        return "The calendar is being brought in line with this booking."
+
     def work_for(self, booking_id: str) -> CalendarWork | None:
         """The booking's calendar work, if any was ever queued."""
         return self.ports.store.calendar_work([booking_id]).get(booking_id)
