@@ -46,7 +46,7 @@ seed: $(VENV)/.installed
 	$(BIN)/python -m lib seed-demo
 
 ## Run the background worker (links, reminders, emails, expiry, payment checks, completion,
-## attendance with Google Meet) until Ctrl-C.
+## attendance, calendar changes and the daily reconciliation with Google) until Ctrl-C.
 worker: $(VENV)/.installed
 	$(BIN)/python -m lib worker
 
