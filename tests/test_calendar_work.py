@@ -15,7 +15,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from lib.access import SYSTEM
-from lib.domain import BookingStatus
+from lib.domain import BookingStatus, HistoryLine
 from lib.errors import InvalidTransition, MeetingProviderError
 from lib.meetings.google_events import event_id_for
 from lib.notify import LINK_PENDING
@@ -42,8 +42,8 @@ def svc(tmp_path, server) -> BookingService:
     return service
 
 
-def confirmed(svc: BookingService, slot: int = 1):
-    booking = svc.book(request_for(svc, date.today() + timedelta(days=3), time(13, 0), slot), actor=SYSTEM)
+def confirmed(svc: BookingService, slot: int = 1, at: time = time(13, 0)):
+    booking = svc.book(request_for(svc, date.today() + timedelta(days=3), at, slot), actor=SYSTEM)
     svc.pay(booking.id, actor=SYSTEM)
     done = svc.create_link(booking.id, actor=SYSTEM)
     assert done.status is BookingStatus.CONFIRMED
@@ -219,3 +219,100 @@ def test_with_jitsi_no_calendar_work_is_queued(tmp_path):
     assert svc.calendar_work(booking.id, actor=SYSTEM) is None
     assert svc.calendar_waiting(actor=SYSTEM) == []
     assert svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM).calendar is False
+
+
+# -- reconciliation ------------------------------------------------------------------------------
+
+def test_reconcile_reports_each_divergence_and_fix_makes_the_calendar_agree(svc, server):
+    from dataclasses import replace
+
+    kept, moved_away, stale = (confirmed(svc, 1, time(9, 0)), confirmed(svc, 2, time(11, 0)),
+                              confirmed(svc, 3, time(15, 0)))
+    # Someone moved one event in Google Calendar; one booking was cancelled with no calendar work
+    # (as by a version without it): its event is still live.
+    svc.meetings.reschedule(replace(moved_away, scheduled_time=time(18, 0)))
+    svc.store.cancel(stale.id, svc.ports.clock(), "x", [], "ops", line=HistoryLine("cancelled", "x"))
+    report = svc.reconcile_calendar(date.today(), 7, fix=False, actor=SYSTEM)
+    assert report.checked == 2 and report.events == 3
+    assert [s.split(":")[0] for s in report.orphans] == [f"event {stale.google_event_id}"]
+    assert len(report.moved) == 1 and moved_away.id in report.moved[0] and "18:00" in report.moved[0]
+    assert report.missing == [] and report.queued == 0
+    assert svc.calendar_work(kept.id, actor=SYSTEM) is None  # nothing queued without --fix
+
+    fixed = svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM)
+    assert fixed.divergences == 2 and fixed.queued == 2
+    assert {e["id"] for e in live(server)} == {kept.google_event_id, moved_away.google_event_id}
+    [event] = [e for e in live(server) if e["id"] == moved_away.google_event_id]
+    assert "T11:00:00" in event["start"]["dateTime"]
+    assert svc.reconcile_calendar(date.today(), 7, fix=False, actor=SYSTEM).divergences == 0
+    repaired = [h for b in (moved_away, stale) for h in svc.history(b.id, actor=SYSTEM)
+                if h.event == "calendar repaired"]
+    assert len(repaired) == 2
+    overview = svc.overview(svc.today(), svc.today(), actor=SYSTEM)
+    assert overview.calendar_repaired == 2 and "2 calendar divergence(s) repaired" in overview.calendar_reading
+
+
+def test_reconcile_finds_a_confirmed_booking_whose_event_was_deleted(svc, server):
+    booking = confirmed(svc)
+    svc.meetings.cancel(booking)  # deleted in Google Calendar by hand
+    report = svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM)
+    assert len(report.missing) == 1 and booking.google_event_id in report.missing[0]
+    work = svc.calendar_work(booking.id, actor=SYSTEM)
+    assert work.waiting and "deleted in Google Calendar" in work.last_error  # ops see why, and what to do
+
+
+# -- the worker's job ----------------------------------------------------------------------------
+
+def test_the_worker_job_retries_due_work_and_backs_off_while_google_refuses(svc, server):
+    from lib.worker import JOBS, Worker
+
+    booking = confirmed(svc)
+    server.method_faults["events.delete"].extend(["503", "503"])
+    svc.cancel(booking.id, "customer asked", actor=SYSTEM)  # the in-process try: 503
+    worker = Worker(svc, [j for j in JOBS if j.name == "calendar-changes"], name="test:1")
+    first = worker.run_job(worker.jobs[0])  # due already (link_backoff_seconds is tiny): 503 again
+    assert first.counts["failed"] + first.counts["done"] <= 1
+    until_done(svc, booking.id)
+    assert live(server) == []
+    again = worker.run_job(worker.jobs[0])
+    assert again.counts == {"done": 0, "failed": 0, "held": 0}
+
+
+# -- what ops and the person see ------------------------------------------------------------------
+
+def test_the_ops_page_lists_late_calendar_work_with_its_error_and_retry_now_finishes_it(app_env, server,
+                                                                                         monkeypatch):
+    from datetime import UTC, datetime
+
+    from lib.config import load_settings
+    from tests.support.apptest import markdown_sources, no_exception, open_page, shown
+    from tests.support.google import authorized_user_json
+
+    for key, value in {"MEETING_PROVIDER": "google", "GOOGLE_CREDENTIALS_JSON": authorized_user_json(server),
+                       "GOOGLE_API_ENDPOINT": server.base_url, "GOOGLE_TIMEOUT_SECONDS": "1",
+                       "GOOGLE_CONFERENCE_WAIT_SECONDS": "2", "LINK_BACKOFF_SECONDS": "0.01",
+                       "ALLOW_DEMO_MODE": "true"}.items():
+        monkeypatch.setenv(f"CALLEXPERT_{key}", value)
+    earlier = datetime.now(UTC) - timedelta(hours=1)
+    svc = build_service(load_settings(), clock=lambda: earlier)  # the cancel happened an hour ago
+    svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    booking = confirmed(svc)
+    server.method_faults["events.delete"].append("403forbidden")
+    svc.cancel(booking.id, "customer asked", actor=SYSTEM)
+
+    at = open_page("pages/views/ops.py")
+    no_exception(at)
+    texts = [shown(t) for t in markdown_sources(at)]
+    assert "Calendar changes waiting more than 15 minutes" in texts
+    [row] = [t for t in texts if "withdraw the cancelled booking's invitation" in t]
+    assert "tries: 1" in row and "last error:" in row
+    page = open_page("pages/views/confirmation.py", booking=booking.id)
+    assert "Cancelled; the calendar invitation is being withdrawn." in [i.value for i in page.info]
+
+    at.button(key=f"calendar-retry-{booking.id}").click().run()
+    no_exception(at)
+    assert any("The calendar now matches" in shown(s.value) for s in at.success)
+    assert "Calendar changes waiting more than 15 minutes" not in [shown(t) for t in markdown_sources(at)]
+    assert live(server) == []
+    page = open_page("pages/views/confirmation.py", booking=booking.id)
+    assert "Cancelled; the calendar invitation is being withdrawn." not in [i.value for i in page.info]
