@@ -55,9 +55,9 @@ def calendar_work_text(work: CalendarWork, tz: ZoneInfo) -> str:
     """One waiting calendar change as the Ops page lists it: why, since when, tries, last error."""
     why = {"cancel": "withdraw the cancelled booking's invitation", "reschedule": "move the event to the new time",
            "link cleanup": "remove an event a link attempt made", "reconcile": "repair what reconciliation found"}
-    text = (f"To {why.get(work.reason, work.reason)} · waiting since {local_medium_when(work.queued_at, tz)}"
-            f" · tries: {work.attempts}")
-    return text + (f" · last error: {work.last_error}" if work.last_error else "")
+    text = (f"To {why.get(work.reason, work.reason)} · Waiting since {local_medium_when(work.queued_at, tz)}"
+            f" · Attempts: {work.attempts}")
+    return text + (f" · Last error: {work.last_error}" if work.last_error else "")
 
 
 def job_runs_frame(runs: Iterable[JobRun], tz: ZoneInfo) -> pd.DataFrame:

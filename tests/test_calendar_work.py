@@ -305,7 +305,7 @@ def test_the_ops_page_lists_late_calendar_work_with_its_error_and_retry_now_fini
     texts = [shown(t) for t in markdown_sources(at)]
     assert "Calendar changes waiting more than 15 minutes" in texts
     [row] = [t for t in texts if "withdraw the cancelled booking's invitation" in t]
-    assert "tries: 1" in row and "last error:" in row
+    assert "Attempts: 1" in row and "Last error: " in row
     page = open_page("pages/views/confirmation.py", booking=booking.id)
     assert "Cancelled; the calendar invitation is being withdrawn." in [i.value for i in page.info]
 
