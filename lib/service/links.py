@@ -50,10 +50,10 @@ class LinkOutcome:
 class Links:
     """``paid -> confirmed``: the meeting of a booking, made once however often it is retried."""
 
-    def __init__(self, ports: Ports, outbox: Outbox, calendar: CalendarChanges) -> None:
+    def __init__(self, ports: Ports, outbox: Outbox, calendar: CalendarChanges | None = None) -> None:
         self.ports = ports
         self.outbox = outbox
-        self.calendar = calendar
+        self.calendar = calendar or CalendarChanges(ports)
 
     def create_link(self, booking_id: str, *, actor: Actor, dispatch: bool = True) -> Booking:
         """Create the meeting of a ``paid`` booking and confirm it; idempotent.
