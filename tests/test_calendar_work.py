@@ -205,6 +205,26 @@ def test_a_cancel_landing_after_the_insert_stops_the_attempt_before_a_new_versio
     assert no_link_pending(svc, booking.id)
 
 
+def test_a_move_landing_while_the_insert_is_in_flight_brings_the_event_to_the_new_time(tmp_path, server):
+    svc = build_service(google_settings(tmp_path / "race.db", server, timeout=5.0, link_attempts=2))
+    svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    booking = svc.book(request_for(svc, date.today() + timedelta(days=3), time(10, 0), 1), actor=SYSTEM)
+    svc.pay(booking.id, actor=SYSTEM)
+    gate = server.gates["events.insert"] = threading.Event()
+    thread, raised = start_link(svc, booking.id)
+    assert server.arrived["events.insert"].wait(10)
+    svc.reschedule(booking.id, booking.scheduled_date, time(15, 0), actor=SYSTEM)  # the insert says 10:00
+    del server.gates["events.insert"]
+    gate.set()
+    thread.join(30)
+    assert not raised
+    done = svc.get_booking(booking.id, actor=SYSTEM)
+    assert done.status is BookingStatus.CONFIRMED and done.scheduled_time == time(15, 0)
+    [event] = live(server)
+    assert event["id"] == done.google_event_id and "T15:00:00" in event["start"]["dateTime"]
+    assert not svc.calendar_work(booking.id, actor=SYSTEM).waiting
+
+
 # -- Jitsi: nothing to converge ---------------------------------------------------------------------
 
 def test_with_jitsi_no_calendar_work_is_queued(tmp_path):

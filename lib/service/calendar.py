@@ -98,12 +98,19 @@ class CalendarChanges:
             self.ports.store.queue_calendar_work(booking_id, LINK_CLEANUP, self.ports.clock())
 
     # -- running --------------------------------------------------------------------------
-    def run_now(self, booking_id: str, actor: str) -> bool:
+    def run_now(self, booking_id: str, actor: str) -> bool | None:
         """Try the booking's work once, right away (after the change, or "Retry now"); whether
-        it is done. False too when another worker holds it at the moment."""
+        it is done, or None when another worker holds it at the moment."""
         now = self.ports.clock()
         claimed = self.ports.store.claim_calendar_work(now, now + self._lease(), 1, booking_id=booking_id)
-        return bool(claimed) and self._run(claimed[0], actor) == "done"
+        return self._run(claimed[0], actor) == "done" if claimed else None
+
+    def queue_move(self, booking: Booking, actor: str) -> None:
+        """A link attempt confirmed a booking that was moved while it ran: its event may carry the
+        old time, so the move's calendar work follows (tried once now, then by the worker)."""
+        if self.has_calendar and booking.google_event_id:
+            self.ports.store.queue_calendar_work(booking.id, RESCHEDULE, self.ports.clock())
+            self.run_now(booking.id, actor)
 
     def run_due(self, actor: str, stop: threading.Event | None = None) -> CalendarRun:
         """Run every due item, ``BATCH`` at a time, until none is due or ``stop`` is set."""
@@ -192,7 +199,10 @@ class CalendarChanges:
         work = self.work_for(booking_id)
         if work is None or not work.waiting:
             raise InvalidTransition("This booking's calendar is already up to date; refresh the page.")
-        return self.run_now(booking_id, actor.label)
+        done = self.run_now(booking_id, actor.label)
+        if done is None:
+            raise InvalidTransition("A worker is making this calendar change right now; refresh in a minute.")
+        return done
 
     def repaired_between(self, start: datetime, end: datetime) -> int:
         """Divergences repaired in the instants ``[start, end)``."""

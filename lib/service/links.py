@@ -222,6 +222,8 @@ class Links:
                 self.calendar.run_now(booking.id, actor)
             raise InvalidTransition(f"This booking became {current.status.label.lower()} "
                                     "while the link was being created.")
+        if confirmed.revision != booking.revision:  # moved while the event was being made
+            self.calendar.queue_move(confirmed, actor)
         if dispatch:
             self.outbox.dispatch_after_change()
         return confirmed, True
