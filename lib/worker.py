@@ -186,7 +186,7 @@ def calendar_changes(svc: BookingService, stop: threading.Event) -> Done:
     """Bring Google Calendar to each booking whose calendar change is due (a reschedule, a
     cancel, a link attempt's leftover event), each leased while it runs; what fails is tried
     again later with a doubling wait."""
-    run = svc.run_calendar_work(actor=WORKER)
+    run = svc.run_calendar_work(actor=WORKER, stop=stop)
     counts = {"done": run.done, "failed": run.failed, "held": run.held}
     return Done(counts, f"{run.failed} calendar change(s) to retry" if run.failed else None,
                 back_off=run.failed > 0 and run.done == 0)

@@ -336,3 +336,10 @@ def test_the_ops_page_lists_late_calendar_work_with_its_error_and_retry_now_fini
     assert live(server) == []
     page = open_page("pages/views/confirmation.py", booking=booking.id)
     assert "Cancelled; the calendar invitation is being withdrawn." not in [i.value for i in page.info]
+
+
+def test_reconcile_leaves_a_paid_bookings_attempt_event_to_its_next_link_attempt(svc, server):
+    booking = paid_with_a_live_attempt_event(svc, server)
+    report = svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM)
+    assert report.divergences == 0 and report.queued == 0
+    assert [e["id"] for e in live(server)] == [event_id_for(booking.id, 0)]

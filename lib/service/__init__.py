@@ -17,6 +17,7 @@ docstring, so that one file says all the service offers.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -367,10 +368,11 @@ class BookingService:
 
     # -- background job runs (lib.service.jobs) ---------------------------------------------
     # -- calendar work: Google converges to the booking (lib.service.calendar) ---------------
-    def run_calendar_work(self, *, actor: Actor) -> CalendarRun:
-        """Run every calendar change that is due (the worker's job; staff or the system)."""
+    def run_calendar_work(self, *, actor: Actor, stop: threading.Event | None = None) -> CalendarRun:
+        """Run every calendar change that is due, until none is or ``stop`` is set (the worker's
+        job; staff or the system)."""
         require_staff(actor, "run calendar changes")
-        return self._calendar.run_due(actor.label)
+        return self._calendar.run_due(actor.label, stop)
 
     def calendar_work(self, booking_id: str, *, actor: Actor) -> CalendarWork | None:
         """The booking's calendar change, if one was ever queued (whoever may see the booking)."""

@@ -232,8 +232,10 @@ class CalendarChanges:
         to_fix: dict[str, Booking] = {}
         for event in events:
             booking = by_stem.get(_stem(event.event_id))
-            if booking is None:
-                continue  # not an event this console made (or its booking lies outside the range)
+            if booking is None or booking.status in (BookingStatus.PAID, BookingStatus.PENDING):
+                # Not an event this console made (or its booking lies outside the range); or one a
+                # link attempt made for a booking still waiting for its link: the next attempt adopts it.
+                continue
             if booking.status not in _LIVE or booking.google_event_id != event.event_id:
                 report.orphans.append(f"event {event.event_id}: booking {booking.id} is {booking.status.value}"
                                       + ("" if booking.status not in _LIVE else f", its event is "
