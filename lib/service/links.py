@@ -110,18 +110,18 @@ class Links:
             # The successful attempt is counted by the transaction that confirms the booking.
             meeting = self.retrying(one_try, booking.id, actor, record_success=False)
         except _NoLongerPaid as gone:
-            self._attempt_ended(booking)
+            self._attempt_ended(booking, actor)
             raise InvalidTransition(f"This booking became {gone.status.label.lower()} "
                                     "while the link was being created.") from None
         except MeetingProviderError:
-            self._attempt_ended(booking)
+            self._attempt_ended(booking, actor)
             raise
         except Exception as exc:  # noqa: BLE001 - a bug or an unexpected library error: keep the booking visible
             # Stored, shown and raised by type only: a library's message may quote credentials.
             log_unexpected(log, f"Creating the link of booking {booking.id} failed", exc)
             error = f"Unexpected error: {describe_unexpected(exc)}"
             store.record_link_attempt(booking.id, error, actor, line=history.link_attempt(error))
-            self._attempt_ended(booking)
+            self._attempt_ended(booking, actor)
             raise MeetingFailed(f"Unexpected error while creating the link: {describe_unexpected(exc)}") from None
         return self._confirm(booking, meeting, actor, history.link_created(meetings.name), dispatch,
                              attempt=history.link_attempt(None))
@@ -131,7 +131,7 @@ class Links:
         if current is not None and current.status is not BookingStatus.PAID:
             raise _NoLongerPaid(current.status)
 
-    def _attempt_ended(self, booking: Booking) -> None:
+    def _attempt_ended(self, booking: Booking, actor: str) -> None:
         """A link attempt that made no confirmation ends: the lease goes back; a booking still
         paid gets its "link still being prepared" notice, one cancelled meanwhile has whatever
         the attempt inserted removed by durable calendar work (and no notice)."""
@@ -142,7 +142,7 @@ class Links:
             self.outbox.queue_link_pending(booking)
         elif current is not None and current.status is not BookingStatus.CONFIRMED:
             self.calendar.queue_cleanup(booking.id)
-            self.calendar.run_now(booking.id, "system")
+            self.calendar.run_now(booking.id, actor)
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down).
