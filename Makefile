@@ -7,7 +7,7 @@ PORT   ?= 8501
 # interface (configure sign-in first: without it anyone who can reach the port is ops).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test lint bench seed worker retry-links send-emails expire-pending notifications clean
+.PHONY: run test lint bench soak seed worker retry-links send-emails expire-pending notifications clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	CALLEXPERT_TEST_PG_DSN="$${CALLEXPERT_TEST_PG_DSN:-$$(bash tests/pg.sh --if-possible)}" $(BIN)/python -m pytest -q
 
+## The soak: bookings, reschedules and cancels under injected Calendar faults with two workers, one
+## killed again and again, for SOAK_SECONDS (2 minutes; e.g. `make soak SOAK_SECONDS=600`); then it
+## checks that the calendar and the bookings agree, prints the counts, and exits 1 if they do not.
+SOAK_SECONDS ?= 120
+soak: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.soak --seconds $(SOAK_SECONDS)
+
 ## Check the code with ruff (configured in pyproject.toml) and nothing else; `make test` runs it first.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -46,7 +53,7 @@ seed: $(VENV)/.installed
 	$(BIN)/python -m lib seed-demo
 
 ## Run the background worker (links, reminders, emails, expiry, payment checks, completion,
-## attendance with Google Meet) until Ctrl-C.
+## attendance, calendar changes and the daily reconciliation with Google) until Ctrl-C.
 worker: $(VENV)/.installed
 	$(BIN)/python -m lib worker
 

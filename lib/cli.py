@@ -1,4 +1,5 @@
-"""`python -m lib`: the booking service from the shell, for cron and ops."""
+"""`python -m lib`: the booking service from the shell, for cron and ops (the expert commands in
+``lib.cli_experts``, the argument types in ``lib.cli_args``)."""
 
 from __future__ import annotations
 
@@ -260,7 +261,39 @@ def parser() -> argparse.ArgumentParser:
     fs.add_argument("--duration", type=int, default=DEFAULT_DURATION, help="minutes (default 60)")
     fs.add_argument("--json", action="store_true", help="print JSON")
     fs.set_defaults(run=lambda args: cli_experts.slots(_service(), args))
+    rc = sub.add_parser("reconcile-calendar", help="compare the bookings with the Google Calendar's events; "
+                        "exits 1 when they disagree (unless --fix)")
+    rc.add_argument("--since", type=day, default=None, help="first day, YYYY-MM-DD (default: today)")
+    rc.add_argument("--days", type=whole(1, 366), default=60, help="how many days (default 60)")
+    rc.add_argument("--fix", action="store_true", help="queue the calendar changes that make them agree")
+    rc.set_defaults(run=_reconcile_calendar)
     return p
+
+
+def _reconcile_calendar(args: argparse.Namespace) -> int:
+    service = _service()
+    since = args.since or service.today()  # today in the app timezone, not the machine's
+    report = service.reconcile_calendar(since, args.days, fix=args.fix, actor=CLI)
+    if not report.calendar:
+        print(f"The meeting provider ({service.meetings.name}) keeps no calendar: nothing to reconcile.")
+        return 0
+    print(f"Compared {report.checked} booking(s) with an event and {report.events} calendar event(s) "
+          f"from {since:%Y-%m-%d} for {args.days} day(s).")
+    for title, lines in (("Events without a live booking", report.orphans),
+                         ("Bookings whose event is missing", report.missing),
+                         ("Events at another time than their booking", report.moved)):
+        if lines:
+            print(f"{title}:")
+            for line in lines:
+                print(f"  {line}")
+    if not report.divergences:
+        print("The calendar agrees with the bookings.")
+        return 0
+    if args.fix:
+        print(f"Queued {report.queued} calendar change(s); each was tried once, the worker retries the rest.")
+        return 0
+    print(f"{report.divergences} divergence(s); run again with --fix to queue the changes that repair them.")
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -162,6 +162,14 @@ class Settings:
     worker_payments_seconds: int = 300
     worker_complete_seconds: int = 300
     worker_attendance_seconds: int = 300
+    # Calendar work (Google only): a reschedule's or a cancel's calendar change is retried by the
+    # worker this often until Google agrees; the calendar is reconciled with the bookings once
+    # per `worker_reconcile_seconds` (daily), over the coming `reconcile_days` days.
+    worker_calendar_seconds: int = 30
+    worker_reconcile_seconds: int = 86400
+    reconcile_days: int = 60
+    # The Ops page lists calendar work still waiting this long after the change that needed it.
+    calendar_alert_minutes: int = 15
     # Attendance (Google Meet only): first asked this long after a session ends (Google writes
     # its records some minutes after), then again with a doubling wait up to the maximum, and
     # given up as "no data" this long after the end (Google keeps records 30 days).
@@ -349,6 +357,10 @@ def validate(settings: Settings) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"Setting `timezone` is {settings.timezone!r}, "
                           "which is not an IANA zone such as 'Asia/Jakarta'.") from None
+    if settings.calendar_alert_minutes < 1:
+        raise ConfigError("Setting `calendar_alert_minutes` must be at least 1.")
+    if not 1 <= settings.reconcile_days <= 366:
+        raise ConfigError("Setting `reconcile_days` must be between 1 and 366.")
     if settings.link_attempts < 1:
         raise ConfigError("Setting `link_attempts` must be at least 1.")
     if settings.link_concurrency < 1:

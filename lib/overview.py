@@ -145,6 +145,19 @@ class Overview:
     last_day: date
     stats: OverviewStats
     previous: OverviewStats | None = None
+    # Calendar divergences repaired in the range (calendar work that needed more than its first
+    # try, or that a reconciliation queued); None with a provider that keeps no calendar (Jitsi).
+    calendar_repaired: int | None = None
+
+    @property
+    def calendar_reading(self) -> str | None:
+        """The sentence about repaired calendar divergences, or None when there is no calendar."""
+        if self.calendar_repaired is None:
+            return None
+        if not self.calendar_repaired:
+            return "Google Calendar agreed with the bookings: no divergence had to be repaired in these days."
+        return (f"{self.calendar_repaired} calendar divergence(s) repaired in these days: a change Google "
+                "took only on a later try, or one the daily reconciliation found.")
 
     @property
     def days(self) -> int:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from lib.calendar_work import CalendarWork
 from lib.domain import Attendance, Booking, Email, HistoryEntry, JobRun, JoinClicks
 from lib.notify import LINK_PENDING, reminder_offset
 from lib.notify.ics import read_invitation
@@ -49,6 +50,15 @@ def bookings_frame(bookings: Iterable[Booking], tz: ZoneInfo) -> pd.DataFrame:
     ]
     columns = ["When", "Session", "Expert", "Customer", "Minutes", "Price", "Status", "Meeting link", "Booking id"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def calendar_work_text(work: CalendarWork, tz: ZoneInfo) -> str:
+    """One waiting calendar change as the Ops page lists it: why, since when, tries, last error."""
+    why = {"cancel": "withdraw the cancelled booking's invitation", "reschedule": "move the event to the new time",
+           "link cleanup": "remove an event a link attempt made", "reconcile": "repair what reconciliation found"}
+    text = (f"To {why.get(work.reason, work.reason)} · Waiting since {local_medium_when(work.queued_at, tz)}"
+            f" · Attempts: {work.attempts}")
+    return text + (f" · Last error: {work.last_error}" if work.last_error else "")
 
 
 def job_runs_frame(runs: Iterable[JobRun], tz: ZoneInfo) -> pd.DataFrame:

@@ -182,6 +182,32 @@ def record_attendance(svc: BookingService, stop: threading.Event) -> Done:
                 if failed else None, back_off=failed > 0 and failed == counts.get("checked", 0))
 
 
+def calendar_changes(svc: BookingService, stop: threading.Event) -> Done:
+    """Bring Google Calendar to each booking whose calendar change is due (a reschedule, a
+    cancel, a link attempt's leftover event), each leased while it runs; what fails is tried
+    again later with a doubling wait."""
+    run = svc.run_calendar_work(actor=WORKER, stop=stop)
+    counts = {"done": run.done, "failed": run.failed, "held": run.held}
+    return Done(counts, f"{run.failed} calendar change(s) to retry" if run.failed else None,
+                back_off=run.failed > 0 and run.done == 0)
+
+
+def reconcile_calendar(svc: BookingService, stop: threading.Event) -> Done:
+    """Compare the coming ``reconcile_days`` days of bookings with the calendar's events and
+    queue the work that makes each disagreement agree."""
+    today = datetime.now(svc.settings.tz).date()
+    report = svc.reconcile_calendar(today - timedelta(days=1), svc.settings.reconcile_days + 1, fix=True,
+                                    actor=WORKER)
+    counts = {"events": report.events, "bookings": report.checked, "divergences": report.divergences,
+              "queued": report.queued}
+    return Done(counts, f"{report.divergences} divergence(s) found; their calendar changes are queued"
+                if report.divergences else None)
+
+
+def _with_calendar(settings: Settings) -> bool:
+    return settings.meeting_provider == "google"
+
+
 JOBS: tuple[Job, ...] = (
     Job("create-links", lambda s: s.worker_links_seconds, create_links),
     Job("queue-reminders", lambda s: s.worker_reminders_seconds, queue_reminders),
@@ -194,6 +220,9 @@ JOBS: tuple[Job, ...] = (
     # Only Google Meet keeps records of who joined.
     Job("attendance", lambda s: s.worker_attendance_seconds, record_attendance,
         enabled=lambda s: s.meeting_provider == "google"),
+    # Jitsi keeps no calendar: no calendar change is ever queued, nothing to reconcile.
+    Job("calendar-changes", lambda s: s.worker_calendar_seconds, calendar_changes, enabled=_with_calendar),
+    Job("reconcile-calendar", lambda s: s.worker_reconcile_seconds, reconcile_calendar, enabled=_with_calendar),
 )
 
 

@@ -1,4 +1,5 @@
-"""A process that dies after the payment and before the meeting link loses no booking.
+"""A process that dies after the payment and before the meeting link loses no booking; one that
+dies while Google carries out a reschedule or a cancel leaves calendar work the worker finishes.
 
 A subprocess runs the booking form's flow (``book_and_pay``) against the SQLite file and the
 local Calendar server, and dies at one of two points:
@@ -22,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time as clock
+from datetime import time as wall_time
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from lib.config import load_settings
 from lib.domain import BookingStatus
 from lib.views import booking_label
 from lib.wiring import build_service
+from tests.support.bookings import request_for
 from tests.support.env import clean_environ
 from tests.support.google import calendar_server, events_by_booking, google_env, stem_of
 from tests.support.sqlite_file import leased_bookings
@@ -136,3 +139,76 @@ def test_a_crash_between_payment_and_link_is_finished_by_retry_links(app_env, mo
             assert srv.count("events.insert") == 2 and srv.count("events.get") >= 1  # 409, then adopted
         assert sorted(e.kind for e in svc.emails(booking_id=booking.id, actor=SYSTEM)) == ["confirmed.customer",
                                                                                          "confirmed.expert"]
+
+
+# A reschedule or a cancel in a process of its own (the booking committed first, then the calendar
+# change); killed while Google carries the change out, before the work is recorded done.
+CHANGE_CHILD = """
+import sys
+from datetime import time
+from lib.access import SYSTEM
+from lib.config import load_settings
+from lib.wiring import build_service
+
+mode, booking_id = sys.argv[1:3]
+service = build_service(load_settings())
+if mode == "reschedule":
+    booking = service.get_booking(booking_id, actor=SYSTEM)
+    service.reschedule(booking_id, booking.scheduled_date, time(15, 30), actor=SYSTEM)
+else:
+    service.cancel(booking_id, "customer asked", actor=SYSTEM)
+print("the change finished; it should have died")
+"""
+
+
+@pytest.mark.parametrize("change", ["reschedule", "cancel"])
+def test_a_kill_between_the_calendar_change_and_its_record_converges_in_the_worker(app_env, monkeypatch, change):
+    db = app_env
+    with calendar_server(monkeypatch, seed=5) as srv:
+        settings_env = google_env(srv, db, LINK_LEASE_SECONDS=str(LEASE_SECONDS))
+        for key, value in settings_env.items():
+            monkeypatch.setenv(key, value)
+        env = clean_environ(db.parent, **settings_env)
+        svc = build_service(load_settings())
+        expert = svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+        booking = svc.book(request_for(svc, svc.today() + timedelta(days=3), wall_time(14), 1), actor=SYSTEM)
+        assert booking.expert_id == expert.id
+        svc.pay(booking.id, actor=SYSTEM)
+        booking = svc.create_link(booking.id, actor=SYSTEM)
+        op = "events.patch" if change == "reschedule" else "events.delete"
+        srv.method_faults[op].append("late")  # Google does the change, the answer takes long
+        child = subprocess.Popen([sys.executable, "-c", CHANGE_CHILD, change, booking.id], cwd=ROOT, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(lambda: srv.count(op) >= 1 or child.poll() is not None, 30, f"the {op}")
+            if child.poll() is None:
+                os.kill(child.pid, signal.SIGKILL)
+            out, err = child.communicate(timeout=60)
+        finally:
+            if child.poll() is None:
+                child.kill()
+        assert child.returncode == -signal.SIGKILL, (child.returncode, out, err)
+        srv.wait_idle(10)
+
+        # The booking changed (committed first); its calendar work waits, leased by a dead process.
+        changed = svc.get_booking(booking.id, actor=SYSTEM)
+        work = svc.calendar_work(booking.id, actor=SYSTEM)
+        assert work is not None and work.waiting
+        if change == "reschedule":
+            assert changed.scheduled_time == wall_time(15, 30)
+            assert "T15:30:00" in srv.live_events()[0]["start"]["dateTime"]  # Google applied it
+        else:
+            assert changed.status is BookingStatus.CANCELLED and srv.live_events() == []
+
+        clock.sleep(LEASE_SECONDS + 1.1)  # the dead process's lease runs out
+        run = subprocess.run([sys.executable, "-m", "lib", "worker", "--once"], check=False, cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert "calendar-changes: ok" in run.stderr, run.stderr
+        assert not svc.calendar_work(booking.id, actor=SYSTEM).waiting
+        live = srv.live_events()
+        if change == "reschedule":
+            assert [e["id"] for e in live] == [booking.google_event_id] and "T15:30:00" in live[0]["start"]["dateTime"]
+            assert srv.count("events.patch") == 1  # found applied, not sent again
+        else:
+            assert live == []
+        assert [e for e in svc.emails(booking_id=booking.id, actor=SYSTEM) if e.kind == "link_pending"] == []

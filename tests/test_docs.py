@@ -136,7 +136,8 @@ def test_every_picture_the_readme_shows_is_committed_and_taken_by_the_script():
 # What the comments on `make worker` and the worker's systemd unit call each job.
 JOB_WORDS = {"create-links": "links", "queue-reminders": "reminders", "send-emails": "emails",
              "expire-unpaid": "expiry", "check-payments": "payment checks", "complete-sessions": "completion",
-             "attendance": "attendance"}
+             "attendance": "attendance", "calendar-changes": "calendar changes",
+             "reconcile-calendar": "reconciliation"}
 
 
 def _interval_setting(job: object) -> str:

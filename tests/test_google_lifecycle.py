@@ -154,7 +154,7 @@ def test_cancelling_a_paid_booking_without_an_event_id_withdraws_the_attempts_in
     booking = paid_with_a_live_attempt_event(svc, server)
     svc.cancel(booking.id, "customer asked", actor=SYSTEM)
     assert server.live_events() == []
-    [note] = [h for h in svc.history(booking.id, actor=SYSTEM) if h.event == "earlier calendar event removed"]
+    [note] = [h for h in svc.history(booking.id, actor=SYSTEM) if h.event == "calendar invitation withdrawn"]
     assert event_id_for(booking.id, 0) in note.detail
 
 

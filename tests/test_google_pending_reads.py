@@ -311,13 +311,25 @@ def _event(server: CalendarServer, event_id: str, updated: str, status: str = "c
     {"orderBy": "created"},
     {"orderBy": "startTime"},  # needs singleEvents=true
     {"pageToken": "not-a-token"},
-    {"timeMin": "2025-03-04T10:00:00Z"},  # Google has it; this stand-in does not
+    {"q": "session"},  # Google has it; this stand-in does not
+    {"timeMin": "2025-03-04T10:00:00"},  # no offset
+    {"timeMin": "2025-03-05T00:00:00Z", "timeMax": "2025-03-04T00:00:00Z"},  # an empty range
     {"colour": "blue"},
 ])
 def test_the_stand_in_list_refuses_bad_parameters(server, query):
     status, body = _list(server, **query)
     assert status == 400, body
     assert body["error"]["code"] == 400
+
+
+def test_the_stand_in_list_filters_by_time_range_as_google_does(server):
+    _event(server, "early0", _stamp_now())  # 08:00-09:00 +07:00 (see _event)
+    status, body = _list(server, timeMin="2025-03-04T02:00:00Z", timeMax="2025-03-04T03:00:00Z")
+    assert status == 200 and [e["id"] for e in body["items"]] == []  # it ended at 02:00Z: end is exclusive
+    status, body = _list(server, timeMin="2025-03-04T01:59:59Z", timeMax="2025-03-04T03:00:00Z")
+    assert [e["id"] for e in body["items"]] == ["early0"]
+    status, body = _list(server, timeMin="2025-03-04T00:00:00Z", timeMax="2025-03-04T01:00:00Z")
+    assert [e["id"] for e in body["items"]] == []  # it starts at 01:00Z: timeMax is exclusive
 
 
 def test_the_stand_in_list_filters_by_update_time_and_shows_deleted_events(server):

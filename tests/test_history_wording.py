@@ -27,7 +27,7 @@ NOW = datetime(2030, 3, 10, 3, 0, tzinfo=UTC)
 DAY = date(2030, 3, 11)
 # Every function of the wording module a transition takes its line from.
 WORDINGS = ("created", "paid", "payment_started", "payment_failed", "link_attempt", "link_created", "link_pasted",
-            "rescheduled", "cancelled", "completed", "expired")
+            "rescheduled", "cancelled", "completed", "expired", "calendar_done")
 
 
 @pytest.fixture(scope="module")
@@ -77,12 +77,13 @@ def test_both_stores_write_the_same_words_for_the_same_life(pg_db, tmp_path):
     assert on_sqlite == on_supabase
     lived = on_sqlite[0]
     assert [event for event, _, _ in lived] == [
-        "created", "paid", "link attempt", "confirmed", "rescheduled", "completed"]
+        "created", "paid", "link attempt", "confirmed", "rescheduled", "calendar event moved", "completed"]
     assert lived[0][1] == "pending, Rp 250.000"
     assert lived[1][1] == "payment DEMO-<id>"
     assert lived[3][1] == "flaky link created"
     assert lived[4][1] == "Mon 11 Mar 2030, 09:00 → Mon 11 Mar 2030, 10:00"
-    assert lived[5][1] == "the session has ended"
+    assert lived[5][1] == "the calendar already matched the booking"
+    assert lived[6][1] == "the session has ended"
     assert on_sqlite[1][-2][:2] == ("confirmed", "link pasted by hand")
     assert on_sqlite[2][-1][:2] == ("cancelled", "Customer changed plans")
     assert on_sqlite[3][-1][:2] == ("expired", "not paid in time; the slot is free again")
@@ -100,6 +101,6 @@ def test_rewording_a_line_in_the_service_rewords_it_on_every_store(store, tmp_pa
 
         monkeypatch.setattr(history, name, reworded)
     lines = [entry for booking in life(store, tmp_path) for entry in booking]
-    assert len(lines) == 14
+    assert len(lines) == 15
     assert [(e, d) for e, d, _ in lines if not (e.endswith(" (reworded)") and d.endswith(" (reworded)"))] == []
     assert lines[0][:2] == ("created (reworded)", "pending, Rp 250.000 (reworded)")

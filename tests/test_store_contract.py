@@ -408,6 +408,75 @@ def test_cancel_is_conditional_and_queues_its_emails(store, people):
     assert store.cancel(str(uuid.uuid4()), NOW, "unknown", [], "ops", line=history.cancelled("unknown")) is None
 
 
+# -- calendar work: queued with the change, leased, retried, done with its line -------------------
+
+def test_a_cancel_queues_its_calendar_work_in_its_transaction_held_by_the_link_lease(store, people):
+    booking = paid(store, people)
+    lease = NOW + timedelta(minutes=5)
+    assert store.claim_for_link(booking.id, NOW, lease) is not None  # a link attempt in flight
+    gone = store.cancel(booking.id, NOW, "x", [], "ops", line=history.cancelled("x"), calendar="cancel")
+    assert gone.status is BookingStatus.CANCELLED
+    work = store.calendar_work([booking.id])[booking.id]
+    assert (work.reason, work.generation, work.waiting, work.attempts) == ("cancel", 1, True, 0)
+    assert work.hold_until == lease and work.queued_at == NOW
+    # A cancel that does not happen queues nothing.
+    other = confirmed(store, people, at=time(16, 0))
+    store.cancel(other.id, NOW, "x", [], "ops", line=history.cancelled("x"))
+    assert store.cancel(other.id, NOW, "again", [], "ops", line=history.cancelled("again"), calendar="cancel") is None
+    assert other.id not in store.calendar_work([other.id])
+    # The attempt ending queues its cleanup: the hold ends, the generation grows.
+    store.queue_calendar_work(booking.id, "link cleanup", NOW + timedelta(seconds=1))
+    work = store.calendar_work([booking.id])[booking.id]
+    assert (work.reason, work.generation, work.hold_until) == ("link cleanup", 2, None)
+
+
+def test_a_reschedule_queues_its_calendar_work(store, people):
+    booking = confirmed(store, people)
+    store.reschedule(booking.id, DAY, time(16, 0), NOW, lambda b: [], "ops", line_for=history.rescheduled,
+                     calendar="reschedule")
+    assert store.calendar_work([booking.id])[booking.id].reason == "reschedule"
+
+
+def test_calendar_work_is_leased_retried_and_done_once_per_generation(store, people):
+    booking = confirmed(store, people)
+    store.queue_calendar_work(booking.id, "reschedule", NOW)
+    lease = NOW + timedelta(minutes=2)
+    [work] = store.claim_calendar_work(NOW, lease)
+    assert work.booking_id == booking.id and work.generation == 1
+    assert store.claim_calendar_work(NOW, lease) == []  # leased: another worker skips it
+    assert store.claim_calendar_work(NOW, lease, booking_id=booking.id) == []
+    store.calendar_work_later(booking.id, 1, NOW + timedelta(minutes=1), "Google said 503")
+    assert store.claim_calendar_work(NOW, lease) == []  # not due yet
+    work = store.calendar_work([booking.id])[booking.id]
+    assert (work.attempts, work.last_error, work.waiting) == (1, "Google said 503", True)
+    [again] = store.claim_calendar_work(NOW, lease, booking_id=booking.id)  # "Retry now": due or not
+    store.queue_calendar_work(booking.id, "reschedule", NOW)  # moved again while the run was out
+    line = HistoryLine("calendar event moved", "event at 16:00")
+    assert store.finish_calendar_work(booking.id, again.generation, NOW, "worker", line=line) is False
+    assert store.calendar_work([booking.id])[booking.id].waiting  # the newer change still runs
+    [newest] = store.claim_calendar_work(NOW, lease)
+    assert newest.generation == 2
+    assert store.finish_calendar_work(booking.id, 2, NOW, "worker", line=line) is True
+    work = store.calendar_work([booking.id])[booking.id]
+    assert not work.waiting and work.done_at == NOW and work.last_error is None
+    assert events(store, booking.id)[-2:] == ["calendar event moved", "calendar event moved"]
+
+
+EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))  # history is stamped by the store
+
+
+def test_calendar_work_waiting_lists_the_old_ones_and_history_is_counted_by_event(store, people):
+    old, fresh = confirmed(store, people, at=time(9, 0)), confirmed(store, people, at=time(16, 0))
+    store.queue_calendar_work(old.id, "cancel", NOW - timedelta(hours=1))
+    store.queue_calendar_work(fresh.id, "cancel", NOW)
+    assert [w.booking_id for w in store.calendar_work_waiting(NOW - timedelta(minutes=15))] == [old.id]
+    before = store.count_history("calendar repaired", EVER[0], EVER[1])
+    store.add_history(old.id, "calendar repaired", "x", "worker")
+    after = store.count_history("calendar repaired", EVER[0], EVER[1])
+    assert after == before + 1
+    assert store.count_history("calendar repaired", EVER[1], EVER[1] + timedelta(days=1)) == 0
+
+
 def test_upcoming_lists_confirmed_sessions_not_yet_ended_by_date_and_time(store, people):
     ended = confirmed(store, people, at=time(9, 0))  # 09:00-10:00
     running = confirmed(store, people, at=time(10, 30))  # 10:30-11:30, now is 11:00

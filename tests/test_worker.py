@@ -455,8 +455,9 @@ def test_two_workers_against_postgres_link_and_email_each_booking_once(monkeypat
     assert Counter((e.booking_id, e.kind) for e in emails) == \
         Counter({(i, kind): 1 for i in ids for kind in ("confirmed.customer", "confirmed.expert")})
     assert all(e.status is EmailStatus.SENT and e.attempts == 1 for e in emails), "an email was sent twice"
-    # Five jobs, and attendance (Google meetings); the demo gateway has no payment check.
-    assert {r.worker for r in runs} <= {"host-a:1", "host-b:2"} and len(runs) == 6
+    # Five jobs, and attendance, calendar changes and reconciliation (Google meetings); the demo
+    # gateway has no payment check.
+    assert {r.worker for r in runs} <= {"host-a:1", "host-b:2"} and len(runs) == 8
 
 
 # -- the process: CLI, JSON logs, SIGTERM ----------------------------------------------------------

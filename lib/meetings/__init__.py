@@ -34,6 +34,16 @@ class BusyTimes:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class CalendarEvent:
+    """One live event of the organizer's calendar as a reconciliation reads it: its id and its
+    start and end as aware instants (``None`` when Google gave none that can be read)."""
+
+    event_id: str
+    start: datetime | None
+    end: datetime | None
+
+
 class MeetingProvider(Protocol):
     """Creates, moves and cancels the meeting of a booking.
 
@@ -62,6 +72,20 @@ class MeetingProvider(Protocol):
         With no ``google_event_id`` stored, remove whatever a link attempt may have made.
         Returns the ids of the meetings this call removed (empty or None: nothing was live).
         """
+        ...
+
+    def converge(self, booking: Booking) -> list[str]:
+        """Bring the calendar to the booking as stored, idempotently: for a confirmed (or
+        completed) booking with an event, that event at the booking's time with its people and
+        Meet link; for any other booking that should hold none (cancelled, expired, a pasted
+        link), every event a link attempt made for it gone. Returns sentences saying what this
+        call changed (empty: the calendar already matched). Raises ``MeetingProviderError``.
+        """
+        ...
+
+    def calendar_events(self, start: datetime, end: datetime) -> list[CalendarEvent] | None:
+        """The live events of the organizer's calendar overlapping ``[start, end)`` (aware), or
+        ``None`` for a provider without a calendar (Jitsi)."""
         ...
 
     def check_connection(self) -> HealthCheck:

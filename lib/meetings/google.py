@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,9 +37,9 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from lib.config import GoogleSettings
-from lib.domain import Booking, Meeting
+from lib.domain import Booking, BookingStatus, Meeting
 from lib.errors import CallExpertError, MeetingFailed, MeetingProviderError, MeetingUnavailable, Transient
-from lib.meetings import BusyTimes, HealthCheck
+from lib.meetings import BusyTimes, CalendarEvent, HealthCheck
 from lib.meetings.google_auth import FREEBUSY_SCOPE, SCOPE, kind_of_credentials, load_credentials
 from lib.meetings.google_errors import RATE_REASONS, SCOPE_REASONS, classify, health_summary, http_reasons, norm_reasons
 from lib.meetings.google_events import (
@@ -279,6 +280,56 @@ class GoogleCalendarProvider:
             elif status == 404 and version >= booking.event_version:
                 break  # never used, so no later version was either
         return removed
+
+    def converge(self, booking: Booking) -> list[str]:
+        """Bring the calendar to the booking as stored (see ``MeetingProvider.converge``).
+
+        A booking with its event: one ``events.get``, and one patch (``sendUpdates=all``) only
+        where start, end, summary or attendees differ, or the event lacks its conference; a patch
+        whose answer was lost is found applied by the next run's get. A booking that should hold
+        no event: the version walk of ``cancel`` (deleted and never-made ids count as done).
+        Paid and pending bookings are left to their link attempts.
+        """
+        live = booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+        if live and booking.google_event_id:
+            return self._match(booking, booking.google_event_id)
+        if booking.status in (BookingStatus.PAID, BookingStatus.PENDING):
+            return []
+        removed = self.cancel(replace(booking, google_event_id=None))
+        return [f"Google event {', '.join(removed)} deleted and its invitation withdrawn"] if removed else []
+
+    def _match(self, booking: Booking, event_id: str) -> list[str]:
+        event = self._existing(event_id)
+        if event is None or event.get("status") == "cancelled":
+            raise MeetingFailed(
+                f"Google event {event_id} of this confirmed booking was deleted in Google Calendar, so its people "
+                "have no invitation; paste a new link on the booking or cancel it.",
+            )
+        patched = self._adopt(booking, event, event_id)
+        if patched is event:
+            return []
+        start, _ = event_times(booking, self.timezone)
+        said = f"Google event {event_id} now at {start['dateTime'].replace('T', ' ')[:16]} ({self.timezone})"
+        link = meet_link(patched)
+        if booking.meeting_link and link and link != booking.meeting_link:
+            said += f"; its Meet link {link} differs from the booking's"
+        return [said]
+
+    def calendar_events(self, start: datetime, end: datetime) -> list[CalendarEvent]:
+        """The live events overlapping ``[start, end)``: ``events.list`` with ``timeMin`` and
+        ``timeMax``, page by page (one request per 250 events)."""
+        found: list[CalendarEvent] = []
+        token: str | None = None
+        while True:
+            page = self._call(self.service.events().list(
+                calendarId=self.calendar_id, timeMin=start.astimezone(UTC).isoformat(),
+                timeMax=end.astimezone(UTC).isoformat(), maxResults=_LIST_PAGE, pageToken=token))
+            for item in page.get("items") or []:
+                if isinstance(item, dict) and isinstance(item.get("id"), str) and item.get("status") != "cancelled":
+                    found.append(CalendarEvent(item["id"], _instant(item.get("start")), _instant(item.get("end"))))
+            token = page.get("nextPageToken")
+            if not token:
+                return found
 
     def check_connection(self) -> HealthCheck:
         """Read the calendar and check it can host Google Meet. Never raises."""
@@ -617,6 +668,19 @@ class GoogleCalendarProvider:
         if own is None:
             own = self._local.busy_http = self._busy_http_factory()
         return own
+
+def _instant(when: Any) -> datetime | None:
+    """An event's start or end (``dateTime`` with its offset, or ``timeZone``) as an aware instant."""
+    if not isinstance(when, Mapping) or not when.get("dateTime"):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(when["dateTime"]).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(str(when.get("timeZone") or "UTC")))
+    except (ValueError, KeyError):
+        return None
+    return moment
+
 
 class _Duplicate(Exception):
     """409: the event id is taken."""

@@ -35,6 +35,14 @@ class JitsiProvider:
         """Nothing to delete: the room is simply never used."""
         return []
 
+    def converge(self, booking: Booking) -> list[str]:
+        """Jitsi has no calendar: nothing can diverge."""
+        return []
+
+    def calendar_events(self, start: datetime, end: datetime) -> None:
+        """No calendar to read."""
+        return None
+
     def check_connection(self) -> HealthCheck:
         return HealthCheck(ok=True, summary=f"Jitsi rooms on {self.base_url}", detail="No account needed.")
 

@@ -9,6 +9,7 @@ The work is split by capability, each part a class over the same ``Ports``:
 ``queries`` (reads), ``availability`` (hours and free slots), ``booking`` (the booking life),
 ``payments``, ``links``, ``outbox`` (emails) and ``reminders``. ``BookingService`` is only the facade
 that builds them and names their public methods; every public method takes a required keyword-only ``actor``.
+``calendar`` brings Google Calendar to each booking after a reschedule or a cancel (durable work).
 
 Longer than 400 lines on purpose: the facade lists every public method of the parts with its
 docstring, so pages, the CLI, the worker and the endpoint read one surface; it holds no logic.
@@ -16,11 +17,13 @@ docstring, so pages, the CLI, the worker and the endpoint read one surface; it h
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from lib.access import Actor
+from lib.access import Actor, require_can_see, require_staff
+from lib.calendar_work import CalendarWork
 from lib.clock import Clock, system_clock
 from lib.config import Settings
 from lib.domain import (
@@ -47,6 +50,7 @@ from lib.scheduling import Availability
 from lib.service.attendance import AttendanceRecorder
 from lib.service.availability import Scheduling, SlotList
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
+from lib.service.calendar import CalendarChanges, CalendarRun, Reconciliation, WaitingChange
 from lib.service.clicks import JoinLinks
 from lib.service.jobs import JobRuns
 from lib.service.links import LinkOutcome, Links, Progress
@@ -82,11 +86,13 @@ class BookingService:
         self._queries = Queries(self.ports)
         # With a real mail server a page must not wait for SMTP: send from a worker thread.
         self._outbox = Outbox(self.ports, background=background_dispatch)
-        self._links = Links(self.ports, self._outbox)
+        self._calendar = CalendarChanges(self.ports)
+        self._links = Links(self.ports, self._outbox, self._calendar)
         self._payments = Payments(self.ports, self._links)
         self._scheduling = Scheduling(self.ports)
         self._types = SessionTypes(self.ports)
-        self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling, self._types)
+        self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling,
+                                 self._calendar, self._types)
         self._reminders = Reminders(self.ports)
         self._jobs = JobRuns(self.ports)
         self._join = JoinLinks(self.ports)
@@ -376,6 +382,37 @@ class BookingService:
         return self._reminders.queue_reminders(actor=actor)
 
     # -- background job runs (lib.service.jobs) ---------------------------------------------
+    # -- calendar work: Google converges to the booking (lib.service.calendar) ---------------
+    def run_calendar_work(self, *, actor: Actor, stop: threading.Event | None = None) -> CalendarRun:
+        """Run every calendar change that is due, until none is or ``stop`` is set (the worker's
+        job; staff or the system)."""
+        require_staff(actor, "run calendar changes")
+        return self._calendar.run_due(actor.label, stop)
+
+    def calendar_work(self, booking_id: str, *, actor: Actor) -> CalendarWork | None:
+        """The booking's calendar change, if one was ever queued (whoever may see the booking)."""
+        require_can_see(actor, self.ports.load(booking_id))
+        return self._calendar.work_for(booking_id)
+
+    def calendar_note(self, booking_id: str, *, actor: Actor) -> str | None:
+        """What to tell the person while the booking's calendar change is on its way, or None."""
+        booking = self.ports.load(booking_id)
+        require_can_see(actor, booking)
+        return self._calendar.note_for(booking)
+
+    def calendar_waiting(self, *, actor: Actor) -> list[WaitingChange]:
+        """Calendar changes waiting longer than ``calendar_alert_minutes`` (staff)."""
+        return self._calendar.waiting_too_long(actor=actor)
+
+    def retry_calendar_now(self, booking_id: str, *, actor: Actor) -> bool:
+        """Ops "Retry now": try a waiting calendar change at once; whether it is done now."""
+        return self._calendar.retry_now(booking_id, actor=actor)
+
+    def reconcile_calendar(self, since: date, days: int, *, fix: bool, actor: Actor) -> Reconciliation:
+        """Compare the bookings of ``days`` days from ``since`` with the calendar; ``fix`` queues
+        the work that makes them agree."""
+        return self._calendar.reconcile(since, days, fix=fix, actor=actor)
+
     def record_job_run(self, run: JobRun, *, actor: Actor) -> None:
         """Store one finished run of a worker's job (runs older than two weeks are dropped)."""
         self._jobs.record(run, actor=actor)

@@ -24,6 +24,7 @@ from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, No
 from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service import history
 from lib.service.availability import Scheduling
+from lib.service.calendar import CalendarChanges
 from lib.service.links import Links
 from lib.service.outbox import Outbox, recipient_zones
 from lib.service.payments import Payments
@@ -86,8 +87,9 @@ class BookingLife:
     """``pending -> paid -> confirmed -> cancelled | completed`` and ``pending -> expired``."""
 
     def __init__(self, ports: Ports, outbox: Outbox, links: Links, payments: Payments,
-                 scheduling: Scheduling, types: SessionTypes | None = None) -> None:
+                 scheduling: Scheduling, calendar: CalendarChanges, types: SessionTypes | None = None) -> None:
         self.ports = ports
+        self.calendar = calendar
         self.types = types or SessionTypes(ports)
         self.outbox = outbox
         self.links = links
@@ -238,7 +240,7 @@ class BookingLife:
         (the booking's own time does not count), else ``SlotUnavailable``; ops may override
         with a non-empty ``override_reason``, written to the history.
         """
-        store, meetings = self.ports.store, self.ports.meetings
+        store = self.ports.store
         booking = self.ports.load(booking_id)
         require_can_see(actor, booking)
         require_expert_or_staff(actor, booking.expert_id, "reschedule")
@@ -253,28 +255,23 @@ class BookingLife:
             raise NotFound("This booking's expert no longer exists.")
         override = self.scheduling.check_start(expert, day, at, booking.duration, actor=actor,
                                                exclude_booking=booking.id, override_reason=override_reason)
-        moved = replace(booking, scheduled_date=day, scheduled_time=at, revision=booking.revision + 1)
-        on_calendar = bool(booking.google_event_id) and booking.status is BookingStatus.CONFIRMED
-        if on_calendar:
-            # The calendar moves first: if Google refuses, nothing has changed anywhere.
-            self.links.retrying(lambda: meetings.reschedule(moved), booking.id, who, record=False)
+        # The booking is the truth: the move commits first, with its calendar work in the same
+        # transaction; the event follows (tried once now, then by the worker until it matches).
+        calendar = self.calendar.reason_for_reschedule(booking)
         send = booking.status is BookingStatus.CONFIRMED
         # Issued before the store's transaction, which renders the emails: a move keeps the tokens.
         # So are the people's zones (one read), which the move does not change.
         join_links = self.outbox.join.for_emails(booking) if send else None
         zones = recipient_zones(booking, self.ports) if send else None
-        try:
-            result = self._freeing_stale_holds(lambda: store.reschedule(
-                booking.id, day, at, self.ports.clock(),
-                lambda b: self.outbox.drafts(b, "rescheduled", join_links, zones) if send else [], who,
-                line_for=history.rescheduled))
-        except SlotTaken:
-            if on_calendar:
-                self.links.retrying(lambda: meetings.reschedule(booking), booking.id, who, record=False)
-            raise
+        result = self._freeing_stale_holds(lambda: store.reschedule(
+            booking.id, day, at, self.ports.clock(),
+            lambda b: self.outbox.drafts(b, "rescheduled", join_links, zones) if send else [], who,
+            line_for=history.rescheduled, calendar=calendar))
         self.scheduling.forget_busy(booking.expert_id)
         if override:
             store.add_history(booking.id, "slot override", override.line, who)
+        if calendar:
+            self.calendar.run_now(booking.id, who)
         self.outbox.dispatch_after_change()
         return result
 
@@ -288,20 +285,20 @@ class BookingLife:
         if booking.status is BookingStatus.PENDING and booking.payment_order_id:
             # Close the payment page first: a cancelled booking must not be payable afterwards.
             self.ports.payments.expire(booking.payment_order_id)
-        if booking.google_event_id:
-            self.links.retrying(lambda: self.ports.meetings.cancel(booking), booking.id, actor.label, record=False)
-        elif booking.status is not BookingStatus.PENDING:
-            # Paid (or confirmed with a pasted link): a link attempt may have made and sent an event.
-            # If the calendar refuses, nothing has changed, as with a stored event.
-            self.links.remove_attempt_events(booking, actor.label, must=True)
+        # The booking is the truth: the cancel commits first, with its calendar work in the same
+        # transaction. That work removes every event any link attempt made (an attempt still in
+        # flight included: it waits out the attempt's lease), tried once now, then by the worker.
+        calendar = self.calendar.reason_for_cancel(booking)
         notify = booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
         gone = replace(booking, status=BookingStatus.CANCELLED)
         cancelled = self.ports.store.cancel(booking.id, self.ports.clock(), reason,
                                             self.outbox.drafts(gone, "cancelled") if notify else [], actor.label,
-                                            line=history.cancelled(reason))
+                                            line=history.cancelled(reason), calendar=calendar)
         if cancelled is None:
             raise InvalidTransition("This booking changed while it was being cancelled; refresh and try again.")
         self.scheduling.forget_busy(booking.expert_id)
+        if calendar:
+            self.calendar.run_now(booking.id, actor.label)
         self.outbox.dispatch_after_change()
         return cancelled
 

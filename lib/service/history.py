@@ -72,3 +72,20 @@ def completed() -> HistoryLine:
 def expired() -> HistoryLine:
     """``pending -> expired``: not paid within the console's expiry time."""
     return HistoryLine("expired", "not paid in time; the slot is free again")
+
+
+# The history event of calendar work that brought back a calendar which disagreed with its
+# booking for longer than one immediate try (or that a reconciliation found): the Overview
+# counts these as divergences repaired.
+CALENDAR_REPAIRED = "calendar repaired"
+
+
+def calendar_done(reason: str, changed: list[str], *, repaired: bool) -> HistoryLine:
+    """A booking's calendar work done: what it changed (or that the calendar already matched,
+    e.g. when an earlier try's answer was lost after Google did the work)."""
+    said = "; ".join(changed) if changed else "the calendar already matched the booking"
+    if repaired:
+        return HistoryLine(CALENDAR_REPAIRED, f"{said} (after {reason})")
+    event = {"cancel": "calendar invitation withdrawn", "reschedule": "calendar event moved"}.get(
+        reason, "calendar event removed")
+    return HistoryLine(event, said)

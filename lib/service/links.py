@@ -24,6 +24,7 @@ from lib.errors import (
     log_unexpected,
 )
 from lib.service import history
+from lib.service.calendar import CalendarChanges
 from lib.service.outbox import Outbox
 from lib.service.ports import Ports
 from lib.validation import clean_meeting_link
@@ -49,9 +50,10 @@ class LinkOutcome:
 class Links:
     """``paid -> confirmed``: the meeting of a booking, made once however often it is retried."""
 
-    def __init__(self, ports: Ports, outbox: Outbox) -> None:
+    def __init__(self, ports: Ports, outbox: Outbox, calendar: CalendarChanges | None = None) -> None:
         self.ports = ports
         self.outbox = outbox
+        self.calendar = calendar or CalendarChanges(ports)
 
     def create_link(self, booking_id: str, *, actor: Actor, dispatch: bool = True) -> Booking:
         """Create the meeting of a ``paid`` booking and confirm it; idempotent.
@@ -94,26 +96,53 @@ class Links:
                 raise InvalidTransition("Another worker is creating this link right now; refresh in a minute.")
             raise InvalidTransition(f"This booking is {current.status.label.lower()}; only paid bookings need a link.")
         tries = iter(range(booking.link_attempts, booking.link_attempts + self.ports.settings.link_attempts))
+        first = booking.link_attempts
+
+        def one_try() -> Meeting:
+            attempt = next(tries)
+            if attempt != first:
+                self._still_paid(booking.id)  # cancelled meanwhile: no new insert, no invitation
+            return meetings.create(replace(booking, link_attempts=attempt))
+
         try:
             # Each try sees its own attempt number (the store counts them too): a conference
             # re-requested on a later try needs a request id Google has not seen.
             # The successful attempt is counted by the transaction that confirms the booking.
-            meeting = self.retrying(lambda: meetings.create(replace(booking, link_attempts=next(tries))),
-                                    booking.id, actor, record_success=False)
+            meeting = self.retrying(one_try, booking.id, actor, record_success=False)
+        except _NoLongerPaid as gone:
+            self._attempt_ended(booking, actor)
+            raise InvalidTransition(f"This booking became {gone.status.label.lower()} "
+                                    "while the link was being created.") from None
         except MeetingProviderError:
-            store.release_link_claim(booking.id)
-            self.outbox.queue_link_pending(booking)
+            self._attempt_ended(booking, actor)
             raise
         except Exception as exc:  # noqa: BLE001 - a bug or an unexpected library error: keep the booking visible
             # Stored, shown and raised by type only: a library's message may quote credentials.
             log_unexpected(log, f"Creating the link of booking {booking.id} failed", exc)
             error = f"Unexpected error: {describe_unexpected(exc)}"
             store.record_link_attempt(booking.id, error, actor, line=history.link_attempt(error))
-            store.release_link_claim(booking.id)
-            self.outbox.queue_link_pending(booking)
+            self._attempt_ended(booking, actor)
             raise MeetingFailed(f"Unexpected error while creating the link: {describe_unexpected(exc)}") from None
         return self._confirm(booking, meeting, actor, history.link_created(meetings.name), dispatch,
                              attempt=history.link_attempt(None))
+
+    def _still_paid(self, booking_id: str) -> None:
+        current = self.ports.store.get_booking(booking_id)
+        if current is not None and current.status is not BookingStatus.PAID:
+            raise _NoLongerPaid(current.status)
+
+    def _attempt_ended(self, booking: Booking, actor: str) -> None:
+        """A link attempt that made no confirmation ends: the lease goes back; a booking still
+        paid gets its "link still being prepared" notice, one cancelled meanwhile has whatever
+        the attempt inserted removed by durable calendar work (and no notice)."""
+        store = self.ports.store
+        store.release_link_claim(booking.id)
+        current = store.get_booking(booking.id)
+        if current is not None and current.status is BookingStatus.PAID:
+            self.outbox.queue_link_pending(booking)
+        elif current is not None and current.status is not BookingStatus.CONFIRMED:
+            self.calendar.queue_cleanup(booking.id)
+            self.calendar.run_now(booking.id, actor)
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down).
@@ -139,15 +168,19 @@ class Links:
             raise InvalidTransition(f"This booking is {current.status.label.lower()}; "
                                     "a link can be pasted only on a paid booking.")
         try:
-            self.remove_attempt_events(held, actor.label)
-            return self._confirm(held, Meeting(url=link, event_id="", event_version=held.event_version), actor.label,
+            removed = self.remove_attempt_events(held, actor.label)
+            done = self._confirm(held, Meeting(url=link, event_id="", event_version=held.event_version), actor.label,
                                  history.link_pasted(), dispatch=True)[0]
+            if not removed:  # Google did not answer: the worker removes the events once it does
+                self.calendar.queue_cleanup(held.id)
+            return done
         finally:
             self.ports.store.release_link_claim(held.id)  # a no-op once confirmed
 
-    def remove_attempt_events(self, booking: Booking, actor: str, *, must: bool = False) -> None:
+    def remove_attempt_events(self, booking: Booking, actor: str, *, must: bool = False) -> bool:
         """Remove the calendar events earlier link attempts of a booking without a stored event may
-        have made; record which were removed, or (unless ``must``, which raises) why none could be."""
+        have made; record which were removed, or (unless ``must``, which raises) why none could be
+        (then False: the caller queues the calendar work that keeps trying)."""
         store, meetings = self.ports.store, self.ports.meetings
         try:
             removed = self.retrying(lambda: meetings.cancel(booking), booking.id, actor, record=False) or []
@@ -157,12 +190,13 @@ class Links:
             store.add_history(booking.id, "earlier calendar event not removed",
                               f"{meetings.name}: {exc} An earlier link attempt's event may still be live; "
                               "delete it in the calendar (its id is the booking id without dashes, "
-                              "then v and a number).", actor)
-            return
+                              "then v and a number); the worker keeps trying.", actor)
+            return False
         if removed:
             store.add_history(booking.id, "earlier calendar event removed",
                               f"{meetings.name} event {', '.join(removed)} (made by an earlier link attempt, "
                               "with its own meeting link) was deleted and its invitation withdrawn", actor)
+        return True
 
     def _confirm(self, booking: Booking, meeting: Meeting, actor: str, line: HistoryLine, dispatch: bool,
                  attempt: HistoryLine | None = None) -> tuple[Booking, bool]:
@@ -181,11 +215,15 @@ class Links:
             current = self.ports.load(booking.id)
             if current.status is BookingStatus.CONFIRMED:
                 return current, False  # someone else confirmed it first: same event, so nothing to undo
-            # Cancelled while the link was being made: take the fresh event down again.
+            # Cancelled while the link was being made: the fresh event goes through durable
+            # calendar work (retried until it is gone), which also ends the cancel's wait for this attempt.
             if meeting.event_id and current.meeting_link is None:
-                self._best_effort_cancel(linked, actor)
+                self.calendar.queue_cleanup(booking.id)
+                self.calendar.run_now(booking.id, actor)
             raise InvalidTransition(f"This booking became {current.status.label.lower()} "
                                     "while the link was being created.")
+        if confirmed.revision != booking.revision:  # moved while the event was being made
+            self.calendar.queue_move(confirmed, actor)
         if dispatch:
             self.outbox.dispatch_after_change()
         return confirmed, True
@@ -259,9 +297,11 @@ class Links:
         )
         return retrying(attempt)
 
-    def _best_effort_cancel(self, booking: Booking, actor: str) -> None:
-        try:
-            self.ports.meetings.cancel(booking)
-        except MeetingProviderError as exc:
-            self.ports.store.add_history(booking.id, "calendar call failed",
-                                         f"could not remove the event: {exc}", actor)
+
+
+class _NoLongerPaid(Exception):
+    """The booking left ``paid`` (cancelled) between two tries of its link."""
+
+    def __init__(self, status: BookingStatus) -> None:
+        super().__init__(status.value)
+        self.status = status

@@ -224,7 +224,14 @@ class Outbox:
         return DispatchResult(sent, failed, later, stopped, dropped)
 
     def _stale_reminder(self, email: Email) -> str | None:
-        """Why a reminder must not go out now (see ``lib.service.reminders.stale_reason``)."""
+        """Why a reminder must not go out now (see ``lib.service.reminders.stale_reason``), or a
+        "link still being prepared" notice: only while the booking is still paid, waiting for its
+        link (a cancel that raced the failed link attempt which queued it makes it pointless)."""
+        if email.kind == LINK_PENDING:
+            booking = self.ports.store.get_booking(email.booking_id)
+            if booking is None or booking.status is not BookingStatus.PAID:
+                return f"the booking is {booking.status.value if booking else 'gone'}, no longer waiting for a link"
+            return None
         if reminder_offset(email.kind) is None:
             return None
         booking = self.ports.store.get_booking(email.booking_id)

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from lib.access import Actor, require_staff
 from lib.errors import InvalidInput
 from lib.overview import Overview, OverviewStats
+from lib.service.history import CALENDAR_REPAIRED
 from lib.service.ports import Ports
 
 # A longer range would still be one query per figure, but its daily charts stop being readable.
@@ -31,12 +32,19 @@ class OverviewFigures:
         if (last_day - first_day).days + 1 > MAX_DAYS:
             raise InvalidInput(f"The overview covers at most {MAX_DAYS} days at once; pick a shorter range.")
         days = last_day - first_day + timedelta(days=1)
+        repaired = None
+        if not self.ports.meetings.creates_in_process:  # a calendar outside (Google) can diverge
+            start, end = self._instants(first_day, last_day)
+            repaired = self.ports.store.count_history(CALENDAR_REPAIRED, start, end)
         return Overview(first_day, last_day, self._stats(first_day, last_day),
-                        previous=self._stats(first_day - days, first_day - timedelta(days=1)))
+                        previous=self._stats(first_day - days, first_day - timedelta(days=1)),
+                        calendar_repaired=repaired)
+
+    def _instants(self, first_day: date, last_day: date) -> tuple[datetime, datetime]:
+        # Midnight of each end in the app timezone, as instants: the store compares created_at with them.
+        tz = self.ports.tz
+        return datetime.combine(first_day, time(0), tz), datetime.combine(last_day + timedelta(days=1), time(0), tz)
 
     def _stats(self, first_day: date, last_day: date) -> OverviewStats:
-        tz = self.ports.tz
-        # Midnight of each end in the app timezone, as instants: the store compares created_at with them.
-        start = datetime.combine(first_day, time(0), tz)
-        end = datetime.combine(last_day + timedelta(days=1), time(0), tz)
+        start, end = self._instants(first_day, last_day)
         return self.ports.store.overview_stats(start, end, self.ports.settings.timezone)

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from typing import Protocol
 
+from lib.calendar_work import CalendarWork
 from lib.domain import (
     Attendance,
     Booking,
@@ -225,11 +226,13 @@ class BookingStore(Protocol):
         actor: str,
         *,
         line_for: LineFor,
+        calendar: str | None = None,
     ) -> Booking:
         """Move the booking (overlap-checked, excluding itself) and bump its revision.
 
         ``emails_for`` renders the emails from the moved booking, and ``line_for`` its history
         line from the booking before and after the move, for the transaction that moves it.
+        ``calendar``: also queue the booking's calendar work with this reason, in that transaction.
         """
         ...
 
@@ -242,7 +245,14 @@ class BookingStore(Protocol):
         actor: str,
         *,
         line: HistoryLine,
-    ) -> Booking | None: ...
+        calendar: str | None = None,
+    ) -> Booking | None:
+        """Active -> ``cancelled`` with ``line`` and ``emails``; ``None`` when no longer active.
+
+        ``calendar``: also queue the booking's calendar work with this reason in the same
+        transaction, holding it until the link lease the booking had (an attempt in flight).
+        """
+        ...
 
     def complete_ended(self, now_local: datetime, at: datetime, actor: str, *, line: HistoryLine) -> int:
         """``confirmed -> completed`` for every session that ended by ``now_local``, ``line`` in
@@ -350,6 +360,42 @@ class BookingStore(Protocol):
         """How many slots of ``calendar_id`` the rolling minute before ``now`` has used."""
         ...
 
+
+    # Calendar work (lib.calendar_work): the durable change bringing a booking's event to it
+    def queue_calendar_work(self, booking_id: str, reason: str, at: datetime) -> None:
+        """Queue the booking's calendar work (again: its generation grows), due at ``at``; the
+        link lease the booking holds now becomes its ``hold_until``."""
+        ...
+
+    def claim_calendar_work(self, now: datetime, lease_until: datetime, limit: int = 20,
+                            booking_id: str | None = None) -> list[CalendarWork]:
+        """Lease waiting work until ``lease_until``: up to ``limit`` items due by ``now``, or the
+        one of ``booking_id`` whenever it is due. Work another worker leases is skipped."""
+        ...
+
+    def finish_calendar_work(self, booking_id: str, generation: int, at: datetime, actor: str, *,
+                             line: HistoryLine | None) -> bool:
+        """Mark the work done if it is still ``generation`` (else free it to run again now) and
+        write ``line`` in the same transaction; whether it was marked done."""
+        ...
+
+    def calendar_work_later(self, booking_id: str, generation: int, not_before: datetime,
+                            error: str | None) -> None:
+        """Free the lease and try again at ``not_before`` (when still ``generation``); an
+        ``error`` counts as a failed attempt and becomes the last error."""
+        ...
+
+    def calendar_work(self, booking_ids: Sequence[str]) -> dict[str, CalendarWork]:
+        """The calendar work of these bookings, waiting or done, by booking id."""
+        ...
+
+    def calendar_work_waiting(self, queued_before: datetime, limit: int = 200) -> list[CalendarWork]:
+        """Work still waiting that was queued before ``queued_before``, oldest first."""
+        ...
+
+    def count_history(self, event: str, start: datetime, end: datetime) -> int:
+        """How many history lines named ``event`` were written in the instants ``[start, end)``."""
+        ...
 
     # Background job runs, shared by every worker on this store
     def record_job_run(self, run: JobRun, keep_days: int) -> None:

@@ -196,3 +196,23 @@ CREATE TABLE IF NOT EXISTS google_user_emails (
     email        TEXT NOT NULL,
     resolved_at  TEXT NOT NULL
 );
+
+-- Calendar work (lib/calendar_work.py): the durable change that brings a booking's Google
+-- Calendar event to the booking (moved, or gone), leased by one worker at a time and retried
+-- until done. One row per booking; queuing again bumps `generation`.
+CREATE TABLE IF NOT EXISTS calendar_work (
+    booking_id   TEXT PRIMARY KEY REFERENCES bookings(id),
+    reason       TEXT NOT NULL CHECK (reason IN ('cancel', 'reschedule', 'link cleanup', 'reconcile')),
+    generation   INTEGER NOT NULL DEFAULT 1,
+    state        TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'done')),
+    queued_at    TEXT NOT NULL,
+    not_before   TEXT NOT NULL,
+    lease_until  TEXT,
+    hold_until   TEXT,                      -- a link attempt's lease when queued: done only after it
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    done_at      TEXT
+);
+CREATE INDEX IF NOT EXISTS calendar_work_due ON calendar_work (state, not_before);
+-- The Overview's count of one kind of history line (divergences repaired) over a range.
+CREATE INDEX IF NOT EXISTS booking_history_event_at ON booking_history (event, at);

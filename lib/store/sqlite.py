@@ -41,6 +41,7 @@ from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, S
 from lib.scheduling import Availability, to_json
 from lib.scheduling.parse import document_size, from_stored
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
+from lib.store.sqlite_calendar import CalendarWorkTables, queue_in
 from lib.store.sqlite_ops import OperationsTables
 from lib.store.sqlite_rows import (
     _ACTIVE_SQL,
@@ -102,7 +103,7 @@ def _writer_lock(path: str) -> threading.RLock:
         return lock
 
 
-class SQLiteStore(OperationsTables, SessionTypeTables):
+class SQLiteStore(OperationsTables, SessionTypeTables, CalendarWorkTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 
@@ -491,7 +492,8 @@ class SQLiteStore(OperationsTables, SessionTypeTables):
                                     at, emails, actor, line, attempt)
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
-                   emails_for: EmailsFor, actor: str, *, line_for: LineFor) -> Booking:
+                   emails_for: EmailsFor, actor: str, *, line_for: LineFor,
+                   calendar: str | None = None) -> Booking:
         with self._tx() as db:
             current = self._booking_in(db, booking_id)
             if current is None:
@@ -512,11 +514,15 @@ class SQLiteStore(OperationsTables, SessionTypeTables):
             assert moved is not None
             self._history(db, booking_id, line_for(current, moved), actor)
             self._queue(db, emails_for(moved), _ts(at))
+            if calendar:
+                queue_in(db, booking_id, calendar, at)
             return moved
 
     def cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
-               actor: str, *, line: HistoryLine) -> Booking | None:
+               actor: str, *, line: HistoryLine, calendar: str | None = None) -> Booking | None:
         with self._tx() as db:
+            # Read before the update, which ends the link lease the calendar work must outwait.
+            lease = db.execute("SELECT link_lease_until FROM bookings WHERE id = ?", (booking_id,)).fetchone()
             cur = db.execute(
                 f"UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, updated_at = ?,"
                 f" link_lease_until = NULL WHERE id = ? AND status IN {_ACTIVE_SQL}",
@@ -526,6 +532,8 @@ class SQLiteStore(OperationsTables, SessionTypeTables):
                 return None
             self._history(db, booking_id, line, actor)
             self._queue(db, emails, _ts(at))
+            if calendar:
+                queue_in(db, booking_id, calendar, at, hold=lease["link_lease_until"] if lease else None)
             return self._booking_in(db, booking_id)
 
     def complete_ended(self, now_local: datetime, at: datetime, actor: str, *, line: HistoryLine) -> int:

@@ -55,6 +55,7 @@ from lib.errors import (
 from lib.scheduling import Availability, to_json
 from lib.scheduling.parse import from_stored
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
+from lib.store.supabase_calendar import CalendarWorkRequests
 from lib.store.supabase_ops import OperationsRequests
 from lib.store.supabase_rows import (
     _ACTIVE,
@@ -103,7 +104,7 @@ class _SameRequest(StoreFailed):
         super().__init__("This booking form was already submitted; refresh the page.")
 
 
-class SupabaseStore(OperationsRequests, SessionTypeRequests):
+class SupabaseStore(OperationsRequests, SessionTypeRequests, CalendarWorkRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase
@@ -536,7 +537,8 @@ class SupabaseStore(OperationsRequests, SessionTypeRequests):
         return self._transition("booking_confirm", params, "confirming the booking")
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
-                   emails_for: EmailsFor, actor: str, *, line_for: LineFor) -> Booking:
+                   emails_for: EmailsFor, actor: str, *, line_for: LineFor,
+                   calendar: str | None = None) -> Booking:
         """Move the booking: read it, render the emails and the history line from the moved
         booking, then one RPC that moves it only if its revision is still the one they were
         rendered from."""
@@ -549,8 +551,11 @@ class SupabaseStore(OperationsRequests, SessionTypeRequests):
         params = {"p_id": booking_id, "p_revision": current.revision, "p_date": new_date.isoformat(),
                   "p_time": new_time.strftime("%H:%M:%S"), "p_at": _iso(at), "p_emails": _drafts(emails_for(moved)),
                   "p_actor": actor, **_line(line_for(current, moved))}
+        name = "booking_reschedule"
+        if calendar:  # the move and its calendar work in one transaction
+            name, params = "booking_reschedule_with_calendar", {**params, "p_calendar": calendar}
         try:
-            result = self._transition("booking_reschedule", params, "moving the booking",
+            result = self._transition(name, params, "moving the booking",
                                       slot=_slot(new_date, new_time))
         except SlotTaken:
             raise SlotTaken(
@@ -561,10 +566,14 @@ class SupabaseStore(OperationsRequests, SessionTypeRequests):
         return result
 
     def cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
-               actor: str, *, line: HistoryLine) -> Booking | None:
-        """Active -> ``cancelled`` with history and emails; ``None`` when no longer active."""
+               actor: str, *, line: HistoryLine, calendar: str | None = None) -> Booking | None:
+        """Active -> ``cancelled`` with history and emails (and, with ``calendar``, the calendar
+        work in the same transaction); ``None`` when no longer active."""
         params = {"p_id": booking_id, "p_at": _iso(at), "p_reason": reason, "p_emails": _drafts(emails),
                   "p_actor": actor, **_line(line)}
+        if calendar:
+            return self._transition("booking_cancel_with_calendar", {**params, "p_calendar": calendar},
+                                    "cancelling the booking")
         return self._transition("booking_cancel", params, "cancelling the booking")
 
     # -- lists for the pages ------------------------------------------------------------------

@@ -88,8 +88,10 @@ def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None
             except CallExpertError as exc:
                 show_error(exc)
             else:
+                note = svc.calendar_note(booking.id, actor=actor)
                 flash(("success", f"Moved to {when(moved.scheduled_date, moved.scheduled_time, svc.tz)}. "
-                                  "The meeting link stays the same; both sides get an email."))
+                                  "The meeting link stays the same; both sides get an email."
+                                  + (f" {note}" if note else "")))
                 reset_picker(key)
                 st.rerun()
         show_refusal(svc, actor, booking.expert_id, key, pick)
@@ -110,5 +112,7 @@ def cancel_form(svc: BookingService, booking: Booking, actor: Actor) -> None:
             except CallExpertError as exc:
                 show_error(exc)
             else:
-                flash(("success", "The booking is cancelled; both sides get an email."))
+                note = svc.calendar_note(booking.id, actor=actor)
+                flash(("success", f"{note} Both sides get an email." if note
+                       else "The booking is cancelled; both sides get an email."))
                 st.rerun()

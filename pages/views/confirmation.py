@@ -54,6 +54,9 @@ except CallExpertError as exc:
     st.stop()
 
 booking_card(booking, svc)
+calendar_note = svc.calendar_note(booking.id, actor=actor)
+if calendar_note:  # the booking changed; Google is still being brought in line
+    st.info(calendar_note)
 if booking.meeting_link and booking.status is BookingStatus.CONFIRMED:
     join_button(booking.meeting_link)
     st.code(booking.meeting_link, language=None)

@@ -11,6 +11,7 @@ from lib.views import (
     attendance_text,
     booking_label,
     bookings_frame,
+    calendar_work_text,
     history_frame,
     job_runs_frame,
     join_clicks_line,
@@ -106,6 +107,27 @@ with st.form("paste-link"):
         else:
             flash(("success", f"Link saved for {escape_markdown(booking_label(done))}; the emails are on their way."))
             st.rerun()
+
+# -- calendar changes Google has not carried out for too long (Google only; while there are any) --
+late_changes = svc.calendar_waiting(actor=actor) if show.google else []
+if late_changes:
+    st.subheader(f"Calendar changes waiting more than {svc.settings.calendar_alert_minutes} minutes")
+    st.caption("The booking has changed; its Google Calendar event is brought in line by the worker, "
+               "which keeps retrying.")
+    for change in late_changes:
+        w, b = change.work, change.booking
+        label = booking_label(b) if b is not None else w.booking_id
+        if action_row(f"**{escape_markdown(label)}**  \n{escape_markdown(calendar_work_text(w, svc.tz))}",
+                      "Retry now", key=f"calendar-retry-{w.booking_id}"):
+            try:
+                done = svc.retry_calendar_now(w.booking_id, actor=actor)
+            except CallExpertError as exc:
+                show_error(exc)
+            else:
+                flash(("success", f"The calendar now matches {escape_markdown(label)}.") if done else
+                      ("info", f"Google did not take the change for {escape_markdown(label)} yet; "
+                               "the worker keeps retrying."))
+                st.rerun()
 
 # -- failed emails --------------------------------------------------------------------------
 failed = [e for e in svc.emails(actor=actor) if e.status is EmailStatus.FAILED]

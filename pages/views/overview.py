@@ -89,6 +89,8 @@ with right:
     failures = ov.link_failures_frame(overview)
     section("Link failures by cause", "link-failures", ov.link_attempts_reading(overview), failures, failures,
             charts.link_failures)
+    if overview.calendar_reading:  # Google only: divergences the calendar work repaired
+        st.caption(overview.calendar_reading)
 
 emails = ov.emails_frame(overview)
 section("Emails", "emails", ov.emails_reading(overview), emails, emails, charts.emails)

@@ -40,9 +40,10 @@ per project) in the last 60 s of ``clock`` (``time.monotonic``); a request beyon
 takes no slot. Requests the quota admits take a slot even when ``rate_limit_share`` then
 answers them 429. Queued ``faults`` bypass all three.
 
-Fault names are the keys of ``FAULTS`` plus ``"timeout"`` (answer after ``timeout_delay``
-seconds, after doing the work) and ``"drop"`` (do the work, then close the connection without
-an answer).
+Fault names are the keys of ``FAULTS`` plus ``"timeout"`` (wait ``timeout_delay`` seconds, then
+do the work and answer), ``"late"`` (do the work, then hold the answer ``timeout_delay`` seconds,
+past the client's timeout), ``"drop"`` (do the work, then close the connection without an answer)
+and ``"500after"``/``"503after"`` (do the work, then answer 500/503 as if it had failed).
 
 Where Google is strict, so is this server: an id once used (deleted events included) answers 409
 on insert, and a conference ``requestId`` already used for an event is ignored, as Google
@@ -113,6 +114,9 @@ RPC_SHAPES: dict[str, tuple[str, str]] = {
     "403rate": ("PERMISSION_DENIED", "RATE_LIMIT_EXCEEDED"),
     "403userrate": ("PERMISSION_DENIED", "RATE_LIMIT_EXCEEDED"),
 }
+# Faults that do the work before answering: "late" holds the answer for ``timeout_delay`` (past
+# the client's timeout), these answer with the 5xx they name although the change was applied.
+AFTER_WORK: dict[str, str] = {"500after": "500", "503after": "503"}
 DEFAULT_RANDOM_FAULTS: tuple[str, ...] = ("500", "503", "429", "403rate", "timeout", "drop")
 
 
@@ -233,6 +237,10 @@ class CalendarServer:
     # Event ids events.list leaves out although they match (Google's lists may lag behind its
     # gets); a get still returns them.
     unlisted: set[str] = field(default_factory=set)
+    # Per operation ("events.insert"): a request of it waits for the gate to open before doing its
+    # work, and sets ``arrived[op]`` first, so a test can act while that request is in flight.
+    gates: dict[str, threading.Event] = field(default_factory=dict)
+    arrived: defaultdict[str, threading.Event] = field(default_factory=lambda: defaultdict(threading.Event))
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -489,6 +497,11 @@ class CalendarServer:
         show_deleted = _flag(query, "showDeleted")
         single = _flag(query, "singleEvents")
         updated_min = _rfc3339(query["updatedMin"], "updatedMin") if "updatedMin" in query else None
+        # Google: timeMin bounds an event's end (exclusive), timeMax its start (exclusive).
+        time_min = _rfc3339(query["timeMin"], "timeMin") if "timeMin" in query else None
+        time_max = _rfc3339(query["timeMax"], "timeMax") if "timeMax" in query else None
+        if time_min is not None and time_max is not None and time_max <= time_min:
+            raise _ApiError(400, "timeRangeEmpty", "The specified time range is empty.")
         raw_max = query.get("maxResults", "250")
         if not re.fullmatch(r"-?[0-9]{1,10}", raw_max) or int(raw_max) < 1:
             raise _ApiError(400, "invalid", "Invalid value for: maxResults")
@@ -509,6 +522,10 @@ class CalendarServer:
             # updatedMin: "entries deleted since this time will always be included regardless of showDeleted"
             if event.get("status") == "cancelled" and not show_deleted and updated_min is None:
                 continue
+            if time_min is not None or time_max is not None:
+                begin, finish = _event_range(event)
+                if (time_min is not None and finish <= time_min) or (time_max is not None and begin >= time_max):
+                    continue
             chosen.append(event)
         if order == "updated":
             chosen.sort(key=lambda e: (_stamp(e.get("updated")) or datetime.min.replace(tzinfo=UTC), e["id"]))
@@ -718,10 +735,19 @@ _STATUS_TEXT = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSIO
 
 
 # events.list parameters this server implements, and those Google has that it does not.
-_LIST_PARAMS = frozenset({"updatedMin", "showDeleted", "singleEvents", "orderBy", "maxResults", "pageToken", "alt"})
-_LIST_UNSUPPORTED = frozenset({"timeMin", "timeMax", "q", "iCalUID", "syncToken", "timeZone", "maxAttendees",
+_LIST_PARAMS = frozenset({"updatedMin", "showDeleted", "singleEvents", "orderBy", "maxResults", "pageToken", "alt",
+                          "timeMin", "timeMax"})
+_LIST_UNSUPPORTED = frozenset({"q", "iCalUID", "syncToken", "timeZone", "maxAttendees",
                                "privateExtendedProperty", "sharedExtendedProperty", "eventTypes",
                                "showHiddenInvitations", "alwaysIncludeEmail", "fields"})
+
+
+def _event_range(event: dict[str, Any]) -> tuple[datetime, datetime]:
+    """An event's start and end as aware instants (its ``timeZone`` for a wall-clock time)."""
+    def one(when: dict[str, Any]) -> datetime:
+        moment = datetime.fromisoformat(str(when["dateTime"]).replace("Z", "+00:00"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(when.get("timeZone") or "UTC"))
+    return one(event["start"]), one(event["end"])
 
 
 def _flag(query: dict[str, str], name: str) -> bool:
@@ -909,6 +935,10 @@ class _Handler(BaseHTTPRequestHandler):
         state._record(RecordedRequest(op, method, url.path, query, body, headers, fault, wait, event_id,
                                       float(told) if told is not None else None, state.clock()))
 
+        gate = state.gates.get(op)
+        if gate is not None:
+            state.arrived[op].set()
+            gate.wait(30)
         if wait:
             state.sleep(wait)
         if shaped is not None:
@@ -937,6 +967,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop":  # the work is done, the answer is lost
             self.close_connection = True
             return
+        if fault == "late":  # the work is done, the answer comes after the client gave up
+            time.sleep(state.timeout_delay)
+        elif fault in AFTER_WORK:  # the work is done, yet the answer is a 5xx
+            status_code, reason, message, extra = FAULTS[AFTER_WORK[fault]]
+            error = _ApiError(status_code, reason, message, extra)
         try:
             if error is not None:
                 self._send_error(error)

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from lib.domain import Booking, Email, Meeting
+from lib.domain import Booking, BookingStatus, Email, Meeting
 from lib.errors import DeliveryFailed, DeliveryUnavailable, MeetingFailed, MeetingUnavailable
 from lib.meetings import BusyTimes, HealthCheck
 
@@ -55,6 +55,20 @@ class FlakyProvider:
     def cancel(self, booking: Booking) -> None:
         self.cancelled.append(booking.id)
         self.events.pop(booking.id, None)
+
+    def converge(self, booking: Booking) -> list[str]:
+        """Calendar work: a live booking's event is moved to it, any other booking's removed."""
+        if booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED):
+            if booking.google_event_id:
+                self.reschedule(booking)
+            return []
+        if booking.status in (BookingStatus.PAID, BookingStatus.PENDING):
+            return []
+        self.cancel(booking)
+        return []
+
+    def calendar_events(self, start: datetime, end: datetime) -> None:
+        return None
 
     def check_connection(self) -> HealthCheck:
         return HealthCheck(ok=True, summary="fake")
