@@ -42,6 +42,7 @@ from lib.scheduling import Availability, to_json
 from lib.scheduling.parse import document_size, from_stored
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.sqlite_ops import OperationsTables
+from lib.store.sqlite_self_service import SelfServiceTables
 from lib.store.sqlite_rows import (
     _ACTIVE_SQL,
     _BOOKING_RETURNING,
@@ -102,7 +103,7 @@ def _writer_lock(path: str) -> threading.RLock:
         return lock
 
 
-class SQLiteStore(OperationsTables, SessionTypeTables):
+class SQLiteStore(OperationsTables, SessionTypeTables, SelfServiceTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 

@@ -56,6 +56,7 @@ from lib.scheduling import Availability, to_json
 from lib.scheduling.parse import from_stored
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.supabase_ops import OperationsRequests
+from lib.store.supabase_self_service import SelfServiceRequests
 from lib.store.supabase_rows import (
     _ACTIVE,
     AVAILABILITY_SELECT,
@@ -103,7 +104,7 @@ class _SameRequest(StoreFailed):
         super().__init__("This booking form was already submitted; refresh the page.")
 
 
-class SupabaseStore(OperationsRequests, SessionTypeRequests):
+class SupabaseStore(OperationsRequests, SessionTypeRequests, SelfServiceRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase
