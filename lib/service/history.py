@@ -72,3 +72,13 @@ def completed() -> HistoryLine:
 def expired() -> HistoryLine:
     """``pending -> expired``: not paid within the console's expiry time."""
     return HistoryLine("expired", "not paid in time; the slot is free again")
+
+
+def refund_started(amount: str, gateway: str, reference: str) -> HistoryLine:
+    """Ops asked the payment gateway to pay ``amount`` back (a cancellation by the customer)."""
+    return HistoryLine("refund started", f"{amount} through {gateway}, refund {reference}")
+
+
+def refund_recorded(amount: str, note: str) -> HistoryLine:
+    """Ops paid ``amount`` back outside the console and recorded it, with their note."""
+    return HistoryLine("refund recorded", f"{amount}: {note}")

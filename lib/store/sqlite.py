@@ -42,7 +42,6 @@ from lib.scheduling import Availability, to_json
 from lib.scheduling.parse import document_size, from_stored
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.sqlite_ops import OperationsTables
-from lib.store.sqlite_self_service import SelfServiceTables
 from lib.store.sqlite_rows import (
     _ACTIVE_SQL,
     _BOOKING_RETURNING,
@@ -56,6 +55,7 @@ from lib.store.sqlite_rows import (
     _wall_instant,
     like_pattern,
 )
+from lib.store.sqlite_self_service import SelfServiceTables
 from lib.store.sqlite_types import SessionTypeTables, booked_type
 from lib.timefmt import medium_when
 

@@ -56,7 +56,6 @@ from lib.scheduling import Availability, to_json
 from lib.scheduling.parse import from_stored
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.supabase_ops import OperationsRequests
-from lib.store.supabase_self_service import SelfServiceRequests
 from lib.store.supabase_rows import (
     _ACTIVE,
     AVAILABILITY_SELECT,
@@ -79,6 +78,7 @@ from lib.store.supabase_rows import (
     _wall,
     ilike_value,
 )
+from lib.store.supabase_self_service import SelfServiceRequests
 from lib.store.supabase_types import SessionTypeRequests
 from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
 
