@@ -193,3 +193,9 @@ def link_pending_email(booking: Booking, tz: ZoneInfo, language: str = DEFAULT_L
     """The customer's "payment received, link still being prepared" notice (in the app zone:
     no zone is stored per customer)."""
     return render(booking, LINK_PENDING, tz, booking.revision, language=language)
+
+
+def render_page(context: Mapping[str, Any]) -> str:
+    """A customer's self-service page (``self_service.html.j2``), autoescaped like the emails'
+    HTML: nothing anyone typed becomes markup."""
+    return _env.get_template("self_service.html.j2").render(context)
