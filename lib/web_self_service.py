@@ -105,7 +105,7 @@ class _Pages:
         support = settings.support_email
         context.setdefault("booking", None)
         base = {"language": self.language, "t": self.t, "page": "", "refusal": "", "nearest": [], "done": "",
-                "reason": "", "policy": [], "new_when": "",
+                "reason": "", "policy": [], "new_when": "", "refusal_more": "", "cancel_href": "",
                 "contact": self.t["contact"].format(support=support) if support else self.t["contact_reply"]}
         return HTMLResponse(render_page({**base, **context}), status_code=status, headers=HEADERS)
 
@@ -140,9 +140,11 @@ class _Pages:
         label = self.when(local.date(), local.time()) if with_day else f"{local:%H:%M}"
         return {"href": f"/r/{token}?{urlencode({'at': local.strftime('%Y-%m-%dT%H:%M')})}", "label": label}
 
-    def closed(self, visit: Visit, why: Why, status: int = 200) -> HTMLResponse:
+    def closed(self, visit: Visit, why: Why, status: int = 200, first: str = "") -> HTMLResponse:
+        """The booking and why it cannot be changed here now (after ``first``, what a refused
+        change was told, when there was one)."""
         return self.html(status, title=self.t["closed_title"], booking=self.booking(visit.booking),
-                         refusal=self.why(why))
+                         refusal=first or self.why(why), refusal_more=self.why(why) if first else "")
 
     def refused(self, exc: SelfServiceRefused) -> HTMLResponse:
         title = self.t["not_found_title"] if exc.why is Why.UNKNOWN else self.t["closed_title"]
@@ -151,11 +153,12 @@ class _Pages:
     def pick(self, token: str, visit: Visit, first: date | None, status: int = 200, refusal: str = "",
              nearest: list[Slot] | None = None) -> HTMLResponse:
         if not visit.open:
-            return self.closed(visit, Why.DEADLINE, 403 if status != 200 else 200)
+            return self.closed(visit, Why.DEADLINE, status, refusal)
         if visit.reschedules_left < 1:
-            return self.html(403 if status != 200 else 200, title=self.t["closed_title"],
-                             booking=self.booking(visit.booking), refusal=refusal or self.why(Why.LIMIT),
-                             policy=self.policy(visit, cancel=False))
+            return self.html(status, title=self.t["closed_title"], booking=self.booking(visit.booking),
+                             refusal=refusal or self.why(Why.LIMIT),
+                             refusal_more=self.why(Why.LIMIT) if refusal else "",
+                             policy=self.policy(visit, cancel=False), cancel_href=f"/c/{token}")
         today = self.service.today()
         first = min(max(first or today, today), today + timedelta(days=MAX_DAYS_AHEAD))
         days: dict[date, list[dict[str, str]]] = {}
@@ -182,7 +185,7 @@ class _Pages:
 
     def cancel(self, token: str, visit: Visit, status: int = 200, refusal: str = "") -> HTMLResponse:
         if not visit.open:
-            return self.closed(visit, Why.DEADLINE, 403 if status != 200 else 200)
+            return self.closed(visit, Why.DEADLINE, status, refusal)
         return self.html(status, page="cancel", title=self.t["cancel_title"], booking=self.booking(visit.booking),
                          policy=self.policy(visit, cancel=True), refusal=refusal, action=f"/c/{token}",
                          form=visit.cancel_form,
