@@ -44,8 +44,8 @@ from lib.timefmt import long_date, rupiah, when, zone_abbreviation
 
 log = logging.getLogger("lib.web.self_service")
 
-RESCHEDULE_PATH = "/r/{token}"
-CANCEL_PATH = "/c/{token}"
+RESCHEDULE_PATH = "/r/{token:path}"  # anything under /r/ gets the same page 404
+CANCEL_PATH = "/c/{token:path}"
 MAX_FORM_BYTES = 8 * 1024  # a form token, a time and a 400-character reason fit many times over
 MAX_DAYS_AHEAD = 92  # how far "Later times" pages go
 
@@ -60,7 +60,7 @@ HEADERS = {
 }
 
 _STATUS = {Why.UNKNOWN: 404, Why.GONE: 410, Why.DEADLINE: 403, Why.LIMIT: 403, Why.FORM: 403, Why.CHANGED: 409,
-           Why.TAKEN: 409, Why.BAD_TIME: 400, Why.BAD_REASON: 400}
+           Why.TAKEN: 409, Why.NOT_FREE: 409, Why.BAD_TIME: 400, Why.BAD_REASON: 400}
 
 
 class TokenLimiter:
@@ -263,6 +263,8 @@ def self_service_routes(service: BookingService, limiter: TokenLimiter | None = 
                 if exc.why is Why.TAKEN:
                     text = pages.t["why.taken"] if exc.nearest else pages.t["why.taken_none"]
                     return pages.pick(token, v, None, 409, text, exc.nearest)
+                if exc.why is Why.NOT_FREE:
+                    return pages.pick(token, v, None, 409, pages.why(exc.why), exc.nearest)
                 return pages.pick(token, v, None, _STATUS[exc.why], pages.why(exc.why))
             return pages.html(200, title=pages.t["rescheduled_title"], booking=pages.booking(moved),
                               done=pages.t["rescheduled_text"].format(

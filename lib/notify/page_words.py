@@ -61,6 +61,8 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "why.taken": "That time was just booked by someone else; nothing was changed. The nearest free times:",
         "why.taken_none": "That time was just booked by someone else; nothing was changed. Please pick another "
                           "time.",
+        "why.not free": "That time is not free by the expert's hours and rules; nothing was changed. The "
+                        "nearest free times:",
         "why.bad time": "That time is not one this page offered; nothing was changed. Please pick one below.",
         "why.bad reason": "The reason is too long (at most 400 characters); nothing was changed.",
         "why.busy": "Too many requests for this booking in a short time. Please wait a few minutes and try again.",
@@ -123,6 +125,8 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "why.taken": "Waktu itu baru saja dipesan orang lain; tidak ada yang diubah. Waktu kosong terdekat:",
         "why.taken_none": "Waktu itu baru saja dipesan orang lain; tidak ada yang diubah. Silakan pilih waktu "
                           "lain.",
+        "why.not free": "Waktu itu tidak kosong menurut jam dan aturan pakar; tidak ada yang diubah. Waktu "
+                        "kosong terdekat:",
         "why.bad time": "Waktu itu tidak ditawarkan halaman ini; tidak ada yang diubah. Silakan pilih di bawah.",
         "why.bad reason": "Alasannya terlalu panjang (paling banyak 400 karakter); tidak ada yang diubah.",
         "why.busy": "Terlalu banyak permintaan untuk pemesanan ini dalam waktu singkat. Tunggu beberapa menit "

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from lib.access import SELF_SERVICE, Actor, customer_actor, require_staff
 from lib.domain import Booking, BookingStatus, HistoryLine
 from lib.errors import CallExpertError, InvalidInput, Refused, SlotTaken, SlotUnavailable
-from lib.scheduling import Slot
+from lib.scheduling import Reason, Slot
 from lib.self_service import CANCELLED, RESCHEDULED, Claim, Refund, SelfServiceRecord
 from lib.service import history
 from lib.service.clicks import TOKEN_PATTERN
@@ -61,7 +61,8 @@ class Why(str, enum.Enum):
     LIMIT = "limit"  # moved as often as the policy allows
     FORM = "form"  # the form's token is not this page's
     CHANGED = "changed"  # the booking changed since the page was opened (another tab, a double submit)
-    TAKEN = "taken"  # the time was booked meanwhile
+    TAKEN = "taken"  # the time was booked meanwhile (or the expert's calendar got busy)
+    NOT_FREE = "not free"  # not a free start by the expert's rules (hours, notice, step, daily maximum)
     BAD_TIME = "bad time"  # not a time the page offered
     BAD_REASON = "bad reason"  # a reason that cannot be kept (too long)
 
@@ -194,7 +195,9 @@ class SelfService:
         except (SlotUnavailable, SlotTaken) as exc:
             self.ports.store.release_self_service(booking.id, booking.revision, rescheduled=True)
             nearest = getattr(exc, "nearest", None) or self._nearest(visit, day, at)
-            raise SelfServiceRefused(Why.TAKEN, nearest=nearest) from None
+            reason = getattr(exc, "reason", None)
+            taken = isinstance(exc, SlotTaken) or reason in (Reason.OVERLAPS_BOOKING, Reason.BUSY_IN_CALENDAR)
+            raise SelfServiceRefused(Why.TAKEN if taken else Why.NOT_FREE, nearest=nearest) from None
         except InvalidInput:
             self.ports.store.release_self_service(booking.id, booking.revision, rescheduled=True)
             raise SelfServiceRefused(Why.BAD_TIME) from None
