@@ -10,6 +10,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from lib.timefmt import local_medium_when, rupiah
 
 # What a self-service change was, as the store keeps it (and the Ops page names it).
 RESCHEDULED = "rescheduled"
@@ -49,3 +52,22 @@ class Claim(str, enum.Enum):
     CLAIMED = "claimed"  # this request makes the change
     BUSY = "busy"  # another request made (or is making) a change of that revision
     LIMIT = "limit"  # the booking was moved as often as the policy allows
+
+
+def change_line(record: SelfServiceRecord, tz: ZoneInfo) -> str:
+    """What the customer did, as the Ops page's plain text says it: ``Rescheduled by the customer
+    (moved 2 times) · Thu 3 Dec 2026, 14:00 WIB · Refund due: Rp 250.000``."""
+    if record.last_change == CANCELLED:
+        what = "Cancelled by the customer"
+    elif record.last_change == RESCHEDULED:
+        what = f"Rescheduled by the customer (moved {record.reschedules} time{'s' if record.reschedules != 1 else ''})"
+    else:
+        what = "Changed by the customer"
+    parts = [what]
+    if record.last_change_at is not None:
+        parts.append(local_medium_when(record.last_change_at, tz))
+    if record.refund is Refund.DUE:
+        parts.append(f"Refund due: {rupiah(record.refund_amount)}")
+    elif record.refund is Refund.STARTED:
+        parts.append(f"Refund started: {record.refund_ref}")
+    return " · ".join(parts)
