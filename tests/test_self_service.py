@@ -23,6 +23,7 @@ from lib.config import Settings, validate
 from lib.domain import Booking, BookingStatus
 from lib.errors import ConfigError, PermissionDenied, Refused
 from lib.self_service import Claim, Refund
+from lib.service import BookingService
 from lib.service.self_service import CLAIM_STALE
 from lib.web import create_app, uvicorn_config
 from lib.web_self_service import TokenLimiter
@@ -36,10 +37,10 @@ CUSTOMER = "customer:andi@example.com"
 
 
 @contextmanager
-def serving(world: World, limiter: TokenLimiter | None = None) -> Iterator[httpx.Client]:
+def serving(service: BookingService, limiter: TokenLimiter | None = None) -> Iterator[httpx.Client]:
     """The endpoint on a free loopback port (uvicorn in a thread), and a client for it."""
     port = free_port()
-    server = uvicorn.Server(uvicorn_config(create_app(world.svc, limiter), "127.0.0.1", port))
+    server = uvicorn.Server(uvicorn_config(create_app(service, limiter), "127.0.0.1", port))
     thread = threading.Thread(target=server.run, name="endpoint", daemon=True)
     thread.start()
     started = threading.Event()
@@ -61,7 +62,7 @@ def world(tmp_path: Path) -> World:
 
 @pytest.fixture
 def http(world: World) -> Iterator[httpx.Client]:
-    with serving(world) as client:
+    with serving(world.svc) as client:
         yield client
 
 
@@ -168,7 +169,7 @@ def test_over_the_limit_moving_is_refused_but_cancelling_is_not(tmp_path):
     world = build(tmp_path, public_base_url=BASE, email_language="en", self_service_max_reschedules=1)
     booking = book(world)
     tok = token(world, booking)
-    with serving(world) as http:
+    with serving(world.svc) as http:
         assert http.post(f"/r/{tok}", data=confirm_form(http, tok, "2026-11-26T16:00")).status_code == 200
         page = http.get(f"/r/{tok}")
         assert "moved 1 times" in text(page) and offered(page) == []
@@ -313,7 +314,7 @@ def test_a_reason_too_long_is_refused_and_nothing_changes(world, http):
 def test_each_token_gets_its_own_rate_limit(world):
     first, second = book(world), book(world, DAY, time(10, 0))
     tok, other = token(world, first), token(world, second)
-    with serving(world, TokenLimiter(limit=3, window=600)) as http:
+    with serving(world.svc, TokenLimiter(limit=3, window=600)) as http:
         assert [http.get(f"/r/{tok}").status_code for _ in range(4)] == [200, 200, 200, 429]
         busy = http.get(f"/c/{tok}")
         assert busy.status_code == 429 and busy.headers["retry-after"] == "60"
@@ -364,7 +365,7 @@ def test_the_pages_speak_the_emails_language_and_name_the_support_address(tmp_pa
     world = build(tmp_path, public_base_url=BASE, support_email="help@callexpert.id")
     booking = book(world)
     tok = token(world, booking)
-    with serving(world) as http:
+    with serving(world.svc) as http:
         page = http.get(f"/r/{tok}")
         assert 'lang="id"' in page.text and "Ubah jadwal sesi Anda" in text(page)
         assert "help@callexpert.id" in text(page) and "Kamis, 26 November 2026" in text(page)
