@@ -328,7 +328,7 @@ def test_the_access_log_holds_no_self_service_token(world, http, caplog):
         http.get(f"/r/{tok}", params={"at": "2026-11-26T16:00"})
         http.post(f"/c/{tok}", data={"form": "forged", "reason": "secret words"})
         http.get(f"/c/{tok}/extra")
-    lines = [r.getMessage() for r in caplog.records]
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("lib.")]  # the endpoint's, not httpx's
     assert any(line.startswith("GET /r/<token> 200") for line in lines), lines
     assert any(line.startswith("POST /c/<token> 403") for line in lines), lines
     assert not any(tok in line or "secret" in line or "2026-11-26" in line for line in lines)
