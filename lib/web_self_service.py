@@ -40,7 +40,7 @@ from lib.notify.templates import render_page
 from lib.scheduling import Slot
 from lib.service import BookingService
 from lib.service.self_service import PAGE_DAYS, SelfServiceRefused, Visit, Why, parse_slot
-from lib.timefmt import long_date, rupiah, when, zone_abbreviation
+from lib.timefmt import long_date, rupiah, short_date, when, zone_abbreviation
 
 log = logging.getLogger("lib.web.self_service")
 
@@ -151,7 +151,9 @@ class _Pages:
         return self.html(_STATUS.get(exc.why, 400), title=title, refusal=self.why(exc.why))
 
     def pick(self, token: str, visit: Visit, first: date | None, status: int = 200, refusal: str = "",
-             nearest: list[Slot] | None = None) -> HTMLResponse:
+             nearest: list[Slot] | None = None, chosen: date | None = None) -> HTMLResponse:
+        """The reschedule page: the coming ``PAGE_DAYS`` days from ``first`` as links with their
+        number of free starts, then the times of ``chosen`` (else the first day with any)."""
         if not visit.open:
             return self.closed(visit, Why.DEADLINE, status, refusal)
         if visit.reschedules_left < 1:
@@ -161,16 +163,22 @@ class _Pages:
                              policy=self.policy(visit, cancel=False), cancel_href=f"/c/{token}")
         today = self.service.today()
         first = min(max(first or today, today), today + timedelta(days=MAX_DAYS_AHEAD))
-        days: dict[date, list[dict[str, str]]] = {}
+        by_day: dict[date, list[dict[str, str]]] = {}
         for slot in self.service.self_service_times(visit, first):
-            days.setdefault(slot.start.astimezone(self.tz).date(), []).append(self.slot(token, slot))
+            by_day.setdefault(slot.start.astimezone(self.tz).date(), []).append(self.slot(token, slot))
+        if chosen not in by_day:
+            chosen = min(by_day) if by_day else None
         zone = f"{zone_abbreviation(self.tz, today)} ({self.tz.key})"
         later = first + timedelta(days=PAGE_DAYS)
         return self.html(
             status, page="pick", title=self.t["reschedule_title"], booking=self.booking(visit.booking),
             policy=self.policy(visit, cancel=False), refusal=refusal,
             nearest=[self.slot(token, s, with_day=True) for s in nearest or []],
-            days=[{"label": long_date(d, self.locale), "slots": s} for d, s in sorted(days.items())],
+            days=[{"label": short_date(d, self.locale), "count": len(s), "current": d == chosen,
+                   "href": f"/r/{token}?{urlencode({'from': first.isoformat(), 'day': d.isoformat()})}"}
+                  for d, s in sorted(by_day.items())],
+            day_label=long_date(chosen, self.locale) if chosen else "",
+            times=by_day.get(chosen, []) if chosen else [],
             zone_note=self.t["times_in"].format(zone=zone),
             earlier=f"/r/{token}?from={max(first - timedelta(days=PAGE_DAYS), today)}" if first > today else "",
             later=f"/r/{token}?from={later}" if later <= today + timedelta(days=MAX_DAYS_AHEAD) else "",
@@ -237,7 +245,7 @@ def self_service_routes(service: BookingService, limiter: TokenLimiter | None = 
         return service.self_service_visit(token, actor=SELF_SERVICE)
 
     async def reschedule_page(request: Request) -> Response:
-        picked, since = request.query_params.get("at"), request.query_params.get("from")
+        picked, since, chosen = (request.query_params.get(k) for k in ("at", "from", "day"))
 
         def work(token: str) -> Response:
             v = visit(token)
@@ -246,7 +254,7 @@ def self_service_routes(service: BookingService, limiter: TokenLimiter | None = 
                     return pages.confirm(token, v, picked)
                 except SelfServiceRefused as exc:
                     return pages.pick(token, v, None, 400, pages.why(exc.why))
-            return pages.pick(token, v, _day(since))
+            return pages.pick(token, v, _day(since), chosen=_day(chosen))
         return await answer(request, work)
 
     async def reschedule_post(request: Request) -> Response:

@@ -127,7 +127,10 @@ def test_only_the_customers_emails_carry_the_links_and_only_with_a_public_addres
 def test_the_customer_moves_the_booking_to_a_free_time_and_everyone_sees_it(world, http):
     booking = book(world)
     tok = token(world, booking)
-    page = http.get(f"/r/{tok}")
+    first = http.get(f"/r/{tok}")
+    assert 'aria-current="date"' in first.text and "Wednesday, 25 November 2026" in text(first)  # the first day
+    assert f"day={DAY}" in html.unescape(first.text)  # the booking's day among the days offered
+    page = http.get(f"/r/{tok}", params={"day": str(DAY)})
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     assert page.headers["referrer-policy"] == "no-referrer" and "script-src" not in page.headers[
         "content-security-policy"] and "<script" not in page.text

@@ -17,6 +17,7 @@ import pytest
 from lib.access import SYSTEM
 from lib.domain import Booking, BookingStatus
 from lib.service import BookingService
+from lib.timefmt import long_date
 from lib.wiring import build_service
 from tests.support.apptest import markdown_sources, no_exception, open_page, shown
 from tests.support.bookings import request_for
@@ -80,6 +81,8 @@ def test_a_customer_reschedules_from_the_email_and_everyone_sees_the_new_time(sv
         page.goto(str(endpoint.base_url).rstrip("/") + link_in(confirmation.body_html, "r"))
         page.get_by_role("heading", name="Ubah jadwal sesi Anda").wait_for()
         shot(page, "self-service-reschedule-phone")
+        page.locator(f'nav a[href*="day={day}"]').click()
+        page.get_by_role("heading", name=long_date(day, "id")).wait_for()
         page.locator(f'a[href*="at={day}T16%3A00"]').click()
         page.get_by_role("button", name="Konfirmasi waktu baru").click()
         page.get_by_role("heading", name="Sesi Anda pindah waktu").wait_for()

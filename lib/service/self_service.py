@@ -43,8 +43,8 @@ if TYPE_CHECKING:  # the facade, whose public reschedule, cancel and free_slots 
 
 # A claim whose request died (a crash between claim and change) frees its revision after this.
 CLAIM_STALE = timedelta(minutes=2)
-# How many days of free times one reschedule page shows, and how many nearest times a refusal names.
-PAGE_DAYS = 7
+# How many days of free times one reschedule page offers, and how many nearest times a refusal names.
+PAGE_DAYS = 14
 NEAREST = 3
 MAX_REASON = 400
 _RESCHEDULE, _CANCEL = "reschedule", "cancel"
