@@ -48,6 +48,7 @@ RESCHEDULE_PATH = "/r/{token:path}"  # anything under /r/ gets the same page 404
 CANCEL_PATH = "/c/{token:path}"
 MAX_FORM_BYTES = 8 * 1024  # a form token, a time and a 400-character reason fit many times over
 MAX_DAYS_AHEAD = 92  # how far "Later times" pages go
+MAX_TIMES = 24  # a day with more free starts shows its whole and half hours first
 
 HEADERS = {
     "Cache-Control": "no-store",
@@ -151,7 +152,7 @@ class _Pages:
         return self.html(_STATUS.get(exc.why, 400), title=title, refusal=self.why(exc.why))
 
     def pick(self, token: str, visit: Visit, first: date | None, status: int = 200, refusal: str = "",
-             nearest: list[Slot] | None = None, chosen: date | None = None) -> HTMLResponse:
+             nearest: list[Slot] | None = None, chosen: date | None = None, every: bool = False) -> HTMLResponse:
         """The reschedule page: the coming ``PAGE_DAYS`` days from ``first`` as links with their
         number of free starts, then the times of ``chosen`` (else the first day with any)."""
         if not visit.open:
@@ -170,6 +171,14 @@ class _Pages:
             chosen = min(by_day) if by_day else None
         zone = f"{zone_abbreviation(self.tz, today)} ({self.tz.key})"
         later = first + timedelta(days=PAGE_DAYS)
+        times = by_day.get(chosen, []) if chosen else []
+        # A day of many starts (a fine step over long hours) shows its whole and half hours first,
+        # so a phone screen is not a wall of buttons; every start is one link away.
+        coarse = [t for t in times if t["label"].endswith((":00", ":30"))]
+        shown, more = times, ""
+        if len(times) > MAX_TIMES and coarse and not every and chosen:
+            shown = coarse
+            more = f"/r/{token}?{urlencode({'from': first.isoformat(), 'day': chosen.isoformat(), 'every': '1'})}"
         return self.html(
             status, page="pick", title=self.t["reschedule_title"], booking=self.booking(visit.booking),
             policy=self.policy(visit, cancel=False), refusal=refusal,
@@ -178,7 +187,7 @@ class _Pages:
                    "href": f"/r/{token}?{urlencode({'from': first.isoformat(), 'day': d.isoformat()})}"}
                   for d, s in sorted(by_day.items())],
             day_label=long_date(chosen, self.locale) if chosen else "",
-            times=by_day.get(chosen, []) if chosen else [],
+            times=shown, more=more,
             zone_note=self.t["times_in"].format(zone=zone),
             earlier=f"/r/{token}?from={max(first - timedelta(days=PAGE_DAYS), today)}" if first > today else "",
             later=f"/r/{token}?from={later}" if later <= today + timedelta(days=MAX_DAYS_AHEAD) else "",
@@ -245,7 +254,7 @@ def self_service_routes(service: BookingService, limiter: TokenLimiter | None = 
         return service.self_service_visit(token, actor=SELF_SERVICE)
 
     async def reschedule_page(request: Request) -> Response:
-        picked, since, chosen = (request.query_params.get(k) for k in ("at", "from", "day"))
+        picked, since, chosen, every = (request.query_params.get(k) for k in ("at", "from", "day", "every"))
 
         def work(token: str) -> Response:
             v = visit(token)
@@ -254,7 +263,7 @@ def self_service_routes(service: BookingService, limiter: TokenLimiter | None = 
                     return pages.confirm(token, v, picked)
                 except SelfServiceRefused as exc:
                     return pages.pick(token, v, None, 400, pages.why(exc.why))
-            return pages.pick(token, v, _day(since), chosen=_day(chosen))
+            return pages.pick(token, v, _day(since), chosen=_day(chosen), every=every == "1")
         return await answer(request, work)
 
     async def reschedule_post(request: Request) -> Response:

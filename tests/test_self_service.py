@@ -138,6 +138,9 @@ def test_the_customer_moves_the_booking_to_a_free_time_and_everyone_sees_it(worl
     times = offered(page)
     wanted = "2026-11-26T16:00"
     assert wanted in times and "2026-11-26T14:00" not in times  # the booking's own time is not offered
+    # this expert's day has hundreds of starts (a 5-minute step): whole and half hours first, the rest a link away
+    assert "2026-11-26T16:05" not in times and "every=1" in page.text
+    assert "2026-11-26T16:05" in offered(http.get(f"/r/{tok}", params={"day": str(DAY), "every": "1"}))
 
     done = http.post(f"/r/{tok}", data=confirm_form(http, tok, wanted))
     assert done.status_code == 200, text(done)
