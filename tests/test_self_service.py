@@ -112,6 +112,11 @@ def test_only_the_customers_emails_carry_the_links_and_only_with_a_public_addres
     assert "Reschedule" in by_kind["rescheduled.customer"].body_html
     for kind in ("confirmed.expert", "rescheduled.expert"):
         assert LINK.findall(by_kind[kind].body_text) == []
+    world.clock.now = START + timedelta(hours=2) - timedelta(hours=24)  # 24 hours before 16:00
+    assert world.svc.queue_reminders(actor=SYSTEM) == 2  # the 24-hour reminders of the moved session
+    by_kind = {e.kind: e for e in world.svc.emails(booking_id=booking.id, actor=SYSTEM)}
+    assert set(LINK.findall(by_kind["reminder_1440.customer"].body_text)) == {("r", tok), ("c", tok)}
+    assert LINK.findall(by_kind["reminder_1440.expert"].body_text) == []
     world.svc.cancel(booking.id, actor=SYSTEM)
     cancelled = [e for e in world.svc.emails(booking_id=booking.id, actor=SYSTEM) if e.kind.startswith("cancelled")]
     assert cancelled and all(LINK.findall(e.body_text) == [] for e in cancelled)
