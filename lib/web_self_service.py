@@ -165,7 +165,7 @@ class _Pages:
         today = self.service.today()
         first = min(max(first or today, today), today + timedelta(days=MAX_DAYS_AHEAD))
         by_day: dict[date, list[dict[str, str]]] = {}
-        for slot in self.service.self_service_times(visit, first):
+        for slot in self.service.self_service_times(visit, first, actor=SELF_SERVICE):
             by_day.setdefault(slot.start.astimezone(self.tz).date(), []).append(self.slot(token, slot))
         if chosen not in by_day:
             chosen = min(by_day) if by_day else None

@@ -423,10 +423,10 @@ class BookingService:
         or ``SelfServiceRefused`` (unknown token, booking cancelled or started)."""
         return self._self_service.visit(token, actor=actor)
 
-    def self_service_times(self, visit: Visit, first_day: date | None = None) -> list:
+    def self_service_times(self, visit: Visit, first_day: date | None = None, *, actor: Actor) -> list:
         """The free starts the reschedule page offers: the expert's, for the booking's length,
         the coming days from ``first_day``, by the console's own slot rules."""
-        return self._self_service.free_times(visit, first_day)
+        return self._self_service.free_times(visit, first_day, actor=actor)
 
     def self_service_reschedule(self, token: str, form: str, picked: str, *, actor: Actor) -> Booking:
         """Move the booking for its customer (``reschedule`` acting as the customer), within the policy."""

@@ -169,10 +169,12 @@ class SelfService:
                      reschedule_form=form_token(record, _RESCHEDULE, booking.revision),
                      cancel_form=form_token(record, _CANCEL, booking.revision))
 
-    def free_times(self, visit: Visit, first_day: date | None = None, days: int = PAGE_DAYS) -> list[Slot]:
+    def free_times(self, visit: Visit, first_day: date | None = None, days: int = PAGE_DAYS, *,
+                   actor: Actor = SELF_SERVICE) -> list[Slot]:
         """The expert's free starts for this booking's length on ``days`` days from ``first_day``
         (today in the app zone when ``None``): the same slot function and rules as the console's
         picker, the booking's own time left out."""
+        require_staff(actor, "serve self-service pages")
         first = max(first_day or self.ports.today(), self.ports.today())
         found = self.service.free_slots(visit.booking.expert_id, visit.booking.duration, first, days,
                                         actor=SELF_SERVICE, exclude_booking=visit.booking.id)
