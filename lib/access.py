@@ -27,9 +27,14 @@ class Actor:
     expert_id: str | None = None
     # Signed in with an address the identity provider has not verified: no role, whatever the address.
     unverified: bool = False
+    # Set when the public endpoint acts for a booking's customer through their self-service link
+    # (token, form and policy checked first by lib.service.self_service): histories name them.
+    customer: str = ""
 
     @property
     def label(self) -> str:
+        if self.customer:
+            return f"{CUSTOMER_PREFIX}{self.customer}"
         return f"{self.role.value}:{self.email}" if self.email else self.role.value
 
     @property
@@ -44,6 +49,17 @@ NOTIFICATION = Actor(Role.SYSTEM, email="payment-notification")
 # Who follows a Join link's click-counting redirect (the endpoint's `/j/<token>`).
 JOIN_REDIRECT = Actor(Role.SYSTEM, email="join-redirect")
 DEMO_OPS = Actor(Role.OPS, email="demo")
+# Who reads a booking for its customer's self-service pages (the endpoint's `/r/` and `/c/`).
+SELF_SERVICE = Actor(Role.SYSTEM, email="self-service")
+# How a history line made by a customer through their self-service link names its actor.
+CUSTOMER_PREFIX = "customer:"
+
+
+def customer_actor(email: str) -> Actor:
+    """The endpoint acting for a booking's customer, once their link, form and the policy are
+    checked (only ``lib.service.self_service`` makes one): allowed what the system is, labelled
+    ``customer:<email>`` in the booking's history."""
+    return Actor(Role.SYSTEM, email="self-service", customer=email)
 
 
 def email_is_verified(claim: object, *, trust_missing: bool = False) -> bool:

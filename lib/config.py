@@ -197,6 +197,13 @@ class Settings:
     # e.g. "https://console.example.com/notify". When set, the Join links in emails go through
     # `<public_base_url>/j/<token>`, which counts the click; empty: emails carry the meeting link.
     public_base_url: str = ""
+    # Customer self-service (docs/self-service.md; only with public_base_url): the customer may
+    # reschedule or cancel from their emails until this many hours before the start, and move a
+    # booking at most this many times (0: only cancel); after that the pages name the support
+    # address. Empty support address: the pages say to reply to the booking email.
+    self_service_deadline_hours: int = 24
+    self_service_max_reschedules: int = 2
+    support_email: str = ""
     # The endpoint's access log gives each request's method, route (never a Join token), status and
     # time. True: the client's address too (behind the proxy, the address it forwarded).
     log_client_addresses: bool = False
@@ -389,6 +396,16 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"Setting `{f.name}` must be at least 1 (seconds).")
     _validate_link_hosts(settings)
     _validate_public_base_url(settings.public_base_url)
+    if settings.self_service_deadline_hours < 0:
+        raise ConfigError("Setting `self_service_deadline_hours` cannot be negative (hours before the start).")
+    if settings.self_service_max_reschedules < 0:
+        raise ConfigError("Setting `self_service_max_reschedules` cannot be negative (0: customers may only cancel).")
+    if settings.support_email:
+        try:
+            clean_email(settings.support_email)
+        except InvalidInput:
+            raise ConfigError(f"Setting `support_email` is {settings.support_email!r}; use one address such as "
+                              "support@example.com (or leave it empty).") from None
     if settings.email_backend == "smtp":
         _validate_smtp(settings)
     _validate_midtrans(settings)

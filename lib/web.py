@@ -15,14 +15,18 @@ kept with the click.
 A ``HEAD`` request (Starlette answers it on a ``GET`` route; mail scanners and link previews send
 it) gets the same answer but records no click: only a ``GET`` is someone opening the link.
 
+``/r/<token>`` and ``/c/<token>`` are the customer's Reschedule and Cancel pages
+(``lib.web_self_service``, docs/self-service.md).
+
 Answers are fixed, short JSON: nothing a caller sent is ever echoed back, and the log lines name
 the outcome and the booking, never the body, a key or an error's text (which may quote the body).
 
 The access log is the endpoint's own (``AccessLog``; uvicorn's, which writes the whole path and
 the client's address, is off): one line per request with its method, its route, the status and
-the time taken. A Join link's path is written ``/j/<token>`` and any path that is not one of the
-routes ``<other path>``, so no token (nor anything a caller put in a path or query) reaches a
-log. The client's address is written only with the setting ``log_client_addresses``.
+the time taken. A Join link's path is written ``/j/<token>``, a self-service page's
+``/r/<token>`` or ``/c/<token>``, and any path that is not one of the routes ``<other path>``,
+so no token (nor anything a caller put in a path or query) reaches a log. The client's address
+is written only with the setting ``log_client_addresses``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lib.access import JOIN_REDIRECT, NOTIFICATION
 from lib.errors import CallExpertError, NotFound, Transient, log_unexpected
 from lib.service import BookingService
+from lib.web_self_service import TokenLimiter, self_service_routes
 
 log = logging.getLogger("lib.web")
 access_log = logging.getLogger("lib.web.access")
@@ -95,12 +100,14 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 def loggable_path(path: str) -> str:
     """``path`` as the access log may write it: the endpoint's fixed routes as they are, a Join
-    link as ``/j/<token>``, anything else as ``<other path>`` (it may hold a token sent to the
-    wrong place). The query string is never part of it."""
+    link as ``/j/<token>``, a self-service page as ``/r/<token>`` or ``/c/<token>``, anything
+    else as ``<other path>`` (it may hold a token sent to the wrong place). The query string is
+    never part of it."""
     if path in (NOTIFICATION_PATH, HEALTH_PATH):
         return path
-    if path == "/j" or path.startswith("/j/"):
-        return "/j/<token>"
+    for page in ("/j", "/r", "/c"):  # Join links and the self-service pages: the token is never written
+        if path == page or path.startswith(f"{page}/"):
+            return f"{page}/<token>"
     return "<other path>"
 
 
@@ -138,8 +145,9 @@ class AccessLog:
             access_log.info("%s", line)
 
 
-def create_app(service: BookingService) -> Starlette:
-    """The endpoint's ASGI application over one booking service (built once per process)."""
+def create_app(service: BookingService, self_service_limiter: TokenLimiter | None = None) -> Starlette:
+    """The endpoint's ASGI application over one booking service (built once per process);
+    ``self_service_limiter``: the self-service pages' per-token limit (the default's otherwise)."""
 
     async def notification(request: Request) -> JSONResponse:
         try:
@@ -203,7 +211,8 @@ def create_app(service: BookingService) -> Starlette:
 
     return Starlette(routes=[Route(NOTIFICATION_PATH, notification, methods=["POST"]),
                              Route(HEALTH_PATH, health, methods=["GET"]),
-                             Route(JOIN_PATH, join, methods=["GET"])],
+                             Route(JOIN_PATH, join, methods=["GET"]),
+                             *self_service_routes(service, self_service_limiter)],
                      middleware=[Middleware(AccessLog, with_address=service.settings.log_client_addresses)])
 
 

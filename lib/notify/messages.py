@@ -111,6 +111,10 @@ WORDS: dict[str, dict[str, str]] = {
         "change_expert": "reply to this email with the booking code above and the reason. The CallExpert team "
                          "will arrange it with {other} and confirm to you both by email; a new time keeps the "
                          "same meeting link.",
+        "change_self": "use the links below, within the rules they show. A new time keeps the same meeting "
+                       "link.",
+        "reschedule_link": "Reschedule",
+        "cancel_link": "Cancel",
         "again_customer": "Want another session? Reply to this email and we will help you book a new time.",
         "again_expert": "The time is free again; there is nothing you need to do.",
         "ics_summary": "{session} with {other}",
@@ -138,6 +142,10 @@ WORDS: dict[str, dict[str, str]] = {
         "change_expert": "balas email ini dengan kode pemesanan di atas dan alasannya. Tim CallExpert akan "
                          "mengaturnya dengan {other} dan mengonfirmasi kepada Anda berdua lewat email; waktu baru "
                          "tetap memakai tautan rapat yang sama.",
+        "change_self": "gunakan tautan di bawah ini, sesuai aturan yang tertera di sana. Waktu baru tetap "
+                       "memakai tautan rapat yang sama.",
+        "reschedule_link": "Ubah jadwal",
+        "cancel_link": "Batalkan",
         "again_customer": "Ingin sesi lagi? Balas email ini dan kami akan membantu Anda memesan waktu baru.",
         "again_expert": "Waktu itu kini kosong lagi; Anda tidak perlu melakukan apa pun.",
         "ics_summary": "{session} dengan {other}",

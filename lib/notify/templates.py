@@ -75,7 +75,7 @@ def _wall_clock(booking: Booking, tz: ZoneInfo, zone: ZoneInfo) -> tuple[date, t
 
 def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOptions | None = None,
            language: str = DEFAULT_LANGUAGE, join_link: str | None = None,
-           zone: ZoneInfo | None = None) -> EmailDraft:
+           zone: ZoneInfo | None = None, manage: Mapping[str, str] | None = None) -> EmailDraft:
     """One email of ``kind`` (e.g. ``confirmed.customer``) about ``booking``, wholly in ``language``
     (``id`` or ``en``, see ``lib.notify.messages``): subject, text, dates, numbers and invitation.
 
@@ -90,6 +90,10 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
     ``join_link`` (the click-counting redirect of this person, see ``public_base_url``) replaces
     the meeting link in the Join button and text; the invitation keeps the meeting link itself,
     which calendar clients open directly.
+
+    ``manage`` (the customer's self-service links, ``{"reschedule": url, "cancel": url}``) puts
+    "Reschedule" and "Cancel" in place of "reply to this email" in a customer's email about a
+    booking that is not cancelled.
     """
     event, _, side = kind.partition(".")
     if reminder_offset(kind) is not None:  # every offset reads alike: the date and time say when
@@ -122,6 +126,7 @@ def render(booking: Booking, kind: str, tz: ZoneInfo, version: int, ics: IcsOpti
         "again": t["again_customer"] if to_customer else t["again_expert"],
         "cancelled": cancelled,
         "link": None if cancelled or not booking.meeting_link else (join_link or booking.meeting_link),
+        "manage": dict(manage) if manage and to_customer and not cancelled else None,
     }
     subject = spec.subject.format(**words)
     attachment = None
@@ -161,8 +166,14 @@ def emails_for(booking: Booking, event: str, tz: ZoneInfo, ics: IcsOptions | Non
     """
     links, zoned = join_links or {}, zones or {}
     return [render(booking, f"{event}.{side}", tz, booking.revision, ics, language, links.get(side),
-                   zoned.get(side))
+                   zoned.get(side), _manage(links, side))
             for side in SIDES]
+
+
+def _manage(links: Mapping[str, str], side: str) -> dict[str, str] | None:
+    """The self-service links of ``side`` in a ``join_links`` mapping (see ``JoinLinks.for_emails``)."""
+    found = {page: links[f"{side}.{page}"] for page in ("reschedule", "cancel") if f"{side}.{page}" in links}
+    return found or None
 
 
 def reminder_emails(booking: Booking, minutes: int, tz: ZoneInfo, language: str = DEFAULT_LANGUAGE,
@@ -174,7 +185,7 @@ def reminder_emails(booking: Booking, minutes: int, tz: ZoneInfo, language: str 
     zone from ``zones`` (the app zone ``tz`` for a person not in it)."""
     links, zoned = join_links or {}, zones or {}
     return [render(booking, reminder_kind(minutes, side), tz, booking.revision, language=language,
-                   join_link=links.get(side), zone=zoned.get(side))
+                   join_link=links.get(side), zone=zoned.get(side), manage=_manage(links, side))
             for side in SIDES]
 
 
@@ -182,3 +193,9 @@ def link_pending_email(booking: Booking, tz: ZoneInfo, language: str = DEFAULT_L
     """The customer's "payment received, link still being prepared" notice (in the app zone:
     no zone is stored per customer)."""
     return render(booking, LINK_PENDING, tz, booking.revision, language=language)
+
+
+def render_page(context: Mapping[str, Any]) -> str:
+    """A customer's self-service page (``self_service.html.j2``), autoescaped like the emails'
+    HTML: nothing anyone typed becomes markup."""
+    return _env.get_template("self_service.html.j2").render(context)

@@ -242,6 +242,20 @@ class MidtransGateway:
                                    "cancelled: use \"Check payment\" to confirm it, then cancel (and refund) "
                                    "if that is still wanted.") from None
 
+    def refund(self, order_id: str, amount: int, refund_key: str, reason: str) -> str:
+        """Pay ``amount`` of a settled order back (POST /v2/<order>/refund); returns the refund
+        key. ``refund_key`` makes it idempotent: asked again with the same key (after a lost
+        answer) Midtrans does not refund twice. Midtrans answers 200 with its own status_code;
+        anything but 200 is refused with its message (e.g. a payment method without refunds)."""
+        params = {"refund_key": refund_key, "amount": int(amount), "reason": reason[:255]}
+        data = self._call(lambda: self._core.transactions.refund(order_id, params), "refunding the payment")
+        code = str(data.get("status_code", "200")) if isinstance(data, Mapping) else "200"
+        if code != "200":
+            said = self._scrub(str(data.get("status_message") or "no message"))[:300]
+            raise PaymentFailed(f"Midtrans refused the refund ({code}): {said}. Nothing was paid back; refund it "
+                                "from the Midtrans dashboard or by hand, then record it.")
+        return refund_key
+
         # -- errors ---------------------------------------------------------------------------------
     def _call(self, call: Callable[[], T], doing: str) -> T:
         """Run one midtransclient call; turn its errors into messages a person can act on."""

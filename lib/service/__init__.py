@@ -60,6 +60,7 @@ from lib.service.payments import PaymentCheck, Payments
 from lib.service.ports import Ports
 from lib.service.queries import ExpertSessions, Queries
 from lib.service.reminders import ReminderRun, Reminders
+from lib.service.self_service import CustomerChange, SelfService, Visit
 from lib.service.session_types import SessionTypes
 from lib.store import BookingStore
 
@@ -98,6 +99,7 @@ class BookingService:
         self._join = JoinLinks(self.ports)
         self._attendance = AttendanceRecorder(self.ports)
         self._overview = OverviewFigures(self.ports)
+        self._self_service = SelfService(self.ports, self)
 
     # -- the ports, shared by every part (setting one swaps it for all) ---------------------
     @property
@@ -451,3 +453,40 @@ class BookingService:
         included, app timezone), aggregated by the store, with those of the period of the same
         length just before as ``previous`` (the headline's changes; staff)."""
         return self._overview.overview(first_day, last_day, actor=actor)
+
+    # -- customer self-service (lib.service.self_service; the endpoint's /r/ and /c/) ----------
+    def self_service_visit(self, token: str, *, actor: Actor) -> Visit:
+        """The booking behind a self-service token as its pages show it (the endpoint acting),
+        or ``SelfServiceRefused`` (unknown token, booking cancelled or started)."""
+        return self._self_service.visit(token, actor=actor)
+
+    def self_service_times(self, visit: Visit, first_day: date | None = None, *, actor: Actor) -> list:
+        """The free starts the reschedule page offers: the expert's, for the booking's length,
+        the coming days from ``first_day``, by the console's own slot rules."""
+        return self._self_service.free_times(visit, first_day, actor=actor)
+
+    def self_service_reschedule(self, token: str, form: str, picked: str, *, actor: Actor) -> Booking:
+        """Move the booking for its customer (``reschedule`` acting as the customer), within the policy."""
+        return self._self_service.reschedule(token, form, picked, actor=actor)
+
+    def self_service_cancel(self, token: str, form: str, reason: str = "", *, actor: Actor) -> Booking:
+        """Cancel the booking for its customer (``cancel`` acting as the customer), within the policy;
+        a paid booking becomes a refund due."""
+        return self._self_service.cancel(token, form, reason, actor=actor)
+
+    def customer_changes(self, *, actor: Actor, days: int = 30) -> list[CustomerChange]:
+        """Bookings customers changed in the last ``days`` days and every refund due (ops)."""
+        return self._self_service.changes(actor=actor, days=days)
+
+    @property
+    def gateway_refunds(self) -> bool:
+        """Whether the payment gateway pays refunds back itself (Midtrans)."""
+        return self._self_service.gateway_refunds
+
+    def start_refund(self, booking_id: str, *, actor: Actor) -> Any:
+        """Ask the gateway (Midtrans's refund API) to pay back a refund due (ops)."""
+        return self._self_service.start_refund(booking_id, actor=actor)
+
+    def record_refund(self, booking_id: str, note: str, *, actor: Actor) -> Any:
+        """Record a refund due as paid back by hand, with ops' note (ops)."""
+        return self._self_service.record_refund(booking_id, note, actor=actor)

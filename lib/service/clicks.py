@@ -19,9 +19,21 @@ TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 _JOINABLE = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 
 
+# The customer's Reschedule and Cancel links (lib.service.self_service) go in emails only while
+# the booking may still change; the keys they take in ``for_emails``'s mapping.
+_CHANGEABLE = (BookingStatus.PAID, BookingStatus.CONFIRMED)
+RESCHEDULE_LINK = "customer.reschedule"
+CANCEL_LINK = "customer.cancel"
+
+
 def redirect_url(base: str, token: str) -> str:
     """The redirect address of ``token`` under ``public_base_url``."""
     return f"{base.rstrip('/')}/j/{token}"
+
+
+def self_service_url(base: str, page: str, token: str) -> str:
+    """The address of the customer's self-service ``page`` (``r``: reschedule, ``c``: cancel)."""
+    return f"{base.rstrip('/')}/{page}/{token}"
 
 
 class JoinLinks:
@@ -31,16 +43,26 @@ class JoinLinks:
         self.ports = ports
 
     def for_emails(self, booking: Booking) -> dict[str, str] | None:
-        """Each person's Join link (person -> redirect URL) for the booking's emails, or ``None``
-        when ``public_base_url`` is empty or the booking has no meeting link (the emails then
-        carry the link itself, or none). The tokens are made the first time and reused after,
-        so a reschedule's and a reminder's emails carry the same links as the confirmation."""
+        """Each person's Join link (person -> redirect URL) for the booking's emails and, while
+        the booking may change, the customer's Reschedule and Cancel links (``RESCHEDULE_LINK``,
+        ``CANCEL_LINK``); ``None`` when ``public_base_url`` is empty (the emails then carry the
+        meeting link itself, and no self-service links). A booking with no meeting link has no
+        Join links. The tokens are made the first time and reused after, so a reschedule's and
+        a reminder's emails carry the same links as the confirmation."""
         base = self.ports.settings.public_base_url
-        if not base or not booking.meeting_link:
+        if not base:
             return None
-        fresh = {side: secrets.token_urlsafe(_TOKEN_BYTES) for side in SIDES}
-        tokens = self.ports.store.issue_join_tokens(booking.id, fresh, self.ports.clock())
-        return {side: redirect_url(base, tokens[side]) for side in SIDES if side in tokens}
+        links: dict[str, str] = {}
+        if booking.meeting_link:
+            fresh = {side: secrets.token_urlsafe(_TOKEN_BYTES) for side in SIDES}
+            tokens = self.ports.store.issue_join_tokens(booking.id, fresh, self.ports.clock())
+            links = {side: redirect_url(base, tokens[side]) for side in SIDES if side in tokens}
+        if booking.status in _CHANGEABLE:
+            record = self.ports.store.issue_self_service(booking.id, secrets.token_urlsafe(_TOKEN_BYTES),
+                                                         secrets.token_urlsafe(_TOKEN_BYTES), self.ports.clock())
+            links[RESCHEDULE_LINK] = self_service_url(base, "r", record.token)
+            links[CANCEL_LINK] = self_service_url(base, "c", record.token)
+        return links or None
 
     def follow(self, token: str, *, actor: Actor, click: bool = True) -> str | None:
         """The booking's CURRENT meeting link for a token, after recording one click of its person

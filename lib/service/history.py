@@ -89,3 +89,13 @@ def calendar_done(reason: str, changed: list[str], *, repaired: bool) -> History
     event = {"cancel": "calendar invitation withdrawn", "reschedule": "calendar event moved"}.get(
         reason, "calendar event removed")
     return HistoryLine(event, said)
+
+
+def refund_started(amount: str, gateway: str, reference: str) -> HistoryLine:
+    """Ops asked the payment gateway to pay ``amount`` back (a cancellation by the customer)."""
+    return HistoryLine("refund started", f"{amount} through {gateway}, refund {reference}")
+
+
+def refund_recorded(amount: str, note: str) -> HistoryLine:
+    """Ops paid ``amount`` back outside the console and recorded it, with their note."""
+    return HistoryLine("refund recorded", f"{amount}: {note}")

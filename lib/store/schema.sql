@@ -216,3 +216,25 @@ CREATE TABLE IF NOT EXISTS calendar_work (
 CREATE INDEX IF NOT EXISTS calendar_work_due ON calendar_work (state, not_before);
 -- The Overview's count of one kind of history line (divergences repaired) over a range.
 CREATE INDEX IF NOT EXISTS booking_history_event_at ON booking_history (event, at);
+-- Customer self-service (docs/self-service.md): one unguessable token per booking for the
+-- Reschedule and Cancel links of the customer's emails, the key its forms are signed with, how
+-- often the customer moved it, the change being made now (one per booking revision), the
+-- customer's last change, and the refund owed after they cancelled a paid booking.
+CREATE TABLE IF NOT EXISTS self_service (
+    booking_id        TEXT PRIMARY KEY REFERENCES bookings(id),
+    token             TEXT NOT NULL UNIQUE,
+    form_key          TEXT NOT NULL,
+    reschedules       INTEGER NOT NULL DEFAULT 0 CHECK (reschedules >= 0),
+    claimed_revision  INTEGER,
+    claimed_at        TEXT,
+    claim_done        INTEGER NOT NULL DEFAULT 0,
+    last_change       TEXT NOT NULL DEFAULT '' CHECK (last_change IN ('', 'rescheduled', 'cancelled')),
+    last_change_at    TEXT,
+    refund            TEXT NOT NULL DEFAULT '' CHECK (refund IN ('', 'due', 'started')),
+    refund_amount     INTEGER NOT NULL DEFAULT 0 CHECK (refund_amount >= 0),
+    refund_ref        TEXT NOT NULL DEFAULT '',
+    refund_at         TEXT,
+    created_at        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS self_service_changes ON self_service (last_change_at);
+CREATE INDEX IF NOT EXISTS self_service_refund ON self_service (refund) WHERE refund <> '';

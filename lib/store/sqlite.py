@@ -56,6 +56,7 @@ from lib.store.sqlite_rows import (
     _wall_instant,
     like_pattern,
 )
+from lib.store.sqlite_self_service import SelfServiceTables
 from lib.store.sqlite_types import SessionTypeTables, booked_type
 from lib.timefmt import medium_when
 
@@ -103,7 +104,7 @@ def _writer_lock(path: str) -> threading.RLock:
         return lock
 
 
-class SQLiteStore(OperationsTables, SessionTypeTables, CalendarWorkTables):
+class SQLiteStore(OperationsTables, SessionTypeTables, CalendarWorkTables, SelfServiceTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 

@@ -79,6 +79,7 @@ from lib.store.supabase_rows import (
     _wall,
     ilike_value,
 )
+from lib.store.supabase_self_service import SelfServiceRequests
 from lib.store.supabase_types import SessionTypeRequests
 from supabase import Client, ClientOptions, create_client  # the installed package, not ./supabase
 
@@ -104,7 +105,7 @@ class _SameRequest(StoreFailed):
         super().__init__("This booking form was already submitted; refresh the page.")
 
 
-class SupabaseStore(OperationsRequests, SessionTypeRequests, CalendarWorkRequests):
+class SupabaseStore(OperationsRequests, SessionTypeRequests, CalendarWorkRequests, SelfServiceRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase

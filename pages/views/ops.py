@@ -21,6 +21,7 @@ from pages.ui.booking import action_row, booking_card, cancel_form, reschedule_f
 from pages.ui.flash import flash, show_error, show_flash
 from pages.ui.payment import check_payment
 from pages.ui.run import page_context
+from pages.ui.self_service import customer_changes_section
 
 context = page_context("ops")
 svc, actor = context.service, context.actor
@@ -145,6 +146,9 @@ if failed:
                 flash(("success" if again.status is EmailStatus.SENT else "info",
                        f"Email to {escape_markdown(again.recipient)}: {again.status.value}."))
                 st.rerun()
+
+# -- customers' own changes (self-service links) and the refunds owed ---------------------------
+customer_changes_section(svc, actor)
 
 # -- background jobs: each one's latest run, by whichever worker ------------------------------
 st.subheader("Background jobs")
