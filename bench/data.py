@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import CURRENT, EXPERTS
+from lib.session_types import standard_types
 from lib.store.sqlite import SQLiteStore
 
 
@@ -42,7 +43,7 @@ def fill(db: Path, bookings: int, today: date, *, seed: int = 7) -> Filled:
     cancelled or confirmed sessions in the past, each with its history lines and its two sent
     emails, as a console that has been running for a while has.
     """
-    SQLiteStore(db)  # creates the schema exactly as the console does
+    store = SQLiteStore(db)  # creates the schema exactly as the console does
     rng = random.Random(seed)
     now = datetime.now(UTC)
     current = min(CURRENT, bookings // 2)
@@ -108,5 +109,7 @@ def fill(db: Path, bookings: int, today: date, *, seed: int = 7) -> Filled:
             "INSERT INTO email_outbox (booking_id, kind, version, recipient, subject, body_text, body_html, status,"
             " attempts, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", outbox)
         conn.execute("COMMIT")
+    for expert_id, _, _, rate in experts:  # each offers the standard types, as a new expert does
+        store.replace_session_types(expert_id, standard_types(expert_id, rate))
     mine = next(r[0] for r in rows[bookings - current:] if r[2] == experts[0][0] and r[7] == "confirmed")
     return Filled(db, bookings, experts[0][0], mine)

@@ -75,8 +75,9 @@ def confirmed_booking(store: SQLiteStore, link: str = LINK, at_: time = time(14,
         "Budi Santoso", "budi@example.com", 400_000, "Business")
     customer = next((c for c in store.list_customers()), None) or store.add_customer(
         NewCustomer("Sári  Wulandari", "sari@example.com"))
-    booking = store.create_booking(NewBooking(id=str(uuid.uuid4()), expert_id=expert.id, session_type="Career",
-                                              scheduled_date=DAY, scheduled_time=at_, duration=60, price=400_000,
+    booking = store.create_booking(NewBooking(id=str(uuid.uuid4()), expert_id=expert.id,
+                                              session_type="Career mentoring", scheduled_date=DAY,
+                                              scheduled_time=at_, duration=60, price=400_000,
                                               customer_id=customer.id, new_customer=None, request_key=None),
                                   "ops", line=HistoryLine("created", ""))
     store.mark_paid(booking.id, "pay", END - timedelta(days=2), "ops", line=HistoryLine("paid", ""))

@@ -696,12 +696,13 @@ def test_emails_page_lists_the_confirmation_emails(service, people):
     labels = [shown(e.label) for e in at.expander]
     assert len(labels) == 4
     # Each title in the console's words alone; the subject, in the email's language, inside.
+    # One language throughout: the session type in the Indonesian email is named in Indonesian.
     assert any(label.startswith("Booking confirmed, to the customer: andi@example.com · sent · ") for label in labels)
     assert any(label.startswith("Booking confirmed, to the expert: sari@example.com · sent · ") for label in labels)
     assert not any("Pemesanan" in label for label in labels)
     plain = [t.value for t in at.text]
-    assert "Pemesanan terkonfirmasi: Career mentoring dengan Sari Wulandari" in plain
-    assert "Pemesanan baru: Career mentoring dengan Andi Wijaya" in plain
+    assert "Pemesanan terkonfirmasi: Mentoring karier dengan Sari Wulandari" in plain
+    assert "Pemesanan baru: Mentoring karier dengan Andi Wijaya" in plain
     assert "**Subject** (the email is in Indonesian)" in [m.value for m in at.markdown]
     assert booking.meeting_link in "\n".join(plain)
 

@@ -12,6 +12,7 @@ from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
 from lib.service import BookingService
+from lib.session_types import to_document
 from lib.week import week_start
 from lib.wiring import build_service
 from tests.support.browser import TIMEOUT_MS, shot
@@ -65,6 +66,11 @@ def test_week_blocks_keep_their_text_inside_and_open_their_booking_in_chromium(c
     url, db = console
     svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
     expert = svc.experts(actor=SYSTEM)[-1]
+    # A type with a long name, offered besides the expert's own, for the blocks' words to be cut.
+    offered = to_document(svc.session_types(expert.id, actor=SYSTEM))
+    long_type = {"names": {"en": LONG_SESSION, "id": LONG_SESSION}, "durations": [30, 45, 60],
+                 "price_per_hour": 300_000}
+    svc.set_session_types(expert.id, {"types": [*offered, long_type]}, actor=SYSTEM)
     # Next Wednesday: a 30- and a 45-minute session back to back, then one with a long name.
     wednesday = week_start(svc.today(), 1) + timedelta(days=2)
     short = book(svc, wednesday, time(6, 0), 30, "Kartika Sari Dewi Lestari Wulandari")
