@@ -297,6 +297,35 @@ def test_ops_reschedule_to_another_time_with_a_reason(service, people):
                for h in service.history(booking.id, actor=SYSTEM))
 
 
+def test_ops_reschedule_over_another_session_is_refused_before_submitting_and_outside_hours_is_said(service,
+                                                                                                     people):
+    service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
+    day = next_weekday(service, 2)
+    booking = booked(service, people, day, time(10, 0))
+    service.book(BookingRequest(people["sari"], "Career mentoring", day, time(11, 0), 60,
+                                new_customer=NewCustomer("Other Session", "other@example.com")), actor=SYSTEM)
+    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    key = f"reschedule-{booking.id}"
+    at.toggle(key=f"{key}-override").set_value(True)
+    at.date_input(key=f"{key}-override-date").set_value(day)
+    at.time_input(key=f"{key}-override-time").set_value(time(11, 0))
+    at.text_input(key=f"{key}-override-reason").input("Customer insists").run()
+    no_exception(at)
+    [error] = [shown(e.value) for e in at.error]  # before any click: over another session, refused
+    assert "overlaps another session" in error and "not even ops" in error
+    assert at.button(key=f"reschedule-submit-{booking.id}").disabled
+    assert not [w for w in at.warning if "Not a free slot" in w.value]
+
+    at.time_input(key=f"{key}-override-time").set_value(time(19, 0)).run()  # only outside the hours
+    no_exception(at)
+    assert not at.error
+    [said] = [shown(w.value) for w in at.warning if "Not a free slot" in w.value]
+    assert "Customer insists" in said and "anyway" in said
+    assert not at.button(key=f"reschedule-submit-{booking.id}").disabled
+    moved = service.get_booking(booking.id, actor=SYSTEM)
+    assert (moved.scheduled_date, moved.scheduled_time) == (day, time(10, 0))  # nothing moved before the click
+
+
 def test_an_expert_reschedules_their_own_session_with_the_picker_and_no_override(service, people):
     service.set_availability(people["sari"], ALWAYS_OPEN, actor=SYSTEM)
     day = service.today() + timedelta(days=5)

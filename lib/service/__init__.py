@@ -317,6 +317,13 @@ class BookingService:
         slot is refused with ``SlotUnavailable`` unless staff give ``override_reason``."""
         return self._life.reschedule(booking_id, new_date, new_time, actor=actor, override_reason=override_reason)
 
+    def preview_reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,
+                           override_reason: str | None = None) -> str | None:
+        """Check a move as ``reschedule`` would, writing nothing: None for a free start, else why
+        the start is not free (ops moving it anyway with ``override_reason``)."""
+        return self._life.preview_reschedule(booking_id, new_date, new_time, actor=actor,
+                                             override_reason=override_reason)
+
     def cancel(self, booking_id: str, reason: str = "Cancelled by ops", *, actor: Actor) -> Booking:
         """Cancel a booking and its meeting, and queue the cancellation emails."""
         return self._life.cancel(booking_id, reason, actor=actor)

@@ -23,7 +23,7 @@ from lib.domain import (
 from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
 from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service import history
-from lib.service.availability import Scheduling
+from lib.service.availability import Scheduling, SlotOverride
 from lib.service.calendar import CalendarChanges
 from lib.service.links import Links
 from lib.service.outbox import Outbox, recipient_zones
@@ -232,6 +232,31 @@ class BookingLife:
             lease_until=now + timedelta(seconds=ports.settings.link_lease_seconds))
         return done or ports.load(booking.id)
 
+    def preview_reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,
+                           override_reason: str | None = None) -> str | None:
+        """Checks a move as ``reschedule`` does, writing nothing: ``None`` for a free start, or
+        why the start is not free when ops move it there anyway with ``override_reason``.
+        Raises what ``reschedule`` raises (``SlotUnavailable`` for a start over another session)."""
+        override = self._check_move(booking_id, new_date, new_time, actor, override_reason)[3]
+        return override.why if override else None
+
+    def _check_move(self, booking_id: str, new_date: date, new_time: time, actor: Actor,
+                    override_reason: str | None) -> tuple[Booking, date, time, SlotOverride | None]:
+        booking = self.ports.load(booking_id)
+        require_can_see(actor, booking)
+        require_expert_or_staff(actor, booking.expert_id, "reschedule")
+        if booking.status not in ACTIVE_STATUSES:
+            raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
+        day, at = clean_slot(new_date, new_time, self.ports.now_local(), MAX_HORIZON_DAYS)
+        if (day, at) == (booking.scheduled_date, booking.scheduled_time):
+            raise InvalidInput("That is the booking's current date and time; pick a new one.")
+        expert = self.ports.store.get_expert(booking.expert_id)
+        if expert is None:
+            raise NotFound("This booking's expert no longer exists.")
+        override = self.scheduling.check_start(expert, day, at, booking.duration, actor=actor,
+                                               exclude_booking=booking.id, override_reason=override_reason)
+        return booking, day, at, override
+
     def reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,
                    override_reason: str | None = None) -> Booking:
         """Move a booking; its meeting (event id and link) stays and moves with it.
@@ -241,20 +266,8 @@ class BookingLife:
         with a non-empty ``override_reason``, written to the history.
         """
         store = self.ports.store
-        booking = self.ports.load(booking_id)
-        require_can_see(actor, booking)
-        require_expert_or_staff(actor, booking.expert_id, "reschedule")
+        booking, day, at, override = self._check_move(booking_id, new_date, new_time, actor, override_reason)
         who = actor.label
-        if booking.status not in ACTIVE_STATUSES:
-            raise InvalidTransition(f"A {booking.status.value} booking cannot be rescheduled.")
-        day, at = clean_slot(new_date, new_time, self.ports.now_local(), MAX_HORIZON_DAYS)
-        if (day, at) == (booking.scheduled_date, booking.scheduled_time):
-            raise InvalidInput("That is the booking's current date and time; pick a new one.")
-        expert = store.get_expert(booking.expert_id)
-        if expert is None:
-            raise NotFound("This booking's expert no longer exists.")
-        override = self.scheduling.check_start(expert, day, at, booking.duration, actor=actor,
-                                               exclude_booking=booking.id, override_reason=override_reason)
         # The booking is the truth: the move commits first, with its calendar work in the same
         # transaction; the event follows (tried once now, then by the worker until it matches).
         calendar = self.calendar.reason_for_reschedule(booking)

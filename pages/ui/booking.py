@@ -72,14 +72,36 @@ def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None
         pick = slot_picker(svc, actor, booking.expert_id, booking.duration, key=key, exclude_booking=booking.id,
                            around=booking.scheduled_date)
         missing = still_to_pick(pick)
+        refused = False
         if missing:
             st.caption(f"{missing}.")
         elif pick.vanished:
             st.warning(f"{when(pick.day, pick.at, svc.tz)} is no longer free; pick another time.",  # type: ignore[arg-type]
                        icon=":material/event_busy:")
+        elif pick.override and pick.override_reason:
+            # Said before submitting: a time over another session is refused even for ops; one
+            # only outside the hours, notice or buffers moves with the reason kept.
+            try:
+                why = svc.preview_reschedule(booking.id, pick.day, pick.at, actor=actor,  # type: ignore[arg-type]
+                                             override_reason=pick.override_reason)
+            except SlotUnavailable as exc:
+                remember_refusal(key, pick, exc)
+                refused = True
+            except CallExpertError as exc:
+                st.warning(f"Not ready to reschedule: {escape_markdown(str(exc))}", icon=":material/edit:")
+                refused = True
+            else:
+                target = when(pick.day, pick.at, svc.tz)  # type: ignore[arg-type]
+                if why:
+                    st.warning(f"Not a free slot: {escape_markdown(why)} Reschedule moves the session to {target} "
+                               f"anyway, with your reason kept in the booking's history: "
+                               f"“{escape_markdown(pick.override_reason)}”.", icon=":material/warning:")
+                else:
+                    st.caption(f"Moves the session to {target}.")
         elif pick.at is not None:
             st.caption(f"Moves the session to {when(pick.day, pick.at, svc.tz)}.")  # type: ignore[arg-type]
-        if st.button("Reschedule", key=f"reschedule-submit-{booking.id}", disabled=bool(missing)) and not missing:
+        blocked = bool(missing) or refused
+        if st.button("Reschedule", key=f"reschedule-submit-{booking.id}", disabled=blocked) and not blocked:
             try:
                 moved = svc.reschedule(booking.id, pick.day, pick.at, actor=actor,  # type: ignore[arg-type]
                                        override_reason=pick.override_reason)
