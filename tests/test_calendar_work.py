@@ -374,3 +374,19 @@ def test_the_reconcile_calendar_command_reports_exits_1_and_fix_repairs(tmp_path
     assert "T13:00:00" in event["start"]["dateTime"]
     assert main(["reconcile-calendar", "--since", since, "--days", "7"]) == 0
     assert "The calendar agrees with the bookings." in capsys.readouterr().out
+
+
+def test_the_workers_daily_reconciliation_brings_a_moved_event_back(svc, server):
+    from dataclasses import replace
+
+    from lib.worker import JOBS, Worker
+
+    [job] = [j for j in JOBS if j.name == "reconcile-calendar"]
+    assert job.interval(svc.settings) == 86400 and job.enabled(svc.settings)  # daily, with Google
+    booking = confirmed(svc)
+    svc.meetings.reschedule(replace(booking, scheduled_time=time(18, 0)))  # moved in Google Calendar by hand
+    worker = Worker(svc, [job], name="test:1")
+    run = worker.run_job(worker.jobs[0])
+    assert run.counts["divergences"] == 1 and run.counts["queued"] == 1
+    [event] = live(server)
+    assert "T13:00:00" in event["start"]["dateTime"]
