@@ -9,6 +9,7 @@ the booking and the calendar agreeing, and no "link still being prepared" email 
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import date, time, timedelta
 
@@ -343,3 +344,49 @@ def test_reconcile_leaves_a_paid_bookings_attempt_event_to_its_next_link_attempt
     report = svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM)
     assert report.divergences == 0 and report.queued == 0
     assert [e["id"] for e in live(server)] == [event_id_for(booking.id, 0)]
+
+
+def test_the_reconcile_calendar_command_reports_exits_1_and_fix_repairs(tmp_path, server, monkeypatch, capsys):
+    from dataclasses import replace
+
+    from lib.cli import main
+    from tests.support.env import clean_environ
+    from tests.support.google import google_env
+
+    db = tmp_path / "cli.db"
+    svc = build_service(google_settings(db, server, timeout=TIMEOUT, link_attempts=2))
+    svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    booking = confirmed(svc)
+    svc.meetings.reschedule(replace(booking, scheduled_time=time(18, 0)))  # moved in Google Calendar by hand
+    for name in [k for k in os.environ if k.startswith("CALLEXPERT_")]:
+        monkeypatch.delenv(name)
+    for name, value in clean_environ(tmp_path, **google_env(server, db)).items():
+        if name.startswith("CALLEXPERT_"):
+            monkeypatch.setenv(name, value)
+    since = str(booking.scheduled_date - timedelta(days=1))
+    assert main(["reconcile-calendar", "--since", since, "--days", "7"]) == 1
+    out = capsys.readouterr().out
+    assert "Events at another time than their booking" in out and booking.id in out and "18:00" in out
+    assert "--fix" in out and svc.calendar_work(booking.id, actor=SYSTEM) is None
+    assert main(["reconcile-calendar", "--since", since, "--days", "7", "--fix"]) == 0
+    assert "Queued 1 calendar change(s)" in capsys.readouterr().out
+    [event] = live(server)
+    assert "T13:00:00" in event["start"]["dateTime"]
+    assert main(["reconcile-calendar", "--since", since, "--days", "7"]) == 0
+    assert "The calendar agrees with the bookings." in capsys.readouterr().out
+
+
+def test_the_workers_daily_reconciliation_brings_a_moved_event_back(svc, server):
+    from dataclasses import replace
+
+    from lib.worker import JOBS, Worker
+
+    [job] = [j for j in JOBS if j.name == "reconcile-calendar"]
+    assert job.interval(svc.settings) == 86400 and job.enabled(svc.settings)  # daily, with Google
+    booking = confirmed(svc)
+    svc.meetings.reschedule(replace(booking, scheduled_time=time(18, 0)))  # moved in Google Calendar by hand
+    worker = Worker(svc, [job], name="test:1")
+    run = worker.run_job(worker.jobs[0])
+    assert run.counts["divergences"] == 1 and run.counts["queued"] == 1
+    [event] = live(server)
+    assert "T13:00:00" in event["start"]["dateTime"]

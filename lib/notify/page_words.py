@@ -26,8 +26,7 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "policy_deadline": "You can reschedule or cancel here until {when} ({hours} hours before the start).",
         "policy_limit": "A booking can be moved here {count} times; {left} left for this one.",
         "policy_no_moves": "Bookings cannot be moved here; you can still cancel.",
-        "refund_paid": "You paid {amount}. If you cancel, the CallExpert team refunds it to you; "
-                       "we email you when it is on its way.",
+        "refund_paid": "You paid {amount}. If you cancel, the CallExpert team refunds it to you.",
         "no_refund": "Nothing was paid for this booking, so nothing is refunded.",
         "times_in": "Times are in {zone}.",
         "pick": "Pick a new time",
@@ -93,7 +92,7 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "policy_limit": "Pemesanan dapat dipindah di sini {count} kali; sisa {left} untuk pemesanan ini.",
         "policy_no_moves": "Pemesanan tidak dapat dipindah di sini; Anda tetap dapat membatalkan.",
         "refund_paid": "Anda telah membayar {amount}. Jika Anda membatalkan, tim CallExpert akan "
-                       "mengembalikannya; kami mengabari Anda lewat email saat dana dikirim.",
+                       "mengembalikannya kepada Anda.",
         "no_refund": "Belum ada pembayaran untuk pemesanan ini, jadi tidak ada yang dikembalikan.",
         "times_in": "Waktu dalam {zone}.",
         "pick": "Pilih waktu baru",
