@@ -38,7 +38,8 @@ def build_meetings(settings: Settings, store: BookingStore | None = None,
         google = settings.google
         budget = (SharedMinuteBudget(store, google.calendar_id, google.requests_per_minute, clock=clock)
                   if store else None)
-        return GoogleCalendarProvider.from_settings(google, settings.timezone, budget=budget)
+        return GoogleCalendarProvider.from_settings(google, settings.timezone, budget=budget,
+                                                     language=settings.email_language)
     from lib.meetings.jitsi import JitsiProvider
 
     return JitsiProvider(settings.jitsi_base_url)

@@ -226,3 +226,21 @@ def test_the_plan_of_a_day_depends_on_that_day_alone():
     day = {p.key: p.made_at for p in story if p.key.startswith("demo-20261115")}
     assert day and all(later_made == day.get(key) for key, later_made in
                        ((p.key, p.made_at) for p in later if p.key in day))
+
+
+def test_each_demo_expert_offers_their_own_types_and_every_demo_booking_is_one_of_them(tmp_path):
+    service, _ = seeded(tmp_path, MONDAY_NOON_UTC)
+    offered = {e.id: service.session_types(e.id, actor=SYSTEM) for e in demo_experts(service)}
+    names = [{t.name() for t in types} for types in offered.values()]
+    assert all(names) and all(not (a & b) for i, a in enumerate(names) for b in names[i + 1:])  # each their own
+    every = [t for types in offered.values() for t in types]
+    assert all(t.names["id"] and t.names["id"] != t.names["en"] for t in every)  # named in Indonesian too
+    assert any(t.fixed_prices and min(t.durations) <= 30 for t in every)  # a short session at a fixed price
+    assert len({t.durations for t in every}) > 1 and len({t.hourly_rate for t in every}) > 2
+    by_id = {t.id: t for t in every}
+    bookings = service.recent_bookings(actor=SYSTEM, limit=10_000)
+    assert bookings
+    for b in bookings:
+        kind = by_id[b.session_type_id]
+        assert kind.expert_id == b.expert_id and b.duration in kind.durations, b
+        assert b.type_name("id") == kind.names["id"]

@@ -674,3 +674,23 @@ def test_transport_errors_are_retryable(provider, exc):
     err = provider.classify(exc)
     assert isinstance(err, Transient)
     assert "Google did not answer" in str(err)
+
+
+@pytest.mark.parametrize(("language", "title", "foreign"), [
+    ("id", "Mentoring karier: Sari Wulandari dengan Budi Santoso", ("Career mentoring", " with ", "minutes")),
+    ("en", "Career mentoring: Sari Wulandari with Budi Santoso", ("Mentoring karier", " dengan ", "menit")),
+])
+def test_the_event_is_titled_in_the_emails_language_with_the_types_name_in_it(server, tmp_path, language, title,
+                                                                               foreign):
+    """Google invites both people with the event: its title and description read in the emails'
+    language, the type named as booked in it, like the console's own emails."""
+    from lib.wiring import build_meetings
+    from tests.support.google import google_settings
+
+    settings = google_settings(tmp_path / "unused.db", server, timeout=5.0, email_language=language)
+    booking = make_booking(session_names=(("en", "Career mentoring"), ("id", "Mentoring karier")))
+    build_meetings(settings).create(booking)
+    [event] = server.live_events()
+    assert event["summary"] == title
+    assert booking.id in event["description"]
+    assert not [word for word in foreign if word in event["summary"] + event["description"]]

@@ -139,3 +139,23 @@ def test_an_english_email_and_the_overview_table_use_the_english_name(service, e
 
     english = emails_for(booking, "confirmed", service.tz, language="en")[0]
     assert "Career mentoring" in english.subject and "Mentoring karier" not in english.body_text
+
+
+# -- the Availability page -------------------------------------------------------------------------------
+
+def test_the_availability_page_shows_an_expert_their_types_to_read_and_ops_a_save(service, experts):
+    from tests.test_pages import as_expert
+
+    at = as_expert(service, experts["sari"])
+    no_exception(at)
+    assert "Session types" in [h.value for h in at.subheader]
+    [table] = [d.value for d in at.dataframe if "English name" in d.value.columns]
+    assert list(table["English name"]) == ["CV review", "Career mentoring"]
+    assert list(table["Indonesian name"]) == ["Tinjauan CV", "Mentoring karier"]
+    assert not [b for b in at.button if str(b.key).startswith("types-")]  # read only: no save
+    assert any("Ops change these" in c.value for c in at.caption)
+
+    at = open_page("pages/views/availability.py", expert=experts["budi"])
+    no_exception(at)
+    save = at.button(key=f"types-{experts['budi']}-save")
+    assert save.disabled  # nothing changed yet

@@ -103,8 +103,10 @@ class GoogleCalendarProvider:
         requests_at_once: int = 8,
         budget: RequestBudget | None = None,
         busy_http_factory: Callable[[], Any] | None = None,
+        language: str = "en",
     ) -> None:
         self.service = service
+        self.language = language  # the emails' language: the event's title and description are in it
         self.calendar_id = calendar_id
         self.timezone = timezone
         self.conference_wait_seconds = conference_wait_seconds
@@ -143,6 +145,7 @@ class GoogleCalendarProvider:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         budget: RequestBudget | None = None,
+        language: str = "en",
     ) -> GoogleCalendarProvider:
         """Build credentials and the Calendar client from the ``[google]`` settings.
 
@@ -184,6 +187,7 @@ class GoogleCalendarProvider:
             requests_at_once=google.requests_at_once,
             budget=budget,
             busy_http_factory=lambda: new_http(busy_creds),
+            language=language,
         )
 
     # -- MeetingProvider -----------------------------------------------------------------
@@ -206,7 +210,7 @@ class GoogleCalendarProvider:
                 event = self._call(
                     self.service.events().insert(
                         calendarId=self.calendar_id,
-                        body=event_body(booking, event_id, self.timezone, self.reminder_minutes),
+                        body=event_body(booking, event_id, self.timezone, self.reminder_minutes, self.language),
                         conferenceDataVersion=1,
                         sendUpdates="all",
                     ),
@@ -490,7 +494,7 @@ class GoogleCalendarProvider:
         """
         if conference_status(event) == "failure":
             return event
-        want = event_body(booking, event_id, self.timezone, self.reminder_minutes)
+        want = event_body(booking, event_id, self.timezone, self.reminder_minutes, self.language)
         body: dict[str, Any] = {}
         if not (self._same_moment(event.get("start"), want["start"])
                 and self._same_moment(event.get("end"), want["end"])):

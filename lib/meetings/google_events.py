@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lib.domain import Booking
+from lib.notify.messages import WORDS
 
 MEET = "hangoutsMeet"
 _HEX_MAX = 1000  # event ids may be 1024 characters; keep room for the version suffix
@@ -47,20 +48,24 @@ def event_times(booking: Booking, timezone: str) -> tuple[dict[str, str], dict[s
     )
 
 
-def event_body(booking: Booking, event_id: str, timezone: str, reminder_minutes: int) -> dict[str, Any]:
-    """The whole event of a booking as an insert sends it (an adopted event is patched to it)."""
+def event_body(booking: Booking, event_id: str, timezone: str, reminder_minutes: int,
+               language: str = "en") -> dict[str, Any]:
+    """The whole event of a booking as an insert sends it (an adopted event is patched to it).
+
+    Its title and description are in ``language``, the emails' (Google invites both people
+    with them), the session type named as booked in that language."""
     start, end = event_times(booking, timezone)
+    t = WORDS[language]
+    who = t["ics_who"].format(session=booking.type_name(language), customer=booking.customer_name,
+                              expert=booking.expert_name)
     overrides: list[dict[str, Any]] = [{"method": "email", "minutes": 24 * 60}]
     if reminder_minutes > 0:
         overrides.append({"method": "popup", "minutes": int(reminder_minutes)})
     return {
         "id": event_id,
-        "summary": f"{booking.session_type}: {booking.expert_name} with {booking.customer_name}",
-        "description": (
-            f"CallExpert session \"{booking.session_type}\" with {booking.expert_name} "
-            f"({booking.duration} minutes).\nJoin with the Google Meet link of this event.\n\n"
-            f"Booking id: {booking.id}"
-        ),
+        "summary": who,
+        "description": (f"CallExpert · {who} ({t['minutes'].format(minutes=booking.duration)}).\n"
+                        f"{t['event_join']}\n\n{t['ics_booking'].format(id=booking.id)}"),
         "start": start,
         "end": end,
         # No responseStatus: both sides get a real invitation to accept.

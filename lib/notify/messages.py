@@ -121,6 +121,7 @@ WORDS: dict[str, dict[str, str]] = {
         "ics_who": "{session}: {customer} with {expert}",
         "ics_join": "Join: {link}",
         "ics_booking": "Booking {id}",
+        "event_join": "Join with the Google Meet link of this event.",
     },
     "id": {
         "greeting": "Halo {name},",
@@ -152,5 +153,6 @@ WORDS: dict[str, dict[str, str]] = {
         "ics_who": "{session}: {customer} dengan {expert}",
         "ics_join": "Gabung: {link}",
         "ics_booking": "Pemesanan {id}",
+        "event_join": "Gabung lewat tautan Google Meet di acara ini.",
     },
 }
