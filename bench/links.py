@@ -173,13 +173,12 @@ def link_bound(links: int, requests: int, latency: float, concurrency: int, per_
 
 def _check_links(service: Any, server: Any, ids: list[str]) -> None:
     """Every booking confirmed with exactly one live event in the stand-in, whose Meet link it stores."""
-    live: dict[str, list[dict[str, Any]]] = {}
-    for event in server.live_events():
-        live.setdefault(event.get("description", "").rpartition("Booking id: ")[2], []).append(event)
+    # The description names its booking in the emails' language: find the id itself in it.
+    described = [(event.get("description", ""), event) for event in server.live_events()]
     wrong = []
     for booking_id in ids:
         booking = service.store.get_booking(booking_id)
-        events = live.get(booking_id, [])
+        events = [event for text, event in described if booking_id in text]
         if (len(events) != 1 or booking.status.value != "confirmed"
                 or events[0].get("hangoutLink") != booking.meeting_link or events[0]["id"] != booking.google_event_id):
             wrong.append(f"{booking_id}: {booking.status.value}, {len(events)} live event(s)")
