@@ -6,18 +6,19 @@ customer and expert names come as embedded resources, filters and order run in P
 each transition that writes several rows is one SQL function called over ``/rpc``.
 
 This file holds the client, the mapping of PostgREST's errors at this boundary, and the booking
-life (people, bookings and their transitions, the lists, the outbox); it stays over 400 lines
-because each of those methods sits beside the request or SQL function it calls, all through one
-error mapping. What the worker, the endpoint and the Overview keep is in ``supabase_ops.py``;
+life (bookings and their transitions); it stays over 400 lines because each of those methods
+sits beside the request or SQL function it calls, all through one error mapping. Experts,
+customers and availability are in ``supabase_people.py``, the lists the pages and jobs read in
+``supabase_lists.py``, the email outbox in
+``supabase_outbox.py``, what the worker, the endpoint and the Overview keep in ``supabase_ops.py``;
 the selected columns and the row mapping in ``supabase_rows.py``.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,19 +29,11 @@ from postgrest.types import ReturnMethod
 from lib.domain import (
     ACTIVE_STATUSES,
     Booking,
-    BookingStatus,
-    Customer,
-    Email,
     EmailDraft,
-    EmailStatus,
-    Expert,
-    HeldTime,
     HistoryEntry,
     HistoryLine,
     Meeting,
     NewBooking,
-    NewCustomer,
-    OpsCounts,
 )
 from lib.errors import (
     ConfigError,
@@ -50,34 +43,24 @@ from lib.errors import (
     SlotTaken,
     StoreFailed,
     StoreUnavailable,
-    UnreadableAvailability,
 )
-from lib.scheduling import Availability, to_json
-from lib.scheduling.parse import from_stored
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.supabase_calendar import CalendarWorkRequests
+from lib.store.supabase_lists import ListRequests
 from lib.store.supabase_ops import OperationsRequests
+from lib.store.supabase_outbox import OutboxRequests
+from lib.store.supabase_people import PeopleRequests
 from lib.store.supabase_rows import (
-    _ACTIVE,
-    AVAILABILITY_SELECT,
     BOOKING_SELECT,
-    CUSTOMER_SELECT,
-    EMAIL_SELECT,
-    EXPERT_SELECT,
     HISTORY_SELECT,
     _booking,
-    _customer,
     _drafts,
-    _email,
-    _expert,
     _is_uuid,
     _iso,
     _line,
     _rows,
     _slot,
     _ts,
-    _wall,
-    ilike_value,
 )
 from lib.store.supabase_self_service import SelfServiceRequests
 from lib.store.supabase_types import SessionTypeRequests
@@ -105,7 +88,8 @@ class _SameRequest(StoreFailed):
         super().__init__("This booking form was already submitted; refresh the page.")
 
 
-class SupabaseStore(OperationsRequests, SessionTypeRequests, CalendarWorkRequests, SelfServiceRequests):
+class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequests, SessionTypeRequests,
+                    CalendarWorkRequests, SelfServiceRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase
@@ -173,23 +157,6 @@ class SupabaseStore(OperationsRequests, SessionTypeRequests, CalendarWorkRequest
         self._http.close()
 
     # -- requests and errors ----------------------------------------------------------------
-    def _active(self, columns: str, expert_id: str, start: datetime, end: datetime, pending_since: datetime) -> Any:
-        """The request for an expert's time-holding bookings overlapping ``[start, end)``."""
-        # A session lasts at most a few hours, so one overlapping start began the day before at the earliest.
-        return (
-            self._table("bookings").select(columns)
-            .eq("expert_id", expert_id)
-            .in_("status", list(_ACTIVE))
-            .gte("scheduled_date", (start.date() - timedelta(days=1)).isoformat())
-            .lte("scheduled_date", end.date().isoformat())
-            .gt("ends_at", _wall(start))
-            .lt("starts_at", _wall(end))
-            .or_(f'status.neq.pending,created_at.gte."{_iso(pending_since)}"')
-            .order("scheduled_date")
-            .order("scheduled_time")
-            .order("id")
-        )
-
     def _table(self, name: str):  # noqa: ANN202 - supabase-py's builder types are internal
         return self._client.table(name)
 
@@ -265,100 +232,6 @@ class SupabaseStore(OperationsRequests, SessionTypeRequests, CalendarWorkRequest
                 "apply supabase/migrations (supabase db push) and check `supabase_url`."
             )
         return StoreFailed(f"Supabase refused the request while {doing} ({code or 'no code'}): {text}")
-
-    # -- people -------------------------------------------------------------------------------
-    def list_experts(self) -> list[Expert]:
-        """Every expert, by name."""
-        rows = self._every_row(lambda: self._table("experts").select(EXPERT_SELECT).order("name").order("id"),
-                               "listing experts")
-        return [_expert(r) for r in rows]
-
-    def get_expert(self, expert_id: str) -> Expert | None:
-        """The expert, or ``None`` (also for an id that is not a uuid: no request then)."""
-        if not _is_uuid(expert_id):
-            return None
-        data = self._execute(
-            self._table("experts").select(EXPERT_SELECT).eq("id", expert_id).maybe_single(), "reading an expert"
-        )
-        return _expert(data) if data else None
-
-    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "",
-                   calendar_id: str = "") -> Expert:
-        """Insert an expert and return it as stored (an empty ``calendar_id`` is their email)."""
-        row = {"id": str(uuid.uuid4()), "name": name, "email": email, "hourly_rate": hourly_rate,
-               "expertise": expertise, "calendar_id": calendar_id or None}
-        data = self._execute(self._table("experts").insert(row).select(EXPERT_SELECT), "adding an expert")
-        return _expert(_rows(data)[0])
-
-    def set_calendar_id(self, expert_id: str, calendar_id: str) -> Expert:
-        """Change the expert's calendar id (empty: their email): one PATCH that returns the row."""
-        if not _is_uuid(expert_id):
-            raise NotFound("Unknown expert; pick one from the list.")
-        data = self._execute(
-            self._table("experts").update({"calendar_id": calendar_id or None}).eq("id", expert_id)
-            .select(EXPERT_SELECT), "changing the expert's calendar id")
-        rows = _rows(data)
-        if not rows:
-            raise NotFound("Unknown expert; pick one from the list.")
-        return _expert(rows[0])
-
-    def get_availability(self, expert_id: str) -> Availability | None:
-        """The expert's stored availability, or ``None`` (one request; none for a non-uuid id)."""
-        if not _is_uuid(expert_id):
-            return None
-        data = self._execute(
-            self._table("expert_availability").select(AVAILABILITY_SELECT).eq("expert_id", expert_id).maybe_single(),
-            "reading the expert's availability",
-        )
-        if not data:
-            return None
-        try:
-            return from_stored(dict(data))
-        except InvalidInput as exc:  # stored past the console's checks (before the database had its own)
-            raise UnreadableAvailability(expert_id, str(exc)) from None
-
-    def set_availability(self, expert_id: str, availability: Availability) -> None:
-        """Store (replace) the expert's availability: one RPC, one statement."""
-        if not _is_uuid(expert_id):
-            raise NotFound("Unknown expert; pick one from the list.")
-        schedule = to_json(availability, expert=expert_id)
-        self._execute(self._rpc("expert_availability_put", {"p_expert_id": expert_id, "p_schedule": schedule}),
-                      "saving the expert's availability")
-
-    def search_customers(self, query: str, limit: int = 20) -> list[Customer]:
-        """Customers whose name or email contains ``query`` (case-insensitive), by name: one
-        request with ``or=(name.ilike.*q*,email.ilike.*q*)`` and the limit."""
-        value = ilike_value(query.strip())
-        request = (
-            self._table("users").select(CUSTOMER_SELECT)
-            .or_(f"name.ilike.{value},email.ilike.{value}")
-            .order("name").order("email")
-            .limit(max(0, int(limit)))
-        )
-        return [_customer(r) for r in _rows(self._execute(request, "searching customers"))]
-
-    def list_customers(self) -> list[Customer]:
-        """Every customer, by name."""
-        rows = self._every_row(lambda: self._table("users").select(CUSTOMER_SELECT).order("name").order("id"),
-                               "listing customers")
-        return [_customer(r) for r in rows]
-
-    def get_customer(self, customer_id: str) -> Customer | None:
-        """The customer, or ``None``."""
-        if not _is_uuid(customer_id):
-            return None
-        data = self._execute(
-            self._table("users").select(CUSTOMER_SELECT).eq("id", customer_id).maybe_single(), "reading a customer"
-        )
-        return _customer(data) if data else None
-
-    def add_customer(self, customer: NewCustomer) -> Customer:
-        """The customer with this email (case-insensitive), inserted if new; a stored name is kept."""
-        data = self._execute(
-            self._rpc("customer_upsert", {"p_name": customer.name, "p_email": customer.email}).select(CUSTOMER_SELECT),
-            "saving a customer",
-        )
-        return _customer(_rows(data)[0])
 
     # -- bookings -----------------------------------------------------------------------------
     def create_booking(self, new: NewBooking, actor: str, *, line: HistoryLine) -> Booking:
@@ -577,127 +450,7 @@ class SupabaseStore(OperationsRequests, SessionTypeRequests, CalendarWorkRequest
                                     "cancelling the booking")
         return self._transition("booking_cancel", params, "cancelling the booking")
 
-    # -- lists for the pages ------------------------------------------------------------------
-    def upcoming_for_expert(self, expert_id: str, now_local: datetime, limit: int = 200) -> list[Booking]:
-        """Confirmed bookings of the expert that end after ``now_local`` (wall clock), in one request."""
-        if not _is_uuid(expert_id):
-            return []
-        # Sessions last at most a few hours, so one that still runs started yesterday at the
-        # earliest; the date bound lets the (expert_id, status, scheduled_date) index do the work.
-        since = (now_local.date() - timedelta(days=1)).isoformat()
-        request = (
-            self._table("bookings").select(BOOKING_SELECT)
-            .eq("expert_id", expert_id)
-            .eq("status", BookingStatus.CONFIRMED.value)
-            .gte("scheduled_date", since)
-            .gt("ends_at", _wall(now_local))
-            .order("scheduled_date")
-            .order("scheduled_time")
-            .limit(limit)
-        )
-        return [_booking(r) for r in _rows(self._execute(request, "listing the expert's sessions"))]
-
-    def bookings_between(self, start: datetime, end: datetime, statuses: Sequence[BookingStatus],
-                         expert_id: str | None = None, limit: int = 500) -> list[Booking]:
-        """Bookings in ``statuses`` overlapping ``[start, end)`` (wall clock), in one request; a
-        session lasts at most a few hours, so the date bounds let a scheduled_date index work."""
-        if not statuses or (expert_id is not None and not _is_uuid(expert_id)):
-            return []
-        request = self._table("bookings").select(BOOKING_SELECT)
-        if expert_id is not None:
-            request = request.eq("expert_id", expert_id)
-        request = (
-            request.in_("status", [s.value for s in statuses])
-            .gte("scheduled_date", (start.date() - timedelta(days=1)).isoformat())
-            .lte("scheduled_date", end.date().isoformat())
-            .gt("ends_at", _wall(start))
-            .lt("starts_at", _wall(end))
-            .order("scheduled_date")
-            .order("scheduled_time")
-            .order("id")
-            .limit(limit)
-        )
-        return [_booking(r) for r in _rows(self._execute(request, "listing bookings by time"))]
-
-    def active_bookings(self, expert_id: str, start: datetime, end: datetime,
-                        pending_since: datetime) -> list[Booking]:
-        """The expert's time-holding bookings overlapping ``[start, end)`` (wall clock), in one
-        request that the (expert_id, status, scheduled_date, ...) index serves."""
-        if not _is_uuid(expert_id):
-            return []
-        rows = self._every_row(lambda: self._active(BOOKING_SELECT, expert_id, start, end, pending_since),
-                               "reading the expert's bookings")
-        return [_booking(r) for r in rows]
-
-    def active_times(self, expert_id: str, start: datetime, end: datetime,
-                     pending_since: datetime) -> list[HeldTime]:
-        """The rows of ``active_bookings``, three columns of each (no names), in one request."""
-        if not _is_uuid(expert_id):
-            return []
-        rows = self._every_row(
-            lambda: self._active("id,scheduled_date,scheduled_time,duration", expert_id, start, end, pending_since),
-            "reading the expert's bookings")
-        return [HeldTime(r["id"], datetime.combine(date.fromisoformat(r["scheduled_date"]),
-                                                   time.fromisoformat(r["scheduled_time"])), r["duration"])
-                for r in rows]
-
-    def missing_links(self, limit: int = 500) -> list[Booking]:
-        """``paid`` bookings with no meeting link, oldest first."""
-        request = (
-            self._table("bookings").select(BOOKING_SELECT)
-            .eq("status", BookingStatus.PAID.value)
-            .is_("meeting_link", "null")
-            .order("created_at")
-            .limit(limit)
-        )
-        return [_booking(r) for r in _rows(self._execute(request, "listing bookings without a link"))]
-
-    def confirmed_starting(self, after: datetime, until: datetime, limit: int = 1000) -> list[Booking]:
-        """``confirmed`` bookings starting in ``(after, until]`` (wall clock), by start, in one
-        request; the date bounds let the (status, scheduled_date) part of an index do the work."""
-        request = (
-            self._table("bookings").select(BOOKING_SELECT)
-            .eq("status", BookingStatus.CONFIRMED.value)
-            .gte("scheduled_date", after.date().isoformat())
-            .lte("scheduled_date", until.date().isoformat())
-            .gt("starts_at", _wall(after))
-            .lte("starts_at", _wall(until))
-            .order("scheduled_date")
-            .order("scheduled_time")
-            .limit(limit)
-        )
-        return [_booking(r) for r in _rows(self._execute(request, "listing sessions that start soon"))]
-
-    def pending_since(self, older_than: datetime, limit: int = 200) -> list[Booking]:
-        """``pending`` bookings created before ``older_than``, oldest first, in one request."""
-        request = (
-            self._table("bookings").select(BOOKING_SELECT)
-            .eq("status", BookingStatus.PENDING.value)
-            .lt("created_at", _iso(older_than))
-            .order("created_at")
-            .limit(limit)
-        )
-        return [_booking(r) for r in _rows(self._execute(request, "listing bookings awaiting payment"))]
-
-    def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None) -> list[Booking]:
-        """The newest bookings, optionally of one status."""
-        request = self._table("bookings").select(BOOKING_SELECT)
-        if status is not None:
-            request = request.eq("status", BookingStatus(status).value)
-        request = request.order("created_at", desc=True).limit(limit)
-        return [_booking(r) for r in _rows(self._execute(request, "listing bookings"))]
-
-    def counts(self, today: date) -> OpsCounts:
-        """The ops page's four numbers, in one request."""
-        rows = _rows(self._execute(self._rpc("ops_counts", {"p_today": today.isoformat()}), "counting bookings"))
-        row = rows[0] if rows else {}
-        return OpsCounts(
-            today=int(row.get("today") or 0),
-            awaiting_payment=int(row.get("awaiting_payment") or 0),
-            awaiting_link=int(row.get("awaiting_link") or 0),
-            emails_not_sent=int(row.get("emails_not_sent") or 0),
-        )
-
+    # -- history -------------------------------------------------------------------------------
     def history(self, booking_id: str) -> list[HistoryEntry]:
         """What happened to the booking, oldest first."""
         if not _is_uuid(booking_id):
@@ -713,75 +466,3 @@ class SupabaseStore(OperationsRequests, SessionTypeRequests, CalendarWorkRequest
         row = {"booking_id": booking_id, "event": event, "detail": detail, "actor": actor}
         self._execute(self._table("booking_history").insert(row, returning=ReturnMethod.minimal),
                       "writing the booking history")
-
-    # -- email outbox -------------------------------------------------------------------------
-    def claim_queued_emails(self, now: datetime, lease_until: datetime, limit: int = 100) -> list[Email]:
-        """Lease queued emails; SKIP LOCKED in the function keeps two dispatchers apart."""
-        params = {"p_now": _iso(now), "p_lease_until": _iso(lease_until), "p_limit": limit}
-        return [_email(r) for r in _rows(self._execute(self._rpc("email_claim_queued", params), "claiming emails"))]
-
-    def list_emails(self, limit: int = 200, booking_id: str | None = None) -> list[Email]:
-        """The newest outbox rows, optionally of one booking."""
-        request = self._table("email_outbox").select(EMAIL_SELECT)
-        if booking_id is not None:
-            if not _is_uuid(booking_id):
-                return []
-            request = request.eq("booking_id", booking_id)
-        request = request.order("id", desc=True).limit(limit)
-        return [_email(r) for r in _rows(self._execute(request, "listing emails"))]
-
-    def queue_emails(self, emails: Sequence[EmailDraft], at: datetime, not_before: datetime | None = None) -> None:
-        """Queue emails no transition causes (the "link still being prepared" notice), claimable
-        from ``not_before``; idempotent by (booking, kind, version), like the transitions' queueing."""
-        params = {"p_emails": _drafts(emails), "p_at": _iso(at),
-                  "p_not_before": _iso(not_before) if not_before else None}
-        self._execute(self._rpc("email_queue", params), "queueing emails")
-
-    def requeue_email(self, email_id: int) -> Email | None:
-        """``failed`` -> ``queued`` on the same row (ops "Resend"); ``None`` if it is not failed."""
-        request = (
-            self._table("email_outbox")
-            .update({"status": EmailStatus.QUEUED.value, "lease_until": None})
-            .eq("id", email_id)
-            .eq("status", EmailStatus.FAILED.value)
-            .select(EMAIL_SELECT)
-        )
-        rows = _rows(self._execute(request, "putting the email back in the queue"))
-        return _email(rows[0]) if rows else None
-
-    def email_keys(self, booking_ids: Sequence[str]) -> set[tuple[str, str, int]]:
-        """The (booking_id, kind, version) of these bookings' outbox rows, a request per 100
-        bookings (the ids travel in the URL)."""
-        ids = [i for i in dict.fromkeys(booking_ids) if _is_uuid(i)]
-        keys: set[tuple[str, str, int]] = set()
-        for start in range(0, len(ids), 100):
-            chunk = ids[start:start + 100]
-            rows = self._every_row(lambda chunk=chunk: self._table("email_outbox").select("booking_id,kind,version")
-                                   .in_("booking_id", chunk).order("id"), "reading the outbox")
-            keys.update((r["booking_id"], r["kind"], r["version"]) for r in rows)
-        return keys
-
-    def drop_emails(self, email_ids: Sequence[int]) -> None:
-        """Delete these emails if still queued (sent and failed ones stay)."""
-        if not email_ids:
-            return
-        self._execute(
-            self._table("email_outbox").delete(returning=ReturnMethod.minimal)
-            .in_("id", list(email_ids)).eq("status", EmailStatus.QUEUED.value),
-            "dropping emails",
-        )
-
-    def release_emails(self, email_ids: Sequence[int]) -> None:
-        """Give back the lease on queued emails a stopped dispatcher did not get to."""
-        if not email_ids:
-            return
-        self._execute(
-            self._table("email_outbox").update({"lease_until": None}, returning=ReturnMethod.minimal)
-            .in_("id", list(email_ids)).eq("status", EmailStatus.QUEUED.value),
-            "releasing the emails",
-        )
-
-    def mark_email(self, email_id: int, status: EmailStatus, error: str | None, at: datetime) -> None:
-        """Record a send attempt: ``sent``, ``failed`` (permanent) or ``queued`` (try again later)."""
-        params = {"p_id": email_id, "p_status": EmailStatus(status).value, "p_error": error, "p_at": _iso(at)}
-        self._execute(self._rpc("email_mark", params), "recording the email attempt")
