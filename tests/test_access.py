@@ -23,6 +23,7 @@ from lib.domain import BookingRequest, BookingStatus, Expert, NewCustomer
 from lib.errors import ConfigError, PermissionDenied
 from lib.service import BookingService
 from pages.ui.registry import pages_for
+from tests.support.apptest import AUTH
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 ALL_PAGES = {
@@ -36,14 +37,6 @@ ALL_PAGES = {
 }
 ALL_PAGES_IN_MENU_ORDER = ["book", "my_sessions", "availability", "confirmation", "ops", "overview", "emails"]
 OPS_EMAIL = "ops.lead@callexpert.id"
-AUTH = """
-[auth]
-redirect_uri = "http://localhost:8501/oauth2callback"
-cookie_secret = "test-cookie-secret"
-client_id = "test-client"
-client_secret = "test-secret"
-server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
-"""
 
 
 # -- arranging ----------------------------------------------------------------------------------

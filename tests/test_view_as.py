@@ -13,19 +13,11 @@ from streamlit.testing.v1 import AppTest
 from lib.domain import Expert
 from lib.service import BookingService
 from lib.view_as import expert_for, names_someone, slug, value_for
-from tests.support.apptest import APP, no_exception
+from tests.support.apptest import APP, AUTH, no_exception
 
 MY_SESSIONS = "pages/views/my_sessions.py"
 OPS_PAGE = "pages/views/ops.py"
 OPS_EMAIL = "ops@callexpert.id"
-AUTH = """
-[auth]
-redirect_uri = "http://localhost:8501/oauth2callback"
-cookie_secret = "test-cookie-secret"
-client_id = "test-client"
-client_secret = "test-secret"
-server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
-"""
 
 
 @pytest.fixture

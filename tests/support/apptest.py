@@ -8,6 +8,15 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
+# The [auth] section of a secrets file that configures sign-in (its provider is never reached in AppTest).
+AUTH = """
+[auth]
+redirect_uri = "http://localhost:8501/oauth2callback"
+cookie_secret = "test-cookie-secret"
+client_id = "test-client"
+client_secret = "test-secret"
+server_metadata_url = "https://accounts.google.com/.well-known/openid-configuration"
+"""
 
 
 def open_page(page: str, **query: str) -> AppTest:
