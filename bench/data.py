@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import CURRENT, EXPERTS
-from lib.session_types import standard_types
+from lib.session_type_document import standard_types
 from lib.store.sqlite import SQLiteStore
 
 

@@ -29,7 +29,7 @@ from lib.config import Settings
 from lib.store.sqlite import SQLiteStore
 
 OPS, EXPERT = "ops", "expert"
-OVERVIEW_YEAR_DAYS = 366  # the Overview's longest range (lib.service.overview.MAX_DAYS)
+OVERVIEW_YEAR_DAYS = 366  # the Overview's longest range (lib.service.overview_figures.MAX_DAYS)
 ROLES = (OPS, EXPERT)
 VIEW_AS = "view_as"  # the demo's "View as" widget key (pages.ui.gate.VIEW_AS)
 # What the Book page is measured with typed in its customer search: a part of a name many

@@ -1,5 +1,5 @@
 import sys
 
-from lib.cli import main
+from lib.entrypoints.cli import main
 
 sys.exit(main())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, time
 
 from lib.domain import NewCustomer
-from lib.picker import pick_missing
+from lib.slot_choices import pick_missing
 
 
 def missing_parts(*, customer_id: str | None, new_customer: NewCustomer | None, day: date | None,

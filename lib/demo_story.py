@@ -1,7 +1,7 @@
 """The demo's story, planned: which bookings are made on each day and how each one goes.
 
 Pure: a day's plan depends only on that date (a random generator seeded with it) and, for the
-story's fixed beats and the weekly growth, on how many days before today it lies; ``lib.demo``
+story's fixed beats and the weekly growth, on how many days before today it lies; ``lib.demo_data``
 plays the plans through the booking service. The rhythm is a week's: most bookings are made on
 Tuesdays and the fewest on Sundays (at least one a day), a little more each week, each for a
 session one day to two weeks later (most days one of them a week or two ahead). Most sessions
@@ -21,7 +21,7 @@ HISTORY_DAYS = 90  # days of bookings made before today
 
 # Bookings made on each weekday (Monday first), before the weekly growth and the day's jitter.
 WEEKLY_RHYTHM = (4, 5, 4, 4, 3, 2, 1)
-# Who is booked how often (in ``lib.demo.EXPERTS`` order) and for how long.
+# Who is booked how often (in ``lib.demo_data.EXPERTS`` order) and for how long.
 EXPERT_WEIGHTS = (30, 25, 25, 20)
 DURATIONS = ((30, 2), (45, 2), (60, 8), (90, 3), (120, 1))
 # Days from the booking to its session, by weight.
@@ -30,7 +30,7 @@ LEADS = ((1, 10), (2, 10), (3, 10), (4, 9), (5, 9), (6, 8), (7, 9), (8, 6), (9, 
 
 
 class Fate(str, enum.Enum):
-    """How a booking's life goes (``lib.demo`` plays each one)."""
+    """How a booking's life goes (``lib.demo_data`` plays each one)."""
 
     HELD = "held"  # paid, linked within seconds, held and completed
     LINK_FLAKY = "link flaky"  # the first link attempt fails, the next one makes it
@@ -65,8 +65,8 @@ class PlannedBooking:
 
     key: str  # the request key: seeding again finds the booking by it
     made_at: datetime
-    expert: int  # index in lib.demo.EXPERTS
-    customer: int  # index in lib.demo.CUSTOMERS
+    expert: int  # index in lib.demo_data.EXPERTS
+    customer: int  # index in lib.demo_data.CUSTOMERS
     duration: int
     lead_days: int
     pick: float

@@ -1,12 +1,12 @@
 """The Overview's headline row: bookings, revenue, the share that reached confirmed and the
 no-show share of a range, each with its change against the period of the same length just
-before (``lib.overview.Overview.previous``)."""
+before (``lib.overview_readings.Overview.previous``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib.overview import Overview, OverviewStats
+from lib.overview_readings import Overview, OverviewStats
 from lib.timefmt import number, rupiah, short_date
 
 

@@ -8,9 +8,9 @@ from lib.config import Settings
 from lib.errors import ConfigError
 from lib.meetings import MeetingProvider
 from lib.notify import EmailSender
-from lib.notify.outbox import OutboxOnlySender
+from lib.notify.in_app_sender import OutboxOnlySender
 from lib.payments import PaymentGateway
-from lib.payments.demo import DemoGateway
+from lib.payments.demo_gateway import DemoGateway
 from lib.service import BookingService
 from lib.store import BookingStore
 from lib.store.sqlite import SQLiteStore
@@ -85,7 +85,7 @@ def build_service(settings: Settings, clock: Clock = system_clock) -> BookingSer
     )
     # Demo rows only ever go into the embedded database, never into a production project.
     if settings.seed_demo_data and settings.backend == "sqlite" and not service.experts(actor=SYSTEM):
-        from lib.demo import seed_demo
+        from lib.demo_data import seed_demo
 
         seed_demo(service)
     return service

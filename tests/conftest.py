@@ -9,7 +9,7 @@ import pytest
 
 from lib.config import load_settings
 from lib.service import BookingService
-from lib.service.availability import Scheduling
+from lib.service.expert_availability import Scheduling
 from lib.wiring import build_service
 from tests.support.bookings import ALWAYS_OPEN
 from tests.support.browser import chromium  # noqa: F401 - the browser tests' fixture

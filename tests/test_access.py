@@ -27,13 +27,13 @@ from tests.support.apptest import AUTH
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 ALL_PAGES = {
-    "book": "pages/views/book.py",
-    "confirmation": "pages/views/confirmation.py",
-    "my_sessions": "pages/views/my_sessions.py",
-    "availability": "pages/views/availability.py",
-    "ops": "pages/views/ops.py",
-    "overview": "pages/views/overview.py",
-    "emails": "pages/views/emails.py",
+    "book": "pages/views/book_view.py",
+    "confirmation": "pages/views/confirmation_view.py",
+    "my_sessions": "pages/views/my_sessions_view.py",
+    "availability": "pages/views/availability_view.py",
+    "ops": "pages/views/ops_view.py",
+    "overview": "pages/views/overview_view.py",
+    "emails": "pages/views/emails_view.py",
 }
 ALL_PAGES_IN_MENU_ORDER = ["book", "my_sessions", "availability", "confirmation", "ops", "overview", "emails"]
 OPS_EMAIL = "ops.lead@callexpert.id"

@@ -19,13 +19,13 @@ from googleapiclient.discovery import build
 from lib.access import SYSTEM
 from lib.config import GoogleSettings, Settings
 from lib.domain import Booking, HistoryLine, NewBooking, NewCustomer
+from lib.entrypoints.worker import JOBS, Worker
 from lib.errors import ConfigError
-from lib.meetings.attendance import DIRECTORY_SCOPE, MEET_SCOPE, GoogleMeetAttendance
-from lib.notify.outbox import OutboxOnlySender
-from lib.payments.demo import DemoGateway
+from lib.meetings.meet_attendance import DIRECTORY_SCOPE, MEET_SCOPE, GoogleMeetAttendance
+from lib.notify.in_app_sender import OutboxOnlySender
+from lib.payments.demo_gateway import DemoGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
-from lib.worker import JOBS, Worker
 from tests.support.env import drop_proxies
 from tests.support.fakes import FixedClock, FlakyProvider
 from tests.support.google import authorized_user_json, calendar_server
@@ -333,7 +333,7 @@ def test_from_settings_asks_each_api_with_credentials_of_its_own_scope(tmp_path,
 def test_the_ops_text_says_who_joined_and_who_did_not(world):
     from zoneinfo import ZoneInfo
 
-    from lib.views import attendance_text
+    from lib.display_tables import attendance_text
 
     tz = ZoneInfo("Asia/Jakarta")
     assert "not read yet" in attendance_text(None, tz)

@@ -15,7 +15,7 @@ from lib.access import SYSTEM, expert_actor
 from lib.config import Settings
 from lib.domain import BookingRequest, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied
-from lib.payments.demo import DemoGateway
+from lib.payments.demo_gateway import DemoGateway
 from lib.scheduling import DEFAULT_AVAILABILITY, WEEKDAYS, Availability, TimeRange, from_json, to_json
 from lib.scheduling.form import DAY_FIELD_MAX_CHARS, OVERRIDES, OVERRIDES_MAX_CHARS, AvailabilityForm, ranges_text
 from lib.scheduling.model import MAX_DOCUMENT_BYTES, MAX_OVERRIDES

@@ -9,7 +9,7 @@ from lib.domain import Expert
 from lib.service import BookingService
 from tests.support.apptest import no_exception, open_page, previews, shown
 
-PAGE = "pages/views/availability.py"
+PAGE = "pages/views/availability_view.py"
 
 
 def column_of(at, key: str):

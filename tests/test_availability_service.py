@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from lib.access import SYSTEM, Actor, Role, expert_actor
-from lib.cli import main as cli_main
 from lib.config import Settings
 from lib.domain import BookingRequest, NewCustomer
+from lib.entrypoints.cli import main as cli_main
 from lib.errors import InvalidInput, PermissionDenied, SlotUnavailable
 from lib.meetings import BusyTimes
-from lib.payments.demo import DemoGateway
+from lib.payments.demo_gateway import DemoGateway
 from lib.scheduling import WEEKDAYS, Availability, Reason, TimeRange, from_json
 from lib.scheduling.model import MAX_DOCUMENT_BYTES
 from lib.scheduling.parse import MAX_FILE_BYTES

@@ -21,9 +21,9 @@ import pytest
 
 from lib.access import SYSTEM
 from lib.config import Settings
+from lib.display_tables import booking_label
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.timefmt import long_date, when
-from lib.views import booking_label
 from lib.wiring import build_service
 from tests.support.bookings import open_all_hours
 from tests.support.browser import TIMEOUT_MS, serve_console, shot

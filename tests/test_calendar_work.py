@@ -285,7 +285,7 @@ def test_reconcile_finds_a_confirmed_booking_whose_event_was_deleted(svc, server
 # -- the worker's job ----------------------------------------------------------------------------
 
 def test_the_worker_job_retries_due_work_and_backs_off_while_google_refuses(svc, server):
-    from lib.worker import JOBS, Worker
+    from lib.entrypoints.worker import JOBS, Worker
 
     booking = confirmed(svc)
     server.method_faults["events.delete"].extend(["503", "503"])
@@ -321,13 +321,13 @@ def test_the_ops_page_lists_late_calendar_work_with_its_error_and_retry_now_fini
     server.method_faults["events.delete"].append("403forbidden")
     svc.cancel(booking.id, "customer asked", actor=SYSTEM)
 
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     texts = [shown(t) for t in markdown_sources(at)]
     assert "Calendar changes waiting more than 15 minutes" in texts
     [row] = [t for t in texts if "withdraw the cancelled booking's invitation" in t]
     assert "Attempts: 1" in row and "Last error: " in row
-    page = open_page("pages/views/confirmation.py", booking=booking.id)
+    page = open_page("pages/views/confirmation_view.py", booking=booking.id)
     assert "Cancelled; the calendar invitation is being withdrawn." in [i.value for i in page.info]
 
     at.button(key=f"calendar-retry-{booking.id}").click().run()
@@ -335,7 +335,7 @@ def test_the_ops_page_lists_late_calendar_work_with_its_error_and_retry_now_fini
     assert any("The calendar now matches" in shown(s.value) for s in at.success)
     assert "Calendar changes waiting more than 15 minutes" not in [shown(t) for t in markdown_sources(at)]
     assert live(server) == []
-    page = open_page("pages/views/confirmation.py", booking=booking.id)
+    page = open_page("pages/views/confirmation_view.py", booking=booking.id)
     assert "Cancelled; the calendar invitation is being withdrawn." not in [i.value for i in page.info]
 
 
@@ -349,7 +349,7 @@ def test_reconcile_leaves_a_paid_bookings_attempt_event_to_its_next_link_attempt
 def test_the_reconcile_calendar_command_reports_exits_1_and_fix_repairs(tmp_path, server, monkeypatch, capsys):
     from dataclasses import replace
 
-    from lib.cli import main
+    from lib.entrypoints.cli import main
     from tests.support.env import clean_environ
     from tests.support.google import google_env
 
@@ -379,7 +379,7 @@ def test_the_reconcile_calendar_command_reports_exits_1_and_fix_repairs(tmp_path
 def test_the_workers_daily_reconciliation_brings_a_moved_event_back(svc, server):
     from dataclasses import replace
 
-    from lib.worker import JOBS, Worker
+    from lib.entrypoints.worker import JOBS, Worker
 
     [job] = [j for j in JOBS if j.name == "reconcile-calendar"]
     assert job.interval(svc.settings) == 86400 and job.enabled(svc.settings)  # daily, with Google

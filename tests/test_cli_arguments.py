@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lib.cli import main
-from lib.cli_args import FIRST_DAYS
+from lib.entrypoints.cli import main
+from lib.entrypoints.cli_args import FIRST_DAYS
 from lib.scheduling import Availability, TimeRange
 from tests.support.env import clean_environ
 

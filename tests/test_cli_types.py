@@ -8,7 +8,7 @@ import json
 import pytest
 
 from lib.access import SYSTEM
-from lib.cli import main
+from lib.entrypoints.cli import main
 
 
 @pytest.fixture

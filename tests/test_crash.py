@@ -32,8 +32,8 @@ from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM
 from lib.config import load_settings
+from lib.display_tables import booking_label
 from lib.domain import BookingStatus
-from lib.views import booking_label
 from lib.wiring import build_service
 from tests.support.bookings import request_for
 from tests.support.env import clean_environ
@@ -116,7 +116,7 @@ def test_a_crash_between_payment_and_link_is_finished_by_retry_links(app_env, mo
         assert leased_bookings(db) == [booking.id]
 
         at = AppTest.from_file(APP, default_timeout=60).run()
-        at.switch_page("pages/views/ops.py").run()
+        at.switch_page("pages/views/ops_view.py").run()
         assert not at.exception, [e.value for e in at.exception]
         assert any(booking_label(booking) in md.value for md in at.markdown), "the ops page does not list it"
         assert {m.label: m.value for m in at.metric}["Awaiting link"] == "1"

@@ -77,7 +77,7 @@ def test_the_overviews_csv_files_hold_a_hostile_name_as_text(filled, app_env, mo
         return button(label, data, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", keep)
-    at = open_page("pages/views/overview.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
+    at = open_page("pages/views/overview_view.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
     no_exception(at)
     assert len(handed) == 8
     attendance = rows(handed["overview-csv-attendance"])

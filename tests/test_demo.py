@@ -14,11 +14,11 @@ import pytest
 
 from lib.access import SYSTEM
 from lib.config import Settings
-from lib.demo import EXPERTS, seed_demo
+from lib.demo_data import EXPERTS, seed_demo
 from lib.demo_story import HISTORY_DAYS, plan
 from lib.domain import BookingStatus, EmailStatus
 from lib.errors import ConfigError
-from lib.payments.demo import DemoGateway
+from lib.payments.demo_gateway import DemoGateway
 from lib.scheduling import Availability
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore

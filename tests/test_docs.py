@@ -148,7 +148,7 @@ def _interval_setting(job: object) -> str:
 
 
 def test_the_worker_table_has_a_row_per_job_with_its_interval_setting_and_default():
-    from lib.worker import JOBS
+    from lib.entrypoints.worker import JOBS
 
     text = _text(ROOT / "docs" / "operations.md")
     rows = dict(re.findall(r"^\| `([a-z-]+)` \| .+ \| (`worker_\w+_seconds` \(\d+ s\)) \|$", text, flags=re.M))
@@ -159,7 +159,7 @@ def test_the_worker_table_has_a_row_per_job_with_its_interval_setting_and_defaul
 
 
 def test_the_worker_comments_name_every_job():
-    from lib.worker import JOBS
+    from lib.entrypoints.worker import JOBS
 
     assert sorted(JOB_WORDS) == sorted(j.name for j in JOBS)  # a new job needs its word here and there
     makefile = re.search(r"((?:^## .*\n)+)worker:", _text(ROOT / "Makefile"), flags=re.M)

@@ -27,14 +27,14 @@ from cryptography.x509.oid import NameOID
 from icalendar import Calendar
 
 from lib.access import DEMO_OPS, SYSTEM
-from lib.cli import main as cli_main
 from lib.config import Settings, SmtpSettings, load_settings
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
+from lib.entrypoints.cli import main as cli_main
 from lib.errors import ConfigError, InvalidTransition, MeetingFailed, NotFound
 from lib.notify import LINK_PENDING
-from lib.notify.outbox import OutboxOnlySender
+from lib.notify.in_app_sender import OutboxOnlySender
 from lib.notify.smtp import SmtpSender
-from lib.payments.demo import DemoGateway
+from lib.payments.demo_gateway import DemoGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_sender
@@ -624,7 +624,7 @@ def test_cli_send_emails_delivers_the_queue(make, server, monkeypatch, capsys):
     b = world.svc.book(request(world.svc), actor=SYSTEM)
     world.svc.pay(b.id, actor=SYSTEM)
     world.svc.create_link(b.id, dispatch=False, actor=SYSTEM)
-    monkeypatch.setattr("lib.cli._service", lambda: world.svc)
+    monkeypatch.setattr("lib.entrypoints.cli._service", lambda: world.svc)
     assert cli_main(["send-emails"]) == 0
     assert "Sent 2, failed 0" in capsys.readouterr().out
     assert len(server.mailbox.received) == 2
@@ -658,12 +658,12 @@ def test_a_non_ascii_password_is_never_stored_shown_printed_or_logged(make, tls_
         error = next(e.last_error for e in rows if e.last_error)
         assert "characters other than ASCII" in error and "[smtp]" in error
 
-        monkeypatch.setattr("lib.cli._service", lambda: world.svc)
+        monkeypatch.setattr("lib.entrypoints.cli._service", lambda: world.svc)
         cli_main(["send-emails"])
         printed = capsys.readouterr()
         assert "characters other than ASCII" in printed.out
 
-        at = open_page("pages/views/emails.py")
+        at = open_page("pages/views/emails_view.py")
         no_exception(at)
         shown = markdown_sources(at) + [t.value for t in at.text]
         assert any("characters other than ASCII" in s for s in shown)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from lib.access import SYSTEM
-from lib.web import loggable_path
+from lib.entrypoints.web import loggable_path
 from tests.support.env import clean_environ, free_port
 from tests.test_join_links import BASE, token_of
 from tests.test_reminders import World, book, build
@@ -58,7 +58,7 @@ def logged(world: World, caplog: pytest.LogCaptureFixture) -> tuple[str, list[st
     with serving(world.svc) as http:
         visit(http, token)
     # The server has stopped: every request's line is written.
-    lines = [r.getMessage() for r in caplog.records if r.name == "lib.web.access"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "lib.entrypoints.web.access"]
     # The server's side only: the test's own HTTP client logs the addresses it asks for.
     served = [r for r in caplog.records if r.name.split(".")[0] in ("lib", "uvicorn", "starlette")]
     everything = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in served)
@@ -115,5 +115,5 @@ def test_the_served_process_logs_the_click_without_token_or_address(tmp_path):
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=20)[0]
     assert answer.status_code == 302, out
-    assert "lib.web.access: GET /j/<token> 302 " in out and "Application shutdown complete" in out, out
+    assert "lib.entrypoints.web.access: GET /j/<token> 302 " in out and "Application shutdown complete" in out, out
     assert token not in out and CLIENT not in out, out

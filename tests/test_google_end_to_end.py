@@ -118,7 +118,7 @@ def test_ops_page_with_google_creates_fifty_missing_links_once(app_env, server, 
                                         expert=i % 2), actor=SYSTEM).id, actor=SYSTEM).id for i in range(50)]
 
     at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/views/ops.py").run()
+    at.switch_page("pages/views/ops_view.py").run()
     assert "Meeting provider" in at.success[0].value  # calendars.get says Meet is allowed
     # Faults from here on: the link creation must get through them. (Set before the first page,
     # they would hit the pages' own free/busy and health reads, in an order that shifts whenever

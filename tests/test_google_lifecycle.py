@@ -24,8 +24,8 @@ from lib.errors import MeetingProviderError, Permanent, Transient
 from lib.meetings.google import MAX_VERSION_BUMPS
 from lib.meetings.google_events import event_id_for
 from lib.meetings.quota import SharedMinuteBudget
-from lib.notify.outbox import OutboxOnlySender
-from lib.payments.demo import DemoGateway
+from lib.notify.in_app_sender import OutboxOnlySender
+from lib.payments.demo_gateway import DemoGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
@@ -420,7 +420,7 @@ def test_the_ops_page_shows_the_budgets_use(app_env, server, monkeypatch):
                        "ALLOW_DEMO_MODE": "true"}.items():
         monkeypatch.setenv(f"CALLEXPERT_{key}", value)
     at = AppTest.from_file(str(Path(__file__).parent.parent / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/views/ops.py").run()
+    at.switch_page("pages/views/ops_view.py").run()
     assert not at.exception
     [gauge] = [p.proto.text for p in at.get("progress")]
     # The page's own connection check took a slot, and it stays counted for a rolling minute.

@@ -15,7 +15,7 @@ import pytest
 from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import HistoryLine
-from lib.payments.demo import DemoGateway
+from lib.payments.demo_gateway import DemoGateway
 from lib.service import BookingService, history
 from lib.store.sqlite import SQLiteStore
 from tests.support.bookings import request_for

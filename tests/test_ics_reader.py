@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from lib.display_tables import email_kind_text, email_language, email_title, invitation_view
 from lib.domain import Email, EmailStatus
 from lib.notify.ics import IcsOptions, IcsText, invitation, read_invitation
 from lib.notify.templates import emails_for
-from lib.views import email_kind_text, email_language, email_title, invitation_view
 from tests.support.google import make_booking
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

@@ -58,3 +58,26 @@ def test_tests_drive_apptest_through_its_public_api(path):
                       if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                       and node.value.id == "at" and node.attr.startswith("_")})
     assert not private, f"{path.relative_to(ROOT)} uses {private}"
+
+
+ENTRY_POINTS = ROOT / "lib" / "entrypoints"
+
+
+@pytest.mark.parametrize("path", sorted(p for p in (ROOT / "lib").rglob("*.py")
+                                        if ENTRY_POINTS not in p.parents and p.name != "__main__.py"),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_library_never_imports_its_entry_points(path):
+    """The command line, the worker and the public endpoint call the library, never the other way."""
+    bad = sorted(name for name in imported_modules(path) if name.startswith("lib.entrypoints"))
+    assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_no_two_modules_share_a_name():
+    """A name says where a thing belongs: ``picker.py`` in two layers made both hard to find.
+    (Packages' ``__init__.py`` aside; ``pages/<address>.py`` are the first-run entries of the pages.)"""
+    seen: dict[str, list[str]] = {}
+    for path in [*(ROOT / "lib").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), ROOT / "app.py"]:
+        if path.name != "__init__.py":
+            seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    shared = {name: paths for name, paths in seen.items() if len(paths) > 1}
+    assert not shared, f"modules sharing a name: {shared}"

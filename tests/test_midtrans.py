@@ -31,9 +31,9 @@ import responses
 from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM
-from lib.cli import main as cli_main
 from lib.config import MidtransSettings, Settings, load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
+from lib.entrypoints.cli import main as cli_main
 from lib.errors import (
     CallExpertError,
     ConfigError,
@@ -812,7 +812,7 @@ def shown(at: AppTest) -> str:
 
 
 def test_book_page_offers_midtrans_and_check_payment_confirms_a_settled_booking(msvc, mt):
-    at = open_page("pages/views/book.py")
+    at = open_page("pages/views/book_view.py")
     no_exception(at)
     assert any("Payment through Midtrans (sandbox)" in i.value for i in at.info)
     assert not any("Demo payment" in i.value for i in at.info)
@@ -845,7 +845,7 @@ def test_book_page_offers_midtrans_and_check_payment_confirms_a_settled_booking(
 
 def test_the_page_checks_by_itself_while_a_payment_is_pending(msvc, mt):
     booking = console_booking(msvc, mt)
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     no_exception(at)
     assert [(b.label, b.proto.url) for b in at.link_button] == [("Pay with Midtrans", REDIRECT)]
     assert at.button(key=f"check-payment-{booking.id}")
@@ -869,7 +869,7 @@ def test_the_page_checks_by_itself_while_a_payment_is_pending(msvc, mt):
 
 def test_a_network_failure_on_check_payment_shows_a_clear_message(msvc, mt):
     booking = console_booking(msvc, mt)
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     mt.add(responses.GET, f"{CORE}/v2/{booking.payment_order_id}/status", body=requests.exceptions.ReadTimeout())
     at.button(key=f"check-payment-{booking.id}").click().run()
     no_exception(at)
@@ -889,7 +889,7 @@ def test_ops_lists_bookings_stuck_in_pending_with_a_check_button(msvc, mt, midtr
     stuck = console_booking(msvc, mt, days=14)
     fresh = console_booking(msvc, mt, days=15)
     backdate(midtrans_env, stuck.id, 45)
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     assert [s.value for s in at.subheader][0] == "Awaiting payment for more than 30 minutes"
     assert at.button(key=f"ops-check-payment-{stuck.id}")

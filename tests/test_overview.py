@@ -12,7 +12,15 @@ from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM, expert_actor
 from lib.errors import InvalidInput, PermissionDenied
-from lib.overview import Funnel, Overview, OverviewStats, failure_cause, failure_causes, funnel_reading, percentile
+from lib.overview_readings import (
+    Funnel,
+    Overview,
+    OverviewStats,
+    failure_cause,
+    failure_causes,
+    funnel_reading,
+    percentile,
+)
 from pages.ui.registry import pages_for
 from tests.support import overview as known
 from tests.support.apptest import APP, no_exception, open_page, shown
@@ -50,7 +58,7 @@ def filled(service, monkeypatch):
 
 
 def test_the_overview_page_shows_the_hand_counted_figures(filled):
-    at = open_page("pages/views/overview.py")
+    at = open_page("pages/views/overview_view.py")
     no_exception(at)
     assert [t.value for t in at.title] == ["Overview"]
     at.date_input(key="overview-range").set_value((known.FIRST, known.LAST)).run()
@@ -76,7 +84,7 @@ def test_the_overview_downloads_hold_the_hand_counted_figures(filled, monkeypatc
         return button(label, data, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", keep)
-    at = open_page("pages/views/overview.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
+    at = open_page("pages/views/overview_view.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
     no_exception(at)
     assert len(handed) == len(at.get("download_button")) == 8
     csv = [data.decode("utf-8").splitlines() for data in handed]
@@ -178,14 +186,14 @@ def test_the_sqlite_overview_reads_only_the_ranges_rows_of_every_table(filled):
 
 
 def test_a_range_in_the_address_is_the_pages_range(filled):
-    at = open_page("pages/views/overview.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
+    at = open_page("pages/views/overview_view.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
     no_exception(at)
     assert at.date_input(key="overview-range").value == (known.FIRST, known.LAST)
     assert [shown(c.value) for c in at.caption] == [CHANGES, *READINGS]
 
 
 def test_the_overview_page_by_default_covers_the_last_30_days_and_says_when_there_is_nothing(service):
-    at = open_page("pages/views/overview.py")
+    at = open_page("pages/views/overview_view.py")
     no_exception(at)
     first, last = at.date_input(key="overview-range").value
     assert (last, last - first) == (service.today(), timedelta(days=29))
@@ -216,11 +224,11 @@ def test_the_service_gives_the_same_figures_and_refuses_experts_and_bad_ranges(f
 
 def test_an_expert_is_not_offered_the_overview_and_cannot_open_it(filled):
     at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page("pages/views/availability.py").run()
+    at.switch_page("pages/views/availability_view.py").run()
     at.sidebar.selectbox(key="view_as").set_value(filled.experts(actor=SYSTEM)[0].id).run()
     # The navigation the expert's run built has no Overview page to switch to.
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/views/overview.py")
+        at.switch_page("pages/views/overview_view.py")
     assert "overview" not in pages_for(expert_actor(filled.experts(actor=SYSTEM)[0]))
 
 
@@ -248,7 +256,7 @@ def test_the_funnel_reading_without_stops_says_so():
 
 
 def test_the_attendance_table_puts_each_session_in_one_outcome_and_the_reading_counts_early_joins():
-    from lib.overview import ExpertAttendance, Lateness, attendance_frame, attendance_reading, lateness_reading
+    from lib.overview_readings import ExpertAttendance, Lateness, attendance_frame, attendance_reading, lateness_reading
 
     # 5 sessions: 2 both joined, 1 neither, 1 only the customer, 1 only the expert.
     stats = OverviewStats(attendance=(ExpertAttendance("Sari", 5, 2, 2, 2),),
@@ -263,8 +271,8 @@ def test_the_attendance_table_puts_each_session_in_one_outcome_and_the_reading_c
 
 
 def test_the_headline_gives_each_figure_with_its_change_against_the_period_before():
-    from lib.overview import ExpertAttendance, WeekRevenue
     from lib.overview_headline import headline
+    from lib.overview_readings import ExpertAttendance, WeekRevenue
 
     week = known.FIRST
     now = OverviewStats(funnel=Funnel(made=12, paid=10, confirmed=9), revenue=(WeekRevenue(week, 3_387_500, 9),),
@@ -292,7 +300,7 @@ def test_the_page_shows_the_headline_row_with_the_service_s_previous_period(fill
     assert overview.previous is not None and overview.previous.funnel.made == 1  # the one made just before
     assert filled.overview(known.LAST + timedelta(days=1), known.LAST + timedelta(days=9),
                            actor=SYSTEM).previous.funnel.made == 8  # the same 9 days, as the period before
-    at = open_page("pages/views/overview.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
+    at = open_page("pages/views/overview_view.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
     no_exception(at)
     # Before: one booking, confirmed (Rp 250.000), its session attended by both.
     assert [(m.label, m.value, m.proto.delta) for m in at.metric] == [
@@ -301,8 +309,8 @@ def test_the_page_shows_the_headline_row_with_the_service_s_previous_period(fill
 
 
 def test_the_downloads_hold_seconds_and_minutes_to_a_tenth_and_the_charts_name_their_figures_in_words():
-    from lib.overview import Lateness, LinkDelay, lateness_frame, link_delay_frame
-    from lib.overview_charts import lateness_chart, link_delay_chart
+    from lib.overview_chart_data import lateness_chart, link_delay_chart
+    from lib.overview_readings import Lateness, LinkDelay, lateness_frame, link_delay_frame
 
     stats = OverviewStats(link_delay=(LinkDelay(known.FIRST, 4, 351.4499999999993, 2000.0500000000002),),
                           lateness=(Lateness("customer", 5, 1.3333333333333333, 11.649999999999999),))
@@ -318,7 +326,7 @@ def test_the_downloads_hold_seconds_and_minutes_to_a_tenth_and_the_charts_name_t
 
 
 def test_axis_ticks_are_round_and_labelled_as_the_page_writes_numbers():
-    from lib.overview_charts import axis_labels, nice_ticks
+    from lib.overview_chart_data import axis_labels, nice_ticks
     from lib.timefmt import rupiah
 
     assert nice_ticks(3_387_500) == [0, 1_000_000, 2_000_000, 3_000_000, 4_000_000]
@@ -343,7 +351,7 @@ def test_the_overview_on_fresh_demo_data_shows_bookings_on_30_days_and_no_shows(
         return button(label, data, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", keep)
-    at = open_page("pages/views/overview.py")
+    at = open_page("pages/views/overview_view.py")
     no_exception(at)
     per_day = list(csv.DictReader(io.StringIO(handed["overview-csv-bookings-per-day"].decode())))
     assert len({row["day"] for row in per_day}) >= 30

@@ -22,23 +22,23 @@ from lib.access import SYSTEM, expert_actor
 from lib.config import load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, EmailDraft, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied
-from lib.picker import page_of
 from lib.plaintext import escape_markdown
 from lib.scheduling import TimeRange
 from lib.service import BookingService
+from lib.slot_choices import page_of
 from lib.timefmt import long_date, medium_when, when
 from lib.wiring import build_service
 from tests.support.apptest import APP, markdown_sources, no_exception, open_page, previews, shown
 from tests.support.fakes import FixedClock
 
 PAGES = {
-    "pages/views/book.py": "Book a session",
-    "pages/views/confirmation.py": "Confirmation",
-    "pages/views/my_sessions.py": "My sessions",
-    "pages/views/availability.py": "Availability",
-    "pages/views/ops.py": "Ops",
-    "pages/views/overview.py": "Overview",
-    "pages/views/emails.py": "Emails",
+    "pages/views/book_view.py": "Book a session",
+    "pages/views/confirmation_view.py": "Confirmation",
+    "pages/views/my_sessions_view.py": "My sessions",
+    "pages/views/availability_view.py": "Availability",
+    "pages/views/ops_view.py": "Ops",
+    "pages/views/overview_view.py": "Overview",
+    "pages/views/emails_view.py": "Emails",
 }
 GOOD_LINK = "https://meet.google.com/abc-defg-hij"
 
@@ -152,7 +152,7 @@ def test_a_wrong_setting_is_a_clear_message_not_a_traceback(app_env, monkeypatch
     assert len(errors(at)) == 1 and "`timezone`" in errors(at)[0]
     assert not at.metric
     with pytest.raises(ValueError):  # no page of the console is reachable with broken settings
-        at.switch_page("pages/views/ops.py")
+        at.switch_page("pages/views/ops_view.py")
 
 
 
@@ -188,7 +188,7 @@ def test_a_page_run_reads_the_settings_and_lists_the_experts_once(service, peopl
 # -- Book a session --------------------------------------------------------------------------------
 
 def test_booking_a_new_customer_confirms_with_a_link(service, people):
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
+    at = fill_booking_form(open_page("pages/views/book_view.py"), service, people["sari"])
     assert at.metric[0].value == "Rp 250.000"
     assert any("Demo payment — no money moves" in i.value for i in at.info)
 
@@ -208,7 +208,7 @@ def test_booking_a_new_customer_confirms_with_a_link(service, people):
 
 
 def test_double_submit_and_rerun_make_one_booking(service, people):
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
+    at = fill_booking_form(open_page("pages/views/book_view.py"), service, people["sari"])
     at.button(key="book_submit").click().run()
     first = [b.id for b in all_bookings(service)]
     assert at.button(key="book_submit").disabled  # done: nothing to book until a new pick
@@ -228,7 +228,7 @@ def test_double_submit_and_rerun_make_one_booking(service, people):
 
 def test_after_a_booking_the_picker_is_read_again_and_a_new_pick_books_again(service, people):
     day = ahead(service, 14)
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
+    at = fill_booking_form(open_page("pages/views/book_view.py"), service, people["sari"])
     label = at.pills(key="book_slot-day").format_func(day.isoformat())  # "Mon 21/12 · 9 free"
     free = int(re.search(r"· (\d+) free", label).group(1))
     at.button(key="book_submit").click().run()
@@ -255,7 +255,7 @@ def test_after_a_booking_the_picker_is_read_again_and_a_new_pick_books_again(ser
 
 
 def test_book_another_starts_over_with_an_empty_form(service, people):
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"])
+    at = fill_booking_form(open_page("pages/views/book_view.py"), service, people["sari"])
     at.button(key="book_submit").click().run()
     at.button(key="book_another").click().run()
     no_exception(at)
@@ -267,7 +267,7 @@ def test_book_another_starts_over_with_an_empty_form(service, people):
 
 
 def test_malformed_email_is_refused_and_writes_nothing(service, people):
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], email="dewi@@example")
+    at = fill_booking_form(open_page("pages/views/book_view.py"), service, people["sari"], email="dewi@@example")
     no_exception(at)
     assert any("not a valid email address" in shown(w.value) for w in at.warning)
     assert at.button(key="book_submit").disabled
@@ -276,7 +276,7 @@ def test_malformed_email_is_refused_and_writes_nothing(service, people):
 
 def test_a_taken_time_is_not_offered(service, people):
     taken = confirmed(service, people, days=14, at=time(14, 0))
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], at_time=time(12, 0))
+    at = fill_booking_form(open_page("pages/views/book_view.py"), service, people["sari"], at_time=time(12, 0))
     offered = at.pills(key="book_slot-time").options
     assert "12:00" in offered and "15:00" in offered
     # A 60-minute session from 13:05 to 14:55 would overlap the one at 14:00.
@@ -288,7 +288,7 @@ def test_a_taken_time_is_not_offered(service, people):
 
 def test_confirmation_shows_time_in_wib_price_and_join_link(service, people):
     booking = confirmed(service, people, days=14, at=time(14, 0))
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     no_exception(at)
     assert not errors(at)
     shown = texts(at)
@@ -302,7 +302,7 @@ def test_confirmation_shows_time_in_wib_price_and_join_link(service, people):
 
 @pytest.mark.parametrize("bad_id", ["8d1f7a52-1b7e-4c1e-9a57-3f0a2f7f0c11", "not-a-booking"])
 def test_confirmation_of_an_unknown_or_malformed_id_says_so(service, people, bad_id):
-    at = open_page("pages/views/confirmation.py", booking=bad_id)
+    at = open_page("pages/views/confirmation_view.py", booking=bad_id)
     no_exception(at)
     assert len(errors(at)) == 1
     assert "No booking with id" in errors(at)[0] or "is not a booking id" in errors(at)[0]
@@ -311,7 +311,7 @@ def test_confirmation_of_an_unknown_or_malformed_id_says_so(service, people, bad
 
 def test_confirmation_without_a_link_says_so_plainly(service, people):
     booking = paid(service, people)
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     no_exception(at)
     assert not at.link_button
     assert any(i.value.startswith("No meeting link yet — ") for i in at.info)
@@ -319,7 +319,7 @@ def test_confirmation_without_a_link_says_so_plainly(service, people):
 
 def test_reschedule_from_confirmation_keeps_the_meeting_link(service, people):
     booking = confirmed(service, people, days=14, at=time(14, 0))
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     pick_slot(at, service, f"reschedule-{booking.id}", ahead(service, 15), time(9, 30))
     at.button(key=f"reschedule-submit-{booking.id}").click().run()
     no_exception(at)
@@ -335,7 +335,7 @@ def test_reschedule_from_confirmation_keeps_the_meeting_link(service, people):
 
 def test_cancel_needs_the_tick_then_cancels(service, people):
     booking = confirmed(service, people)
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     at.text_input(key=f"cancel-reason-{booking.id}").input("Customer is ill")
     at.button(key=f"cancel-submit-{booking.id}").click().run()
     assert errors(at) and service.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.CONFIRMED
@@ -363,7 +363,7 @@ def test_an_expert_sees_only_their_own_future_confirmed_sessions(service, people
     past = past_service.book_and_pay(request(past_service, people, days=5), actor=SYSTEM).booking  # five days ago now
     assert past.status is BookingStatus.CONFIRMED and past.scheduled_date < service.today()
 
-    at = open_page("pages/views/my_sessions.py")
+    at = open_page("pages/views/my_sessions_view.py")
     at.selectbox(key="my_expert").select(people["sari"]).run()
     no_exception(at)
     assert [b.proto.url for b in at.link_button] == [b.meeting_link for b in mine]
@@ -377,7 +377,7 @@ def test_an_expert_sees_only_their_own_future_confirmed_sessions(service, people
 
 
 def test_an_expert_without_sessions_gets_a_friendly_message(service, people):
-    at = open_page("pages/views/my_sessions.py", expert=people["budi"])
+    at = open_page("pages/views/my_sessions_view.py", expert=people["budi"])
     no_exception(at)
     assert at.selectbox(key="my_expert").value == people["budi"]
     assert not at.link_button
@@ -393,9 +393,9 @@ def preview_table(at: AppTest):
 def as_expert(service: BookingService, expert_id: str, **query: str) -> AppTest:
     """The Availability page in demo mode, viewed as the expert (the "View as" switcher)."""
     at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page("pages/views/availability.py").run()
+    at.switch_page("pages/views/availability_view.py").run()
     at.sidebar.selectbox(key="view_as").set_value(expert_id).run()
-    at.switch_page("pages/views/availability.py")
+    at.switch_page("pages/views/availability_view.py")
     at.query_params.update(query)
     return at.run()
 
@@ -422,7 +422,7 @@ def test_availability_an_expert_edits_only_their_own(service, people):
 def test_availability_ops_pick_an_expert_and_save_after_the_preview_shows_the_edit(service, people):
     tomorrow = ahead(service, 1)
     confirmed(service, people, expert="budi", days=1, at=time(10, 0))
-    at = open_page("pages/views/availability.py")
+    at = open_page("pages/views/availability_view.py")
     at.selectbox(key="av_expert").select(people["budi"]).run()
     assert at.query_params["expert"] == people["budi"]
     k = f"av-{people['budi']}-"
@@ -452,7 +452,7 @@ def test_availability_ops_pick_an_expert_and_save_after_the_preview_shows_the_ed
     ("09:00-25:00", "Monday, 09:00–25:00: 25:00 is not a time of day; write one from 00:00 to 24:00."),
 ])
 def test_availability_bad_hours_show_the_message_and_save_nothing(service, people, typed, message):
-    at = open_page("pages/views/availability.py", expert=people["sari"])
+    at = open_page("pages/views/availability_view.py", expert=people["sari"])
     k = f"av-{people['sari']}-"
     at.text_input(key=f"{k}mon").input(typed).run()
     no_exception(at)
@@ -462,7 +462,7 @@ def test_availability_bad_hours_show_the_message_and_save_nothing(service, peopl
 
 
 def test_availability_bad_override_is_refused_naming_the_line(service, people):
-    at = open_page("pages/views/availability.py", expert=people["sari"])
+    at = open_page("pages/views/availability_view.py", expert=people["sari"])
     at.text_area(key=f"av-{people['sari']}-overrides").input("2026-12-25: off\nnext friday: off").run()
     assert errors(at)[0].startswith("Date overrides, line 2: “next friday: off” is not a date and its hours")
     assert service.store.get_availability(people["sari"]) is None
@@ -483,7 +483,7 @@ def with_google(monkeypatch):
 
 
 def test_availability_with_jitsi_has_no_google_calendar_part(service, people):
-    at = open_page("pages/views/availability.py", expert=people["sari"])
+    at = open_page("pages/views/availability_view.py", expert=people["sari"])
     no_exception(at)
     with pytest.raises(KeyError):
         at.text_input(key=f"av-{people['sari']}-calendar_id")
@@ -491,7 +491,7 @@ def test_availability_with_jitsi_has_no_google_calendar_part(service, people):
 
 
 def test_availability_ops_change_a_calendar_id_shown_as_text(service, people, with_google):
-    at = open_page("pages/views/availability.py", expert=people["sari"])
+    at = open_page("pages/views/availability_view.py", expert=people["sari"])
     k = f"av-{people['sari']}-"
     assert at.text_input(key=f"{k}calendar_id").value == "sari@example.com"  # their email unless set otherwise
     assert "Busy time is read from: sari@example.com" in [t.value for t in at.text]
@@ -522,7 +522,7 @@ def test_availability_an_expert_sees_their_calendar_id_read_only_and_asks_ops(se
                                                ("x" * 255, "too long")])
 def test_availability_a_bad_calendar_id_shows_the_message_and_saves_nothing(service, people, typed, words,
                                                                           with_google):
-    at = open_page("pages/views/availability.py", expert=people["budi"])
+    at = open_page("pages/views/availability_view.py", expert=people["budi"])
     k = f"av-{people['budi']}-"
     at.text_input(key=f"{k}calendar_id").input(typed).run()
     at.button(key=f"{k}calendar_save").click().run()
@@ -537,7 +537,7 @@ def test_availability_a_bad_calendar_id_shows_the_message_and_saves_nothing(serv
 def test_ops_counts_and_provider_health(service, people):
     paid(service, people)
     service.book(request(service, people, days=15), actor=SYSTEM)  # awaiting payment
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Awaiting link"] == "1" and metrics["Awaiting payment"] == "1"
@@ -547,7 +547,7 @@ def test_ops_counts_and_provider_health(service, people):
 def test_ops_create_link_for_one_paid_booking(service, people):
     waiting = paid(service, people)
     other = paid(service, people, days=15)
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     at.button(key=f"create-link-{waiting.id}").click().run()
     no_exception(at)
     assert not errors(at)
@@ -560,7 +560,7 @@ def test_ops_create_link_for_one_paid_booking(service, people):
 
 def test_ops_create_all_missing_links(service, people):
     waiting = [paid(service, people, days=d) for d in (14, 15, 16)]
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     at.button(key="create-all-links").click().run()
     no_exception(at)
     assert not errors(at)
@@ -572,7 +572,7 @@ def test_ops_create_all_missing_links(service, people):
 
 def test_ops_paste_a_link_by_hand(service, people):
     waiting = paid(service, people)
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     at.selectbox(key="paste-booking").select(waiting.id)
     at.text_input(key="paste-url").input("http://bad link")
     at.button(key="paste-submit").click().run()
@@ -592,7 +592,7 @@ def test_ops_paste_a_link_by_hand(service, people):
 def test_ops_recent_bookings_filter_history_and_cancel(service, people):
     kept = confirmed(service, people)
     waiting = paid(service, people, days=15)
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     table = at.dataframe[0].value
     assert set(table["Booking id"]) == {kept.id, waiting.id}
 
@@ -625,7 +625,7 @@ def test_ops_booking_detail_shows_the_recorded_attendance_with_the_experts_no_sh
                            "GOOGLE_API_ENDPOINT": server.base_url, "GOOGLE_TIMEOUT_SECONDS": "1",
                            "ALLOW_DEMO_MODE": "true"}.items():  # the demo's "View as" beside a real provider
             monkeypatch.setenv(f"CALLEXPERT_{key}", value)
-        at = open_page("pages/views/ops.py")
+        at = open_page("pages/views/ops_view.py")
         no_exception(at)
         at.selectbox(key="ops-booking").select(kept.id).run()
         no_exception(at)
@@ -644,12 +644,12 @@ def test_an_expired_booking_shows_as_expired_on_confirmation_and_ops(service, pe
     service.store._conn().execute("UPDATE bookings SET created_at = ? WHERE id = ?", (made, stale.id))
     assert [b.id for b in service.expire_unpaid(actor=SYSTEM)] == [stale.id]
 
-    at = open_page("pages/views/confirmation.py", booking=stale.id)
+    at = open_page("pages/views/confirmation_view.py", booking=stale.id)
     no_exception(at)
     assert "not paid in time" in texts(at) and "Expired (not paid)" in texts(at)  # the badge
     assert not at.button  # neither reschedule nor cancel: it holds nothing any more
 
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     shown = dict(zip(at.dataframe[0].value["Booking id"], at.dataframe[0].value["Status"], strict=True))
     assert shown == {stale.id: "Expired (not paid)", kept.id: "Confirmed"}
@@ -665,7 +665,7 @@ def test_ops_with_jitsi_and_the_demo_gateway_shows_no_google_and_no_payment_page
         db.execute("UPDATE bookings SET created_at = ? WHERE id = ?",
                    ((datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds"), waiting.id))
         db.commit()
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     assert not [s.value for s in at.subheader if s.value.startswith("Awaiting payment for more than")]
     with pytest.raises(KeyError):
@@ -675,7 +675,7 @@ def test_ops_with_jitsi_and_the_demo_gateway_shows_no_google_and_no_payment_page
     at.selectbox(key="ops-booking").select(waiting.id).run()
     assert "Attendance" not in "\n".join(t.value for t in at.text)  # Google Meet's, after the session
 
-    page = open_page("pages/views/confirmation.py", booking=waiting.id)  # the demo pays in one click
+    page = open_page("pages/views/confirmation_view.py", booking=waiting.id)  # the demo pays in one click
     no_exception(page)
     with pytest.raises(KeyError):
         page.button(key=f"check-payment-{waiting.id}")
@@ -691,7 +691,7 @@ def test_ops_with_jitsi_and_the_demo_gateway_shows_no_google_and_no_payment_page
 def test_emails_page_lists_the_confirmation_emails(service, people):
     booking = confirmed(service, people)
     other = confirmed(service, people, expert="budi", days=15)
-    at = open_page("pages/views/emails.py")
+    at = open_page("pages/views/emails_view.py")
     no_exception(at)
     labels = [shown(e.label) for e in at.expander]
     assert len(labels) == 4
@@ -715,7 +715,7 @@ def test_emails_page_shows_the_invitation_each_email_carried_and_offers_it(servi
     booking = confirmed(service, people, days=14, at=time(14, 0))
     moved = service.reschedule(booking.id, ahead(service, 15), time(9, 30), actor=SYSTEM)
     service.cancel(booking.id, "Customer changed plans", actor=SYSTEM)
-    at = open_page("pages/views/emails.py", booking=booking.id)
+    at = open_page("pages/views/emails_view.py", booking=booking.id)
     no_exception(at)
     shown_text = texts(at).replace("**", "")  # "**When:** ..." as it reads
     first = medium_when(booking.scheduled_date, time(14, 0), service.tz).replace(" WIB", "")
@@ -739,14 +739,14 @@ def test_emails_page_says_when_an_email_carried_no_invitation_only_where_emails_
     service.store.queue_emails([EmailDraft(booking.id, "reminder_60.customer", 0, "andi@example.com",
                                            "Pengingat", "Sesi Anda dalam 1 jam.", "<p>Sesi Anda dalam 1 jam.</p>")],
                                datetime.now(UTC))
-    at = open_page("pages/views/emails.py")
+    at = open_page("pages/views/emails_view.py")
     no_exception(at)
     assert len(at.expander) == 1 and not at.get("download_button")
     assert "No calendar invitation attached." in texts(at)
 
     monkeypatch.setenv("CALLEXPERT_ATTACH_ICS", "false")  # as with Google, which sends its own invitations
     confirmed(build_service(load_settings()), people, days=15)
-    at = open_page("pages/views/emails.py")
+    at = open_page("pages/views/emails_view.py")
     no_exception(at)
     assert len(at.expander) == 2 and not at.get("download_button")  # the reminder was dropped as stale when sent
     assert "invitation" not in texts(at)
@@ -786,7 +786,7 @@ def evil_booking(svc: BookingService, people: dict[str, str], days: int = 14) ->
 
 
 def test_book_page_shows_a_typed_name_as_text(service, people):
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], name=EVIL_NAME,
+    at = fill_booking_form(open_page("pages/views/book_view.py"), service, people["sari"], name=EVIL_NAME,
                            email="boss@example.com")
     assert_shown_as_text(at, EVIL_NAME)  # in the summary next to the button
     at.button(key="book_submit").click().run()
@@ -800,12 +800,12 @@ def test_book_page_shows_a_typed_name_as_text(service, people):
 def test_confirmation_shows_typed_names_reasons_and_ids_as_text(service, people):
     booking = evil_booking(service, people)
     service.cancel(booking.id, EVIL_REASON, actor=SYSTEM)
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     no_exception(at)
     assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION, EVIL_REASON)
 
     bad_id = "[Click me](https://evil.example)"
-    at = open_page("pages/views/confirmation.py", booking=bad_id)
+    at = open_page("pages/views/confirmation_view.py", booking=bad_id)
     no_exception(at)
     assert len(at.error) == 1
     assert_shown_as_text(at, bad_id)
@@ -813,7 +813,7 @@ def test_confirmation_shows_typed_names_reasons_and_ids_as_text(service, people)
 
 def test_ops_shows_typed_names_as_text_in_lists_cards_and_messages(service, people):
     waiting = service.pay(evil_booking(service, people).id, actor=SYSTEM)
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)  # the "awaiting a link" row and the booking card
     at.button(key=f"create-link-{waiting.id}").click().run()
@@ -825,7 +825,7 @@ def test_ops_shows_typed_names_as_text_in_lists_cards_and_messages(service, peop
 def test_emails_page_shows_subjects_with_typed_names_as_text(service, people):
     booking = service.pay(evil_booking(service, people).id, actor=SYSTEM)
     service.create_link(booking.id, actor=SYSTEM)
-    at = open_page("pages/views/emails.py")
+    at = open_page("pages/views/emails_view.py")
     no_exception(at)
     labels = [e.label for e in at.expander]
     assert len(labels) == 2
@@ -836,7 +836,7 @@ def test_emails_page_shows_subjects_with_typed_names_as_text(service, people):
 def test_my_sessions_shows_typed_names_as_text(service, people):
     booking = service.pay(evil_booking(service, people).id, actor=SYSTEM)
     service.create_link(booking.id, actor=SYSTEM)
-    at = open_page("pages/views/my_sessions.py", expert=people["sari"])
+    at = open_page("pages/views/my_sessions_view.py", expert=people["sari"])
     no_exception(at)
     assert_shown_as_text(at, EVIL_NAME, EVIL_SESSION)
 
@@ -849,7 +849,7 @@ def summary(at: AppTest) -> str:
 
 
 def test_the_summary_repeats_every_value_the_button_books(service, people):
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["budi"], days=20, at_time=time(9, 45))
+    at = fill_booking_form(open_page("pages/views/book_view.py"), service, people["budi"], days=20, at_time=time(9, 45))
     text = summary(at)
     day = ahead(service, 20)
     for part in ("Dewi Lestari (dewi@example.com) — new customer", "Budi Santoso", "Career mentoring",
@@ -862,7 +862,7 @@ def test_the_summary_repeats_every_value_the_button_books(service, people):
 
 
 def test_the_picker_offers_no_past_time_and_nothing_beyond_the_horizon(service, people):
-    at = open_page("pages/views/book.py")
+    at = open_page("pages/views/book_view.py")
     today, now = service.today(), service.now_local()
     first = date.fromisoformat(at.pills(key="book_slot-day").value)  # the first day with a free start
     assert first in (today, today + timedelta(days=1))
@@ -879,7 +879,7 @@ def test_the_picker_offers_no_past_time_and_nothing_beyond_the_horizon(service, 
 
 
 def test_book_and_pay_with_no_time_picked_names_the_missing_start(service, people):
-    at = open_page("pages/views/book.py")
+    at = open_page("pages/views/book_view.py")
     at.radio(key="book_who").set_value("new").run()
     at.text_input(key="book_name").input("Dewi Lestari")
     at.text_input(key="book_email").input("dewi@example.com").run()
@@ -904,7 +904,7 @@ def test_the_service_names_a_missing_day_or_start_as_a_step_not_a_format(service
 
 def test_rescheduling_with_no_time_picked_says_what_to_pick_and_changes_nothing(service, people):
     booking = confirmed(service, people, days=14, at=time(14, 0))
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     key = f"reschedule-{booking.id}"
     assert at.pills(key=f"{key}-time").value is None
     assert at.pills(key=f"{key}-day").value == booking.scheduled_date.isoformat()
@@ -934,7 +934,7 @@ def test_preview_says_which_customer_an_existing_email_books_under(service, peop
 
 
 def test_book_page_names_the_existing_customer_before_booking(service, people):
-    at = fill_booking_form(open_page("pages/views/book.py"), service, people["sari"], name="Someone Else",
+    at = fill_booking_form(open_page("pages/views/book_view.py"), service, people["sari"], name="Someone Else",
                            email="andi@example.com")
     notes = [shown(w.value) for w in at.warning]
     assert "andi@example.com is already the customer Andi Wijaya; the booking will be under that customer." in notes
@@ -965,13 +965,13 @@ def test_every_page_shows_its_dates_in_english(service, people):
     days = (14, 17, 20, 24)  # four different weekdays, some in another month than today
     bookings = [confirmed(service, people, days=d, at=time(10 + i, 0)) for i, d in enumerate(days)]
     waiting = paid(service, people, days=21, at=time(16, 0))
-    visits = [open_page("pages/views/confirmation.py", booking=bookings[0].id),
-              open_page("pages/views/ops.py"), open_page("pages/views/emails.py")]
+    visits = [open_page("pages/views/confirmation_view.py", booking=bookings[0].id),
+              open_page("pages/views/ops_view.py"), open_page("pages/views/emails_view.py")]
     ops = visits[1]
     ops.selectbox(key="ops-booking").select(waiting.id).run()  # the history table too
-    mine = open_page("pages/views/my_sessions.py")
+    mine = open_page("pages/views/my_sessions_view.py")
     visits.append(mine.selectbox(key="my_expert").select(people["sari"]).run())
-    booked = fill_booking_form(open_page("pages/views/book.py"), service, people["budi"], days=27)
+    booked = fill_booking_form(open_page("pages/views/book_view.py"), service, people["budi"], days=27)
     visits.append(booked.button(key="book_submit").click().run())
     for at in visits:
         no_exception(at)
@@ -990,14 +990,14 @@ def test_every_page_shows_its_dates_in_english(service, people):
 
 def test_ops_shows_the_join_clicks_of_a_booking_when_the_redirect_is_on(service, people, monkeypatch):
     booking = confirmed(service, people)
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     assert "Join clicks" not in texts(at)  # without public_base_url nothing is counted, so nothing is shown
 
     monkeypatch.setenv("CALLEXPERT_PUBLIC_BASE_URL", "https://console.example.com/notify")
     moment = datetime(2026, 11, 26, 7, 2, tzinfo=UTC)  # 14:02 WIB
     for person in ("customer", "customer", "expert"):
         service.store.record_join_click(booking.id, person, moment)
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     assert ("Join clicks: customer 2 (last Thu 26 Nov 2026, 14:02 WIB), "
             "expert 1 (last Thu 26 Nov 2026, 14:02 WIB)") in texts(at)

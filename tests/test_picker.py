@@ -1,4 +1,4 @@
-"""The slot picker: its shapes (``lib.picker``), and the Book page and the reschedule form driven
+"""The slot picker: its shapes (``lib.slot_choices``), and the Book page and the reschedule form driven
 through AppTest, checked against the store."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from lib.access import SYSTEM
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.meetings import BusyTimes
 from lib.meetings.jitsi import JitsiProvider
-from lib.picker import calendar_notice, day_choices, first_free_day, in_zone, page_of, slots_on, window
 from lib.scheduling import Availability, Slot, TimeRange
 from lib.service import BookingService
+from lib.slot_choices import calendar_notice, day_choices, first_free_day, in_zone, page_of, slots_on, window
 from lib.store.sqlite import SQLiteStore
 from tests.support.apptest import no_exception, open_page, shown
 from tests.support.bookings import ALWAYS_OPEN
@@ -104,7 +104,7 @@ def test_customer_search_finds_by_part_of_the_email_without_loading_every_custom
     loads = []
     listed = SQLiteStore.list_customers
     monkeypatch.setattr(SQLiteStore, "list_customers", lambda store: loads.append(1) or listed(store))
-    at = open_page("pages/views/book.py")
+    at = open_page("pages/views/book_view.py")
     no_exception(at)
     assert not [s for s in at.selectbox if s.key == "book_customer"]  # an empty search: no list, a prompt
     assert any("Type part of the customer's name or email" in c.value for c in at.caption)
@@ -134,7 +134,7 @@ def test_the_days_show_their_free_counts_and_a_day_shows_its_free_times(service,
     wednesday = next_weekday(service, 2)
     service.book(BookingRequest(people["sari"], "Career mentoring", wednesday, time(10, 0), 60,
                                 customer_id=people["andi"]), actor=SYSTEM)
-    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    at = find_andi(open_page("pages/views/book_view.py"), expert=people["sari"])
     days = at.pills(key="book_slot-day")
     today = service.today()
     labels = dict(zip([today + timedelta(days=i) for i in range(14)], days.options, strict=True))
@@ -157,7 +157,7 @@ def test_booking_books_exactly_the_picked_slot_in_the_experts_zone(service, peop
     berlin = Availability(weekly=((TimeRange(9 * 60, 12 * 60),),) * 7, min_notice_minutes=0, slot_step_minutes=30,
                           horizon_days=60, timezone="Europe/Berlin")
     service.set_availability(people["budi"], berlin, actor=SYSTEM)
-    at = find_andi(open_page("pages/views/book.py"))
+    at = find_andi(open_page("pages/views/book_view.py"))
     at.selectbox(key="book_expert").select(people["budi"]).run()
     day = service.today() + timedelta(days=3)
     at.pills(key="book_slot-day").set_value(day.isoformat()).run()
@@ -177,7 +177,7 @@ def test_booking_books_exactly_the_picked_slot_in_the_experts_zone(service, peop
 def test_a_time_taken_meanwhile_is_refused_with_the_nearest_free_times_to_pick(service, people, monkeypatch):
     service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
     day = next_weekday(service, 2)
-    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    at = find_andi(open_page("pages/views/book_view.py"), expert=people["sari"])
     at.pills(key="book_slot-day").set_value(day.isoformat()).run()
     at.pills(key="book_slot-time").set_value(start_of(service, day, time(10, 0))).run()
     # Someone else books 10:00 between the page drawing it and the click landing.
@@ -208,7 +208,7 @@ def test_a_time_taken_meanwhile_is_refused_with_the_nearest_free_times_to_pick(s
 def test_an_unreadable_calendar_is_said_plainly_above_the_picker(service, people, monkeypatch):
     monkeypatch.setattr(JitsiProvider, "busy",
                         lambda self, calendar_id, start, end: BusyTimes(read=True, error="HTTP 503 from Google"))
-    at = open_page("pages/views/book.py")
+    at = open_page("pages/views/book_view.py")
     no_exception(at)
     assert [shown(w.value) for w in at.warning][1:] == [
         "Google Calendar could not be read: HTTP 503 from Google; showing times free in the console's own bookings."]
@@ -218,7 +218,7 @@ def test_an_unreadable_calendar_is_said_plainly_above_the_picker(service, people
 def test_ops_book_another_time_with_a_reason_written_to_the_history(service, people):
     service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
     saturday = next_weekday(service, 5)
-    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    at = find_andi(open_page("pages/views/book_view.py"), expert=people["sari"])
     at.toggle(key="book_slot-override").set_value(True)
     at.date_input(key="book_slot-override-date").set_value(saturday)
     at.time_input(key="book_slot-override-time").set_value(time(15, 0)).run()
@@ -246,11 +246,11 @@ def test_an_expert_cannot_open_the_book_page(service, people):
 
     from tests.support.apptest import APP
     at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page("pages/views/my_sessions.py").run()
+    at.switch_page("pages/views/my_sessions_view.py").run()
     at.sidebar.selectbox(key="view_as").set_value(people["sari"]).run()
     no_exception(at)
     with pytest.raises(ValueError):  # not among the expert's pages: the menu never registers it
-        at.switch_page("pages/views/book.py")
+        at.switch_page("pages/views/book_view.py")
 
 
 # -- reschedule through the same picker -----------------------------------------------------------
@@ -265,7 +265,7 @@ def test_reschedule_on_ops_lists_the_free_slots_counting_the_bookings_own_time_f
     day = next_weekday(service, 2)
     booking = booked(service, people, day, time(10, 0))
     booked(service, people, day, time(11, 0))
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     at.selectbox(key="ops-booking").select(booking.id).run()
     key = f"reschedule-{booking.id}"
     assert at.pills(key=f"{key}-day").value == day.isoformat()  # opens on the booking's own day
@@ -282,7 +282,7 @@ def test_ops_reschedule_to_another_time_with_a_reason(service, people):
     service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
     day = next_weekday(service, 2)
     booking = booked(service, people, day, time(10, 0))
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     key = f"reschedule-{booking.id}"
     at.toggle(key=f"{key}-override").set_value(True)
     at.date_input(key=f"{key}-override-date").set_value(day)
@@ -304,7 +304,7 @@ def test_ops_reschedule_over_another_session_is_refused_before_submitting_and_ou
     booking = booked(service, people, day, time(10, 0))
     service.book(BookingRequest(people["sari"], "Career mentoring", day, time(11, 0), 60,
                                 new_customer=NewCustomer("Other Session", "other@example.com")), actor=SYSTEM)
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     key = f"reschedule-{booking.id}"
     at.toggle(key=f"{key}-override").set_value(True)
     at.date_input(key=f"{key}-override-date").set_value(day)
@@ -334,9 +334,9 @@ def test_an_expert_reschedules_their_own_session_with_the_picker_and_no_override
 
     from tests.support.apptest import APP
     at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page("pages/views/my_sessions.py").run()
+    at.switch_page("pages/views/my_sessions_view.py").run()
     at.sidebar.selectbox(key="view_as").set_value(people["sari"]).run()
-    at.switch_page("pages/views/confirmation.py")
+    at.switch_page("pages/views/confirmation_view.py")
     at.query_params["booking"] = booking.id
     at.run()
     key = f"reschedule-{booking.id}"
@@ -354,7 +354,7 @@ def test_a_new_customer_with_a_known_email_is_found_without_loading_every_custom
     loads = []
     listed = SQLiteStore.list_customers
     monkeypatch.setattr(SQLiteStore, "list_customers", lambda store: loads.append(1) or listed(store))
-    at = open_page("pages/views/book.py")
+    at = open_page("pages/views/book_view.py")
     at.radio(key="book_who").set_value("new").run()
     at.text_input(key="book_name").input("Someone Else")
     at.text_input(key="book_email").input("dewi@example.com").run()
@@ -377,8 +377,8 @@ def test_a_new_customer_with_a_known_email_is_found_without_loading_every_custom
 
 def test_the_words_for_what_is_missing_and_for_a_start_taken_meanwhile():
     from lib.book_form import missing_parts
-    from lib.picker import pick_missing, refusal_words
     from lib.scheduling import Reason
+    from lib.slot_choices import pick_missing, refusal_words
 
     tuesday = date(2026, 12, 8)
     assert pick_missing(None, None) == "Pick a day and a start time"
@@ -398,7 +398,7 @@ def test_the_words_for_what_is_missing_and_for_a_start_taken_meanwhile():
 def test_a_pick_survives_paging_later_and_earlier_days(service, people):
     service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
     day = next_weekday(service, 2)
-    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    at = find_andi(open_page("pages/views/book_view.py"), expert=people["sari"])
     at.pills(key="book_slot-day").set_value(day.isoformat()).run()
     at.pills(key="book_slot-time").set_value(start_of(service, day, time(10, 0))).run()
     at.button(key="book_slot-later").click().run()
@@ -424,7 +424,7 @@ def test_the_picker_opens_on_the_first_day_with_a_free_start(service, people, mo
     weekend = Availability(weekly=((),) * 5 + ((TimeRange(9 * 60, 12 * 60),),) * 2, min_notice_minutes=0,
                            slot_step_minutes=60, horizon_days=60)
     service.set_availability(people["budi"], weekend, actor=SYSTEM)
-    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    at = find_andi(open_page("pages/views/book_view.py"), expert=people["sari"])
     no_exception(at)
     opened = date.fromisoformat(at.pills(key="book_slot-day").value)
     assert opened >= (busy_until.astimezone(JAKARTA)).date() and at.session_state["book_slot-page"] == 1
@@ -441,7 +441,7 @@ def test_the_picker_opens_on_the_first_day_with_a_free_start(service, people, mo
 def test_a_start_taken_meanwhile_is_kept_and_refused_as_just_booked(service, people):
     service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
     day = next_weekday(service, 2)
-    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    at = find_andi(open_page("pages/views/book_view.py"), expert=people["sari"])
     at.pills(key="book_slot-day").set_value(day.isoformat()).run()
     at.pills(key="book_slot-time").set_value(start_of(service, day, time(10, 0))).run()
     service.book(BookingRequest(people["sari"], "Career mentoring", day, time(10, 0), 60,
@@ -470,7 +470,7 @@ def test_ops_time_over_another_session_is_refused_before_submitting_and_one_in_a
     day = next_weekday(service, 2)
     service.book(BookingRequest(people["sari"], "Career mentoring", day, time(10, 0), 60,
                                 new_customer=NewCustomer("Early Bird", "early@example.com")), actor=SYSTEM)
-    at = find_andi(open_page("pages/views/book.py"), expert=people["sari"])
+    at = find_andi(open_page("pages/views/book_view.py"), expert=people["sari"])
     at.toggle(key="book_slot-override").set_value(True)
     at.date_input(key="book_slot-override-date").set_value(day)
     at.time_input(key="book_slot-override-time").set_value(time(10, 30))
@@ -497,7 +497,7 @@ def test_reschedule_keeps_its_pick_across_pages_and_says_what_to_pick(service, p
     service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
     day = next_weekday(service, 2)
     booking = booked(service, people, day, time(10, 0))
-    at = open_page("pages/views/confirmation.py", booking=booking.id)
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
     key = f"reschedule-{booking.id}"
     assert at.button(key=f"reschedule-submit-{booking.id}").disabled
     assert any(f"Pick a start time on {day:%A}" in c.value for c in at.caption)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.cli import parser
+from lib.entrypoints.cli import parser
 from tests.support.env import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -28,9 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.access import SYSTEM
-from lib.cli import main as cli_main
 from lib.config import Settings
 from lib.domain import ALLOWED_DURATIONS, Booking, BookingRequest, BookingStatus, NewCustomer
+from lib.entrypoints.cli import main as cli_main
 from lib.errors import CallExpertError
 from lib.service import BookingService
 from lib.validation import MAX_LINK, MAX_NAME, MAX_SESSION_TYPE, price_for

@@ -18,18 +18,18 @@ import pytest
 from icalendar import Calendar
 
 from lib.access import SYSTEM
-from lib.cli import main as cli_main
 from lib.config import Settings, load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, Email, EmailStatus, JobOutcome, NewCustomer
+from lib.entrypoints.cli import main as cli_main
+from lib.entrypoints.worker import JOBS, Worker
 from lib.errors import ConfigError, PermissionDenied
-from lib.notify.outbox import OutboxOnlySender
+from lib.notify.in_app_sender import OutboxOnlySender
 from lib.notify.templates import emails_for, reminder_emails
-from lib.payments.demo import DemoGateway
+from lib.payments.demo_gateway import DemoGateway
 from lib.scheduling.model import Availability, TimeRange
 from lib.service import BookingService
 from lib.service.outbox import Outbox
 from lib.store.sqlite import SQLiteStore
-from lib.worker import JOBS, Worker
 from tests.support.fakes import FixedClock, FlakyProvider
 from tests.support.postgres import apply_migrations, fresh_database, psycopg
 from tests.support.postgrest import supabase_over_postgres
@@ -286,7 +286,7 @@ def test_bad_reminder_offsets_are_refused_naming_the_setting(tmp_path, raw):
 def test_the_command_queues_the_due_reminders(world, monkeypatch, capsys):
     book(world)
     world.clock.now = START - timedelta(minutes=30)
-    monkeypatch.setattr("lib.cli._service", lambda: world.svc)
+    monkeypatch.setattr("lib.entrypoints.cli._service", lambda: world.svc)
     assert cli_main(["queue-reminders"]) == 0
     assert "Queued 2 reminder email(s)" in capsys.readouterr().out
     assert cli_main(["queue-reminders"]) == 0
@@ -294,7 +294,7 @@ def test_the_command_queues_the_due_reminders(world, monkeypatch, capsys):
 
 
 def test_one_worker_round_queues_a_due_reminder_and_sends_it(world):
-    from lib.worker import Worker
+    from lib.entrypoints.worker import Worker
 
     book(world)
     world.svc.dispatch_emails(actor=SYSTEM)  # the confirmations are out of the way
@@ -466,7 +466,7 @@ def test_one_unreadable_availability_leaves_every_other_reminder_queued(two_expe
     _store_unreadable(kind, where, sari.id)
 
     clock.now = datetime.combine(day, time(6, 0), UTC)  # an hour before 14:00 WIB
-    with caplog.at_level(logging.WARNING, logger="lib.service.availability"):
+    with caplog.at_level(logging.WARNING, logger="lib.service.expert_availability"):
         job = next(j for j in JOBS if j.name == "queue-reminders")
         run = Worker(svc, [job], name="w").run_job(job)
     assert run.outcome is JobOutcome.OK and run.counts == {"queued": 4, "failed": 0}

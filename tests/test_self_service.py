@@ -21,12 +21,12 @@ import uvicorn
 from lib.access import SYSTEM, Actor, Role
 from lib.config import Settings, validate
 from lib.domain import Booking, BookingStatus
+from lib.entrypoints.web import create_app, uvicorn_config
+from lib.entrypoints.web_self_service import TokenLimiter
 from lib.errors import ConfigError, PermissionDenied, Refused
-from lib.self_service import Claim, Refund
+from lib.self_service_policy import Claim, Refund
 from lib.service import BookingService
 from lib.service.self_service import CLAIM_STALE
-from lib.web import create_app, uvicorn_config
-from lib.web_self_service import TokenLimiter
 from tests.test_reminders import DAY, START, World, book, build
 from tests.test_web import free_port
 
@@ -340,7 +340,7 @@ def test_each_token_gets_its_own_rate_limit(world):
 def test_the_access_log_holds_no_self_service_token(world, http, caplog):
     booking = book(world)
     tok = token(world, booking)
-    with caplog.at_level(logging.INFO, logger="lib.web"):
+    with caplog.at_level(logging.INFO, logger="lib.entrypoints.web"):
         http.get(f"/r/{tok}", params={"at": "2026-11-26T16:00"})
         http.post(f"/c/{tok}", data={"form": "forged", "reason": "secret words"})
         http.get(f"/c/{tok}/extra")

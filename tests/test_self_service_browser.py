@@ -130,7 +130,7 @@ def test_a_paid_booking_cancelled_by_its_customer_is_refund_due_on_the_ops_page(
     assert svc.get_booking(booking.id, actor=SYSTEM).status is BookingStatus.CANCELLED
 
     monkeypatch.setenv("CALLEXPERT_SQLITE_PATH", svc.settings.sqlite_path)
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     row = next(shown(s) for s in markdown_sources(at) if "Cancelled by the customer" in shown(s))
     assert "Customer 2" in row and "Refund due: Rp 250.000" in row

@@ -16,7 +16,7 @@ from lib.config import MidtransSettings, Settings, load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import PaymentFailed
 from lib.payments.midtrans import MidtransGateway
-from lib.self_service import Refund
+from lib.self_service_policy import Refund
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
@@ -116,7 +116,7 @@ def book(svc: BookingService, days: int = 3) -> Booking:
 def test_the_ops_page_shows_the_customers_cancellation_as_refund_due_and_records_it(console):
     booking = book(console)
     cancel_as_customer(console, booking)
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     sources = [shown(s) for s in markdown_sources(at)]
     assert "Changed by customers" in sources
@@ -135,6 +135,6 @@ def test_the_ops_page_shows_the_customers_cancellation_as_refund_due_and_records
 
 
 def test_without_self_service_the_ops_page_has_no_such_section(app_env):
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     assert "Changed by customers" not in markdown_sources(at)

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from lib.access import SYSTEM
-from lib.cli import main as cli_main
 from lib.config import Settings
 from lib.domain import BookingRequest, BookingStatus, EmailStatus, NewCustomer
+from lib.entrypoints.cli import main as cli_main
 from lib.errors import InvalidInput, InvalidTransition, NotFound, SlotTaken
-from lib.payments.demo import DemoGateway
+from lib.payments.demo_gateway import DemoGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from tests.support.bookings import open_all_hours
@@ -411,7 +411,7 @@ def test_permanent_email_failure_is_recorded(svc, sender):
 def test_cli_retry_links_exits_non_zero_while_links_remain(svc, provider, monkeypatch, capsys):
     provider.failures = 10**6
     b = svc.book_and_pay(request(svc), actor=SYSTEM).booking
-    monkeypatch.setattr("lib.cli._service", lambda: svc)
+    monkeypatch.setattr("lib.entrypoints.cli._service", lambda: svc)
     assert cli_main(["retry-links"]) == 1
     assert f"still paid without link: {b.id}" in capsys.readouterr().out
     provider.failures = 0
@@ -422,7 +422,7 @@ def test_cli_retry_links_exits_non_zero_while_links_remain(svc, provider, monkey
 
 
 def test_cli_reports_errors_without_traceback(svc, monkeypatch, capsys):
-    monkeypatch.setattr("lib.cli._service", lambda: svc)
+    monkeypatch.setattr("lib.entrypoints.cli._service", lambda: svc)
     assert cli_main(["show", "not-an-id"]) == 2
     assert "error: 'not-an-id' is not a booking id" in capsys.readouterr().err
 
@@ -433,7 +433,7 @@ def test_cli_retry_links_reports_a_booking_another_worker_holds(svc, provider, c
     provider.failures = 0
     # A worker took the booking and died: its lease has not ended yet.
     assert svc.store.claim_for_link(b.id, clock(), clock() + timedelta(minutes=5)) is not None
-    monkeypatch.setattr("lib.cli._service", lambda: svc)
+    monkeypatch.setattr("lib.entrypoints.cli._service", lambda: svc)
     assert cli_main(["retry-links"]) == 1
     assert "another worker holds it" in capsys.readouterr().out
     clock.now += timedelta(minutes=6)
@@ -446,7 +446,7 @@ def test_sessions_that_ended_in_jakarta_become_completed(svc, clock, monkeypatch
     ended = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 0), duration=30), actor=SYSTEM).booking
     running = svc.book_and_pay(request(svc, day=date(2026, 11, 25), at=time(0, 30), duration=60), actor=SYSTEM).booking
     clock.now = NOW  # 01:00 WIB
-    monkeypatch.setattr("lib.cli._service", lambda: svc)
+    monkeypatch.setattr("lib.entrypoints.cli._service", lambda: svc)
     assert cli_main(["complete-sessions"]) == 0
     assert "Marked 1 ended session(s) as completed." in capsys.readouterr().out
     assert svc.get_booking(ended.id, actor=SYSTEM).status is BookingStatus.COMPLETED
@@ -539,7 +539,7 @@ def test_pending_expiry_minutes_is_read_and_checked(tmp_path):
 def test_cli_expire_pending_lists_what_it_expired(svc, monkeypatch, capsys):
     stale = svc.book(request(svc), actor=SYSTEM)
     made_ago(svc, stale.id, 31)
-    monkeypatch.setattr("lib.cli._service", lambda: svc)
+    monkeypatch.setattr("lib.entrypoints.cli._service", lambda: svc)
     assert cli_main(["expire-pending"]) == 0
     out = capsys.readouterr().out
     assert "Expired 1 booking(s) still awaiting payment after 30 minutes." in out

@@ -43,7 +43,7 @@ from lib.errors import (
 )
 from lib.notify import LINK_PENDING
 from lib.payments import PaymentState
-from lib.payments.demo import DemoGateway
+from lib.payments.demo_gateway import DemoGateway
 from lib.service import history
 from lib.service.links import Links
 from lib.service.outbox import Outbox, replaced_by

@@ -11,10 +11,10 @@ import pytest
 from icalendar import Calendar
 
 from lib.access import SYSTEM, expert_actor
+from lib.display_tables import bookings_frame
 from lib.domain import BookingRequest, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied
 from lib.service import BookingService
-from lib.views import bookings_frame
 from tests.support.apptest import no_exception, open_page
 from tests.support.bookings import open_all_hours
 
@@ -47,7 +47,7 @@ def book(service: BookingService, expert: str, type_: str, minutes: int, hour: i
 # -- the Book page ---------------------------------------------------------------------------------
 
 def test_the_book_page_offers_only_the_chosen_experts_types_and_that_types_durations(service, experts):
-    at = open_page("pages/views/book.py")
+    at = open_page("pages/views/book_view.py")
     no_exception(at)
     at.selectbox(key="book_expert").select(experts["sari"]).run()
     kinds = at.selectbox(key="book_session_type")
@@ -71,7 +71,7 @@ def test_the_book_page_offers_only_the_chosen_experts_types_and_that_types_durat
 
 def test_an_expert_without_types_is_said_to_offer_none(service, experts):
     service.set_session_types(experts["budi"], [], actor=SYSTEM)
-    at = open_page("pages/views/book.py")
+    at = open_page("pages/views/book_view.py")
     at.selectbox(key="book_expert").select(experts["budi"]).run()
     no_exception(at)
     assert any("Budi Santoso offers no session types yet" in i.value for i in at.info)
@@ -155,7 +155,7 @@ def test_the_availability_page_shows_an_expert_their_types_to_read_and_ops_a_sav
     assert not [b for b in at.button if str(b.key).startswith("types-")]  # read only: no save
     assert any("Ops change these" in c.value for c in at.caption)
 
-    at = open_page("pages/views/availability.py", expert=experts["budi"])
+    at = open_page("pages/views/availability_view.py", expert=experts["budi"])
     no_exception(at)
     save = at.button(key=f"types-{experts['budi']}-save")
     assert save.disabled  # nothing changed yet

@@ -1686,7 +1686,7 @@ def stamp(store, request: pytest.FixtureRequest):
 
 
 def test_overview_stats_count_the_bookings_made_in_the_range_by_the_app_timezones_day(store, stamp):
-    from lib.overview import Funnel
+    from lib.overview_readings import Funnel
     from tests.support import overview as known
 
     known.fill_overview(store, stamp)
@@ -1729,7 +1729,7 @@ def test_overview_stats_count_the_bookings_made_in_the_range_by_the_app_timezone
 
 
 def test_overview_stats_percentiles_interpolate_as_percentile_cont_per_day(store, stamp):
-    from lib.overview import percentile
+    from lib.overview_readings import percentile
     from tests.support import overview as known
 
     expert = store.add_expert("Sari Wulandari", "sari@example.com", known.PRICE, "Career").id

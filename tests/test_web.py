@@ -1,4 +1,4 @@
-"""The Midtrans notification endpoint over real HTTP on loopback: uvicorn serves ``lib.web`` in a
+"""The Midtrans notification endpoint over real HTTP on loopback: uvicorn serves ``lib.entrypoints.web`` in a
 thread of this process, so the Midtrans gateway's own HTTP (midtrans.client over requests) is
 answered by ``responses`` while the test talks to the endpoint with httpx, over a socket.
 Then the settings, and ``python -m lib serve-notifications`` as a process.
@@ -26,11 +26,11 @@ import uvicorn
 from lib.access import SYSTEM
 from lib.config import MidtransSettings, Settings, load_settings
 from lib.domain import BookingStatus, NewCustomer
+from lib.entrypoints.web import MAX_BODY_BYTES, create_app, uvicorn_config
 from lib.errors import ConfigError, StoreUnavailable
 from lib.payments.midtrans import MidtransGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
-from lib.web import MAX_BODY_BYTES, create_app, uvicorn_config
 from tests.support.env import clean_environ, drop_proxies, free_port
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
 from tests.test_midtrans import (

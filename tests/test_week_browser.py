@@ -12,7 +12,7 @@ from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
 from lib.service import BookingService
-from lib.session_types import to_document
+from lib.session_type_document import to_document
 from lib.week import week_start
 from lib.wiring import build_service
 from tests.support.browser import TIMEOUT_MS, shot

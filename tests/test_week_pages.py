@@ -53,7 +53,7 @@ def test_the_week_starts_on_monday_links_its_blocks_and_reaches_past_weeks(servi
     service.complete_finished(actor=SYSTEM)
     service.store.save_attendance(Attendance(held.id, "recorded", expert_joined=True), [], "test")
 
-    at = open_page("pages/views/my_sessions.py", expert=experts["sari"])
+    at = open_page("pages/views/my_sessions_view.py", expert=experts["sari"])
     no_exception(at)
     assert at.subheader[0].value.endswith(f"{monday + timedelta(days=6):%Y}")
     markup = week_markup(at)
@@ -87,7 +87,7 @@ def test_confirmation_without_a_booking_lists_the_next_bookings_of_whoever_looks
     budi = book(service, experts["budi"], day, time(10, 0), "Rina *Bold* Kusuma")
     sari_later = book(service, experts["sari"], day + timedelta(days=1), time(9, 0), "Putri Maharani")
 
-    at = open_page("pages/views/confirmation.py")  # ops: everyone's
+    at = open_page("pages/views/confirmation_view.py")  # ops: everyone's
     no_exception(at)
     assert "Next bookings" in [h.value for h in at.subheader]
     assert page_links(at) == [f"confirmation?booking={b.id}" for b in (sari_first, budi, sari_later)]
@@ -95,15 +95,15 @@ def test_confirmation_without_a_booking_lists_the_next_bookings_of_whoever_looks
     assert any(r.startswith("**Rina *Bold* Kusuma** · Career mentoring with Budi Santoso") for r in rows)  # as text
 
     at = AppTest.from_file(APP, default_timeout=30).run()  # the demo's "View as" an expert: their own
-    at.switch_page("pages/views/my_sessions.py").run()
+    at.switch_page("pages/views/my_sessions_view.py").run()
     at.sidebar.selectbox(key="view_as").set_value(experts["sari"]).run()
-    at.switch_page("pages/views/confirmation.py").run()
+    at.switch_page("pages/views/confirmation_view.py").run()
     no_exception(at)
     assert page_links(at) == [f"confirmation?booking={b.id}" for b in (sari_first, sari_later)]
 
 
 def test_confirmation_without_bookings_to_come_says_so(service, experts):
-    at = open_page("pages/views/confirmation.py")
+    at = open_page("pages/views/confirmation_view.py")
     no_exception(at)
     assert not page_links(at)
     assert any("No bookings to come" in i.value for i in at.info)

@@ -25,12 +25,12 @@ import pytest
 from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import BookingStatus, EmailStatus, JobOutcome
+from lib.entrypoints.worker import JOBS, Done, Job, Worker, create_links, run
 from lib.errors import StoreUnavailable
 from lib.payments import PaymentResult, PaymentState
-from lib.payments.demo import DemoGateway
+from lib.payments.demo_gateway import DemoGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
-from lib.worker import JOBS, Done, Job, Worker, create_links, run
 from tests.support.bookings import paid_bookings
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
 
@@ -194,7 +194,7 @@ def test_a_failing_job_is_logged_recorded_backed_off_and_never_ends_the_worker(t
     assert len(calls) == 6
     runs = runs_by_job(svc)
     assert runs["flaky"].outcome is JobOutcome.OK and runs["steady"].outcome is JobOutcome.OK
-    failed = [r for r in caplog.records if r.name == "lib.worker" and r.levelname == "ERROR"]
+    failed = [r for r in caplog.records if r.name == "lib.entrypoints.worker" and r.levelname == "ERROR"]
     assert len(failed) == 4 and "Unexpected error: RuntimeError" in failed[0].getMessage()
     assert "hunter2" not in caplog.text
 
@@ -212,7 +212,7 @@ def test_a_job_whose_store_is_down_fails_and_the_run_is_still_logged(tmp_path, c
 
     assert worker.run_once() is False
     assert worker.failures["create-links"] == 1
-    lines = [r.getMessage() for r in caplog.records if r.name == "lib.worker"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "lib.entrypoints.worker"]
     assert any(line.startswith("create-links: failed") and "Supabase did not answer" in line for line in lines)
     assert any(line.startswith("could not record the run of create-links") for line in lines)
 
@@ -241,9 +241,9 @@ def test_links_back_off_while_the_meeting_provider_refuses_every_one(tmp_path, c
     run_ = runs_by_job(svc)["create-links"]
     assert run_.outcome is JobOutcome.LEFT_WORK and run_.message == "3 paid booking(s) still without a link"
     assert run_.counts["failed"] == 3 and run_.counts["confirmed"] == 0
-    lines = [r.getMessage() for r in caplog.records if r.name == "lib.worker"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "lib.entrypoints.worker"]
     assert "next try in 120 s, at " in lines[1] and "backing off: 2 run(s) in a row" in lines[1]
-    assert all(r.fields["outcome"] == "left work" for r in caplog.records if r.name == "lib.worker")
+    assert all(r.fields["outcome"] == "left work" for r in caplog.records if r.name == "lib.entrypoints.worker")
 
     provider.failures = 0  # Google is back
     assert _tick_until_due(worker, ticks, "create-links", 2) == [60, 60]
@@ -381,7 +381,7 @@ def test_two_workers_racing_on_one_sqlite_file_count_30_confirmations_for_30_boo
 
 
 def test_two_workers_racing_on_postgres_count_30_confirmations_for_30_bookings(tmp_path):
-    from lib.notify.outbox import OutboxOnlySender
+    from lib.notify.in_app_sender import OutboxOnlySender
     from lib.store.supabase import SupabaseStore
     from tests.support.postgres import apply_migrations, fresh_database
     from tests.support.postgrest import KEY, URL, supabase_over_postgres
@@ -406,7 +406,7 @@ def test_two_workers_racing_on_postgres_count_30_confirmations_for_30_bookings(t
 # -- two workers at once against PostgreSQL --------------------------------------------------------
 
 def test_two_workers_against_postgres_link_and_email_each_booking_once(monkeypatch, tmp_path):
-    from lib.notify.outbox import OutboxOnlySender
+    from lib.notify.in_app_sender import OutboxOnlySender
     from lib.store.supabase import SupabaseStore
     from lib.wiring import build_meetings
     from tests.support.google import calendar_server, events_by_booking, google_settings, stem_of
@@ -487,7 +487,7 @@ def test_cli_once_with_json_logs_gives_one_json_object_per_line(tmp_path):
     assert sorted(runs) == ["complete-sessions", "create-links", "expire-unpaid", "queue-reminders", "send-emails"]
     assert runs["create-links"]["counts"]["confirmed"] == 2 and runs["create-links"]["outcome"] == "ok"
     assert runs["send-emails"]["counts"]["sent"] == 4
-    assert all(line["level"] == "info" and line["logger"] == "lib.worker" for line in runs.values())
+    assert all(line["level"] == "info" and line["logger"] == "lib.entrypoints.worker" for line in runs.values())
 
 
 def _leftovers(db: Path) -> tuple[list[str], list[int]]:
@@ -555,14 +555,14 @@ def test_the_ops_page_shows_each_jobs_latest_run(service):
     def broken(svc: BookingService, stop: threading.Event) -> Done:
         raise StoreUnavailable("Supabase is busy or unavailable (503) while listing; try again in a moment.")
 
+    from lib.display_tables import local_medium_when
     from lib.domain import JobRun
-    from lib.views import local_medium_when
 
     yesterday = datetime.now(UTC) - timedelta(days=1)  # an earlier run: the page shows the latest
     service.record_job_run(JobRun("create-links", "old-host:1", yesterday, yesterday, JobOutcome.OK), actor=SYSTEM)
     worker = Worker(service, [JOBS[0], JOBS[2], Job("analytics", lambda s: 60, broken)], name="ops-host:7")
     latest = {job.name: worker.run_job(job, schedule=False) for job in worker.jobs}
-    at = open_page("pages/views/ops.py")
+    at = open_page("pages/views/ops_view.py")
     no_exception(at)
     table = next(df.value for df in at.dataframe if "Job" in df.value.columns)
     rows = {r["Job"]: r for r in table.to_dict("records")}

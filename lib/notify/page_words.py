@@ -1,4 +1,4 @@
-"""Every word of the customer's self-service pages (``lib.web_self_service``), per language:
+"""Every word of the customer's self-service pages (``lib.entrypoints.web_self_service``), per language:
 the same languages and keys as the emails' catalogue (``lib.notify.messages``), so a customer
 reads the page in the language of the email they came from (the setting ``email_language``).
 

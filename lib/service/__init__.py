@@ -44,18 +44,18 @@ from lib.domain import (
 from lib.meetings import HealthCheck, MeetingProvider
 from lib.meetings.quota import BudgetUse
 from lib.notify import EmailSender
-from lib.overview import Overview
+from lib.overview_readings import Overview
 from lib.payments import PaymentGateway
 from lib.scheduling import Availability
 from lib.service.attendance import AttendanceRecorder
-from lib.service.availability import Scheduling, SlotList
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
 from lib.service.calendar import CalendarChanges, CalendarRun, Reconciliation, WaitingChange
 from lib.service.clicks import JoinLinks
+from lib.service.expert_availability import Scheduling, SlotList
 from lib.service.jobs import JobRuns
 from lib.service.links import LinkOutcome, Links, Progress
 from lib.service.outbox import DispatchResult, Outbox
-from lib.service.overview import OverviewFigures
+from lib.service.overview_figures import OverviewFigures
 from lib.service.payments import PaymentCheck, Payments
 from lib.service.ports import Ports
 from lib.service.queries import ExpertSessions, Queries
@@ -194,7 +194,7 @@ class BookingService:
 
     def set_session_types(self, expert_id: str, document: object, *, actor: Actor) -> list[SessionType]:
         """Replace the expert's session types with those of ``document`` (the JSON shape of
-        ``python -m lib types EXPERT --json``, see ``lib.session_types``); a bad document is
+        ``python -m lib types EXPERT --json``, see ``lib.session_type_document``); a bad document is
         refused in words and changes nothing. Staff only."""
         return self._types.replace(expert_id, document, actor=actor)
 
@@ -245,7 +245,7 @@ class BookingService:
         """Bookings awaiting payment longer than ``midtrans.pending_alert_minutes``."""
         return self._queries.stuck_pending(actor=actor, limit=limit)
 
-    # -- availability and free slots (lib.service.availability) --------------------------
+    # -- availability and free slots (lib.service.expert_availability) --------------------------
     def availability(self, expert_id: str, *, actor: Actor) -> Availability:
         """The expert's availability (the default hours, with the ``booking_horizon_days``
         setting, when they stored none). An expert reads only their own; staff anyone's."""
@@ -454,7 +454,7 @@ class BookingService:
         """The booking's stored attendance, or None when none was read yet (staff)."""
         return self._attendance.get(booking_id, actor=actor)
 
-    # -- the Overview page (lib.service.overview) --------------------------------------------
+    # -- the Overview page (lib.service.overview_figures) --------------------------------------------
     def overview(self, first_day: date, last_day: date, *, actor: Actor) -> Overview:
         """The Overview's figures for the bookings made from ``first_day`` to ``last_day`` (both
         included, app timezone), aggregated by the store, with those of the period of the same

@@ -21,7 +21,7 @@ from typing import Protocol
 from lib.access import Actor, require_staff
 from lib.domain import Attendance, Booking, HistoryLine
 from lib.errors import ConfigError, MeetingProviderError, Transient
-from lib.meetings.attendance import MeetReading, Participant, meeting_code
+from lib.meetings.meet_attendance import MeetReading, Participant, meeting_code
 from lib.service.outbox import session_start
 from lib.service.ports import Ports
 
@@ -34,7 +34,7 @@ _SLACK = timedelta(hours=24)
 
 
 class AttendanceReader(Protocol):
-    """Reads a meeting code's conference records (``lib.meetings.attendance.GoogleMeetAttendance``)."""
+    """Reads a meeting code's conference records (``lib.meetings.meet_attendance.GoogleMeetAttendance``)."""
 
     @property
     def resolves_emails(self) -> bool: ...
@@ -173,7 +173,7 @@ class AttendanceRecorder:
         """The Meet reader, built from the ``[google]`` settings the first time a session is due
         (loading credentials costs nothing until then; a page never needs it)."""
         if self.ports.attendance is None:
-            from lib.meetings.attendance import GoogleMeetAttendance
+            from lib.meetings.meet_attendance import GoogleMeetAttendance
 
             self.ports.attendance = GoogleMeetAttendance.from_settings(self.ports.settings.google)
         return self.ports.attendance

@@ -23,8 +23,8 @@ from lib.domain import (
 from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
 from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service import history
-from lib.service.availability import Scheduling, SlotOverride
 from lib.service.calendar import CalendarChanges
+from lib.service.expert_availability import Scheduling, SlotOverride
 from lib.service.links import Links
 from lib.service.outbox import Outbox, recipient_zones
 from lib.service.payments import Payments

@@ -24,8 +24,8 @@ from lib.errors import (
 from lib.notify import LINK_PENDING, reminder_kind, reminder_offset
 from lib.notify.ics import IcsOptions
 from lib.notify.templates import emails_for, link_pending_email
-from lib.service.availability import log_unreadable
 from lib.service.clicks import JoinLinks
+from lib.service.expert_availability import log_unreadable
 from lib.service.ports import Ports
 
 log = logging.getLogger(__name__)

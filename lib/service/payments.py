@@ -199,7 +199,7 @@ class Payments:
         return self._apply_payment(booking, result, actor)
 
     def apply_payment_notification(self, payload: Mapping[str, Any], *, actor: Actor) -> PaymentCheck:
-        """Apply a gateway's HTTP notification (Midtrans), from the endpoint (lib.web) or the CLI.
+        """Apply a gateway's HTTP notification (Midtrans), from the endpoint (lib.entrypoints.web) or the CLI.
 
         The signature is checked first: a forged or mis-signed notification raises
         ``PaymentError`` and changes nothing. Then the same transition as ``check_payment`` for

@@ -1,7 +1,7 @@
 """Customer self-service: the Reschedule and Cancel links of the customer's emails, within the
 policy of the settings, and what ops see and do afterwards (docs/self-service.md).
 
-The endpoint's pages (``lib.web_self_service``) call ``visit``, ``free_times``, ``reschedule``
+The endpoint's pages (``lib.entrypoints.web_self_service``) call ``visit``, ``free_times``, ``reschedule``
 and ``cancel`` with the token of the link; a change goes through the service's own public
 ``reschedule`` and ``cancel`` (same event moved, same link, emails to both sides), acting as
 ``customer_actor`` so the booking's history names the customer.
@@ -31,7 +31,7 @@ from lib.access import SELF_SERVICE, Actor, customer_actor, require_staff
 from lib.domain import Booking, BookingStatus, HistoryLine
 from lib.errors import CallExpertError, InvalidInput, Refused, SlotTaken, SlotUnavailable
 from lib.scheduling import Reason, Slot
-from lib.self_service import CANCELLED, RESCHEDULED, Claim, Refund, SelfServiceRecord
+from lib.self_service_policy import CANCELLED, RESCHEDULED, Claim, Refund, SelfServiceRecord
 from lib.service import history
 from lib.service.clicks import TOKEN_PATTERN
 from lib.service.ports import Ports

@@ -7,7 +7,7 @@ from lib.access import Actor, require_expert_or_staff, require_staff
 from lib.domain import BookingRequest, Expert, SessionType
 from lib.errors import InvalidInput, NotFound
 from lib.service.ports import Ports
-from lib.session_types import check_document, find_type
+from lib.session_type_document import check_document, find_type
 from lib.validation import MAX_SESSION_TYPE, clean_duration, clean_text
 
 
@@ -31,7 +31,7 @@ class SessionTypes:
         return [t for t in types if t.active] if active_only else types
 
     def replace(self, expert_id: str, document: object, *, actor: Actor) -> list[SessionType]:
-        """Make the types of ``document`` (``lib.session_types``: checked, every refusal in words,
+        """Make the types of ``document`` (``lib.session_type_document``: checked, every refusal in words,
         nothing stored then) the expert's; earlier types not in it are retired when booked, else
         removed. Staff only: an expert sees theirs and asks ops."""
         require_staff(actor, "change session types")

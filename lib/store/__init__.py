@@ -31,9 +31,9 @@ from lib.domain import (
     OpsCounts,
     SessionType,
 )
-from lib.overview import OverviewStats
+from lib.overview_readings import OverviewStats
 from lib.scheduling import Availability
-from lib.self_service import Claim, Refund, SelfServiceRecord
+from lib.self_service_policy import Claim, Refund, SelfServiceRecord
 
 # The most bookings one ``expire_pending`` call expires: below Supabase's "Max rows" (1,000 unless
 # changed), so each call's answer names every booking it expired.
@@ -493,7 +493,7 @@ class BookingStore(Protocol):
 
     # The Overview page
     def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
-        """The Overview's aggregates (``lib.overview``) of the bookings created in the instants
+        """The Overview's aggregates (``lib.overview_readings``) of the bookings created in the instants
         ``[start, end)``, each booking's day being its creation date in the timezone ``zone``.
         Aggregated by the database; never every booking read into Python."""
         ...

@@ -139,7 +139,7 @@ CREATE TABLE IF NOT EXISTS expert_availability (
     updated_at  TEXT NOT NULL
 );
 
--- Runs of the background worker's jobs, from every worker on this database (lib/worker.py): the
+-- Runs of the background worker's jobs, from every worker on this database (lib/entrypoints/worker.py): the
 -- ops page shows each job's latest. Old rows are dropped as new ones are recorded.
 CREATE TABLE IF NOT EXISTS job_runs (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,

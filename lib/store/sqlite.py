@@ -111,7 +111,7 @@ class SQLiteStore(OperationsTables, SessionTypeTables, CalendarWorkTables, SelfS
     def __init__(self, path: str | Path, *, clock: Clock = system_clock, durable: bool = True) -> None:
         """``clock``: where the times the store stamps itself come from (a booking's creation, a
         history line, an attempt): the real time, except when demo history is written
-        (``lib.demo``). ``durable=False`` lets commits return before the disk has them (WAL
+        (``lib.demo_data``). ``durable=False`` lets commits return before the disk has them (WAL
         with ``synchronous=NORMAL``: a crashed process loses nothing, a power cut the last
         commits): only for writing demo rows in bulk, never for real bookings."""
         self.clock = clock

@@ -22,7 +22,7 @@ from lib.domain import (
     JobRun,
     JoinClicks,
 )
-from lib.overview import (
+from lib.overview_readings import (
     REVENUE_STATUSES,
     DayCount,
     ExpertAttendance,
@@ -45,7 +45,7 @@ from lib.store.sqlite_rows import (
 
 # The count, median and 95th percentile of ``v`` per group ``g`` of the rows of ``{values}``, with
 # linear interpolation between the two closest ranks exactly as PostgreSQL's ``percentile_cont``
-# (and ``lib.overview.percentile``): at position p = f * (n - 1) of the values in order, the value
+# (and ``lib.overview_readings.percentile``): at position p = f * (n - 1) of the values in order, the value
 # of rank floor(p) plus (the next rank's - it) * (p - floor(p)). SQLite has no percentile function:
 # each row gets its rank (0-based) and its group's count from window functions, only the ranks
 # either side of the two positions are kept, and one row per group comes back. A CAST to INTEGER
@@ -180,7 +180,7 @@ class OperationsTables:
     # -- the Overview page ----------------------------------------------------------------------
     def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
         """The Overview's aggregates over the bookings created in ``[start, end)`` (see
-        ``lib.overview``), in one statement: the range's rows (the ``created_at`` index) are
+        ``lib.overview_readings``), in one statement: the range's rows (the ``created_at`` index) are
         read once into ``b``, and each figure is a part of a ``UNION ALL`` over it that returns
         only its few aggregated rows, tagged with the figure's name. Days by status and how far
         they got (the counts per day, week and funnel step are summed from those), link

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from lib.self_service import Claim, Refund, SelfServiceRecord
+from lib.self_service_policy import Claim, Refund, SelfServiceRecord
 from lib.store.sqlite_rows import _parse_ts, _ts
 
 

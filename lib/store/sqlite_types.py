@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from lib.domain import NewBooking, SessionType
 from lib.errors import InvalidInput, NotFound
-from lib.session_types import standard_types
+from lib.session_type_document import standard_types
 from lib.store.sqlite_rows import _ts
 from lib.validation import MAX_PRICE
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from postgrest.types import ReturnMethod
 
 from lib.domain import Attendance, Booking, BookingStatus, HistoryLine, JobOutcome, JobRun, JoinClicks
-from lib.overview import DayCount, ExpertAttendance, Funnel, Lateness, LinkDelay, OverviewStats, WeekRevenue
+from lib.overview_readings import DayCount, ExpertAttendance, Funnel, Lateness, LinkDelay, OverviewStats, WeekRevenue
 from lib.store.supabase_rows import (
     BOOKING_SELECT,
     JOB_RUN_SELECT,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from lib.self_service import Claim, Refund, SelfServiceRecord
+from lib.self_service_policy import Claim, Refund, SelfServiceRecord
 from lib.store.supabase_rows import _is_uuid, _iso, _rows, _ts
 
 _SELECT = ("booking_id,token,form_key,reschedules,claimed_revision,last_change,last_change_at,refund,refund_amount,"

@@ -27,7 +27,7 @@ class PageSpec:
 
 
 def _page(key: str, title: str, icon: str, roles: frozenset[Role], url_path: str | None = None) -> PageSpec:
-    return PageSpec(key, f"pages/views/{key}.py", title, icon, url_path or key.replace("_", "-"), roles)
+    return PageSpec(key, f"pages/views/{key}_view.py", title, icon, url_path or key.replace("_", "-"), roles)
 
 
 # In menu order; the first page a role may open is where its visit starts.

@@ -1,7 +1,7 @@
 -- CallExpert Console: the ops Overview page's figures, aggregated in the database.
 --
 -- One function returns every figure for the bookings created in [p_from, p_to), each booking's
--- day being its creation date in the app timezone p_tz (see lib/overview.py for what each figure
+-- day being its creation date in the app timezone p_tz (see lib/overview_readings.py for what each figure
 -- means). Revenue counts paid, confirmed and completed bookings; the funnel reads the paid_at and
 -- confirmed_at stamps; link attempts come from the history; emails from the outbox. Only the
 -- service role may call it: it sums money and names errors.

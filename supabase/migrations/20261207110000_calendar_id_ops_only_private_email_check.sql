@@ -7,7 +7,7 @@
 --    expert who named a calendar that is not theirs (a colleague's address, say) had the organizer
 --    read it for them: their free slots then showed that person's busy blocks. Now:
 --      * writing it is for the service role alone, that is the console, where only ops may change
---        it (lib/service/availability.py); the expert sees it there and asks ops to change it;
+--        it (lib/service/expert_availability.py); the expert sees it there and asks ops to change it;
 --      * through the API it is readable by the service role alone: the console shows it to ops and
 --        to the expert themself. Signed-in users keep reading every other column of the expert
 --        directory. A client asking for `select=*` on experts is refused, since one of the columns

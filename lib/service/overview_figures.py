@@ -1,4 +1,4 @@
-"""The ops Overview's figures for a range of days (read only; see ``lib.overview``)."""
+"""The ops Overview's figures for a range of days (read only; see ``lib.overview_readings``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 from lib.access import Actor, require_staff
 from lib.errors import InvalidInput
-from lib.overview import Overview, OverviewStats
+from lib.overview_readings import Overview, OverviewStats
 from lib.service.history import CALENDAR_REPAIRED
 from lib.service.ports import Ports
 

@@ -14,8 +14,8 @@ from lib.errors import CallExpertError, NotFound
 from lib.scheduling import from_json, to_json
 from lib.scheduling.parse import MAX_FILE_BYTES, document_size
 from lib.service import BookingService
-from lib.service.availability import when_text
-from lib.session_types import price_words, to_document
+from lib.service.expert_availability import when_text
+from lib.session_type_document import price_words, to_document
 
 
 def find_expert(service: BookingService, key: str) -> Expert:

@@ -1,5 +1,5 @@
 """`python -m lib`: the booking service from the shell, for cron and ops (the expert commands in
-``lib.cli_experts``, the argument types in ``lib.cli_args``)."""
+``lib.entrypoints.cli_experts``, the argument types in ``lib.entrypoints.cli_args``)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from lib import cli_experts
 from lib.access import CLI, NOTIFICATION
-from lib.cli_args import MAX_CONCURRENCY, MAX_EMAILS, day, whole
 from lib.config import load_settings
 from lib.domain import DEFAULT_DURATION, BookingStatus
+from lib.entrypoints import cli_experts
+from lib.entrypoints.cli_args import MAX_CONCURRENCY, MAX_EMAILS, day, whole
 from lib.errors import CallExpertError, Transient
 from lib.service import BookingService
-from lib.service.availability import MAX_DAYS
+from lib.service.expert_availability import MAX_DAYS
 from lib.timefmt import rupiah, when
 from lib.wiring import build_service
 
@@ -27,7 +27,7 @@ def _service() -> BookingService:
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from lib.demo import seed_demo
+    from lib.demo_data import seed_demo
 
     service = build_service(replace(load_settings(), seed_demo_data=False))
     made = seed_demo(service)
@@ -101,7 +101,7 @@ def _queue_reminders(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     """Run the background jobs until SIGTERM/SIGINT, or each once (``--once``: exit 1 if work is left)."""
-    from lib import worker
+    from lib.entrypoints import worker
 
     worker.configure_logging(args.log_format)
     return worker.run(_service(), once=args.once)
@@ -177,7 +177,7 @@ def _payment_notification(args: argparse.Namespace) -> int:
 
 def _serve_notifications(args: argparse.Namespace) -> int:
     """Serve the Midtrans notification endpoint until SIGINT or SIGTERM."""
-    from lib.web import serve  # Starlette and uvicorn load only for this command
+    from lib.entrypoints.web import serve  # Starlette and uvicorn load only for this command
 
     settings = load_settings()
     host = args.host or settings.notifications_host

@@ -3,11 +3,7 @@ jobs' latest runs, and any booking's history, reschedule and cancel."""
 
 import streamlit as st
 
-from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
-from lib.errors import CallExpertError
-from lib.plaintext import escape_markdown
-from lib.sections import sections_for
-from lib.views import (
+from lib.display_tables import (
     attendance_text,
     booking_label,
     bookings_frame,
@@ -17,11 +13,15 @@ from lib.views import (
     join_clicks_line,
     local_medium_when,
 )
-from pages.ui.booking import action_row, booking_card, cancel_form, reschedule_form
+from lib.domain import ACTIVE_STATUSES, Booking, BookingStatus, EmailStatus
+from lib.errors import CallExpertError
+from lib.plaintext import escape_markdown
+from lib.sections import sections_for
+from pages.ui.booking_card import action_row, booking_card, cancel_form, reschedule_form
+from pages.ui.customer_changes import customer_changes_section
 from pages.ui.flash import flash, show_error, show_flash
 from pages.ui.payment import check_payment
 from pages.ui.run import page_context
-from pages.ui.self_service import customer_changes_section
 
 context = page_context("ops")
 svc, actor = context.service, context.actor

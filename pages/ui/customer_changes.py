@@ -7,12 +7,12 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.access import Actor
+from lib.display_tables import booking_label
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
-from lib.self_service import Refund, change_line
+from lib.self_service_policy import Refund, change_line
 from lib.service import BookingService
-from lib.views import booking_label
-from pages.ui.booking import action_row
+from pages.ui.booking_card import action_row
 from pages.ui.flash import flash, show_error
 
 

@@ -1,7 +1,7 @@
 """The slot picker of the Book page and the reschedule form: the days of the coming weeks with
 their number of free starts, the free starts of the chosen day, and for ops a time of their own
 with a reason. What it offers comes from ``service.free_slots``, the same rules ``book`` and
-``reschedule`` check; the shapes come from ``lib.picker``.
+``reschedule`` check; the shapes come from ``lib.slot_choices``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ import streamlit as st
 
 from lib.access import Actor
 from lib.errors import CallExpertError, SlotUnavailable
-from lib.picker import (
+from lib.plaintext import escape_markdown
+from lib.scheduling import Slot
+from lib.service import BookingService, SlotList
+from lib.slot_choices import (
     Window,
     calendar_notice,
     day_choices,
@@ -27,9 +30,6 @@ from lib.picker import (
     time_label,
     window,
 )
-from lib.plaintext import escape_markdown
-from lib.scheduling import Slot
-from lib.service import BookingService, SlotList
 from lib.timefmt import long_date, short_date, zone_abbreviation
 from pages.ui.flash import show_error
 

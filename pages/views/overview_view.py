@@ -1,7 +1,7 @@
 """Overview: how the bookings made in a range of days went (made, paid, linked, emailed), as a
 headline row (with the change against the period before) and charts, each with a one-line
-reading and its data as CSV. The figures come aggregated from the store (lib.overview says what
-each one counts); pages.ui.overview_charts draws them."""
+reading and its data as CSV. The figures come aggregated from the store (lib.overview_readings says what
+each one counts); pages.ui.overview_altair draws them."""
 
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -10,14 +10,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from lib import overview as ov
-from lib import overview_charts as drawn
+from lib import overview_chart_data as drawn
+from lib import overview_readings as ov
 from lib.csv_export import csv_bytes
 from lib.errors import CallExpertError
 from lib.overview_headline import headline
 from lib.plaintext import escape_markdown
 from lib.timefmt import number, short_date
-from pages.ui import overview_charts as charts
+from pages.ui import overview_altair as charts
 from pages.ui.flash import show_error
 from pages.ui.run import page_context
 

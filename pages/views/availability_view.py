@@ -30,7 +30,7 @@ from lib.validation import MAX_CALENDAR_ID
 from pages.ui.expert import chosen_expert
 from pages.ui.flash import show_error
 from pages.ui.run import page_context
-from pages.ui.session_types import session_types_section
+from pages.ui.session_type_editor import session_types_section
 
 DAY_NAMES = dict(zip(WEEKDAYS, DAY_WORDS, strict=True))
 PREVIEW_DAYS = 7

@@ -11,7 +11,7 @@ from lib.plaintext import escape_markdown
 from lib.timefmt import when
 from lib.week import build_week, week_start
 from lib.week_html import week_caption, week_html, zone_note
-from pages.ui.booking import join_button
+from pages.ui.booking_card import join_button
 from pages.ui.booking_list import open_booking_link
 from pages.ui.expert import chosen_expert
 from pages.ui.registry import BY_KEY

@@ -11,7 +11,7 @@ from lib.domain import ALLOWED_DURATIONS, Expert
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.service import BookingService
-from lib.session_types import COLUMNS, from_rows, to_rows
+from lib.session_type_document import COLUMNS, from_rows, to_rows
 from pages.ui.flash import show_error
 
 _CONFIG = {

@@ -26,8 +26,8 @@ from lib.domain import Attendance, BookingRequest, Customer, EmailStatus, Expert
 from lib.errors import CallExpertError, ConfigError
 from lib.meetings.jitsi import JitsiProvider
 from lib.notify import SIDES
-from lib.notify.outbox import OutboxOnlySender
-from lib.payments.demo import DemoGateway
+from lib.notify.in_app_sender import OutboxOnlySender
+from lib.payments.demo_gateway import DemoGateway
 from lib.scheduling import Availability, TimeRange
 from lib.service import BookingService, history
 from lib.service.attendance import no_show_line, together_minutes

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
+from lib.display_tables import email_language, email_title, invitation_view, local_medium_when
 from lib.plaintext import escape_markdown
 from lib.sections import sections_for
-from lib.views import email_language, email_title, invitation_view, local_medium_when
 from pages.ui.run import page_context
 
 STATUS_ICON = {"queued": ":material/schedule:", "sent": ":material/check_circle:", "failed": ":material/error:"}

@@ -13,14 +13,14 @@ from lib.book_form import missing_parts
 from lib.domain import DEFAULT_DURATION, BookingRequest, BookingStatus, NewCustomer
 from lib.errors import CallExpertError, SlotUnavailable
 from lib.plaintext import escape_markdown
-from lib.session_types import price_words
+from lib.session_type_document import price_words
 from lib.timefmt import rupiah, when
-from pages.ui.booking import join_button
+from pages.ui.booking_card import join_button
 from pages.ui.flash import show_error, show_flash
 from pages.ui.payment import payment_panel
-from pages.ui.picker import forget_start, remember_refusal, reset_picker, show_refusal, slot_picker
 from pages.ui.registry import BY_KEY
 from pages.ui.run import page_context
+from pages.ui.slot_picker import forget_start, remember_refusal, reset_picker, show_refusal, slot_picker
 
 EXISTING, NEW = "existing", "new"
 SLOT = "book_slot"  # the picker's keys

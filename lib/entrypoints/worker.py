@@ -34,7 +34,7 @@ from lib.domain import BookingStatus, JobOutcome, JobRun
 from lib.errors import CallExpertError, InvalidTransition, describe_unexpected
 from lib.service import BookingService
 
-log = logging.getLogger("lib.worker")
+log = logging.getLogger("lib.entrypoints.worker")
 
 # Who the worker is in each booking's history.
 WORKER = Actor(Role.SYSTEM, email="worker")

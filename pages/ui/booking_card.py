@@ -12,7 +12,7 @@ from lib.plaintext import escape_markdown
 from lib.service import BookingService
 from lib.timefmt import rupiah, when
 from pages.ui.flash import flash, show_error
-from pages.ui.picker import remember_refusal, reset_picker, show_refusal, slot_picker, still_to_pick
+from pages.ui.slot_picker import remember_refusal, reset_picker, show_refusal, slot_picker, still_to_pick
 
 _BADGE_COLORS = {
     BookingStatus.PENDING: "orange",

@@ -42,7 +42,7 @@ from lib.service import BookingService
 from lib.service.self_service import PAGE_DAYS, SelfServiceRefused, Visit, Why, parse_slot
 from lib.timefmt import long_date, rupiah, short_date, when, zone_abbreviation
 
-log = logging.getLogger("lib.web.self_service")
+log = logging.getLogger("lib.entrypoints.web.self_service")
 
 RESCHEDULE_PATH = "/r/{token:path}"  # anything under /r/ gets the same page 404
 CANCEL_PATH = "/c/{token:path}"

@@ -16,7 +16,7 @@ A ``HEAD`` request (Starlette answers it on a ``GET`` route; mail scanners and l
 it) gets the same answer but records no click: only a ``GET`` is someone opening the link.
 
 ``/r/<token>`` and ``/c/<token>`` are the customer's Reschedule and Cancel pages
-(``lib.web_self_service``, docs/self-service.md).
+(``lib.entrypoints.web_self_service``, docs/self-service.md).
 
 Answers are fixed, short JSON: nothing a caller sent is ever echoed back, and the log lines name
 the outcome and the booking, never the body, a key or an error's text (which may quote the body).
@@ -45,12 +45,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lib.access import JOIN_REDIRECT, NOTIFICATION
+from lib.entrypoints.web_self_service import TokenLimiter, self_service_routes
 from lib.errors import CallExpertError, NotFound, Transient, log_unexpected
 from lib.service import BookingService
-from lib.web_self_service import TokenLimiter, self_service_routes
 
-log = logging.getLogger("lib.web")
-access_log = logging.getLogger("lib.web.access")
+log = logging.getLogger("lib.entrypoints.web")
+access_log = logging.getLogger("lib.entrypoints.web.access")
 
 # Midtrans's notification bodies are a few kilobytes; anything far bigger is not one.
 MAX_BODY_BYTES = 64 * 1024
@@ -112,7 +112,7 @@ def loggable_path(path: str) -> str:
 
 
 class AccessLog:
-    """One ``lib.web.access`` line per HTTP request, written when its answer is sent:
+    """One ``lib.entrypoints.web.access`` line per HTTP request, written when its answer is sent:
     ``GET /j/<token> 302 3 ms`` (with ``with_address``: ``203.0.113.7 GET /j/<token> 302 3 ms``)."""
 
     def __init__(self, app: ASGIApp, with_address: bool = False) -> None:

@@ -1,5 +1,5 @@
 """The Overview's charts (Altair): words in every legend and label, no label cut short, and every
-number on an axis written as the page writes it (``lib.overview.axis_labels``: Babel's text, so
+number on an axis written as the page writes it (``lib.overview_readings.axis_labels``: Babel's text, so
 ``Rp 3.500.000`` and ``1.500``, never the browser's ``3,500,000``)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 import altair as alt
 import pandas as pd
 
-from lib import overview_charts as drawn
+from lib import overview_chart_data as drawn
 from lib.timefmt import number, rupiah
 
 # Legends under the chart, so a phone's narrow chart keeps its width; labels never cut. Long

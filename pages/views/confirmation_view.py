@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib.domain import ACTIVE_STATUSES, BookingStatus
 from lib.errors import CallExpertError
-from pages.ui.booking import booking_card, cancel_form, join_button, reschedule_form
+from pages.ui.booking_card import booking_card, cancel_form, join_button, reschedule_form
 from pages.ui.booking_list import booking_rows
 from pages.ui.flash import show_error, show_flash
 from pages.ui.payment import payment_panel
