@@ -27,6 +27,9 @@ from tests.support.calendar_server import CalendarServer
 from tests.support.google import calendar_server, google_settings
 
 TIMEOUT = 1.0  # the client's timeout; "late" answers come after 2 s
+# The client's timeout while a request is held at a gate: longer than anything the test does meanwhile
+# (on a loaded machine a cancel can take seconds), so the held request is never retried by a timeout.
+HELD = 30.0
 
 
 @pytest.fixture
@@ -163,7 +166,7 @@ def start_link(svc: BookingService, booking_id: str) -> tuple[threading.Thread, 
 
 
 def test_a_cancel_landing_while_the_insert_is_in_flight_leaves_no_live_event(tmp_path, server):
-    svc = build_service(google_settings(tmp_path / "race.db", server, timeout=5.0, link_attempts=2))
+    svc = build_service(google_settings(tmp_path / "race.db", server, timeout=HELD, link_attempts=2))
     svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
     booking = svc.book(request_for(svc, date.today() + timedelta(days=3), time(10, 0), 1), actor=SYSTEM)
     svc.pay(booking.id, actor=SYSTEM)
@@ -187,7 +190,7 @@ def test_a_cancel_landing_while_the_insert_is_in_flight_leaves_no_live_event(tmp
 
 
 def test_a_cancel_landing_after_the_insert_stops_the_attempt_before_a_new_version(tmp_path, server):
-    svc = build_service(google_settings(tmp_path / "race.db", server, timeout=5.0, link_attempts=3))
+    svc = build_service(google_settings(tmp_path / "race.db", server, timeout=HELD, link_attempts=3))
     svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
     booking = svc.book(request_for(svc, date.today() + timedelta(days=3), time(10, 0), 1), actor=SYSTEM)
     svc.pay(booking.id, actor=SYSTEM)
@@ -207,7 +210,7 @@ def test_a_cancel_landing_after_the_insert_stops_the_attempt_before_a_new_versio
 
 
 def test_a_move_landing_while_the_insert_is_in_flight_brings_the_event_to_the_new_time(tmp_path, server):
-    svc = build_service(google_settings(tmp_path / "race.db", server, timeout=5.0, link_attempts=2))
+    svc = build_service(google_settings(tmp_path / "race.db", server, timeout=HELD, link_attempts=2))
     svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
     booking = svc.book(request_for(svc, date.today() + timedelta(days=3), time(10, 0), 1), actor=SYSTEM)
     svc.pay(booking.id, actor=SYSTEM)

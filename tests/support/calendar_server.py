@@ -938,7 +938,7 @@ class _Handler(BaseHTTPRequestHandler):
         gate = state.gates.get(op)
         if gate is not None:
             state.arrived[op].set()
-            gate.wait(30)
+            gate.wait(60)
         if wait:
             state.sleep(wait)
         if shaped is not None:
