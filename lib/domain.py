@@ -11,6 +11,7 @@ from typing import NamedTuple
 # The lengths a session type may offer, in minutes (the database checks bookings against them too).
 ALLOWED_DURATIONS: tuple[int, ...] = (30, 45, 60, 90, 120)
 DEFAULT_DURATION = 60
+MAX_DAYS = 92  # one free-slots request (the picker's, the command line's) covers at most about three months
 # The languages a session type is named in: those an email can be written in (console: ``en``).
 TYPE_LANGUAGES: tuple[str, ...] = ("en", "id")
 # The types every expert offered before types were each expert's own: a new expert starts with

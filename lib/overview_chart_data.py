@@ -1,4 +1,4 @@
-"""What the Overview's charts draw: its tables (``lib.overview_readings``) with each value also as text,
+"""What the Overview's charts draw: its tables (``lib.overview_tables``) with each value also as text,
 written by Babel as everywhere in the console, and axis ticks labelled the same way."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from lib.overview_readings import Overview, duration_text, lateness_text, per_day_frame, revenue_frame
+from lib.overview_readings import Overview, duration_text, lateness_text
+from lib.overview_tables import per_day_frame, revenue_frame
 from lib.timefmt import rupiah, short_date
 
 FIGURES = ("median", "95th percentile")

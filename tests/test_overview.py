@@ -256,7 +256,8 @@ def test_the_funnel_reading_without_stops_says_so():
 
 
 def test_the_attendance_table_puts_each_session_in_one_outcome_and_the_reading_counts_early_joins():
-    from lib.overview_readings import ExpertAttendance, Lateness, attendance_frame, attendance_reading, lateness_reading
+    from lib.overview_readings import ExpertAttendance, Lateness, attendance_reading, lateness_reading
+    from lib.overview_tables import attendance_frame
 
     # 5 sessions: 2 both joined, 1 neither, 1 only the customer, 1 only the expert.
     stats = OverviewStats(attendance=(ExpertAttendance("Sari", 5, 2, 2, 2),),
@@ -310,7 +311,8 @@ def test_the_page_shows_the_headline_row_with_the_service_s_previous_period(fill
 
 def test_the_downloads_hold_seconds_and_minutes_to_a_tenth_and_the_charts_name_their_figures_in_words():
     from lib.overview_chart_data import lateness_chart, link_delay_chart
-    from lib.overview_readings import Lateness, LinkDelay, lateness_frame, link_delay_frame
+    from lib.overview_readings import Lateness, LinkDelay
+    from lib.overview_tables import lateness_frame, link_delay_frame
 
     stats = OverviewStats(link_delay=(LinkDelay(known.FIRST, 4, 351.4499999999993, 2000.0500000000002),),
                           lateness=(Lateness("customer", 5, 1.3333333333333333, 11.649999999999999),))

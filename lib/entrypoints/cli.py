@@ -9,25 +9,32 @@ import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from lib.access import CLI, NOTIFICATION
-from lib.config import load_settings
-from lib.domain import DEFAULT_DURATION, BookingStatus
-from lib.entrypoints import cli_experts
+from lib.domain import DEFAULT_DURATION, MAX_DAYS, BookingStatus
 from lib.entrypoints.cli_args import MAX_CONCURRENCY, MAX_EMAILS, day, whole
 from lib.errors import CallExpertError, Transient
-from lib.service import BookingService
-from lib.service.expert_availability import MAX_DAYS
 from lib.timefmt import rupiah, when
-from lib.wiring import build_service
+
+if TYPE_CHECKING:
+    from lib.service import BookingService
+
+# The service, its adapters and the expert commands load inside the commands that use them: `--help`
+# and `show` start without pandas, the Google client or supabase-py.
 
 
 def _service() -> BookingService:
+    from lib.config import load_settings
+    from lib.wiring import build_service
+
     return build_service(load_settings())
 
 
 def _seed(args: argparse.Namespace) -> int:
+    from lib.config import load_settings
     from lib.demo_data import seed_demo
+    from lib.wiring import build_service
 
     service = build_service(replace(load_settings(), seed_demo_data=False))
     made = seed_demo(service)
@@ -177,7 +184,9 @@ def _payment_notification(args: argparse.Namespace) -> int:
 
 def _serve_notifications(args: argparse.Namespace) -> int:
     """Serve the Midtrans notification endpoint until SIGINT or SIGTERM."""
+    from lib.config import load_settings
     from lib.entrypoints.web import serve  # Starlette and uvicorn load only for this command
+    from lib.wiring import build_service
 
     settings = load_settings()
     host = args.host or settings.notifications_host
@@ -246,21 +255,21 @@ def parser() -> argparse.ArgumentParser:
                     "bad input saves nothing)")
     av.add_argument("--calendar-id", metavar="ID", help="the Google calendar whose busy time blocks the expert's "
                     "slots, e.g. name@example.com or abc123@group.calendar.google.com (their email by default)")
-    av.set_defaults(run=lambda args: cli_experts.availability(_service(), args))
+    av.set_defaults(run=lambda args: _experts().availability(_service(), args))
     ty = sub.add_parser("types", help="print an expert's session types (or --set them from a JSON file)")
     ty.add_argument("expert", help="the expert's id or email")
     ty.add_argument("--json", action="store_true", help="print the types as JSON (the shape --set reads)")
     ty.add_argument("--set", metavar="FILE.json", help="replace the expert's types with those of this JSON file "
                     "(checked as a whole; a bad file saves nothing; types left out are retired, or removed when "
                     "never booked)")
-    ty.set_defaults(run=lambda args: cli_experts.types(_service(), args))
+    ty.set_defaults(run=lambda args: _experts().types(_service(), args))
     fs = sub.add_parser("slots", help="print an expert's free slots")
     fs.add_argument("expert", help="the expert's id or email")
     fs.add_argument("--from", dest="first", type=day, default=None, help="first day, YYYY-MM-DD (default: today)")
     fs.add_argument("--days", type=whole(1, MAX_DAYS), default=7, help="how many days (default 7)")
     fs.add_argument("--duration", type=int, default=DEFAULT_DURATION, help="minutes (default 60)")
     fs.add_argument("--json", action="store_true", help="print JSON")
-    fs.set_defaults(run=lambda args: cli_experts.slots(_service(), args))
+    fs.set_defaults(run=lambda args: _experts().slots(_service(), args))
     rc = sub.add_parser("reconcile-calendar", help="compare the bookings with the Google Calendar's events; "
                         "exits 1 when they disagree (unless --fix)")
     rc.add_argument("--since", type=day, default=None, help="first day, YYYY-MM-DD (default: today)")
@@ -268,6 +277,12 @@ def parser() -> argparse.ArgumentParser:
     rc.add_argument("--fix", action="store_true", help="queue the calendar changes that make them agree")
     rc.set_defaults(run=_reconcile_calendar)
     return p
+
+
+def _experts():  # noqa: ANN202 - the module lib.entrypoints.cli_experts
+    from lib.entrypoints import cli_experts
+
+    return cli_experts
 
 
 def _reconcile_calendar(args: argparse.Namespace) -> int:

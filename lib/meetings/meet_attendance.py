@@ -10,11 +10,9 @@ when to ask again. Each of the two APIs is asked with credentials of its own (se
 
 from __future__ import annotations
 
-import re
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,44 +26,13 @@ from lib.config import GoogleSettings
 from lib.errors import MeetingFailed, MeetingProviderError, MeetingUnavailable
 from lib.meetings.google_auth import load_credentials
 from lib.meetings.google_errors import RATE_REASONS, http_reasons, is_transport_error, norm_reasons, retry_after
+from lib.meetings.meet_records import MeetReading, Participant
 
 MEET_SCOPE = "https://www.googleapis.com/auth/meetings.space.readonly"
 DIRECTORY_SCOPE = "https://www.googleapis.com/auth/directory.readonly"
-_CODE_RE = re.compile(r"meet\.google\.com/([a-z]{3}-[a-z]{4}-[a-z]{3})(?:[/?#]|$)", re.IGNORECASE)
 # One meeting code has a handful of records (people leaving and coming back) and a 1:1 session a
 # handful of participants; these bound a runaway paging loop, far above both.
 _MAX_PAGES = 20
-
-
-def meeting_code(link: str | None) -> str | None:
-    """The Meet code (``abc-mnop-xyz``) of a ``https://meet.google.com/...`` link, else None."""
-    found = _CODE_RE.search(link or "")
-    return found.group(1).lower() if found else None
-
-
-@dataclass(frozen=True)
-class Participant:
-    """One participant of one conference record.
-
-    ``kind`` is "signed in", "anonymous" or "phone"; ``user`` is ``users/{id}`` for a signed-in
-    one. ``left`` is the record's end when Google gave no ``latestEndTime``.
-    """
-
-    kind: str
-    display_name: str
-    joined: datetime | None
-    left: datetime | None
-    user: str = ""
-
-
-@dataclass(frozen=True)
-class MeetReading:
-    """What Google holds for a meeting code: how many conference records, whether one is still
-    live (no end time yet), and every participant of every record."""
-
-    records: int
-    live: bool
-    participants: tuple[Participant, ...]
 
 
 def _time(value: Any) -> datetime | None:

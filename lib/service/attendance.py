@@ -21,7 +21,7 @@ from typing import Protocol
 from lib.access import Actor, require_staff
 from lib.domain import Attendance, Booking, HistoryLine
 from lib.errors import ConfigError, MeetingProviderError, Transient
-from lib.meetings.meet_attendance import MeetReading, Participant, meeting_code
+from lib.meetings.meet_records import MeetReading, Participant, meeting_code
 from lib.service.outbox import session_start
 from lib.service.ports import Ports
 

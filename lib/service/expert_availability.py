@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from babel.dates import format_datetime
 
 from lib.access import Actor, require_calendar_id_change, require_expert_or_staff, require_known
-from lib.domain import Expert, HeldTime
+from lib.domain import MAX_DAYS, Expert, HeldTime
 from lib.errors import (
     InvalidInput,
     NotFound,
@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 
 CALENDAR_OK = "ok"
 CALENDAR_NOT_CONNECTED = "not connected"
-MAX_DAYS = 92  # one picker request covers at most about three months
 NEAREST_COUNT = 3
 NEAREST_WINDOW_DAYS = 14  # the nearest free times are looked for this many days either side
 

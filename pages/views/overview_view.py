@@ -12,6 +12,7 @@ import streamlit as st
 
 from lib import overview_chart_data as drawn
 from lib import overview_readings as ov
+from lib import overview_tables as tables
 from lib.csv_export import csv_bytes
 from lib.errors import CallExpertError
 from lib.overview_headline import headline
@@ -71,35 +72,35 @@ def section(title: str, key: str, reading: str, frame: pd.DataFrame, drawn: pd.D
 
 left, right = st.columns(2)
 with left:
-    section("Bookings per day", "bookings-per-day", ov.bookings_reading(overview), ov.per_day_frame(overview),
+    section("Bookings per day", "bookings-per-day", ov.bookings_reading(overview), tables.per_day_frame(overview),
             drawn.per_day_chart(overview), charts.bookings_per_day)
 with right:
-    section("Revenue per week", "revenue-per-week", ov.revenue_reading(overview), ov.revenue_frame(overview),
+    section("Revenue per week", "revenue-per-week", ov.revenue_reading(overview), tables.revenue_frame(overview),
             drawn.revenue_chart(overview), charts.revenue_per_week)
 
-funnel = ov.funnel_frame(overview)
+funnel = tables.funnel_frame(overview)
 section("Funnel: pending → paid → confirmed → completed", "funnel", ov.funnel_reading(overview), funnel, funnel,
         charts.funnel)
 
 left, right = st.columns(2)
 with left:
     section("Time from payment to link", "payment-to-link", ov.link_delay_reading(overview),
-            ov.link_delay_frame(overview), drawn.link_delay_chart(overview), charts.payment_to_link)
+            tables.link_delay_frame(overview), drawn.link_delay_chart(overview), charts.payment_to_link)
 with right:
-    failures = ov.link_failures_frame(overview)
+    failures = tables.link_failures_frame(overview)
     section("Link failures by cause", "link-failures", ov.link_attempts_reading(overview), failures, failures,
             charts.link_failures)
     if overview.calendar_reading:  # Google only: divergences the calendar work repaired
         st.caption(overview.calendar_reading)
 
-emails = ov.emails_frame(overview)
+emails = tables.emails_frame(overview)
 section("Emails", "emails", ov.emails_reading(overview), emails, emails, charts.emails)
 
 left, right = st.columns(2)
 with left:
-    attendance = ov.attendance_frame(overview)
+    attendance = tables.attendance_frame(overview)
     section("Attendance per expert", "attendance", ov.attendance_reading(overview), attendance, attendance,
             charts.attendance)
 with right:
-    section("How late people join", "lateness", ov.lateness_reading(overview), ov.lateness_frame(overview),
+    section("How late people join", "lateness", ov.lateness_reading(overview), tables.lateness_frame(overview),
             drawn.lateness_chart(overview), charts.lateness)
