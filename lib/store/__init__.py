@@ -3,7 +3,8 @@
 What a store does is split by concern, one small protocol per module, each with the contract
 both stores keep (tests/test_store_contract*.py, one module per protocol):
 
-* ``ports_booking_life.BookingLifeStore``: a booking and its transitions, with their history;
+* ``ports_booking_life.BookingLifeStore``: a booking's transitions, each with its history line;
+* ``ports_booking_records.BookingRecordStore``: one booking as stored, and its history;
 * ``ports_people.PeopleStore``: experts and customers;
 * ``ports_schedules.ScheduleStore``: session types, availability and the times bookings hold;
 * ``ports_lists.BookingListStore``: the pages' lists, the ops counts and the Overview's figures;
@@ -24,6 +25,7 @@ from typing import Protocol, runtime_checkable
 
 from lib.store.ports_attendance import AttendanceStore
 from lib.store.ports_booking_life import EXPIRE_BATCH, BookingLifeStore, EmailsFor, LineFor
+from lib.store.ports_booking_records import BookingRecordStore
 from lib.store.ports_budget import RequestBudgetStore
 from lib.store.ports_calendar import CalendarWorkStore
 from lib.store.ports_jobs import JobRunStore
@@ -34,17 +36,17 @@ from lib.store.ports_schedules import ScheduleStore
 from lib.store.ports_self_service import SelfServiceStore
 
 __all__ = ["EXPIRE_BATCH", "STORE_PROTOCOLS", "AttendanceStore", "BookingLifeStore", "BookingListStore",
-           "BookingStore", "CalendarWorkStore", "EmailsFor", "JobRunStore", "LineFor", "OutboxStore", "PeopleStore",
-           "RequestBudgetStore", "ScheduleStore", "SelfServiceStore"]
+           "BookingRecordStore", "BookingStore", "CalendarWorkStore", "EmailsFor", "JobRunStore", "LineFor",
+           "OutboxStore", "PeopleStore", "RequestBudgetStore", "ScheduleStore", "SelfServiceStore"]
 
 
 @runtime_checkable
-class BookingStore(BookingLifeStore, PeopleStore, ScheduleStore, BookingListStore, OutboxStore, CalendarWorkStore,
-                   JobRunStore, RequestBudgetStore, AttendanceStore, SelfServiceStore, Protocol):
+class BookingStore(BookingLifeStore, BookingRecordStore, PeopleStore, ScheduleStore, BookingListStore, OutboxStore,
+                   CalendarWorkStore, JobRunStore, RequestBudgetStore, AttendanceStore, SelfServiceStore, Protocol):
     """Every read and write of the booking service: each store protocol at once (for wiring)."""
 
 
 # Each protocol a store implements, in the order above; the contract tests hold one module per protocol.
-STORE_PROTOCOLS: tuple[type, ...] = (BookingLifeStore, PeopleStore, ScheduleStore, BookingListStore, OutboxStore,
-                                     CalendarWorkStore, JobRunStore, RequestBudgetStore, AttendanceStore,
+STORE_PROTOCOLS: tuple[type, ...] = (BookingLifeStore, BookingRecordStore, PeopleStore, ScheduleStore, BookingListStore,
+                                     OutboxStore, CalendarWorkStore, JobRunStore, RequestBudgetStore, AttendanceStore,
                                      SelfServiceStore)

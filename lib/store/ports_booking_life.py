@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Protocol, runtime_checkable
 
-from lib.domain import Booking, EmailDraft, HistoryEntry, HistoryLine, Meeting, NewBooking
+from lib.domain import Booking, EmailDraft, HistoryLine, Meeting, NewBooking
 
 # The most bookings one ``expire_pending`` call expires: below Supabase's "Max rows" (1,000 unless
 # changed), so each call's answer names every booking it expired.
@@ -19,7 +19,7 @@ EXPIRE_BATCH = 500
 
 @runtime_checkable
 class BookingLifeStore(Protocol):
-    """A booking and its life: each transition, and the booking's history.
+    """A booking's transitions (reading a booking and its history is ``BookingRecordStore``).
 
     Transitions are conditional on the current status (and return ``None`` when the booking
     was not in it), so two people clicking at once change a booking once. Each transition
@@ -42,8 +42,6 @@ class BookingLifeStore(Protocol):
         """
         ...
 
-    def get_booking(self, booking_id: str) -> Booking | None: ...
-    def find_by_request_key(self, request_key: str) -> Booking | None: ...
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
                   line: HistoryLine, count_attempt: bool = False,
                   lease_until: datetime | None = None) -> Booking | None:
@@ -93,6 +91,7 @@ class BookingLifeStore(Protocol):
         ...
 
     def release_link_claim(self, booking_id: str) -> None: ...
+
     def confirm(
         self,
         booking_id: str,
@@ -192,8 +191,6 @@ class BookingLifeStore(Protocol):
         expired booking no longer holds its slot."""
         ...
 
-    def history(self, booking_id: str) -> list[HistoryEntry]: ...
-    def add_history(self, booking_id: str, event: str, detail: str, actor: str) -> None: ...
 
 
 class EmailsFor(Protocol):

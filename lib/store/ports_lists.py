@@ -43,6 +43,7 @@ class BookingListStore(Protocol):
 
     def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None) -> list[Booking]: ...
     def counts(self, today: date) -> OpsCounts: ...
+
     def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
         """The Overview's aggregates (``lib.overview_readings``) of the bookings created in the instants
         ``[start, end)``, each booking's day being its creation date in the timezone ``zone``.

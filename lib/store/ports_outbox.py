@@ -24,6 +24,7 @@ class OutboxStore(Protocol):
         ...
 
     def list_emails(self, limit: int = 200, booking_id: str | None = None) -> list[Email]: ...
+
     def queue_emails(self, emails: Sequence[EmailDraft], at: datetime, not_before: datetime | None = None) -> None:
         """Queue emails outside a transition (the "link still being prepared" notice), to be
         claimed no sooner than ``not_before``.

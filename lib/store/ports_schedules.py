@@ -23,6 +23,7 @@ class ScheduleStore(Protocol):
         ...
 
     def get_session_type(self, type_id: str) -> SessionType | None: ...
+
     def replace_session_types(self, expert_id: str, types: Sequence[SessionType]) -> list[SessionType]:
         """Make ``types`` (checked by the service) the expert's, in one transaction, and return
         them all as stored: a listed id of theirs is updated, a new one added; their types not
