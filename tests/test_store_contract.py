@@ -1,10 +1,11 @@
-"""One contract for every BookingStore, run against each implementation.
+"""The ``BookingLifeStore`` and ``BookingRecordStore`` contract (a booking's transitions, the booking
+and its history), on both stores; and what holds the per-protocol contract together.
 
-* ``sqlite``: the embedded store, for real.
-* ``supabase``: ``SupabaseStore`` on supabase-py, its HTTP requests answered (through respx) by
-  ``PostgrestStub`` (tests/support/postgrest.py), which runs them on a real PostgreSQL 15 migrated
-  with supabase/migrations, as the service role, one transaction per request, with PostgREST's
-  error bodies. It needs a server (``bash tests/pg.sh``); without one it skips, except under CI.
+The stores under contract are the ``store`` fixture of tests/support/store_contract.py (SQLite for
+real; ``SupabaseStore`` on supabase-py against PostgreSQL 15 migrated with supabase/migrations). Each
+other store protocol has its own module, tests/test_store_contract_<concern>.py, naming the protocols
+it covers in ``CONTRACT``; the first tests here check that both stores implement every protocol and
+that each protocol's module calls each of its methods.
 
 Below the contract: the exact requests ``SupabaseStore`` sends (paths, filters, headers, bodies)
 against canned PostgREST replies, including the 23P01 and 23505 error bodies and transport
@@ -13,6 +14,7 @@ failures; and a live check that runs only with SUPABASE_URL and SUPABASE_SERVICE
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import logging
@@ -21,28 +23,23 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from hmac import compare_digest
+from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 import respx
 
 from lib.domain import (
-    ALLOWED_DURATIONS,
-    STANDARD_SESSION_TYPES,
     Booking,
     BookingStatus,
     EmailDraft,
     EmailStatus,
-    HeldTime,
     HistoryLine,
     Meeting,
-    NewBooking,
     NewCustomer,
-    SessionType,
 )
 from lib.errors import (
     CallExpertError,
@@ -54,114 +51,96 @@ from lib.errors import (
     StoreUnavailable,
     Transient,
 )
-from lib.notify import LINK_PENDING
-from lib.notify.templates import emails_for
 from lib.service import history
-from lib.store import EXPIRE_BATCH
+from lib.store import EXPIRE_BATCH, STORE_PROTOCOLS, BookingLifeStore, BookingRecordStore, BookingStore
 from lib.store.sqlite import SQLiteStore
 from lib.store.supabase import BOOKING_SELECT, SupabaseStore
-from tests.support.postgres import apply_migrations, fresh_database, psycopg
 from tests.support.postgrest import HOST, KEY, URL, supabase_over_postgres
+from tests.support.store_contract import (  # noqa: F401 - the fixtures among them
+    CREATED,
+    DAY,
+    NOW,
+    TZ,
+    People,
+    age,
+    confirmed,
+    drafts,
+    events,
+    new,
+    paid,
+    people,
+    pg_db,
+    store,
+)
 
-TZ = ZoneInfo("Asia/Jakarta")
-DAY = date(2030, 3, 11)
-NOW = datetime(2030, 3, 10, 3, 0, tzinfo=UTC)
-CREATED = history.created(250_000)  # every new() booking costs this
-
-
-# -- the stores under contract -------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def pg_db() -> Iterator[str]:
-    """A database migrated with supabase/migrations, for this module."""
-    with fresh_database("contract") as dsn:
-        apply_migrations(dsn)
-        yield dsn
-
-
-
-@pytest.fixture(params=["sqlite", "supabase"])
-def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Any]:
-    if request.param == "sqlite":
-        yield SQLiteStore(tmp_path / "contract.db")
-        return
-    with supabase_over_postgres(request.getfixturevalue("pg_db")) as (supabase_store, stub):
-        yield supabase_store
-        assert stub.requests, "the Supabase store sent no request"
+CONTRACT = (BookingLifeStore, BookingRecordStore)  # the protocols whose every method this module exercises
+TESTS = Path(__file__).resolve().parent
 
 
-@dataclass
-class People:
-    sari: str
-    budi: str
-    andi: str
+# -- every protocol, on both stores, with its contract ----------------------------------------------
+
+def _methods(protocol: type) -> dict[str, inspect.Signature]:
+    return {name: inspect.signature(member) for name, member in vars(protocol).items()
+            if callable(member) and not name.startswith("_")}
 
 
-@pytest.fixture
-def people(store) -> People:
-    sari = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
-    budi = store.add_expert("Budi Santoso", "budi@example.com", 400_000, "Business")
-    andi = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
-    return People(sari.id, budi.id, andi.id)
-
-
-def new(expert: str, customer: str | None, day: date = DAY, at: time = time(14, 0), minutes: int = 60,
-        key: str | None = None, new_customer: NewCustomer | None = None) -> NewBooking:
-    return NewBooking(id=str(uuid.uuid4()), expert_id=expert, session_type="Career mentoring", scheduled_date=day,
-                      scheduled_time=at, duration=minutes, price=250_000, customer_id=customer,
-                      new_customer=new_customer, request_key=key)
-
-
-def drafts(booking: Booking, event: str) -> list[EmailDraft]:
-    return emails_for(booking, event, TZ)
-
-
-def paid(store, people: People, **kw) -> Booking:
-    booking = store.create_booking(new(people.sari, people.andi, **kw), "ops", line=CREATED)
-    return store.mark_paid(booking.id, f"pay-{booking.id[:8]}", NOW, "ops", line=history.paid(f"pay-{booking.id[:8]}"))
-
-
-def confirmed(store, people: People, **kw) -> Booking:
-    booking = paid(store, people, **kw)
-    return store.confirm(booking.id, f"https://meet.example.com/{booking.id[:8]}", f"ev{booking.id[:8]}", 0, NOW,
-                         drafts(booking, "confirmed"), "ops", line=HistoryLine("confirmed", "link created"))
-
-
-def events(store, booking_id: str) -> list[str]:
-    return [h.event for h in store.history(booking_id)]
-
-
-# -- the contract ---------------------------------------------------------------------------------
-
-def test_every_store_has_every_protocol_method_with_its_parameters():
-    from lib.store import BookingStore
-
-    wanted = {name: inspect.signature(member) for name, member in vars(BookingStore).items()
-              if callable(member) and not name.startswith("_")}
+@pytest.mark.parametrize("protocol", STORE_PROTOCOLS, ids=lambda p: p.__name__)
+def test_every_store_has_every_protocol_method_with_its_parameters(protocol):
     for implementation in (SQLiteStore, SupabaseStore):
-        for name, signature in wanted.items():
+        for name, signature in _methods(protocol).items():
             method = getattr(implementation, name, None)
             assert method is not None, f"{implementation.__name__} lacks {name}"
             assert list(inspect.signature(method).parameters) == list(signature.parameters), \
-                f"{implementation.__name__}.{name} takes other parameters than BookingStore.{name}"
+                f"{implementation.__name__}.{name} takes other parameters than {protocol.__name__}.{name}"
 
 
-def test_experts_and_customers(store):
-    sari = store.add_expert("Sari", "sari@example.com", 250_000, "Career")
-    budi = store.add_expert("Budi", "budi@example.com", 400_000)
-    assert [e.name for e in store.list_experts()] == ["Budi", "Sari"]
-    assert store.get_expert(sari.id) == sari
-    assert store.get_expert(budi.id).expertise == ""
-    assert store.get_expert(str(uuid.uuid4())) is None
-    assert store.get_expert("not-an-id") is None
+def test_the_store_protocols_make_the_booking_store_and_share_no_method():
+    seen: dict[str, str] = {}
+    for protocol in STORE_PROTOCOLS:
+        for name in _methods(protocol):
+            assert name not in seen, f"{name} is in both {seen[name]} and {protocol.__name__}"
+            seen[name] = protocol.__name__
+    assert set(STORE_PROTOCOLS) == {b for b in BookingStore.__mro__ if b in STORE_PROTOCOLS}
+    assert set(seen) == {n for n in dir(BookingStore) if not n.startswith("_")}
 
-    andi = store.add_customer(NewCustomer("Andi", "andi@example.com"))
-    again = store.add_customer(NewCustomer("Someone else", "ANDI@example.com"))
-    assert again == andi  # the email identifies the customer; the stored name stays
-    assert store.list_customers() == [andi]
-    assert store.get_customer(andi.id) == andi
-    assert store.get_customer(str(uuid.uuid4())) is None
 
+def test_both_stores_are_every_store_protocol():
+    for implementation in (SQLiteStore, SupabaseStore):
+        for protocol in (*STORE_PROTOCOLS, BookingStore):
+            assert issubclass(implementation, protocol), f"{implementation.__name__} is not a {protocol.__name__}"
+
+
+def _contract_modules() -> dict[str, list[str]]:
+    """Protocol name -> the contract modules naming it in their ``CONTRACT``."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(TESTS.glob("test_store_contract*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["CONTRACT"]:
+                for element in node.value.elts:  # type: ignore[attr-defined]
+                    found.setdefault(element.id, []).append(path.name)
+    return found
+
+
+def _called(path: Path) -> set[str]:
+    """Every ``x`` of ``<anything>.x(...)`` a module calls."""
+    return {node.func.attr for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+
+
+def test_every_store_protocol_has_one_contract_module():
+    modules = _contract_modules()
+    assert set(modules) == {p.__name__ for p in STORE_PROTOCOLS}
+    assert all(len(paths) == 1 for paths in modules.values()), modules
+
+
+@pytest.mark.parametrize("protocol", STORE_PROTOCOLS, ids=lambda p: p.__name__)
+def test_each_protocols_contract_calls_every_one_of_its_methods(protocol):
+    [module] = _contract_modules()[protocol.__name__]
+    missing = sorted(set(_methods(protocol)) - _called(TESTS / module))
+    assert not missing, f"{module} never calls {protocol.__name__}.{', '.join(missing)}: add it to the contract"
+
+
+# -- the booking life ---------------------------------------------------------------------------------
 
 def test_create_booking_is_pending_with_both_names_and_its_history(store, people):
     booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
@@ -278,21 +257,6 @@ def test_a_failed_payment_cancels_only_a_pending_booking(store, people):
     assert store.get_booking(settled.id).status is BookingStatus.PAID
     assert store.mark_payment_failed(str(uuid.uuid4()), "unknown", NOW, "midtrans",
                                      line=history.payment_failed("unknown")) is None
-
-
-def test_pending_since_lists_old_pending_bookings_oldest_first(store, people):
-    first = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
-    second = store.create_booking(new(people.sari, people.andi, at=time(11, 0)), "ops", line=CREATED)
-    paid(store, people, at=time(13, 0))
-    gone = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops", line=CREATED)
-    store.cancel(gone.id, NOW, "x", [], "ops", line=history.cancelled("x"))
-    later = datetime.now(UTC) + timedelta(minutes=5)
-    listed = store.pending_since(later)
-    assert {b.id for b in listed} == {first.id, second.id}
-    assert [b.created_at for b in listed] == sorted(b.created_at for b in listed)
-    assert all(b.status is BookingStatus.PENDING and b.customer_name == "Andi Pratama" for b in listed)
-    assert len(store.pending_since(later, limit=1)) == 1
-    assert store.pending_since(datetime.now(UTC) - timedelta(hours=1)) == []
 
 
 def test_claim_for_link_takes_a_lease_that_one_worker_holds(store, people):
@@ -437,134 +401,6 @@ def test_a_reschedule_queues_its_calendar_work(store, people):
     assert store.calendar_work([booking.id])[booking.id].reason == "reschedule"
 
 
-def test_calendar_work_is_leased_retried_and_done_once_per_generation(store, people):
-    booking = confirmed(store, people)
-    store.queue_calendar_work(booking.id, "reschedule", NOW)
-    lease = NOW + timedelta(minutes=2)
-    [work] = store.claim_calendar_work(NOW, lease)
-    assert work.booking_id == booking.id and work.generation == 1
-    assert store.claim_calendar_work(NOW, lease) == []  # leased: another worker skips it
-    assert store.claim_calendar_work(NOW, lease, booking_id=booking.id) == []
-    store.calendar_work_later(booking.id, 1, NOW + timedelta(minutes=1), "Google said 503")
-    assert store.claim_calendar_work(NOW, lease) == []  # not due yet
-    work = store.calendar_work([booking.id])[booking.id]
-    assert (work.attempts, work.last_error, work.waiting) == (1, "Google said 503", True)
-    [again] = store.claim_calendar_work(NOW, lease, booking_id=booking.id)  # "Retry now": due or not
-    store.queue_calendar_work(booking.id, "reschedule", NOW)  # moved again while the run was out
-    line = HistoryLine("calendar event moved", "event at 16:00")
-    assert store.finish_calendar_work(booking.id, again.generation, NOW, "worker", line=line) is False
-    assert store.calendar_work([booking.id])[booking.id].waiting  # the newer change still runs
-    [newest] = store.claim_calendar_work(NOW, lease)
-    assert newest.generation == 2
-    assert store.finish_calendar_work(booking.id, 2, NOW, "worker", line=line) is True
-    work = store.calendar_work([booking.id])[booking.id]
-    assert not work.waiting and work.done_at == NOW and work.last_error is None
-    assert events(store, booking.id)[-2:] == ["calendar event moved", "calendar event moved"]
-
-
-EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))  # history is stamped by the store
-
-
-def test_calendar_work_waiting_lists_the_old_ones_and_history_is_counted_by_event(store, people):
-    old, fresh = confirmed(store, people, at=time(9, 0)), confirmed(store, people, at=time(16, 0))
-    store.queue_calendar_work(old.id, "cancel", NOW - timedelta(hours=1))
-    store.queue_calendar_work(fresh.id, "cancel", NOW)
-    assert [w.booking_id for w in store.calendar_work_waiting(NOW - timedelta(minutes=15))] == [old.id]
-    before = store.count_history("calendar repaired", EVER[0], EVER[1])
-    store.add_history(old.id, "calendar repaired", "x", "worker")
-    after = store.count_history("calendar repaired", EVER[0], EVER[1])
-    assert after == before + 1
-    assert store.count_history("calendar repaired", EVER[1], EVER[1] + timedelta(days=1)) == 0
-
-
-def test_upcoming_lists_confirmed_sessions_not_yet_ended_by_date_and_time(store, people):
-    ended = confirmed(store, people, at=time(9, 0))  # 09:00-10:00
-    running = confirmed(store, people, at=time(10, 30))  # 10:30-11:30, now is 11:00
-    afternoon = confirmed(store, people, at=time(15, 0))
-    tomorrow = confirmed(store, people, day=DAY + timedelta(days=1), at=time(8, 0))
-    store.create_booking(new(people.sari, people.andi, at=time(13, 0)), "ops", line=CREATED)  # pending: not listed
-    cancelled = confirmed(store, people, at=time(17, 0))
-    store.cancel(cancelled.id, NOW, "x", [], "ops", line=history.cancelled("x"))
-    other = store.create_booking(new(people.budi, people.andi, at=time(15, 0)), "ops", line=CREATED)
-    store.mark_paid(other.id, "p", NOW, "ops", line=history.paid("p"))
-    store.confirm(other.id, "https://meet.example.com/o", None, 0, NOW, [], "ops", line=HistoryLine("confirmed", "x"))
-
-    now_local = datetime.combine(DAY, time(11, 0))
-    listed = store.upcoming_for_expert(people.sari, now_local)
-    assert [b.id for b in listed] == [running.id, afternoon.id, tomorrow.id]
-    assert ended.id not in {b.id for b in listed}
-    assert listed[0].customer_name == "Andi Pratama" and listed[0].meeting_link
-    assert [b.id for b in store.upcoming_for_expert(people.sari, now_local, limit=2)] == [running.id, afternoon.id]
-    assert store.upcoming_for_expert(str(uuid.uuid4()), now_local) == []
-
-
-def test_upcoming_keeps_a_session_that_started_yesterday_and_runs_past_midnight(store, people):
-    late = confirmed(store, people, at=time(23, 30), minutes=90)  # until 01:00 the next day
-    after_midnight = datetime.combine(DAY + timedelta(days=1), time(0, 30))
-    assert [b.id for b in store.upcoming_for_expert(people.sari, after_midnight)] == [late.id]
-    assert store.upcoming_for_expert(people.sari, datetime.combine(DAY + timedelta(days=1), time(1, 0))) == []
-
-
-def test_bookings_between_lists_the_chosen_states_overlapping_a_range_by_date_and_time(store, people):
-    done = confirmed(store, people, day=DAY - timedelta(days=1), at=time(23, 30))  # runs into DAY
-    store.complete_ended(datetime.combine(DAY, time(8, 0)), NOW, "cli", line=history.completed())
-    morning = confirmed(store, people, at=time(9, 0))
-    waiting = paid(store, people, at=time(11, 0))
-    pending = store.create_booking(new(people.sari, people.andi, at=time(13, 0)), "ops", line=CREATED)
-    cancelled = confirmed(store, people, at=time(15, 0))
-    store.cancel(cancelled.id, NOW, "x", [], "ops", line=history.cancelled("x"))
-    other = store.create_booking(new(people.budi, people.andi, at=time(8, 0)), "ops", line=CREATED)
-    later = confirmed(store, people, day=DAY + timedelta(days=1), at=time(9, 0))  # after the range
-    start, end = datetime.combine(DAY, time(0)), datetime.combine(DAY + timedelta(days=1), time(0))
-    held = (BookingStatus.PAID, BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
-
-    found = store.bookings_between(start, end, held, people.sari)
-    assert [b.id for b in found] == [done.id, morning.id, waiting.id]
-    assert found[0].status is BookingStatus.COMPLETED and found[1].customer_name == "Andi Pratama"
-    everyone = store.bookings_between(start, end, (BookingStatus.PENDING,))
-    assert [b.id for b in everyone] == [other.id, pending.id]  # every expert's without one named
-    assert [b.id for b in store.bookings_between(start, end, held, people.sari, limit=1)] == [done.id]
-    assert later.id not in {b.id for b in store.bookings_between(start, end, held)}
-    assert store.bookings_between(start, end, ()) == []
-    assert store.bookings_between(start, end, held, str(uuid.uuid4())) == []
-
-
-def test_missing_links_are_the_paid_bookings_without_a_link(store, people):
-    first = paid(store, people, at=time(9, 0))
-    second = paid(store, people, at=time(11, 0))
-    confirmed(store, people, at=time(13, 0))
-    store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops", line=CREATED)
-    missing = store.missing_links()
-    assert {b.id for b in missing} == {first.id, second.id}
-    assert all(b.status is BookingStatus.PAID and b.expert_name for b in missing)
-    assert len(store.missing_links(limit=1)) == 1
-
-
-def test_recent_bookings_filter_by_status_and_limit(store, people):
-    a = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
-    b = paid(store, people, at=time(11, 0))
-    c = store.create_booking(new(people.budi, people.andi, at=time(9, 0)), "ops", line=CREATED)
-    assert {x.id for x in store.recent_bookings()} == {a.id, b.id, c.id}
-    assert {x.id for x in store.recent_bookings(status=BookingStatus.PENDING)} == {a.id, c.id}
-    assert [x.id for x in store.recent_bookings(status=BookingStatus.PAID)] == [b.id]
-    assert len(store.recent_bookings(limit=2)) == 2
-
-
-def test_counts_for_the_ops_page(store, people):
-    confirmed(store, people, at=time(9, 0))
-    paid(store, people, at=time(11, 0))
-    store.create_booking(new(people.sari, people.andi, at=time(13, 0)), "ops", line=CREATED)
-    gone = store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops", line=CREATED)
-    store.cancel(gone.id, NOW, "x", [], "ops", line=history.cancelled("x"))
-    confirmed(store, people, day=DAY + timedelta(days=1), at=time(9, 0))
-    counts = store.counts(DAY)
-    assert (counts.today, counts.awaiting_payment, counts.awaiting_link, counts.emails_not_sent) == (2, 1, 1, 4)
-    first = store.list_emails()[-1]
-    store.mark_email(first.id, EmailStatus.SENT, None, NOW)
-    assert store.counts(DAY).emails_not_sent == 3
-    assert store.counts(DAY + timedelta(days=5)).today == 0
-
-
 def test_each_transition_writes_exactly_the_history_line_it_is_given(store, people):
     """The store words no history line: the event and detail it is given (quotes, percent signs,
     non-ASCII text and all) are what the history holds, with the actor, in order, and a
@@ -615,133 +451,7 @@ def test_history_is_in_order_and_add_history_appends(store, people):
     assert store.history(str(uuid.uuid4())) == []
 
 
-def test_email_claims_are_leased_and_sends_are_recorded(store, people):
-    one = confirmed(store, people, at=time(9, 0))
-    two = confirmed(store, people, at=time(11, 0))
-    lease = NOW + timedelta(minutes=5)
-    first = store.claim_queued_emails(NOW, lease, limit=3)
-    assert len(first) == 3 and [e.id for e in first] == sorted(e.id for e in first)
-    rest = store.claim_queued_emails(NOW, lease, limit=10)
-    assert len(rest) == 1 and rest[0].id not in {e.id for e in first}
-    assert store.claim_queued_emails(NOW + timedelta(minutes=1), lease, limit=10) == []
-
-    sent, failed, later = first
-    store.mark_email(sent.id, EmailStatus.SENT, None, NOW)
-    store.mark_email(failed.id, EmailStatus.FAILED, "550 no such user", NOW)
-    store.mark_email(later.id, EmailStatus.QUEUED, "421 try later", NOW)
-    by_id = {e.id: e for e in store.list_emails()}
-    assert (by_id[sent.id].status, by_id[sent.id].attempts, by_id[sent.id].sent_at) == (EmailStatus.SENT, 1, NOW)
-    assert (by_id[failed.id].status, by_id[failed.id].last_error) == (EmailStatus.FAILED, "550 no such user")
-    assert by_id[later.id].status is EmailStatus.QUEUED and by_id[later.id].sent_at is None
-    # The retry-later row is free again at once; the unsent fourth row only when its lease ends.
-    longer = NOW + timedelta(minutes=10)
-    assert [e.id for e in store.claim_queued_emails(NOW + timedelta(minutes=1), longer, limit=10)] == [later.id]
-    assert [e.id for e in store.claim_queued_emails(NOW + timedelta(minutes=6), lease, limit=10)] == [rest[0].id]
-
-    newest = store.list_emails(limit=2)
-    assert [e.id for e in newest] == sorted((e.id for e in by_id.values()), reverse=True)[:2]
-    assert {e.booking_id for e in store.list_emails(booking_id=one.id)} == {one.id}
-    assert len(store.list_emails(booking_id=two.id)) == 2
-
-
-def test_released_emails_can_be_claimed_again_at_once(store, people):
-    confirmed(store, people, at=time(9, 0))
-    lease = NOW + timedelta(minutes=10)
-    taken = store.claim_queued_emails(NOW, lease, limit=10)
-    assert len(taken) == 2 and store.claim_queued_emails(NOW, lease, limit=10) == []
-    store.mark_email(taken[0].id, EmailStatus.SENT, None, NOW)
-    store.release_emails([e.id for e in taken])  # only the still-queued one is given back
-    store.release_emails([])
-    assert [e.id for e in store.claim_queued_emails(NOW, lease, limit=10)] == [taken[1].id]
-
-
-def notice(booking: Booking) -> EmailDraft:
-    """The "payment received, link still being prepared" email."""
-    return EmailDraft(booking.id, LINK_PENDING, booking.revision, booking.customer_email, "Payment received",
-                      "Your link is on its way.", "<p>Your link is on its way.</p>")
-
-
-def test_queue_emails_is_idempotent_and_waits_for_not_before(store, people):
-    booking = paid(store, people)
-    store.queue_emails([notice(booking)], NOW, not_before=NOW + timedelta(minutes=2))
-    store.queue_emails([notice(booking)], NOW, not_before=NOW + timedelta(minutes=2))
-    assert [e.kind for e in store.list_emails(booking_id=booking.id)] == [LINK_PENDING]
-    assert store.claim_queued_emails(NOW, NOW + timedelta(minutes=5)) == []
-    [due] = store.claim_queued_emails(NOW + timedelta(minutes=3), NOW + timedelta(minutes=8))
-    assert (due.kind, due.recipient, due.ics) == (LINK_PENDING, "andi@example.com", None)
-
-
-def replacing(emails: list[EmailDraft]) -> list[EmailDraft]:
-    """The drafts as the service queues them: customer emails replace a queued link notice."""
-    return [replace(e, replaces=(LINK_PENDING,)) if e.kind.endswith(".customer") else e for e in emails]
-
-
-def test_a_newer_customer_email_drops_a_queued_link_notice_unless_a_dispatcher_holds_it(store, people):
-    waiting = paid(store, people, at=time(9, 0))
-    store.queue_emails([notice(waiting)], NOW)
-    invite = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
-    emails = [replace(e, ics=invite) for e in replacing(drafts(waiting, "confirmed"))]
-    store.confirm(waiting.id, "https://meet.example.com/w", None, 0, NOW, emails, "ops",
-                  line=HistoryLine("confirmed", "x"))
-    queued = store.list_emails(booking_id=waiting.id)
-    assert sorted(e.kind for e in queued) == ["confirmed.customer", "confirmed.expert"]
-    assert {e.ics for e in queued} == {invite}
-
-    held = paid(store, people, at=time(11, 0))
-    store.queue_emails([notice(held)], NOW)
-    claimed = store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))
-    assert (held.id, LINK_PENDING) in {(e.booking_id, e.kind) for e in claimed}
-    store.confirm(held.id, "https://meet.example.com/h", None, 0, NOW, replacing(drafts(held, "confirmed")), "ops",
-                  line=HistoryLine("confirmed", "x"))
-    assert LINK_PENDING in {e.kind for e in store.list_emails(booking_id=held.id)}
-
-
-def test_a_store_drops_only_the_kinds_an_email_says_it_replaces(store, people):
-    # Which email replaces which is the service's rule: a store keeps a queued notice unless the
-    # new email names its kind, and drops only that booking's rows.
-    kept = paid(store, people, at=time(9, 0))
-    store.queue_emails([notice(kept)], NOW)
-    store.cancel(kept.id, NOW, "changed plans", drafts(replace(kept, status=BookingStatus.CANCELLED), "cancelled"),
-                 "ops", line=history.cancelled("changed plans"))
-    assert LINK_PENDING in {e.kind for e in store.list_emails(booking_id=kept.id)}
-
-    other, dropped = paid(store, people, at=time(11, 0)), paid(store, people, at=time(13, 0))
-    store.queue_emails([notice(other), notice(dropped)], NOW)
-    update = replace(drafts(dropped, "confirmed")[0], kind="note.expert", replaces=(LINK_PENDING, "other.kind"))
-    store.queue_emails([update], NOW)
-    assert LINK_PENDING not in {e.kind for e in store.list_emails(booking_id=dropped.id)}
-    assert "note.expert" in {e.kind for e in store.list_emails(booking_id=dropped.id)}
-    assert LINK_PENDING in {e.kind for e in store.list_emails(booking_id=other.id)}
-
-
-def test_requeue_puts_only_a_failed_email_back_on_the_same_row(store, people):
-    booking = confirmed(store, people)
-    first, second = store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))
-    store.mark_email(first.id, EmailStatus.FAILED, "550 no such user", NOW)
-    store.mark_email(second.id, EmailStatus.SENT, None, NOW)
-    again = store.requeue_email(first.id)
-    assert (again.id, again.status, again.attempts, again.booking_id) == (first.id, EmailStatus.QUEUED, 1, booking.id)
-    assert store.requeue_email(first.id) is None
-    assert store.requeue_email(second.id) is None
-    assert store.requeue_email(987654) is None
-    assert [e.id for e in store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))] == [first.id]
-    assert len(store.list_emails(booking_id=booking.id)) == 2
-
-
 # -- unpaid bookings expire -------------------------------------------------------------------------
-
-@pytest.fixture
-def age(store, request: pytest.FixtureRequest):
-    """``age(booking_id, minutes)``: make a booking look that much older (the store writes created_at)."""
-    def backdate(booking_id: str, minutes: int) -> None:
-        at = datetime.now(UTC) - timedelta(minutes=minutes)
-        if isinstance(store, SQLiteStore):
-            store._conn().execute("UPDATE bookings SET created_at = ? WHERE id = ?",
-                                  (at.isoformat(timespec="seconds"), booking_id))
-        else:
-            with psycopg.connect(request.getfixturevalue("pg_db"), autocommit=True) as conn:
-                conn.execute("update bookings set created_at = %s where id = %s", [at, booking_id])
-    return backdate
 
 
 def test_expire_pending_expires_only_pending_bookings_older_than_the_cutoff_once(store, people, age):
@@ -858,80 +568,6 @@ def test_an_older_sqlite_file_takes_the_expired_status_and_the_offered_durations
     with pytest.raises(ConfigError, match="30, 45, 60, 90 or 120 minutes"):
         SQLiteStore(odd)
 
-def _same_database(store):
-    """A second store object on the same database, as a second process would have."""
-    if isinstance(store, SQLiteStore):
-        return SQLiteStore(store.path)
-    return SupabaseStore.from_settings(URL, KEY, 5.0, retry_reads=False)
-
-
-def test_request_slots_are_a_rolling_minute_across_the_clock_minutes_boundary(store):
-    calendar = f"cal-{uuid.uuid4().hex}@group.calendar.google.com"
-    burst = datetime(2030, 3, 10, 3, 0, 59, 500000, tzinfo=UTC)  # second 59 of 03:00
-    other = _same_database(store)
-    assert store.request_slots_used(calendar, burst) == 0
-    assert [store.take_request_slot(calendar, 3, burst), other.take_request_slot(calendar, 3, burst),
-            store.take_request_slot(calendar, 3, burst)] == [0.0, 0.0, 0.0]
-    # Every second of the next clock minute is still within 60 s of the burst: all wait. The
-    # burst's second 03:00:59 may have ended at 03:01:00, so it counts until 03:02:00.
-    for second in range(60):
-        at = datetime(2030, 3, 10, 3, 1, second, 250000, tzinfo=UTC)
-        expected = (datetime(2030, 3, 10, 3, 2, tzinfo=UTC) - at).total_seconds()
-        assert (store if second % 2 else other).take_request_slot(calendar, 3, at) == pytest.approx(expected)
-        assert store.request_slots_used(calendar, at) == 3  # nothing was taken by asking
-    assert store.take_request_slot("another-calendar-" + calendar, 3, burst) == 0.0  # each calendar has its own
-    free = datetime(2030, 3, 10, 3, 2, tzinfo=UTC)
-    assert other.request_slots_used(calendar, free) == 0
-    assert [store.take_request_slot(calendar, 3, free) for _ in range(4)] == [0.0, 0.0, 0.0, 61.0]
-    assert other.request_slots_used(calendar, free) == 3
-
-
-def test_request_slots_free_up_as_the_oldest_leave_the_window(store):
-    calendar = f"cal-{uuid.uuid4().hex}"
-    start = datetime(2030, 3, 10, 3, 0, 10, tzinfo=UTC)
-    other = _same_database(store)
-    for offset in (0, 20, 40):
-        assert store.take_request_slot(calendar, 3, start + timedelta(seconds=offset)) == 0.0
-    at = start + timedelta(seconds=50)
-    assert other.take_request_slot(calendar, 3, at) == pytest.approx(11.0)  # until 03:00:10 ended 60 s ago
-    at = start + timedelta(seconds=61)
-    assert (other.request_slots_used(calendar, at), other.take_request_slot(calendar, 3, at)) == (2, 0.0)
-    assert store.take_request_slot(calendar, 3, at) == pytest.approx(20.0)  # now 03:00:30 is the oldest
-    # A lower limit (the setting changed) waits until enough of the oldest have gone, not just one.
-    assert store.take_request_slot(calendar, 1, at) == pytest.approx(61.0)  # the three: up to 03:01:11
-
-
-# -- Join links ------------------------------------------------------------------------------------
-
-def test_join_tokens_are_issued_once_per_booking_and_person_and_found_again(store, people):
-    booking = confirmed(store, people)
-    other = confirmed(store, people, at=time(16, 0))
-    first = {"customer": "c" * 43, "expert": "e" * 43}
-    assert store.issue_join_tokens(booking.id, first, NOW) == first
-    # A second issue (another email, or a second dispatcher at once) gets the stored tokens back.
-    again = _same_database(store).issue_join_tokens(booking.id, {"customer": "x" * 43, "expert": "y" * 43}, NOW)
-    assert again == first
-    assert store.issue_join_tokens(other.id, {"customer": "o" * 43}, NOW) == {"customer": "o" * 43}
-    assert store.issue_join_tokens(other.id, {"expert": "p" * 43}, NOW) == {"customer": "o" * 43,
-                                                                            "expert": "p" * 43}
-    assert store.join_token("c" * 43) == (booking.id, "customer")
-    assert store.join_token("p" * 43) == (other.id, "expert")
-    assert store.join_token("x" * 43) is None and store.join_token("nope") is None
-
-
-def test_join_clicks_are_counted_per_person_with_the_latest(store, people):
-    booking = confirmed(store, people)
-    other = confirmed(store, people, at=time(16, 0))
-    assert store.join_clicks(booking.id) == []
-    store.record_join_click(booking.id, "customer", NOW)
-    store.record_join_click(booking.id, "customer", NOW + timedelta(minutes=5))
-    store.record_join_click(booking.id, "expert", NOW + timedelta(minutes=1))
-    store.record_join_click(other.id, "customer", NOW + timedelta(hours=1))
-    assert [(c.person, c.clicks, c.last_at) for c in store.join_clicks(booking.id)] == [
-        ("customer", 2, NOW + timedelta(minutes=5)), ("expert", 1, NOW + timedelta(minutes=1))]
-    assert [(c.person, c.clicks) for c in store.join_clicks(other.id)] == [("customer", 1)]
-    assert store.join_clicks(str(uuid.uuid4())) == []
-
 
 # -- what the Supabase store sends per page load (on PostgreSQL) -----------------------------------
 
@@ -1000,68 +636,6 @@ def test_supabase_reads_every_row_past_the_projects_max_rows(pg_db):
         last = max(held, key=lambda h: h.starts_at)
         assert last.starts_at == datetime(2030, 6, 19, 8, 0)  # session 1,001: day 100, 08:00
         assert len(store.active_bookings(sari.id, start, end, NOW - timedelta(hours=1))) == 1001
-
-
-# -- session types ----------------------------------------------------------------------------------
-
-def _typed(expert: str, type_id: str | None, minutes: int, at: time = time(9, 0)) -> NewBooking:
-    return replace(new(expert, None, at=at, minutes=minutes, new_customer=NewCustomer("Dewi", "dewi@example.com")),
-                   session_type_id=type_id, session_type="whatever the form said", price=1)
-
-
-def _tax_check(store, expert: str) -> SessionType:
-    [kind] = store.replace_session_types(expert, [SessionType(
-        id=str(uuid.uuid4()), expert_id=expert, names={"en": "Tax check", "id": "Cek pajak"}, durations=(30,),
-        fixed_prices={30: 150_000}, description="One tax return")])
-    return kind
-
-
-def test_a_new_expert_starts_with_the_standard_types_at_their_rate(store, people):
-    types = store.session_types(people.budi)
-    assert [(t.name("en"), t.name("id")) for t in types] == list(STANDARD_SESSION_TYPES)
-    assert {(t.durations, t.hourly_rate, t.active) for t in types} == {(ALLOWED_DURATIONS, 400_000, True)}
-    assert store.get_session_type(types[0].id) == types[0]
-    assert store.session_types(str(uuid.uuid4())) == []
-
-
-def test_a_booking_takes_price_and_names_from_its_type(store, people):
-    kind = _tax_check(store, people.budi)
-    assert store.session_types(people.budi) == [kind]  # the standard types nobody booked are gone
-    assert (kind.hourly_rate, dict(kind.fixed_prices), kind.description) == (None, {30: 150_000}, "One tax return")
-    booking = store.create_booking(_typed(people.budi, kind.id, 30), "ops", line=CREATED)
-    assert (booking.price, booking.session_type, booking.session_type_id) == (150_000, "Tax check", kind.id)
-    assert booking.type_name("id") == "Cek pajak" and store.get_booking(booking.id) == booking
-    by_name = store.create_booking(new(people.sari, people.andi, minutes=90), "ops", line=CREATED)  # "Career mentoring"
-    assert (by_name.price, by_name.type_name("id")) == (375_000, "Mentoring karier")
-
-
-def test_the_store_refuses_another_experts_type_a_duration_it_does_not_offer_and_a_retired_one(store, people):
-    kind = _tax_check(store, people.budi)
-    with pytest.raises(InvalidInput, match="does not offer the session type"):
-        store.create_booking(_typed(people.sari, kind.id, 30), "ops", line=CREATED)  # Budi's type, with Sari
-    with pytest.raises(InvalidInput, match="not offered for 60 minutes"):
-        store.create_booking(_typed(people.budi, kind.id, 60), "ops", line=CREATED)
-    with pytest.raises(InvalidInput, match="does not offer the session type"):
-        store.create_booking(new(people.budi, people.andi), "ops", line=CREATED)  # no "Career mentoring" now
-    booked = store.create_booking(_typed(people.budi, kind.id, 30), "ops", line=CREATED)
-    assert store.replace_session_types(people.budi, []) == [replace(kind, active=False)]  # kept for its booking
-    with pytest.raises(InvalidInput, match="no longer offers"):
-        store.create_booking(_typed(people.budi, kind.id, 30, at=time(11, 0)), "ops", line=CREATED)
-    assert store.get_booking(booked.id) == booked  # name, price and duration as booked
-    with pytest.raises(InvalidInput, match="another expert"):
-        store.replace_session_types(people.sari, [replace(kind, expert_id=people.sari, active=True)])
-    with pytest.raises(NotFound):
-        store.replace_session_types(str(uuid.uuid4()), [])
-
-
-def test_replacing_types_updates_those_kept_in_their_new_order(store, people):
-    first, second = store.session_types(people.sari)[:2]
-    renamed = replace(second, names={"en": "Mentoring", "id": "Bimbingan"}, durations=(60,), hourly_rate=300_000,
-                      position=0)
-    added = SessionType(id=str(uuid.uuid4()), expert_id=people.sari, names={"en": "Mock interview", "id": "Wawancara"},
-                        durations=(45, 90), hourly_rate=200_000, position=1)
-    assert store.replace_session_types(people.sari, [renamed, added]) == [renamed, added]
-    assert store.get_session_type(first.id) is None
 
 
 # -- the exact requests, against canned PostgREST replies ------------------------------------------
@@ -1437,314 +1011,6 @@ def test_live_project_answers_every_page_read():
         assert store.get_booking(str(uuid.uuid4())) is None
     finally:
         store.close()
-
-
-# -- availability, calendar ids, customer search, active bookings ---------------------------------
-
-def test_an_expert_calendar_id_defaults_to_their_email(store):
-    sari = store.add_expert("Sari", "sari@example.com", 250_000)
-    budi = store.add_expert("Budi", "budi@example.com", 400_000, "", "budi.calendar@example.com")
-    assert store.get_expert(sari.id).calendar_id == "sari@example.com"
-    assert store.get_expert(budi.id).calendar_id == "budi.calendar@example.com" == budi.calendar_id
-
-
-def test_an_expert_calendar_id_can_be_changed_and_set_back_to_their_email(store):
-    sari = store.add_expert("Sari", "sari@example.com", 250_000, "Career")
-    budi = store.add_expert("Budi", "budi@example.com", 400_000)
-    changed = store.set_calendar_id(sari.id, "team@group.calendar.google.com")
-    assert changed == store.get_expert(sari.id)
-    assert changed.calendar_id == "team@group.calendar.google.com"
-    assert (changed.name, changed.email, changed.hourly_rate, changed.expertise) == \
-        ("Sari", "sari@example.com", 250_000, "Career")
-    assert store.get_expert(budi.id).calendar_id == "budi@example.com"  # only that expert
-    assert store.set_calendar_id(sari.id, "").calendar_id == "sari@example.com"  # empty: their email again
-    assert store.get_expert(sari.id).calendar_id == "sari@example.com"
-    for unknown in (str(uuid.uuid4()), "not-an-id"):
-        with pytest.raises(NotFound):
-            store.set_calendar_id(unknown, "x@example.com")
-
-
-def test_availability_is_stored_replaced_and_read_back_equal(store, people):
-    from lib.scheduling import Availability, TimeRange
-
-    # The database refuses an override more than two years after its own today.
-    SOON = date.today() + timedelta(days=30)  # noqa: N806
-    assert store.get_availability(people.sari) is None
-    first = Availability(weekly=((TimeRange(540, 720), TimeRange(780, 1020)),) * 5 + ((), ()),
-                         overrides=((SOON, ()), (SOON + timedelta(days=1), (TimeRange(600, 660),))),
-                         buffer_before=5, buffer_after=15, min_notice_minutes=120, slot_step_minutes=15,
-                         max_per_day=4, horizon_days=60, timezone="Europe/Berlin")
-    store.set_availability(people.sari, first)
-    assert store.get_availability(people.sari) == first
-    second = Availability(max_per_day=None)
-    store.set_availability(people.sari, second)
-    assert store.get_availability(people.sari) == second
-    assert store.get_availability(people.budi) is None
-    with pytest.raises(NotFound):
-        store.set_availability(str(uuid.uuid4()), second)
-
-
-def test_search_customers_matches_name_or_email_case_insensitively_with_a_limit(store):
-    for name, email in (("Andi Pratama", "andi@example.com"), ("Dewi 100% Lestari", "dewi@x.example"),
-                        ("Budi_Santoso", "budi@example.com"), ("Citra, (Dr.)", "citra@example.com"),
-                        ('Eko "Q" Back\\slash', "eko@example.com")):
-        store.add_customer(NewCustomer(name, email))
-    names = lambda q, n=20: [c.name for c in store.search_customers(q, n)]  # noqa: E731
-    assert names("ANDI") == ["Andi Pratama"]
-    assert names("example.com") == ["Andi Pratama", "Budi_Santoso", "Citra, (Dr.)", 'Eko "Q" Back\\slash']
-    assert names("example.com", 2) == ["Andi Pratama", "Budi_Santoso"]
-    assert names("%") == ["Dewi 100% Lestari"]  # a typed % is a percent sign, not "anything"
-    assert names("_") == ["Budi_Santoso"]
-    assert names(", (dr") == ["Citra, (Dr.)"]  # PostgREST's reserved characters stay inside the filter
-    assert names('"q"') == ['Eko "Q" Back\\slash'] and names("k\\s") == ['Eko "Q" Back\\slash']
-    assert names("nobody") == []
-
-
-def test_a_customer_search_with_many_matches_stops_at_its_limit_on_sqlite(tmp_path):
-    """The search reads the customers in name order and stops after ``limit`` matches, so the
-    Book page costs the same beside 300 or 30,000 customers (no sort of every customer)."""
-    def steps_of_search(customers: int) -> int:
-        store = SQLiteStore(tmp_path / f"customers-{customers}.db")
-        db = store._conn()
-        with db:
-            db.executemany("INSERT INTO users (id, name, email, created_at) VALUES (?, ?, ?, '2026-01-01')",
-                           [(str(uuid.uuid4()), f"Customer {i}", f"customer{i}@example.com")
-                            for i in range(customers)])
-        steps = [0]
-
-        def count() -> int:
-            steps[0] += 1
-            return 0
-
-        db.set_progress_handler(count, 100)  # every 100 virtual machine instructions
-        found = store.search_customers("Customer 1", 20)
-        db.set_progress_handler(None, 0)
-        assert len(found) == 20 and found[0].name == "Customer 1"
-        return steps[0]
-
-    assert steps_of_search(30_000) <= 2 * steps_of_search(300) + 5
-
-
-def test_active_bookings_of_an_expert_in_a_range(store, people, age):
-    inside = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
-    store.mark_paid(inside.id, "pay-1", NOW, "ops", line=history.paid("pay-1"))
-    # into the next day
-    late = store.create_booking(new(people.sari, people.andi, at=time(23, 30), minutes=60), "ops", line=CREATED)
-    stale = store.create_booking(new(people.sari, people.andi, at=time(12, 0)), "ops", line=CREATED)
-    age(stale.id, 120)
-    gone = store.create_booking(new(people.sari, people.andi, at=time(15, 0)), "ops", line=CREATED)
-    store.cancel(gone.id, NOW, "customer asked", [], "ops",
-                 line=history.cancelled("customer asked"))
-    store.create_booking(new(people.budi, people.andi, at=time(10, 0)), "ops", line=CREATED)  # another expert
-    store.create_booking(new(people.sari, people.andi, day=DAY + timedelta(days=3)), "ops",
-                         line=CREATED)  # outside the range
-    since = datetime.now(UTC) - timedelta(minutes=30)
-    found = store.active_bookings(people.sari, datetime.combine(DAY, time(0)),
-                                  datetime.combine(DAY + timedelta(days=1), time(0, 15)), since)
-    assert [b.id for b in found] == [inside.id, late.id]
-    after_midnight = store.active_bookings(people.sari, datetime.combine(DAY + timedelta(days=1), time(0)),
-                                           datetime.combine(DAY + timedelta(days=2), time(0)), since)
-    assert [b.id for b in after_midnight] == [late.id]
-    # The times those bookings hold: the same bookings, in the same order, their start and minutes.
-    for first, last in ((DAY, datetime.combine(DAY + timedelta(days=1), time(0, 15))),
-                        (DAY + timedelta(days=1), datetime.combine(DAY + timedelta(days=2), time(0))),
-                        (DAY - timedelta(days=1), datetime.combine(DAY + timedelta(days=4), time(0)))):
-        start = datetime.combine(first, time(0))
-        held = store.active_times(people.sari, start, last, since)
-        assert held == [HeldTime(b.id, b.starts_at, b.duration)
-                        for b in store.active_bookings(people.sari, start, last, since)]
-        assert all(type(h.starts_at) is datetime and h.starts_at.tzinfo is None for h in held)
-    assert [h.booking_id for h in store.active_times(people.sari, datetime.combine(DAY, time(0)),
-                                                     datetime.combine(DAY + timedelta(days=1), time(0, 15)), since)
-            ] == [inside.id, late.id]
-    assert [h.duration for h in store.active_times(people.sari, datetime.combine(DAY + timedelta(days=1), time(0)),
-                                                   datetime.combine(DAY + timedelta(days=2), time(0)), since)
-            ] == [60]
-    assert store.active_times(people.budi, datetime.combine(DAY + timedelta(days=5), time(0)),
-                              datetime.combine(DAY + timedelta(days=6), time(0)), since) == []
-
-
-# -- reminders: the sessions that start soon, the outbox's keys, and dropping a pointless email -----------
-
-def test_confirmed_starting_lists_confirmed_sessions_in_the_window_by_start(store, people):
-    late = confirmed(store, people, at=time(16, 0))
-    early = confirmed(store, people, at=time(9, 0))
-    confirmed(store, people, day=DAY + timedelta(days=2), at=time(9, 0))  # beyond the window
-    paid(store, people, at=time(11, 0))  # not confirmed
-    gone = confirmed(store, people, at=time(13, 0))
-    store.cancel(gone.id, NOW, "x", [], "ops", line=history.cancelled("x"))
-    window = (datetime.combine(DAY, time(9, 0)), datetime.combine(DAY + timedelta(days=1), time(16, 0)))
-    # The start is after the first bound (a session starting then has started) and at or before the second.
-    assert [b.id for b in store.confirmed_starting(*window)] == [late.id]
-    earlier = (datetime.combine(DAY, time(8, 59)), datetime.combine(DAY, time(16, 0)))
-    assert [b.id for b in store.confirmed_starting(*earlier)] == [early.id, late.id]
-    assert [b.id for b in store.confirmed_starting(*earlier, limit=1)] == [early.id]
-    assert store.confirmed_starting(datetime.combine(DAY, time(16, 0)), datetime.combine(DAY, time(23, 0))) == []
-
-
-def test_email_keys_name_every_outbox_row_of_the_bookings(store, people):
-    one, two = confirmed(store, people, at=time(9, 0)), confirmed(store, people, at=time(11, 0))
-    [sent, *_] = store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))
-    store.mark_email(sent.id, EmailStatus.SENT, None, NOW)
-    assert store.email_keys([one.id]) == {(one.id, "confirmed.customer", 0), (one.id, "confirmed.expert", 0)}
-    assert len(store.email_keys([one.id, two.id, one.id, "not-a-booking"])) == 4
-    assert store.email_keys([]) == set()
-
-
-def test_drop_emails_deletes_only_queued_rows(store, people):
-    booking = confirmed(store, people)
-    first, second = store.claim_queued_emails(NOW, NOW + timedelta(minutes=5))
-    store.mark_email(first.id, EmailStatus.SENT, None, NOW)
-    store.drop_emails([first.id, second.id])
-    store.drop_emails([])
-    assert [(e.id, e.status) for e in store.list_emails(booking_id=booking.id)] == [(first.id, EmailStatus.SENT)]
-
-# -- background job runs ---------------------------------------------------------------------------
-
-def test_job_runs_keep_each_jobs_latest_and_drop_old_ones(store):
-    from lib.domain import JobOutcome, JobRun
-
-    assert store.last_job_runs() == []
-    old = JobRun("send-emails", "old-host:1", NOW - timedelta(days=20, seconds=5), NOW - timedelta(days=20),
-                 JobOutcome.OK, "", {"sent": 1})
-    store.record_job_run(old, 14)
-    first = JobRun("create-links", "host-a:10", NOW, NOW + timedelta(seconds=2), JobOutcome.FAILED,
-                   "Supabase is busy or unavailable (503) while listing; try again in a moment.", {})
-    later = JobRun("create-links", "host-b:20", NOW + timedelta(seconds=60), NOW + timedelta(seconds=61),
-                   JobOutcome.LEFT_WORK, "1 paid booking(s) still without a link",
-                   {"confirmed": 2, "failed": 1, "still waiting": 1})
-    store.record_job_run(first, 14)
-    assert [(r.job, r.worker) for r in store.last_job_runs()] == [("create-links", "host-a:10")]  # 20 days old: gone
-    store.record_job_run(later, 14)
-    emails = JobRun("send-emails", "host-a:10", NOW + timedelta(seconds=3), NOW + timedelta(seconds=4),
-                    JobOutcome.OK, "", {"sent": 4, "failed": 0})
-    store.record_job_run(emails, 14)
-    assert store.last_job_runs() == [later, emails]  # the latest of each job, by name, exactly as recorded
-
-
-# -- meeting attendance ----------------------------------------------------------------------------
-
-def test_ended_sessions_lists_linked_sessions_ending_in_the_range(store, people):
-    ended = confirmed(store, people, at=time(9, 0))  # 09:00-10:00
-    later = confirmed(store, people, at=time(11, 0))  # 11:00-12:00
-    paid(store, people, at=time(8, 0))  # no link: nothing to read attendance of
-    start = datetime.combine(DAY, time(0, 0))
-    assert [b.id for b in store.ended_sessions(start, datetime.combine(DAY, time(10, 0)))] == [ended.id]
-    assert [b.id for b in store.ended_sessions(start, datetime.combine(DAY, time(23, 0)))] == [ended.id, later.id]
-    assert store.ended_sessions(datetime.combine(DAY, time(10, 0)), datetime.combine(DAY, time(11, 0))) == []
-
-
-def test_attendance_is_stored_until_final_and_its_history_lines_written_once(store, people):
-    from lib.domain import Attendance
-
-    booking = confirmed(store, people)
-    assert store.attendance([booking.id]) == {}
-    waiting = Attendance(booking.id, "waiting", attempts=1, checked_at=NOW,
-                         next_check_at=NOW + timedelta(minutes=10), last_error="Google Meet had a server error")
-    assert store.save_attendance(waiting, [], "worker") is True
-    assert store.attendance([booking.id, str(uuid.uuid4())]) == {booking.id: waiting}
-    final = Attendance(booking.id, "recorded", expert_joined=True, customer_joined=False,
-                       expert_joined_at=NOW, expert_left_at=NOW + timedelta(minutes=50),
-                       together_minutes=0, expert_match="email", customer_match="none", attempts=2,
-                       checked_at=NOW + timedelta(minutes=10))
-    line = HistoryLine("no-show", "the customer did not join")
-    assert store.save_attendance(final, [line], "worker") is True
-    assert store.attendance([booking.id]) == {booking.id: final}
-    # A second reader of the same records changes nothing and writes no second line.
-    assert store.save_attendance(replace(final, attempts=3), [line], "worker") is False
-    assert store.attendance([booking.id])[booking.id].attempts == 2
-    assert events(store, booking.id).count("no-show") == 1
-    entry = [h for h in store.history(booking.id) if h.event == "no-show"][0]
-    assert (entry.detail, entry.actor) == ("the customer did not join", "worker")
-
-
-def test_google_user_emails_are_remembered_and_replaced(store):
-    assert store.google_user_emails([]) == {}
-    store.remember_google_user_email("users/1", "old@example.com", NOW)
-    store.remember_google_user_email("users/2", "budi@example.com", NOW)
-    store.remember_google_user_email("users/1", "sari@example.com", NOW + timedelta(days=1))
-    assert store.google_user_emails(["users/1", "users/2", "users/3"]) == {
-        "users/1": "sari@example.com", "users/2": "budi@example.com"}
-
-
-# -- the Overview page's aggregates ----------------------------------------------------------------
-
-@pytest.fixture
-def stamp(store, request: pytest.FixtureRequest):
-    """Set a booking's created_at, paid_at and confirmed_at (the stores stamp "now" themselves)."""
-    from tests.support.overview import sqlite_stamp
-
-    if isinstance(store, SQLiteStore):
-        return sqlite_stamp(store)
-
-    def on_postgres(booking_id: str, created: datetime, paid: datetime | None, confirmed: datetime | None) -> None:
-        with psycopg.connect(request.getfixturevalue("pg_db"), autocommit=True) as conn:
-            conn.execute("update bookings set created_at = %s, paid_at = coalesce(%s, paid_at),"
-                         " confirmed_at = coalesce(%s, confirmed_at) where id = %s",
-                         [created, paid, confirmed, booking_id])
-    return on_postgres
-
-
-def test_overview_stats_count_the_bookings_made_in_the_range_by_the_app_timezones_day(store, stamp):
-    from lib.overview_readings import Funnel
-    from tests.support import overview as known
-
-    known.fill_overview(store, stamp)
-    start = datetime.combine(known.FIRST, time(0), known.TZ)
-    end = datetime.combine(known.LAST + timedelta(days=1), time(0), known.TZ)
-    stats = store.overview_stats(start, end, "Asia/Jakarta")
-
-    assert [(r.day, r.status, r.bookings) for r in stats.per_day] == known.EXPECTED_PER_DAY
-    assert [(w.week, w.revenue, w.bookings) for w in stats.revenue] == known.EXPECTED_REVENUE
-    assert stats.funnel == Funnel(*known.EXPECTED_FUNNEL)
-    assert [(d.day, d.bookings, d.median_s, d.p95_s) for d in stats.link_delay] == known.EXPECTED_DELAY
-    assert stats.link_attempts == known.EXPECTED_ATTEMPTS
-    assert sorted(stats.link_errors) == sorted(known.EXPECTED_ERRORS)
-    assert dict(stats.emails) == known.EXPECTED_EMAILS
-    assert [(a.expert, a.sessions, a.both_joined, a.expert_no_shows, a.customer_no_shows)
-            for a in stats.attendance] == known.EXPECTED_ATTENDANCE
-    assert [(f.side, f.joins, pytest.approx(f.median_min), pytest.approx(f.p95_min))
-            for f in stats.lateness] == known.EXPECTED_LATENESS
-
-    # The same instants read in UTC: the booking made at 06:00 Jakarta on 5 March falls on the
-    # 4th, and the one made at 00:30 Jakarta on 13 March on the 12th.
-    utc = store.overview_stats(start, end + timedelta(hours=7), "UTC")
-    assert (date(2030, 3, 4), "completed", 1) in [(r.day, r.status, r.bookings) for r in utc.per_day]
-    assert utc.funnel.made == 9
-    # A zone that changes its offset within the range (Berlin, 31 March 2030): 00:00 Berlin on
-    # 5 March is 23:00 UTC on the 4th, when the first booking was made.
-    berlin = ZoneInfo("Europe/Berlin")
-    summer = store.overview_stats(datetime.combine(known.FIRST, time(0), berlin),
-                                  datetime.combine(date(2030, 4, 3), time(0), berlin), "Europe/Berlin")
-    assert (date(2030, 3, 5), "completed", 1) in [(r.day, r.status, r.bookings) for r in summer.per_day]
-    assert summer.funnel.made == 9  # the one made late on 12 March (UTC) is in; 3 March's is not
-    # Sessions start on Berlin's wall clock then (UTC+1, 6 hours before Jakarta's): the joins are
-    # some 6 hours early. Experts -21720 and -21360 s, customers -21480 and -21000 s.
-    assert [(f.side, f.joins, f.median_min) for f in summer.lateness] == [("expert", 2, -359.0),
-                                                                          ("customer", 2, -354.0)]
-    # An empty range: nothing, and no error.
-    empty = store.overview_stats(start - timedelta(days=30), start - timedelta(days=20), "Asia/Jakarta")
-    assert empty.per_day == () and empty.funnel == Funnel() and empty.link_attempts == 0 and empty.emails == ()
-    assert empty.attendance == () and empty.lateness == ()
-
-
-def test_overview_stats_percentiles_interpolate_as_percentile_cont_per_day(store, stamp):
-    from lib.overview_readings import percentile
-    from tests.support import overview as known
-
-    expert = store.add_expert("Sari Wulandari", "sari@example.com", known.PRICE, "Career").id
-    customer = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com")).id
-    # Made on 4, 5 and 6 March: one delay, two, and seven (unsorted, with a tie).
-    delays = {known.FIRST: [42], known.FIRST + timedelta(days=1): [100, 7],
-              known.FIRST + timedelta(days=2): [61, 5, 900, 5, 33, 240, 12]}
-    for n, (day, seconds) in enumerate((d, s) for d, values in delays.items() for s in values):
-        booking = known.book_linked(store, expert, customer, known.SESSION_DAY, time(8 + n))
-        created = known.local(day, 9)
-        stamp(booking, created, created, created + timedelta(seconds=seconds))
-    stats = store.overview_stats(datetime.combine(known.FIRST, time(0), known.TZ),
-                                 datetime.combine(known.LAST, time(0), known.TZ), "Asia/Jakarta")
-    assert [(d.day, d.bookings, d.median_s, d.p95_s) for d in stats.link_delay] == [
-        (day, len(v), percentile(v, 0.5), percentile(v, 0.95)) for day, v in delays.items()]
 
 
 # -- merged transactions: the payment with its attempt, the confirmation with its link attempt ---------

@@ -24,6 +24,7 @@ from lib.errors import ConfigError, MeetingProviderError, Transient
 from lib.meetings.meet_records import MeetReading, Participant, meeting_code
 from lib.service.outbox import session_start
 from lib.service.ports import Ports
+from lib.store import AttendanceStore
 
 log = logging.getLogger(__name__)
 
@@ -128,11 +129,16 @@ class AttendanceRecorder:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
+    @property
+    def store(self) -> AttendanceStore:
+        """The store, as the protocols this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
+
     def get(self, booking_id: str, *, actor: Actor) -> Attendance | None:
         """The booking's stored attendance, or None when none was read yet (staff)."""
         require_staff(actor, "see meeting attendance")
         booking = self.ports.load(booking_id)
-        return self.ports.store.attendance([booking.id]).get(booking.id)
+        return self.store.attendance([booking.id]).get(booking.id)
 
     def record(self, *, actor: Actor, booking_id: str | None = None) -> dict[str, int]:
         """Ask Google about every ended session whose check is due (or one booking, due or not,
@@ -143,7 +149,7 @@ class AttendanceRecorder:
         require_staff(actor, "record meeting attendance")
         if self.ports.settings.meeting_provider != "google":
             raise ConfigError("Attendance is read from Google Meet: set `meeting_provider = \"google\"`.")
-        settings, store = self.ports.settings, self.ports.store
+        settings, store = self.ports.settings, self.store
         now, now_local = self.ports.clock(), self.ports.now_local()
         if booking_id is not None:
             sessions = [self.ports.load(booking_id)]
@@ -183,7 +189,7 @@ class AttendanceRecorder:
 
     def _check(self, reader: AttendanceReader, booking: Booking, prior: Attendance | None, now: datetime,
                actor: Actor) -> str:
-        settings, store = self.ports.settings, self.ports.store
+        settings, store = self.ports.settings, self.store
         attempts = (prior.attempts if prior else 0) + 1
         code = meeting_code(booking.meeting_link)
         error = ""
@@ -226,7 +232,7 @@ class AttendanceRecorder:
         API for the rest, remembered for next time. A person the People API does not know is
         matched by display name; a transient failure raises (the booking is asked again later)."""
         users = sorted({p.user for p in reading.participants if p.kind == "signed in" and p.user})
-        known = self.ports.store.google_user_emails(users) if users else {}
+        known = self.store.google_user_emails(users) if users else {}
         if reader.resolves_emails:
             for user in users:
                 if user in known:
@@ -240,6 +246,6 @@ class AttendanceRecorder:
                     continue
                 if email:
                     known[user] = email
-                    self.ports.store.remember_google_user_email(user, email, self.ports.clock())
+                    self.store.remember_google_user_email(user, email, self.ports.clock())
         return known
 

@@ -14,6 +14,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 from lib.access import Actor, require_staff
 from lib.calendar_work import CANCEL, LINK_CLEANUP, RECONCILE, RESCHEDULE, CalendarWork
@@ -22,6 +23,7 @@ from lib.errors import InvalidTransition, MeetingProviderError, Transient, descr
 from lib.meetings.google_events import event_id_for
 from lib.service import history
 from lib.service.ports import Ports
+from lib.store import BookingListStore, BookingRecordStore, CalendarWorkStore
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +70,20 @@ def _stem(event_id: str) -> str:
     return event_id.rpartition("v")[0]
 
 
+class CalendarChangesStore(CalendarWorkStore, BookingRecordStore, BookingListStore, Protocol):
+    """What ``CalendarChanges`` reads and writes in the store."""
+
+
 class CalendarChanges:
     """Queue, run and watch calendar work (see the module docstring)."""
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
+
+    @property
+    def store(self) -> CalendarChangesStore:
+        """The store, as the protocols this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
 
     @property
     def has_calendar(self) -> bool:
@@ -95,21 +106,21 @@ class CalendarChanges:
         """A link attempt ended on a booking that no longer waits for a link: whatever it inserted
         goes through the same durable work (and its hold on the booking ends)."""
         if self.has_calendar:
-            self.ports.store.queue_calendar_work(booking_id, LINK_CLEANUP, self.ports.clock())
+            self.store.queue_calendar_work(booking_id, LINK_CLEANUP, self.ports.clock())
 
     # -- running --------------------------------------------------------------------------
     def run_now(self, booking_id: str, actor: str) -> bool | None:
         """Try the booking's work once, right away (after the change, or "Retry now"); whether
         it is done, or None when another worker holds it at the moment."""
         now = self.ports.clock()
-        claimed = self.ports.store.claim_calendar_work(now, now + self._lease(), 1, booking_id=booking_id)
+        claimed = self.store.claim_calendar_work(now, now + self._lease(), 1, booking_id=booking_id)
         return self._run(claimed[0], actor) == "done" if claimed else None
 
     def queue_move(self, booking: Booking, actor: str) -> None:
         """A link attempt confirmed a booking that was moved while it ran: its event may carry the
         old time, so the move's calendar work follows (tried once now, then by the worker)."""
         if self.has_calendar and booking.google_event_id:
-            self.ports.store.queue_calendar_work(booking.id, RESCHEDULE, self.ports.clock())
+            self.store.queue_calendar_work(booking.id, RESCHEDULE, self.ports.clock())
             self.run_now(booking.id, actor)
 
     def run_due(self, actor: str, stop: threading.Event | None = None) -> CalendarRun:
@@ -117,7 +128,7 @@ class CalendarChanges:
         result = CalendarRun()
         while stop is None or not stop.is_set():
             now = self.ports.clock()
-            batch = self.ports.store.claim_calendar_work(now, now + self._lease(), BATCH)
+            batch = self.store.claim_calendar_work(now, now + self._lease(), BATCH)
             for work in batch:
                 outcome = self._run(work, actor)
                 setattr(result, outcome, getattr(result, outcome) + 1)
@@ -138,7 +149,7 @@ class CalendarChanges:
 
     def _run(self, work: CalendarWork, actor: str) -> str:
         """One try of one leased item: ``done``, ``failed`` (tried again later) or ``held``."""
-        store = self.ports.store
+        store = self.store
         booking = store.get_booking(work.booking_id)
         if booking is None:
             store.finish_calendar_work(work.booking_id, work.generation, self.ports.clock(), actor, line=None)
@@ -182,7 +193,7 @@ class CalendarChanges:
 
     def work_for(self, booking_id: str) -> CalendarWork | None:
         """The booking's calendar work, if any was ever queued."""
-        return self.ports.store.calendar_work([booking_id]).get(booking_id)
+        return self.store.calendar_work([booking_id]).get(booking_id)
 
     def waiting_too_long(self, *, actor: Actor) -> list[WaitingChange]:
         """Work waiting longer than ``calendar_alert_minutes``, oldest first, with its booking (staff)."""
@@ -190,8 +201,8 @@ class CalendarChanges:
         if not self.has_calendar:
             return []
         since = self.ports.clock() - timedelta(minutes=self.ports.settings.calendar_alert_minutes)
-        return [WaitingChange(w, self.ports.store.get_booking(w.booking_id))
-                for w in self.ports.store.calendar_work_waiting(since)]
+        return [WaitingChange(w, self.store.get_booking(w.booking_id))
+                for w in self.store.calendar_work_waiting(since)]
 
     def retry_now(self, booking_id: str, *, actor: Actor) -> bool:
         """Ops "Retry now": try the booking's calendar work at once; whether it is done now."""
@@ -206,7 +217,7 @@ class CalendarChanges:
 
     def repaired_between(self, start: datetime, end: datetime) -> int:
         """Divergences repaired in the instants ``[start, end)``."""
-        return self.ports.store.count_history(history.CALENDAR_REPAIRED, start, end)
+        return self.store.count_history(history.CALENDAR_REPAIRED, start, end)
 
     # -- reconciliation -------------------------------------------------------------------
     def reconcile(self, since: date, days: int, *, fix: bool, actor: Actor) -> Reconciliation:
@@ -225,7 +236,7 @@ class CalendarChanges:
         report.events = len(events)
         statuses = list(BookingStatus)
         # A session lasts at most two hours: one that started the evening before may overlap.
-        bookings = self.ports.store.bookings_between(start_local - timedelta(hours=3), end_local, statuses,
+        bookings = self.store.bookings_between(start_local - timedelta(hours=3), end_local, statuses,
                                                      limit=100_000)
         by_stem = {_stem(event_id_for(b.id, 0)): b for b in bookings}
         by_event = {e.event_id: e for e in events}
@@ -254,7 +265,7 @@ class CalendarChanges:
                     to_fix[booking.id] = booking
         if fix:
             for booking in to_fix.values():
-                self.ports.store.queue_calendar_work(booking.id, RECONCILE, self.ports.clock())
+                self.store.queue_calendar_work(booking.id, RECONCILE, self.ports.clock())
                 report.queued += 1
                 self.run_now(booking.id, actor.label)
         return report

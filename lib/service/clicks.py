@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Protocol
 
 from lib.access import Actor, require_can_see, require_staff
 from lib.domain import Booking, BookingStatus, JoinClicks
 from lib.errors import NotFound
 from lib.notify import SIDES
 from lib.service.ports import Ports
+from lib.store import AttendanceStore, BookingRecordStore, SelfServiceStore
 
 # secrets.token_urlsafe(32): 256 random bits, 43 URL-safe characters.
 _TOKEN_BYTES = 32
@@ -36,11 +38,20 @@ def self_service_url(base: str, page: str, token: str) -> str:
     return f"{base.rstrip('/')}/{page}/{token}"
 
 
+class JoinLinksStore(AttendanceStore, SelfServiceStore, BookingRecordStore, Protocol):
+    """What ``JoinLinks`` reads and writes in the store."""
+
+
 class JoinLinks:
     """Issues each person's token once per booking and follows tokens back to the meeting."""
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
+
+    @property
+    def store(self) -> JoinLinksStore:
+        """The store, as the protocols this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
 
     def for_emails(self, booking: Booking) -> dict[str, str] | None:
         """Each person's Join link (person -> redirect URL) for the booking's emails and, while
@@ -55,10 +66,10 @@ class JoinLinks:
         links: dict[str, str] = {}
         if booking.meeting_link:
             fresh = {side: secrets.token_urlsafe(_TOKEN_BYTES) for side in SIDES}
-            tokens = self.ports.store.issue_join_tokens(booking.id, fresh, self.ports.clock())
+            tokens = self.store.issue_join_tokens(booking.id, fresh, self.ports.clock())
             links = {side: redirect_url(base, tokens[side]) for side in SIDES if side in tokens}
         if booking.status in _CHANGEABLE:
-            record = self.ports.store.issue_self_service(booking.id, secrets.token_urlsafe(_TOKEN_BYTES),
+            record = self.store.issue_self_service(booking.id, secrets.token_urlsafe(_TOKEN_BYTES),
                                                          secrets.token_urlsafe(_TOKEN_BYTES), self.ports.clock())
             links[RESCHEDULE_LINK] = self_service_url(base, "r", record.token)
             links[CANCEL_LINK] = self_service_url(base, "c", record.token)
@@ -77,19 +88,19 @@ class JoinLinks:
         require_staff(actor, "follow Join links")
         if not TOKEN_PATTERN.fullmatch(token or ""):
             raise NotFound("No such Join link.")
-        found = self.ports.store.join_token(token)
+        found = self.store.join_token(token)
         if found is None:
             raise NotFound("No such Join link.")
         booking_id, person = found
-        booking = self.ports.store.get_booking(booking_id)
+        booking = self.store.get_booking(booking_id)
         if booking is None or booking.status not in _JOINABLE or not booking.meeting_link:
             return None
         if click:
-            self.ports.store.record_join_click(booking_id, person, self.ports.clock())
+            self.store.record_join_click(booking_id, person, self.ports.clock())
         return booking.meeting_link
 
     def clicks(self, booking_id: str, *, actor: Actor) -> list[JoinClicks]:
         """Each person's clicks on the booking's Join link, for whoever may see the booking."""
         booking = self.ports.load(booking_id)
         require_can_see(actor, booking)
-        return self.ports.store.join_clicks(booking.id)
+        return self.store.join_clicks(booking.id)

@@ -18,6 +18,7 @@ import time as time_module
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Protocol
 
 from babel.dates import format_datetime
 
@@ -37,6 +38,7 @@ from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Reason, Refusal, 
 from lib.scheduling.model import MAX_HORIZON_DAYS, check_override_dates, no_hours
 from lib.scheduling.words import unreadable
 from lib.service.ports import Ports
+from lib.store import PeopleStore, ScheduleStore
 from lib.validation import clean_calendar_id, clean_duration
 
 log = logging.getLogger(__name__)
@@ -135,6 +137,10 @@ def log_unreadable(exc: UnreadableAvailability) -> None:
                 "ones are saved: %r", exc.expert_id, exc.reason)
 
 
+class SchedulingStore(ScheduleStore, PeopleStore, Protocol):
+    """What ``Scheduling`` reads and writes in the store."""
+
+
 class Scheduling:
     """Availability, free slots and the slot check of bookings, each behind its permission check."""
 
@@ -144,10 +150,15 @@ class Scheduling:
 
     # -- availability -------------------------------------------------------------------------
     def _expert(self, expert_id: str) -> Expert:
-        expert = self.ports.store.get_expert(str(expert_id or "").strip())
+        expert = self.store.get_expert(str(expert_id or "").strip())
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
         return expert
+
+    @property
+    def store(self) -> SchedulingStore:
+        """The store, as the protocols this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
 
     def default_availability(self) -> Availability:
         """The hours of an expert who has stored none: Monday to Friday 09:00–17:00 in the app
@@ -166,7 +177,7 @@ class Scheduling:
         """The expert's hours; none at all when the stored ones cannot be read (logged each time,
         and shown on the Availability page), so one bad row stops no one else's work."""
         try:
-            return self.ports.store.get_availability(expert.id) or self.default_availability()
+            return self.store.get_availability(expert.id) or self.default_availability()
         except UnreadableAvailability as exc:
             log_unreadable(exc)
             return no_hours(self.ports.settings.timezone)
@@ -178,7 +189,7 @@ class Scheduling:
         require_expert_or_staff(actor, expert_id, "see the availability")
         expert = self._expert(expert_id)
         try:
-            self.ports.store.get_availability(expert.id)
+            self.store.get_availability(expert.id)
         except UnreadableAvailability as exc:
             return unreadable(expert.name, exc.reason)
         return None
@@ -198,7 +209,7 @@ class Scheduling:
             raise InvalidInput("The availability must be a lib.scheduling.Availability value.")
         check_override_dates(availability.overrides, self.ports.clock(), availability.timezone)
         expert = self._expert(expert_id)
-        self.ports.store.set_availability(expert.id, availability)
+        self.store.set_availability(expert.id, availability)
         return self._availability_of(expert)
 
     def set_calendar_id(self, expert_id: str, calendar_id: str, *, actor: Actor) -> Expert:
@@ -213,7 +224,7 @@ class Scheduling:
         require_calendar_id_change(actor)
         value = clean_calendar_id(calendar_id)
         expert = self._expert(expert_id)
-        stored = self.ports.store.set_calendar_id(expert.id, "" if value.lower() == expert.email.lower() else value)
+        stored = self.store.set_calendar_id(expert.id, "" if value.lower() == expert.email.lower() else value)
         self.forget_busy(expert.id)
         return stored
 
@@ -224,7 +235,7 @@ class Scheduling:
         tz = self.ports.tz
         wall = lambda moment: moment.astimezone(tz).replace(tzinfo=None)  # noqa: E731
         pending_since = self.ports.clock() - timedelta(minutes=self.ports.settings.pending_expiry_minutes)
-        found = self.ports.store.active_times(expert.id, wall(first), wall(last), pending_since)
+        found = self.store.active_times(expert.id, wall(first), wall(last), pending_since)
         return [_interval(held, tz) for held in found if held.booking_id != exclude]
 
     def _busy_times(self, expert: Expert, first: datetime, last: datetime) -> BusyTimes:

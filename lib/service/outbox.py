@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from lib.access import Actor, require_staff
@@ -27,6 +28,7 @@ from lib.notify.templates import emails_for, link_pending_email
 from lib.service.clicks import JoinLinks
 from lib.service.expert_availability import log_unreadable
 from lib.service.ports import Ports
+from lib.store import BookingRecordStore, OutboxStore
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,10 @@ def stale_reason(email_kind: str, version: int, booking: Booking | None, start: 
     return None
 
 
+class OutboxPartStore(OutboxStore, BookingRecordStore, Protocol):
+    """What ``Outbox`` reads and writes in the store."""
+
+
 class Outbox:
     """Renders, queues and sends the emails of the booking life.
 
@@ -119,6 +125,11 @@ class Outbox:
         self._dispatcher: threading.Thread | None = None
         self._again = False
         self.join = JoinLinks(ports)
+
+    @property
+    def store(self) -> OutboxPartStore:
+        """The store, as the protocols this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
 
     def drafts(self, booking: Booking, event: str, join_links: Mapping[str, str] | None = None,
                zones: Mapping[str, ZoneInfo] | None = None) -> list[EmailDraft]:
@@ -154,7 +165,7 @@ class Outbox:
         """
         now = self.ports.clock()
         try:
-            self.ports.store.queue_emails(
+            self.store.queue_emails(
                 [link_pending_email(booking, self.ports.tz, self.ports.settings.email_language)], now,
                 not_before=now + timedelta(minutes=self.ports.settings.link_pending_delay_minutes))
         except Exception:  # a courtesy email must never hide the link error ops have to see
@@ -174,7 +185,7 @@ class Outbox:
         ``queued`` for a later run, permanent failures become ``failed`` with the server's reply,
         and a fault of the server or the settings (``stop_run``) ends this run.
         """
-        store, sender, clock = self.ports.store, self.ports.sender, self.ports.clock
+        store, sender, clock = self.store, self.ports.sender, self.ports.clock
         budget = timedelta(seconds=float(getattr(sender, "max_send_seconds", _DEFAULT_SEND_SECONDS)))
         lease = timedelta(seconds=self.ports.settings.email_lease_seconds)
         sent = failed = later = dropped = 0
@@ -228,13 +239,13 @@ class Outbox:
         "link still being prepared" notice: only while the booking is still paid, waiting for its
         link (a cancel that raced the failed link attempt which queued it makes it pointless)."""
         if email.kind == LINK_PENDING:
-            booking = self.ports.store.get_booking(email.booking_id)
+            booking = self.store.get_booking(email.booking_id)
             if booking is None or booking.status is not BookingStatus.PAID:
                 return f"the booking is {booking.status.value if booking else 'gone'}, no longer waiting for a link"
             return None
         if reminder_offset(email.kind) is None:
             return None
-        booking = self.ports.store.get_booking(email.booking_id)
+        booking = self.store.get_booking(email.booking_id)
         start = session_start(booking, self.ports) if booking is not None else None
         return stale_reason(email.kind, email.version, booking, start, self.ports.clock())
 
@@ -277,7 +288,7 @@ class Outbox:
             email_id = int(email_id)
         except (TypeError, ValueError):
             raise NotFound(f"{email_id!r} is not an email id.") from None
-        store = self.ports.store
+        store = self.store
         email = store.requeue_email(email_id)
         if email is None:
             raise InvalidTransition("This email is not failed (it was sent or resent meanwhile); refresh the list.")

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 from lib.access import Actor, require_staff
 from lib.errors import InvalidInput
 from lib.overview_readings import Overview, OverviewStats
 from lib.service.history import CALENDAR_REPAIRED
 from lib.service.ports import Ports
+from lib.store import BookingListStore, CalendarWorkStore
 
 # A longer range would still be one query per figure, but its daily charts stop being readable.
 MAX_DAYS = 366
+
+
+class OverviewFiguresStore(BookingListStore, CalendarWorkStore, Protocol):
+    """What ``OverviewFigures`` reads and writes in the store."""
 
 
 class OverviewFigures:
@@ -19,6 +25,11 @@ class OverviewFigures:
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
+
+    @property
+    def store(self) -> OverviewFiguresStore:
+        """The store, as the protocols this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
 
     def overview(self, first_day: date, last_day: date, *, actor: Actor) -> Overview:
         """The figures of the bookings made from ``first_day`` to ``last_day`` (both included,
@@ -35,7 +46,7 @@ class OverviewFigures:
         repaired = None
         if not self.ports.meetings.creates_in_process:  # a calendar outside (Google) can diverge
             start, end = self._instants(first_day, last_day)
-            repaired = self.ports.store.count_history(CALENDAR_REPAIRED, start, end)
+            repaired = self.store.count_history(CALENDAR_REPAIRED, start, end)
         return Overview(first_day, last_day, self._stats(first_day, last_day),
                         previous=self._stats(first_day - days, first_day - timedelta(days=1)),
                         calendar_repaired=repaired)
@@ -47,4 +58,4 @@ class OverviewFigures:
 
     def _stats(self, first_day: date, last_day: date) -> OverviewStats:
         start, end = self._instants(first_day, last_day)
-        return self.ports.store.overview_stats(start, end, self.ports.settings.timezone)
+        return self.store.overview_stats(start, end, self.ports.settings.timezone)

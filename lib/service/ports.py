@@ -1,4 +1,12 @@
-"""What every part of the booking service works with: the four adapters, the settings and the clock."""
+"""What every part of the booking service works with: the four adapters, the settings and the clock.
+
+``Ports.store`` is the whole store (``lib.store.BookingStore``, every store protocol). Each part but
+``booking``, ``payments`` and ``links`` (which read ``ports.store`` itself) reads it through its own
+``store`` property, typed as only the store protocols it uses (one of ``lib.store``'s,
+or a protocol in the part's module made of several, e.g. ``CalendarChangesStore``); the property
+returns ``ports.store``, so swapping the store on the shared ``Ports`` reaches every part.
+tests/test_service_store_protocols.py checks that a part calls nothing outside its protocols.
+"""
 
 from __future__ import annotations
 

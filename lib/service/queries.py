@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 from lib.access import Actor, require_can_see, require_expert_or_staff, require_known, require_staff
 from lib.domain import (
@@ -21,6 +22,15 @@ from lib.errors import InvalidInput, NotFound
 from lib.meetings import HealthCheck
 from lib.meetings.quota import BudgetUse
 from lib.service.ports import Ports
+from lib.store import (
+    AttendanceStore,
+    BookingListStore,
+    BookingRecordStore,
+    OutboxStore,
+    PeopleStore,
+    RequestBudgetStore,
+    ScheduleStore,
+)
 from lib.validation import clean_duration, price_for, type_price
 
 # The sessions a week shows: booked and paid (with or without their link yet), and the ones held.
@@ -37,22 +47,32 @@ class ExpertSessions:
     attendance: dict[str, Attendance]
 
 
+class QueriesStore(BookingRecordStore, BookingListStore, PeopleStore, ScheduleStore, OutboxStore, AttendanceStore,
+                   RequestBudgetStore, Protocol):
+    """What ``Queries`` reads and writes in the store."""
+
+
 class Queries:
     """Every read of the service, each behind its permission check."""
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
+    @property
+    def store(self) -> QueriesStore:
+        """The store, as the protocols this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
+
     def experts(self, *, actor: Actor) -> list[Expert]:
         """Every expert; anyone signed in may see who can be booked (the gate also reads it to
         resolve roles, as the system)."""
         require_known(actor, "see the experts")
-        return self.ports.store.list_experts()
+        return self.store.list_experts()
 
     def customers(self, *, actor: Actor) -> list[Customer]:
         """Every customer with their email: staff only."""
         require_staff(actor, "see the customer list")
-        return self.ports.store.list_customers()
+        return self.store.list_customers()
 
     def search_customers(self, query: str, limit: int = 20, *, actor: Actor) -> list[Customer]:
         """Up to ``limit`` customers whose name or email contains ``query``, by name (staff).
@@ -64,7 +84,7 @@ class Queries:
             raise InvalidInput("The search must be text.")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100:
             raise InvalidInput(f"The search limit must be a whole number from 1 to 100, got {limit!r}.")
-        return self.ports.store.search_customers(query.strip()[:200], limit)
+        return self.store.search_customers(query.strip()[:200], limit)
 
     def get_booking(self, booking_id: str, *, actor: Actor) -> Booking:
         """The booking, or ``NotFound`` with a message a person can read.
@@ -80,12 +100,12 @@ class Queries:
         """The price in rupiah of ``duration`` minutes of the expert's session type (without one,
         at the expert's hourly rate, what a new type of theirs starts with)."""
         require_staff(actor, "quote prices")
-        expert = self.ports.store.get_expert(expert_id)
+        expert = self.store.get_expert(expert_id)
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
         if session_type_id is None:
             return price_for(expert.hourly_rate, clean_duration(duration))
-        kind = self.ports.store.get_session_type(session_type_id)
+        kind = self.store.get_session_type(session_type_id)
         if kind is None or kind.expert_id != expert.id:
             raise NotFound(f"{expert.name} does not offer that session type; pick one of their types.")
         if clean_duration(duration) not in kind.durations:
@@ -95,7 +115,7 @@ class Queries:
     def upcoming_for_expert(self, expert_id: str, limit: int = 200, *, actor: Actor) -> list[Booking]:
         """The expert's confirmed sessions that have not ended yet, "now" taken in the app timezone."""
         require_expert_or_staff(actor, expert_id, "see upcoming sessions")
-        return self.ports.store.upcoming_for_expert(expert_id, self.ports.now_local(), limit)
+        return self.store.upcoming_for_expert(expert_id, self.ports.now_local(), limit)
 
     def sessions_between(self, expert_id: str, first_day: date, last_day: date, *, actor: Actor) -> ExpertSessions:
         """The expert's paid, confirmed and completed sessions on ``first_day`` to ``last_day`` (both
@@ -106,10 +126,10 @@ class Queries:
             raise InvalidInput("The last day must not be before the first day.")
         start = datetime.combine(first_day, time(0))
         end = datetime.combine(last_day + timedelta(days=1), time(0))
-        bookings = self.ports.store.bookings_between(start, end, SESSION_STATUSES, expert_id, _WEEK_LIMIT)
+        bookings = self.store.bookings_between(start, end, SESSION_STATUSES, expert_id, _WEEK_LIMIT)
         ended = [b.id for b in bookings if b.status is BookingStatus.COMPLETED
                  or datetime.combine(b.scheduled_date, b.scheduled_time) < self.ports.now_local()]
-        attendance = self.ports.store.attendance(ended) if ended else {}
+        attendance = self.store.attendance(ended) if ended else {}
         return ExpertSessions(bookings, attendance)
 
     def next_bookings(self, limit: int = 20, *, actor: Actor) -> list[Booking]:
@@ -124,33 +144,33 @@ class Queries:
             return []
         now = self.ports.now_local()
         horizon = now + timedelta(days=3 * 366)  # further than any booking horizon
-        return self.ports.store.bookings_between(now, horizon, tuple(ACTIVE_STATUSES), expert_id, limit)
+        return self.store.bookings_between(now, horizon, tuple(ACTIVE_STATUSES), expert_id, limit)
 
     def ops_counts(self, *, actor: Actor) -> OpsCounts:
         """Today's numbers for the ops page, "today" in the app timezone."""
         require_staff(actor, "see the ops numbers")
-        return self.ports.store.counts(self.ports.today())
+        return self.store.counts(self.ports.today())
 
     def missing_links(self, limit: int = 500, *, actor: Actor) -> list[Booking]:
         """Paid bookings with no meeting link, oldest first."""
         require_staff(actor, "list bookings missing a link")
-        return self.ports.store.missing_links(limit)
+        return self.store.missing_links(limit)
 
     def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None,
                         *, actor: Actor) -> list[Booking]:
         """The latest bookings, optionally of one status."""
         require_staff(actor, "list all bookings")
-        return self.ports.store.recent_bookings(limit, status)
+        return self.store.recent_bookings(limit, status)
 
     def history(self, booking_id: str, *, actor: Actor) -> list[HistoryEntry]:
         """A booking's history, oldest first."""
         require_staff(actor, "read booking history")
-        return self.ports.store.history(booking_id)
+        return self.store.history(booking_id)
 
     def emails(self, limit: int = 200, booking_id: str | None = None, *, actor: Actor) -> list[Email]:
         """The email outbox, or one booking's emails."""
         require_staff(actor, "read the email outbox")
-        return self.ports.store.list_emails(limit, booking_id)
+        return self.store.list_emails(limit, booking_id)
 
     def meeting_health(self, *, actor: Actor) -> HealthCheck:
         """The meeting provider's connection check, for the ops page."""
@@ -165,7 +185,7 @@ class Queries:
         if settings.meeting_provider != "google":
             return None
         google = settings.google
-        used = self.ports.store.request_slots_used(google.calendar_id, self.ports.clock())
+        used = self.store.request_slots_used(google.calendar_id, self.ports.clock())
         return BudgetUse(google.calendar_id, used, google.requests_per_minute)
 
     def stuck_pending(self, *, actor: Actor, limit: int = 200) -> list[Booking]:
@@ -173,4 +193,4 @@ class Queries:
         oldest first: the ops page's alert list."""
         require_staff(actor, "list bookings awaiting payment")
         cutoff = self.ports.clock() - timedelta(minutes=self.ports.settings.midtrans.pending_alert_minutes)
-        return self.ports.store.pending_since(cutoff, limit)
+        return self.store.pending_since(cutoff, limit)

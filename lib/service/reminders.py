@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from lib.access import Actor, require_staff
 from lib.domain import Booking, EmailDraft
@@ -14,6 +15,7 @@ from lib.notify.templates import reminder_emails
 from lib.service.clicks import JoinLinks
 from lib.service.outbox import recipient_zones, replaced_by, session_start
 from lib.service.ports import Ports
+from lib.store import BookingListStore, OutboxStore
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +50,20 @@ class ReminderRun:
     failed: int = 0
 
 
+class RemindersStore(BookingListStore, OutboxStore, Protocol):
+    """What ``Reminders`` reads and writes in the store."""
+
+
 class Reminders:
     """Queues the reminders whose moment has come; the outbox's dispatcher sends them."""
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
+
+    @property
+    def store(self) -> RemindersStore:
+        """The store, as the protocols this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
 
     def queue_reminders(self, *, actor: Actor) -> ReminderRun:
         """Queue the customer's and expert's reminder of each confirmed session whose moment
@@ -72,7 +83,7 @@ class Reminders:
         if not offsets:
             return ReminderRun()
         now, now_local = ports.clock(), ports.now_local()
-        sessions = ports.store.confirmed_starting(now_local, now_local + timedelta(minutes=max(offsets)) + _SLACK,
+        sessions = self.store.confirmed_starting(now_local, now_local + timedelta(minutes=max(offsets)) + _SLACK,
                                                   _MAX_SESSIONS)
         if len(sessions) >= _MAX_SESSIONS:
             log.warning("More than %d confirmed sessions start soon; reminders of the later ones wait for a "
@@ -80,7 +91,7 @@ class Reminders:
         due = [(b, m) for b in sessions if (m := due_offset(session_start(b, ports), offsets, now)) is not None]
         if not due:
             return ReminderRun()
-        have = ports.store.email_keys([b.id for b, _ in due])
+        have = self.store.email_keys([b.id for b, _ in due])
         drafts: list[EmailDraft] = []
         failed = 0
         for booking, minutes in due:
@@ -95,7 +106,7 @@ class Reminders:
                 failed += 1
                 log_unexpected(log, f"The reminders of booking {booking.id} could not be prepared", exc)
         if drafts:
-            ports.store.queue_emails(drafts, now)
+            self.store.queue_emails(drafts, now)
             log.info("Queued %d reminder email(s)", len(drafts))
         return ReminderRun(len(drafts), failed)
 

@@ -25,7 +25,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from lib.access import SELF_SERVICE, Actor, customer_actor, require_staff
 from lib.domain import Booking, BookingStatus, HistoryLine
@@ -35,6 +35,7 @@ from lib.self_service_policy import CANCELLED, RESCHEDULED, Claim, Refund, SelfS
 from lib.service import history
 from lib.service.clicks import TOKEN_PATTERN
 from lib.service.ports import Ports
+from lib.store import BookingRecordStore, SelfServiceStore
 from lib.timefmt import rupiah
 from lib.validation import clean_text
 
@@ -65,6 +66,10 @@ class Why(str, enum.Enum):
     NOT_FREE = "not free"  # not a free start by the expert's rules (hours, notice, step, daily maximum)
     BAD_TIME = "bad time"  # not a time the page offered
     BAD_REASON = "bad reason"  # a reason that cannot be kept (too long)
+
+
+class SelfServicePartStore(SelfServiceStore, BookingRecordStore, Protocol):
+    """What ``SelfService`` reads and writes in the store."""
 
 
 class SelfServiceRefused(Refused):
@@ -134,6 +139,11 @@ class SelfService:
         self.service = service
 
     @property
+    def store(self) -> SelfServicePartStore:
+        """The store, as the protocols this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
+
+    @property
     def policy(self) -> Policy:
         s = self.ports.settings
         return Policy(s.self_service_deadline_hours, s.self_service_max_reschedules, s.support_email)
@@ -148,10 +158,10 @@ class SelfService:
         if not TOKEN_PATTERN.fullmatch(token or ""):
             raise SelfServiceRefused(Why.UNKNOWN)
         require_staff(actor, "serve self-service pages")
-        record = self.ports.store.self_service_by_token(token)
+        record = self.store.self_service_by_token(token)
         if record is None:
             raise SelfServiceRefused(Why.UNKNOWN)
-        booking = self.ports.store.get_booking(record.booking_id)
+        booking = self.store.get_booking(record.booking_id)
         if booking is None:
             raise SelfServiceRefused(Why.UNKNOWN)
         return self._visit(booking, record)
@@ -195,18 +205,18 @@ class SelfService:
         try:
             moved = self.service.reschedule(booking.id, day, at, actor=customer_actor(booking.customer_email))
         except (SlotUnavailable, SlotTaken) as exc:
-            self.ports.store.release_self_service(booking.id, booking.revision, rescheduled=True)
+            self.store.release_self_service(booking.id, booking.revision, rescheduled=True)
             nearest = getattr(exc, "nearest", None) or self._nearest(visit, day, at)
             reason = getattr(exc, "reason", None)
             taken = isinstance(exc, SlotTaken) or reason in (Reason.OVERLAPS_BOOKING, Reason.BUSY_IN_CALENDAR)
             raise SelfServiceRefused(Why.TAKEN if taken else Why.NOT_FREE, nearest=nearest) from None
         except InvalidInput:
-            self.ports.store.release_self_service(booking.id, booking.revision, rescheduled=True)
+            self.store.release_self_service(booking.id, booking.revision, rescheduled=True)
             raise SelfServiceRefused(Why.BAD_TIME) from None
         except BaseException:
-            self.ports.store.release_self_service(booking.id, booking.revision, rescheduled=True)
+            self.store.release_self_service(booking.id, booking.revision, rescheduled=True)
             raise
-        self.ports.store.finish_self_service(booking.id, booking.revision, RESCHEDULED, self.ports.clock())
+        self.store.finish_self_service(booking.id, booking.revision, RESCHEDULED, self.ports.clock())
         return moved
 
     def cancel(self, token: str, form: str, reason: str = "", *, actor: Actor) -> Booking:
@@ -227,9 +237,9 @@ class SelfService:
         try:
             gone = self.service.cancel(booking.id, why, actor=customer_actor(booking.customer_email))
         except BaseException:
-            self.ports.store.release_self_service(booking.id, booking.revision, rescheduled=False)
+            self.store.release_self_service(booking.id, booking.revision, rescheduled=False)
             raise
-        self.ports.store.finish_self_service(booking.id, booking.revision, CANCELLED, self.ports.clock(),
+        self.store.finish_self_service(booking.id, booking.revision, CANCELLED, self.ports.clock(),
                                              refund_amount=booking.price if visit.refund_on_cancel else 0)
         return gone
 
@@ -248,15 +258,15 @@ class SelfService:
 
     def _claim(self, visit: Visit, limit: int | None) -> None:
         booking, now = visit.booking, self.ports.clock()
-        claim = self.ports.store.claim_self_service(booking.id, booking.revision, now, now - CLAIM_STALE, limit)
+        claim = self.store.claim_self_service(booking.id, booking.revision, now, now - CLAIM_STALE, limit)
         if claim is Claim.LIMIT:
             raise SelfServiceRefused(Why.LIMIT)
         if claim is not Claim.CLAIMED:
             raise SelfServiceRefused(Why.CHANGED)
-        current = self.ports.store.get_booking(booking.id)
+        current = self.store.get_booking(booking.id)
         if current is None or current.revision != booking.revision or current.status is not booking.status:
             # Changed (by ops, or a request that claimed and finished first) between the read and the claim.
-            self.ports.store.release_self_service(booking.id, booking.revision, rescheduled=limit is not None)
+            self.store.release_self_service(booking.id, booking.revision, rescheduled=limit is not None)
             raise SelfServiceRefused(Why.CHANGED)
 
     def _nearest(self, visit: Visit, day: date, at: time) -> list[Slot]:
@@ -274,8 +284,8 @@ class SelfService:
         require_staff(actor, "see customers' changes")
         since = self.ports.clock() - timedelta(days=days)
         found = []
-        for record in self.ports.store.self_service_changes(since, limit):
-            booking = self.ports.store.get_booking(record.booking_id)
+        for record in self.store.self_service_changes(since, limit):
+            booking = self.store.get_booking(record.booking_id)
             if booking is not None:
                 found.append(CustomerChange(booking, record))
         return found
@@ -309,14 +319,14 @@ class SelfService:
 
     def _due(self, booking_id: str) -> tuple[Booking, SelfServiceRecord]:
         booking = self.ports.load(booking_id)
-        record = self.ports.store.self_service_of(booking.id)
+        record = self.store.self_service_of(booking.id)
         if record is None or record.refund is not Refund.DUE:
             raise Refused("This booking has no refund due (it was started or recorded already); refresh the page.")
         return booking, record
 
     def _refunded(self, booking: Booking, record: SelfServiceRecord, ref: str, line: HistoryLine,
                   actor: Actor) -> SelfServiceRecord:
-        if not self.ports.store.set_refund(booking.id, Refund.DUE, Refund.STARTED, ref, self.ports.clock()):
+        if not self.store.set_refund(booking.id, Refund.DUE, Refund.STARTED, ref, self.ports.clock()):
             raise Refused("Someone else started or recorded this refund a moment ago; refresh the page.")
-        self.ports.store.add_history(booking.id, line.event, line.detail, actor.label)
-        return self.ports.store.self_service_of(booking.id) or record
+        self.store.add_history(booking.id, line.event, line.detail, actor.label)
+        return self.store.self_service_of(booking.id) or record

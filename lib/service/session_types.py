@@ -3,12 +3,19 @@ booking request names."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from lib.access import Actor, require_expert_or_staff, require_staff
 from lib.domain import BookingRequest, Expert, SessionType
 from lib.errors import InvalidInput, NotFound
 from lib.service.ports import Ports
 from lib.session_type_document import check_document, find_type
+from lib.store import PeopleStore, ScheduleStore
 from lib.validation import MAX_SESSION_TYPE, clean_duration, clean_text
+
+
+class SessionTypesStore(ScheduleStore, PeopleStore, Protocol):
+    """What ``SessionTypes`` reads and writes in the store."""
 
 
 class SessionTypes:
@@ -17,8 +24,13 @@ class SessionTypes:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
+    @property
+    def store(self) -> SessionTypesStore:
+        """The store, as the protocols this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
+
     def _expert(self, expert_id: str) -> Expert:
-        expert = self.ports.store.get_expert(str(expert_id or ""))
+        expert = self.store.get_expert(str(expert_id or ""))
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
         return expert
@@ -27,7 +39,7 @@ class SessionTypes:
         """The expert's types in their order; ``active_only``: those that can be booked."""
         require_expert_or_staff(actor, expert_id, "see session types")
         self._expert(expert_id)
-        types = self.ports.store.session_types(expert_id)
+        types = self.store.session_types(expert_id)
         return [t for t in types if t.active] if active_only else types
 
     def replace(self, expert_id: str, document: object, *, actor: Actor) -> list[SessionType]:
@@ -37,18 +49,18 @@ class SessionTypes:
         require_staff(actor, "change session types")
         self._expert(expert_id)
         types = check_document(document, expert_id)
-        theirs = {t.id for t in self.ports.store.session_types(expert_id)}
+        theirs = {t.id for t in self.store.session_types(expert_id)}
         for n, t in enumerate(types, 1):
-            if t.id not in theirs and self.ports.store.get_session_type(t.id) is not None:
+            if t.id not in theirs and self.store.get_session_type(t.id) is not None:
                 raise InvalidInput(f"Type {n} (“{t.name()}”) has the id of another expert's session type; "
                                    "leave the id out to add it as a new type.")
-        return self.ports.store.replace_session_types(expert_id, types)
+        return self.store.replace_session_types(expert_id, types)
 
     def for_request(self, expert: Expert, request: BookingRequest) -> tuple[SessionType, int]:
         """The active type of ``expert`` the request names (its id, else its name in any language)
         and the duration checked against it; ``InvalidInput`` in words otherwise."""
         duration = clean_duration(request.duration)
-        offered = [t for t in self.ports.store.session_types(expert.id) if t.active]
+        offered = [t for t in self.store.session_types(expert.id) if t.active]
         if request.session_type_id:
             found = next((t for t in offered if t.id == request.session_type_id), None)
             if found is None:

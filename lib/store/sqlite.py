@@ -1,9 +1,14 @@
 """The embedded store: one SQLite file under ``data/``, no server, no account.
 
-This file holds the booking life (people, bookings and their transitions, the lists, the
-outbox), one transaction per transition; it stays over 400 lines because those transitions share
-one overlap check and one history writer. What the worker, the endpoint and the Overview keep is
-in ``sqlite_ops.py``; row mapping and shared SQL pieces in ``sqlite_rows.py``.
+Longer than 400 lines on purpose: this file holds the booking life (``BookingLifeStore``: bookings
+and their transitions, with their history), one transaction per transition, and the file's set-up;
+the transitions share one overlap check, one history writer and one email queue.
+
+Each other store protocol has its part (a mixin on the same file): people and availability in
+``sqlite_people.py``, session types in ``sqlite_types.py``, the lists in ``sqlite_lists.py``, the
+outbox in ``sqlite_outbox.py``, calendar work in ``sqlite_calendar.py``, self-service in
+``sqlite_self_service.py``; job runs, Join clicks, attendance, the Overview and the request budget in
+``sqlite_ops.py``. Row mapping and shared SQL pieces are in ``sqlite_rows.py``.
 """
 
 from __future__ import annotations
@@ -12,49 +17,37 @@ import json
 import re
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from pathlib import Path
 
 from lib.clock import Clock, system_clock
 from lib.domain import (
     ACTIVE_STATUSES,
     Booking,
-    BookingStatus,
-    Customer,
-    Email,
     EmailDraft,
-    EmailStatus,
-    Expert,
-    HeldTime,
     HistoryEntry,
     HistoryLine,
     Meeting,
     NewBooking,
-    NewCustomer,
-    OpsCounts,
 )
-from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken, UnreadableAvailability
-from lib.scheduling import Availability, to_json
-from lib.scheduling.parse import document_size, from_stored
+from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.sqlite_calendar import CalendarWorkTables, queue_in
+from lib.store.sqlite_lists import ListTables
 from lib.store.sqlite_ops import OperationsTables
+from lib.store.sqlite_outbox import OutboxTables
+from lib.store.sqlite_people import PeopleTables
 from lib.store.sqlite_rows import (
     _ACTIVE_SQL,
     _BOOKING_RETURNING,
     _BOOKING_SELECT,
     _booking,
-    _email,
-    _expert,
     _local_day,
     _parse_ts,
     _ts,
     _wall_instant,
-    like_pattern,
 )
 from lib.store.sqlite_self_service import SelfServiceTables
 from lib.store.sqlite_types import SessionTypeTables, booked_type
@@ -78,18 +71,6 @@ _BOOKINGS_TABLE = re.search(r"CREATE TABLE IF NOT EXISTS bookings \(.*?\n\);",  
                             SCHEMA, re.DOTALL).group(0)
 
 
-
-@lru_cache(maxsize=256)
-def _availability(schedule: str) -> Availability | str:
-    """A stored schedule (its JSON text) as an ``Availability``, or why it cannot be read: parsed
-    once per text. The row is read every time, so a changed schedule is a new text; the value is
-    frozen, so sharing it is safe. Only texts within the size limit get here (and so the cache)."""
-    try:
-        return from_stored(schedule)
-    except InvalidInput as exc:
-        return str(exc)
-
-
 _WRITERS: dict[str, threading.RLock] = {}
 _WRITERS_LOCK = threading.Lock()
 
@@ -104,7 +85,8 @@ def _writer_lock(path: str) -> threading.RLock:
         return lock
 
 
-class SQLiteStore(OperationsTables, SessionTypeTables, CalendarWorkTables, SelfServiceTables):
+class SQLiteStore(PeopleTables, SessionTypeTables, ListTables, OutboxTables, OperationsTables, CalendarWorkTables,
+                  SelfServiceTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 
@@ -258,87 +240,6 @@ class SQLiteStore(OperationsTables, SessionTypeTables, CalendarWorkTables, SelfS
             [(e.booking_id, e.kind, e.version, e.recipient, e.subject, e.body_text, e.body_html, e.ics, not_before, now)
              for e in emails],
         )
-
-    # -- people -------------------------------------------------------------------------
-    def list_experts(self) -> list[Expert]:
-        return [_expert(r) for r in self._all("SELECT * FROM experts ORDER BY name")]
-
-    def get_expert(self, expert_id: str) -> Expert | None:
-        r = self._one("SELECT * FROM experts WHERE id = ?", (expert_id,))
-        return _expert(r) if r else None
-
-    def add_expert(self, name: str, email: str, hourly_rate: int, expertise: str = "",
-                   calendar_id: str = "") -> Expert:
-        expert = Expert(str(uuid.uuid4()), name, email, hourly_rate, expertise, calendar_id)
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO experts (id, name, email, hourly_rate, expertise, created_at, calendar_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (expert.id, name, email, hourly_rate, expertise, _ts(self.clock()), calendar_id or None),
-            )
-            self._add_standard_types(db, expert.id, hourly_rate, _ts(self.clock()))
-        return expert
-
-    def set_calendar_id(self, expert_id: str, calendar_id: str) -> Expert:
-        with self._tx() as db:
-            changed = db.execute("UPDATE experts SET calendar_id = ? WHERE id = ?", (calendar_id or None, expert_id))
-            if changed.rowcount == 0:
-                raise NotFound("Unknown expert; pick one from the list.")
-            row = db.execute("SELECT * FROM experts WHERE id = ?", (expert_id,)).fetchone()
-        return _expert(row)
-
-    def get_availability(self, expert_id: str) -> Availability | None:
-        """The expert's stored availability, or ``None``; ``UnreadableAvailability`` when what is
-        stored is not one (written to the file past the console)."""
-        row = self._one("SELECT schedule FROM expert_availability WHERE expert_id = ?", (expert_id,))
-        if row is None:
-            return None
-        schedule = row["schedule"]
-        if not isinstance(schedule, str):
-            raise UnreadableAvailability(expert_id, "The stored availability is not JSON text.")
-        too_large = document_size(schedule)  # refused before parsing, and kept out of the cache
-        found = f"The stored availability is too large: {too_large}." if too_large else _availability(schedule)
-        if isinstance(found, str):
-            raise UnreadableAvailability(expert_id, found)
-        return found
-
-    def set_availability(self, expert_id: str, availability: Availability) -> None:
-        schedule = to_json(availability, expert=expert_id)
-        with self._tx() as db:
-            if db.execute("SELECT 1 FROM experts WHERE id = ?", (expert_id,)).fetchone() is None:
-                raise NotFound("Unknown expert; pick one from the list.")
-            db.execute(
-                "INSERT INTO expert_availability (expert_id, schedule, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (expert_id) DO UPDATE SET schedule = excluded.schedule, updated_at = excluded.updated_at",
-                (expert_id, json.dumps(schedule), _ts(self.clock())),
-            )
-
-    def search_customers(self, query: str, limit: int = 20) -> list[Customer]:
-        # LIKE ignores case for ASCII letters only (SQLite without ICU); PostgreSQL's ilike for all.
-        pattern = like_pattern(query.strip())
-        rows = self._all("SELECT * FROM users WHERE name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\'"
-                         " ORDER BY name, email LIMIT ?", (pattern, pattern, max(0, int(limit))))
-        return [Customer(r["id"], r["name"], r["email"]) for r in rows]
-
-    def list_customers(self) -> list[Customer]:
-        return [Customer(r["id"], r["name"], r["email"]) for r in self._all("SELECT * FROM users ORDER BY name")]
-
-    def get_customer(self, customer_id: str) -> Customer | None:
-        r = self._one("SELECT * FROM users WHERE id = ?", (customer_id,))
-        return Customer(r["id"], r["name"], r["email"]) if r else None
-
-    def add_customer(self, customer: NewCustomer) -> Customer:
-        with self._tx() as db:
-            return self._upsert_customer(db, customer)
-
-    def _upsert_customer(self, db: sqlite3.Connection, customer: NewCustomer) -> Customer:
-        row = db.execute("SELECT * FROM users WHERE email = ?", (customer.email,)).fetchone()
-        if row:  # the email identifies the customer; keep the stored name
-            return Customer(row["id"], row["name"], row["email"])
-        new = Customer(str(uuid.uuid4()), customer.name, customer.email)
-        db.execute("INSERT INTO users (id, name, email, created_at) VALUES (?, ?, ?, ?)",
-                   (new.id, new.name, new.email, _ts(self.clock())))
-        return new
 
     # -- bookings -----------------------------------------------------------------------
     def create_booking(self, new: NewBooking, actor: str, *, line: HistoryLine) -> Booking:
@@ -560,97 +461,6 @@ class SQLiteStore(OperationsTables, SessionTypeTables, CalendarWorkTables, SelfS
                 self._history(db, booking_id, line, actor)
             return [b for b in (self._booking_in(db, i) for i in ids) if b is not None]
 
-    # -- lists ----------------------------------------------------------------------------
-    def upcoming_for_expert(self, expert_id: str, now_local: datetime, limit: int = 200) -> list[Booking]:
-        rows = self._all(
-            _BOOKING_SELECT + " WHERE b.expert_id = ? AND b.status = 'confirmed' AND b.ends_at > ?"
-            " ORDER BY b.scheduled_date, b.scheduled_time LIMIT ?",
-            (expert_id, now_local.strftime("%Y-%m-%d %H:%M:%S"), limit),
-        )
-        return [_booking(r) for r in rows]
-
-    def bookings_between(self, start: datetime, end: datetime, statuses: Sequence[BookingStatus],
-                         expert_id: str | None = None, limit: int = 500) -> list[Booking]:
-        if not statuses:
-            return []
-        marks = ", ".join("?" * len(statuses))
-        where = f"b.status IN ({marks}) AND b.ends_at > ? AND b.starts_at < ?"
-        params: list[object] = [s.value for s in statuses]
-        params += [start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S")]
-        if expert_id is not None:
-            where = "b.expert_id = ? AND " + where
-            params.insert(0, expert_id)
-        rows = self._all(_BOOKING_SELECT + f" WHERE {where} ORDER BY b.scheduled_date, b.scheduled_time, b.id LIMIT ?",
-                         (*params, limit))
-        return [_booking(r) for r in rows]
-
-    def active_bookings(self, expert_id: str, start: datetime, end: datetime,
-                        pending_since: datetime) -> list[Booking]:
-        # The (expert_id, status, ends_at) index narrows to the expert's active rows ending after start.
-        rows = self._all(
-            _BOOKING_SELECT + f" WHERE b.expert_id = ? AND b.status IN {_ACTIVE_SQL} AND b.ends_at > ?"
-            " AND b.starts_at < ? AND (b.status <> 'pending' OR b.created_at >= ?)"
-            " ORDER BY b.scheduled_date, b.scheduled_time",
-            (expert_id, start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S"), _ts(pending_since)),
-        )
-        return [_booking(r) for r in rows]
-
-    def active_times(self, expert_id: str, start: datetime, end: datetime,
-                     pending_since: datetime) -> list[HeldTime]:
-        # The rows of active_bookings, three columns of each (no join: the names are not wanted).
-        rows = self._all(
-            f"SELECT b.id, b.scheduled_date, b.scheduled_time, b.duration FROM bookings b"
-            f" WHERE b.expert_id = ? AND b.status IN {_ACTIVE_SQL} AND b.ends_at > ?"
-            " AND b.starts_at < ? AND (b.status <> 'pending' OR b.created_at >= ?)"
-            " ORDER BY b.scheduled_date, b.scheduled_time",
-            (expert_id, start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S"), _ts(pending_since)),
-        )
-        return [HeldTime(r[0], datetime.combine(date.fromisoformat(r[1]), time.fromisoformat(r[2])), r[3])
-                for r in rows]
-
-    def missing_links(self, limit: int = 500) -> list[Booking]:
-        rows = self._all(
-            _BOOKING_SELECT + " WHERE b.status = 'paid' AND b.meeting_link IS NULL ORDER BY b.created_at LIMIT ?",
-            (limit,),
-        )
-        return [_booking(r) for r in rows]
-
-    def confirmed_starting(self, after: datetime, until: datetime, limit: int = 1000) -> list[Booking]:
-        rows = self._all(
-            _BOOKING_SELECT + " WHERE b.status = 'confirmed' AND b.starts_at > ? AND b.starts_at <= ?"
-            " ORDER BY b.scheduled_date, b.scheduled_time LIMIT ?",
-            (after.strftime("%Y-%m-%d %H:%M:%S"), until.strftime("%Y-%m-%d %H:%M:%S"), limit),
-        )
-        return [_booking(r) for r in rows]
-
-    def pending_since(self, older_than: datetime, limit: int = 200) -> list[Booking]:
-        rows = self._all(
-            _BOOKING_SELECT + " WHERE b.status = 'pending' AND b.created_at < ? ORDER BY b.created_at LIMIT ?",
-            (_ts(older_than), limit),
-        )
-        return [_booking(r) for r in rows]
-
-    def recent_bookings(self, limit: int = 200, status: BookingStatus | None = None) -> list[Booking]:
-        if status is None:
-            rows = self._all(_BOOKING_SELECT + " ORDER BY b.created_at DESC LIMIT ?", (limit,))
-        else:
-            rows = self._all(_BOOKING_SELECT + " WHERE b.status = ? ORDER BY b.created_at DESC LIMIT ?",
-                             (status.value, limit))
-        return [_booking(r) for r in rows]
-
-    def counts(self, today: date) -> OpsCounts:
-        row = self._one(
-            "SELECT"
-            " (SELECT COUNT(*) FROM bookings"
-            " WHERE scheduled_date = ? AND status IN ('confirmed', 'paid', 'completed')),"
-            " (SELECT COUNT(*) FROM bookings WHERE status = 'pending'),"
-            " (SELECT COUNT(*) FROM bookings WHERE status = 'paid'),"
-            " (SELECT COUNT(*) FROM email_outbox WHERE status IN ('queued', 'failed'))",  # uses the status index
-            (today.isoformat(),),
-        )
-        assert row is not None
-        return OpsCounts(today=row[0], awaiting_payment=row[1], awaiting_link=row[2], emails_not_sent=row[3])
-
     def history(self, booking_id: str) -> list[HistoryEntry]:
         rows = self._all("SELECT * FROM booking_history WHERE booking_id = ? ORDER BY id", (booking_id,))
         return [HistoryEntry(r["booking_id"], _parse_ts(r["at"]), r["event"], r["detail"], r["actor"])  # type: ignore[arg-type]
@@ -659,80 +469,3 @@ class SQLiteStore(OperationsTables, SessionTypeTables, CalendarWorkTables, SelfS
     def add_history(self, booking_id: str, event: str, detail: str, actor: str) -> None:
         with self._tx() as db:
             self._history(db, booking_id, HistoryLine(event, detail), actor)
-
-    # -- outbox ---------------------------------------------------------------------------
-    def claim_queued_emails(self, now: datetime, lease_until: datetime, limit: int = 100) -> list[Email]:
-        with self._tx() as db:
-            rows = db.execute(
-                "SELECT id FROM email_outbox WHERE status = 'queued' AND (lease_until IS NULL OR lease_until < ?)"
-                " AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT ?",
-                (_ts(now), _ts(now), limit),
-            ).fetchall()
-            ids = [r["id"] for r in rows]
-            if not ids:
-                return []
-            marks = ", ".join("?" * len(ids))
-            db.execute(f"UPDATE email_outbox SET lease_until = ? WHERE id IN ({marks})", (_ts(lease_until), *ids))
-            return [_email(r) for r in db.execute(f"SELECT * FROM email_outbox WHERE id IN ({marks}) ORDER BY id", ids)]
-
-    def list_emails(self, limit: int = 200, booking_id: str | None = None) -> list[Email]:
-        if booking_id is None:
-            rows = self._all("SELECT * FROM email_outbox ORDER BY id DESC LIMIT ?", (limit,))
-        else:
-            rows = self._all("SELECT * FROM email_outbox WHERE booking_id = ? ORDER BY id DESC LIMIT ?",
-                             (booking_id, limit))
-        return [_email(r) for r in rows]
-
-    def queue_emails(self, emails: Sequence[EmailDraft], at: datetime, not_before: datetime | None = None) -> None:
-        """Queue emails that no transition causes (the "link still being prepared" notice),
-        to be claimed no sooner than ``not_before``."""
-        with self._tx() as db:
-            self._queue(db, emails, _ts(at), _ts(not_before) if not_before else None)
-
-    def email_keys(self, booking_ids: Sequence[str]) -> set[tuple[str, str, int]]:
-        keys: set[tuple[str, str, int]] = set()
-        ids = list(dict.fromkeys(booking_ids))
-        for i in range(0, len(ids), 500):  # within SQLite's limit of bound parameters
-            chunk = ids[i:i + 500]
-            rows = self._all(f"SELECT booking_id, kind, version FROM email_outbox WHERE booking_id IN"
-                             f" ({', '.join('?' * len(chunk))})", chunk)
-            keys.update((r["booking_id"], r["kind"], r["version"]) for r in rows)
-        return keys
-
-    def drop_emails(self, email_ids: Sequence[int]) -> None:
-        if not email_ids:
-            return
-        marks = ", ".join("?" * len(email_ids))
-        with self._tx() as db:
-            db.execute(f"DELETE FROM email_outbox WHERE id IN ({marks}) AND status = 'queued'", list(email_ids))
-
-    def requeue_email(self, email_id: int) -> Email | None:
-        """Put a ``failed`` email back in the queue (the ops "Resend"); the same row, never a copy.
-
-        Returns the row, or ``None`` when there is no failed email with that id.
-        """
-        with self._tx() as db:
-            cur = db.execute(
-                "UPDATE email_outbox SET status = 'queued', lease_until = NULL WHERE id = ? AND status = 'failed'",
-                (email_id,),
-            )
-            if cur.rowcount == 0:
-                return None
-            row = db.execute("SELECT * FROM email_outbox WHERE id = ?", (email_id,)).fetchone()
-            return _email(row)
-
-    def release_emails(self, email_ids: Sequence[int]) -> None:
-        if not email_ids:
-            return
-        marks = ", ".join("?" * len(email_ids))
-        with self._tx() as db:
-            db.execute(f"UPDATE email_outbox SET lease_until = NULL WHERE id IN ({marks}) AND status = 'queued'",
-                       list(email_ids))
-
-    def mark_email(self, email_id: int, status: EmailStatus, error: str | None, at: datetime) -> None:
-        with self._tx() as db:
-            db.execute(
-                "UPDATE email_outbox SET status = ?, attempts = attempts + 1, last_error = ?, lease_until = NULL,"
-                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
-                (status.value, error, status.value, _ts(at), email_id),
-            )

@@ -1,5 +1,6 @@
-"""The self-service part of the store contract, on both stores (SQLite for real; Supabase through
-supabase-py against PostgreSQL migrated with supabase/migrations, see test_store_contract.py)."""
+"""The ``SelfServiceStore`` contract (each booking's self-service token, one customer change per
+revision, refunds), on both stores (the ``store`` fixture of tests/support/store_contract.py: SQLite,
+and Supabase over PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,28 @@ from datetime import timedelta
 import pytest
 
 from lib.self_service_policy import Claim, Refund
-from tests.test_store_contract import CREATED, NOW, new, people, pg_db, store  # noqa: F401 - fixtures
+from lib.store import SelfServiceStore
+from tests.support.store_contract import (  # noqa: F401 - the fixtures among them
+    CREATED,
+    NOW,
+    new,
+    people,
+    pg_db,
+    store,
+)
+
+CONTRACT = (SelfServiceStore,)  # the protocols whose every method this module exercises
 
 STALE = timedelta(minutes=2)
 
 
-def _issued(store, people):  # noqa: F811
+def _issued(store, people):
     booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
     token, key = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     return booking, store.issue_self_service(booking.id, token, key, NOW)
 
 
-def test_a_token_is_issued_once_and_found_by_itself(store, people):  # noqa: F811
+def test_a_token_is_issued_once_and_found_by_itself(store, people):
     booking, first = _issued(store, people)
     again = store.issue_self_service(booking.id, secrets.token_urlsafe(32), secrets.token_urlsafe(32), NOW)
     assert (again.token, again.form_key) == (first.token, first.form_key)
@@ -30,7 +41,7 @@ def test_a_token_is_issued_once_and_found_by_itself(store, people):  # noqa: F81
     assert (first.reschedules, first.refund, first.last_change) == (0, Refund.NONE, "")
 
 
-def test_one_change_per_revision_and_the_limit_counts_moves(store, people):  # noqa: F811
+def test_one_change_per_revision_and_the_limit_counts_moves(store, people):
     booking, _ = _issued(store, people)
     assert store.claim_self_service(booking.id, 0, NOW, NOW - STALE, 2) is Claim.CLAIMED
     # a second tab or a double submit of the same revision, while the first is under way
@@ -48,7 +59,7 @@ def test_one_change_per_revision_and_the_limit_counts_moves(store, people):  # n
     assert store.claim_self_service(booking.id, 2, NOW, NOW - STALE, None) is Claim.CLAIMED
 
 
-def test_a_refused_change_gives_its_claim_and_its_count_back(store, people):  # noqa: F811
+def test_a_refused_change_gives_its_claim_and_its_count_back(store, people):
     booking, _ = _issued(store, people)
     assert store.claim_self_service(booking.id, 0, NOW, NOW - STALE, 1) is Claim.CLAIMED
     store.release_self_service(booking.id, 0, rescheduled=True)
@@ -56,14 +67,14 @@ def test_a_refused_change_gives_its_claim_and_its_count_back(store, people):  # 
     assert store.claim_self_service(booking.id, 0, NOW, NOW - STALE, 1) is Claim.CLAIMED
 
 
-def test_a_claim_left_by_a_crashed_request_goes_stale(store, people):  # noqa: F811
+def test_a_claim_left_by_a_crashed_request_goes_stale(store, people):
     booking, _ = _issued(store, people)
     assert store.claim_self_service(booking.id, 0, NOW, NOW - STALE, None) is Claim.CLAIMED
     later = NOW + timedelta(minutes=5)
     assert store.claim_self_service(booking.id, 0, later, later - STALE, None) is Claim.CLAIMED
 
 
-def test_a_cancelled_paid_booking_owes_a_refund_started_once(store, people):  # noqa: F811
+def test_a_cancelled_paid_booking_owes_a_refund_started_once(store, people):
     booking, _ = _issued(store, people)
     assert store.claim_self_service(booking.id, 0, NOW, NOW - STALE, None) is Claim.CLAIMED
     store.finish_self_service(booking.id, 0, "cancelled", NOW, refund_amount=250_000)
@@ -80,7 +91,7 @@ def test_a_cancelled_paid_booking_owes_a_refund_started_once(store, people):  # 
 
 
 @pytest.mark.parametrize("change", ["rescheduled", "cancelled"])
-def test_changes_are_listed_newest_first(store, people, change):  # noqa: F811
+def test_changes_are_listed_newest_first(store, people, change):
     first, _ = _issued(store, people)
     second = store.create_booking(new(people.budi, people.andi), "ops", line=CREATED)
     store.issue_self_service(second.id, secrets.token_urlsafe(32), secrets.token_urlsafe(32), NOW)
