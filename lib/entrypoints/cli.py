@@ -8,10 +8,9 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 
 from lib.access import CLI, NOTIFICATION
-from lib.config import load_settings
+from lib.config import current_settings
 from lib.domain import DEFAULT_DURATION, BookingStatus
 from lib.entrypoints import cli_experts
 from lib.entrypoints.cli_args import MAX_CONCURRENCY, MAX_EMAILS, day, whole
@@ -23,13 +22,13 @@ from lib.wiring import build_service
 
 
 def _service() -> BookingService:
-    return build_service(load_settings())
+    return build_service(current_settings())
 
 
 def _seed(args: argparse.Namespace) -> int:
     from lib.demo_data import seed_demo
 
-    service = build_service(replace(load_settings(), seed_demo_data=False))
+    service = build_service(current_settings().with_changes(seed_demo_data=False))
     made = seed_demo(service)
     print(f"Demo data ready: {len(service.experts(actor=CLI))} experts, {len(service.customers(actor=CLI))} customers, "
           f"{made} new bookings.")
@@ -179,7 +178,7 @@ def _serve_notifications(args: argparse.Namespace) -> int:
     """Serve the Midtrans notification endpoint until SIGINT or SIGTERM."""
     from lib.entrypoints.web import serve  # Starlette and uvicorn load only for this command
 
-    settings = load_settings()
+    settings = current_settings()
     host = args.host or settings.notifications_host
     port = settings.notifications_port if args.port is None else args.port
     # Lines about each notification (outcome and booking, never the body) and uvicorn's own.

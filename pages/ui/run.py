@@ -3,6 +3,7 @@ and handed to the page it runs."""
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 
 import streamlit as st
@@ -34,7 +35,9 @@ class RunContext:
         return key in pages_for(self.actor)
 
 
-@st.cache_resource(show_spinner=False)
+# Streamlit hashes a pydantic model through its JSON, where every secret reads "**********": settings
+# that differ only in a key would share a service. Their pickled form carries the keys (only hashed).
+@st.cache_resource(show_spinner=False, hash_funcs={Settings: pickle.dumps})
 def service_for(settings: Settings) -> BookingService:
     """One service (and store connection pool) per distinct settings; no business data cached."""
     return build_service(settings)
