@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM, expert_actor
-from lib.config import load_settings
+from lib.config import current_settings, load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, EmailDraft, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied
 from lib.plaintext import escape_markdown
@@ -748,6 +748,7 @@ def test_emails_page_says_when_an_email_carried_no_invitation_only_where_emails_
     assert "No calendar invitation attached." in texts(at)
 
     monkeypatch.setenv("CALLEXPERT_ATTACH_ICS", "false")  # as with Google, which sends its own invitations
+    current_settings.cache_clear()  # the console started again with the new setting
     confirmed(build_service(load_settings()), people, days=15)
     at = open_page("pages/views/emails_view.py")
     no_exception(at)
@@ -997,6 +998,7 @@ def test_ops_shows_the_join_clicks_of_a_booking_when_the_redirect_is_on(service,
     assert "Join clicks" not in texts(at)  # without public_base_url nothing is counted, so nothing is shown
 
     monkeypatch.setenv("CALLEXPERT_PUBLIC_BASE_URL", "https://console.example.com/notify")
+    current_settings.cache_clear()  # the console started again with the new setting
     moment = datetime(2026, 11, 26, 7, 2, tzinfo=UTC)  # 14:02 WIB
     for person in ("customer", "customer", "expert"):
         service.store.record_join_click(booking.id, person, moment)

@@ -3,7 +3,6 @@ and handed to the page it runs."""
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 
 import streamlit as st
@@ -36,8 +35,8 @@ class RunContext:
 
 
 # Streamlit hashes a pydantic model through its JSON, where every secret reads "**********": settings
-# that differ only in a key would share a service. Their pickled form carries the keys (only hashed).
-@st.cache_resource(show_spinner=False, hash_funcs={Settings: pickle.dumps})
+# that differ only in a key would share a service. The model's own hash covers the keys' values.
+@st.cache_resource(show_spinner=False, hash_funcs={Settings: hash})
 def service_for(settings: Settings) -> BookingService:
     """One service (and store connection pool) per distinct settings; no business data cached."""
     return build_service(settings)
