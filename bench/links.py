@@ -36,7 +36,6 @@ import math
 import sys
 import time as clock
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,9 +95,9 @@ def _google_service(db: Path, server: Any, per_minute: int | None = None, at_onc
 
     google = GoogleSettings(credentials_json=_token(server), api_endpoint=server.base_url)  # production defaults
     if per_minute:
-        google = replace(google, requests_per_minute=per_minute)
+        google = google.with_changes(requests_per_minute=per_minute)
     if at_once:
-        google = replace(google, requests_at_once=at_once)
+        google = google.with_changes(requests_at_once=at_once)
     settings = Settings(sqlite_path=str(db), seed_demo_data=False, meeting_provider="google", google=google)
     return build_service(settings)
 

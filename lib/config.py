@@ -1,4 +1,4 @@
-"""Settings from `.streamlit/secrets.toml` and the environment, validated once.
+"""Settings from `.streamlit/secrets.toml` and the environment: typed models, read once per process.
 
 Environment variables win over the file: ``CALLEXPERT_<KEY>`` for a top-level key,
 ``CALLEXPERT_GOOGLE_<KEY>`` for a key of the ``[google]`` table, ``CALLEXPERT_SMTP_<KEY>``
@@ -6,183 +6,196 @@ for a key of the ``[smtp]`` table and ``CALLEXPERT_MIDTRANS_<KEY>`` for one of
 ``[midtrans]``. With neither present every setting has an embedded default
 that needs no account.
 
-Longer than 400 lines on purpose: every setting, its default, how it is read and how it is
-checked sit in this one file, so that adding a setting touches one place.
+``Settings(...)`` by keyword reads neither source (tests build their own); ``load_settings`` reads
+both, and ``current_settings`` is the one reading a running process keeps. Each value is checked by
+its type and ``Field`` limits (``lib.config_base`` words what is refused); ``validate`` adds the
+checks across settings that decide whether the console can start.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Self, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lib.errors import ConfigError, InvalidInput
-from lib.validation import HOST_NAME, clean_email
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
-ENV_PREFIX = "CALLEXPERT_"
+from lib.config_base import ENV_PREFIX, BadSetting, check_words, current_values, env_name, join_list, refuse
+from lib.config_checks import check_jitsi_base_url, check_link_hosts, check_public_base_url, validate
+from lib.config_tables import SMTP_SECURITY, GoogleSettings, MidtransSettings, SmtpSettings
+from lib.errors import ConfigError, InvalidInput
+from lib.validation import clean_email
+
+__all__ = ["EMAIL_LANGUAGES", "SMTP_SECURITY", "BadSetting", "GoogleSettings", "MidtransSettings", "Settings",
+           "SmtpSettings", "current_settings", "load_settings", "validate"]
+
 GOOGLE_MEET_HOST = "meet.google.com"
 DEFAULT_SECRETS_PATH = Path(".streamlit/secrets.toml")
 
+# The languages emails are written in (lib/notify/messages.py holds one catalogue per language).
+EmailLanguage = Literal["id", "en"]
+EMAIL_LANGUAGES: tuple[str, ...] = get_args(EmailLanguage)
 
-@dataclass(frozen=True)
-class GoogleSettings:
-    calendar_id: str = "primary"
-    # The whole base URL, "calendar/v3/" included; tests point it at a local server.
-    api_endpoint: str = "https://www.googleapis.com/calendar/v3/"
-    # Either a service-account key (with `subject` for domain-wide delegation) or an
-    # OAuth authorized-user JSON with a refresh token: a path or the JSON text itself.
-    credentials_file: str = ""
-    credentials_json: str = field(default="", repr=False)
-    subject: str = ""
-    timeout_seconds: float = 15.0
-    conference_wait_seconds: float = 20.0
-    reminder_minutes: int = 30
-    # Requests per minute this console may send (Google's quota is 600 per user); a bulk run
-    # paces itself under it instead of collecting 429s.
-    requests_per_minute: int = 500
-    # Calendar requests one process has on their way at once. A bulk link run works on
-    # `link_concurrency` bookings, and those waiting for their Meet conference hold no request.
-    # 24: the fastest measured (docs/benchmark.md, "the sweep"); 200 links then send about 220
-    # requests in under 10 s, within `requests_per_minute`, which paces any bigger run.
-    requests_at_once: int = 24
-    # Meet REST API v2 (who joined a session) and the People API (a participant's email); the
-    # whole base URLs, as for `api_endpoint`. Tests point them at a local server.
-    meet_api_endpoint: str = "https://meet.googleapis.com/"
-    people_api_endpoint: str = "https://people.googleapis.com/"
-    # Resolve signed-in participants to emails through the People API (scope directory.readonly,
-    # people of the organizer's Workspace only). Off: participants are matched by display name.
-    resolve_participant_emails: bool = False
+# A reminder at most this long before a session: a week (a longer one is a typo, e.g. hours as minutes).
+MAX_REMINDER_MINUTES = 7 * 24 * 60
+_UNITS = {"m": 1, "h": 60, "d": 24 * 60}
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off")
 
 
-SMTP_SECURITY = ("starttls", "ssl", "none")
+def _offsets(raw: Any) -> tuple[int, ...]:
+    """Reminder offsets as minutes, largest first: a list (or comma-separated text) of whole
+    minutes or of ``<n>m``, ``<n>h``, ``<n>d`` (``["24h", "1h"]`` -> ``(1440, 60)``)."""
+    items = raw if isinstance(raw, (list, tuple)) else [p for p in str(raw).split(",") if p.strip()]
+    minutes: list[int] = []
+    for item in items:
+        text = str(item).strip().lower()
+        unit = _UNITS.get(text[-1:], 0) if text else 0
+        number = text[:-1] if unit else text
+        if isinstance(item, bool) or not number.isdigit():
+            raise refuse(f" must list minutes or times such as \"24h\", \"90m\", \"1d\"; got {item!r}.")
+        value = int(number) * (unit or 1)
+        if not 0 < value <= MAX_REMINDER_MINUTES:
+            raise refuse(f": {item!r} must be more than 0 and at most 7 days before the session.")
+        minutes.append(value)
+    if len(set(minutes)) != len(minutes):
+        raise refuse(f" lists the same time twice: {list(items)!r}.")
+    return tuple(sorted(minutes, reverse=True))
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    """The mail server the ``smtp`` email backend delivers through."""
-
-    host: str = ""
-    port: int = 587
-    username: str = ""
-    password: str = field(default="", repr=False)
-    # "starttls" upgrades a plain connection (usually port 587), "ssl" is TLS from the first
-    # byte (usually 465), "none" is for a relay on localhost only.
-    security: str = "starttls"
-    from_address: str = ""
-    from_name: str = "CallExpert"
-    reply_to: str = ""  # where "reply to this email" goes; the from address when empty
-    ca_file: str = ""  # extra CA bundle for a relay with a private certificate
-    timeout_seconds: float = 15.0
-    send_attempts: int = 3
-    backoff_seconds: float = 1.0
-    backoff_max_seconds: float = 10.0
-
-    @property
-    def max_send_seconds(self) -> float:
-        """The longest one email can take with every attempt and wait, for the outbox lease.
-
-        smtplib's timeout bounds each socket operation, not a whole conversation, so a slow
-        server is given two timeouts per attempt.
-        """
-        return self.send_attempts * 2 * self.timeout_seconds + (self.send_attempts - 1) * self.backoff_max_seconds
+def _ics_choice(raw: Any) -> Any:
+    """A TOML boolean or "yes"/"off" for ``attach_ics`` reads as the choice it means."""
+    text = str(raw).strip().lower()
+    return "true" if text in _YES else "false" if text in _NO else text
 
 
-@dataclass(frozen=True)
-class MidtransSettings:
-    """The Midtrans account the ``midtrans`` payment gateway uses (Snap + the status API)."""
-
-    # Dashboard > Settings > Access Keys. The server key authorizes every API call and signs
-    # notifications: server side only, never shown or logged. The client key is Snap's public
-    # key (for snap.js); the console keeps it for completeness and does not show it either.
-    server_key: str = field(default="", repr=False)
-    client_key: str = field(default="", repr=False)
-    # false = sandbox (app.sandbox.midtrans.com, test payments), true = real money.
-    is_production: bool = False
-    # Per HTTP request to Midtrans; a hung Midtrans never hangs a page longer than this.
-    timeout_seconds: float = 10.0
-    # The ops page lists bookings still awaiting payment after this many minutes.
-    pending_alert_minutes: int = 30
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise refuse(f" is {value!r}, which is not an IANA zone such as 'Asia/Jakarta'.") from None
+    return value
 
 
-@dataclass(frozen=True)
-class Settings:
-    timezone: str = "Asia/Jakarta"
-    backend: str = "sqlite"
+def _listen_host(value: str) -> str:
+    if not value.strip():
+        raise refuse(" is empty; use the address to listen on, e.g. 127.0.0.1.")
+    return value
+
+
+def _support_email(value: str) -> str:
+    if value:
+        try:
+            clean_email(value)
+        except InvalidInput:
+            raise refuse(f" is {value!r}; use one address such as support@example.com (or leave it empty).") from None
+    return value
+
+
+CommaList = Annotated[str, BeforeValidator(join_list)]  # a TOML list or "a, b"
+Minutes = Annotated[int, Field(ge=1)]
+WorkerSeconds = Annotated[int, Field(ge=1)]  # between two runs of a worker job
+
+
+class Settings(BaseSettings):
+    """Every setting of the console, frozen. Keyword construction reads no file or environment."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", env_prefix=ENV_PREFIX, case_sensitive=False,
+                                      env_nested_delimiter="_", env_nested_max_split=1)
+
+    timezone: Annotated[str, AfterValidator(_zone)] = "Asia/Jakarta"
+    backend: Literal["sqlite", "supabase"] = "sqlite"
     sqlite_path: str = "data/callexpert.db"
     # backend = "supabase": the project URL and its service-role key (server side only, never shown).
     supabase_url: str = ""
-    supabase_service_role_key: str = field(default="", repr=False)
-    supabase_timeout_seconds: float = 10.0
+    supabase_service_role_key: SecretStr = SecretStr("")
+    supabase_timeout_seconds: float = Field(10.0, gt=0)
     seed_demo_data: bool = True
-    meeting_provider: str = "jitsi"
-    jitsi_base_url: str = "https://meet.jit.si"
+    meeting_provider: Literal["jitsi", "google"] = "jitsi"
+    jitsi_base_url: Annotated[str, AfterValidator(check_jitsi_base_url)] = "https://meet.jit.si"
     # More hosts a meeting link pasted by ops may point to (comma-separated, or a TOML list),
     # besides meet.google.com and the host of jitsi_base_url, e.g. "zoom.us, teams.microsoft.com".
-    allowed_link_hosts: str = ""
-    payment_gateway: str = "demo"
-    email_backend: str = "outbox"
+    allowed_link_hosts: Annotated[CommaList, AfterValidator(check_link_hosts)] = ""
+    payment_gateway: Literal["demo", "midtrans"] = "demo"
+    email_backend: Literal["outbox", "smtp"] = "outbox"
     # Calendar (.ics) invitations on confirmed, rescheduled and cancelled emails: "auto" attaches
     # them unless meeting_provider is "google", which already sends its own invitations.
-    attach_ics: str = "auto"
+    attach_ics: Annotated[Literal["auto", "true", "false"], BeforeValidator(_ics_choice)] = "auto"
     # The language of every email, customers' and experts' alike: "id" (Indonesian) or "en"
     # (English). The whole email follows it: subject, text, dates, button and invitation.
-    email_language: str = "id"
+    email_language: EmailLanguage = "id"
     # How long one dispatcher holds the emails it took from the outbox; a crashed run frees them
     # after this. Must exceed the longest single send (see SmtpSettings.max_send_seconds).
-    email_lease_seconds: int = 600
+    email_lease_seconds: int = Field(600, ge=1)
     # A paid booking still without a link after this long gets the customer a "link still being
     # prepared" email; a link made sooner (a retry, ops) spares them that email.
-    link_pending_delay_minutes: int = 10
+    link_pending_delay_minutes: int = Field(10, ge=0)
     # Reminder emails before each confirmed session, and the alarms of its .ics invitation, in
     # minutes before the start; in the settings file a list of minutes or "24h", "90m", "1d"
     # (an empty list: no reminders). See docs/email.md.
-    reminder_offsets: tuple[int, ...] = (1440, 60)
-    link_attempts: int = 3
-    link_backoff_seconds: float = 1.0
-    link_backoff_max_seconds: float = 30.0
+    reminder_offsets: Annotated[tuple[int, ...], NoDecode, BeforeValidator(_offsets)] = (1440, 60)
+    link_attempts: int = Field(3, ge=1)
+    link_backoff_seconds: float = Field(1.0, ge=0)
+    link_backoff_max_seconds: float = Field(30.0, ge=0)
     # Bookings a bulk link run works on at once; with Google most of them wait for their Meet
     # conference, which takes no request, so this is well above `google.requests_at_once`.
-    link_concurrency: int = 64
-    link_lease_seconds: int = 300
-    booking_horizon_days: int = 365
+    link_concurrency: int = Field(64, ge=1)
+    link_lease_seconds: int = Field(300, ge=1)
+    booking_horizon_days: int = Field(365, ge=1)
     # An expert's Google Calendar busy time is asked at most once per expert and range in this
     # many seconds (and asked again at once after one of their bookings changes); 0: every time.
-    busy_cache_seconds: int = 60
+    busy_cache_seconds: int = Field(60, ge=0)
     # The background worker (`python -m lib worker`): seconds between two runs of each job, and
     # the longest wait before a job that keeps failing is tried again (it backs off, doubling).
-    worker_links_seconds: int = 60
-    worker_emails_seconds: int = 30
-    worker_reminders_seconds: int = 60
-    worker_expire_seconds: int = 60
-    worker_payments_seconds: int = 300
-    worker_complete_seconds: int = 300
-    worker_attendance_seconds: int = 300
+    worker_links_seconds: WorkerSeconds = 60
+    worker_emails_seconds: WorkerSeconds = 30
+    worker_reminders_seconds: WorkerSeconds = 60
+    worker_expire_seconds: WorkerSeconds = 60
+    worker_payments_seconds: WorkerSeconds = 300
+    worker_complete_seconds: WorkerSeconds = 300
+    worker_attendance_seconds: WorkerSeconds = 300
     # Calendar work (Google only): a reschedule's or a cancel's calendar change is retried by the
     # worker this often until Google agrees; the calendar is reconciled with the bookings once
     # per `worker_reconcile_seconds` (daily), over the coming `reconcile_days` days.
-    worker_calendar_seconds: int = 30
-    worker_reconcile_seconds: int = 86400
-    reconcile_days: int = 60
+    worker_calendar_seconds: WorkerSeconds = 30
+    worker_reconcile_seconds: WorkerSeconds = 86400
+    reconcile_days: int = Field(60, ge=1, le=366)
     # The Ops page lists calendar work still waiting this long after the change that needed it.
-    calendar_alert_minutes: int = 15
+    calendar_alert_minutes: Minutes = 15
     # Attendance (Google Meet only): first asked this long after a session ends (Google writes
     # its records some minutes after), then again with a doubling wait up to the maximum, and
     # given up as "no data" this long after the end (Google keeps records 30 days).
-    attendance_first_check_minutes: int = 10
-    attendance_backoff_max_minutes: int = 360
-    attendance_give_up_hours: int = 48
-    worker_backoff_max_seconds: int = 900
+    attendance_first_check_minutes: Minutes = 10
+    attendance_backoff_max_minutes: Minutes = 360
+    attendance_give_up_hours: int = Field(48, ge=1)
+    worker_backoff_max_seconds: WorkerSeconds = 900
     # A booking still awaiting payment this long after it was made becomes `expired` and frees
     # its slot (`python -m lib expire-pending`, and before a booking finds its slot taken).
-    pending_expiry_minutes: int = 30
+    pending_expiry_minutes: Minutes = 30
     # Sign-in: these emails (comma-separated, or a TOML list) are ops; an email that matches an
     # expert row is that expert. Sign-in itself is on when secrets.toml has an [auth] table.
-    ops_emails: str = ""
+    ops_emails: CommaList = ""
     # Only an address the identity provider marks `email_verified` gets a role. A provider that
     # never sends that claim is refused too, unless this says its addresses can be trusted.
     trust_email_without_verified_claim: bool = False
@@ -191,26 +204,41 @@ class Settings:
     allow_demo_mode: bool = False
     # Where `python -m lib serve-notifications` listens for Midtrans's notifications: plain HTTP,
     # on the loopback address behind an HTTPS reverse proxy (docs/midtrans.md).
-    notifications_host: str = "127.0.0.1"
-    notifications_port: int = 8502
+    notifications_host: Annotated[str, AfterValidator(_listen_host)] = "127.0.0.1"
+    notifications_port: int = Field(8502, ge=1, le=65535)
     # The public https:// address the notification endpoint is reached at (its reverse proxy),
     # e.g. "https://console.example.com/notify". When set, the Join links in emails go through
     # `<public_base_url>/j/<token>`, which counts the click; empty: emails carry the meeting link.
-    public_base_url: str = ""
+    public_base_url: Annotated[str, AfterValidator(check_public_base_url)] = ""
     # Customer self-service (docs/self-service.md; only with public_base_url): the customer may
     # reschedule or cancel from their emails until this many hours before the start, and move a
     # booking at most this many times (0: only cancel); after that the pages name the support
     # address. Empty support address: the pages say to reply to the booking email.
-    self_service_deadline_hours: int = 24
-    self_service_max_reschedules: int = 2
-    support_email: str = ""
+    self_service_deadline_hours: int = Field(24, ge=0)
+    self_service_max_reschedules: int = Field(2, ge=0)
+    support_email: Annotated[str, AfterValidator(_support_email)] = ""
     # The endpoint's access log gives each request's method, route (never a Join token), status and
     # time. True: the client's address too (behind the proxy, the address it forwarded).
     log_client_addresses: bool = False
     sign_in: bool = False  # derived from [auth] in the secrets file, not set by hand
-    google: GoogleSettings = field(default_factory=GoogleSettings)
-    smtp: SmtpSettings = field(default_factory=SmtpSettings)
-    midtrans: MidtransSettings = field(default_factory=MidtransSettings)
+    google: GoogleSettings = Field(default_factory=GoogleSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    midtrans: MidtransSettings = Field(default_factory=MidtransSettings)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   **others: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword construction reads nothing else; ``load_settings`` reads the file and environment."""
+        return (init_settings,)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _in_words(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return check_words(cls, "", data, handler)
+
+    def with_changes(self, **changes: Any) -> Self:
+        """A copy with ``changes``, checked like the original (``ConfigError`` for a bad value)."""
+        return type(self)(**{**current_values(self), **changes})
 
     @property
     def tz(self) -> ZoneInfo:
@@ -236,278 +264,83 @@ class Settings:
         return self.attach_ics == "true"
 
 
-# The languages emails are written in (lib/notify/messages.py holds one catalogue per language).
-EMAIL_LANGUAGES: tuple[str, ...] = ("id", "en")
-
-_CHOICES = {
-    "backend": ("sqlite", "supabase"),
-    "meeting_provider": ("jitsi", "google"),
-    "payment_gateway": ("demo", "midtrans"),
-    "email_backend": ("outbox", "smtp"),
-    "attach_ics": ("auto", "true", "false"),
-    "email_language": EMAIL_LANGUAGES,
-}
-# The [table]s of the settings file, each loaded from its own CALLEXPERT_<TABLE>_<KEY> variables.
-_TABLES: dict[str, type] = {"google": GoogleSettings, "smtp": SmtpSettings, "midtrans": MidtransSettings}
-_YES = ("1", "true", "yes", "on")
-_NO = ("0", "false", "no", "off")
-
-
-def _coerce(name: str, raw: Any, default: Any) -> Any:
-    """Turn a TOML or environment value into the type of the default, or say what is wrong."""
-    if isinstance(raw, list) and isinstance(default, str):
-        raw = ",".join(str(item) for item in raw)  # e.g. ops_emails = ["a@x.id", "b@x.id"]
-    if isinstance(default, tuple):
-        return parse_offsets(name, raw)
-    try:
-        if isinstance(default, bool):
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in _YES:
-                return True
-            if text in _NO:
-                return False
-            raise ValueError
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-        return str(raw)
-    except (TypeError, ValueError):
-        kind = type(default).__name__
-        raise ConfigError(f"Setting `{name}` must be a {kind}, got {raw!r}.") from None
-
-
-# A reminder at most this long before a session: a week (a longer one is a typo, e.g. hours as minutes).
-MAX_REMINDER_MINUTES = 7 * 24 * 60
-_UNITS = {"m": 1, "h": 60, "d": 24 * 60}
-
-
-def parse_offsets(name: str, raw: Any) -> tuple[int, ...]:
-    """Reminder offsets as minutes, largest first: a list (or comma-separated text) of whole
-    minutes or of ``<n>m``, ``<n>h``, ``<n>d`` (``["24h", "1h"]`` -> ``(1440, 60)``)."""
-    items = raw if isinstance(raw, (list, tuple)) else [p for p in str(raw).split(",") if p.strip()]
-    minutes: list[int] = []
-    for item in items:
-        text = str(item).strip().lower()
-        unit = _UNITS.get(text[-1:], 0) if text else 0
-        number = text[:-1] if unit else text
-        if isinstance(item, bool) or not number.isdigit():
-            raise ConfigError(f"Setting `{name}` must list minutes or times such as \"24h\", \"90m\", \"1d\"; "
-                              f"got {item!r}.")
-        value = int(number) * (unit or 1)
-        if not 0 < value <= MAX_REMINDER_MINUTES:
-            raise ConfigError(f"Setting `{name}`: {item!r} must be more than 0 and at most 7 days before the session.")
-        minutes.append(value)
-    if len(set(minutes)) != len(minutes):
-        raise ConfigError(f"Setting `{name}` lists the same time twice: {list(items)!r}.")
-    return tuple(sorted(minutes, reverse=True))
-
-
-def _section(cls: type, values: Mapping[str, Any], env: Mapping[str, str], prefix: str, label: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    defaults = cls()
-    for f in fields(cls):
-        if f.name in _TABLES:
-            continue
-        env_key = f"{prefix}{f.name.upper()}"
-        if env_key in env:
-            raw = env[env_key]
-        elif f.name in values:
-            raw = values[f.name]
-        else:
-            continue
-        out[f.name] = _coerce(f"{label}{f.name}", raw, getattr(defaults, f.name))
-    return out
-
+# -- reading ------------------------------------------------------------------------------------------
 
 def load_settings(
     secrets_path: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Read and validate settings; raise ``ConfigError`` naming the bad setting."""
+    """Read the secrets file and the environment (``os.environ`` unless given), environment first,
+    and validate; raise ``ConfigError`` naming the bad setting. Reads afresh on every call: a running
+    console keeps one reading, ``current_settings()``."""
     env = os.environ if environ is None else environ
     path = (Path(secrets_path) if secrets_path is not None
             else Path(env.get(f"{ENV_PREFIX}SECRETS_FILE", DEFAULT_SECRETS_PATH)))
-    data: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    top = _section(Settings, data, env, ENV_PREFIX, "")
-    if "attach_ics" in top:  # a TOML boolean or "yes"/"off" reads as the choice it means
-        text = str(top["attach_ics"]).strip().lower()
-        top["attach_ics"] = "true" if text in _YES else "false" if text in _NO else text
-    tables = {}
-    for name, cls in _TABLES.items():
-        values = data.get(name, {})
-        if not isinstance(values, Mapping):
-            raise ConfigError(f"`{name}` in {path} must be a table: write it as [{name}] with keys below it.")
-        tables[name] = cls(**_section(cls, values, env, f"{ENV_PREFIX}{name.upper()}_", f"{name}."))
-    # Streamlit's own OIDC sign-in reads [auth] from the same file; its presence switches demo mode off.
-    top["sign_in"] = isinstance(data.get("auth"), Mapping) and bool(data["auth"])
-    settings = Settings(**top, **tables)
+    file = _read_file(path)
+    values = _known(Settings, _env_over_file(file, _read_environment(env)))
+    # Streamlit's own OIDC sign-in reads [auth] from the same file (its client secret stays there and
+    # never enters these settings); the table's presence switches demo mode off.
+    values["sign_in"] = isinstance(file.get("auth"), Mapping) and bool(file["auth"])
+    try:
+        settings = Settings(**values)
+    except BadSetting as exc:
+        names = {key.lower() for key in env}
+        from_env = [env_name(n) for n in exc.names if env_name(n).lower() in names]
+        if not from_env:
+            raise
+        raise BadSetting(f"{exc} (Read from the environment: {', '.join(from_env)}.)", exc.names) from None
     validate(settings)
     return settings
 
 
-def validate(settings: Settings) -> None:
-    """Refuse settings the console cannot run with, before anything starts."""
-    for name, allowed in _CHOICES.items():
-        value = getattr(settings, name)
-        if value not in allowed:
-            raise ConfigError(f"Setting `{name}` is {value!r}; choose one of: {', '.join(allowed)}.")
+@functools.cache
+def current_settings() -> Settings:
+    """This process's settings: read and validated on the first call, the same object after, so a
+    page run, a command or the worker never reads the file again (a change needs a restart). A
+    refused reading is not kept. Tests start afresh with ``current_settings.cache_clear()``."""
+    return load_settings()
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The secrets file as pydantic-settings' TOML source reads it; no file, no values."""
     try:
-        ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"Setting `timezone` is {settings.timezone!r}, "
-                          "which is not an IANA zone such as 'Asia/Jakarta'.") from None
-    if settings.calendar_alert_minutes < 1:
-        raise ConfigError("Setting `calendar_alert_minutes` must be at least 1.")
-    if not 1 <= settings.reconcile_days <= 366:
-        raise ConfigError("Setting `reconcile_days` must be between 1 and 366.")
-    if settings.link_attempts < 1:
-        raise ConfigError("Setting `link_attempts` must be at least 1.")
-    if settings.link_concurrency < 1:
-        raise ConfigError("Setting `link_concurrency` must be at least 1.")
-    if settings.google.requests_per_minute < 1:
-        raise ConfigError("Setting `google.requests_per_minute` must be at least 1.")
-    if settings.google.requests_at_once < 1:
-        raise ConfigError("Setting `google.requests_at_once` must be at least 1.")
-    if settings.link_pending_delay_minutes < 0:
-        raise ConfigError("Setting `link_pending_delay_minutes` cannot be negative.")
-    if settings.pending_expiry_minutes < 1:
-        raise ConfigError("Setting `pending_expiry_minutes` must be at least 1 (minutes a booking may await payment).")
-    if settings.busy_cache_seconds < 0:
-        raise ConfigError("Setting `busy_cache_seconds` cannot be negative.")
-    for name in ("attendance_first_check_minutes", "attendance_backoff_max_minutes", "attendance_give_up_hours"):
-        if getattr(settings, name) < 1:
-            raise ConfigError(f"Setting `{name}` must be at least 1.")
-    if settings.email_lease_seconds < 1:
-        raise ConfigError("Setting `email_lease_seconds` must be at least 1.")
-    if not settings.notifications_host.strip():
-        raise ConfigError("Setting `notifications_host` is empty; use the address to listen on, e.g. 127.0.0.1.")
-    if not 0 < settings.notifications_port < 65536:
-        raise ConfigError(f"Setting `notifications_port` is {settings.notifications_port}; use a port from 1 to 65535.")
-    for f in fields(Settings):
-        if f.name.startswith("worker_") and f.name.endswith("_seconds") and getattr(settings, f.name) < 1:
-            raise ConfigError(f"Setting `{f.name}` must be at least 1 (seconds).")
-    _validate_link_hosts(settings)
-    _validate_public_base_url(settings.public_base_url)
-    if settings.self_service_deadline_hours < 0:
-        raise ConfigError("Setting `self_service_deadline_hours` cannot be negative (hours before the start).")
-    if settings.self_service_max_reschedules < 0:
-        raise ConfigError("Setting `self_service_max_reschedules` cannot be negative (0: customers may only cancel).")
-    if settings.support_email:
-        try:
-            clean_email(settings.support_email)
-        except InvalidInput:
-            raise ConfigError(f"Setting `support_email` is {settings.support_email!r}; use one address such as "
-                              "support@example.com (or leave it empty).") from None
-    if settings.email_backend == "smtp":
-        _validate_smtp(settings)
-    _validate_midtrans(settings)
-    if settings.backend == "supabase" and not (settings.supabase_url.strip()
-                                               and settings.supabase_service_role_key.strip()):
-        raise ConfigError("backend is 'supabase' but `supabase_url` or `supabase_service_role_key` is empty: add both "
-                          "to .streamlit/secrets.toml "
-                          "(or CALLEXPERT_SUPABASE_URL / CALLEXPERT_SUPABASE_SERVICE_ROLE_KEY).")
-    if settings.supabase_timeout_seconds <= 0:
-        raise ConfigError("Setting `supabase_timeout_seconds` must be more than 0.")
-    if settings.meeting_provider == "google" and not (settings.google.credentials_file
-                                                      or settings.google.credentials_json):
-        raise ConfigError(
-            "meeting_provider is 'google' but no Google credentials are set: add "
-            "`credentials_file` (or `credentials_json`) under [google] in .streamlit/secrets.toml."
-        )
+        return TomlConfigSettingsSource(Settings, path)()
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc.strerror or type(exc).__name__}).") from None
 
 
-def _validate_link_hosts(settings: Settings) -> None:
-    """``jitsi_base_url`` and ``allowed_link_hosts``: the hosts pasted meeting links may go to."""
-    jitsi = urlsplit(settings.jitsi_base_url.strip())
-    if jitsi.scheme != "https" or not jitsi.hostname or not HOST_NAME.match(jitsi.hostname):
-        raise ConfigError(f"Setting `jitsi_base_url` is {settings.jitsi_base_url!r}; use the https:// address of "
-                          "the Jitsi server, e.g. https://meet.jit.si.")
-    for host in (h.strip() for h in settings.allowed_link_hosts.split(",")):
-        if host and not HOST_NAME.match(host.lower()):
-            raise ConfigError(f"Setting `allowed_link_hosts` lists {host!r}, which is not a host name: write "
-                              "names only, such as zoom.us (no https://, path or port), separated by commas.")
-
-
-def _validate_public_base_url(value: str) -> None:
-    """``public_base_url``: empty, or an https:// address with a host and no user, query or fragment
-    (it is put in front of ``/j/<token>`` in every email)."""
-    if not value:
-        return
-    url = urlsplit(value)
+def _read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``CALLEXPERT_*`` variables of ``environ``, a table's keys under the table's name."""
+    source = EnvSettingsSource(Settings)
+    if environ is not os.environ:
+        source.env_vars = {key.lower(): value for key, value in environ.items()}  # names match in any case
     try:
-        port_ok = url.port is None or url.port > 0
-    except ValueError:
-        port_ok = False
-    if (url.scheme != "https" or not url.hostname or not HOST_NAME.match(url.hostname) or not port_ok
-            or "@" in url.netloc or url.query or url.fragment or "?" in value or "#" in value
-            or value != value.strip()):
-        raise ConfigError(f"Setting `public_base_url` is {value!r}; use the https:// address the notification "
-                          "endpoint is reached at, without a user, query or fragment, e.g. "
-                          "https://console.example.com/notify (or leave it empty).")
+        return source()
+    except SettingsError:
+        # A table given whole, e.g. CALLEXPERT_GOOGLE, is read as JSON; its text is not repeated here.
+        tables = [name for name in ("google", "smtp", "midtrans") if env_name(name).lower() in source.env_vars]
+        raise ConfigError(f"{', '.join(env_name(t) for t in tables) or 'A CALLEXPERT_ variable'} is not a JSON "
+                          "table; set one key per variable instead, e.g. CALLEXPERT_SMTP_HOST.") from None
 
 
-def _validate_midtrans(settings: Settings) -> None:
-    """The [midtrans] table; the keys themselves never appear in a message."""
-    midtrans = settings.midtrans
-    if midtrans.timeout_seconds <= 0:
-        raise ConfigError("Setting `midtrans.timeout_seconds` must be more than 0.")
-    if midtrans.pending_alert_minutes < 1:
-        raise ConfigError("Setting `midtrans.pending_alert_minutes` must be at least 1.")
-    if settings.payment_gateway != "midtrans":
-        return
-    missing = [k for k in ("server_key", "client_key") if not getattr(midtrans, k).strip()]
-    if missing:
-        raise ConfigError(
-            f"payment_gateway is 'midtrans' but {' and '.join(f'`midtrans.{k}`' for k in missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} empty: copy the keys from the Midtrans dashboard "
-            "(Settings > Access Keys) into [midtrans] in .streamlit/secrets.toml, or set "
-            "CALLEXPERT_MIDTRANS_SERVER_KEY / CALLEXPERT_MIDTRANS_CLIENT_KEY."
-        )
-    # Sandbox keys carry an "SB-" prefix; a key of the other environment fails every call with 401.
-    sandbox_key = midtrans.server_key.strip().startswith("SB-")
-    if midtrans.is_production and sandbox_key:
-        raise ConfigError("`midtrans.is_production` is true but `midtrans.server_key` is a sandbox key (SB-...): "
-                          "use the production keys, or set is_production = false.")
-    if not midtrans.is_production and midtrans.server_key.strip().startswith("Mid-server-"):
-        raise ConfigError("`midtrans.is_production` is false (sandbox) but `midtrans.server_key` is a production "
-                          "key: use the sandbox keys (SB-Mid-server-...), or set is_production = true.")
+def _env_over_file(file: Mapping[str, Any], env: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(file)
+    for key, value in env.items():
+        both_tables = isinstance(value, Mapping) and isinstance(merged.get(key), Mapping)
+        merged[key] = {**merged[key], **value} if both_tables else value
+    return merged
 
 
-def _validate_smtp(settings: Settings) -> None:
-    smtp = settings.smtp
-    if not smtp.host.strip():
-        raise ConfigError("email_backend is 'smtp' but no mail server is set: add `host` under [smtp].")
-    if not smtp.from_address.strip():
-        raise ConfigError("email_backend is 'smtp' but `from_address` under [smtp] is empty; "
-                          "set the address emails are sent from, e.g. bookings@your-domain.co.id.")
-    for key in ("from_address", "reply_to"):
-        value = getattr(smtp, key)
-        if value:
-            try:
-                clean_email(value)
-            except InvalidInput:
-                raise ConfigError(f"Setting `smtp.{key}` is {value!r}, which is not an email address.") from None
-    if smtp.security not in SMTP_SECURITY:
-        raise ConfigError(f"Setting `smtp.security` is {smtp.security!r}; choose one of: {', '.join(SMTP_SECURITY)}.")
-    if not 0 < smtp.port < 65536:
-        raise ConfigError(f"Setting `smtp.port` is {smtp.port}; "
-                          "use the server's port, e.g. 587 (STARTTLS) or 465 (SSL).")
-    if smtp.send_attempts < 1:
-        raise ConfigError("Setting `smtp.send_attempts` must be at least 1.")
-    if smtp.timeout_seconds <= 0 or smtp.backoff_seconds < 0 or smtp.backoff_max_seconds < 0:
-        raise ConfigError("Settings `smtp.timeout_seconds` must be positive and the smtp backoffs not negative.")
-    if smtp.ca_file and not Path(smtp.ca_file).is_file():
-        raise ConfigError(f"Setting `smtp.ca_file` is {smtp.ca_file!r}, which is not a file.")
-    if smtp.max_send_seconds >= settings.email_lease_seconds:
-        raise ConfigError(
-            f"One email may take up to {smtp.max_send_seconds:.0f} s with the [smtp] timeout, attempts and "
-            f"backoff, but `email_lease_seconds` is {settings.email_lease_seconds}: raise it or lower those."
-        )
+def _known(model: type[Settings], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the keys that are settings: the secrets file holds Streamlit's own tables too, and a name
+    the console does not know is passed over, at the top level and in its tables alike."""
+    tables = {"google": GoogleSettings, "smtp": SmtpSettings, "midtrans": MidtransSettings}
+    known: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in tables and isinstance(value, Mapping):
+            known[key] = {k: v for k, v in value.items() if k in tables[key].model_fields}
+        elif key in model.model_fields:
+            known[key] = value
+    return known

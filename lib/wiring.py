@@ -22,8 +22,8 @@ def build_store(settings: Settings) -> BookingStore:
     if settings.backend == "supabase":
         from lib.store.supabase import SupabaseStore  # supabase-py loads only when used
 
-        return SupabaseStore.from_settings(settings.supabase_url, settings.supabase_service_role_key,
-                                           settings.supabase_timeout_seconds)
+        key = settings.supabase_service_role_key.get_secret_value()  # the secret leaves the settings only here
+        return SupabaseStore.from_settings(settings.supabase_url, key, settings.supabase_timeout_seconds)
     raise ConfigError(f"Unknown backend {settings.backend!r}.")
 
 

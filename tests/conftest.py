@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lib.config import load_settings
+from lib.config import current_settings, load_settings
 from lib.service import BookingService
 from lib.service.expert_availability import Scheduling
 from lib.wiring import build_service
@@ -32,6 +33,15 @@ def _hours_for_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     so those tests store hours for their experts (``open_all_hours``)."""
     if request.node.get_closest_marker("default_hours") is None:
         monkeypatch.setattr(Scheduling, "default_availability", lambda self: ALWAYS_OPEN)
+
+
+@pytest.fixture(autouse=True)
+def _settings_read_afresh() -> Iterator[None]:
+    """The console keeps one reading of its settings per process (``current_settings``); each test
+    starts without one, so the pages and commands it runs read the environment it sets up."""
+    current_settings.cache_clear()
+    yield
+    current_settings.cache_clear()
 
 
 @pytest.fixture

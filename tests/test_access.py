@@ -18,7 +18,7 @@ from lib.access import (
     require_calendar_id_change,
     resolve_actor,
 )
-from lib.config import Settings, load_settings
+from lib.config import Settings, current_settings, load_settings
 from lib.domain import BookingRequest, BookingStatus, Expert, NewCustomer
 from lib.errors import ConfigError, PermissionDenied
 from lib.service import BookingService
@@ -318,6 +318,7 @@ def test_sqlite_with_smtp_and_no_sign_in_refuses_to_start(app_env, monkeypatch):
     assert "smtp-secret-value" not in texts(at) and "Demo mode — no sign-in" not in texts(at)
     assert allowed_pages(at) == set()
     monkeypatch.setenv("CALLEXPERT_ALLOW_DEMO_MODE", "true")
+    current_settings.cache_clear()  # the console started again with the new setting
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.error and allowed_pages(at) == set(ALL_PAGES)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -322,7 +322,7 @@ def test_from_settings_asks_each_api_with_credentials_of_its_own_scope(tmp_path,
 
         # A grant without the Meet scope: a permanent error naming it.
         cal.granted_scopes = {"https://www.googleapis.com/auth/calendar.events"}
-        fresh = GoogleMeetAttendance.from_settings(replace(google, resolve_participant_emails=False))
+        fresh = GoogleMeetAttendance.from_settings(google.with_changes(resolve_participant_emails=False))
         assert fresh.resolves_emails is False
         from lib.errors import MeetingFailed
 

@@ -6,7 +6,6 @@ compare it with the real CLI parser, the real settings classes and the files in 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from lib.config import GoogleSettings, MidtransSettings, Settings, SmtpSettings, load_settings
 from tests import screenshots
@@ -31,8 +31,8 @@ def _text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _fields(cls: type) -> set[str]:
-    return {f.name for f in dataclasses.fields(cls)}
+def _fields(cls: type[BaseModel]) -> set[str]:
+    return set(cls.model_fields)
 
 
 def _cli_commands() -> set[str]:
@@ -142,7 +142,7 @@ JOB_WORDS = {"create-links": "links", "queue-reminders": "reminders", "send-emai
 
 def _interval_setting(job: object) -> str:
     """The ``worker_*_seconds`` setting that spaces ``job``'s runs (each given its own value)."""
-    names = [f.name for f in dataclasses.fields(Settings) if re.fullmatch(r"worker_\w+_seconds", f.name)]
+    names = [name for name in Settings.model_fields if re.fullmatch(r"worker_\w+_seconds", name)]
     probe = Settings(**{name: 1000 + i for i, name in enumerate(names)})
     return names[job.interval(probe) - 1000]  # type: ignore[attr-defined]
 

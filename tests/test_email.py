@@ -166,7 +166,7 @@ def sleeps() -> list[float]:
 def smtp_settings(port: int, **changes: Any) -> SmtpSettings:
     base = SmtpSettings(host="127.0.0.1", port=port, security="none", from_address=FROM, from_name="CallExpert",
                         timeout_seconds=5, send_attempts=3, backoff_seconds=0.01, backoff_max_seconds=0.05)
-    return replace(base, **changes)
+    return base.with_changes(**changes)
 
 
 @dataclass
@@ -562,7 +562,7 @@ def test_smtp_settings_from_the_environment_and_the_file(tmp_path):
     smtp = settings.smtp
     assert (smtp.host, smtp.port, smtp.security, smtp.username, smtp.send_attempts) == \
         ("mail.example.co.id", 465, "ssl", "mailer", 5)
-    assert smtp.password == "from-env" and "from-env" not in repr(settings)
+    assert smtp.password.get_secret_value() == "from-env" and "from-env" not in repr(settings)
     assert settings.attach_ics == "false" and not settings.ics_enabled
     assert isinstance(build_sender(settings), SmtpSender)
     assert isinstance(build_sender(Settings()), OutboxOnlySender)

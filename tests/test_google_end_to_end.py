@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time as clock
-from dataclasses import replace
 from datetime import time, timedelta
 from pathlib import Path
 
@@ -139,7 +138,7 @@ def test_ops_page_with_google_creates_fifty_missing_links_once(app_env, server, 
 
 def test_a_bulk_run_keeps_at_most_requests_at_once_on_their_way(tmp_path, server):
     settings = google_settings(tmp_path / "at-once.db", server, timeout=2.0, link_concurrency=16)
-    settings = replace(settings, google=replace(settings.google, requests_at_once=3))
+    settings = settings.with_changes(google=settings.google.with_changes(requests_at_once=3))
     svc = build_service(settings)
     paid_bookings(svc, 24)
     server.latency = 0.05  # long enough for 16 threads to pile up at the door

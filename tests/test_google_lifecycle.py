@@ -402,7 +402,7 @@ def test_the_budget_table_and_functions_are_for_the_service_role_only(pg_dsn):
 def test_the_wired_service_shares_the_budget_and_the_ops_numbers_show_it(tmp_path, server):
     now = datetime(2030, 1, 1, 8, 0, 10, tzinfo=UTC)
     settings: Settings = google_settings(tmp_path / "e2e.db", server, timeout=1.0)
-    settings = replace(settings, google=replace(settings.google, requests_per_minute=40))
+    settings = settings.with_changes(google=settings.google.with_changes(requests_per_minute=40))
     first, second = build_service(settings, clock=lambda: now), build_service(settings, clock=lambda: now)
     assert first.request_budget(actor=SYSTEM).used == 0
     first.meetings.check_connection()

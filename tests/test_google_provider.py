@@ -609,7 +609,7 @@ def test_load_credentials_service_account_sets_subject(server, private_key_pem):
     creds = load_credentials(google)
     assert creds._subject == "organizer@example.com"
     assert list(creds.scopes) == [SCOPE]
-    plain = load_credentials(replace(google, subject=""))
+    plain = load_credentials(google.with_changes(subject=""))
     assert plain._subject is None
 
 
@@ -631,7 +631,7 @@ def test_load_credentials_service_account_sets_subject(server, private_key_pem):
 )
 def test_bad_credentials_are_config_errors_without_secrets(changes, words):
     with pytest.raises(ConfigError) as err:
-        load_credentials(replace(GoogleSettings(), **changes))
+        load_credentials(GoogleSettings().with_changes(**changes))
     for word in words:
         assert word in str(err.value)
     assert "SECRET" not in str(err.value)

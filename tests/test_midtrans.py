@@ -19,7 +19,6 @@ import time as systime
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -208,7 +207,7 @@ def test_create_transaction_sends_basic_auth_and_the_documented_body(svc, mt):
 def test_the_snap_transaction_expires_when_the_booking_does(svc, mt, minutes):
     """Snap's expiry is the booking's pending expiry: from its creation, pending_expiry_minutes
     long, so a page still open after the booking expired can no longer be paid."""
-    svc.ports.settings = replace(svc.ports.settings, pending_expiry_minutes=minutes)
+    svc.ports.settings = svc.ports.settings.with_changes(pending_expiry_minutes=minutes)
     made = datetime(2026, 11, 24, 3, 4, 5, 678_000, tzinfo=UTC)  # 10:04:05.678 in Jakarta
     svc.store.clock = lambda: made  # the store stamps created_at
     snap_created(mt)
@@ -703,10 +702,11 @@ def test_settings_read_the_midtrans_table_and_environment(tmp_path):
                        f'client_key = "{CLIENT_KEY}"\ntimeout_seconds = 4\npending_alert_minutes = 45\n')
     settings = load_settings(secrets, environ={"CALLEXPERT_MIDTRANS_TIMEOUT_SECONDS": "6.5"})
     midtrans = settings.midtrans
-    assert (midtrans.server_key, midtrans.client_key, midtrans.is_production) == (SERVER_KEY, CLIENT_KEY, False)
+    assert (midtrans.server_key.get_secret_value(), midtrans.client_key.get_secret_value(), midtrans.is_production) == \
+        (SERVER_KEY, CLIENT_KEY, False)
     assert (midtrans.timeout_seconds, midtrans.pending_alert_minutes) == (6.5, 45)
     assert SERVER_KEY not in repr(settings) and CLIENT_KEY not in repr(settings)
-    gateway = build_service(replace(settings, sqlite_path=str(tmp_path / "x.db"), seed_demo_data=False)).payments
+    gateway = build_service(settings.with_changes(sqlite_path=str(tmp_path / "x.db"), seed_demo_data=False)).payments
     assert isinstance(gateway, MidtransGateway) and gateway.timeout_seconds == 6.5 and not gateway.is_production
     assert load_settings(tmp_path / "none.toml", environ={}).payment_gateway == "demo"
 

@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from lib.access import SYSTEM, expert_actor
-from lib.config import load_settings
+from lib.config import current_settings, load_settings
 from lib.domain import Booking, BookingRequest, BookingStatus, EmailDraft, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied
 from lib.plaintext import escape_markdown
@@ -157,32 +157,35 @@ def test_a_wrong_setting_is_a_clear_message_not_a_traceback(app_env, monkeypatch
 
 
 @pytest.mark.parametrize("page", list(PAGES))
-def test_a_page_run_reads_the_settings_and_lists_the_experts_once(service, people, monkeypatch, page):
-    """The gate reads both once per run and hands them to the page; no page or helper reads them again."""
+def test_a_page_run_reads_the_settings_once_per_process_and_lists_the_experts_once(service, people, monkeypatch,
+                                                                                  page):
+    """The gate takes the process's one reading of the settings and lists the experts once per run, and
+    hands both to the page; no page or helper reads them again."""
     import lib.config
     from lib.store.sqlite import SQLiteStore
 
     booking = confirmed(service, people)
     reads = {"settings": 0, "experts": 0}
-    validate, list_experts = lib.config.validate, SQLiteStore.list_experts
+    load_settings, list_experts = lib.config.load_settings, SQLiteStore.list_experts
 
-    def counted_validate(settings):  # load_settings validates every Settings it reads
+    def counted_load_settings(*args, **kwargs):  # what current_settings reads the sources with
         reads["settings"] += 1
-        return validate(settings)
+        return load_settings(*args, **kwargs)
 
     def counted_list_experts(store):
         reads["experts"] += 1
         return list_experts(store)
 
-    monkeypatch.setattr(lib.config, "validate", counted_validate)
+    monkeypatch.setattr(lib.config, "load_settings", counted_load_settings)
     monkeypatch.setattr(SQLiteStore, "list_experts", counted_list_experts)
     at = open_page(page, booking=booking.id, expert=people["sari"])
-    for _ in range(2):  # the first open, then a rerun of the same page
+    assert reads["settings"] == 1  # the first run read them
+    for _ in range(2):  # a rerun of the same page, twice
         reads.update(settings=0, experts=0)
         at.run()
         no_exception(at)
         assert [t.value for t in at.title] == [PAGES[page]]
-        assert reads == {"settings": 1, "experts": 1}
+        assert reads == {"settings": 0, "experts": 1}
 
 
 # -- Book a session --------------------------------------------------------------------------------
@@ -745,6 +748,7 @@ def test_emails_page_says_when_an_email_carried_no_invitation_only_where_emails_
     assert "No calendar invitation attached." in texts(at)
 
     monkeypatch.setenv("CALLEXPERT_ATTACH_ICS", "false")  # as with Google, which sends its own invitations
+    current_settings.cache_clear()  # the console started again with the new setting
     confirmed(build_service(load_settings()), people, days=15)
     at = open_page("pages/views/emails_view.py")
     no_exception(at)
@@ -994,6 +998,7 @@ def test_ops_shows_the_join_clicks_of_a_booking_when_the_redirect_is_on(service,
     assert "Join clicks" not in texts(at)  # without public_base_url nothing is counted, so nothing is shown
 
     monkeypatch.setenv("CALLEXPERT_PUBLIC_BASE_URL", "https://console.example.com/notify")
+    current_settings.cache_clear()  # the console started again with the new setting
     moment = datetime(2026, 11, 26, 7, 2, tzinfo=UTC)  # 14:02 WIB
     for person in ("customer", "customer", "expert"):
         service.store.record_join_click(booking.id, person, moment)

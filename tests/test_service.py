@@ -492,9 +492,8 @@ def test_unpaid_bookings_expire_after_the_setting_with_history(svc):
 
 
 def test_the_expiry_follows_the_pending_expiry_minutes_setting(svc):
-    from dataclasses import replace
 
-    svc.settings = replace(svc.settings, pending_expiry_minutes=120)
+    svc.settings = svc.settings.with_changes(pending_expiry_minutes=120)
     booking = svc.book(request(svc), actor=SYSTEM)
     made_ago(svc, booking.id, 90)
     assert svc.expire_unpaid(actor=SYSTEM) == []

@@ -58,7 +58,7 @@ def sqlite_service(tmp_path: Path, provider: FlakyProvider | None = None, sender
     base = Settings(sqlite_path=str(tmp_path / "worker.db"), seed_demo_data=False, link_backoff_seconds=0.0,
                     link_backoff_max_seconds=0.0, reminder_offsets=())
     return BookingService(SQLiteStore(base.sqlite_path), provider or FlakyProvider(), DemoGateway(),
-                          sender or RecordingSender(), replace(base, **settings), sleep=lambda _: None)
+                          sender or RecordingSender(), base.with_changes(**settings), sleep=lambda _: None)
 
 
 def runs_by_job(svc: BookingService) -> dict[str, object]:
@@ -135,13 +135,13 @@ def test_once_exits_1_when_an_email_failed(tmp_path):
 def test_payment_checks_run_only_with_a_real_gateway(tmp_path):
     svc = sqlite_service(tmp_path)
     assert "check-payments" not in [j.name for j in Worker(svc).jobs]
-    svc.settings = replace(svc.settings, payment_gateway="midtrans")
+    svc.settings = svc.settings.with_changes(payment_gateway="midtrans")
     assert "check-payments" in [j.name for j in Worker(svc).jobs]
 
 
 def test_payment_check_job_applies_the_gateways_answer(tmp_path):
     """A booking stuck awaiting payment is asked about; the gateway says it settled: paid, then linked."""
-    svc = sqlite_service(tmp_path, midtrans=replace(Settings().midtrans, pending_alert_minutes=1))
+    svc = sqlite_service(tmp_path, midtrans=Settings().midtrans.with_changes(pending_alert_minutes=1))
     svc.payments = PendingGateway(lambda order_id: PaymentResult(PaymentState.PAID, reference=order_id,
                                                                  amount=Decimal(250_000)))
     booking_id = paid_bookings(svc, 1)[0]
@@ -300,7 +300,8 @@ def test_payment_checks_back_off_while_the_gateway_answers_none(tmp_path):
         raise PaymentUnavailable("Midtrans did not answer within 10 s.")
 
     svc = sqlite_service(tmp_path, payment_gateway="midtrans", worker_payments_seconds=300,
-                         worker_backoff_max_seconds=900, midtrans=replace(Settings().midtrans, pending_alert_minutes=1))
+                         worker_backoff_max_seconds=900,
+                         midtrans=Settings().midtrans.with_changes(pending_alert_minutes=1))
     svc.payments = PendingGateway(no_answer)
     paid_bookings(svc, 2)
     svc.clock = FixedClock(datetime.now(UTC) + timedelta(minutes=5))

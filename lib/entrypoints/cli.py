@@ -8,7 +8,6 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lib.access import CLI, NOTIFICATION
@@ -25,18 +24,18 @@ if TYPE_CHECKING:
 
 
 def _service() -> BookingService:
-    from lib.config import load_settings
+    from lib.config import current_settings
     from lib.wiring import build_service
 
-    return build_service(load_settings())
+    return build_service(current_settings())
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from lib.config import load_settings
+    from lib.config import current_settings
     from lib.demo_data import seed_demo
     from lib.wiring import build_service
 
-    service = build_service(replace(load_settings(), seed_demo_data=False))
+    service = build_service(current_settings().with_changes(seed_demo_data=False))
     made = seed_demo(service)
     print(f"Demo data ready: {len(service.experts(actor=CLI))} experts, {len(service.customers(actor=CLI))} customers, "
           f"{made} new bookings.")
@@ -184,11 +183,11 @@ def _payment_notification(args: argparse.Namespace) -> int:
 
 def _serve_notifications(args: argparse.Namespace) -> int:
     """Serve the Midtrans notification endpoint until SIGINT or SIGTERM."""
-    from lib.config import load_settings
+    from lib.config import current_settings
     from lib.entrypoints.web import serve  # Starlette and uvicorn load only for this command
     from lib.wiring import build_service
 
-    settings = load_settings()
+    settings = current_settings()
     host = args.host or settings.notifications_host
     port = settings.notifications_port if args.port is None else args.port
     # Lines about each notification (outcome and booking, never the body) and uvicorn's own.

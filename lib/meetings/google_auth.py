@@ -31,8 +31,8 @@ def load_credentials(google: GoogleSettings, scopes: Sequence[str] = (SCOPE,)) -
     are the ones its access tokens ask for (default: the events scope).
     Raises ``ConfigError`` naming the setting; secrets never appear in the message.
     """
-    if google.credentials_json.strip():
-        source, text = "google.credentials_json", google.credentials_json
+    if google.credentials_json.get_secret_value().strip():
+        source, text = "google.credentials_json", google.credentials_json.get_secret_value()
     elif google.credentials_file.strip():
         path = Path(google.credentials_file).expanduser()
         source = f"google.credentials_file ({path})"

@@ -166,7 +166,7 @@ class SmtpSender:
             raise classify(exc) from None
         try:
             if s.username:
-                smtp.login(s.username, s.password)
+                smtp.login(s.username, s.password.get_secret_value())
             smtp.ehlo_or_helo_if_needed()
             eight_bit = smtp.has_extn("8bitmime")
             # smtplib adds BODY=8BITMIME itself for an address other than ASCII (with SMTPUTF8).

@@ -179,7 +179,8 @@ class MidtransGateway:
     @classmethod
     def from_settings(cls, settings: MidtransSettings) -> MidtransGateway:
         """The gateway of the ``[midtrans]`` settings (validated by ``lib.config``)."""
-        return cls(settings.server_key, settings.client_key, is_production=settings.is_production,
+        return cls(settings.server_key.get_secret_value(), settings.client_key.get_secret_value(),
+                   is_production=settings.is_production,
                    timeout_seconds=settings.timeout_seconds)
 
     def __repr__(self) -> str:

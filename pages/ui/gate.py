@@ -1,7 +1,8 @@
 """The sign-in gate app.py runs before any page: who is acting, and the pages they may open.
 
-It reads the settings and the experts list once for the run and hands them, with the service and
-the acting person, to the page (``pages.ui.run``).
+It takes the process's settings (read once, at the first run: ``lib.config.current_settings``) and
+reads the experts list once for the run, and hands them, with the service and the acting person, to
+the page (``pages.ui.run``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import streamlit as st
 
 from lib import view_as
 from lib.access import DEMO_OPS, SYSTEM, Actor, Role, check_demo_mode_allowed, expert_actor, resolve_actor
-from lib.config import load_settings
+from lib.config import current_settings
 from lib.domain import Expert
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
@@ -30,7 +31,7 @@ def sign_in_gate() -> tuple[RunContext | None, list[st.Page]]:
     may open; no context and one screen instead (sign in, no access, cannot start) for someone who
     may not go on. Always at least one page, so ``st.navigation`` always has a menu to show."""
     try:
-        settings = load_settings()
+        settings = current_settings()  # read once per process; a refused reading is tried again
         check_demo_mode_allowed(settings)
         svc = service_for(settings)
     except CallExpertError as exc:

@@ -34,7 +34,9 @@ class RunContext:
         return key in pages_for(self.actor)
 
 
-@st.cache_resource(show_spinner=False)
+# Streamlit hashes a pydantic model through its JSON, where every secret reads "**********": settings
+# that differ only in a key would share a service. The model's own hash covers the keys' values.
+@st.cache_resource(show_spinner=False, hash_funcs={Settings: hash})
 def service_for(settings: Settings) -> BookingService:
     """One service (and store connection pool) per distinct settings; no business data cached."""
     return build_service(settings)

@@ -91,17 +91,15 @@ def google_settings(db: Path, srv: CalendarServer, *, timeout: float = 0.5, smtp
                               timeout_seconds=timeout, conference_wait_seconds=2.0, requests_per_minute=100_000),
     )
     if smtp is not None:
-        settings = replace(settings, email_backend="smtp", smtp=smtp)
-    return replace(settings, **changes)
+        settings = settings.with_changes(email_backend="smtp", smtp=smtp)
+    return settings.with_changes(**changes)
 
 
 def provider_settings(srv: CalendarServer, **changes: Any) -> GoogleSettings:
     """The Google settings alone, pointing at ``srv`` (no credentials unless ``changes`` give
     some), for a provider built the production way with ``GoogleCalendarProvider.from_settings``."""
-    return replace(
-        GoogleSettings(api_endpoint=srv.base_url, timeout_seconds=PROVIDER_TIMEOUT, conference_wait_seconds=2.0),
-        **changes,
-    )
+    return GoogleSettings(api_endpoint=srv.base_url, timeout_seconds=PROVIDER_TIMEOUT, conference_wait_seconds=2.0,
+                          **changes)
 
 
 def google_env(srv: CalendarServer, db: Path, **extra: str) -> dict[str, str]:
