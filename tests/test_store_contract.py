@@ -1223,8 +1223,8 @@ def test_wire_confirm_sends_the_emails_and_an_empty_reply_means_not_paid(wire):
 
 def test_wire_a_payment_with_its_attempt_and_link_lease_is_one_request(wire):
     wire.replies.append(httpx.Response(200, json=[pgrst_row(status="paid", payment_attempts=1, meeting_link=None)]))
-    booking = wire.store.mark_paid(BOOKING, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True,
-                                   lease_until=NOW + timedelta(minutes=5))
+    booking = wire.store.mark_paid_and_claim_link(BOOKING, "DEMO-1", NOW, NOW + timedelta(minutes=5), "ops",
+                                                  line=history.paid("DEMO-1"))
     assert (booking.status, booking.payment_attempts) == (BookingStatus.PAID, 1)
     [request] = wire.sent
     assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_mark_paid")
@@ -1235,8 +1235,9 @@ def test_wire_a_payment_with_its_attempt_and_link_lease_is_one_request(wire):
 
 def test_wire_a_confirmation_with_its_link_attempt_is_one_request(wire):
     wire.replies.append(httpx.Response(200, json=[pgrst_row(link_attempts=2)]))
-    confirmed_booking = wire.store.confirm(BOOKING, "https://meet.google.com/x", "ev1", 0, NOW, [], "ops",
-                                           line=HistoryLine("confirmed", "link"), attempt=history.link_attempt(None))
+    confirmed_booking = wire.store.confirm_with_attempt(BOOKING, "https://meet.google.com/x", "ev1", 0, NOW, [],
+                                                        "ops", line=HistoryLine("confirmed", "link"),
+                                                        attempt=history.link_attempt(None))
     assert confirmed_booking.link_attempts == 2
     [request] = wire.sent
     assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_confirm")
@@ -1751,9 +1752,9 @@ def test_overview_stats_percentiles_interpolate_as_percentile_cont_per_day(store
 
 def test_mark_paid_can_count_its_payment_attempt_only_while_pending(store, people):
     booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
-    result = store.mark_paid(booking.id, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True)
+    result = store.mark_paid_counting_attempt(booking.id, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"))
     assert (result.status, result.payment_attempts, result.payment_ref) == (BookingStatus.PAID, 1, "DEMO-1")
-    assert store.mark_paid(booking.id, "DEMO-2", NOW, "ops", line=history.paid("DEMO-2"), count_attempt=True) is None
+    assert store.mark_paid_counting_attempt(booking.id, "DEMO-2", NOW, "ops", line=history.paid("DEMO-2")) is None
     assert store.get_booking(booking.id).payment_attempts == 1  # not counted again for a booking not pending
     assert events(store, booking.id) == ["created", "paid"]
     plain = paid(store, people, at=time(9, 0))
@@ -1762,28 +1763,29 @@ def test_mark_paid_can_count_its_payment_attempt_only_while_pending(store, peopl
 
 def test_confirm_can_count_the_link_attempt_that_made_the_link_only_while_paid(store, people):
     pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
-    assert store.confirm(pending.id, "https://meet.example.com/p", None, 0, NOW, [], "ops",
-                         line=HistoryLine("confirmed", "x"), attempt=history.link_attempt(None)) is None
+    assert store.confirm_with_attempt(pending.id, "https://meet.example.com/p", None, 0, NOW, [], "ops",
+                                      line=HistoryLine("confirmed", "x"), attempt=history.link_attempt(None)) is None
     assert store.get_booking(pending.id).link_attempts == 0 and events(store, pending.id) == ["created"]
     booking = paid(store, people)
     store.record_link_attempt(booking.id, "timeout", "ops", line=history.link_attempt("timeout"))
-    result = store.confirm(booking.id, "https://meet.example.com/ok", "ev1", 0, NOW, drafts(booking, "confirmed"),
-                           "ops", line=HistoryLine("confirmed", "jitsi link created"),
-                           attempt=history.link_attempt(None))
+    result = store.confirm_with_attempt(booking.id, "https://meet.example.com/ok", "ev1", 0, NOW,
+                                        drafts(booking, "confirmed"), "ops",
+                                        line=HistoryLine("confirmed", "jitsi link created"),
+                                        attempt=history.link_attempt(None))
     assert (result.status, result.link_attempts, result.last_error) == (BookingStatus.CONFIRMED, 2, None)
     # The successful attempt is logged before the confirmation, as when it was a write of its own.
     assert [(h.event, h.detail) for h in store.history(booking.id)][-3:] == [
         ("link attempt failed", "timeout"), ("link attempt", "ok"), ("confirmed", "jitsi link created")]
-    assert store.confirm(booking.id, "https://meet.example.com/2", "ev2", 0, NOW, [], "ops",
-                         line=HistoryLine("confirmed", "again"), attempt=history.link_attempt(None)) is None
+    assert store.confirm_with_attempt(booking.id, "https://meet.example.com/2", "ev2", 0, NOW, [], "ops",
+                                      line=HistoryLine("confirmed", "again"),
+                                      attempt=history.link_attempt(None)) is None
     assert store.get_booking(booking.id).link_attempts == 2
 
 
 def test_mark_paid_can_take_the_link_lease_that_keeps_other_workers_away(store, people):
     pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
     lease = NOW + timedelta(minutes=5)
-    held = store.mark_paid(pending.id, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True,
-                           lease_until=lease)
+    held = store.mark_paid_and_claim_link(pending.id, "DEMO-1", NOW, lease, "ops", line=history.paid("DEMO-1"))
     assert (held.status, held.payment_attempts, held.expert_name) == (BookingStatus.PAID, 1, "Sari Wulandari")
     assert events(store, held.id) == ["created", "paid"]
     # Held as after a claim: another worker cannot claim it until the lease runs out ...
@@ -1792,8 +1794,8 @@ def test_mark_paid_can_take_the_link_lease_that_keeps_other_workers_away(store, 
     assert store.claim_for_link(held.id, NOW + timedelta(minutes=6), NOW + timedelta(minutes=11)) is not None
     # ... or is released (a failed link); and a payment not taken (not pending) takes no lease.
     store.release_link_claim(held.id)
-    assert store.mark_paid(held.id, "DEMO-2", NOW, "ops", line=history.paid("DEMO-2"),
-                           lease_until=NOW + timedelta(hours=1)) is None
+    assert store.mark_paid_and_claim_link(held.id, "DEMO-2", NOW, NOW + timedelta(hours=1), "ops",
+                                          line=history.paid("DEMO-2")) is None
     assert store.claim_for_link(held.id, NOW, NOW + timedelta(minutes=5)) is not None
     # Without ``lease_until`` the payment takes none (as before): a worker claims it at once.
     other = paid(store, people, at=time(11, 0))
@@ -1805,8 +1807,7 @@ def _pay_and_confirm(store, booking: Booking, emails: Sequence[EmailDraft], **kw
                       event_version=0)
     return store.pay_and_confirm(booking.id, "DEMO-1", meeting, NOW, emails, "ops", paid=history.paid("DEMO-1"),
                                  attempt=history.link_attempt(None),
-                                 line=HistoryLine("confirmed", "jitsi link created"),
-                                 lease_until=NOW + timedelta(minutes=5), **kw)
+                                 line=HistoryLine("confirmed", "jitsi link created"), **kw)
 
 
 def test_pay_and_confirm_takes_a_pending_booking_to_confirmed_with_both_attempts_lines_and_emails(store, people):
@@ -1854,8 +1855,9 @@ def test_sqlite_a_confirmation_that_fails_midway_leaves_nothing_half_written(tmp
     # The second email names no booking: its insert fails after the update, the lines and the first email.
     broken = [good[0], replace(good[1], booking_id=str(uuid.uuid4()))]
     with pytest.raises(Exception, match="FOREIGN KEY"):
-        store.confirm(booking.id, "https://meet.example.com/x", "ev", 0, NOW, broken, "ops",
-                      line=HistoryLine("confirmed", "jitsi link created"), attempt=history.link_attempt(None))
+        store.confirm_with_attempt(booking.id, "https://meet.example.com/x", "ev", 0, NOW, broken, "ops",
+                                   line=HistoryLine("confirmed", "jitsi link created"),
+                                   attempt=history.link_attempt(None))
     after = store.get_booking(booking.id)
     assert (after.status, after.meeting_link, after.link_attempts) == (BookingStatus.PAID, None, 0)
     assert events(store, booking.id) == ["created", "paid"] and store.list_emails(booking_id=booking.id) == []
@@ -1868,7 +1870,7 @@ def test_sqlite_a_payment_that_fails_midway_counts_no_attempt(tmp_path):
     booking = store.create_booking(new(sari.id, andi.id), "ops", line=CREATED)
     # The history line cannot be written (no event): the update before it is undone with it.
     with pytest.raises(Exception, match="NOT NULL"):
-        store.mark_paid(booking.id, "DEMO-1", NOW, "ops", line=HistoryLine(None, "x"), count_attempt=True)  # type: ignore[arg-type]
+        store.mark_paid_counting_attempt(booking.id, "DEMO-1", NOW, "ops", line=HistoryLine(None, "x"))  # type: ignore[arg-type]
     after = store.get_booking(booking.id)
     assert (after.status, after.payment_attempts, after.payment_ref) == (BookingStatus.PENDING, 0, None)
     assert events(store, booking.id) == ["created"]

@@ -20,12 +20,12 @@ from lib.domain import (
     NewBooking,
     NewCustomer,
 )
-from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
+from lib.errors import InvalidInput, InvalidTransition, NotFound, PaymentError, SlotTaken
 from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service import history
 from lib.service.calendar import CalendarChanges
 from lib.service.expert_availability import Scheduling, SlotOverride
-from lib.service.links import Links
+from lib.service.links import Links, PaidHere
 from lib.service.outbox import Outbox, recipient_zones
 from lib.service.payments import Payments
 from lib.service.ports import Ports
@@ -176,61 +176,24 @@ class BookingLife:
         double click never opens a second gateway transaction. The booking survives a failing
         provider: it stays ``paid`` with the error recorded and shows up on the ops page.
 
-        With a gateway that settles within the process the payment's transaction takes the link
-        lease too, so the link needs no claim of its own (one transaction fewer); a payment made
-        elsewhere (a Midtrans notification) leaves the claim to the link. ``dispatch=False``
-        queues the emails without sending them now (a caller that sends them later).
+        Paid here or paid before, the booking goes on through the one routine every path from
+        paid to confirmed takes (``Links.confirm_paid``); how the adapters pay and link was
+        decided when the service was built. ``dispatch=False`` queues the emails without sending
+        them now (a caller that sends them later).
         """
         booking = self.book(request, actor=actor)
-        held = False
+        paid: PaidHere | None = None
         if booking.status is BookingStatus.PENDING and not booking.payment_url:
-            at_once = self._pay_and_link_in_process(booking, actor)
-            if at_once is not None:
-                if dispatch and at_once.status is BookingStatus.CONFIRMED:
-                    self.outbox.dispatch_after_change()
-                return BookingOutcome(at_once)
             try:
-                # A payment settled within the process takes the link lease in its own transaction.
-                booking, held = self.payments.start_holding_link(booking, actor=actor)
+                taken = self.payments.take(booking, actor)
             except PaymentError as exc:
                 return BookingOutcome(self.ports.load(booking.id), payment_error=str(exc))
-        if booking.status is BookingStatus.PAID:
-            try:
-                if held:
-                    return BookingOutcome(self.links.create_held_link(booking, actor=actor, dispatch=dispatch))
-                return BookingOutcome(self.links.create_link(booking.id, actor=actor, dispatch=dispatch))
-            except (MeetingProviderError, InvalidTransition) as exc:
-                return BookingOutcome(self.ports.load(booking.id), link_error=str(exc))
-        pending = booking.status is BookingStatus.PENDING
-        return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
-
-    def _pay_and_link_in_process(self, booking: Booking, actor: Actor) -> Booking | None:
-        """With a gateway and a meeting provider that both work within the process (the demo and
-        Jitsi), the payment and the link are made first and stored in one transaction
-        (``pay_and_confirm``): the booking is then paid and confirmed, or still pending, never
-        in between. ``None`` when they do not, or either says no: the usual path takes over,
-        asks again and says why."""
-        ports = self.ports
-        if not ports.meetings.creates_in_process:
-            return None
-        result = self.payments.settled_here(booking)
-        if result is None:
-            return None
-        try:
-            meeting = ports.meetings.create(booking)
-        except MeetingProviderError:
-            return None
-        linked = replace(booking, status=BookingStatus.CONFIRMED, payment_ref=result.reference,
-                         payment_attempts=booking.payment_attempts + 1,
-                         meeting_link=meeting.url, google_event_id=meeting.event_id or None,
-                         event_version=meeting.event_version, link_attempts=booking.link_attempts + 1)
-        now = ports.clock()
-        done = ports.store.pay_and_confirm(
-            booking.id, result.reference, meeting, now, self.outbox.drafts(linked, "confirmed"), actor.label,
-            paid=history.paid(result.reference), attempt=history.link_attempt(None),
-            line=history.link_created(ports.meetings.name),
-            lease_until=now + timedelta(seconds=ports.settings.link_lease_seconds))
-        return done or ports.load(booking.id)
+            paid, booking = (taken, booking) if isinstance(taken, PaidHere) else (None, taken)
+        if paid is None and booking.status is not BookingStatus.PAID:
+            pending = booking.status is BookingStatus.PENDING
+            return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
+        linked = self.links.confirm_or_say_why(booking.id, actor.label, dispatch=dispatch, paid_here=paid)
+        return BookingOutcome(linked.booking, link_error=linked.link_error)
 
     def preview_reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,
                            override_reason: str | None = None) -> str | None:

@@ -41,10 +41,22 @@ def _is_retryable(exc: BaseException) -> bool:
 @dataclass(frozen=True)
 class LinkOutcome:
     """A booking after a link was asked for it, and whether this call confirmed it (``False``:
-    another worker or person had already, or did meanwhile), so a run counts only its own."""
+    another worker or person had already, or did meanwhile), so a run counts only its own.
+    ``link_error``: why it has no link yet (``confirm_or_say_why``); it then stays ``paid``,
+    listed for the worker and ops."""
 
     booking: Booking
     confirmed_here: bool
+    link_error: str | None = None
+
+
+@dataclass(frozen=True)
+class PaidHere:
+    """A payment the gateway settled within the process (the demo), not stored yet:
+    ``Links.confirm_paid`` stores it with the link's first step. ``booking`` as read, pending."""
+
+    booking: Booking
+    reference: str
 
 
 class Links:
@@ -63,38 +75,51 @@ class Links:
         attempt count and last error, and ``MeetingProviderError`` is raised.
         """
         require_staff(actor, "create meeting links")
-        return self._link(booking_id, actor.label, dispatch)[0]
+        return self.confirm_paid(booking_id, actor.label, dispatch)[0]
 
     def make_link(self, booking_id: str, *, actor: Actor, dispatch: bool = True) -> LinkOutcome:
         """``create_link``, telling whether this call confirmed the booking (what a job counts)."""
         require_staff(actor, "create meeting links")
-        return LinkOutcome(*self._link(booking_id, actor.label, dispatch))
+        return LinkOutcome(*self.confirm_paid(booking_id, actor.label, dispatch))
 
-    def create_held_link(self, booking: Booking, *, actor: Actor, dispatch: bool = True) -> Booking:
-        """``create_link`` of a booking whose link lease this call already holds: taken by the
-        transaction that recorded its payment (``Payments.start_holding_link``), so no claim of
-        its own. Everything else as ``create_link``: a failure releases the lease."""
-        require_staff(actor, "create meeting links")
-        return self._link(booking.id, actor.label, dispatch, held=booking)[0]
+    def confirm_or_say_why(self, booking_id: str, actor: str, *, dispatch: bool,
+                           paid_here: PaidHere | None = None) -> LinkOutcome:
+        """``confirm_paid`` for a caller that shows the outcome (the booking form, a payment check):
+        the one place that decides what a failed link does. The booking keeps what the store has
+        (paid, with the attempt and its error recorded, for the worker or ops) and the error is
+        said, not raised."""
+        try:
+            return LinkOutcome(*self.confirm_paid(booking_id, actor, dispatch, paid_here))
+        except (MeetingProviderError, InvalidTransition) as exc:
+            return LinkOutcome(self.ports.load(booking_id), False, link_error=str(exc))
 
-    def _claim(self, booking_id: str) -> Booking | None:
-        now = self.ports.clock()
-        return self.ports.store.claim_for_link(booking_id, now,
-                                               now + timedelta(seconds=self.ports.settings.link_lease_seconds))
+    def confirm_paid(self, booking_id: str, actor: str, dispatch: bool,
+                     paid_here: PaidHere | None = None) -> tuple[Booking, bool]:
+        """The one way from paid to confirmed, whatever the gateway and the meeting provider; the
+        booking, and whether this call confirmed it (``False``: done elsewhere).
 
-    def _link(self, booking_id: str, actor: str, dispatch: bool,
-              held: Booking | None = None) -> tuple[Booking, bool]:
-        """``create_link``, also telling whether this call did the work (False: done elsewhere).
-        ``held``: the booking as leased by this call already (no claim)."""
-        store, meetings = self.ports.store, self.ports.meetings
-        booking = held or self._claim(booking_id)
+        1. Hold: a payment settled within the process (``paid_here``) is stored with the link
+           lease in its transaction; a payment stored before (a notification, a check) is claimed.
+           On the route where the link too is made within the process (Jitsi), the link is made
+           first and the payment and the confirmation commit in one transaction instead.
+        2. The meeting, with retries; a failure ends the attempt (``_attempt_ended``) and raises.
+        3. The confirmation, its emails and the link attempt in one transaction (``_confirm``).
+
+        Nothing here reads an adapter flag: the route was decided when the service was built.
+        """
+        store, meetings, now = self.ports.store, self.ports.meetings, self.ports.clock()
+        lease_until = now + timedelta(seconds=self.ports.settings.link_lease_seconds)
+        if paid_here is None:
+            booking = store.claim_for_link(booking_id, now, lease_until)
+        else:
+            meeting = self._made_here(paid_here.booking) if self.ports.route.links_here else None
+            if meeting is not None:
+                return self._confirm(paid_here.booking, meeting, actor, history.link_created(meetings.name),
+                                     dispatch, attempt=history.link_attempt(None), paid=paid_here)
+            booking = store.mark_paid_and_claim_link(booking_id, paid_here.reference, now, lease_until, actor,
+                                                     line=history.paid(paid_here.reference))
         if booking is None:
-            current = self.ports.load(booking_id)
-            if current.status is BookingStatus.CONFIRMED:
-                return current, False
-            if current.status is BookingStatus.PAID:
-                raise InvalidTransition("Another worker is creating this link right now; refresh in a minute.")
-            raise InvalidTransition(f"This booking is {current.status.label.lower()}; only paid bookings need a link.")
+            return self._held_elsewhere(booking_id)
         tries = iter(range(booking.link_attempts, booking.link_attempts + self.ports.settings.link_attempts))
         first = booking.link_attempts
 
@@ -125,6 +150,29 @@ class Links:
             raise MeetingFailed(f"Unexpected error while creating the link: {describe_unexpected(exc)}") from None
         return self._confirm(booking, meeting, actor, history.link_created(meetings.name), dispatch,
                              attempt=history.link_attempt(None))
+
+    def _made_here(self, booking: Booking) -> Meeting | None:
+        """A link made within the process, tried once before anything is stored, so the payment
+        and the link can commit together; ``None`` when the provider said no (the payment is then
+        stored alone and the link goes the way of every link: retried, each attempt recorded)."""
+        try:
+            return self.ports.meetings.create(booking)
+        except MeetingProviderError:
+            return None
+
+    def _held_elsewhere(self, booking_id: str) -> tuple[Booking, bool]:
+        """No hold for this call: confirmed meanwhile (nothing to do), or why there is no link to make."""
+        current = self.ports.load(booking_id)
+        if current.status is BookingStatus.CONFIRMED:
+            return current, False
+        if current.status is BookingStatus.PAID:
+            raise InvalidTransition("Another worker is creating this link right now; refresh in a minute.")
+        raise InvalidTransition(f"This booking is {current.status.label.lower()}; only paid bookings need a link.")
+
+    def _claim(self, booking_id: str) -> Booking | None:
+        now = self.ports.clock()
+        return self.ports.store.claim_for_link(booking_id, now,
+                                               now + timedelta(seconds=self.ports.settings.link_lease_seconds))
 
     def _still_paid(self, booking_id: str) -> None:
         current = self.ports.store.get_booking(booking_id)
@@ -199,17 +247,31 @@ class Links:
         return True
 
     def _confirm(self, booking: Booking, meeting: Meeting, actor: str, line: HistoryLine, dispatch: bool,
-                 attempt: HistoryLine | None = None) -> tuple[Booking, bool]:
+                 attempt: HistoryLine | None = None, paid: PaidHere | None = None) -> tuple[Booking, bool]:
         """Store the link, ``line`` and the confirmation emails (and the successful link
-        ``attempt``, when one made it) in one transaction; the booking, and whether this
-        transaction confirmed it (``False``: someone else did first)."""
-        store = self.ports.store
+        ``attempt``, when one made it; and the payment ``paid``, made within the process, before
+        them) in one transaction; the booking, and whether this transaction confirmed it
+        (``False``: someone else did first)."""
+        store, at = self.ports.store, self.ports.clock()
         linked = replace(booking, meeting_link=meeting.url, google_event_id=meeting.event_id or None,
                          event_version=meeting.event_version, status=BookingStatus.CONFIRMED)
-        confirmed = store.confirm(booking.id, meeting.url, meeting.event_id or None, meeting.event_version,
-                                  self.ports.clock(), self.outbox.drafts(linked, "confirmed"), actor,
-                                  line=line, attempt=attempt)
+        if paid is not None:
+            linked = replace(linked, payment_ref=paid.reference, payment_attempts=booking.payment_attempts + 1,
+                             link_attempts=booking.link_attempts + 1)
+        emails = self.outbox.drafts(linked, "confirmed")
+        event_id = meeting.event_id or None
+        if paid is not None and attempt is not None:
+            confirmed = store.pay_and_confirm(booking.id, paid.reference, meeting, at, emails, actor,
+                                              paid=history.paid(paid.reference), attempt=attempt, line=line)
+        elif attempt is not None:
+            confirmed = store.confirm_with_attempt(booking.id, meeting.url, event_id, meeting.event_version, at,
+                                                   emails, actor, attempt=attempt, line=line)
+        else:
+            confirmed = store.confirm(booking.id, meeting.url, event_id, meeting.event_version, at, emails, actor,
+                                      line=line)
         if confirmed is None:
+            if paid is not None:  # not pending any more: nothing was written, the link made here is dropped
+                return self._held_elsewhere(booking.id)
             if attempt is not None:  # the attempt happened all the same: its line stays in the history
                 store.record_link_attempt(booking.id, None, actor, line=attempt)
             current = self.ports.load(booking.id)
@@ -242,7 +304,7 @@ class Links:
             return result
         workers = max(1, min(concurrency or self.ports.settings.link_concurrency, len(todo)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="links") as pool:
-            futures = {pool.submit(self._link, b.id, actor.label, False): b for b in todo}
+            futures = {pool.submit(self.confirm_paid, b.id, actor.label, False): b for b in todo}
             for done, future in enumerate(as_completed(futures), start=1):
                 booking = futures[future]
                 try:

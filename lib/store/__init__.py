@@ -116,18 +116,23 @@ class BookingStore(Protocol):
     def get_booking(self, booking_id: str) -> Booking | None: ...
     def find_by_request_key(self, request_key: str) -> Booking | None: ...
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine, count_attempt: bool = False,
-                  lease_until: datetime | None = None) -> Booking | None:
-        """``pending -> paid`` with ``line``; ``None`` when the booking was not pending.
+                  line: HistoryLine) -> Booking | None:
+        """``pending -> paid`` with ``line`` for a payment whose attempt was numbered before it
+        went to the gateway (``add_payment_attempt``: Midtrans); ``None`` when not pending."""
+        ...
 
-        ``count_attempt``: also count the payment attempt this payment is (what
-        ``add_payment_attempt`` does), in the same transaction: for a gateway that settles within
-        the process, whose order id nobody outside ever sees, so nothing needs numbering first.
+    def mark_paid_counting_attempt(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
+                                   line: HistoryLine) -> Booking | None:
+        """``pending -> paid`` with ``line`` for a payment settled within the process (the demo),
+        its attempt counted in the same transaction (its order id never left the process, so it
+        needs no numbering first); ``None`` (nothing counted) when not pending."""
+        ...
 
-        ``lease_until``: also take the link lease until then (what ``claim_for_link`` does), in
-        the same transaction: for a caller that goes on to create the link at once. Other
-        workers' claims fail until the lease is released or runs out, as after a claim.
-        """
+    def mark_paid_and_claim_link(self, booking_id: str, payment_ref: str, at: datetime, lease_until: datetime,
+                                 actor: str, *, line: HistoryLine) -> Booking | None:
+        """``mark_paid_counting_attempt`` that also takes the link lease until ``lease_until`` (what
+        ``claim_for_link`` does), in the same transaction: for a caller that makes the link at once.
+        Other workers' claims fail until the lease is released or runs out. ``None`` when not pending."""
         ...
 
     # Gateway payments (Midtrans)
@@ -181,14 +186,27 @@ class BookingStore(Protocol):
         actor: str,
         *,
         line: HistoryLine,
-        attempt: HistoryLine | None = None,
     ) -> Booking | None:
-        """``paid -> confirmed`` with the link, ``line`` and ``emails`` queued, in one transaction;
-        ``None`` (nothing written) when the booking is not paid.
+        """``paid -> confirmed`` with a link no counted attempt made (one ops pasted), ``line`` and
+        ``emails`` queued, in one transaction; ``None`` (nothing written) when not paid."""
+        ...
 
-        ``attempt``: the link attempt that made this link, counted (``link_attempts``) and logged
-        before ``line`` in the same transaction, as ``record_link_attempt`` would have.
-        """
+    def confirm_with_attempt(
+        self,
+        booking_id: str,
+        meeting_link: str,
+        event_id: str | None,
+        event_version: int,
+        at: datetime,
+        emails: Sequence[EmailDraft],
+        actor: str,
+        *,
+        attempt: HistoryLine,
+        line: HistoryLine,
+    ) -> Booking | None:
+        """``confirm`` of a link a link attempt made: that attempt is counted (``link_attempts``)
+        and ``attempt`` logged before ``line``, in the same transaction; ``None`` when not paid
+        (nothing written: the caller records the attempt on its own)."""
         ...
 
     def pay_and_confirm(
@@ -203,18 +221,12 @@ class BookingStore(Protocol):
         paid: HistoryLine,
         attempt: HistoryLine,
         line: HistoryLine,
-        lease_until: datetime,
     ) -> Booking | None:
         """``pending -> paid -> confirmed`` for a payment and a meeting both made within the
-        process (the demo gateway, Jitsi): ``mark_paid`` with its attempt counted, then
-        ``confirm`` with ``attempt``, the lines in that order (``paid``, ``attempt``, ``line``)
-        and ``emails`` queued. ``None`` (nothing written) when the booking is not pending.
-
-        One transaction where the store has them (SQLite). A store that needs two requests for it
-        takes the link lease (``lease_until``) with the payment, so a failure between the two
-        leaves a paid booking a worker links once the lease runs out, as after ``mark_paid``
-        with a lease.
-        """
+        process (the demo gateway, Jitsi), in ONE transaction (one request on every store):
+        ``mark_paid_counting_attempt`` then ``confirm_with_attempt``, the lines in that order
+        (``paid``, ``attempt``, ``line``) and ``emails`` queued. The booking is then confirmed or
+        still pending, never in between; ``None`` (nothing written) when it is not pending."""
         ...
 
     def reschedule(

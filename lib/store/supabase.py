@@ -307,14 +307,26 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
         return _booking(rows[0]) if rows else None
 
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine, count_attempt: bool = False,
-                  lease_until: datetime | None = None) -> Booking | None:
-        """``pending -> paid``; ``None`` when the booking was not pending. One request: the
-        attempt (``count_attempt``) and the link lease (``lease_until``) are taken by the same
-        statement of ``booking_mark_paid``."""
+                  line: HistoryLine) -> Booking | None:
+        """``pending -> paid`` of a numbered order; ``None`` when the booking was not pending."""
+        return self._paid(booking_id, payment_ref, at, actor, line, {})
+
+    def mark_paid_counting_attempt(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
+                                   line: HistoryLine) -> Booking | None:
+        """``pending -> paid`` with its attempt counted by the same statement; one request."""
+        return self._paid(booking_id, payment_ref, at, actor, line, {"p_count_attempt": True})
+
+    def mark_paid_and_claim_link(self, booking_id: str, payment_ref: str, at: datetime, lease_until: datetime,
+                                 actor: str, *, line: HistoryLine) -> Booking | None:
+        """``pending -> paid`` with its attempt counted and the link lease taken by the same
+        statement of ``booking_mark_paid``; one request."""
+        return self._paid(booking_id, payment_ref, at, actor, line,
+                          {"p_count_attempt": True, "p_lease_until": _iso(lease_until)})
+
+    def _paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, line: HistoryLine,
+              steps: dict[str, Any]) -> Booking | None:
         params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_at": _iso(at), "p_actor": actor,
-                  **_line(line), "p_count_attempt": count_attempt,
-                  "p_lease_until": _iso(lease_until) if lease_until else None}
+                  **_line(line), "p_count_attempt": False, "p_lease_until": None, **steps}
         return self._transition("booking_mark_paid", params, "recording the payment")
 
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
@@ -387,22 +399,31 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
 
     def pay_and_confirm(self, booking_id: str, payment_ref: str, meeting: Meeting, at: datetime,
                         emails: Sequence[EmailDraft], actor: str, *, paid: HistoryLine, attempt: HistoryLine,
-                        line: HistoryLine, lease_until: datetime) -> Booking | None:
-        """Two requests, each the step it is alone: the payment (its attempt counted, the link
-        lease taken), then the confirmation. A failure between them leaves the booking paid and
-        leased, and a worker links it once the lease runs out."""
-        if self.mark_paid(booking_id, payment_ref, at, actor, line=paid, count_attempt=True,
-                          lease_until=lease_until) is None:
-            return None
-        return self.confirm(booking_id, meeting.url, meeting.event_id or None, meeting.event_version, at, emails,
-                            actor, line=line, attempt=attempt)
+                        line: HistoryLine) -> Booking | None:
+        """``pending -> paid -> confirmed`` in one request, so one transaction:
+        ``booking_pay_and_confirm`` runs the payment and the confirmation together."""
+        params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_meeting_link": meeting.url,
+                  "p_event_id": meeting.event_id or None, "p_event_version": meeting.event_version,
+                  "p_at": _iso(at), "p_emails": _drafts(emails), "p_actor": actor,
+                  "p_paid_event": paid.event, "p_paid_detail": paid.detail,
+                  "p_attempt_event": attempt.event, "p_attempt_detail": attempt.detail, **_line(line)}
+        return self._transition("booking_pay_and_confirm", params, "recording the payment and the link")
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
-                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,
-                attempt: HistoryLine | None = None) -> Booking | None:
-        """``paid -> confirmed`` with the link, history and emails; ``None`` when not paid. One
-        request: ``booking_confirm`` counts and logs the link ``attempt`` too, only when it did
-        confirm, before the confirmation's line."""
+                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine) -> Booking | None:
+        """``paid -> confirmed`` with a pasted link, the history and emails; ``None`` when not paid."""
+        return self._confirmed(booking_id, meeting_link, event_id, event_version, at, emails, actor, line, None)
+
+    def confirm_with_attempt(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
+                             at: datetime, emails: Sequence[EmailDraft], actor: str, *, attempt: HistoryLine,
+                             line: HistoryLine) -> Booking | None:
+        """``confirm`` that also counts and logs the link ``attempt`` (before the confirmation's
+        line), only when it did confirm; one request to ``booking_confirm``."""
+        return self._confirmed(booking_id, meeting_link, event_id, event_version, at, emails, actor, line, attempt)
+
+    def _confirmed(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
+                   at: datetime, emails: Sequence[EmailDraft], actor: str, line: HistoryLine,
+                   attempt: HistoryLine | None) -> Booking | None:
         params = {"p_id": booking_id, "p_meeting_link": meeting_link, "p_event_id": event_id,
                   "p_event_version": event_version, "p_at": _iso(at), "p_emails": _drafts(emails),
                   "p_actor": actor, **_line(line),
