@@ -30,10 +30,12 @@ from lib.service.outbox import Outbox, recipient_zones
 from lib.service.payments import Payments
 from lib.service.ports import Ports
 from lib.service.session_types import SessionTypes
-from lib.store import EXPIRE_BATCH, BookingStore
+from lib.store import EXPIRE_BATCH
 from lib.validation import clean_new_customer, clean_slot, clean_text, type_price
 
 T = TypeVar("T")
+# Customers one email search reads before it reads them all (see ``_customer_by_email``).
+_EMAIL_MATCHES = 100
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class BookingLife:
         kind, duration = self.types.for_request(expert, request)
         # The horizon is the expert's (their availability); this bound only catches typos.
         day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.ports.now_local(), MAX_HORIZON_DAYS)
+        typed = clean_new_customer(request.new_customer) if request.new_customer and not request.customer_id else None
         override = self.scheduling.check_start(expert, day, at, duration, actor=actor,
                                                override_reason=request.override_reason)
         existing = None
@@ -152,10 +155,9 @@ class BookingLife:
             if customer is None:
                 raise NotFound("Unknown customer; pick one from the list or enter a new one.")
             name, email = customer.name, customer.email
-        elif request.new_customer is not None:
-            typed = clean_new_customer(request.new_customer)
+        elif typed is not None:
             # The stores match customers by email, case-insensitively, and keep the stored name.
-            existing = _customer_by_email(store, typed.email) if find_customer else None
+            existing = self._customer_by_email(typed.email) if find_customer else None
             name, email = (existing.name, existing.email) if existing else (typed.name, typed.email)
         else:
             raise InvalidInput("Pick a customer or enter a new one (name and email).")
@@ -165,6 +167,17 @@ class BookingLife:
                               session_type_id=kind.id,
                               slot_override=override.line if override else None,
                               slot_override_why=override.why if override else None)
+
+    def _customer_by_email(self, email: str) -> Customer | None:
+        """The stored customer with ``email`` (case-insensitively), through the store's search rather
+        than a read of every customer; only when the search is full without it (many addresses
+        containing this one) are all customers read."""
+        store = self.ports.store
+        wanted = email.casefold()
+        found = store.search_customers(email, _EMAIL_MATCHES)
+        if len(found) >= _EMAIL_MATCHES and not any(c.email.casefold() == wanted for c in found):
+            found = store.list_customers()
+        return next((c for c in found if c.email.casefold() == wanted), None)
 
     def book_and_pay(self, request: BookingRequest, *, actor: Actor, dispatch: bool = True) -> BookingOutcome:
         """The whole flow of the booking form: book, start the payment, and once it is paid create
@@ -323,16 +336,3 @@ class BookingLife:
         return self.ports.store.complete_ended(self.ports.now_local(), self.ports.clock(), actor.label,
                                                line=history.completed())
 
-
-_EMAIL_MATCHES = 100
-
-
-def _customer_by_email(store: BookingStore, email: str) -> Customer | None:
-    """The stored customer with ``email`` (case-insensitively), through the store's search rather
-    than a read of every customer; only when the search is full without it (many addresses
-    containing this one) are all customers read."""
-    wanted = email.casefold()
-    found = store.search_customers(email, _EMAIL_MATCHES)
-    if len(found) >= _EMAIL_MATCHES and not any(c.email.casefold() == wanted for c in found):
-        found = store.list_customers()
-    return next((c for c in found if c.email.casefold() == wanted), None)

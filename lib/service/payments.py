@@ -114,10 +114,10 @@ class Payments:
             numbered = self.ports.store.add_payment_attempt(booking.id)
             if numbered is None:
                 raise InvalidTransition("This booking changed meanwhile; refresh and try again.")
-            order_id = order_id_for(booking.id, numbered.payment_attempts)
+            order_id = order_id_for(numbered.id, numbered.payment_attempts)
             return self._answered(numbered, order_id, self._ask(numbered, order_id, actor), actor)
         asked = replace(booking, payment_attempts=booking.payment_attempts + 1)
-        order_id = order_id_for(booking.id, asked.payment_attempts)
+        order_id = order_id_for(asked.id, asked.payment_attempts)
         result = self._ask(asked, order_id, actor)
         if result.state is PaymentState.PAID:
             return PaidHere(booking, result.reference)
