@@ -57,7 +57,7 @@ from lib.errors import (
 from lib.notify import LINK_PENDING
 from lib.notify.templates import emails_for
 from lib.service import history
-from lib.store import EXPIRE_BATCH
+from lib.store import EXPIRE_BATCH, BookingStore
 from lib.store.sqlite import SQLiteStore
 from lib.store.supabase import BOOKING_SELECT, SupabaseStore
 from tests.support.postgres import apply_migrations, fresh_database, psycopg
@@ -1244,6 +1244,45 @@ def test_wire_a_confirmation_with_its_link_attempt_is_one_request(wire):
     body = json.loads(request.content)
     assert (body["p_attempt_event"], body["p_attempt_detail"]) == ("link attempt", "ok")
     assert (body["p_event"], body["p_detail"]) == ("confirmed", "link")
+
+
+def test_wire_a_payment_with_its_link_is_one_request_so_one_transaction(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(payment_attempts=1, link_attempts=1)]))
+    meeting = Meeting(url="https://meet.jit.si/CallExpert-x", event_id="CallExpert-x", event_version=0)
+    done = wire.store.pay_and_confirm(BOOKING, "DEMO-1", meeting, NOW, [], "ops", paid=history.paid("DEMO-1"),
+                                      attempt=history.link_attempt(None), line=HistoryLine("confirmed", "jitsi"))
+    assert (done.payment_attempts, done.link_attempts) == (1, 1)
+    [request] = wire.sent  # one round trip: the payment and the confirmation commit together or not at all
+    assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_pay_and_confirm")
+    body = json.loads(request.content)
+    assert (body["p_payment_ref"], body["p_meeting_link"], body["p_event_id"]) == (
+        "DEMO-1", "https://meet.jit.si/CallExpert-x", "CallExpert-x")
+    assert [body[k] for k in ("p_paid_event", "p_attempt_event", "p_event")] == ["paid", "link attempt", "confirmed"]
+
+
+def test_wire_a_payment_counting_its_attempt_takes_no_lease(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(status="paid", payment_attempts=1, meeting_link=None)]))
+    wire.store.mark_paid_counting_attempt(BOOKING, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"))
+    body = json.loads(wire.sent[0].content)
+    assert (body["p_count_attempt"], body["p_lease_until"]) == (True, None)
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(status="paid", meeting_link=None)]))
+    wire.store.mark_paid(BOOKING, "CE-1-1", NOW, "midtrans", line=history.paid("CE-1-1"))
+    body = json.loads(wire.sent[1].content)
+    assert (body["p_count_attempt"], body["p_lease_until"]) == (False, None)
+
+
+def test_booking_life_store_methods_take_no_flag_that_changes_their_transition():
+    """A transition that differs is a method of its own name: no bool switch, no optional
+    argument whose presence adds a step (the link lease, a counted attempt)."""
+    life = ["create_booking", "mark_paid", "mark_paid_counting_attempt", "mark_paid_and_claim_link",
+            "add_payment_attempt", "start_payment", "mark_payment_failed", "claim_for_link", "record_link_attempt",
+            "release_link_claim", "confirm", "confirm_with_attempt", "pay_and_confirm"]
+    for cls in (BookingStore, SQLiteStore, SupabaseStore):
+        for name in life:
+            params = inspect.signature(getattr(cls, name)).parameters.values()
+            switches = [p.name for p in params if p.default is not inspect.Parameter.empty
+                        and (p.default is None or isinstance(p.default, bool))]
+            assert switches == [], (cls.__name__, name, switches)
 
 
 def test_wire_pending_since_is_one_filtered_ordered_get(wire):
