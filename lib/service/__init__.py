@@ -130,6 +130,12 @@ class BookingService:
         self.ports.route = ConfirmRoute.of(self.ports.meetings, value)
 
     @property
+    def route(self) -> ConfirmRoute:
+        """How these adapters take a booking from paid to confirmed, decided when they were set:
+        whether the gateway settles here (no payment page) and whether links are made here (no calendar)."""
+        return self.ports.route
+
+    @property
     def sender(self) -> EmailSender:
         return self.ports.sender
 
