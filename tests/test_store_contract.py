@@ -414,7 +414,8 @@ def test_a_cancel_queues_its_calendar_work_in_its_transaction_held_by_the_link_l
     booking = paid(store, people)
     lease = NOW + timedelta(minutes=5)
     assert store.claim_for_link(booking.id, NOW, lease) is not None  # a link attempt in flight
-    gone = store.cancel(booking.id, NOW, "x", [], "ops", line=history.cancelled("x"), calendar="cancel")
+    gone = store.cancel_with_calendar_work(booking.id, NOW, "x", [], "ops", line=history.cancelled("x"),
+                                           calendar="cancel")
     assert gone.status is BookingStatus.CANCELLED
     work = store.calendar_work([booking.id])[booking.id]
     assert (work.reason, work.generation, work.waiting, work.attempts) == ("cancel", 1, True, 0)
@@ -422,7 +423,8 @@ def test_a_cancel_queues_its_calendar_work_in_its_transaction_held_by_the_link_l
     # A cancel that does not happen queues nothing.
     other = confirmed(store, people, at=time(16, 0))
     store.cancel(other.id, NOW, "x", [], "ops", line=history.cancelled("x"))
-    assert store.cancel(other.id, NOW, "again", [], "ops", line=history.cancelled("again"), calendar="cancel") is None
+    assert store.cancel_with_calendar_work(other.id, NOW, "again", [], "ops", line=history.cancelled("again"),
+                                           calendar="cancel") is None
     assert other.id not in store.calendar_work([other.id])
     # The attempt ending queues its cleanup: the hold ends, the generation grows.
     store.queue_calendar_work(booking.id, "link cleanup", NOW + timedelta(seconds=1))
@@ -432,8 +434,8 @@ def test_a_cancel_queues_its_calendar_work_in_its_transaction_held_by_the_link_l
 
 def test_a_reschedule_queues_its_calendar_work(store, people):
     booking = confirmed(store, people)
-    store.reschedule(booking.id, DAY, time(16, 0), NOW, lambda b: [], "ops", line_for=history.rescheduled,
-                     calendar="reschedule")
+    store.reschedule_with_calendar_work(booking.id, DAY, time(16, 0), NOW, lambda b: [], "ops",
+                                        line_for=history.rescheduled, calendar="reschedule")
     assert store.calendar_work([booking.id])[booking.id].reason == "reschedule"
 
 
@@ -1276,7 +1278,8 @@ def test_booking_life_store_methods_take_no_flag_that_changes_their_transition()
     argument whose presence adds a step (the link lease, a counted attempt)."""
     life = ["create_booking", "mark_paid", "mark_paid_counting_attempt", "mark_paid_and_claim_link",
             "add_payment_attempt", "start_payment", "mark_payment_failed", "claim_for_link", "record_link_attempt",
-            "release_link_claim", "confirm", "confirm_with_attempt", "pay_and_confirm"]
+            "release_link_claim", "confirm", "confirm_with_attempt", "pay_and_confirm", "reschedule",
+            "reschedule_with_calendar_work", "cancel", "cancel_with_calendar_work", "complete_ended"]
     for cls in (BookingStore, SQLiteStore, SupabaseStore):
         for name in life:
             params = inspect.signature(getattr(cls, name)).parameters.values()

@@ -16,6 +16,7 @@ from lib.domain import (
     BookingRequest,
     BookingStatus,
     Customer,
+    EmailDraft,
     Expert,
     NewBooking,
     NewCustomer,
@@ -252,10 +253,17 @@ class BookingLife:
         # So are the people's zones (one read), which the move does not change.
         join_links = self.outbox.join.for_emails(booking) if send else None
         zones = recipient_zones(booking, self.ports) if send else None
-        result = self._freeing_stale_holds(lambda: store.reschedule(
-            booking.id, day, at, self.ports.clock(),
-            lambda b: self.outbox.drafts(b, "rescheduled", join_links, zones) if send else [], who,
-            line_for=history.rescheduled, calendar=calendar))
+        def emails_for(moved: Booking) -> list[EmailDraft]:
+            return self.outbox.drafts(moved, "rescheduled", join_links, zones) if send else []
+
+        def move() -> Booking:
+            if calendar:  # the move and its calendar work in one transaction
+                return store.reschedule_with_calendar_work(booking.id, day, at, self.ports.clock(), emails_for, who,
+                                                           line_for=history.rescheduled, calendar=calendar)
+            return store.reschedule(booking.id, day, at, self.ports.clock(), emails_for, who,
+                                    line_for=history.rescheduled)
+
+        result = self._freeing_stale_holds(move)
         self.scheduling.forget_busy(booking.expert_id)
         if override:
             store.add_history(booking.id, "slot override", override.line, who)
@@ -280,9 +288,11 @@ class BookingLife:
         calendar = self.calendar.reason_for_cancel(booking)
         notify = booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
         gone = replace(booking, status=BookingStatus.CANCELLED)
-        cancelled = self.ports.store.cancel(booking.id, self.ports.clock(), reason,
-                                            self.outbox.drafts(gone, "cancelled") if notify else [], actor.label,
-                                            line=history.cancelled(reason), calendar=calendar)
+        emails = self.outbox.drafts(gone, "cancelled") if notify else []
+        store, at, line = self.ports.store, self.ports.clock(), history.cancelled(reason)
+        cancelled = (store.cancel_with_calendar_work(booking.id, at, reason, emails, actor.label, line=line,
+                                                     calendar=calendar) if calendar
+                     else store.cancel(booking.id, at, reason, emails, actor.label, line=line))
         if cancelled is None:
             raise InvalidTransition("This booking changed while it was being cancelled; refresh and try again.")
         self.scheduling.forget_busy(booking.expert_id)

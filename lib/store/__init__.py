@@ -239,14 +239,28 @@ class BookingStore(Protocol):
         actor: str,
         *,
         line_for: LineFor,
-        calendar: str | None = None,
     ) -> Booking:
         """Move the booking (overlap-checked, excluding itself) and bump its revision.
 
         ``emails_for`` renders the emails from the moved booking, and ``line_for`` its history
         line from the booking before and after the move, for the transaction that moves it.
-        ``calendar``: also queue the booking's calendar work with this reason, in that transaction.
         """
+        ...
+
+    def reschedule_with_calendar_work(
+        self,
+        booking_id: str,
+        new_date: date,
+        new_time: time,
+        at: datetime,
+        emails_for: EmailsFor,
+        actor: str,
+        *,
+        line_for: LineFor,
+        calendar: str,
+    ) -> Booking:
+        """``reschedule`` that also queues the booking's calendar work (reason ``calendar``) in
+        the transaction that moves it: a booking with an event outside (Google)."""
         ...
 
     def cancel(
@@ -258,13 +272,23 @@ class BookingStore(Protocol):
         actor: str,
         *,
         line: HistoryLine,
-        calendar: str | None = None,
     ) -> Booking | None:
-        """Active -> ``cancelled`` with ``line`` and ``emails``; ``None`` when no longer active.
+        """Active -> ``cancelled`` with ``line`` and ``emails``; ``None`` when no longer active."""
+        ...
 
-        ``calendar``: also queue the booking's calendar work with this reason in the same
-        transaction, holding it until the link lease the booking had (an attempt in flight).
-        """
+    def cancel_with_calendar_work(
+        self,
+        booking_id: str,
+        at: datetime,
+        reason: str,
+        emails: Sequence[EmailDraft],
+        actor: str,
+        *,
+        line: HistoryLine,
+        calendar: str,
+    ) -> Booking | None:
+        """``cancel`` that also queues the booking's calendar work (reason ``calendar``) in the same
+        transaction, held until the link lease the booking had (an attempt in flight) ends."""
         ...
 
     def complete_ended(self, now_local: datetime, at: datetime, actor: str, *, line: HistoryLine) -> int:

@@ -508,8 +508,16 @@ class SQLiteStore(OperationsTables, SessionTypeTables, CalendarWorkTables, SelfS
                                     at, emails, actor, line, attempt)
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
-                   emails_for: EmailsFor, actor: str, *, line_for: LineFor,
-                   calendar: str | None = None) -> Booking:
+                   emails_for: EmailsFor, actor: str, *, line_for: LineFor) -> Booking:
+        return self._reschedule(booking_id, new_date, new_time, at, emails_for, actor, line_for, None)
+
+    def reschedule_with_calendar_work(self, booking_id: str, new_date: date, new_time: time, at: datetime,
+                                      emails_for: EmailsFor, actor: str, *, line_for: LineFor,
+                                      calendar: str) -> Booking:
+        return self._reschedule(booking_id, new_date, new_time, at, emails_for, actor, line_for, calendar)
+
+    def _reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime, emails_for: EmailsFor,
+                    actor: str, line_for: LineFor, calendar: str | None) -> Booking:
         with self._tx() as db:
             current = self._booking_in(db, booking_id)
             if current is None:
@@ -535,7 +543,15 @@ class SQLiteStore(OperationsTables, SessionTypeTables, CalendarWorkTables, SelfS
             return moved
 
     def cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
-               actor: str, *, line: HistoryLine, calendar: str | None = None) -> Booking | None:
+               actor: str, *, line: HistoryLine) -> Booking | None:
+        return self._cancel(booking_id, at, reason, emails, actor, line, None)
+
+    def cancel_with_calendar_work(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
+                                  actor: str, *, line: HistoryLine, calendar: str) -> Booking | None:
+        return self._cancel(booking_id, at, reason, emails, actor, line, calendar)
+
+    def _cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft], actor: str,
+                line: HistoryLine, calendar: str | None) -> Booking | None:
         with self._tx() as db:
             # Read before the update, which ends the link lease the calendar work must outwait.
             lease = db.execute("SELECT link_lease_until FROM bookings WHERE id = ?", (booking_id,)).fetchone()

@@ -432,11 +432,22 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
         return self._transition("booking_confirm", params, "confirming the booking")
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
-                   emails_for: EmailsFor, actor: str, *, line_for: LineFor,
-                   calendar: str | None = None) -> Booking:
+                   emails_for: EmailsFor, actor: str, *, line_for: LineFor) -> Booking:
         """Move the booking: read it, render the emails and the history line from the moved
         booking, then one RPC that moves it only if its revision is still the one they were
         rendered from."""
+        return self._reschedule(booking_id, new_date, new_time, at, emails_for, actor, line_for,
+                                "booking_reschedule", {})
+
+    def reschedule_with_calendar_work(self, booking_id: str, new_date: date, new_time: time, at: datetime,
+                                      emails_for: EmailsFor, actor: str, *, line_for: LineFor,
+                                      calendar: str) -> Booking:
+        """``reschedule`` whose one RPC queues the calendar work in the transaction that moves it."""
+        return self._reschedule(booking_id, new_date, new_time, at, emails_for, actor, line_for,
+                                "booking_reschedule_with_calendar", {"p_calendar": calendar})
+
+    def _reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime, emails_for: EmailsFor,
+                    actor: str, line_for: LineFor, name: str, extra: dict[str, Any]) -> Booking:
         current = self.get_booking(booking_id)
         if current is None:
             raise NotFound(f"No booking with id {booking_id}.")
@@ -445,10 +456,7 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
         moved = replace(current, scheduled_date=new_date, scheduled_time=new_time, revision=current.revision + 1)
         params = {"p_id": booking_id, "p_revision": current.revision, "p_date": new_date.isoformat(),
                   "p_time": new_time.strftime("%H:%M:%S"), "p_at": _iso(at), "p_emails": _drafts(emails_for(moved)),
-                  "p_actor": actor, **_line(line_for(current, moved))}
-        name = "booking_reschedule"
-        if calendar:  # the move and its calendar work in one transaction
-            name, params = "booking_reschedule_with_calendar", {**params, "p_calendar": calendar}
+                  "p_actor": actor, **_line(line_for(current, moved)), **extra}
         try:
             result = self._transition(name, params, "moving the booking",
                                       slot=_slot(new_date, new_time))
@@ -461,15 +469,18 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
         return result
 
     def cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
-               actor: str, *, line: HistoryLine, calendar: str | None = None) -> Booking | None:
-        """Active -> ``cancelled`` with history and emails (and, with ``calendar``, the calendar
-        work in the same transaction); ``None`` when no longer active."""
+               actor: str, *, line: HistoryLine) -> Booking | None:
+        """Active -> ``cancelled`` with history and emails; ``None`` when no longer active."""
         params = {"p_id": booking_id, "p_at": _iso(at), "p_reason": reason, "p_emails": _drafts(emails),
                   "p_actor": actor, **_line(line)}
-        if calendar:
-            return self._transition("booking_cancel_with_calendar", {**params, "p_calendar": calendar},
-                                    "cancelling the booking")
         return self._transition("booking_cancel", params, "cancelling the booking")
+
+    def cancel_with_calendar_work(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
+                                  actor: str, *, line: HistoryLine, calendar: str) -> Booking | None:
+        """``cancel`` with the calendar work queued by the same RPC, so the same transaction."""
+        params = {"p_id": booking_id, "p_at": _iso(at), "p_reason": reason, "p_emails": _drafts(emails),
+                  "p_actor": actor, **_line(line), "p_calendar": calendar}
+        return self._transition("booking_cancel_with_calendar", params, "cancelling the booking")
 
     # -- history -------------------------------------------------------------------------------
     def history(self, booking_id: str) -> list[HistoryEntry]:
