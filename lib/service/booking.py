@@ -201,12 +201,12 @@ class BookingLife:
             try:
                 taken = self.payments.take(booking, actor)
             except PaymentError as exc:
-                return BookingOutcome(self.ports.load(booking.id), payment_error=str(exc))
+                return BookingOutcome(self.ports.store.get_booking(booking.id) or booking, payment_error=str(exc))
             paid, booking = (taken, booking) if isinstance(taken, PaidHere) else (None, taken)
         if paid is None and booking.status is not BookingStatus.PAID:
             pending = booking.status is BookingStatus.PENDING
             return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
-        linked = self.links.confirm_or_say_why(booking.id, actor.label, dispatch=dispatch, paid_here=paid)
+        linked = self.links.confirm_paid(booking.id, actor.label, dispatch, paid)
         return BookingOutcome(linked.booking, link_error=linked.link_error)
 
     def preview_reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,

@@ -110,6 +110,7 @@ class Payments:
         in a transaction of its own first, since the gateway accepts an order id once. Either way
         its answer is stored as ``_answered`` says; a refusal raises ``PaymentError``.
         """
+        require_staff(actor, "take payments")
         if not self.ports.route.pays_here:
             numbered = self.ports.store.add_payment_attempt(booking.id)
             if numbered is None:
@@ -139,14 +140,14 @@ class Payments:
         if result.state is PaymentState.PAID:
             paid = store.mark_paid(booking.id, result.reference, self.ports.clock(), who,
                                    line=history.paid(result.reference))
-            return paid or self.ports.load(booking.id)
+            return paid or store.get_booking(booking.id) or booking  # no longer pending: as it is now
         if result.state is PaymentState.FAILED:
             store.add_history(booking.id, "payment failed", result.message, who)
             raise PaymentFailed(f"Payment failed: {result.message or 'the gateway refused it'}. "
                                "The booking is still awaiting payment.")
         started = store.start_payment(booking.id, order_id, result.token or "", result.redirect_url or "",
                                       self.ports.clock(), who, line=history.payment_started(order_id))
-        return started or self.ports.load(booking.id)
+        return started or store.get_booking(booking.id) or booking
 
     def check_payment(self, booking_id: str, *, actor: Actor) -> PaymentCheck:
         """Ask the gateway (never the browser) whether the booking's payment settled, and move it on.
@@ -255,7 +256,7 @@ class Payments:
                     # Expired or cancelled a moment before the money was recorded: keep the money in view.
                     return self._paid_after_cancellation(current, result.reference, actor, confirmed=True)
                 return self._unchanged(booking.id)
-            linked = self.links.confirm_or_say_why(booking.id, who, dispatch=True)
+            linked = self.links.confirm_paid(booking.id, who, dispatch=True)
             if linked.link_error is not None:
                 return PaymentCheck(linked.booking, f"Paid: {result.message} The meeting link is not "
                                     "ready yet; ops will create it.", changed=True, link_error=linked.link_error)
