@@ -378,7 +378,8 @@ def test_a_cancel_queues_its_calendar_work_in_its_transaction_held_by_the_link_l
     booking = paid(store, people)
     lease = NOW + timedelta(minutes=5)
     assert store.claim_for_link(booking.id, NOW, lease) is not None  # a link attempt in flight
-    gone = store.cancel(booking.id, NOW, "x", [], "ops", line=history.cancelled("x"), calendar="cancel")
+    gone = store.cancel_with_calendar_work(booking.id, NOW, "x", [], "ops", line=history.cancelled("x"),
+                                           calendar="cancel")
     assert gone.status is BookingStatus.CANCELLED
     work = store.calendar_work([booking.id])[booking.id]
     assert (work.reason, work.generation, work.waiting, work.attempts) == ("cancel", 1, True, 0)
@@ -386,7 +387,8 @@ def test_a_cancel_queues_its_calendar_work_in_its_transaction_held_by_the_link_l
     # A cancel that does not happen queues nothing.
     other = confirmed(store, people, at=time(16, 0))
     store.cancel(other.id, NOW, "x", [], "ops", line=history.cancelled("x"))
-    assert store.cancel(other.id, NOW, "again", [], "ops", line=history.cancelled("again"), calendar="cancel") is None
+    assert store.cancel_with_calendar_work(other.id, NOW, "again", [], "ops", line=history.cancelled("again"),
+                                           calendar="cancel") is None
     assert other.id not in store.calendar_work([other.id])
     # The attempt ending queues its cleanup: the hold ends, the generation grows.
     store.queue_calendar_work(booking.id, "link cleanup", NOW + timedelta(seconds=1))
@@ -396,8 +398,8 @@ def test_a_cancel_queues_its_calendar_work_in_its_transaction_held_by_the_link_l
 
 def test_a_reschedule_queues_its_calendar_work(store, people):
     booking = confirmed(store, people)
-    store.reschedule(booking.id, DAY, time(16, 0), NOW, lambda b: [], "ops", line_for=history.rescheduled,
-                     calendar="reschedule")
+    store.reschedule_with_calendar_work(booking.id, DAY, time(16, 0), NOW, lambda b: [], "ops",
+                                        line_for=history.rescheduled, calendar="reschedule")
     assert store.calendar_work([booking.id])[booking.id].reason == "reschedule"
 
 
@@ -797,8 +799,8 @@ def test_wire_confirm_sends_the_emails_and_an_empty_reply_means_not_paid(wire):
 
 def test_wire_a_payment_with_its_attempt_and_link_lease_is_one_request(wire):
     wire.replies.append(httpx.Response(200, json=[pgrst_row(status="paid", payment_attempts=1, meeting_link=None)]))
-    booking = wire.store.mark_paid(BOOKING, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True,
-                                   lease_until=NOW + timedelta(minutes=5))
+    booking = wire.store.mark_paid_and_claim_link(BOOKING, "DEMO-1", NOW, NOW + timedelta(minutes=5), "ops",
+                                                  line=history.paid("DEMO-1"))
     assert (booking.status, booking.payment_attempts) == (BookingStatus.PAID, 1)
     [request] = wire.sent
     assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_mark_paid")
@@ -809,14 +811,55 @@ def test_wire_a_payment_with_its_attempt_and_link_lease_is_one_request(wire):
 
 def test_wire_a_confirmation_with_its_link_attempt_is_one_request(wire):
     wire.replies.append(httpx.Response(200, json=[pgrst_row(link_attempts=2)]))
-    confirmed_booking = wire.store.confirm(BOOKING, "https://meet.google.com/x", "ev1", 0, NOW, [], "ops",
-                                           line=HistoryLine("confirmed", "link"), attempt=history.link_attempt(None))
+    confirmed_booking = wire.store.confirm_with_attempt(BOOKING, "https://meet.google.com/x", "ev1", 0, NOW, [],
+                                                        "ops", line=HistoryLine("confirmed", "link"),
+                                                        attempt=history.link_attempt(None))
     assert confirmed_booking.link_attempts == 2
     [request] = wire.sent
     assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_confirm")
     body = json.loads(request.content)
     assert (body["p_attempt_event"], body["p_attempt_detail"]) == ("link attempt", "ok")
     assert (body["p_event"], body["p_detail"]) == ("confirmed", "link")
+
+
+def test_wire_a_payment_with_its_link_is_one_request_so_one_transaction(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(payment_attempts=1, link_attempts=1)]))
+    meeting = Meeting(url="https://meet.jit.si/CallExpert-x", event_id="CallExpert-x", event_version=0)
+    done = wire.store.pay_and_confirm(BOOKING, "DEMO-1", meeting, NOW, [], "ops", paid=history.paid("DEMO-1"),
+                                      attempt=history.link_attempt(None), line=HistoryLine("confirmed", "jitsi"))
+    assert (done.payment_attempts, done.link_attempts) == (1, 1)
+    [request] = wire.sent  # one round trip: the payment and the confirmation commit together or not at all
+    assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/booking_pay_and_confirm")
+    body = json.loads(request.content)
+    assert (body["p_payment_ref"], body["p_meeting_link"], body["p_event_id"]) == (
+        "DEMO-1", "https://meet.jit.si/CallExpert-x", "CallExpert-x")
+    assert [body[k] for k in ("p_paid_event", "p_attempt_event", "p_event")] == ["paid", "link attempt", "confirmed"]
+
+
+def test_wire_a_payment_counting_its_attempt_takes_no_lease(wire):
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(status="paid", payment_attempts=1, meeting_link=None)]))
+    wire.store.mark_paid_counting_attempt(BOOKING, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"))
+    body = json.loads(wire.sent[0].content)
+    assert (body["p_count_attempt"], body["p_lease_until"]) == (True, None)
+    wire.replies.append(httpx.Response(200, json=[pgrst_row(status="paid", meeting_link=None)]))
+    wire.store.mark_paid(BOOKING, "CE-1-1", NOW, "midtrans", line=history.paid("CE-1-1"))
+    body = json.loads(wire.sent[1].content)
+    assert (body["p_count_attempt"], body["p_lease_until"]) == (False, None)
+
+
+def test_booking_life_store_methods_take_no_flag_that_changes_their_transition():
+    """A transition that differs is a method of its own name: no bool switch, no optional
+    argument whose presence adds a step (the link lease, a counted attempt)."""
+    life = ["create_booking", "mark_paid", "mark_paid_counting_attempt", "mark_paid_and_claim_link",
+            "add_payment_attempt", "start_payment", "mark_payment_failed", "claim_for_link", "record_link_attempt",
+            "release_link_claim", "confirm", "confirm_with_attempt", "pay_and_confirm", "reschedule",
+            "reschedule_with_calendar_work", "cancel", "cancel_with_calendar_work", "complete_ended"]
+    for cls in (BookingStore, SQLiteStore, SupabaseStore):
+        for name in life:
+            params = inspect.signature(getattr(cls, name)).parameters.values()
+            switches = [p.name for p in params if p.default is not inspect.Parameter.empty
+                        and (p.default is None or isinstance(p.default, bool))]
+            assert switches == [], (cls.__name__, name, switches)
 
 
 def test_wire_pending_since_is_one_filtered_ordered_get(wire):
@@ -1017,9 +1060,9 @@ def test_live_project_answers_every_page_read():
 
 def test_mark_paid_can_count_its_payment_attempt_only_while_pending(store, people):
     booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
-    result = store.mark_paid(booking.id, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True)
+    result = store.mark_paid_counting_attempt(booking.id, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"))
     assert (result.status, result.payment_attempts, result.payment_ref) == (BookingStatus.PAID, 1, "DEMO-1")
-    assert store.mark_paid(booking.id, "DEMO-2", NOW, "ops", line=history.paid("DEMO-2"), count_attempt=True) is None
+    assert store.mark_paid_counting_attempt(booking.id, "DEMO-2", NOW, "ops", line=history.paid("DEMO-2")) is None
     assert store.get_booking(booking.id).payment_attempts == 1  # not counted again for a booking not pending
     assert events(store, booking.id) == ["created", "paid"]
     plain = paid(store, people, at=time(9, 0))
@@ -1028,28 +1071,29 @@ def test_mark_paid_can_count_its_payment_attempt_only_while_pending(store, peopl
 
 def test_confirm_can_count_the_link_attempt_that_made_the_link_only_while_paid(store, people):
     pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
-    assert store.confirm(pending.id, "https://meet.example.com/p", None, 0, NOW, [], "ops",
-                         line=HistoryLine("confirmed", "x"), attempt=history.link_attempt(None)) is None
+    assert store.confirm_with_attempt(pending.id, "https://meet.example.com/p", None, 0, NOW, [], "ops",
+                                      line=HistoryLine("confirmed", "x"), attempt=history.link_attempt(None)) is None
     assert store.get_booking(pending.id).link_attempts == 0 and events(store, pending.id) == ["created"]
     booking = paid(store, people)
     store.record_link_attempt(booking.id, "timeout", "ops", line=history.link_attempt("timeout"))
-    result = store.confirm(booking.id, "https://meet.example.com/ok", "ev1", 0, NOW, drafts(booking, "confirmed"),
-                           "ops", line=HistoryLine("confirmed", "jitsi link created"),
-                           attempt=history.link_attempt(None))
+    result = store.confirm_with_attempt(booking.id, "https://meet.example.com/ok", "ev1", 0, NOW,
+                                        drafts(booking, "confirmed"), "ops",
+                                        line=HistoryLine("confirmed", "jitsi link created"),
+                                        attempt=history.link_attempt(None))
     assert (result.status, result.link_attempts, result.last_error) == (BookingStatus.CONFIRMED, 2, None)
     # The successful attempt is logged before the confirmation, as when it was a write of its own.
     assert [(h.event, h.detail) for h in store.history(booking.id)][-3:] == [
         ("link attempt failed", "timeout"), ("link attempt", "ok"), ("confirmed", "jitsi link created")]
-    assert store.confirm(booking.id, "https://meet.example.com/2", "ev2", 0, NOW, [], "ops",
-                         line=HistoryLine("confirmed", "again"), attempt=history.link_attempt(None)) is None
+    assert store.confirm_with_attempt(booking.id, "https://meet.example.com/2", "ev2", 0, NOW, [], "ops",
+                                      line=HistoryLine("confirmed", "again"),
+                                      attempt=history.link_attempt(None)) is None
     assert store.get_booking(booking.id).link_attempts == 2
 
 
 def test_mark_paid_can_take_the_link_lease_that_keeps_other_workers_away(store, people):
     pending = store.create_booking(new(people.sari, people.andi, at=time(9, 0)), "ops", line=CREATED)
     lease = NOW + timedelta(minutes=5)
-    held = store.mark_paid(pending.id, "DEMO-1", NOW, "ops", line=history.paid("DEMO-1"), count_attempt=True,
-                           lease_until=lease)
+    held = store.mark_paid_and_claim_link(pending.id, "DEMO-1", NOW, lease, "ops", line=history.paid("DEMO-1"))
     assert (held.status, held.payment_attempts, held.expert_name) == (BookingStatus.PAID, 1, "Sari Wulandari")
     assert events(store, held.id) == ["created", "paid"]
     # Held as after a claim: another worker cannot claim it until the lease runs out ...
@@ -1058,8 +1102,8 @@ def test_mark_paid_can_take_the_link_lease_that_keeps_other_workers_away(store, 
     assert store.claim_for_link(held.id, NOW + timedelta(minutes=6), NOW + timedelta(minutes=11)) is not None
     # ... or is released (a failed link); and a payment not taken (not pending) takes no lease.
     store.release_link_claim(held.id)
-    assert store.mark_paid(held.id, "DEMO-2", NOW, "ops", line=history.paid("DEMO-2"),
-                           lease_until=NOW + timedelta(hours=1)) is None
+    assert store.mark_paid_and_claim_link(held.id, "DEMO-2", NOW, NOW + timedelta(hours=1), "ops",
+                                          line=history.paid("DEMO-2")) is None
     assert store.claim_for_link(held.id, NOW, NOW + timedelta(minutes=5)) is not None
     # Without ``lease_until`` the payment takes none (as before): a worker claims it at once.
     other = paid(store, people, at=time(11, 0))
@@ -1071,8 +1115,7 @@ def _pay_and_confirm(store, booking: Booking, emails: Sequence[EmailDraft], **kw
                       event_version=0)
     return store.pay_and_confirm(booking.id, "DEMO-1", meeting, NOW, emails, "ops", paid=history.paid("DEMO-1"),
                                  attempt=history.link_attempt(None),
-                                 line=HistoryLine("confirmed", "jitsi link created"),
-                                 lease_until=NOW + timedelta(minutes=5), **kw)
+                                 line=HistoryLine("confirmed", "jitsi link created"), **kw)
 
 
 def test_pay_and_confirm_takes_a_pending_booking_to_confirmed_with_both_attempts_lines_and_emails(store, people):
@@ -1120,8 +1163,9 @@ def test_sqlite_a_confirmation_that_fails_midway_leaves_nothing_half_written(tmp
     # The second email names no booking: its insert fails after the update, the lines and the first email.
     broken = [good[0], replace(good[1], booking_id=str(uuid.uuid4()))]
     with pytest.raises(Exception, match="FOREIGN KEY"):
-        store.confirm(booking.id, "https://meet.example.com/x", "ev", 0, NOW, broken, "ops",
-                      line=HistoryLine("confirmed", "jitsi link created"), attempt=history.link_attempt(None))
+        store.confirm_with_attempt(booking.id, "https://meet.example.com/x", "ev", 0, NOW, broken, "ops",
+                                   line=HistoryLine("confirmed", "jitsi link created"),
+                                   attempt=history.link_attempt(None))
     after = store.get_booking(booking.id)
     assert (after.status, after.meeting_link, after.link_attempts) == (BookingStatus.PAID, None, 0)
     assert events(store, booking.id) == ["created", "paid"] and store.list_emails(booking_id=booking.id) == []
@@ -1134,7 +1178,7 @@ def test_sqlite_a_payment_that_fails_midway_counts_no_attempt(tmp_path):
     booking = store.create_booking(new(sari.id, andi.id), "ops", line=CREATED)
     # The history line cannot be written (no event): the update before it is undone with it.
     with pytest.raises(Exception, match="NOT NULL"):
-        store.mark_paid(booking.id, "DEMO-1", NOW, "ops", line=HistoryLine(None, "x"), count_attempt=True)  # type: ignore[arg-type]
+        store.mark_paid_counting_attempt(booking.id, "DEMO-1", NOW, "ops", line=HistoryLine(None, "x"))  # type: ignore[arg-type]
     after = store.get_booking(booking.id)
     assert (after.status, after.payment_attempts, after.payment_ref) == (BookingStatus.PENDING, 0, None)
     assert events(store, booking.id) == ["created"]

@@ -57,7 +57,7 @@ from lib.service.links import LinkOutcome, Links, Progress
 from lib.service.outbox import DispatchResult, Outbox
 from lib.service.overview_figures import OverviewFigures
 from lib.service.payments import PaymentCheck, Payments
-from lib.service.ports import Ports
+from lib.service.ports import ConfirmRoute, Ports
 from lib.service.queries import ExpertSessions, Queries
 from lib.service.reminders import ReminderRun, Reminders
 from lib.service.self_service import CustomerChange, SelfService, Visit
@@ -116,7 +116,9 @@ class BookingService:
 
     @meetings.setter
     def meetings(self, value: MeetingProvider) -> None:
+        # A new adapter is a new build of that port: its confirm route is decided again, here.
         self.ports.meetings = value
+        self.ports.route = ConfirmRoute.of(value, self.ports.payments)
 
     @property
     def payments(self) -> PaymentGateway:
@@ -125,6 +127,13 @@ class BookingService:
     @payments.setter
     def payments(self, value: PaymentGateway) -> None:
         self.ports.payments = value
+        self.ports.route = ConfirmRoute.of(self.ports.meetings, value)
+
+    @property
+    def route(self) -> ConfirmRoute:
+        """How these adapters take a booking from paid to confirmed, decided when they were set:
+        whether the gateway settles here (no payment page) and whether links are made here (no calendar)."""
+        return self.ports.route
 
     @property
     def sender(self) -> EmailSender:

@@ -16,24 +16,27 @@ from lib.domain import (
     BookingRequest,
     BookingStatus,
     Customer,
+    EmailDraft,
     Expert,
     NewBooking,
     NewCustomer,
 )
-from lib.errors import InvalidInput, InvalidTransition, MeetingProviderError, NotFound, PaymentError, SlotTaken
+from lib.errors import InvalidInput, InvalidTransition, NotFound, PaymentError, SlotTaken
 from lib.scheduling.model import MAX_HORIZON_DAYS
 from lib.service import history
 from lib.service.calendar import CalendarChanges
 from lib.service.expert_availability import Scheduling, SlotOverride
-from lib.service.links import Links
+from lib.service.links import Links, PaidHere
 from lib.service.outbox import Outbox, recipient_zones
 from lib.service.payments import Payments
 from lib.service.ports import Ports
 from lib.service.session_types import SessionTypes
-from lib.store import EXPIRE_BATCH, BookingStore
+from lib.store import EXPIRE_BATCH
 from lib.validation import clean_new_customer, clean_slot, clean_text, type_price
 
 T = TypeVar("T")
+# Customers one email search reads before it reads them all (see ``_customer_by_email``).
+_EMAIL_MATCHES = 100
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,7 @@ class BookingLife:
         kind, duration = self.types.for_request(expert, request)
         # The horizon is the expert's (their availability); this bound only catches typos.
         day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.ports.now_local(), MAX_HORIZON_DAYS)
+        typed = clean_new_customer(request.new_customer) if request.new_customer and not request.customer_id else None
         override = self.scheduling.check_start(expert, day, at, duration, actor=actor,
                                                override_reason=request.override_reason)
         existing = None
@@ -152,10 +156,9 @@ class BookingLife:
             if customer is None:
                 raise NotFound("Unknown customer; pick one from the list or enter a new one.")
             name, email = customer.name, customer.email
-        elif request.new_customer is not None:
-            typed = clean_new_customer(request.new_customer)
+        elif typed is not None:
             # The stores match customers by email, case-insensitively, and keep the stored name.
-            existing = _customer_by_email(store, typed.email) if find_customer else None
+            existing = self._customer_by_email(typed.email) if find_customer else None
             name, email = (existing.name, existing.email) if existing else (typed.name, typed.email)
         else:
             raise InvalidInput("Pick a customer or enter a new one (name and email).")
@@ -165,6 +168,17 @@ class BookingLife:
                               session_type_id=kind.id,
                               slot_override=override.line if override else None,
                               slot_override_why=override.why if override else None)
+
+    def _customer_by_email(self, email: str) -> Customer | None:
+        """The stored customer with ``email`` (case-insensitively), through the store's search rather
+        than a read of every customer; only when the search is full without it (many addresses
+        containing this one) are all customers read."""
+        store = self.ports.store
+        wanted = email.casefold()
+        found = store.search_customers(email, _EMAIL_MATCHES)
+        if len(found) >= _EMAIL_MATCHES and not any(c.email.casefold() == wanted for c in found):
+            found = store.list_customers()
+        return next((c for c in found if c.email.casefold() == wanted), None)
 
     def book_and_pay(self, request: BookingRequest, *, actor: Actor, dispatch: bool = True) -> BookingOutcome:
         """The whole flow of the booking form: book, start the payment, and once it is paid create
@@ -176,61 +190,24 @@ class BookingLife:
         double click never opens a second gateway transaction. The booking survives a failing
         provider: it stays ``paid`` with the error recorded and shows up on the ops page.
 
-        With a gateway that settles within the process the payment's transaction takes the link
-        lease too, so the link needs no claim of its own (one transaction fewer); a payment made
-        elsewhere (a Midtrans notification) leaves the claim to the link. ``dispatch=False``
-        queues the emails without sending them now (a caller that sends them later).
+        Paid here or paid before, the booking goes on through the one routine every path from
+        paid to confirmed takes (``Links.confirm_paid``); how the adapters pay and link was
+        decided when the service was built. ``dispatch=False`` queues the emails without sending
+        them now (a caller that sends them later).
         """
         booking = self.book(request, actor=actor)
-        held = False
+        paid: PaidHere | None = None
         if booking.status is BookingStatus.PENDING and not booking.payment_url:
-            at_once = self._pay_and_link_in_process(booking, actor)
-            if at_once is not None:
-                if dispatch and at_once.status is BookingStatus.CONFIRMED:
-                    self.outbox.dispatch_after_change()
-                return BookingOutcome(at_once)
             try:
-                # A payment settled within the process takes the link lease in its own transaction.
-                booking, held = self.payments.start_holding_link(booking, actor=actor)
+                taken = self.payments.take(booking, actor)
             except PaymentError as exc:
-                return BookingOutcome(self.ports.load(booking.id), payment_error=str(exc))
-        if booking.status is BookingStatus.PAID:
-            try:
-                if held:
-                    return BookingOutcome(self.links.create_held_link(booking, actor=actor, dispatch=dispatch))
-                return BookingOutcome(self.links.create_link(booking.id, actor=actor, dispatch=dispatch))
-            except (MeetingProviderError, InvalidTransition) as exc:
-                return BookingOutcome(self.ports.load(booking.id), link_error=str(exc))
-        pending = booking.status is BookingStatus.PENDING
-        return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
-
-    def _pay_and_link_in_process(self, booking: Booking, actor: Actor) -> Booking | None:
-        """With a gateway and a meeting provider that both work within the process (the demo and
-        Jitsi), the payment and the link are made first and stored in one transaction
-        (``pay_and_confirm``): the booking is then paid and confirmed, or still pending, never
-        in between. ``None`` when they do not, or either says no: the usual path takes over,
-        asks again and says why."""
-        ports = self.ports
-        if not ports.meetings.creates_in_process:
-            return None
-        result = self.payments.settled_here(booking)
-        if result is None:
-            return None
-        try:
-            meeting = ports.meetings.create(booking)
-        except MeetingProviderError:
-            return None
-        linked = replace(booking, status=BookingStatus.CONFIRMED, payment_ref=result.reference,
-                         payment_attempts=booking.payment_attempts + 1,
-                         meeting_link=meeting.url, google_event_id=meeting.event_id or None,
-                         event_version=meeting.event_version, link_attempts=booking.link_attempts + 1)
-        now = ports.clock()
-        done = ports.store.pay_and_confirm(
-            booking.id, result.reference, meeting, now, self.outbox.drafts(linked, "confirmed"), actor.label,
-            paid=history.paid(result.reference), attempt=history.link_attempt(None),
-            line=history.link_created(ports.meetings.name),
-            lease_until=now + timedelta(seconds=ports.settings.link_lease_seconds))
-        return done or ports.load(booking.id)
+                return BookingOutcome(self.ports.store.get_booking(booking.id) or booking, payment_error=str(exc))
+            paid, booking = (taken, booking) if isinstance(taken, PaidHere) else (None, taken)
+        if paid is None and booking.status is not BookingStatus.PAID:
+            pending = booking.status is BookingStatus.PENDING
+            return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
+        linked = self.links.confirm_paid(booking.id, actor.label, dispatch, paid)
+        return BookingOutcome(linked.booking, link_error=linked.link_error)
 
     def preview_reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,
                            override_reason: str | None = None) -> str | None:
@@ -276,10 +253,17 @@ class BookingLife:
         # So are the people's zones (one read), which the move does not change.
         join_links = self.outbox.join.for_emails(booking) if send else None
         zones = recipient_zones(booking, self.ports) if send else None
-        result = self._freeing_stale_holds(lambda: store.reschedule(
-            booking.id, day, at, self.ports.clock(),
-            lambda b: self.outbox.drafts(b, "rescheduled", join_links, zones) if send else [], who,
-            line_for=history.rescheduled, calendar=calendar))
+        def emails_for(moved: Booking) -> list[EmailDraft]:
+            return self.outbox.drafts(moved, "rescheduled", join_links, zones) if send else []
+
+        def move() -> Booking:
+            if calendar:  # the move and its calendar work in one transaction
+                return store.reschedule_with_calendar_work(booking.id, day, at, self.ports.clock(), emails_for, who,
+                                                           line_for=history.rescheduled, calendar=calendar)
+            return store.reschedule(booking.id, day, at, self.ports.clock(), emails_for, who,
+                                    line_for=history.rescheduled)
+
+        result = self._freeing_stale_holds(move)
         self.scheduling.forget_busy(booking.expert_id)
         if override:
             store.add_history(booking.id, "slot override", override.line, who)
@@ -304,9 +288,11 @@ class BookingLife:
         calendar = self.calendar.reason_for_cancel(booking)
         notify = booking.status in (BookingStatus.PAID, BookingStatus.CONFIRMED)
         gone = replace(booking, status=BookingStatus.CANCELLED)
-        cancelled = self.ports.store.cancel(booking.id, self.ports.clock(), reason,
-                                            self.outbox.drafts(gone, "cancelled") if notify else [], actor.label,
-                                            line=history.cancelled(reason), calendar=calendar)
+        emails = self.outbox.drafts(gone, "cancelled") if notify else []
+        store, at, line = self.ports.store, self.ports.clock(), history.cancelled(reason)
+        cancelled = (store.cancel_with_calendar_work(booking.id, at, reason, emails, actor.label, line=line,
+                                                     calendar=calendar) if calendar
+                     else store.cancel(booking.id, at, reason, emails, actor.label, line=line))
         if cancelled is None:
             raise InvalidTransition("This booking changed while it was being cancelled; refresh and try again.")
         self.scheduling.forget_busy(booking.expert_id)
@@ -360,16 +346,3 @@ class BookingLife:
         return self.ports.store.complete_ended(self.ports.now_local(), self.ports.clock(), actor.label,
                                                line=history.completed())
 
-
-_EMAIL_MATCHES = 100
-
-
-def _customer_by_email(store: BookingStore, email: str) -> Customer | None:
-    """The stored customer with ``email`` (case-insensitively), through the store's search rather
-    than a read of every customer; only when the search is full without it (many addresses
-    containing this one) are all customers read."""
-    wanted = email.casefold()
-    found = store.search_customers(email, _EMAIL_MATCHES)
-    if len(found) >= _EMAIL_MATCHES and not any(c.email.casefold() == wanted for c in found):
-        found = store.list_customers()
-    return next((c for c in found if c.email.casefold() == wanted), None)

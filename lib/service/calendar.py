@@ -88,7 +88,7 @@ class CalendarChanges:
     @property
     def has_calendar(self) -> bool:
         """Whether the provider keeps events outside the process (Google): only then is there work."""
-        return not self.ports.meetings.creates_in_process
+        return self.ports.route.has_calendar
 
     def reason_for_cancel(self, booking: Booking) -> str | None:
         """The work a cancel of ``booking`` queues, or None (no calendar, or never any link attempt)."""

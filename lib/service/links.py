@@ -1,5 +1,6 @@
-"""Meeting links: create one (with retries), in bulk, or take one pasted by hand, and remove the
-calendar events earlier attempts made."""
+"""Meeting links, and the one routine that takes every booking from paid to confirmed
+(``Links.confirm_paid``): create a link (with retries), in bulk, or take one pasted by hand, and
+remove the calendar events earlier attempts made."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -41,10 +42,33 @@ def _is_retryable(exc: BaseException) -> bool:
 @dataclass(frozen=True)
 class LinkOutcome:
     """A booking after a link was asked for it, and whether this call confirmed it (``False``:
-    another worker or person had already, or did meanwhile), so a run counts only its own."""
+    another worker or person had already, or did meanwhile), so a run counts only its own.
+    ``error``: why it has no link (decided by ``Links._failed`` and the checks around it); the
+    booking then stays as stored (``paid``, listed for the worker and ops)."""
 
     booking: Booking
     confirmed_here: bool
+    error: CallExpertError | None = None
+
+    @property
+    def link_error(self) -> str | None:
+        """``error`` in words, for a page that shows it."""
+        return None if self.error is None else str(self.error)
+
+    def raised(self) -> LinkOutcome:
+        """This outcome, or its ``error`` raised (for callers that raise: ``create_link``)."""
+        if self.error is not None:
+            raise self.error
+        return self
+
+
+@dataclass(frozen=True)
+class PaidHere:
+    """A payment the gateway settled within the process (the demo), not stored yet:
+    ``Links.confirm_paid`` stores it with the link's first step. ``booking`` as read, pending."""
+
+    booking: Booking
+    reference: str
 
 
 class Links:
@@ -63,38 +87,49 @@ class Links:
         attempt count and last error, and ``MeetingProviderError`` is raised.
         """
         require_staff(actor, "create meeting links")
-        return self._link(booking_id, actor.label, dispatch)[0]
+        return self.confirm_paid(booking_id, actor.label, dispatch).raised().booking
 
     def make_link(self, booking_id: str, *, actor: Actor, dispatch: bool = True) -> LinkOutcome:
         """``create_link``, telling whether this call confirmed the booking (what a job counts)."""
         require_staff(actor, "create meeting links")
-        return LinkOutcome(*self._link(booking_id, actor.label, dispatch))
+        return self.confirm_paid(booking_id, actor.label, dispatch).raised()
 
-    def create_held_link(self, booking: Booking, *, actor: Actor, dispatch: bool = True) -> Booking:
-        """``create_link`` of a booking whose link lease this call already holds: taken by the
-        transaction that recorded its payment (``Payments.start_holding_link``), so no claim of
-        its own. Everything else as ``create_link``: a failure releases the lease."""
-        require_staff(actor, "create meeting links")
-        return self._link(booking.id, actor.label, dispatch, held=booking)[0]
+    def confirm_paid(self, booking_id: str, actor: str, dispatch: bool,
+                     paid_here: PaidHere | None = None) -> LinkOutcome:
+        """The one way from paid to confirmed, whatever the gateway and the meeting provider: the
+        booking, whether this call confirmed it (``False``: done elsewhere) and, when it has no
+        link, why (``error``: returned, not raised; ``LinkOutcome.raised`` raises it).
 
-    def _claim(self, booking_id: str) -> Booking | None:
-        now = self.ports.clock()
-        return self.ports.store.claim_for_link(booking_id, now,
-                                               now + timedelta(seconds=self.ports.settings.link_lease_seconds))
+        1. Hold: a payment settled within the process (``paid_here``) is stored with the link
+           lease in its transaction; a payment stored before (a notification, a check) is claimed.
+           On the route where the link too is made within the process (Jitsi), the link is made
+           first and the payment and the confirmation commit in one transaction instead.
+        2. The meeting, with retries; a failure is what ``_failed`` decides, in one place.
+        3. The confirmation, its emails and the link attempt in one transaction (``_confirm``).
 
-    def _link(self, booking_id: str, actor: str, dispatch: bool,
-              held: Booking | None = None) -> tuple[Booking, bool]:
-        """``create_link``, also telling whether this call did the work (False: done elsewhere).
-        ``held``: the booking as leased by this call already (no claim)."""
+        Nothing here reads an adapter flag: the route was decided when the service was built.
+        """
         store, meetings = self.ports.store, self.ports.meetings
-        booking = held or self._claim(booking_id)
+        if paid_here is None:
+            booking = self._claim(booking_id)
+        else:
+            meeting = self._made_here(paid_here.booking) if self.ports.route.links_here else None
+            if meeting is not None:
+                return self._confirm(paid_here.booking, meeting, actor, history.link_created(meetings.name),
+                                     dispatch, attempt=history.link_attempt(None), paid=paid_here)
+            now = self.ports.clock()
+            booking = store.mark_paid_and_claim_link(booking_id, paid_here.reference, now, self._lease_from(now),
+                                                     actor, line=history.paid(paid_here.reference))
         if booking is None:
-            current = self.ports.load(booking_id)
-            if current.status is BookingStatus.CONFIRMED:
-                return current, False
-            if current.status is BookingStatus.PAID:
-                raise InvalidTransition("Another worker is creating this link right now; refresh in a minute.")
-            raise InvalidTransition(f"This booking is {current.status.label.lower()}; only paid bookings need a link.")
+            return self._held_elsewhere(booking_id)
+        meeting = self._meeting(booking, actor)
+        if isinstance(meeting, Meeting):
+            return self._confirm(booking, meeting, actor, history.link_created(meetings.name), dispatch,
+                                 attempt=history.link_attempt(None))
+        return self._failed(booking, actor, meeting)
+
+    def _meeting(self, booking: Booking, actor: str) -> Meeting | Exception:
+        """The meeting of a held booking, with the configured retries, or what stopped it."""
         tries = iter(range(booking.link_attempts, booking.link_attempts + self.ports.settings.link_attempts))
         first = booking.link_attempts
 
@@ -102,47 +137,85 @@ class Links:
             attempt = next(tries)
             if attempt != first:
                 self._still_paid(booking.id)  # cancelled meanwhile: no new insert, no invitation
-            return meetings.create(replace(booking, link_attempts=attempt))
+            return self.ports.meetings.create(replace(booking, link_attempts=attempt))
 
         try:
             # Each try sees its own attempt number (the store counts them too): a conference
             # re-requested on a later try needs a request id Google has not seen.
             # The successful attempt is counted by the transaction that confirms the booking.
-            meeting = self.retrying(one_try, booking.id, actor, record_success=False)
-        except _NoLongerPaid as gone:
-            self._attempt_ended(booking, actor)
-            raise InvalidTransition(f"This booking became {gone.status.label.lower()} "
-                                    "while the link was being created.") from None
+            return self.retrying(one_try, booking.id, actor, record_success=False)
+        except Exception as exc:  # noqa: BLE001 - whatever stopped it, ``_failed`` decides what follows
+            return exc
+
+    def _made_here(self, booking: Booking) -> Meeting | None:
+        """A link made within the process, tried once before anything is stored, so the payment
+        and the link can commit together; ``None`` when the provider said no (the payment is then
+        stored alone and the link goes the way of every link: retried, each attempt recorded)."""
+        try:
+            return self.ports.meetings.create(booking)
         except MeetingProviderError:
-            self._attempt_ended(booking, actor)
-            raise
-        except Exception as exc:  # noqa: BLE001 - a bug or an unexpected library error: keep the booking visible
-            # Stored, shown and raised by type only: a library's message may quote credentials.
-            log_unexpected(log, f"Creating the link of booking {booking.id} failed", exc)
-            error = f"Unexpected error: {describe_unexpected(exc)}"
-            store.record_link_attempt(booking.id, error, actor, line=history.link_attempt(error))
-            self._attempt_ended(booking, actor)
-            raise MeetingFailed(f"Unexpected error while creating the link: {describe_unexpected(exc)}") from None
-        return self._confirm(booking, meeting, actor, history.link_created(meetings.name), dispatch,
-                             attempt=history.link_attempt(None))
+            return None
+
+    def _held_elsewhere(self, booking_id: str) -> LinkOutcome:
+        """No hold for this call: confirmed meanwhile (nothing to do), or why there is no link to make."""
+        current = self.ports.load(booking_id)
+        if current.status is BookingStatus.CONFIRMED:
+            return LinkOutcome(current, False)
+        if current.status is BookingStatus.PAID:
+            why = InvalidTransition("Another worker is creating this link right now; refresh in a minute.")
+        else:
+            why = InvalidTransition(f"This booking is {current.status.label.lower()}; only paid bookings need a link.")
+        return LinkOutcome(current, False, why)
+
+    def _claim(self, booking_id: str) -> Booking | None:
+        now = self.ports.clock()
+        return self.ports.store.claim_for_link(booking_id, now, self._lease_from(now))
+
+    def _lease_from(self, now: datetime) -> datetime:
+        """When a link lease taken ``now`` runs out (``link_lease_seconds``), if its holder dies."""
+        return now + timedelta(seconds=self.ports.settings.link_lease_seconds)
 
     def _still_paid(self, booking_id: str) -> None:
         current = self.ports.store.get_booking(booking_id)
         if current is not None and current.status is not BookingStatus.PAID:
             raise _NoLongerPaid(current.status)
 
-    def _attempt_ended(self, booking: Booking, actor: str) -> None:
-        """A link attempt that made no confirmation ends: the lease goes back; a booking still
-        paid gets its "link still being prepared" notice, one cancelled meanwhile has whatever
-        the attempt inserted removed by durable calendar work (and no notice)."""
+    def _failed(self, booking: Booking, actor: str, exc: Exception) -> LinkOutcome:
+        """What a link attempt that failed does, decided here alone: the attempt ends
+        (``_attempt_ended``) and the booking comes back as stored with why it has no link.
+        A provider's error is kept as it is; a booking cancelled between two tries says so; any
+        other error is a bug or an unexpected library error, recorded and named by type only
+        (a library's message may quote credentials)."""
+        current = self._attempt_ended(booking, actor)
+        if isinstance(exc, _NoLongerPaid):
+            error: CallExpertError = InvalidTransition(f"This booking became {exc.status.label.lower()} "
+                                                       "while the link was being created.")
+        elif isinstance(exc, MeetingProviderError):
+            error = exc  # each try recorded it already (``retrying``)
+        else:
+            log_unexpected(log, f"Creating the link of booking {booking.id} failed", exc)
+            words = f"Unexpected error: {describe_unexpected(exc)}"
+            error = MeetingFailed(f"Unexpected error while creating the link: {describe_unexpected(exc)}")
+            store = self.ports.store  # the attempt is counted and logged as a provider's failure would be
+            store.record_link_attempt(booking.id, words, actor, line=history.link_attempt(words))
+            current = store.get_booking(booking.id) or current
+        return LinkOutcome(current, False, error)
+
+    def _attempt_ended(self, booking: Booking, actor: str) -> Booking:
+        """A link attempt that made no confirmation ends: the lease goes back; a booking cancelled
+        meanwhile has whatever the attempt inserted removed by durable calendar work (and no
+        notice), one still paid gets its "link still being prepared" notice. The booking as stored."""
         store = self.ports.store
         store.release_link_claim(booking.id)
         current = store.get_booking(booking.id)
-        if current is not None and current.status is BookingStatus.PAID:
-            self.outbox.queue_link_pending(booking)
-        elif current is not None and current.status is not BookingStatus.CONFIRMED:
+        if current is None:
+            return booking
+        if current.status not in (BookingStatus.PAID, BookingStatus.CONFIRMED):
             self.calendar.queue_cleanup(booking.id)
             self.calendar.run_now(booking.id, actor)
+        elif current.status is BookingStatus.PAID:
+            self.outbox.queue_link_pending(booking)
+        return current
 
     def set_link_manually(self, booking_id: str, url: str, *, actor: Actor) -> Booking:
         """Confirm a ``paid`` booking with a link ops pasted by hand (e.g. while Google is down).
@@ -170,7 +243,7 @@ class Links:
         try:
             removed = self.remove_attempt_events(held, actor.label)
             done = self._confirm(held, Meeting(url=link, event_id="", event_version=held.event_version), actor.label,
-                                 history.link_pasted(), dispatch=True)[0]
+                                 history.link_pasted(), dispatch=True).raised().booking
             if not removed:  # Google did not answer: the worker removes the events once it does
                 self.calendar.queue_cleanup(held.id)
             return done
@@ -199,34 +272,48 @@ class Links:
         return True
 
     def _confirm(self, booking: Booking, meeting: Meeting, actor: str, line: HistoryLine, dispatch: bool,
-                 attempt: HistoryLine | None = None) -> tuple[Booking, bool]:
+                 attempt: HistoryLine | None = None, paid: PaidHere | None = None) -> LinkOutcome:
         """Store the link, ``line`` and the confirmation emails (and the successful link
-        ``attempt``, when one made it) in one transaction; the booking, and whether this
-        transaction confirmed it (``False``: someone else did first)."""
-        store = self.ports.store
+        ``attempt``, when one made it; and the payment ``paid``, made within the process, before
+        them) in one transaction; the booking, and whether this transaction confirmed it
+        (``False``: someone else did first)."""
+        store, at = self.ports.store, self.ports.clock()
         linked = replace(booking, meeting_link=meeting.url, google_event_id=meeting.event_id or None,
                          event_version=meeting.event_version, status=BookingStatus.CONFIRMED)
-        confirmed = store.confirm(booking.id, meeting.url, meeting.event_id or None, meeting.event_version,
-                                  self.ports.clock(), self.outbox.drafts(linked, "confirmed"), actor,
-                                  line=line, attempt=attempt)
+        if paid is not None:
+            linked = replace(linked, payment_ref=paid.reference, payment_attempts=booking.payment_attempts + 1,
+                             link_attempts=booking.link_attempts + 1)
+        emails = self.outbox.drafts(linked, "confirmed")
+        event_id = meeting.event_id or None
+        if paid is not None and attempt is not None:
+            confirmed = store.pay_and_confirm(booking.id, paid.reference, meeting, at, emails, actor,
+                                              paid=history.paid(paid.reference), attempt=attempt, line=line)
+        elif attempt is not None:
+            confirmed = store.confirm_with_attempt(booking.id, meeting.url, event_id, meeting.event_version, at,
+                                                   emails, actor, attempt=attempt, line=line)
+        else:
+            confirmed = store.confirm(booking.id, meeting.url, event_id, meeting.event_version, at, emails, actor,
+                                      line=line)
         if confirmed is None:
+            if paid is not None:  # not pending any more: nothing was written, the link made here is dropped
+                return self._held_elsewhere(booking.id)
             if attempt is not None:  # the attempt happened all the same: its line stays in the history
                 store.record_link_attempt(booking.id, None, actor, line=attempt)
-            current = self.ports.load(booking.id)
+            current = store.get_booking(booking.id) or booking
             if current.status is BookingStatus.CONFIRMED:
-                return current, False  # someone else confirmed it first: same event, so nothing to undo
+                return LinkOutcome(current, False)  # someone else confirmed it first: same event, nothing to undo
             # Cancelled while the link was being made: the fresh event goes through durable
             # calendar work (retried until it is gone), which also ends the cancel's wait for this attempt.
             if meeting.event_id and current.meeting_link is None:
                 self.calendar.queue_cleanup(booking.id)
                 self.calendar.run_now(booking.id, actor)
-            raise InvalidTransition(f"This booking became {current.status.label.lower()} "
-                                    "while the link was being created.")
+            return LinkOutcome(current, False, InvalidTransition(f"This booking became {current.status.label.lower()}"
+                                                                 " while the link was being created."))
         if confirmed.revision != booking.revision:  # moved while the event was being made
             self.calendar.queue_move(confirmed, actor)
         if dispatch:
             self.outbox.dispatch_after_change()
-        return confirmed, True
+        return LinkOutcome(confirmed, True)
 
     def create_missing_links(self, progress: Progress | None = None, *, actor: Actor,
                              concurrency: int | None = None) -> LinkRunResult:
@@ -242,16 +329,17 @@ class Links:
             return result
         workers = max(1, min(concurrency or self.ports.settings.link_concurrency, len(todo)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="links") as pool:
-            futures = {pool.submit(self._link, b.id, actor.label, False): b for b in todo}
+            futures = {pool.submit(self.confirm_paid, b.id, actor.label, False): b for b in todo}
             for done, future in enumerate(as_completed(futures), start=1):
                 booking = futures[future]
                 try:
-                    _, did_work = future.result()
-                    (result.confirmed if did_work else result.skipped).append(booking.id)
-                except InvalidTransition:
-                    result.skipped.append(booking.id)
-                except CallExpertError as exc:
-                    result.failed[booking.id] = str(exc)
+                    outcome = future.result()
+                except CallExpertError as exc:  # the store itself: this booking is left for the next run
+                    outcome = LinkOutcome(booking, False, exc)
+                if outcome.error is None or isinstance(outcome.error, InvalidTransition):
+                    (result.confirmed if outcome.confirmed_here else result.skipped).append(booking.id)
+                else:
+                    result.failed[booking.id] = str(outcome.error)
                 if progress is not None:
                     progress(done, len(todo), booking)
         self.outbox.dispatch_after_change()

@@ -44,7 +44,7 @@ class OverviewFigures:
             raise InvalidInput(f"The overview covers at most {MAX_DAYS} days at once; pick a shorter range.")
         days = last_day - first_day + timedelta(days=1)
         repaired = None
-        if not self.ports.meetings.creates_in_process:  # a calendar outside (Google) can diverge
+        if self.ports.route.has_calendar:  # a calendar outside (Google) can diverge
             start, end = self._instants(first_day, last_day)
             repaired = self.store.count_history(CALENDAR_REPAIRED, start, end)
         return Overview(first_day, last_day, self._stats(first_day, last_day),

@@ -18,7 +18,6 @@ from lib.domain import Booking, BookingStatus
 from lib.errors import (
     InvalidInput,
     InvalidTransition,
-    MeetingProviderError,
     NotFound,
     PaymentError,
     PaymentFailed,
@@ -26,7 +25,7 @@ from lib.errors import (
 )
 from lib.payments import PaymentResult, PaymentState, order_id_for, parse_order_id
 from lib.service import history
-from lib.service.links import Links
+from lib.service.links import Links, PaidHere
 from lib.service.ports import Ports
 from lib.timefmt import rupiah
 
@@ -84,14 +83,16 @@ class Payments:
         return self._start(self.ports.load(booking_id), actor)
 
     def _start(self, booking: Booking, actor: Actor) -> Booking:
-        """``start_payment`` of a booking just read."""
+        """``start_payment`` of a booking just read: the payment alone, no link."""
         if booking.status is not BookingStatus.PENDING:
             raise InvalidTransition(f"This booking is {booking.status.label.lower()}; only a booking awaiting "
                                     "payment can be paid.")
-        settled = self._settle_in_process(booking, actor)
-        if settled is not None:
-            return settled[0]
-        return self._start_numbered(booking, actor)
+        taken = self.take(booking, actor)
+        if isinstance(taken, PaidHere):
+            paid = self.ports.store.mark_paid_counting_attempt(booking.id, taken.reference, self.ports.clock(),
+                                                               actor.label, line=history.paid(taken.reference))
+            return paid or self.ports.load(booking.id)
+        return taken
 
     def pay_by(self, booking: Booking) -> datetime:
         """When ``booking`` stops waiting for its money: ``pending_expiry_minutes`` after it was
@@ -99,81 +100,54 @@ class Payments:
         made = booking.created_at or self.ports.clock()
         return made + timedelta(minutes=self.ports.settings.pending_expiry_minutes)
 
-    def _start_numbered(self, booking: Booking, actor: Actor) -> Booking:
-        """The payment numbered first (its own transaction), then started at the gateway."""
-        store, gateway, who = self.ports.store, self.ports.payments, actor.label
-        numbered = store.add_payment_attempt(booking.id)
-        if numbered is None:
-            raise InvalidTransition("This booking changed meanwhile; refresh and try again.")
-        order_id = order_id_for(booking.id, numbered.payment_attempts)
+    def take(self, booking: Booking, actor: Actor) -> PaidHere | Booking:
+        """Start the payment of a ``pending`` booking the way the service's route says.
+
+        A gateway that settles within the process (the demo) is asked under the booking's next
+        order id, which never leaves the process, so nothing is numbered first; when it settled,
+        nothing is stored yet: the ``PaidHere`` goes on to ``Links.confirm_paid``, which stores the
+        payment with the link's first step. Any other gateway (Midtrans) has its attempt numbered
+        in a transaction of its own first, since the gateway accepts an order id once. Either way
+        its answer is stored as ``_answered`` says; a refusal raises ``PaymentError``.
+        """
+        require_staff(actor, "take payments")
+        if not self.ports.route.pays_here:
+            numbered = self.ports.store.add_payment_attempt(booking.id)
+            if numbered is None:
+                raise InvalidTransition("This booking changed meanwhile; refresh and try again.")
+            order_id = order_id_for(numbered.id, numbered.payment_attempts)
+            return self._answered(numbered, order_id, self._ask(numbered, order_id, actor), actor)
+        asked = replace(booking, payment_attempts=booking.payment_attempts + 1)
+        order_id = order_id_for(asked.id, asked.payment_attempts)
+        result = self._ask(asked, order_id, actor)
+        if result.state is PaymentState.PAID:
+            return PaidHere(booking, result.reference)
+        numbered = self.ports.store.add_payment_attempt(booking.id)  # it said otherwise: count it as asked
+        return self._answered(numbered or booking, order_id, result, actor)
+
+    def _ask(self, booking: Booking, order_id: str, actor: Actor) -> PaymentResult:
+        """The gateway's answer to a new payment of ``booking``; a failure to ask is written down."""
         try:
-            result = gateway.start(numbered, order_id, expires_at=self.pay_by(numbered))
+            return self.ports.payments.start(booking, order_id, expires_at=self.pay_by(booking))
         except PaymentError as exc:
-            store.add_history(booking.id, "payment start failed", f"order {order_id}: {exc}", who)
+            self.ports.store.add_history(booking.id, "payment start failed", f"order {order_id}: {exc}", actor.label)
             raise
+
+    def _answered(self, booking: Booking, order_id: str, result: PaymentResult, actor: Actor) -> Booking:
+        """Store a numbered order's first answer: paid, refused (raises ``PaymentFailed``), or the
+        page the customer pays on."""
+        store, who = self.ports.store, actor.label
         if result.state is PaymentState.PAID:
             paid = store.mark_paid(booking.id, result.reference, self.ports.clock(), who,
                                    line=history.paid(result.reference))
-            return paid or self.ports.load(booking.id)
+            return paid or store.get_booking(booking.id) or booking  # no longer pending: as it is now
         if result.state is PaymentState.FAILED:
             store.add_history(booking.id, "payment failed", result.message, who)
             raise PaymentFailed(f"Payment failed: {result.message or 'the gateway refused it'}. "
                                "The booking is still awaiting payment.")
         started = store.start_payment(booking.id, order_id, result.token or "", result.redirect_url or "",
                                       self.ports.clock(), who, line=history.payment_started(order_id))
-        return started or self.ports.load(booking.id)
-
-    def _settle_in_process(self, booking: Booking, actor: Actor,
-                           lease_until: datetime | None = None) -> tuple[Booking, bool] | None:
-        """A payment at a gateway that settles within this process (the demo): its order id goes
-        nowhere outside, so nothing can hand it out twice and it need not be numbered in a
-        transaction of its own first. Paid: the attempt is counted in the transaction that
-        records the payment, and with ``lease_until`` the link lease is taken there too; the
-        booking comes back with whether this call holds that lease. Anything else (``None``): the
-        usual path numbers and starts it."""
-        result = self.settled_here(booking)
-        if result is None:
-            return None
-        paid = self.ports.store.mark_paid(booking.id, result.reference, self.ports.clock(), actor.label,
-                                          line=history.paid(result.reference), count_attempt=True,
-                                          lease_until=lease_until)
-        if paid is None:  # no longer pending: whatever happened meanwhile, this call holds nothing
-            return self.ports.load(booking.id), False
-        return paid, lease_until is not None
-
-    def settled_here(self, booking: Booking) -> PaymentResult | None:
-        """The payment of a ``pending`` booking at a gateway that settles within the process (the
-        demo), under the booking's next order id, when it settled; ``None`` for any other gateway
-        or answer (the usual path then numbers the attempt and asks again). Nothing is stored:
-        the caller records the payment, its attempt counted, in its own transaction."""
-        if not self.ports.payments.settles_in_process:
-            return None
-        numbered = replace(booking, payment_attempts=booking.payment_attempts + 1)
-        try:
-            result = self.ports.payments.start(numbered, order_id_for(booking.id, numbered.payment_attempts),
-                                               expires_at=self.pay_by(booking))
-        except PaymentError:
-            return None
-        return result if result.state is PaymentState.PAID else None
-
-    def start_holding_link(self, booking: Booking, *, actor: Actor) -> tuple[Booking, bool]:
-        """``start_payment`` of a ``pending`` booking just read, for a caller that goes on to
-        create its link in the same call (the booking form). A payment that settles within the
-        process takes the link lease in the transaction that records it, so the link needs no
-        claim of its own: ``(booking, True)``, and the caller creates the link with
-        ``Links.create_held_link`` at once. Otherwise as ``start_payment``: ``(booking, False)``.
-
-        The lease keeps other workers away as a claim does, and runs out (``link_lease_seconds``)
-        if this process dies before the link is made, so a worker links the paid booking then.
-        """
-        require_staff(actor, "take payments")
-        if booking.status is not BookingStatus.PENDING:
-            return self._start(booking, actor), False  # refused there, saying why
-        lease_until = self.ports.clock() + timedelta(seconds=self.ports.settings.link_lease_seconds)
-        settled = self._settle_in_process(booking, actor, lease_until)
-        if settled is None:
-            return self._start_numbered(booking, actor), False
-        return settled
+        return started or store.get_booking(booking.id) or booking
 
     def check_payment(self, booking_id: str, *, actor: Actor) -> PaymentCheck:
         """Ask the gateway (never the browser) whether the booking's payment settled, and move it on.
@@ -282,12 +256,11 @@ class Payments:
                     # Expired or cancelled a moment before the money was recorded: keep the money in view.
                     return self._paid_after_cancellation(current, result.reference, actor, confirmed=True)
                 return self._unchanged(booking.id)
-            try:
-                linked = self.links.create_link(booking.id, actor=actor)
-            except (MeetingProviderError, InvalidTransition) as exc:
-                return PaymentCheck(self.ports.load(booking.id), f"Paid: {result.message} The meeting link is not "
-                                    "ready yet; ops will create it.", changed=True, link_error=str(exc))
-            return PaymentCheck(linked, f"Paid and confirmed: {result.message}", changed=True)
+            linked = self.links.confirm_paid(booking.id, who, dispatch=True)
+            if linked.link_error is not None:
+                return PaymentCheck(linked.booking, f"Paid: {result.message} The meeting link is not "
+                                    "ready yet; ops will create it.", changed=True, link_error=linked.link_error)
+            return PaymentCheck(linked.booking, f"Paid and confirmed: {result.message}", changed=True)
         if result.state is PaymentState.FAILED:
             if order != booking.payment_order_id:
                 return PaymentCheck(booking, f"An earlier payment attempt ({order}) ended ({result.gateway_status}); "

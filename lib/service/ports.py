@@ -1,4 +1,5 @@
-"""What every part of the booking service works with: the four adapters, the settings and the clock.
+"""What every part of the booking service works with: the four adapters, the settings, the clock,
+and the confirm route those adapters take (decided once, when the ports are built).
 
 ``Ports.store`` is the whole store (``lib.store.BookingStore``, every store protocol). Each part but
 ``booking``, ``payments`` and ``links`` (which read ``ports.store`` itself) reads it through its own
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -24,6 +25,32 @@ from lib.meetings import MeetingProvider
 from lib.notify import EmailSender
 from lib.payments import PaymentGateway
 from lib.store import BookingStore
+
+
+@dataclass(frozen=True)
+class ConfirmRoute:
+    """How a booking goes from paid to confirmed with a pair of adapters: read from their flags
+    once, when the service is built (``ConfirmRoute.of``), and never from the adapters again.
+
+    ``pays_here``: the gateway settles within the process (the demo): its order id never leaves,
+    so the attempt is counted with the payment, which is stored with the link's first step.
+    ``links_here``: the meeting provider makes the link within the process (Jitsi): nothing exists
+    outside until someone opens it, so with ``pays_here`` the payment and the link commit together.
+    """
+
+    pays_here: bool
+    links_here: bool
+
+    @classmethod
+    def of(cls, meetings: MeetingProvider, payments: PaymentGateway) -> ConfirmRoute:
+        """The route of these adapters, from their ``settles_in_process`` and ``creates_in_process``."""
+        return cls(pays_here=bool(payments.settles_in_process), links_here=bool(meetings.creates_in_process))
+
+    @property
+    def has_calendar(self) -> bool:
+        """Whether the meetings live in a calendar outside (Google): events to move, remove and
+        reconcile, which can diverge from the bookings."""
+        return not self.links_here
 
 
 @dataclass
@@ -45,6 +72,11 @@ class Ports:
     # Reads Google Meet attendance (``lib.service.attendance.AttendanceReader``); None: built from the
     # settings when a session is first due (Google meetings only).
     attendance: Any = None
+    # Decided here, when the ports are built; the facade decides again when it swaps an adapter.
+    route: ConfirmRoute = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.route = ConfirmRoute.of(self.meetings, self.payments)
 
     @property
     def tz(self) -> tzinfo:

@@ -43,18 +43,23 @@ class BookingLifeStore(Protocol):
         ...
 
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine, count_attempt: bool = False,
-                  lease_until: datetime | None = None) -> Booking | None:
-        """``pending -> paid`` with ``line``; ``None`` when the booking was not pending.
+                  line: HistoryLine) -> Booking | None:
+        """``pending -> paid`` with ``line`` for a payment whose attempt was numbered before it
+        went to the gateway (``add_payment_attempt``: Midtrans); ``None`` when not pending."""
+        ...
 
-        ``count_attempt``: also count the payment attempt this payment is (what
-        ``add_payment_attempt`` does), in the same transaction: for a gateway that settles within
-        the process, whose order id nobody outside ever sees, so nothing needs numbering first.
+    def mark_paid_counting_attempt(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
+                                   line: HistoryLine) -> Booking | None:
+        """``pending -> paid`` with ``line`` for a payment settled within the process (the demo),
+        its attempt counted in the same transaction (its order id never left the process, so it
+        needs no numbering first); ``None`` (nothing counted) when not pending."""
+        ...
 
-        ``lease_until``: also take the link lease until then (what ``claim_for_link`` does), in
-        the same transaction: for a caller that goes on to create the link at once. Other
-        workers' claims fail until the lease is released or runs out, as after a claim.
-        """
+    def mark_paid_and_claim_link(self, booking_id: str, payment_ref: str, at: datetime, lease_until: datetime,
+                                 actor: str, *, line: HistoryLine) -> Booking | None:
+        """``mark_paid_counting_attempt`` that also takes the link lease until ``lease_until`` (what
+        ``claim_for_link`` does), in the same transaction: for a caller that makes the link at once.
+        Other workers' claims fail until the lease is released or runs out. ``None`` when not pending."""
         ...
 
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
@@ -103,14 +108,27 @@ class BookingLifeStore(Protocol):
         actor: str,
         *,
         line: HistoryLine,
-        attempt: HistoryLine | None = None,
     ) -> Booking | None:
-        """``paid -> confirmed`` with the link, ``line`` and ``emails`` queued, in one transaction;
-        ``None`` (nothing written) when the booking is not paid.
+        """``paid -> confirmed`` with a link no counted attempt made (one ops pasted), ``line`` and
+        ``emails`` queued, in one transaction; ``None`` (nothing written) when not paid."""
+        ...
 
-        ``attempt``: the link attempt that made this link, counted (``link_attempts``) and logged
-        before ``line`` in the same transaction, as ``record_link_attempt`` would have.
-        """
+    def confirm_with_attempt(
+        self,
+        booking_id: str,
+        meeting_link: str,
+        event_id: str | None,
+        event_version: int,
+        at: datetime,
+        emails: Sequence[EmailDraft],
+        actor: str,
+        *,
+        attempt: HistoryLine,
+        line: HistoryLine,
+    ) -> Booking | None:
+        """``confirm`` of a link a link attempt made: that attempt is counted (``link_attempts``)
+        and ``attempt`` logged before ``line``, in the same transaction; ``None`` when not paid
+        (nothing written: the caller records the attempt on its own)."""
         ...
 
     def pay_and_confirm(
@@ -125,18 +143,12 @@ class BookingLifeStore(Protocol):
         paid: HistoryLine,
         attempt: HistoryLine,
         line: HistoryLine,
-        lease_until: datetime,
     ) -> Booking | None:
         """``pending -> paid -> confirmed`` for a payment and a meeting both made within the
-        process (the demo gateway, Jitsi): ``mark_paid`` with its attempt counted, then
-        ``confirm`` with ``attempt``, the lines in that order (``paid``, ``attempt``, ``line``)
-        and ``emails`` queued. ``None`` (nothing written) when the booking is not pending.
-
-        One transaction where the store has them (SQLite). A store that needs two requests for it
-        takes the link lease (``lease_until``) with the payment, so a failure between the two
-        leaves a paid booking a worker links once the lease runs out, as after ``mark_paid``
-        with a lease.
-        """
+        process (the demo gateway, Jitsi), in ONE transaction (one request on every store):
+        ``mark_paid_counting_attempt`` then ``confirm_with_attempt``, the lines in that order
+        (``paid``, ``attempt``, ``line``) and ``emails`` queued. The booking is then confirmed or
+        still pending, never in between; ``None`` (nothing written) when it is not pending."""
         ...
 
     def reschedule(
@@ -149,14 +161,28 @@ class BookingLifeStore(Protocol):
         actor: str,
         *,
         line_for: LineFor,
-        calendar: str | None = None,
     ) -> Booking:
         """Move the booking (overlap-checked, excluding itself) and bump its revision.
 
         ``emails_for`` renders the emails from the moved booking, and ``line_for`` its history
         line from the booking before and after the move, for the transaction that moves it.
-        ``calendar``: also queue the booking's calendar work with this reason, in that transaction.
         """
+        ...
+
+    def reschedule_with_calendar_work(
+        self,
+        booking_id: str,
+        new_date: date,
+        new_time: time,
+        at: datetime,
+        emails_for: EmailsFor,
+        actor: str,
+        *,
+        line_for: LineFor,
+        calendar: str,
+    ) -> Booking:
+        """``reschedule`` that also queues the booking's calendar work (reason ``calendar``) in
+        the transaction that moves it: a booking with an event outside (Google)."""
         ...
 
     def cancel(
@@ -168,13 +194,23 @@ class BookingLifeStore(Protocol):
         actor: str,
         *,
         line: HistoryLine,
-        calendar: str | None = None,
     ) -> Booking | None:
-        """Active -> ``cancelled`` with ``line`` and ``emails``; ``None`` when no longer active.
+        """Active -> ``cancelled`` with ``line`` and ``emails``; ``None`` when no longer active."""
+        ...
 
-        ``calendar``: also queue the booking's calendar work with this reason in the same
-        transaction, holding it until the link lease the booking had (an attempt in flight).
-        """
+    def cancel_with_calendar_work(
+        self,
+        booking_id: str,
+        at: datetime,
+        reason: str,
+        emails: Sequence[EmailDraft],
+        actor: str,
+        *,
+        line: HistoryLine,
+        calendar: str,
+    ) -> Booking | None:
+        """``cancel`` that also queues the booking's calendar work (reason ``calendar``) in the same
+        transaction, held until the link lease the booking had (an attempt in flight) ends."""
         ...
 
     def complete_ended(self, now_local: datetime, at: datetime, actor: str, *, line: HistoryLine) -> int:

@@ -283,19 +283,28 @@ class SQLiteStore(PeopleTables, SessionTypeTables, ListTables, OutboxTables, Ope
         return _booking(row) if row else None
 
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine, count_attempt: bool = False,
-                  lease_until: datetime | None = None) -> Booking | None:
+                  line: HistoryLine) -> Booking | None:
         with self._tx() as db:
-            return self._mark_paid_in(db, booking_id, payment_ref, at, actor, line, count_attempt, lease_until)
+            return self._mark_paid_in(db, booking_id, payment_ref, at, actor, line, attempts=0, lease_until=None)
+
+    def mark_paid_counting_attempt(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
+                                   line: HistoryLine) -> Booking | None:
+        with self._tx() as db:
+            return self._mark_paid_in(db, booking_id, payment_ref, at, actor, line, attempts=1, lease_until=None)
+
+    def mark_paid_and_claim_link(self, booking_id: str, payment_ref: str, at: datetime, lease_until: datetime,
+                                 actor: str, *, line: HistoryLine) -> Booking | None:
+        with self._tx() as db:
+            return self._mark_paid_in(db, booking_id, payment_ref, at, actor, line, attempts=1,
+                                      lease_until=lease_until)
 
     def _mark_paid_in(self, db: sqlite3.Connection, booking_id: str, payment_ref: str, at: datetime, actor: str,
-                      line: HistoryLine, count_attempt: bool, lease_until: datetime | None) -> Booking | None:
+                      line: HistoryLine, *, attempts: int, lease_until: datetime | None) -> Booking | None:
         rows = db.execute(
             "UPDATE bookings SET status = 'paid', payment_ref = ?, paid_at = ?, updated_at = ?,"
             " payment_attempts = payment_attempts + ?, link_lease_until = COALESCE(?, link_lease_until)"
             " WHERE id = ? AND status = 'pending'" + _BOOKING_RETURNING,
-            (payment_ref, _ts(at), _ts(at), int(count_attempt), _ts(lease_until) if lease_until else None,
-             booking_id),
+            (payment_ref, _ts(at), _ts(at), attempts, _ts(lease_until) if lease_until else None, booking_id),
         ).fetchall()
         if not rows:
             return None
@@ -361,8 +370,14 @@ class SQLiteStore(PeopleTables, SessionTypeTables, ListTables, OutboxTables, Ope
             db.execute("UPDATE bookings SET link_lease_until = NULL WHERE id = ?", (booking_id,))
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
-                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,
-                attempt: HistoryLine | None = None) -> Booking | None:
+                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine) -> Booking | None:
+        with self._tx() as db:
+            return self._confirm_in(db, booking_id, meeting_link, event_id, event_version, at, emails, actor, line,
+                                    None)
+
+    def confirm_with_attempt(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
+                             at: datetime, emails: Sequence[EmailDraft], actor: str, *, attempt: HistoryLine,
+                             line: HistoryLine) -> Booking | None:
         with self._tx() as db:
             return self._confirm_in(db, booking_id, meeting_link, event_id, event_version, at, emails, actor, line,
                                     attempt)
@@ -386,16 +401,24 @@ class SQLiteStore(PeopleTables, SessionTypeTables, ListTables, OutboxTables, Ope
 
     def pay_and_confirm(self, booking_id: str, payment_ref: str, meeting: Meeting, at: datetime,
                         emails: Sequence[EmailDraft], actor: str, *, paid: HistoryLine, attempt: HistoryLine,
-                        line: HistoryLine, lease_until: datetime) -> Booking | None:
-        with self._tx() as db:  # one transaction: no lease needed, nothing can come between
-            if self._mark_paid_in(db, booking_id, payment_ref, at, actor, paid, True, None) is None:
+                        line: HistoryLine) -> Booking | None:
+        with self._tx() as db:  # one transaction: nothing can come between the payment and the link
+            if self._mark_paid_in(db, booking_id, payment_ref, at, actor, paid, attempts=1, lease_until=None) is None:
                 return None
             return self._confirm_in(db, booking_id, meeting.url, meeting.event_id or None, meeting.event_version,
                                     at, emails, actor, line, attempt)
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
-                   emails_for: EmailsFor, actor: str, *, line_for: LineFor,
-                   calendar: str | None = None) -> Booking:
+                   emails_for: EmailsFor, actor: str, *, line_for: LineFor) -> Booking:
+        return self._reschedule(booking_id, new_date, new_time, at, emails_for, actor, line_for, None)
+
+    def reschedule_with_calendar_work(self, booking_id: str, new_date: date, new_time: time, at: datetime,
+                                      emails_for: EmailsFor, actor: str, *, line_for: LineFor,
+                                      calendar: str) -> Booking:
+        return self._reschedule(booking_id, new_date, new_time, at, emails_for, actor, line_for, calendar)
+
+    def _reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime, emails_for: EmailsFor,
+                    actor: str, line_for: LineFor, calendar: str | None) -> Booking:
         with self._tx() as db:
             current = self._booking_in(db, booking_id)
             if current is None:
@@ -421,7 +444,15 @@ class SQLiteStore(PeopleTables, SessionTypeTables, ListTables, OutboxTables, Ope
             return moved
 
     def cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
-               actor: str, *, line: HistoryLine, calendar: str | None = None) -> Booking | None:
+               actor: str, *, line: HistoryLine) -> Booking | None:
+        return self._cancel(booking_id, at, reason, emails, actor, line, None)
+
+    def cancel_with_calendar_work(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
+                                  actor: str, *, line: HistoryLine, calendar: str) -> Booking | None:
+        return self._cancel(booking_id, at, reason, emails, actor, line, calendar)
+
+    def _cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft], actor: str,
+                line: HistoryLine, calendar: str | None) -> Booking | None:
         with self._tx() as db:
             # Read before the update, which ends the link lease the calendar work must outwait.
             lease = db.execute("SELECT link_lease_until FROM bookings WHERE id = ?", (booking_id,)).fetchone()

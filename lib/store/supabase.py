@@ -307,14 +307,26 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
         return _booking(rows[0]) if rows else None
 
     def mark_paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
-                  line: HistoryLine, count_attempt: bool = False,
-                  lease_until: datetime | None = None) -> Booking | None:
-        """``pending -> paid``; ``None`` when the booking was not pending. One request: the
-        attempt (``count_attempt``) and the link lease (``lease_until``) are taken by the same
-        statement of ``booking_mark_paid``."""
+                  line: HistoryLine) -> Booking | None:
+        """``pending -> paid`` of a numbered order; ``None`` when the booking was not pending."""
+        return self._paid(booking_id, payment_ref, at, actor, line, {})
+
+    def mark_paid_counting_attempt(self, booking_id: str, payment_ref: str, at: datetime, actor: str, *,
+                                   line: HistoryLine) -> Booking | None:
+        """``pending -> paid`` with its attempt counted by the same statement; one request."""
+        return self._paid(booking_id, payment_ref, at, actor, line, {"p_count_attempt": True})
+
+    def mark_paid_and_claim_link(self, booking_id: str, payment_ref: str, at: datetime, lease_until: datetime,
+                                 actor: str, *, line: HistoryLine) -> Booking | None:
+        """``pending -> paid`` with its attempt counted and the link lease taken by the same
+        statement of ``booking_mark_paid``; one request."""
+        return self._paid(booking_id, payment_ref, at, actor, line,
+                          {"p_count_attempt": True, "p_lease_until": _iso(lease_until)})
+
+    def _paid(self, booking_id: str, payment_ref: str, at: datetime, actor: str, line: HistoryLine,
+              steps: dict[str, Any]) -> Booking | None:
         params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_at": _iso(at), "p_actor": actor,
-                  **_line(line), "p_count_attempt": count_attempt,
-                  "p_lease_until": _iso(lease_until) if lease_until else None}
+                  **_line(line), "p_count_attempt": False, "p_lease_until": None, **steps}
         return self._transition("booking_mark_paid", params, "recording the payment")
 
     def add_payment_attempt(self, booking_id: str) -> Booking | None:
@@ -387,22 +399,31 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
 
     def pay_and_confirm(self, booking_id: str, payment_ref: str, meeting: Meeting, at: datetime,
                         emails: Sequence[EmailDraft], actor: str, *, paid: HistoryLine, attempt: HistoryLine,
-                        line: HistoryLine, lease_until: datetime) -> Booking | None:
-        """Two requests, each the step it is alone: the payment (its attempt counted, the link
-        lease taken), then the confirmation. A failure between them leaves the booking paid and
-        leased, and a worker links it once the lease runs out."""
-        if self.mark_paid(booking_id, payment_ref, at, actor, line=paid, count_attempt=True,
-                          lease_until=lease_until) is None:
-            return None
-        return self.confirm(booking_id, meeting.url, meeting.event_id or None, meeting.event_version, at, emails,
-                            actor, line=line, attempt=attempt)
+                        line: HistoryLine) -> Booking | None:
+        """``pending -> paid -> confirmed`` in one request, so one transaction:
+        ``booking_pay_and_confirm`` runs the payment and the confirmation together."""
+        params = {"p_id": booking_id, "p_payment_ref": payment_ref, "p_meeting_link": meeting.url,
+                  "p_event_id": meeting.event_id or None, "p_event_version": meeting.event_version,
+                  "p_at": _iso(at), "p_emails": _drafts(emails), "p_actor": actor,
+                  "p_paid_event": paid.event, "p_paid_detail": paid.detail,
+                  "p_attempt_event": attempt.event, "p_attempt_detail": attempt.detail, **_line(line)}
+        return self._transition("booking_pay_and_confirm", params, "recording the payment and the link")
 
     def confirm(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
-                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine,
-                attempt: HistoryLine | None = None) -> Booking | None:
-        """``paid -> confirmed`` with the link, history and emails; ``None`` when not paid. One
-        request: ``booking_confirm`` counts and logs the link ``attempt`` too, only when it did
-        confirm, before the confirmation's line."""
+                at: datetime, emails: Sequence[EmailDraft], actor: str, *, line: HistoryLine) -> Booking | None:
+        """``paid -> confirmed`` with a pasted link, the history and emails; ``None`` when not paid."""
+        return self._confirmed(booking_id, meeting_link, event_id, event_version, at, emails, actor, line, None)
+
+    def confirm_with_attempt(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
+                             at: datetime, emails: Sequence[EmailDraft], actor: str, *, attempt: HistoryLine,
+                             line: HistoryLine) -> Booking | None:
+        """``confirm`` that also counts and logs the link ``attempt`` (before the confirmation's
+        line), only when it did confirm; one request to ``booking_confirm``."""
+        return self._confirmed(booking_id, meeting_link, event_id, event_version, at, emails, actor, line, attempt)
+
+    def _confirmed(self, booking_id: str, meeting_link: str, event_id: str | None, event_version: int,
+                   at: datetime, emails: Sequence[EmailDraft], actor: str, line: HistoryLine,
+                   attempt: HistoryLine | None) -> Booking | None:
         params = {"p_id": booking_id, "p_meeting_link": meeting_link, "p_event_id": event_id,
                   "p_event_version": event_version, "p_at": _iso(at), "p_emails": _drafts(emails),
                   "p_actor": actor, **_line(line),
@@ -411,11 +432,22 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
         return self._transition("booking_confirm", params, "confirming the booking")
 
     def reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime,
-                   emails_for: EmailsFor, actor: str, *, line_for: LineFor,
-                   calendar: str | None = None) -> Booking:
+                   emails_for: EmailsFor, actor: str, *, line_for: LineFor) -> Booking:
         """Move the booking: read it, render the emails and the history line from the moved
         booking, then one RPC that moves it only if its revision is still the one they were
         rendered from."""
+        return self._reschedule(booking_id, new_date, new_time, at, emails_for, actor, line_for,
+                                "booking_reschedule", {})
+
+    def reschedule_with_calendar_work(self, booking_id: str, new_date: date, new_time: time, at: datetime,
+                                      emails_for: EmailsFor, actor: str, *, line_for: LineFor,
+                                      calendar: str) -> Booking:
+        """``reschedule`` whose one RPC queues the calendar work in the transaction that moves it."""
+        return self._reschedule(booking_id, new_date, new_time, at, emails_for, actor, line_for,
+                                "booking_reschedule_with_calendar", {"p_calendar": calendar})
+
+    def _reschedule(self, booking_id: str, new_date: date, new_time: time, at: datetime, emails_for: EmailsFor,
+                    actor: str, line_for: LineFor, name: str, extra: dict[str, Any]) -> Booking:
         current = self.get_booking(booking_id)
         if current is None:
             raise NotFound(f"No booking with id {booking_id}.")
@@ -424,10 +456,7 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
         moved = replace(current, scheduled_date=new_date, scheduled_time=new_time, revision=current.revision + 1)
         params = {"p_id": booking_id, "p_revision": current.revision, "p_date": new_date.isoformat(),
                   "p_time": new_time.strftime("%H:%M:%S"), "p_at": _iso(at), "p_emails": _drafts(emails_for(moved)),
-                  "p_actor": actor, **_line(line_for(current, moved))}
-        name = "booking_reschedule"
-        if calendar:  # the move and its calendar work in one transaction
-            name, params = "booking_reschedule_with_calendar", {**params, "p_calendar": calendar}
+                  "p_actor": actor, **_line(line_for(current, moved)), **extra}
         try:
             result = self._transition(name, params, "moving the booking",
                                       slot=_slot(new_date, new_time))
@@ -440,15 +469,18 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
         return result
 
     def cancel(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
-               actor: str, *, line: HistoryLine, calendar: str | None = None) -> Booking | None:
-        """Active -> ``cancelled`` with history and emails (and, with ``calendar``, the calendar
-        work in the same transaction); ``None`` when no longer active."""
+               actor: str, *, line: HistoryLine) -> Booking | None:
+        """Active -> ``cancelled`` with history and emails; ``None`` when no longer active."""
         params = {"p_id": booking_id, "p_at": _iso(at), "p_reason": reason, "p_emails": _drafts(emails),
                   "p_actor": actor, **_line(line)}
-        if calendar:
-            return self._transition("booking_cancel_with_calendar", {**params, "p_calendar": calendar},
-                                    "cancelling the booking")
         return self._transition("booking_cancel", params, "cancelling the booking")
+
+    def cancel_with_calendar_work(self, booking_id: str, at: datetime, reason: str, emails: Sequence[EmailDraft],
+                                  actor: str, *, line: HistoryLine, calendar: str) -> Booking | None:
+        """``cancel`` with the calendar work queued by the same RPC, so the same transaction."""
+        params = {"p_id": booking_id, "p_at": _iso(at), "p_reason": reason, "p_emails": _drafts(emails),
+                  "p_actor": actor, **_line(line), "p_calendar": calendar}
+        return self._transition("booking_cancel_with_calendar", params, "cancelling the booking")
 
     # -- history -------------------------------------------------------------------------------
     def history(self, booking_id: str) -> list[HistoryEntry]:

@@ -36,7 +36,7 @@ def payment_panel(svc: BookingService, booking: Booking, actor: Actor) -> None:
         return
     if booking.status is not BookingStatus.PENDING or not actor.is_staff:
         return
-    if svc.payments.settles_in_process:  # the demo: no payment page, no order to check
+    if svc.route.pays_here:  # the demo: no payment page, no order to check
         _settle_now(svc, booking, actor)
         return
     gateway = svc.payments.name.title()

@@ -37,7 +37,7 @@ PREVIEW_DAYS = 7
 
 context = page_context("availability")
 svc, actor = context.service, context.actor
-show = sections_for(svc.settings, svc.payments.settles_in_process)  # only what the providers have
+show = sections_for(svc.settings, svc.route.pays_here)  # only what the providers have
 st.title("Availability")
 
 expert = chosen_expert(context, "av_expert")

@@ -11,7 +11,7 @@ STATUS_ICON = {"queued": ":material/schedule:", "sent": ":material/check_circle:
 
 context = page_context("emails")
 svc, actor = context.service, context.actor
-show = sections_for(svc.settings, svc.payments.settles_in_process)
+show = sections_for(svc.settings, svc.route.pays_here)
 st.title("Emails")
 
 booking_id = st.text_input("Filter by booking id", value=st.query_params.get("booking", ""),

@@ -25,7 +25,7 @@ from pages.ui.run import page_context
 
 context = page_context("ops")
 svc, actor = context.service, context.actor
-show = sections_for(svc.settings, svc.payments.settles_in_process)  # only what the providers have
+show = sections_for(svc.settings, svc.route.pays_here)  # only what the providers have
 st.title("Ops")
 show_flash()
 
