@@ -12,9 +12,10 @@ from lib.service import BookingService
 from lib.service.expert_availability import Scheduling
 from lib.wiring import build_service
 from tests.support.bookings import ALWAYS_OPEN
-from tests.support.browser import chromium  # noqa: F401 - the browser tests' fixture
+from tests.support.browser import chromium, console  # noqa: F401 - the browser tests' fixtures
 from tests.support.env import drop_proxies
 from tests.support.fakes import FlakyProvider, RecordingSender
+from tests.support.midtrans import mt  # noqa: F401 - Midtrans's canned answers, for every module that pays
 from tests.support.skips import pytest_terminal_summary  # noqa: F401 - the skipped groups' summary
 
 

@@ -18,10 +18,10 @@ import pytest
 
 from lib.access import SYSTEM
 from lib.entrypoints.web import loggable_path
+from tests.support.endpoint import serving
 from tests.support.env import clean_environ, free_port
-from tests.test_join_links import BASE, token_of
-from tests.test_reminders import World, book, build
-from tests.test_web import serving
+from tests.support.join_tokens import BASE, token_of
+from tests.support.world import World, book, build
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT = "203.0.113.7"  # the address the reverse proxy on loopback forwards (TEST-NET-3)

@@ -22,7 +22,7 @@ from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
 from tests.support.apptest import markdown_sources, no_exception, open_page, shown
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
-from tests.test_midtrans import CLIENT_KEY, CORE, NOW, SERVER_KEY, TIMEOUT, booked, mt, status_reply  # noqa: F401
+from tests.support.midtrans import CLIENT_KEY, CORE, NOW, SERVER_KEY, TIMEOUT, booked, status_reply
 
 BASE = "https://console.example.com/notify"
 TYPED = "<b>Sick</b> **today** [x](https://evil.example)"

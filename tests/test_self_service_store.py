@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from lib.self_service_policy import Claim, Refund
-from tests.test_store_contract import CREATED, NOW, new, people, pg_db, store  # noqa: F401 - fixtures
+from tests.support.store_contract import CREATED, NOW, new, people, pg_db, store  # noqa: F401 - fixtures
 
 STALE = timedelta(minutes=2)
 

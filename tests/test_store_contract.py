@@ -60,56 +60,15 @@ from lib.service import history
 from lib.store import EXPIRE_BATCH
 from lib.store.sqlite import SQLiteStore
 from lib.store.supabase import BOOKING_SELECT, SupabaseStore
-from tests.support.postgres import apply_migrations, fresh_database, psycopg
+from tests.support import store_contract
+from tests.support.postgres import psycopg
 from tests.support.postgrest import HOST, KEY, URL, supabase_over_postgres
+from tests.support.store_contract import CREATED, DAY, NOW, People, new
 
 TZ = ZoneInfo("Asia/Jakarta")
-DAY = date(2030, 3, 11)
-NOW = datetime(2030, 3, 10, 3, 0, tzinfo=UTC)
-CREATED = history.created(250_000)  # every new() booking costs this
 
-
-# -- the stores under contract -------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def pg_db() -> Iterator[str]:
-    """A database migrated with supabase/migrations, for this module."""
-    with fresh_database("contract") as dsn:
-        apply_migrations(dsn)
-        yield dsn
-
-
-
-@pytest.fixture(params=["sqlite", "supabase"])
-def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Any]:
-    if request.param == "sqlite":
-        yield SQLiteStore(tmp_path / "contract.db")
-        return
-    with supabase_over_postgres(request.getfixturevalue("pg_db")) as (supabase_store, stub):
-        yield supabase_store
-        assert stub.requests, "the Supabase store sent no request"
-
-
-@dataclass
-class People:
-    sari: str
-    budi: str
-    andi: str
-
-
-@pytest.fixture
-def people(store) -> People:
-    sari = store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
-    budi = store.add_expert("Budi Santoso", "budi@example.com", 400_000, "Business")
-    andi = store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
-    return People(sari.id, budi.id, andi.id)
-
-
-def new(expert: str, customer: str | None, day: date = DAY, at: time = time(14, 0), minutes: int = 60,
-        key: str | None = None, new_customer: NewCustomer | None = None) -> NewBooking:
-    return NewBooking(id=str(uuid.uuid4()), expert_id=expert, session_type="Career mentoring", scheduled_date=day,
-                      scheduled_time=at, duration=minutes, price=250_000, customer_id=customer,
-                      new_customer=new_customer, request_key=key)
+# The fixtures of tests/support/store_contract.py, by the names the tests ask for.
+pg_db, store, people = store_contract.pg_db, store_contract.store, store_contract.people
 
 
 def drafts(booking: Booking, event: str) -> list[EmailDraft]:

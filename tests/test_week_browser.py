@@ -1,6 +1,6 @@
 """My sessions' week in Chromium: every block's text stays inside its block (boxes measured in the
 browser) at 1366 px and on a phone's 390 px, where the agenda replaces the columns, and a click on a
-block opens that booking. Uses the ``console`` server of tests/test_browser.py (demo data, every
+block opens that booking. Uses the ``console`` server of tests/support/browser.py (demo data, every
 expert open around the clock) and adds bookings of its own, past ones through a service whose clock
 stands two weeks back."""
 
@@ -15,9 +15,8 @@ from lib.service import BookingService
 from lib.session_type_document import to_document
 from lib.week import week_start
 from lib.wiring import build_service
-from tests.support.browser import TIMEOUT_MS, shot
+from tests.support.browser import TIMEOUT_MS, open_page, shot
 from tests.support.fakes import FixedClock
-from tests.test_browser import console, open_page  # noqa: F401 - the server fixture, shared
 
 LONG_SESSION = "Business strategy review for a family company moving into exports"
 MEASURE = """sel => Array.from(document.querySelectorAll(sel)).filter(el => el.getClientRects().length).map(el => {
@@ -62,7 +61,7 @@ def book(svc: BookingService, day, at: time, minutes: int, name: str) -> Booking
     return booking
 
 
-def test_week_blocks_keep_their_text_inside_and_open_their_booking_in_chromium(chromium, console):  # noqa: F811
+def test_week_blocks_keep_their_text_inside_and_open_their_booking_in_chromium(chromium, console):
     url, db = console
     svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
     expert = svc.experts(actor=SYSTEM)[-1]
