@@ -12,6 +12,7 @@ checked sit in this one file, so that adding a setting touches one place.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lib.errors import ConfigError, InvalidInput
+from lib.scheduling.parse import from_json
 from lib.validation import HOST_NAME, clean_email
 
 ENV_PREFIX = "CALLEXPERT_"
@@ -150,6 +152,10 @@ class Settings:
     link_concurrency: int = 64
     link_lease_seconds: int = 300
     booking_horizon_days: int = 365
+    # The hours of an expert who has stored none, written as an availability file (JSON, the format
+    # of `python -m lib availability --set`, docs/availability.md); keys left out keep the built-in
+    # default (Monday to Friday 09:00-17:00, timezone and booking_horizon_days above). Empty: that default.
+    default_availability: str = ""
     # An expert's Google Calendar busy time is asked at most once per expert and range in this
     # many seconds (and asked again at once after one of their bookings changes); 0: every time.
     busy_cache_seconds: int = 60
@@ -396,6 +402,7 @@ def validate(settings: Settings) -> None:
             raise ConfigError(f"Setting `{f.name}` must be at least 1 (seconds).")
     _validate_link_hosts(settings)
     _validate_public_base_url(settings.public_base_url)
+    _validate_default_availability(settings.default_availability)
     if settings.self_service_deadline_hours < 0:
         raise ConfigError("Setting `self_service_deadline_hours` cannot be negative (hours before the start).")
     if settings.self_service_max_reschedules < 0:
@@ -511,3 +518,18 @@ def _validate_smtp(settings: Settings) -> None:
             f"One email may take up to {smtp.max_send_seconds:.0f} s with the [smtp] timeout, attempts and "
             f"backoff, but `email_lease_seconds` is {settings.email_lease_seconds}: raise it or lower those."
         )
+
+
+# -- default_availability -----------------------------------------------------------------------------
+
+def _validate_default_availability(text: str) -> None:
+    """Refuse default hours that an availability file could not hold, with the reason in words."""
+    if not text.strip():
+        return
+    try:
+        from_json(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"Setting `default_availability` is not JSON: {exc.msg} (line {exc.lineno}, column "
+                          f"{exc.colno}); write it as an availability file (docs/availability.md).") from None
+    except InvalidInput as exc:
+        raise ConfigError(f"Setting `default_availability`: {exc}") from None

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from datetime import time, timedelta
 
+import pytest
+
 from lib.access import SYSTEM
 from lib.config import Settings
 from lib.display_tables import booking_label
@@ -22,11 +24,14 @@ from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.timefmt import long_date, when
 from lib.wiring import build_service
 from tests.support.browser import TIMEOUT_MS, open_page, shot
+from tests.support.hours import default_hours
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 
 def test_book_confirm_and_create_a_missing_link_in_chromium(chromium, console):
     url, db = console
-    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False, default_availability=default_hours()))
     context = chromium.new_context(viewport={"width": 1280, "height": 1000}, locale="id-ID")  # type: ignore[attr-defined]
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()

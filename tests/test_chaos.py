@@ -37,6 +37,8 @@ from tests.support.google import calendar_server, events_by_booking, google_sett
 from tests.support.smtp import Mailbox, smtp_server
 from tests.support.sqlite_file import leased_bookings
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 SEED = int(os.environ.get("CALLEXPERT_CHAOS_SEED", "20261125"))
 BOOKINGS = 300
 FAULT_RATE = 0.2

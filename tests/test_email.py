@@ -36,7 +36,10 @@ from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_sender
 from tests.support.env import free_port
 from tests.support.fakes import FixedClock, FlakyProvider
+from tests.support.hours import default_hours
 from tests.support.smtp import Mailbox, SmtpServer, smtp_server
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 # 18:00 UTC on the 24th is 01:00 WIB on the 25th.
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
@@ -113,6 +116,7 @@ def make(tmp_path: Path, clock: FixedClock, sleeps: list[float]):
         db = db or tmp_path / "email.db"
         store = SQLiteStore(db)
         config = Settings(sqlite_path=str(db), email_backend="smtp", smtp=smtp_settings(port, **(smtp or {})),
+                          default_availability=default_hours(),
                           link_backoff_seconds=0.01, **settings)
         provider = FlakyProvider()
         svc = BookingService(store, provider, DemoGateway(), SmtpSender(config.smtp, sleep=sleeps.append), config,
@@ -508,7 +512,8 @@ def test_bad_smtp_settings_are_refused_with_a_clear_message(tmp_path, env, messa
 
 def test_outbox_default_keeps_the_invitation_readable_in_the_app(tmp_path, clock):
     store = SQLiteStore(tmp_path / "outbox.db")
-    svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(), Settings(), clock=clock)
+    svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(),
+                         Settings(default_availability=default_hours()), clock=clock)
     store.add_expert("Sari", "sari@example.com", 250_000)
     store.add_customer(NewCustomer("Andi", "andi@example.com"))
     svc.book_and_pay(request(svc), actor=SYSTEM)

@@ -20,6 +20,8 @@ from tests.support.endpoint import serving
 from tests.support.join_tokens import BASE, token_of
 from tests.support.world import DAY, START, World, at, book, build
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:

@@ -47,6 +47,7 @@ from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
 from tests.support.apptest import no_exception, open_page
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
+from tests.support.hours import default_hours
 from tests.support.midtrans import (
     CLIENT_KEY,
     CORE,
@@ -69,6 +70,8 @@ from tests.support.midtrans import (
     status_reply,
 )
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 # -- the service with the real gateway -------------------------------------------------------------
 
 @pytest.fixture
@@ -80,6 +83,7 @@ def gateway() -> MidtransGateway:
 def svc(tmp_path: Path, provider: FlakyProvider, sender: RecordingSender, gateway: MidtransGateway) -> BookingService:
     store = SQLiteStore(tmp_path / "midtrans.db")
     settings = Settings(sqlite_path=str(tmp_path / "midtrans.db"), payment_gateway="midtrans",
+                        default_availability=default_hours(),
                         link_backoff_seconds=0.01, link_backoff_max_seconds=0.05,
                         midtrans=MidtransSettings(server_key=SERVER_KEY, client_key=CLIENT_KEY,
                                                   timeout_seconds=TIMEOUT))

@@ -31,6 +31,8 @@ from lib.wiring import build_service
 from tests.support.apptest import APP, as_expert, markdown_sources, no_exception, open_page, previews, shown
 from tests.support.fakes import FixedClock
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 PAGES = {
     "pages/views/book_view.py": "Book a session",
     "pages/views/confirmation_view.py": "Confirmation",

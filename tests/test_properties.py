@@ -36,7 +36,10 @@ from lib.service import BookingService
 from lib.validation import MAX_LINK, MAX_NAME, MAX_SESSION_TYPE, price_for
 from lib.wiring import build_service
 from tests.support.env import PROXY_VARS
+from tests.support.hours import default_hours
 from tests.support.sqlite_file import row_counts
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 T = TypeVar("T")
 # Modest by default so the file runs in seconds; CALLEXPERT_PROPERTY_EXAMPLES=1000 searches harder.
@@ -122,7 +125,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             mp.delenv(key)
         for key, value in env.items():
             mp.setenv(key, value)
-        svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
+        svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False, default_availability=default_hours()))
         experts = [svc.store.add_expert(f"Rate {r}", f"rate{r}@example.com", r, "Props").id for r in RATES]
         customers = [svc.store.add_customer(NewCustomer("Andi Wijaya", "andi@example.com")).id]
         yield World(svc, db, experts, customers)

@@ -30,9 +30,12 @@ from lib.service import BookingService
 from lib.service.outbox import Outbox
 from lib.store.sqlite import SQLiteStore
 from tests.support.fakes import FixedClock, FlakyProvider
+from tests.support.hours import default_hours
 from tests.support.postgres import apply_migrations, fresh_database, psycopg
 from tests.support.postgrest import supabase_over_postgres
 from tests.support.world import DAY, START, World, at, book, build
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 
 @pytest.fixture
@@ -413,7 +416,8 @@ def test_one_unreadable_availability_leaves_every_other_reminder_queued(two_expe
         day += timedelta(days=1)
     clock = FixedClock(datetime.combine(day, time(7, 0), UTC) - timedelta(days=2))
     svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(),
-                         Settings(sqlite_path=where if kind == "sqlite" else "unused.db"), clock=clock,
+                         Settings(sqlite_path=where if kind == "sqlite" else "unused.db",
+                                  default_availability=default_hours()), clock=clock,
                          sleep=lambda _: None)
     booked = {}
     for expert in (sari, budi):

@@ -26,6 +26,8 @@ from lib.service.self_service import CLAIM_STALE
 from tests.support.endpoint import serving
 from tests.support.world import DAY, START, World, book, build
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 BASE = "https://console.example.com/notify"
 LINK = re.compile(r"/([rc])/([A-Za-z0-9_-]{43})")
 FIELD = re.compile(r'name="(form|at)" value="([^"]*)"')

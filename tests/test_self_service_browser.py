@@ -25,6 +25,8 @@ from tests.support.browser import TIMEOUT_MS, shot
 from tests.support.endpoint import serving
 from tests.support.google import calendar_server, google_settings
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 BASE = "https://console.example.com/notify"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 900}

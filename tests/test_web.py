@@ -31,6 +31,7 @@ from lib.store.sqlite import SQLiteStore
 from tests.support.endpoint import serving
 from tests.support.env import clean_environ, free_port
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
+from tests.support.hours import default_hours
 from tests.support.midtrans import (
     CLIENT_KEY,
     CORE,
@@ -43,6 +44,8 @@ from tests.support.midtrans import (
     snap_created,
     status_reply,
 )
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTIFY = "/midtrans/notification"
@@ -77,6 +80,7 @@ def store(tmp_path: Path) -> SwitchableStore:
 @pytest.fixture
 def svc(tmp_path: Path, store: SwitchableStore, provider: FlakyProvider, sender: RecordingSender) -> BookingService:
     settings = Settings(sqlite_path=str(tmp_path / "endpoint.db"), payment_gateway="midtrans",
+                        default_availability=default_hours(),
                         midtrans=MidtransSettings(server_key=SERVER_KEY, client_key=CLIENT_KEY,
                                                   timeout_seconds=TIMEOUT))
     gateway = MidtransGateway(SERVER_KEY, CLIENT_KEY, timeout_seconds=TIMEOUT)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
+
 from lib.access import SYSTEM
 from lib.config import Settings
 from lib.domain import Booking, BookingRequest, BookingStatus, NewCustomer
@@ -17,6 +19,9 @@ from lib.week import week_start
 from lib.wiring import build_service
 from tests.support.browser import TIMEOUT_MS, open_page, shot
 from tests.support.fakes import FixedClock
+from tests.support.hours import default_hours
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 LONG_SESSION = "Business strategy review for a family company moving into exports"
 MEASURE = """sel => Array.from(document.querySelectorAll(sel)).filter(el => el.getClientRects().length).map(el => {
@@ -63,7 +68,7 @@ def book(svc: BookingService, day, at: time, minutes: int, name: str) -> Booking
 
 def test_week_blocks_keep_their_text_inside_and_open_their_booking_in_chromium(chromium, console):
     url, db = console
-    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False, default_availability=default_hours()))
     expert = svc.experts(actor=SYSTEM)[-1]
     # A type with a long name, offered besides the expert's own, for the blocks' words to be cut.
     offered = to_document(svc.session_types(expert.id, actor=SYSTEM))
@@ -76,7 +81,7 @@ def test_week_blocks_keep_their_text_inside_and_open_their_booking_in_chromium(c
     book(svc, wednesday, time(6, 30), 45, "Yohanes Bambang Sutrisno Hadiwijaya")
     book(svc, wednesday, time(7, 15), 60, "Maria Fransiska Theresia Simanjuntak")
     # Last week's session, held before the page is opened.
-    past_svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False),
+    past_svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False, default_availability=default_hours()),
                              clock=FixedClock(datetime.now(UTC) - timedelta(days=14)))
     held = book(past_svc, week_start(svc.today(), -1) + timedelta(days=4), time(6, 0), 30, "Rudi Hartono Past")
     svc.complete_finished(actor=SYSTEM)

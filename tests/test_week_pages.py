@@ -18,6 +18,8 @@ from tests.support.apptest import APP, no_exception, open_page, shown
 from tests.support.fakes import FixedClock
 from tests.support.markup import elements
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 
 @pytest.fixture
 def experts(service: BookingService) -> dict[str, str]:

@@ -28,6 +28,7 @@ from lib.config import Settings
 from lib.wiring import build_service
 from tests.support.bookings import open_all_hours
 from tests.support.env import clean_environ, free_port
+from tests.support.hours import ALWAYS_OPEN_ENV, ALWAYS_OPEN_SETTING
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots and server logs (kept out of git)
@@ -132,7 +133,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     db = folder / "console.db"
     # Demo data first, then free the slot the test clicks (the first expert, the day after
     # tomorrow 10:00), so it cannot collide with a demo session.
-    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=True))
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=True, default_availability=ALWAYS_OPEN_SETTING))
     first = svc.experts(actor=SYSTEM)[0]
     # The test books at days and times of its own (maybe a Sunday): open every expert's hours.
     open_all_hours(svc.store)
@@ -141,7 +142,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         if b.expert_id == first.id and b.scheduled_date == clicked and b.status.value in ("pending", "paid",
                                                                                            "confirmed"):
             svc.cancel(b.id, "Freeing the slot the browser test books", actor=SYSTEM)
-    env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
+    env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true", **ALWAYS_OPEN_ENV)
     with serve_console(folder, env, port=free_port(), keep_log_as="browser-streamlit.log") as url:
         yield url, db
 

@@ -18,6 +18,7 @@ from lib.payments.demo_gateway import DemoGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from tests.support.fakes import FixedClock, FlakyProvider
+from tests.support.hours import default_hours
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
 DAY = date(2026, 11, 26)  # a Thursday
@@ -40,7 +41,7 @@ def build(tmp_path: Path, clock: FixedClock | None = None, *, seed: bool = True,
     db = tmp_path / "reminders.db"
     store = SQLiteStore(db)
     clock = clock or FixedClock(NOW)
-    config = Settings(sqlite_path=str(db), link_backoff_seconds=0.01, **settings)
+    config = Settings(sqlite_path=str(db), link_backoff_seconds=0.01, default_availability=default_hours(), **settings)
     svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(), config, clock=clock,
                          sleep=lambda _: None)
     if seed:
