@@ -48,7 +48,7 @@ FROM = "bookings@callexpert.test"
 EVIL = "<b>Evil</b> & Co"
 
 
-# -- the SMTP stand-in's TLS (tests/support/smtp.py) ---------------------------------------------
+# -- the SMTP stand-in (tests/support/smtp.py) and a certificate for its TLS -----------------------
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ssl.SSLContext]:
@@ -77,6 +77,7 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ssl.SSLCo
 
 @pytest.fixture
 def server() -> Iterator[SmtpServer]:
+    """The SMTP stand-in as a mail relay offers itself: 8BITMIME, no TLS, no login."""
     with smtp_server() as srv:
         yield srv
 
