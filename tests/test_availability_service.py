@@ -298,7 +298,7 @@ def test_the_default_availability_setting_gives_experts_without_hours_theirs(ser
     ("{weekly", "is not JSON"),
     (json.dumps({"weekly": {"mon": [["17:00", "09:00"]]}}), "Monday, first range (17:00–09:00): the end is before"),
     (json.dumps({"slot_step_minutes": 7}), "slot_step_minutes"),
-])
+], ids=["not JSON", "a range ending before it starts", "a step not offered"])
 def test_a_bad_default_availability_stops_the_console_naming_the_setting(app_env, monkeypatch, value, words):
     monkeypatch.setenv("CALLEXPERT_DEFAULT_AVAILABILITY", value)
     with pytest.raises(ConfigError, match="Setting `default_availability`") as refused:
