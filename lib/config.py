@@ -163,6 +163,10 @@ class Settings(BaseSettings):
     link_concurrency: int = Field(64, ge=1)
     link_lease_seconds: int = Field(300, ge=1)
     booking_horizon_days: int = Field(365, ge=1)
+    # The hours of an expert who has stored none, written as an availability file (JSON, the format
+    # of `python -m lib availability --set`, docs/availability.md); keys left out keep the built-in
+    # default (Monday to Friday 09:00-17:00, timezone and booking_horizon_days above). Empty: that default.
+    default_availability: str = ""
     # An expert's Google Calendar busy time is asked at most once per expert and range in this
     # many seconds (and asked again at once after one of their bookings changes); 0: every time.
     busy_cache_seconds: int = Field(60, ge=0)

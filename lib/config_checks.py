@@ -3,12 +3,13 @@ value must be, and ``validate``, which refuses combinations the console cannot s
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from lib.config_base import refuse
-from lib.errors import ConfigError
+from lib.errors import ConfigError, InvalidInput
 from lib.validation import HOST_NAME
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def validate(settings: Settings) -> None:
     """
     if settings.email_backend == "smtp":
         _validate_smtp(settings)
+    _validate_default_availability(settings.default_availability)
     _validate_midtrans(settings)
     if settings.backend == "supabase" and not (settings.supabase_url.strip()
                                                and settings.supabase_service_role_key.get_secret_value().strip()):
@@ -108,3 +110,18 @@ def _validate_smtp(settings: Settings) -> None:
             f"One email may take up to {smtp.max_send_seconds:.0f} s with the [smtp] timeout, attempts and "
             f"backoff, but `email_lease_seconds` is {settings.email_lease_seconds}: raise it or lower those."
         )
+
+
+def _validate_default_availability(text: str) -> None:
+    """Refuse default hours that an availability file could not hold, with the reason in words."""
+    if not text.strip():
+        return
+    from lib.scheduling.parse import from_json  # the availability rules load only when the setting is used
+
+    try:
+        from_json(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"Setting `default_availability` is not JSON: {exc.msg} (line {exc.lineno}, column "
+                          f"{exc.colno}); write it as an availability file (docs/availability.md).") from None
+    except InvalidInput as exc:
+        raise ConfigError(f"Setting `default_availability`: {exc}") from None

@@ -1,4 +1,6 @@
-"""Shared fixtures: a console on a throw-away SQLite file, with no secrets file and no proxies."""
+"""Shared fixtures: a console on a throw-away SQLite file, with no secrets file and no proxies; the
+hours of experts who stored none (``always_open``, else the real default); the Midtrans and browser
+stand-ins."""
 
 from __future__ import annotations
 
@@ -10,29 +12,13 @@ import pytest
 
 from lib.config import current_settings, load_settings
 from lib.service import BookingService
-from lib.service.expert_availability import Scheduling
 from lib.wiring import build_service
-from tests.support.bookings import ALWAYS_OPEN
-from tests.support.browser import chromium  # noqa: F401 - the browser tests' fixture
+from tests.support.browser import chromium, console  # noqa: F401 - the browser tests' fixtures
 from tests.support.env import drop_proxies
 from tests.support.fakes import FlakyProvider, RecordingSender
+from tests.support.hours import always_open  # noqa: F401 - experts without hours open around the clock
+from tests.support.midtrans import mt  # noqa: F401 - Midtrans's canned answers, for every module that pays
 from tests.support.skips import pytest_terminal_summary  # noqa: F401 - the skipped groups' summary
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "default_hours: experts without stored hours get the console's real "
-                            "default hours (Monday to Friday 09:00-17:00), not ALWAYS_OPEN")
-
-
-@pytest.fixture(autouse=True)
-def _hours_for_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In this process, an expert who stored no hours is open around the clock (``ALWAYS_OPEN``):
-    most tests are about something else and book whatever time suits them (tonight, a Sunday,
-    in ten minutes). Tests of the hours store them, or ask for the real default with
-    ``@pytest.mark.default_hours``. Subprocesses (CLI, Streamlit server) get the real default,
-    so those tests store hours for their experts (``open_all_hours``)."""
-    if request.node.get_closest_marker("default_hours") is None:
-        monkeypatch.setattr(Scheduling, "default_availability", lambda self: ALWAYS_OPEN)
 
 
 @pytest.fixture(autouse=True)

@@ -125,6 +125,7 @@ def test_a_missing_verified_claim_is_refused_unless_the_provider_is_trusted():
         "CALLEXPERT_TRUST_EMAIL_WITHOUT_VERIFIED_CLAIM": "true"}).trust_email_without_verified_claim
 
 
+@pytest.mark.usefixtures("always_open")
 def test_an_expert_can_read_and_move_only_their_own_bookings(service, two_experts):
     sari, budi = two_experts
     own, other = confirmed(service, sari, 3, "Andi"), confirmed(service, budi, 3, "Dewi")
@@ -225,6 +226,7 @@ def test_demo_mode_refusal_names_every_production_adapter(tmp_path):
 
 # -- the pages -------------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("always_open")
 def test_demo_mode_shows_the_banner_and_a_role_switcher(service, two_experts):
     sari, budi = two_experts
     mine, theirs = confirmed(service, sari, 2, "Andi"), confirmed(service, budi, 2, "Dewi")
@@ -275,6 +277,7 @@ def test_signed_out_visitors_see_only_the_sign_in_button(signed_in_env, service,
     assert "Demo mode" not in texts(at)
 
 
+@pytest.mark.usefixtures("always_open")
 def test_signed_in_roles_see_exactly_their_pages(signed_in_env, service, two_experts):
     sari, budi = two_experts
     theirs = confirmed(service, budi, 2, "Dewi")
@@ -293,6 +296,7 @@ def test_signed_in_roles_see_exactly_their_pages(signed_in_env, service, two_exp
     assert [b.label for b in stranger.sidebar.button] == ["Sign out"]
 
 
+@pytest.mark.usefixtures("always_open")
 @pytest.mark.parametrize("claim", [False, None])
 def test_an_unverified_ops_address_sees_the_refusal_screen_only(signed_in_env, service, two_experts, claim):
     confirmed(service, two_experts[0], 2, "Andi")
@@ -357,6 +361,7 @@ def test_xsrf_protection_stays_on_and_no_secrets_file_is_tracked():
     assert ".streamlit/secrets.toml" not in tracked
 
 
+@pytest.mark.usefixtures("always_open")
 @pytest.mark.parametrize("page", ["ops", "overview", "book", "emails", "my_sessions", "availability", "confirmation"])
 def test_a_page_script_run_without_app_py_shows_nothing_but_a_message(signed_in_env, service, two_experts, page):
     """Only app.py's gate hands a page its service and acting person: a page script run any other
@@ -377,6 +382,7 @@ def test_a_page_script_run_without_app_py_shows_nothing_but_a_message(signed_in_
         assert "Andi" not in texts(at)
 
 
+@pytest.mark.usefixtures("always_open")
 def test_a_visitor_stopped_at_the_gate_leaves_no_context_from_an_earlier_run(signed_in_env, service, two_experts):
     """Every run of app.py hands the page what this run's gate decided: after signing out, nothing
     of the ops session that came before is left for a page to use."""

@@ -119,7 +119,6 @@ def svc(tmp_path, provider, sender) -> BookingService:
     return service
 
 
-@pytest.mark.default_hours
 def test_the_preview_uses_the_edited_hours_and_the_real_bookings_and_saves_nothing(svc):
     sari, budi = svc.experts(actor=SYSTEM)
     booked = svc.book(BookingRequest(expert_id=sari.id, session_type="Career mentoring", scheduled_date=MONDAY,

@@ -4,10 +4,14 @@ refused field gets its own message, and the save state says how many fields to f
 
 from __future__ import annotations
 
+import pytest
+
 from lib.access import SYSTEM
 from lib.domain import Expert
 from lib.service import BookingService
 from tests.support.apptest import no_exception, open_page, previews, shown
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 PAGE = "pages/views/availability_view.py"
 

@@ -4,15 +4,19 @@ the refusal of starts that are not free slots, ops overrides, and the command li
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 
 from lib.access import SYSTEM, Actor, Role, expert_actor
-from lib.config import Settings
+from lib.config import Settings, load_settings
 from lib.domain import BookingRequest, NewCustomer
 from lib.entrypoints.cli import main as cli_main
-from lib.errors import InvalidInput, PermissionDenied, SlotUnavailable
+from lib.errors import ConfigError, InvalidInput, PermissionDenied, SlotUnavailable
 from lib.meetings import BusyTimes
 from lib.payments.demo_gateway import DemoGateway
 from lib.scheduling import WEEKDAYS, Availability, Reason, TimeRange, from_json
@@ -20,9 +24,12 @@ from lib.scheduling.model import MAX_DOCUMENT_BYTES
 from lib.scheduling.parse import MAX_FILE_BYTES
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
+from lib.wiring import build_service
+from tests.support.bookings import ALWAYS_OPEN
+from tests.support.env import clean_environ
 from tests.support.fakes import FixedClock
 
-pytestmark = pytest.mark.default_hours
+ROOT = Path(__file__).resolve().parents[1]
 TZ_NOW = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 30 November 2026, 08:00 WIB
 MONDAY = date(2026, 11, 30)
 LUNCH = Availability(weekly=((TimeRange(540, 720), TimeRange(780, 1020)),) * 5 + ((), ()), min_notice_minutes=60)
@@ -274,6 +281,38 @@ def test_cli_set_fills_left_out_keys_from_the_app_settings(service, tmp_path, ca
     assert shown["weekly"]["mon"] == [["09:00", "17:00"]] and shown["weekly"]["tue"] == []
     assert cli_main(["availability", sari.id]) == 0
     assert "(Europe/Amsterdam)" in (out := capsys.readouterr().out) and "60 days ahead" in out
+
+
+def test_the_default_availability_setting_gives_experts_without_hours_theirs(service, monkeypatch):
+    sari = service.store.add_expert("Sari", "sari@example.com", 250_000)
+    monkeypatch.setenv("CALLEXPERT_DEFAULT_AVAILABILITY",
+                       json.dumps({"weekly": {"sat": [["09:00", "12:00"]]}, "slot_step_minutes": 15}))
+    a = build_service(load_settings()).availability(sari.id, actor=SYSTEM)
+    assert (a.weekly[5], a.weekly[0], a.slot_step_minutes) == ((TimeRange(540, 720),), (), 15)
+    # The keys it leaves out keep the built-in default, with the app's timezone and horizon.
+    assert (a.min_notice_minutes, a.timezone, a.horizon_days) == (60, "Asia/Jakarta", 365)
+    assert service.availability(sari.id, actor=SYSTEM).weekly[0] == (TimeRange(540, 1020),)  # without it
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("{weekly", "is not JSON"),
+    (json.dumps({"weekly": {"mon": [["17:00", "09:00"]]}}), "Monday, first range (17:00–09:00): the end is before"),
+    (json.dumps({"slot_step_minutes": 7}), "slot_step_minutes"),
+], ids=["not JSON", "a range ending before it starts", "a step not offered"])
+def test_a_bad_default_availability_stops_the_console_naming_the_setting(app_env, monkeypatch, value, words):
+    monkeypatch.setenv("CALLEXPERT_DEFAULT_AVAILABILITY", value)
+    with pytest.raises(ConfigError, match="Setting `default_availability`") as refused:
+        load_settings()
+    assert words in str(refused.value)
+
+
+def test_always_open_holds_here_and_in_the_processes_a_test_starts(always_open, service, tmp_path):
+    sari = service.store.add_expert("Sari", "sari@example.com", 250_000)
+    assert service.availability(sari.id, actor=SYSTEM) == ALWAYS_OPEN
+    env = clean_environ(tmp_path, CALLEXPERT_SQLITE_PATH=os.environ["CALLEXPERT_SQLITE_PATH"])
+    shown = subprocess.run([sys.executable, "-m", "lib", "availability", sari.id, "--json"], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=120, check=True)
+    assert from_json(json.loads(shown.stdout)) == ALWAYS_OPEN
 
 
 def test_cli_refuses_files_past_the_limits_in_words_and_saves_nothing(service, tmp_path, capsys):

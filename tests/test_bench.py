@@ -57,7 +57,6 @@ def test_a_page_that_raises_or_shows_an_error_is_a_failed_measurement():
                            "expert")
 
 
-@pytest.mark.default_hours  # the benchmark sets its experts' hours itself, as a real run must
 def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_path, capsys):
     out = tmp_path / "bench.json"
     code = bench_main([*TINY, "--out", str(out)])

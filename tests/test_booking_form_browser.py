@@ -23,6 +23,7 @@ from lib.timefmt import long_date, when
 from lib.wiring import build_service
 from tests.support.browser import TIMEOUT_MS, serve_console, shot
 from tests.support.env import clean_environ, free_port
+from tests.support.hours import ALWAYS_OPEN_ENV, ALWAYS_OPEN_SETTING
 
 EXPERT = "Aaron Pratama"  # sorts before the demo experts: the form's default expert
 HOURS = Availability(weekly=((TimeRange(9 * 60, 17 * 60),),) * 7, min_notice_minutes=0, slot_step_minutes=60,
@@ -34,10 +35,10 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Boo
     """`streamlit run app.py` on demo data plus Aaron; (url, a service on the same file, Aaron's id)."""
     folder = tmp_path_factory.mktemp("booking-form")
     db = folder / "console.db"
-    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=True))
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=True, default_availability=ALWAYS_OPEN_SETTING))
     aaron = svc.store.add_expert(EXPERT, "aaron@example.com", 300_000, "Product management")
     svc.set_availability(aaron.id, HOURS, actor=SYSTEM)
-    env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
+    env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true", **ALWAYS_OPEN_ENV)
     with serve_console(folder, env, port=free_port()) as url:
         yield url, svc, aaron.id
 

@@ -13,9 +13,7 @@ package) the test skips, except under CI, where it fails.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import time, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -25,43 +23,15 @@ from lib.display_tables import booking_label
 from lib.domain import BookingRequest, BookingStatus, NewCustomer
 from lib.timefmt import long_date, when
 from lib.wiring import build_service
-from tests.support.bookings import open_all_hours
-from tests.support.browser import TIMEOUT_MS, serve_console, shot
-from tests.support.env import clean_environ, free_port
+from tests.support.browser import TIMEOUT_MS, open_page, shot
+from tests.support.hours import default_hours
 
-
-@pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """`streamlit run app.py` on a free port with its own SQLite file and demo data; (url, db)."""
-    folder = tmp_path_factory.mktemp("browser")
-    db = folder / "console.db"
-    # Demo data first, then free the slot the test clicks (the first expert, the day after
-    # tomorrow 10:00), so it cannot collide with a demo session.
-    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=True))
-    first = svc.experts(actor=SYSTEM)[0]
-    # The test books at days and times of its own (maybe a Sunday): open every expert's hours.
-    open_all_hours(svc.store)
-    clicked = svc.today() + timedelta(days=2)
-    for b in svc.recent_bookings(limit=1000, actor=SYSTEM):
-        if b.expert_id == first.id and b.scheduled_date == clicked and b.status.value in ("pending", "paid",
-                                                                                           "confirmed"):
-            svc.cancel(b.id, "Freeing the slot the browser test books", actor=SYSTEM)
-    env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
-    with serve_console(folder, env, port=free_port(), keep_log_as="browser-streamlit.log") as url:
-        yield url, db
-
-
-def open_page(page: object, url: str, heading: str) -> None:
-    """Go to ``url`` as a shared link would and wait for the page's heading."""
-    page.goto(url)  # type: ignore[attr-defined]
-    page.get_by_role("heading", name=heading, exact=True).wait_for()  # type: ignore[attr-defined]
-    # Streamlit answers an unknown path with a "Page not found" dialog over the main page.
-    assert page.get_by_text("Page not found").count() == 0, f"{url} is not a page of the console"  # type: ignore[attr-defined]
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 
 def test_book_confirm_and_create_a_missing_link_in_chromium(chromium, console):
     url, db = console
-    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False, default_availability=default_hours()))
     context = chromium.new_context(viewport={"width": 1280, "height": 1000}, locale="id-ID")  # type: ignore[attr-defined]
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()

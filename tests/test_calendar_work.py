@@ -25,6 +25,9 @@ from lib.wiring import build_service
 from tests.support.bookings import request_for
 from tests.support.calendar_server import CalendarServer
 from tests.support.google import calendar_server, google_settings
+from tests.support.hours import default_hours
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 TIMEOUT = 1.0  # the client's timeout; "late" answers come after 2 s
 # The client's timeout while a request is held at a gate: longer than anything the test does meanwhile
@@ -234,7 +237,8 @@ def test_a_move_landing_while_the_insert_is_in_flight_brings_the_event_to_the_ne
 def test_with_jitsi_no_calendar_work_is_queued(tmp_path):
     from lib.config import Settings
 
-    svc = build_service(Settings(sqlite_path=str(tmp_path / "jitsi.db"), seed_demo_data=False))
+    svc = build_service(Settings(sqlite_path=str(tmp_path / "jitsi.db"), seed_demo_data=False,
+                                 default_availability=default_hours()))
     svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
     booking = svc.book_and_pay(request_for(svc, date.today() + timedelta(days=3), time(10, 0), 1),
                                actor=SYSTEM).booking

@@ -17,20 +17,14 @@ a later draw; the final link run is concurrent, as in production).
 from __future__ import annotations
 
 import os
-import random
-import threading
 import time as clock
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from lib.access import SYSTEM
 from lib.config import SmtpSettings, validate
@@ -39,9 +33,11 @@ from lib.meetings.google import GoogleCalendarProvider
 from lib.notify import LINK_PENDING
 from lib.service import BookingService
 from lib.wiring import build_meetings, build_payments, build_sender, build_store
-from tests.support.env import free_port
 from tests.support.google import calendar_server, events_by_booking, google_settings, stem_of
+from tests.support.smtp import Mailbox, smtp_server
 from tests.support.sqlite_file import leased_bookings
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 SEED = int(os.environ.get("CALLEXPERT_CHAOS_SEED", "20261125"))
 BOOKINGS = 300
@@ -51,64 +47,11 @@ EXPERTS = (("Sari Wulandari", "sari@example.com", 250_000), ("Budi Santoso", "bu
            ("Rina Kusuma", "rina@example.com", 300_000), ("Agus Prasetyo", "agus@example.com", 500_000))
 
 
-@dataclass
-class ChaosMailbox:
-    """An aiosmtpd handler that refuses about ``fail_rate`` of the deliveries, from a seeded RNG.
-
-    Every refusal happens before the message is accepted, so a correct sender may retry it; the
-    messages accepted are kept, to count each Message-ID.
-    """
-
-    seed: int
-    fail_rate: float = FAULT_RATE
-    received: list[EmailMessage] = field(default_factory=list)
-    faults: Counter[str] = field(default_factory=Counter)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
-
-    def _draw(self) -> str | None:
-        with self._lock:
-            if self.rng.random() >= self.fail_rate:
-                return None
-            fault = self.rng.choice(("rcpt451", "data421", "data451", "drop"))
-            self.faults[fault] += 1
-            return fault
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
-        fault = self._draw()
-        if fault == "rcpt451":
-            return f"451 4.7.1 <{address}>: Greylisted, try again later"
-        envelope.rcpt_tos.append(address)
-        envelope.chaos = fault  # what DATA will do with this message
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        fault = getattr(envelope, "chaos", None)
-        if fault == "drop":  # the connection dies before the server took the message
-            server.transport.close()
-            return "250 never seen"
-        if fault == "data421":
-            return "421 4.3.2 Service busy, closing connection"
-        if fault == "data451":
-            return "451 4.3.0 Temporary failure, try again"
-        message = message_from_bytes(envelope.content, policy=default_policy)
-        assert isinstance(message, EmailMessage)
-        with self._lock:
-            self.received.append(message)
-        return "250 2.0.0 Accepted"
-
-
 @pytest.fixture
-def mailbox() -> Any:
-    box = ChaosMailbox(seed=SEED)
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield box, controller.port
-    finally:
-        controller.stop()
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    """The SMTP stand-in refusing about ``FAULT_RATE`` of the deliveries, from the seeded RNG."""
+    with smtp_server(Mailbox(fault_rate=FAULT_RATE, seed=SEED)) as srv:
+        yield srv.mailbox, srv.port
 
 
 class LaterClock:
@@ -232,9 +175,9 @@ def test_three_hundred_bookings_under_calendar_and_smtp_faults_end_consistent(tm
         assert not unsent, f"seed {SEED}: not sent: {unsent}"
         expected = Counter((e.booking_id, e.recipient, e.subject) for e in outbox)
         delivered = Counter((m["X-CallExpert-Booking"], str(m["To"]), " ".join(str(m["Subject"]).split()))
-                            for m in box.received)  # a long subject arrives folded
+                            for m in box.messages)  # a long subject arrives folded
         assert delivered == expected, f"seed {SEED}: delivered {delivered - expected}, missing {expected - delivered}"
-        message_ids = Counter(str(m["Message-ID"]) for m in box.received)
+        message_ids = Counter(str(m["Message-ID"]) for m in box.messages)
         assert max(message_ids.values()) == 1 and len(message_ids) == len(outbox), "a message went out twice"
         kinds = Counter((e.booking_id, e.kind) for e in outbox)
         for b in confirmed:

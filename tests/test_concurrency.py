@@ -27,7 +27,10 @@ from lib.errors import SlotTaken
 from lib.wiring import build_service
 from tests.support.bookings import paid_bookings
 from tests.support.google import calendar_server, events_by_booking, google_settings, stem_of
+from tests.support.hours import default_hours
 from tests.support.sqlite_file import leased_bookings, row_counts
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 THREADS = 20
 T = TypeVar("T")
@@ -58,7 +61,7 @@ def all_at_once(count: int, work: Callable[[int], T]) -> list[T | BaseException]
 @pytest.mark.parametrize("services", ["one shared service", "one service per thread"])
 def test_twenty_threads_booking_one_slot_in_sqlite_make_one_booking(tmp_path, services):
     db = tmp_path / "race.db"
-    settings = Settings(sqlite_path=str(db), seed_demo_data=False)
+    settings = Settings(sqlite_path=str(db), seed_demo_data=False, default_availability=default_hours())
     shared = build_service(settings)
     expert = shared.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
     day = shared.today() + timedelta(days=7)

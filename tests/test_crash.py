@@ -40,6 +40,8 @@ from tests.support.env import clean_environ
 from tests.support.google import calendar_server, events_by_booking, google_env, stem_of
 from tests.support.sqlite_file import leased_bookings
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 LEASE_SECONDS = 1

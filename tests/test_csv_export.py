@@ -60,6 +60,7 @@ def filled(service, monkeypatch):
     return service
 
 
+@pytest.mark.usefixtures("always_open")
 @pytest.mark.parametrize("name", HOSTILE)
 def test_the_overviews_csv_files_hold_a_hostile_name_as_text(filled, app_env, monkeypatch, name):
     """Every download of the page, as its button hands it over: the expert's name in the

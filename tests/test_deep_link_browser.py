@@ -27,6 +27,9 @@ from lib.config import Settings
 from lib.wiring import build_service
 from tests.support.browser import TIMEOUT_MS, serve_console, shot
 from tests.support.env import clean_environ, free_port
+from tests.support.hours import default_hours
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 ROOT = Path(__file__).resolve().parents[1]
 OPS_MENU = ["Book a session", "My sessions", "Availability", "Confirmation", "Ops", "Overview", "Emails"]
@@ -40,7 +43,8 @@ FILE_NAMES = {"app", "common", "book", "confirmation", "my sessions", "ops", "ov
 def fresh_console(tmp_path: Path) -> Iterator[str]:
     """A `streamlit run app.py` that has served nothing yet; its URL."""
     db = tmp_path / "console.db"
-    build_service(Settings(sqlite_path=str(db), seed_demo_data=True))  # demo rows, made before the server starts
+    # Demo rows, made before the server starts.
+    build_service(Settings(sqlite_path=str(db), seed_demo_data=True, default_availability=default_hours()))
     env = clean_environ(tmp_path, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
     with serve_console(tmp_path, env, port=free_port()) as url:  # yielded once healthy; no script has run
         yield url

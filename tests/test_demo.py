@@ -24,7 +24,6 @@ from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
 
-pytestmark = pytest.mark.default_hours  # the demo builds on the console's real default hours
 HOLDING = (BookingStatus.PENDING, BookingStatus.PAID, BookingStatus.CONFIRMED)
 MONDAY_NOON_UTC = datetime(2026, 11, 30, 5, 0, tzinfo=UTC)  # Monday 30 November 2026, 12:00 WIB
 

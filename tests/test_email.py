@@ -3,22 +3,18 @@ SMTP server on loopback (aiosmtpd), which records what it accepted and can misbe
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import email
 import ipaddress
 import ssl
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -40,6 +36,10 @@ from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_sender
 from tests.support.env import free_port
 from tests.support.fakes import FixedClock, FlakyProvider
+from tests.support.hours import default_hours
+from tests.support.smtp import Mailbox, SmtpServer, smtp_server
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 # 18:00 UTC on the 24th is 01:00 WIB on the 25th.
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
@@ -48,67 +48,7 @@ FROM = "bookings@callexpert.test"
 EVIL = "<b>Evil</b> & Co"
 
 
-# -- a real SMTP server on loopback --------------------------------------------------------------
-
-@dataclass
-class Received:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-    tls: bool
-
-
-@dataclass
-class Mailbox:
-    """An aiosmtpd handler: keeps every message it accepted, and fails on cue.
-
-    ``transient``: refuse the next N messages at end of DATA (alternating 421 and 451);
-    ``drop``: close the connection at end of DATA for the next N messages;
-    ``refuse``: recipients refused at RCPT with 550; ``delay``: seconds to sit on each DATA.
-    """
-
-    transient: int = 0
-    drop: int = 0
-    refuse: set[str] = field(default_factory=set)
-    delay: float = 0.0
-    received: list[Received] = field(default_factory=list)
-    refused_data: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
-        if address in self.refuse:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        with self._lock:
-            if self.drop:
-                self.drop -= 1
-                server.transport.close()
-                return "250 never seen"
-            if self.transient:
-                self.transient -= 1
-                self.refused_data += 1
-                return ("421 4.3.2 Service busy, try again later" if self.transient % 2
-                        else "451 4.3.0 Temporary failure")
-            message = email.message_from_bytes(envelope.content, policy=default_policy)
-            assert isinstance(message, EmailMessage)
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message,
-                                          session.ssl is not None))
-        return "250 2.0.0 Accepted"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [r.message for r in self.received if address in r.rcpt_tos]
-
-
-@dataclass
-class Server:
-    mailbox: Mailbox
-    port: int
-
+# -- the SMTP stand-in (tests/support/smtp.py) and a certificate for its TLS -----------------------
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ssl.SSLContext]:
@@ -135,20 +75,11 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ssl.SSLCo
     return cert_path, context
 
 
-def start_server(mailbox: Mailbox, **kwargs: Any) -> Controller:
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), **kwargs)
-    controller.start()
-    return controller
-
-
 @pytest.fixture
-def server() -> Iterator[Server]:
-    mailbox = Mailbox()
-    controller = start_server(mailbox)
-    try:
-        yield Server(mailbox, controller.port)
-    finally:
-        controller.stop()
+def server() -> Iterator[SmtpServer]:
+    """The SMTP stand-in as a mail relay offers itself: 8BITMIME, no TLS, no login."""
+    with smtp_server() as srv:
+        yield srv
 
 
 # -- the service under test ----------------------------------------------------------------------
@@ -186,6 +117,7 @@ def make(tmp_path: Path, clock: FixedClock, sleeps: list[float]):
         db = db or tmp_path / "email.db"
         store = SQLiteStore(db)
         config = Settings(sqlite_path=str(db), email_backend="smtp", smtp=smtp_settings(port, **(smtp or {})),
+                          default_availability=default_hours(),
                           link_backoff_seconds=0.01, **settings)
         provider = FlakyProvider()
         svc = BookingService(store, provider, DemoGateway(), SmtpSender(config.smtp, sleep=sleeps.append), config,
@@ -353,7 +285,7 @@ def test_permanent_rejection_is_recorded_and_ops_can_resend_the_same_row(make, s
     assert len(failed) == 1 and failed[0].recipient == "andi@example.com" and failed[0].attempts == 1
     assert failed[0].last_error.startswith("550 5.1.1 <andi@example.com>: Recipient address rejected")
     assert "andi@example.com" in failed[0].last_error
-    assert [r.rcpt_tos for r in server.mailbox.received] == [["sari@example.com"]]
+    assert [list(r.rcpt_tos) for r in server.mailbox.received] == [["sari@example.com"]]
     assert world.svc.ops_counts(actor=SYSTEM).emails_not_sent == 1
 
     server.mailbox.refuse = set()  # the customer fixed their mailbox
@@ -459,48 +391,39 @@ def test_a_link_made_within_the_grace_period_spares_the_notice(make, server):
 def test_starttls_is_used_when_the_server_requires_it(make, tls_files):
     cert, context = tls_files
     mailbox = Mailbox()
-    controller = start_server(mailbox, tls_context=context, require_starttls=True)
-    try:
-        world = make(controller.port, smtp={"security": "starttls", "ca_file": str(cert)})
+    with smtp_server(mailbox, tls_context=context, require_starttls=True) as srv:
+        world = make(srv.port, smtp={"security": "starttls", "ca_file": str(cert)})
         world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
         assert len(mailbox.received) == 2 and all(r.tls for r in mailbox.received)
 
         # Without STARTTLS the server refuses the sender: a settings problem, so the email stays
         # queued (not failed) with the reply, and the run stops instead of trying the rest.
-        plain = make(controller.port, smtp={"security": "none"}, db=world.db.with_name("plain.db"))
+        plain = make(srv.port, smtp={"security": "none"}, db=world.db.with_name("plain.db"))
         plain.svc.book_and_pay(request(plain.svc), actor=SYSTEM)
         rows = plain.svc.emails(actor=SYSTEM)
         assert {e.status for e in rows} == {EmailStatus.QUEUED}
         assert any("530" in (e.last_error or "") and "STARTTLS" in e.last_error for e in rows)
         assert len(mailbox.received) == 2
-    finally:
-        controller.stop()
 
 
 def test_an_untrusted_certificate_is_refused(make, tls_files):
     _, context = tls_files
     mailbox = Mailbox()
-    controller = start_server(mailbox, tls_context=context, require_starttls=True)
-    try:
-        world = make(controller.port, smtp={"security": "starttls"})  # the system CAs do not know it
+    with smtp_server(mailbox, tls_context=context, require_starttls=True) as srv:
+        world = make(srv.port, smtp={"security": "starttls"})  # the system CAs do not know it
         world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
         assert mailbox.received == []
         errors = [e.last_error for e in world.svc.emails(actor=SYSTEM) if e.last_error]
         assert len(errors) == 1 and "TLS with the SMTP server failed" in errors[0]
-    finally:
-        controller.stop()
 
 
 def test_implicit_ssl(make, tls_files):
     cert, context = tls_files
     mailbox = Mailbox()
-    controller = start_server(mailbox, ssl_context=context)
-    try:
-        world = make(controller.port, smtp={"security": "ssl", "ca_file": str(cert)})
+    with smtp_server(mailbox, ssl_context=context) as srv:
+        world = make(srv.port, smtp={"security": "ssl", "ca_file": str(cert)})
         world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
         assert len(mailbox.received) == 2
-    finally:
-        controller.stop()
 
 
 def test_login_is_used_and_a_refused_one_never_shows_the_password(make, tls_files):
@@ -513,23 +436,20 @@ def test_login_is_used_and_a_refused_one_never_shows_the_password(make, tls_file
         return AuthResult(success=auth_data.password == b"right-horse-battery", handled=False)
 
     mailbox = Mailbox()
-    controller = start_server(mailbox, tls_context=context, require_starttls=True, authenticator=authenticator,
-                              auth_required=True)
-    try:
+    with smtp_server(mailbox, tls_context=context, require_starttls=True, authenticator=authenticator,
+                     auth_required=True) as srv:
         smtp = {"security": "starttls", "ca_file": str(cert), "username": "mailer"}
-        good = make(controller.port, smtp={**smtp, "password": "right-horse-battery"})
+        good = make(srv.port, smtp={**smtp, "password": "right-horse-battery"})
         good.svc.book_and_pay(request(good.svc), actor=SYSTEM)
         assert len(mailbox.received) == 2 and logins[0] == ("mailer", "right-horse-battery")
 
-        bad = make(controller.port, smtp={**smtp, "password": "wrong-secret-value"}, db=good.db.with_name("bad.db"))
+        bad = make(srv.port, smtp={**smtp, "password": "wrong-secret-value"}, db=good.db.with_name("bad.db"))
         bad.svc.book_and_pay(request(bad.svc), actor=SYSTEM)
         rows = bad.svc.emails(actor=SYSTEM)
         assert {e.status for e in rows} == {EmailStatus.QUEUED}
         error = next(e.last_error for e in rows if e.last_error)
         assert "refused the login" in error and "wrong-secret-value" not in error
         assert "wrong-secret-value" not in repr(bad.svc.settings)
-    finally:
-        controller.stop()
 
 
 # -- settings ------------------------------------------------------------------------------------------
@@ -593,7 +513,8 @@ def test_bad_smtp_settings_are_refused_with_a_clear_message(tmp_path, env, messa
 
 def test_outbox_default_keeps_the_invitation_readable_in_the_app(tmp_path, clock):
     store = SQLiteStore(tmp_path / "outbox.db")
-    svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(), Settings(), clock=clock)
+    svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(),
+                         Settings(default_availability=default_hours()), clock=clock)
     store.add_expert("Sari", "sari@example.com", 250_000)
     store.add_customer(NewCustomer("Andi", "andi@example.com"))
     svc.book_and_pay(request(svc), actor=SYSTEM)
@@ -646,11 +567,10 @@ def test_a_non_ascii_password_is_never_stored_shown_printed_or_logged(make, tls_
         return AuthResult(success=False, handled=False)
 
     mailbox = Mailbox()
-    controller = start_server(mailbox, tls_context=context, require_starttls=True, authenticator=authenticator,
-                              auth_required=True)
     caplog.set_level("DEBUG")
-    try:
-        world = make(controller.port, db=app_env,
+    with smtp_server(mailbox, tls_context=context, require_starttls=True, authenticator=authenticator,
+                     auth_required=True) as srv:
+        world = make(srv.port, db=app_env,
                      smtp={"security": "starttls", "ca_file": str(cert), "username": "mailer", "password": password})
         world.svc.book_and_pay(request(world.svc), actor=SYSTEM)
         rows = world.svc.emails(actor=SYSTEM)
@@ -667,8 +587,6 @@ def test_a_non_ascii_password_is_never_stored_shown_printed_or_logged(make, tls_
         no_exception(at)
         shown = markdown_sources(at) + [t.value for t in at.text]
         assert any("characters other than ASCII" in s for s in shown)
-    finally:
-        controller.stop()
     for secret in (password, "pässwörd", "Ωmega", repr(password)[1:-1]):
         assert all(secret not in (e.last_error or "") for e in world.svc.emails(actor=SYSTEM))
         assert all(secret not in h.detail for e in rows for h in world.svc.history(e.booking_id, actor=SYSTEM))

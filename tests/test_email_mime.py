@@ -82,8 +82,8 @@ def deliver(srv: SmtpServer, drafts: list[EmailDraft]) -> list[tuple[EmailDraft,
     smtp = sender(srv.port)
     for n, draft in enumerate(drafts, start=1):
         smtp.send(outbox_row(draft, n))
-    assert len(srv.deliveries) == len(drafts)
-    return list(zip(drafts, srv.deliveries, strict=True))
+    assert len(srv.mailbox.received) == len(drafts)
+    return list(zip(drafts, srv.mailbox.received, strict=True))
 
 
 def same_text(received: str, written: str) -> bool:

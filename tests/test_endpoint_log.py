@@ -18,10 +18,10 @@ import pytest
 
 from lib.access import SYSTEM
 from lib.entrypoints.web import loggable_path
+from tests.support.endpoint import serving
 from tests.support.env import clean_environ, free_port
-from tests.test_join_links import BASE, token_of
-from tests.test_reminders import World, book, build
-from tests.test_web import serving
+from tests.support.join_tokens import BASE, token_of
+from tests.support.world import World, book, build
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT = "203.0.113.7"  # the address the reverse proxy on loopback forwards (TEST-NET-3)
@@ -65,6 +65,7 @@ def logged(world: World, caplog: pytest.LogCaptureFixture) -> tuple[str, list[st
     return token, lines, everything
 
 
+@pytest.mark.usefixtures("always_open")
 def test_the_log_holds_no_token_and_no_address_by_default(tmp_path, caplog):
     world = build(tmp_path, public_base_url=BASE)
     token, lines, everything = logged(world, caplog)
@@ -75,6 +76,7 @@ def test_the_log_holds_no_token_and_no_address_by_default(tmp_path, caplog):
     assert not [r for r in caplog.records if r.name == "uvicorn.access"]
 
 
+@pytest.mark.usefixtures("always_open")
 def test_the_setting_adds_the_forwarded_address_and_still_no_token(tmp_path, caplog):
     world = build(tmp_path, public_base_url=BASE, log_client_addresses=True)
     token, lines, everything = logged(world, caplog)
@@ -92,6 +94,7 @@ def test_only_the_endpoints_own_routes_are_written_as_they_are(path, shown):
     assert loggable_path(path) == shown
 
 
+@pytest.mark.usefixtures("always_open")
 def test_the_served_process_logs_the_click_without_token_or_address(tmp_path):
     world = build(tmp_path, public_base_url=BASE)
     token = join_token(world)

@@ -15,6 +15,8 @@ from lib.wiring import build_service
 from tests.support.bookings import paid_bookings, request_for
 from tests.support.google import authorized_user_json, calendar_server, google_settings
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch):

@@ -40,6 +40,7 @@ from tests.support.google import (
     make_booking,
     make_provider,
 )
+from tests.support.hours import default_hours
 from tests.support.postgres import apply_migrations, fresh_database, psycopg
 from tests.support.postgrest import supabase_over_postgres
 
@@ -150,6 +151,7 @@ def paid_with_a_live_attempt_event(svc, server):
     return booking
 
 
+@pytest.mark.usefixtures("always_open")
 def test_cancelling_a_paid_booking_without_an_event_id_withdraws_the_attempts_invitation(svc, server):
     booking = paid_with_a_live_attempt_event(svc, server)
     svc.cancel(booking.id, "customer asked", actor=SYSTEM)
@@ -160,6 +162,7 @@ def test_cancelling_a_paid_booking_without_an_event_id_withdraws_the_attempts_in
 
 # -- 3. a pasted link removes an earlier attempt's event -----------------------------------------
 
+@pytest.mark.usefixtures("always_open")
 def test_a_pasted_link_removes_the_earlier_attempts_event_and_says_so(svc, server):
     booking = paid_with_a_live_attempt_event(svc, server)
     done = svc.set_link_manually(booking.id, "https://meet.google.com/abc-defg-hij", actor=SYSTEM)
@@ -170,6 +173,7 @@ def test_a_pasted_link_removes_the_earlier_attempts_event_and_says_so(svc, serve
     assert events.index("earlier calendar event removed") < events.index("confirmed")
 
 
+@pytest.mark.usefixtures("always_open")
 def test_a_pasted_link_still_counts_when_google_is_down_and_the_history_says_what_is_left(svc, server):
     booking = paid_with_a_live_attempt_event(svc, server)
     server.method_faults["events.delete"].extend(["403forbidden"])
@@ -183,6 +187,7 @@ def test_a_pasted_link_still_counts_when_google_is_down_and_the_history_says_wha
 
 # -- 4. a failed conference never leaves an invitation without a link -----------------------------
 
+@pytest.mark.usefixtures("always_open")
 def test_a_failed_conference_is_replaced_by_a_new_event_within_the_link_retries(svc, server):
     booking = svc.book(request_for(svc, date.today() + timedelta(days=3), time(10, 0), 2), actor=SYSTEM)
     server.pending_gets = 1
@@ -229,6 +234,7 @@ def test_an_event_without_a_conference_gets_one_with_a_new_request_id_per_attemp
     assert server.requests[-1].body["conferenceData"]["createRequest"]["requestId"] == f"{meeting.event_id}-5"
 
 
+@pytest.mark.usefixtures("always_open")
 def test_the_service_numbers_each_try_so_request_ids_differ_between_tries(tmp_path):
     seen: list[int] = []
 
@@ -237,7 +243,8 @@ def test_the_service_numbers_each_try_so_request_ids_differ_between_tries(tmp_pa
             seen.append(booking.link_attempts)
             return super().create(booking)
 
-    settings = Settings(sqlite_path=str(tmp_path / "tries.db"), seed_demo_data=False, link_attempts=4)
+    settings = Settings(sqlite_path=str(tmp_path / "tries.db"), seed_demo_data=False, link_attempts=4,
+                        default_availability=default_hours())
     service = BookingService(SQLiteStore(settings.sqlite_path), Recording(failures=2), DemoGateway(),
                              OutboxOnlySender(), settings, sleep=lambda _: None)
     service.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")

@@ -20,8 +20,11 @@ from lib.service import BookingService, history
 from lib.store.sqlite import SQLiteStore
 from tests.support.bookings import request_for
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
+from tests.support.hours import default_hours
 from tests.support.postgres import apply_migrations, fresh_database
 from tests.support.postgrest import supabase_over_postgres
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 NOW = datetime(2030, 3, 10, 3, 0, tzinfo=UTC)
 DAY = date(2030, 3, 11)
@@ -52,7 +55,8 @@ def life(store: Any, tmp_path) -> list[list[tuple[str, str, str]]]:
     payment's reference, made from one) written as <id>."""
     clock = FixedClock(NOW)
     svc = BookingService(store, FlakyProvider(), DemoGateway(), RecordingSender(),
-                         Settings(sqlite_path=str(tmp_path / "unused.db")), clock=clock, sleep=lambda s: None)
+                         Settings(sqlite_path=str(tmp_path / "unused.db"), default_availability=default_hours()),
+                         clock=clock, sleep=lambda s: None)
     svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
     lived = svc.book(request_for(svc, DAY, time(9, 0), 1), actor=SYSTEM)
     svc.pay(lived.id, actor=SYSTEM)

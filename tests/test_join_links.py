@@ -4,7 +4,6 @@ the booking, and the setting's checks."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import time, timedelta
@@ -17,11 +16,11 @@ from lib.access import SYSTEM, Actor, Role
 from lib.config import Settings, validate
 from lib.domain import Booking, BookingStatus, Email
 from lib.errors import ConfigError, NotFound, PermissionDenied
-from tests.test_reminders import DAY, START, World, at, book, build
-from tests.test_web import serving
+from tests.support.endpoint import serving
+from tests.support.join_tokens import BASE, token_of
+from tests.support.world import DAY, START, World, at, book, build
 
-BASE = "https://console.example.com/notify"
-REDIRECT = re.compile(re.escape(BASE) + r"/j/([A-Za-z0-9_-]{43})")
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 
 @pytest.fixture
@@ -37,13 +36,6 @@ def http(world: World) -> Iterator[httpx.Client]:
 
 def emails(world: World, booking: Booking) -> list[Email]:
     return world.svc.emails(booking_id=booking.id, actor=SYSTEM)
-
-
-def token_of(email: Email) -> str:
-    """The one redirect token an email carries, the same in its text and HTML parts."""
-    in_text, in_html = set(REDIRECT.findall(email.body_text)), set(REDIRECT.findall(email.body_html))
-    assert len(in_text) == 1 and in_text == in_html, (email.kind, in_text, in_html)
-    return in_text.pop()
 
 
 def clicks(world: World, booking: Booking) -> dict[str, int]:

@@ -90,3 +90,36 @@ def test_no_two_modules_share_a_name():
             seen.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
     shared = {name: paths for name, paths in seen.items() if len(paths) > 1}
     assert not shared, f"modules sharing a name: {shared}"
+
+
+def imported_test_modules(path: Path) -> list[str]:
+    """The test modules (``tests/test_*.py``) a file imports, however written: ``import
+    tests.test_x``, ``from tests.test_x import ...``, ``from tests import test_x``, ``from .test_x
+    import ...``."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = ("tests." if node.level else "") + (node.module or "")
+            found.extend([module, *(f"{module.rstrip('.')}.{alias.name}" for alias in node.names)])
+    return sorted({name for name in found if re.fullmatch(r"tests\.test_\w+(\.\w+)*", name)})
+
+
+TEST_CODE = sorted(p for p in (ROOT / "tests").rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_the_test_module_check_sees_every_way_of_writing_the_import(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("import tests.test_a\nfrom tests.test_b import x\nfrom tests import test_c, support\n"
+                      "from .test_d import y\nfrom tests.support.smtp import smtp_server\n", encoding="utf-8")
+    assert imported_test_modules(sample) == ["tests.test_a", "tests.test_b", "tests.test_b.x", "tests.test_c",
+                                             "tests.test_d", "tests.test_d.y"]
+
+
+@pytest.mark.parametrize("path", TEST_CODE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_test_module_imports_another(path):
+    """What two test modules share lives in tests/support/ (or tests/conftest.py for fixtures):
+    importing a test module runs its module-level code and registers its fixtures a second time."""
+    bad = imported_test_modules(path)
+    assert not bad, f"{path.relative_to(ROOT)} imports the test module(s) {bad}; move what it needs to tests/support/"

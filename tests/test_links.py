@@ -102,6 +102,7 @@ def test_bad_link_host_settings_are_refused(tmp_path, env, words):
         load_settings(tmp_path / "none.toml", environ=env)
 
 
+@pytest.mark.usefixtures("always_open")
 def test_pasting_a_link_uses_the_configured_hosts(app_env, monkeypatch):
     monkeypatch.setenv("CALLEXPERT_ALLOWED_LINK_HOSTS", "zoom.us")
     svc = build_service(load_settings())

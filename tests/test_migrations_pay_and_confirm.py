@@ -8,7 +8,12 @@ import uuid
 
 import pytest
 
-from tests.test_migrations import _book, _customer, _emails, _expert, _one, as_role, conn, db, pg_server  # noqa: F401
+from tests.support.migrations_db import as_role, conn, db, pg_server  # noqa: F401 - the fixtures among them
+from tests.support.migrations_db import book as _book
+from tests.support.migrations_db import customer as _customer
+from tests.support.migrations_db import emails_json as _emails
+from tests.support.migrations_db import expert as _expert
+from tests.support.migrations_db import one as _one
 
 CALL = ("select count(*) from booking_pay_and_confirm(%s, 'DEMO-1', 'https://meet.jit.si/x', 'CallExpert-x', 0,"
         " now(), %s, 'ops', 'paid', 'payment DEMO-1', 'link attempt', 'ok', 'confirmed', 'jitsi link created')")

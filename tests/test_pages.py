@@ -28,8 +28,10 @@ from lib.service import BookingService
 from lib.slot_choices import page_of
 from lib.timefmt import long_date, medium_when, when
 from lib.wiring import build_service
-from tests.support.apptest import APP, markdown_sources, no_exception, open_page, previews, shown
+from tests.support.apptest import APP, as_expert, markdown_sources, no_exception, open_page, previews, shown
 from tests.support.fakes import FixedClock
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 PAGES = {
     "pages/views/book_view.py": "Book a session",
@@ -391,16 +393,6 @@ def test_an_expert_without_sessions_gets_a_friendly_message(service, people):
 
 def preview_table(at: AppTest):
     return previews(at)[0].value
-
-
-def as_expert(service: BookingService, expert_id: str, **query: str) -> AppTest:
-    """The Availability page in demo mode, viewed as the expert (the "View as" switcher)."""
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    at.switch_page("pages/views/availability_view.py").run()
-    at.sidebar.selectbox(key="view_as").set_value(expert_id).run()
-    at.switch_page("pages/views/availability_view.py")
-    at.query_params.update(query)
-    return at.run()
 
 
 LUNCH_WEEK = "09:00-12:00, 13:00-17:00"

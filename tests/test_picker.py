@@ -19,6 +19,8 @@ from lib.store.sqlite import SQLiteStore
 from tests.support.apptest import no_exception, open_page, shown
 from tests.support.bookings import ALWAYS_OPEN
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 JAKARTA, BERLIN = ZoneInfo("Asia/Jakarta"), ZoneInfo("Europe/Berlin")
 MORNINGS = Availability(weekly=((TimeRange(9 * 60, 12 * 60),),) * 5 + ((), ()), min_notice_minutes=0,
                         slot_step_minutes=60, horizon_days=60)

@@ -36,6 +36,7 @@ from lib.service import BookingService
 from lib.validation import MAX_LINK, MAX_NAME, MAX_SESSION_TYPE, price_for
 from lib.wiring import build_service
 from tests.support.env import PROXY_VARS
+from tests.support.hours import ALWAYS_OPEN_ENV, ALWAYS_OPEN_SETTING
 from tests.support.sqlite_file import row_counts
 
 T = TypeVar("T")
@@ -112,17 +113,18 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One SQLite file for the module (the properties add to it, as a live console would); the
-    CLI in this process finds it through the environment."""
+    CLI in this process finds it through the environment. Experts are open around the clock."""
     folder = tmp_path_factory.mktemp("properties")
     db = folder / "props.db"
     env = {"CALLEXPERT_SQLITE_PATH": str(db), "CALLEXPERT_SEED_DEMO_DATA": "false",
-           "CALLEXPERT_SECRETS_FILE": str(folder / "no-secrets.toml")}
+           "CALLEXPERT_SECRETS_FILE": str(folder / "no-secrets.toml"), **ALWAYS_OPEN_ENV}
     with pytest.MonkeyPatch.context() as mp:
         for key in [k for k in os.environ if k.startswith("CALLEXPERT_") or k in PROXY_VARS]:
             mp.delenv(key)
         for key, value in env.items():
             mp.setenv(key, value)
-        svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
+        svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False,
+                                     default_availability=ALWAYS_OPEN_SETTING))
         experts = [svc.store.add_expert(f"Rate {r}", f"rate{r}@example.com", r, "Props").id for r in RATES]
         customers = [svc.store.add_customer(NewCustomer("Andi Wijaya", "andi@example.com")).id]
         yield World(svc, db, experts, customers)

@@ -8,7 +8,6 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,33 +30,12 @@ from lib.service import BookingService
 from lib.service.outbox import Outbox
 from lib.store.sqlite import SQLiteStore
 from tests.support.fakes import FixedClock, FlakyProvider
+from tests.support.hours import default_hours
 from tests.support.postgres import apply_migrations, fresh_database, psycopg
 from tests.support.postgrest import supabase_over_postgres
+from tests.support.world import DAY, START, World, at, book, build
 
-NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
-DAY = date(2026, 11, 26)  # a Thursday
-START = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # 14:00 WIB on DAY
-
-
-@dataclass
-class World:
-    svc: BookingService
-    store: SQLiteStore
-    clock: FixedClock
-    db: Path
-
-
-def build(tmp_path: Path, clock: FixedClock | None = None, *, seed: bool = True, **settings: Any) -> World:
-    db = tmp_path / "reminders.db"
-    store = SQLiteStore(db)
-    clock = clock or FixedClock(NOW)
-    config = Settings(sqlite_path=str(db), link_backoff_seconds=0.01, **settings)
-    svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(), config, clock=clock,
-                         sleep=lambda _: None)
-    if seed:
-        store.add_expert("Sari", "sari@example.com", 250_000, "Career")
-        store.add_customer(NewCustomer("Andi", "andi@example.com"))
-    return World(svc, store, clock, db)
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 
 @pytest.fixture
@@ -65,26 +43,9 @@ def world(tmp_path: Path) -> World:
     return build(tmp_path)
 
 
-def book(world: World, day: date = DAY, at: time = time(14, 0)) -> Booking:
-    svc = world.svc
-    expert = next(e.id for e in svc.experts(actor=SYSTEM) if e.name == "Sari")
-    customer = next(c.id for c in svc.customers(actor=SYSTEM) if c.email == "andi@example.com")
-    request = BookingRequest(expert_id=expert, session_type="Career mentoring", scheduled_date=day,
-                             scheduled_time=at, customer_id=customer)
-    booking = svc.book_and_pay(request, actor=SYSTEM).booking
-    assert booking.meeting_link
-    return booking
-
-
 def reminders(world: World) -> list[Email]:
     return sorted((e for e in world.svc.emails(actor=SYSTEM) if e.kind.startswith("reminder_")),
                   key=lambda e: (e.kind, e.version))
-
-
-def at(world: World, moment: datetime) -> int:
-    """Move the clock to ``moment`` and run the reminder job once."""
-    world.clock.now = moment
-    return world.svc.queue_reminders(actor=SYSTEM)
 
 
 def test_reminders_are_queued_at_their_moments_and_never_before(world):
@@ -455,7 +416,8 @@ def test_one_unreadable_availability_leaves_every_other_reminder_queued(two_expe
         day += timedelta(days=1)
     clock = FixedClock(datetime.combine(day, time(7, 0), UTC) - timedelta(days=2))
     svc = BookingService(store, FlakyProvider(), DemoGateway(), OutboxOnlySender(),
-                         Settings(sqlite_path=where if kind == "sqlite" else "unused.db"), clock=clock,
+                         Settings(sqlite_path=where if kind == "sqlite" else "unused.db",
+                                  default_availability=default_hours()), clock=clock,
                          sleep=lambda _: None)
     booked = {}
     for expert in (sari, budi):

@@ -9,50 +9,29 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import time, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
 import pytest
-import uvicorn
 
 from lib.access import SYSTEM, Actor, Role
 from lib.config import Settings, validate
 from lib.domain import Booking, BookingStatus
-from lib.entrypoints.web import create_app, uvicorn_config
 from lib.entrypoints.web_self_service import TokenLimiter
 from lib.errors import ConfigError, PermissionDenied, Refused
 from lib.self_service_policy import Claim, Refund
-from lib.service import BookingService
 from lib.service.self_service import CLAIM_STALE
-from tests.test_reminders import DAY, START, World, book, build
-from tests.test_web import free_port
+from tests.support.endpoint import serving
+from tests.support.world import DAY, START, World, book, build
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 BASE = "https://console.example.com/notify"
 LINK = re.compile(r"/([rc])/([A-Za-z0-9_-]{43})")
 FIELD = re.compile(r'name="(form|at)" value="([^"]*)"')
 CUSTOMER = "customer:andi@example.com"
-
-
-@contextmanager
-def serving(service: BookingService, limiter: TokenLimiter | None = None) -> Iterator[httpx.Client]:
-    """The endpoint on a free loopback port (uvicorn in a thread), and a client for it."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn_config(create_app(service, limiter), "127.0.0.1", port))
-    thread = threading.Thread(target=server.run, name="endpoint", daemon=True)
-    thread.start()
-    started = threading.Event()
-    while not server.started:  # waiting for the socket, not asserting on time
-        assert thread.is_alive(), "uvicorn did not start"
-        started.wait(0.01)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(15)
 
 
 @pytest.fixture
@@ -62,7 +41,7 @@ def world(tmp_path: Path) -> World:
 
 @pytest.fixture
 def http(world: World) -> Iterator[httpx.Client]:
-    with serving(world.svc) as client:
+    with serving(world.svc, timeout=30) as client:
         yield client
 
 
@@ -182,7 +161,7 @@ def test_over_the_limit_moving_is_refused_but_cancelling_is_not(tmp_path):
     world = build(tmp_path, public_base_url=BASE, email_language="en", self_service_max_reschedules=1)
     booking = book(world)
     tok = token(world, booking)
-    with serving(world.svc) as http:
+    with serving(world.svc, timeout=30) as http:
         assert http.post(f"/r/{tok}", data=confirm_form(http, tok, "2026-11-26T16:00")).status_code == 200
         page = http.get(f"/r/{tok}")
         assert "moved 1 times" in text(page) and offered(page) == []
@@ -330,7 +309,7 @@ def test_a_reason_too_long_is_refused_and_nothing_changes(world, http):
 def test_each_token_gets_its_own_rate_limit(world):
     first, second = book(world), book(world, DAY, time(10, 0))
     tok, other = token(world, first), token(world, second)
-    with serving(world.svc, TokenLimiter(limit=3, window=600)) as http:
+    with serving(world.svc, TokenLimiter(limit=3, window=600), timeout=30) as http:
         assert [http.get(f"/r/{tok}").status_code for _ in range(4)] == [200, 200, 200, 429]
         busy = http.get(f"/c/{tok}")
         assert busy.status_code == 429 and busy.headers["retry-after"] == "60"
@@ -381,7 +360,7 @@ def test_the_pages_speak_the_emails_language_and_name_the_support_address(tmp_pa
     world = build(tmp_path, public_base_url=BASE, support_email="help@callexpert.id")
     booking = book(world)
     tok = token(world, booking)
-    with serving(world.svc) as http:
+    with serving(world.svc, timeout=30) as http:
         page = http.get(f"/r/{tok}")
         assert 'lang="id"' in page.text and "Ubah jadwal sesi Anda" in text(page)
         assert "help@callexpert.id" in text(page) and "Kamis, 26 November 2026" in text(page)

@@ -22,8 +22,10 @@ from lib.wiring import build_service
 from tests.support.apptest import markdown_sources, no_exception, open_page, shown
 from tests.support.bookings import request_for
 from tests.support.browser import TIMEOUT_MS, shot
+from tests.support.endpoint import serving
 from tests.support.google import calendar_server, google_settings
-from tests.test_self_service import serving
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 BASE = "https://console.example.com/notify"
 PHONE = {"width": 390, "height": 844}
@@ -45,7 +47,7 @@ def svc(tmp_path: Path, server) -> BookingService:
 
 @pytest.fixture
 def endpoint(svc: BookingService) -> Iterator[httpx.Client]:
-    with serving(svc) as client:
+    with serving(svc, timeout=30) as client:
         yield client
 
 

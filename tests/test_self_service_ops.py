@@ -22,7 +22,10 @@ from lib.store.sqlite import SQLiteStore
 from lib.wiring import build_service
 from tests.support.apptest import markdown_sources, no_exception, open_page, shown
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
-from tests.test_midtrans import CLIENT_KEY, CORE, NOW, SERVER_KEY, TIMEOUT, booked, mt, status_reply  # noqa: F401
+from tests.support.hours import default_hours
+from tests.support.midtrans import CLIENT_KEY, CORE, NOW, SERVER_KEY, TIMEOUT, booked, status_reply
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 BASE = "https://console.example.com/notify"
 TYPED = "<b>Sick</b> **today** [x](https://evil.example)"
@@ -42,6 +45,7 @@ def cancel_as_customer(svc: BookingService, booking: Booking, reason: str = TYPE
 def svc(tmp_path: Path) -> BookingService:
     store = SQLiteStore(tmp_path / "refunds.db")
     settings = Settings(sqlite_path=str(tmp_path / "refunds.db"), payment_gateway="midtrans", public_base_url=BASE,
+                        default_availability=default_hours(),
                         link_backoff_seconds=0.01, midtrans=MidtransSettings(
                             server_key=SERVER_KEY, client_key=CLIENT_KEY, timeout_seconds=TIMEOUT))
     service = BookingService(store, FlakyProvider(), MidtransGateway(SERVER_KEY, CLIENT_KEY, timeout_seconds=TIMEOUT),

@@ -15,7 +15,7 @@ from lib.display_tables import bookings_frame
 from lib.domain import BookingRequest, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied
 from lib.service import BookingService
-from tests.support.apptest import no_exception, open_page
+from tests.support.apptest import as_expert, no_exception, open_page
 from tests.support.bookings import open_all_hours
 
 CV = {"names": {"en": "CV review", "id": "Tinjauan CV"}, "durations": [30], "prices": {"30": 150000}}
@@ -144,8 +144,6 @@ def test_an_english_email_and_the_overview_table_use_the_english_name(service, e
 # -- the Availability page -------------------------------------------------------------------------------
 
 def test_the_availability_page_shows_an_expert_their_types_to_read_and_ops_a_save(service, experts):
-    from tests.test_pages import as_expert
-
     at = as_expert(service, experts["sari"])
     no_exception(at)
     assert "Session types" in [h.value for h in at.subheader]

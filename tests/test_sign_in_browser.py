@@ -38,6 +38,7 @@ from lib.domain import BookingRequest, NewCustomer
 from lib.wiring import build_service
 from tests.support.browser import ARTIFACTS, TIMEOUT_MS, serve_console, shot, stop, wait_for
 from tests.support.env import clean_environ, free_port
+from tests.support.hours import ALWAYS_OPEN_ENV, ALWAYS_OPEN_SETTING
 
 OPS = "ops.lead@callexpert.id"
 EXPERT = "sari@example.com"
@@ -79,7 +80,7 @@ def console(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     same secrets file the console reads its settings from. One expert with one session; (url, log)."""
     folder = tmp_path_factory.mktemp("sign-in")
     db = folder / "console.db"
-    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False, default_availability=ALWAYS_OPEN_SETTING))
     sari = svc.store.add_expert("Sari Wulandari", EXPERT, 250_000, "Career")
     svc.book_and_pay(BookingRequest(
         expert_id=sari.id, session_type="Career mentoring", scheduled_date=svc.today() + timedelta(days=2),
@@ -98,7 +99,7 @@ client_secret = "callexpert-console-secret"
 server_metadata_url = "{provider}/.well-known/openid-configuration"
 """, encoding="utf-8")
     env = clean_environ(folder, CALLEXPERT_SECRETS_FILE=str(secrets), CALLEXPERT_SQLITE_PATH=str(db),
-                        CALLEXPERT_SEED_DEMO_DATA="false")
+                        CALLEXPERT_SEED_DEMO_DATA="false", **ALWAYS_OPEN_ENV)
     with serve_console(folder, env, port=port, extra_args=("--secrets.files", str(secrets)),
                        keep_log_as="sign-in-streamlit.log") as served:
         assert served == url

@@ -14,7 +14,7 @@ from lib.access import SYSTEM
 from lib.domain import NewCustomer
 from lib.errors import InvalidInput
 from lib.validation import _has_control, clean_text
-from tests.test_service import clock, count_bookings, request, sleeps, svc  # noqa: F401 - fixtures
+from tests.support.service import clock, count_bookings, request, sleeps, svc  # noqa: F401 - fixtures
 
 _REFUSED = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
 LINE_BREAK = "contains a line break; please type it on one line"

@@ -15,6 +15,8 @@ from lib.service import BookingService
 from lib.view_as import expert_for, names_someone, slug, value_for
 from tests.support.apptest import APP, AUTH, no_exception
 
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
+
 MY_SESSIONS = "pages/views/my_sessions_view.py"
 OPS_PAGE = "pages/views/ops_view.py"
 OPS_EMAIL = "ops@callexpert.id"

@@ -26,6 +26,7 @@ from lib.view_as import value_for
 from lib.wiring import build_service
 from tests.support.browser import TIMEOUT_MS, serve_console, shot
 from tests.support.env import clean_environ, free_port
+from tests.support.hours import ALWAYS_OPEN_ENV, ALWAYS_OPEN_SETTING
 
 EXPERT_MENU = ["My sessions", "Availability", "Confirmation"]
 
@@ -35,9 +36,10 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Exp
     """The console on demo data; (its URL, the expert viewed as, their ``as`` value)."""
     folder = tmp_path_factory.mktemp("view-as")
     db = folder / "console.db"
-    experts = build_service(Settings(sqlite_path=str(db), seed_demo_data=True)).experts(actor=SYSTEM)
+    experts = build_service(Settings(sqlite_path=str(db), seed_demo_data=True,
+                                     default_availability=ALWAYS_OPEN_SETTING)).experts(actor=SYSTEM)
     expert = experts[-1]
-    env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true")
+    env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true", **ALWAYS_OPEN_ENV)
     with serve_console(folder, env, port=free_port()) as url:
         yield url, expert, value_for(expert, experts)
 

@@ -10,10 +10,8 @@ import logging
 import signal
 import subprocess
 import sys
-import threading
 import time as systime
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +19,20 @@ import httpx
 import pytest
 import requests
 import responses
-import uvicorn
 
 from lib.access import SYSTEM
 from lib.config import MidtransSettings, Settings, load_settings
 from lib.domain import BookingStatus, NewCustomer
-from lib.entrypoints.web import MAX_BODY_BYTES, create_app, uvicorn_config
+from lib.entrypoints.web import MAX_BODY_BYTES
 from lib.errors import ConfigError, StoreUnavailable
 from lib.payments.midtrans import MidtransGateway
 from lib.service import BookingService
 from lib.store.sqlite import SQLiteStore
-from tests.support.env import clean_environ, drop_proxies, free_port
+from tests.support.endpoint import serving
+from tests.support.env import clean_environ, free_port
 from tests.support.fakes import FixedClock, FlakyProvider, RecordingSender
-from tests.test_midtrans import (
+from tests.support.hours import default_hours
+from tests.support.midtrans import (
     CLIENT_KEY,
     CORE,
     NOW,
@@ -45,6 +44,8 @@ from tests.test_midtrans import (
     snap_created,
     status_reply,
 )
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTIFY = "/midtrans/notification"
@@ -72,15 +73,6 @@ class SwitchableStore:
 
 
 @pytest.fixture
-def mt(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
-    """Midtrans's answers; requests' calls from the server thread land here too (the patch is
-    process-wide). An unexpected request fails as a connection error."""
-    drop_proxies(monkeypatch)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
 def store(tmp_path: Path) -> SwitchableStore:
     return SwitchableStore(SQLiteStore(tmp_path / "endpoint.db"))
 
@@ -88,6 +80,7 @@ def store(tmp_path: Path) -> SwitchableStore:
 @pytest.fixture
 def svc(tmp_path: Path, store: SwitchableStore, provider: FlakyProvider, sender: RecordingSender) -> BookingService:
     settings = Settings(sqlite_path=str(tmp_path / "endpoint.db"), payment_gateway="midtrans",
+                        default_availability=default_hours(),
                         midtrans=MidtransSettings(server_key=SERVER_KEY, client_key=CLIENT_KEY,
                                                   timeout_seconds=TIMEOUT))
     gateway = MidtransGateway(SERVER_KEY, CLIENT_KEY, timeout_seconds=TIMEOUT)
@@ -96,26 +89,6 @@ def svc(tmp_path: Path, store: SwitchableStore, provider: FlakyProvider, sender:
     store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
     store.add_customer(NewCustomer("Andi Pratama", "andi@example.com"))
     return service
-
-
-@contextmanager
-def serving(service: BookingService) -> Iterator[httpx.Client]:
-    """The endpoint served by uvicorn on a free loopback port, and an HTTP client for it."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn_config(create_app(service), "127.0.0.1", port))
-    thread = threading.Thread(target=server.run, name="endpoint", daemon=True)
-    thread.start()
-    deadline = systime.monotonic() + 15
-    while not server.started:  # waiting for the socket to listen, not asserting on time
-        assert thread.is_alive() and systime.monotonic() < deadline, "uvicorn did not start"
-        systime.sleep(0.01)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=10) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        assert not thread.is_alive()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ behind it (sessions of a week, past ones with attendance; the next bookings to o
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +19,7 @@ from lib.week_html import HOUR_PX, week_caption, week_html
 from lib.wiring import build_service
 from tests.support.bookings import ALWAYS_OPEN
 from tests.support.fakes import FixedClock
+from tests.support.markup import elements
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 MONDAY = date(2026, 11, 30)
@@ -104,37 +104,6 @@ def test_a_past_session_says_how_it_went():
 
 
 # -- the HTML --------------------------------------------------------------------------------------
-
-class Elements(HTMLParser):
-    """Each element's tag, attributes and text, in document order (enough to read the week back)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[dict] = []
-        self._open: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        element = {"tag": tag, **dict(attrs), "text": "", "lines": []}
-        self.found.append(element)
-        if "cxw-line" in element.get("class", "").split() and self._open:
-            self._open[-1]["lines"].append(element)  # a line of the block or agenda item it is in
-        if tag not in ("br", "img", "input"):
-            self._open.append(element)
-
-    def handle_endtag(self, tag):
-        if self._open:
-            self._open.pop()
-
-    def handle_data(self, data):
-        for element in self._open:
-            element["text"] += data
-
-
-def elements(markup: str, cls: str) -> list[dict]:
-    parser = Elements()
-    parser.feed(markup)
-    return [e for e in parser.found if cls in e.get("class", "").split()]
-
 
 EVIL = '<img src=x onerror=alert(1)> "Bu" & <b>Sari</b>'
 

@@ -1,12 +1,14 @@
 """My sessions' week in Chromium: every block's text stays inside its block (boxes measured in the
 browser) at 1366 px and on a phone's 390 px, where the agenda replaces the columns, and a click on a
-block opens that booking. Uses the ``console`` server of tests/test_browser.py (demo data, every
+block opens that booking. Uses the ``console`` server of tests/support/browser.py (demo data, every
 expert open around the clock) and adds bookings of its own, past ones through a service whose clock
 stands two weeks back."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+
+import pytest
 
 from lib.access import SYSTEM
 from lib.config import Settings
@@ -15,9 +17,11 @@ from lib.service import BookingService
 from lib.session_type_document import to_document
 from lib.week import week_start
 from lib.wiring import build_service
-from tests.support.browser import TIMEOUT_MS, shot
+from tests.support.browser import TIMEOUT_MS, open_page, shot
 from tests.support.fakes import FixedClock
-from tests.test_browser import console, open_page  # noqa: F401 - the server fixture, shared
+from tests.support.hours import default_hours
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 LONG_SESSION = "Business strategy review for a family company moving into exports"
 MEASURE = """sel => Array.from(document.querySelectorAll(sel)).filter(el => el.getClientRects().length).map(el => {
@@ -62,9 +66,9 @@ def book(svc: BookingService, day, at: time, minutes: int, name: str) -> Booking
     return booking
 
 
-def test_week_blocks_keep_their_text_inside_and_open_their_booking_in_chromium(chromium, console):  # noqa: F811
+def test_week_blocks_keep_their_text_inside_and_open_their_booking_in_chromium(chromium, console):
     url, db = console
-    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False))
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False, default_availability=default_hours()))
     expert = svc.experts(actor=SYSTEM)[-1]
     # A type with a long name, offered besides the expert's own, for the blocks' words to be cut.
     offered = to_document(svc.session_types(expert.id, actor=SYSTEM))
@@ -77,7 +81,7 @@ def test_week_blocks_keep_their_text_inside_and_open_their_booking_in_chromium(c
     book(svc, wednesday, time(6, 30), 45, "Yohanes Bambang Sutrisno Hadiwijaya")
     book(svc, wednesday, time(7, 15), 60, "Maria Fransiska Theresia Simanjuntak")
     # Last week's session, held before the page is opened.
-    past_svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False),
+    past_svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=False, default_availability=default_hours()),
                              clock=FixedClock(datetime.now(UTC) - timedelta(days=14)))
     held = book(past_svc, week_start(svc.today(), -1) + timedelta(days=4), time(6, 0), 30, "Rudi Hartono Past")
     svc.complete_finished(actor=SYSTEM)

@@ -16,7 +16,9 @@ from lib.week import week_start
 from lib.wiring import build_service
 from tests.support.apptest import APP, no_exception, open_page, shown
 from tests.support.fakes import FixedClock
-from tests.test_week import elements
+from tests.support.markup import elements
+
+pytestmark = pytest.mark.usefixtures("always_open")  # experts without stored hours: open around the clock
 
 
 @pytest.fixture

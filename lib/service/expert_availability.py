@@ -12,12 +12,14 @@ the calendar cannot be read the slots come from the console's own bookings alone
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time as time_module
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Protocol
 
 from babel.dates import format_datetime
@@ -36,6 +38,7 @@ from lib.errors import (
 from lib.meetings import BusyTimes
 from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Reason, Refusal, Slot, free_slots, why_not, window
 from lib.scheduling.model import MAX_HORIZON_DAYS, check_override_dates, no_hours
+from lib.scheduling.parse import from_json
 from lib.scheduling.words import unreadable
 from lib.service.ports import Ports
 from lib.store import PeopleStore, ScheduleStore
@@ -137,6 +140,13 @@ def log_unreadable(exc: UnreadableAvailability) -> None:
                 "ones are saved: %r", exc.expert_id, exc.reason)
 
 
+@lru_cache(maxsize=16)
+def configured_default(text: str, built_in: Availability) -> Availability:
+    """``built_in`` with what the ``default_availability`` setting (availability-file JSON, checked
+    when the settings were loaded) gives; ``built_in`` itself when the setting is empty."""
+    return from_json(json.loads(text), base=built_in) if text.strip() else built_in
+
+
 class SchedulingStore(ScheduleStore, PeopleStore, Protocol):
     """What ``Scheduling`` reads and writes in the store."""
 
@@ -161,11 +171,13 @@ class Scheduling:
         return self.ports.store
 
     def default_availability(self) -> Availability:
-        """The hours of an expert who has stored none: Monday to Friday 09:00–17:00 in the app
-        timezone, bookable ``booking_horizon_days`` ahead (at most two years)."""
+        """The hours of an expert who has stored none: the ``default_availability`` setting, whose
+        keys left out keep Monday to Friday 09:00–17:00 in the app timezone, bookable
+        ``booking_horizon_days`` ahead (at most two years)."""
         settings = self.ports.settings
-        return replace(DEFAULT_AVAILABILITY, timezone=settings.timezone,
-                       horizon_days=max(0, min(settings.booking_horizon_days, MAX_HORIZON_DAYS)))
+        built_in = replace(DEFAULT_AVAILABILITY, timezone=settings.timezone,
+                           horizon_days=max(0, min(settings.booking_horizon_days, MAX_HORIZON_DAYS)))
+        return configured_default(settings.default_availability, built_in)
 
     def default_availability_for(self, *, actor: Actor) -> Availability:
         """``default_availability`` for anyone with a role: what a key left out of an

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from lib.service import BookingService
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 # The [auth] section of a secrets file that configures sign-in (its provider is never reached in AppTest).
 AUTH = """
@@ -23,6 +25,16 @@ def open_page(page: str, **query: str) -> AppTest:
     """Start the app, go to ``page`` (with ``?key=value`` query parameters) and run it."""
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page(page)
+    at.query_params.update(query)
+    return at.run()
+
+
+def as_expert(service: BookingService, expert_id: str, **query: str) -> AppTest:
+    """The Availability page in demo mode, viewed as the expert (the "View as" switcher)."""
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("pages/views/availability_view.py").run()
+    at.sidebar.selectbox(key="view_as").set_value(expert_id).run()
+    at.switch_page("pages/views/availability_view.py")
     at.query_params.update(query)
     return at.run()
 

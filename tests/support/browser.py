@@ -3,6 +3,9 @@
 Playwright never downloads a browser here: it drives /usr/bin/chromium (`apt-get install
 chromium`; .ci/run does it). Without it, or without the playwright package, the browser tests
 skip, except under CI, where they fail.
+
+``console`` is the console the browser tests share: `streamlit run` on a free port over its own
+SQLite file with demo data, every expert open around the clock.
 """
 
 from __future__ import annotations
@@ -15,9 +18,17 @@ import time as clock
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from lib.access import SYSTEM
+from lib.config import Settings
+from lib.wiring import build_service
+from tests.support.bookings import open_all_hours
+from tests.support.env import clean_environ, free_port
+from tests.support.hours import ALWAYS_OPEN_ENV, ALWAYS_OPEN_SETTING
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots and server logs (kept out of git)
@@ -113,3 +124,32 @@ def shot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"browser-{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`streamlit run app.py` on a free port with its own SQLite file and demo data; (url, db)."""
+    folder = tmp_path_factory.mktemp("browser")
+    db = folder / "console.db"
+    # Demo data first, then free the slot the test clicks (the first expert, the day after
+    # tomorrow 10:00), so it cannot collide with a demo session.
+    svc = build_service(Settings(sqlite_path=str(db), seed_demo_data=True, default_availability=ALWAYS_OPEN_SETTING))
+    first = svc.experts(actor=SYSTEM)[0]
+    # The test books at days and times of its own (maybe a Sunday): open every expert's hours.
+    open_all_hours(svc.store)
+    clicked = svc.today() + timedelta(days=2)
+    for b in svc.recent_bookings(limit=1000, actor=SYSTEM):
+        if b.expert_id == first.id and b.scheduled_date == clicked and b.status.value in ("pending", "paid",
+                                                                                           "confirmed"):
+            svc.cancel(b.id, "Freeing the slot the browser test books", actor=SYSTEM)
+    env = clean_environ(folder, CALLEXPERT_SQLITE_PATH=str(db), CALLEXPERT_SEED_DEMO_DATA="true", **ALWAYS_OPEN_ENV)
+    with serve_console(folder, env, port=free_port(), keep_log_as="browser-streamlit.log") as url:
+        yield url, db
+
+
+def open_page(page: object, url: str, heading: str) -> None:
+    """Go to ``url`` as a shared link would and wait for the page's heading."""
+    page.goto(url)  # type: ignore[attr-defined]
+    page.get_by_role("heading", name=heading, exact=True).wait_for()  # type: ignore[attr-defined]
+    # Streamlit answers an unknown path with a "Page not found" dialog over the main page.
+    assert page.get_by_text("Page not found").count() == 0, f"{url} is not a page of the console"  # type: ignore[attr-defined]

@@ -18,10 +18,15 @@ def drop_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+# Settings a test chose for every process it runs (tests/support/hours.py), kept for its subprocesses.
+KEPT_SETTINGS = ("CALLEXPERT_DEFAULT_AVAILABILITY",)
+
+
 def clean_environ(tmp: Path, **env: str) -> dict[str, str]:
-    """This process's environment without proxies or other ``CALLEXPERT_*`` settings, plus ``env``;
-    no secrets file, so only what the test sets counts."""
-    out = {k: v for k, v in os.environ.items() if not k.startswith("CALLEXPERT_") and k not in PROXY_VARS}
+    """This process's environment without proxies or other ``CALLEXPERT_*`` settings (but those of
+    ``KEPT_SETTINGS``), plus ``env``; no secrets file, so only what the test sets counts."""
+    out = {k: v for k, v in os.environ.items()
+           if (not k.startswith("CALLEXPERT_") or k in KEPT_SETTINGS) and k not in PROXY_VARS}
     out["CALLEXPERT_SECRETS_FILE"] = str(tmp / "no-secrets.toml")
     out.update(env)
     return out

@@ -30,6 +30,7 @@ from lib.meetings.google_events import event_id_for
 from tests.support.calendar_server import CalendarServer
 from tests.support.env import drop_proxies
 from tests.support.fakes import FakeClock
+from tests.support.hours import default_hours
 
 MEET_RE = re.compile(r"^https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$")
 PROVIDER_TIMEOUT = 1.0  # seconds the provider built by make_provider waits for an answer
@@ -82,6 +83,7 @@ def google_settings(db: Path, srv: CalendarServer, *, timeout: float = 0.5, smtp
     settings = Settings(
         sqlite_path=str(db),
         seed_demo_data=False,
+        default_availability=default_hours(),
         meeting_provider="google",
         link_backoff_seconds=0.01,
         link_backoff_max_seconds=0.05,
