@@ -39,12 +39,19 @@ CUSTOMER_SEARCH = "Customer 1"
 
 @contextlib.contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the pages' settings; put the old values back afterwards."""
+    """Set environment variables for the pages' settings; put the old values back afterwards.
+
+    A console process reads its settings once (``current_settings``); the benchmark runs consoles on
+    several files in one process, so the reading is dropped whenever the environment changes."""
+    from lib.config import current_settings
+
     old = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
+    current_settings.cache_clear()
     try:
         yield
     finally:
+        current_settings.cache_clear()
         for key, value in old.items():
             if value is None:
                 os.environ.pop(key, None)
