@@ -15,13 +15,14 @@ checks across settings that decide whether the console can start.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -41,11 +42,19 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from lib.config_base import ENV_PREFIX, BadSetting, check_words, current_values, env_name, join_list, refuse
-from lib.config_checks import check_jitsi_base_url, check_link_hosts, check_public_base_url, validate
+from lib.config_base import ENV_PREFIX, BadSetting, check_words, current_values, env_name, join_list
+from lib.config_checks import (
+    check_jitsi_base_url,
+    check_link_hosts,
+    check_listen_host,
+    check_public_base_url,
+    check_support_email,
+    check_zone,
+    parse_ics_choice,
+    parse_reminder_offsets,
+)
 from lib.config_tables import SMTP_SECURITY, GoogleSettings, MidtransSettings, SmtpSettings
 from lib.errors import ConfigError, InvalidInput
-from lib.validation import clean_email
 
 __all__ = ["EMAIL_LANGUAGES", "SMTP_SECURITY", "BadSetting", "GoogleSettings", "MidtransSettings", "Settings",
            "SmtpSettings", "current_settings", "load_settings", "validate"]
@@ -56,62 +65,6 @@ DEFAULT_SECRETS_PATH = Path(".streamlit/secrets.toml")
 # The languages emails are written in (lib/notify/messages.py holds one catalogue per language).
 EmailLanguage = Literal["id", "en"]
 EMAIL_LANGUAGES: tuple[str, ...] = get_args(EmailLanguage)
-
-# A reminder at most this long before a session: a week (a longer one is a typo, e.g. hours as minutes).
-MAX_REMINDER_MINUTES = 7 * 24 * 60
-_UNITS = {"m": 1, "h": 60, "d": 24 * 60}
-_YES = ("1", "true", "yes", "on")
-_NO = ("0", "false", "no", "off")
-
-
-def _offsets(raw: Any) -> tuple[int, ...]:
-    """Reminder offsets as minutes, largest first: a list (or comma-separated text) of whole
-    minutes or of ``<n>m``, ``<n>h``, ``<n>d`` (``["24h", "1h"]`` -> ``(1440, 60)``)."""
-    items = raw if isinstance(raw, (list, tuple)) else [p for p in str(raw).split(",") if p.strip()]
-    minutes: list[int] = []
-    for item in items:
-        text = str(item).strip().lower()
-        unit = _UNITS.get(text[-1:], 0) if text else 0
-        number = text[:-1] if unit else text
-        if isinstance(item, bool) or not number.isdigit():
-            raise refuse(f" must list minutes or times such as \"24h\", \"90m\", \"1d\"; got {item!r}.")
-        value = int(number) * (unit or 1)
-        if not 0 < value <= MAX_REMINDER_MINUTES:
-            raise refuse(f": {item!r} must be more than 0 and at most 7 days before the session.")
-        minutes.append(value)
-    if len(set(minutes)) != len(minutes):
-        raise refuse(f" lists the same time twice: {list(items)!r}.")
-    return tuple(sorted(minutes, reverse=True))
-
-
-def _ics_choice(raw: Any) -> Any:
-    """A TOML boolean or "yes"/"off" for ``attach_ics`` reads as the choice it means."""
-    text = str(raw).strip().lower()
-    return "true" if text in _YES else "false" if text in _NO else text
-
-
-def _zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise refuse(f" is {value!r}, which is not an IANA zone such as 'Asia/Jakarta'.") from None
-    return value
-
-
-def _listen_host(value: str) -> str:
-    if not value.strip():
-        raise refuse(" is empty; use the address to listen on, e.g. 127.0.0.1.")
-    return value
-
-
-def _support_email(value: str) -> str:
-    if value:
-        try:
-            clean_email(value)
-        except InvalidInput:
-            raise refuse(f" is {value!r}; use one address such as support@example.com (or leave it empty).") from None
-    return value
-
 
 CommaList = Annotated[str, BeforeValidator(join_list)]  # a TOML list or "a, b"
 Minutes = Annotated[int, Field(ge=1)]
@@ -124,7 +77,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="forbid", env_prefix=ENV_PREFIX, case_sensitive=False,
                                       env_nested_delimiter="_", env_nested_max_split=1)
 
-    timezone: Annotated[str, AfterValidator(_zone)] = "Asia/Jakarta"
+    timezone: Annotated[str, AfterValidator(check_zone)] = "Asia/Jakarta"
     backend: Literal["sqlite", "supabase"] = "sqlite"
     sqlite_path: str = "data/callexpert.db"
     # backend = "supabase": the project URL and its service-role key (server side only, never shown).
@@ -141,7 +94,7 @@ class Settings(BaseSettings):
     email_backend: Literal["outbox", "smtp"] = "outbox"
     # Calendar (.ics) invitations on confirmed, rescheduled and cancelled emails: "auto" attaches
     # them unless meeting_provider is "google", which already sends its own invitations.
-    attach_ics: Annotated[Literal["auto", "true", "false"], BeforeValidator(_ics_choice)] = "auto"
+    attach_ics: Annotated[Literal["auto", "true", "false"], BeforeValidator(parse_ics_choice)] = "auto"
     # The language of every email, customers' and experts' alike: "id" (Indonesian) or "en"
     # (English). The whole email follows it: subject, text, dates, button and invitation.
     email_language: EmailLanguage = "id"
@@ -154,7 +107,7 @@ class Settings(BaseSettings):
     # Reminder emails before each confirmed session, and the alarms of its .ics invitation, in
     # minutes before the start; in the settings file a list of minutes or "24h", "90m", "1d"
     # (an empty list: no reminders). See docs/email.md.
-    reminder_offsets: Annotated[tuple[int, ...], NoDecode, BeforeValidator(_offsets)] = (1440, 60)
+    reminder_offsets: Annotated[tuple[int, ...], NoDecode, BeforeValidator(parse_reminder_offsets)] = (1440, 60)
     link_attempts: int = Field(3, ge=1)
     link_backoff_seconds: float = Field(1.0, ge=0)
     link_backoff_max_seconds: float = Field(30.0, ge=0)
@@ -208,7 +161,7 @@ class Settings(BaseSettings):
     allow_demo_mode: bool = False
     # Where `python -m lib serve-notifications` listens for Midtrans's notifications: plain HTTP,
     # on the loopback address behind an HTTPS reverse proxy (docs/midtrans.md).
-    notifications_host: Annotated[str, AfterValidator(_listen_host)] = "127.0.0.1"
+    notifications_host: Annotated[str, AfterValidator(check_listen_host)] = "127.0.0.1"
     notifications_port: int = Field(8502, ge=1, le=65535)
     # The public https:// address the notification endpoint is reached at (its reverse proxy),
     # e.g. "https://console.example.com/notify". When set, the Join links in emails go through
@@ -220,7 +173,7 @@ class Settings(BaseSettings):
     # address. Empty support address: the pages say to reply to the booking email.
     self_service_deadline_hours: int = Field(24, ge=0)
     self_service_max_reschedules: int = Field(2, ge=0)
-    support_email: Annotated[str, AfterValidator(_support_email)] = ""
+    support_email: Annotated[str, AfterValidator(check_support_email)] = ""
     # The endpoint's access log gives each request's method, route (never a Join token), status and
     # time. True: the client's address too (behind the proxy, the address it forwarded).
     log_client_addresses: bool = False
@@ -269,6 +222,82 @@ class Settings(BaseSettings):
 
 
 # -- reading ------------------------------------------------------------------------------------------
+
+def validate(settings: Settings) -> None:
+    """Refuse settings the console cannot start with: an adapter chosen without what it needs.
+
+    Each value alone was checked when the settings were made; ``load_settings`` calls this too.
+    """
+    if settings.email_backend == "smtp":
+        _validate_smtp(settings)
+    _validate_default_availability(settings.default_availability)
+    _validate_midtrans(settings)
+    if settings.backend == "supabase" and not (settings.supabase_url.strip()
+                                               and settings.supabase_service_role_key.get_secret_value().strip()):
+        raise ConfigError("backend is 'supabase' but `supabase_url` or `supabase_service_role_key` is empty: add both "
+                          "to .streamlit/secrets.toml "
+                          "(or CALLEXPERT_SUPABASE_URL / CALLEXPERT_SUPABASE_SERVICE_ROLE_KEY).")
+    if settings.meeting_provider == "google" and not (settings.google.credentials_file
+                                                      or settings.google.credentials_json.get_secret_value()):
+        raise ConfigError(
+            "meeting_provider is 'google' but no Google credentials are set: add "
+            "`credentials_file` (or `credentials_json`) under [google] in .streamlit/secrets.toml."
+        )
+
+
+def _validate_midtrans(settings: Settings) -> None:
+    """The [midtrans] keys; the keys themselves never appear in a message."""
+    midtrans = settings.midtrans
+    if settings.payment_gateway != "midtrans":
+        return
+    server_key = midtrans.server_key.get_secret_value().strip()
+    missing = [k for k in ("server_key", "client_key") if not getattr(midtrans, k).get_secret_value().strip()]
+    if missing:
+        raise ConfigError(
+            f"payment_gateway is 'midtrans' but {' and '.join(f'`midtrans.{k}`' for k in missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} empty: copy the keys from the Midtrans dashboard "
+            "(Settings > Access Keys) into [midtrans] in .streamlit/secrets.toml, or set "
+            "CALLEXPERT_MIDTRANS_SERVER_KEY / CALLEXPERT_MIDTRANS_CLIENT_KEY."
+        )
+    # Sandbox keys carry an "SB-" prefix; a key of the other environment fails every call with 401.
+    if midtrans.is_production and server_key.startswith("SB-"):
+        raise ConfigError("`midtrans.is_production` is true but `midtrans.server_key` is a sandbox key (SB-...): "
+                          "use the production keys, or set is_production = false.")
+    if not midtrans.is_production and server_key.startswith("Mid-server-"):
+        raise ConfigError("`midtrans.is_production` is false (sandbox) but `midtrans.server_key` is a production "
+                          "key: use the sandbox keys (SB-Mid-server-...), or set is_production = true.")
+
+
+def _validate_smtp(settings: Settings) -> None:
+    smtp = settings.smtp
+    if not smtp.host.strip():
+        raise ConfigError("email_backend is 'smtp' but no mail server is set: add `host` under [smtp].")
+    if not smtp.from_address.strip():
+        raise ConfigError("email_backend is 'smtp' but `from_address` under [smtp] is empty; "
+                          "set the address emails are sent from, e.g. bookings@your-domain.co.id.")
+    if smtp.ca_file and not Path(smtp.ca_file).is_file():
+        raise ConfigError(f"Setting `smtp.ca_file` is {smtp.ca_file!r}, which is not a file.")
+    if smtp.max_send_seconds >= settings.email_lease_seconds:
+        raise ConfigError(
+            f"One email may take up to {smtp.max_send_seconds:.0f} s with the [smtp] timeout, attempts and "
+            f"backoff, but `email_lease_seconds` is {settings.email_lease_seconds}: raise it or lower those."
+        )
+
+
+def _validate_default_availability(text: str) -> None:
+    """Refuse default hours that an availability file could not hold, with the reason in words."""
+    if not text.strip():
+        return
+    from lib.scheduling.parse import from_json  # the availability rules load only when the setting is used
+
+    try:
+        from_json(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"Setting `default_availability` is not JSON: {exc.msg} (line {exc.lineno}, column "
+                          f"{exc.colno}); write it as an availability file (docs/availability.md).") from None
+    except InvalidInput as exc:
+        raise ConfigError(f"Setting `default_availability`: {exc}") from None
+
 
 def load_settings(
     secrets_path: str | os.PathLike[str] | None = None,

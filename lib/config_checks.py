@@ -1,19 +1,16 @@
-"""The checks on settings beyond one value's type and range: the link hosts and public address a
-value must be, and ``validate``, which refuses combinations the console cannot start with."""
+"""The checks on one setting's value beyond its type and range: the link hosts and public address a
+value must be, the reminder offsets, the zone, the listening host and the support address. The checks
+across settings (``validate``) are in ``lib.config``."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lib.config_base import refuse
-from lib.errors import ConfigError, InvalidInput
-from lib.validation import HOST_NAME
-
-if TYPE_CHECKING:
-    from lib.config import Settings
+from lib.errors import InvalidInput
+from lib.validation import HOST_NAME, clean_email
 
 
 def check_jitsi_base_url(value: str) -> str:
@@ -51,77 +48,57 @@ def check_public_base_url(value: str) -> str:
     return value
 
 
-def validate(settings: Settings) -> None:
-    """Refuse settings the console cannot start with: an adapter chosen without what it needs.
-
-    Each value alone was checked when the settings were made; ``load_settings`` calls this too.
-    """
-    if settings.email_backend == "smtp":
-        _validate_smtp(settings)
-    _validate_default_availability(settings.default_availability)
-    _validate_midtrans(settings)
-    if settings.backend == "supabase" and not (settings.supabase_url.strip()
-                                               and settings.supabase_service_role_key.get_secret_value().strip()):
-        raise ConfigError("backend is 'supabase' but `supabase_url` or `supabase_service_role_key` is empty: add both "
-                          "to .streamlit/secrets.toml "
-                          "(or CALLEXPERT_SUPABASE_URL / CALLEXPERT_SUPABASE_SERVICE_ROLE_KEY).")
-    if settings.meeting_provider == "google" and not (settings.google.credentials_file
-                                                      or settings.google.credentials_json.get_secret_value()):
-        raise ConfigError(
-            "meeting_provider is 'google' but no Google credentials are set: add "
-            "`credentials_file` (or `credentials_json`) under [google] in .streamlit/secrets.toml."
-        )
+# A reminder at most this long before a session: a week (a longer one is a typo, e.g. hours as minutes).
+MAX_REMINDER_MINUTES = 7 * 24 * 60
+_UNITS = {"m": 1, "h": 60, "d": 24 * 60}
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off")
 
 
-def _validate_midtrans(settings: Settings) -> None:
-    """The [midtrans] keys; the keys themselves never appear in a message."""
-    midtrans = settings.midtrans
-    if settings.payment_gateway != "midtrans":
-        return
-    server_key = midtrans.server_key.get_secret_value().strip()
-    missing = [k for k in ("server_key", "client_key") if not getattr(midtrans, k).get_secret_value().strip()]
-    if missing:
-        raise ConfigError(
-            f"payment_gateway is 'midtrans' but {' and '.join(f'`midtrans.{k}`' for k in missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} empty: copy the keys from the Midtrans dashboard "
-            "(Settings > Access Keys) into [midtrans] in .streamlit/secrets.toml, or set "
-            "CALLEXPERT_MIDTRANS_SERVER_KEY / CALLEXPERT_MIDTRANS_CLIENT_KEY."
-        )
-    # Sandbox keys carry an "SB-" prefix; a key of the other environment fails every call with 401.
-    if midtrans.is_production and server_key.startswith("SB-"):
-        raise ConfigError("`midtrans.is_production` is true but `midtrans.server_key` is a sandbox key (SB-...): "
-                          "use the production keys, or set is_production = false.")
-    if not midtrans.is_production and server_key.startswith("Mid-server-"):
-        raise ConfigError("`midtrans.is_production` is false (sandbox) but `midtrans.server_key` is a production "
-                          "key: use the sandbox keys (SB-Mid-server-...), or set is_production = true.")
+def parse_reminder_offsets(raw: Any) -> tuple[int, ...]:
+    """Reminder offsets as minutes, largest first: a list (or comma-separated text) of whole
+    minutes or of ``<n>m``, ``<n>h``, ``<n>d`` (``["24h", "1h"]`` -> ``(1440, 60)``)."""
+    items = raw if isinstance(raw, (list, tuple)) else [p for p in str(raw).split(",") if p.strip()]
+    minutes: list[int] = []
+    for item in items:
+        text = str(item).strip().lower()
+        unit = _UNITS.get(text[-1:], 0) if text else 0
+        number = text[:-1] if unit else text
+        if isinstance(item, bool) or not number.isdigit():
+            raise refuse(f" must list minutes or times such as \"24h\", \"90m\", \"1d\"; got {item!r}.")
+        value = int(number) * (unit or 1)
+        if not 0 < value <= MAX_REMINDER_MINUTES:
+            raise refuse(f": {item!r} must be more than 0 and at most 7 days before the session.")
+        minutes.append(value)
+    if len(set(minutes)) != len(minutes):
+        raise refuse(f" lists the same time twice: {list(items)!r}.")
+    return tuple(sorted(minutes, reverse=True))
 
 
-def _validate_smtp(settings: Settings) -> None:
-    smtp = settings.smtp
-    if not smtp.host.strip():
-        raise ConfigError("email_backend is 'smtp' but no mail server is set: add `host` under [smtp].")
-    if not smtp.from_address.strip():
-        raise ConfigError("email_backend is 'smtp' but `from_address` under [smtp] is empty; "
-                          "set the address emails are sent from, e.g. bookings@your-domain.co.id.")
-    if smtp.ca_file and not Path(smtp.ca_file).is_file():
-        raise ConfigError(f"Setting `smtp.ca_file` is {smtp.ca_file!r}, which is not a file.")
-    if smtp.max_send_seconds >= settings.email_lease_seconds:
-        raise ConfigError(
-            f"One email may take up to {smtp.max_send_seconds:.0f} s with the [smtp] timeout, attempts and "
-            f"backoff, but `email_lease_seconds` is {settings.email_lease_seconds}: raise it or lower those."
-        )
+def parse_ics_choice(raw: Any) -> Any:
+    """A TOML boolean or "yes"/"off" for ``attach_ics`` reads as the choice it means."""
+    text = str(raw).strip().lower()
+    return "true" if text in _YES else "false" if text in _NO else text
 
 
-def _validate_default_availability(text: str) -> None:
-    """Refuse default hours that an availability file could not hold, with the reason in words."""
-    if not text.strip():
-        return
-    from lib.scheduling.parse import from_json  # the availability rules load only when the setting is used
-
+def check_zone(value: str) -> str:
     try:
-        from_json(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"Setting `default_availability` is not JSON: {exc.msg} (line {exc.lineno}, column "
-                          f"{exc.colno}); write it as an availability file (docs/availability.md).") from None
-    except InvalidInput as exc:
-        raise ConfigError(f"Setting `default_availability`: {exc}") from None
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise refuse(f" is {value!r}, which is not an IANA zone such as 'Asia/Jakarta'.") from None
+    return value
+
+
+def check_listen_host(value: str) -> str:
+    if not value.strip():
+        raise refuse(" is empty; use the address to listen on, e.g. 127.0.0.1.")
+    return value
+
+
+def check_support_email(value: str) -> str:
+    if value:
+        try:
+            clean_email(value)
+        except InvalidInput:
+            raise refuse(f" is {value!r}; use one address such as support@example.com (or leave it empty).") from None
+    return value
