@@ -34,14 +34,14 @@ class Sections:
     link_example: str
 
 
-def sections_for(settings: Settings, settles_in_process: bool) -> Sections:
-    """The parts that apply to ``settings``' providers; ``settles_in_process``: the payment gateway
+def sections_for(settings: Settings, pays_here: bool) -> Sections:
+    """The parts that apply to ``settings``' providers; ``pays_here``: the payment gateway
     settles at once, without a payment page (the demo gateway)."""
     google = settings.meeting_provider == "google"
     jitsi = settings.jitsi_base_url.rstrip("/")
     return Sections(
         google=google,
-        gateway_payments=not settles_in_process,
+        gateway_payments=not pays_here,
         invitations=settings.ics_enabled,
         join_clicks=bool(settings.public_base_url),
         link_example=_GOOGLE_EXAMPLE if google else f"{jitsi}/CallExpert-abc123",

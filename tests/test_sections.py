@@ -7,13 +7,13 @@ from lib.sections import sections_for
 
 
 def test_jitsi_with_the_demo_gateway_has_no_google_and_no_payment_page_parts():
-    show = sections_for(Settings(), settles_in_process=True)
+    show = sections_for(Settings(), pays_here=True)
     assert (show.google, show.gateway_payments, show.invitations, show.join_clicks) == (False, False, True, False)
     assert show.link_example == "https://meet.jit.si/CallExpert-abc123"
 
 
 def test_google_with_midtrans_has_its_parts_and_google_sends_the_invitations():
-    show = sections_for(Settings(meeting_provider="google"), settles_in_process=False)
+    show = sections_for(Settings(meeting_provider="google"), pays_here=False)
     assert (show.google, show.gateway_payments, show.invitations) == (True, True, False)
     assert show.link_example.startswith("https://meet.google.com/")
     assert sections_for(Settings(meeting_provider="google", attach_ics="true"), False).invitations
