@@ -150,7 +150,7 @@ SUPABASE_BOOKING_ROUND_TRIPS = 3
 
 
 def supabase_round_trips(page: str, role: str) -> Goal:
-    """The HTTP requests of one render of a page on Supabase, at the largest size."""
+    """The most HTTP requests one render of a page made on Supabase, at either size."""
     return Goal(f"Supabase, {page} as {role}: round trips per render", "<=", SUPABASE_ROUND_TRIPS, "requests")
 
 

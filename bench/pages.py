@@ -39,12 +39,18 @@ CUSTOMER_SEARCH = "Customer 1"
 
 @contextlib.contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the pages' settings; put the old values back afterwards."""
+    """Set environment variables for the pages' settings; put the old values back afterwards. The
+    console reads its settings once per process (``current_settings``): the reading is dropped on
+    both sides, so each size's runs read that size's file."""
+    from lib.config import current_settings
+
     old = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
+    current_settings.cache_clear()
     try:
         yield
     finally:
+        current_settings.cache_clear()
         for key, value in old.items():
             if value is None:
                 os.environ.pop(key, None)

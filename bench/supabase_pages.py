@@ -18,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time as clock
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,18 +64,9 @@ def measure_supabase_pages(filled: Sequence[Filled], runs: int, latency: float =
     return {"latency_ms": ms(latency), "sizes": [f.bookings for f in filled], "pages": pages}
 
 
-@contextlib.contextmanager
-def _env(f: Filled) -> Iterator[None]:
-    """The settings of size ``f``'s project for the runs inside. The console reads its settings once
-    per process (``current_settings``); each size is its own project, so the reading is dropped."""
-    from lib.config import current_settings
-
-    with _environment({**page_env(f.db), **supabase_env(str(f.bookings))}):
-        current_settings.cache_clear()
-        try:
-            yield
-        finally:
-            current_settings.cache_clear()
+def _env(f: Filled) -> Any:
+    """The settings of size ``f``'s project for the runs inside (``_environment`` drops the process's reading)."""
+    return _environment({**page_env(f.db), **supabase_env(str(f.bookings))})
 
 
 class _databases:
