@@ -53,6 +53,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--throughput-runs", type=int, default=d.throughput_runs, help="timed throughput runs per store")
     b.add_argument("--throughput-fills", type=_fills, default=d.throughput_fills,
                    help="bookings already stored for the throughput figure, beside an empty store (10000,100000)")
+    b.add_argument("--supabase-latency", type=float, default=d.supabase_latency,
+                   help="seconds added to each Supabase request (0.020: a nearby region)")
+    b.add_argument("--supabase-bookings", type=int, default=d.supabase_bookings,
+                   help="bookings made 16 at once on Supabase")
+    b.add_argument("--no-supabase", dest="supabase", action="store_false",
+                   help="skip the Supabase figures (they need PostgreSQL 15: bash tests/pg.sh)")
     b.add_argument("--out", type=Path, default=d.out, help="where the JSON goes")
     b.add_argument("--seed", type=int, default=d.seed, help="seed of the generated data")
     b.add_argument("--write-docs", action="store_true",
@@ -75,6 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                      throughput_bookings=args.throughput_bookings, throughput_runs=args.throughput_runs,
                      throughput_fills=args.throughput_fills, out=args.out,
                      seed=args.seed, server_sessions=args.server_sessions)
+    if args.supabase_latency < 0 or args.supabase_bookings < 1:
+        print("error: --supabase-latency cannot be negative and --supabase-bookings must be at least 1",
+              file=sys.stderr)
+        return 2
+    config = replace(config, supabase=args.supabase, supabase_latency=args.supabase_latency,
+                     supabase_bookings=args.supabase_bookings)
     result = run(config)
     print()
     print(render(result, "full"))

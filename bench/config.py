@@ -56,6 +56,12 @@ class BenchConfig:
     throughput_bookings: int = 1000  # bookings through the whole flow per run
     throughput_runs: int = 3  # timed runs per store; the best counts
     throughput_fills: tuple[int, ...] = (10_000, 100_000)  # bookings already stored, beside an empty store
+    # Supabase (bench.supabase_pages, bench.supabase_booking): seconds added to each request, as a
+    # server and its project in nearby regions; bookings made with 16 at once. They need PostgreSQL 15
+    # (bash tests/pg.sh); --no-supabase leaves them out.
+    supabase: bool = True
+    supabase_latency: float = 0.020
+    supabase_bookings: int = 320
     out: Path = Path("bench-results/bench.json")
     seed: int = 7
 

@@ -39,6 +39,7 @@ from bench.links import measure_links
 from bench.pages import measure_memory, measure_overview_year, measure_pages
 from bench.server import measure_server
 from bench.slots import bench_free_slots, bench_service_slots
+from bench.supabase_figures import check_supabase, measure_supabase
 from bench.throughput import measure_throughput
 from lib.config import Settings
 
@@ -64,6 +65,8 @@ def run(config: BenchConfig, log: Callable[[str], None] = print) -> dict[str, An
             log(f"  {n:,} bookings in {clock.perf_counter() - started:.1f}s")
         log(f"Every page as ops and as an expert through AppTest, {config.page_runs} runs each...")
         figures["pages"] = measure_pages(filled, config.page_runs)
+        if config.supabase:
+            measure_supabase(figures, config, filled, log)
         log(f"The Overview as ops over the last 366 days, {config.page_runs} runs per size...")
         figures["overview_year"] = measure_overview_year(filled, config.page_runs)
         log("Peak memory: a fresh process per size opens every page for both roles...")
@@ -110,6 +113,7 @@ def check_goals(figures: dict[str, Any], config: BenchConfig) -> list[dict[str, 
             lines.append(G.page_ratio(title, role, small, large).check(round(hi["min_ms"] / lo["min_ms"], 2)))
             lines.append(G.store_calls(title, role, small, large).check(
                 round(max(hi["store_calls"]) / max(min(lo["store_calls"]), 1), 2)))
+    lines += check_supabase(figures)
     lines.append(G.overview_year(large).check(figures["overview_year"]["sizes"][str(large)]["min_ms"]))
     lines.append(G.memory_growth(small, large).check(figures["memory"]["growth_mib"]))
     links, throughput, slots = figures["links"], figures["throughput"], figures["slots"]
@@ -142,10 +146,11 @@ def _argv(config: BenchConfig) -> list[str]:
              "concurrency": "--concurrency", "link_runs": "--link-runs",
              "throughput_bookings": "--throughput-bookings", "throughput_runs": "--throughput-runs",
              "throughput_fills": "--throughput-fills", "server_sessions": "--server-sessions",
+             "supabase_latency": "--supabase-latency", "supabase_bookings": "--supabase-bookings",
              "out": "--out", "seed": "--seed"}
     out = []
     for name, flag in flags.items():
         value = getattr(config, name)
         if value != getattr(default, name):
             out += [flag, ",".join(map(str, value)) if isinstance(value, tuple) else str(value)]
-    return out
+    return out if config.supabase else [*out, "--no-supabase"]

@@ -141,6 +141,28 @@ TRANSACTIONS = Goal("write transactions per booking, whole flow, SQLite", "<=", 
 SLOTS = Goal("free slots: one expert, 30 days, 1,000 bookings (median)", "<", SLOTS_MS, "ms")
 
 
+# On Supabase every store call is an HTTPS round trip (10-50 ms from a server in another region),
+# so a page's round trips are its time there: three is a page's own read, the gate's and one to spare.
+SUPABASE_ROUND_TRIPS = 3
+# A booking's transitions that must each be all-or-nothing: book (pending), pay and confirm with
+# the link and both emails queued; what else the flow asks can travel with them.
+SUPABASE_BOOKING_ROUND_TRIPS = 3
+
+
+def supabase_round_trips(page: str, role: str) -> Goal:
+    """The most HTTP requests one render of a page made on Supabase, at either size."""
+    return Goal(f"Supabase, {page} as {role}: round trips per render", "<=", SUPABASE_ROUND_TRIPS, "requests")
+
+
+def supabase_page_ratio(page: str, role: str, small: int, large: int) -> Goal:
+    """The time of one page on Supabase, large size over small (the same bound as on SQLite)."""
+    return Goal(f"Supabase, {page} as {role}: time {_span(small, large)}", "<=", PAGE_RATIO, "x")
+
+
+SUPABASE_BOOKING = Goal("Supabase, one booking through the whole flow: round trips", "<=",
+                        SUPABASE_BOOKING_ROUND_TRIPS, "requests")
+
+
 def failed(goals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The goal lines that are not ok."""
     return [g for g in goals if not g["ok"]]

@@ -22,7 +22,8 @@ from lib.store.sqlite import SQLiteStore
 from pages.ui.registry import PAGES as REGISTRY
 
 TINY = ["--sizes", "50,120", "--page-runs", "2", "--links", "10", "--latency", "0.01", "--link-runs", "1",
-        "--throughput-bookings", "12", "--throughput-runs", "1", "--throughput-fills", "200", "--server-sessions", "1"]
+        "--throughput-bookings", "12", "--throughput-runs", "1", "--throughput-fills", "200", "--server-sessions", "1",
+        "--no-supabase"]  # the Supabase figures are tests/test_bench_supabase.py's
 
 
 def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tmp_path):
