@@ -53,6 +53,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--throughput-runs", type=int, default=d.throughput_runs, help="timed throughput runs per store")
     b.add_argument("--throughput-fills", type=_fills, default=d.throughput_fills,
                    help="bookings already stored for the throughput figure, beside an empty store (10000,100000)")
+    b.add_argument("--backlog", type=int, default=d.backlog,
+                   help="paid bookings of the backlog two processes link under Google's quota")
+    b.add_argument("--backlog-quota", type=int, default=d.backlog_quota,
+                   help="the stand-in's per-minute quota and the console's shared budget for the backlog")
+    b.add_argument("--fresh-starts", type=int, default=d.fresh_starts,
+                   help="fresh starts (with the demo data) of the console and of an empty app, each")
     b.add_argument("--out", type=Path, default=d.out, help="where the JSON goes")
     b.add_argument("--seed", type=int, default=d.seed, help="seed of the generated data")
     b.add_argument("--write-docs", action="store_true",
@@ -63,7 +69,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark with ``argv``: 0 when every goal is met, 1 when one is missed, 2 on bad options."""
     args = parser().parse_args(argv)
-    for name in ("page_runs", "links", "link_runs", "throughput_bookings", "throughput_runs", "server_sessions"):
+    for name in ("page_runs", "links", "link_runs", "throughput_bookings", "throughput_runs", "server_sessions",
+                 "backlog", "backlog_quota", "fresh_starts"):
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
@@ -74,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      latency=args.latency, concurrency=args.concurrency, link_runs=args.link_runs,
                      throughput_bookings=args.throughput_bookings, throughput_runs=args.throughput_runs,
                      throughput_fills=args.throughput_fills, out=args.out,
-                     seed=args.seed, server_sessions=args.server_sessions)
+                     seed=args.seed, server_sessions=args.server_sessions, backlog=args.backlog,
+                     backlog_quota=args.backlog_quota, fresh_starts=args.fresh_starts)
     result = run(config)
     print()
     print(render(result, "full"))

@@ -56,6 +56,11 @@ class BenchConfig:
     throughput_bookings: int = 1000  # bookings through the whole flow per run
     throughput_runs: int = 3  # timed runs per store; the best counts
     throughput_fills: tuple[int, ...] = (10_000, 100_000)  # bookings already stored, beside an empty store
+    # A backlog at Google's quota (bench.backlog): paid bookings linked by two processes at once,
+    # under this per-minute quota of the stand-in and the same shared budget of the console.
+    backlog: int = 300
+    backlog_quota: int = 200
+    fresh_starts: int = 3  # fresh starts of the console and of an empty app each (bench.fresh_start)
     out: Path = Path("bench-results/bench.json")
     seed: int = 7
 
