@@ -63,3 +63,27 @@ def test_the_google_provider_waits_its_turn_instead_of_collecting_429s(server):
         provider.create(make_booking(id=f"00000000-0000-4000-8000-00000000000{i}"))
     assert server.count("events.insert") == 3 and len(server.live_events()) == 3
     assert 60.0 in clock.sleeps  # the third insert waited for the first to leave the window
+
+
+def test_a_request_takes_its_budget_slot_only_once_it_may_go_out(server):
+    # A slot taken while the request still waits for a place among those on their way would be
+    # counted from before it reached Google: a burst held back there for seconds then reaches
+    # Google in the same rolling minute as the next minute's slots, and Google refuses the excess.
+    provider = make_provider(server, FakeClock())
+    provider._on_the_way = threading.BoundedSemaphore(1)  # one request on its way at a time
+    taken: list[bool] = []
+
+    class Budget:
+        def acquire(self) -> float:
+            free = provider._on_the_way.acquire(blocking=False)  # a place left: the caller holds none
+            if free:
+                provider._on_the_way.release()
+            taken.append(not free)
+            return 0.0
+
+    provider.quota = Budget()
+    server.pending_gets = 1  # each link's conference is read once more: an insert and a get per link
+    for i in range(2):
+        provider.create(make_booking(id=f"00000000-0000-4000-8000-00000000000{i}"))
+    assert len(taken) == server.count() - server.count("token") >= 4
+    assert all(taken)  # every slot was taken by a request holding its place, right before it went
