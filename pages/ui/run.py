@@ -3,12 +3,13 @@ and handed to the page it runs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from lib.access import Actor
+from lib.access import SYSTEM, Actor
 from lib.config import Settings
+from lib.demo_data import DemoSeeding, start_demo_seeding
 from lib.domain import Expert
 from lib.service import BookingService
 from lib.wiring import build_service
@@ -34,10 +35,29 @@ class RunContext:
         return key in pages_for(self.actor)
 
 
+# The demo data a fresh console is making, by database file (``service_for``).
+_DEMO_SEEDING: dict[str, DemoSeeding] = {}
+
+
 @st.cache_resource(show_spinner=False)
 def service_for(settings: Settings) -> BookingService:
-    """One service (and store connection pool) per distinct settings; no business data cached."""
-    return build_service(settings)
+    """One service (and store connection pool) per distinct settings; no business data cached.
+
+    On an empty embedded database with ``seed_demo_data`` the demo's experts, hours and customers
+    are made at once and its bookings in the background (``lib.demo_data.start_demo_seeding``),
+    so a fresh ``make run`` shows its first page without waiting for the whole story."""
+    if not (settings.seed_demo_data and settings.backend == "sqlite"):
+        return build_service(settings)
+    service = build_service(replace(settings, seed_demo_data=False))
+    if not service.experts(actor=SYSTEM):
+        _DEMO_SEEDING[settings.sqlite_path] = start_demo_seeding(service)
+    return service
+
+
+def demo_data_coming(settings: Settings) -> bool:
+    """Whether the demo bookings of this console's database are still being made."""
+    seeding = _DEMO_SEEDING.get(settings.sqlite_path)
+    return seeding is not None and seeding.running
 
 
 def hand_over(context: RunContext | None) -> None:
