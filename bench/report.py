@@ -67,6 +67,52 @@ def growth_table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def floors_table(result: dict[str, Any]) -> str:
+    """The absolute figures behind each ratio goal: the console's, the floor's measured beside it."""
+    f = result["figures"]
+    rows = ["| figure | console | floor | ratio |", "| --- | ---: | ---: | ---: |"]
+    server, floors = f.get("server", {}), f.get("floors", {})
+    empty = server.get("empty")
+    if empty:
+        large = str(max(result["config"]["sizes"]))
+        ours = server[large]["new_sessions"]["first_screen_p95_ms"]
+        floor = empty["new_sessions"]["first_screen_p95_ms"]
+        rows.append(f"| whole first screen, p95, {int(large):,} bookings (floor: an empty app) | {ours:.0f} ms | "
+                    f"{floor:.0f} ms | {ours / floor:.2f}x |")
+        ours, floor = server["page_switches"]["p95_ms"], empty["page_switches"]["p95_ms"]
+        rows.append(f"| page switch, p95, {int(large):,} bookings (floor: an empty app) | {ours:.0f} ms | "
+                    f"{floor:.0f} ms | {ours / floor:.2f}x |")
+    fresh = f.get("fresh_start")
+    if fresh:
+        rows.append(f"| fresh start to the first page, median (floor: an empty app) | {fresh['ms']:,.0f} ms | "
+                    f"{fresh['empty_ms']:,.0f} ms | {fresh['vs_empty']:.2f}x |")
+    store = f.get("throughput", {}).get("stores", {}).get("0", {})
+    if "floor_per_s" in store:
+        rows.append(f"| bookings per second, empty store (floor: plain sqlite3, same writes and commits) | "
+                    f"{store['per_s']:,.0f}/s | {store['floor_per_s']:,.0f}/s | {store['vs_floor']:.2f}x |")
+    if floors:
+        year, slots = floors["overview_year"], floors["slots"]
+        rows.append(f"| Overview's figures, last 366 days, {year['rows']:,} bookings (floor: one SQL pass) | "
+                    f"{year['ours_min_ms']:.0f} ms | {year['floor_min_ms']:.1f} ms | {year['vs_floor']:.2f}x |")
+        rows.append(f"| free slots, one expert, 30 days, median (floor: reading its bookings) | "
+                    f"{slots['ours_median_ms']:.2f} ms | {slots['floor_median_ms']:.2f} ms | "
+                    f"{slots['vs_floor']:.2f}x |")
+    backlog = f.get("backlog")
+    if backlog:
+        rows.append(f"| backlog of {backlog['bookings']} links, two processes, {backlog['requests']} requests "
+                    f"(floor: the budget's bound) | {backlog['time_s']:.1f} s | {backlog['bound_s']:.0f} s | "
+                    f"{_number(backlog['vs_bound'])}x |")
+    links = f.get("links")
+    if links and "seed" in links:
+        rows.append(f"| {links['bookings']} links, ours (median run) / the seed's loop | "
+                    f"{links['ours']['time_s']:.1f} s | {links['seed']['time_s']:.1f} s | "
+                    f"{links['seed_vs_ours']:.2f}x slower |")
+        rows.append(f"| {links['bookings']} links, ours: time / bound (information; bound "
+                    f"{links['ours']['bound_s']:.1f} s) | {links['ours']['time_s']:.1f} s | | "
+                    f"{links['ours']['vs_bound']:.2f}x |")
+    return "\n".join(rows) if len(rows) > 2 else ""
+
+
 def summary(result: dict[str, Any]) -> str:
     """The line under a table: where and how it was measured, and what missed."""
     m = result["machine"]
@@ -89,7 +135,8 @@ def render(result: dict[str, Any], kind: str = "full") -> str:
         others = [g for g in result["goals"] if " page as " not in g["name"]]
         shown = [g for g in result["goals"] if not g["ok"] and " page as " in g["name"]] or list(worst.values())
         return "\n\n".join([goals_table(result, only=[*shown, *others]), summary(result)])
-    return "\n\n".join([goals_table(result), growth_table(result), summary(result)])
+    return "\n\n".join(part for part in (goals_table(result), growth_table(result), floors_table(result),
+                                           summary(result)) if part)
 
 
 def splice(text: str, generated: str, where: str) -> str:

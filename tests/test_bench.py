@@ -22,7 +22,8 @@ from lib.store.sqlite import SQLiteStore
 from pages.ui.registry import PAGES as REGISTRY
 
 TINY = ["--sizes", "50,120", "--page-runs", "2", "--links", "10", "--latency", "0.01", "--link-runs", "1",
-        "--throughput-bookings", "12", "--throughput-runs", "1", "--throughput-fills", "200", "--server-sessions", "1"]
+        "--throughput-bookings", "12", "--throughput-runs", "1", "--throughput-fills", "200", "--server-sessions", "1",
+        "--backlog", "6", "--fresh-starts", "1"]
 
 
 def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tmp_path):
@@ -86,8 +87,10 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     for size in year["sizes"].values():
         assert 0 < size["min_ms"] <= size["median_ms"] and len(size["runs_ms"]) == 2 and size["cpu_min_ms"] > 0
     [year_goal] = [g for g in result["goals"] if "last 366 days" in g["name"]]
-    assert year_goal["name"] == "Overview page as ops over the last 366 days at 120 bookings (min)"
-    assert (year_goal["goal"], year_goal["value"]) == ("<= 1000", year["sizes"]["120"]["min_ms"])
+    assert year_goal["name"] == "Overview over the last 366 days at 120 bookings / one SQL pass over its rows"
+    floors = figures["floors"]  # every goal a ratio to a floor measured in the same run
+    assert (year_goal["goal"], year_goal["value"]) == ("<= 3", floors["overview_year"]["vs_floor"])
+    assert floors["overview_year"]["floor_min_ms"] > 0 and floors["slots"]["floor_median_ms"] > 0
     memory = figures["memory"]
     assert set(memory["sizes"]) == {"50", "120"} and memory["rounds"] >= 1
     assert all(m["peak_kib"] >= m["before_pages_kib"] > 0 for m in memory["sizes"].values())
@@ -131,13 +134,25 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
         assert 0 < new["first_paint_p95_ms"] <= new["first_screen_p95_ms"]
         assert set(server[size]["cold"]) == {"Book a session", "My sessions", "Availability", "Confirmation", "Ops",
                                              "Overview", "Emails"}
-    assert [g["name"] for g in result["goals"][-2:]] == ["first paint of a new session at 120 bookings (p95)",
-                                                       "whole first screen of a new session at 120 bookings (p95)"]
+    empty = server["empty"]  # an empty Streamlit app served the same way: the floor of the server figures
+    assert empty["new_sessions"]["sessions"] == 7 and 0 < empty["new_sessions"]["first_screen_p95_ms"]
+    assert server["page_switches"]["switches"] == empty["page_switches"]["switches"] == 4  # one round of 4 pages
+    assert 0 < server["page_switches"]["p50_ms"] <= server["page_switches"]["p95_ms"]
+    backlog = figures["backlog"]  # two processes linked every booking, within the quota
+    assert (backlog["bookings"], backlog["not_linked"], backlog["quota_refused"]) == (6, 0, 0)
+    assert backlog["processes"]["console"]["confirmed"] + backlog["processes"]["worker"]["confirmed"] == 6
+    assert 0 < backlog["most_per_minute"] <= backlog["quota_per_minute"] == 200
+    fresh = figures["fresh_start"]
+    assert fresh["runs"] == 1 and fresh["ms"] > 0 and fresh["empty_ms"] > 0
+    assert [g["name"] for g in result["goals"][-3:]] == [
+        "whole first screen of a new session at 120 bookings / an empty app's (p95)",
+        "page switches at 120 bookings / an empty app's (p95)",
+        "fresh start with the demo data to the first page's content / an empty app's"]
     page_goals = [g for g in result["goals"] if " page as " in g["name"] or "peak memory" in g["name"]]
-    assert len(page_goals) == 2 * len(expected) + 2  # time and store calls per page and role; the Overview's
-    # year; memory
-    # links x2, throughput and its growth, transactions, slots, first paint and first screen
-    assert len(result["goals"]) == len(page_goals) + 8
+    assert len(page_goals) == 2 * len(expected) + 1  # time and store calls per page and role; memory
+    # the Overview's year, links x2, the backlog x4, throughput and its growth, transactions, slots, first
+    # screen, page switches, fresh start
+    assert len(result["goals"]) == len(page_goals) + 15
     assert all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
     # The printed tables are the docs': one row per goal.
     assert render(result) in printed
