@@ -152,7 +152,7 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     assert len(page_goals) == 2 * len(expected) + 1  # time and store calls per page and role; memory
     # the Overview's year, links x2, the backlog x4, throughput and its growth, transactions, slots, first
     # screen, page switches, fresh start
-    assert len(result["goals"]) == len(page_goals) + 15
+    assert len(result["goals"]) == len(page_goals) + 14
     assert all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
     # The printed tables are the docs': one row per goal.
     assert render(result) in printed
