@@ -248,6 +248,29 @@ def test_the_throughput_figure_counts_transactions_and_statements_from_outside_t
     assert empty["writes_per_booking"] >= 8  # customer, booking, 4 history lines, 2 emails at least
 
 
+def test_the_throughput_floor_replays_the_flows_own_writes_and_commits_with_plain_sqlite(tmp_path):
+    from bench.throughput import StatementCount, counting, replay_floor
+
+    before, traced = tmp_path / "before.db", tmp_path / "traced.db"
+    SQLiteStore(tmp_path / "schema.db")
+    with closing(sqlite3.connect(tmp_path / "schema.db")) as schema, closing(sqlite3.connect(before)) as copy:
+        schema.backup(copy)  # the file as the flow finds it, whole (its WAL included)
+    count = StatementCount()
+    with counting(count):
+        store = SQLiteStore(traced)
+        count.clear()
+        store.add_expert("Sari", "sari@example.com", 250_000, "Career")
+        store.list_experts()
+    assert count.writes_run[0] == "BEGIN IMMEDIATE" and count.writes_run[-1] == "COMMIT"
+    assert not any(sql.lstrip().upper().startswith("SELECT") for sql in count.writes_run)
+    assert replay_floor(before, tmp_path / "floor.db", count.writes_run, "FULL") > 0
+    with closing(sqlite3.connect(tmp_path / "floor.db")) as floor, closing(sqlite3.connect(traced)) as ours:
+        query = "SELECT name, email, hourly_rate FROM experts"
+        assert floor.execute(query).fetchall() == ours.execute(query).fetchall() == [("Sari", "sari@example.com",
+                                                                                      250_000)]
+        assert floor.execute("SELECT COUNT(*) FROM session_types").fetchone()[0] == len(STANDARD_SESSION_TYPES)
+
+
 class _FakeCalendar:
     """The Calendar client of the seed's edge function: each insert takes the next queued
     outcome (an exception, or the event it answers); gets answer the event with its link."""
