@@ -59,43 +59,48 @@ def machine() -> dict[str, Any]:
 def run(config: BenchConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Measure everything, check every goal, write the JSON to ``config.out`` and return it."""
     began = clock.perf_counter()
+
+    def stage(line: str) -> None:  # each stage's line says when it began, to see where the minutes go
+        elapsed = int(clock.perf_counter() - began)
+        log(f"[{elapsed // 60}:{elapsed % 60:02d}] {line}")
+
     today = datetime.now(Settings().tz).date()
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="callexpert-bench-") as tmp:
         folder = Path(tmp)
-        log(f"Filling SQLite files with {', '.join(f'{n:,}' for n in config.sizes)} bookings...")
+        stage(f"Filling SQLite files with {', '.join(f'{n:,}' for n in config.sizes)} bookings...")
         filled = []
         for n in config.sizes:
             started = clock.perf_counter()
             filled.append(fill(folder / f"pages-{n}.db", n, today, seed=config.seed))
-            log(f"  {n:,} bookings in {clock.perf_counter() - started:.1f}s")
-        log(f"Every page as ops and as an expert through AppTest, {config.page_runs} runs each...")
+            stage(f"  {n:,} bookings in {clock.perf_counter() - started:.1f}s")
+        stage(f"Every page as ops and as an expert through AppTest, {config.page_runs} runs each...")
         figures["pages"] = measure_pages(filled, config.page_runs)
-        log(f"The Overview as ops over the last 366 days, {config.page_runs} runs per size...")
+        stage(f"The Overview as ops over the last 366 days, {config.page_runs} runs per size...")
         figures["overview_year"] = measure_overview_year(filled, config.page_runs)
-        log("Peak memory: a fresh process per size opens every page for both roles...")
+        stage("Peak memory: a fresh process per size opens every page for both roles...")
         figures["memory"] = measure_memory(filled)
         largest = max(filled, key=lambda f: f.bookings)
-        log("Floors: the Overview's year against one SQL pass, free slots against reading the bookings...")
+        stage("Floors: the Overview's year against one SQL pass, free slots against reading the bookings...")
         figures["floors"] = {"overview_year": overview_year_floor(largest.db, 366, config.page_runs),
                              "slots": slots_floor(largest.db, largest.expert_id, 30, config.page_runs)}
-        log(f"First paint of new sessions through a real streamlit server, {config.server_sessions} per page "
+        stage(f"First paint of new sessions through a real streamlit server, {config.server_sessions} per page "
             "and size; page switches at the largest; the same on an empty app...")
         figures["server"] = measure_server(filled, config.server_sessions)
-        log(f"Create all missing links: {config.links} bookings at Google's shape (median {config.latency}s), "
+        stage(f"Create all missing links: {config.links} bookings at Google's shape (median {config.latency}s), "
             f"{config.link_runs} run(s) of ours, one of the seed's loop...")
         figures["links"] = measure_links(config, folder)
-        log(f"A backlog at Google's quota: {config.backlog} paid bookings linked by two processes at once, "
+        stage(f"A backlog at Google's quota: {config.backlog} paid bookings linked by two processes at once, "
             f"quota and shared budget {config.backlog_quota}/min...")
         figures["backlog"] = measure_backlog(config, folder, config.backlog, config.backlog_quota)
-        log(f"A fresh start with the demo data in Chromium, against an empty app's, {config.fresh_starts} each...")
+        stage(f"A fresh start with the demo data in Chromium, against an empty app's, {config.fresh_starts} each...")
         figures["fresh_start"] = measure_fresh_start(config.fresh_starts)
-        log(f"Throughput: {config.throughput_bookings:,} bookings through the whole flow, best of "
+        stage(f"Throughput: {config.throughput_bookings:,} bookings through the whole flow, best of "
             f"{config.throughput_runs} runs, on an empty store and on "
             f"{', '.join(f'{n:,}' for n in config.throughput_fills)} bookings...")
         figures["throughput"] = measure_throughput(config.throughput_bookings, config.throughput_fills,
                                                    config.throughput_runs, folder, today, config.seed)
-        log("Free slots: one expert, 30 days, 1,000 bookings and 200 busy ranges, 50 runs; then the console's "
+        stage("Free slots: one expert, 30 days, 1,000 bookings and 200 busy ranges, 50 runs; then the console's "
             "path to an expert's free slots on each filled file, 11 runs...")
         # The goal is on the slot function with 1,000 bookings (a busy expert's year); at each size
         # the console's own path (store reads by index, then the function) shows how cost grows.

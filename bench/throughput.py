@@ -17,7 +17,6 @@ statement it runs), so the store keeps no counters of its own.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -153,9 +152,16 @@ def _queued(db: Path) -> tuple[int, int]:
                 conn.execute("SELECT COUNT(*) FROM email_outbox WHERE status = 'queued'").fetchone()[0])
 
 
+def copy_file(source: Path, target: Path) -> None:
+    """A consistent copy of the SQLite file ``source`` (what its WAL holds included) at ``target``."""
+    target.unlink(missing_ok=True)
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
 def one_run(template: Path, db: Path, bookings: int, today: date, *, traced: bool) -> dict[str, Any]:
     """Copy ``template`` to ``db`` and push ``bookings`` bookings through the flow on it."""
-    shutil.copyfile(template, db)
+    copy_file(template, db)
     experts = _prepare(db)
     before = _queued(db)
     requests = _requests(experts, bookings, today + timedelta(days=FIRST_DAY), db.stem)
@@ -164,9 +170,7 @@ def one_run(template: Path, db: Path, bookings: int, today: date, *, traced: boo
         service = _service(db)
         service.store.get_booking("warm-up")  # the connection and the schema check are not per booking
         if traced:  # the file as the flow found it, for the floor to replay the flow's writes on
-            with contextlib.closing(sqlite3.connect(db)) as src, \
-                    contextlib.closing(sqlite3.connect(db.with_suffix(".before.db"))) as dst:
-                src.backup(dst)
+            copy_file(db, db.with_suffix(".before.db"))
         count.clear()
         wall, cpu = clock.perf_counter(), clock.process_time()
         for request in requests:
@@ -179,7 +183,7 @@ def one_run(template: Path, db: Path, bookings: int, today: date, *, traced: boo
 def replay_floor(before: Path, db: Path, statements: Sequence[str], synchronous: str) -> float:
     """Seconds plain ``sqlite3`` takes to run ``statements`` (the flow's writes and commits, as
     recorded) on a copy of ``before``, with the store's durability settings."""
-    shutil.copyfile(before, db)
+    copy_file(before, db)
     with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous}")
