@@ -52,7 +52,7 @@ class BenchConfig:
     quota_per_minute: int = 600
     concurrency: int | None = None  # None: the setting link_concurrency (64 by default)
     link_runs: int = 3  # with the seed loop and the backlog, make bench stays within 10 minutes
-    server_sessions: int = 20  # new sessions per page and size through a real server
+    server_sessions: int = 12  # new sessions per page and size through a real server (and rounds of switches)
     throughput_bookings: int = 1000  # bookings through the whole flow per run
     throughput_runs: int = 3  # timed runs per store; the best counts
     throughput_fills: tuple[int, ...] = (10_000, 100_000)  # bookings already stored, beside an empty store

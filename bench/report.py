@@ -123,18 +123,68 @@ def summary(result: dict[str, Any]) -> str:
     return line + (f" Missed: {'; '.join(missed)}." if missed else " Every goal met.")
 
 
+# The README's table names each goal in a few words (the docs' table has the full names).
+_SHORT = (
+    (r" page as .*: time ", "pages: time, largest / smallest size (worst)"),
+    (r" page as .*: store calls ", "pages: store calls, largest / smallest size (worst)"),
+    (r"^Overview over the last 366 days", "Overview, a year / one SQL pass"),
+    (r"^peak memory growth", "pages' peak memory growth"),
+    (r"links: seed loop time / ours", "seed's loop / ours, 200 links"),
+    (r"links: Calendar requests per link", "Calendar requests per link"),
+    (r"^backlog .*: bookings not confirmed", "backlog, 2 processes: not linked once"),
+    (r"^backlog .*: most requests", "backlog: busiest minute"),
+    (r"^backlog .*: requests refused", "backlog: refused for quota"),
+    (r"^backlog .*: time / ", "backlog: time / budget's bound"),
+    (r"^bookings per second, whole flow, SQLite /", "bookings/s / plain sqlite3"),
+    (r"^bookings per second, empty store / ([0-9,]+) ", r"bookings/s, empty / \1 stored"),
+    (r"^write transactions per booking", "write transactions per booking"),
+    (r"^free slots of an expert", "free slots / reading the bookings"),
+    (r"^whole first screen of a new session", "first screen / empty app's (p95)"),
+    (r"^page switches at", "page switches / empty app's (p95)"),
+    (r"^fresh start", "fresh start / empty app's"),
+)
+
+
+def short_name(name: str) -> str:
+    """The few words the README's table names goal ``name`` by (the full name when none fit)."""
+    for pattern, label in _SHORT:
+        found = re.search(pattern, name)
+        if found:
+            return found.expand(label) if "\\" in label else label
+    return name
+
+
+def short_table(result: dict[str, Any]) -> str:
+    """The README's table: the worst page ratios (each missed one), then every other goal."""
+    worst: dict[str, dict[str, Any]] = {}
+    for g in result["goals"]:
+        if " page as " in g["name"]:
+            key = "time" if ": time " in g["name"] else "calls"
+            if key not in worst or (g["value"] or 0) > (worst[key]["value"] or 0):
+                worst[key] = g
+    shown = [g for g in result["goals"] if not g["ok"] and " page as " in g["name"]] or list(worst.values())
+    rows = ["| goal | measured | target | ok |", "| --- | ---: | --- | --- |"]
+    for g in [*shown, *(g for g in result["goals"] if " page as " not in g["name"])]:
+        unit = "" if g["unit"] == "x" else f" {g['unit']}"
+        value = _number(g["value"]) + ("x" if g["unit"] == "x" and g["value"] is not None else unit)
+        rows.append(f"| {short_name(g['name'])} | {value} | {g['goal']}{'x' if not unit else unit} | "
+                    f"{'yes' if g['ok'] else '**no**'} |")
+    return "\n".join(rows)
+
+
+def short_summary(result: dict[str, Any]) -> str:
+    """The README's line under its table: the command, how long, the machine, what missed."""
+    missed = [short_name(g["name"]) for g in result["goals"] if not g["ok"]]
+    took = f", {int(result['seconds']) // 60} min {int(result['seconds']) % 60} s" if result.get("seconds") else ""
+    line = (f"`{result['command']}`{took}, {result['machine']['cpus']} CPUs, {result['measured_at'][:10]}; "
+            "full names and figures in docs/benchmark.md.")
+    return line + (f" Missed: {'; '.join(missed)}." if missed else " Every goal met.")
+
+
 def render(result: dict[str, Any], kind: str = "full") -> str:
     """The generated part of a document: ``full`` (docs) or ``short`` (README)."""
     if kind == "short":
-        worst: dict[str, dict[str, Any]] = {}
-        for g in result["goals"]:
-            if " page as " in g["name"]:
-                key = "time" if ": time " in g["name"] else "calls"
-                if key not in worst or (g["value"] or 0) > (worst[key]["value"] or 0):
-                    worst[key] = g
-        others = [g for g in result["goals"] if " page as " not in g["name"]]
-        shown = [g for g in result["goals"] if not g["ok"] and " page as " in g["name"]] or list(worst.values())
-        return "\n\n".join([goals_table(result, only=[*shown, *others]), summary(result)])
+        return "\n\n".join([short_table(result), short_summary(result)])
     return "\n\n".join(part for part in (goals_table(result), growth_table(result), floors_table(result),
                                            summary(result)) if part)
 
