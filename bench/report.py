@@ -155,7 +155,8 @@ def short_name(name: str) -> str:
 
 
 def short_table(result: dict[str, Any]) -> str:
-    """The README's table: the worst page ratios (each missed one), then every other goal."""
+    """The README's table: the worst page ratios (each missed one), then every other goal; a
+    missed goal's figure in bold."""
     worst: dict[str, dict[str, Any]] = {}
     for g in result["goals"]:
         if " page as " in g["name"]:
@@ -163,22 +164,22 @@ def short_table(result: dict[str, Any]) -> str:
             if key not in worst or (g["value"] or 0) > (worst[key]["value"] or 0):
                 worst[key] = g
     shown = [g for g in result["goals"] if not g["ok"] and " page as " in g["name"]] or list(worst.values())
-    rows = ["| goal | measured | target | ok |", "| --- | ---: | --- | --- |"]
+    rows = ["| goal (a miss in bold) | measured | target |", "| --- | ---: | --- |"]
     for g in [*shown, *(g for g in result["goals"] if " page as " not in g["name"])]:
         unit = "" if g["unit"] == "x" else f" {g['unit']}"
         value = _number(g["value"]) + ("x" if g["unit"] == "x" and g["value"] is not None else unit)
-        rows.append(f"| {short_name(g['name'])} | {value} | {g['goal']}{'x' if not unit else unit} | "
-                    f"{'yes' if g['ok'] else '**no**'} |")
+        rows.append(f"| {short_name(g['name'])} | {value if g['ok'] else f'**{value}**'} | "
+                    f"{g['goal']}{'x' if not unit else unit} |")
     return "\n".join(rows)
 
 
 def short_summary(result: dict[str, Any]) -> str:
     """The README's line under its table: the command, how long, the machine, what missed."""
-    missed = [short_name(g["name"]) for g in result["goals"] if not g["ok"]]
+    missed = sum(1 for g in result["goals"] if not g["ok"])
     took = f", {int(result['seconds']) // 60} min {int(result['seconds']) % 60} s" if result.get("seconds") else ""
     line = (f"`{result['command']}`{took}, {result['machine']['cpus']} CPUs, {result['measured_at'][:10]}; "
             "full names and figures in docs/benchmark.md.")
-    return line + (f" Missed: {'; '.join(missed)}." if missed else " Every goal met.")
+    return line + (f" {missed} goal(s) missed." if missed else " Every goal met.")
 
 
 def render(result: dict[str, Any], kind: str = "full") -> str:
