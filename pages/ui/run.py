@@ -54,6 +54,11 @@ def service_for(settings: Settings) -> BookingService:
     return service
 
 
+def wait_for_demo_data(timeout: float | None = None) -> bool:
+    """Wait until every console's demo bookings started by ``service_for`` are made; whether they are."""
+    return all(seeding.wait(timeout) for seeding in list(_DEMO_SEEDING.values()))
+
+
 def demo_data_coming(settings: Settings) -> bool:
     """Whether the demo bookings of this console's database are still being made."""
     seeding = _DEMO_SEEDING.get(settings.sqlite_path)
