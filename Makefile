@@ -45,8 +45,10 @@ soak: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
-## Measure every page, links at Google's shape against the seed's loop, throughput; exit 1 on a missed goal; write bench-results/bench.json and the docs' tables.
-bench: $(VENV)/.installed
+## Measure every page, links at Google's shape against the seed's loop, a backlog at Google's quota from two
+## processes, throughput, a fresh start in Chromium, each against its floor; exit 1 on a missed goal; write
+## bench-results/bench.json and the docs' tables. Needs the test tools (the Calendar stand-in, Playwright).
+bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench --write-docs
 
 seed: $(VENV)/.installed

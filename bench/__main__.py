@@ -59,6 +59,12 @@ def parser() -> argparse.ArgumentParser:
                    help="bookings made 16 at once on Supabase")
     b.add_argument("--no-supabase", dest="supabase", action="store_false",
                    help="skip the Supabase figures (they need PostgreSQL 15: bash tests/pg.sh)")
+    b.add_argument("--backlog", type=int, default=d.backlog,
+                   help="paid bookings of the backlog two processes link under Google's quota")
+    b.add_argument("--backlog-quota", type=int, default=d.backlog_quota,
+                   help="the stand-in's per-minute quota and the console's shared budget for the backlog")
+    b.add_argument("--fresh-starts", type=int, default=d.fresh_starts,
+                   help="fresh starts (with the demo data) of the console and of an empty app, each")
     b.add_argument("--out", type=Path, default=d.out, help="where the JSON goes")
     b.add_argument("--seed", type=int, default=d.seed, help="seed of the generated data")
     b.add_argument("--write-docs", action="store_true",
@@ -69,7 +75,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark with ``argv``: 0 when every goal is met, 1 when one is missed, 2 on bad options."""
     args = parser().parse_args(argv)
-    for name in ("page_runs", "links", "link_runs", "throughput_bookings", "throughput_runs", "server_sessions"):
+    for name in ("page_runs", "links", "link_runs", "throughput_bookings", "throughput_runs", "server_sessions",
+                 "backlog", "backlog_quota", "fresh_starts"):
         if getattr(args, name) < 1:
             print(f"error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
@@ -80,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      latency=args.latency, concurrency=args.concurrency, link_runs=args.link_runs,
                      throughput_bookings=args.throughput_bookings, throughput_runs=args.throughput_runs,
                      throughput_fills=args.throughput_fills, out=args.out,
-                     seed=args.seed, server_sessions=args.server_sessions)
+                     seed=args.seed, server_sessions=args.server_sessions, backlog=args.backlog,
+                     backlog_quota=args.backlog_quota, fresh_starts=args.fresh_starts)
     if args.supabase_latency < 0 or args.supabase_bookings < 1:
         print("error: --supabase-latency cannot be negative and --supabase-bookings must be at least 1",
               file=sys.stderr)

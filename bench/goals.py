@@ -43,21 +43,26 @@ PAGE_RATIO = 1.2
 # A page load asks the store as often at 100,000 bookings as at 1,000: more calls would be a
 # query per row shown or per booking stored (N+1), which no noise explains.
 STORE_CALLS_RATIO = 1.0
-# A new visitor's first screen on a real server, 100,000 bookings: 300 ms is where a page
-# stops feeling instant (and well inside Streamlit's own "running" indicator delay).
-FIRST_PAINT_P95_MS = 300.0
+# Every goal below is a ratio to a floor measured in the same run on the same machine (bench.floors,
+# bench.server): absolute times are a statement about the machine, so they stay in the JSON as
+# information only.
+# A new session's whole first screen through a real server at the largest size, against an empty
+# Streamlit app's served the same way: Streamlit's own round trip is the floor; the console may add
+# one and a half of it for its store reads and its elements.
+FIRST_SCREEN_VS_EMPTY = 2.5
 # Peak memory may grow this much from 1,000 to 100,000 bookings: what a page keeps (a range of
 # one expert's bookings, one screen of a table) does not grow with history, so 20 MiB is slack.
 MEMORY_GROWTH_MIB = 20.0
-# 200 links in at most 1.2x the time the shape of Google allows (requests per link, latency,
-# concurrency and the per-minute budget): what is left for waiting the code itself adds.
-LINKS_VS_BOUND = 1.2
 # The seed's loop (one booking at a time, 1 s x attempt backoff) against ours on the same 200
-# links: at least 10x, or bounded concurrency is not worth its complexity.
-LINKS_VS_SEED = 10.0
-# Bookings per second through the whole flow on SQLite in one process: a campaign or an import
-# of 10,000 paid bookings should take seconds, not minutes.
-THROUGHPUT_PER_S = 500.0
+# links: at least 30x, or bounded concurrency and shared reads are not doing their work.
+LINKS_VS_SEED = 30.0
+# Calendar requests per link of ours: one insert, and the pending conferences read back in rounds
+# shared by the links waiting (events.list), so reads stay a small share; 429s retried count too.
+REQUESTS_PER_LINK = 1.10
+# Bookings per second through the whole flow against plain sqlite3 writing the same rows in the
+# same commits with the same durability: the commits' waits for the disk are the floor; the
+# console's reads, checks and Python may cost as much again, no more.
+THROUGHPUT_VS_FLOOR = 0.5
 # How much slower a booking may go through on a store already holding many bookings than on an
 # empty one. Writes grow a little with the data: each insert lands on random pages of bigger
 # indexes (uuid keys), so each commit and checkpoint writes more pages (1.13-1.20x measured at
@@ -68,8 +73,21 @@ THROUGHPUT_GROWTH = 1.3
 # the link are made within the process (the demo gateway, Jitsi), so paying and confirming (with
 # the history and both emails) is the other, each all-or-nothing.
 TRANSACTIONS_PER_BOOKING = 2.0
-# The slot picker recomputes an expert's month on every click: well under a page run.
-SLOTS_MS = 50.0
+# The Overview's figures over a year against one SQL pass over the same rows: the store reads the
+# range once into its aggregates, so three passes' worth is the most the rest may cost.
+OVERVIEW_YEAR_VS_PASS = 3.0
+# An expert's free slots over 30 days against reading the same bookings: the slot arithmetic on
+# top of the read may cost twice the read.
+SLOTS_VS_READ = 3.0
+# A backlog of paid bookings linked by two processes under Google's per-minute quota: at most the
+# quota in any rolling minute, none refused, and done within 1.1x the minute the budget lets the
+# last requests go (what is left is the last requests' own latency).
+BACKLOG_VS_BOUND = 1.1
+# A fresh start (a missing database, the demo data created) to the first page's content in a new
+# browser session, against an empty Streamlit app's start: the demo data may not hold the page.
+FRESH_START_VS_EMPTY = 2.0
+# Switching pages in one session at the largest size, p95, against an empty app's page switch.
+PAGE_SWITCH_VS_EMPTY = 3.0
 
 
 def _span(small: int, large: int) -> str:
@@ -86,27 +104,16 @@ def store_calls(page: str, role: str, small: int, large: int) -> Goal:
     return Goal(f"{page} page as {role}: store calls {_span(small, large)}", "<=", STORE_CALLS_RATIO, "x")
 
 
-# The Overview over its longest range, a year, at 100,000 bookings: ops should get the page
-# within a second however much they ask it to count, so one AppTest run (the page script with its
-# store read and its eight charts) is held to 1,000 ms, the least of the runs (noise only adds).
-OVERVIEW_YEAR_MS = 1000
-
-
 def overview_year(bookings: int) -> Goal:
-    """The Overview page as ops over the last 366 days at the largest size: an absolute time."""
-    return Goal(f"Overview page as ops over the last 366 days at {bookings:,} bookings (min)", "<=",
-                OVERVIEW_YEAR_MS, "ms")
-
-
-def first_paint(bookings: int) -> Goal:
-    """A new session's first screen through a real server."""
-    return Goal(f"first paint of a new session at {bookings:,} bookings (p95)", "<", FIRST_PAINT_P95_MS, "ms")
+    """The Overview's figures over the last 366 days at the largest size, against one SQL pass."""
+    return Goal(f"Overview over the last 366 days at {bookings:,} bookings / one SQL pass over its rows", "<=",
+                OVERVIEW_YEAR_VS_PASS, "x")
 
 
 def first_screen(bookings: int) -> Goal:
-    """The whole first screen of a new session (the page script finished), through a real server:
-    the first paint alone is the page's title, so the screen people read is held to the same 300 ms."""
-    return Goal(f"whole first screen of a new session at {bookings:,} bookings (p95)", "<", FIRST_PAINT_P95_MS, "ms")
+    """The whole first screen of a new session (p95) through a real server, against an empty app's."""
+    return Goal(f"whole first screen of a new session at {bookings:,} bookings / an empty app's (p95)", "<=",
+                FIRST_SCREEN_VS_EMPTY, "x")
 
 
 def memory_growth(small: int, large: int) -> Goal:
@@ -114,20 +121,14 @@ def memory_growth(small: int, large: int) -> Goal:
     return Goal(f"peak memory growth of the pages, {small:,} to {large:,} bookings", "<", MEMORY_GROWTH_MIB, "MiB")
 
 
-def links_vs_bound(links: int) -> Goal:
-    """The bulk link run against the time Google's shape allows."""
-    return Goal(f"{links} links: time / bound", "<=", LINKS_VS_BOUND, "x")
-
-
 def links_vs_seed(links: int) -> Goal:
     """The seed's loop against ours, on the same links."""
     return Goal(f"{links} links: seed loop time / ours", ">=", LINKS_VS_SEED, "x")
 
 
-def throughput(stored: int) -> Goal:
-    """Bookings per second through the whole flow on a store already holding ``stored``."""
-    return Goal(f"bookings per second, whole flow, SQLite, {stored:,} bookings stored", ">=", THROUGHPUT_PER_S,
-                "bookings/s")
+def requests_per_link(links: int) -> Goal:
+    """Calendar API requests per link of our run."""
+    return Goal(f"{links} links: Calendar requests per link", "<=", REQUESTS_PER_LINK, "requests")
 
 
 def throughput_growth(stored: int) -> Goal:
@@ -135,10 +136,33 @@ def throughput_growth(stored: int) -> Goal:
     return Goal(f"bookings per second, empty store / {stored:,} bookings stored", "<=", THROUGHPUT_GROWTH, "x")
 
 
-THROUGHPUT = throughput(0)
+def backlog(links: int, quota: int) -> list[Goal]:
+    """The backlog at Google's quota, two processes: the four goals, in the order ``check_goals`` gives values."""
+    at = f"backlog of {links} links, two processes, quota {quota}/min"
+    return [Goal(f"{at}: bookings not confirmed with exactly one live event", "==", 0, "bookings"),
+            Goal(f"{at}: most requests in a rolling minute", "<=", quota, "requests"),
+            Goal(f"{at}: requests refused for quota", "==", 0, "requests"),
+            Goal(f"{at}: time / the budget's bound", "<=", BACKLOG_VS_BOUND, "x")]
+
+
+def fresh_start() -> Goal:
+    """``streamlit run`` on a missing database to the first page's content, against an empty app's."""
+    return Goal("fresh start with the demo data to the first page's content / an empty app's", "<=",
+                FRESH_START_VS_EMPTY, "x")
+
+
+def page_switch(bookings: int) -> Goal:
+    """Page switches in one session at the largest size (p95), against an empty app's."""
+    return Goal(f"page switches at {bookings:,} bookings / an empty app's (p95)", "<=", PAGE_SWITCH_VS_EMPTY, "x")
+
+
+THROUGHPUT = Goal("bookings per second, whole flow, SQLite / plain sqlite3 writing the same rows and commits",
+                  ">=", THROUGHPUT_VS_FLOOR, "x")
+# On the largest filled file (medians).
+SLOTS = Goal("free slots of an expert, 30 days, through the service / reading the same bookings", "<=",
+             SLOTS_VS_READ, "x")
 TRANSACTIONS = Goal("write transactions per booking, whole flow, SQLite", "<=", TRANSACTIONS_PER_BOOKING,
                     "transactions")
-SLOTS = Goal("free slots: one expert, 30 days, 1,000 bookings (median)", "<", SLOTS_MS, "ms")
 
 
 # On Supabase every store call is an HTTPS round trip (10-50 ms from a server in another region),

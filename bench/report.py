@@ -69,6 +69,52 @@ def growth_table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def floors_table(result: dict[str, Any]) -> str:
+    """The absolute figures behind each ratio goal: the console's, the floor's measured beside it."""
+    f = result["figures"]
+    rows = ["| figure | console | floor | ratio |", "| --- | ---: | ---: | ---: |"]
+    server, floors = f.get("server", {}), f.get("floors", {})
+    empty = server.get("empty")
+    if empty:
+        large = str(max(result["config"]["sizes"]))
+        ours = server[large]["new_sessions"]["first_screen_p95_ms"]
+        floor = empty["new_sessions"]["first_screen_p95_ms"]
+        rows.append(f"| whole first screen, p95, {int(large):,} bookings (floor: an empty app) | {ours:.0f} ms | "
+                    f"{floor:.0f} ms | {ours / floor:.2f}x |")
+        ours, floor = server["page_switches"]["p95_ms"], empty["page_switches"]["p95_ms"]
+        rows.append(f"| page switch, p95, {int(large):,} bookings (floor: an empty app) | {ours:.0f} ms | "
+                    f"{floor:.0f} ms | {ours / floor:.2f}x |")
+    fresh = f.get("fresh_start")
+    if fresh:
+        rows.append(f"| fresh start to the first page, median (floor: an empty app) | {fresh['ms']:,.0f} ms | "
+                    f"{fresh['empty_ms']:,.0f} ms | {fresh['vs_empty']:.2f}x |")
+    store = f.get("throughput", {}).get("stores", {}).get("0", {})
+    if "floor_per_s" in store:
+        rows.append(f"| bookings per second, empty store (floor: plain sqlite3, same writes and commits) | "
+                    f"{store['per_s']:,.0f}/s | {store['floor_per_s']:,.0f}/s | {store['vs_floor']:.2f}x |")
+    if floors:
+        year, slots = floors["overview_year"], floors["slots"]
+        rows.append(f"| Overview's figures, last 366 days, {year['rows']:,} bookings (floor: one SQL pass) | "
+                    f"{year['ours_min_ms']:.0f} ms | {year['floor_min_ms']:.1f} ms | {year['vs_floor']:.2f}x |")
+        rows.append(f"| free slots, one expert, 30 days, median (floor: reading its bookings) | "
+                    f"{slots['ours_median_ms']:.2f} ms | {slots['floor_median_ms']:.2f} ms | "
+                    f"{slots['vs_floor']:.2f}x |")
+    backlog = f.get("backlog")
+    if backlog:
+        rows.append(f"| backlog of {backlog['bookings']} links, two processes, {backlog['requests']} requests "
+                    f"(floor: the budget's bound) | {backlog['time_s']:.1f} s | {backlog['bound_s']:.0f} s | "
+                    f"{_number(backlog['vs_bound'])}x |")
+    links = f.get("links")
+    if links and "seed" in links:
+        rows.append(f"| {links['bookings']} links, ours (median run) / the seed's loop | "
+                    f"{links['ours']['time_s']:.1f} s | {links['seed']['time_s']:.1f} s | "
+                    f"{links['seed_vs_ours']:.2f}x slower |")
+        rows.append(f"| {links['bookings']} links, ours: time / bound (information; bound "
+                    f"{links['ours']['bound_s']:.1f} s) | {links['ours']['time_s']:.1f} s | | "
+                    f"{links['ours']['vs_bound']:.2f}x |")
+    return "\n".join(rows) if len(rows) > 2 else ""
+
+
 def summary(result: dict[str, Any]) -> str:
     """The line under a table: where and how it was measured, and what missed."""
     m = result["machine"]
@@ -79,21 +125,72 @@ def summary(result: dict[str, Any]) -> str:
     return line + (f" Missed: {'; '.join(missed)}." if missed else " Every goal met.")
 
 
+# The README's table names each goal in a few words (the docs' table has the full names).
+_SHORT = (
+    (r" page as .*: time ", "pages: time, largest / smallest size (worst)"),
+    (r" page as .*: store calls ", "pages: store calls, largest / smallest size (worst)"),
+    (r"^Overview over the last 366 days", "Overview, a year / one SQL pass"),
+    (r"^peak memory growth", "pages' peak memory growth"),
+    (r"links: seed loop time / ours", "seed's loop / ours, 200 links"),
+    (r"links: Calendar requests per link", "Calendar requests per link"),
+    (r"^backlog .*: bookings not confirmed", "backlog, 2 processes: not linked once"),
+    (r"^backlog .*: most requests", "backlog: busiest minute"),
+    (r"^backlog .*: requests refused", "backlog: refused for quota"),
+    (r"^backlog .*: time / ", "backlog: time / budget's bound"),
+    (r"^bookings per second, whole flow, SQLite /", "bookings/s / plain sqlite3"),
+    (r"^bookings per second, empty store / ([0-9,]+) ", r"bookings/s, empty / \1 stored"),
+    (r"^write transactions per booking", "write transactions per booking"),
+    (r"^free slots of an expert", "free slots / reading the bookings"),
+    (r"^whole first screen of a new session", "first screen / empty app's (p95)"),
+    (r"^page switches at", "page switches / empty app's (p95)"),
+    (r"^fresh start", "fresh start / empty app's"),
+)
+
+
+def short_name(name: str) -> str:
+    """The few words the README's table names goal ``name`` by (the full name when none fit)."""
+    for pattern, label in _SHORT:
+        found = re.search(pattern, name)
+        if found:
+            return found.expand(label) if "\\" in label else label
+    return name
+
+
+def short_table(result: dict[str, Any]) -> str:
+    """The README's table: the worst page ratios (each missed one), then every other goal; a
+    missed goal's figure in bold."""
+    worst: dict[str, dict[str, Any]] = {}
+    for g in result["goals"]:
+        if " page as " in g["name"]:
+            key = "time" if ": time " in g["name"] else "calls"
+            if key not in worst or (g["value"] or 0) > (worst[key]["value"] or 0):
+                worst[key] = g
+    shown = [g for g in result["goals"] if not g["ok"] and " page as " in g["name"]] or list(worst.values())
+    rows = ["| goal (a miss in bold) | measured | target |", "| --- | ---: | --- |"]
+    others = [g for g in result["goals"] if " page as " not in g["name"] and not g["name"].startswith("Supabase")]
+    for g in [*shown, *others, *worst_supabase(result["goals"])]:  # room for one line of Supabase's
+        unit = "" if g["unit"] == "x" else f" {g['unit']}"
+        value = _number(g["value"]) + ("x" if g["unit"] == "x" and g["value"] is not None else unit)
+        rows.append(f"| {short_name(g['name'])} | {value if g['ok'] else f'**{value}**'} | "
+                    f"{g['goal']}{'x' if not unit else unit} |")
+    return "\n".join(rows)
+
+
+def short_summary(result: dict[str, Any]) -> str:
+    """The README's line under its table: the command, how long, the machine, what missed."""
+    missed = sum(1 for g in result["goals"] if not g["ok"])
+    took = f", {int(result['seconds']) // 60} min {int(result['seconds']) % 60} s" if result.get("seconds") else ""
+    line = (f"`{result['command']}`{took}, {result['machine']['cpus']} CPUs, {result['measured_at'][:10]}; "
+            "full names and figures in docs/benchmark.md.")
+    return line + (f" {missed} goal(s) missed." if missed else " Every goal met.")
+
+
 def render(result: dict[str, Any], kind: str = "full") -> str:
     """The generated part of a document: ``full`` (docs) or ``short`` (README)."""
     if kind == "short":
-        worst: dict[str, dict[str, Any]] = {}
-        for g in result["goals"]:
-            if " page as " in g["name"]:
-                key = "time" if ": time " in g["name"] else "calls"
-                if key not in worst or (g["value"] or 0) > (worst[key]["value"] or 0):
-                    worst[key] = g
-        others = [g for g in result["goals"] if " page as " not in g["name"] and not g["name"].startswith("Supabase")]
-        others += worst_supabase(result["goals"])  # the README has room for one line of them
-        shown = [g for g in result["goals"] if not g["ok"] and " page as " in g["name"]] or list(worst.values())
-        return "\n\n".join([goals_table(result, only=[*shown, *others]), summary(result)])
-    supabase = supabase_table(result)
-    return "\n\n".join([goals_table(result), growth_table(result), *([supabase] if supabase else []), summary(result)])
+        return "\n\n".join([short_table(result), short_summary(result)])
+    return "\n\n".join(part for part in (goals_table(result), growth_table(result), floors_table(result),
+                                           supabase_table(result), summary(result)) if part)
 
 
 def splice(text: str, generated: str, where: str) -> str:

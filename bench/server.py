@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time as clock
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,17 +172,39 @@ def _server_env(db: Path) -> dict[str, str]:
     return {**env, **page_env(db)}
 
 
-@contextlib.contextmanager
-def serve(db: Path) -> Iterator[int]:
-    """``streamlit run app.py`` on a free local port over ``db``; yields the port once healthy,
-    and stops the server (SIGTERM, then SIGKILL) however the block ends."""
-    port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+def command(app: Path, port: int) -> list[str]:
+    """``streamlit run`` of ``app`` on ``port`` of this machine only, quiet, no file watcher."""
+    return [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
                "--server.runOnSave", "false", "--browser.gatherUsageStats", "false", "--logger.level", "warning"]
+
+
+def empty_app(folder: Path, pages: list[Target]) -> Path:
+    """An empty Streamlit app in ``folder``: one page per target at the same url path, each drawing
+    only its title, under ``st.navigation`` as the console's. The floor of the server figures."""
+    folder.mkdir(parents=True, exist_ok=True)
+    listed = []
+    for n, target in enumerate(pages):
+        (folder / f"page_{n}.py").write_text(f"import streamlit as st\n\nst.title({target.title!r})\n",
+                                            encoding="utf-8")
+        listed.append(f"st.Page('page_{n}.py', title={target.title!r}, url_path={target.path!r})")
+    # As the console's gate: Streamlit serves its default page at "/" only, so a hidden start page
+    # there sends each visitor on to the first page.
+    app = folder / "empty_app.py"
+    app.write_text("import streamlit as st\n\npages = [" + ", ".join(listed) + "]\n"
+                   "home = st.Page(lambda: st.switch_page(pages[0]), title='Start', url_path='start', default=True,"
+                   " visibility='hidden')\nst.navigation([home, *pages]).run()\n", encoding="utf-8")
+    return app
+
+
+@contextlib.contextmanager
+def serve(db: Path, app: Path = APP) -> Iterator[int]:
+    """``streamlit run app.py`` (or ``app``) on a free local port over ``db``; yields the port once
+    healthy, and stops the server (SIGTERM, then SIGKILL) however the block ends."""
+    port = _free_port()
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=_server_env(db), stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(command(app, port), cwd=app.parent if app != APP else ROOT, env=_server_env(db),
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             _wait_healthy(process, port, log)
             yield port
@@ -328,9 +350,70 @@ def _expert_name(filled: Filled) -> str:
     return str(row[0])
 
 
+# The pages a session moves between for the page-switch figure, in this order, round and round.
+SWITCH_PAGES = ("book", "my_sessions", "ops", "overview")
+
+
+async def page_switches(port: int, pages: Sequence[Target], rounds: int) -> list[float]:
+    """One session opens ``pages[0]`` then moves through ``pages`` ``rounds`` times, as a visitor's
+    clicks in the menu do (a ``rerun_script`` naming the page); the seconds of each switch, from
+    sending it to the page's ``script_finished``. The first round is not counted (each page's
+    first run in the process pays for its imports)."""
+    from websockets.asyncio.client import connect
+
+    times: list[float] = []
+    async with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], proxy=None,
+                       max_size=None, open_timeout=SESSION_TIMEOUT_S) as ws:
+        await ws.send(_rerun(pages[0].query, page_name=pages[0].path))
+        await _read_run(ws, FirstScreen(pages[0].title, clock.perf_counter()))
+        for n in range(rounds + 1):
+            for target in (*pages[1:], pages[0]):
+                began = clock.perf_counter()
+                await ws.send(_rerun(target.query, page_name=target.path))
+                screen = await _read_run(ws, FirstScreen(target.title, began))
+                if n:
+                    times.append(screen.finished - began)  # type: ignore[operator]
+    return times
+
+
+def _switch_summary(times: list[float]) -> dict[str, Any]:
+    return {"switches": len(times), "p50_ms": ms(statistics.median(times)), "p95_ms": ms(_percentile(times, 95))}
+
+
+async def _measure_empty(pages: list[Target], sessions: int, folder: Path) -> dict[str, Any]:
+    """The empty app (``empty_app``) served the same way: new sessions on every page, and switches."""
+    app = empty_app(folder, pages)
+    paint: list[float] = []
+    screen: list[float] = []
+    with serve(folder / "unused.db", app) as port:
+        await open_session(port, Target("start", "", pages[0].title))
+        for target in pages:
+            await open_session(port, target)
+        for _ in range(sessions):
+            for target in pages:
+                first, _ = await open_session(port, target)
+                paint.append(first.first_paint - first.started)  # type: ignore[operator]
+                screen.append(first.finished - first.started)  # type: ignore[operator]
+        switch = [t for t in pages if t.key in SWITCH_PAGES]
+        switches = await page_switches(port, sorted(switch, key=lambda t: SWITCH_PAGES.index(t.key)), sessions)
+    return {"new_sessions": _summary(paint, screen), "page_switches": _switch_summary(switches)}
+
+
 def measure_server(filled: list[Filled], sessions: int = SESSIONS) -> dict[str, Any]:
     """Every size: one server each, in turn. Per size: ``pages`` ("<page> as <role>": p50 and
     p95 of first paint and first screen), ``new_sessions`` (the same over every page's new
-    sessions) and ``cold`` (each page's uncounted first visit after the server started)."""
-    return {str(f.bookings): measure_size(f, sessions) for f in filled}
+    sessions) and ``cold`` (each page's uncounted first visit after the server started). Then,
+    on the largest size, ``page_switches`` of one session moving between ``SWITCH_PAGES``
+    ``sessions`` times round; and ``empty``: the same figures of an empty app (``empty_app``)."""
+    out: dict[str, Any] = {str(f.bookings): measure_size(f, sessions) for f in filled}
+    largest = max(filled, key=lambda f: f.bookings)
+    pages = targets(largest)
+    switch = sorted((t for t in pages if t.key in SWITCH_PAGES), key=lambda t: SWITCH_PAGES.index(t.key))
+    with serve(largest.db) as port:
+        asyncio.run(open_session(port, Target("start", "", PAGES[0].title)))
+        out["page_switches"] = {"bookings": largest.bookings, "pages": list(SWITCH_PAGES),
+                                **_switch_summary(asyncio.run(page_switches(port, switch, sessions)))}
+    with tempfile.TemporaryDirectory(prefix="callexpert-empty-app-") as tmp:
+        out["empty"] = asyncio.run(_measure_empty(pages, sessions, Path(tmp)))
+    return out
 

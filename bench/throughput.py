@@ -17,7 +17,6 @@ statement it runs), so the store keeps no counters of its own.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -38,6 +37,8 @@ from lib.domain import BookingRequest, BookingStatus, NewCustomer
 # so every one is a free slot of its expert.
 FIRST_DAY = 20
 SLOTS_PER_DAY = 10  # BENCH_HOURS: 08:00-18:00, one-hour sessions
+# What the floor replays: the rows written and the transactions that commit them.
+_REPLAYED = frozenset({"BEGIN", "COMMIT", "ROLLBACK", "INSERT", "UPDATE", "DELETE", "REPLACE"})
 
 
 @dataclass
@@ -45,12 +46,20 @@ class StatementCount:
     """What SQLite ran, by kind: transactions begun and committed, and the statements inside."""
 
     kinds: Counter[str] = field(default_factory=Counter)
+    # The writes and the transaction statements, in order, with their values (the floor replays them).
+    writes_run: list[str] = field(default_factory=list)
 
     def see(self, sql: str) -> None:
         word = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
         if word.startswith("--"):  # statements of triggers are reported as comments
             return
         self.kinds[word] += 1
+        if word in _REPLAYED:
+            self.writes_run.append(sql)
+
+    def clear(self) -> None:
+        self.kinds.clear()
+        self.writes_run.clear()
 
     @property
     def transactions(self) -> int:
@@ -143,9 +152,16 @@ def _queued(db: Path) -> tuple[int, int]:
                 conn.execute("SELECT COUNT(*) FROM email_outbox WHERE status = 'queued'").fetchone()[0])
 
 
+def copy_file(source: Path, target: Path) -> None:
+    """A consistent copy of the SQLite file ``source`` (what its WAL holds included) at ``target``."""
+    target.unlink(missing_ok=True)
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
 def one_run(template: Path, db: Path, bookings: int, today: date, *, traced: bool) -> dict[str, Any]:
     """Copy ``template`` to ``db`` and push ``bookings`` bookings through the flow on it."""
-    shutil.copyfile(template, db)
+    copy_file(template, db)
     experts = _prepare(db)
     before = _queued(db)
     requests = _requests(experts, bookings, today + timedelta(days=FIRST_DAY), db.stem)
@@ -153,13 +169,29 @@ def one_run(template: Path, db: Path, bookings: int, today: date, *, traced: boo
     with counting(count) if traced else contextlib.nullcontext():
         service = _service(db)
         service.store.get_booking("warm-up")  # the connection and the schema check are not per booking
-        count.kinds.clear()
+        if traced:  # the file as the flow found it, for the floor to replay the flow's writes on
+            copy_file(db, db.with_suffix(".before.db"))
+        count.clear()
         wall, cpu = clock.perf_counter(), clock.process_time()
         for request in requests:
             flow(service, request)
         wall, cpu = clock.perf_counter() - wall, clock.process_time() - cpu
     _check(db, bookings, before)
     return {"wall_s": wall, "cpu_s": cpu, "count": count}
+
+
+def replay_floor(before: Path, db: Path, statements: Sequence[str], synchronous: str) -> float:
+    """Seconds plain ``sqlite3`` takes to run ``statements`` (the flow's writes and commits, as
+    recorded) on a copy of ``before``, with the store's durability settings."""
+    copy_file(before, db)
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        began = clock.perf_counter()
+        for sql in statements:
+            conn.execute(sql)
+        return clock.perf_counter() - began
 
 
 def measure_throughput(bookings: int, fills: Sequence[int], runs: int, folder: Path, today: date,
@@ -180,6 +212,10 @@ def measure_throughput(bookings: int, fills: Sequence[int], runs: int, folder: P
                  for r in range(runs)]
         best_wall, best_cpu = min(t["wall_s"] for t in timed), min(t["cpu_s"] for t in timed)
         count: StatementCount = counted["count"]
+        synchronous = _service(template).store._synchronous  # the console's own durability setting
+        floor = min(replay_floor(folder / f"throughput-{size}-counted.before.db",
+                                 folder / f"throughput-{size}-floor{r}.db", count.writes_run, synchronous)
+                    for r in range(runs))
         stores[str(size)] = {
             "per_s": round(bookings / best_wall, 1),
             "cpu_per_s": round(bookings / best_cpu, 1) if best_cpu else None,
@@ -189,6 +225,9 @@ def measure_throughput(bookings: int, fills: Sequence[int], runs: int, folder: P
             "transactions_per_booking": round(count.transactions / bookings, 2),
             "writes_per_booking": round(count.writes / bookings, 2),
             "reads_per_booking": round(count.reads / bookings, 2),
+            # Plain sqlite3 writing the same rows in the same commits (bench.floors): the floor.
+            "floor_per_s": round(bookings / floor, 1), "synchronous": synchronous,
+            "vs_floor": round(best_wall and (bookings / best_wall) / (bookings / floor), 2),
         }
         for stale in folder.glob(f"throughput-{size}*"):
             stale.unlink()

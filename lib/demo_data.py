@@ -15,6 +15,7 @@ import heapq
 import itertools
 import logging
 import secrets
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -130,6 +131,11 @@ def seed_demo(service: BookingService) -> int:
     return how many bookings were made. Deterministic for a given day; a day whose bookings were
     made by an earlier seeding is left as it is, so seeding again adds nothing twice (on a later
     day it adds the days since). ``ConfigError`` for a store other than SQLite."""
+    return _cast(service).run()
+
+
+def _cast(service: BookingService) -> _Play:
+    """The demo's people made (``_people``) and the story ready to play on ``service``'s file."""
     store = service.store
     if not isinstance(store, SQLiteStore) or store.path == ":memory:":
         raise ConfigError("Demo data goes only into an embedded SQLite database file (backend = \"sqlite\").")
@@ -139,7 +145,40 @@ def seed_demo(service: BookingService) -> int:
     story = BookingService(SQLiteStore(store.path, clock=clock, durable=False), JitsiProvider(settings.jitsi_base_url),
                            DemoGateway(), OutboxOnlySender(), settings, clock=clock, sleep=lambda seconds: None)
     experts, customers = _people(story, service.today())
-    return _Play(story, clock, now, experts, customers).run()
+    return _Play(story, clock, now, experts, customers)
+
+
+class DemoSeeding:
+    """The demo data of a fresh console made while its first page already shows: the experts,
+    their hours and the customers at once (``start_demo_seeding``), the story's bookings in a
+    thread of its own, each step committed as it is played, as ``seed_demo`` does. ``running``
+    until the story is played; ``made`` then says how many bookings it made."""
+
+    def __init__(self, play: _Play) -> None:
+        self.made: int | None = None
+        self._thread = threading.Thread(target=self._play, args=(play,), name="demo-seeding", daemon=True)
+        self._thread.start()
+
+    def _play(self, play: _Play) -> None:
+        try:
+            self.made = play.run()
+        except Exception:  # noqa: BLE001 - demo data is best effort; the console runs without it
+            log.exception("The demo bookings could not all be made")
+
+    @property
+    def running(self) -> bool:
+        """Whether the story's bookings are still being made."""
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the story is played (or ``timeout`` seconds); whether it is."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+
+def start_demo_seeding(service: BookingService) -> DemoSeeding:
+    """``seed_demo`` for a console's start: the people now, the bookings in the background."""
+    return DemoSeeding(_cast(service))
 
 
 def _people(story: BookingService, today: date) -> tuple[list[Expert], list[Customer]]:

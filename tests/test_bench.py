@@ -23,7 +23,7 @@ from pages.ui.registry import PAGES as REGISTRY
 
 TINY = ["--sizes", "50,120", "--page-runs", "2", "--links", "10", "--latency", "0.01", "--link-runs", "1",
         "--throughput-bookings", "12", "--throughput-runs", "1", "--throughput-fills", "200", "--server-sessions", "1",
-        "--no-supabase"]  # the Supabase figures are tests/test_bench_supabase.py's
+        "--backlog", "6", "--fresh-starts", "1", "--no-supabase"]  # Supabase: test_bench_supabase.py
 
 
 def test_fill_writes_the_bookings_with_history_and_emails_in_the_store_schema(tmp_path):
@@ -86,8 +86,10 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
     for size in year["sizes"].values():
         assert 0 < size["min_ms"] <= size["median_ms"] and len(size["runs_ms"]) == 2 and size["cpu_min_ms"] > 0
     [year_goal] = [g for g in result["goals"] if "last 366 days" in g["name"]]
-    assert year_goal["name"] == "Overview page as ops over the last 366 days at 120 bookings (min)"
-    assert (year_goal["goal"], year_goal["value"]) == ("<= 1000", year["sizes"]["120"]["min_ms"])
+    assert year_goal["name"] == "Overview over the last 366 days at 120 bookings / one SQL pass over its rows"
+    floors = figures["floors"]  # every goal a ratio to a floor measured in the same run
+    assert (year_goal["goal"], year_goal["value"]) == ("<= 3", floors["overview_year"]["vs_floor"])
+    assert floors["overview_year"]["floor_min_ms"] > 0 and floors["slots"]["floor_median_ms"] > 0
     memory = figures["memory"]
     assert set(memory["sizes"]) == {"50", "120"} and memory["rounds"] >= 1
     assert all(m["peak_kib"] >= m["before_pages_kib"] > 0 for m in memory["sizes"].values())
@@ -131,13 +133,25 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
         assert 0 < new["first_paint_p95_ms"] <= new["first_screen_p95_ms"]
         assert set(server[size]["cold"]) == {"Book a session", "My sessions", "Availability", "Confirmation", "Ops",
                                              "Overview", "Emails"}
-    assert [g["name"] for g in result["goals"][-2:]] == ["first paint of a new session at 120 bookings (p95)",
-                                                       "whole first screen of a new session at 120 bookings (p95)"]
+    empty = server["empty"]  # an empty Streamlit app served the same way: the floor of the server figures
+    assert empty["new_sessions"]["sessions"] == 7 and 0 < empty["new_sessions"]["first_screen_p95_ms"]
+    assert server["page_switches"]["switches"] == empty["page_switches"]["switches"] == 4  # one round of 4 pages
+    assert 0 < server["page_switches"]["p50_ms"] <= server["page_switches"]["p95_ms"]
+    backlog = figures["backlog"]  # two processes linked every booking, within the quota
+    assert (backlog["bookings"], backlog["not_linked"], backlog["quota_refused"]) == (6, 0, 0)
+    assert backlog["processes"]["console"]["confirmed"] + backlog["processes"]["worker"]["confirmed"] == 6
+    assert 0 < backlog["most_per_minute"] <= backlog["quota_per_minute"] == 200
+    fresh = figures["fresh_start"]
+    assert fresh["runs"] == 1 and fresh["ms"] > 0 and fresh["empty_ms"] > 0
+    assert [g["name"] for g in result["goals"][-3:]] == [
+        "whole first screen of a new session at 120 bookings / an empty app's (p95)",
+        "page switches at 120 bookings / an empty app's (p95)",
+        "fresh start with the demo data to the first page's content / an empty app's"]
     page_goals = [g for g in result["goals"] if " page as " in g["name"] or "peak memory" in g["name"]]
-    assert len(page_goals) == 2 * len(expected) + 2  # time and store calls per page and role; the Overview's
-    # year; memory
-    # links x2, throughput and its growth, transactions, slots, first paint and first screen
-    assert len(result["goals"]) == len(page_goals) + 8
+    assert len(page_goals) == 2 * len(expected) + 1  # time and store calls per page and role; memory
+    # the Overview's year, links x2, the backlog x4, throughput and its growth, transactions, slots, first
+    # screen, page switches, fresh start
+    assert len(result["goals"]) == len(page_goals) + 14
     assert all(set(g) == {"name", "value", "goal", "ok", "unit"} for g in result["goals"])
     # The printed tables are the docs': one row per goal.
     assert render(result) in printed
@@ -231,6 +245,29 @@ def test_the_throughput_figure_counts_transactions_and_statements_from_outside_t
     # and both emails: each one transaction.
     assert empty["transactions_per_booking"] == 2
     assert empty["writes_per_booking"] >= 8  # customer, booking, 4 history lines, 2 emails at least
+
+
+def test_the_throughput_floor_replays_the_flows_own_writes_and_commits_with_plain_sqlite(tmp_path):
+    from bench.throughput import StatementCount, counting, replay_floor
+
+    before, traced = tmp_path / "before.db", tmp_path / "traced.db"
+    SQLiteStore(tmp_path / "schema.db")
+    with closing(sqlite3.connect(tmp_path / "schema.db")) as schema, closing(sqlite3.connect(before)) as copy:
+        schema.backup(copy)  # the file as the flow finds it, whole (its WAL included)
+    count = StatementCount()
+    with counting(count):
+        store = SQLiteStore(traced)
+        count.clear()
+        store.add_expert("Sari", "sari@example.com", 250_000, "Career")
+        store.list_experts()
+    assert count.writes_run[0] == "BEGIN IMMEDIATE" and count.writes_run[-1] == "COMMIT"
+    assert not any(sql.lstrip().upper().startswith("SELECT") for sql in count.writes_run)
+    assert replay_floor(before, tmp_path / "floor.db", count.writes_run, "FULL") > 0
+    with closing(sqlite3.connect(tmp_path / "floor.db")) as floor, closing(sqlite3.connect(traced)) as ours:
+        query = "SELECT name, email, hourly_rate FROM experts"
+        assert floor.execute(query).fetchall() == ours.execute(query).fetchall() == [("Sari", "sari@example.com",
+                                                                                      250_000)]
+        assert floor.execute("SELECT COUNT(*) FROM session_types").fetchone()[0] == len(STANDARD_SESSION_TYPES)
 
 
 class _FakeCalendar:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.backlog import budget_bound
 from bench.links import critical_path, link_bound, most_per_minute
 from tests.support.calendar_server import RecordedRequest
 
@@ -56,3 +57,9 @@ def test_most_per_minute_counts_the_api_requests_of_the_busiest_rolling_minute()
     records = [req("events.insert", 0.1, at=t) for t in (0, 10, 59.9, 60, 61, 130)] + [req("token", 0, at=30)]
     assert most_per_minute(records) == 4  # 10, 59.9, 60, 61 (0 left the window at 60)
     assert most_per_minute([]) == 0
+
+
+def test_the_backlog_bound_is_the_minute_the_budget_lets_the_last_requests_go():
+    assert budget_bound(200, 200) == 0.0  # all within the first minute
+    assert budget_bound(201, 200) == 60.0 and budget_bound(331, 200) == 60.0
+    assert budget_bound(401, 200) == 120.0 and budget_bound(0, 200) == 0.0

@@ -243,3 +243,18 @@ def test_each_demo_expert_offers_their_own_types_and_every_demo_booking_is_one_o
         kind = by_id[b.session_type_id]
         assert kind.expert_id == b.expert_id and b.duration in kind.durations, b
         assert b.type_name("id") == kind.names["id"]
+
+
+def test_a_fresh_console_s_seeding_makes_the_people_at_once_and_the_same_story_in_the_background(tmp_path):
+    from lib.demo_data import start_demo_seeding
+
+    first, made = seeded(tmp_path / "a", MONDAY_NOON_UTC)
+    db = tmp_path / "b" / "demo.db"
+    second = BookingService(SQLiteStore(db), FlakyProvider(), DemoGateway(), RecordingSender(),
+                            Settings(sqlite_path=str(db)), clock=FixedClock(MONDAY_NOON_UTC), sleep=lambda s: None)
+    seeding = start_demo_seeding(second)
+    # The first page has the experts with their hours before any booking is made.
+    assert [e.email for e in demo_experts(second)] == [email for _, email, _, _ in EXPERTS]
+    assert all(second.store.get_availability(e.id) is not None for e in demo_experts(second))
+    assert seeding.wait(120) and not seeding.running
+    assert seeding.made == made and rows(second) == rows(first)

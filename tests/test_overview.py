@@ -343,7 +343,7 @@ def test_axis_ticks_are_round_and_labelled_as_the_page_writes_numbers():
 
 
 def test_the_overview_on_fresh_demo_data_shows_bookings_on_30_days_and_no_shows(app_env, monkeypatch):
-    """The page as `make run` first shows it: the demo's story fills the default 30 days."""
+    """The page as `make run` shows it once its demo data is made: the story fills the default 30 days."""
     import streamlit as st
 
     monkeypatch.setenv("CALLEXPERT_SEED_DEMO_DATA", "true")
@@ -356,6 +356,12 @@ def test_the_overview_on_fresh_demo_data_shows_bookings_on_30_days_and_no_shows(
 
     monkeypatch.setattr(st, "download_button", keep)
     at = open_page("pages/views/overview_view.py")
+    no_exception(at)
+    # A fresh start shows its first page at once and makes the demo's bookings in the background.
+    from pages.ui.run import wait_for_demo_data
+
+    assert wait_for_demo_data(120)
+    at.run()
     no_exception(at)
     per_day = list(csv.DictReader(io.StringIO(handed["overview-csv-bookings-per-day"].decode())))
     assert len({row["day"] for row in per_day}) >= 30

@@ -63,3 +63,51 @@ def test_the_google_provider_waits_its_turn_instead_of_collecting_429s(server):
         provider.create(make_booking(id=f"00000000-0000-4000-8000-00000000000{i}"))
     assert server.count("events.insert") == 3 and len(server.live_events()) == 3
     assert 60.0 in clock.sleeps  # the third insert waited for the first to leave the window
+
+
+def test_a_request_takes_its_budget_slot_only_once_it_may_go_out(server):
+    # A slot taken while the request still waits for a place among those on their way would be
+    # counted from before it reached Google: a burst held back there for seconds then reaches
+    # Google in the same rolling minute as the next minute's slots, and Google refuses the excess.
+    provider = make_provider(server, FakeClock())
+    provider._on_the_way = threading.BoundedSemaphore(1)  # one request on its way at a time
+    taken: list[bool] = []
+
+    class Budget:
+        def acquire(self) -> float:
+            free = provider._on_the_way.acquire(blocking=False)  # a place left: the caller holds none
+            if free:
+                provider._on_the_way.release()
+            taken.append(not free)
+            return 0.0
+
+    provider.quota = Budget()
+    server.pending_gets = 1  # each link's conference is read once more: an insert and a get per link
+    for i in range(2):
+        provider.create(make_booking(id=f"00000000-0000-4000-8000-00000000000{i}"))
+    assert len(taken) == server.count() - server.count("token") >= 4
+    assert all(taken)  # every slot was taken by a request holding its place, right before it went
+
+
+def test_a_slot_the_store_answers_in_a_later_second_is_taken_again_counted_then():
+    # The store's write lock may keep a slot waiting: a slot counted in a second already past would
+    # leave the rolling minute before the request sent now leaves Google's, so another is taken.
+    from datetime import UTC, datetime, timedelta
+
+    from lib.meetings.quota import SharedMinuteBudget
+
+    now = [datetime(2026, 12, 1, 8, 0, 0, 900_000, tzinfo=UTC)]
+    asked: list[datetime] = []
+
+    class SlowStore:
+        def take_request_slot(self, calendar_id: str, limit: int, at: datetime) -> float:
+            asked.append(at)
+            if len(asked) == 1:
+                now[0] += timedelta(seconds=0.3)  # waited for the lock into the next second
+            return 0.0
+
+    budget = SharedMinuteBudget(SlowStore(), "primary", 200, clock=lambda: now[0], sleep=lambda s: None)
+    assert budget.acquire() == 0.0
+    assert [a.second for a in asked] == [0, 1]  # the slot that counts is the one of the second it goes in
+    asked.clear()
+    assert budget.acquire() == 0.0 and len(asked) == 1  # answered within its second: one slot

@@ -6,9 +6,9 @@ date with the booking. Versions are used in order from the booking's stored vers
 tried only once the one before it turned out deleted), so the provider can find every event it
 may have made for a booking. One call is one attempt: errors come back as ``MeetingUnavailable``
 (transient) or ``MeetingFailed`` (permanent), and the booking service decides whether and when
-to try again. Every request first takes a slot of the per-minute request budget (``quota``), and
-at most ``requests_at_once`` of a provider's requests are on their way at once, whatever the
-number of threads that use it.
+to try again. At most ``requests_at_once`` of a provider's requests are on their way at once,
+whatever the number of threads that use it, and each takes a slot of the per-minute request budget
+(``quota``) once it may go, right before it is sent.
 Threads of one provider that wait for pending Meet conferences share their reads: one
 ``events.list`` of the recently modified events per round instead of one ``events.get`` each
 (``lib.meetings.pending_reads``). What Google's errors mean is in ``lib.meetings.google_errors``,
@@ -328,18 +328,33 @@ class GoogleCalendarProvider(CalendarReads):
     # -- internals -----------------------------------------------------------------------
 
     def _take_slot(self) -> None:
-        """Wait for a slot of the per-minute request budget."""
+        """Owe a slot of the per-minute request budget for the next request this thread sends:
+        ``_execute`` takes it once the request may go out. A thread owes one slot at most (an
+        error between the two leaves nothing more to pay)."""
+        self._local.owed_slot = True
+
+    def _pay_slot(self) -> None:
+        """Take the slot this thread owes, if any: wait for a free one of the budget."""
+        if not getattr(self._local, "owed_slot", False):
+            return
         try:
             self.quota.acquire()
         except CallExpertError as exc:  # the shared budget lives in the store, which may be down
             raise MeetingUnavailable(
                 f"The shared Google request budget could not be read ({exc}); try again shortly."
             ) from exc
+        self._local.owed_slot = False
 
     def _execute(self, request: Any, http: Any) -> Any:
         """Send one request, once (retries belong to the booking service), when fewer than
-        ``requests_at_once`` of this provider's requests are on their way."""
+        ``requests_at_once`` of this provider's requests are on their way.
+
+        The budget's slot is taken here, inside that limit, right before the request goes: a slot
+        taken earlier would be counted from a moment before the request reached Google, and a
+        burst held back by the limit for seconds would then reach Google in the same rolling
+        minute as the next minute's slots (Google refuses the excess for quota)."""
         with self._on_the_way:
+            self._pay_slot()
             return request.execute(http=http, num_retries=0)
 
     def _call(self, request: Any, *, duplicate_ok: bool = False, gone_ok: bool = False, slot: bool = True) -> Any:

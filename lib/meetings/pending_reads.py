@@ -56,7 +56,8 @@ class PendingReads:
 
     ``get(event_id, slot_taken)`` reads one event (``EventDeleted`` if it is gone);
     ``list_recent(members)`` lists the members' events (the round's budget slot taken) and returns
-    them and every event listed, by id; ``take_slot`` waits for a budget slot; ``classify`` turns
+    them and every event listed, by id; ``take_slot`` owes the next request's budget slot (taken
+    when it is sent); ``classify`` turns
     any other exception into a ``MeetingProviderError``; ``settled(event)`` says whether an event's
     conference is no longer pending (or the event is deleted); ``clock`` and ``sleep`` are the
     provider's.
@@ -87,7 +88,7 @@ class PendingReads:
         settled (or the event deleted) is the answer, at no cost. Otherwise the first thread to
         ask opens a round and sends it; threads asking meanwhile join it and wait for its answer.
         A round goes out once the round before it has its answer (and, while others wait, at
-        least ``ROUND_GAP`` after it), after taking its budget slot: for a thread waiting alone
+        least ``ROUND_GAP`` after it), owing its budget slot: for a thread waiting alone
         it is an ``events.get``, else an ``events.list`` of the events modified since the oldest
         member's ``updated``. A member the list does not return reads its event with a get of its
         own. An error of a round's request is the error of every member of that round.
@@ -123,7 +124,7 @@ class PendingReads:
         try:
             if pause > 0:
                 self._sleep(pause)  # the round gathers the threads that ask meanwhile
-            self._take_slot()  # waiting for a slot gathers them too
+            self._take_slot()  # paid when the request goes: the next round gathers meanwhile
             with self.cond:
                 self.open = None
                 members = dict(rnd.since)

@@ -46,8 +46,10 @@ class SharedMinuteBudget:
 
     ``acquire`` takes a slot in one atomic store operation; when the last 60 seconds are full
     the store says how long until enough of the oldest requests have left them, and the caller
-    sleeps that long and asks again. ``clock`` is wall-clock time (all processes must agree on
-    it); the store's per-second counting is in ``lib.store.budget``.
+    sleeps that long and asks again. A slot is counted in the second ``acquire`` asked in; when
+    the store answers only in a later second, another slot is taken, counted then, so a request
+    goes out in the second its slot is counted in. ``clock`` is wall-clock time (all processes
+    must agree on it); the store's per-second counting is in ``lib.store.budget``.
     """
 
     def __init__(self, store: RequestSlots, calendar_id: str, per_minute: int, *,
@@ -65,11 +67,23 @@ class SharedMinuteBudget:
         """Wait for a free slot of the shared budget and take it; returns the seconds waited."""
         waited = 0.0
         while True:
-            pause = self.store.take_request_slot(self.calendar_id, self.per_minute, self._clock())
+            now = self._clock()
+            pause = self.store.take_request_slot(self.calendar_id, self.per_minute, now)
             if pause <= 0:
-                return waited
+                if _second(self._clock()) == _second(now):
+                    return waited
+                # The store took so long (its write lock, held by the other threads and processes
+                # taking slots) that the slot is counted in a second already past: it would leave
+                # the rolling minute before the request, sent now, leaves Google's. Take one
+                # counted now; the early one only holds back a slot of its own minute.
+                continue
             self._sleep(pause)
             waited += pause
+
+
+def _second(moment: datetime) -> int:
+    """The whole second (since the epoch) a moment falls in: the store counts slots per second."""
+    return int(moment.timestamp() // 1)
 
 
 class MinuteQuota:
