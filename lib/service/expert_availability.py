@@ -41,7 +41,7 @@ from lib.scheduling.model import MAX_HORIZON_DAYS, check_override_dates, no_hour
 from lib.scheduling.parse import from_json
 from lib.scheduling.words import unreadable
 from lib.service.ports import Ports
-from lib.store import PeopleStore, ScheduleStore
+from lib.store import BookingInputs, PeopleStore, ScheduleStore
 from lib.validation import clean_calendar_id, clean_duration
 
 log = logging.getLogger(__name__)
@@ -185,10 +185,15 @@ class Scheduling:
         require_known(actor, "see the default hours")
         return self.default_availability()
 
-    def _availability_of(self, expert: Expert) -> Availability:
-        """The expert's hours; none at all when the stored ones cannot be read (logged each time,
-        and shown on the Availability page), so one bad row stops no one else's work."""
+    def _availability_of(self, expert: Expert, known: BookingInputs | None = None) -> Availability:
+        """The expert's hours (as ``known`` read them, when given); none at all when the stored ones
+        cannot be read (logged each time, and shown on the Availability page), so one bad row stops
+        no one else's work."""
         try:
+            if known is not None and known.expert is not None and known.expert.id == expert.id:
+                if known.unreadable is not None:
+                    raise known.unreadable
+                return known.availability or self.default_availability()
             return self.store.get_availability(expert.id) or self.default_availability()
         except UnreadableAvailability as exc:
             log_unreadable(exc)
@@ -241,13 +246,16 @@ class Scheduling:
         return stored
 
     # -- what holds the expert's time ---------------------------------------------------------
-    def _bookings(self, expert: Expert, first: datetime, last: datetime,
-                  exclude: str | None) -> list[tuple[datetime, datetime]]:
-        """The expert's active bookings overlapping ``[first, last)`` as aware intervals."""
+    def _bookings(self, expert: Expert, first: datetime, last: datetime, exclude: str | None,
+                  known: BookingInputs | None = None) -> list[tuple[datetime, datetime]]:
+        """The expert's active bookings overlapping ``[first, last)`` as aware intervals (from
+        ``known`` when its read covers the range: no second request)."""
         tz = self.ports.tz
         wall = lambda moment: moment.astimezone(tz).replace(tzinfo=None)  # noqa: E731
-        pending_since = self.ports.clock() - timedelta(minutes=self.ports.settings.pending_expiry_minutes)
-        found = self.store.active_times(expert.id, wall(first), wall(last), pending_since)
+        mine = known is not None and known.expert is not None and known.expert.id == expert.id
+        found = known.held_between(wall(first), wall(last)) if mine else None  # type: ignore[union-attr]
+        if found is None:
+            found = self.store.active_times(expert.id, wall(first), wall(last), self.ports.pending_since())
         return [_interval(held, tz) for held in found if held.booking_id != exclude]
 
     def _busy_times(self, expert: Expert, first: datetime, last: datetime) -> BusyTimes:
@@ -313,7 +321,8 @@ class Scheduling:
 
     # -- the check of book and reschedule -----------------------------------------------------
     def check_start(self, expert: Expert, day: date, at: time, duration: int, *, actor: Actor,
-                    exclude_booking: str | None = None, override_reason: str | None = None) -> SlotOverride | None:
+                    exclude_booking: str | None = None, override_reason: str | None = None,
+                    known: BookingInputs | None = None) -> SlotOverride | None:
         """Refuse a start that is not a free slot with ``SlotUnavailable``, by the same rules
         (``lib.scheduling.why_not``) and inputs the picker uses.
 
@@ -321,9 +330,10 @@ class Scheduling:
         book a start that is not free with a non-empty ``override_reason`` (anyone else who gives
         one gets ``PermissionDenied``), unless it overlaps another session itself (not only the
         minutes kept free around it): no one books two sessions at once, so that is
-        ``SlotOverlaps`` with or without a reason, as the store would refuse it.
+        ``SlotOverlaps`` with or without a reason, as the store would refuse it. ``known``: the
+        hours and bookings already read for this booking (``BookingReadStore.booking_inputs``).
         """
-        a = self._availability_of(expert)
+        a = self._availability_of(expert, known)
         start = datetime.combine(day, at, tzinfo=self.ports.tz)
         local_day = start.astimezone(a.zone).date()
         window_start, window_end = self._window(a, local_day - timedelta(days=NEAREST_WINDOW_DAYS),
@@ -335,7 +345,7 @@ class Scheduling:
         busy = self._busy_times(expert, window_start, window_end)
         day_start, day_end = window(a, local_day)
         now = self.ports.clock()
-        held = self._bookings(expert, day_start, day_end, exclude_booking)
+        held = self._bookings(expert, day_start, day_end, exclude_booking, known)
         refusal = why_not(a, start, duration, now, held, busy.intervals)
         if refusal is None:
             return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from lib.clock import Clock, system_clock
@@ -90,6 +90,10 @@ class Ports:
     def today(self) -> date:
         """Today's date in the app timezone, never the UTC date."""
         return self.now_local().date()
+
+    def pending_since(self) -> datetime:
+        """When the oldest ``pending`` booking that still holds its slot was made (``pending_expiry_minutes`` ago)."""
+        return self.clock() - timedelta(minutes=self.settings.pending_expiry_minutes)
 
     def load(self, booking_id: str) -> Booking:
         """The booking without a permission check (for the service's own steps after one), or

@@ -56,11 +56,13 @@ class SessionTypes:
                                    "leave the id out to add it as a new type.")
         return self.store.replace_session_types(expert_id, types)
 
-    def for_request(self, expert: Expert, request: BookingRequest) -> tuple[SessionType, int]:
+    def for_request(self, expert: Expert, request: BookingRequest,
+                    types: list[SessionType] | None = None) -> tuple[SessionType, int]:
         """The active type of ``expert`` the request names (its id, else its name in any language)
-        and the duration checked against it; ``InvalidInput`` in words otherwise."""
+        and the duration checked against it; ``InvalidInput`` in words otherwise. ``types``: the
+        expert's types when already read."""
         duration = clean_duration(request.duration)
-        offered = [t for t in self.store.session_types(expert.id) if t.active]
+        offered = [t for t in (self.store.session_types(expert.id) if types is None else types) if t.active]
         if request.session_type_id:
             found = next((t for t in offered if t.id == request.session_type_id), None)
             if found is None:

@@ -45,6 +45,7 @@ from lib.errors import (
     StoreUnavailable,
 )
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
+from lib.store.supabase_booking_reads import BookingReadRequests
 from lib.store.supabase_calendar import CalendarWorkRequests
 from lib.store.supabase_lists import ListRequests
 from lib.store.supabase_ops import OperationsRequests
@@ -89,7 +90,7 @@ class _SameRequest(StoreFailed):
 
 
 class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequests, SessionTypeRequests,
-                    CalendarWorkRequests, SelfServiceRequests):
+                    CalendarWorkRequests, SelfServiceRequests, BookingReadRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase
@@ -263,7 +264,8 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
             "p_session_type_id": new.session_type_id,
         }
         try:
-            data = self._execute(self._rpc("booking_create", params).select(BOOKING_SELECT), "saving the booking",
+            # The function returns the booking with both names, a customer it inserted included.
+            data = self._execute(self._rpc("booking_create_read", params), "saving the booking",
                                  slot=_slot(new.scheduled_date, new.scheduled_time))
         except _SameRequest:
             # Two submits of one form raced past the function's own look-up: the first one won.
@@ -272,14 +274,7 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
                 raise StoreUnavailable("The booking form was submitted twice and the first booking cannot be read "
                                        "yet; refresh the page.") from None
             return earlier
-        row = _rows(data)[0]
-        if not row.get("customer"):
-            # A customer the function inserted is not visible to the embed of the same statement
-            # (it reads the statement's snapshot): read the booking again, now committed.
-            fresh = self.get_booking(row["id"])
-            if fresh is not None:
-                return fresh
-        return _booking(row)
+        return _booking(data)
 
     def get_booking(self, booking_id: str) -> Booking | None:
         """The booking with both names, or ``None``."""
