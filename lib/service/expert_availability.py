@@ -186,9 +186,8 @@ class Scheduling:
         return self.default_availability()
 
     def _availability_of(self, expert: Expert, known: BookingInputs | None = None) -> Availability:
-        """The expert's hours (as ``known`` read them, when given); none at all when the stored ones
-        cannot be read (logged each time, and shown on the Availability page), so one bad row stops
-        no one else's work."""
+        """The expert's hours (as ``known`` read them, if given); none when the stored ones cannot be
+        read (logged, and shown on the Availability page), so one bad row stops no one else's work."""
         try:
             if known is not None and known.expert is not None and known.expert.id == expert.id:
                 if known.unreadable is not None:
@@ -248,8 +247,7 @@ class Scheduling:
     # -- what holds the expert's time ---------------------------------------------------------
     def _bookings(self, expert: Expert, first: datetime, last: datetime, exclude: str | None,
                   known: BookingInputs | None = None) -> list[tuple[datetime, datetime]]:
-        """The expert's active bookings overlapping ``[first, last)`` as aware intervals (from
-        ``known`` when its read covers the range: no second request)."""
+        """The expert's active bookings in ``[first, last)`` as aware intervals (``known``'s if it covers them)."""
         tz = self.ports.tz
         wall = lambda moment: moment.astimezone(tz).replace(tzinfo=None)  # noqa: E731
         mine = known is not None and known.expert is not None and known.expert.id == expert.id

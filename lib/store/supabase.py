@@ -264,8 +264,7 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
             "p_session_type_id": new.session_type_id,
         }
         try:
-            # The function returns the booking with both names, a customer it inserted included.
-            data = self._execute(self._rpc("booking_create_read", params), "saving the booking",
+            data = self._execute(self._rpc("booking_create", params).select(BOOKING_SELECT), "saving the booking",
                                  slot=_slot(new.scheduled_date, new.scheduled_time))
         except _SameRequest:
             # Two submits of one form raced past the function's own look-up: the first one won.
@@ -274,7 +273,13 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
                 raise StoreUnavailable("The booking form was submitted twice and the first booking cannot be read "
                                        "yet; refresh the page.") from None
             return earlier
-        return _booking(data)
+        row = _rows(data)[0]
+        if not row.get("customer") and new.new_customer is not None and not new.customer_id:
+            # The embed of the same statement cannot see a customer the function inserted (it reads
+            # the statement's snapshot); that customer is the one typed, stored as typed (an earlier
+            # customer with the email would be visible): no second request to read the names.
+            row = {**row, "customer": {"name": new.new_customer.name, "email": new.new_customer.email}}
+        return _booking(row)
 
     def get_booking(self, booking_id: str) -> Booking | None:
         """The booking with both names, or ``None``."""

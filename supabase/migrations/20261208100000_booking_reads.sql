@@ -1,15 +1,12 @@
 -- CallExpert Console: booking a session in three requests (what it reads, booking_create, and
--- booking_pay_and_confirm) instead of nine.
+-- booking_pay_and_confirm) instead of nine (docs/benchmark.md, "A booking on Supabase").
 --
 -- booking_inputs answers, in one request, what the checks of one booking read: the booking an
 -- earlier submit of the same form created (its request key), the expert, their session types
 -- (in order), their stored hours, the customer picked, and the times their active bookings hold
 -- in a range (pending ones made at or after p_pending_since only), each shaped as the store's
 -- own reads of them are, so the checks stay in the console and see what they saw before.
---
--- booking_create_read runs booking_create and returns the booking with both names: the embed of
--- a PostgREST call cannot see a customer the call itself inserted (it reads the statement's
--- snapshot), so the store read the booking again after every new customer. Re-runnable.
+-- Re-runnable like the files before it.
 
 create or replace function public.booking_inputs(
     p_expert_id uuid, p_request_key text, p_customer_id uuid, p_from timestamp, p_to timestamp,
@@ -54,42 +51,9 @@ as $$
     )
 $$;
 
-create or replace function public.booking_create_read(
-    p_id uuid, p_expert_id uuid, p_session_type text, p_date date, p_time time,
-    p_duration integer, p_price integer, p_customer_id uuid, p_customer_name text,
-    p_customer_email text, p_request_key text, p_actor text, p_event text, p_detail text,
-    p_session_type_id uuid default null
-)
-returns jsonb
-language plpgsql
-security invoker
-set search_path = ''
-as $$
-declare
-    v_booking public.bookings;
-begin
-    select * into v_booking
-    from public.booking_create(p_id, p_expert_id, p_session_type, p_date, p_time, p_duration, p_price,
-                               p_customer_id, p_customer_name, p_customer_email, p_request_key, p_actor,
-                               p_event, p_detail, p_session_type_id);
-    -- This statement sees what booking_create wrote, a customer it inserted included.
-    return to_jsonb(v_booking) || jsonb_build_object(
-        'customer', (select jsonb_build_object('name', u.name, 'email', u.email)
-                     from public.users u where u.id = v_booking.user_id),
-        'expert', (select jsonb_build_object('name', e.name, 'email', e.email)
-                   from public.experts e where e.id = v_booking.expert_id));
-end
-$$;
-
--- Only the console (service role) reads across experts and books.
+-- Only the console (service role) reads across experts.
 revoke execute on function public.booking_inputs(uuid, text, uuid, timestamp, timestamp, timestamptz)
 from public, anon, authenticated;
 grant execute on function public.booking_inputs(uuid, text, uuid, timestamp, timestamp, timestamptz) to service_role;
-revoke execute on function public.booking_create_read(uuid, uuid, text, date, time, integer, integer, uuid, text,
-                                                      text, text, text, text, text, uuid)
-from public, anon, authenticated;
-grant execute on function public.booking_create_read(uuid, uuid, text, date, time, integer, integer, uuid, text,
-                                                     text, text, text, text, text, uuid)
-to service_role;
 
 notify pgrst, 'reload schema';
