@@ -159,8 +159,9 @@ class Scheduling:
         self._busy = _BusyCache(lambda: float(self.ports.settings.busy_cache_seconds), self.ports.clock)
 
     # -- availability -------------------------------------------------------------------------
-    def _expert(self, expert_id: str) -> Expert:
-        expert = self.store.get_expert(str(expert_id or "").strip())
+    def _expert(self, expert_id: str, known: BookingInputs | None = None) -> Expert:
+        wanted = str(expert_id or "").strip()
+        expert = known.expert if known and known.expert and known.expert.id == wanted else self.store.get_expert(wanted)
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
         return expert
@@ -186,8 +187,7 @@ class Scheduling:
         return self.default_availability()
 
     def _availability_of(self, expert: Expert, known: BookingInputs | None = None) -> Availability:
-        """The expert's hours (as ``known`` read them, if given); none when the stored ones cannot be
-        read (logged, and shown on the Availability page), so one bad row stops no one else's work."""
+        """The expert's hours (``known``'s if given); none when those stored cannot be read (logged)."""
         try:
             if known is not None and known.expert is not None and known.expert.id == expert.id:
                 if known.unreadable is not None:
@@ -210,11 +210,11 @@ class Scheduling:
             return unreadable(expert.name, exc.reason)
         return None
 
-    def availability(self, expert_id: str, *, actor: Actor) -> Availability:
-        """The expert's availability (the default hours when they stored none). An expert reads
-        only their own; staff anyone's."""
+    def availability(self, expert_id: str, *, actor: Actor, known: BookingInputs | None = None) -> Availability:
+        """The expert's availability (the default hours when they stored none; ``known``: as read
+        already). An expert reads only their own; staff anyone's."""
         require_expert_or_staff(actor, expert_id, "see the availability")
-        return self._availability_of(self._expert(expert_id))
+        return self._availability_of(self._expert(expert_id, known), known)
 
     def set_availability(self, expert_id: str, availability: Availability, *, actor: Actor) -> Availability:
         """Store the expert's availability and return it. An expert sets only their own; staff
@@ -281,19 +281,20 @@ class Scheduling:
 
     # -- free slots ---------------------------------------------------------------------------
     def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,
-                   exclude_booking: str | None = None) -> SlotList:
+                   exclude_booking: str | None = None, known: BookingInputs | None = None) -> SlotList:
         """The free starts of a ``duration``-minute session with the expert on ``days`` days from
         ``first_day`` (dates in the expert's zone), and what their calendar said.
 
-        ``exclude_booking``: a booking being rescheduled, whose own time does not count.
-        Staff see anyone's slots, an expert their own. ``InvalidInput`` for a duration that is not
-        offered or ``days`` outside 1..92; ``NotFound`` for an unknown expert.
+        ``exclude_booking``: a booking being rescheduled (its time does not count); ``known``: what
+        ``BookingService.booking_desk`` read. Staff see anyone's, an expert their own. ``InvalidInput``
+        for a duration not offered or ``days`` outside 1..92; ``NotFound`` for an unknown expert.
         """
         require_expert_or_staff(actor, expert_id, "see free slots")
         duration = clean_duration(duration)
         _check_days(first_day, days)
-        expert = self._expert(expert_id)
-        return self._slots(expert, self._availability_of(expert), duration, first_day, days, exclude_booking)
+        expert = self._expert(expert_id, known)
+        return self._slots(expert, self._availability_of(expert, known), duration, first_day, days, exclude_booking,
+                           known)
 
     def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
                       days: int, *, actor: Actor) -> SlotList:
@@ -309,12 +310,12 @@ class Scheduling:
         return self._slots(self._expert(expert_id), availability, duration, first_day, days, None)
 
     def _slots(self, expert: Expert, a: Availability, duration: int, first_day: date, days: int,
-               exclude_booking: str | None) -> SlotList:
+               exclude_booking: str | None, known: BookingInputs | None = None) -> SlotList:
         last_day = first_day + timedelta(days=days - 1)
         start, end = self._window(a, first_day, last_day)
         busy = self._busy_times(expert, start, end)
         slots = free_slots(a, duration, first_day, last_day, now=self.ports.clock(),
-                           bookings=self._bookings(expert, start, end, exclude_booking), busy=busy.intervals)
+                           bookings=self._bookings(expert, start, end, exclude_booking, known), busy=busy.intervals)
         return SlotList(expert.id, duration, slots, calendar_state(busy))
 
     # -- the check of book and reschedule -----------------------------------------------------
@@ -328,8 +329,7 @@ class Scheduling:
         book a start that is not free with a non-empty ``override_reason`` (anyone else who gives
         one gets ``PermissionDenied``), unless it overlaps another session itself (not only the
         minutes kept free around it): no one books two sessions at once, so that is
-        ``SlotOverlaps`` with or without a reason, as the store would refuse it. ``known``: the
-        hours and bookings already read for this booking (``BookingReadStore.booking_inputs``).
+        ``SlotOverlaps`` with or without a reason, as the store would refuse it (``known``: as read).
         """
         a = self._availability_of(expert, known)
         start = datetime.combine(day, at, tzinfo=self.ports.tz)
