@@ -49,7 +49,7 @@ from lib.payments import PaymentGateway
 from lib.scheduling import Availability
 from lib.service.attendance import AttendanceRecorder
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
-from lib.service.booking_desk import BookingDesk
+from lib.service.booking_desk import BookingDesk, BookingPage
 from lib.service.calendar import CalendarChanges, CalendarRun, Reconciliation, WaitingChange
 from lib.service.clicks import JoinLinks
 from lib.service.expert_availability import Scheduling, SlotList
@@ -65,8 +65,8 @@ from lib.service.self_service import CustomerChange, SelfService, Visit
 from lib.service.session_types import SessionTypes
 from lib.store import BookingInputs, BookingStore
 
-__all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "ExpertSessions", "LinkOutcome",
-           "PaymentCheck", "Ports", "SlotList"]
+__all__ = ["BookingOutcome", "BookingPage", "BookingPreview", "BookingService", "DispatchResult", "ExpertSessions",
+           "LinkOutcome", "PaymentCheck", "Ports", "SlotList"]
 
 
 class BookingService:
@@ -192,6 +192,12 @@ class BookingService:
     def get_booking(self, booking_id: str, *, actor: Actor) -> Booking:
         """The booking, ``NotFound``, or ``PermissionDenied`` for another expert's booking."""
         return self._queries.get_booking(booking_id, actor=actor)
+
+    def booking_page(self, booking_id: str, first_day: date, days: int, *, actor: Actor) -> BookingPage:
+        """The booking as ``get_booking`` gives it, with its ``calendar_note`` and what its
+        reschedule form draws (``booking_desk`` of its expert for ``days`` days from
+        ``first_day``), in one store call: the Confirmation page."""
+        return self._desk.page(booking_id, first_day, days, actor=actor)
 
     def quote(self, expert_id: str, duration: int, session_type_id: str | None = None, *, actor: Actor,
               known: BookingInputs | None = None) -> int:

@@ -98,12 +98,18 @@ class Ports:
     def load(self, booking_id: str) -> Booking:
         """The booking without a permission check (for the service's own steps after one), or
         ``NotFound`` with a message a person can read."""
-        booking_id = (booking_id or "").strip()
-        try:
-            uuid.UUID(booking_id)
-        except ValueError:
-            raise NotFound(f"{booking_id!r} is not a booking id; check the link you followed.") from None
+        booking_id = booking_id_of(booking_id)
         booking = self.store.get_booking(booking_id)
         if booking is None:
             raise NotFound(f"No booking with id {booking_id}.")
         return booking
+
+
+def booking_id_of(typed: str) -> str:
+    """``typed`` as a booking id (trimmed), or ``NotFound`` with a message a person can read."""
+    booking_id = (typed or "").strip()
+    try:
+        uuid.UUID(booking_id)
+    except ValueError:
+        raise NotFound(f"{booking_id!r} is not a booking id; check the link you followed.") from None
+    return booking_id

@@ -1,7 +1,8 @@
 """What booking one session reads before it writes, in one read: the earlier booking of the same
 form (its request key), the expert, their session types and hours, the customer picked, and the
-times the expert's bookings hold around the start. On Supabase each store call is a round trip;
-one call here replaces five.
+times the expert's bookings hold around the start; and what the Confirmation page shows of one
+booking (it, its calendar work, and the same of its expert for the reschedule form). On Supabase
+each store call is a round trip; one call here replaces five or more.
 
 One of the protocols ``lib.store.BookingStore`` is made of; see ``lib/store/__init__.py``.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from lib.calendar_work import CalendarWork
 from lib.domain import Booking, Customer, Expert, HeldTime, SessionType
 from lib.errors import UnreadableAvailability
 from lib.scheduling import Availability
@@ -45,6 +47,16 @@ class BookingInputs:
         return [h for h in self.held if h.starts_at < end and start < h.starts_at + timedelta(minutes=h.duration)]
 
 
+@dataclass(frozen=True)
+class BookingView:
+    """One booking as the Confirmation page reads it: the booking (``None`` when unknown), its
+    calendar work if any was ever queued, and ``inputs`` of its expert (no key, no customer)."""
+
+    booking: Booking | None = None
+    calendar_work: CalendarWork | None = None
+    inputs: BookingInputs = field(default_factory=BookingInputs)
+
+
 @runtime_checkable
 class BookingReadStore(Protocol):
     """The reads of the booking form, one call each."""
@@ -56,4 +68,10 @@ class BookingReadStore(Protocol):
         unknown), their session types in order (retired ones too), their stored hours, the
         customer ``customer_id`` (if given and known) and, with a range, the times their active
         bookings hold in it (pending ones made at or after ``pending_since`` only)."""
+        ...
+
+    def booking_view(self, booking_id: str, held_from: datetime | None, held_to: datetime | None,
+                     pending_since: datetime) -> BookingView:
+        """In one read: the booking (as ``get_booking``), its calendar work (as ``calendar_work``)
+        and ``booking_inputs`` of its expert for the range; an empty view for an unknown booking."""
         ...

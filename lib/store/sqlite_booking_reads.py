@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lib.errors import UnreadableAvailability
-from lib.store.ports_booking_reads import BookingInputs
+from lib.store.ports_booking_reads import BookingInputs, BookingView
 
 
 class BookingReadTables:
@@ -29,3 +29,11 @@ class BookingReadTables:
         return BookingInputs(earlier=earlier, expert=expert, session_types=self.session_types(expert.id),  # type: ignore[attr-defined]
                              availability=availability, unreadable=unreadable, customer=customer, held=held,
                              held_from=held_from, held_to=held_to)
+
+    def booking_view(self, booking_id: str, held_from: datetime | None, held_to: datetime | None,
+                     pending_since: datetime) -> BookingView:
+        booking = self.get_booking(booking_id)  # type: ignore[attr-defined]
+        if booking is None:
+            return BookingView()
+        return BookingView(booking, self.calendar_work([booking.id]).get(booking.id),  # type: ignore[attr-defined]
+                           self.booking_inputs(booking.expert_id, None, None, held_from, held_to, pending_since))
