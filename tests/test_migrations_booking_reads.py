@@ -1,5 +1,5 @@
-"""``booking_inputs`` on a real PostgreSQL: the one read answers what the separate reads of the
-tables answer, and only the service role may call it."""
+"""``booking_inputs`` and ``booking_view`` on a real PostgreSQL: each read answers what the
+separate reads of the tables answer, and only the service role may call them."""
 
 from __future__ import annotations
 
@@ -36,11 +36,28 @@ def test_inputs_are_what_the_separate_reads_return(conn):  # noqa: F811
         assert unknown == {"earlier": None, "expert": None, "types": [], "availability": None, "customer": None,
                            "held": []}
 
+VIEW = "select booking_view(%s, '2026-12-28 00:00', '2026-12-31 00:00', now() - interval '30 minutes')"
 
-def test_only_the_service_role_may_call_it(conn):  # noqa: F811
+
+def test_the_view_is_the_booking_its_calendar_work_and_its_experts_inputs(conn):  # noqa: F811
+    expert, andi = _expert(conn), _customer(conn)
+    booking = _book(conn, expert, andi, "2026-12-29", "09:00", status="confirmed")
+    conn.execute("insert into calendar_work (booking_id, reason, generation, state, queued_at, not_before)"
+                 " values (%s, 'reschedule', 1, 'waiting', now(), now())", [booking])
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        got = _one(c, VIEW, [booking])
+        assert got["booking"]["id"] == booking and got["booking"]["customer"]["name"] == "Andi"
+        assert got["booking"]["expert"]["name"] == "Sari"
+        assert (got["calendar_work"]["booking_id"], got["calendar_work"]["state"]) == (booking, "waiting")
+        inputs = _one(c, INPUTS, [expert, None, None])
+        assert got["inputs"] == inputs and [h["id"] for h in inputs["held"]] == [booking]
+        assert _one(c, VIEW, [str(uuid.uuid4())]) is None
+
+
+def test_only_the_service_role_may_call_them(conn):  # noqa: F811
     rows = conn.execute(
         "select p.proname, has_function_privilege('anon', p.oid, 'execute'),"
         " has_function_privilege('authenticated', p.oid, 'execute'), has_function_privilege('service_role', p.oid,"
         " 'execute') from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
-        " where n.nspname = 'public' and p.proname = 'booking_inputs'").fetchall()
-    assert rows == [("booking_inputs", False, False, True)]
+        " where n.nspname = 'public' and p.proname in ('booking_inputs', 'booking_view') order by 1").fetchall()
+    assert rows == [("booking_inputs", False, False, True), ("booking_view", False, False, True)]

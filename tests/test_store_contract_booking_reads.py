@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from lib.domain import NewCustomer
 from lib.scheduling import Availability, TimeRange
-from lib.store import BookingInputs, BookingReadStore
+from lib.store import BookingInputs, BookingReadStore, BookingView
 from tests.support.store_contract import (  # noqa: F401 - the fixtures among them
     CREATED,
     DAY,
@@ -84,3 +84,22 @@ def test_a_booking_with_a_new_customer_comes_back_with_their_name(store, people)
                                    line=CREATED)
     assert (booking.customer_name, booking.customer_email) == ("Dewi Lestari", "dewi@example.com")
     assert booking == store.get_booking(booking.id)
+
+
+def test_the_view_of_a_booking_is_what_its_separate_reads_answer(store, people):
+    booking = store.create_booking(new(people.sari, people.andi), "ops", line=CREATED)
+    store.create_booking(new(people.sari, people.andi, at=time(16, 0)), "ops", line=CREATED)
+    since = _since()
+    view = store.booking_view(booking.id, FROM, TO, since)
+    assert view == BookingView(store.get_booking(booking.id), store.calendar_work([booking.id]).get(booking.id),
+                               store.booking_inputs(people.sari, None, None, FROM, TO, since))
+    assert view.calendar_work is None and len(view.inputs.held) == 2 and view.inputs.expert.id == people.sari
+    store.queue_calendar_work(booking.id, "reschedule", datetime.now(UTC))
+    queued = store.booking_view(booking.id, None, None, since)
+    assert queued.calendar_work == store.calendar_work([booking.id])[booking.id]
+    assert queued.inputs.held == [] and queued.inputs.held_from is None
+
+
+def test_the_view_of_an_unknown_booking_is_empty(store, people):
+    for booking_id in (str(uuid.uuid4()), "not-an-id"):
+        assert store.booking_view(booking_id, FROM, TO, _since()) == BookingView()
