@@ -54,3 +54,22 @@ def test_a_booking_costs_at_most_three_requests(wired):
         again = service.book_and_pay(request, actor=OPS, dispatch=False)  # the same form again: its booking
         assert again.booking.id == outcome.booking.id and len(stub.requests) - before == 1
     assert len(service.emails(booking_id=outcome.booking.id, actor=OPS)) == 2
+
+
+def test_the_book_page_preview_draws_from_the_one_read_of_the_desk(wired):
+    service, stub = wired
+    expert = service.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career").id
+    service.store.set_availability(expert, Availability(weekly=((TimeRange(480, 1200),),) * 7, min_notice_minutes=0))
+    andi = service.store.add_customer(NewCustomer("Andi", "andi@example.com")).id
+    day = datetime.now(service.tz).date() + timedelta(days=3)
+    before = len(stub.requests)
+    desk = service.booking_desk(expert, day, 14, actor=OPS, customer_id=andi)
+    types = service.session_types(expert, actor=OPS, active_only=True, known=desk)
+    slots = service.free_slots(expert, 60, day, 14, actor=OPS, known=desk)
+    price = service.quote(expert, 60, types[0].id, actor=OPS, known=desk)
+    request = _request(expert, day, time(10, 0), "form-p", customer_id=andi)
+    preview = service.preview_booking(request, actor=OPS, known=desk)
+    assert len(stub.requests) - before == 1, [r.url.path for r in stub.requests[before:]]
+    assert slots.slots == service.free_slots(expert, 60, day, 14, actor=OPS).slots
+    assert (preview.customer_name, preview.price) == ("Andi", price)
+    assert preview == service.preview_booking(request, actor=OPS)

@@ -205,11 +205,13 @@ class BookingService:
         ``known``: what ``booking_desk`` read."""
         return self._queries.quote(expert_id, duration, session_type_id, actor=actor, known=known)
 
-    def booking_desk(self, expert_id: str, first_day: date, days: int, *, actor: Actor) -> BookingInputs:
+    def booking_desk(self, expert_id: str, first_day: date, days: int, *, actor: Actor,
+                     customer_id: str | None = None) -> BookingInputs:
         """The expert, their session types and hours, and their bookings around ``days`` days from
-        ``first_day``, in one store call (on Supabase one request): what the Book page and the
-        reschedule form draw, each part taking it as ``known`` (an expert their own; staff anyone's)."""
-        return self._desk.read(expert_id, first_day, days, actor=actor)
+        ``first_day`` (and for staff the customer ``customer_id``), in one store call (on Supabase
+        one request): what the Book page and the reschedule form draw, each part taking it as
+        ``known`` (an expert their own; staff anyone's)."""
+        return self._desk.read(expert_id, first_day, days, actor=actor, customer_id=customer_id)
 
     # -- session types (lib.service.session_types) ----------------------------------------
     def session_types(self, expert_id: str, *, actor: Actor, active_only: bool = False,
@@ -330,9 +332,11 @@ class BookingService:
         """
         return self._life.book(request, actor=actor)
 
-    def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
-        """What ``book`` would store, writing nothing."""
-        return self._life.preview_booking(request, actor=actor)
+    def preview_booking(self, request: BookingRequest, *, actor: Actor,
+                        known: BookingInputs | None = None) -> BookingPreview:
+        """What ``book`` would store, writing nothing; ``known``: what ``booking_desk`` read for
+        the request's expert and customer (the store is read for what it does not cover)."""
+        return self._life.preview_booking(request, actor=actor, known=known)
 
     def book_and_pay(self, request: BookingRequest, *, actor: Actor, dispatch: bool = True) -> BookingOutcome:
         """Book, start the payment and, once paid, create the link and queue the emails (and send

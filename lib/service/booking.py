@@ -150,14 +150,19 @@ class BookingLife:
         return self.ports.store.booking_inputs(str(request.expert_id or ""), request_key or None, customer_id,
                                                first, last, self.ports.pending_since())
 
-    def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
+    def preview_booking(self, request: BookingRequest, *, actor: Actor,
+                        known: BookingInputs | None = None) -> BookingPreview:
         """What ``book`` would store for ``request``, checked the same way, writing nothing.
 
         Raises what ``book`` raises for bad input. A new customer whose email is already a
-        customer's comes back with ``existing_customer`` set (and that customer's name).
+        customer's comes back with ``existing_customer`` set (and that customer's name). ``known``:
+        what was read for the request's expert and customer already (else read here, in one call).
         """
         require_staff(actor, "book sessions")
-        return self._preview(request, actor, inputs=self._inputs(request))
+        fits = (known is not None and known.expert is not None and known.expert.id == request.expert_id
+                and (not request.customer_id or (known.customer is not None
+                                                 and known.customer.id == request.customer_id)))
+        return self._preview(request, actor, inputs=known if fits else self._inputs(request))  # type: ignore[arg-type]
 
     def _preview(self, request: BookingRequest, actor: Actor, *, find_customer: bool = True,
                  inputs: BookingInputs) -> BookingPreview:

@@ -44,12 +44,15 @@ class BookingDesk:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
-    def read(self, expert_id: str, first_day: date, days: int, *, actor: Actor) -> BookingInputs:
+    def read(self, expert_id: str, first_day: date, days: int, *, actor: Actor,
+             customer_id: str | None = None) -> BookingInputs:
         """The expert, their types and hours, and their bookings around ``days`` days from
-        ``first_day`` (app timezone), in one store call. An expert reads their own; staff anyone's."""
+        ``first_day`` (app timezone), with the customer ``customer_id`` if given, in one store call.
+        An expert reads their own (and no customer); staff anyone's."""
         require_expert_or_staff(actor, expert_id, "see free slots")
         first, last = _around(first_day, days)
-        return self.ports.store.booking_inputs(str(expert_id or "").strip(), None, None, first, last,
+        customer = customer_id if customer_id and actor.is_staff else None
+        return self.ports.store.booking_inputs(str(expert_id or "").strip(), None, customer, first, last,
                                                self.ports.pending_since())
 
     def page(self, booking_id: str, first_day: date, days: int, *, actor: Actor) -> BookingPage:

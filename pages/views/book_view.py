@@ -75,7 +75,7 @@ expert_id = st.selectbox("Expert", list(experts), key="book_expert",
 # One read of what the form draws of this expert (their types, hours and the bookings of the days
 # the picker opens on); the parts below draw from it.
 try:
-    desk = svc.booking_desk(expert_id, window_start(svc, SLOT), WINDOW_DAYS, actor=actor)
+    desk = svc.booking_desk(expert_id, window_start(svc, SLOT), WINDOW_DAYS, actor=actor, customer_id=customer_id)
 except CallExpertError as exc:
     show_error(exc)
     desk = None
@@ -155,7 +155,7 @@ with st.container(border=True, key="book_summary"):
         st.markdown("\n".join(f"- {part}." for part in missing))
     else:
         try:
-            preview = svc.preview_booking(request, actor=actor)
+            preview = svc.preview_booking(request, actor=actor, known=desk)
         except SlotUnavailable as exc:  # shown below with its nearest free times
             remember_refusal(SLOT, pick, exc)
         except CallExpertError as exc:
