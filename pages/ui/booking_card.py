@@ -118,7 +118,7 @@ def reschedule_form(svc: BookingService, booking: Booking, actor: Actor, known: 
                                   + (f" {note}" if note else "")))
                 reset_picker(key)
                 st.rerun()
-        show_refusal(svc, actor, booking.expert_id, key, pick)
+        show_refusal(svc, actor, booking.expert_id, key, pick, known=known)
 
 
 def cancel_form(svc: BookingService, booking: Booking, actor: Actor) -> None:

@@ -259,9 +259,10 @@ def remember_refusal(key: str, pick: Pick, exc: SlotUnavailable) -> None:
     st.session_state[f"{key}-refused"] = (pick, words, [slot_key(s) for s in exc.nearest])
 
 
-def show_refusal(svc: BookingService, actor: Actor, expert_id: str, key: str, pick: Pick) -> bool:
+def show_refusal(svc: BookingService, actor: Actor, expert_id: str, key: str, pick: Pick,
+                 known: BookingInputs | None = None) -> bool:
     """The refusal of ``pick`` and its nearest free times as buttons that pick them; True when
-    there was one to show."""
+    there was one to show (``known``: as for ``slot_picker``)."""
     kept = st.session_state.get(f"{key}-refused")
     if not kept or kept[0] != pick:
         return False
@@ -269,7 +270,7 @@ def show_refusal(svc: BookingService, actor: Actor, expert_id: str, key: str, pi
     st.error(escape_markdown(message), icon=":material/event_busy:")
     if not nearest:
         return True
-    zone = svc.availability(expert_id, actor=actor).zone
+    zone = svc.availability(expert_id, actor=actor, known=known).zone
     today = _today(svc, zone)
     st.caption("Pick one of the nearest free times instead:")
     with st.container(horizontal=True, key=f"{key}-nearest"):

@@ -177,7 +177,7 @@ with st.container(border=True, key="book_summary"):
                        f"anyway, with your reason kept in the booking's history: "
                        f"“{escape_markdown(pick.override_reason or '')}”.", icon=":material/warning:")
     elif not missing:
-        show_refusal(svc, actor, expert_id, SLOT, pick)
+        show_refusal(svc, actor, expert_id, SLOT, pick, known=desk)
     submitted = st.button("Book and pay", type="primary", key="book_submit", disabled=preview is None)
 
 if submitted and preview is not None:  # a click queued before the button was disabled books nothing
