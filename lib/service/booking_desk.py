@@ -14,7 +14,7 @@ from lib.domain import Booking
 from lib.errors import NotFound
 from lib.service.calendar import calendar_note
 from lib.service.ports import Ports, booking_id_of
-from lib.store import BookingInputs
+from lib.store import BookingInputs, BookingReadStore
 
 # Days read either side of the window asked for: the window's days in any expert's zone, with
 # their buffers and a session over midnight, lie within them.
@@ -44,6 +44,11 @@ class BookingDesk:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
+    @property
+    def store(self) -> BookingReadStore:
+        """The store, as the protocol this part uses (see ``lib.service.ports``)."""
+        return self.ports.store
+
     def read(self, expert_id: str, first_day: date, days: int, *, actor: Actor,
              customer_id: str | None = None) -> BookingInputs:
         """The expert, their types and hours, and their bookings around ``days`` days from
@@ -52,15 +57,15 @@ class BookingDesk:
         require_expert_or_staff(actor, expert_id, "see free slots")
         first, last = _around(first_day, days)
         customer = customer_id if customer_id and actor.is_staff else None
-        return self.ports.store.booking_inputs(str(expert_id or "").strip(), None, customer, first, last,
-                                               self.ports.pending_since())
+        return self.store.booking_inputs(str(expert_id or "").strip(), None, customer, first, last,
+                                          self.ports.pending_since())
 
     def page(self, booking_id: str, first_day: date, days: int, *, actor: Actor) -> BookingPage:
         """The booking, its calendar note and its expert's schedule around ``days`` days from
         ``first_day``, in one store call; ``NotFound`` as ``get_booking`` says it, and
         ``PermissionDenied`` for another expert's booking."""
         booking_id = booking_id_of(booking_id)
-        view = self.ports.store.booking_view(booking_id, *_around(first_day, days), self.ports.pending_since())
+        view = self.store.booking_view(booking_id, *_around(first_day, days), self.ports.pending_since())
         if view.booking is None:
             raise NotFound(f"No booking with id {booking_id}.")
         require_can_see(actor, view.booking)
