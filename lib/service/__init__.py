@@ -49,6 +49,7 @@ from lib.payments import PaymentGateway
 from lib.scheduling import Availability
 from lib.service.attendance import AttendanceRecorder
 from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
+from lib.service.booking_desk import BookingDesk, BookingPage
 from lib.service.calendar import CalendarChanges, CalendarRun, Reconciliation, WaitingChange
 from lib.service.clicks import JoinLinks
 from lib.service.expert_availability import Scheduling, SlotList
@@ -62,10 +63,10 @@ from lib.service.queries import ExpertSessions, Queries
 from lib.service.reminders import ReminderRun, Reminders
 from lib.service.self_service import CustomerChange, SelfService, Visit
 from lib.service.session_types import SessionTypes
-from lib.store import BookingStore
+from lib.store import BookingInputs, BookingStore
 
-__all__ = ["BookingOutcome", "BookingPreview", "BookingService", "DispatchResult", "ExpertSessions", "LinkOutcome",
-           "PaymentCheck", "Ports", "SlotList"]
+__all__ = ["BookingOutcome", "BookingPage", "BookingPreview", "BookingService", "DispatchResult", "ExpertSessions",
+           "LinkOutcome", "PaymentCheck", "Ports", "SlotList"]
 
 
 class BookingService:
@@ -100,6 +101,7 @@ class BookingService:
         self._attendance = AttendanceRecorder(self.ports)
         self._overview = OverviewFigures(self.ports)
         self._self_service = SelfService(self.ports, self)
+        self._desk = BookingDesk(self.ports)
 
     # -- the ports, shared by every part (setting one swaps it for all) ---------------------
     @property
@@ -191,15 +193,32 @@ class BookingService:
         """The booking, ``NotFound``, or ``PermissionDenied`` for another expert's booking."""
         return self._queries.get_booking(booking_id, actor=actor)
 
-    def quote(self, expert_id: str, duration: int, session_type_id: str | None = None, *, actor: Actor) -> int:
-        """The price in rupiah of ``duration`` minutes of the expert's session type (staff)."""
-        return self._queries.quote(expert_id, duration, session_type_id, actor=actor)
+    def booking_page(self, booking_id: str, first_day: date, days: int, *, actor: Actor) -> BookingPage:
+        """The booking as ``get_booking`` gives it, with its ``calendar_note`` and what its
+        reschedule form draws (``booking_desk`` of its expert for ``days`` days from
+        ``first_day``), in one store call: the Confirmation page."""
+        return self._desk.page(booking_id, first_day, days, actor=actor)
+
+    def quote(self, expert_id: str, duration: int, session_type_id: str | None = None, *, actor: Actor,
+              known: BookingInputs | None = None) -> int:
+        """The price in rupiah of ``duration`` minutes of the expert's session type (staff);
+        ``known``: what ``booking_desk`` read."""
+        return self._queries.quote(expert_id, duration, session_type_id, actor=actor, known=known)
+
+    def booking_desk(self, expert_id: str, first_day: date, days: int, *, actor: Actor,
+                     customer_id: str | None = None) -> BookingInputs:
+        """The expert, their session types and hours, and their bookings around ``days`` days from
+        ``first_day`` (and for staff the customer ``customer_id``), in one store call (on Supabase
+        one request): what the Book page and the reschedule form draw, each part taking it as
+        ``known`` (an expert their own; staff anyone's)."""
+        return self._desk.read(expert_id, first_day, days, actor=actor, customer_id=customer_id)
 
     # -- session types (lib.service.session_types) ----------------------------------------
-    def session_types(self, expert_id: str, *, actor: Actor, active_only: bool = False) -> list[SessionType]:
+    def session_types(self, expert_id: str, *, actor: Actor, active_only: bool = False,
+                      known: BookingInputs | None = None) -> list[SessionType]:
         """The expert's session types in their order (``active_only``: those that can be
-        booked). An expert reads their own; staff anyone's."""
-        return self._types.list(expert_id, actor=actor, active_only=active_only)
+        booked; ``known``: what ``booking_desk`` read). An expert reads their own; staff anyone's."""
+        return self._types.list(expert_id, actor=actor, active_only=active_only, known=known)
 
     def set_session_types(self, expert_id: str, document: object, *, actor: Actor) -> list[SessionType]:
         """Replace the expert's session types with those of ``document`` (the JSON shape of
@@ -255,10 +274,11 @@ class BookingService:
         return self._queries.stuck_pending(actor=actor, limit=limit)
 
     # -- availability and free slots (lib.service.expert_availability) --------------------------
-    def availability(self, expert_id: str, *, actor: Actor) -> Availability:
+    def availability(self, expert_id: str, *, actor: Actor, known: BookingInputs | None = None) -> Availability:
         """The expert's availability (the default hours, with the ``booking_horizon_days``
-        setting, when they stored none). An expert reads only their own; staff anyone's."""
-        return self._scheduling.availability(expert_id, actor=actor)
+        setting, when they stored none; ``known``: what ``booking_desk`` read). An expert reads
+        only their own; staff anyone's."""
+        return self._scheduling.availability(expert_id, actor=actor, known=known)
 
     def availability_problem(self, expert_id: str, *, actor: Actor) -> str | None:
         """Why the expert's stored hours cannot be read, in words, or ``None``: such an expert has
@@ -284,17 +304,18 @@ class BookingService:
         return self._scheduling.set_calendar_id(expert_id, calendar_id, actor=actor)
 
     def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,
-                   exclude_booking: str | None = None) -> SlotList:
+                   exclude_booking: str | None = None, known: BookingInputs | None = None) -> SlotList:
         """The expert's free starts for a ``duration``-minute session on ``days`` days from
         ``first_day`` (their hours, minus their active bookings with buffers, minus busy time in
         their calendar, after notice, within the daily maximum and horizon).
 
         ``SlotList.calendar`` is "ok", "not connected" or "unavailable: <why>" (then the slots
         come from the console's own bookings alone). ``exclude_booking``: the booking being
-        rescheduled. Staff see anyone's, an expert their own.
+        rescheduled; ``known``: what ``booking_desk`` read (the store is read for what it does not
+        cover). Staff see anyone's, an expert their own.
         """
         return self._scheduling.free_slots(expert_id, duration, first_day, days, actor=actor,
-                                           exclude_booking=exclude_booking)
+                                           exclude_booking=exclude_booking, known=known)
 
     def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
                       days: int, *, actor: Actor) -> SlotList:
@@ -311,9 +332,11 @@ class BookingService:
         """
         return self._life.book(request, actor=actor)
 
-    def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
-        """What ``book`` would store, writing nothing."""
-        return self._life.preview_booking(request, actor=actor)
+    def preview_booking(self, request: BookingRequest, *, actor: Actor,
+                        known: BookingInputs | None = None) -> BookingPreview:
+        """What ``book`` would store, writing nothing; ``known``: what ``booking_desk`` read for
+        the request's expert and customer (the store is read for what it does not cover)."""
+        return self._life.preview_booking(request, actor=actor, known=known)
 
     def book_and_pay(self, request: BookingRequest, *, actor: Actor, dispatch: bool = True) -> BookingOutcome:
         """Book, start the payment and, once paid, create the link and queue the emails (and send

@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from lib.access import SYSTEM, Actor, require_can_see, require_expert_or_staff, require_staff
 from lib.domain import (
@@ -31,12 +32,15 @@ from lib.service.outbox import Outbox, recipient_zones
 from lib.service.payments import Payments
 from lib.service.ports import Ports
 from lib.service.session_types import SessionTypes
-from lib.store import EXPIRE_BATCH
+from lib.store import EXPIRE_BATCH, BookingInputs
 from lib.validation import clean_new_customer, clean_slot, clean_text, type_price
 
 T = TypeVar("T")
 # Customers one email search reads before it reads them all (see ``_customer_by_email``).
 _EMAIL_MATCHES = 100
+# Days either side of a start whose bookings the one read before booking brings: the start's day
+# in any expert's zone, with buffers and a session over midnight, lies within them.
+_AROUND_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -101,15 +105,20 @@ class BookingLife:
 
     def book(self, request: BookingRequest, *, actor: Actor) -> Booking:
         """Validate the request and store it as ``pending``. Bad input writes nothing."""
+        return self._book(request, actor)[0]
+
+    def _book(self, request: BookingRequest, actor: Actor) -> tuple[Booking, BookingInputs]:
+        """``book``, with what it read for the checks (``book_and_pay`` goes on with it)."""
         require_staff(actor, "book sessions")
         store = self.ports.store
-        if request.request_key:
-            earlier = store.find_by_request_key(request.request_key)
-            if earlier is not None:
-                return earlier
+        # One read for every check (on Supabase one request): the earlier booking of this form, the
+        # expert, their types, hours and the bookings around the start.
+        inputs = self._inputs(request, request.request_key)
+        if inputs.earlier is not None:
+            return inputs.earlier, inputs
         # The store matches a new customer by email itself, in the booking's transaction (and keeps
         # the stored name), so ``book`` need not look the customer up first as the preview does.
-        preview = self._preview(request, actor, find_customer=False)
+        preview = self._preview(request, actor, find_customer=False, inputs=inputs)
         new = NewBooking(
             id=str(uuid.uuid4()),
             expert_id=preview.expert.id,
@@ -128,31 +137,47 @@ class BookingLife:
         self.scheduling.forget_busy(booking.expert_id)
         if preview.slot_override and booking.id == new.id:
             store.add_history(booking.id, "slot override", preview.slot_override, actor.label)
-        return booking
+        return booking, inputs
 
-    def preview_booking(self, request: BookingRequest, *, actor: Actor) -> BookingPreview:
+    def _inputs(self, request: BookingRequest, request_key: str | None = None) -> BookingInputs:
+        """What the checks of ``request`` read, in one store call; the bookings of the days around
+        its start (wide enough for any expert's zone, their buffers and a session over midnight)."""
+        day, first, last = request.scheduled_date, None, None
+        if isinstance(day, date) and not isinstance(day, datetime):
+            first = datetime.combine(day - timedelta(days=_AROUND_DAYS), time(0))
+            last = datetime.combine(day + timedelta(days=_AROUND_DAYS + 1), time(0))
+        customer_id = str(request.customer_id) if request.customer_id else None
+        return self.ports.store.booking_inputs(str(request.expert_id or ""), request_key or None, customer_id,
+                                               first, last, self.ports.pending_since())
+
+    def preview_booking(self, request: BookingRequest, *, actor: Actor,
+                        known: BookingInputs | None = None) -> BookingPreview:
         """What ``book`` would store for ``request``, checked the same way, writing nothing.
 
         Raises what ``book`` raises for bad input. A new customer whose email is already a
-        customer's comes back with ``existing_customer`` set (and that customer's name).
+        customer's comes back with ``existing_customer`` set (and that customer's name). ``known``:
+        what was read for the request's expert and customer already (else read here, in one call).
         """
         require_staff(actor, "book sessions")
-        return self._preview(request, actor)
+        fits = (known is not None and known.expert is not None and known.expert.id == request.expert_id
+                and (not request.customer_id or (known.customer is not None
+                                                 and known.customer.id == request.customer_id)))
+        return self._preview(request, actor, inputs=known if fits else self._inputs(request))  # type: ignore[arg-type]
 
-    def _preview(self, request: BookingRequest, actor: Actor, *, find_customer: bool = True) -> BookingPreview:
-        store = self.ports.store
-        expert = store.get_expert(str(request.expert_id or ""))
+    def _preview(self, request: BookingRequest, actor: Actor, *, find_customer: bool = True,
+                 inputs: BookingInputs) -> BookingPreview:
+        expert = inputs.expert
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
-        kind, duration = self.types.for_request(expert, request)
+        kind, duration = self.types.for_request(expert, request, inputs.session_types)
         # The horizon is the expert's (their availability); this bound only catches typos.
         day, at = clean_slot(request.scheduled_date, request.scheduled_time, self.ports.now_local(), MAX_HORIZON_DAYS)
         typed = clean_new_customer(request.new_customer) if request.new_customer and not request.customer_id else None
         override = self.scheduling.check_start(expert, day, at, duration, actor=actor,
-                                               override_reason=request.override_reason)
+                                               override_reason=request.override_reason, known=inputs)
         existing = None
         if request.customer_id:
-            customer = store.get_customer(request.customer_id)
+            customer = inputs.customer
             if customer is None:
                 raise NotFound("Unknown customer; pick one from the list or enter a new one.")
             name, email = customer.name, customer.email
@@ -195,7 +220,9 @@ class BookingLife:
         decided when the service was built. ``dispatch=False`` queues the emails without sending
         them now (a caller that sends them later).
         """
-        booking = self.book(request, actor=actor)
+        booking, inputs = self._book(request, actor)
+        # The expert's hours were read for the checks: the emails' zones need no second read.
+        zones = _known_zones(inputs, booking, self.ports.settings.tz)
         paid: PaidHere | None = None
         if booking.status is BookingStatus.PENDING and not booking.payment_url:
             try:
@@ -206,7 +233,7 @@ class BookingLife:
         if paid is None and booking.status is not BookingStatus.PAID:
             pending = booking.status is BookingStatus.PENDING
             return BookingOutcome(booking, payment_url=booking.payment_url if pending else None)
-        linked = self.links.confirm_paid(booking.id, actor.label, dispatch, paid)
+        linked = self.links.confirm_paid(booking.id, actor.label, dispatch, paid, zones=zones)
         return BookingOutcome(linked.booking, link_error=linked.link_error)
 
     def preview_reschedule(self, booking_id: str, new_date: date, new_time: time, *, actor: Actor,
@@ -346,3 +373,10 @@ class BookingLife:
         return self.ports.store.complete_ended(self.ports.now_local(), self.ports.clock(), actor.label,
                                                line=history.completed())
 
+
+def _known_zones(inputs: BookingInputs, booking: Booking, app: ZoneInfo) -> dict[str, ZoneInfo] | None:
+    """``recipient_zones`` of ``booking`` from its expert's hours as the checks read them (hours that
+    cannot be read were logged then), or ``None`` when those were another expert's."""
+    if inputs.expert is None or inputs.expert.id != booking.expert_id:
+        return None
+    return {"customer": app, "expert": inputs.availability.zone if inputs.availability is not None else app}

@@ -70,6 +70,18 @@ def _stem(event_id: str) -> str:
     return event_id.rpartition("v")[0]
 
 
+def calendar_note(booking: Booking, work: CalendarWork | None) -> str | None:
+    """What the person sees while ``work``, the booking's calendar change, is on its way (None once
+    it is done, or when there is none)."""
+    if work is None or not work.waiting:
+        return None
+    if booking.status is BookingStatus.CANCELLED:
+        return "Cancelled; the calendar invitation is being withdrawn."
+    if booking.status in _LIVE:
+        return "The calendar invitation is being updated to the booking's time."
+    return "The calendar is being brought in line with this booking."
+
+
 class CalendarChangesStore(CalendarWorkStore, BookingRecordStore, BookingListStore, Protocol):
     """What ``CalendarChanges`` reads and writes in the store."""
 
@@ -182,14 +194,7 @@ class CalendarChanges:
     def note_for(self, booking: Booking) -> str | None:
         """What the person sees while the booking's calendar change is still on its way (None once
         it is done, or when there is none)."""
-        work = self.work_for(booking.id)
-        if work is None or not work.waiting:
-            return None
-        if booking.status is BookingStatus.CANCELLED:
-            return "Cancelled; the calendar invitation is being withdrawn."
-        if booking.status in _LIVE:
-            return "The calendar invitation is being updated to the booking's time."
-        return "The calendar is being brought in line with this booking."
+        return calendar_note(booking, self.work_for(booking.id))
 
     def work_for(self, booking_id: str) -> CalendarWork | None:
         """The booking's calendar work, if any was ever queued."""

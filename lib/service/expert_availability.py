@@ -41,7 +41,7 @@ from lib.scheduling.model import MAX_HORIZON_DAYS, check_override_dates, no_hour
 from lib.scheduling.parse import from_json
 from lib.scheduling.words import unreadable
 from lib.service.ports import Ports
-from lib.store import PeopleStore, ScheduleStore
+from lib.store import BookingInputs, PeopleStore, ScheduleStore
 from lib.validation import clean_calendar_id, clean_duration
 
 log = logging.getLogger(__name__)
@@ -159,8 +159,9 @@ class Scheduling:
         self._busy = _BusyCache(lambda: float(self.ports.settings.busy_cache_seconds), self.ports.clock)
 
     # -- availability -------------------------------------------------------------------------
-    def _expert(self, expert_id: str) -> Expert:
-        expert = self.store.get_expert(str(expert_id or "").strip())
+    def _expert(self, expert_id: str, known: BookingInputs | None = None) -> Expert:
+        wanted = str(expert_id or "").strip()
+        expert = known.expert if known and known.expert and known.expert.id == wanted else self.store.get_expert(wanted)
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
         return expert
@@ -185,10 +186,13 @@ class Scheduling:
         require_known(actor, "see the default hours")
         return self.default_availability()
 
-    def _availability_of(self, expert: Expert) -> Availability:
-        """The expert's hours; none at all when the stored ones cannot be read (logged each time,
-        and shown on the Availability page), so one bad row stops no one else's work."""
+    def _availability_of(self, expert: Expert, known: BookingInputs | None = None) -> Availability:
+        """The expert's hours (``known``'s if given); none when those stored cannot be read (logged)."""
         try:
+            if known is not None and known.expert is not None and known.expert.id == expert.id:
+                if known.unreadable is not None:
+                    raise known.unreadable
+                return known.availability or self.default_availability()
             return self.store.get_availability(expert.id) or self.default_availability()
         except UnreadableAvailability as exc:
             log_unreadable(exc)
@@ -206,11 +210,11 @@ class Scheduling:
             return unreadable(expert.name, exc.reason)
         return None
 
-    def availability(self, expert_id: str, *, actor: Actor) -> Availability:
-        """The expert's availability (the default hours when they stored none). An expert reads
-        only their own; staff anyone's."""
+    def availability(self, expert_id: str, *, actor: Actor, known: BookingInputs | None = None) -> Availability:
+        """The expert's availability (the default hours when they stored none; ``known``: as read
+        already). An expert reads only their own; staff anyone's."""
         require_expert_or_staff(actor, expert_id, "see the availability")
-        return self._availability_of(self._expert(expert_id))
+        return self._availability_of(self._expert(expert_id, known), known)
 
     def set_availability(self, expert_id: str, availability: Availability, *, actor: Actor) -> Availability:
         """Store the expert's availability and return it. An expert sets only their own; staff
@@ -241,13 +245,15 @@ class Scheduling:
         return stored
 
     # -- what holds the expert's time ---------------------------------------------------------
-    def _bookings(self, expert: Expert, first: datetime, last: datetime,
-                  exclude: str | None) -> list[tuple[datetime, datetime]]:
-        """The expert's active bookings overlapping ``[first, last)`` as aware intervals."""
+    def _bookings(self, expert: Expert, first: datetime, last: datetime, exclude: str | None,
+                  known: BookingInputs | None = None) -> list[tuple[datetime, datetime]]:
+        """The expert's active bookings in ``[first, last)`` as aware intervals (``known``'s if it covers them)."""
         tz = self.ports.tz
         wall = lambda moment: moment.astimezone(tz).replace(tzinfo=None)  # noqa: E731
-        pending_since = self.ports.clock() - timedelta(minutes=self.ports.settings.pending_expiry_minutes)
-        found = self.store.active_times(expert.id, wall(first), wall(last), pending_since)
+        mine = known is not None and known.expert is not None and known.expert.id == expert.id
+        found = known.held_between(wall(first), wall(last)) if mine else None  # type: ignore[union-attr]
+        if found is None:
+            found = self.store.active_times(expert.id, wall(first), wall(last), self.ports.pending_since())
         return [_interval(held, tz) for held in found if held.booking_id != exclude]
 
     def _busy_times(self, expert: Expert, first: datetime, last: datetime) -> BusyTimes:
@@ -275,19 +281,20 @@ class Scheduling:
 
     # -- free slots ---------------------------------------------------------------------------
     def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,
-                   exclude_booking: str | None = None) -> SlotList:
+                   exclude_booking: str | None = None, known: BookingInputs | None = None) -> SlotList:
         """The free starts of a ``duration``-minute session with the expert on ``days`` days from
         ``first_day`` (dates in the expert's zone), and what their calendar said.
 
-        ``exclude_booking``: a booking being rescheduled, whose own time does not count.
-        Staff see anyone's slots, an expert their own. ``InvalidInput`` for a duration that is not
-        offered or ``days`` outside 1..92; ``NotFound`` for an unknown expert.
+        ``exclude_booking``: a booking being rescheduled (its time does not count); ``known``: what
+        ``BookingService.booking_desk`` read. Staff see anyone's, an expert their own. ``InvalidInput``
+        for a duration not offered or ``days`` outside 1..92; ``NotFound`` for an unknown expert.
         """
         require_expert_or_staff(actor, expert_id, "see free slots")
         duration = clean_duration(duration)
         _check_days(first_day, days)
-        expert = self._expert(expert_id)
-        return self._slots(expert, self._availability_of(expert), duration, first_day, days, exclude_booking)
+        expert = self._expert(expert_id, known)
+        return self._slots(expert, self._availability_of(expert, known), duration, first_day, days, exclude_booking,
+                           known)
 
     def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
                       days: int, *, actor: Actor) -> SlotList:
@@ -303,17 +310,18 @@ class Scheduling:
         return self._slots(self._expert(expert_id), availability, duration, first_day, days, None)
 
     def _slots(self, expert: Expert, a: Availability, duration: int, first_day: date, days: int,
-               exclude_booking: str | None) -> SlotList:
+               exclude_booking: str | None, known: BookingInputs | None = None) -> SlotList:
         last_day = first_day + timedelta(days=days - 1)
         start, end = self._window(a, first_day, last_day)
         busy = self._busy_times(expert, start, end)
         slots = free_slots(a, duration, first_day, last_day, now=self.ports.clock(),
-                           bookings=self._bookings(expert, start, end, exclude_booking), busy=busy.intervals)
+                           bookings=self._bookings(expert, start, end, exclude_booking, known), busy=busy.intervals)
         return SlotList(expert.id, duration, slots, calendar_state(busy))
 
     # -- the check of book and reschedule -----------------------------------------------------
     def check_start(self, expert: Expert, day: date, at: time, duration: int, *, actor: Actor,
-                    exclude_booking: str | None = None, override_reason: str | None = None) -> SlotOverride | None:
+                    exclude_booking: str | None = None, override_reason: str | None = None,
+                    known: BookingInputs | None = None) -> SlotOverride | None:
         """Refuse a start that is not a free slot with ``SlotUnavailable``, by the same rules
         (``lib.scheduling.why_not``) and inputs the picker uses.
 
@@ -321,9 +329,9 @@ class Scheduling:
         book a start that is not free with a non-empty ``override_reason`` (anyone else who gives
         one gets ``PermissionDenied``), unless it overlaps another session itself (not only the
         minutes kept free around it): no one books two sessions at once, so that is
-        ``SlotOverlaps`` with or without a reason, as the store would refuse it.
+        ``SlotOverlaps`` with or without a reason, as the store would refuse it (``known``: as read).
         """
-        a = self._availability_of(expert)
+        a = self._availability_of(expert, known)
         start = datetime.combine(day, at, tzinfo=self.ports.tz)
         local_day = start.astimezone(a.zone).date()
         window_start, window_end = self._window(a, local_day - timedelta(days=NEAREST_WINDOW_DAYS),
@@ -335,7 +343,7 @@ class Scheduling:
         busy = self._busy_times(expert, window_start, window_end)
         day_start, day_end = window(a, local_day)
         now = self.ports.clock()
-        held = self._bookings(expert, day_start, day_end, exclude_booking)
+        held = self._bookings(expert, day_start, day_end, exclude_booking, known)
         refusal = why_not(a, start, duration, now, held, busy.intervals)
         if refusal is None:
             return None

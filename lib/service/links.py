@@ -5,11 +5,12 @@ remove the calendar events earlier attempts made."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -32,6 +33,7 @@ from lib.validation import clean_meeting_link
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Zones = Mapping[str, ZoneInfo]  # each person's zone for their emails, by side (``outbox.recipient_zones``)
 Progress = Callable[[int, int, Booking], None]
 
 
@@ -95,7 +97,7 @@ class Links:
         return self.confirm_paid(booking_id, actor.label, dispatch).raised()
 
     def confirm_paid(self, booking_id: str, actor: str, dispatch: bool,
-                     paid_here: PaidHere | None = None) -> LinkOutcome:
+                     paid_here: PaidHere | None = None, zones: Zones | None = None) -> LinkOutcome:
         """The one way from paid to confirmed, whatever the gateway and the meeting provider: the
         booking, whether this call confirmed it (``False``: done elsewhere) and, when it has no
         link, why (``error``: returned, not raised; ``LinkOutcome.raised`` raises it).
@@ -108,6 +110,7 @@ class Links:
         3. The confirmation, its emails and the link attempt in one transaction (``_confirm``).
 
         Nothing here reads an adapter flag: the route was decided when the service was built.
+        ``zones``: each person's zone for the emails, when the caller read the expert's hours already.
         """
         store, meetings = self.ports.store, self.ports.meetings
         if paid_here is None:
@@ -116,7 +119,7 @@ class Links:
             meeting = self._made_here(paid_here.booking) if self.ports.route.links_here else None
             if meeting is not None:
                 return self._confirm(paid_here.booking, meeting, actor, history.link_created(meetings.name),
-                                     dispatch, attempt=history.link_attempt(None), paid=paid_here)
+                                     dispatch, attempt=history.link_attempt(None), paid=paid_here, zones=zones)
             now = self.ports.clock()
             booking = store.mark_paid_and_claim_link(booking_id, paid_here.reference, now, self._lease_from(now),
                                                      actor, line=history.paid(paid_here.reference))
@@ -125,7 +128,7 @@ class Links:
         meeting = self._meeting(booking, actor)
         if isinstance(meeting, Meeting):
             return self._confirm(booking, meeting, actor, history.link_created(meetings.name), dispatch,
-                                 attempt=history.link_attempt(None))
+                                 attempt=history.link_attempt(None), zones=zones)
         return self._failed(booking, actor, meeting)
 
     def _meeting(self, booking: Booking, actor: str) -> Meeting | Exception:
@@ -272,7 +275,8 @@ class Links:
         return True
 
     def _confirm(self, booking: Booking, meeting: Meeting, actor: str, line: HistoryLine, dispatch: bool,
-                 attempt: HistoryLine | None = None, paid: PaidHere | None = None) -> LinkOutcome:
+                 attempt: HistoryLine | None = None, paid: PaidHere | None = None,
+                 zones: Zones | None = None) -> LinkOutcome:
         """Store the link, ``line`` and the confirmation emails (and the successful link
         ``attempt``, when one made it; and the payment ``paid``, made within the process, before
         them) in one transaction; the booking, and whether this transaction confirmed it
@@ -283,7 +287,7 @@ class Links:
         if paid is not None:
             linked = replace(linked, payment_ref=paid.reference, payment_attempts=booking.payment_attempts + 1,
                              link_attempts=booking.link_attempts + 1)
-        emails = self.outbox.drafts(linked, "confirmed")
+        emails = self.outbox.drafts(linked, "confirmed", zones=zones)
         event_id = meeting.event_id or None
         if paid is not None and attempt is not None:
             confirmed = store.pay_and_confirm(booking.id, paid.reference, meeting, at, emails, actor,

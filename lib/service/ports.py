@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from lib.clock import Clock, system_clock
@@ -91,15 +91,25 @@ class Ports:
         """Today's date in the app timezone, never the UTC date."""
         return self.now_local().date()
 
+    def pending_since(self) -> datetime:
+        """When the oldest ``pending`` booking that still holds its slot was made (``pending_expiry_minutes`` ago)."""
+        return self.clock() - timedelta(minutes=self.settings.pending_expiry_minutes)
+
     def load(self, booking_id: str) -> Booking:
         """The booking without a permission check (for the service's own steps after one), or
         ``NotFound`` with a message a person can read."""
-        booking_id = (booking_id or "").strip()
-        try:
-            uuid.UUID(booking_id)
-        except ValueError:
-            raise NotFound(f"{booking_id!r} is not a booking id; check the link you followed.") from None
+        booking_id = booking_id_of(booking_id)
         booking = self.store.get_booking(booking_id)
         if booking is None:
             raise NotFound(f"No booking with id {booking_id}.")
         return booking
+
+
+def booking_id_of(typed: str) -> str:
+    """``typed`` as a booking id (trimmed), or ``NotFound`` with a message a person can read."""
+    booking_id = (typed or "").strip()
+    try:
+        uuid.UUID(booking_id)
+    except ValueError:
+        raise NotFound(f"{booking_id!r} is not a booking id; check the link you followed.") from None
+    return booking_id

@@ -24,6 +24,7 @@ from lib.meetings.quota import BudgetUse
 from lib.service.ports import Ports
 from lib.store import (
     AttendanceStore,
+    BookingInputs,
     BookingListStore,
     BookingRecordStore,
     OutboxStore,
@@ -96,16 +97,20 @@ class Queries:
         require_can_see(actor, booking)
         return booking
 
-    def quote(self, expert_id: str, duration: int, session_type_id: str | None = None, *, actor: Actor) -> int:
+    def quote(self, expert_id: str, duration: int, session_type_id: str | None = None, *, actor: Actor,
+              known: BookingInputs | None = None) -> int:
         """The price in rupiah of ``duration`` minutes of the expert's session type (without one,
-        at the expert's hourly rate, what a new type of theirs starts with)."""
+        at the expert's hourly rate, what a new type of theirs starts with); ``known``: the expert
+        and their types as read already."""
         require_staff(actor, "quote prices")
-        expert = self.store.get_expert(expert_id)
+        mine = known is not None and known.expert is not None and known.expert.id == expert_id
+        expert = known.expert if mine else self.store.get_expert(expert_id)  # type: ignore[union-attr]
         if expert is None:
             raise NotFound("Unknown expert; pick one from the list.")
         if session_type_id is None:
             return price_for(expert.hourly_rate, clean_duration(duration))
-        kind = self.store.get_session_type(session_type_id)
+        kind = (next((t for t in known.session_types if t.id == session_type_id), None)  # type: ignore[union-attr]
+                if mine else self.store.get_session_type(session_type_id))
         if kind is None or kind.expert_id != expert.id:
             raise NotFound(f"{expert.name} does not offer that session type; pick one of their types.")
         if clean_duration(duration) not in kind.durations:

@@ -10,7 +10,7 @@ from lib.domain import BookingRequest, Expert, SessionType
 from lib.errors import InvalidInput, NotFound
 from lib.service.ports import Ports
 from lib.session_type_document import check_document, find_type
-from lib.store import PeopleStore, ScheduleStore
+from lib.store import BookingInputs, PeopleStore, ScheduleStore
 from lib.validation import MAX_SESSION_TYPE, clean_duration, clean_text
 
 
@@ -35,11 +35,16 @@ class SessionTypes:
             raise NotFound("Unknown expert; pick one from the list.")
         return expert
 
-    def list(self, expert_id: str, *, actor: Actor, active_only: bool = False) -> list[SessionType]:
-        """The expert's types in their order; ``active_only``: those that can be booked."""
+    def list(self, expert_id: str, *, actor: Actor, active_only: bool = False,
+             known: BookingInputs | None = None) -> list[SessionType]:
+        """The expert's types in their order; ``active_only``: those that can be booked; ``known``:
+        the expert and types as read already."""
         require_expert_or_staff(actor, expert_id, "see session types")
-        self._expert(expert_id)
-        types = self.store.session_types(expert_id)
+        if known is not None and known.expert is not None and known.expert.id == expert_id:
+            types = known.session_types
+        else:
+            self._expert(expert_id)
+            types = self.store.session_types(expert_id)
         return [t for t in types if t.active] if active_only else types
 
     def replace(self, expert_id: str, document: object, *, actor: Actor) -> list[SessionType]:
@@ -56,11 +61,13 @@ class SessionTypes:
                                    "leave the id out to add it as a new type.")
         return self.store.replace_session_types(expert_id, types)
 
-    def for_request(self, expert: Expert, request: BookingRequest) -> tuple[SessionType, int]:
+    def for_request(self, expert: Expert, request: BookingRequest,
+                    types: list[SessionType] | None = None) -> tuple[SessionType, int]:
         """The active type of ``expert`` the request names (its id, else its name in any language)
-        and the duration checked against it; ``InvalidInput`` in words otherwise."""
+        and the duration checked against it; ``InvalidInput`` in words otherwise. ``types``: the
+        expert's types when already read."""
         duration = clean_duration(request.duration)
-        offered = [t for t in self.store.session_types(expert.id) if t.active]
+        offered = [t for t in (self.store.session_types(expert.id) if types is None else types) if t.active]
         if request.session_type_id:
             found = next((t for t in offered if t.id == request.session_type_id), None)
             if found is None:

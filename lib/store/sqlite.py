@@ -34,6 +34,7 @@ from lib.domain import (
 )
 from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
+from lib.store.sqlite_booking_reads import BookingReadTables
 from lib.store.sqlite_calendar import CalendarWorkTables, queue_in
 from lib.store.sqlite_lists import ListTables
 from lib.store.sqlite_ops import OperationsTables
@@ -86,7 +87,7 @@ def _writer_lock(path: str) -> threading.RLock:
 
 
 class SQLiteStore(PeopleTables, SessionTypeTables, ListTables, OutboxTables, OperationsTables, CalendarWorkTables,
-                  SelfServiceTables):
+                  SelfServiceTables, BookingReadTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 

@@ -45,6 +45,7 @@ from lib.errors import (
     StoreUnavailable,
 )
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
+from lib.store.supabase_booking_reads import BookingReadRequests
 from lib.store.supabase_calendar import CalendarWorkRequests
 from lib.store.supabase_lists import ListRequests
 from lib.store.supabase_ops import OperationsRequests
@@ -89,7 +90,7 @@ class _SameRequest(StoreFailed):
 
 
 class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequests, SessionTypeRequests,
-                    CalendarWorkRequests, SelfServiceRequests):
+                    CalendarWorkRequests, SelfServiceRequests, BookingReadRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase
@@ -273,12 +274,11 @@ class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequ
                                        "yet; refresh the page.") from None
             return earlier
         row = _rows(data)[0]
-        if not row.get("customer"):
-            # A customer the function inserted is not visible to the embed of the same statement
-            # (it reads the statement's snapshot): read the booking again, now committed.
-            fresh = self.get_booking(row["id"])
-            if fresh is not None:
-                return fresh
+        if not row.get("customer") and new.new_customer is not None and not new.customer_id:
+            # The embed of the same statement cannot see a customer the function inserted (it reads
+            # the statement's snapshot); that customer is the one typed, stored as typed (an earlier
+            # customer with the email would be visible): no second request to read the names.
+            row = {**row, "customer": {"name": new.new_customer.name, "email": new.new_customer.email}}
         return _booking(row)
 
     def get_booking(self, booking_id: str) -> Booking | None:

@@ -10,6 +10,7 @@ from lib.domain import Booking, BookingStatus
 from lib.errors import CallExpertError, SlotUnavailable
 from lib.plaintext import escape_markdown
 from lib.service import BookingService
+from lib.store import BookingInputs
 from lib.timefmt import rupiah, when
 from pages.ui.flash import flash, show_error
 from pages.ui.slot_picker import remember_refusal, reset_picker, show_refusal, slot_picker, still_to_pick
@@ -60,17 +61,18 @@ def booking_card(booking: Booking, svc: BookingService) -> None:
                        f"(attempt {booking.payment_attempts})")
 
 
-def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None:
+def reschedule_form(svc: BookingService, booking: Booking, actor: Actor, known: BookingInputs | None = None) -> None:
     """A free start from the picker (the booking's own time counts as free; ops may give a time
     of their own with a reason) -> ``service.reschedule``; the meeting link stays. The button is
-    enabled once a start is picked; until then the box says what to pick."""
+    enabled once a start is picked; until then the box says what to pick. ``known``: what the
+    page read of the expert already (``service.booking_page``), for the picker."""
     key = f"reschedule-{booking.id}"
     with st.container(border=True, key=f"{key}-box"):
         st.markdown("**Reschedule**")
         st.caption(f"Only the time moves: {escape_markdown(booking.session_type)}, {booking.duration} minutes and "
                    f"{rupiah(booking.price)} stay as booked.")
         pick = slot_picker(svc, actor, booking.expert_id, booking.duration, key=key, exclude_booking=booking.id,
-                           around=booking.scheduled_date)
+                           around=booking.scheduled_date, known=known)
         missing = still_to_pick(pick)
         refused = False
         if missing:
@@ -116,7 +118,7 @@ def reschedule_form(svc: BookingService, booking: Booking, actor: Actor) -> None
                                   + (f" {note}" if note else "")))
                 reset_picker(key)
                 st.rerun()
-        show_refusal(svc, actor, booking.expert_id, key, pick)
+        show_refusal(svc, actor, booking.expert_id, key, pick, known=known)
 
 
 def cancel_form(svc: BookingService, booking: Booking, actor: Actor) -> None:

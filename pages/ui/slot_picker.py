@@ -17,6 +17,7 @@ from lib.plaintext import escape_markdown
 from lib.scheduling import Slot
 from lib.service import BookingService, SlotList
 from lib.slot_choices import (
+    WINDOW_DAYS,
     Window,
     calendar_notice,
     day_choices,
@@ -30,6 +31,7 @@ from lib.slot_choices import (
     time_label,
     window,
 )
+from lib.store import BookingInputs
 from lib.timefmt import long_date, short_date, zone_abbreviation
 from pages.ui.flash import show_error
 
@@ -108,16 +110,32 @@ def _move(key: str, by: int) -> None:
     st.session_state[f"{key}-page"] = st.session_state.get(f"{key}-page", 0) + by
 
 
+def window_start(svc: BookingService, key: str, around: date | None = None) -> date:
+    """The first day of the window the picker ``key`` is about to show (app timezone; the
+    expert's may differ by a day, which ``service.booking_desk`` reads around): what to read
+    before drawing it, so the picker draws from that one read."""
+    today = svc.today()
+    if f"{key}-page" in st.session_state:
+        page = st.session_state[f"{key}-page"]
+    else:
+        chosen = _chosen(key)[0]
+        opening = date.fromisoformat(chosen) if chosen else around
+        page = page_of(opening, today) if opening else 0
+    return today + timedelta(days=page * WINDOW_DAYS)
+
+
 def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int, *, key: str,
-                exclude_booking: str | None = None, around: date | None = None) -> Pick:
+                exclude_booking: str | None = None, around: date | None = None,
+                known: BookingInputs | None = None) -> Pick:
     """Draw the picker for ``duration`` minutes with the expert and return the pick.
 
     ``key`` prefixes every widget key (``{key}-day``, ``{key}-time``...). ``exclude_booking``:
     the booking being rescheduled (its own time counts as free). ``around``: a day to open the
-    window on (the booking's current day) instead of the first day with a free start.
+    window on (the booking's current day) instead of the first day with a free start. ``known``:
+    what ``service.booking_desk`` read for ``window_start`` (the picker then reads nothing more).
     """
     try:
-        availability = svc.availability(expert_id, actor=actor)
+        availability = svc.availability(expert_id, actor=actor, known=known)
     except CallExpertError as exc:
         show_error(exc)
         return Pick()
@@ -136,7 +154,7 @@ def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int
         st.session_state[page_key] = page_of(opening, today) if opening else 0
     try:
         shown, found = _read(svc, actor, expert_id, duration, exclude_booking, today, availability.horizon_days,
-                             st.session_state[page_key])
+                             st.session_state[page_key], known)
         choices = day_choices(found.slots, shown.first_day, shown.days)
         starts_of = {c.day.isoformat(): c.free for c in choices}
         if recheck or reopen:
@@ -150,7 +168,7 @@ def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int
             first = around if around and starts_of.get(around.isoformat()) else first_free_day(choices)
             while first is None and shown.has_later:
                 shown, found = _read(svc, actor, expert_id, duration, exclude_booking, today,
-                                     availability.horizon_days, shown.page + 1)
+                                     availability.horizon_days, shown.page + 1, known)
                 choices = day_choices(found.slots, shown.first_day, shown.days)
                 first = first_free_day(choices)
             st.session_state[page_key] = shown.page
@@ -206,11 +224,11 @@ def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int
 
 
 def _read(svc: BookingService, actor: Actor, expert_id: str, duration: int, exclude_booking: str | None,
-          today: date, horizon_days: int, page: int) -> tuple[Window, SlotList]:
+          today: date, horizon_days: int, page: int, known: BookingInputs | None = None) -> tuple[Window, SlotList]:
     """The window ``page`` and the expert's free starts in it."""
     shown = window(today, horizon_days, page)
     return shown, svc.free_slots(expert_id, duration, shown.first_day, shown.days, actor=actor,
-                                 exclude_booking=exclude_booking)
+                                 exclude_booking=exclude_booking, known=known)
 
 
 def _override(svc: BookingService, key: str, pick: Pick) -> Pick:
@@ -241,9 +259,10 @@ def remember_refusal(key: str, pick: Pick, exc: SlotUnavailable) -> None:
     st.session_state[f"{key}-refused"] = (pick, words, [slot_key(s) for s in exc.nearest])
 
 
-def show_refusal(svc: BookingService, actor: Actor, expert_id: str, key: str, pick: Pick) -> bool:
+def show_refusal(svc: BookingService, actor: Actor, expert_id: str, key: str, pick: Pick,
+                 known: BookingInputs | None = None) -> bool:
     """The refusal of ``pick`` and its nearest free times as buttons that pick them; True when
-    there was one to show."""
+    there was one to show (``known``: as for ``slot_picker``)."""
     kept = st.session_state.get(f"{key}-refused")
     if not kept or kept[0] != pick:
         return False
@@ -251,7 +270,7 @@ def show_refusal(svc: BookingService, actor: Actor, expert_id: str, key: str, pi
     st.error(escape_markdown(message), icon=":material/event_busy:")
     if not nearest:
         return True
-    zone = svc.availability(expert_id, actor=actor).zone
+    zone = svc.availability(expert_id, actor=actor, known=known).zone
     today = _today(svc, zone)
     st.caption("Pick one of the nearest free times instead:")
     with st.container(horizontal=True, key=f"{key}-nearest"):

@@ -14,13 +14,21 @@ from lib.domain import DEFAULT_DURATION, BookingRequest, BookingStatus, NewCusto
 from lib.errors import CallExpertError, SlotUnavailable
 from lib.plaintext import escape_markdown
 from lib.session_type_document import price_words
+from lib.slot_choices import WINDOW_DAYS
 from lib.timefmt import rupiah, when
 from pages.ui.booking_card import join_button
 from pages.ui.flash import show_error, show_flash
 from pages.ui.payment import payment_panel
 from pages.ui.registry import BY_KEY
 from pages.ui.run import page_context
-from pages.ui.slot_picker import forget_start, remember_refusal, reset_picker, show_refusal, slot_picker
+from pages.ui.slot_picker import (
+    forget_start,
+    remember_refusal,
+    reset_picker,
+    show_refusal,
+    slot_picker,
+    window_start,
+)
 
 EXISTING, NEW = "existing", "new"
 SLOT = "book_slot"  # the picker's keys
@@ -64,9 +72,16 @@ else:
 
 expert_id = st.selectbox("Expert", list(experts), key="book_expert",
                          format_func=lambda i: f"{experts[i].name} — {experts[i].expertise}")
+# One read of what the form draws of this expert (their types, hours and the bookings of the days
+# the picker opens on); the parts below draw from it.
+try:
+    desk = svc.booking_desk(expert_id, window_start(svc, SLOT), WINDOW_DAYS, actor=actor, customer_id=customer_id)
+except CallExpertError as exc:
+    show_error(exc)
+    desk = None
 # Only this expert's types that can be booked, then only the lengths the chosen one offers.
 try:
-    offered = {t.id: t for t in svc.session_types(expert_id, actor=actor, active_only=True)}
+    offered = {t.id: t for t in svc.session_types(expert_id, actor=actor, active_only=True, known=desk)}
 except CallExpertError as exc:
     show_error(exc)
     offered = {}
@@ -88,11 +103,11 @@ st.caption(" · ".join(part for part in (price_words(kind), kind.description) if
 
 # -- when: only free starts, from the same rules the booking is checked by -----------------------
 st.markdown("**When**")
-pick = slot_picker(svc, actor, expert_id, duration, key=SLOT)
+pick = slot_picker(svc, actor, expert_id, duration, key=SLOT, known=desk)
 
 # -- price -----------------------------------------------------------------------------
 try:
-    st.metric("Price", rupiah(svc.quote(expert_id, duration, type_id, actor=actor)))
+    st.metric("Price", rupiah(svc.quote(expert_id, duration, type_id, actor=actor, known=desk)))
 except CallExpertError as exc:
     show_error(exc)
 if svc.payments.is_demo:
@@ -140,7 +155,7 @@ with st.container(border=True, key="book_summary"):
         st.markdown("\n".join(f"- {part}." for part in missing))
     else:
         try:
-            preview = svc.preview_booking(request, actor=actor)
+            preview = svc.preview_booking(request, actor=actor, known=desk)
         except SlotUnavailable as exc:  # shown below with its nearest free times
             remember_refusal(SLOT, pick, exc)
         except CallExpertError as exc:
@@ -162,7 +177,7 @@ with st.container(border=True, key="book_summary"):
                        f"anyway, with your reason kept in the booking's history: "
                        f"“{escape_markdown(pick.override_reason or '')}”.", icon=":material/warning:")
     elif not missing:
-        show_refusal(svc, actor, expert_id, SLOT, pick)
+        show_refusal(svc, actor, expert_id, SLOT, pick, known=desk)
     submitted = st.button("Book and pay", type="primary", key="book_submit", disabled=preview is None)
 
 if submitted and preview is not None:  # a click queued before the button was disabled books nothing

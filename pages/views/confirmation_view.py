@@ -4,11 +4,13 @@ import streamlit as st
 
 from lib.domain import ACTIVE_STATUSES, BookingStatus
 from lib.errors import CallExpertError
+from lib.slot_choices import WINDOW_DAYS
 from pages.ui.booking_card import booking_card, cancel_form, join_button, reschedule_form
 from pages.ui.booking_list import booking_rows
 from pages.ui.flash import show_error, show_flash
 from pages.ui.payment import payment_panel
 from pages.ui.run import page_context
+from pages.ui.slot_picker import window_start
 
 # What to say when there is no link, by status.
 NO_LINK = {
@@ -47,14 +49,17 @@ if not booking_id:  # no booking chosen yet: the viewer's next ones to pick from
         st.info("No bookings to come. Paste a booking id above to open an earlier one.")
     st.stop()
 
+# One read: the booking, its calendar change and what the reschedule form draws of its expert.
 try:
-    booking = svc.get_booking(booking_id, actor=actor)
+    shown = svc.booking_page(booking_id, window_start(svc, f"reschedule-{booking_id.strip()}"), WINDOW_DAYS,
+                             actor=actor)
 except CallExpertError as exc:
     show_error(exc)
     st.stop()
 
+booking = shown.booking
 booking_card(booking, svc)
-calendar_note = svc.calendar_note(booking.id, actor=actor)
+calendar_note = shown.calendar_note
 if calendar_note:  # the booking changed; Google is still being brought in line
     st.info(calendar_note)
 if booking.meeting_link and booking.status is BookingStatus.CONFIRMED:
@@ -68,7 +73,7 @@ if booking.status in ACTIVE_STATUSES:
     st.markdown(NEXT_STEPS)
     left, right = st.columns(2)
     with left:
-        reschedule_form(svc, booking, actor)
+        reschedule_form(svc, booking, actor, known=shown.desk)
     if actor.is_staff:  # experts may move their sessions; only ops cancel
         with right:
             cancel_form(svc, booking, actor)
