@@ -52,6 +52,7 @@ from lib.service.booking import BookingLife, BookingOutcome, BookingPreview
 from lib.service.calendar import CalendarChanges, CalendarRun, Reconciliation, WaitingChange
 from lib.service.clicks import JoinLinks
 from lib.service.expert_availability import Scheduling, SlotList
+from lib.service.expert_pages import AvailabilityView, ExpertPages, MySessionsView
 from lib.service.jobs import JobRuns
 from lib.service.links import LinkOutcome, Links, Progress
 from lib.service.outbox import DispatchResult, Outbox
@@ -92,6 +93,7 @@ class BookingService:
         self._payments = Payments(self.ports, self._links)
         self._scheduling = Scheduling(self.ports)
         self._types = SessionTypes(self.ports)
+        self._expert_pages = ExpertPages(self.ports, self._scheduling)
         self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling,
                                  self._calendar, self._types)
         self._reminders = Reminders(self.ports)
@@ -216,6 +218,16 @@ class BookingService:
         (past ones too, with their attendance): a week of My sessions (an expert their own)."""
         return self._queries.sessions_between(expert_id, first_day, last_day, actor=actor)
 
+    def my_sessions_view(self, expert: Expert, first_day: date, last_day: date, *, actor: Actor) -> MySessionsView:
+        """My sessions in one store call: ``sessions_between``, the expert's hours and
+        ``upcoming_for_expert`` of ``expert`` (as already read in this run)."""
+        return self._expert_pages.my_sessions(expert, first_day, last_day, actor=actor)
+
+    def availability_view(self, expert: Expert, *, actor: Actor) -> AvailabilityView:
+        """The Availability page's reads in one store call: the hours, ``availability_problem`` and
+        the session types of ``expert`` (as already read in this run)."""
+        return self._expert_pages.availability(expert, actor=actor)
+
     def next_bookings(self, limit: int = 20, *, actor: Actor) -> list[Booking]:
         """The next pending, paid or confirmed bookings by date and time: all for staff, an
         expert's own for an expert."""
@@ -297,10 +309,12 @@ class BookingService:
                                            exclude_booking=exclude_booking)
 
     def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
-                      days: int, *, actor: Actor) -> SlotList:
+                      days: int, *, actor: Actor, expert: Expert | None = None) -> SlotList:
         """The free slots an edited, unsaved ``availability`` would leave for the expert, with their
-        real bookings and calendar (the Availability page's preview); nothing is stored."""
-        return self._scheduling.preview_slots(expert_id, availability, duration, first_day, days, actor=actor)
+        real bookings and calendar (the Availability page's preview); nothing is stored.
+        ``expert``: the expert as already read in this run (not read again)."""
+        return self._scheduling.preview_slots(expert_id, availability, duration, first_day, days, actor=actor,
+                                              expert=expert)
 
     # -- the booking life (lib.service.booking) -------------------------------------------
     def book(self, request: BookingRequest, *, actor: Actor) -> Booking:

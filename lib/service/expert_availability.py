@@ -290,17 +290,18 @@ class Scheduling:
         return self._slots(expert, self._availability_of(expert), duration, first_day, days, exclude_booking)
 
     def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
-                      days: int, *, actor: Actor) -> SlotList:
+                      days: int, *, actor: Actor, expert: Expert | None = None) -> SlotList:
         """The free slots ``availability`` (edited, not yet saved) would leave, with the expert's
         real bookings and calendar: what the Availability page shows before saving. The same
         computation as ``free_slots``; nothing is stored. Only whoever may change the expert's
-        availability may preview it."""
+        availability may preview it. ``expert``: the expert as already read (not read again)."""
         require_expert_or_staff(actor, expert_id, "change the availability")
         if not isinstance(availability, Availability):
             raise InvalidInput("The availability must be a lib.scheduling.Availability value.")
         duration = clean_duration(duration)
         _check_days(first_day, days)
-        return self._slots(self._expert(expert_id), availability, duration, first_day, days, None)
+        known = expert if expert is not None and expert.id == expert_id else self._expert(expert_id)
+        return self._slots(known, availability, duration, first_day, days, None)
 
     def _slots(self, expert: Expert, a: Availability, duration: int, first_day: date, days: int,
                exclude_booking: str | None) -> SlotList:

@@ -35,6 +35,7 @@ from lib.domain import (
 from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, SlotTaken
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.sqlite_calendar import CalendarWorkTables, queue_in
+from lib.store.sqlite_expert_pages import ExpertPageTables
 from lib.store.sqlite_lists import ListTables
 from lib.store.sqlite_ops import OperationsTables
 from lib.store.sqlite_outbox import OutboxTables
@@ -86,7 +87,7 @@ def _writer_lock(path: str) -> threading.RLock:
 
 
 class SQLiteStore(PeopleTables, SessionTypeTables, ListTables, OutboxTables, OperationsTables, CalendarWorkTables,
-                  SelfServiceTables):
+                  SelfServiceTables, ExpertPageTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 

@@ -46,6 +46,7 @@ from lib.errors import (
 )
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.supabase_calendar import CalendarWorkRequests
+from lib.store.supabase_expert_pages import ExpertPageRequests
 from lib.store.supabase_lists import ListRequests
 from lib.store.supabase_ops import OperationsRequests
 from lib.store.supabase_outbox import OutboxRequests
@@ -89,7 +90,7 @@ class _SameRequest(StoreFailed):
 
 
 class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequests, SessionTypeRequests,
-                    CalendarWorkRequests, SelfServiceRequests):
+                    CalendarWorkRequests, SelfServiceRequests, ExpertPageRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase
