@@ -18,7 +18,7 @@ docstring, so pages, the CLI, the worker and the endpoint read one surface; it h
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
@@ -55,6 +55,7 @@ from lib.service.expert_availability import Scheduling, SlotList
 from lib.service.expert_pages import AvailabilityView, ExpertPages, MySessionsView
 from lib.service.jobs import JobRuns
 from lib.service.links import LinkOutcome, Links, Progress
+from lib.service.ops_page import OpsPage, OpsView
 from lib.service.outbox import DispatchResult, Outbox
 from lib.service.overview_figures import OverviewFigures
 from lib.service.payments import PaymentCheck, Payments
@@ -94,6 +95,7 @@ class BookingService:
         self._scheduling = Scheduling(self.ports)
         self._types = SessionTypes(self.ports)
         self._expert_pages = ExpertPages(self.ports, self._scheduling)
+        self._ops_page = OpsPage(self.ports, self._expert_pages)
         self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling,
                                  self._calendar, self._types)
         self._reminders = Reminders(self.ports)
@@ -237,6 +239,14 @@ class BookingService:
         """Today's numbers for the ops page."""
         return self._queries.ops_counts(actor=actor)
 
+    def ops_view(self, status: BookingStatus | None, wanted: str | None, experts: Sequence[Expert], *,
+                 actor: Actor) -> OpsView:
+        """The Ops page's lists in one store call: ``ops_counts``, ``missing_links``, the failed
+        ``emails``, ``customer_changes``, ``job_runs``, ``recent_bookings(status=status)`` and the
+        booking shown whole (``wanted`` when among them, else the newest) with its history, its
+        expert (from ``experts``, as already read in this run) and their hours."""
+        return self._ops_page.view(status, wanted, experts, actor=actor)
+
     def missing_links(self, limit: int = 500, *, actor: Actor) -> list[Booking]:
         """Paid bookings with no meeting link, oldest first."""
         return self._queries.missing_links(limit, actor=actor)
@@ -296,17 +306,19 @@ class BookingService:
         return self._scheduling.set_calendar_id(expert_id, calendar_id, actor=actor)
 
     def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,
-                   exclude_booking: str | None = None) -> SlotList:
+                   exclude_booking: str | None = None, expert: Expert | None = None,
+                   availability: Availability | None = None) -> SlotList:
         """The expert's free starts for a ``duration``-minute session on ``days`` days from
         ``first_day`` (their hours, minus their active bookings with buffers, minus busy time in
         their calendar, after notice, within the daily maximum and horizon).
 
         ``SlotList.calendar`` is "ok", "not connected" or "unavailable: <why>" (then the slots
         come from the console's own bookings alone). ``exclude_booking``: the booking being
-        rescheduled. Staff see anyone's, an expert their own.
+        rescheduled. Staff see anyone's, an expert their own. ``expert`` and ``availability``:
+        the expert and their hours as already read in this run (not read again).
         """
         return self._scheduling.free_slots(expert_id, duration, first_day, days, actor=actor,
-                                           exclude_booking=exclude_booking)
+                                           exclude_booking=exclude_booking, expert=expert, availability=availability)
 
     def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
                       days: int, *, actor: Actor, expert: Expert | None = None) -> SlotList:

@@ -275,19 +275,22 @@ class Scheduling:
 
     # -- free slots ---------------------------------------------------------------------------
     def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,
-                   exclude_booking: str | None = None) -> SlotList:
+                   exclude_booking: str | None = None, expert: Expert | None = None,
+                   availability: Availability | None = None) -> SlotList:
         """The free starts of a ``duration``-minute session with the expert on ``days`` days from
         ``first_day`` (dates in the expert's zone), and what their calendar said.
 
         ``exclude_booking``: a booking being rescheduled, whose own time does not count.
         Staff see anyone's slots, an expert their own. ``InvalidInput`` for a duration that is not
-        offered or ``days`` outside 1..92; ``NotFound`` for an unknown expert.
+        offered or ``days`` outside 1..92; ``NotFound`` for an unknown expert. ``expert`` and
+        ``availability``: the expert and their hours as already read (not read again).
         """
         require_expert_or_staff(actor, expert_id, "see free slots")
         duration = clean_duration(duration)
         _check_days(first_day, days)
-        expert = self._expert(expert_id)
-        return self._slots(expert, self._availability_of(expert), duration, first_day, days, exclude_booking)
+        known = expert if expert is not None and expert.id == expert_id else self._expert(expert_id)
+        hours = availability if availability is not None and known is expert else self._availability_of(known)
+        return self._slots(known, hours, duration, first_day, days, exclude_booking)
 
     def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
                       days: int, *, actor: Actor, expert: Expert | None = None) -> SlotList:

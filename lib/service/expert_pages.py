@@ -59,7 +59,9 @@ class ExpertPages:
         """The store, as the protocol this part uses (see ``lib.service.ports``)."""
         return self.ports.store
 
-    def _hours(self, expert: Expert, stored: StoredHours) -> tuple[Availability, str | None]:
+    def hours(self, expert: Expert, stored: StoredHours) -> tuple[Availability, str | None]:
+        """The expert's hours from what is stored (the default ones when none are), and why the
+        stored ones cannot be read (logged; then no hours at all), ``None`` when they can."""
         if stored.unreadable is not None:
             log_unreadable(UnreadableAvailability(expert.id, stored.unreadable))
             return no_hours(self.ports.settings.timezone), unreadable(expert.name, stored.unreadable)
@@ -75,7 +77,7 @@ class ExpertPages:
         rows = self.store.expert_week(expert.id, datetime.combine(first_day, time(0)),
                                       datetime.combine(last_day + timedelta(days=1), time(0)), SESSION_STATUSES,
                                       self.ports.now_local(), _WEEK_LIMIT, UPCOMING_LIMIT)
-        availability, _ = self._hours(expert, rows.hours)
+        availability, _ = self.hours(expert, rows.hours)
         return MySessionsView(ExpertSessions(rows.week, rows.attendance), availability, rows.upcoming)
 
     def availability(self, expert: Expert, *, actor: Actor) -> AvailabilityView:
@@ -83,6 +85,6 @@ class ExpertPages:
         expert reads only their own; staff anyone's."""
         require_expert_or_staff(actor, expert.id, "see the availability")
         rows = self.store.expert_setup(expert.id)
-        availability, problem = self._hours(expert, rows.hours)
+        availability, problem = self.hours(expert, rows.hours)
         return AvailabilityView(availability, problem, rows.session_types)
 

@@ -38,6 +38,7 @@ from lib.store.sqlite_calendar import CalendarWorkTables, queue_in
 from lib.store.sqlite_expert_pages import ExpertPageTables
 from lib.store.sqlite_lists import ListTables
 from lib.store.sqlite_ops import OperationsTables
+from lib.store.sqlite_ops_page import OpsPageTables
 from lib.store.sqlite_outbox import OutboxTables
 from lib.store.sqlite_people import PeopleTables
 from lib.store.sqlite_rows import (
@@ -87,7 +88,7 @@ def _writer_lock(path: str) -> threading.RLock:
 
 
 class SQLiteStore(PeopleTables, SessionTypeTables, ListTables, OutboxTables, OperationsTables, CalendarWorkTables,
-                  SelfServiceTables, ExpertPageTables):
+                  SelfServiceTables, ExpertPageTables, OpsPageTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 

@@ -49,6 +49,7 @@ from lib.store.supabase_calendar import CalendarWorkRequests
 from lib.store.supabase_expert_pages import ExpertPageRequests
 from lib.store.supabase_lists import ListRequests
 from lib.store.supabase_ops import OperationsRequests
+from lib.store.supabase_ops_page import OpsPageRequests
 from lib.store.supabase_outbox import OutboxRequests
 from lib.store.supabase_people import PeopleRequests
 from lib.store.supabase_rows import (
@@ -90,7 +91,7 @@ class _SameRequest(StoreFailed):
 
 
 class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequests, SessionTypeRequests,
-                    CalendarWorkRequests, SelfServiceRequests, ExpertPageRequests):
+                    CalendarWorkRequests, SelfServiceRequests, ExpertPageRequests, OpsPageRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase
