@@ -1,6 +1,6 @@
-"""``expert_week_page`` and ``expert_setup_page`` on a real PostgreSQL: each returns what the separate
-reads of My sessions and Availability return (the same rows, in the same order), and only the
-service role may call them."""
+"""``expert_week_page``, ``expert_setup_page`` and ``ops_page`` on a real PostgreSQL: each returns what
+the separate reads of My sessions, Availability and Ops return (the same rows, in the same order),
+and only the service role may call them."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from tests.support.migrations_db import one as _one
 
 WEEK = ("select expert_week_page(%s, '2026-12-28T00:00:00', '2027-01-04T00:00:00',"
         " '[\"paid\", \"confirmed\", \"completed\"]'::jsonb, '2026-12-29T12:00:00', 500, 200)")
-SIGNATURES = {"expert_week_page": "(uuid, timestamp, timestamp, jsonb, timestamp, integer, integer)",
-              "expert_setup_page": "(uuid)"}
+OPS = "select ops_page('2026-12-29', %s, %s, '2026-12-01T00:00:00Z', 200, 500, 200, 50)"
+SIGNATURES = ("expert_week_page", "expert_setup_page", "ops_page")
 
 
 def test_the_week_holds_the_rows_the_separate_reads_return(conn):  # noqa: F811
@@ -64,7 +64,31 @@ def test_the_setup_holds_the_hours_and_the_session_types_in_their_order(conn):  
     assert found["availability"] is None
 
 
-@pytest.mark.parametrize("name", sorted(SIGNATURES))
+def test_the_ops_page_holds_the_lists_the_separate_reads_return(conn):  # noqa: F811
+    sari, andi = _expert(conn), _customer(conn)
+    made = [_book(conn, sari, andi, "2026-12-29", f"{9 + n}:00", status=s)
+            for n, s in enumerate(("pending", "paid", "confirmed"))]
+    for n, booking in enumerate(made):  # distinct creation times, the last made newest of all
+        conn.execute("update bookings set created_at = now() + make_interval(mins => %s) where id = %s",
+                     [n + 1, booking])
+    conn.execute("insert into booking_history (booking_id, event, detail, actor) values (%s, 'note', 'one', 'ops'),"
+                 " (%s, 'note', 'two', 'ops')", [made[1], made[1]])
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        everything = _one(c, OPS, [None, None])
+        newest = [str(r[0]) for r in c.execute("select id from bookings order by created_at desc limit 200")]
+        paid = _one(c, OPS, ["paid", made[2]])  # the wanted one is not paid: the newest paid is chosen
+        cursor = c.execute("select * from ops_counts('2026-12-29')")
+        counts = dict(zip([d.name for d in cursor.description], cursor.fetchone(), strict=True))
+    assert [r["id"] for r in everything["recent"]] == newest and newest[:3] == made[::-1]
+    assert everything["chosen"] == made[2] and everything["history"] == []
+    assert made[1] in [r["id"] for r in everything["missing"]]
+    assert [r["id"] for r in paid["recent"]][0] == made[1] and paid["chosen"] == made[1]
+    assert [h["detail"] for h in paid["history"]] == ["one", "two"]
+    assert everything["counts"] == counts
+    assert everything["failed_emails"] == everything["changes"] == []
+
+
+@pytest.mark.parametrize("name", SIGNATURES)
 def test_only_the_service_role_may_read_an_experts_page(conn, name):  # noqa: F811
     rows = conn.execute(
         "select has_function_privilege('anon', p.oid, 'execute'), has_function_privilege('authenticated', p.oid,"
