@@ -37,14 +37,16 @@ as $$
          order by x.last_change_at desc nulls last
          limit p_changes_limit
     ), shaped as (
-        select n.id,
-               to_jsonb(n) || jsonb_build_object(
-                   'customer', jsonb_build_object('name', u.name, 'email', u.email),
-                   'expert', jsonb_build_object('name', e.name, 'email', e.email)) as row
-          from public.bookings n
-          join public.users u on u.id = n.user_id
-          join public.experts e on e.id = n.expert_id
-         where n.id in (select id from recent union select id from missing union select booking_id from changes)
+        -- One booking at a time by its key: only the listed rows are read, with their names (a
+        -- join here let the planner read every booking and customer, which grew with the data).
+        select i.id,
+               (select to_jsonb(n) || jsonb_build_object(
+                           'customer', (select jsonb_build_object('name', u.name, 'email', u.email)
+                                          from public.users u where u.id = n.user_id),
+                           'expert', (select jsonb_build_object('name', e.name, 'email', e.email)
+                                        from public.experts e where e.id = n.expert_id))
+                  from public.bookings n where n.id = i.id) as row
+          from (select id from recent union select id from missing union select booking_id from changes) i
     ), newest_emails as (
         select o.* from public.email_outbox o order by o.id desc limit p_email_limit
     ), chosen as (
