@@ -24,7 +24,6 @@ svc, actor = context.service, context.actor
 st.title("My sessions")
 
 expert = chosen_expert(context, "my_expert")
-expert_id = expert.id
 
 
 def _move_week(by: int) -> None:
