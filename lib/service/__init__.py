@@ -18,7 +18,7 @@ docstring, so pages, the CLI, the worker and the endpoint read one surface; it h
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
@@ -53,8 +53,10 @@ from lib.service.booking_desk import BookingDesk, BookingPage
 from lib.service.calendar import CalendarChanges, CalendarRun, Reconciliation, WaitingChange
 from lib.service.clicks import JoinLinks
 from lib.service.expert_availability import Scheduling, SlotList
+from lib.service.expert_pages import AvailabilityView, ExpertPages, MySessionsView
 from lib.service.jobs import JobRuns
 from lib.service.links import LinkOutcome, Links, Progress
+from lib.service.ops_page import OpsPage, OpsView
 from lib.service.outbox import DispatchResult, Outbox
 from lib.service.overview_figures import OverviewFigures
 from lib.service.payments import PaymentCheck, Payments
@@ -93,6 +95,8 @@ class BookingService:
         self._payments = Payments(self.ports, self._links)
         self._scheduling = Scheduling(self.ports)
         self._types = SessionTypes(self.ports)
+        self._expert_pages = ExpertPages(self.ports, self._scheduling)
+        self._ops_page = OpsPage(self.ports, self._expert_pages)
         self._life = BookingLife(self.ports, self._outbox, self._links, self._payments, self._scheduling,
                                  self._calendar, self._types)
         self._reminders = Reminders(self.ports)
@@ -235,6 +239,16 @@ class BookingService:
         (past ones too, with their attendance): a week of My sessions (an expert their own)."""
         return self._queries.sessions_between(expert_id, first_day, last_day, actor=actor)
 
+    def my_sessions_view(self, expert: Expert, first_day: date, last_day: date, *, actor: Actor) -> MySessionsView:
+        """My sessions in one store call: ``sessions_between``, the expert's hours and
+        ``upcoming_for_expert`` of ``expert`` (as already read in this run)."""
+        return self._expert_pages.my_sessions(expert, first_day, last_day, actor=actor)
+
+    def availability_view(self, expert: Expert, *, actor: Actor) -> AvailabilityView:
+        """The Availability page's reads in one store call: the hours, ``availability_problem`` and
+        the session types of ``expert`` (as already read in this run)."""
+        return self._expert_pages.availability(expert, actor=actor)
+
     def next_bookings(self, limit: int = 20, *, actor: Actor) -> list[Booking]:
         """The next pending, paid or confirmed bookings by date and time: all for staff, an
         expert's own for an expert."""
@@ -243,6 +257,14 @@ class BookingService:
     def ops_counts(self, *, actor: Actor) -> OpsCounts:
         """Today's numbers for the ops page."""
         return self._queries.ops_counts(actor=actor)
+
+    def ops_view(self, status: BookingStatus | None, wanted: str | None, experts: Sequence[Expert], *,
+                 actor: Actor) -> OpsView:
+        """The Ops page's lists in one store call: ``ops_counts``, ``missing_links``, the failed
+        ``emails``, ``customer_changes``, ``job_runs``, ``recent_bookings(status=status)`` and the
+        booking shown whole (``wanted`` when among them, else the newest) with its history, its
+        expert (from ``experts``, as already read in this run) and their hours."""
+        return self._ops_page.view(status, wanted, experts, actor=actor)
 
     def missing_links(self, limit: int = 500, *, actor: Actor) -> list[Booking]:
         """Paid bookings with no meeting link, oldest first."""
@@ -304,24 +326,28 @@ class BookingService:
         return self._scheduling.set_calendar_id(expert_id, calendar_id, actor=actor)
 
     def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,
-                   exclude_booking: str | None = None, known: BookingInputs | None = None) -> SlotList:
+                   exclude_booking: str | None = None, known: BookingInputs | None = None,
+                   expert: Expert | None = None, availability: Availability | None = None) -> SlotList:
         """The expert's free starts for a ``duration``-minute session on ``days`` days from
         ``first_day`` (their hours, minus their active bookings with buffers, minus busy time in
         their calendar, after notice, within the daily maximum and horizon).
 
         ``SlotList.calendar`` is "ok", "not connected" or "unavailable: <why>" (then the slots
         come from the console's own bookings alone). ``exclude_booking``: the booking being
-        rescheduled; ``known``: what ``booking_desk`` read (the store is read for what it does not
-        cover). Staff see anyone's, an expert their own.
+        rescheduled; what this run read already is not read again: ``known`` (what ``booking_desk``
+        read), or ``expert`` with ``availability`` (their hours). Staff see anyone's, an expert their own.
         """
         return self._scheduling.free_slots(expert_id, duration, first_day, days, actor=actor,
-                                           exclude_booking=exclude_booking, known=known)
+                                           exclude_booking=exclude_booking, known=known, expert=expert,
+                                           availability=availability)
 
     def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
-                      days: int, *, actor: Actor) -> SlotList:
+                      days: int, *, actor: Actor, expert: Expert | None = None) -> SlotList:
         """The free slots an edited, unsaved ``availability`` would leave for the expert, with their
-        real bookings and calendar (the Availability page's preview); nothing is stored."""
-        return self._scheduling.preview_slots(expert_id, availability, duration, first_day, days, actor=actor)
+        real bookings and calendar (the Availability page's preview); nothing is stored.
+        ``expert``: the expert as already read in this run (not read again)."""
+        return self._scheduling.preview_slots(expert_id, availability, duration, first_day, days, actor=actor,
+                                              expert=expert)
 
     # -- the booking life (lib.service.booking) -------------------------------------------
     def book(self, request: BookingRequest, *, actor: Actor) -> Booking:

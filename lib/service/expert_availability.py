@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time as time_module
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -40,6 +38,7 @@ from lib.scheduling import DEFAULT_AVAILABILITY, Availability, Reason, Refusal, 
 from lib.scheduling.model import MAX_HORIZON_DAYS, check_override_dates, no_hours
 from lib.scheduling.parse import from_json
 from lib.scheduling.words import unreadable
+from lib.service.busy_cache import BusyCache
 from lib.service.ports import Ports
 from lib.store import BookingInputs, PeopleStore, ScheduleStore
 from lib.validation import clean_calendar_id, clean_duration
@@ -89,39 +88,6 @@ def calendar_state(busy: BusyTimes) -> str:
     return CALENDAR_OK if busy.read else CALENDAR_NOT_CONNECTED
 
 
-@dataclass
-class _BusyCache:
-    """Busy answers by (expert, calendar, start, end), each kept ``seconds`` by the service clock."""
-
-    seconds: Callable[[], float]
-    now: Callable[[], datetime]
-    _entries: dict[tuple[str, str, datetime, datetime], tuple[datetime, BusyTimes]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, expert_id: str, calendar_id: str, start: datetime, end: datetime,
-            ask: Callable[[], BusyTimes]) -> BusyTimes:
-        key = (expert_id, calendar_id, start, end)
-        now = self.now()
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None and now - found[0] < timedelta(seconds=self.seconds()):
-                return found[1]
-        answer = ask()  # outside the lock: one slow calendar does not hold up other experts
-        if self.seconds() > 0:
-            with self._lock:
-                # Drop what has gone stale so the cache stays as small as the recent requests.
-                horizon = timedelta(seconds=self.seconds())
-                for stale in [k for k, (at, _) in self._entries.items() if now - at >= horizon]:
-                    del self._entries[stale]
-                self._entries[key] = (now, answer)
-        return answer
-
-    def forget(self, expert_id: str) -> None:
-        with self._lock:
-            for key in [k for k in self._entries if k[0] == expert_id]:
-                del self._entries[key]
-
-
 # An unreadable row is read on every look at the expert's hours (a page run can make several):
 # the log says so once per expert and reason this often, enough for whoever reads it.
 _UNREADABLE_LOG_SECONDS = 600.0
@@ -156,7 +122,7 @@ class Scheduling:
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
-        self._busy = _BusyCache(lambda: float(self.ports.settings.busy_cache_seconds), self.ports.clock)
+        self._busy = BusyCache(lambda: float(self.ports.settings.busy_cache_seconds), self.ports.clock)
 
     # -- availability -------------------------------------------------------------------------
     def _expert(self, expert_id: str, known: BookingInputs | None = None) -> Expert:
@@ -281,33 +247,39 @@ class Scheduling:
 
     # -- free slots ---------------------------------------------------------------------------
     def free_slots(self, expert_id: str, duration: int, first_day: date, days: int, *, actor: Actor,
-                   exclude_booking: str | None = None, known: BookingInputs | None = None) -> SlotList:
+                   exclude_booking: str | None = None, known: BookingInputs | None = None,
+                   expert: Expert | None = None, availability: Availability | None = None) -> SlotList:
         """The free starts of a ``duration``-minute session with the expert on ``days`` days from
         ``first_day`` (dates in the expert's zone), and what their calendar said.
 
-        ``exclude_booking``: a booking being rescheduled (its time does not count); ``known``: what
-        ``BookingService.booking_desk`` read. Staff see anyone's, an expert their own. ``InvalidInput``
-        for a duration not offered or ``days`` outside 1..92; ``NotFound`` for an unknown expert.
+        ``exclude_booking``: a booking being rescheduled (its time does not count). What this run
+        read already is not read again: ``known`` (what ``BookingService.booking_desk`` read), or
+        ``expert`` with ``availability`` (their hours). Staff see anyone's, an expert their own.
+        ``InvalidInput`` for a duration not offered or ``days`` outside 1..92; ``NotFound`` for an
+        unknown expert.
         """
         require_expert_or_staff(actor, expert_id, "see free slots")
         duration = clean_duration(duration)
         _check_days(first_day, days)
-        expert = self._expert(expert_id, known)
-        return self._slots(expert, self._availability_of(expert, known), duration, first_day, days, exclude_booking,
-                           known)
+        if expert is not None and expert.id == str(expert_id or "").strip():
+            hours = availability if availability is not None else self._availability_of(expert, known)
+            return self._slots(expert, hours, duration, first_day, days, exclude_booking, known)
+        who = self._expert(expert_id, known)
+        return self._slots(who, self._availability_of(who, known), duration, first_day, days, exclude_booking, known)
 
     def preview_slots(self, expert_id: str, availability: Availability, duration: int, first_day: date,
-                      days: int, *, actor: Actor) -> SlotList:
+                      days: int, *, actor: Actor, expert: Expert | None = None) -> SlotList:
         """The free slots ``availability`` (edited, not yet saved) would leave, with the expert's
         real bookings and calendar: what the Availability page shows before saving. The same
         computation as ``free_slots``; nothing is stored. Only whoever may change the expert's
-        availability may preview it."""
+        availability may preview it. ``expert``: the expert as already read (not read again)."""
         require_expert_or_staff(actor, expert_id, "change the availability")
         if not isinstance(availability, Availability):
             raise InvalidInput("The availability must be a lib.scheduling.Availability value.")
         duration = clean_duration(duration)
         _check_days(first_day, days)
-        return self._slots(self._expert(expert_id), availability, duration, first_day, days, None)
+        known = expert if expert is not None and expert.id == expert_id else self._expert(expert_id)
+        return self._slots(known, availability, duration, first_day, days, None)
 
     def _slots(self, expert: Expert, a: Availability, duration: int, first_day: date, days: int,
                exclude_booking: str | None, known: BookingInputs | None = None) -> SlotList:

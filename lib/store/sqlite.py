@@ -36,8 +36,10 @@ from lib.errors import ConfigError, InvalidInput, InvalidTransition, NotFound, S
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.sqlite_booking_reads import BookingReadTables
 from lib.store.sqlite_calendar import CalendarWorkTables, queue_in
+from lib.store.sqlite_expert_pages import ExpertPageTables
 from lib.store.sqlite_lists import ListTables
 from lib.store.sqlite_ops import OperationsTables
+from lib.store.sqlite_ops_page import OpsPageTables
 from lib.store.sqlite_outbox import OutboxTables
 from lib.store.sqlite_people import PeopleTables
 from lib.store.sqlite_rows import (
@@ -87,7 +89,8 @@ def _writer_lock(path: str) -> threading.RLock:
 
 
 class SQLiteStore(PeopleTables, SessionTypeTables, ListTables, OutboxTables, OperationsTables, CalendarWorkTables,
-                  SelfServiceTables, BookingReadTables):
+                  SelfServiceTables, BookingReadTables, ExpertPageTables,
+                  OpsPageTables):
     """``BookingStore`` on a SQLite file. Writes run in ``BEGIN IMMEDIATE`` transactions, so
     the overlap check and the insert are one step even with many threads or processes."""
 

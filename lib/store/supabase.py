@@ -47,8 +47,10 @@ from lib.errors import (
 from lib.store import EXPIRE_BATCH, EmailsFor, LineFor
 from lib.store.supabase_booking_reads import BookingReadRequests
 from lib.store.supabase_calendar import CalendarWorkRequests
+from lib.store.supabase_expert_pages import ExpertPageRequests
 from lib.store.supabase_lists import ListRequests
 from lib.store.supabase_ops import OperationsRequests
+from lib.store.supabase_ops_page import OpsPageRequests
 from lib.store.supabase_outbox import OutboxRequests
 from lib.store.supabase_people import PeopleRequests
 from lib.store.supabase_rows import (
@@ -90,7 +92,8 @@ class _SameRequest(StoreFailed):
 
 
 class SupabaseStore(PeopleRequests, ListRequests, OutboxRequests, OperationsRequests, SessionTypeRequests,
-                    CalendarWorkRequests, SelfServiceRequests, BookingReadRequests):
+                    CalendarWorkRequests, SelfServiceRequests, BookingReadRequests,
+                    ExpertPageRequests, OpsPageRequests):
     """``BookingStore`` on the platform's Supabase project (PostgREST), server side.
 
     Build it with :meth:`from_settings`. The service-role key lives only inside the supabase

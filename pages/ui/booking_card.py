@@ -6,9 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from lib.access import Actor
-from lib.domain import Booking, BookingStatus
+from lib.domain import Booking, BookingStatus, Expert
 from lib.errors import CallExpertError, SlotUnavailable
 from lib.plaintext import escape_markdown
+from lib.scheduling import Availability
 from lib.service import BookingService
 from lib.store import BookingInputs
 from lib.timefmt import rupiah, when
@@ -61,18 +62,20 @@ def booking_card(booking: Booking, svc: BookingService) -> None:
                        f"(attempt {booking.payment_attempts})")
 
 
-def reschedule_form(svc: BookingService, booking: Booking, actor: Actor, known: BookingInputs | None = None) -> None:
+def reschedule_form(svc: BookingService, booking: Booking, actor: Actor, known: BookingInputs | None = None, *,
+                    expert: Expert | None = None, availability: Availability | None = None) -> None:
     """A free start from the picker (the booking's own time counts as free; ops may give a time
     of their own with a reason) -> ``service.reschedule``; the meeting link stays. The button is
-    enabled once a start is picked; until then the box says what to pick. ``known``: what the
-    page read of the expert already (``service.booking_page``), for the picker."""
+    enabled once a start is picked; until then the box says what to pick. For the picker, what the
+    page read already: ``known`` (``service.booking_page``), or the booking's ``expert`` with
+    ``availability`` (their hours)."""
     key = f"reschedule-{booking.id}"
     with st.container(border=True, key=f"{key}-box"):
         st.markdown("**Reschedule**")
         st.caption(f"Only the time moves: {escape_markdown(booking.session_type)}, {booking.duration} minutes and "
                    f"{rupiah(booking.price)} stay as booked.")
         pick = slot_picker(svc, actor, booking.expert_id, booking.duration, key=key, exclude_booking=booking.id,
-                           around=booking.scheduled_date, known=known)
+                           around=booking.scheduled_date, known=known, expert=expert, availability=availability)
         missing = still_to_pick(pick)
         refused = False
         if missing:

@@ -12,13 +12,16 @@ from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.self_service_policy import Refund, change_line
 from lib.service import BookingService
+from lib.service.self_service import CustomerChange
 from pages.ui.booking_card import action_row
 from pages.ui.flash import flash, show_error
 
 
-def customer_changes_section(svc: BookingService, actor: Actor) -> None:
-    """Draw the section when there is anything to show (nothing at all without self-service)."""
-    changes = svc.customer_changes(actor=actor)
+def customer_changes_section(svc: BookingService, actor: Actor, changes: list[CustomerChange] | None = None) -> None:
+    """Draw the section when there is anything to show (nothing at all without self-service).
+    ``changes``: the customers' changes as already read in this run (read here when not given)."""
+    if changes is None:
+        changes = svc.customer_changes(actor=actor)
     if not changes:
         return
     st.subheader("Changed by customers")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.access import Actor
-from lib.domain import ALLOWED_DURATIONS, Expert
+from lib.domain import ALLOWED_DURATIONS, Expert, SessionType
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.service import BookingService
@@ -30,14 +30,17 @@ _CONFIG = {
 }
 
 
-def session_types_section(svc: BookingService, actor: Actor, expert: Expert) -> None:
-    """The expert's session types: editable by ops (saved with one button), read-only otherwise."""
+def session_types_section(svc: BookingService, actor: Actor, expert: Expert,
+                          types: list[SessionType] | None = None) -> None:
+    """The expert's session types: editable by ops (saved with one button), read-only otherwise.
+    ``types``: the expert's types as already read in this run (read here when not given)."""
     st.subheader("Session types")
-    try:
-        types = svc.session_types(expert.id, actor=actor)
-    except CallExpertError as exc:
-        show_error(exc)
-        return
+    if types is None:
+        try:
+            types = svc.session_types(expert.id, actor=actor)
+        except CallExpertError as exc:
+            show_error(exc)
+            return
     table = pd.DataFrame(to_rows(types), columns=["id", *COLUMNS])
     if not actor.is_staff:
         st.caption("What customers can book with you, and its price. Ops change these; ask them for a change.")

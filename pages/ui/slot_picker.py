@@ -12,9 +12,10 @@ from datetime import date, datetime, time, timedelta
 import streamlit as st
 
 from lib.access import Actor
+from lib.domain import Expert
 from lib.errors import CallExpertError, SlotUnavailable
 from lib.plaintext import escape_markdown
-from lib.scheduling import Slot
+from lib.scheduling import Availability, Slot
 from lib.service import BookingService, SlotList
 from lib.slot_choices import (
     WINDOW_DAYS,
@@ -126,19 +127,26 @@ def window_start(svc: BookingService, key: str, around: date | None = None) -> d
 
 def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int, *, key: str,
                 exclude_booking: str | None = None, around: date | None = None,
-                known: BookingInputs | None = None) -> Pick:
+                known: BookingInputs | None = None, expert: Expert | None = None,
+                availability: Availability | None = None) -> Pick:
     """Draw the picker for ``duration`` minutes with the expert and return the pick.
 
     ``key`` prefixes every widget key (``{key}-day``, ``{key}-time``...). ``exclude_booking``:
     the booking being rescheduled (its own time counts as free). ``around``: a day to open the
-    window on (the booking's current day) instead of the first day with a free start. ``known``:
-    what ``service.booking_desk`` read for ``window_start`` (the picker then reads nothing more).
+    window on (the booking's current day) instead of the first day with a free start. What the page
+    read already is not read again: ``known`` (what ``service.booking_desk`` read for
+    ``window_start``), or ``expert`` with ``availability`` (their hours; then only their bookings
+    are read for the slots).
     """
-    try:
-        availability = svc.availability(expert_id, actor=actor, known=known)
-    except CallExpertError as exc:
-        show_error(exc)
-        return Pick()
+    given: tuple[Expert, Availability] | None = None
+    if expert is not None and availability is not None:
+        given = (expert, availability)
+    else:
+        try:
+            availability = svc.availability(expert_id, actor=actor, known=known)
+        except CallExpertError as exc:
+            show_error(exc)
+            return Pick()
     zone = availability.zone
     today = _today(svc, zone)
     page_key, day_key, time_key = f"{key}-page", f"{key}-day", f"{key}-time"
@@ -154,7 +162,7 @@ def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int
         st.session_state[page_key] = page_of(opening, today) if opening else 0
     try:
         shown, found = _read(svc, actor, expert_id, duration, exclude_booking, today, availability.horizon_days,
-                             st.session_state[page_key], known)
+                             st.session_state[page_key], known, given)
         choices = day_choices(found.slots, shown.first_day, shown.days)
         starts_of = {c.day.isoformat(): c.free for c in choices}
         if recheck or reopen:
@@ -168,7 +176,7 @@ def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int
             first = around if around and starts_of.get(around.isoformat()) else first_free_day(choices)
             while first is None and shown.has_later:
                 shown, found = _read(svc, actor, expert_id, duration, exclude_booking, today,
-                                     availability.horizon_days, shown.page + 1, known)
+                                     availability.horizon_days, shown.page + 1, known, given)
                 choices = day_choices(found.slots, shown.first_day, shown.days)
                 first = first_free_day(choices)
             st.session_state[page_key] = shown.page
@@ -224,11 +232,14 @@ def slot_picker(svc: BookingService, actor: Actor, expert_id: str, duration: int
 
 
 def _read(svc: BookingService, actor: Actor, expert_id: str, duration: int, exclude_booking: str | None,
-          today: date, horizon_days: int, page: int, known: BookingInputs | None = None) -> tuple[Window, SlotList]:
-    """The window ``page`` and the expert's free starts in it."""
+          today: date, horizon_days: int, page: int, known: BookingInputs | None = None,
+          given: tuple[Expert, Availability] | None = None) -> tuple[Window, SlotList]:
+    """The window ``page`` and the expert's free starts in it (``known``, ``given``: as read already)."""
     shown = window(today, horizon_days, page)
+    expert, availability = given if given is not None else (None, None)
     return shown, svc.free_slots(expert_id, duration, shown.first_day, shown.days, actor=actor,
-                                 exclude_booking=exclude_booking, known=known)
+                                 exclude_booking=exclude_booking, known=known, expert=expert,
+                                 availability=availability)
 
 
 def _override(svc: BookingService, key: str, pick: Pick) -> Pick:

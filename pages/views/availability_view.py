@@ -43,8 +43,9 @@ st.title("Availability")
 expert = chosen_expert(context, "av_expert")
 expert_id = expert.id
 
-stored = svc.availability(expert_id, actor=actor)
-unreadable = svc.availability_problem(expert_id, actor=actor)  # stored past the console: no hours until saved
+view = svc.availability_view(expert, actor=actor)  # the hours and session types in one store call
+stored = view.availability
+unreadable = view.problem  # stored past the console: no hours until saved
 unreadable_note = st.empty()  # cleared once a save replaces those hours
 if unreadable:
     unreadable_note.warning(escape_markdown(unreadable), icon=":material/warning:")
@@ -80,7 +81,7 @@ if show.google:
 
 
 # -- what the expert offers (ops edit; an expert reads) ----------------------------------------
-session_types_section(svc, actor, expert)
+session_types_section(svc, actor, expert, view.session_types)
 
 # -- weekly hours ----------------------------------------------------------------------------
 # Every field gets a place right under it for the reason it is refused, filled once all are read.
@@ -153,7 +154,7 @@ st.subheader("Free slots of the coming week")
 duration = st.selectbox("For a session of (minutes)", ALLOWED_DURATIONS,
                         index=ALLOWED_DURATIONS.index(DEFAULT_DURATION), key="av_duration")
 try:
-    preview = svc.preview_slots(expert_id, edited, duration, today, PREVIEW_DAYS, actor=actor)
+    preview = svc.preview_slots(expert_id, edited, duration, today, PREVIEW_DAYS, actor=actor, expert=expert)
 except CallExpertError as exc:
     show_error(exc)
     st.stop()

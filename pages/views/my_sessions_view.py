@@ -24,7 +24,6 @@ svc, actor = context.service, context.actor
 st.title("My sessions")
 
 expert = chosen_expert(context, "my_expert")
-expert_id = expert.id
 
 
 def _move_week(by: int) -> None:
@@ -48,16 +47,16 @@ with st.container(horizontal=True):
     st.button("Previous week", key="my_week_prev", icon=":material/chevron_left:", on_click=_move_week, args=(-1,))
     st.button("This week", key="my_week_now", disabled=offset == 0, on_click=_move_week, args=(0,))
     st.button("Next week", key="my_week_next", icon=":material/chevron_right:", on_click=_move_week, args=(1,))
-found = svc.sessions_between(expert_id, monday, monday + timedelta(days=6), actor=actor)
-week = build_week(found.bookings, found.attendance, svc.availability(expert_id, actor=actor), monday, svc.tz,
-                  svc.now_local())
+view = svc.my_sessions_view(expert, monday, monday + timedelta(days=6), actor=actor)  # one store call
+found = view.sessions
+week = build_week(found.bookings, found.attendance, view.availability, monday, svc.tz, svc.now_local())
 title.subheader(week_caption(week))
 st.html(week_html(week, booking_address, svc.tz))  # typed values escaped inside: they show as text
 st.caption(zone_note(week, svc.tz))
 
 # -- the list ------------------------------------------------------------------------------
 st.subheader("Upcoming")
-sessions = svc.upcoming_for_expert(expert_id, actor=actor)
+sessions = view.upcoming
 if not sessions:
     st.info(f"No upcoming sessions for {escape_markdown(expert.name)}. "
             "New bookings show up here once they are confirmed.")

@@ -29,8 +29,13 @@ show = sections_for(svc.settings, svc.route.pays_here)  # only what the provider
 st.title("Ops")
 show_flash()
 
+# Every list below in one store call: the status and the booking picked further down are their
+# widgets' values of this run (kept by Streamlit under their keys before the widgets are drawn).
+view = svc.ops_view(st.session_state.get("ops-status"), st.session_state.get("ops-booking"), context.experts,
+                    actor=actor)
+
 # -- at a glance -------------------------------------------------------------------------
-counts = svc.ops_counts(actor=actor)
+counts = view.counts
 for col, (label, value) in zip(st.columns(4), [
     ("Today's sessions", counts.today),
     ("Awaiting payment", counts.awaiting_payment),
@@ -62,7 +67,7 @@ if stuck:
 
 # -- paid, awaiting a link ------------------------------------------------------------------
 st.subheader("Paid, awaiting a link")
-missing = svc.missing_links(actor=actor)
+missing = view.missing
 if not missing:
     st.success("Every paid booking has its meeting link.")
 for b in missing:
@@ -131,7 +136,7 @@ if late_changes:
                 st.rerun()
 
 # -- failed emails --------------------------------------------------------------------------
-failed = [e for e in svc.emails(actor=actor) if e.status is EmailStatus.FAILED]
+failed = view.failed_emails
 if failed:
     st.subheader("Emails that failed")
     for e in failed:
@@ -148,11 +153,11 @@ if failed:
                 st.rerun()
 
 # -- customers' own changes (self-service links) and the refunds owed ---------------------------
-customer_changes_section(svc, actor)
+customer_changes_section(svc, actor, view.changes)
 
 # -- background jobs: each one's latest run, by whichever worker ------------------------------
 st.subheader("Background jobs")
-runs = svc.job_runs(actor=actor)
+runs = view.job_runs
 if runs:
     st.dataframe(job_runs_frame(runs, svc.tz), hide_index=True)
 else:
@@ -160,9 +165,9 @@ else:
 
 # -- recent bookings ------------------------------------------------------------------------
 st.subheader("Recent bookings")
-status = st.selectbox("Status", [None, *BookingStatus], key="ops-status",
-                      format_func=lambda s: "All" if s is None else s.label)
-recent = svc.recent_bookings(status=status, actor=actor)
+st.selectbox("Status", [None, *BookingStatus], key="ops-status",
+             format_func=lambda s: "All" if s is None else s.label)
+recent = view.recent  # of the status above: the widget's value was read before the call
 # Sized to fit the page beside the sidebar on a 1366 px screen: every column in view, long
 # texts cut with an ellipsis in their cell (the booking below shows them whole).
 st.dataframe(bookings_frame(recent, svc.tz), hide_index=True, width="stretch", column_config={
@@ -183,18 +188,20 @@ if not recent:
     st.info("No bookings with this status.")
     st.stop()
 by_id = {b.id: b for b in recent}
+if view.chosen is not None:  # the one read whole (a pick no longer listed falls back to the newest)
+    st.session_state["ops-booking"] = view.chosen.id
 chosen = by_id[st.selectbox("Booking", list(by_id), format_func=lambda i: booking_label(by_id[i]),
                             key="ops-booking")]
 booking_card(chosen, svc)
 if show.google:
     st.text(attendance_text(svc.attendance(chosen.id, actor=actor), svc.tz))  # text: names are never Markdown
 with st.expander("History"):
-    st.dataframe(history_frame(svc.history(chosen.id, actor=actor), svc.tz), hide_index=True)
+    st.dataframe(history_frame(view.history, svc.tz), hide_index=True)
 if show.join_clicks:  # clicks are counted only through the redirect
     st.caption(join_clicks_line(svc.join_clicks(chosen.id, actor=actor), svc.tz))
 if chosen.status in ACTIVE_STATUSES:
     left, right = st.columns(2)
     with left:
-        reschedule_form(svc, chosen, actor)
+        reschedule_form(svc, chosen, actor, expert=view.expert, availability=view.availability)
     with right:
         cancel_form(svc, chosen, actor)
