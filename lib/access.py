@@ -5,10 +5,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lib.config import Settings
 from lib.domain import Booking, Expert
 from lib.errors import ConfigError, PermissionDenied
+
+if TYPE_CHECKING:  # annotations only: the command line's --help starts without the settings models
+    from lib.config import Settings
 
 
 class Role(str, enum.Enum):
