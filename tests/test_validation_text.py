@@ -5,6 +5,7 @@ with one message, the other control and format characters with another; nothing 
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 import pytest
 from hypothesis import given
@@ -64,3 +65,12 @@ def test_a_customer_name_with_a_line_break_is_refused_at_booking_and_nothing_is_
         svc.book(request(svc, customer_id=None, new_customer=new), actor=SYSTEM)
     assert count_bookings(svc) == 0
     assert len(svc.customers(actor=SYSTEM)) == customers_before
+
+
+@pytest.mark.parametrize("day", [date.min, date.max], ids=["the first day", "the last day"])
+def test_a_day_at_the_calendars_ends_gets_a_message_and_books_nothing(svc, day):  # noqa: F811
+    with pytest.raises(InvalidInput):
+        svc.book_and_pay(request(svc, day=day), actor=SYSTEM)
+    with pytest.raises(InvalidInput):
+        svc.preview_booking(request(svc, day=day), actor=SYSTEM)
+    assert count_bookings(svc) == 0

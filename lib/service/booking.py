@@ -144,8 +144,10 @@ class BookingLife:
         its start (wide enough for any expert's zone, their buffers and a session over midnight)."""
         day, first, last = request.scheduled_date, None, None
         if isinstance(day, date) and not isinstance(day, datetime):
-            first = datetime.combine(day - timedelta(days=_AROUND_DAYS), time(0))
-            last = datetime.combine(day + timedelta(days=_AROUND_DAYS + 1), time(0))
+            # Clamped at the calendar's ends: a day typed there is refused by the checks, in words.
+            around = timedelta(days=_AROUND_DAYS)
+            first = datetime.combine(day - around if day - date.min > around else date.min, time(0))
+            last = datetime.combine(day + around + timedelta(days=1) if date.max - day > around else date.max, time(0))
         customer_id = str(request.customer_id) if request.customer_id else None
         return self.ports.store.booking_inputs(str(request.expert_id or ""), request_key or None, customer_id,
                                                first, last, self.ports.pending_since())
