@@ -748,6 +748,22 @@ def test_emails_page_says_when_an_email_carried_no_invitation_only_where_emails_
     assert "invitation" not in texts(at)
 
 
+def test_emails_page_draws_the_newest_emails_first_and_the_rest_on_asking(service, people):
+    booking = paid(service, people)
+    service.store.queue_emails([EmailDraft(booking.id, f"reminder_{n}.customer", 0, "andi@example.com",
+                                           f"Pengingat {n}", "Sesi Anda segera.", "<p>Sesi Anda segera.</p>")
+                                for n in range(30)], datetime.now(UTC))
+    at = open_page("pages/views/emails_view.py")
+    no_exception(at)
+    assert len(at.expander) == 25
+    assert "The newest 25 emails; older ones below “Show more emails”." in [c.value for c in at.caption]
+    next(b for b in at.button if b.label == "Show more emails").click().run()
+    no_exception(at)
+    assert len(at.expander) == 30
+    assert not [b for b in at.button if b.label == "Show more emails"]
+    assert "30 email(s), newest first." in [c.value for c in at.caption]
+
+
 # -- what people typed is shown as text, on every page ----------------------------------------------
 
 EVIL_NAME = "[Click me](https://evil.example) **Boss**"

@@ -7,6 +7,7 @@ from lib.plaintext import escape_markdown
 from lib.sections import sections_for
 from pages.ui.run import page_context
 
+PAGE = 25  # emails drawn at first, and added by each "Show more emails"
 STATUS_ICON = {"queued": ":material/schedule:", "sent": ":material/check_circle:", "failed": ":material/error:"}
 
 context = page_context("emails")
@@ -16,10 +17,17 @@ st.title("Emails")
 
 booking_id = st.text_input("Filter by booking id", value=st.query_params.get("booking", ""),
                            placeholder="all bookings").strip()
-emails = svc.emails(booking_id=booking_id or None, actor=actor)
+# The newest PAGE emails first, PAGE more at each "Show more": each email is a card with its text,
+# HTML and invitation, and a long outbox drawn at once would keep the page waiting.
+shown_key = f"emails-shown-{booking_id}"
+shown = st.session_state.setdefault(shown_key, PAGE)
+emails = svc.emails(limit=shown + 1, booking_id=booking_id or None, actor=actor)  # one more: are there others?
+more = len(emails) > shown
+emails = emails[:shown]
 if not emails:
     st.info("No emails for that booking." if booking_id else "No emails yet; they appear once a booking is confirmed.")
-st.caption(f"{len(emails)} email(s), newest first.")
+st.caption(f"The newest {len(emails)} emails; older ones below “Show more emails”." if more
+           else f"{len(emails)} email(s), newest first.")
 
 for e in emails:
     # The title is in the console's words; the subject, in the email's own language, comes
@@ -52,3 +60,7 @@ for e in emails:
         text.text(e.body_text)
         with html:
             st.html(e.body_html)  # sanitised by Streamlit; scripts never run
+
+if more:
+    st.button("Show more emails", icon=":material/expand_more:",
+              on_click=lambda: st.session_state.update({shown_key: shown + PAGE}))
