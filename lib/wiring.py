@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lib.access import SYSTEM
 from lib.clock import Clock, system_clock
 from lib.config import Settings
@@ -14,6 +16,9 @@ from lib.payments.demo_gateway import DemoGateway
 from lib.service import BookingService
 from lib.store import BookingStore
 from lib.store.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from lib.demo_data import DemoSeeding
 
 
 def build_store(settings: Settings) -> BookingStore:
@@ -89,3 +94,33 @@ def build_service(settings: Settings, clock: Clock = system_clock) -> BookingSer
 
         seed_demo(service)
     return service
+
+
+# The demo bookings consoles of this process are making in the background, by database file.
+_DEMO_SEEDING: dict[str, DemoSeeding] = {}
+
+
+def build_console_service(settings: Settings) -> BookingService:
+    """``build_service`` for a console's start: on an empty embedded database with ``seed_demo_data``
+    the demo's experts, hours and customers are made at once and its bookings in the background
+    (``lib.demo_data.start_demo_seeding``), so a fresh ``make run`` shows its first page without
+    waiting for the whole story (``demo_bookings_coming`` says while they are on their way)."""
+    if not (settings.seed_demo_data and settings.backend == "sqlite"):
+        return build_service(settings)
+    service = build_service(settings.with_changes(seed_demo_data=False))
+    if not service.experts(actor=SYSTEM):
+        from lib.demo_data import start_demo_seeding
+
+        _DEMO_SEEDING[settings.sqlite_path] = start_demo_seeding(service)
+    return service
+
+
+def demo_bookings_coming(settings: Settings) -> bool:
+    """Whether the demo bookings of this console's database are still being made."""
+    seeding = _DEMO_SEEDING.get(settings.sqlite_path)
+    return seeding is not None and seeding.running
+
+
+def wait_for_demo_data(timeout: float | None = None) -> bool:
+    """Wait until the demo bookings every ``build_console_service`` started are made; whether they are."""
+    return all(seeding.wait(timeout) for seeding in list(_DEMO_SEEDING.values()))

@@ -358,7 +358,7 @@ def test_the_overview_on_fresh_demo_data_shows_bookings_on_30_days_and_no_shows(
     at = open_page("pages/views/overview_view.py")
     no_exception(at)
     # A fresh start shows its first page at once and makes the demo's bookings in the background.
-    from pages.ui.run import wait_for_demo_data
+    from lib.wiring import wait_for_demo_data
 
     assert wait_for_demo_data(120)
     at.run()

@@ -17,8 +17,9 @@ from lib.config import current_settings
 from lib.domain import Expert
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
+from lib.wiring import demo_bookings_coming
 from pages.ui.registry import PAGES, pages_for
-from pages.ui.run import RunContext, demo_data_coming, service_for
+from pages.ui.run import RunContext, service_for
 
 VIEW_AS = "view_as"  # the demo's "View as" widget key
 OPS_VIEW = "__ops__"
@@ -54,7 +55,7 @@ def sign_in_gate() -> tuple[RunContext | None, list[st.Page]]:
     else:
         experts = tuple(svc.experts(actor=SYSTEM))
         actor = _view_as(experts)
-        if demo_data_coming(settings):
+        if demo_bookings_coming(settings):
             st.info("The demo bookings are still being made: reload in a few seconds to see them all.",
                     icon=":material/hourglass_top:")
     allowed = pages_for(actor)
