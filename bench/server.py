@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import socket
 import sqlite3
 import statistics
@@ -181,8 +182,11 @@ def command(app: Path, port: int) -> list[str]:
 
 def empty_app(folder: Path, pages: list[Target]) -> Path:
     """An empty Streamlit app in ``folder``: one page per target at the same url path, each drawing
-    only its title, under ``st.navigation`` as the console's. The floor of the server figures."""
+    only its title, under ``st.navigation`` as the console's, served with the console's
+    ``.streamlit/config.toml`` (the same server options). The floor of the server figures."""
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / ".streamlit").mkdir(exist_ok=True)
+    shutil.copyfile(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
     listed = []
     for n, target in enumerate(pages):
         (folder / f"page_{n}.py").write_text(f"import streamlit as st\n\nst.title({target.title!r})\n",
