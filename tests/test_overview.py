@@ -329,6 +329,28 @@ def test_the_downloads_hold_seconds_and_minutes_to_a_tenth_and_the_charts_name_t
                                                         ["customers", "95th percentile", 11.6, "12 min", 5]]
 
 
+def test_every_charts_legend_and_word_labels_are_whole_and_in_words(filled):
+    """Vega-Lite cuts a label at 180 px by default ("cancelled after co…"): every legend and every
+    axis of words says it is never cut, and what a legend names is words, not a column's name."""
+    import json
+
+    at = open_page("pages/views/overview_view.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
+    no_exception(at)
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(specs) == 8
+    legends = words_axes = 0
+    for spec in specs:
+        for channel, encoding in spec["encoding"].items():
+            if "legend" in encoding:
+                legends += 1
+                assert encoding["legend"]["labelLimit"] == 0, (channel, encoding)
+                assert all("_" not in str(v) for v in encoding["scale"]["domain"]), encoding
+            if channel == "y" and encoding["type"] == "nominal":  # the funnel's steps, causes, experts, sides
+                words_axes += 1
+                assert encoding["axis"]["labelLimit"] == 0, encoding
+    assert (legends, words_axes) == (5, 4)
+
+
 def test_axis_ticks_are_round_and_labelled_as_the_page_writes_numbers():
     from lib.overview_chart_data import axis_labels, nice_ticks
     from lib.timefmt import rupiah
