@@ -349,6 +349,12 @@ def test_every_charts_legend_and_word_labels_are_whole_and_in_words(filled):
                 words_axes += 1
                 assert encoding["axis"]["labelLimit"] == 0, encoding
     assert (legends, words_axes) == (5, 4)
+    # A count is ticked in whole numbers: 2 failed attempts never read "0,5" and "1,5".
+    counts = {"Bookings", "Failed attempts", "Emails", "Sessions recorded"}
+    ticked = {e["axis"]["title"]: e["axis"]["values"] for spec in specs for e in spec["encoding"].values()
+              if isinstance(e, dict) and e.get("type") == "quantitative" and e.get("axis", {}).get("title") in counts}
+    assert set(ticked) == counts and ticked["Failed attempts"] == [0, 1, 2]
+    assert all(float(v).is_integer() for values in ticked.values() for v in values), ticked
 
 
 def test_axis_ticks_are_round_and_labelled_as_the_page_writes_numbers():
@@ -360,6 +366,8 @@ def test_axis_ticks_are_round_and_labelled_as_the_page_writes_numbers():
     assert nice_ticks(0.9) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
     assert nice_ticks(12, low=-3) == [-5, 0, 5, 10, 15]
     assert nice_ticks(0) == [0]
+    assert nice_ticks(2) == [0, 0.5, 1.0, 1.5, 2.0] and nice_ticks(2, whole=True) == [0, 1, 2]  # counts: whole
+    assert nice_ticks(0.4, whole=True) == [0, 1]
     assert axis_labels([0, 1_500_000], rupiah) == "datum.value == 0 ? \"Rp 0\" : datum.value == 1500000 ? " \
                                                   "\"Rp 1.500.000\" : ''"
 
