@@ -48,9 +48,10 @@ def lateness_chart(overview: Overview) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["side", "figure", "minutes", "lateness", "joins"])
 
 
-def nice_ticks(top: float, most: int = 6, low: float = 0.0) -> list[float]:
+def nice_ticks(top: float, most: int = 6, low: float = 0.0, whole: bool = False) -> list[float]:
     """Round axis ticks from ``low`` (0, or below it) to at least ``top``: a step of 1, 2 or 5
-    times a power of ten, at most ``most`` steps."""
+    times a power of ten, at most ``most`` steps; ``whole``: a count, so a step of at least 1
+    (never "0,5 failed attempts")."""
     span = top - low
     if span <= 0:
         return [0]
@@ -59,6 +60,8 @@ def nice_ticks(top: float, most: int = 6, low: float = 0.0) -> list[float]:
         if span / (step * factor) <= most:
             step *= factor
             break
+    if whole:
+        step = max(step, 1)
     first, last = math.floor(low / step + 1e-9), math.ceil(top / step - 1e-9)
     return [round(step * n, 6) if step < 1 else int(round(step * n)) for n in range(first, last + 1)]
 

@@ -329,6 +329,34 @@ def test_the_downloads_hold_seconds_and_minutes_to_a_tenth_and_the_charts_name_t
                                                         ["customers", "95th percentile", 11.6, "12 min", 5]]
 
 
+def test_every_charts_legend_and_word_labels_are_whole_and_in_words(filled):
+    """Vega-Lite cuts a label at 180 px by default ("cancelled after co…"): every legend and every
+    axis of words says it is never cut, and what a legend names is words, not a column's name."""
+    import json
+
+    at = open_page("pages/views/overview_view.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
+    no_exception(at)
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert len(specs) == 8
+    legends = words_axes = 0
+    for spec in specs:
+        for channel, encoding in spec["encoding"].items():
+            if "legend" in encoding:
+                legends += 1
+                assert encoding["legend"]["labelLimit"] == 0, (channel, encoding)
+                assert all("_" not in str(v) for v in encoding["scale"]["domain"]), encoding
+            if channel == "y" and encoding["type"] == "nominal":  # the funnel's steps, causes, experts, sides
+                words_axes += 1
+                assert encoding["axis"]["labelLimit"] == 0, encoding
+    assert (legends, words_axes) == (5, 4)
+    # A count is ticked in whole numbers: 2 failed attempts never read "0,5" and "1,5".
+    counts = {"Bookings", "Failed attempts", "Emails", "Sessions recorded"}
+    ticked = {e["axis"]["title"]: e["axis"]["values"] for spec in specs for e in spec["encoding"].values()
+              if isinstance(e, dict) and e.get("type") == "quantitative" and e.get("axis", {}).get("title") in counts}
+    assert set(ticked) == counts and ticked["Failed attempts"] == [0, 1, 2]
+    assert all(float(v).is_integer() for values in ticked.values() for v in values), ticked
+
+
 def test_axis_ticks_are_round_and_labelled_as_the_page_writes_numbers():
     from lib.overview_chart_data import axis_labels, nice_ticks
     from lib.timefmt import rupiah
@@ -338,6 +366,8 @@ def test_axis_ticks_are_round_and_labelled_as_the_page_writes_numbers():
     assert nice_ticks(0.9) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
     assert nice_ticks(12, low=-3) == [-5, 0, 5, 10, 15]
     assert nice_ticks(0) == [0]
+    assert nice_ticks(2) == [0, 0.5, 1.0, 1.5, 2.0] and nice_ticks(2, whole=True) == [0, 1, 2]  # counts: whole
+    assert nice_ticks(0.4, whole=True) == [0, 1]
     assert axis_labels([0, 1_500_000], rupiah) == "datum.value == 0 ? \"Rp 0\" : datum.value == 1500000 ? " \
                                                   "\"Rp 1.500.000\" : ''"
 

@@ -511,3 +511,28 @@ def test_reschedule_keeps_its_pick_across_pages_and_says_what_to_pick(service, p
     no_exception(at)
     moved = service.get_booking(booking.id, actor=SYSTEM)
     assert (moved.scheduled_date, moved.scheduled_time) == (day, time(11, 0))
+
+
+def test_reschedule_to_a_start_taken_meanwhile_is_refused_as_just_booked_with_the_nearest(service, people):
+    service.set_availability(people["sari"], MORNINGS, actor=SYSTEM)
+    day = next_weekday(service, 2)
+    booking = booked(service, people, day, time(9, 0))
+    at = open_page("pages/views/confirmation_view.py", booking=booking.id)
+    key = f"reschedule-{booking.id}"
+    at.pills(key=f"{key}-time").set_value(start_of(service, day, time(10, 0))).run()
+    service.book(BookingRequest(people["sari"], "Career mentoring", day, time(10, 0), 60,
+                                new_customer=NewCustomer("Fast Finger", "fast@example.com")), actor=SYSTEM)
+    at.run()  # the page drawn again (any click): 10:00 is taken, refused before the button is clicked
+    no_exception(at)
+    [error] = [shown(e.value) for e in at.error]
+    assert error.startswith("10:00 was just booked.") and "calendar date" not in error
+    assert at.button(key=f"reschedule-submit-{booking.id}").disabled
+    nearest = [b for b in at.button if b.key and b.key.startswith(f"{key}-nearest-")]
+    labels = [b.label for b in nearest]
+    assert f"{day:%a %d/%m} 11:00" in labels, labels
+    nearest[labels.index(f"{day:%a %d/%m} 11:00")].click().run()
+    no_exception(at)
+    assert not at.error and at.pills(key=f"{key}-time").value == start_of(service, day, time(11, 0))
+    at.button(key=f"reschedule-submit-{booking.id}").click().run()
+    moved = service.get_booking(booking.id, actor=SYSTEM)
+    assert (moved.scheduled_date, moved.scheduled_time) == (day, time(11, 0))

@@ -69,6 +69,16 @@ def test_the_book_page_offers_only_the_chosen_experts_types_and_that_types_durat
     assert at.metric[0].value == "Rp 300.000"
 
 
+def test_the_book_page_does_not_offer_a_retired_type(service, experts):
+    service.set_session_types(experts["sari"], [CV, dict(MENTORING, active=False)], actor=SYSTEM)
+    assert [(t.name(), t.active) for t in service.session_types(experts["sari"], actor=SYSTEM)] == [
+        ("CV review", True), ("Career mentoring", False)]
+    at = open_page("pages/views/book_view.py")
+    at.selectbox(key="book_expert").select(experts["sari"]).run()
+    no_exception(at)
+    assert at.selectbox(key="book_session_type").options == ["CV review"]
+
+
 def test_an_expert_without_types_is_said_to_offer_none(service, experts):
     service.set_session_types(experts["budi"], [], actor=SYSTEM)
     at = open_page("pages/views/book_view.py")

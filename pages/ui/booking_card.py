@@ -80,12 +80,10 @@ def reschedule_form(svc: BookingService, booking: Booking, actor: Actor, known: 
         refused = False
         if missing:
             st.caption(f"{missing}.")
-        elif pick.vanished:
-            st.warning(f"{when(pick.day, pick.at, svc.tz)} is no longer free; pick another time.",  # type: ignore[arg-type]
-                       icon=":material/event_busy:")
-        elif pick.override and pick.override_reason:
-            # Said before submitting: a time over another session is refused even for ops; one
-            # only outside the hours, notice or buffers moves with the reason kept.
+        elif pick.vanished or (pick.override and pick.override_reason):
+            # Said before submitting: a picked start taken meanwhile is refused as such, with the
+            # nearest free times; an ops time over another session is refused too; one only
+            # outside the hours, notice or buffers moves with the reason kept.
             try:
                 why = svc.preview_reschedule(booking.id, pick.day, pick.at, actor=actor,  # type: ignore[arg-type]
                                              override_reason=pick.override_reason)

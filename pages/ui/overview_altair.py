@@ -20,10 +20,10 @@ WHOLE_LABELS = alt.Axis(labelLimit=0)
 
 
 def _values(values: Iterable[float], title: str, text: Callable[[float], str] = number,
-            low: float = 0.0) -> dict[str, object]:
+            low: float = 0.0, whole: bool = False) -> dict[str, object]:
     """A value axis and its scale from ``low`` (0 unless below) to the largest of ``values``,
-    ending on round ticks labelled by ``text``."""
-    ticks = drawn.nice_ticks(max([0.0, *values]), low=min(0.0, low))
+    ending on round ticks labelled by ``text`` (``whole``: a count, ticked in whole numbers)."""
+    ticks = drawn.nice_ticks(max([0.0, *values]), low=min(0.0, low), whole=whole)
     return {"axis": alt.Axis(title=title, values=ticks, labelExpr=drawn.axis_labels(ticks, text), labelFlush=True),
             "scale": alt.Scale(domain=[ticks[0], ticks[-1]], nice=False)}
 
@@ -57,7 +57,7 @@ def bookings_per_day(f: pd.DataFrame) -> alt.Chart:
     totals = f.groupby("day", sort=False)["bookings"].sum()
     return alt.Chart(f).mark_bar().encode(
         x=alt.X("day:O", title="Day made", sort=_days(f, "day")),
-        y=alt.Y("sum(bookings):Q", **_values(totals, "Bookings")),
+        y=alt.Y("sum(bookings):Q", **_values(totals, "Bookings", whole=True)),
         color=alt.Color("status:N", legend=LEGEND, scale=STATUS), tooltip=_tips("day:N", "status:N", "bookings:Q"))
 
 
@@ -71,7 +71,7 @@ def revenue_per_week(f: pd.DataFrame) -> alt.Chart:
 def funnel(f: pd.DataFrame) -> alt.Chart:
     return alt.Chart(f).mark_bar().encode(
         y=alt.Y("step:N", sort=list(f["step"]), title=None, axis=WHOLE_LABELS),
-        x=alt.X("bookings:Q", **_values(f["bookings"], "Bookings")),
+        x=alt.X("bookings:Q", **_values(f["bookings"], "Bookings", whole=True)),
         color=alt.Color("kind:N", legend=LIST, scale=KIND), tooltip=_tips("step:N", "bookings:Q", "kind:N"))
 
 
@@ -86,20 +86,21 @@ def payment_to_link(f: pd.DataFrame) -> alt.Chart:
 def link_failures(f: pd.DataFrame) -> alt.Chart:
     return alt.Chart(f).mark_bar().encode(
         y=alt.Y("cause:N", sort="-x", title=None, axis=WHOLE_LABELS),
-        x=alt.X("failures:Q", **_values(f["failures"], "Failed attempts")), tooltip=_tips("cause:N", "failures:Q"))
+        x=alt.X("failures:Q", **_values(f["failures"], "Failed attempts", whole=True)),
+        tooltip=_tips("cause:N", "failures:Q"))
 
 
 def emails(f: pd.DataFrame) -> alt.Chart:
     return alt.Chart(f).mark_bar().encode(
         x=alt.X("status:N", sort=["sent", "failed", "waiting"], title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("emails:Q", **_values(f["emails"], "Emails")), tooltip=_tips("status:N", "emails:Q"))
+        y=alt.Y("emails:Q", **_values(f["emails"], "Emails", whole=True)), tooltip=_tips("status:N", "emails:Q"))
 
 
 def attendance(f: pd.DataFrame) -> alt.Chart:
     totals = f.groupby("expert")["sessions"].sum()
     return alt.Chart(f).mark_bar().encode(
         y=alt.Y("expert:N", title=None, axis=WHOLE_LABELS),
-        x=alt.X("sum(sessions):Q", **_values(totals, "Sessions recorded")),
+        x=alt.X("sum(sessions):Q", **_values(totals, "Sessions recorded", whole=True)),
         color=alt.Color("outcome:N", legend=LIST, scale=OUTCOME),
         tooltip=_tips("expert:N", "outcome:N", "sessions:Q"))
 
