@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lib.entrypoints.cli import main
-from lib.entrypoints.cli_args import FIRST_DAYS
+from lib.entrypoints.cli_args import FIRST_DAYS, RECONCILE_DAYS
 from lib.scheduling import Availability, TimeRange
 from tests.support.env import clean_environ
 
@@ -46,6 +46,19 @@ def test_a_first_day_outside_the_supported_range_is_argparses_error(sari, capsys
 def test_the_first_and_last_supported_days_list_slots(sari, capsys, first):
     assert main(["slots", sari, "--from", first, "--days", "92", "--json"]) == 0
     assert '"slots"' in capsys.readouterr().out
+
+
+# reconcile-calendar compares up to 366 days from --since: its last first day leaves room for them.
+@pytest.mark.parametrize("since", ["9998-12-31", "9999-06-01", "1899-12-31"])
+def test_a_reconcile_span_past_the_last_day_is_argparses_error(service, capsys, since):
+    err = refused(["reconcile-calendar", "--since", since, "--days", "366"], capsys)
+    assert f"error: argument --since: {since} is outside the days this command can list: use a day from " \
+           f"{FIRST_DAYS[0]} to {RECONCILE_DAYS[1]}" in err
+
+
+def test_the_last_reconcile_first_day_compares_its_366_days(service, capsys):
+    assert main(["reconcile-calendar", "--since", str(RECONCILE_DAYS[1]), "--days", "366"]) == 0
+    assert "nothing to reconcile" in capsys.readouterr().out  # the embedded default keeps no calendar
 
 
 @pytest.mark.parametrize(("argv", "words"), [

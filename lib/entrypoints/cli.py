@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING
 
 from lib.access import CLI, NOTIFICATION
 from lib.domain import DEFAULT_DURATION, MAX_DAYS, BookingStatus
-from lib.entrypoints.cli_args import MAX_CONCURRENCY, MAX_EMAILS, day, whole
+from lib.entrypoints.cli_args import (
+    MAX_CONCURRENCY,
+    MAX_EMAILS,
+    RECONCILE_DAYS,
+    RECONCILE_MAX_DAYS,
+    day,
+    day_within,
+    whole,
+)
 from lib.errors import CallExpertError, Transient
 from lib.timefmt import rupiah, when
 
@@ -271,8 +279,9 @@ def parser() -> argparse.ArgumentParser:
     fs.set_defaults(run=lambda args: _experts().slots(_service(), args))
     rc = sub.add_parser("reconcile-calendar", help="compare the bookings with the Google Calendar's events; "
                         "exits 1 when they disagree (unless --fix)")
-    rc.add_argument("--since", type=day, default=None, help="first day, YYYY-MM-DD (default: today)")
-    rc.add_argument("--days", type=whole(1, 366), default=60, help="how many days (default 60)")
+    rc.add_argument("--since", type=day_within(*RECONCILE_DAYS), default=None,
+                    help="first day, YYYY-MM-DD (default: today)")
+    rc.add_argument("--days", type=whole(1, RECONCILE_MAX_DAYS), default=60, help="how many days (default 60)")
     rc.add_argument("--fix", action="store_true", help="queue the calendar changes that make them agree")
     rc.set_defaults(run=_reconcile_calendar)
     return p

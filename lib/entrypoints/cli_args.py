@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 # Bounds of the numbers the commands take: beyond them a run would only tie up the machine (a
 # thread per booking) or the store (one read of every queued email).
@@ -16,19 +16,30 @@ MAX_EMAILS = 100_000
 # (in the expert's zone), and up to MAX_DAYS days are listed: past these bounds Python's dates run
 # out. Zone data before 1900 is guesswork anyway, so the range starts there.
 FIRST_DAYS = (date(1900, 1, 1), date(9998, 12, 31))
+# reconcile-calendar's ``--since``: up to RECONCILE_MAX_DAYS days from it must still be dates.
+RECONCILE_MAX_DAYS = 366
+RECONCILE_DAYS = (FIRST_DAYS[0], date.max - timedelta(days=RECONCILE_MAX_DAYS))
 
 
-def day(text: str) -> date:
-    """``--from``: a YYYY-MM-DD day within ``FIRST_DAYS`` (else argparse's ``error: ...``, exit 2)."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
-    low, high = FIRST_DAYS
-    if not low <= day <= high:
-        raise argparse.ArgumentTypeError(f"{text} is outside the days this command can list: use a day from "
-                                         f"{low.isoformat()} to {high.isoformat()}")
+def day_within(low: date, high: date) -> Callable[[str], date]:
+    """An argparse type: a YYYY-MM-DD day from ``low`` to ``high`` (else ``error: ...``, exit 2)."""
+
+    def day(text: str) -> date:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+        if not low <= day <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside the days this command can list: use a day from "
+                                             f"{low.isoformat()} to {high.isoformat()}")
+        return day
+
+    day.__name__ = "day"  # what argparse calls the type in its own messages
     return day
+
+
+# ``slots --from``: a day within ``FIRST_DAYS``.
+day = day_within(*FIRST_DAYS)
 
 
 def whole(low: int, high: int) -> Callable[[str], int]:
