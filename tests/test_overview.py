@@ -82,7 +82,7 @@ def test_the_overview_downloads_hold_the_hand_counted_figures(filled, monkeypatc
     button = st.download_button
 
     def keep(label, data, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        handed.append(data)
+        handed.append(data() if callable(data) else data)  # what a click downloads
         return button(label, data, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", keep)
@@ -381,7 +381,7 @@ def test_the_overview_on_fresh_demo_data_shows_bookings_on_30_days_and_no_shows(
     button = st.download_button
 
     def keep(label, data, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
-        handed[kwargs["key"]] = data
+        handed[kwargs["key"]] = data() if callable(data) else data  # what a click downloads
         return button(label, data, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", keep)

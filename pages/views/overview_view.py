@@ -5,6 +5,7 @@ each one counts); pages.ui.overview_altair draws them."""
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 
 import altair as alt
 import pandas as pd
@@ -66,7 +67,8 @@ def section(title: str, key: str, reading: str, frame: pd.DataFrame, drawn: pd.D
     st.caption(escape_markdown(reading))
     if frame.select_dtypes("number").to_numpy().sum() > 0:  # all zeros: the reading says it all
         st.altair_chart(chart(drawn), width="stretch")
-    st.download_button("Download CSV", csv_bytes(frame), mime="text/csv",
+    # The file is written when the button is clicked (Streamlit calls ``data`` then), not on every run.
+    st.download_button("Download CSV", partial(csv_bytes, frame), mime="text/csv",
                        file_name=f"overview-{key}-{first_day}-{last_day}.csv", key=f"overview-csv-{key}")
 
 
