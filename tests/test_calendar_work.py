@@ -397,3 +397,24 @@ def test_the_workers_daily_reconciliation_brings_a_moved_event_back(svc, server)
     assert run.counts["divergences"] == 1 and run.counts["queued"] == 1
     [event] = live(server)
     assert "T13:00:00" in event["start"]["dateTime"]
+
+
+def test_a_cancel_landing_before_the_first_insert_sends_no_invitation(svc, server, monkeypatch):
+    booking = svc.book(request_for(svc, date.today() + timedelta(days=3), time(10, 0), 1), actor=SYSTEM)
+    svc.pay(booking.id, actor=SYSTEM)
+    store = svc.ports.store
+    claim = store.claim_for_link
+
+    def claim_then_cancelled(*args, **kwargs):  # the cancel commits right after the attempt took its lease
+        held = claim(*args, **kwargs)
+        monkeypatch.setattr(store, "claim_for_link", claim)
+        svc.cancel(booking.id, "customer asked", actor=SYSTEM)
+        return held
+
+    monkeypatch.setattr(store, "claim_for_link", claim_then_cancelled)
+    with pytest.raises(InvalidTransition, match="became cancelled"):
+        svc.create_link(booking.id, actor=SYSTEM)
+    assert server.count("events.insert") == 0  # no event, so no invitation went out
+    work = svc.calendar_work(booking.id, actor=SYSTEM)
+    assert work is None or not work.waiting
+    assert live(server) == [] and no_link_pending(svc, booking.id)
