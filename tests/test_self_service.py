@@ -164,7 +164,8 @@ def test_over_the_limit_moving_is_refused_but_cancelling_is_not(tmp_path):
     with serving(world.svc, timeout=30) as http:
         assert http.post(f"/r/{tok}", data=confirm_form(http, tok, "2026-11-26T16:00")).status_code == 200
         page = http.get(f"/r/{tok}")
-        assert "moved 1 times" in text(page) and offered(page) == []
+        assert "has been moved 1 time, which" in text(page) and offered(page) == []
+        assert "moved here 1 time; 0 left" in text(page) and "1 times" not in text(page)
         again = http.get(f"/r/{tok}", params={"at": "2026-11-26T10:00"})
         assert 'method="post"' not in again.text  # no confirm form past the limit
         forged_old = http.post(f"/r/{tok}", data={"form": fields(http.get(f"/c/{tok}"))["form"],
