@@ -365,3 +365,10 @@ def test_the_pages_speak_the_emails_language_and_name_the_support_address(tmp_pa
         page = http.get(f"/r/{tok}")
         assert 'lang="id"' in page.text and "Ubah jadwal sesi Anda" in text(page)
         assert "help@callexpert.id" in text(page) and "Kamis, 26 November 2026" in text(page)
+
+
+def test_the_docs_name_as_many_days_as_the_reschedule_page_offers():
+    from lib.service.self_service import PAGE_DAYS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "self-service.md").read_text()
+    assert f"free times for the next {PAGE_DAYS} days" in doc and f"pages on by {PAGE_DAYS} days" in doc
