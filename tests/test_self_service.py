@@ -137,6 +137,11 @@ def test_the_customer_moves_the_booking_to_a_free_time_and_everyone_sees_it(worl
     emails = {e.kind: e for e in world.svc.emails(booking_id=booking.id, actor=SYSTEM)}
     for side in ("customer", "expert"):
         assert "16:00" in emails[f"rescheduled.{side}"].body_text
+        # the same invitation, one SEQUENCE higher, so calendars replace the old time
+        sequence = {kind: re.findall(r"^(UID|SEQUENCE):(.*?)\r?$", emails[f"{kind}.{side}"].ics or "", re.M)
+                    for kind in ("confirmed", "rescheduled")}
+        assert sequence["confirmed"][0] == sequence["rescheduled"][0]
+        assert (sequence["confirmed"][1], sequence["rescheduled"][1]) == (("SEQUENCE", "0"), ("SEQUENCE", "1"))
     change = world.svc.customer_changes(actor=SYSTEM)
     assert [(c.booking.id, c.record.last_change, c.record.reschedules) for c in change] == [
         (booking.id, "rescheduled", 1)]
