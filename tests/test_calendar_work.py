@@ -92,7 +92,8 @@ def test_a_reschedule_google_applied_but_answered_late_then_503s_is_kept_and_con
     assert server.count("events.patch") == 1  # found applied: no second patch, no second notice
     assert svc.get_booking(booking.id, actor=SYSTEM).scheduled_time == time(13, 30)
     [line] = [h for h in svc.history(booking.id, actor=SYSTEM) if h.event == "calendar repaired"]
-    assert "already matched" in line.detail
+    assert line.detail == ("the calendar already matched the booking "
+                           "(on a retry of moving the event to the booking's time)")
     assert not svc.calendar_work(booking.id, actor=SYSTEM).waiting
 
 
@@ -276,6 +277,7 @@ def test_reconcile_reports_each_divergence_and_fix_makes_the_calendar_agree(svc,
     repaired = [h for b in (moved_away, stale) for h in svc.history(b.id, actor=SYSTEM)
                 if h.event == "calendar repaired"]
     assert len(repaired) == 2
+    assert all(h.detail.endswith("(found by comparing Google Calendar with the bookings)") for h in repaired)
     overview = svc.overview(svc.today(), svc.today(), actor=SYSTEM)
     assert overview.calendar_repaired == 2 and "2 calendar divergence(s) repaired" in overview.calendar_reading
 
