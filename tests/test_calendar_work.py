@@ -420,3 +420,29 @@ def test_a_cancel_landing_before_the_first_insert_sends_no_invitation(svc, serve
     work = svc.calendar_work(booking.id, actor=SYSTEM)
     assert work is None or not work.waiting
     assert live(server) == [] and no_link_pending(svc, booking.id)
+
+
+def test_cancelling_on_the_booking_page_says_the_invitation_is_being_withdrawn_until_google_takes_it(
+        app_env, server, monkeypatch):
+    from lib.config import load_settings
+    from tests.support.apptest import no_exception, open_page, shown
+    from tests.support.google import authorized_user_json
+
+    for key, value in {"MEETING_PROVIDER": "google", "GOOGLE_CREDENTIALS_JSON": authorized_user_json(server),
+                       "GOOGLE_API_ENDPOINT": server.base_url, "GOOGLE_TIMEOUT_SECONDS": "1",
+                       "GOOGLE_CONFERENCE_WAIT_SECONDS": "2", "LINK_BACKOFF_SECONDS": "0.01",
+                       "ALLOW_DEMO_MODE": "true"}.items():
+        monkeypatch.setenv(f"CALLEXPERT_{key}", value)
+    svc = build_service(load_settings())
+    svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    waiting, done = confirmed(svc, 1, time(10, 0)), confirmed(svc, 2, time(15, 0))
+    server.method_faults["events.delete"].append("503")  # Google refuses the first cancel's delete
+    for booking, said in ((waiting, "Cancelled; the calendar invitation is being withdrawn. Both sides get an email."),
+                          (done, "The booking is cancelled; both sides get an email.")):
+        at = open_page("pages/views/confirmation_view.py", booking=booking.id)
+        at.checkbox(key=f"cancel-sure-{booking.id}").check()
+        at.button(key=f"cancel-submit-{booking.id}").click().run()
+        no_exception(at)
+        assert [shown(s.value) for s in at.success] == [said]
+    assert svc.calendar_work(waiting.id, actor=SYSTEM).waiting
+    assert [e["id"] for e in live(server)] == [waiting.google_event_id]
