@@ -239,6 +239,33 @@ def test_a_double_submit_makes_one_change(world, http):
     assert world.store.self_service_of(booking.id).reschedules == 1
 
 
+def test_two_customers_racing_for_one_free_time_make_one_move(world, http):
+    first, second = book(world), book(world, DAY, time(10, 0))
+    wanted = "2026-11-26T16:00"
+    forms = {b.id: (token(world, b), confirm_form(http, token(world, b), wanted)) for b in (first, second)}
+    answers: dict[str, httpx.Response] = {}
+    gate = threading.Barrier(2)
+
+    def submit(booking_id: str) -> None:
+        tok, form = forms[booking_id]
+        with httpx.Client(base_url=http.base_url, trust_env=False, timeout=30) as own:
+            gate.wait()
+            answers[booking_id] = own.post(f"/r/{tok}", data=form)
+
+    threads = [threading.Thread(target=submit, args=(b.id,)) for b in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a.status_code for a in answers.values()) == [200, 409]
+    [winner] = [b for b in (first, second) if answers[b.id].status_code == 200]
+    [loser] = [b for b in (first, second) if b is not winner]
+    assert current(world, winner).scheduled_time == time(16, 0) and current(world, loser) == loser
+    refused = answers[loser.id]
+    assert "just booked by someone else" in text(refused) and wanted not in offered(refused)
+    assert world.store.self_service_of(loser.id).reschedules == 0
+
+
 def test_a_change_under_way_in_another_tab_refuses_the_second(world, http):
     """The store's claim decides, whatever the timing: another request holds this revision."""
     booking = book(world)
