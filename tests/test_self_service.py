@@ -192,14 +192,20 @@ def test_an_unknown_or_malformed_token_is_not_found(world, http, path):
 def test_a_cancelled_or_started_booking_has_no_pages(world, http):
     booking = book(world)
     tok = token(world, booking)
+    move, cancel = confirm_form(http, tok, "2026-11-26T16:00"), fields(http.get(f"/c/{tok}"))
     world.clock.now = START  # the session started
     assert http.get(f"/r/{tok}").status_code == 410
+    assert http.post(f"/r/{tok}", data=move).status_code == 410  # a form opened before is no use either
     world.clock.now = START - timedelta(days=1, hours=12)
     assert http.get(f"/r/{tok}").status_code == 200
     world.svc.cancel(booking.id, actor=SYSTEM)
     for path in (f"/r/{tok}", f"/c/{tok}"):
         gone = http.get(path)
         assert gone.status_code == 410 and "can no longer be changed here" in text(gone)
+    for path, form in ((f"/r/{tok}", move), (f"/c/{tok}", cancel)):
+        assert http.post(path, data=form).status_code == 410
+    after = current(world, booking)
+    assert (after.status, after.scheduled_time) == (BookingStatus.CANCELLED, time(14, 0))
 
 
 def test_a_forged_or_outdated_form_changes_nothing(world, http):
