@@ -92,7 +92,8 @@ def test_a_reschedule_google_applied_but_answered_late_then_503s_is_kept_and_con
     assert server.count("events.patch") == 1  # found applied: no second patch, no second notice
     assert svc.get_booking(booking.id, actor=SYSTEM).scheduled_time == time(13, 30)
     [line] = [h for h in svc.history(booking.id, actor=SYSTEM) if h.event == "calendar repaired"]
-    assert "already matched" in line.detail
+    assert line.detail == ("the calendar already matched the booking "
+                           "(on a retry of moving the event to the booking's time)")
     assert not svc.calendar_work(booking.id, actor=SYSTEM).waiting
 
 
@@ -276,6 +277,7 @@ def test_reconcile_reports_each_divergence_and_fix_makes_the_calendar_agree(svc,
     repaired = [h for b in (moved_away, stale) for h in svc.history(b.id, actor=SYSTEM)
                 if h.event == "calendar repaired"]
     assert len(repaired) == 2
+    assert all(h.detail.endswith("(found by comparing Google Calendar with the bookings)") for h in repaired)
     overview = svc.overview(svc.today(), svc.today(), actor=SYSTEM)
     assert overview.calendar_repaired == 2 and "2 calendar divergence(s) repaired" in overview.calendar_reading
 
@@ -397,3 +399,50 @@ def test_the_workers_daily_reconciliation_brings_a_moved_event_back(svc, server)
     assert run.counts["divergences"] == 1 and run.counts["queued"] == 1
     [event] = live(server)
     assert "T13:00:00" in event["start"]["dateTime"]
+
+
+def test_a_cancel_landing_before_the_first_insert_sends_no_invitation(svc, server, monkeypatch):
+    booking = svc.book(request_for(svc, date.today() + timedelta(days=3), time(10, 0), 1), actor=SYSTEM)
+    svc.pay(booking.id, actor=SYSTEM)
+    store = svc.ports.store
+    claim = store.claim_for_link
+
+    def claim_then_cancelled(*args, **kwargs):  # the cancel commits right after the attempt took its lease
+        held = claim(*args, **kwargs)
+        monkeypatch.setattr(store, "claim_for_link", claim)
+        svc.cancel(booking.id, "customer asked", actor=SYSTEM)
+        return held
+
+    monkeypatch.setattr(store, "claim_for_link", claim_then_cancelled)
+    with pytest.raises(InvalidTransition, match="became cancelled"):
+        svc.create_link(booking.id, actor=SYSTEM)
+    assert server.count("events.insert") == 0  # no event, so no invitation went out
+    work = svc.calendar_work(booking.id, actor=SYSTEM)
+    assert work is None or not work.waiting
+    assert live(server) == [] and no_link_pending(svc, booking.id)
+
+
+def test_cancelling_on_the_booking_page_says_the_invitation_is_being_withdrawn_until_google_takes_it(
+        app_env, server, monkeypatch):
+    from lib.config import load_settings
+    from tests.support.apptest import no_exception, open_page, shown
+    from tests.support.google import authorized_user_json
+
+    for key, value in {"MEETING_PROVIDER": "google", "GOOGLE_CREDENTIALS_JSON": authorized_user_json(server),
+                       "GOOGLE_API_ENDPOINT": server.base_url, "GOOGLE_TIMEOUT_SECONDS": "1",
+                       "GOOGLE_CONFERENCE_WAIT_SECONDS": "2", "LINK_BACKOFF_SECONDS": "0.01",
+                       "ALLOW_DEMO_MODE": "true"}.items():
+        monkeypatch.setenv(f"CALLEXPERT_{key}", value)
+    svc = build_service(load_settings())
+    svc.store.add_expert("Sari Wulandari", "sari@example.com", 250_000, "Career")
+    waiting, done = confirmed(svc, 1, time(10, 0)), confirmed(svc, 2, time(15, 0))
+    server.method_faults["events.delete"].append("503")  # Google refuses the first cancel's delete
+    for booking, said in ((waiting, "Cancelled; the calendar invitation is being withdrawn. Both sides get an email."),
+                          (done, "The booking is cancelled; both sides get an email.")):
+        at = open_page("pages/views/confirmation_view.py", booking=booking.id)
+        at.checkbox(key=f"cancel-sure-{booking.id}").check()
+        at.button(key=f"cancel-submit-{booking.id}").click().run()
+        no_exception(at)
+        assert [shown(s.value) for s in at.success] == [said]
+    assert svc.calendar_work(waiting.id, actor=SYSTEM).waiting
+    assert [e["id"] for e in live(server)] == [waiting.google_event_id]

@@ -137,6 +137,11 @@ def test_the_customer_moves_the_booking_to_a_free_time_and_everyone_sees_it(worl
     emails = {e.kind: e for e in world.svc.emails(booking_id=booking.id, actor=SYSTEM)}
     for side in ("customer", "expert"):
         assert "16:00" in emails[f"rescheduled.{side}"].body_text
+        # the same invitation, one SEQUENCE higher, so calendars replace the old time
+        sequence = {kind: re.findall(r"^(UID|SEQUENCE):(.*?)\r?$", emails[f"{kind}.{side}"].ics or "", re.M)
+                    for kind in ("confirmed", "rescheduled")}
+        assert sequence["confirmed"][0] == sequence["rescheduled"][0]
+        assert (sequence["confirmed"][1], sequence["rescheduled"][1]) == (("SEQUENCE", "0"), ("SEQUENCE", "1"))
     change = world.svc.customer_changes(actor=SYSTEM)
     assert [(c.booking.id, c.record.last_change, c.record.reschedules) for c in change] == [
         (booking.id, "rescheduled", 1)]
@@ -164,7 +169,8 @@ def test_over_the_limit_moving_is_refused_but_cancelling_is_not(tmp_path):
     with serving(world.svc, timeout=30) as http:
         assert http.post(f"/r/{tok}", data=confirm_form(http, tok, "2026-11-26T16:00")).status_code == 200
         page = http.get(f"/r/{tok}")
-        assert "moved 1 times" in text(page) and offered(page) == []
+        assert "has been moved 1 time, which" in text(page) and offered(page) == []
+        assert "moved here 1 time; 0 left" in text(page) and "1 times" not in text(page)
         again = http.get(f"/r/{tok}", params={"at": "2026-11-26T10:00"})
         assert 'method="post"' not in again.text  # no confirm form past the limit
         forged_old = http.post(f"/r/{tok}", data={"form": fields(http.get(f"/c/{tok}"))["form"],
@@ -186,14 +192,20 @@ def test_an_unknown_or_malformed_token_is_not_found(world, http, path):
 def test_a_cancelled_or_started_booking_has_no_pages(world, http):
     booking = book(world)
     tok = token(world, booking)
+    move, cancel = confirm_form(http, tok, "2026-11-26T16:00"), fields(http.get(f"/c/{tok}"))
     world.clock.now = START  # the session started
     assert http.get(f"/r/{tok}").status_code == 410
+    assert http.post(f"/r/{tok}", data=move).status_code == 410  # a form opened before is no use either
     world.clock.now = START - timedelta(days=1, hours=12)
     assert http.get(f"/r/{tok}").status_code == 200
     world.svc.cancel(booking.id, actor=SYSTEM)
     for path in (f"/r/{tok}", f"/c/{tok}"):
         gone = http.get(path)
         assert gone.status_code == 410 and "can no longer be changed here" in text(gone)
+    for path, form in ((f"/r/{tok}", move), (f"/c/{tok}", cancel)):
+        assert http.post(path, data=form).status_code == 410
+    after = current(world, booking)
+    assert (after.status, after.scheduled_time) == (BookingStatus.CANCELLED, time(14, 0))
 
 
 def test_a_forged_or_outdated_form_changes_nothing(world, http):
@@ -231,6 +243,33 @@ def test_a_double_submit_makes_one_change(world, http):
     assert [h for h in history(world, booking) if h[0] == "rescheduled"] != []
     assert len([h for h in history(world, booking) if h[0] == "rescheduled"]) == 1
     assert world.store.self_service_of(booking.id).reschedules == 1
+
+
+def test_two_customers_racing_for_one_free_time_make_one_move(world, http):
+    first, second = book(world), book(world, DAY, time(10, 0))
+    wanted = "2026-11-26T16:00"
+    forms = {b.id: (token(world, b), confirm_form(http, token(world, b), wanted)) for b in (first, second)}
+    answers: dict[str, httpx.Response] = {}
+    gate = threading.Barrier(2)
+
+    def submit(booking_id: str) -> None:
+        tok, form = forms[booking_id]
+        with httpx.Client(base_url=http.base_url, trust_env=False, timeout=30) as own:
+            gate.wait()
+            answers[booking_id] = own.post(f"/r/{tok}", data=form)
+
+    threads = [threading.Thread(target=submit, args=(b.id,)) for b in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a.status_code for a in answers.values()) == [200, 409]
+    [winner] = [b for b in (first, second) if answers[b.id].status_code == 200]
+    [loser] = [b for b in (first, second) if b is not winner]
+    assert current(world, winner).scheduled_time == time(16, 0) and current(world, loser) == loser
+    refused = answers[loser.id]
+    assert "just booked by someone else" in text(refused) and wanted not in offered(refused)
+    assert world.store.self_service_of(loser.id).reschedules == 0
 
 
 def test_a_change_under_way_in_another_tab_refuses_the_second(world, http):
@@ -364,3 +403,10 @@ def test_the_pages_speak_the_emails_language_and_name_the_support_address(tmp_pa
         page = http.get(f"/r/{tok}")
         assert 'lang="id"' in page.text and "Ubah jadwal sesi Anda" in text(page)
         assert "help@callexpert.id" in text(page) and "Kamis, 26 November 2026" in text(page)
+
+
+def test_the_docs_name_as_many_days_as_the_reschedule_page_offers():
+    from lib.service.self_service import PAGE_DAYS
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "self-service.md").read_text()
+    assert f"free times for the next {PAGE_DAYS} days" in doc and f"pages on by {PAGE_DAYS} days" in doc

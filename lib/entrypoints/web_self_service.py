@@ -123,7 +123,8 @@ class _Pages:
         lines = [self.t["policy_deadline"].format(when=self.when(deadline.date(), deadline.time()),
                                                   hours=p.deadline_hours)]
         if p.max_reschedules:
-            lines.append(self.t["policy_limit"].format(count=p.max_reschedules, left=visit.reschedules_left))
+            lines.append(self.t["policy_limit"].format(times=self.times(p.max_reschedules),
+                                                       left=visit.reschedules_left))
         else:
             lines.append(self.t["policy_no_moves"])
         if cancel:
@@ -134,7 +135,11 @@ class _Pages:
     def why(self, why: Why) -> str:
         policy = self.service.settings
         return self.t[f"why.{why.value}"].format(hours=policy.self_service_deadline_hours,
-                                                 count=policy.self_service_max_reschedules)
+                                                 times=self.times(policy.self_service_max_reschedules))
+
+    def times(self, count: int) -> str:
+        """``count`` times, in the page's words ("1 time", "2 times")."""
+        return self.t["times_one" if count == 1 else "times_many"].format(count=count)
 
     def slot(self, token: str, slot: Slot, with_day: bool = False) -> dict[str, str]:
         local = slot.start.astimezone(self.tz)

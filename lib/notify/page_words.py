@@ -2,7 +2,8 @@
 the same languages and keys as the emails' catalogue (``lib.notify.messages``), so a customer
 reads the page in the language of the email they came from (the setting ``email_language``).
 
-``{when}``, ``{hours}``, ``{count}``, ``{amount}``, ``{support}`` are filled in by the pages.
+``{when}``, ``{hours}``, ``{count}``, ``{times}`` (``times_one`` or ``times_many``), ``{amount}``, ``{support}``
+are filled in by the pages.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "booking": "Booking",
         "policy_title": "The rules",
         "policy_deadline": "You can reschedule or cancel here until {when} ({hours} hours before the start).",
-        "policy_limit": "A booking can be moved here {count} times; {left} left for this one.",
+        "policy_limit": "A booking can be moved here {times}; {left} left for this one.",
+        "times_one": "{count} time",
+        "times_many": "{count} times",
         "policy_no_moves": "Bookings cannot be moved here; you can still cancel.",
         "refund_paid": "You paid {amount}. If you cancel, the CallExpert team refunds it to you.",
         "no_refund": "Nothing was paid for this booking, so nothing is refunded.",
@@ -53,7 +56,7 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
                     "started or taken place.",
         "why.deadline": "It is less than {hours} hours before the start, so the session can no longer be changed "
                         "here. Please contact us and we will help.",
-        "why.limit": "This booking has been moved {count} times, which is as often as it can be moved here. "
+        "why.limit": "This booking has been moved {times}, which is as often as it can be moved here. "
                      "Please contact us for another change; you can still cancel here.",
         "why.form": "This form did not come from this page, so nothing was changed. Please open the link in "
                     "your email again.",
@@ -89,7 +92,9 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
         "policy_title": "Aturannya",
         "policy_deadline": "Anda dapat mengubah jadwal atau membatalkan di sini hingga {when} ({hours} jam sebelum "
                            "mulai).",
-        "policy_limit": "Pemesanan dapat dipindah di sini {count} kali; sisa {left} untuk pemesanan ini.",
+        "policy_limit": "Pemesanan dapat dipindah di sini {times}; sisa {left} untuk pemesanan ini.",
+        "times_one": "{count} kali",
+        "times_many": "{count} kali",
         "policy_no_moves": "Pemesanan tidak dapat dipindah di sini; Anda tetap dapat membatalkan.",
         "refund_paid": "Anda telah membayar {amount}. Jika Anda membatalkan, tim CallExpert akan "
                        "mengembalikannya kepada Anda.",
@@ -119,7 +124,7 @@ PAGE_WORDS: dict[str, dict[str, str]] = {
                     "atau berlangsung.",
         "why.deadline": "Kurang dari {hours} jam sebelum mulai, jadi sesi tidak dapat diubah lagi di sini. "
                         "Silakan hubungi kami dan kami akan membantu.",
-        "why.limit": "Pemesanan ini sudah dipindah {count} kali, batas yang diizinkan di sini. Hubungi kami "
+        "why.limit": "Pemesanan ini sudah dipindah {times}, batas yang diizinkan di sini. Hubungi kami "
                      "untuk perubahan lain; Anda tetap dapat membatalkan di sini.",
         "why.form": "Formulir ini tidak berasal dari halaman ini, jadi tidak ada yang diubah. Silakan buka lagi "
                     "tautan di email Anda.",

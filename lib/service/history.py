@@ -7,6 +7,7 @@ to, each in its own way).
 
 from __future__ import annotations
 
+from lib.calendar_work import CANCEL, LINK_CLEANUP, RECONCILE, RESCHEDULE
 from lib.domain import Booking, HistoryLine
 from lib.timefmt import medium_when, rupiah
 
@@ -80,12 +81,21 @@ def expired() -> HistoryLine:
 CALENDAR_REPAIRED = "calendar repaired"
 
 
+# How a repaired divergence came about, by the calendar work's reason, in the history's words.
+_REPAIRED_BY = {
+    CANCEL: "on a retry of withdrawing the cancelled booking's invitation",
+    RESCHEDULE: "on a retry of moving the event to the booking's time",
+    LINK_CLEANUP: "on a retry of removing an event a link attempt made",
+    RECONCILE: "found by comparing Google Calendar with the bookings",
+}
+
+
 def calendar_done(reason: str, changed: list[str], *, repaired: bool) -> HistoryLine:
     """A booking's calendar work done: what it changed (or that the calendar already matched,
     e.g. when an earlier try's answer was lost after Google did the work)."""
     said = "; ".join(changed) if changed else "the calendar already matched the booking"
     if repaired:
-        return HistoryLine(CALENDAR_REPAIRED, f"{said} (after {reason})")
+        return HistoryLine(CALENDAR_REPAIRED, f"{said} ({_REPAIRED_BY.get(reason, 'on a retry')})")
     event = {"cancel": "calendar invitation withdrawn", "reschedule": "calendar event moved"}.get(
         reason, "calendar event removed")
     return HistoryLine(event, said)

@@ -134,12 +134,11 @@ class Links:
     def _meeting(self, booking: Booking, actor: str) -> Meeting | Exception:
         """The meeting of a held booking, with the configured retries, or what stopped it."""
         tries = iter(range(booking.link_attempts, booking.link_attempts + self.ports.settings.link_attempts))
-        first = booking.link_attempts
 
         def one_try() -> Meeting:
             attempt = next(tries)
-            if attempt != first:
-                self._still_paid(booking.id)  # cancelled meanwhile: no new insert, no invitation
+            # Cancelled since the hold was taken (or between two tries): no insert, no invitation.
+            self._still_paid(booking.id)
             return self.ports.meetings.create(replace(booking, link_attempts=attempt))
 
         try:
