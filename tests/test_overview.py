@@ -188,6 +188,25 @@ def test_the_sqlite_overview_reads_only_the_ranges_rows_of_every_table(filled):
     assert any(line.startswith("SEARCH bookings USING") for line in plan), plan
 
 
+def test_the_sqlite_totals_of_the_period_before_read_its_rows_through_the_indexes(filled):
+    """One statement: the period's bookings through their creation index, each one's attendance by its key."""
+    from datetime import datetime, time
+
+    store = filled.store
+    statements: list[str] = []
+    conn = store._conn()
+    conn.set_trace_callback(statements.append)
+    try:
+        store.overview_totals(datetime.combine(known.FIRST, time(0), known.TZ),
+                              datetime.combine(known.LAST + timedelta(days=1), time(0), known.TZ))
+    finally:
+        conn.set_trace_callback(None)
+    (totals,) = [s for s in statements if "booking_attendance" in s]
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + totals)]
+    assert [line.split(" USING ")[0] for line in plan] == ["SEARCH b", "SEARCH a"], plan
+    assert "created_at" in plan[0] and "booking_id=?" in plan[1], plan
+
+
 def test_a_range_in_the_address_is_the_pages_range(filled):
     at = open_page("pages/views/overview_view.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
     no_exception(at)
