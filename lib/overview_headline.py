@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib.overview_readings import Overview, OverviewStats
+from lib.overview_readings import Overview, PeriodTotals
 from lib.timefmt import number, rupiah, short_date
 
 
@@ -21,14 +21,12 @@ class Totals:
     no_show_share: float | None
 
 
-def totals(stats: OverviewStats) -> Totals:
-    """The headline's numbers of a period (see ``Totals``)."""
-    made = stats.funnel.made
-    sessions = sum(r.sessions for r in stats.attendance)
-    return Totals(bookings=made, revenue=sum(w.revenue for w in stats.revenue),
-                  confirmed_share=stats.funnel.confirmed / made if made else None,
-                  no_show_share=(sessions - sum(r.both_joined for r in stats.attendance)) / sessions
-                  if sessions else None)
+def totals(period: PeriodTotals) -> Totals:
+    """The headline's numbers of a period (see ``Totals``) from its totals."""
+    made, sessions = period.made, period.sessions
+    return Totals(bookings=made, revenue=period.revenue,
+                  confirmed_share=period.confirmed / made if made else None,
+                  no_show_share=(sessions - period.both_joined) / sessions if sessions else None)
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def _color(diff: float, rising_is_good: bool) -> str:
 def headline(overview: Overview) -> list[Headline]:
     """Bookings, revenue, share confirmed and no-show share of the range, each with its change
     against the period of the same length just before (``overview.previous``)."""
-    now = totals(overview.stats)
+    now = totals(PeriodTotals.of(overview.stats))
     before = totals(overview.previous) if overview.previous is not None else None
     first, last = overview.previous_days
     against = f"against the {number(overview.days)} day{'s' * (overview.days != 1)} before " \

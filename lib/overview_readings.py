@@ -134,15 +134,35 @@ class OverviewStats:
 
 
 @dataclass(frozen=True)
+class PeriodTotals:
+    """The five numbers the headline needs of a period's bookings (those made in it): how many were
+    made, their revenue (the price of those in ``REVENUE_STATUSES``), how many reached confirmed,
+    and their sessions with recorded attendance with how many of them both sides joined."""
+
+    made: int = 0
+    revenue: int = 0
+    confirmed: int = 0
+    sessions: int = 0
+    both_joined: int = 0
+
+    @classmethod
+    def of(cls, stats: OverviewStats) -> PeriodTotals:
+        """The same numbers summed from a period's full figures."""
+        return cls(made=stats.funnel.made, revenue=sum(w.revenue for w in stats.revenue),
+                   confirmed=stats.funnel.confirmed, sessions=sum(r.sessions for r in stats.attendance),
+                   both_joined=sum(r.both_joined for r in stats.attendance))
+
+
+@dataclass(frozen=True)
 class Overview:
     """The Overview page's figures for the days ``first_day`` to ``last_day`` (both included), and
-    ``previous``: those of the period of the same length just before, for the headline's changes
-    (``None``: not read)."""
+    ``previous``: the totals of the period of the same length just before, for the headline's
+    changes (``None``: not read)."""
 
     first_day: date
     last_day: date
     stats: OverviewStats
-    previous: OverviewStats | None = None
+    previous: PeriodTotals | None = None
     # Calendar divergences repaired in the range (calendar work that needed more than its first
     # try, or that a reconciliation queued); None with a provider that keeps no calendar (Jitsi).
     calendar_repaired: int | None = None

@@ -900,6 +900,23 @@ def test_the_overview_with_its_attendance_is_for_the_service_role_only(conn):
     assert attendance["lateness"] == [{"side": "expert", "joins": 1, "median_min": 3.0, "p95_min": 3.0}]
 
 
+def test_the_overview_totals_are_for_the_service_role_only(conn):
+    customer = _customer(conn)
+    booking = _book(conn, _expert(conn), customer, "2030-03-11", "10:00", status="confirmed")
+    # Made at an instant of its own: the range holds this booking alone.
+    conn.execute("update bookings set created_at = '2031-01-02 03:00+00', confirmed_at = now() where id = %s",
+                 [booking])
+    conn.execute("insert into booking_attendance (booking_id, status, expert_joined, customer_joined)"
+                 " values (%s, 'recorded', true, false)", [booking])
+    totals = "select overview_totals('2031-01-02 03:00+00', '2031-01-02 03:00:01+00')"
+    for role, claims in (("anon", {"role": "anon"}), ("authenticated", {"sub": customer, "role": "authenticated"})):
+        with as_role(conn, role, claims) as c, pytest.raises(pgerrors.InsufficientPrivilege):
+            c.execute(totals)
+    with as_role(conn, "service_role", {"role": "service_role"}) as c:
+        found = c.execute(totals).fetchone()[0]
+    assert found == {"made": 1, "revenue": 250000, "confirmed": 1, "sessions": 1, "both_joined": 0}
+
+
 # -- session types belong to experts ---------------------------------------------------------------
 
 def _types(conn: psycopg.Connection, expert: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from lib.overview_readings import (
     Funnel,
     Overview,
     OverviewStats,
+    PeriodTotals,
     failure_cause,
     failure_causes,
     funnel_reading,
@@ -187,6 +188,25 @@ def test_the_sqlite_overview_reads_only_the_ranges_rows_of_every_table(filled):
     assert any(line.startswith("SEARCH bookings USING") for line in plan), plan
 
 
+def test_the_sqlite_totals_of_the_period_before_read_its_rows_through_the_indexes(filled):
+    """One statement: the period's bookings through their creation index, each one's attendance by its key."""
+    from datetime import datetime, time
+
+    store = filled.store
+    statements: list[str] = []
+    conn = store._conn()
+    conn.set_trace_callback(statements.append)
+    try:
+        store.overview_totals(datetime.combine(known.FIRST, time(0), known.TZ),
+                              datetime.combine(known.LAST + timedelta(days=1), time(0), known.TZ))
+    finally:
+        conn.set_trace_callback(None)
+    (totals,) = [s for s in statements if "booking_attendance" in s]
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + totals)]
+    assert [line.split(" USING ")[0] for line in plan] == ["SEARCH b", "SEARCH a"], plan
+    assert "created_at" in plan[0] and "booking_id=?" in plan[1], plan
+
+
 def test_a_range_in_the_address_is_the_pages_range(filled):
     at = open_page("pages/views/overview_view.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
     no_exception(at)
@@ -282,7 +302,7 @@ def test_the_headline_gives_each_figure_with_its_change_against_the_period_befor
                         attendance=(ExpertAttendance("Sari", 8, 6, 1, 2),))  # 2 of 8 sessions with a no-show
     before = OverviewStats(funnel=Funnel(made=8, paid=8, confirmed=7), revenue=(WeekRevenue(week, 3_500_000, 7),),
                            attendance=(ExpertAttendance("Sari", 10, 9, 0, 1),))  # 1 of 10
-    figures = headline(Overview(date(2030, 3, 11), date(2030, 3, 17), now, previous=before))
+    figures = headline(Overview(date(2030, 3, 11), date(2030, 3, 17), now, previous=PeriodTotals.of(before)))
     assert [(h.label, h.value, h.delta, h.delta_color) for h in figures] == [
         ("Bookings", "12", "+4 (+50%)", "normal"),
         ("Revenue", "Rp 3.387.500", "-Rp 112.500", "normal"),  # a fall: Streamlit shows it red
@@ -291,24 +311,38 @@ def test_the_headline_gives_each_figure_with_its_change_against_the_period_befor
     ]
     assert all("against the 7 days before (Mon 04/03 to Sun 10/03)" in h.help for h in figures)
     # Nothing before to compare with: no share changes, and counts rise from zero.
-    empty = headline(Overview(date(2030, 3, 11), date(2030, 3, 17), now, previous=OverviewStats()))
+    empty = headline(Overview(date(2030, 3, 11), date(2030, 3, 17), now, previous=PeriodTotals()))
     assert [h.delta for h in empty] == ["+12", "+Rp 3.387.500", None, None]
-    same = headline(Overview(date(2030, 3, 11), date(2030, 3, 17), now, previous=now))
+    same = headline(Overview(date(2030, 3, 11), date(2030, 3, 17), now, previous=PeriodTotals.of(now)))
     assert [(h.delta, h.delta_color) for h in same] == [("±0", "off"), ("±Rp 0", "off"), ("±0 points", "off"),
                                                         ("±0 points", "off")]
 
 
 def test_the_page_shows_the_headline_row_with_the_service_s_previous_period(filled):
     overview = filled.overview(known.FIRST, known.LAST, actor=SYSTEM)
-    assert overview.previous is not None and overview.previous.funnel.made == 1  # the one made just before
-    assert filled.overview(known.LAST + timedelta(days=1), known.LAST + timedelta(days=9),
-                           actor=SYSTEM).previous.funnel.made == 8  # the same 9 days, as the period before
+    # The one made just before, confirmed (Rp 250.000), its session attended by both.
+    assert overview.previous == PeriodTotals(made=1, revenue=known.PRICE, confirmed=1, sessions=1, both_joined=1)
+    later = filled.overview(known.LAST + timedelta(days=1), known.LAST + timedelta(days=9), actor=SYSTEM)
+    assert later.previous == PeriodTotals.of(overview.stats)  # the same 9 days, as the period before
+    assert later.previous.made == 8
     at = open_page("pages/views/overview_view.py", **{"from": known.FIRST.isoformat(), "to": known.LAST.isoformat()})
     no_exception(at)
     # Before: one booking, confirmed (Rp 250.000), its session attended by both.
     assert [(m.label, m.value, m.proto.delta) for m in at.metric] == [
         ("Bookings", "8", "+7 (+700%)"), ("Revenue", "Rp 1.000.000", "+Rp 750.000"),
         ("Reached confirmed", "38%", "-62 points"), ("No-show share", "67%", "+67 points")]
+
+
+def test_the_service_reads_the_ranges_figures_once_and_only_the_totals_of_the_period_before(filled, monkeypatch):
+    store, calls = filled.store, []
+    for name in ("overview_stats", "overview_totals"):
+        read = getattr(store, name)
+        monkeypatch.setattr(store, name, lambda *args, _name=name, _read=read: calls.append((_name, args)) or
+                            _read(*args))
+    filled.overview(known.FIRST, known.LAST, actor=SYSTEM)
+    start, end = known.local(known.FIRST, 0), known.local(known.LAST + timedelta(days=1), 0)
+    assert calls == [("overview_stats", (start, end, "Asia/Jakarta")),
+                     ("overview_totals", (start - timedelta(days=9), start))]
 
 
 def test_the_downloads_hold_seconds_and_minutes_to_a_tenth_and_the_charts_name_their_figures_in_words():

@@ -242,3 +242,44 @@ def test_overview_stats_percentiles_interpolate_as_percentile_cont_per_day(store
     assert [(d.day, d.bookings, d.median_s, d.p95_s) for d in stats.link_delay] == [
         (day, len(v), percentile(v, 0.5), percentile(v, 0.95)) for day, v in delays.items()]
 
+
+
+
+def test_overview_totals_are_the_headlines_sums_of_overview_stats_over_exactly_the_range(store, stamp):
+    from lib.domain import Attendance
+    from lib.overview_readings import PeriodTotals
+    from tests.support import overview as known
+
+    known.fill_overview(store, stamp)  # every status, recorded sessions with no-shows, one made on each side
+    start = datetime.combine(known.FIRST, time(0), known.TZ)
+    end = datetime.combine(known.LAST + timedelta(days=1), time(0), known.TZ)
+    rina = store.add_expert("Rina Hartono", "rina@example.com", known.PRICE, "Law").id
+    dewi = store.add_customer(NewCustomer("Dewi Lestari", "dewi@example.com")).id
+    # Made at the range's first instant (in): confirmed, then cancelled, its session recorded with
+    # neither side (reached confirmed, no revenue). Made at its end (out): confirmed, both joined.
+    first = known.book_linked(store, rina, dewi, known.SESSION_DAY, time(8))
+    stamp(first, start, start + timedelta(minutes=1), start + timedelta(minutes=2))
+    store.cancel(first, NOW, "x", [], "ops", line=history.cancelled("x"))
+    last = known.book_linked(store, rina, dewi, known.SESSION_DAY, time(10))
+    stamp(last, end, end + timedelta(minutes=1), end + timedelta(minutes=2))
+    for booking, joined in ((first, None), (last, known.local(known.SESSION_DAY, 10))):
+        assert store.save_attendance(Attendance(booking, "recorded", expert_joined=joined is not None,
+                                                customer_joined=joined is not None, expert_joined_at=joined,
+                                                customer_joined_at=joined), [], "worker")
+
+    # 9 made; revenue of the 4 paid, confirmed or completed; 4 reached confirmed (the cancelled
+    # one too); 4 sessions recorded (not the waiting or no-data ones), both joined in 1.
+    totals = store.overview_totals(start, end)
+    assert totals == PeriodTotals(made=9, revenue=4 * known.PRICE, confirmed=4, sessions=4, both_joined=1)
+    assert totals == PeriodTotals.of(store.overview_stats(start, end, "Asia/Jakarta"))
+    # The same instants whatever zone the figures' days are in; wider ranges take in both sides.
+    assert totals == PeriodTotals.of(store.overview_stats(start, end, "UTC"))
+    for wider in ((start - timedelta(minutes=1), end), (start, end + timedelta(minutes=1)),
+                  (start - timedelta(days=1), end + timedelta(days=1))):
+        assert store.overview_totals(*wider) == PeriodTotals.of(store.overview_stats(*wider, "Asia/Jakarta"))
+    assert store.overview_totals(start, end + timedelta(minutes=1)).sessions == 5
+    # The period before the range: only the booking made at 23:59 the day before, attended by both.
+    before = store.overview_totals(start - timedelta(days=9), start)
+    assert before == PeriodTotals(made=1, revenue=known.PRICE, confirmed=1, sessions=1, both_joined=1)
+    # An empty range: zeros, and no error.
+    assert store.overview_totals(start - timedelta(days=30), start - timedelta(days=20)) == PeriodTotals()

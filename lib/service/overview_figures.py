@@ -7,7 +7,7 @@ from typing import Protocol
 
 from lib.access import Actor, require_staff
 from lib.errors import InvalidInput
-from lib.overview_readings import Overview, OverviewStats
+from lib.overview_readings import Overview, OverviewStats, PeriodTotals
 from lib.service.history import CALENDAR_REPAIRED
 from lib.service.ports import Ports
 from lib.store import BookingListStore, CalendarWorkStore
@@ -34,7 +34,7 @@ class OverviewFigures:
     def overview(self, first_day: date, last_day: date, *, actor: Actor) -> Overview:
         """The figures of the bookings made from ``first_day`` to ``last_day`` (both included,
         days in the app timezone), aggregated by the store, with those of the period of the same
-        length just before (the headline's changes). Staff only; at most a year."""
+        length just before (the headline's changes: only their totals). Staff only; at most a year."""
         require_staff(actor, "see the overview")
         if not isinstance(first_day, date) or not isinstance(last_day, date):
             raise InvalidInput("The overview's range needs a first and a last day.")
@@ -48,7 +48,7 @@ class OverviewFigures:
             start, end = self._instants(first_day, last_day)
             repaired = self.store.count_history(CALENDAR_REPAIRED, start, end)
         return Overview(first_day, last_day, self._stats(first_day, last_day),
-                        previous=self._stats(first_day - days, first_day - timedelta(days=1)),
+                        previous=self._totals(first_day - days, first_day - timedelta(days=1)),
                         calendar_repaired=repaired)
 
     def _instants(self, first_day: date, last_day: date) -> tuple[datetime, datetime]:
@@ -59,3 +59,7 @@ class OverviewFigures:
     def _stats(self, first_day: date, last_day: date) -> OverviewStats:
         start, end = self._instants(first_day, last_day)
         return self.store.overview_stats(start, end, self.ports.settings.timezone)
+
+    def _totals(self, first_day: date, last_day: date) -> PeriodTotals:
+        # The period before feeds only the headline's changes: its five totals, not all its figures.
+        return self.store.overview_totals(*self._instants(first_day, last_day))

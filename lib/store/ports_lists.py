@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from lib.domain import Booking, BookingStatus, OpsCounts
-from lib.overview_readings import OverviewStats
+from lib.overview_readings import OverviewStats, PeriodTotals
 
 
 @runtime_checkable
@@ -48,4 +48,10 @@ class BookingListStore(Protocol):
         """The Overview's aggregates (``lib.overview_readings``) of the bookings created in the instants
         ``[start, end)``, each booking's day being its creation date in the timezone ``zone``.
         Aggregated by the database; never every booking read into Python."""
+        ...
+
+    def overview_totals(self, start: datetime, end: datetime) -> PeriodTotals:
+        """The headline's totals of the bookings created in the instants ``[start, end)``: exactly
+        ``PeriodTotals.of(self.overview_stats(start, end, zone))`` for any ``zone``, but only those
+        five numbers, counted by the database (the period before the Overview's range)."""
         ...

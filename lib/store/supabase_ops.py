@@ -15,7 +15,16 @@ from datetime import date, datetime
 from postgrest.types import ReturnMethod
 
 from lib.domain import Attendance, Booking, BookingStatus, HistoryLine, JobOutcome, JobRun, JoinClicks
-from lib.overview_readings import DayCount, ExpertAttendance, Funnel, Lateness, LinkDelay, OverviewStats, WeekRevenue
+from lib.overview_readings import (
+    DayCount,
+    ExpertAttendance,
+    Funnel,
+    Lateness,
+    LinkDelay,
+    OverviewStats,
+    PeriodTotals,
+    WeekRevenue,
+)
 from lib.store.supabase_rows import (
     BOOKING_SELECT,
     JOB_RUN_SELECT,
@@ -150,6 +159,16 @@ class OperationsRequests:
             lateness=tuple(Lateness(str(r["side"]), int(r["joins"]), float(r["median_min"]), float(r["p95_min"]))
                            for r in attendance.get("lateness") or []),
         )
+
+    def overview_totals(self, start: datetime, end: datetime) -> PeriodTotals:
+        """The headline's totals of the bookings created in ``[start, end)`` in one RPC (``overview_totals``)."""
+        params = {"p_from": _iso(start), "p_to": _iso(end)}
+        data = self._execute(self._rpc("overview_totals", params), "summing up the bookings") or {}
+        if isinstance(data, list):  # a scalar function's value, as some clients wrap it
+            data = data[0] if data else {}
+        return PeriodTotals(made=int(data.get("made") or 0), revenue=_money(data.get("revenue") or 0),
+                            confirmed=int(data.get("confirmed") or 0), sessions=int(data.get("sessions") or 0),
+                            both_joined=int(data.get("both_joined") or 0))
 
     # -- the shared request budget of a calendar ------------------------------------------------
     def take_request_slot(self, calendar_id: str, limit: int, now: datetime) -> float:
