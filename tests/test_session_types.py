@@ -5,9 +5,8 @@ in their own language."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
-
 import re
+from datetime import time, timedelta
 
 import pytest
 from icalendar import Calendar
