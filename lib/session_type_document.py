@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from lib.domain import ALLOWED_DURATIONS, STANDARD_SESSION_TYPES, TYPE_LANGUAGES, SessionType
@@ -53,10 +54,42 @@ def _whole(value: object) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Wording:
+    """How refusals name a type and its parts, in the words of the person who wrote them: the
+    file's keys for ``python -m lib types --set`` (``FILE``), the Availability page's rows and
+    column headings for its table (``table_wording``). Each label follows "the" in a sentence."""
+
+    type_word: str  # "Type" (the n-th of the file) or "Row" (the n-th row of the table)
+    names: Mapping[str, str]  # per email language
+    durations: str
+    price_per_hour: str
+    prices: str
+    description: str
+    active: str
+    numbers: tuple[int, ...] = ()  # the row of each type when empty rows were left out; else n
+
+    def number(self, n: int) -> int:
+        """What the person calls the ``n``-th type (from 1)."""
+        return self.numbers[n - 1] if n <= len(self.numbers) else n
+
+    def where(self, n: int, english: object = None) -> str:
+        """``Type 2 (“Career mentoring”)``: the ``n``-th type, with its English name when it has one."""
+        where = f"{self.type_word} {self.number(n)}"
+        if isinstance(english, str) and english.strip():
+            where += f" (“{english.strip()[:MAX_SESSION_TYPE]}”)"
+        return where
+
+
+FILE = Wording(type_word="Type", names={"en": "English name (en)", "id": "Indonesian name (id)"},
+               durations="durations", price_per_hour="price per hour (price_per_hour)",
+               prices="fixed prices (prices)", description="description", active="active")
+
+
 def _price(value: object, what: str) -> int:
     amount = _whole(value)
     if amount is None:
-        raise InvalidInput(f"{what} must be a whole number of rupiah, not {value!r}.")
+        raise InvalidInput(f"{what} must be a whole number of rupiah, not “{value}”.")
     if amount < 0:
         raise InvalidInput(f"{what} is negative (Rp {amount}); a price is 0 rupiah or more.")
     if amount > MAX_PRICE:
@@ -64,19 +97,15 @@ def _price(value: object, what: str) -> int:
     return amount
 
 
-def check_type(item: object, number: int, expert_id: str) -> SessionType:
+def check_type(item: object, number: int, expert_id: str, words: Wording = FILE) -> SessionType:
     """One type of a document (the ``number``-th, from 1), checked; ``InvalidInput`` says which
-    type and what to fix."""
+    type and what to fix, naming its parts as ``words`` does."""
     if not isinstance(item, Mapping):
-        raise InvalidInput(f"Type {number} must be an object with names, durations and a price.")
-    where = f"Type {number}"
+        raise InvalidInput(f"{words.where(number)} must be an object with names, durations and a price.")
     names_in = item.get("names")
-    if isinstance(names_in, Mapping):
-        english = names_in.get("en")
-        if isinstance(english, str) and english.strip():
-            where = f"Type {number} (“{english.strip()[:MAX_SESSION_TYPE]}”)"
+    where = words.where(number, names_in.get("en") if isinstance(names_in, Mapping) else None)
     unknown = sorted(str(k) for k in item if k not in _KEYS)
-    if unknown:
+    if unknown:  # only a file has keys of its own
         raise InvalidInput(f"{where}: “{unknown[0]}” is not a part of a session type; use names, durations, "
                            "price_per_hour or prices, description and active.")
     if not isinstance(names_in, Mapping) or not names_in:
@@ -87,79 +116,90 @@ def check_type(item: object, number: int, expert_id: str) -> SessionType:
         if language not in TYPE_LANGUAGES:
             known = " and ".join(f"{code} ({LANGUAGE_NAMES[code]})" for code in TYPE_LANGUAGES)
             raise InvalidInput(f"{where}: “{language}” is not an email language; names are given in {known}.")
-        names[language] = clean_text(name, f"{where}: the {LANGUAGE_NAMES[language]} name", MAX_SESSION_TYPE)
+        names[language] = clean_text(name, f"{where}: the {words.names[language]}", MAX_SESSION_TYPE)
     for language in TYPE_LANGUAGES:
         if language not in names:
-            raise InvalidInput(f"{where} has no {LANGUAGE_NAMES[language]} name ({language}); "
-                               "give a name in each email language.")
+            raise InvalidInput(f"{where} has no {words.names[language]}; give a name in each email language.")
     durations_in = item.get("durations")
     if durations_in is None or (isinstance(durations_in, Sequence) and not isinstance(durations_in, str)
                                 and not durations_in):
-        raise InvalidInput(f"{where} offers no duration; give at least one of {_allowed()} minutes.")
+        raise InvalidInput(f"{where} offers no duration; give at least one of {_allowed()} minutes in the "
+                           f"{words.durations}.")
     if isinstance(durations_in, str) or not isinstance(durations_in, Sequence):
-        raise InvalidInput(f"{where}: the durations must be a list of minutes, e.g. [30, 60].")
+        raise InvalidInput(f"{where}: the {words.durations} must be a list of minutes, e.g. [30, 60].")
     durations: list[int] = []
     for value in durations_in:
         minutes = _whole(value)
-        if minutes is None or minutes not in ALLOWED_DURATIONS:
-            raise InvalidInput(f"{where}: {value!r} minutes is not a length sessions are offered in; "
+        if minutes is None:
+            raise InvalidInput(f"{where}: “{value}” in the {words.durations} is not a number of minutes; "
+                               f"choose from {_allowed()}.")
+        if minutes not in ALLOWED_DURATIONS:
+            raise InvalidInput(f"{where}: {minutes} minutes is not a length sessions are offered in; "
                                f"choose from {_allowed()}.")
         if minutes in durations:
-            raise InvalidInput(f"{where} lists {minutes} minutes twice.")
+            raise InvalidInput(f"{where} lists {minutes} minutes twice in the {words.durations}.")
         durations.append(minutes)
     durations.sort()
     per_hour, fixed_in = item.get("price_per_hour"), item.get("prices")
-    if (per_hour is None) == (fixed_in is None or fixed_in == {}):
-        raise InvalidInput(f"{where}: give either a price per hour (price_per_hour) or a fixed price for each "
-                           "duration (prices), one of the two.")
+    has_fixed = not (fixed_in is None or fixed_in == {})
+    if per_hour is not None and has_fixed:
+        raise InvalidInput(f"{where} has both a {words.price_per_hour} and {words.prices}; keep one of the two.")
+    if per_hour is None and not has_fixed:
+        raise InvalidInput(f"{where} has no price; give a {words.price_per_hour} or {words.prices} for each "
+                           "duration.")
     hourly_rate: int | None = None
     fixed: dict[int, int] = {}
     if per_hour is not None:
-        hourly_rate = _price(per_hour, f"{where}: the price per hour")
+        hourly_rate = _price(per_hour, f"{where}: the {words.price_per_hour}")
     else:
         if not isinstance(fixed_in, Mapping):
-            raise InvalidInput(f"{where}: the fixed prices must map minutes to rupiah, e.g. {{\"30\": 150000}}.")
+            raise InvalidInput(f"{where}: the {words.prices} must map minutes to rupiah, e.g. {{\"30\": 150000}}.")
         for key, amount in fixed_in.items():
             minutes = _whole(key)
-            if minutes is None or minutes not in durations:
-                raise InvalidInput(f"{where} has a fixed price for {key} minutes, which it does not offer.")
-            fixed[minutes] = _price(amount, f"{where}: the price for {minutes} minutes")
+            if minutes is None:
+                raise InvalidInput(f"{where}: “{key}” in the {words.prices} is not a number of minutes.")
+            if minutes not in durations:
+                raise InvalidInput(f"{where}: the {words.prices} give a price for {minutes} minutes, which is not "
+                                   f"among the {words.durations}.")
+            fixed[minutes] = _price(amount, f"{where}: the price for {minutes} minutes in the {words.prices}")
         for minutes in durations:
             if minutes not in fixed:
-                raise InvalidInput(f"{where} has no fixed price for {minutes} minutes.")
+                raise InvalidInput(f"{where}: the {words.prices} give no price for {minutes} minutes.")
     description = item.get("description") or ""
     if description:
-        description = clean_text(description, f"{where}: the description", MAX_DESCRIPTION)
+        description = clean_text(description, f"{where}: the {words.description}", MAX_DESCRIPTION)
     active = item.get("active", True)
     if not isinstance(active, bool):
-        raise InvalidInput(f"{where}: active must be true or false.")
+        raise InvalidInput(f"{where}: {words.active} must be true or false.")
     type_id = item.get("id") or ""
-    if not isinstance(type_id, str):
+    if not isinstance(type_id, str):  # only a file gives ids; the page keeps them hidden
         raise InvalidInput(f"{where}: the id must be text, as `python -m lib types EXPERT --json` shows it.")
     return SessionType(id=type_id.strip() or str(uuid.uuid4()), expert_id=expert_id, names=names,
                        durations=tuple(durations), hourly_rate=hourly_rate, fixed_prices=fixed,
                        description=description, active=active, position=number - 1)
 
 
-def check_document(document: object, expert_id: str) -> list[SessionType]:
-    """Every type of a document, checked, in its order; names unique per language."""
+def check_document(document: object, expert_id: str, words: Wording = FILE) -> list[SessionType]:
+    """Every type of a document, checked, in its order; names unique per language. Refusals name
+    the types and their parts as ``words`` does (``FILE``: the keys of ``python -m lib types``)."""
     items = document.get("types") if isinstance(document, Mapping) else document
     if not isinstance(items, list):
         raise InvalidInput("The file must hold a list of session types, or an object with one under “types”.")
     if len(items) > MAX_TYPES:
         raise InvalidInput(f"At most {MAX_TYPES} session types per expert, not {len(items)}.")
-    types = [check_type(item, n, expert_id) for n, item in enumerate(items, 1)]
+    types = [check_type(item, n, expert_id, words) for n, item in enumerate(items, 1)]
     seen: dict[tuple[str, str], int] = {}
-    ids: set[str] = set()
+    ids: dict[str, int] = {}
     for n, t in enumerate(types, 1):
-        if t.id in ids:
-            raise InvalidInput(f"Type {n} has the same id as an earlier type; each type appears once.")
-        ids.add(t.id)
+        earlier = ids.setdefault(t.id, n)
+        if earlier != n:
+            raise InvalidInput(f"{words.where(n, t.name())} is the same type as {words.type_word.lower()} "
+                               f"{words.number(earlier)}; each type appears once.")
         for language, name in t.names.items():
             earlier = seen.setdefault((language, name.casefold()), n)
             if earlier != n:
-                raise InvalidInput(f"Types {earlier} and {n} are both called “{name}” "
-                                   f"({LANGUAGE_NAMES[language]}); give each type its own name.")
+                raise InvalidInput(f"{words.type_word}s {words.number(earlier)} and {words.number(n)} have the "
+                                   f"same {words.names[language]}, “{name}”; give each type its own name.")
     return types
 
 
@@ -210,15 +250,40 @@ def _blank(value: object) -> bool:
                                                                               and not value.strip())
 
 
+def _empty_row(row: Mapping[str, Any]) -> bool:
+    return all(_blank(row.get(c)) or c == "Offered" for c in COLUMNS)
+
+
+def _cell(row: Mapping[str, Any], column: str) -> str:
+    """A text cell as typed; a new row's untouched cell (``None``, or NaN from pandas) is empty."""
+    value = row.get(column)
+    return "" if _blank(value) else str(value).strip()
+
+
+def _heading(column: str) -> str:
+    return f"“{column}”"
+
+
+def table_wording(rows: Sequence[Mapping[str, Any]]) -> Wording:
+    """How refusals name the page's table: ``Row 3 (“Career mentoring”)``, counted from the top
+    as the table shows them (empty rows too, though ``from_rows`` leaves them out), and its column
+    headings."""
+    return Wording(type_word="Row", names={"en": _heading("English name"), "id": _heading("Indonesian name")},
+                   durations=_heading("Durations (minutes)"), price_per_hour=_heading("Price per hour"),
+                   prices=_heading("Fixed prices"), description=_heading("Description"),
+                   active=_heading("Offered"),
+                   numbers=tuple(n for n, row in enumerate(rows, 1) if not _empty_row(row)))
+
+
 def from_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The page's table rows as a document for ``check_document`` (which says what is wrong, by
-    row number): durations typed ``30, 60``, fixed prices ``30: 150000, 60: 250000``; wholly
-    empty rows are left out."""
+    """The page's table rows as a document for ``check_document`` (with ``table_wording(rows)``,
+    which names the rows and columns): durations typed ``30, 60``, fixed prices ``30: 150000,
+    60: 250000``; wholly empty rows are left out."""
     items: list[dict[str, Any]] = []
     for n, row in enumerate(rows, 1):
-        if all(_blank(row.get(c)) or c == "Offered" for c in COLUMNS):
+        if _empty_row(row):
             continue
-        durations = [part for part in str(row.get("Durations (minutes)") or "").replace(",", " ").split()]
+        durations = _cell(row, "Durations (minutes)").replace(",", " ").split()
         item: dict[str, Any] = {"names": {"en": "" if _blank(row.get("English name")) else row["English name"],
                                           "id": "" if _blank(row.get("Indonesian name")) else row["Indonesian name"]},
                                 "durations": durations,
@@ -228,13 +293,14 @@ def from_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             item["id"] = str(row["id"])
         if not _blank(row.get("Price per hour")):
             item["price_per_hour"] = row["Price per hour"]
-        fixed = str(row.get("Fixed prices") or "").strip()
+        fixed = _cell(row, "Fixed prices")
         if fixed:
             prices: dict[str, str] = {}
             for pair in fixed.split(","):
                 minutes, sep, amount = pair.partition(":")
                 if not sep:
-                    raise InvalidInput(f"Type {n}: write the fixed prices as minutes: rupiah, e.g. "
+                    where = table_wording([]).where(n, item["names"]["en"])
+                    raise InvalidInput(f"{where}: write the “Fixed prices” as minutes: rupiah, e.g. "
                                        "“30: 150000, 60: 250000”.")
                 prices[minutes.strip()] = amount.strip().replace(".", "")
             item["prices"] = prices

@@ -66,15 +66,25 @@ GOOD = {"names": {"en": "Career mentoring", "id": "Mentoring karier"}, "duration
      "Type 1 (“Career mentoring”): “fr” is not an email language; names are given in en (English) and "
      "id (Indonesian)."),
     ({"names": {"en": "Career mentoring"}}, "Type 1 (“Career mentoring”) has no Indonesian name (id)"),
+    ({"names": {"en": "Career mentoring", "id": " "}},
+     "Type 1 (“Career mentoring”): the Indonesian name (id) is empty; please fill it in."),
     ({"durations": []}, "Type 1 (“Career mentoring”) offers no duration; give at least one of 30, 45, 60, 90, "
-                        "120 minutes."),
+                        "120 minutes in the durations."),
+    ({"durations": [60, 60]}, "Type 1 (“Career mentoring”) lists 60 minutes twice in the durations."),
     ({"durations": [60, 25]}, "Type 1 (“Career mentoring”): 25 minutes is not a length sessions are offered in; "
                               "choose from 30, 45, 60, 90, 120."),
-    ({"price_per_hour": -5}, "Type 1 (“Career mentoring”): the price per hour is negative (Rp -5); a price is "
-                             "0 rupiah or more."),
-    ({"price_per_hour": None, "prices": {"60": -1}}, "the price for 60 minutes is negative"),
-    ({"price_per_hour": None, "prices": {"30": 100}}, "has a fixed price for 30 minutes, which it does not offer"),
-    ({"prices": {"60": 100}}, "give either a price per hour (price_per_hour) or a fixed price for each duration"),
+    ({"price_per_hour": -5}, "Type 1 (“Career mentoring”): the price per hour (price_per_hour) is negative (Rp -5); "
+                             "a price is 0 rupiah or more."),
+    ({"price_per_hour": None, "prices": {"60": -1}},
+     "the price for 60 minutes in the fixed prices (prices) is negative"),
+    ({"price_per_hour": None, "prices": {"30": 100}},
+     "the fixed prices (prices) give a price for 30 minutes, which is not among the durations."),
+    ({"price_per_hour": None, "prices": {}},
+     "Type 1 (“Career mentoring”) has no price; give a price per hour (price_per_hour) or fixed prices (prices) "
+     "for each duration."),
+    ({"prices": {"60": 100}},
+     "Type 1 (“Career mentoring”) has both a price per hour (price_per_hour) and fixed prices (prices); "
+     "keep one of the two."),
     ({"names": {"en": "Career\nmentoring", "id": "x"}}, "contains a line break"),
 ])
 def test_a_bad_file_is_refused_in_words_and_saves_nothing(service, sari, capsys, tmp_path, change, words):
@@ -91,7 +101,8 @@ def test_a_bad_file_is_refused_in_words_and_saves_nothing(service, sari, capsys,
 @pytest.mark.parametrize(("content", "words"), [
     ("{not json", "is not JSON"),
     (json.dumps({"kinds": []}), "The file must hold a list of session types"),
-    (json.dumps([GOOD, GOOD]), "Types 1 and 2 are both called “Career mentoring” (English)"),
+    (json.dumps([GOOD, GOOD]), "Types 1 and 2 have the same English name (en), “Career mentoring”; give each type "
+                               "its own name."),
 ])
 def test_a_file_that_is_not_a_list_of_types_is_refused(sari, capsys, tmp_path, content, words):
     path = tmp_path / "types.json"

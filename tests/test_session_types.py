@@ -5,6 +5,7 @@ in their own language."""
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from lib.display_tables import bookings_frame
 from lib.domain import BookingRequest, NewCustomer
 from lib.errors import InvalidInput, PermissionDenied
 from lib.service import BookingService
-from tests.support.apptest import as_expert, no_exception, open_page
+from tests.support.apptest import as_expert, no_exception, open_page, shown
 from tests.support.bookings import open_all_hours
 
 CV = {"names": {"en": "CV review", "id": "Tinjauan CV"}, "durations": [30], "prices": {"30": 150000}}
@@ -167,3 +168,71 @@ def test_the_availability_page_shows_an_expert_their_types_to_read_and_ops_a_sav
     no_exception(at)
     save = at.button(key=f"types-{experts['budi']}-save")
     assert save.disabled  # nothing changed yet
+
+
+def save_edited_types(expert: str, edits: dict) -> list[str]:
+    """The Availability page with the expert's table edited as ops would (``edited_rows``,
+    ``added_rows``, ``deleted_rows`` as the editor keeps them), saved: the errors shown."""
+    at = open_page("pages/views/availability_view.py", expert=expert)
+    at.session_state[f"types-{expert}"] = {"edited_rows": {}, "added_rows": [], "deleted_rows": [], **edits}
+    at.run()
+    no_exception(at)
+    save = [b for b in at.button if b.key == f"types-{expert}-save"]
+    if save:  # a table that cannot be read as types is refused as typed, before any save
+        save[0].click().run()
+        no_exception(at)
+    return [shown(e.value) for e in at.error]
+
+
+# The file's words (``python -m lib types``): its keys, and "Type n" for the n-th type of it.
+FILE_WORDS = re.compile(r"price_per_hour|\(prices\)|\bnames\b|\((?:id|en)\)|\bid\b|\bdurations\b|\bactive\b|\bType \d")
+
+
+@pytest.mark.parametrize(("edits", "words"), [
+    ({"edited_rows": {1: {"Fixed prices": "60: 250000, 90: 375000"}}},
+     "Row 2 (“Career mentoring”) has both a “Price per hour” and “Fixed prices”; keep one of the two."),
+    ({"added_rows": [{"English name": "Tax check", "Durations (minutes)": "45", "Price per hour": 400000}]},
+     "Row 3 (“Tax check”): the “Indonesian name” is empty; please fill it in."),
+    ({"edited_rows": {0: {"Fixed prices": ""}}},
+     "Row 1 (“CV review”) has no price; give a “Price per hour” or “Fixed prices” for each duration."),
+    ({"edited_rows": {0: {"Durations (minutes)": "30, 60"}}},
+     "Row 1 (“CV review”): the “Fixed prices” give no price for 60 minutes."),
+    ({"edited_rows": {0: {"Fixed prices": "30: 150000, 45: 200000"}}},
+     "Row 1 (“CV review”): the “Fixed prices” give a price for 45 minutes, which is not among the "
+     "“Durations (minutes)”."),
+    ({"edited_rows": {0: {"Fixed prices": "30: lots"}}},
+     "Row 1 (“CV review”): the price for 30 minutes in the “Fixed prices” must be a whole number of rupiah, "
+     "not “lots”."),
+    ({"edited_rows": {0: {"Fixed prices": "half hour: 150000"}}},
+     "Row 1 (“CV review”): “half hour” in the “Fixed prices” is not a number of minutes."),
+    ({"edited_rows": {0: {"Fixed prices": "30 150000"}}},
+     "Row 1 (“CV review”): write the “Fixed prices” as minutes: rupiah, e.g. “30: 150000, 60: 250000”."),
+    ({"edited_rows": {1: {"Durations (minutes)": ""}}},
+     "Row 2 (“Career mentoring”) offers no duration; give at least one of 30, 45, 60, 90, 120 minutes in the "
+     "“Durations (minutes)”."),
+    ({"edited_rows": {1: {"Durations (minutes)": "60, an hour"}}},
+     "Row 2 (“Career mentoring”): “an” in the “Durations (minutes)” is not a number of minutes; choose from "
+     "30, 45, 60, 90, 120."),
+    ({"edited_rows": {1: {"Durations (minutes)": "60, 60"}}},
+     "Row 2 (“Career mentoring”) lists 60 minutes twice in the “Durations (minutes)”."),
+    ({"edited_rows": {1: {"English name": " "}}},
+     "Row 2: the “English name” is empty; please fill it in."),
+    ({"edited_rows": {1: {"Description": "two\tcolumns"}}},
+     "Row 2 (“Career mentoring”): the “Description” contains invisible or control characters"),
+    # an empty row in between still counts: the rows are named as the table shows them
+    ({"added_rows": [{}, {"English name": "cv REVIEW", "Indonesian name": "Cek CV", "Durations (minutes)": "30",
+                          "Price per hour": 100000}]},
+     "Rows 1 and 4 have the same “English name”, “cv REVIEW”; give each type its own name."),
+])
+def test_a_wrong_table_is_refused_in_the_pages_words_and_saves_nothing(service, experts, edits, words):
+    before = service.session_types(experts["sari"], actor=SYSTEM)
+    errors = save_edited_types(experts["sari"], edits)
+    assert len(errors) == 1 and errors[0].startswith(words), errors
+    assert not FILE_WORDS.search(errors[0]), errors
+    assert service.session_types(experts["sari"], actor=SYSTEM) == before
+
+
+def test_a_right_table_is_saved_from_the_page(service, experts):
+    assert save_edited_types(experts["sari"], {"edited_rows": {0: {"Fixed prices": "30: 175.000"}}}) == []
+    cv = service.session_types(experts["sari"], actor=SYSTEM)[0]
+    assert (cv.name(), cv.fixed_prices) == ("CV review", {30: 175_000})

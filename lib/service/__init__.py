@@ -65,6 +65,7 @@ from lib.service.queries import ExpertSessions, Queries
 from lib.service.reminders import ReminderRun, Reminders
 from lib.service.self_service import CustomerChange, SelfService, Visit
 from lib.service.session_types import SessionTypes
+from lib.session_type_document import FILE, Wording
 from lib.store import BookingInputs, BookingStore
 
 __all__ = ["BookingOutcome", "BookingPage", "BookingPreview", "BookingService", "DispatchResult", "ExpertSessions",
@@ -224,11 +225,13 @@ class BookingService:
         booked; ``known``: what ``booking_desk`` read). An expert reads their own; staff anyone's."""
         return self._types.list(expert_id, actor=actor, active_only=active_only, known=known)
 
-    def set_session_types(self, expert_id: str, document: object, *, actor: Actor) -> list[SessionType]:
+    def set_session_types(self, expert_id: str, document: object, *, actor: Actor,
+                          words: Wording = FILE) -> list[SessionType]:
         """Replace the expert's session types with those of ``document`` (the JSON shape of
         ``python -m lib types EXPERT --json``, see ``lib.session_type_document``); a bad document is
-        refused in words and changes nothing. Staff only."""
-        return self._types.replace(expert_id, document, actor=actor)
+        refused in words (naming its parts as ``words`` does: the file's keys, or the page's
+        ``table_wording``) and changes nothing. Staff only."""
+        return self._types.replace(expert_id, document, actor=actor, words=words)
 
     def upcoming_for_expert(self, expert_id: str, limit: int = 200, *, actor: Actor) -> list[Booking]:
         """The expert's confirmed sessions that have not ended yet."""

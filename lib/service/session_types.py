@@ -9,7 +9,7 @@ from lib.access import Actor, require_expert_or_staff, require_staff
 from lib.domain import BookingRequest, Expert, SessionType
 from lib.errors import InvalidInput, NotFound
 from lib.service.ports import Ports
-from lib.session_type_document import check_document, find_type
+from lib.session_type_document import FILE, Wording, check_document, find_type
 from lib.store import BookingInputs, PeopleStore, ScheduleStore
 from lib.validation import MAX_SESSION_TYPE, clean_duration, clean_text
 
@@ -47,17 +47,19 @@ class SessionTypes:
             types = self.store.session_types(expert_id)
         return [t for t in types if t.active] if active_only else types
 
-    def replace(self, expert_id: str, document: object, *, actor: Actor) -> list[SessionType]:
+    def replace(self, expert_id: str, document: object, *, actor: Actor,
+                words: Wording = FILE) -> list[SessionType]:
         """Make the types of ``document`` (``lib.session_type_document``: checked, every refusal in words,
         nothing stored then) the expert's; earlier types not in it are retired when booked, else
-        removed. Staff only: an expert sees theirs and asks ops."""
+        removed. ``words``: how refusals name the types and their parts (the file's keys, or the
+        page's rows and columns). Staff only: an expert sees theirs and asks ops."""
         require_staff(actor, "change session types")
         self._expert(expert_id)
-        types = check_document(document, expert_id)
+        types = check_document(document, expert_id, words)
         theirs = {t.id for t in self.store.session_types(expert_id)}
         for n, t in enumerate(types, 1):
             if t.id not in theirs and self.store.get_session_type(t.id) is not None:
-                raise InvalidInput(f"Type {n} (“{t.name()}”) has the id of another expert's session type; "
+                raise InvalidInput(f"{words.where(n, t.name())} has the id of another expert's session type; "
                                    "leave the id out to add it as a new type.")
         return self.store.replace_session_types(expert_id, types)
 

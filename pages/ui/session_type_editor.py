@@ -11,7 +11,7 @@ from lib.domain import ALLOWED_DURATIONS, Expert, SessionType
 from lib.errors import CallExpertError
 from lib.plaintext import escape_markdown
 from lib.service import BookingService
-from lib.session_type_document import COLUMNS, from_rows, to_rows
+from lib.session_type_document import COLUMNS, from_rows, table_wording, to_rows
 from pages.ui.flash import show_error
 
 _CONFIG = {
@@ -60,7 +60,7 @@ def session_types_section(svc: BookingService, actor: Actor, expert: Expert,
     changed = document != from_rows(table.to_dict("records"))  # blanks and 250000.0 read as typed
     if st.button("Save session types", key=f"types-{expert.id}-save", disabled=not changed):
         try:
-            saved = svc.set_session_types(expert.id, document, actor=actor)
+            saved = svc.set_session_types(expert.id, document, actor=actor, words=table_wording(rows))
         except CallExpertError as exc:
             show_error(exc)
         else:
