@@ -36,12 +36,14 @@ class BusyTimes:
 
 @dataclass(frozen=True)
 class CalendarEvent:
-    """One live event of the organizer's calendar as a reconciliation reads it: its id and its
-    start and end as aware instants (``None`` when Google gave none that can be read)."""
+    """One live event of the organizer's calendar as a reconciliation reads it: its id, its
+    start and end as aware instants (``None`` when Google gave none that can be read), and the
+    link it gives its people to join (its Meet link, else a web link in its location; ``None``: none)."""
 
     event_id: str
     start: datetime | None
     end: datetime | None
+    link: str | None = None
 
 
 class MeetingProvider(Protocol):
