@@ -47,14 +47,12 @@ from lib.meetings.google_events import (
     event_body,
     event_id_for,
     event_times,
-    existing_conference,
-    is_web_link,
-    join_line,
+    link_changes,
+    link_said,
     meet_link,
     updated_of,
 )
 from lib.meetings.google_reads import CalendarReads
-from lib.meetings.meet_records import meeting_code
 from lib.meetings.pending_reads import EventDeleted, PendingReads, again
 from lib.meetings.quota import MinuteQuota, RequestBudget
 
@@ -290,12 +288,11 @@ class GoogleCalendarProvider(CalendarReads):
     def converge(self, booking: Booking) -> list[str]:
         """Bring the calendar to the booking as stored (see ``MeetingProvider.converge``).
 
-        A booking with its event: one ``events.get``, and one patch (``sendUpdates=all``) only
-        where start, end, summary, attendees or the way in (the booking's link: see
-        ``_link_changes``) differ; a patch whose answer was lost is found applied by the next
-        run's get. A booking that should hold
-        no event: the version walk of ``cancel`` (deleted and never-made ids count as done).
-        Paid and pending bookings are left to their link attempts.
+        A booking with its event: one ``events.get``, and one patch (``sendUpdates=all``) only where
+        start, end, summary, attendees or its link (``google_events.link_changes``) differ; a patch
+        whose answer was lost is found applied by the next run's get. A booking that should hold no
+        event: the version walk of ``cancel`` (deleted and never-made ids count as done). Paid and
+        pending bookings are left to their link attempts.
         """
         live = booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
         if live and booking.google_event_id:
@@ -316,35 +313,10 @@ class GoogleCalendarProvider(CalendarReads):
         if not body:
             return []
         patched = self._patch(event_id, body)
-        said: list[str] = []
-        if {"start", "end", "summary", "attendees"} & set(body):
-            start, _ = event_times(booking, self.timezone)
-            said.append(f"now at {start['dateTime'].replace('T', ' ')[:16]} ({self.timezone})")
-        said.extend(self._link_said(event, patched, body, booking.meeting_link or ""))
+        start = event_times(booking, self.timezone)[0]["dateTime"].replace("T", " ")[:16]
+        said = [f"now at {start} ({self.timezone})"] if {"start", "end", "summary", "attendees"} & set(body) else []
+        said.extend(link_said(event, patched, body, booking.meeting_link or ""))
         return [f"Google event {event_id} " + "; ".join(said)]
-
-    @staticmethod
-    def _link_said(before: Mapping[str, Any], after: Mapping[str, Any], body: Mapping[str, Any],
-                   link: str) -> list[str]:
-        """What a patch did to the event's way in, in words (empty: it left that alone)."""
-        had = meet_link(before)
-        said: list[str] = []
-        if "conferenceData" in body:
-            data = body["conferenceData"]
-            if data is None:
-                said.append(f"its Meet conference {had} removed" if had else "its Meet conference removed")
-            elif data.get("createRequest"):
-                said.append("a new Meet conference asked for")
-            else:
-                now = meet_link(after) or link
-                said.append(f"its Meet link changed from {had} to the booking's {now}" if had
-                            else f"its Meet link {now} (the booking's) put back")
-        if "location" in body:
-            said.append(f"the booking's link {link} put in its location" if body["location"]
-                        else f"the link {str(before.get('location') or '').strip()} taken out of its location")
-        if "description" in body:
-            said.append("its description now says how to join")
-        return said
 
     # -- errors --------------------------------------------------------------------------
 
@@ -419,8 +391,7 @@ class GoogleCalendarProvider(CalendarReads):
         return None
 
     def _adopt(self, booking: Booking, event: dict[str, Any], event_id: str) -> dict[str, Any]:
-        """Bring an event an earlier attempt made to the booking as it is now, in one patch
-        (``_changes`` says what differs); the event as it was when nothing does."""
+        """Bring an event to the booking in one patch of what differs (``_changes``), if anything."""
         body = self._changes(booking, event, event_id)
         return self._patch(event_id, body) if body else event
 
@@ -430,7 +401,7 @@ class GoogleCalendarProvider(CalendarReads):
         The booking may have been rescheduled (or its names corrected) since the event was made,
         and the people were invited with the event as it was: start, end, summary and attendees are
         set where they differ (attendees who stay keep their answers). A booking with its link
-        (confirmed) has the event carry that link (``_link_changes``); one still waiting for it has
+        (confirmed) has the event carry that link (``link_changes``); one still waiting for it has
         an event without a conference ask for one with a new ``requestId``, and a failed
         conference is left as it is (that event is deleted instead).
         """
@@ -448,35 +419,9 @@ class GoogleCalendarProvider(CalendarReads):
         if set(have) != {a["email"].lower() for a in want["attendees"]}:
             body["attendees"] = [have.get(a["email"].lower(), a) for a in want["attendees"]]
         if link:
-            body.update(self._link_changes(event, link, want["description"]))
+            body.update(link_changes(event, link, want["description"], self.language))
         elif "conferenceData" not in event and not event.get("hangoutLink"):
             body["conferenceData"] = conference_request(event_id, booking.link_attempts + 1)
-        return body
-
-    def _link_changes(self, event: Mapping[str, Any], link: str, description: str) -> dict[str, Any]:
-        """What makes the event carry the booking's ``link``, and nothing else to join with.
-
-        A Meet link: the event's conference is that meeting (``existing_conference``: attached,
-        not created, so the link people already have keeps working), and a web link left in its
-        location goes. Any other link (one ops pasted, e.g. Jitsi or Zoom): the event holds no
-        conference (``conferenceData`` null removes it) and the link is its location. Either way the
-        description has the line that says how to join (``description``, the whole of it, when not).
-        """
-        body: dict[str, Any] = {}
-        code = meeting_code(link)
-        location = str(event.get("location") or "")
-        if code:
-            if meeting_code(meet_link(event)) != code:
-                body["conferenceData"] = existing_conference(code)
-            if is_web_link(location):
-                body["location"] = ""
-        else:
-            if event.get("conferenceData") or event.get("hangoutLink"):
-                body["conferenceData"] = None
-            if location.strip() != link:
-                body["location"] = link
-        if join_line(link, self.language) not in str(event.get("description") or "").splitlines():
-            body["description"] = description
         return body
 
     def _patch(self, event_id: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -157,3 +157,52 @@ def meet_link(event: Mapping[str, Any]) -> str | None:
         if entry.get("entryPointType") == "video" and entry.get("uri"):
             return str(entry["uri"])
     return None
+
+
+def link_changes(event: Mapping[str, Any], link: str, description: str, language: str = "en") -> dict[str, Any]:
+    """The patch that makes ``event`` carry the booking's ``link``, and nothing else to join with.
+
+    A Meet link: the event's conference is that meeting (``existing_conference``: attached, not
+    created, so the link people already have keeps working), and a web link left in its location
+    goes. Any other link (e.g. a Jitsi or Zoom link stored on the booking): the event holds no
+    conference (``conferenceData`` null removes it) and the link is its location. Either way the
+    description has the line that says how to join (``description``, the whole of it, when not).
+    """
+    body: dict[str, Any] = {}
+    code = meeting_code(link)
+    location = str(event.get("location") or "")
+    if code:
+        if meeting_code(meet_link(event)) != code:
+            body["conferenceData"] = existing_conference(code)
+        if is_web_link(location):
+            body["location"] = ""
+    else:
+        if event.get("conferenceData") or event.get("hangoutLink"):
+            body["conferenceData"] = None
+        if location.strip() != link:
+            body["location"] = link
+    if join_line(link, language) not in str(event.get("description") or "").splitlines():
+        body["description"] = description
+    return body
+
+
+def link_said(before: Mapping[str, Any], after: Mapping[str, Any], body: Mapping[str, Any], link: str) -> list[str]:
+    """What a patch (``body``) did to an event's way in, in words; empty when it left that alone."""
+    had = meet_link(before)
+    said: list[str] = []
+    if "conferenceData" in body:
+        data = body["conferenceData"]
+        if data is None:
+            said.append(f"its Meet conference {had} removed" if had else "its Meet conference removed")
+        elif data.get("createRequest"):
+            said.append("a new Meet conference asked for")
+        else:
+            now = meet_link(after) or link
+            said.append(f"its Meet link changed from {had} to the booking's {now}" if had
+                        else f"its Meet link {now} (the booking's) put back")
+    if "location" in body:
+        said.append(f"the booking's link {link} put in its location" if body["location"]
+                    else f"the link {str(before.get('location') or '').strip()} taken out of its location")
+    if "description" in body:
+        said.append("its description now says how to join")
+    return said
