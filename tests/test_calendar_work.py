@@ -552,3 +552,18 @@ def test_a_conference_patch_applied_then_answered_503_converges_without_a_second
     assert server.count("events.patch") == 1
     assert repaired_lines(svc, booking.id) == [
         "the calendar already matched the booking (found by comparing Google Calendar with the bookings)"]
+
+
+def test_the_same_meet_meeting_written_otherwise_is_no_difference():
+    from lib.meetings.google_events import link_changes, same_link
+
+    event = {"hangoutLink": "https://meet.google.com/abc-defg-hij", "conferenceData": {"conferenceId": "abc-defg-hij"},
+             "description": "x\n" + WORDS["en"]["event_join"]}
+    assert link_changes(event, "https://meet.google.com/ABC-DEFG-HIJ?authuser=1", "whole", "en") == {}
+    assert same_link("https://meet.google.com/abc-defg-hij", "https://meet.google.com/abc-defg-hij?authuser=0")
+    assert not same_link("https://meet.google.com/abc-defg-hij", "https://meet.google.com/abc-defg-hik")
+    assert not same_link(None, "https://meet.jit.si/room") and same_link(None, None)
+    other = link_changes(event, "https://meet.google.com/xyz-abcd-efg", "whole", "en")
+    assert other == {"conferenceData": {
+        "conferenceId": "xyz-abcd-efg", "conferenceSolution": {"key": {"type": "hangoutsMeet"}},
+        "entryPoints": [{"entryPointType": "video", "uri": "https://meet.google.com/xyz-abcd-efg"}]}}

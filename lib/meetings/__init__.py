@@ -79,9 +79,10 @@ class MeetingProvider(Protocol):
     def converge(self, booking: Booking) -> list[str]:
         """Bring the calendar to the booking as stored, idempotently: for a confirmed (or
         completed) booking with an event, that event at the booking's time with its people and
-        Meet link; for any other booking that should hold none (cancelled, expired, a pasted
-        link), every event a link attempt made for it gone. Returns sentences saying what this
-        call changed (empty: the calendar already matched). Raises ``MeetingProviderError``.
+        the booking's link (and no other way in); for any other booking that should hold none
+        (cancelled, expired, confirmed with a pasted link), every event a link attempt made for it
+        gone. Returns sentences saying what this call changed (empty: the calendar already matched).
+        Raises ``MeetingProviderError``.
         """
         ...
 
