@@ -199,3 +199,62 @@ def test_without_the_shape_options_nothing_changes(server):
     event = insert(calendar)
     assert status(event) == "success" and event["hangoutLink"]
     assert server.slept == [] and server.served_latency() == 0 and server.rate_limited() == 0
+
+
+# -- an existing Meet conference attached to an event ------------------------------------------------
+
+def attach(code: str, uri: str | None = None, kind: str = "hangoutsMeet") -> dict[str, Any]:
+    return {"conferenceId": code, "conferenceSolution": {"key": {"type": kind}},
+            "entryPoints": [{"entryPointType": "video", "uri": uri or f"https://meet.google.com/{code}"}]}
+
+
+def patch(calendar: Any, event_id: str, body: dict[str, Any], **params: Any) -> dict[str, Any]:
+    return calendar.events().patch(calendarId="primary", eventId=event_id, body=body,
+                                   **params).execute(num_retries=0)
+
+
+def test_an_existing_meet_conference_is_attached_only_with_conference_data_version_1(server):
+    calendar = client(server)
+    event = insert(calendar)
+    before = event["hangoutLink"]
+    ignored = patch(calendar, event["id"], {"conferenceData": attach("abc-defg-hij")})  # no version: ignored
+    assert ignored["hangoutLink"] == before
+    done = patch(calendar, event["id"], {"conferenceData": attach("abc-defg-hij")}, conferenceDataVersion=1)
+    assert done["hangoutLink"] == "https://meet.google.com/abc-defg-hij"
+    assert done["conferenceData"]["conferenceId"] == "abc-defg-hij" and "createRequest" not in done["conferenceData"]
+    got = calendar.events().get(calendarId="primary", eventId=event["id"]).execute(num_retries=0)
+    assert got["hangoutLink"] == "https://meet.google.com/abc-defg-hij"
+
+
+@pytest.mark.parametrize("data", [
+    attach("abc-defg-hij", kind="addOn"),                                  # not Meet
+    attach("abc-defg-hij", uri="https://meet.google.com/xyz-wxyz-xyz"),   # the link of another meeting
+    attach("abc-defg-hij", uri="https://zoom.us/j/123"),                  # not a Meet link
+    attach("ABC-1234"),                                                   # not a meeting code
+    {"conferenceId": "abc-defg-hij", "conferenceSolution": {"key": {"type": "hangoutsMeet"}}},  # no entry point
+    {"conferenceId": "abc-defg-hij", "entryPoints": [{"entryPointType": "video",
+                                                      "uri": "https://meet.google.com/abc-defg-hij"}]},
+    {"conferenceId": "abc-defg-hij", "conferenceSolution": {"key": {"type": "hangoutsMeet"}},
+     "entryPoints": [{"entryPointType": "phone", "uri": "tel:+1"}]},     # no video entry point
+    "abc-defg-hij",
+])
+def test_a_malformed_conference_is_refused_with_400_and_changes_nothing(server, data):
+    calendar = client(server)
+    event = insert(calendar)
+    with pytest.raises(HttpError) as refused:
+        patch(calendar, event["id"], {"summary": "changed", "conferenceData": data}, conferenceDataVersion=1)
+    assert refused.value.status_code == 400
+    got = calendar.events().get(calendarId="primary", eventId=event["id"]).execute(num_retries=0)
+    assert got["hangoutLink"] == event["hangoutLink"] and got["summary"] == event["summary"]
+
+
+def test_null_conference_data_removes_the_conference_and_a_location_is_kept(server):
+    calendar = client(server)
+    event = insert(calendar)
+    patch(calendar, event["id"], {"conferenceData": None, "location": "https://meet.jit.si/room"})  # no version
+    kept = calendar.events().get(calendarId="primary", eventId=event["id"]).execute(num_retries=0)
+    assert kept["hangoutLink"] == event["hangoutLink"] and kept["location"] == "https://meet.jit.si/room"
+    gone = patch(calendar, event["id"], {"conferenceData": None}, conferenceDataVersion=1)
+    assert "hangoutLink" not in gone and "conferenceData" not in gone
+    cleared = patch(calendar, event["id"], {"location": ""})
+    assert "location" not in cleared

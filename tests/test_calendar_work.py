@@ -20,6 +20,7 @@ from lib.domain import BookingStatus, HistoryLine
 from lib.errors import InvalidTransition, MeetingProviderError
 from lib.meetings.google_events import event_id_for
 from lib.notify import LINK_PENDING
+from lib.notify.messages import WORDS
 from lib.service import BookingService
 from lib.wiring import build_service
 from tests.support.bookings import request_for
@@ -446,3 +447,123 @@ def test_cancelling_on_the_booking_page_says_the_invitation_is_being_withdrawn_u
         assert [shown(s.value) for s in at.success] == [said]
     assert svc.calendar_work(waiting.id, actor=SYSTEM).waiting
     assert [e["id"] for e in live(server)] == [waiting.google_event_id]
+
+
+# -- the Meet link: the event carries the booking's ---------------------------------------------------
+
+def set_link(tmp_path, booking_id: str, link: str) -> None:
+    """Store another meeting link on the booking (the ``svc`` fixture's database), as ops fixing it
+    by hand in the database would."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "converge.db") as db:
+        db.execute("UPDATE bookings SET meeting_link = ? WHERE id = ?", (link, booking_id))
+
+
+def event_of(server: CalendarServer, event_id: str) -> dict:
+    server.wait_idle(10)
+    return server.events["primary"][event_id]
+
+
+def repaired_lines(svc: BookingService, booking_id: str) -> list[str]:
+    return [h.detail for h in svc.history(booking_id, actor=SYSTEM) if h.event == "calendar repaired"]
+
+
+def test_an_event_whose_conference_was_changed_in_google_gets_the_bookings_link_back(svc, server):
+    booking = confirmed(svc)
+    other = server.change_conference(booking.google_event_id)  # someone made a new Meet in Google Calendar
+    assert other != booking.meeting_link
+    report = svc.reconcile_calendar(date.today(), 7, fix=False, actor=SYSTEM)
+    assert report.divergences == 1 and booking.id in report.relinked[0] and other in report.relinked[0]
+    server.clear_requests()
+    fixed = svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM)
+    assert fixed.queued == 1
+    event = event_of(server, booking.google_event_id)
+    assert event["hangoutLink"] == booking.meeting_link
+    assert event["conferenceData"]["conferenceId"] == booking.meeting_link.rsplit("/", 1)[1]
+    [patch] = [r for r in server.requests if r.op == "events.patch"]
+    assert patch.query["conferenceDataVersion"] == "1" and patch.query["sendUpdates"] == "all"
+    assert set(patch.body) == {"conferenceData"} and "createRequest" not in patch.body["conferenceData"]
+    assert repaired_lines(svc, booking.id) == [
+        f"Google event {booking.google_event_id} its Meet link changed from {other} to the booking's "
+        f"{booking.meeting_link} (found by comparing Google Calendar with the bookings)"]
+    # The next run finds it matching: no divergence, no second patch.
+    assert svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM).divergences == 0
+    assert svc.meetings.converge(svc.get_booking(booking.id, actor=SYSTEM)) == []
+    assert server.count("events.patch") == 1
+
+
+def test_a_move_of_a_booking_whose_event_lost_its_conference_puts_both_right_in_one_patch(svc, server):
+    booking = confirmed(svc)
+    server.remove_conference(booking.google_event_id)  # removed in Google Calendar by hand
+    server.clear_requests()
+    svc.reschedule(booking.id, booking.scheduled_date, time(16, 0), actor=SYSTEM)
+    event = event_of(server, booking.google_event_id)
+    assert event["hangoutLink"] == booking.meeting_link and "T16:00:00" in event["start"]["dateTime"]
+    assert server.count("events.patch") == 1  # the move's own patch carries the conference too
+    [line] = [h.detail for h in svc.history(booking.id, actor=SYSTEM) if h.event == "calendar event moved"]
+    assert line == (f"Google event {booking.google_event_id} now at {booking.scheduled_date} 16:00 (Asia/Jakarta); "
+                    f"its Meet link {booking.meeting_link} (the booking's) put back")
+    assert svc.meetings.converge(svc.get_booking(booking.id, actor=SYSTEM)) == []
+    assert server.count("events.patch") == 1
+
+
+def test_a_booking_with_a_pasted_jitsi_link_has_its_event_carry_that_link_and_no_meet(svc, server, tmp_path):
+    booking = confirmed(svc)
+    jitsi = "https://meet.jit.si/CallExpert-sari-1300"
+    set_link(tmp_path, booking.id, jitsi)
+    server.clear_requests()
+    report = svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM)
+    assert report.relinked == [f"booking {booking.id} with {jitsi}: event {booking.google_event_id} "
+                               f"with {booking.meeting_link}"]
+    event = event_of(server, booking.google_event_id)
+    assert "hangoutLink" not in event and "conferenceData" not in event  # no second, wrong way in
+    words = WORDS[svc.meetings.language]  # the event is written in the emails' language
+    assert event["location"] == jitsi and words["ics_join"].format(link=jitsi) in event["description"].splitlines()
+    assert words["event_join"] not in event["description"]
+    [patch] = [r for r in server.requests if r.op == "events.patch"]
+    assert patch.body["conferenceData"] is None and patch.query["sendUpdates"] == "all"
+    assert repaired_lines(svc, booking.id) == [
+        f"Google event {booking.google_event_id} its Meet conference {booking.meeting_link} removed; the "
+        f"booking's link {jitsi} put in its location; its description now says how to join "
+        "(found by comparing Google Calendar with the bookings)"]
+    assert svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM).divergences == 0
+    assert server.count("events.patch") == 1
+    # Back to a Meet link (ops pasted one): the meeting is attached, the location and description follow.
+    meet = "https://meet.google.com/xyz-abcd-efg"
+    set_link(tmp_path, booking.id, meet)
+    svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM)
+    event = event_of(server, booking.google_event_id)
+    assert event["hangoutLink"] == meet and "location" not in event
+    assert words["event_join"] in event["description"].splitlines()
+    assert server.count("events.patch") == 2
+
+
+def test_a_conference_patch_applied_then_answered_503_converges_without_a_second_change(svc, server):
+    booking = confirmed(svc)
+    server.change_conference(booking.google_event_id)
+    server.method_faults["events.patch"].append("503after")  # Google applied it, then answered 503
+    fixed = svc.reconcile_calendar(date.today(), 7, fix=True, actor=SYSTEM)
+    assert fixed.queued == 1
+    work = svc.calendar_work(booking.id, actor=SYSTEM)
+    assert work.waiting and work.attempts == 1
+    assert event_of(server, booking.google_event_id)["hangoutLink"] == booking.meeting_link  # applied all the same
+    assert until_done(svc, booking.id) == 1  # the next get finds it applied
+    assert server.count("events.patch") == 1
+    assert repaired_lines(svc, booking.id) == [
+        "the calendar already matched the booking (found by comparing Google Calendar with the bookings)"]
+
+
+def test_the_same_meet_meeting_written_otherwise_is_no_difference():
+    from lib.meetings.google_events import link_changes, same_link
+
+    event = {"hangoutLink": "https://meet.google.com/abc-defg-hij", "conferenceData": {"conferenceId": "abc-defg-hij"},
+             "description": "x\n" + WORDS["en"]["event_join"]}
+    assert link_changes(event, "https://meet.google.com/ABC-DEFG-HIJ?authuser=1", "whole", "en") == {}
+    assert same_link("https://meet.google.com/abc-defg-hij", "https://meet.google.com/abc-defg-hij?authuser=0")
+    assert not same_link("https://meet.google.com/abc-defg-hij", "https://meet.google.com/abc-defg-hik")
+    assert not same_link(None, "https://meet.jit.si/room") and same_link(None, None)
+    other = link_changes(event, "https://meet.google.com/xyz-abcd-efg", "whole", "en")
+    assert other == {"conferenceData": {
+        "conferenceId": "xyz-abcd-efg", "conferenceSolution": {"key": {"type": "hangoutsMeet"}},
+        "entryPoints": [{"entryPointType": "video", "uri": "https://meet.google.com/xyz-abcd-efg"}]}}

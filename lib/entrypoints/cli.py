@@ -304,7 +304,8 @@ def _reconcile_calendar(args: argparse.Namespace) -> int:
           f"from {since:%Y-%m-%d} for {args.days} day(s).")
     for title, lines in (("Events without a live booking", report.orphans),
                          ("Bookings whose event is missing", report.missing),
-                         ("Events at another time than their booking", report.moved)):
+                         ("Events at another time than their booking", report.moved),
+                         ("Events whose meeting link is not their booking's", report.relinked)):
         if lines:
             print(f"{title}:")
             for line in lines:

@@ -36,12 +36,14 @@ class BusyTimes:
 
 @dataclass(frozen=True)
 class CalendarEvent:
-    """One live event of the organizer's calendar as a reconciliation reads it: its id and its
-    start and end as aware instants (``None`` when Google gave none that can be read)."""
+    """One live event of the organizer's calendar as a reconciliation reads it: its id, its
+    start and end as aware instants (``None`` when Google gave none that can be read), and the
+    link it gives its people to join (its Meet link, else a web link in its location; ``None``: none)."""
 
     event_id: str
     start: datetime | None
     end: datetime | None
+    link: str | None = None
 
 
 class MeetingProvider(Protocol):
@@ -77,9 +79,10 @@ class MeetingProvider(Protocol):
     def converge(self, booking: Booking) -> list[str]:
         """Bring the calendar to the booking as stored, idempotently: for a confirmed (or
         completed) booking with an event, that event at the booking's time with its people and
-        Meet link; for any other booking that should hold none (cancelled, expired, a pasted
-        link), every event a link attempt made for it gone. Returns sentences saying what this
-        call changed (empty: the calendar already matched). Raises ``MeetingProviderError``.
+        the booking's link (and no other way in); for any other booking that should hold none
+        (cancelled, expired, confirmed with a pasted link), every event a link attempt made for it
+        gone. Returns sentences saying what this call changed (empty: the calendar already matched).
+        Raises ``MeetingProviderError``.
         """
         ...
 

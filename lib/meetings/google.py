@@ -47,6 +47,8 @@ from lib.meetings.google_events import (
     event_body,
     event_id_for,
     event_times,
+    link_changes,
+    link_said,
     meet_link,
     updated_of,
 )
@@ -286,11 +288,11 @@ class GoogleCalendarProvider(CalendarReads):
     def converge(self, booking: Booking) -> list[str]:
         """Bring the calendar to the booking as stored (see ``MeetingProvider.converge``).
 
-        A booking with its event: one ``events.get``, and one patch (``sendUpdates=all``) only
-        where start, end, summary or attendees differ, or the event lacks its conference; a patch
-        whose answer was lost is found applied by the next run's get. A booking that should hold
-        no event: the version walk of ``cancel`` (deleted and never-made ids count as done).
-        Paid and pending bookings are left to their link attempts.
+        A booking with its event: one ``events.get``, and one patch (``sendUpdates=all``) only where
+        start, end, summary, attendees or its link (``google_events.link_changes``) differ; a patch
+        whose answer was lost is found applied by the next run's get. A booking that should hold no
+        event: the version walk of ``cancel`` (deleted and never-made ids count as done). Paid and
+        pending bookings are left to their link attempts.
         """
         live = booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
         if live and booking.google_event_id:
@@ -307,15 +309,14 @@ class GoogleCalendarProvider(CalendarReads):
                 f"Google event {event_id} of this confirmed booking was deleted in Google Calendar, so its people "
                 "have no invitation; paste a new link on the booking or cancel it.",
             )
-        patched = self._adopt(booking, event, event_id)
-        if patched is event:
+        body = self._changes(booking, event, event_id)
+        if not body:
             return []
-        start, _ = event_times(booking, self.timezone)
-        said = f"Google event {event_id} now at {start['dateTime'].replace('T', ' ')[:16]} ({self.timezone})"
-        link = meet_link(patched)
-        if booking.meeting_link and link and link != booking.meeting_link:
-            said += f"; its Meet link {link} differs from the booking's"
-        return [said]
+        patched = self._patch(event_id, body)
+        start = event_times(booking, self.timezone)[0]["dateTime"].replace("T", " ")[:16]
+        said = [f"now at {start} ({self.timezone})"] if {"start", "end", "summary", "attendees"} & set(body) else []
+        said.extend(link_said(event, patched, body, booking.meeting_link or ""))
+        return [f"Google event {event_id} " + "; ".join(said)]
 
     # -- errors --------------------------------------------------------------------------
 
@@ -390,16 +391,23 @@ class GoogleCalendarProvider(CalendarReads):
         return None
 
     def _adopt(self, booking: Booking, event: dict[str, Any], event_id: str) -> dict[str, Any]:
-        """Bring an event an earlier attempt made to the booking as it is now, in one patch.
+        """Bring an event to the booking in one patch of what differs (``_changes``), if anything."""
+        body = self._changes(booking, event, event_id)
+        return self._patch(event_id, body) if body else event
 
-        The booking may have been rescheduled (or its names corrected) since that attempt, and
-        the people were invited with the event as it was: start, end, summary and attendees are
-        set where they differ (attendees who stay keep their answers), and an event without a
-        conference asks for one with a new ``requestId``. No patch when all of it matches, and
-        none for a failed conference: that event is deleted instead.
+    def _changes(self, booking: Booking, event: dict[str, Any], event_id: str) -> dict[str, Any]:
+        """The patch that brings ``event`` to the booking as it is now; empty when all of it matches.
+
+        The booking may have been rescheduled (or its names corrected) since the event was made,
+        and the people were invited with the event as it was: start, end, summary and attendees are
+        set where they differ (attendees who stay keep their answers). A booking with its link
+        (confirmed) has the event carry that link (``link_changes``); one still waiting for it has
+        an event without a conference ask for one with a new ``requestId``, and a failed
+        conference is left as it is (that event is deleted instead).
         """
-        if conference_status(event) == "failure":
-            return event
+        link = booking.meeting_link
+        if not link and conference_status(event) == "failure":
+            return {}
         want = event_body(booking, event_id, self.timezone, self.reminder_minutes, self.language)
         body: dict[str, Any] = {}
         if not (self._same_moment(event.get("start"), want["start"])
@@ -410,11 +418,16 @@ class GoogleCalendarProvider(CalendarReads):
         have = {str(a.get("email", "")).lower(): a for a in event.get("attendees") or []}
         if set(have) != {a["email"].lower() for a in want["attendees"]}:
             body["attendees"] = [have.get(a["email"].lower(), a) for a in want["attendees"]]
-        if "conferenceData" not in event and not event.get("hangoutLink"):
+        if link:
+            body.update(link_changes(event, link, want["description"], self.language))
+        elif "conferenceData" not in event and not event.get("hangoutLink"):
             body["conferenceData"] = conference_request(event_id, booking.link_attempts + 1)
-        if not body:
-            return event
-        people_see_it = any(key in body for key in ("start", "end", "summary", "attendees"))
+        return body
+
+    def _patch(self, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """One patch of the event (``conferenceDataVersion=1``, so its conference can change); the
+        people are told (``sendUpdates=all``) unless it only asks Google for a conference."""
+        people_see_it = set(body) != {"conferenceData"} or not (body["conferenceData"] or {}).get("createRequest")
         return self._call(
             self.service.events().patch(
                 calendarId=self.calendar_id,

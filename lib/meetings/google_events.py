@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lib.domain import Booking
+from lib.meetings.meet_records import meeting_code
 from lib.notify.messages import WORDS
 
 MEET = "hangoutsMeet"
@@ -65,7 +66,7 @@ def event_body(booking: Booking, event_id: str, timezone: str, reminder_minutes:
         "id": event_id,
         "summary": who,
         "description": (f"CallExpert · {who} ({t['minutes'].format(minutes=booking.duration)}).\n"
-                        f"{t['event_join']}\n\n{t['ics_booking'].format(id=booking.id)}"),
+                        f"{join_line(booking.meeting_link, language)}\n\n{t['ics_booking'].format(id=booking.id)}"),
         "start": start,
         "end": end,
         # No responseStatus: both sides get a real invitation to accept.
@@ -77,6 +78,49 @@ def event_body(booking: Booking, event_id: str, timezone: str, reminder_minutes:
         "conferenceData": conference_request(event_id),
         "guestsCanModify": False,
     }
+
+
+def join_line(link: str | None, language: str = "en") -> str:
+    """The description's line that says how to join: with the event's own Meet conference, or,
+    for a booking whose link is not a Meet link (one ops pasted), that link itself."""
+    t = WORDS[language]
+    if link and meeting_code(link) is None:
+        return t["ics_join"].format(link=link)
+    return t["event_join"]
+
+
+def existing_conference(code: str) -> dict[str, Any]:
+    """The ``conferenceData`` that attaches the existing Meet meeting ``code`` (``abc-defg-hij``) to
+    an event (no ``createRequest``: nothing new is made); sent with ``conferenceDataVersion=1``,
+    the event's ``hangoutLink`` becomes that meeting's link."""
+    return {
+        "conferenceId": code,
+        "conferenceSolution": {"key": {"type": MEET}},
+        "entryPoints": [{"entryPointType": "video", "uri": f"https://meet.google.com/{code}"}],
+    }
+
+
+def is_web_link(text: object) -> bool:
+    """Whether an event's ``location`` is a web link (where the console puts a non-Meet link)."""
+    return isinstance(text, str) and text.strip().lower().startswith(("https://", "http://"))
+
+
+def join_link(event: Mapping[str, Any]) -> str | None:
+    """The link an event gives its people to join: its Meet link, else a web link in its location."""
+    link = meet_link(event)
+    if link:
+        return link
+    location = event.get("location")
+    return location.strip() if is_web_link(location) else None
+
+
+def same_link(have: str | None, want: str | None) -> bool:
+    """Whether two meeting links lead to the same meeting: the same Meet code for Meet links
+    (``?authuser=`` or letter case do not matter), else the same text."""
+    if not have or not want:
+        return not have and not want
+    code = meeting_code(want)
+    return meeting_code(have) == code if code else have.strip() == want.strip()
 
 
 def updated_of(event: Mapping[str, Any]) -> datetime:
@@ -113,3 +157,52 @@ def meet_link(event: Mapping[str, Any]) -> str | None:
         if entry.get("entryPointType") == "video" and entry.get("uri"):
             return str(entry["uri"])
     return None
+
+
+def link_changes(event: Mapping[str, Any], link: str, description: str, language: str = "en") -> dict[str, Any]:
+    """The patch that makes ``event`` carry the booking's ``link``, and nothing else to join with.
+
+    A Meet link: the event's conference is that meeting (``existing_conference``: attached, not
+    created, so the link people already have keeps working), and a web link left in its location
+    goes. Any other link (e.g. a Jitsi or Zoom link stored on the booking): the event holds no
+    conference (``conferenceData`` null removes it) and the link is its location. Either way the
+    description has the line that says how to join (``description``, the whole of it, when not).
+    """
+    body: dict[str, Any] = {}
+    code = meeting_code(link)
+    location = str(event.get("location") or "")
+    if code:
+        if meeting_code(meet_link(event)) != code:
+            body["conferenceData"] = existing_conference(code)
+        if is_web_link(location):
+            body["location"] = ""
+    else:
+        if event.get("conferenceData") or event.get("hangoutLink"):
+            body["conferenceData"] = None
+        if location.strip() != link:
+            body["location"] = link
+    if join_line(link, language) not in str(event.get("description") or "").splitlines():
+        body["description"] = description
+    return body
+
+
+def link_said(before: Mapping[str, Any], after: Mapping[str, Any], body: Mapping[str, Any], link: str) -> list[str]:
+    """What a patch (``body``) did to an event's way in, in words; empty when it left that alone."""
+    had = meet_link(before)
+    said: list[str] = []
+    if "conferenceData" in body:
+        data = body["conferenceData"]
+        if data is None:
+            said.append(f"its Meet conference {had} removed" if had else "its Meet conference removed")
+        elif data.get("createRequest"):
+            said.append("a new Meet conference asked for")
+        else:
+            now = meet_link(after) or link
+            said.append(f"its Meet link changed from {had} to the booking's {now}" if had
+                        else f"its Meet link {now} (the booking's) put back")
+    if "location" in body:
+        said.append(f"the booking's link {link} put in its location" if body["location"]
+                    else f"the link {str(before.get('location') or '').strip()} taken out of its location")
+    if "description" in body:
+        said.append("its description now says how to join")
+    return said

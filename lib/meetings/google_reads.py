@@ -19,7 +19,7 @@ from lib.errors import MeetingProviderError
 from lib.meetings import BusyTimes, CalendarEvent, HealthCheck
 from lib.meetings.google_auth import FREEBUSY_SCOPE, SCOPE
 from lib.meetings.google_errors import RATE_REASONS, SCOPE_REASONS, health_summary, http_reasons, norm_reasons
-from lib.meetings.google_events import MEET
+from lib.meetings.google_events import MEET, join_link
 from lib.meetings.google_freebusy import NOT_VISIBLE, busy_from_answer, unreadable
 
 LIST_PAGE = 250  # events per page of events.list (one page per request; Google allows up to 2,500)
@@ -46,7 +46,8 @@ class CalendarReads:
                 timeMax=end.astimezone(UTC).isoformat(), maxResults=LIST_PAGE, pageToken=token))
             for item in page.get("items") or []:
                 if isinstance(item, dict) and isinstance(item.get("id"), str) and item.get("status") != "cancelled":
-                    found.append(CalendarEvent(item["id"], _instant(item.get("start")), _instant(item.get("end"))))
+                    found.append(CalendarEvent(item["id"], _instant(item.get("start")), _instant(item.get("end")),
+                                               join_link(item)))
             token = page.get("nextPageToken")
             if not token:
                 return found

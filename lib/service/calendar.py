@@ -20,7 +20,7 @@ from lib.access import Actor, require_staff
 from lib.calendar_work import CANCEL, LINK_CLEANUP, RECONCILE, RESCHEDULE, CalendarWork
 from lib.domain import Booking, BookingStatus
 from lib.errors import InvalidTransition, MeetingProviderError, Transient, describe_unexpected, log_unexpected
-from lib.meetings.google_events import event_id_for
+from lib.meetings.google_events import event_id_for, same_link
 from lib.service import history
 from lib.service.ports import Ports
 from lib.store import BookingListStore, BookingRecordStore, CalendarWorkStore
@@ -58,12 +58,13 @@ class Reconciliation:
     orphans: list[str] = field(default_factory=list)  # events without a live booking
     missing: list[str] = field(default_factory=list)  # confirmed bookings whose event is not there
     moved: list[str] = field(default_factory=list)  # events at another time than their booking
+    relinked: list[str] = field(default_factory=list)  # events whose join link is not their booking's
     queued: int = 0
     calendar: bool = True  # False: the provider has no calendar (Jitsi)
 
     @property
     def divergences(self) -> int:
-        return len(self.orphans) + len(self.missing) + len(self.moved)
+        return len(self.orphans) + len(self.missing) + len(self.moved) + len(self.relinked)
 
 
 def _stem(event_id: str) -> str:
@@ -260,6 +261,10 @@ class CalendarChanges:
             elif event.start is not None and event.start != booking.starts_at.replace(tzinfo=tz):
                 report.moved.append(f"booking {booking.id} at {booking.starts_at:%Y-%m-%d %H:%M}: event "
                                     f"{event.event_id} at {event.start.astimezone(tz):%Y-%m-%d %H:%M}")
+                to_fix[booking.id] = booking
+            elif booking.meeting_link and not same_link(event.link, booking.meeting_link):
+                report.relinked.append(f"booking {booking.id} with {booking.meeting_link}: event {event.event_id} "
+                                       f"{'with ' + event.link if event.link else 'without a meeting link'}")
                 to_fix[booking.id] = booking
         for booking in bookings:
             if booking.status in _LIVE and booking.google_event_id:

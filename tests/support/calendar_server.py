@@ -45,6 +45,13 @@ do the work and answer), ``"late"`` (do the work, then hold the answer ``timeout
 past the client's timeout), ``"drop"`` (do the work, then close the connection without an answer)
 and ``"500after"``/``"503after"`` (do the work, then answer 500/503 as if it had failed).
 
+Conference data counts only on a write with ``conferenceDataVersion=1`` (without it Google ignores
+it): ``createRequest`` asks for a new Meet conference; null removes the event's conference; anything
+else must attach an existing Meet meeting as Google documents it (``conferenceSolution.key.type``
+``hangoutsMeet``, ``conferenceId`` its ``aaa-bbbb-ccc`` code and one ``video`` entry point whose uri is
+``https://meet.google.com/<that code>``), which sets ``hangoutLink``; any other shape is a 400 and
+changes nothing. ``change_conference(event_id)`` gives an event another meeting, as a person could.
+
 Where Google is strict, so is this server: an id once used (deleted events included) answers 409
 on insert, and a conference ``requestId`` already used for an event is ignored, as Google
 documents ("If an ID provided is the same as for the previous request, the request is ignored").
@@ -87,6 +94,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 API_PREFIX = "/calendar/v3/"
 TOKEN_PATH = "/token"
 EVENT_ID_RE = re.compile(r"^[0-9a-v]{5,1024}$")
+MEET_CODE_RE = re.compile(r"[a-z]{3}-[a-z]{4}-[a-z]{3}")  # a Meet meeting code, e.g. abc-defg-hij
+ENTRY_POINT_TYPES = ("video", "phone", "sip", "more")
+MEET_ICON = ("https://fonts.gstatic.com/s/i/productlogos/meet_2020q4/v6/web-512dp/"
+             "logo_meet_2020q4_color_2x_web_512dp.png")
 
 # name -> (status, reason, message, extra headers)
 FAULTS: dict[str, tuple[int, str, str, dict[str, str]]] = {
@@ -342,6 +353,18 @@ class CalendarServer:
             event.pop("conferenceData", None)
             event.pop("hangoutLink", None)
             self._conferences.pop((calendar_id, event_id), None)
+
+    def change_conference(self, event_id: str, calendar_id: str = "primary") -> str:
+        """Give an event another Meet conference, as someone in Google Calendar would (removing its
+        conference and adding a new one); returns the new Meet link."""
+        with self._lock:
+            event = self.events[calendar_id][event_id]
+            code = self._meet_code()
+            self._attach_conference(calendar_id, event, {
+                "conferenceId": code, "conferenceSolution": {"key": {"type": "hangoutsMeet"}},
+                "entryPoints": [{"entryPointType": "video", "uri": f"https://meet.google.com/{code}"}]})
+            event["updated"] = _now()
+            return str(event["hangoutLink"])
 
     def conference_reads(self, calendar_id: str = "primary") -> dict[str, int]:
         """Event id -> the reads its (latest) conference was made pending for, after the insert
@@ -640,6 +663,7 @@ class CalendarServer:
             "updated": now,
             "summary": body.get("summary", ""),
             "description": body.get("description", ""),
+            **({"location": body["location"]} if body.get("location") else {}),
             "creator": {"email": "organizer@example.com", "self": True},
             "organizer": {"email": "organizer@example.com", "self": True},
             "start": start,
@@ -658,21 +682,34 @@ class CalendarServer:
     def _patch(self, calendar_id: str, event: dict[str, Any], body: Any, conference_on: bool) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise _ApiError(400, "parseError", "Parse Error")
-        if "start" in body or "end" in body:
-            start, end = _check_times(body.get("start", event["start"]), body.get("end", event["end"]))
-            event["start"], event["end"] = start, end
+        times = (_check_times(body.get("start", event["start"]), body.get("end", event["end"]))
+                 if "start" in body or "end" in body else None)
+        if conference_on and "conferenceData" in body:  # before any change: a refused patch changes nothing
+            self._request_conference(calendar_id, event, body["conferenceData"])
+        if times is not None:
+            event["start"], event["end"] = times
             event["sequence"] += 1
-        for key in ("summary", "description", "attendees", "reminders"):
+        for key in ("summary", "description", "attendees", "reminders", "location"):
             if key in body:
                 event[key] = body[key]
-        if conference_on and "conferenceData" in body:
-            self._request_conference(calendar_id, event, body["conferenceData"])
+        if not event.get("location"):
+            event.pop("location", None)  # Google leaves an emptied location out of the event
         event["updated"] = _now()
         return _public(event)
 
     def _request_conference(self, calendar_id: str, event: dict[str, Any], data: Any) -> None:
-        request = (data or {}).get("createRequest") if isinstance(data, dict) else None
+        """``conferenceData`` of a write with ``conferenceDataVersion=1``: null removes the event's
+        conference, a ``createRequest`` asks for a new one, else it must name an existing one."""
+        if data is None:
+            event.pop("conferenceData", None)
+            event.pop("hangoutLink", None)
+            self._conferences.pop((calendar_id, event["id"]), None)
+            return
+        if not isinstance(data, dict):
+            raise _ApiError(400, "invalid", "Invalid value for: conferenceData")
+        request = data.get("createRequest")
         if not request:
+            self._attach_conference(calendar_id, event, data)
             return
         kind = (request.get("conferenceSolutionKey") or {}).get("type")
         allowed = self.calendars[calendar_id]["conferenceProperties"]["allowedConferenceSolutionTypes"]
@@ -699,6 +736,38 @@ class CalendarServer:
         }
         self._settle(event, conf)
 
+    def _attach_conference(self, calendar_id: str, event: dict[str, Any], data: dict[str, Any]) -> None:
+        """Copy an existing Meet conference onto the event, as strictly as Google documents it:
+        ``conferenceSolution`` and at least one entry point are required, the solution a type the
+        calendar allows (only ``hangoutsMeet`` here), and the video entry point the Meet link of
+        ``conferenceId`` (the ``aaa-bbbb-ccc`` meeting code). The event's ``hangoutLink`` is then that link."""
+        solution = data.get("conferenceSolution")
+        entries = data.get("entryPoints")
+        if not isinstance(solution, dict) or not isinstance(entries, list) or not entries:
+            raise _ApiError(400, "invalid", "Either conferenceSolution and at least one entryPoint, "
+                                            "or createRequest is required.")
+        kind = (solution.get("key") or {}).get("type") if isinstance(solution.get("key"), dict) else None
+        allowed = self.calendars[calendar_id]["conferenceProperties"]["allowedConferenceSolutionTypes"]
+        if kind != "hangoutsMeet" or kind not in allowed:
+            raise _ApiError(400, "invalid", "Invalid conference type value.")
+        code = data.get("conferenceId")
+        if not isinstance(code, str) or not MEET_CODE_RE.fullmatch(code):
+            raise _ApiError(400, "invalid", "Invalid value for: conferenceData.conferenceId")
+        videos = [e for e in entries if isinstance(e, dict) and e.get("entryPointType") == "video"]
+        if any(not isinstance(e, dict) or e.get("entryPointType") not in ENTRY_POINT_TYPES for e in entries):
+            raise _ApiError(400, "invalid", "Invalid value for: conferenceData.entryPoints.entryPointType")
+        uri = f"https://meet.google.com/{code}"
+        if len(videos) != 1 or videos[0].get("uri") != uri:
+            raise _ApiError(400, "invalid", "Invalid conference data: the video entry point must be the "
+                                            "meeting's link.")
+        self._conferences.pop((calendar_id, event["id"]), None)
+        event["hangoutLink"] = uri
+        event["conferenceData"] = {
+            "entryPoints": [{"entryPointType": "video", "uri": uri, "label": f"meet.google.com/{code}"}],
+            "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet", "iconUri": MEET_ICON},
+            "conferenceId": code,
+        }
+
     def _advance_conference(self, calendar_id: str, event: dict[str, Any]) -> None:
         conf = self._conferences.get((calendar_id, event["id"]))
         if conf is not None and conf.pending_left > 0:
@@ -722,7 +791,7 @@ class CalendarServer:
                 "conferenceSolution": {
                     "key": {"type": "hangoutsMeet"},
                     "name": "Google Meet",
-                    "iconUri": "https://fonts.gstatic.com/s/i/productlogos/meet_2020q4/v6/web-512dp/logo_meet_2020q4_color_2x_web_512dp.png",
+                    "iconUri": MEET_ICON,
                 },
                 "conferenceId": conf.code,
             }
