@@ -112,8 +112,9 @@ class Settings(BaseSettings):
     link_backoff_seconds: float = Field(1.0, ge=0)
     link_backoff_max_seconds: float = Field(30.0, ge=0)
     # Bookings a bulk link run works on at once; with Google most of them wait for their Meet
-    # conference, which takes no request, so this is well above `google.requests_at_once`.
-    link_concurrency: int = Field(64, ge=1)
+    # conference, which takes no request, so this is well above `google.requests_at_once`: with
+    # fewer, the links go in waves that each wait for their conferences (docs/benchmark.md).
+    link_concurrency: int = Field(128, ge=1)
     link_lease_seconds: int = Field(300, ge=1)
     booking_horizon_days: int = Field(365, ge=1)
     # The hours of an expert who has stored none, written as an availability file (JSON, the format

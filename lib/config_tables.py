@@ -45,9 +45,10 @@ class GoogleSettings(SettingsTable):
     requests_per_minute: Count = 500
     # Calendar requests one process has on their way at once. A bulk link run works on
     # `link_concurrency` bookings, and those waiting for their Meet conference hold no request.
-    # 24: the fastest measured (docs/benchmark.md, "the sweep"); 200 links then send about 220
-    # requests in under 10 s, within `requests_per_minute`, which paces any bigger run.
-    requests_at_once: Count = 24
+    # 48: with 128 links at a time, the fastest measured (docs/benchmark.md, "the sweeps"); 200
+    # links then send about 215 requests in about 4 s, within `requests_per_minute`, which paces
+    # any bigger run.
+    requests_at_once: Count = 48
     # Meet REST API v2 (who joined a session) and the People API (a participant's email); the
     # whole base URLs, as for `api_endpoint`. Tests point them at a local server.
     meet_api_endpoint: str = "https://meet.googleapis.com/"

@@ -97,7 +97,7 @@ def test_bench_command_prints_the_table_and_writes_every_figure(app_env, tmp_pat
                                          / 1024, 1)
     links = figures["links"]
     assert {"bookings", "concurrency", "shape", "ours", "runs", "seed", "vs_bound", "seed_vs_ours"} <= set(links)
-    assert (links["bookings"], links["concurrency"], links["requests_at_once"], len(links["runs"])) == (10, 64, 24, 1)
+    assert (links["bookings"], links["concurrency"], links["requests_at_once"], len(links["runs"])) == (10, 128, 48, 1)
     ours = links["ours"]
     assert {"time_s", "requests", "requests_per_link", "latency_s", "bound_s", "vs_bound", "requests_per_minute",
             "rate_limited", "quota_refused", "inserts", "reads", "lists", "critical_path_s", "rounds_and_budget_s",

@@ -192,7 +192,7 @@ def test_a_copy_with_changes_is_checked_and_the_settings_are_frozen():
     settings = Settings()
     changed = settings.with_changes(link_attempts=5, google=settings.google.with_changes(requests_at_once=3))
     assert (changed.link_attempts, changed.google.requests_at_once) == (5, 3)
-    assert (settings.link_attempts, settings.google.requests_at_once) == (3, 24)
+    assert (settings.link_attempts, settings.google.requests_at_once) == (3, 48)
     with pytest.raises(ConfigError, match=r"Setting `link_attempts` must be at least 1; got 0\."):
         settings.with_changes(link_attempts=0)
     with pytest.raises(ConfigError, match=r"Setting `google.requests_at_once` must be at least 1; got 0\."):

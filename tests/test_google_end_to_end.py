@@ -159,7 +159,7 @@ def test_requests_at_once_is_a_setting_that_must_be_at_least_one(tmp_path):
     from lib.errors import ConfigError
 
     secrets = tmp_path / "none.toml"
-    assert load_settings(secrets, {}).google.requests_at_once == 24
+    assert load_settings(secrets, {}).google.requests_at_once == 48
     assert load_settings(secrets, {"CALLEXPERT_GOOGLE_REQUESTS_AT_ONCE": "3"}).google.requests_at_once == 3
     with pytest.raises(ConfigError, match="google.requests_at_once"):
         load_settings(secrets, {"CALLEXPERT_GOOGLE_REQUESTS_AT_ONCE": "0"})
