@@ -158,8 +158,11 @@ def test_the_availability_page_shows_an_expert_their_types_to_read_and_ops_a_sav
     at = as_expert(service, experts["sari"])
     no_exception(at)
     assert "Session types" in [h.value for h in at.subheader]
-    [table] = [d.value for d in at.dataframe if "English name" in d.value.columns]
+    [shown] = [d for d in at.dataframe if "English name" in d.value.columns]
+    table = shown.value
     assert list(table["English name"]) == ["CV review", "Career mentoring"]
+    # A fixed-price type has no price per hour: its cell is empty, never Streamlit's "None".
+    assert shown.proto.HasField("placeholder") and shown.proto.placeholder == ""
     assert list(table["Indonesian name"]) == ["Tinjauan CV", "Mentoring karier"]
     assert not [b for b in at.button if str(b.key).startswith("types-")]  # read only: no save
     assert any("Ops change these" in c.value for c in at.caption)
@@ -168,6 +171,8 @@ def test_the_availability_page_shows_an_expert_their_types_to_read_and_ops_a_sav
     no_exception(at)
     save = at.button(key=f"types-{experts['budi']}-save")
     assert save.disabled  # nothing changed yet
+    [editor] = [d for d in at.dataframe if "English name" in d.value.columns]
+    assert editor.proto.HasField("placeholder") and editor.proto.placeholder == ""
 
 
 def save_edited_types(expert: str, edits: dict) -> list[str]:

@@ -14,6 +14,8 @@ from lib.service import BookingService
 from lib.session_type_document import COLUMNS, from_rows, table_wording, to_rows
 from pages.ui.flash import show_error
 
+# A cell with no value (a fixed-price type's price per hour) is shown empty, not as "None".
+EMPTY_CELL = ""
 _CONFIG = {
     "id": None,  # kept with each row, never shown: a changed row stays the same type
     "English name": st.column_config.TextColumn(help="The name in the console and in English emails", max_chars=80),
@@ -44,13 +46,14 @@ def session_types_section(svc: BookingService, actor: Actor, expert: Expert,
     table = pd.DataFrame(to_rows(types), columns=["id", *COLUMNS])
     if not actor.is_staff:
         st.caption("What customers can book with you, and its price. Ops change these; ask them for a change.")
-        st.dataframe(table, column_config=_CONFIG, hide_index=True, width="stretch", key="types_view")
+        st.dataframe(table, column_config=_CONFIG, hide_index=True, width="stretch", key="types_view",
+                     placeholder=EMPTY_CELL)
         return
     st.caption(f"What {escape_markdown(expert.name)} offers on the Book page: a name in each email language, "
                "the durations, and a price per hour or a fixed price per duration. Add a row for a new type; "
                "untick “Offered” (or delete the row) to stop offering one: its bookings keep it.")
     edited = st.data_editor(table, column_config=_CONFIG, hide_index=True, width="stretch", num_rows="dynamic",
-                            key=f"types-{expert.id}")
+                            key=f"types-{expert.id}", placeholder=EMPTY_CELL)
     rows = edited.to_dict("records")
     try:
         document = from_rows(rows)
