@@ -49,6 +49,27 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], seconds: float = 60
     raise SystemExit(f"{url} did not become healthy within {seconds:.0f}s")
 
 
+# What a page says while a fresh start is still making the demo bookings in the background.
+STILL_SEEDING = "The demo bookings are still being made"
+
+
+def wait_for_demo_data(browser: object, url: str, seconds: float = 120) -> None:
+    """Open the console (its first run starts the demo bookings) and reload until the pages no
+    longer say the bookings are still being made: the pictures show the whole demo data."""
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.set_default_timeout(60_000)
+    deadline = time.monotonic() + seconds
+    page.goto(url + "/book")
+    page.get_by_role("heading", name="Book a session").wait_for()
+    while page.get_by_text(STILL_SEEDING).count():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the demo data was still being made after {seconds:.0f}s")
+        page.wait_for_timeout(1000)
+        page.reload()
+        page.get_by_role("heading", name="Book a session").wait_for()
+    page.close()
+
+
 # (file, address, a heading that shows the page has drawn, viewport width, height, whole page)
 PICTURES = (
     ("book.png", "/book", "Book a session", 1366, 900, False),
@@ -80,10 +101,11 @@ def main(folder: Path) -> None:
                 with sync_playwright() as p:
                     browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                     folder.mkdir(parents=True, exist_ok=True)
+                    wait_for_demo_data(browser, url)
                     for name, address, heading, width, height, whole in PICTURES:
                         page = browser.new_page(viewport={"width": width, "height": height}, locale="id-ID")
                         page.set_default_timeout(60_000)
-                        page.goto(url + address)  # the first load seeds the demo data
+                        page.goto(url + address)
                         page.get_by_role("heading", name=heading).first.wait_for()
                         page.wait_for_timeout(2500)  # let the charts and the last elements finish drawing
                         page.screenshot(path=str(folder / name), full_page=whole)

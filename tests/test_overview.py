@@ -389,6 +389,11 @@ def test_every_charts_legend_and_word_labels_are_whole_and_in_words(filled):
               if isinstance(e, dict) and e.get("type") == "quantitative" and e.get("axis", {}).get("title") in counts}
     assert set(ticked) == counts and ticked["Failed attempts"] == [0, 1, 2]
     assert all(float(v).is_integer() for values in ticked.values() for v in values), ticked
+    # Level value axes keep their end labels inside the chart; upright ones centre them on their
+    # ticks (flushing "0" up onto the tick above crowded the two).
+    flush = {(channel, e["axis"]["title"]): e["axis"].get("labelFlush") for spec in specs
+             for channel, e in spec["encoding"].items() if channel in ("x", "y") and e.get("type") == "quantitative"}
+    assert all(flush[key] is (key[0] == "x") for key in flush) and {c for c, _ in flush} == {"x", "y"}, flush
 
 
 def test_axis_ticks_are_round_and_labelled_as_the_page_writes_numbers():

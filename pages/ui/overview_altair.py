@@ -20,11 +20,15 @@ WHOLE_LABELS = alt.Axis(labelLimit=0)
 
 
 def _values(values: Iterable[float], title: str, text: Callable[[float], str] = number,
-            low: float = 0.0, whole: bool = False) -> dict[str, object]:
+            low: float = 0.0, whole: bool = False, upright: bool = False) -> dict[str, object]:
     """A value axis and its scale from ``low`` (0 unless below) to the largest of ``values``,
-    ending on round ticks labelled by ``text`` (``whole``: a count, ticked in whole numbers)."""
+    ending on round ticks labelled by ``text`` (``whole``: a count, ticked in whole numbers).
+    A level axis keeps its end labels inside the chart (a phone's narrow one would cut "Rp
+    4.000.000"); an ``upright`` one centres them on their ticks, as pulling "0" up onto the
+    tick above it crowded the two."""
     ticks = drawn.nice_ticks(max([0.0, *values]), low=min(0.0, low), whole=whole)
-    return {"axis": alt.Axis(title=title, values=ticks, labelExpr=drawn.axis_labels(ticks, text), labelFlush=True),
+    return {"axis": alt.Axis(title=title, values=ticks, labelExpr=drawn.axis_labels(ticks, text),
+                             labelFlush=not upright),
             "scale": alt.Scale(domain=[ticks[0], ticks[-1]], nice=False)}
 
 
@@ -57,14 +61,14 @@ def bookings_per_day(f: pd.DataFrame) -> alt.Chart:
     totals = f.groupby("day", sort=False)["bookings"].sum()
     return alt.Chart(f).mark_bar().encode(
         x=alt.X("day:O", title="Day made", sort=_days(f, "day")),
-        y=alt.Y("sum(bookings):Q", **_values(totals, "Bookings", whole=True)),
+        y=alt.Y("sum(bookings):Q", **_values(totals, "Bookings", whole=True, upright=True)),
         color=alt.Color("status:N", legend=LEGEND, scale=STATUS), tooltip=_tips("day:N", "status:N", "bookings:Q"))
 
 
 def revenue_per_week(f: pd.DataFrame) -> alt.Chart:
     return alt.Chart(f).mark_bar().encode(
         x=alt.X("week:O", title="Week from (Monday)", sort=_days(f, "week")),
-        y=alt.Y("revenue:Q", **_values(f["revenue"], "Revenue", rupiah)),
+        y=alt.Y("revenue:Q", **_values(f["revenue"], "Revenue", rupiah, upright=True)),
         tooltip=[alt.Tooltip("week:N"), alt.Tooltip("amount:N", title="revenue"), alt.Tooltip("bookings:Q")])
 
 
@@ -78,7 +82,7 @@ def funnel(f: pd.DataFrame) -> alt.Chart:
 def payment_to_link(f: pd.DataFrame) -> alt.Chart:
     return alt.Chart(f).mark_line(point=True).encode(
         x=alt.X("day:O", title="Day made", sort=_days(f, "day")),
-        y=alt.Y("seconds:Q", **_values(f["seconds"], "Seconds")),
+        y=alt.Y("seconds:Q", **_values(f["seconds"], "Seconds", upright=True)),
         color=alt.Color("figure:N", legend=LEGEND, scale=FIGURE),
         tooltip=_tips("day:N", "figure:N", "time:N", "bookings:Q"))
 
@@ -93,7 +97,8 @@ def link_failures(f: pd.DataFrame) -> alt.Chart:
 def emails(f: pd.DataFrame) -> alt.Chart:
     return alt.Chart(f).mark_bar().encode(
         x=alt.X("status:N", sort=["sent", "failed", "waiting"], title=None, axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("emails:Q", **_values(f["emails"], "Emails", whole=True)), tooltip=_tips("status:N", "emails:Q"))
+        y=alt.Y("emails:Q", **_values(f["emails"], "Emails", whole=True, upright=True)),
+        tooltip=_tips("status:N", "emails:Q"))
 
 
 def attendance(f: pd.DataFrame) -> alt.Chart:
