@@ -18,12 +18,11 @@ import statistics
 import subprocess
 import tempfile
 import time as clock
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from bench.config import APP, ROOT, ms
-from bench.server import Target, _free_port, command, empty_app
+from bench.server import Target, _free_port, command, empty_app, stop, wait_healthy
 from pages.ui.registry import PAGES
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,20 +37,6 @@ def _env(db: Path) -> dict[str, str]:
     return {**env, "CALLEXPERT_SQLITE_PATH": str(db)}
 
 
-def _healthy(process: subprocess.Popen[Any], port: int, deadline: float) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    while clock.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the streamlit server exited with {process.returncode} before it was healthy")
-        try:
-            with opener.open(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            clock.sleep(0.02)
-    raise RuntimeError(f"the streamlit server on port {port} was not healthy within {TIMEOUT_S:.0f} s")
-
-
 def one_start(browser: Any, app: Path, db: Path, title: str) -> float:
     """Seconds from starting ``streamlit run app`` (over ``db``) to ``title`` shown with the first
     page's script finished, in a new browser context."""
@@ -61,7 +46,7 @@ def one_start(browser: Any, app: Path, db: Path, title: str) -> float:
         process = subprocess.Popen(command(app, port), cwd=ROOT if app == APP else app.parent, env=_env(db),
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
-            _healthy(process, port, clock.monotonic() + TIMEOUT_S)
+            wait_healthy(process, port, log, TIMEOUT_S)
             context = browser.new_context()
             try:
                 page = context.new_page()
@@ -75,12 +60,7 @@ def one_start(browser: Any, app: Path, db: Path, title: str) -> float:
             finally:
                 context.close()
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
     return took
 
 

@@ -210,20 +210,18 @@ def serve(db: Path, app: Path = APP) -> Iterator[int]:
         process = subprocess.Popen(command(app, port), cwd=app.parent if app != APP else ROOT, env=_server_env(db),
                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
-            _wait_healthy(process, port, log)
+            wait_healthy(process, port, log)
             yield port
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
-def _wait_healthy(process: subprocess.Popen[Any], port: int, log: Any) -> None:
+def wait_healthy(process: subprocess.Popen[Any], port: int, log: Any, timeout: float = STARTUP_TIMEOUT_S) -> None:
+    """Return once the server on ``port`` answers its health check; raise with the end of its
+    ``log`` if it exits first or takes longer than ``timeout``. It asks every 20 ms: a fresh
+    start (``bench.fresh_start``) is timed through this wait."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
-    deadline = clock.monotonic() + STARTUP_TIMEOUT_S
+    deadline = clock.monotonic() + timeout
     while clock.monotonic() < deadline:
         if process.poll() is not None:
             break
@@ -232,10 +230,20 @@ def _wait_healthy(process: subprocess.Popen[Any], port: int, log: Any) -> None:
                 if answer.status == 200:
                     return
         except OSError:
-            clock.sleep(0.1)
+            clock.sleep(0.02)
     log.seek(0)
     raise RuntimeError(f"the streamlit server did not come up on port {port} "
                        f"(exit code {process.poll()}):\n{log.read()[-2000:]}")
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Stop a server: SIGTERM, then SIGKILL if it has not exited within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _rerun(query: str, page_name: str = "", page_hash: str = "", widgets: list[Any] | None = None) -> bytes:

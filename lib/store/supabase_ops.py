@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from postgrest.types import ReturnMethod
 
@@ -138,9 +139,7 @@ class OperationsRequests:
     def overview_stats(self, start: datetime, end: datetime, zone: str) -> OverviewStats:
         """The Overview's aggregates in one RPC (``overview_stats``, SQL with ``percentile_cont``)."""
         params = {"p_from": _iso(start), "p_to": _iso(end), "p_tz": zone}
-        data = self._execute(self._rpc("overview_stats", params), "summing up the bookings") or {}
-        if isinstance(data, list):  # a scalar function's value, as some clients wrap it
-            data = data[0] if data else {}
+        data = _object(self._execute(self._rpc("overview_stats", params), "summing up the bookings"))
         attendance = data.get("attendance") or {}
         return OverviewStats(
             per_day=tuple(DayCount(date.fromisoformat(r["day"]), r["status"], int(r["bookings"]))
@@ -163,9 +162,7 @@ class OperationsRequests:
     def overview_totals(self, start: datetime, end: datetime) -> PeriodTotals:
         """The headline's totals of the bookings created in ``[start, end)`` in one RPC (``overview_totals``)."""
         params = {"p_from": _iso(start), "p_to": _iso(end)}
-        data = self._execute(self._rpc("overview_totals", params), "summing up the bookings") or {}
-        if isinstance(data, list):  # a scalar function's value, as some clients wrap it
-            data = data[0] if data else {}
+        data = _object(self._execute(self._rpc("overview_totals", params), "summing up the bookings"))
         return PeriodTotals(made=int(data.get("made") or 0), revenue=_money(data.get("revenue") or 0),
                             confirmed=int(data.get("confirmed") or 0), sessions=int(data.get("sessions") or 0),
                             both_joined=int(data.get("both_joined") or 0))
@@ -183,3 +180,10 @@ class OperationsRequests:
         params = {"p_calendar_id": calendar_id, "p_now": _iso(now)}
         return int(self._execute(self._rpc("calendar_request_slots_used", params), "reading the Google request budget")
                    or 0)
+
+
+def _object(data: Any) -> dict[str, Any]:
+    """A JSON-object function's value: as it is, or the one element some clients wrap it in."""
+    if isinstance(data, list):
+        data = data[0] if data else None
+    return data or {}
